@@ -1,0 +1,55 @@
+import { UserError } from "./errors.js";
+import { formatFioSize } from "./size.js";
+import type { Profile, Workload } from "./profiles.js";
+
+/** Where fio does its I/O: files in a directory, or one file or block device shared by the jobs. */
+export type FioTarget = { kind: "directory"; path: string } | { kind: "device"; path: string };
+
+export class JobFileError extends UserError {}
+
+// fio splits directory and filename values on ':' (several paths); a literal colon is written '\:'.
+function fioPath(path: string): string {
+  if (/[\n\r]/.test(path)) throw new JobFileError(`bad target path ${JSON.stringify(path)}: it contains a line break`);
+  return path.replaceAll(":", "\\:");
+}
+
+function targetLines(target: FioTarget, workload: Workload): string[] {
+  if (target.kind === "directory") return [`directory=${fioPath(target.path)}`];
+  // On a shared device every job would hit the same region; give each job its own.
+  const lines = [`filename=${fioPath(target.path)}`];
+  if (workload.numjobs > 1) lines.push(`offset_increment=${formatFioSize(workload.size)}`);
+  return lines;
+}
+
+/**
+ * The fio job file of a profile on a target. Each workload is its own section and stonewall group with
+ * group_reporting, so workloads never overlap and each reports as one job named by the workload id;
+ * `fio --section=ID` runs one of them.
+ */
+export function renderJobFile(profile: Profile, target: FioTarget): string {
+  const global = [
+    `; layerbench profile "${profile.id}": ${profile.description}`,
+    "[global]",
+    `ioengine=${profile.ioengine}`,
+    `direct=${profile.direct ? 1 : 0}`,
+    "time_based=1",
+    `runtime=${profile.runtimeSec}`,
+    ...(profile.endFsync ? ["end_fsync=1"] : []),
+    "group_reporting=1",
+  ];
+  const sections = profile.workloads.map((workload) =>
+    [
+      "",
+      `; ${workload.title}`,
+      `[${workload.id}]`,
+      "stonewall",
+      ...targetLines(target, workload),
+      `rw=${workload.rw}`,
+      `bs=${formatFioSize(workload.bs)}`,
+      `numjobs=${workload.numjobs}`,
+      `iodepth=${workload.iodepth}`,
+      `size=${formatFioSize(workload.size)}`,
+    ].join("\n"),
+  );
+  return `${global.join("\n")}\n${sections.join("\n")}\n`;
+}

@@ -1,0 +1,40 @@
+import { spawn } from "node:child_process";
+import { UserError } from "../errors.js";
+
+export class FioRunError extends UserError {}
+
+export interface FioInvocation {
+  jobFile: string;
+  /** The job section to run; the others in the file are skipped. */
+  section: string;
+  fioCommand?: string;
+  /** Aborting stops fio with SIGINT (it then exits cleanly) and rejects. */
+  signal?: AbortSignal;
+}
+
+/** Runs one fio job section and resolves with fio's JSON output. */
+export function runFioSection({ jobFile, section, fioCommand = "fio", signal }: FioInvocation): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(fioCommand, ["--output-format=json", `--section=${section}`, jobFile], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const onAbort = () => child.kill("SIGINT");
+    signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (error) => reject(new FioRunError(`could not start fio: ${error.message}`)));
+    child.on("close", (code, killedBy) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (signal?.aborted) {
+        reject(signal.reason);
+      } else if (code === 0) {
+        resolve(stdout);
+      } else {
+        const detail = stderr.trim().split("\n").slice(-3).join(" | ") || `exit ${code ?? killedBy}`;
+        reject(new FioRunError(`fio failed on ${section}: ${detail}`));
+      }
+    });
+  });
+}

@@ -1,0 +1,125 @@
+import { promises as fs } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { parseFioOutput } from "../fio-parser.js";
+import { formatIops, formatLatency, formatRate } from "../format.js";
+import { renderJobFile } from "../jobfile.js";
+import { workloadFootprint, type Profile, type Workload } from "../profiles.js";
+import { addRun, newResultsDocument, type ResultsDocument, type Run, type VariantSpec } from "../results.js";
+import { UserError } from "../errors.js";
+import { runFioSection } from "./fio-process.js";
+import { checkTargetDirectory, fioVersion } from "./preflight.js";
+import type { ProgressReporter } from "./progress.js";
+import type { LocalTarget } from "./targets.js";
+import { writeJsonAtomic } from "../write-json.js";
+
+export interface LocalRunOptions {
+  /** Measured in this order; the first is the baseline. */
+  targets: LocalTarget[];
+  profile: Profile;
+  repeat: number;
+  outDir: string;
+  progress: ProgressReporter;
+  fioCommand?: string;
+  signal?: AbortSignal;
+}
+
+export interface LocalRunOutcome {
+  document: ResultsDocument;
+  resultsPath: string;
+  /** Why the run stopped early; absent when every workload was measured. */
+  stoppedBy?: Error;
+}
+
+// fio start-up, file layout and end_fsync on top of the timed runtime, for the ETA only.
+const OVERHEAD_SECONDS_PER_RUN = 0.5;
+// Room for the file system's own metadata beside fio's files.
+const FREE_SPACE_MARGIN = 64 * 1024 ** 2;
+
+export class OutputDirectoryError extends UserError {}
+
+/** Everything that can be checked before any I/O: fio, the targets, the output directory. */
+export async function preflight(options: LocalRunOptions): Promise<string> {
+  const version = await fioVersion(options.fioCommand);
+  const needed = Math.max(...options.profile.workloads.map(workloadFootprint)) + FREE_SPACE_MARGIN;
+  for (const target of options.targets) await checkTargetDirectory(target.name, target.path, needed);
+  const existing = await fs.readdir(options.outDir).catch((): string[] => []);
+  if (existing.includes("results.json")) {
+    throw new OutputDirectoryError(`${options.outDir} already holds a results.json: choose another --out, results are never overwritten`);
+  }
+  return version;
+}
+
+function variantSpec(target: LocalTarget, index: number): VariantSpec {
+  return { id: target.name, layer: "local", options: { path: target.path }, baseline: index === 0 };
+}
+
+function describeRun(run: Run): string {
+  const parts = (["read", "write"] as const).flatMap((direction) => {
+    const result = run[direction];
+    return result
+      ? [`${direction} ${formatIops(result.iops)} IOPS, ${formatRate(result.bwBytes)}, mean lat ${formatLatency(result.latencyNs.mean)}`]
+      : [];
+  });
+  return parts.join("; ");
+}
+
+async function removeWorkloadFiles(workDir: string, workload: Workload): Promise<void> {
+  const names = await fs.readdir(workDir);
+  await Promise.all(
+    names.filter((name) => name.startsWith(`${workload.id}.`)).map((name) => fs.rm(join(workDir, name), { force: true })),
+  );
+}
+
+/**
+ * Runs every workload of the profile on every target, one fio process at a time, and writes
+ * results.json after each run so that a failure or Ctrl-C keeps everything measured before it.
+ */
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcome> {
+  const { targets, profile, repeat, outDir, progress, signal } = options;
+  await preflight(options);
+  await fs.mkdir(join(outDir, "jobs"), { recursive: true });
+  const resultsPath = join(outDir, "results.json");
+  const document = newResultsDocument(
+    { kind: "local", host: hostname() },
+    { id: profile.id, runtimeSec: profile.runtimeSec, repeat, ioengine: profile.ioengine, direct: profile.direct },
+    new Date(),
+  );
+  const totalRuns = targets.length * profile.workloads.length * repeat;
+  const expectedSeconds = profile.runtimeSec + OVERHEAD_SECONDS_PER_RUN;
+  progress.start(totalRuns * expectedSeconds);
+  let runNumber = 0;
+  try {
+    for (const [index, target] of targets.entries()) {
+      const workDir = await fs.mkdtemp(join(target.path, ".layerbench-"));
+      try {
+        const jobFile = join(outDir, "jobs", `${target.name}.fio`);
+        await fs.writeFile(jobFile, renderJobFile(profile, { kind: "directory", path: workDir }));
+        for (const workload of profile.workloads) {
+          for (let attempt = 1; attempt <= repeat; attempt += 1) {
+            runNumber += 1;
+            const label = `[${runNumber}/${totalRuns}] ${target.name} ${workload.id}${repeat > 1 ? ` #${attempt}` : ""}`;
+            progress.stepStarted(label, expectedSeconds);
+            const startedAt = new Date().toISOString();
+            const stdout = await runFioSection({ jobFile, section: workload.id, fioCommand: options.fioCommand, signal });
+            const parsed = parseFioOutput(stdout, `fio output of ${target.name}/${workload.id}`);
+            const job = parsed.jobs.find((candidate) => candidate.name === workload.id);
+            if (!job) throw new UserError(`fio output of ${target.name} has no job named ${workload.id}`);
+            const run: Run = { fioVersion: parsed.fioVersion, startedAt, ...(job.read && { read: job.read }), ...(job.write && { write: job.write }) };
+            addRun(document, variantSpec(target, index), workload, run);
+            await writeJsonAtomic(resultsPath, document);
+            progress.stepFinished(`${label}: ${describeRun(run)}`);
+          }
+          await removeWorkloadFiles(workDir, workload);
+        }
+      } finally {
+        await fs.rm(workDir, { recursive: true, force: true });
+      }
+    }
+    return { document, resultsPath };
+  } catch (error) {
+    return { document, resultsPath, stoppedBy: error as Error };
+  } finally {
+    progress.stop();
+  }
+}

@@ -1,0 +1,76 @@
+import { formatBytes } from "../size.js";
+import { formatIops, formatLatency, formatRate } from "../format.js";
+import type { DirectionSummary, Metric, Stat } from "../results.js";
+import { CHARTS } from "./charts.js";
+import { panelName, sourceLabel, type ReportData, type ReportPanel } from "./rows.js";
+
+interface Column {
+  heading: string;
+  metric: Metric;
+  format: (value: number) => string;
+  /** Whether a ratio column against the baseline follows. */
+  ratio: boolean;
+}
+
+const COLUMNS: Column[] = [
+  { heading: "IOPS", metric: "iops", format: formatIops, ratio: true },
+  { heading: "Bandwidth", metric: "bwBytes", format: formatRate, ratio: true },
+  { heading: "Moved", metric: "ioBytes", format: formatBytes, ratio: false },
+  { heading: "Mean latency", metric: "latMeanNs", format: formatLatency, ratio: true },
+  { heading: "p99 latency", metric: "latP99Ns", format: formatLatency, ratio: true },
+];
+
+function cell(stat: Stat | undefined, format: (value: number) => string): string {
+  if (!stat) return "–";
+  return stat.n > 1 ? `${format(stat.mean)} ± ${format(stat.stdev)}` : format(stat.mean);
+}
+
+function ratio(stat: Stat | undefined, baseline: Stat | undefined): string {
+  if (!stat || !baseline || baseline.mean === 0) return "–";
+  return `${(stat.mean / baseline.mean).toFixed(2)}×`;
+}
+
+function panelTable(panel: ReportPanel, data: ReportData): string {
+  const baselineSummary: DirectionSummary | undefined = panel.cells.find((entry) => entry.variant.baseline)?.summary;
+  const headings = ["Variant", ...COLUMNS.flatMap((column) => (column.ratio && baselineSummary ? [column.heading, "vs base"] : [column.heading])), "Runs"];
+  const lines = [`| ${headings.join(" | ")} |`, `|${headings.map((_, index) => (index === 0 ? " --- " : " ---: ")).join("|")}|`];
+  for (const { variant, summary } of panel.cells) {
+    const values = COLUMNS.flatMap((column) => {
+      const value = cell(summary[column.metric], column.format);
+      return column.ratio && baselineSummary ? [value, ratio(summary[column.metric], baselineSummary[column.metric])] : [value];
+    });
+    const name = variant.baseline ? `**${variant.label}** (baseline)` : variant.label;
+    lines.push(`| ${[name, ...values, String(summary.iops?.n ?? 0)].join(" | ")} |`);
+  }
+  return [`### ${panelName(panel, data.panels)} · ${panel.direction}`, "", `Workload \`${panel.workloadId}\`.`, "", ...lines].join("\n");
+}
+
+function sourcesSection(data: ReportData): string {
+  const lines = data.documents.map((document) => {
+    const fio = [...new Set(document.variants.flatMap((variant) => variant.workloads.flatMap((workload) => workload.runs.map((run) => run.fioVersion))))];
+    const { profile } = document;
+    return `- ${document.source.kind} \`${sourceLabel(document.source)}\`, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}, ${fio.join(", ") || "no runs"}`;
+  });
+  return ["## Sources", "", ...lines].join("\n");
+}
+
+export function renderMarkdown(data: ReportData): string {
+  const baseline = data.baseline
+    ? `Ratios are against the baseline **${data.baseline.label}** (higher is better for IOPS and bandwidth, lower for latency).`
+    : "No baseline variant: no ratios.";
+  const charts = CHARTS.map((chart) => `![${chart.title}](${chart.file})`).join("\n");
+  return [
+    "# layerbench report",
+    "",
+    baseline,
+    "Values are the mean over runs; ± is one standard deviation when a workload was repeated.",
+    "",
+    charts,
+    "",
+    "## Results",
+    "",
+    ...data.panels.map((panel) => `${panelTable(panel, data)}\n`),
+    sourcesSection(data),
+    "",
+  ].join("\n");
+}

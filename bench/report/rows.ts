@@ -1,0 +1,84 @@
+import { DIRECTIONS, type Direction, type DirectionSummary, type ResultsDocument, type Source, type Variant } from "../results.js";
+
+/** A variant as the report shows it, across every document given. */
+export interface ReportVariant {
+  key: string;
+  label: string;
+  baseline: boolean;
+  variant: Variant;
+}
+
+/** One workload in one direction: the unit a table and a chart panel show. */
+export interface ReportPanel {
+  workloadId: string;
+  title: string;
+  direction: Direction;
+  cells: Array<{ variant: ReportVariant; summary: DirectionSummary }>;
+}
+
+export interface ReportData {
+  documents: ResultsDocument[];
+  variants: ReportVariant[];
+  baseline?: ReportVariant;
+  panels: ReportPanel[];
+}
+
+export function sourceLabel(source: Source): string {
+  return source.kind === "local" ? source.host : `${source.stack}@${source.runId}`;
+}
+
+function variantLabel(variant: Variant, prefix: string): string {
+  // Flushes never reach the disk with cache=unsafe: its numbers are not comparable, say so where they are shown.
+  const warning = variant.options.cache === "unsafe" ? " (unsafe: ignores flushes)" : "";
+  return `${prefix}${variant.id}${warning}`;
+}
+
+/** Lines up the variants and workloads of one or more results documents; the first document's baseline is the baseline. */
+export function collectReportData(documents: ResultsDocument[]): ReportData {
+  const idCounts = new Map<string, number>();
+  for (const document of documents) {
+    for (const variant of document.variants) idCounts.set(variant.id, (idCounts.get(variant.id) ?? 0) + 1);
+  }
+  const variants: ReportVariant[] = documents.flatMap((document, documentIndex) =>
+    document.variants.map((variant) => {
+      // Variant ids repeat across documents (same stack, another run): tell them apart by source.
+      const prefix = (idCounts.get(variant.id) ?? 0) > 1 ? `${sourceLabel(document.source)}/` : "";
+      return {
+        key: `${documentIndex}:${variant.id}`,
+        label: variantLabel(variant, prefix),
+        baseline: documentIndex === 0 && variant.baseline,
+        variant,
+      };
+    }),
+  );
+  const panels: ReportPanel[] = [];
+  for (const { variant } of variants) {
+    for (const workload of variant.workloads) {
+      for (const direction of DIRECTIONS) {
+        if (!workload.summary[direction]) continue;
+        if (!panels.some((panel) => panel.workloadId === workload.id && panel.direction === direction)) {
+          panels.push({ workloadId: workload.id, title: workload.title ?? workload.id, direction, cells: [] });
+        }
+      }
+    }
+  }
+  for (const panel of panels) {
+    for (const reportVariant of variants) {
+      const summary = reportVariant.variant.workloads.find((workload) => workload.id === panel.workloadId)?.summary[panel.direction];
+      if (summary) panel.cells.push({ variant: reportVariant, summary });
+    }
+  }
+  const baseline = variants.find((variant) => variant.baseline);
+  return { documents, variants, ...(baseline && { baseline }), panels };
+}
+
+/** A panel's name in charts and headings; the direction is named only when the workload does both. */
+export function panelName(panel: ReportPanel, panels: ReportPanel[]): string {
+  const both = panels.filter((other) => other.workloadId === panel.workloadId).length > 1;
+  return both ? `${panel.title} (${panel.direction})` : panel.title;
+}
+
+/** The panel name over two lines, broken at the first ", " ("4 KiB random write" / "1 job, QD1"), for chart headers. */
+export function panelHeader(panel: ReportPanel, panels: ReportPanel[]): string {
+  return panelName(panel, panels).replace(", ", "\n");
+}

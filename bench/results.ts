@@ -1,0 +1,187 @@
+import { UserError } from "./errors.js";
+import { z } from "zod";
+
+export const RESULTS_SCHEMA_ID = "layerbench/results@1";
+
+export const LAYERS = ["host", "vm", "k8s", "local"] as const;
+export type Layer = (typeof LAYERS)[number];
+
+export const DIRECTIONS = ["read", "write"] as const;
+export type Direction = (typeof DIRECTIONS)[number];
+
+/** Completion latency in nanoseconds. Percentiles are absent when fio did not report them. */
+export const LatencySchema = z.object({
+  mean: z.number().nonnegative(),
+  p50: z.number().nonnegative().optional(),
+  p90: z.number().nonnegative().optional(),
+  p99: z.number().nonnegative().optional(),
+  p99_9: z.number().nonnegative().optional(),
+});
+export type LatencyNs = z.infer<typeof LatencySchema>;
+
+export const DirectionResultSchema = z.object({
+  iops: z.number().nonnegative(),
+  /** Bytes per second. */
+  bwBytes: z.number().nonnegative(),
+  /** Bytes moved. */
+  ioBytes: z.number().nonnegative(),
+  runtimeMs: z.number().nonnegative(),
+  latencyNs: LatencySchema,
+});
+export type DirectionResult = z.infer<typeof DirectionResultSchema>;
+
+/** One workload as fio measured it once. A direction is absent when the workload did no I/O in it. */
+export const RunSchema = z.object({
+  fioVersion: z.string(),
+  startedAt: z.string(),
+  read: DirectionResultSchema.optional(),
+  write: DirectionResultSchema.optional(),
+});
+export type Run = z.infer<typeof RunSchema>;
+
+export const StatSchema = z.object({
+  n: z.number().int().positive(),
+  mean: z.number(),
+  stdev: z.number(),
+  min: z.number(),
+  max: z.number(),
+});
+export type Stat = z.infer<typeof StatSchema>;
+
+export const METRICS = ["iops", "bwBytes", "ioBytes", "runtimeMs", "latMeanNs", "latP50Ns", "latP90Ns", "latP99Ns", "latP99_9Ns"] as const;
+export type Metric = (typeof METRICS)[number];
+
+const DirectionSummarySchema = z.partialRecord(z.enum(METRICS), StatSchema);
+export type DirectionSummary = z.infer<typeof DirectionSummarySchema>;
+
+export const SummarySchema = z.object({
+  read: DirectionSummarySchema.optional(),
+  write: DirectionSummarySchema.optional(),
+});
+export type Summary = z.infer<typeof SummarySchema>;
+
+export const WorkloadResultSchema = z.object({
+  id: z.string(),
+  title: z.string().optional(),
+  runs: z.array(RunSchema),
+  summary: SummarySchema,
+});
+export type WorkloadResult = z.infer<typeof WorkloadResultSchema>;
+
+export const OptionValueSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+export const VariantSchema = z.object({
+  id: z.string().min(1),
+  layer: z.enum(LAYERS),
+  /** What defines the variant: the target directory, or disk options on Proxmox. */
+  options: z.record(z.string(), OptionValueSchema),
+  baseline: z.boolean(),
+  workloads: z.array(WorkloadResultSchema),
+});
+export type Variant = z.infer<typeof VariantSchema>;
+
+export const SourceSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("local"), host: z.string() }),
+  z.object({ kind: z.literal("pulumi"), project: z.string(), stack: z.string(), runId: z.string() }),
+]);
+export type Source = z.infer<typeof SourceSchema>;
+
+export const ProfileInfoSchema = z.object({
+  id: z.string(),
+  runtimeSec: z.number(),
+  repeat: z.number().int().positive(),
+  ioengine: z.string(),
+  direct: z.boolean(),
+});
+export type ProfileInfo = z.infer<typeof ProfileInfoSchema>;
+
+export const ResultsDocumentSchema = z.object({
+  schema: z.literal(RESULTS_SCHEMA_ID),
+  createdAt: z.string(),
+  source: SourceSchema,
+  profile: ProfileInfoSchema,
+  variants: z.array(VariantSchema),
+});
+export type ResultsDocument = z.infer<typeof ResultsDocumentSchema>;
+
+export function stat(values: number[]): Stat {
+  const n = values.length;
+  const mean = values.reduce((sum, value) => sum + value, 0) / n;
+  // Sample standard deviation: repeats are a sample of what the disk does.
+  const variance = n > 1 ? values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1) : 0;
+  return { n, mean, stdev: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
+}
+
+function metricValue(result: DirectionResult, metric: Metric): number | undefined {
+  switch (metric) {
+    case "iops":
+    case "bwBytes":
+    case "ioBytes":
+    case "runtimeMs":
+      return result[metric];
+    case "latMeanNs":
+      return result.latencyNs.mean;
+    case "latP50Ns":
+      return result.latencyNs.p50;
+    case "latP90Ns":
+      return result.latencyNs.p90;
+    case "latP99Ns":
+      return result.latencyNs.p99;
+    case "latP99_9Ns":
+      return result.latencyNs.p99_9;
+  }
+}
+
+export function summarize(runs: Run[]): Summary {
+  const summary: Summary = {};
+  for (const direction of DIRECTIONS) {
+    const results = runs.flatMap((run) => (run[direction] ? [run[direction]] : []));
+    if (results.length === 0) continue;
+    const directionSummary: DirectionSummary = {};
+    for (const metric of METRICS) {
+      const values = results.flatMap((result) => {
+        const value = metricValue(result, metric);
+        return value === undefined ? [] : [value];
+      });
+      if (values.length > 0) directionSummary[metric] = stat(values);
+    }
+    summary[direction] = directionSummary;
+  }
+  return summary;
+}
+
+export class ResultsFormatError extends UserError {}
+
+/** Validates a parsed JSON value as a results document, naming the first thing that is wrong. */
+export function toResultsDocument(value: unknown, origin: string): ResultsDocument {
+  const parsed = ResultsDocumentSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
+    throw new ResultsFormatError(`${origin} is not a ${RESULTS_SCHEMA_ID} document: ${where}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** What identifies a variant before it has results. */
+export type VariantSpec = Omit<Variant, "workloads">;
+
+export function newResultsDocument(source: Source, profile: ProfileInfo, createdAt: Date): ResultsDocument {
+  return { schema: RESULTS_SCHEMA_ID, createdAt: createdAt.toISOString(), source, profile, variants: [] };
+}
+
+/** Adds one measured run to a document, creating the variant and workload entries on first use. */
+export function addRun(document: ResultsDocument, spec: VariantSpec, workload: { id: string; title?: string }, run: Run): void {
+  let variant = document.variants.find((candidate) => candidate.id === spec.id);
+  if (!variant) {
+    variant = { ...spec, workloads: [] };
+    document.variants.push(variant);
+  }
+  let entry = variant.workloads.find((candidate) => candidate.id === workload.id);
+  if (!entry) {
+    entry = { id: workload.id, ...(workload.title ? { title: workload.title } : {}), runs: [], summary: {} };
+    variant.workloads.push(entry);
+  }
+  entry.runs.push(run);
+  entry.summary = summarize(entry.runs);
+}
