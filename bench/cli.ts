@@ -96,7 +96,8 @@ async function parseCommand(file: string): Promise<number> {
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command("layerbench")
     .description("What does each storage layer cost you? Runs the same fio workloads everywhere and reports them side by side.")
-    .showHelpAfterError("(run with --help for usage)");
+    // Commander's own usage errors come out like ours: one line, "layerbench: ...".
+    .configureOutput({ outputError: (text, write) => write(`layerbench: ${text.replace(/^error: /, "")}`) });
   program
     .command("run")
     .description("benchmark local directories with fio and write results.json and a report")
@@ -129,10 +130,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram((code) => (exitCode = code)).parseAsync(argv);
   } catch (error) {
+    // One line per error, whatever the message carries (JSON.parse quotes the input, newlines included).
+    const message = (error as Error).message.replace(/\s*\n\s*/g, " ");
     if (error instanceof UserError) {
-      console.error(`layerbench: ${error.message}`);
+      console.error(`layerbench: ${message}`);
     } else {
-      console.error(`layerbench: unexpected error: ${(error as Error).message}`);
+      console.error(`layerbench: unexpected error: ${message}`);
       if (process.env.LAYERBENCH_DEBUG) console.error((error as Error).stack);
       else console.error("(set LAYERBENCH_DEBUG=1 to see where it happened)");
     }

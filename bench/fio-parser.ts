@@ -1,6 +1,6 @@
 import { UserError } from "./errors.js";
 import { z } from "zod";
-import type { DirectionResult, LatencyNs } from "./results.js";
+import type { DirectionResult, LatencyNs, Run } from "./results.js";
 
 // Only the parts of fio's JSON that layerbench reads; zod drops the rest (json+ adds more).
 const FioLatencySchema = z.object({
@@ -190,4 +190,12 @@ export function parseFioOutput(text: string, origin = "fio output"): FioRunResul
     return result;
   });
   return { fioVersion: parsed.data["fio version"], jobs };
+}
+
+/** One workload's run from fio's output of its section. */
+export function workloadRun(text: string, workload: string, startedAt: string, origin: string): Run {
+  const parsed = parseFioOutput(text, origin);
+  const job = parsed.jobs.find((candidate) => candidate.name === workload);
+  if (!job) throw new FioOutputError(`${origin}: fio output has no job named ${workload}`);
+  return { fioVersion: parsed.fioVersion, startedAt, ...(job.read && { read: job.read }), ...(job.write && { write: job.write }) };
 }

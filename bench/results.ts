@@ -95,12 +95,22 @@ export const ProfileInfoSchema = z.object({
 });
 export type ProfileInfo = z.infer<typeof ProfileInfoSchema>;
 
+/** A workload run that failed; the runs that worked are kept beside it. */
+export const FailureSchema = z.object({
+  variant: z.string(),
+  workload: z.string(),
+  attempt: z.number().int(),
+  message: z.string(),
+});
+export type Failure = z.infer<typeof FailureSchema>;
+
 export const ResultsDocumentSchema = z.object({
   schema: z.literal(RESULTS_SCHEMA_ID),
   createdAt: z.string(),
   source: SourceSchema,
   profile: ProfileInfoSchema,
   variants: z.array(VariantSchema),
+  failures: z.array(FailureSchema).optional(),
 });
 export type ResultsDocument = z.infer<typeof ResultsDocumentSchema>;
 

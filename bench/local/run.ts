@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { parseFioOutput } from "../fio-parser.js";
+import { workloadRun } from "../fio-parser.js";
 import { formatIops, formatLatency, formatRate } from "../format.js";
 import { renderJobFile } from "../jobfile.js";
 import { workloadFootprint, type Profile, type Workload } from "../profiles.js";
@@ -102,10 +102,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
             progress.stepStarted(label, expectedSeconds);
             const startedAt = new Date().toISOString();
             const stdout = await runFioSection({ jobFile, section: workload.id, fioCommand: options.fioCommand, signal });
-            const parsed = parseFioOutput(stdout, `fio output of ${target.name}/${workload.id}`);
-            const job = parsed.jobs.find((candidate) => candidate.name === workload.id);
-            if (!job) throw new UserError(`fio output of ${target.name} has no job named ${workload.id}`);
-            const run: Run = { fioVersion: parsed.fioVersion, startedAt, ...(job.read && { read: job.read }), ...(job.write && { write: job.write }) };
+            const run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
             addRun(document, variantSpec(target, index), workload, run);
             await writeJsonAtomic(resultsPath, document);
             progress.stepFinished(`${label}: ${describeRun(run)}`);

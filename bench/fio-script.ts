@@ -1,0 +1,150 @@
+import { UserError } from "./errors.js";
+import { workloadRun } from "./fio-parser.js";
+import { renderJobFile } from "./jobfile.js";
+import type { Profile } from "./profiles.js";
+import { addRun, newResultsDocument, type Failure, type ResultsDocument, type Run, type Source, type VariantSpec } from "./results.js";
+
+// The shell script a remote Command runs: the job file inline, fio once per workload and repeat, each output
+// between markers. A failing workload is reported and the script goes on, so one failure loses nothing else.
+
+/** Where the script points fio: a directory, a device path, or a disk found by its serial in /dev/disk/by-id. */
+export type ScriptTarget =
+  | { kind: "directory"; path: string }
+  | { kind: "device"; path: string }
+  | { kind: "serial"; serial: string };
+
+export interface FioScriptOptions {
+  profile: Profile;
+  repeat: number;
+  target: ScriptTarget;
+  /** Prefix for fio, e.g. "sudo" in a guest whose login user is not root. */
+  sudo?: boolean;
+}
+
+const MARKER = "@@layerbench";
+const TARGET_VARIABLE = "LAYERBENCH_TARGET";
+
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+function locateTarget(target: ScriptTarget): string[] {
+  switch (target.kind) {
+    case "directory":
+      return [
+        `${TARGET_VARIABLE}=${shellQuote(target.path)}`,
+        `[ -d "$${TARGET_VARIABLE}" ] || fail "target directory $${TARGET_VARIABLE} does not exist"`,
+      ];
+    case "device":
+      return [`${TARGET_VARIABLE}=${shellQuote(target.path)}`, `[ -b "$${TARGET_VARIABLE}" ] || fail "$${TARGET_VARIABLE} is not a block device"`];
+    case "serial":
+      // virtio-blk disks appear as virtio-SERIAL, SCSI ones as scsi-0QEMU_QEMU_HARDDISK_SERIAL.
+      return [
+        `${TARGET_VARIABLE}=""`,
+        `for candidate in /dev/disk/by-id/virtio-${target.serial} /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_${target.serial}; do`,
+        `  if [ -b "$candidate" ]; then ${TARGET_VARIABLE}=$candidate; fi`,
+        "done",
+        `[ -n "$${TARGET_VARIABLE}" ] || fail "no disk with serial ${target.serial} in /dev/disk/by-id"`,
+      ];
+  }
+}
+
+/** The script's text. The same job text runs locally; only the target differs. */
+export function renderFioScript({ profile, repeat, target, sudo = false }: FioScriptOptions): string {
+  const jobTarget = target.kind === "directory" ? { kind: "directory" as const, path: `\${${TARGET_VARIABLE}}` } : { kind: "device" as const, path: `\${${TARGET_VARIABLE}}` };
+  const jobFile = renderJobFile(profile, jobTarget);
+  const fio = sudo ? `sudo --preserve-env=${TARGET_VARIABLE} fio` : "fio";
+  const sections = profile.workloads.map((workload) => workload.id).join(" ");
+  const cleanup = target.kind === "directory" ? [`  ${sudo ? "sudo " : ""}rm -f "$${TARGET_VARIABLE}/$section".*`] : [];
+  return [
+    "#!/bin/sh",
+    "# layerbench: runs each fio workload in turn and prints its JSON output between markers.",
+    "set -u",
+    `fail() { echo "layerbench: $*" >&2; exit 2; }`,
+    `command -v fio >/dev/null 2>&1 || fail "fio is not installed on $(hostname)"`,
+    ...locateTarget(target),
+    `export ${TARGET_VARIABLE}`,
+    'work=$(mktemp -d) || fail "cannot create a temporary directory"',
+    'trap \'rm -rf "$work"\' EXIT',
+    `cat > "$work/job.fio" <<'LAYERBENCH_JOB_FILE'`,
+    jobFile.trimEnd(),
+    "LAYERBENCH_JOB_FILE",
+    `for section in ${sections}; do`,
+    `  attempt=1`,
+    `  while [ "$attempt" -le ${repeat} ]; do`,
+    `    started=$(date -u +%Y-%m-%dT%H:%M:%SZ)`,
+    `    if ${fio} --output-format=json --output="$work/out.json" --section="$section" "$work/job.fio" 2>"$work/err.txt"; then`,
+    `      echo "${MARKER} begin $section $attempt $started"`,
+    `      cat "$work/out.json"`,
+    `      echo "${MARKER} end"`,
+    "    else",
+    `      echo "${MARKER} failed $section $attempt $started $(tail -n 3 "$work/err.txt" | tr '\\n' ' ')"`,
+    "    fi",
+    "    attempt=$((attempt + 1))",
+    "  done",
+    ...cleanup,
+    "done",
+    "",
+  ].join("\n");
+}
+
+export interface ScriptRun {
+  workload: string;
+  attempt: number;
+  run: Run;
+}
+
+export interface ScriptFailure {
+  workload: string;
+  attempt: number;
+  message: string;
+}
+
+export interface ScriptOutput {
+  runs: ScriptRun[];
+  failures: ScriptFailure[];
+}
+
+export class ScriptOutputError extends UserError {}
+
+/** Splits the script's stdout into parsed runs and reported failures. */
+export function parseScriptOutput(stdout: string, origin: string): ScriptOutput {
+  const runs: ScriptRun[] = [];
+  const failures: ScriptFailure[] = [];
+  const lines = stdout.split("\n");
+  for (let index = 0; index < lines.length; index += 1) {
+    const [marker, kind, workload, attempt, startedAt, ...rest] = lines[index].split(" ");
+    if (marker !== MARKER) continue;
+    if (kind === "failed") {
+      failures.push({ workload, attempt: Number(attempt), message: rest.join(" ").trim() || "fio failed" });
+    } else if (kind === "begin") {
+      const end = lines.indexOf(`${MARKER} end`, index + 1);
+      if (end < 0) throw new ScriptOutputError(`${origin}: output of ${workload} #${attempt} is cut short (no end marker)`);
+      const run = workloadRun(lines.slice(index + 1, end).join("\n"), workload, startedAt, `${origin}: ${workload} #${attempt}`);
+      runs.push({ workload, attempt: Number(attempt), run });
+      index = end;
+    }
+  }
+  return { runs, failures };
+}
+
+/** The results document of several scripts' outputs, one variant each, in the order they ran. */
+export function documentFromScriptOutputs(
+  source: Source,
+  profile: Profile,
+  repeat: number,
+  entries: Array<{ spec: VariantSpec; output: ScriptOutput }>,
+): ResultsDocument {
+  const starts = entries.flatMap(({ output }) => output.runs.map(({ run }) => run.startedAt)).sort();
+  // The last run's start, not the time of this evaluation: the same outputs give the same document.
+  const createdAt = new Date(starts.at(-1) ?? 0);
+  const document = newResultsDocument(source, { id: profile.id, runtimeSec: profile.runtimeSec, repeat, ioengine: profile.ioengine, direct: profile.direct }, createdAt);
+  const failures: Failure[] = [];
+  for (const { spec, output } of entries) {
+    for (const { workload, run } of output.runs) {
+      addRun(document, spec, profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload }, run);
+    }
+    failures.push(...output.failures.map((failure) => ({ variant: spec.id, ...failure })));
+  }
+  return failures.length > 0 ? { ...document, failures } : document;
+}

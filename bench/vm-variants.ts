@@ -1,0 +1,210 @@
+import { createHash } from "node:crypto";
+import { UserError } from "./errors.js";
+import { formatFioSize, parseSize } from "./size.js";
+
+// One definition of a VM disk variant, validated once; Proxmox disk arguments (and a local QEMU guest later)
+// are renderings of it.
+
+export const BUSES = ["virtio-blk", "virtio-scsi-single"] as const;
+export const CACHE_MODES = ["none", "directsync", "writethrough", "writeback", "unsafe"] as const;
+export const AIO_MODES = ["io_uring", "native", "threads"] as const;
+export const DISCARD_MODES = ["on", "ignore"] as const;
+export const COMPRESSIONS = ["off", "on", "lz4", "zstd", "gzip", "zle"] as const;
+export const SYNC_MODES = ["standard", "always", "disabled"] as const;
+
+export type Bus = (typeof BUSES)[number];
+export type CacheMode = (typeof CACHE_MODES)[number];
+export type AioMode = (typeof AIO_MODES)[number];
+export type DiscardMode = (typeof DISCARD_MODES)[number];
+export type Compression = (typeof COMPRESSIONS)[number];
+export type SyncMode = (typeof SYNC_MODES)[number];
+
+/** The ZFS properties a zvol inherits from the dataset it is created in. */
+export interface ZfsOptions {
+  /** Bytes, a power of two from 4 KiB to 1 MiB. */
+  volblocksize: number;
+  compression: Compression;
+  sync: SyncMode;
+}
+
+export interface VmDiskVariant extends ZfsOptions {
+  id: string;
+  bus: Bus;
+  cache: CacheMode;
+  aio: AioMode;
+  iothread: boolean;
+  discard: DiscardMode;
+  ssd: boolean;
+  /** GiB. */
+  sizeGb: number;
+}
+
+/** What a variant may say in a stack file: every field but the id may come from the defaults. */
+export type VariantInput = Partial<Record<keyof VmDiskVariant, unknown>>;
+
+export interface VariantMatrixInput {
+  defaults?: VariantInput;
+  /** Explicit variants; each must be valid. */
+  list?: VariantInput[];
+  /** Values per option; their cross product is taken and invalid combinations are skipped. */
+  axes?: Partial<Record<Exclude<keyof VmDiskVariant, "id">, unknown[]>>;
+}
+
+export const DEFAULT_VARIANT: Omit<VmDiskVariant, "id"> = {
+  bus: "virtio-blk",
+  cache: "none",
+  aio: "io_uring",
+  iothread: true,
+  discard: "ignore",
+  ssd: false,
+  sizeGb: 32,
+  volblocksize: 16 * 1024,
+  compression: "lz4",
+  sync: "standard",
+};
+
+export const MAX_VIRTIO_BLK_DATA_DISKS = 15; // virtio0..15, with virtio0 the boot disk
+export const MAX_SCSI_DISKS = 31; // scsi0..30
+const MAX_SERIAL_LENGTH = 20; // Proxmox and virtio-blk both cut serials at 20 bytes
+const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+
+export class VariantError extends UserError {}
+
+function oneOf<T extends string>(variant: string, field: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  throw new VariantError(`variant "${variant}": ${field} ${JSON.stringify(value)} is not allowed: use one of ${allowed.join(", ")}`);
+}
+
+function flag(variant: string, field: string, value: unknown): boolean {
+  if (typeof value === "boolean") return value;
+  throw new VariantError(`variant "${variant}": ${field} ${JSON.stringify(value)} is not allowed: use true or false`);
+}
+
+function volblocksize(variant: string, value: unknown): number {
+  const bytes = typeof value === "number" ? value : typeof value === "string" ? safeSize(value) : NaN;
+  const powerOfTwo = Number.isInteger(Math.log2(bytes));
+  if (!(powerOfTwo && bytes >= 4096 && bytes <= 1024 ** 2)) {
+    throw new VariantError(`variant "${variant}": volblocksize ${JSON.stringify(value)} is not allowed: use a power of two from 4k to 1m, e.g. 16k`);
+  }
+  return bytes;
+}
+
+function safeSize(text: string): number {
+  try {
+    return parseSize(text);
+  } catch {
+    return NaN;
+  }
+}
+
+function sizeGb(variant: string, value: unknown): number {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1) return value;
+  throw new VariantError(`variant "${variant}": sizeGb ${JSON.stringify(value)} is not allowed: use a whole number of GiB, at least 1`);
+}
+
+/** Proxmox's and QEMU's rules for a disk's options together; the message names what to change. */
+export function combinationProblem(variant: Omit<VmDiskVariant, "id">): string | undefined {
+  if (variant.aio === "native" && variant.cache !== "none" && variant.cache !== "directsync") {
+    return `aio=native needs cache none or directsync (O_DIRECT), not ${variant.cache}`;
+  }
+  if (variant.ssd && variant.bus === "virtio-blk") return "ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single";
+  return undefined;
+}
+
+/** Validates one variant, every field checked against what is allowed. */
+export function validateVariant(input: VariantInput, defaults: VariantInput = {}): VmDiskVariant {
+  const merged = { ...DEFAULT_VARIANT, ...defaults, ...input };
+  const id = merged.id;
+  if (typeof id !== "string" || !ID_PATTERN.test(id)) {
+    throw new VariantError(`variant id ${JSON.stringify(id)} is not allowed: use lower-case letters, digits and '-', starting with a letter or digit`);
+  }
+  const known = new Set<string>(["id", ...Object.keys(DEFAULT_VARIANT)]);
+  const unknown = Object.keys({ ...defaults, ...input }).find((key) => !known.has(key));
+  if (unknown) throw new VariantError(`variant "${id}": unknown option "${unknown}": use ${[...known].join(", ")}`);
+  const variant: VmDiskVariant = {
+    id,
+    bus: oneOf(id, "bus", merged.bus, BUSES),
+    cache: oneOf(id, "cache", merged.cache, CACHE_MODES),
+    aio: oneOf(id, "aio", merged.aio, AIO_MODES),
+    iothread: flag(id, "iothread", merged.iothread),
+    discard: oneOf(id, "discard", merged.discard, DISCARD_MODES),
+    ssd: flag(id, "ssd", merged.ssd),
+    sizeGb: sizeGb(id, merged.sizeGb),
+    volblocksize: volblocksize(id, merged.volblocksize),
+    compression: oneOf(id, "compression", merged.compression, COMPRESSIONS),
+    sync: oneOf(id, "sync", merged.sync, SYNC_MODES),
+  };
+  const problem = combinationProblem(variant);
+  if (problem) throw new VariantError(`variant "${id}": ${problem}`);
+  return variant;
+}
+
+const SHORT_VALUES: Record<string, string> = {
+  "virtio-blk": "blk",
+  "virtio-scsi-single": "scsi",
+  directsync: "dsync",
+  writethrough: "wt",
+  writeback: "wb",
+  io_uring: "uring",
+};
+
+function axisLabel(field: string, value: unknown): string {
+  if (field === "iothread") return value ? "iot" : "noiot";
+  if (field === "ssd") return value ? "ssd" : "nossd";
+  if (field === "discard") return value === "on" ? "discard" : "nodiscard";
+  if (field === "volblocksize") return typeof value === "number" ? formatFioSize(value) : String(value);
+  if (field === "sizeGb") return `${String(value)}g`;
+  return SHORT_VALUES[String(value)] ?? String(value);
+}
+
+export interface ExpandedMatrix {
+  variants: VmDiskVariant[];
+  /** Cross-product combinations left out, with the reason. */
+  skipped: Array<{ id: string; reason: string }>;
+}
+
+/** The explicit list followed by the cross product of the axes; ids are unique; invalid combinations of axes are skipped. */
+export function expandVariants(matrix: VariantMatrixInput): ExpandedMatrix {
+  const defaults = matrix.defaults ?? {};
+  const variants = (matrix.list ?? []).map((input) => validateVariant(input, defaults));
+  const skipped: ExpandedMatrix["skipped"] = [];
+  const axes = Object.entries(matrix.axes ?? {});
+  for (const [field, values] of axes) {
+    if (!Array.isArray(values) || values.length === 0) throw new VariantError(`axis "${field}" needs a list of at least one value`);
+  }
+  if (axes.length > 0) {
+    let combinations: Array<Array<[string, unknown]>> = [[]];
+    for (const [field, values] of axes) {
+      combinations = combinations.flatMap((combination) => (values as unknown[]).map((value) => [...combination, [field, value] as [string, unknown]]));
+    }
+    for (const combination of combinations) {
+      const id = combination.map(([field, value]) => axisLabel(field, value)).join("-");
+      const input: VariantInput = { ...Object.fromEntries(combination), id };
+      const merged = { ...DEFAULT_VARIANT, ...defaults, ...input } as Omit<VmDiskVariant, "id">;
+      const problem = combinationProblem(merged);
+      if (problem) {
+        skipped.push({ id, reason: problem });
+        continue;
+      }
+      variants.push(validateVariant(input, defaults));
+    }
+  }
+  const seen = new Set<string>();
+  for (const variant of variants) {
+    if (seen.has(variant.id)) throw new VariantError(`variant id "${variant.id}" is used twice: every variant needs its own id`);
+    seen.add(variant.id);
+  }
+  return { variants, skipped };
+}
+
+/** The disk serial the guest finds the variant by: the id when it fits in 20 characters, else a stable hash of it. */
+export function diskSerial(variant: Pick<VmDiskVariant, "id">): string {
+  if (variant.id.length <= MAX_SERIAL_LENGTH) return variant.id;
+  return `lb-${createHash("sha256").update(variant.id).digest("hex").slice(0, MAX_SERIAL_LENGTH - 3)}`;
+}
+
+/** The options that define a variant, as the results document records them. */
+export function variantOptions(variant: VmDiskVariant): Record<string, string | number | boolean> {
+  const { id: _id, volblocksize: vbs, ...rest } = variant;
+  return { ...rest, volblocksize: formatFioSize(vbs) };
+}

@@ -1,0 +1,125 @@
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import type { VmDiskVariant } from "../bench/vm-variants.js";
+import type { VmSettings } from "./config.js";
+import { dataDisk, diskInterfaces, scsiHardware } from "./disks.js";
+
+export interface BenchVmArgs {
+  node: string;
+  settings: VmSettings;
+  variants: VmDiskVariant[];
+  /** The node: the guest is reached through it, so the guest's network need not be routable from here. */
+  nodeConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  privateKey: pulumi.Input<string>;
+  /** The storages the data disks live on; the VM goes before them on destroy. */
+  storages: pulumi.Resource[];
+}
+
+/** cloud-init user data: the login user with the bench key, fio and the guest agent. */
+export function cloudInitUserData(settings: VmSettings): string {
+  const userData = {
+    hostname: settings.name,
+    users: [{ name: settings.user, sudo: "ALL=(ALL) NOPASSWD:ALL", shell: "/bin/bash", ssh_authorized_keys: [settings.sshPublicKey] }],
+    package_update: true,
+    packages: ["fio", "qemu-guest-agent"],
+    runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"]],
+  };
+  return `#cloud-config\n${stringify(userData)}`;
+}
+
+/** Waits for cloud-init; exit 2 is "done, with warnings" and still usable. */
+export const GUEST_READY_SCRIPT = [
+  "set -u",
+  "cloud-init status --wait >/dev/null",
+  "status=$?",
+  'if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then echo "layerbench: cloud-init failed in the guest (exit $status): see /var/log/cloud-init-output.log" >&2; exit 1; fi',
+  'command -v fio >/dev/null || { echo "layerbench: fio is missing in the guest: cloud-init could not install it (network or apt mirror?)" >&2; exit 1; }',
+  "fio --version",
+  "",
+].join("\n");
+
+function imageFileName(url: string): string {
+  return `layerbench-${new URL(url).pathname.split("/").pop() ?? "image.qcow2"}`;
+}
+
+/** The first address that is not loopback, from the guest agent's per-interface lists. */
+export function guestAddress(ipv4Addresses: string[][]): string {
+  const address = ipv4Addresses.flat().find((candidate) => !candidate.startsWith("127."));
+  if (!address) throw new Error("the guest agent reported no IPv4 address besides loopback: is DHCP working on the VM's bridge?");
+  return address;
+}
+
+/** One VM whose data disks are the variants, each with its own options and a serial naming it. */
+export class BenchVm extends pulumi.ComponentResource {
+  readonly vm: proxmoxve.VmLegacy;
+  readonly address: pulumi.Output<string>;
+  readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+  /** Done when cloud-init has finished and fio is installed. */
+  readonly ready: command.remote.Command;
+
+  constructor(name: string, args: BenchVmArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("layerbench:proxmox:BenchVm", name, {}, opts);
+    const { settings, node } = args;
+    const image = new proxmoxve.download.File(
+      `${name}-image`,
+      { nodeName: node, datastoreId: settings.fileDatastore, contentType: "import", url: settings.imageUrl, fileName: imageFileName(settings.imageUrl), overwrite: false },
+      { parent: this },
+    );
+    const userData = new proxmoxve.FileLegacy(
+      `${name}-user-data`,
+      { nodeName: node, datastoreId: settings.fileDatastore, contentType: "snippets", sourceRaw: { data: cloudInitUserData(settings), fileName: `layerbench-${settings.vmId}-user-data.yaml` } },
+      { parent: this },
+    );
+    const interfaces = diskInterfaces(args.variants);
+    this.vm = new proxmoxve.VmLegacy(
+      `${name}-vm`,
+      {
+        nodeName: node,
+        vmId: settings.vmId,
+        name: settings.name,
+        description: "layerbench bench VM: one data disk per VirtIO variant (serial = variant id). Managed by Pulumi.",
+        tags: ["layerbench"],
+        agent: { enabled: true },
+        cpu: { cores: settings.cores, type: "host" },
+        memory: { dedicated: settings.memoryMb },
+        operatingSystem: { type: "l26" },
+        scsiHardware: scsiHardware(args.variants),
+        disks: [
+          { interface: "virtio0", datastoreId: settings.bootDatastore, importFrom: image.id, size: settings.bootSizeGb, iothread: true, discard: "on" },
+          ...args.variants.map((variant) => dataDisk(variant, interfaces.get(variant.id) ?? "")),
+        ],
+        networkDevices: [{ bridge: settings.bridge, model: "virtio" }],
+        initialization: {
+          datastoreId: settings.bootDatastore,
+          ipConfigs: [{ ipv4: settings.ip === "dhcp" ? { address: "dhcp" } : { address: settings.ip, gateway: settings.gateway } }],
+          userDataFileId: userData.id,
+        },
+        started: true,
+        onBoot: false,
+        stopOnDestroy: true,
+      },
+      { parent: this, dependsOn: args.storages },
+    );
+    this.address =
+      settings.ip === "dhcp" ? this.vm.ipv4Addresses.apply(guestAddress) : pulumi.output(settings.ip.split("/")[0]);
+    this.connection = pulumi.secret(
+      pulumi.all([this.address, args.privateKey, args.nodeConnection]).apply(([host, privateKey, proxy]) => ({
+        host,
+        user: settings.user,
+        privateKey,
+        proxy: proxy as command.types.input.remote.ProxyConnectionArgs,
+        // The guest boots and installs packages first: keep dialling for several minutes.
+        dialErrorLimit: 60,
+        perDialTimeout: 10,
+      })),
+    );
+    this.ready = new command.remote.Command(
+      `${name}-ready`,
+      { connection: this.connection, create: GUEST_READY_SCRIPT },
+      { parent: this, dependsOn: [this.vm], customTimeouts: { create: "20m" } },
+    );
+    this.registerOutputs({ address: this.address });
+  }
+}

@@ -1,0 +1,87 @@
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { documentFromScriptOutputs, renderFioScript, type ScriptTarget } from "../bench/fio-script.js";
+import type { ResultsDocument, VariantSpec } from "../bench/results.js";
+import { diskSerial, variantOptions } from "../bench/vm-variants.js";
+import { BenchVm } from "./bench-vm.js";
+import type { Baseline, BenchConfig, VmSettings } from "./config.js";
+import { vmGroups, zfsGroups } from "./disks.js";
+import { FioRun } from "./fio-run.js";
+import { NodeZfs } from "./node-zfs.js";
+
+export interface Bench {
+  results: pulumi.Output<ResultsDocument>;
+  vmAddresses: pulumi.Output<string>[];
+  fioRuns: FioRun[];
+}
+
+function baselineSpec(baseline: Baseline): VariantSpec {
+  const { kind, ...options } = baseline;
+  return { id: `host-${kind}`, layer: "host", options: { kind, ...options }, baseline: true };
+}
+
+/** The settings of the index-th of several bench VMs: next vmId, numbered name, next static address. */
+export function nthVmSettings(settings: VmSettings, index: number, count: number): VmSettings {
+  if (count === 1) return settings;
+  const ip = settings.ip === "dhcp" ? "dhcp" : settings.ip.replace(/^(\d+\.\d+\.\d+\.)(\d+)/, (_, prefix: string, last: string) => `${prefix}${Number(last) + index}`);
+  return { ...settings, vmId: settings.vmId + index, name: `${settings.name}-${index + 1}`, ip };
+}
+
+/** Declares the host and VM layers and their benchmarks, one after the other; `results` gathers every run. */
+export function createBench(config: BenchConfig, sshPrivateKey: pulumi.Input<string>, stack: { project: string; stack: string }): Bench {
+  const nodeConnection: pulumi.Output<command.types.input.remote.ConnectionArgs> = pulumi.secret(
+    pulumi.output(sshPrivateKey).apply((privateKey) => ({ host: config.nodeAddress, user: config.sshUser, privateKey })),
+  );
+  const zfs = new NodeZfs("node-zfs", {
+    node: config.node,
+    connection: nodeConnection,
+    dataset: config.dataset,
+    groups: zfsGroups(config.variants),
+    baseline: config.baseline,
+  });
+  // More variants than one VM has disk slots for: several VMs, numbered from vmId, measured one after the other.
+  const vms = vmGroups(config.variants).map((variants, index, groups) => ({
+    variants,
+    vm: new BenchVm(groups.length > 1 ? `bench-vm-${index + 1}` : "bench-vm", {
+      node: config.node,
+      settings: nthVmSettings(config.vm, index, groups.length),
+      variants,
+      nodeConnection,
+      privateKey: sshPrivateKey,
+      storages: [...zfs.storages.values()],
+    }),
+  }));
+
+  const { profile, repeat, runId } = config;
+  const timeoutMinutes = Math.ceil((profile.workloads.length * repeat * (profile.runtimeSec + 120)) / 60) + 10;
+  const script = (target: ScriptTarget, sudo: boolean) => renderFioScript({ profile, repeat, target, sudo });
+  const plan: Array<{ name: string; spec: VariantSpec; connection: pulumi.Input<command.types.input.remote.ConnectionArgs>; script: pulumi.Input<string>; after: pulumi.Resource }> = [
+    { name: "fio-host", spec: baselineSpec(config.baseline), connection: nodeConnection, script: zfs.baselineTarget.apply((target) => script(target, false)), after: zfs.baseline },
+    ...vms.flatMap(({ variants, vm }) =>
+      variants.map((variant) => ({
+        name: `fio-vm-${variant.id}`,
+        spec: { id: variant.id, layer: "vm" as const, options: variantOptions(variant), baseline: false },
+        connection: vm.connection,
+        script: script({ kind: "serial", serial: diskSerial(variant) }, true),
+        after: vm.ready,
+      })),
+    ),
+  ];
+  // Measurements never overlap: each fio run waits for the one before it, across layers.
+  const fioRuns: FioRun[] = [];
+  for (const step of plan) {
+    const previous = fioRuns.at(-1);
+    fioRuns.push(
+      new FioRun(step.name, { connection: step.connection, script: step.script, runId, timeoutMinutes }, { dependsOn: previous ? [step.after, previous.command] : [step.after] }),
+    );
+  }
+  const source = { kind: "pulumi" as const, project: stack.project, stack: stack.stack, runId };
+  const results = pulumi.all(fioRuns.map((run) => run.output)).apply((outputs) => {
+    const document = documentFromScriptOutputs(source, profile, repeat, outputs.map((output, index) => ({ spec: plan[index].spec, output })));
+    for (const failure of document.failures ?? []) {
+      void pulumi.log.warn(`fio failed on ${failure.variant}/${failure.workload} #${failure.attempt}: ${failure.message}`);
+    }
+    return document;
+  });
+  return { results, vmAddresses: vms.map(({ vm }) => vm.address), fioRuns };
+}

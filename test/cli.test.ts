@@ -1,0 +1,112 @@
+import test from "ava";
+import { existsSync, promises as fs } from "node:fs";
+import { dirname, join } from "node:path";
+import { toResultsDocument } from "../bench/results.js";
+import { runCli } from "./helpers/cli.js";
+import { scratchDir, unwritableDir } from "./helpers/fio.js";
+
+const ARS_WORKLOADS = ["randwrite-4k-qd1", "randwrite-64k-16x16", "randwrite-1m-qd1"];
+const REPORT_FILES = ["io_bandwidth.svg", "io_written.svg", "iops.svg", "latency.svg", "report.md"];
+
+async function readDocument(path: string) {
+  return toResultsDocument(JSON.parse(await fs.readFile(path, "utf8")), path);
+}
+
+test.serial("run on two targets: results for every workload, the report, a ratio column", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const [fast, slow, out] = ["fast", "slow", "out"].map((name) => join(dir.path, name));
+  await Promise.all([fs.mkdir(fast), fs.mkdir(slow)]);
+  const result = await runCli(["run", "--runtime", "1", "--size", "8m", "--target", `fast=${fast}`, "--target", `slow=${slow}`, "--out", out]);
+  t.is(result.code, 0, result.stderr);
+  const document = await readDocument(join(out, "results.json"));
+  t.deepEqual(document.variants.map((variant) => [variant.id, variant.baseline, variant.layer]), [["fast", true, "local"], ["slow", false, "local"]]);
+  for (const variant of document.variants) {
+    t.deepEqual(variant.workloads.map((workload) => workload.id), ARS_WORKLOADS);
+    for (const workload of variant.workloads) {
+      const write = workload.runs[0].write;
+      t.truthy(write, `${variant.id}/${workload.id} wrote`);
+      t.true((write?.iops ?? 0) > 0 && (write?.ioBytes ?? 0) > 0);
+      const derived = (write?.ioBytes ?? 0) / ((write?.runtimeMs ?? 1) / 1000);
+      t.true(Math.abs((write?.bwBytes ?? 0) - derived) <= 0.02 * derived, `bwBytes ≈ ioBytes / runtime for ${workload.id}`);
+    }
+  }
+  t.deepEqual((await fs.readdir(out)).filter((name) => REPORT_FILES.includes(name)).sort(), REPORT_FILES);
+  const markdown = await fs.readFile(join(out, "report.md"), "utf8");
+  t.regex(markdown, /\| Variant \| IOPS \| vs base \|/);
+  t.regex(markdown, /^\| slow \| [^|]+ \| \d+\.\d\d× \|/m);
+  t.deepEqual(await fs.readdir(fast), [], "fio's files are removed from the target");
+  t.regex(result.stderr, /\[6\/6\] slow randwrite-1m-qd1: write [\d.]+k? IOPS/);
+});
+
+test.serial("run with no target uses a scratch directory in the current directory and removes it", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const result = await runCli(["run", "--runtime", "1", "--size", "4m", "--repeat", "2"], { cwd: dir.path });
+  t.is(result.code, 0, result.stderr);
+  const [stamp] = await fs.readdir(join(dir.path, "results"));
+  const document = await readDocument(join(dir.path, "results", stamp, "results.json"));
+  t.deepEqual(document.variants.map((variant) => variant.id), ["local"]);
+  t.true(document.variants[0].workloads.every((workload) => workload.runs.length === 2 && workload.summary.write?.iops?.n === 2));
+  t.deepEqual(await fs.readdir(dir.path), ["results"], "no scratch directory is left behind");
+});
+
+test.serial("Ctrl-C stops fio, keeps what was measured and still writes the report", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const out = join(dir.path, "out");
+  const result = await runCli(["run", "--runtime", "2", "--size", "4m", "--target", `disk=${dir.path}`, "--out", out], {
+    whileRunning: (child, stderr) => {
+      const timer = setInterval(() => {
+        if (/\[1\/3\] disk randwrite-4k-qd1: write/.test(stderr())) {
+          clearInterval(timer);
+          child.kill("SIGINT");
+        }
+      }, 100);
+      child.on("close", () => clearInterval(timer));
+    },
+  });
+  t.is(result.code, 130);
+  t.regex(result.stderr, /layerbench: run stopped: interrupted by Ctrl-C; everything measured before it is kept in results\.json/);
+  const document = await readDocument(join(out, "results.json"));
+  const measured = document.variants[0].workloads.map((workload) => workload.id);
+  t.deepEqual(measured, ARS_WORKLOADS.slice(0, measured.length));
+  t.true(measured.length >= 1 && measured.length < 3, `stopped early, after ${measured.length}`);
+  t.true(existsSync(join(out, "report.md")));
+  t.deepEqual((await fs.readdir(dir.path)).filter((name) => name.startsWith(".layerbench-")), [], "fio's work directory is removed");
+});
+
+test("bad input: non-zero exit, one clear line, no stack trace, nothing written", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const out = join(dir.path, "out");
+  const malformed = join(dir.path, "fio.json");
+  await fs.writeFile(malformed, '{"fio version": "fio-3.33", "jobs": [{"jobname": "x"');
+  const foreign = join(dir.path, "foreign.json");
+  await fs.writeFile(foreign, '{"schema": "something/else@1"}');
+  const fioDir = dirname((await import("node:child_process")).execSync("command -v fio").toString().trim());
+  const noFioPath = (process.env.PATH ?? "").split(":").filter((entry) => entry !== fioDir && !existsSync(join(entry, "fio"))).join(":");
+  const cases: Array<{ args: string[]; env?: NodeJS.ProcessEnv; message: RegExp }> = [
+    { args: ["run", "--profile", "nope", "--out", out], message: /argument 'nope' is invalid\. Allowed choices are ars, kbench/ },
+    { args: ["run", "--size", "12x", "--out", out], message: /bad size "12x": use a positive number/ },
+    { args: ["run", "--target", `ro=${await unwritableDir()}`, "--size", "1m", "--out", out], message: /target "ro": .* is not writable/ },
+    { args: ["run", "--target", `gone=${join(dir.path, "missing")}`, "--out", out], message: /target "gone": directory .*missing does not exist/ },
+    { args: ["run", "--target", `big=${dir.path}`, "--size", "64t", "--out", out], message: /target "big": .* free, the largest workload needs 1024 TiB/ },
+    { args: ["run", "--target", `bad name=${dir.path}`, "--out", out], message: /bad target name "bad name"/ },
+    { args: ["run", "--size", "1m", "--out", out], env: { ...process.env, PATH: noFioPath }, message: /fio is not installed .*sudo apt-get install fio/ },
+    { args: ["parse", malformed], message: /fio\.json: fio output is truncated or not valid JSON/ },
+    { args: ["report", malformed], message: /fio\.json is not valid JSON/ },
+    { args: ["report", foreign], message: /foreign\.json is not a layerbench\/results@1 document: schema: / },
+  ];
+  for (const { args, env, message } of cases) {
+    const result = await runCli(args, { cwd: dir.path, env });
+    const what = args.join(" ");
+    t.is(result.code, 1, what);
+    const lines = result.stderr.trim().split("\n");
+    t.is(lines.length, 1, `${what}: one line, got ${result.stderr}`);
+    t.regex(lines[0], /^layerbench: /, what);
+    t.regex(lines[0], message, what);
+    t.false(existsSync(out), `${what}: no output directory`);
+  }
+  t.deepEqual((await fs.readdir(dir.path)).sort(), ["fio.json", "foreign.json"].sort(), "no scratch directory left behind either");
+});
