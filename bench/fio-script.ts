@@ -22,10 +22,13 @@ export interface FioScriptOptions {
 }
 
 const MARKER = "@@layerbench";
+/** The lines that set LAYERBENCH_TARGET sit between these two comments: the only part that differs by target. */
+export const TARGET_BLOCK = { begin: "# layerbench target: begin", end: "# layerbench target: end" } as const;
 const TARGET_VARIABLE = "LAYERBENCH_TARGET";
 
+/** A double-quoted shell word: inside double quotes only \\, ", $ and ` are special. */
 function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
+  return `"${value.replace(/[\\"$`]/g, "\\$&")}"`;
 }
 
 function locateTarget(target: ScriptTarget): string[] {
@@ -62,7 +65,9 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     "set -u",
     `fail() { echo "layerbench: $*" >&2; exit 2; }`,
     `command -v fio >/dev/null 2>&1 || fail "fio is not installed on $(hostname)"`,
+    TARGET_BLOCK.begin,
     ...locateTarget(target),
+    TARGET_BLOCK.end,
     `export ${TARGET_VARIABLE}`,
     'work=$(mktemp -d) || fail "cannot create a temporary directory"',
     'trap \'rm -rf "$work"\' EXIT',

@@ -10,6 +10,9 @@ export interface FioRunArgs {
   runId: string;
   /** Upper bound for the whole script, from the workloads' runtimes. */
   timeoutMinutes: number;
+  /** What must finish first: the target's set-up and the previous fio run. On the Command itself, because a
+   * component's own dependsOn does not hold back the resources inside it. */
+  after: pulumi.Resource[];
 }
 
 /** One fio script on one target, its stdout parsed into runs and failures. */
@@ -28,7 +31,7 @@ export class FioRun extends pulumi.ComponentResource {
         // fio's JSON is long; the engine's log gets stderr only (progress and errors), results come back as stdout.
         logging: "stderr",
       },
-      { parent: this, customTimeouts: { create: `${args.timeoutMinutes}m` } },
+      { parent: this, dependsOn: args.after, customTimeouts: { create: `${args.timeoutMinutes}m` } },
     );
     this.output = this.command.stdout.apply((stdout) => parseScriptOutput(stdout, name));
     this.registerOutputs({ stdout: this.command.stdout });

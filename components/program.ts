@@ -72,7 +72,7 @@ export function createBench(config: BenchConfig, sshPrivateKey: pulumi.Input<str
   for (const step of plan) {
     const previous = fioRuns.at(-1);
     fioRuns.push(
-      new FioRun(step.name, { connection: step.connection, script: step.script, runId, timeoutMinutes }, { dependsOn: previous ? [step.after, previous.command] : [step.after] }),
+      new FioRun(step.name, { connection: step.connection, script: step.script, runId, timeoutMinutes, after: previous ? [step.after, previous.command] : [step.after] }),
     );
   }
   const source = { kind: "pulumi" as const, project: stack.project, stack: stack.stack, runId };

@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+import { promises as fs } from "node:fs";
+import { parse } from "yaml";
+
+/** A resource as the program registered it: what reached the provider, and the options that shape the graph. */
+export interface RecordedResource {
+  type: string;
+  name: string;
+  urn: string;
+  // any: provider inputs are untyped property bags on the wire; each test reads the fields it asserts.
+  inputs: Record<string, any>;
+  dependencies: string[];
+  deleteBeforeReplace: boolean;
+  replaceOnChanges: string[];
+  createTimeout: string;
+  /** Input names whose values were sent as secrets. */
+  secretInputs: string[];
+}
+
+export type StateFor = (resource: { type: string; name: string; inputs: Record<string, unknown> }) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function isSecret(value: unknown): value is { value: unknown } {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Inputs with secret wrappers removed; which inputs were secret is recorded beside them. */
+function unwrapSecrets(value: unknown): unknown {
+  if (isSecret(value)) return unwrapSecrets(value.value);
+  if (Array.isArray(value)) return value.map(unwrapSecrets);
+  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+  return value;
+}
+
+/** Pulumi mocks that record every registration, including what newResource is not told (dependencies, options). */
+export function recordingMocks(stateFor: StateFor): RecordedResource[] {
+  const recorded: RecordedResource[] = [];
+  void pulumi.runtime.setMocks(
+    {
+      newResource: async (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...(await stateFor({ type: args.type, name: args.name, inputs: args.inputs })) } }),
+      call: (args) => args.inputs,
+    },
+    "layerbench",
+    "test",
+    false,
+  );
+  // any: the monitor is the SDK's MockMonitor, whose gRPC request and response types are not public;
+  // wrapping its registerResource is how the raw requests (dependencies, options, secrets) can be seen.
+  const monitor = pulumi.runtime.getMonitor() as any;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (request: any, callback: (error: unknown, response: any) => void) => {
+    const raw = request.getObject().toJavaScript() as Record<string, unknown>;
+    const secretInputs = Object.entries(raw).filter(([, value]) => isSecret(value)).map(([key]) => key);
+    register(request, (error: unknown, response: any) => {
+      if (!error && request.getCustom()) {
+        recorded.push({
+          type: request.getType(),
+          name: request.getName(),
+          urn: response.getUrn(),
+          inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(request.getObject())) as RecordedResource["inputs"],
+          dependencies: request.getDependenciesList(),
+          deleteBeforeReplace: request.getDeletebeforereplace(),
+          replaceOnChanges: request.getReplaceonchangesList(),
+          createTimeout: request.getCustomtimeouts()?.getCreate() ?? "",
+          secretInputs,
+        });
+      }
+      callback(error, response);
+    });
+  };
+  return recorded;
+}
+
+/** Resolves an Output's value under mocks. */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
+/** A stack file's config values, as Pulumi hands them to the program (objects as JSON text). */
+export async function stackConfig(path: string): Promise<Record<string, string>> {
+  const { config } = parse(await fs.readFile(path, "utf8")) as { config: Record<string, unknown> };
+  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+}
+
+export function byName(resources: RecordedResource[], name: string): RecordedResource {
+  const found = resources.find((resource) => resource.name === name);
+  if (!found) throw new Error(`no resource named ${name}; have ${resources.map((resource) => resource.name).join(", ")}`);
+  return found;
+}

@@ -1,0 +1,117 @@
+import test from "ava";
+import * as pulumi from "@pulumi/pulumi";
+import { fileURLToPath } from "node:url";
+import { parseScriptOutput } from "../bench/fio-script.js";
+import type { ResultsDocument } from "../bench/results.js";
+import { scratchDir } from "./helpers/fio.js";
+import { byName, recordingMocks, stackConfig, valueOf } from "./helpers/pulumi-mocks.js";
+import { runScript, shellcheck, withLocalTarget } from "./helpers/scripts.js";
+
+const STACK = fileURLToPath(new URL("../stacks/Pulumi.quick.yaml", import.meta.url));
+const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key-material\n-----END OPENSSH PRIVATE KEY-----";
+
+// The fio Commands' scripts run for real on a local file: only their target block is swapped. The order in
+// which they ran and their real outputs are kept for the assertions.
+const executed: Array<{ name: string; started: number; finished: number; stdout: string; script: string }> = [];
+const scratch = await scratchDir();
+const resources = recordingMocks(async ({ type, name, inputs }) => {
+  if (type === "command:remote:Command" && name.startsWith("fio-")) {
+    const script = inputs.create as string;
+    const started = Date.now();
+    const { stdout, stderr, code } = await runScript(withLocalTarget(script, `${scratch.path}/${name}.img`));
+    if (code !== 0) throw new Error(`${name} failed: ${stderr}`);
+    executed.push({ name, started, finished: Date.now(), stdout, script });
+    return { stdout, stderr };
+  }
+  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/baseline-zvol\n" };
+  if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
+  if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], ["192.168.1.77"]] };
+  return {};
+});
+// Short runs for the test; everything else as the stack file says.
+pulumi.runtime.setAllConfig({ ...(await stackConfig(STACK)), "layerbench:runtime": "1", "layerbench:size": "4m", "layerbench:sshPrivateKey": PRIVATE_KEY }, ["layerbench:sshPrivateKey"]);
+const program = await import("../index.js");
+const results: ResultsDocument = await valueOf(program.results);
+test.after.always(() => scratch.cleanup());
+
+test("one VM disk per variant with exactly its options, behind the boot disk", (t) => {
+  const vm = byName(resources, "bench-vm-vm");
+  t.is(vm.inputs.scsiHardware, "virtio-scsi-pci", "no SCSI variants");
+  t.is(vm.inputs.vmId, 9100);
+  t.deepEqual(vm.inputs.agent, { enabled: true });
+  const [boot, ...data] = vm.inputs.disks;
+  t.like(boot, { interface: "virtio0", datastoreId: "local-zfs", importFrom: "bench-vm-image-id" });
+  t.deepEqual(data, [
+    { interface: "virtio1", datastoreId: "lb-16k-lz4-standard", size: 32, fileFormat: "raw", cache: "none", aio: "io_uring", iothread: true, discard: "ignore", serial: "blk-none", backup: false, replicate: false },
+    { interface: "virtio2", datastoreId: "lb-16k-lz4-standard", size: 32, fileFormat: "raw", cache: "writeback", aio: "io_uring", iothread: true, discard: "ignore", serial: "blk-writeback", backup: false, replicate: false },
+  ]);
+  t.is(vm.inputs.initialization.userDataFileId, "bench-vm-user-data-id");
+  t.deepEqual(vm.inputs.initialization.ipConfigs, [{ ipv4: { address: "dhcp" } }]);
+});
+
+test("ZFS: one storage per volblocksize/compression/sync, on its own dataset; the baseline zvol matches", (t) => {
+  const pools = resources.filter((resource) => resource.type === "proxmoxve:storage/zfspool:Zfspool");
+  t.deepEqual(
+    pools.map((pool) => pool.inputs),
+    [{ resourceId: "lb-16k-lz4-standard", zfsPool: "rpool/layerbench/16k-lz4-standard", blocksize: "16k", contents: ["images"], nodes: ["pve"], thinProvision: true }],
+  );
+  const datasets = byName(resources, "node-zfs-datasets");
+  t.regex(datasets.inputs.create, /zfs set compression=lz4 sync=standard 'rpool\/layerbench\/16k-lz4-standard'/);
+  t.true(datasets.deleteBeforeReplace, "old and new share dataset names");
+  t.regex(byName(resources, "node-zfs-baseline").inputs.create, /zfs create -s -V 32G -b 16k -o compression=lz4 -o sync=standard 'rpool\/layerbench\/baseline-zvol'/);
+});
+
+test("the fio Commands form one chain across layers, and ran one after the other", (t) => {
+  const urn = (name: string) => byName(resources, name).urn;
+  const fioUrns = new Set(resources.filter((resource) => resource.name.startsWith("fio-")).map((resource) => resource.urn));
+  const chain = ["fio-host-fio", "fio-vm-blk-none-fio", "fio-vm-blk-writeback-fio"];
+  for (const [index, name] of chain.entries()) {
+    const fioDependencies = byName(resources, name).dependencies.filter((dependency) => fioUrns.has(dependency));
+    t.deepEqual(fioDependencies, index === 0 ? [] : [urn(chain[index - 1])], `${name} waits for exactly the fio run before it`);
+  }
+  t.true(byName(resources, "fio-host-fio").dependencies.includes(urn("node-zfs-baseline")));
+  t.true(chain.slice(1).every((name) => byName(resources, name).dependencies.includes(urn("bench-vm-ready"))), "VM runs wait for cloud-init");
+  t.deepEqual(executed.map((run) => run.name), ["fio-host-fio", "fio-vm-blk-none-fio", "fio-vm-blk-writeback-fio"]);
+  for (let index = 1; index < executed.length; index += 1) t.true(executed[index].started >= executed[index - 1].finished, "no overlap");
+  t.deepEqual(byName(resources, "fio-host-fio").inputs.triggers, ["1"]);
+  t.regex(byName(resources, "fio-host-fio").createTimeout, /^\d+m$/);
+});
+
+test("destroy order: the VM before its storages, the storages before their datasets", (t) => {
+  const urn = (name: string) => byName(resources, name).urn;
+  t.true(byName(resources, "bench-vm-vm").dependencies.includes(urn("node-zfs-16k-lz4-standard")));
+  t.true(byName(resources, "node-zfs-16k-lz4-standard").dependencies.includes(urn("node-zfs-datasets")));
+  t.true(byName(resources, "node-zfs-baseline").dependencies.includes(urn("node-zfs-datasets")));
+});
+
+test("results: every variant's real fio runs, the host zvol as baseline", (t) => {
+  t.is(results.schema, "layerbench/results@1");
+  t.deepEqual(results.source, { kind: "pulumi", project: "layerbench", stack: "test", runId: "1" });
+  t.deepEqual(results.variants.map((variant) => [variant.id, variant.layer, variant.baseline]), [
+    ["host-zvol", "host", true],
+    ["blk-none", "vm", false],
+    ["blk-writeback", "vm", false],
+  ]);
+  t.like(results.variants[1].options, { bus: "virtio-blk", cache: "none", aio: "io_uring", iothread: true, volblocksize: "16k" });
+  for (const [index, variant] of results.variants.entries()) {
+    const expected = parseScriptOutput(executed[index].stdout, "expected").runs;
+    t.deepEqual(variant.workloads.flatMap((workload) => workload.runs), expected.map((entry) => entry.run), `${variant.id}: the runs are fio's own numbers`);
+    t.deepEqual(variant.workloads.map((workload) => workload.id), ["randwrite-4k-qd1", "randwrite-64k-16x16", "randwrite-1m-qd1"]);
+  }
+  t.is(results.failures, undefined);
+});
+
+test("the private key is a secret everywhere it goes and appears in no output", async (t) => {
+  const commands = resources.filter((resource) => resource.type === "command:remote:Command");
+  t.true(commands.length >= 6);
+  t.true(commands.every((command) => command.secretInputs.includes("connection")), "every Command's connection is a secret");
+  t.is(byName(resources, "fio-vm-blk-none-fio").inputs.connection.proxy.host, "pve.example.lan", "the guest is reached through the node");
+  const outputs = JSON.stringify({ results, variants: program.variants, vmAddresses: await Promise.all(program.vmAddresses.map(valueOf)) });
+  t.false(outputs.includes("test-key-material"));
+  t.false(executed.some((run) => run.stdout.includes("test-key-material")));
+});
+
+test("every script a Command carries passes shellcheck", async (t) => {
+  const scripts = resources.filter((resource) => resource.type === "command:remote:Command").flatMap((resource) => [resource.inputs.create, resource.inputs.delete].filter(Boolean));
+  for (const script of scripts as string[]) t.is(await shellcheck(script), "", script.slice(0, 80));
+});
