@@ -1,8 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
+import { UserError } from "./bench/errors.js";
 import { readBenchConfig } from "./components/config.js";
 import { createBench } from "./components/program.js";
 
-const { config, sshPrivateKey } = readBenchConfig();
+function readConfig(): ReturnType<typeof readBenchConfig> {
+  try {
+    return readBenchConfig();
+  } catch (error) {
+    // RunError: Pulumi prints the message alone, without the program's stack trace.
+    if (error instanceof UserError) throw new pulumi.RunError(error.message);
+    throw error;
+  }
+}
+
+const { config, sshPrivateKey } = readConfig();
 for (const skipped of config.skippedVariants) {
   void pulumi.log.info(`variant ${skipped.id} left out of the matrix: ${skipped.reason}`);
 }

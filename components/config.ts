@@ -76,7 +76,10 @@ const VmSchema = z.object({
   bootDatastore: z.string().regex(NAME).default("local-zfs"),
   bootSizeGb: z.number().int().min(4).default(8),
   fileDatastore: z.string().regex(NAME).default("local"),
-  imageUrl: z.url().default("https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"),
+  imageUrl: z
+    .url()
+    .refine((value) => /\.(qcow2|raw|vmdk)$/.test(new URL(value).pathname), "Proxmox imports .qcow2, .raw or .vmdk disk images (a Debian genericcloud .qcow2, say)")
+    .default("https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"),
   bridge: z.string().regex(NAME).default("vmbr0"),
   ip: z.string().refine((value) => value === "dhcp" || validCidr(value), "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.50/24").default("dhcp"),
   gateway: z.ipv4().optional(),
@@ -114,6 +117,16 @@ function optionalInteger(raw: RawConfig, key: string, fallback: number): number 
   throw new ConfigError(`layerbench:${key} ${JSON.stringify(value)} is not allowed: use a whole number, at least 1`);
 }
 
+/** Runs a check and names the config key in whatever it rejects. */
+function underKey<T>(key: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof UserError && !(error instanceof ConfigError)) throw new ConfigError(`layerbench:${key}: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Validates the whole configuration before any resource is declared; the first problem is named with its key. */
 export function parseBenchConfig(raw: RawConfig): BenchConfig {
   const node = requireString(raw, "node", NAME, "the Proxmox node's name, as in the web UI (e.g. pve)");
@@ -123,23 +136,25 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   if (!ZFS_NAME.test(dataset) || !dataset.includes("/")) {
     throw new ConfigError(`layerbench:dataset ${JSON.stringify(dataset)} is not allowed: use a child dataset of a pool, e.g. rpool/layerbench (it is created and destroyed by layerbench)`);
   }
-  const profile = resolveProfile(typeof raw.profile === "string" ? raw.profile : "ars", {
-    runtimeSec: raw.runtime === undefined ? undefined : (raw.runtime as number),
-    size: raw.size === undefined ? undefined : String(raw.size),
-  });
+  const profile = underKey("profile", () =>
+    resolveProfile(typeof raw.profile === "string" ? raw.profile : "ars", {
+      runtimeSec: raw.runtime === undefined ? undefined : (raw.runtime as number),
+      size: raw.size === undefined ? undefined : String(raw.size),
+    }),
+  );
   const repeat = optionalInteger(raw, "repeat", 1);
   const runId = raw.runId === undefined ? "1" : String(raw.runId);
   const baseline = parseWith("baseline", BaselineSchema, raw.baseline ?? { kind: "zvol" });
   if (baseline.kind === "zvol") {
     // The same checks as a VM disk's ZFS options, so that baseline and variants mean the same thing.
-    const checked = validateVariant({ id: "baseline", volblocksize: baseline.volblocksize, compression: baseline.compression, sync: baseline.sync });
+    const checked = underKey("baseline", () => validateVariant({ id: "baseline", volblocksize: baseline.volblocksize, compression: baseline.compression, sync: baseline.sync }));
     Object.assign(baseline, { volblocksize: checked.volblocksize });
   }
   if (raw.vm === undefined) throw new ConfigError("layerbench:vm is required: at least { sshPublicKey: ... } for the bench VM's login");
   const vm = parseWith("vm", VmSchema, raw.vm);
   if (vm.ip !== "dhcp" && vm.gateway === undefined) throw new ConfigError(`layerbench:vm.gateway is required with a static vm.ip (${vm.ip})`);
   const matrix = parseWith("vmVariants", z.object({ defaults: z.record(z.string(), z.unknown()).optional(), list: z.array(z.record(z.string(), z.unknown())).optional(), axes: z.record(z.string(), z.array(z.unknown())).optional() }).strict(), raw.vmVariants ?? {});
-  const { variants, skipped } = expandVariants(matrix as VariantMatrixInput);
+  const { variants, skipped } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput));
   if (variants.length === 0) throw new ConfigError("layerbench:vmVariants has no variants: give a list, axes, or both");
   return { node, nodeAddress, sshUser, dataset, profile, repeat, runId, baseline: baseline as Baseline, vm, variants, skippedVariants: skipped };
 }

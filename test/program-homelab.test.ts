@@ -1,0 +1,102 @@
+import test from "ava";
+import * as pulumi from "@pulumi/pulumi";
+import { fileURLToPath } from "node:url";
+import { renderFioScript } from "../bench/fio-script.js";
+import { resolveProfile } from "../bench/profiles.js";
+import { diskSerial } from "../bench/vm-variants.js";
+import { parseBenchConfig, type BenchConfig } from "../components/config.js";
+import { createBench } from "../components/program.js";
+import { scratchDir } from "./helpers/fio.js";
+import { byName, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
+import { runScript } from "./helpers/scripts.js";
+
+const STACK = fileURLToPath(new URL("../stacks/Pulumi.homelab.yaml", import.meta.url));
+
+// One real output of the ars workloads (short runs) stands for every fio Command's stdout.
+const scratch = await scratchDir();
+const fioStdout = (await runScript(renderFioScript({ profile: resolveProfile("ars", { runtimeSec: 1, size: "4m" }), repeat: 1, target: { kind: "directory", path: scratch.path } }))).stdout;
+await scratch.cleanup();
+
+const resources = recordingMocks(({ type, name }) => {
+  if (name.startsWith("fio-")) return { stdout: fioStdout };
+  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/baseline-zvol\n" };
+  if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
+  if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], ["10.0.0.9"]] };
+  return {};
+});
+
+function rawConfig(config: Record<string, string>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config)
+      .filter(([key]) => key.startsWith("layerbench:"))
+      .map(([key, value]) => {
+        const name = key.slice("layerbench:".length);
+        return [name, ["baseline", "vm", "vmVariants", "repeat", "runtime"].includes(name) ? JSON.parse(value) : value];
+      }),
+  );
+}
+
+async function declare(config: BenchConfig): Promise<RecordedResource[]> {
+  const bench = createBench(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
+  await valueOf(bench.results);
+  return resources.splice(0);
+}
+
+const config = parseBenchConfig(rawConfig(await stackConfig(STACK)));
+const first = await declare(config);
+const rerun = await declare({ ...config, runId: "2" });
+
+test("the full matrix: 48 valid variants, the 12 with aio=native and a caching mode left out", (t) => {
+  t.is(config.variants.length, 48);
+  t.is(config.skippedVariants.length, 12);
+  t.true(config.skippedVariants.every((skipped) => /aio=native needs cache none or directsync/.test(skipped.reason) && /-native$/.test(skipped.id)));
+  t.true(config.variants.every((variant) => variant.aio !== "native" || ["none", "directsync"].includes(variant.cache)));
+});
+
+test("two VMs hold them: 15 virtio-blk slots each; SCSI hardware only where SCSI disks are", (t) => {
+  const vms = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy").sort((a, b) => a.name.localeCompare(b.name));
+  t.deepEqual(vms.map((vm) => [vm.name, vm.inputs.vmId, vm.inputs.name, vm.inputs.scsiHardware]), [
+    ["bench-vm-1-vm", 9101, "layerbench-homelab-1", "virtio-scsi-single"],
+    ["bench-vm-2-vm", 9102, "layerbench-homelab-2", "virtio-scsi-pci"],
+  ]);
+  const count = (vm: RecordedResource, prefix: string) => vm.inputs.disks.filter((disk: { interface: string }) => disk.interface.startsWith(prefix)).length;
+  t.deepEqual(vms.map((vm) => [count(vm, "virtio") - 1, count(vm, "scsi")]), [[15, 24], [9, 0]]);
+});
+
+test("every variant's disk carries exactly its options, found by a unique serial of at most 20 characters", (t) => {
+  const disks = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy").flatMap((vm) => vm.inputs.disks.slice(1));
+  const serials = disks.map((disk: { serial: string }) => disk.serial);
+  t.is(new Set(serials).size, 48);
+  t.true(serials.every((serial: string) => serial.length <= 20));
+  for (const variant of config.variants) {
+    const disk = disks.find((candidate: { serial: string }) => candidate.serial === diskSerial(variant));
+    t.truthy(disk, variant.id);
+    t.like(disk, { cache: variant.cache, aio: variant.aio, iothread: variant.iothread, discard: variant.discard, size: 40, datastoreId: "lb-16k-lz4-standard" }, variant.id);
+    t.regex(disk.interface, variant.bus === "virtio-blk" ? /^virtio([1-9]|1[0-5])$/ : /^scsi([0-9]|[12][0-9]|30)$/, variant.id);
+    t.is(disk.ssd, variant.bus === "virtio-blk" ? undefined : false, `${variant.id}: ssd only where the bus supports it`);
+  }
+});
+
+test("49 fio runs in one chain: the host first, then every variant of both VMs", (t) => {
+  const fio = first.filter((resource) => resource.name.startsWith("fio-"));
+  t.is(fio.length, 49);
+  const fioUrns = new Set(fio.map((resource) => resource.urn));
+  fio.forEach((resource, index) => {
+    const previous = resource.dependencies.filter((dependency) => fioUrns.has(dependency));
+    t.deepEqual(previous, index === 0 ? [] : [fio[index - 1].urn], resource.name);
+  });
+  t.is(fio[0].name, "fio-host-fio");
+  t.true(fio.slice(1).every((resource) => /sudo --preserve-env=LAYERBENCH_TARGET fio/.test(resource.inputs.create)));
+});
+
+test("changing the run id changes the fio Commands' triggers and nothing else", (t) => {
+  t.deepEqual(rerun.map((resource) => resource.name).sort(), first.map((resource) => resource.name).sort());
+  const changed = first.flatMap((resource) => {
+    const other = byName(rerun, resource.name);
+    return Object.keys({ ...resource.inputs, ...other.inputs })
+      .filter((key) => JSON.stringify(resource.inputs[key]) !== JSON.stringify(other.inputs[key]))
+      .map((key) => `${resource.name}.${key}`);
+  });
+  t.deepEqual(changed, first.filter((resource) => resource.name.startsWith("fio-")).map((resource) => `${resource.name}.triggers`));
+  t.deepEqual(byName(rerun, "fio-host-fio").inputs.triggers, ["2"]);
+});
