@@ -25,6 +25,14 @@ test("report.md: a table per workload with the ratio to the baseline and mean ±
   t.regex(sata ?? "", /\| 1 \|$/, "one run");
 });
 
+test("failed runs are listed under the tables, which keep the runs that worked", (t) => {
+  const document = { ...twoVariants(), failures: [{ variant: "sata", workload: "randwrite-1m", attempt: 1, message: "fio: No space left on device" }] };
+  const markdown = renderMarkdown(collectReportData([document]));
+  t.regex(markdown, /## Failed runs\n\nThese runs failed; the tables show the runs that worked\.\n\n- `box` sata \/ randwrite-1m #1: fio: No space left on device\n/);
+  t.regex(markdown, /\| sata \| 500 \|/);
+  t.notRegex(renderMarkdown(collectReportData([twoVariants()])), /Failed runs/);
+});
+
 test("variants with the same id from several documents are told apart by their source", (t) => {
   const second = syntheticDocument({ kind: "pulumi", project: "layerbench", stack: "quick", runId: "2" }, [{ spec: variant("nvme", true), iops: { "randwrite-4k": [900] } }]);
   const data = collectReportData([twoVariants(), second]);

@@ -110,7 +110,7 @@ export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevel
         },
         {
           transform: [{ filter: "datum.repeats > 1" }],
-          mark: { type: "errorbar", ticks: true },
+          mark: { type: "errorbar", ticks: { size: 12 }, color: "black" },
           encoding: { x, y: { field: "low", type: "quantitative", title: yTitle }, y2: { field: "high" } },
         },
         ...(chart.p99Metric

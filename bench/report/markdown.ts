@@ -54,6 +54,13 @@ function sourcesSection(data: ReportData): string {
   return ["## Sources", "", ...lines].join("\n");
 }
 
+function failuresSection(data: ReportData): string[] {
+  const lines = data.documents.flatMap((document) =>
+    (document.failures ?? []).map((failure) => `- \`${sourceLabel(document.source)}\` ${failure.variant} / ${failure.workload} #${failure.attempt}: ${failure.message}`),
+  );
+  return lines.length > 0 ? ["## Failed runs", "", "These runs failed; the tables show the runs that worked.", "", ...lines, ""] : [];
+}
+
 export function renderMarkdown(data: ReportData): string {
   const baseline = data.baseline
     ? `Ratios are against the baseline **${data.baseline.label}** (higher is better for IOPS and bandwidth, lower for latency).`
@@ -70,6 +77,7 @@ export function renderMarkdown(data: ReportData): string {
     "## Results",
     "",
     ...data.panels.map((panel) => `${panelTable(panel, data)}\n`),
+    ...failuresSection(data),
     sourcesSection(data),
     "",
   ].join("\n");
