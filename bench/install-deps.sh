@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs what layerbench needs (fio) and what its tests need (shellcheck) with the system's package manager,
+# when missing; through sudo only when not already root.
+set -eu
+missing=""
+for tool in fio shellcheck; do
+  command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+  as_root=""
+  if [ "$(id -u)" -ne 0 ]; then as_root="sudo"; fi
+  if command -v apt-get >/dev/null 2>&1; then
+    $as_root apt-get update -qq
+    # shellcheck disable=SC2086 # $missing is a list of package names
+    DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq $missing >/dev/null
+  elif command -v dnf >/dev/null 2>&1; then
+    # shellcheck disable=SC2086
+    $as_root dnf install -y $missing
+  else
+    echo "layerbench: install$missing with your package manager, then run this again" >&2
+    exit 1
+  fi
+fi
+fio --version
