@@ -1,6 +1,6 @@
 import { UserError } from "./errors.js";
 import { workloadRun } from "./fio-parser.js";
-import { renderJobFile } from "./jobfile.js";
+import { TARGET_REFERENCE, TARGET_VARIABLE, renderJobFile } from "./jobfile.js";
 import type { Profile } from "./profiles.js";
 import { addRun, newResultsDocument, type Failure, type ResultsDocument, type Run, type Source, type VariantSpec } from "./results.js";
 
@@ -24,7 +24,6 @@ export interface FioScriptOptions {
 const MARKER = "@@layerbench";
 /** The lines that set LAYERBENCH_TARGET sit between these two comments: the only part that differs by target. */
 export const TARGET_BLOCK = { begin: "# layerbench target: begin", end: "# layerbench target: end" } as const;
-const TARGET_VARIABLE = "LAYERBENCH_TARGET";
 
 /** A double-quoted shell word: inside double quotes only \\, ", $ and ` are special. */
 function shellQuote(value: string): string {
@@ -54,7 +53,7 @@ function locateTarget(target: ScriptTarget): string[] {
 
 /** The script's text. The same job text runs locally; only the target differs. */
 export function renderFioScript({ profile, repeat, target, sudo = false }: FioScriptOptions): string {
-  const jobTarget = target.kind === "directory" ? { kind: "directory" as const, path: `\${${TARGET_VARIABLE}}` } : { kind: "device" as const, path: `\${${TARGET_VARIABLE}}` };
+  const jobTarget = { kind: target.kind === "directory" ? ("directory" as const) : ("device" as const), path: TARGET_REFERENCE };
   const jobFile = renderJobFile(profile, jobTarget);
   const fio = sudo ? `sudo --preserve-env=${TARGET_VARIABLE} fio` : "fio";
   const sections = profile.workloads.map((workload) => workload.id).join(" ");

@@ -7,8 +7,12 @@ export type FioTarget = { kind: "directory"; path: string } | { kind: "device"; 
 
 export class JobFileError extends UserError {}
 
+/** Job files name their target through this environment variable, which fio expands: one text for every target. */
+export const TARGET_VARIABLE = "LAYERBENCH_TARGET";
+export const TARGET_REFERENCE = `\${${TARGET_VARIABLE}}`;
+
 // fio splits directory and filename values on ':' (several paths); a literal colon is written '\:'.
-function fioPath(path: string): string {
+export function fioPath(path: string): string {
   if (/[\n\r]/.test(path)) throw new JobFileError(`bad target path ${JSON.stringify(path)}: it contains a line break`);
   return path.replaceAll(":", "\\:");
 }

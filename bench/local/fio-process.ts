@@ -8,15 +8,18 @@ export interface FioInvocation {
   /** The job section to run; the others in the file are skipped. */
   section: string;
   fioCommand?: string;
+  /** Extra environment for fio, such as the target the job file refers to. */
+  environment?: Record<string, string>;
   /** Aborting stops fio with SIGINT (it then exits cleanly) and rejects. */
   signal?: AbortSignal;
 }
 
 /** Runs one fio job section and resolves with fio's JSON output. */
-export function runFioSection({ jobFile, section, fioCommand = "fio", signal }: FioInvocation): Promise<string> {
+export function runFioSection({ jobFile, section, fioCommand = "fio", environment = {}, signal }: FioInvocation): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(fioCommand, ["--output-format=json", `--section=${section}`, jobFile], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...environment },
     });
     let stdout = "";
     let stderr = "";

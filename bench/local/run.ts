@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { workloadRun } from "../fio-parser.js";
 import { formatIops, formatLatency, formatRate } from "../format.js";
-import { renderJobFile } from "../jobfile.js";
+import { TARGET_REFERENCE, TARGET_VARIABLE, fioPath, renderJobFile } from "../jobfile.js";
 import { workloadFootprint, type Profile, type Workload } from "../profiles.js";
 import { addRun, newResultsDocument, type ResultsDocument, type Run, type VariantSpec } from "../results.js";
 import { UserError } from "../errors.js";
@@ -87,21 +87,23 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
   );
   const totalRuns = targets.length * profile.workloads.length * repeat;
   const expectedSeconds = profile.runtimeSec + OVERHEAD_SECONDS_PER_RUN;
+  // One job file for every target, the same text the remote scripts carry: the target comes from the environment.
+  const jobFile = join(outDir, "jobs", `${profile.id}.fio`);
+  await fs.writeFile(jobFile, renderJobFile(profile, { kind: "directory", path: TARGET_REFERENCE }));
   progress.start(totalRuns * expectedSeconds);
   let runNumber = 0;
   try {
     for (const [index, target] of targets.entries()) {
       const workDir = await fs.mkdtemp(join(target.path, ".layerbench-"));
       try {
-        const jobFile = join(outDir, "jobs", `${target.name}.fio`);
-        await fs.writeFile(jobFile, renderJobFile(profile, { kind: "directory", path: workDir }));
         for (const workload of profile.workloads) {
           for (let attempt = 1; attempt <= repeat; attempt += 1) {
             runNumber += 1;
             const label = `[${runNumber}/${totalRuns}] ${target.name} ${workload.id}${repeat > 1 ? ` #${attempt}` : ""}`;
             progress.stepStarted(label, expectedSeconds);
             const startedAt = new Date().toISOString();
-            const stdout = await runFioSection({ jobFile, section: workload.id, fioCommand: options.fioCommand, signal });
+            const environment = { [TARGET_VARIABLE]: fioPath(workDir) };
+            const stdout = await runFioSection({ jobFile, section: workload.id, fioCommand: options.fioCommand, environment, signal });
             const run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
             addRun(document, variantSpec(target, index), workload, run);
             await writeJsonAtomic(resultsPath, document);
