@@ -1,5 +1,5 @@
 import { UserError } from "./errors.js";
-import { formatFioSize, parseSize } from "./size.js";
+import { parseSize } from "./size.js";
 
 export const IO_ENGINES = ["posixaio", "libaio", "io_uring", "psync", "sync", "pvsync2"] as const;
 export type IoEngine = (typeof IO_ENGINES)[number];
@@ -102,9 +102,4 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
 /** Bytes a workload's files take on the target while it runs. */
 export function workloadFootprint(workload: Workload): number {
   return workload.size * workload.numjobs;
-}
-
-/** A short description of the workload's fio parameters, for reports. */
-export function describeWorkload(workload: Workload): string {
-  return `rw=${workload.rw} bs=${formatFioSize(workload.bs)} numjobs=${workload.numjobs} iodepth=${workload.iodepth} size=${formatFioSize(workload.size)}`;
 }

@@ -26,7 +26,8 @@ export function cloudInitUserData(settings: VmSettings): string {
     packages: ["fio", "qemu-guest-agent"],
     runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"]],
   };
-  return `#cloud-config\n${stringify(userData)}`;
+  // lineWidth 0: keys stay on one line, as in authorized_keys, however long.
+  return `#cloud-config\n${stringify(userData, { lineWidth: 0 })}`;
 }
 
 /** Waits for cloud-init; exit 2 is "done, with warnings" and still usable. */

@@ -5,7 +5,7 @@ import { renderFioScript } from "../bench/fio-script.js";
 import { resolveProfile } from "../bench/profiles.js";
 import { diskSerial } from "../bench/vm-variants.js";
 import { parseBenchConfig, type BenchConfig } from "../components/config.js";
-import { createBench } from "../components/program.js";
+import { createBench, nthVmSettings } from "../components/program.js";
 import { scratchDir } from "./helpers/fio.js";
 import { byName, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
 import { runScript } from "./helpers/scripts.js";
@@ -61,6 +61,13 @@ test("two VMs hold them: 15 virtio-blk slots each; SCSI hardware only where SCSI
   ]);
   const count = (vm: RecordedResource, prefix: string) => vm.inputs.disks.filter((disk: { interface: string }) => disk.interface.startsWith(prefix)).length;
   t.deepEqual(vms.map((vm) => [count(vm, "virtio") - 1, count(vm, "scsi")]), [[15, 24], [9, 0]]);
+});
+
+test("with a static address, each further VM takes the next address, vmId and number", (t) => {
+  const settings = { ...config.vm, ip: "192.168.1.50/24", gateway: "192.168.1.1" };
+  t.like(nthVmSettings(settings, 0, 2), { vmId: 9101, name: "layerbench-homelab-1", ip: "192.168.1.50/24" });
+  t.like(nthVmSettings(settings, 1, 2), { vmId: 9102, name: "layerbench-homelab-2", ip: "192.168.1.51/24", gateway: "192.168.1.1" });
+  t.is(nthVmSettings(settings, 0, 1), settings, "a single VM keeps its settings as given");
 });
 
 test("every variant's disk carries exactly its options, found by a unique serial of at most 20 characters", (t) => {

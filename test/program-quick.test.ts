@@ -1,6 +1,7 @@
 import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
 import { fileURLToPath } from "node:url";
+import { parse } from "yaml";
 import { parseScriptOutput } from "../bench/fio-script.js";
 import type { ResultsDocument } from "../bench/results.js";
 import { scratchDir } from "./helpers/fio.js";
@@ -47,6 +48,21 @@ test("one VM disk per variant with exactly its options, behind the boot disk", (
   ]);
   t.is(vm.inputs.initialization.userDataFileId, "bench-vm-user-data-id");
   t.deepEqual(vm.inputs.initialization.ipConfigs, [{ ipv4: { address: "dhcp" } }]);
+});
+
+test("the guest: cloud-init installs fio and the agent for the bench key's user; its address comes from the agent", async (t) => {
+  const userData = byName(resources, "bench-vm-user-data").inputs;
+  t.like(userData, { contentType: "snippets", datastoreId: "local", nodeName: "pve" });
+  t.is(userData.sourceRaw.fileName, "layerbench-9100-user-data.yaml");
+  t.regex(userData.sourceRaw.data, /^#cloud-config\n/);
+  t.regex(userData.sourceRaw.data, /packages:\n {2}- fio\n {2}- qemu-guest-agent\n/);
+  t.regex(userData.sourceRaw.data, /name: layerbench\n\s+sudo: ALL=\(ALL\) NOPASSWD:ALL/);
+  const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithYourOwnPublicKeyxxxxxxxxxxxxxx you@example";
+  t.true(userData.sourceRaw.data.includes(`- ${key}\n`), "the key on one line");
+  t.deepEqual(parse(userData.sourceRaw.data).users[0].ssh_authorized_keys, [key]);
+  t.like(byName(resources, "bench-vm-image").inputs, { contentType: "import", fileName: "layerbench-debian-12-genericcloud-amd64.qcow2" });
+  t.deepEqual(await Promise.all(program.vmAddresses.map(valueOf)), ["192.168.1.77"], "the first address that is not loopback");
+  t.is(byName(resources, "fio-vm-blk-none-fio").inputs.connection.host, "192.168.1.77");
 });
 
 test("ZFS: one storage per volblocksize/compression/sync, on its own dataset; the baseline zvol matches", (t) => {
