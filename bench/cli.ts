@@ -1,13 +1,21 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import { promises as fs } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DEFAULT_THRESHOLD_PCT, compareDocuments, renderComparison } from "./compare.js";
 import { UserError } from "./errors.js";
 import { parseFioOutput } from "./fio-parser.js";
 import { consoleProgress } from "./local/progress.js";
 import { runLocal } from "./local/run.js";
 import { checkDistinctNames, parseTargetSpec, type LocalTarget } from "./local/targets.js";
 import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS, resolveProfile } from "./profiles.js";
+import { consoleMatrixProgress } from "./matrix/progress.js";
+import { RunStore } from "./matrix/run-store.js";
+import { matrixDestroy, matrixOutputs, matrixSummary, matrixUp, resultsOutput, type StackOutcome } from "./matrix/runner.js";
+import { declaredStacks, selectStacks } from "./matrix/stacks.js";
+import type { MatrixWorkspace } from "./matrix/workspace.js";
 import { readResultsFile, writeReport } from "./report/index.js";
+import type { ResultsDocument } from "./results.js";
 import { parseSize } from "./size.js";
 
 function positiveInteger(name: string) {
@@ -25,6 +33,25 @@ function sizeArgument(value: string): string {
     throw new InvalidArgumentError((error as Error).message);
   }
   return value;
+}
+
+/** The layerbench Pulumi project: this package's own directory. */
+const PROJECT_DIR = fileURLToPath(new URL("..", import.meta.url));
+
+/** Loaded on use: the Automation API pulls in all of @pulumi/pulumi, which `run` and `report FILE` never need. */
+async function pulumiWorkspaceFor(projectDir: string): Promise<MatrixWorkspace> {
+  const { pulumiWorkspace } = await import("./matrix/pulumi-workspace.js");
+  return pulumiWorkspace(projectDir);
+}
+
+function repeatable(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function percentage(value: string): number {
+  const number = Number(value);
+  if (value.trim() === "" || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError("--threshold must be a percentage, 0 or more (e.g. 5).");
+  return number;
 }
 
 function timestamp(date: Date): string {
@@ -76,13 +103,86 @@ async function runCommand(flags: RunFlags): Promise<number> {
   }
 }
 
-async function reportCommand(files: string[], flags: { out?: string }): Promise<number> {
-  const documents = [];
+interface ReportFlags {
+  out?: string;
+  stack: string[];
+  project: string;
+}
+
+async function reportCommand(files: string[], flags: ReportFlags): Promise<number> {
+  if (files.length === 0 && flags.stack.length === 0) throw new UserError("report needs results files or --stack NAME (or both)");
+  const stacks = flags.stack.length > 0 ? selectStacks(await declaredStacks(flags.project), flags.stack) : [];
+  const documents: ResultsDocument[] = [];
   for (const file of files) documents.push(await readResultsFile(file));
-  const outDir = resolve(flags.out ?? dirname(files[0]));
+  if (stacks.length > 0) {
+    const workspace = await pulumiWorkspaceFor(flags.project);
+    for (const stack of stacks) {
+      const outputs = await workspace.outputs(stack).catch((error: unknown) => {
+        throw error instanceof UserError ? new UserError(`stack ${stack}: ${error.message}`) : error;
+      });
+      documents.push(resultsOutput(stack, outputs));
+    }
+  }
+  const outDir = resolve(flags.out ?? (files.length > 0 ? dirname(files[0]) : join("results", `report-${timestamp(new Date())}`)));
   const written = await writeReport(documents, outDir);
   console.log(written.join("\n"));
   return 0;
+}
+
+async function compareCommand(before: string, after: string, flags: { threshold: number }): Promise<number> {
+  const comparison = compareDocuments(await readResultsFile(before), await readResultsFile(after), flags.threshold);
+  if (comparison.rows.length === 0) throw new UserError(`${before} and ${after} have no variant and workload in common to compare`);
+  process.stdout.write(renderComparison(comparison, { before, after }, flags.threshold));
+  const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
+  if (regressions > 0) console.error(`layerbench: ${regressions} regression(s) beyond the threshold and the spread of the repeats`);
+  return regressions > 0 ? 1 : 0;
+}
+
+interface MatrixFlags {
+  stack: string[];
+  project: string;
+  out: string;
+  failFast?: boolean;
+  runs: number;
+  ephemeral?: boolean;
+}
+
+async function matrixCommand(action: "up" | "destroy" | "outputs", flags: MatrixFlags): Promise<number> {
+  // Names are checked before Pulumi is touched.
+  const stacks = selectStacks(await declaredStacks(flags.project), flags.stack);
+  const workspace = await pulumiWorkspaceFor(flags.project);
+  const store = new RunStore(resolve(flags.out));
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    console.error("layerbench: stopping after Ctrl-C (again to quit at once, which may leave resources behind)");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const context = { workspace, progress: consoleMatrixProgress((line) => console.log(line)), signal: controller.signal };
+  let outcomes: StackOutcome[];
+  try {
+    if (action === "up") {
+      const startedAt = timestamp(new Date());
+      outcomes = await matrixUp(
+        { stacks, runs: flags.runs, failFast: flags.failFast ?? false, ephemeral: flags.ephemeral ?? false, store, newRunId: (_stack, run) => `${startedAt}-r${run}` },
+        context,
+      );
+    } else if (action === "destroy") {
+      outcomes = await matrixDestroy({ stacks, failFast: flags.failFast ?? false }, context);
+    } else {
+      outcomes = await matrixOutputs({ stacks, store }, context);
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  const summary = matrixSummary(outcomes);
+  console.log(["", ...summary.lines].join("\n"));
+  const notOk = outcomes.filter((outcome) => outcome.status !== "ok" || outcome.destroyed === false).map((outcome) => outcome.stack);
+  if (notOk.length > 0) console.error(`layerbench: matrix ${action}: ${notOk.join(", ")} did not succeed (see above)`);
+  const reportable = outcomes.flatMap((outcome) => (outcome.gathered ? [outcome.gathered.path] : []));
+  if (reportable.length > 0) console.log(`report: layerbench report ${reportable.join(" ")}`);
+  return controller.signal.aborted ? 130 : summary.exitCode;
 }
 
 async function parseCommand(file: string): Promise<number> {
@@ -101,7 +201,9 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command("run")
     .description("benchmark local directories with fio and write results.json and a report")
-    .option("-t, --target <NAME=DIR>", "a directory to benchmark (repeatable; the first is the baseline; default: a scratch directory here)", (value: string, previous: string[]) => [...previous, value], [])
+    .addOption(
+      new Option("-t, --target <NAME=DIR>", "a directory to benchmark (repeatable; the first is the baseline)").argParser(repeatable).default([], "a scratch directory here"),
+    )
     .addOption(new Option("-p, --profile <name>", "workload profile").choices(PROFILE_IDS).default(DEFAULT_PROFILE_ID))
     .option("--runtime <seconds>", "seconds per workload run (default: the profile's, 60 for ars)", positiveInteger("--runtime"))
     .option("--size <size>", "file size per fio job, e.g. 32m or 4g (default: the profile's)", sizeArgument)
@@ -113,10 +215,36 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (flags: RunFlags) => setExitCode(await runCommand(flags)));
   program
     .command("report")
-    .description("write iops.svg, io_bandwidth.svg, io_written.svg, latency.svg and report.md from results files")
-    .argument("<results...>", "results.json files; the first one's baseline is the baseline")
-    .option("-o, --out <dir>", "output directory (default: the first results file's directory)")
-    .action(async (files: string[], flags: { out?: string }) => setExitCode(await reportCommand(files, flags)));
+    .description("write iops.svg, io_bandwidth.svg, io_written.svg, latency.svg and report.md from results files and stacks")
+    .argument("[results...]", "results.json files, or `pulumi stack output [results] --json` saved to a file; the first baseline is the baseline")
+    .addOption(new Option("-s, --stack <name>", "also read the results output of this Pulumi stack (repeatable)").argParser(repeatable).default([], "none"))
+    .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
+    .option("-o, --out <dir>", "output directory (default: the first results file's directory, else results/report-<timestamp>)")
+    .action(async (files: string[], flags: ReportFlags) => setExitCode(await reportCommand(files, flags)));
+  program
+    .command("compare")
+    .description("before/after table per variant and workload; exit code 1 when a change is a regression beyond the noise")
+    .argument("<before>", "results file of the earlier run")
+    .argument("<after>", "results file of the later run")
+    .option("--threshold <percent>", "smallest change worth flagging", percentage, DEFAULT_THRESHOLD_PCT)
+    .action(async (before: string, after: string, flags: { threshold: number }) => setExitCode(await compareCommand(before, after, flags)));
+  const matrix = program.command("matrix").description("bring the stacks in stacks/ up, destroy them, or keep their results, with the Pulumi CLI");
+  const matrixOptions = (command: Command) =>
+    command
+      .addOption(new Option("-s, --stack <name>", "a stack of stacks/Pulumi.<name>.yaml (repeatable)").argParser(repeatable).default([], "all"))
+      .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
+      .option("-o, --out <dir>", "where each stack's results are kept, one file per run", join("results", "matrix"));
+  matrixOptions(matrix.command("up").description("`pulumi up` each stack, keep the results of every run"))
+    .option("--runs <n>", "benchmark each stack n times, each under a new run id (the VMs are made once)", positiveInteger("--runs"), 1)
+    .option("--fail-fast", "stop at the first stack that fails (default: go on with the others)")
+    .option("--ephemeral", "destroy each stack after its runs, even when they failed")
+    .action(async (flags: MatrixFlags) => setExitCode(await matrixCommand("up", flags)));
+  matrixOptions(matrix.command("destroy").description("`pulumi destroy` each stack"))
+    .option("--fail-fast", "stop at the first stack that fails")
+    .action(async (flags: MatrixFlags) => setExitCode(await matrixCommand("destroy", flags)));
+  matrixOptions(matrix.command("outputs").description("keep each stack's current results output (as `pulumi stack output results --json`)")).action(
+    async (flags: MatrixFlags) => setExitCode(await matrixCommand("outputs", flags)),
+  );
   program
     .command("parse")
     .description("print the normalised result of one `fio --output-format=json` output")

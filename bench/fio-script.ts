@@ -77,6 +77,8 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     `  attempt=1`,
     `  while [ "$attempt" -le ${repeat} ]; do`,
     `    started=$(date -u +%Y-%m-%dT%H:%M:%SZ)`,
+    // On stderr, which the Command streams to Pulumi's engine log: `layerbench matrix` shows it as progress.
+    `    echo "layerbench: running $section #$attempt" >&2`,
     `    if ${fio} --output-format=json --output="$work/out.json" --section="$section" "$work/job.fio" 2>"$work/err.txt"; then`,
     `      echo "${MARKER} begin $section $attempt $started"`,
     `      cat "$work/out.json"`,

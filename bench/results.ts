@@ -34,6 +34,8 @@ export type DirectionResult = z.infer<typeof DirectionResultSchema>;
 export const RunSchema = z.object({
   fioVersion: z.string(),
   startedAt: z.string(),
+  /** The Pulumi run id it was measured under, when runs of several `pulumi up`s are gathered in one document. */
+  runId: z.string().optional(),
   read: DirectionResultSchema.optional(),
   write: DirectionResultSchema.optional(),
 });
@@ -101,6 +103,7 @@ export const FailureSchema = z.object({
   workload: z.string(),
   attempt: z.number().int(),
   message: z.string(),
+  runId: z.string().optional(),
 });
 export type Failure = z.infer<typeof FailureSchema>;
 

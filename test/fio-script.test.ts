@@ -30,6 +30,8 @@ test("on a directory: every workload and repeat runs for real, parses, and fio's
   t.deepEqual(output.runs.map((run) => `${run.workload}#${run.attempt}`), ids.flatMap((id) => [`${id}#1`, `${id}#2`]));
   t.true(output.runs.every((run) => (run.run.write?.iops ?? 0) > 0 && run.run.read === undefined));
   t.deepEqual(await fs.readdir(dir.path), []);
+  // stderr is what the Command logs to Pulumi's engine: one line per workload run, which `matrix` shows as progress.
+  t.deepEqual(result.stderr.trim().split("\n"), ids.flatMap((id) => [`layerbench: running ${id} #1`, `layerbench: running ${id} #2`]));
 });
 
 test("on a device (here a file in its place, the target block swapped): the jobs share it in their own regions", async (t) => {

@@ -33,10 +33,10 @@ test("failed runs are listed under the tables, which keep the runs that worked",
   t.notRegex(renderMarkdown(collectReportData([twoVariants()])), /Failed runs/);
 });
 
-test("variants with the same id from several documents are told apart by their source", (t) => {
+test("with several documents every variant is labelled by its source: host, or stack and run id", (t) => {
   const second = syntheticDocument({ kind: "pulumi", project: "layerbench", stack: "quick", runId: "2" }, [{ spec: variant("nvme", true), iops: { "randwrite-4k": [900] } }]);
   const data = collectReportData([twoVariants(), second]);
-  t.deepEqual(data.variants.map((entry) => entry.label), ["box/nvme", "sata", "quick@2/nvme"]);
+  t.deepEqual(data.variants.map((entry) => entry.label), ["box/nvme", "box/sata", "quick@2/nvme"]);
   t.is(data.baseline?.label, "box/nvme", "the first document's baseline is the baseline");
   t.is(data.variants.filter((entry) => entry.baseline).length, 1);
 });

@@ -47,6 +47,9 @@ export const CHARTS: ChartDefinition[] = [
   },
 ];
 
+/** Pixels a row of panels may take before the next panel wraps. */
+const MAX_CHART_WIDTH = 1600;
+
 interface ChartRow {
   panel: string;
   variant: string;
@@ -88,20 +91,27 @@ export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevel
   const x = { field: "variant", type: "nominal" as const, sort: variantOrder, title: null, axis: { labels: false, ticks: false } };
   const yTitle = chart.axis === unit.label ? chart.axis : `${chart.axis} (${unit.label})`;
   const repeated = rows.some((row) => row.repeats > 1);
+  const panelWidth = Math.max(150, 34 * variantOrder.length);
+  // Panels wrap into rows so that a big matrix makes a tall chart rather than one tens of thousands of pixels wide.
+  const columns = Math.max(1, Math.floor(MAX_CHART_WIDTH / (panelWidth + 60)));
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    description: `${chart.title} per workload and variant; the values are in the tables of report.md.`,
     title: { text: chart.title, subtitle: repeated ? "error bars: ±1 standard deviation over repeats" : "", anchor: "start" },
     background: "white",
-    config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
+    // Error bars are drawn as rules and ticks: no ARIA label for them either.
+    config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null }, rule: { aria: false }, tick: { aria: false } },
     data: { values: rows },
-    facet: { column: { field: "panel", type: "nominal", title: null, sort: [...new Set(rows.map((row) => row.panel))], header: { labelFontSize: 11, labelExpr: "split(datum.value, '\\n')" } } },
+    facet: { field: "panel", type: "nominal", title: null, sort: [...new Set(rows.map((row) => row.panel))], header: { labelFontSize: 11, labelExpr: "split(datum.value, '\\n')" } },
+    columns,
     resolve: { scale: { y: "independent" } },
     spec: {
-      width: Math.max(150, 34 * variantOrder.length),
+      width: panelWidth,
       height: 220,
       layer: [
         {
-          mark: { type: "bar", tooltip: true },
+          // No ARIA label per bar: thousands of them in a big matrix, while report.md's tables carry every value.
+          mark: { type: "bar", tooltip: true, aria: false },
           encoding: {
             x,
             y: { field: "value", type: "quantitative", title: yTitle },
@@ -117,7 +127,7 @@ export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevel
           ? [
               {
                 transform: [{ filter: "isValid(datum.p99)" }],
-                mark: { type: "point" as const, shape: "diamond", filled: true, color: "black", size: 40 },
+                mark: { type: "point" as const, shape: "diamond", filled: true, color: "black", size: 40, aria: false },
                 encoding: { x, y: { field: "p99", type: "quantitative" as const, title: yTitle } },
               },
             ]

@@ -19,7 +19,7 @@ export async function writeReport(documents: ResultsDocument[], outDir: string):
   return [...files.keys()].map((name) => join(outDir, name));
 }
 
-/** Reads a results document from a file, with one clear error when it is missing or not one. */
+/** Reads a results document from a file (or a stack's outputs holding one), with one clear error when it is missing or not one. */
 export async function readResultsFile(path: string): Promise<ResultsDocument> {
   let text: string;
   try {
@@ -33,5 +33,11 @@ export async function readResultsFile(path: string): Promise<ResultsDocument> {
   } catch (error) {
     throw new UserError(`${path} is not valid JSON (${(error as Error).message})`);
   }
-  return toResultsDocument(value, path);
+  return toResultsDocument(unwrapStackOutputs(value), path);
+}
+
+/** `pulumi stack output --json` (every output) holds the document under "results"; `... output results --json` is the document. */
+function unwrapStackOutputs(value: unknown): unknown {
+  if (typeof value === "object" && value !== null && !("schema" in value) && "results" in value) return value.results;
+  return value;
 }

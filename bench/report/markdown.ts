@@ -48,8 +48,9 @@ function panelTable(panel: ReportPanel, data: ReportData): string {
 function sourcesSection(data: ReportData): string {
   const lines = data.documents.map((document) => {
     const fio = [...new Set(document.variants.flatMap((variant) => variant.workloads.flatMap((workload) => workload.runs.map((run) => run.fioVersion))))];
-    const { profile } = document;
-    return `- ${document.source.kind} \`${sourceLabel(document.source)}\`, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}, ${fio.join(", ") || "no runs"}`;
+    const { profile, source } = document;
+    const runIds = source.kind === "pulumi" && source.runId.includes(",") ? ` (run ids ${source.runId.split(",").join(", ")})` : "";
+    return `- ${source.kind} \`${sourceLabel(source)}\`${runIds}, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}, ${fio.join(", ") || "no runs"}`;
   });
   return ["## Sources", "", ...lines].join("\n");
 }

@@ -24,7 +24,10 @@ export interface ReportData {
 }
 
 export function sourceLabel(source: Source): string {
-  return source.kind === "local" ? source.host : `${source.stack}@${source.runId}`;
+  if (source.kind === "local") return source.host;
+  // Gathered runs (layerbench matrix up --runs N) carry every run id; the Sources section lists them.
+  const runIds = source.runId.split(",");
+  return `${source.stack}@${runIds.length > 1 ? `${runIds.length} runs` : source.runId}`;
 }
 
 function variantLabel(variant: Variant, prefix: string): string {
@@ -35,14 +38,10 @@ function variantLabel(variant: Variant, prefix: string): string {
 
 /** Lines up the variants and workloads of one or more results documents; the first document's baseline is the baseline. */
 export function collectReportData(documents: ResultsDocument[]): ReportData {
-  const idCounts = new Map<string, number>();
-  for (const document of documents) {
-    for (const variant of document.variants) idCounts.set(variant.id, (idCounts.get(variant.id) ?? 0) + 1);
-  }
   const variants: ReportVariant[] = documents.flatMap((document, documentIndex) =>
     document.variants.map((variant) => {
-      // Variant ids repeat across documents (same stack, another run): tell them apart by source.
-      const prefix = (idCounts.get(variant.id) ?? 0) > 1 ? `${sourceLabel(document.source)}/` : "";
+      // With several documents every variant says where it ran: stack and run id, or the local host.
+      const prefix = documents.length > 1 ? `${sourceLabel(document.source)}/` : "";
       return {
         key: `${documentIndex}:${variant.id}`,
         label: variantLabel(variant, prefix),
@@ -51,6 +50,13 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
       };
     }),
   );
+  // Charts group bars by label: the same document given twice must not merge into one bar.
+  const seen = new Map<string, number>();
+  for (const entry of variants) {
+    const count = (seen.get(entry.label) ?? 0) + 1;
+    seen.set(entry.label, count);
+    if (count > 1) entry.label = `${entry.label} (${count})`;
+  }
   const panels: ReportPanel[] = [];
   for (const { variant } of variants) {
     for (const workload of variant.workloads) {

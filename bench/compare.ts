@@ -1,0 +1,126 @@
+import { formatIops, formatLatency, formatRate } from "./format.js";
+import { DIRECTIONS, type Direction, type Metric, type ResultsDocument, type Stat } from "./results.js";
+
+// Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
+// the threshold and outside the noise: more than twice the pooled standard deviation of the repeats.
+
+interface ComparedMetric {
+  metric: Metric;
+  heading: string;
+  higherIsBetter: boolean;
+  format: (value: number) => string;
+}
+
+const COMPARED: ComparedMetric[] = [
+  { metric: "iops", heading: "IOPS", higherIsBetter: true, format: formatIops },
+  { metric: "bwBytes", heading: "bandwidth", higherIsBetter: true, format: formatRate },
+  { metric: "latMeanNs", heading: "mean latency", higherIsBetter: false, format: formatLatency },
+  { metric: "latP99Ns", heading: "p99 latency", higherIsBetter: false, format: formatLatency },
+];
+
+export type Verdict = "regression" | "improvement" | "within noise" | "below threshold";
+
+export interface ComparisonRow {
+  variant: string;
+  workload: string;
+  direction: Direction;
+  metric: ComparedMetric;
+  before: Stat;
+  after: Stat;
+  changePct: number;
+  /** Pooled standard deviation of the two sides; undefined when neither side was repeated. */
+  spread?: number;
+  verdict: Verdict;
+}
+
+export interface Comparison {
+  rows: ComparisonRow[];
+  onlyBefore: string[];
+  onlyAfter: string[];
+}
+
+export const DEFAULT_THRESHOLD_PCT = 5;
+
+function pooledStdev(a: Stat, b: Stat): number | undefined {
+  if (a.n < 2 && b.n < 2) return undefined;
+  return Math.sqrt((a.stdev ** 2 + b.stdev ** 2) / 2);
+}
+
+export function verdict(metric: ComparedMetric, before: Stat, after: Stat, thresholdPct: number): Pick<ComparisonRow, "changePct" | "spread" | "verdict"> {
+  const difference = after.mean - before.mean;
+  const changePct = before.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / before.mean) * 100;
+  const spread = pooledStdev(before, after);
+  let result: Verdict;
+  if (Math.abs(changePct) < thresholdPct) result = "below threshold";
+  else if (spread !== undefined && Math.abs(difference) <= 2 * spread) result = "within noise";
+  else result = difference > 0 === metric.higherIsBetter ? "improvement" : "regression";
+  return { changePct, ...(spread !== undefined && { spread }), verdict: result };
+}
+
+/** Lines up two results documents by variant id and workload id. */
+export function compareDocuments(before: ResultsDocument, after: ResultsDocument, thresholdPct = DEFAULT_THRESHOLD_PCT): Comparison {
+  const rows: ComparisonRow[] = [];
+  for (const afterVariant of after.variants) {
+    const beforeVariant = before.variants.find((variant) => variant.id === afterVariant.id);
+    if (!beforeVariant) continue;
+    for (const afterWorkload of afterVariant.workloads) {
+      const beforeWorkload = beforeVariant.workloads.find((workload) => workload.id === afterWorkload.id);
+      if (!beforeWorkload) continue;
+      for (const direction of DIRECTIONS) {
+        for (const metric of COMPARED) {
+          const beforeStat = beforeWorkload.summary[direction]?.[metric.metric];
+          const afterStat = afterWorkload.summary[direction]?.[metric.metric];
+          if (!beforeStat || !afterStat) continue;
+          rows.push({
+            variant: afterVariant.id,
+            workload: afterWorkload.id,
+            direction,
+            metric,
+            before: beforeStat,
+            after: afterStat,
+            ...verdict(metric, beforeStat, afterStat, thresholdPct),
+          });
+        }
+      }
+    }
+  }
+  const ids = (document: ResultsDocument) => document.variants.map((variant) => variant.id);
+  return {
+    rows,
+    onlyBefore: ids(before).filter((id) => !ids(after).includes(id)),
+    onlyAfter: ids(after).filter((id) => !ids(before).includes(id)),
+  };
+}
+
+function value(stat: Stat, format: (value: number) => string): string {
+  return stat.n > 1 ? `${format(stat.mean)} ± ${format(stat.stdev)} (n=${stat.n})` : format(stat.mean);
+}
+
+function signedPct(pct: number): string {
+  if (!Number.isFinite(pct)) return "new";
+  return `${pct > 0 ? "+" : ""}${pct.toFixed(1)} %`;
+}
+
+const MARK: Record<Verdict, string> = { regression: "**regression**", improvement: "improvement", "within noise": "within noise", "below threshold": "" };
+
+export function renderComparison(comparison: Comparison, labels: { before: string; after: string }, thresholdPct: number): string {
+  const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
+  const improvements = comparison.rows.filter((row) => row.verdict === "improvement").length;
+  const lines = [
+    `# layerbench compare`,
+    "",
+    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that is also more than twice the pooled standard deviation of the repeats (without repeats, the threshold alone).`,
+    "",
+    `**${regressions} regression(s)**, ${improvements} improvement(s) in ${comparison.rows.length} comparisons.`,
+    "",
+    "| Variant | Workload | Direction | Metric | Before | After | Change | Flag |",
+    "| --- | --- | --- | --- | ---: | ---: | ---: | --- |",
+    ...comparison.rows.map(
+      (row) =>
+        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.heading} | ${value(row.before, row.metric.format)} | ${value(row.after, row.metric.format)} | ${signedPct(row.changePct)} | ${MARK[row.verdict]} |`,
+    ),
+  ];
+  if (comparison.onlyBefore.length > 0) lines.push("", `Only before: ${comparison.onlyBefore.join(", ")}.`);
+  if (comparison.onlyAfter.length > 0) lines.push("", `Only after: ${comparison.onlyAfter.join(", ")}.`);
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,72 @@
+import test from "ava";
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import { compareDocuments, renderComparison } from "../bench/compare.js";
+import { runCli } from "./helpers/cli.js";
+import { syntheticDocument, variant } from "./helpers/documents.js";
+import { scratchDir } from "./helpers/fio.js";
+
+const source = { kind: "pulumi" as const, project: "layerbench", stack: "quick", runId: "1" };
+
+// IOPS per repeat; the synthetic latency is 1e9 / IOPS, so latency moves the other way.
+const before = syntheticDocument(source, [
+  { spec: variant("host", true), iops: { "randwrite-4k": [1000, 1010, 990], "randwrite-1m": [100] } },
+  { spec: variant("blk-none"), iops: { "randwrite-4k": [800, 900, 700] } },
+  { spec: variant("gone"), iops: { "randwrite-4k": [10] } },
+]);
+const after = syntheticDocument({ ...source, runId: "2" }, [
+  { spec: variant("host", true), iops: { "randwrite-4k": [800, 810, 790], "randwrite-1m": [103] } },
+  { spec: variant("blk-none"), iops: { "randwrite-4k": [880, 980, 780] } },
+  { spec: variant("new"), iops: { "randwrite-4k": [10] } },
+]);
+
+test("a change is flagged when it passes the threshold and lies outside twice the pooled stdev; direction decides its sign", (t) => {
+  const comparison = compareDocuments(before, after, 5);
+  const find = (variantId: string, workload: string, metric: string) =>
+    comparison.rows.find((row) => row.variant === variantId && row.workload === workload && row.metric.metric === metric)!;
+
+  const hostIops = find("host", "randwrite-4k", "iops");
+  t.is(hostIops.changePct, -20);
+  t.is(hostIops.spread, 10, "pooled sample stdev of two sides with stdev 10");
+  t.is(hostIops.verdict, "regression", "IOPS down 20 %, 200 ≫ 2 × 10");
+  t.is(find("host", "randwrite-4k", "latMeanNs").verdict, "regression", "latency up: also a regression");
+
+  const noisy = find("blk-none", "randwrite-4k", "iops");
+  t.is(Math.round(noisy.changePct), 10);
+  t.is(noisy.verdict, "within noise", "+10 % but the repeats spread by 100");
+
+  const small = find("host", "randwrite-1m", "iops");
+  t.is(small.spread, undefined, "no repeats on either side");
+  t.is(small.verdict, "below threshold", "+3 % < 5 %");
+  t.is(compareDocuments(before, after, 2).rows.find((row) => row === small || (row.variant === "host" && row.workload === "randwrite-1m" && row.metric.metric === "iops"))?.verdict, "improvement");
+
+  t.deepEqual(comparison.onlyBefore, ["gone"]);
+  t.deepEqual(comparison.onlyAfter, ["new"]);
+  const markdown = renderComparison(comparison, { before: "a.json", after: "b.json" }, 5);
+  t.regex(markdown, /\*\*4 regression\(s\)\*\*, 0 improvement\(s\) in 12 comparisons/);
+  t.regex(markdown, /^\| host \| randwrite-4k \| write \| IOPS \| 1000 ± 10\.0 \(n=3\) \| 800 ± 10\.0 \(n=3\) \| -20\.0 % \| \*\*regression\*\* \|$/m);
+  t.regex(markdown, /^Only before: gone\.$/m);
+});
+
+test.serial("layerbench compare: the table on stdout, exit code 1 on a regression, 0 without", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const [a, b] = [join(dir.path, "a.json"), join(dir.path, "b.json")];
+  await fs.writeFile(a, JSON.stringify(before));
+  await fs.writeFile(b, JSON.stringify(after));
+
+  const regressed = await runCli(["compare", a, b]);
+  t.is(regressed.code, 1);
+  t.regex(regressed.stdout, /^# layerbench compare/);
+  t.is(regressed.stderr.trim(), "layerbench: 4 regression(s) beyond the threshold and the spread of the repeats");
+
+  const same = await runCli(["compare", a, a]);
+  t.is(same.code, 0, same.stderr);
+  t.regex(same.stdout, /\*\*0 regression\(s\)\*\*/);
+
+  const lenient = await runCli(["compare", a, b, "--threshold", "30"]);
+  t.is(lenient.code, 0, "IOPS -20 %, latency +25 %: under a 30 % threshold");
+  const bad = await runCli(["compare", a, b, "--threshold", "x"]);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /^layerbench: .*--threshold must be a percentage, 0 or more/);
+});
