@@ -14,7 +14,7 @@ function readConfig(): ReturnType<typeof readBenchConfig> {
 }
 
 const { config, sshPrivateKey } = readConfig();
-for (const skipped of config.skippedVariants) {
+for (const skipped of [...config.skippedVariants, ...(config.k8s?.skippedVariants ?? [])]) {
   void pulumi.log.info(`variant ${skipped.id} left out of the matrix: ${skipped.reason}`);
 }
 const bench = createBench(config, sshPrivateKey, { project: pulumi.getProject(), stack: pulumi.getStack() });
@@ -23,3 +23,5 @@ const bench = createBench(config, sshPrivateKey, { project: pulumi.getProject(),
 export const results = bench.results;
 export const vmAddresses = bench.vmAddresses;
 export const variants = config.variants.map((variant) => variant.id);
+/** k3s's kubeconfig, pointed at the server (a secret): `pulumi stack output --show-secrets kubeconfig > kubeconfig`. */
+export const kubeconfig = bench.kubeconfig;

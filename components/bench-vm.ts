@@ -6,42 +6,70 @@ import type { VmDiskVariant } from "../bench/vm-variants.js";
 import type { VmSettings } from "./config.js";
 import { dataDisk, diskInterfaces, scsiHardware } from "./disks.js";
 
+/** What a guest is for: what cloud-init installs and starts, and what must hold before it is used. */
+export interface GuestRole {
+  description: string;
+  packages: string[];
+  /** systemd units enabled and started by cloud-init. */
+  services: string[];
+  /** Shell lines run after cloud-init, each failing with a message that says what is missing. */
+  checks: string[];
+}
+
+/** The bench VM: fio and the guest agent. */
+export const FIO_GUEST: GuestRole = {
+  description: "layerbench bench VM: one data disk per VirtIO variant (serial = variant id). Managed by Pulumi.",
+  packages: ["fio", "qemu-guest-agent"],
+  services: ["qemu-guest-agent"],
+  checks: [
+    'command -v fio >/dev/null || { echo "layerbench: fio is missing in the guest: cloud-init could not install it (network or apt mirror?)" >&2; exit 1; }',
+    "fio --version",
+  ],
+};
+
 export interface BenchVmArgs {
   node: string;
   settings: VmSettings;
   variants: VmDiskVariant[];
+  role: GuestRole;
+  /** The cloud image (a download.File id), shared by every VM of the stack. */
+  image: pulumi.Input<string>;
   /** The node: the guest is reached through it, so the guest's network need not be routable from here. */
   nodeConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
   privateKey: pulumi.Input<string>;
   /** The storages the data disks live on; the VM goes before them on destroy. */
   storages: pulumi.Resource[];
+  /** What must be done before the VM is made, e.g. measurements its boot would disturb. */
+  after?: pulumi.Resource[];
 }
 
-/** cloud-init user data: the login user with the bench key, fio and the guest agent. */
-export function cloudInitUserData(settings: VmSettings): string {
+/** cloud-init user data: the login user with the bench key, the role's packages and services. */
+export function cloudInitUserData(settings: VmSettings, role: GuestRole): string {
   const userData = {
     hostname: settings.name,
     users: [{ name: settings.user, sudo: "ALL=(ALL) NOPASSWD:ALL", shell: "/bin/bash", ssh_authorized_keys: [settings.sshPublicKey] }],
     package_update: true,
-    packages: ["fio", "qemu-guest-agent"],
-    runcmd: [["systemctl", "enable", "--now", "qemu-guest-agent"]],
+    packages: role.packages,
+    runcmd: role.services.map((service) => ["systemctl", "enable", "--now", service]),
   };
   // lineWidth 0: keys stay on one line, as in authorized_keys, however long.
   return `#cloud-config\n${stringify(userData, { lineWidth: 0 })}`;
 }
 
-/** Waits for cloud-init; exit 2 is "done, with warnings" and still usable. */
-export const GUEST_READY_SCRIPT = [
-  "set -u",
-  "cloud-init status --wait >/dev/null",
-  "status=$?",
-  'if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then echo "layerbench: cloud-init failed in the guest (exit $status): see /var/log/cloud-init-output.log" >&2; exit 1; fi',
-  'command -v fio >/dev/null || { echo "layerbench: fio is missing in the guest: cloud-init could not install it (network or apt mirror?)" >&2; exit 1; }',
-  "fio --version",
-  "",
-].join("\n");
+/** Waits for cloud-init, then the role's checks; cloud-init's exit 2 is "done, with warnings" and still usable. */
+export function guestReadyScript(role: GuestRole): string {
+  return [
+    "set -u",
+    "cloud-init status --wait >/dev/null",
+    "status=$?",
+    'if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then echo "layerbench: cloud-init failed in the guest (exit $status): see /var/log/cloud-init-output.log" >&2; exit 1; fi',
+    ...role.checks,
+    "",
+  ].join("\n");
+}
 
-function imageFileName(url: string): string {
+/** The file name the cloud image gets in the file storage. */
+export function imageFileName(url: string): string {
   return `layerbench-${new URL(url).pathname.split("/").pop() ?? "image.qcow2"}`;
 }
 
@@ -57,20 +85,15 @@ export class BenchVm extends pulumi.ComponentResource {
   readonly vm: proxmoxve.VmLegacy;
   readonly address: pulumi.Output<string>;
   readonly connection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
-  /** Done when cloud-init has finished and fio is installed. */
+  /** Done when cloud-init has finished and the role's checks pass. */
   readonly ready: command.remote.Command;
 
   constructor(name: string, args: BenchVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("layerbench:proxmox:BenchVm", name, {}, opts);
     const { settings, node } = args;
-    const image = new proxmoxve.download.File(
-      `${name}-image`,
-      { nodeName: node, datastoreId: settings.fileDatastore, contentType: "import", url: settings.imageUrl, fileName: imageFileName(settings.imageUrl), overwrite: false },
-      { parent: this },
-    );
     const userData = new proxmoxve.FileLegacy(
       `${name}-user-data`,
-      { nodeName: node, datastoreId: settings.fileDatastore, contentType: "snippets", sourceRaw: { data: cloudInitUserData(settings), fileName: `layerbench-${settings.vmId}-user-data.yaml` } },
+      { nodeName: node, datastoreId: settings.fileDatastore, contentType: "snippets", sourceRaw: { data: cloudInitUserData(settings, args.role), fileName: `layerbench-${settings.vmId}-user-data.yaml` } },
       { parent: this },
     );
     const interfaces = diskInterfaces(args.variants);
@@ -80,7 +103,7 @@ export class BenchVm extends pulumi.ComponentResource {
         nodeName: node,
         vmId: settings.vmId,
         name: settings.name,
-        description: "layerbench bench VM: one data disk per VirtIO variant (serial = variant id). Managed by Pulumi.",
+        description: args.role.description,
         tags: ["layerbench"],
         agent: { enabled: true },
         cpu: { cores: settings.cores, type: "host" },
@@ -88,7 +111,7 @@ export class BenchVm extends pulumi.ComponentResource {
         operatingSystem: { type: "l26" },
         scsiHardware: scsiHardware(args.variants),
         disks: [
-          { interface: "virtio0", datastoreId: settings.bootDatastore, importFrom: image.id, size: settings.bootSizeGb, iothread: true, discard: "on" },
+          { interface: "virtio0", datastoreId: settings.bootDatastore, importFrom: args.image, size: settings.bootSizeGb, iothread: true, discard: "on" },
           ...args.variants.map((variant) => dataDisk(variant, interfaces.get(variant.id) ?? "")),
         ],
         networkDevices: [{ bridge: settings.bridge, model: "virtio" }],
@@ -101,7 +124,7 @@ export class BenchVm extends pulumi.ComponentResource {
         onBoot: false,
         stopOnDestroy: true,
       },
-      { parent: this, dependsOn: args.storages },
+      { parent: this, dependsOn: [...args.storages, ...(args.after ?? [])] },
     );
     this.address =
       settings.ip === "dhcp" ? this.vm.ipv4Addresses.apply(guestAddress) : pulumi.output(settings.ip.split("/")[0]);
@@ -118,7 +141,7 @@ export class BenchVm extends pulumi.ComponentResource {
     );
     this.ready = new command.remote.Command(
       `${name}-ready`,
-      { connection: this.connection, create: GUEST_READY_SCRIPT },
+      { connection: this.connection, create: guestReadyScript(args.role) },
       { parent: this, dependsOn: [this.vm], customTimeouts: { create: "20m" } },
     );
     this.registerOutputs({ address: this.address });

@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { UserError } from "../bench/errors.js";
-import { resolveProfile, type Profile } from "../bench/profiles.js";
+import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "../bench/k8s-variants.js";
+import { resolveProfile, workloadFootprint, type Profile } from "../bench/profiles.js";
 import { COMPRESSIONS, SYNC_MODES, expandVariants, validateVariant, type VariantMatrixInput, type VmDiskVariant, type ZfsOptions } from "../bench/vm-variants.js";
+import { vmGroups } from "./disks.js";
 
 /** fio on the node itself: on a zvol (the fair match for zvol-backed VM disks) or in a dataset. */
 export type Baseline =
@@ -28,6 +30,26 @@ export interface VmSettings {
   sshPublicKey: string;
 }
 
+/** The Kubernetes layer: k3s on guest VMs of their own, Longhorn, one volume per variant. */
+export interface K8sSettings {
+  nodeCount: number;
+  /** The first node's VM (the k3s server); the others take the next vmIds, names and static addresses. */
+  vm: VmSettings;
+  k3sVersion: string;
+  longhornVersion: string;
+  /** GiB per benchmark volume. */
+  volumeSizeGb: number;
+  /** Image of the fio pod; fio is installed from Debian when the image lacks it. */
+  fioImage: string;
+  namespace: string;
+  variants: K8sVariant[];
+  skippedVariants: Array<{ id: string; reason: string }>;
+}
+
+/** Pinned so that a stack gives the same cluster every time; both are checked together (Longhorn 1.9 supports Kubernetes 1.25+). */
+export const DEFAULT_K3S_VERSION = "v1.33.3+k3s1";
+export const DEFAULT_LONGHORN_VERSION = "1.9.2";
+
 export interface BenchConfig {
   node: string;
   nodeAddress: string;
@@ -41,6 +63,8 @@ export interface BenchConfig {
   vm: VmSettings;
   variants: VmDiskVariant[];
   skippedVariants: Array<{ id: string; reason: string }>;
+  /** Absent when the Kubernetes layer is not enabled. */
+  k8s?: K8sSettings;
 }
 
 /** Every config value as the stack file has it (objects already parsed from their JSON). */
@@ -86,6 +110,78 @@ const VmSchema = z.object({
   user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "use a Linux user name").default("layerbench"),
   sshPublicKey: z.string().regex(/^(ssh-|ecdsa-)\S+ \S+/, "use an OpenSSH public key line, e.g. ssh-ed25519 AAAA... you@host"),
 }).strict();
+
+const VariantMatrixSchema = z
+  .object({ defaults: z.record(z.string(), z.unknown()).optional(), list: z.array(z.record(z.string(), z.unknown())).optional(), axes: z.record(z.string(), z.array(z.unknown())).optional() })
+  .strict();
+
+const K8sSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    nodeCount: z.number().int().min(1).max(9).default(3),
+    vm: z
+      .object({
+        vmId: z.number().int().min(100).max(999_999_999).default(9200),
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use lower-case letters, digits and '-' (it becomes the Kubernetes node name)").default("layerbench-k3s"),
+        cores: z.number().int().min(2).default(4),
+        memoryMb: z.number().int().min(2048).default(8192),
+        bootSizeGb: z.number().int().min(16).default(64),
+        ip: z.string().refine((value) => value === "dhcp" || validCidr(value), "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.60/24").default("dhcp"),
+      })
+      .strict()
+      .default({ vmId: 9200, name: "layerbench-k3s", cores: 4, memoryMb: 8192, bootSizeGb: 64, ip: "dhcp" }),
+    k3sVersion: z.string().regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "use a k3s release tag, e.g. v1.33.3+k3s1").default(DEFAULT_K3S_VERSION),
+    longhornVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "use a Longhorn Helm chart version, e.g. 1.9.2").default(DEFAULT_LONGHORN_VERSION),
+    volumeSizeGb: z.number().int().min(1).optional(),
+    fioImage: z.string().min(1).default("debian:bookworm-slim"),
+    namespace: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "use a Kubernetes namespace name").default("layerbench"),
+    variants: VariantMatrixSchema.default({ list: [{ id: "local-path", kind: "local-path" }, { id: "longhorn-r3", kind: "longhorn", replicas: 3 }] }),
+  })
+  .strict();
+
+/** Longhorn keeps 30 % of a node's disk free by default; the OS takes some GiB of what is left. */
+const LONGHORN_RESERVED = 0.3;
+const GUEST_OS_GB = 6;
+
+/** Inclusive ranges of vmIds, or of the last octet of static addresses, that two groups of VMs take. */
+function overlaps(a: [number, number], b: [number, number]): boolean {
+  return a[0] <= b[1] && b[0] <= a[1];
+}
+
+function parseK8s(raw: unknown, vm: VmSettings, vmCount: number, profile: Profile): K8sSettings | undefined {
+  const parsed = parseWith("k8s", K8sSchema, raw ?? {});
+  if (!parsed.enabled) return undefined;
+  const { nodeCount } = parsed;
+  const nodeVm: VmSettings = { ...vm, ...parsed.vm };
+  if (overlaps([vm.vmId, vm.vmId + vmCount - 1], [nodeVm.vmId, nodeVm.vmId + nodeCount - 1])) {
+    throw new ConfigError(
+      `layerbench:k8s.vm.vmId ${nodeVm.vmId} is not allowed: the ${nodeCount} k3s VMs (${nodeVm.vmId}-${nodeVm.vmId + nodeCount - 1}) would share vmIds with the bench VMs (${vm.vmId}-${vm.vmId + vmCount - 1})`,
+    );
+  }
+  if (nodeVm.ip !== "dhcp") {
+    if (vm.gateway === undefined) throw new ConfigError(`layerbench:vm.gateway is required with a static k8s.vm.ip (${nodeVm.ip})`);
+    const last = (ip: string) => Number(ip.split("/")[0].split(".")[3]);
+    if (last(nodeVm.ip) + nodeCount - 1 > 254) throw new ConfigError(`layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: ${nodeCount} nodes take the next addresses, past .254`);
+    if (vm.ip !== "dhcp" && overlaps([last(vm.ip), last(vm.ip) + vmCount - 1], [last(nodeVm.ip), last(nodeVm.ip) + nodeCount - 1])) {
+      throw new ConfigError(`layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: the k3s VMs would take addresses of the bench VMs (from ${vm.ip})`);
+    }
+  }
+  const footprintGb = Math.max(...profile.workloads.map(workloadFootprint)) / 1024 ** 3;
+  const neededGb = Math.ceil(footprintGb * 1.1) + 1;
+  const volumeSizeGb = parsed.volumeSizeGb ?? neededGb;
+  if (volumeSizeGb < neededGb) {
+    throw new ConfigError(`layerbench:k8s.volumeSizeGb ${volumeSizeGb} is not allowed: the profile's largest workload writes ${footprintGb.toFixed(1)} GiB, use at least ${neededGb}`);
+  }
+  const minBootGb = Math.ceil((volumeSizeGb + GUEST_OS_GB) / (1 - LONGHORN_RESERVED));
+  if (nodeVm.bootSizeGb < minBootGb) {
+    throw new ConfigError(
+      `layerbench:k8s.vm.bootSizeGb ${nodeVm.bootSizeGb} is not allowed: a ${volumeSizeGb} GiB volume on a node's disk, with Longhorn's 30 % reserve and the OS, needs at least ${minBootGb}`,
+    );
+  }
+  const { variants, skipped } = underKey("k8s.variants", () => expandK8sVariants(parsed.variants as K8sVariantMatrixInput, nodeCount));
+  if (variants.length === 0) throw new ConfigError("layerbench:k8s.variants has no variants: give a list, axes, or both");
+  return { nodeCount, vm: nodeVm, k3sVersion: parsed.k3sVersion, longhornVersion: parsed.longhornVersion, volumeSizeGb, fioImage: parsed.fioImage, namespace: parsed.namespace, variants, skippedVariants: skipped };
+}
 
 function validCidr(value: string): boolean {
   const match = IP_CIDR.exec(value);
@@ -153,15 +249,16 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   if (raw.vm === undefined) throw new ConfigError("layerbench:vm is required: at least { sshPublicKey: ... } for the bench VM's login");
   const vm = parseWith("vm", VmSchema, raw.vm);
   if (vm.ip !== "dhcp" && vm.gateway === undefined) throw new ConfigError(`layerbench:vm.gateway is required with a static vm.ip (${vm.ip})`);
-  const matrix = parseWith("vmVariants", z.object({ defaults: z.record(z.string(), z.unknown()).optional(), list: z.array(z.record(z.string(), z.unknown())).optional(), axes: z.record(z.string(), z.array(z.unknown())).optional() }).strict(), raw.vmVariants ?? {});
+  const matrix = parseWith("vmVariants", VariantMatrixSchema, raw.vmVariants ?? {});
   const { variants, skipped } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput));
   if (variants.length === 0) throw new ConfigError("layerbench:vmVariants has no variants: give a list, axes, or both");
-  return { node, nodeAddress, sshUser, dataset, profile, repeat, runId, baseline: baseline as Baseline, vm, variants, skippedVariants: skipped };
+  const k8s = parseK8s(raw.k8s, vm, vmGroups(variants).length, profile);
+  return { node, nodeAddress, sshUser, dataset, profile, repeat, runId, baseline: baseline as Baseline, vm, variants, skippedVariants: skipped, ...(k8s && { k8s }) };
 }
 
 const STRING_KEYS = ["node", "nodeAddress", "sshUser", "dataset", "profile", "size", "runId"];
 // Numbers and objects arrive as JSON text; parsing them here lets parseBenchConfig name a bad value by key.
-const JSON_KEYS = ["runtime", "repeat", "baseline", "vm", "vmVariants"];
+const JSON_KEYS = ["runtime", "repeat", "baseline", "vm", "vmVariants", "k8s"];
 
 /** Reads the stack's configuration; the SSH private key stays a secret Output. */
 export function readBenchConfig(): { config: BenchConfig; sshPrivateKey: pulumi.Output<string> } {

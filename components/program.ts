@@ -1,30 +1,28 @@
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { documentFromScriptOutputs, renderFioScript, type ScriptTarget } from "../bench/fio-script.js";
 import type { ResultsDocument, VariantSpec } from "../bench/results.js";
 import { diskSerial, variantOptions } from "../bench/vm-variants.js";
-import { BenchVm } from "./bench-vm.js";
-import type { Baseline, BenchConfig, VmSettings } from "./config.js";
+import { BenchVm, FIO_GUEST, imageFileName } from "./bench-vm.js";
+import type { Baseline, BenchConfig } from "./config.js";
 import { vmGroups, zfsGroups } from "./disks.js";
 import { FioRun } from "./fio-run.js";
+import { createK8sLayer } from "./k8s-layer.js";
 import { NodeZfs } from "./node-zfs.js";
+import { nthVmSettings } from "./vm-settings.js";
 
 export interface Bench {
   results: pulumi.Output<ResultsDocument>;
   vmAddresses: pulumi.Output<string>[];
   fioRuns: FioRun[];
+  /** The k3s cluster's kubeconfig (a secret), when the Kubernetes layer is enabled. */
+  kubeconfig?: pulumi.Output<string>;
 }
 
 function baselineSpec(baseline: Baseline): VariantSpec {
   const { kind, ...options } = baseline;
   return { id: `host-${kind}`, layer: "host", options: { kind, ...options }, baseline: true };
-}
-
-/** The settings of the index-th of several bench VMs: next vmId, numbered name, next static address. */
-export function nthVmSettings(settings: VmSettings, index: number, count: number): VmSettings {
-  if (count === 1) return settings;
-  const ip = settings.ip === "dhcp" ? "dhcp" : settings.ip.replace(/^(\d+\.\d+\.\d+\.)(\d+)/, (_, prefix: string, last: string) => `${prefix}${Number(last) + index}`);
-  return { ...settings, vmId: settings.vmId + index, name: `${settings.name}-${index + 1}`, ip };
 }
 
 /** Declares the host and VM layers and their benchmarks, one after the other; `results` gathers every run. */
@@ -39,6 +37,15 @@ export function createBench(config: BenchConfig, sshPrivateKey: pulumi.Input<str
     groups: zfsGroups(config.variants),
     baseline: config.baseline,
   });
+  // One copy of the cloud image for every VM of the stack.
+  const image = new proxmoxve.download.File("guest-image", {
+    nodeName: config.node,
+    datastoreId: config.vm.fileDatastore,
+    contentType: "import",
+    url: config.vm.imageUrl,
+    fileName: imageFileName(config.vm.imageUrl),
+    overwrite: false,
+  });
   // More variants than one VM has disk slots for: several VMs, numbered from vmId, measured one after the other.
   const vms = vmGroups(config.variants).map((variants, index, groups) => ({
     variants,
@@ -46,6 +53,8 @@ export function createBench(config: BenchConfig, sshPrivateKey: pulumi.Input<str
       node: config.node,
       settings: nthVmSettings(config.vm, index, groups.length),
       variants,
+      role: FIO_GUEST,
+      image: image.id,
       nodeConnection,
       privateKey: sshPrivateKey,
       storages: [...zfs.storages.values()],
@@ -55,15 +64,22 @@ export function createBench(config: BenchConfig, sshPrivateKey: pulumi.Input<str
   const { profile, repeat, runId } = config;
   const timeoutMinutes = Math.ceil((profile.workloads.length * repeat * (profile.runtimeSec + 120)) / 60) + 10;
   const script = (target: ScriptTarget, sudo: boolean) => renderFioScript({ profile, repeat, target, sudo });
-  const plan: Array<{ name: string; spec: VariantSpec; connection: pulumi.Input<command.types.input.remote.ConnectionArgs>; script: pulumi.Input<string>; after: pulumi.Resource }> = [
-    { name: "fio-host", spec: baselineSpec(config.baseline), connection: nodeConnection, script: zfs.baselineTarget.apply((target) => script(target, false)), after: zfs.baseline },
+  const plan: Array<{ name: string; spec: VariantSpec; connection: pulumi.Input<command.types.input.remote.ConnectionArgs>; script: pulumi.Input<string>; after: pulumi.Resource[] }> = [
+    // The baseline waits for the VMs too: a guest booting and installing packages would load the same disks.
+    {
+      name: "fio-host",
+      spec: baselineSpec(config.baseline),
+      connection: nodeConnection,
+      script: zfs.baselineTarget.apply((target) => script(target, false)),
+      after: [zfs.baseline, ...vms.map(({ vm }) => vm.ready)],
+    },
     ...vms.flatMap(({ variants, vm }) =>
       variants.map((variant) => ({
         name: `fio-vm-${variant.id}`,
         spec: { id: variant.id, layer: "vm" as const, options: variantOptions(variant), baseline: false },
         connection: vm.connection,
         script: script({ kind: "serial", serial: diskSerial(variant) }, true),
-        after: vm.ready,
+        after: [vm.ready],
       })),
     ),
   ];
@@ -72,16 +88,35 @@ export function createBench(config: BenchConfig, sshPrivateKey: pulumi.Input<str
   for (const step of plan) {
     const previous = fioRuns.at(-1);
     fioRuns.push(
-      new FioRun(step.name, { connection: step.connection, script: step.script, runId, timeoutMinutes, after: previous ? [step.after, previous.command] : [step.after] }),
+      new FioRun(step.name, { connection: step.connection, script: step.script, runId, timeoutMinutes, after: previous ? [...step.after, previous.command] : step.after }),
     );
   }
+  // The Kubernetes layer comes last, after every VM measurement.
+  const k8sLayer = config.k8s
+    ? createK8sLayer({
+        node: config.node,
+        settings: config.k8s,
+        profile,
+        repeat,
+        runId,
+        timeoutMinutes,
+        image: image.id,
+        nodeConnection,
+        privateKey: sshPrivateKey,
+        after: fioRuns[fioRuns.length - 1].command,
+      })
+    : undefined;
+  const measured = [
+    ...plan.map((step, index) => ({ spec: step.spec, output: fioRuns[index].output })),
+    ...(k8sLayer?.runs ?? []).map(({ spec, run }) => ({ spec, output: run.output })),
+  ];
   const source = { kind: "pulumi" as const, project: stack.project, stack: stack.stack, runId };
-  const results = pulumi.all(fioRuns.map((run) => run.output)).apply((outputs) => {
-    const document = documentFromScriptOutputs(source, profile, repeat, outputs.map((output, index) => ({ spec: plan[index].spec, output })));
+  const results = pulumi.all(measured.map((entry) => entry.output)).apply((outputs) => {
+    const document = documentFromScriptOutputs(source, profile, repeat, outputs.map((output, index) => ({ spec: measured[index].spec, output })));
     for (const failure of document.failures ?? []) {
       void pulumi.log.warn(`fio failed on ${failure.variant}/${failure.workload} #${failure.attempt}: ${failure.message}`);
     }
     return document;
   });
-  return { results, vmAddresses: vms.map(({ vm }) => vm.address), fioRuns };
+  return { results, vmAddresses: vms.map(({ vm }) => vm.address), fioRuns, ...(k8sLayer && { kubeconfig: k8sLayer.cluster.kubeconfig }) };
 }

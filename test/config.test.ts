@@ -56,6 +56,28 @@ const invalid: Array<[string, RawConfig, RegExp]> = [
   ["bad axis default", { ...valid(), vmVariants: { defaults: { cache: "fast" }, axes: { bus: ["virtio-blk"] } } }, /^layerbench:vmVariants: variant "blk": cache "fast" is not allowed/],
   ["empty axis", { ...valid(), vmVariants: { axes: { cache: [] } } }, /^layerbench:vmVariants: axis "cache" needs a list of at least one value$/],
   ["matrix keys", { ...valid(), vmVariants: { variants: [] } }, /^layerbench:vmVariants: .*variants/],
+  ["k8s unknown key", { ...valid(), k8s: { enabled: true, nodes: 3 } }, /^layerbench:k8s: .*nodes/],
+  ["k8s node count", { ...valid(), k8s: { enabled: true, nodeCount: 0 } }, /^layerbench:k8s\.nodeCount: /],
+  ["k8s version", { ...valid(), k8s: { enabled: true, k3sVersion: "1.33" } }, /^layerbench:k8s\.k3sVersion: use a k3s release tag, e\.g\. v1\.33\.3\+k3s1$/],
+  ["longhorn version", { ...valid(), k8s: { enabled: true, longhornVersion: "latest" } }, /^layerbench:k8s\.longhornVersion: use a Longhorn Helm chart version, e\.g\. 1\.9\.2$/],
+  ["k8s vmId clash", { ...valid(), k8s: { enabled: true, vm: { vmId: 9099 } } }, /^layerbench:k8s\.vm\.vmId 9099 is not allowed: the 3 k3s VMs \(9099-9101\) would share vmIds with the bench VMs \(9100-9100\)$/],
+  [
+    "k8s address clash",
+    { ...valid(), vm: { sshPublicKey: KEY, ip: "192.168.1.50/24", gateway: "192.168.1.1" }, k8s: { enabled: true, vm: { ip: "192.168.1.48/24" } } },
+    /^layerbench:k8s\.vm\.ip 192\.168\.1\.48\/24 is not allowed: the k3s VMs would take addresses of the bench VMs/,
+  ],
+  ["k8s static ip without gateway", { ...valid(), k8s: { enabled: true, vm: { ip: "192.168.1.60/24" } } }, /^layerbench:vm\.gateway is required with a static k8s\.vm\.ip \(192\.168\.1\.60\/24\)$/],
+  ["k8s volume too small", { ...valid(), k8s: { enabled: true, volumeSizeGb: 4 } }, /^layerbench:k8s\.volumeSizeGb 4 is not allowed: the profile's largest workload writes 16\.0 GiB, use at least 19$/],
+  ["k8s node disk too small", { ...valid(), k8s: { enabled: true, vm: { bootSizeGb: 30 } } }, /^layerbench:k8s\.vm\.bootSizeGb 30 is not allowed: a 19 GiB volume .* needs at least 36$/],
+  ["k8s kind", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "ceph" }] } } }, /^layerbench:k8s\.variants: k8s variant "a": kind "ceph" is not allowed: use one of local-path, longhorn$/],
+  ["k8s replicas", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", replicas: 4 }] } } }, /^layerbench:k8s\.variants: k8s variant "a": replicas 4 is not allowed: use a whole number from 1 to the node count \(3\)/],
+  ["k8s locality", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", dataLocality: "local" }] } } }, /^layerbench:k8s\.variants: k8s variant "a": dataLocality "local" is not allowed: use one of disabled, best-effort, strict-local$/],
+  ["k8s strict-local", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", replicas: 2, dataLocality: "strict-local" }] } } }, /^layerbench:k8s\.variants: k8s variant "a": dataLocality strict-local needs replicas 1/],
+  ["local-path replicas", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "local-path", replicas: 2 }] } } }, /^layerbench:k8s\.variants: k8s variant "a": local-path volumes have no replicas or data locality/],
+  ["k8s id", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "Longhorn_3" }] } } }, /^layerbench:k8s\.variants: k8s variant id "Longhorn_3" is not allowed/],
+  ["k8s duplicate id", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a" }, { id: "a", replicas: 1 }] } } }, /^layerbench:k8s\.variants: k8s variant id "a" is used twice/],
+  ["k8s axis", { ...valid(), k8s: { enabled: true, variants: { axes: { size: [1] } } } }, /^layerbench:k8s\.variants: unknown k8s axis "size": use kind, replicas, dataLocality$/],
+  ["k8s no variants", { ...valid(), k8s: { enabled: true, variants: {} } }, /^layerbench:k8s\.variants has no variants/],
 ];
 
 for (const [name, raw, message] of invalid) {
@@ -70,4 +92,18 @@ test("axes: the cross product with readable ids; invalid combinations skipped wi
   t.deepEqual(config.skippedVariants.map((skipped) => skipped.id), ["blk-none-native-ssd", "blk-none-threads-ssd", "blk-wb-native-ssd", "blk-wb-threads-ssd", "scsi-wb-native-ssd"]);
   t.regex(config.skippedVariants[0].reason, /ssd emulation is not supported on virtio-blk/);
   t.regex(config.skippedVariants[4].reason, /aio=native needs cache none or directsync/);
+});
+
+test("k8s: off unless enabled; enabled, the documented defaults and a volume sized from the profile", (t) => {
+  t.is(parseBenchConfig({ ...valid(), k8s: { nodeCount: 3 } }).k8s, undefined);
+  const { k8s } = parseBenchConfig({ ...valid(), k8s: { enabled: true } });
+  t.like(k8s, { nodeCount: 3, k3sVersion: "v1.33.3+k3s1", longhornVersion: "1.9.2", volumeSizeGb: 19, fioImage: "debian:bookworm-slim", namespace: "layerbench" });
+  t.like(k8s?.vm, { vmId: 9200, name: "layerbench-k3s", cores: 4, memoryMb: 8192, bootSizeGb: 64, ip: "dhcp", bridge: "vmbr0", sshPublicKey: KEY });
+  t.deepEqual(k8s?.variants, [{ id: "local-path", kind: "local-path" }, { id: "longhorn-r3", kind: "longhorn", replicas: 3, dataLocality: "disabled" }]);
+});
+
+test("k8s axes: local-path once, Longhorn by replicas and locality, strict-local only with one replica", (t) => {
+  const { k8s } = parseBenchConfig({ ...valid(), k8s: { enabled: true, nodeCount: 2, variants: { axes: { kind: ["local-path", "longhorn"], replicas: [1, 2], dataLocality: ["best-effort", "strict-local"] } } } });
+  t.deepEqual(k8s?.variants.map((variant) => variant.id), ["local-path", "longhorn-r1-besteffort", "longhorn-r1-strict", "longhorn-r2-besteffort"]);
+  t.deepEqual(k8s?.skippedVariants, [{ id: "longhorn-r2-strict", reason: "dataLocality strict-local needs replicas 1 (Longhorn keeps the only replica on the pod's node)" }]);
 });

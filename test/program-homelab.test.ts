@@ -1,24 +1,30 @@
 import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { renderFioScript } from "../bench/fio-script.js";
 import { resolveProfile } from "../bench/profiles.js";
 import { diskSerial } from "../bench/vm-variants.js";
 import { parseBenchConfig, type BenchConfig } from "../components/config.js";
-import { createBench, nthVmSettings } from "../components/program.js";
+import { createBench } from "../components/program.js";
+import { nthVmSettings } from "../components/vm-settings.js";
 import { scratchDir } from "./helpers/fio.js";
 import { byName, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
 import { runScript } from "./helpers/scripts.js";
 
 const STACK = fileURLToPath(new URL("../stacks/Pulumi.homelab.yaml", import.meta.url));
+const K3S_KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n";
 
 // One real output of the ars workloads (short runs) stands for every fio Command's stdout.
 const scratch = await scratchDir();
 const fioStdout = (await runScript(renderFioScript({ profile: resolveProfile("ars", { runtimeSec: 1, size: "4m" }), repeat: 1, target: { kind: "directory", path: scratch.path } }))).stdout;
 await scratch.cleanup();
 
-const resources = recordingMocks(({ type, name }) => {
-  if (name.startsWith("fio-")) return { stdout: fioStdout };
+const resources = recordingMocks(({ type, name, inputs }) => {
+  if (name.startsWith("fio-") && type === "command:remote:Command") return { stdout: fioStdout };
+  if (name === "k3s-kubeconfig") return { stdout: K3S_KUBECONFIG };
+  if (name === "k3s-token") return { stdout: "K10secret::server:token\n" };
+  if (type === "kubernetes:batch/v1:Job") return { metadata: { ...(inputs.metadata as object), uid: createHash("sha256").update(JSON.stringify(inputs)).digest("hex") } };
   if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/baseline-zvol\n" };
   if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
   if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], ["10.0.0.9"]] };
@@ -31,7 +37,7 @@ function rawConfig(config: Record<string, string>): Record<string, unknown> {
       .filter(([key]) => key.startsWith("layerbench:"))
       .map(([key, value]) => {
         const name = key.slice("layerbench:".length);
-        return [name, ["baseline", "vm", "vmVariants", "repeat", "runtime"].includes(name) ? JSON.parse(value) : value];
+        return [name, ["baseline", "vm", "vmVariants", "repeat", "runtime", "k8s"].includes(name) ? JSON.parse(value) : value];
       }),
   );
 }
@@ -54,7 +60,7 @@ test("the full matrix: 48 valid variants, the 12 with aio=native and a caching m
 });
 
 test("two VMs hold them: 15 virtio-blk slots each; SCSI hardware only where SCSI disks are", (t) => {
-  const vms = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy").sort((a, b) => a.name.localeCompare(b.name));
+  const vms = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm")).sort((a, b) => a.name.localeCompare(b.name));
   t.deepEqual(vms.map((vm) => [vm.name, vm.inputs.vmId, vm.inputs.name, vm.inputs.scsiHardware]), [
     ["bench-vm-1-vm", 9101, "layerbench-homelab-1", "virtio-scsi-single"],
     ["bench-vm-2-vm", 9102, "layerbench-homelab-2", "virtio-scsi-pci"],
@@ -85,7 +91,7 @@ test("every variant's disk carries exactly its options, found by a unique serial
 });
 
 test("49 fio runs in one chain: the host first, then every variant of both VMs", (t) => {
-  const fio = first.filter((resource) => resource.name.startsWith("fio-"));
+  const fio = first.filter((resource) => /^fio-(host|vm-)/.test(resource.name));
   t.is(fio.length, 49);
   const fioUrns = new Set(fio.map((resource) => resource.urn));
   fio.forEach((resource, index) => {
@@ -96,7 +102,7 @@ test("49 fio runs in one chain: the host first, then every variant of both VMs",
   t.true(fio.slice(1).every((resource) => /sudo --preserve-env=LAYERBENCH_TARGET fio/.test(resource.inputs.create)));
 });
 
-test("changing the run id changes the fio Commands' triggers and nothing else", (t) => {
+test("changing the run id re-runs every measurement and nothing else: fio Commands' triggers, the pods' Jobs", (t) => {
   t.deepEqual(rerun.map((resource) => resource.name).sort(), first.map((resource) => resource.name).sort());
   const changed = first.flatMap((resource) => {
     const other = byName(rerun, resource.name);
@@ -104,6 +110,14 @@ test("changing the run id changes the fio Commands' triggers and nothing else", 
       .filter((key) => JSON.stringify(resource.inputs[key]) !== JSON.stringify(other.inputs[key]))
       .map((key) => `${resource.name}.${key}`);
   });
-  t.deepEqual(changed, first.filter((resource) => resource.name.startsWith("fio-")).map((resource) => `${resource.name}.triggers`));
+  const vmAndHost = first.filter((resource) => /^fio-(host|vm-)/.test(resource.name) && resource.type === "command:remote:Command");
+  const k8sVariants = config.k8s?.variants.map((variant) => variant.id) ?? [];
+  t.is(k8sVariants.length, 8);
+  t.deepEqual(changed.sort(), [
+    ...vmAndHost.map((resource) => `${resource.name}.triggers`),
+    // A new pod template replaces the Job (it runs fio again); its new uid makes the log Command read again.
+    ...k8sVariants.flatMap((id) => [`fio-k8s-${id}-job.spec`, `fio-k8s-${id}-log.triggers`]),
+  ].sort());
   t.deepEqual(byName(rerun, "fio-host-fio").inputs.triggers, ["2"]);
+  t.is(byName(rerun, "fio-k8s-local-path-job").inputs.spec.template.metadata.annotations["layerbench/run-id"], "2");
 });

@@ -41,7 +41,7 @@ test("one VM disk per variant with exactly its options, behind the boot disk", (
   t.is(vm.inputs.vmId, 9100);
   t.deepEqual(vm.inputs.agent, { enabled: true });
   const [boot, ...data] = vm.inputs.disks;
-  t.like(boot, { interface: "virtio0", datastoreId: "local-zfs", importFrom: "bench-vm-image-id" });
+  t.like(boot, { interface: "virtio0", datastoreId: "local-zfs", importFrom: "guest-image-id" });
   t.deepEqual(data, [
     { interface: "virtio1", datastoreId: "lb-16k-lz4-standard", size: 32, fileFormat: "raw", cache: "none", aio: "io_uring", iothread: true, discard: "ignore", serial: "blk-none", backup: false, replicate: false },
     { interface: "virtio2", datastoreId: "lb-16k-lz4-standard", size: 32, fileFormat: "raw", cache: "writeback", aio: "io_uring", iothread: true, discard: "ignore", serial: "blk-writeback", backup: false, replicate: false },
@@ -60,7 +60,7 @@ test("the guest: cloud-init installs fio and the agent for the bench key's user;
   const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithYourOwnPublicKeyxxxxxxxxxxxxxx you@example";
   t.true(userData.sourceRaw.data.includes(`- ${key}\n`), "the key on one line");
   t.deepEqual(parse(userData.sourceRaw.data).users[0].ssh_authorized_keys, [key]);
-  t.like(byName(resources, "bench-vm-image").inputs, { contentType: "import", fileName: "layerbench-debian-12-genericcloud-amd64.qcow2" });
+  t.like(byName(resources, "guest-image").inputs, { contentType: "import", fileName: "layerbench-debian-12-genericcloud-amd64.qcow2" });
   t.deepEqual(await Promise.all(program.vmAddresses.map(valueOf)), ["192.168.1.77"], "the first address that is not loopback");
   t.is(byName(resources, "fio-vm-blk-none-fio").inputs.connection.host, "192.168.1.77");
 });
@@ -86,6 +86,7 @@ test("the fio Commands form one chain across layers, and ran one after the other
     t.deepEqual(fioDependencies, index === 0 ? [] : [urn(chain[index - 1])], `${name} waits for exactly the fio run before it`);
   }
   t.true(byName(resources, "fio-host-fio").dependencies.includes(urn("node-zfs-baseline")));
+  t.true(byName(resources, "fio-host-fio").dependencies.includes(urn("bench-vm-ready")), "the baseline waits until no guest is booting or installing");
   t.true(chain.slice(1).every((name) => byName(resources, name).dependencies.includes(urn("bench-vm-ready"))), "VM runs wait for cloud-init");
   t.deepEqual(executed.map((run) => run.name), ["fio-host-fio", "fio-vm-blk-none-fio", "fio-vm-blk-writeback-fio"]);
   for (let index = 1; index < executed.length; index += 1) t.true(executed[index].started >= executed[index - 1].finished, "no overlap");

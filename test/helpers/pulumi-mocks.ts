@@ -13,6 +13,7 @@ export interface RecordedResource {
   deleteBeforeReplace: boolean;
   replaceOnChanges: string[];
   createTimeout: string;
+  additionalSecretOutputs: string[];
   /** Input names whose values were sent as secrets. */
   secretInputs: string[];
 }
@@ -64,6 +65,7 @@ export function recordingMocks(stateFor: StateFor): RecordedResource[] {
           deleteBeforeReplace: request.getDeletebeforereplace(),
           replaceOnChanges: request.getReplaceonchangesList(),
           createTimeout: request.getCustomtimeouts()?.getCreate() ?? "",
+          additionalSecretOutputs: request.getAdditionalsecretoutputsList(),
           secretInputs,
         });
       }

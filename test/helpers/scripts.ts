@@ -26,12 +26,13 @@ export interface ScriptResult {
   code: number;
 }
 
-/** Runs a shell script for real, as `sh -c` on the remote side would. */
-export async function runScript(script: string): Promise<ScriptResult> {
+/** Runs a shell script for real, as `sh -c` on the remote side would; `binDir` puts stand-in commands first on PATH. */
+export async function runScript(script: string, options: { env?: Record<string, string>; binDir?: string } = {}): Promise<ScriptResult> {
   const shim = await sudoShimDir();
+  const path = [shim, ...(options.binDir ? [options.binDir] : []), process.env.PATH].join(":");
   try {
     return await new Promise((resolve) => {
-      execFile("sh", ["-c", script], { env: { ...process.env, PATH: `${shim}:${process.env.PATH}` }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      execFile("sh", ["-c", script], { env: { ...process.env, ...options.env, PATH: path }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
         resolve({ stdout, stderr, code: error ? Number((error as NodeJS.ErrnoException).code ?? 1) : 0 }),
       );
     });

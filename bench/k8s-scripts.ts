@@ -1,0 +1,125 @@
+// The shell the Kubernetes layer runs: k3s installed on the guests by remote Commands, the fio pod's entry
+// point, and the Command that reads a finished Job's log. POSIX sh, checked by shellcheck in the tests.
+
+/** A single-quoted shell word. */
+export function shellWord(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+const K3S_INSTALLER = "https://get.k3s.io";
+
+/** Installs the k3s server (once) and waits until it reports its node Ready. */
+export function k3sServerScript({ version, nodeIp }: { version: string; nodeIp: string }): string {
+  return [
+    "set -eu",
+    "if ! command -v k3s >/dev/null 2>&1; then",
+    // --tls-san: the kubeconfig names this address, not 127.0.0.1. Traefik is not needed to benchmark volumes.
+    `  curl -sfL ${K3S_INSTALLER} | sudo INSTALL_K3S_VERSION=${shellWord(version)} sh -s - server --node-ip ${shellWord(nodeIp)} --tls-san ${shellWord(nodeIp)} --disable traefik --write-kubeconfig-mode 0600`,
+    "fi",
+    "tries=0",
+    "until sudo k3s kubectl get nodes --no-headers 2>/dev/null | awk '$2 == \"Ready\"' | grep -q .; do",
+    "  tries=$((tries + 1))",
+    '  if [ "$tries" -ge 60 ]; then echo "layerbench: the k3s server did not become Ready in 5 minutes: see journalctl -u k3s" >&2; exit 1; fi',
+    "  sleep 5",
+    "done",
+    "sudo k3s --version | head -n 1",
+    "",
+  ].join("\n");
+}
+
+/** Prints the token agents join with (the Command's stdout is a secret). */
+export const K3S_TOKEN_SCRIPT = "set -eu\nsudo cat /var/lib/rancher/k3s/server/node-token\n";
+
+/** Prints the server's kubeconfig (a secret); its server address is 127.0.0.1 until kubeconfigFor fixes it. */
+export const K3S_KUBECONFIG_SCRIPT = "set -eu\nsudo cat /etc/rancher/k3s/k3s.yaml\n";
+
+/** Joins an agent (once). The token comes on stdin, so it is in no command line and no log. */
+export function k3sAgentScript({ version, serverIp, nodeIp }: { version: string; serverIp: string; nodeIp: string }): string {
+  return [
+    "set -eu",
+    "token=$(cat)",
+    '[ -n "$token" ] || { echo "layerbench: no k3s join token on stdin" >&2; exit 1; }',
+    "if ! command -v k3s >/dev/null 2>&1; then",
+    "  printf '%s\\n' \"$token\" | sudo install -D -m 600 /dev/stdin /etc/rancher/k3s/agent-token",
+    `  curl -sfL ${K3S_INSTALLER} | sudo K3S_URL=${shellWord(`https://${serverIp}:6443`)} K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token INSTALL_K3S_VERSION=${shellWord(version)} sh -s - agent --node-ip ${shellWord(nodeIp)}`,
+    "fi",
+    "",
+  ].join("\n");
+}
+
+/** On the server: waits until all nodes have joined and are Ready. */
+export function clusterReadyScript(nodeCount: number): string {
+  return [
+    "set -u",
+    "tries=0",
+    "while :; do",
+    "  ready=$(sudo k3s kubectl get nodes --no-headers 2>/dev/null | awk '$2 == \"Ready\"' | wc -l)",
+    `  [ "$ready" -ge ${nodeCount} ] && break`,
+    "  tries=$((tries + 1))",
+    `  if [ "$tries" -ge 120 ]; then echo "layerbench: only $ready of ${nodeCount} k3s nodes are Ready after 10 minutes" >&2; sudo k3s kubectl get nodes >&2; exit 1; fi`,
+    "  sleep 5",
+    "done",
+    "sudo k3s kubectl get nodes -o wide",
+    "",
+  ].join("\n");
+}
+
+/** The kubeconfig k3s writes, pointed at the server's address instead of 127.0.0.1. */
+export function kubeconfigFor(kubeconfig: string, serverIp: string): string {
+  if (!kubeconfig.includes("https://127.0.0.1:6443")) throw new Error("the k3s kubeconfig does not name https://127.0.0.1:6443 as its server: is it k3s's /etc/rancher/k3s/k3s.yaml?");
+  return kubeconfig.replaceAll("https://127.0.0.1:6443", `https://${serverIp}:6443`);
+}
+
+/** Where the pod finds the fio script (the ConfigMap's mount) and the volume under test. */
+export const POD_SCRIPT_VARIABLE = "LAYERBENCH_SCRIPT";
+export const POD_SCRIPT_PATH = "/layerbench/run.sh";
+export const POD_VOLUME_PATH = "/data";
+
+/**
+ * The fio container's command: fio from Debian when the image lacks it (the same fio 3.33 as on the host and
+ * in the VM), then the fio script. Everything but the script's markers and fio's JSON goes to stderr.
+ */
+export const POD_ENTRYPOINT = [
+  "set -eu",
+  "if ! command -v fio >/dev/null 2>&1; then",
+  '  echo "layerbench: installing fio in the pod" >&2',
+  "  apt-get update -qq >&2",
+  "  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fio >&2",
+  "fi",
+  `exec sh "$${POD_SCRIPT_VARIABLE}"`,
+  "",
+].join("\n");
+
+/**
+ * On the server, once Pulumi has seen the Job complete: prints the pod's log (the fio script's output).
+ * A Job that did not complete is an error with its description and the end of its log.
+ */
+export function jobLogScript({ namespace, job }: { namespace: string; job: string }): string {
+  const where = `-n ${shellWord(namespace)} job/${job}`;
+  return [
+    "set -u",
+    `if ! sudo k3s kubectl wait ${where} --for=condition=complete --timeout=60s >/dev/null 2>&1; then`,
+    `  echo "layerbench: job ${namespace}/${job} did not complete:" >&2`,
+    `  sudo k3s kubectl describe ${where} 2>&1 | tail -n 15 >&2`,
+    `  sudo k3s kubectl logs ${where} --tail=20 >&2 2>&1`,
+    "  exit 1",
+    "fi",
+    `exec sudo k3s kubectl logs ${where}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * Run on destroy, after the PVCs and before Longhorn: PV deletion is asynchronous, and Longhorn's uninstall
+ * refuses to go while volumes remain.
+ */
+export const LONGHORN_VOLUMES_GONE_SCRIPT = [
+  "set -u",
+  "tries=0",
+  'while [ -n "$(sudo k3s kubectl get volumes.longhorn.io -n longhorn-system --no-headers 2>/dev/null)" ]; do',
+  "  tries=$((tries + 1))",
+  '  if [ "$tries" -ge 60 ]; then echo "layerbench: Longhorn volumes are still there after 5 minutes:" >&2; sudo k3s kubectl get volumes.longhorn.io -n longhorn-system >&2; exit 1; fi',
+  "  sleep 5",
+  "done",
+  "",
+].join("\n");

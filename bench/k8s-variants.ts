@@ -1,0 +1,129 @@
+import { UserError } from "./errors.js";
+
+// A Kubernetes volume variant: k3s's local-path (Kubernetes without Longhorn) or a Longhorn StorageClass with
+// its replica count and data locality. Validated once, like the VM disk variants.
+
+export const VOLUME_KINDS = ["local-path", "longhorn"] as const;
+export const DATA_LOCALITIES = ["disabled", "best-effort", "strict-local"] as const;
+
+export type VolumeKind = (typeof VOLUME_KINDS)[number];
+export type DataLocality = (typeof DATA_LOCALITIES)[number];
+
+export type K8sVariant = { id: string; kind: "local-path" } | { id: string; kind: "longhorn"; replicas: number; dataLocality: DataLocality };
+
+export type K8sVariantInput = Partial<Record<"id" | "kind" | "replicas" | "dataLocality", unknown>>;
+
+export interface K8sVariantMatrixInput {
+  defaults?: K8sVariantInput;
+  list?: K8sVariantInput[];
+  /** Values per option (kind, replicas, dataLocality); the cross product is taken, invalid combinations skipped. */
+  axes?: Partial<Record<"kind" | "replicas" | "dataLocality", unknown[]>>;
+}
+
+export class K8sVariantError extends UserError {}
+
+// A StorageClass name is a DNS-1123 subdomain; keep ids to one label so that "lb-<id>" is always valid.
+const ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/;
+const KNOWN = ["id", "kind", "replicas", "dataLocality"];
+
+function combinationProblem(kind: VolumeKind, replicas: unknown, dataLocality: unknown, nodeCount: number): string | undefined {
+  if (kind === "local-path") {
+    if (replicas !== undefined || dataLocality !== undefined) return "local-path volumes have no replicas or data locality (those are Longhorn's)";
+    return undefined;
+  }
+  if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 1 || replicas > nodeCount) {
+    return `replicas ${JSON.stringify(replicas)} is not allowed: use a whole number from 1 to the node count (${nodeCount}), one replica per node`;
+  }
+  if (dataLocality === "strict-local" && replicas !== 1) return "dataLocality strict-local needs replicas 1 (Longhorn keeps the only replica on the pod's node)";
+  return undefined;
+}
+
+/** Validates one variant against the cluster's node count. */
+export function validateK8sVariant(input: K8sVariantInput, defaults: K8sVariantInput, nodeCount: number): K8sVariant {
+  const merged = { ...defaults, ...input };
+  const { id } = merged;
+  if (typeof id !== "string" || !ID_PATTERN.test(id)) {
+    throw new K8sVariantError(`k8s variant id ${JSON.stringify(id)} is not allowed: use at most 50 lower-case letters, digits and '-', starting and ending with a letter or digit`);
+  }
+  const unknown = Object.keys(merged).find((key) => !KNOWN.includes(key));
+  if (unknown) throw new K8sVariantError(`k8s variant "${id}": unknown option "${unknown}": use ${KNOWN.join(", ")}`);
+  const kind = merged.kind ?? "longhorn";
+  if (typeof kind !== "string" || !(VOLUME_KINDS as readonly string[]).includes(kind)) {
+    throw new K8sVariantError(`k8s variant "${id}": kind ${JSON.stringify(kind)} is not allowed: use one of ${VOLUME_KINDS.join(", ")}`);
+  }
+  if (kind === "local-path") {
+    const problem = combinationProblem(kind, merged.replicas, merged.dataLocality, nodeCount);
+    if (problem) throw new K8sVariantError(`k8s variant "${id}": ${problem}`);
+    return { id, kind };
+  }
+  const replicas = merged.replicas ?? Math.min(3, nodeCount);
+  const dataLocality = merged.dataLocality ?? "disabled";
+  if (typeof dataLocality !== "string" || !(DATA_LOCALITIES as readonly string[]).includes(dataLocality)) {
+    throw new K8sVariantError(`k8s variant "${id}": dataLocality ${JSON.stringify(dataLocality)} is not allowed: use one of ${DATA_LOCALITIES.join(", ")}`);
+  }
+  const problem = combinationProblem("longhorn", replicas, dataLocality, nodeCount);
+  if (problem) throw new K8sVariantError(`k8s variant "${id}": ${problem}`);
+  return { id, kind: "longhorn", replicas: replicas as number, dataLocality: dataLocality as DataLocality };
+}
+
+function axisLabel(field: string, value: unknown): string {
+  if (field === "replicas") return `r${String(value)}`;
+  if (field === "dataLocality") return ({ disabled: "nolocal", "best-effort": "besteffort", "strict-local": "strict" } as Record<string, string>)[String(value)] ?? String(value);
+  return String(value);
+}
+
+/** The list, then the cross product of the axes (ids from the values, e.g. longhorn-r2-besteffort); ids unique. */
+export function expandK8sVariants(matrix: K8sVariantMatrixInput, nodeCount: number): { variants: K8sVariant[]; skipped: Array<{ id: string; reason: string }> } {
+  const defaults = matrix.defaults ?? {};
+  const variants = (matrix.list ?? []).map((input) => validateK8sVariant(input, defaults, nodeCount));
+  const skipped: Array<{ id: string; reason: string }> = [];
+  const axes = Object.entries(matrix.axes ?? {});
+  for (const [field, values] of axes) {
+    if (!KNOWN.includes(field) || field === "id") throw new K8sVariantError(`unknown k8s axis "${field}": use kind, replicas, dataLocality`);
+    if (!Array.isArray(values) || values.length === 0) throw new K8sVariantError(`k8s axis "${field}" needs a list of at least one value`);
+  }
+  if (axes.length > 0) {
+    let combinations: Array<Array<[string, unknown]>> = [[]];
+    for (const [field, values] of axes) {
+      combinations = combinations.flatMap((combination) => (values as unknown[]).map((value) => [...combination, [field, value] as [string, unknown]]));
+    }
+    const seenIds = new Set<string>();
+    for (const combination of combinations) {
+      const input: K8sVariantInput = Object.fromEntries(combination);
+      const kind = (input.kind ?? defaults.kind ?? "longhorn") as VolumeKind;
+      // local-path ignores the Longhorn axes: one local-path variant however many replica values there are.
+      const labels = kind === "local-path" ? [] : combination.filter(([field]) => field !== "kind").map(([field, value]) => axisLabel(field, value));
+      const id = [kind, ...labels].join("-");
+      if (seenIds.has(id)) continue;
+      seenIds.add(id);
+      const effective = kind === "local-path" ? { id, kind } : { ...input, id };
+      const problem = kind === "local-path" ? undefined : combinationProblem(kind, effective.replicas ?? defaults.replicas ?? Math.min(3, nodeCount), effective.dataLocality ?? defaults.dataLocality, nodeCount);
+      if (problem) {
+        skipped.push({ id, reason: problem });
+        continue;
+      }
+      variants.push(validateK8sVariant(effective, kind === "local-path" ? {} : defaults, nodeCount));
+    }
+  }
+  const seen = new Set<string>();
+  for (const variant of variants) {
+    if (seen.has(variant.id)) throw new K8sVariantError(`k8s variant id "${variant.id}" is used twice: every variant needs its own id`);
+    seen.add(variant.id);
+  }
+  return { variants, skipped };
+}
+
+/** k3s ships local-path; each Longhorn variant gets a StorageClass of its own. */
+export function storageClassName(variant: K8sVariant): string {
+  return variant.kind === "local-path" ? "local-path" : `lb-${variant.id}`;
+}
+
+/** Longhorn's StorageClass parameters: strings, as Kubernetes requires. */
+export function longhornParameters(variant: Extract<K8sVariant, { kind: "longhorn" }>): Record<string, string> {
+  return { numberOfReplicas: String(variant.replicas), dataLocality: variant.dataLocality, staleReplicaTimeout: "30", fsType: "ext4" };
+}
+
+/** The options that define a variant, as the results document records them. */
+export function k8sVariantOptions(variant: K8sVariant): Record<string, string | number> {
+  return variant.kind === "local-path" ? { kind: variant.kind, storageClass: "local-path" } : { kind: variant.kind, storageClass: storageClassName(variant), replicas: variant.replicas, dataLocality: variant.dataLocality };
+}

@@ -1,0 +1,102 @@
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { K3S_KUBECONFIG_SCRIPT, K3S_TOKEN_SCRIPT, clusterReadyScript, k3sAgentScript, k3sServerScript, kubeconfigFor } from "../bench/k8s-scripts.js";
+import { BenchVm, type GuestRole } from "./bench-vm.js";
+import type { K8sSettings } from "./config.js";
+import { nthVmSettings } from "./vm-settings.js";
+
+/** A k3s node: the guest agent, and what Longhorn needs on every node (iSCSI initiator running, NFSv4 client). */
+export const K3S_NODE_GUEST: GuestRole = {
+  description: "layerbench k3s node (Longhorn benchmarks). Managed by Pulumi.",
+  packages: ["qemu-guest-agent", "open-iscsi", "nfs-common", "curl"],
+  services: ["qemu-guest-agent", "iscsid"],
+  checks: [
+    'systemctl is-active --quiet iscsid || { echo "layerbench: iscsid is not running: Longhorn needs it (open-iscsi)" >&2; exit 1; }',
+    'command -v mount.nfs4 >/dev/null || { echo "layerbench: no NFSv4 client (nfs-common): Longhorn needs it" >&2; exit 1; }',
+  ],
+};
+
+export interface K3sClusterArgs {
+  node: string;
+  settings: K8sSettings;
+  image: pulumi.Input<string>;
+  nodeConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  privateKey: pulumi.Input<string>;
+  /** The measurements before this layer: the nodes boot, install k3s and pull Longhorn only after them. */
+  after: pulumi.Resource[];
+}
+
+/** k3s on guest VMs of its own: the first is the server, the others join it as agents. */
+export class K3sCluster extends pulumi.ComponentResource {
+  readonly vms: BenchVm[];
+  /** Done when every node has joined and is Ready. */
+  readonly ready: command.remote.Command;
+  /** The server's kubeconfig, pointed at its address (a secret). */
+  readonly kubeconfig: pulumi.Output<string>;
+  readonly provider: k8s.Provider;
+  /** Runs commands on the server, e.g. `k3s kubectl`. */
+  readonly serverConnection: pulumi.Output<command.types.input.remote.ConnectionArgs>;
+  /** The Kubernetes node name fio pods are pinned to: the server's. */
+  readonly benchNodeName: string;
+
+  constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("layerbench:k8s:K3sCluster", name, {}, opts);
+    const { settings } = args;
+    this.vms = Array.from({ length: settings.nodeCount }, (_, index) => {
+      const vmSettings = nthVmSettings(settings.vm, index, settings.nodeCount);
+      return new BenchVm(`${name}-node-${index + 1}`, {
+        node: args.node,
+        settings: vmSettings,
+        variants: [],
+        role: K3S_NODE_GUEST,
+        image: args.image,
+        nodeConnection: args.nodeConnection,
+        privateKey: args.privateKey,
+        storages: [],
+        after: args.after,
+      }, { parent: this });
+    });
+    const [server, ...agents] = this.vms;
+    this.benchNodeName = nthVmSettings(settings.vm, 0, settings.nodeCount).name;
+    this.serverConnection = server.connection;
+
+    const install = new command.remote.Command(
+      `${name}-server`,
+      { connection: server.connection, create: server.address.apply((nodeIp) => k3sServerScript({ version: settings.k3sVersion, nodeIp })) },
+      { parent: this, dependsOn: [server.ready], customTimeouts: { create: "15m" } },
+    );
+    // Secrets in stdout: kept encrypted in the state and out of the engine's log.
+    const token = new command.remote.Command(
+      `${name}-token`,
+      { connection: server.connection, create: K3S_TOKEN_SCRIPT, logging: "none" },
+      { parent: this, dependsOn: [install], additionalSecretOutputs: ["stdout"] },
+    );
+    const joins = agents.map(
+      (agent, index) =>
+        new command.remote.Command(
+          `${name}-agent-${index + 2}`,
+          {
+            connection: agent.connection,
+            create: pulumi.all([server.address, agent.address]).apply(([serverIp, nodeIp]) => k3sAgentScript({ version: settings.k3sVersion, serverIp, nodeIp })),
+            // Secret by additionalSecretOutputs already; said again here so that it cannot leak by a change there.
+            stdin: pulumi.secret(token.stdout),
+          },
+          { parent: this, dependsOn: [agent.ready, token], customTimeouts: { create: "15m" } },
+        ),
+    );
+    this.ready = new command.remote.Command(
+      `${name}-ready`,
+      { connection: server.connection, create: clusterReadyScript(settings.nodeCount) },
+      { parent: this, dependsOn: [install, ...joins], customTimeouts: { create: "15m" } },
+    );
+    const rawKubeconfig = new command.remote.Command(
+      `${name}-kubeconfig`,
+      { connection: server.connection, create: K3S_KUBECONFIG_SCRIPT, logging: "none" },
+      { parent: this, dependsOn: [this.ready], additionalSecretOutputs: ["stdout"] },
+    );
+    this.kubeconfig = pulumi.secret(pulumi.all([rawKubeconfig.stdout, server.address]).apply(([text, serverIp]) => kubeconfigFor(text, serverIp)));
+    this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.ready] });
+    this.registerOutputs({ kubeconfig: this.kubeconfig });
+  }
+}

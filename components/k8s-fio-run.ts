@@ -1,0 +1,102 @@
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { parseScriptOutput, type ScriptOutput } from "../bench/fio-script.js";
+import { POD_ENTRYPOINT, POD_SCRIPT_PATH, POD_SCRIPT_VARIABLE, POD_VOLUME_PATH, jobLogScript } from "../bench/k8s-scripts.js";
+import { storageClassName, type K8sVariant } from "../bench/k8s-variants.js";
+
+export interface K8sFioRunArgs {
+  variant: K8sVariant;
+  namespace: string;
+  /** The ConfigMap holding the fio script as run.sh. */
+  scriptConfigMap: pulumi.Input<string>;
+  image: string;
+  volumeSizeGb: number;
+  /** Every fio pod runs on this node, so that variants differ only by their volume. */
+  nodeName: string;
+  runId: string;
+  timeoutMinutes: number;
+  provider: k8s.Provider;
+  serverConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** The volume's StorageClass (none for local-path) and the measurement before this one. */
+  after: pulumi.Resource[];
+}
+
+/** fio in a pod on a volume of the variant's StorageClass: a PVC, a Job, and a Command that reads the Job's log. */
+export class K8sFioRun extends pulumi.ComponentResource {
+  readonly claim: k8s.core.v1.PersistentVolumeClaim;
+  readonly job: k8s.batch.v1.Job;
+  /** The last step of this run: the next measurement waits for it. */
+  readonly log: command.remote.Command;
+  readonly output: pulumi.Output<ScriptOutput>;
+
+  constructor(name: string, args: K8sFioRunArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("layerbench:k8s:K8sFioRun", name, {}, opts);
+    const objectName = `fio-${args.variant.id}`;
+    const labels = { "app.kubernetes.io/name": "layerbench-fio", "layerbench/variant": args.variant.id };
+    this.claim = new k8s.core.v1.PersistentVolumeClaim(
+      `${name}-pvc`,
+      {
+        // skipAwait: a local-path claim binds only when its pod is scheduled, which is the Job's doing.
+        metadata: { name: objectName, namespace: args.namespace, labels, annotations: { "pulumi.com/skipAwait": "true" } },
+        spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClassName(args.variant), resources: { requests: { storage: `${args.volumeSizeGb}Gi` } } },
+      },
+      { parent: this, provider: args.provider, dependsOn: args.after },
+    );
+    this.job = new k8s.batch.v1.Job(
+      `${name}-job`,
+      {
+        metadata: { name: objectName, namespace: args.namespace, labels },
+        spec: {
+          backoffLimit: 0,
+          activeDeadlineSeconds: args.timeoutMinutes * 60,
+          template: {
+            // The run id in the pod template: a new run id replaces the Job, which runs fio again.
+            metadata: { labels, annotations: { "layerbench/run-id": args.runId } },
+            spec: {
+              restartPolicy: "Never",
+              nodeSelector: { "kubernetes.io/hostname": args.nodeName },
+              containers: [
+                {
+                  name: "fio",
+                  image: args.image,
+                  command: ["sh", "-c", POD_ENTRYPOINT],
+                  env: [{ name: POD_SCRIPT_VARIABLE, value: POD_SCRIPT_PATH }],
+                  volumeMounts: [
+                    { name: "data", mountPath: POD_VOLUME_PATH },
+                    { name: "script", mountPath: POD_SCRIPT_PATH.slice(0, POD_SCRIPT_PATH.lastIndexOf("/")), readOnly: true },
+                  ],
+                },
+              ],
+              volumes: [
+                { name: "data", persistentVolumeClaim: { claimName: this.claim.metadata.name } },
+                { name: "script", configMap: { name: args.scriptConfigMap } },
+              ],
+            },
+          },
+        },
+      },
+      {
+        parent: this,
+        provider: args.provider,
+        dependsOn: [this.claim, ...args.after],
+        // The Job's name is fixed: the old one goes before the new one is made.
+        deleteBeforeReplace: true,
+        customTimeouts: { create: `${args.timeoutMinutes}m` },
+      },
+    );
+    this.log = new command.remote.Command(
+      `${name}-log`,
+      {
+        connection: args.serverConnection,
+        create: jobLogScript({ namespace: args.namespace, job: objectName }),
+        // A new Job (new run id) is a new uid: read its log again.
+        triggers: [this.job.metadata.uid],
+        logging: "stderr",
+      },
+      { parent: this, dependsOn: [this.job] },
+    );
+    this.output = this.log.stdout.apply((stdout) => parseScriptOutput(stdout, name));
+    this.registerOutputs({ stdout: this.log.stdout });
+  }
+}
