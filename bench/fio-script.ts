@@ -79,7 +79,7 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     `    started=$(date -u +%Y-%m-%dT%H:%M:%SZ)`,
     // On stderr, which the Command streams to Pulumi's engine log: `layerbench matrix` shows it as progress.
     `    echo "layerbench: running $section #$attempt" >&2`,
-    `    if ${fio} --output-format=json --output="$work/out.json" --section="$section" "$work/job.fio" 2>"$work/err.txt"; then`,
+    `    if ${fio} --output-format=json --eta=never --output="$work/out.json" --section="$section" "$work/job.fio" 2>"$work/err.txt"; then`,
     `      echo "${MARKER} begin $section $attempt $started"`,
     `      cat "$work/out.json"`,
     `      echo "${MARKER} end"`,

@@ -1,11 +1,14 @@
 #!/bin/sh
-# Installs what layerbench needs (fio) and what its tests need (shellcheck) with the system's package manager,
-# when missing; through sudo only when not already root.
+# Installs what layerbench needs (fio; QEMU and a static busybox for local VM targets) and what its tests
+# need (shellcheck) with the system's package manager, when missing; through sudo only when not already root.
 set -eu
 missing=""
 for tool in fio shellcheck; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
+command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$missing qemu-system-x86"
+# The guest's busybox is copied into its initramfs: it must be the static one.
+if ! command -v busybox >/dev/null 2>&1 || ldd "$(command -v busybox)" >/dev/null 2>&1; then missing="$missing busybox-static"; fi
 if [ -n "$missing" ]; then
   as_root=""
   if [ "$(id -u)" -ne 0 ]; then as_root="sudo"; fi

@@ -3,6 +3,9 @@ import { z } from "zod";
 
 export const RESULTS_SCHEMA_ID = "layerbench/results@1";
 
+/** The label of a local VM target measured under TCG, in results and reports alike. */
+export const EMULATED_CPU_WARNING = "emulated CPU: not representative of VirtIO overhead";
+
 export const LAYERS = ["host", "vm", "k8s", "local"] as const;
 export type Layer = (typeof LAYERS)[number];
 

@@ -208,3 +208,10 @@ export function variantOptions(variant: VmDiskVariant): Record<string, string | 
   const { id: _id, volblocksize: vbs, ...rest } = variant;
   return { ...rest, volblocksize: formatFioSize(vbs) };
 }
+
+/** Proxmox's slot names: virtio1.. for virtio-blk data disks (virtio0 is the boot disk), scsi0.. for SCSI. */
+export function diskSlots(variants: VmDiskVariant[]): Map<string, string> {
+  let virtio = 1;
+  let scsi = 0;
+  return new Map(variants.map((variant) => [variant.id, variant.bus === "virtio-blk" ? `virtio${virtio++}` : `scsi${scsi++}`]));
+}

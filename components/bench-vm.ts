@@ -2,9 +2,9 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import type { VmDiskVariant } from "../bench/vm-variants.js";
+import { diskSlots, type VmDiskVariant } from "../bench/vm-variants.js";
 import type { VmSettings } from "./config.js";
-import { dataDisk, diskInterfaces, scsiHardware } from "./disks.js";
+import { dataDisk, scsiHardware } from "./disks.js";
 
 /** What a guest is for: what cloud-init installs and starts, and what must hold before it is used. */
 export interface GuestRole {
@@ -96,7 +96,7 @@ export class BenchVm extends pulumi.ComponentResource {
       { nodeName: node, datastoreId: settings.fileDatastore, contentType: "snippets", sourceRaw: { data: cloudInitUserData(settings, args.role), fileName: `layerbench-${settings.vmId}-user-data.yaml` } },
       { parent: this },
     );
-    const interfaces = diskInterfaces(args.variants);
+    const interfaces = diskSlots(args.variants);
     this.vm = new proxmoxve.VmLegacy(
       `${name}-vm`,
       {

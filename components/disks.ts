@@ -21,13 +21,6 @@ export function zfsGroups(variants: ZfsOptions[]): ZfsOptions[] {
   return [...groups.values()];
 }
 
-/** virtio0 holds the boot disk; data disks take virtio1.. and scsi0.. in variant order. */
-export function diskInterfaces(variants: VmDiskVariant[]): Map<string, string> {
-  let virtio = 1;
-  let scsi = 0;
-  return new Map(variants.map((variant) => [variant.id, variant.bus === "virtio-blk" ? `virtio${virtio++}` : `scsi${scsi++}`]));
-}
-
 /** SCSI disks with an iothread need a controller each: virtio-scsi-single. Without SCSI disks, Proxmox's default. */
 export function scsiHardware(variants: VmDiskVariant[]): string {
   return variants.some((variant) => variant.bus === "virtio-scsi-single") ? "virtio-scsi-single" : "virtio-scsi-pci";

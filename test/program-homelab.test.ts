@@ -9,7 +9,7 @@ import { parseBenchConfig, type BenchConfig } from "../components/config.js";
 import { createBench } from "../components/program.js";
 import { nthVmSettings } from "../components/vm-settings.js";
 import { scratchDir } from "./helpers/fio.js";
-import { byName, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
+import { byName, rawBenchConfig, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
 import { runScript } from "./helpers/scripts.js";
 
 const STACK = fileURLToPath(new URL("../stacks/Pulumi.homelab.yaml", import.meta.url));
@@ -31,24 +31,13 @@ const resources = recordingMocks(({ type, name, inputs }) => {
   return {};
 });
 
-function rawConfig(config: Record<string, string>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(config)
-      .filter(([key]) => key.startsWith("layerbench:"))
-      .map(([key, value]) => {
-        const name = key.slice("layerbench:".length);
-        return [name, ["baseline", "vm", "vmVariants", "repeat", "runtime", "k8s"].includes(name) ? JSON.parse(value) : value];
-      }),
-  );
-}
-
 async function declare(config: BenchConfig): Promise<RecordedResource[]> {
   const bench = createBench(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
   await valueOf(bench.results);
   return resources.splice(0);
 }
 
-const config = parseBenchConfig(rawConfig(await stackConfig(STACK)));
+const config = parseBenchConfig(rawBenchConfig(await stackConfig(STACK)));
 const first = await declare(config);
 const rerun = await declare({ ...config, runId: "2" });
 

@@ -11,6 +11,7 @@ import { runFioSection } from "./fio-process.js";
 import { checkTargetDirectory, fioVersion } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
 import type { LocalTarget } from "./targets.js";
+import { GUEST_BOOT_SECONDS, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
 import { writeJsonAtomic } from "../write-json.js";
 
 export interface LocalRunOptions {
@@ -42,7 +43,8 @@ export class OutputDirectoryError extends UserError {}
 export async function preflight(options: LocalRunOptions): Promise<string> {
   const version = await fioVersion(options.fioCommand);
   const needed = Math.max(...options.profile.workloads.map(workloadFootprint)) + FREE_SPACE_MARGIN;
-  for (const target of options.targets) await checkTargetDirectory(target.name, target.path, needed);
+  for (const target of options.targets.filter((candidate) => !candidate.vm)) await checkTargetDirectory(target.name, target.path, needed);
+  await preflightVmTargets(options.targets, options.profile);
   const existing = await fs.readdir(options.outDir).catch((): string[] => []);
   if (existing.includes("results.json")) {
     throw new OutputDirectoryError(`${options.outDir} already holds a results.json: choose another --out, results are never overwritten`);
@@ -87,26 +89,35 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
   );
   const totalRuns = targets.length * profile.workloads.length * repeat;
   const expectedSeconds = profile.runtimeSec + OVERHEAD_SECONDS_PER_RUN;
+  const vmTargets = targets.filter((target) => target.vm);
   // One job file for every target, the same text the remote scripts carry: the target comes from the environment.
   const jobFile = join(outDir, "jobs", `${profile.id}.fio`);
   await fs.writeFile(jobFile, renderJobFile(profile, { kind: "directory", path: TARGET_REFERENCE }));
-  progress.start(totalRuns * expectedSeconds);
+  progress.start(totalRuns * expectedSeconds + (vmTargets.length > 0 ? GUEST_BOOT_SECONDS : 0));
   let runNumber = 0;
+  const stepLabel = (target: string, workload: string, attempt: number) => `[${++runNumber}/${totalRuns}] ${target} ${workload}${repeat > 1 ? ` #${attempt}` : ""}`;
+  const save = () => writeJsonAtomic(resultsPath, document);
   try {
     for (const [index, target] of targets.entries()) {
+      // VM targets are disks of one guest: all of them are measured when the first comes up.
+      if (target.vm) {
+        if (target === vmTargets[0]) {
+          await measureVmTargets({ targets: vmTargets, baselineName: targets[0].name, profile, repeat, document, save, progress, stepLabel, signal });
+        }
+        continue;
+      }
       const workDir = await fs.mkdtemp(join(target.path, ".layerbench-"));
       try {
         for (const workload of profile.workloads) {
           for (let attempt = 1; attempt <= repeat; attempt += 1) {
-            runNumber += 1;
-            const label = `[${runNumber}/${totalRuns}] ${target.name} ${workload.id}${repeat > 1 ? ` #${attempt}` : ""}`;
+            const label = stepLabel(target.name, workload.id, attempt);
             progress.stepStarted(label, expectedSeconds);
             const startedAt = new Date().toISOString();
             const environment = { [TARGET_VARIABLE]: fioPath(workDir) };
             const stdout = await runFioSection({ jobFile, section: workload.id, fioCommand: options.fioCommand, environment, signal });
             const run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
             addRun(document, variantSpec(target, index), workload, run);
-            await writeJsonAtomic(resultsPath, document);
+            await save();
             progress.stepFinished(`${label}: ${describeRun(run)}`);
           }
           await removeWorkloadFiles(workDir, workload);

@@ -1,18 +1,48 @@
 import { basename, resolve } from "node:path";
 import { UserError } from "../errors.js";
+import { validateVariant, type VmDiskVariant } from "../vm-variants.js";
 
 export interface LocalTarget {
   name: string;
-  /** Absolute directory the fio files go into. */
+  /** Absolute directory the fio files go into; for a VM target, where its raw disk image goes. */
   path: string;
+  /** A VM target: a disk of a local QEMU guest with these options. */
+  vm?: VmDiskVariant;
 }
 
 export class TargetSpecError extends UserError {}
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-/** Parses "NAME=DIR" (or a bare DIR, named after its last component). */
+/** The options a VM target may set: the disk's, as on Proxmox; ZFS options have no meaning for an image file. */
+const VM_OPTIONS = ["bus", "cache", "aio", "iothread", "discard", "ssd"] as const;
+const FLAGS: Record<string, boolean> = { on: true, off: false, true: true, false: false };
+
+/** "vm:bus=virtio-blk,cache=none,iothread=on[,dir=DIR]": a variant validated as the Proxmox stacks validate it. */
+function parseVmTarget(name: string, options: string, spec: string): LocalTarget {
+  const input: Record<string, unknown> = { id: name };
+  let dir = ".";
+  for (const pair of options.split(",").filter(Boolean)) {
+    const [key, value] = pair.split("=", 2);
+    if (value === undefined) throw new TargetSpecError(`bad VM target "${spec}": "${pair}" is not KEY=VALUE`);
+    if (key === "dir") dir = value;
+    else if (key === "iothread" || key === "ssd") {
+      if (!(value in FLAGS)) throw new TargetSpecError(`VM target "${name}": ${key}=${value} is not allowed: use on or off`);
+      input[key] = FLAGS[value];
+    } else if ((VM_OPTIONS as readonly string[]).includes(key)) input[key] = value;
+    else throw new TargetSpecError(`VM target "${name}": unknown option "${key}": use ${[...VM_OPTIONS, "dir"].join(", ")}`);
+  }
+  try {
+    return { name, path: resolve(dir), vm: validateVariant(input) };
+  } catch (error) {
+    throw new TargetSpecError(`VM target ${(error as Error).message.replace(/^variant /, "")}`);
+  }
+}
+
+/** Parses "NAME=DIR" (or a bare DIR, named after its last component), or "NAME=vm:OPTIONS". */
 export function parseTargetSpec(spec: string): LocalTarget {
+  const vm = /^([^=]+)=vm:(.*)$/.exec(spec);
+  if (vm) return parseVmTarget(vm[1], vm[2], spec);
   const separator = spec.indexOf("=");
   const name = separator > 0 ? spec.slice(0, separator) : basename(resolve(spec));
   const dir = separator > 0 ? spec.slice(separator + 1) : spec;

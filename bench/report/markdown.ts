@@ -1,6 +1,6 @@
 import { formatBytes } from "../size.js";
 import { formatIops, formatLatency, formatRate } from "../format.js";
-import type { DirectionSummary, Metric, Stat } from "../results.js";
+import { EMULATED_CPU_WARNING, type DirectionSummary, type Metric, type Stat } from "../results.js";
 import { CHARTS } from "./charts.js";
 import { panelName, sourceLabel, type ReportData, type ReportPanel } from "./rows.js";
 
@@ -67,12 +67,18 @@ export function renderMarkdown(data: ReportData): string {
     ? `Ratios are against the baseline **${data.baseline.label}** (higher is better for IOPS and bandwidth, lower for latency).`
     : "No baseline variant: no ratios.";
   const charts = CHARTS.map((chart) => `![${chart.title}](${chart.file})`).join("\n");
+  const emulated = data.variants.filter(({ variant }) => variant.options.accel === "tcg").map(({ label }) => label.replace(/ \(.*$/, ""));
+  const tcgWarning =
+    emulated.length > 0
+      ? [`> **Warning: ${EMULATED_CPU_WARNING}.** ${emulated.join(", ")} ran in a local guest without KVM (QEMU's TCG): the numbers show what emulation costs, not what VirtIO costs a KVM guest.`, ""]
+      : [];
   return [
     "# layerbench report",
     "",
     baseline,
     "Values are the mean over runs; ± is one standard deviation when a workload was repeated.",
     "",
+    ...tcgWarning,
     charts,
     "",
     "## Results",

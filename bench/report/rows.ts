@@ -1,4 +1,4 @@
-import { DIRECTIONS, type Direction, type DirectionSummary, type ResultsDocument, type Source, type Variant } from "../results.js";
+import { DIRECTIONS, EMULATED_CPU_WARNING, type Direction, type DirectionSummary, type ResultsDocument, type Source, type Variant } from "../results.js";
 
 /** A variant as the report shows it, across every document given. */
 export interface ReportVariant {
@@ -32,8 +32,12 @@ export function sourceLabel(source: Source): string {
 
 function variantLabel(variant: Variant, prefix: string): string {
   // Flushes never reach the disk with cache=unsafe: its numbers are not comparable, say so where they are shown.
-  const warning = variant.options.cache === "unsafe" ? " (unsafe: ignores flushes)" : "";
-  return `${prefix}${variant.id}${warning}`;
+  const warnings = [
+    ...(variant.options.cache === "unsafe" ? ["unsafe: ignores flushes"] : []),
+    // A local guest under TCG: the numbers say what emulation costs, not VirtIO.
+    ...(variant.options.accel === "tcg" ? [EMULATED_CPU_WARNING] : []),
+  ];
+  return `${prefix}${variant.id}${warnings.map((warning) => ` (${warning})`).join("")}`;
 }
 
 /** Lines up the variants and workloads of one or more results documents; the first document's baseline is the baseline. */

@@ -86,6 +86,19 @@ export async function stackConfig(path: string): Promise<Record<string, string>>
   return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
 }
 
+/** The layerbench keys of a stack's config as parseBenchConfig takes them: structured values parsed from their JSON. */
+export function rawBenchConfig(config: Record<string, string>): Record<string, unknown> {
+  const structured = ["baseline", "vm", "vmVariants", "repeat", "runtime", "k8s"];
+  return Object.fromEntries(
+    Object.entries(config)
+      .filter(([key]) => key.startsWith("layerbench:"))
+      .map(([key, value]) => {
+        const name = key.slice("layerbench:".length);
+        return [name, structured.includes(name) ? JSON.parse(value) : value];
+      }),
+  );
+}
+
 export function byName(resources: RecordedResource[], name: string): RecordedResource {
   const found = resources.find((resource) => resource.name === name);
   if (!found) throw new Error(`no resource named ${name}; have ${resources.map((resource) => resource.name).join(", ")}`);

@@ -1,0 +1,117 @@
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import { formatDuration } from "../format.js";
+import { workloadFootprint, type Profile } from "../profiles.js";
+import { EMULATED_CPU_WARNING, addRun, type Failure, type ResultsDocument, type VariantSpec } from "../results.js";
+import { prepareGuest, guestTools } from "../qemu/guest.js";
+import { probeAccelerator, runGuest, type Accelerator } from "../qemu/run-guest.js";
+import { PreflightError, checkTargetDirectory } from "./preflight.js";
+import type { ProgressReporter } from "./progress.js";
+import type { LocalTarget } from "./targets.js";
+
+
+const TMPFS_MAGIC = 0x01021994;
+// Kernel boot and power-off under TCG, for the ETA.
+export const GUEST_BOOT_SECONDS = 5;
+
+/** A raw image holds the largest workload's files (jobs side by side) with room to spare. */
+export function imageBytes(profile: Profile): number {
+  const largest = Math.max(...profile.workloads.map(workloadFootprint));
+  return Math.ceil((largest + 64 * 1024 ** 2) / 1024 ** 2) * 1024 ** 2;
+}
+
+/** Before any I/O: QEMU and busybox-static present, each image directory writable and large enough, O_DIRECT possible where asked. */
+export async function preflightVmTargets(targets: LocalTarget[], profile: Profile): Promise<void> {
+  const vmTargets = targets.filter((target) => target.vm);
+  if (vmTargets.length === 0) return;
+  await guestTools();
+  for (const target of vmTargets) {
+    await checkTargetDirectory(target.name, target.path, imageBytes(profile));
+    const direct = target.vm?.cache === "none" || target.vm?.cache === "directsync";
+    if (direct && (await fs.statfs(target.path)).type === TMPFS_MAGIC) {
+      throw new PreflightError(`VM target "${target.name}": cache=${target.vm?.cache} opens its image with O_DIRECT, which tmpfs (${target.path}) refuses: use dir= on a disk`);
+    }
+  }
+}
+
+function vmSpec(target: LocalTarget, baseline: boolean, accel: Accelerator, kernel: string): VariantSpec {
+  const { bus, cache, aio, iothread, discard, ssd } = target.vm!;
+  const options = { bus, cache, aio, iothread, discard, ssd, accel, guestKernel: kernel, ...(accel === "tcg" && { warning: EMULATED_CPU_WARNING }) };
+  return { id: target.name, layer: "vm", options, baseline };
+}
+
+export interface VmTargetsRun {
+  targets: LocalTarget[];
+  /** The baseline's name: the first target of the whole run. */
+  baselineName: string;
+  profile: Profile;
+  repeat: number;
+  document: ResultsDocument;
+  /** Called after each run and failure, to keep results.json current. */
+  save: () => Promise<void>;
+  progress: ProgressReporter;
+  /** Numbers the steps in the progress labels. */
+  stepLabel: (target: string, workload: string, attempt: number) => string;
+  signal?: AbortSignal;
+}
+
+/** Every VM target as a disk of one local guest boot, measured one after the other. */
+export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
+  const { targets, profile, repeat, document, progress } = options;
+  const tools = await guestTools();
+  const guest = await prepareGuest();
+  const { accel } = await probeAccelerator(tools.qemu, guest);
+  progress.note(
+    accel === "kvm"
+      ? `layerbench: VM targets in a KVM guest (kernel ${guest.kernel.source})`
+      : `layerbench: WARNING: KVM does not work here, VM targets run under TCG: ${EMULATED_CPU_WARNING}`,
+  );
+  const byName = new Map(targets.map((target) => [target.name, target]));
+  const expectedSeconds = profile.runtimeSec + 1;
+  const labels = new Map<string, string>();
+  const failures: Failure[] = document.failures ?? [];
+  // Each guest's images go to its own target's directory; one boot per directory keeps that true.
+  const groups = new Map<string, LocalTarget[]>();
+  for (const target of targets) groups.set(target.path, [...(groups.get(target.path) ?? []), target]);
+  for (const [dir, group] of groups) {
+    const imageDir = await fs.mkdtemp(join(dir, ".layerbench-vm-"));
+    try {
+      const { seconds } = await runGuest({
+        qemu: tools.qemu,
+        guest,
+        accel,
+        variants: group.map((target) => target.vm!),
+        imageDir,
+        imageBytes: imageBytes(profile),
+        profile,
+        repeat,
+        signal: options.signal,
+        // Generous: TCG is slow, and a stuck guest must not hang the run for ever.
+        timeoutMs: (group.length * profile.workloads.length * repeat * (expectedSeconds * 4 + 30) + 120) * 1000,
+        events: {
+          workloadStarted: (variant, workload, attempt) => {
+            const label = options.stepLabel(variant, workload, attempt);
+            labels.set(`${variant}/${workload}/${attempt}`, label);
+            progress.stepStarted(label, expectedSeconds);
+          },
+          run: async (variant, { workload, attempt, run }) => {
+            const target = byName.get(variant)!;
+            const spec = vmSpec(target, target.name === options.baselineName, accel, guest.kernel.source);
+            addRun(document, spec, profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload }, run);
+            await options.save();
+            progress.stepFinished(`${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`);
+          },
+          failure: async (variant, failure) => {
+            failures.push({ variant, ...failure });
+            document.failures = failures;
+            await options.save();
+            progress.stepFinished(`${labels.get(`${variant}/${failure.workload}/${failure.attempt}`) ?? variant}: FAILED: ${failure.message}`);
+          },
+        },
+      });
+      progress.note(`layerbench: guest of ${group.map((target) => target.name).join(", ")}: ${formatDuration(seconds)} from boot to power-off`);
+    } finally {
+      await fs.rm(imageDir, { recursive: true, force: true });
+    }
+  }
+}

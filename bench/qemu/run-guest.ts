@@ -1,0 +1,195 @@
+import { spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../errors.js";
+import { parseScriptOutput, renderFioScript, type ScriptFailure, type ScriptRun } from "../fio-script.js";
+import type { Profile } from "../profiles.js";
+import { diskSerial, diskSlots, type VmDiskVariant } from "../vm-variants.js";
+import { cpioArchive } from "./cpio.js";
+import { qemuDiskArgs } from "./disk-args.js";
+import type { GuestImage } from "./guest.js";
+import { GUEST_MARKER } from "./init.js";
+
+export type Accelerator = "kvm" | "tcg";
+
+export const GUEST_MEMORY_MB = 1024;
+
+/** The whole QEMU command line: the guest, then each variant's disk exactly as its options say. */
+export function qemuArguments(guest: GuestImage, initrd: string, accel: Accelerator, disks: Array<{ variant: VmDiskVariant; image: string }>, probe = false): string[] {
+  const slots = diskSlots(disks.map((disk) => disk.variant));
+  return [
+    "-machine", "q35",
+    "-accel", accel,
+    "-cpu", accel === "kvm" ? "host" : "max",
+    "-smp", "2",
+    "-m", String(GUEST_MEMORY_MB),
+    "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
+    "-kernel", guest.kernel.vmlinuz,
+    "-initrd", initrd,
+    "-append", `console=ttyS0 quiet loglevel=1 panic=-1${probe ? " layerbench.probe" : ""}`,
+    ...disks.flatMap(({ variant, image }) => qemuDiskArgs(variant, slots.get(variant.id) ?? "", image)),
+  ];
+}
+
+export interface GuestEvents {
+  workloadStarted(variant: string, workload: string, attempt: number): void;
+  run(variant: string, run: ScriptRun): Promise<void>;
+  failure(variant: string, failure: ScriptFailure): Promise<void>;
+}
+
+export class GuestRunError extends UserError {}
+
+/** Splits the serial console into the guest's events as they come; fio's JSON blocks are parsed when complete. */
+export class ConsoleReader {
+  private buffer = "";
+  private variant = "";
+  private block: string[] | undefined;
+  private pending: Promise<void> = Promise.resolve();
+  readonly tail: string[] = [];
+  ready = false;
+  done = false;
+
+  constructor(private readonly events: GuestEvents) {}
+
+  push(chunk: string): void {
+    this.buffer += chunk.replace(/\r/g, "");
+    let newline = this.buffer.indexOf("\n");
+    while (newline >= 0) {
+      this.line(this.buffer.slice(0, newline));
+      this.buffer = this.buffer.slice(newline + 1);
+      newline = this.buffer.indexOf("\n");
+    }
+  }
+
+  /** Resolves when every run seen so far has been handed over. */
+  settled(): Promise<void> {
+    return this.pending;
+  }
+
+  private line(line: string): void {
+    this.tail.push(line);
+    if (this.tail.length > 20) this.tail.shift();
+    if (this.block) {
+      this.block.push(line);
+      if (line === "@@layerbench end") {
+        const text = this.block.join("\n");
+        this.block = undefined;
+        const variant = this.variant;
+        try {
+          const [run] = parseScriptOutput(text, `guest ${variant}`).runs;
+          this.pending = this.pending.then(() => this.events.run(variant, run));
+        } catch (error) {
+          // A garbled block (console noise in the JSON) loses that run only.
+          const [, , workload, attempt] = text.split("\n")[0].split(" ");
+          const failure = { workload, attempt: Number(attempt), message: (error as Error).message };
+          this.pending = this.pending.then(() => this.events.failure(variant, failure));
+        }
+      }
+      return;
+    }
+    const guest = line.startsWith(`${GUEST_MARKER} `) ? line.slice(GUEST_MARKER.length + 1).split(" ") : undefined;
+    if (guest?.[0] === "ready") this.ready = true;
+    else if (guest?.[0] === "variant") this.variant = guest[1];
+    else if (guest?.[0] === "done") this.done = true;
+    else if (line.startsWith("@@layerbench begin ")) this.block = [line];
+    else if (line.startsWith("@@layerbench failed ")) {
+      const variant = this.variant;
+      for (const failure of parseScriptOutput(line, `guest ${variant}`).failures) this.pending = this.pending.then(() => this.events.failure(variant, failure));
+    } else {
+      const started = /^layerbench: running (\S+) #(\d+)$/.exec(line);
+      // Through the same queue as the runs, so that the progress keeps the guest's order.
+      const variant = this.variant;
+      if (started) this.pending = this.pending.then(() => this.events.workloadStarted(variant, started[1], Number(started[2])));
+    }
+  }
+}
+
+interface QemuOutcome {
+  code: number | null;
+  seconds: number;
+}
+
+function runQemu(qemu: string, args: string[], reader: ConsoleReader | undefined, options: { signal?: AbortSignal; timeoutMs: number }): Promise<QemuOutcome & { stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => reader?.push(chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const stop = () => child.kill("SIGTERM");
+    const timer = setTimeout(stop, options.timeoutMs);
+    options.signal?.addEventListener("abort", stop, { once: true });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", stop);
+      resolve({ code, seconds: (Date.now() - started) / 1000, stderr });
+    });
+  });
+}
+
+/** KVM when the guest actually boots with it (a /dev/kvm that cannot run a stock kernel is common in nested setups). */
+export async function probeAccelerator(qemu: string, guest: GuestImage): Promise<{ accel: Accelerator; seconds: number }> {
+  const events: GuestEvents = { workloadStarted: () => undefined, run: async () => undefined, failure: async () => undefined };
+  const reader = new ConsoleReader(events);
+  const outcome = await runQemu(qemu, qemuArguments(guest, guest.initrd, "kvm", [], true), reader, { timeoutMs: 30_000 }).catch(() => undefined);
+  return outcome && outcome.code === 0 && reader.ready ? { accel: "kvm", seconds: outcome.seconds } : { accel: "tcg", seconds: outcome?.seconds ?? 0 };
+}
+
+/** One boot and teardown of the guest without disks: what the guest itself costs. */
+export async function bootOnce(qemu: string, guest: GuestImage, accel: Accelerator): Promise<number> {
+  const events: GuestEvents = { workloadStarted: () => undefined, run: async () => undefined, failure: async () => undefined };
+  const reader = new ConsoleReader(events);
+  const outcome = await runQemu(qemu, qemuArguments(guest, guest.initrd, accel, [], true), reader, { timeoutMs: 120_000 });
+  if (outcome.code !== 0 || !reader.ready) throw new GuestRunError(`the guest did not boot under ${accel}: ${outcome.stderr.trim().split("\n")[0] ?? ""}`);
+  return outcome.seconds;
+}
+
+export interface GuestRunOptions {
+  qemu: string;
+  guest: GuestImage;
+  accel: Accelerator;
+  variants: VmDiskVariant[];
+  /** Where the raw disk images go: a directory on the disk under test, not a RAM disk (cache=none needs O_DIRECT). */
+  imageDir: string;
+  imageBytes: number;
+  profile: Profile;
+  repeat: number;
+  events: GuestEvents;
+  signal?: AbortSignal;
+  timeoutMs: number;
+}
+
+/** Boots the guest once with a disk per variant and measures them one after the other; returns the QEMU arguments and boot-to-poweroff seconds. */
+export async function runGuest(options: GuestRunOptions): Promise<{ args: string[]; seconds: number }> {
+  const disks = options.variants.map((variant) => ({ variant, image: join(options.imageDir, `${diskSerial(variant)}.img`) }));
+  const initrd = join(options.imageDir, "initrd.cpio");
+  try {
+    for (const { image } of disks) {
+      await fs.writeFile(image, "");
+      await fs.truncate(image, options.imageBytes);
+    }
+    // The cached guest, then an archive with this run's variants and scripts: one initramfs.
+    const scripts = cpioArchive([
+      { kind: "file", path: "layerbench/variants", data: Buffer.from(options.variants.map((variant, index) => `${index + 1} ${variant.id}\n`).join("")) },
+      ...options.variants.map((variant, index) => ({
+        kind: "file" as const,
+        path: `layerbench/run-${index + 1}.sh`,
+        data: Buffer.from(renderFioScript({ profile: options.profile, repeat: options.repeat, target: { kind: "serial", serial: diskSerial(variant) } })),
+      })),
+    ]);
+    await fs.writeFile(initrd, Buffer.concat([await fs.readFile(options.guest.initrd), scripts]));
+    const args = qemuArguments(options.guest, initrd, options.accel, disks);
+    const reader = new ConsoleReader(options.events);
+    const outcome = await runQemu(options.qemu, args, reader, { signal: options.signal, timeoutMs: options.timeoutMs });
+    await reader.settled();
+    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new UserError("interrupted");
+    if (!reader.done) {
+      const why = outcome.stderr.trim().split("\n")[0] || reader.tail.filter(Boolean).slice(-3).join(" | ") || `QEMU exited with ${outcome.code}`;
+      throw new GuestRunError(`the guest stopped before its last variant (${options.accel}, after ${outcome.seconds.toFixed(0)} s): ${why}`);
+    }
+    return { args, seconds: outcome.seconds };
+  } finally {
+    await Promise.all([initrd, ...disks.map((disk) => disk.image)].map((path) => fs.rm(path, { force: true })));
+  }
+}
