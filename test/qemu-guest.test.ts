@@ -15,8 +15,14 @@ import { execFileAsync, scratchDir } from "./helpers/fio.js";
 
 const PROFILE = resolveProfile("ars", { runtimeSec: 1, size: "4m" });
 
+/** A scratch directory on the disk of the checkout: /tmp may be a RAM disk, where cache=none (O_DIRECT) fails. */
+async function diskScratch(): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await fs.mkdtemp(join(process.cwd(), ".layerbench-test-"));
+  return { path, cleanup: () => fs.rm(path, { recursive: true, force: true }) };
+}
+
 test.serial("one TCG boot measures two variants, each disk on the QEMU command line with exactly its options", async (t) => {
-  const dir = await scratchDir();
+  const dir = await diskScratch();
   t.teardown(dir.cleanup);
   const tools = await guestTools();
   const guest = await prepareGuest();
@@ -61,7 +67,7 @@ test.serial("one TCG boot measures two variants, each disk on the QEMU command l
 });
 
 test.serial("layerbench run with a directory and two VM targets: one document, the guest's accelerator said in results and report", async (t) => {
-  const dir = await scratchDir();
+  const dir = await diskScratch();
   t.teardown(dir.cleanup);
   const out = join(dir.path, "out");
   const host = join(dir.path, "host");
