@@ -178,8 +178,7 @@ async function matrixCommand(action: "up" | "destroy" | "outputs", flags: Matrix
   }
   const summary = matrixSummary(outcomes);
   console.log(["", ...summary.lines].join("\n"));
-  const notOk = outcomes.filter((outcome) => outcome.status !== "ok" || outcome.destroyed === false).map((outcome) => outcome.stack);
-  if (notOk.length > 0) console.error(`layerbench: matrix ${action}: ${notOk.join(", ")} did not succeed (see above)`);
+  if (summary.unsuccessful.length > 0) console.error(`layerbench: matrix ${action}: ${summary.unsuccessful.join(", ")} did not succeed (see above)`);
   const reportable = outcomes.flatMap((outcome) => (outcome.gathered ? [outcome.gathered.path] : []));
   if (reportable.length > 0) console.log(`report: layerbench report ${reportable.join(" ")}`);
   return controller.signal.aborted ? 130 : summary.exitCode;

@@ -1,3 +1,4 @@
+import { crossProduct, repeatedId } from "./axes.js";
 import { UserError } from "./errors.js";
 
 // A Kubernetes volume variant: k3s's local-path (Kubernetes without Longhorn) or a Longhorn StorageClass with
@@ -78,38 +79,28 @@ export function expandK8sVariants(matrix: K8sVariantMatrixInput, nodeCount: numb
   const variants = (matrix.list ?? []).map((input) => validateK8sVariant(input, defaults, nodeCount));
   const skipped: Array<{ id: string; reason: string }> = [];
   const axes = Object.entries(matrix.axes ?? {});
-  for (const [field, values] of axes) {
+  for (const [field] of axes) {
     if (!KNOWN.includes(field) || field === "id") throw new K8sVariantError(`unknown k8s axis "${field}": use kind, replicas, dataLocality`);
-    if (!Array.isArray(values) || values.length === 0) throw new K8sVariantError(`k8s axis "${field}" needs a list of at least one value`);
   }
-  if (axes.length > 0) {
-    let combinations: Array<Array<[string, unknown]>> = [[]];
-    for (const [field, values] of axes) {
-      combinations = combinations.flatMap((combination) => (values as unknown[]).map((value) => [...combination, [field, value] as [string, unknown]]));
+  const seenIds = new Set<string>();
+  for (const combination of crossProduct(axes, (field) => new K8sVariantError(`k8s axis "${field}" needs a list of at least one value`))) {
+    const input: K8sVariantInput = Object.fromEntries(combination);
+    const kind = (input.kind ?? defaults.kind ?? "longhorn") as VolumeKind;
+    // local-path ignores the Longhorn axes: one local-path variant however many replica values there are.
+    const labels = kind === "local-path" ? [] : combination.filter(([field]) => field !== "kind").map(([field, value]) => axisLabel(field, value));
+    const id = [kind, ...labels].join("-");
+    if (seenIds.has(id)) continue;
+    seenIds.add(id);
+    const effective = kind === "local-path" ? { id, kind } : { ...input, id };
+    const problem = kind === "local-path" ? undefined : combinationProblem(kind, effective.replicas ?? defaults.replicas ?? Math.min(3, nodeCount), effective.dataLocality ?? defaults.dataLocality, nodeCount);
+    if (problem) {
+      skipped.push({ id, reason: problem });
+      continue;
     }
-    const seenIds = new Set<string>();
-    for (const combination of combinations) {
-      const input: K8sVariantInput = Object.fromEntries(combination);
-      const kind = (input.kind ?? defaults.kind ?? "longhorn") as VolumeKind;
-      // local-path ignores the Longhorn axes: one local-path variant however many replica values there are.
-      const labels = kind === "local-path" ? [] : combination.filter(([field]) => field !== "kind").map(([field, value]) => axisLabel(field, value));
-      const id = [kind, ...labels].join("-");
-      if (seenIds.has(id)) continue;
-      seenIds.add(id);
-      const effective = kind === "local-path" ? { id, kind } : { ...input, id };
-      const problem = kind === "local-path" ? undefined : combinationProblem(kind, effective.replicas ?? defaults.replicas ?? Math.min(3, nodeCount), effective.dataLocality ?? defaults.dataLocality, nodeCount);
-      if (problem) {
-        skipped.push({ id, reason: problem });
-        continue;
-      }
-      variants.push(validateK8sVariant(effective, kind === "local-path" ? {} : defaults, nodeCount));
-    }
+    variants.push(validateK8sVariant(effective, kind === "local-path" ? {} : defaults, nodeCount));
   }
-  const seen = new Set<string>();
-  for (const variant of variants) {
-    if (seen.has(variant.id)) throw new K8sVariantError(`k8s variant id "${variant.id}" is used twice: every variant needs its own id`);
-    seen.add(variant.id);
-  }
+  const repeated = repeatedId(variants);
+  if (repeated !== undefined) throw new K8sVariantError(`k8s variant id "${repeated}" is used twice: every variant needs its own id`);
   return { variants, skipped };
 }
 

@@ -100,6 +100,11 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
 }
 
 /** Bytes a workload's files take on the target while it runs. */
-export function workloadFootprint(workload: Workload): number {
+function workloadFootprint(workload: Workload): number {
   return workload.size * workload.numjobs;
+}
+
+/** Bytes the profile's largest workload writes: what a target, an image or a volume must hold. */
+export function largestFootprint(profile: Profile): number {
+  return Math.max(...profile.workloads.map(workloadFootprint));
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { crossProduct, repeatedId } from "./axes.js";
 import { UserError } from "./errors.js";
 import { formatFioSize, parseSize } from "./size.js";
 
@@ -168,32 +169,20 @@ export function expandVariants(matrix: VariantMatrixInput): ExpandedMatrix {
   const defaults = matrix.defaults ?? {};
   const variants = (matrix.list ?? []).map((input) => validateVariant(input, defaults));
   const skipped: ExpandedMatrix["skipped"] = [];
-  const axes = Object.entries(matrix.axes ?? {});
-  for (const [field, values] of axes) {
-    if (!Array.isArray(values) || values.length === 0) throw new VariantError(`axis "${field}" needs a list of at least one value`);
-  }
-  if (axes.length > 0) {
-    let combinations: Array<Array<[string, unknown]>> = [[]];
-    for (const [field, values] of axes) {
-      combinations = combinations.flatMap((combination) => (values as unknown[]).map((value) => [...combination, [field, value] as [string, unknown]]));
+  const combinations = crossProduct(Object.entries(matrix.axes ?? {}), (field) => new VariantError(`axis "${field}" needs a list of at least one value`));
+  for (const combination of combinations) {
+    const id = combination.map(([field, value]) => axisLabel(field, value)).join("-");
+    const input: VariantInput = { ...Object.fromEntries(combination), id };
+    const merged = { ...DEFAULT_VARIANT, ...defaults, ...input } as Omit<VmDiskVariant, "id">;
+    const problem = combinationProblem(merged);
+    if (problem) {
+      skipped.push({ id, reason: problem });
+      continue;
     }
-    for (const combination of combinations) {
-      const id = combination.map(([field, value]) => axisLabel(field, value)).join("-");
-      const input: VariantInput = { ...Object.fromEntries(combination), id };
-      const merged = { ...DEFAULT_VARIANT, ...defaults, ...input } as Omit<VmDiskVariant, "id">;
-      const problem = combinationProblem(merged);
-      if (problem) {
-        skipped.push({ id, reason: problem });
-        continue;
-      }
-      variants.push(validateVariant(input, defaults));
-    }
+    variants.push(validateVariant(input, defaults));
   }
-  const seen = new Set<string>();
-  for (const variant of variants) {
-    if (seen.has(variant.id)) throw new VariantError(`variant id "${variant.id}" is used twice: every variant needs its own id`);
-    seen.add(variant.id);
-  }
+  const repeated = repeatedId(variants);
+  if (repeated !== undefined) throw new VariantError(`variant id "${repeated}" is used twice: every variant needs its own id`);
   return { variants, skipped };
 }
 

@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { UserError } from "../bench/errors.js";
 import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "../bench/k8s-variants.js";
-import { resolveProfile, workloadFootprint, type Profile } from "../bench/profiles.js";
+import { largestFootprint, resolveProfile, type Profile } from "../bench/profiles.js";
 import { COMPRESSIONS, SYNC_MODES, expandVariants, validateVariant, type VariantMatrixInput, type VmDiskVariant, type ZfsOptions } from "../bench/vm-variants.js";
 import { vmGroups } from "./disks.js";
 
@@ -166,7 +166,7 @@ function parseK8s(raw: unknown, vm: VmSettings, vmCount: number, profile: Profil
       throw new ConfigError(`layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: the k3s VMs would take addresses of the bench VMs (from ${vm.ip})`);
     }
   }
-  const footprintGb = Math.max(...profile.workloads.map(workloadFootprint)) / 1024 ** 3;
+  const footprintGb = largestFootprint(profile) / 1024 ** 3;
   const neededGb = Math.ceil(footprintGb * 1.1) + 1;
   const volumeSizeGb = parsed.volumeSizeGb ?? neededGb;
   if (volumeSizeGb < neededGb) {

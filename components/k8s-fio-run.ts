@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseScriptOutput, type ScriptOutput } from "../bench/fio-script.js";
-import { POD_ENTRYPOINT, POD_SCRIPT_PATH, POD_SCRIPT_VARIABLE, POD_VOLUME_PATH, jobLogScript } from "../bench/k8s-scripts.js";
+import { POD_ENTRYPOINT, POD_SCRIPT_DIR, POD_SCRIPT_PATH, POD_SCRIPT_VARIABLE, POD_VOLUME_PATH, jobLogScript } from "../bench/k8s-scripts.js";
 import { storageClassName, type K8sVariant } from "../bench/k8s-variants.js";
 
 export interface K8sFioRunArgs {
@@ -64,7 +64,7 @@ export class K8sFioRun extends pulumi.ComponentResource {
                   env: [{ name: POD_SCRIPT_VARIABLE, value: POD_SCRIPT_PATH }],
                   volumeMounts: [
                     { name: "data", mountPath: POD_VOLUME_PATH },
-                    { name: "script", mountPath: POD_SCRIPT_PATH.slice(0, POD_SCRIPT_PATH.lastIndexOf("/")), readOnly: true },
+                    { name: "script", mountPath: POD_SCRIPT_DIR, readOnly: true },
                   ],
                 },
               ],

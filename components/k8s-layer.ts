@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { renderFioScript } from "../bench/fio-script.js";
-import { POD_SCRIPT_PATH, POD_VOLUME_PATH } from "../bench/k8s-scripts.js";
+import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/k8s-scripts.js";
 import { k8sVariantOptions } from "../bench/k8s-variants.js";
 import type { Profile } from "../bench/profiles.js";
 import type { VariantSpec } from "../bench/results.js";
@@ -52,7 +52,7 @@ export function createK8sLayer(args: K8sLayerArgs): K8sLayer {
     "k8s-fio-script",
     {
       metadata: { name: "layerbench-fio", namespace: namespace.metadata.name },
-      data: { [POD_SCRIPT_PATH.slice(POD_SCRIPT_PATH.lastIndexOf("/") + 1)]: renderFioScript({ profile: args.profile, repeat: args.repeat, target: { kind: "directory", path: POD_VOLUME_PATH } }) },
+      data: { [POD_SCRIPT_FILE]: renderFioScript({ profile: args.profile, repeat: args.repeat, target: { kind: "directory", path: POD_VOLUME_PATH } }) },
     },
     { provider },
   );

@@ -3,7 +3,7 @@ import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { resolveProfile } from "../bench/profiles.js";
 import { cpioArchive } from "../bench/qemu/cpio.js";
-import { guestTools, prepareGuest } from "../bench/qemu/guest.js";
+import { prepareGuest } from "../bench/qemu/guest.js";
 import { runGuest } from "../bench/qemu/run-guest.js";
 import { toResultsDocument } from "../bench/results.js";
 import type { ScriptRun } from "../bench/fio-script.js";
@@ -24,7 +24,6 @@ async function diskScratch(): Promise<{ path: string; cleanup: () => Promise<voi
 test.serial("one TCG boot measures two variants, each disk on the QEMU command line with exactly its options", async (t) => {
   const dir = await diskScratch();
   t.teardown(dir.cleanup);
-  const tools = await guestTools();
   const guest = await prepareGuest();
   t.true(existsSync(guest.kernel.vmlinuz) && existsSync(guest.initrd));
   t.is(guest.fioVersion, (await execFileAsync("fio", ["--version"])).stdout.trim(), "the host's own fio is in the guest");
@@ -32,7 +31,6 @@ test.serial("one TCG boot measures two variants, each disk on the QEMU command l
   const started: string[] = [];
   const runs: Array<{ variant: string } & ScriptRun> = [];
   const { args, seconds } = await runGuest({
-    qemu: tools.qemu,
     guest,
     accel: "tcg",
     variants,

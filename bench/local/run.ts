@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { workloadRun } from "../fio-parser.js";
 import { formatIops, formatLatency, formatRate } from "../format.js";
 import { TARGET_REFERENCE, TARGET_VARIABLE, fioPath, renderJobFile } from "../jobfile.js";
-import { workloadFootprint, type Profile, type Workload } from "../profiles.js";
+import { largestFootprint, type Profile, type Workload } from "../profiles.js";
 import { addRun, newResultsDocument, type ResultsDocument, type Run, type VariantSpec } from "../results.js";
 import { UserError } from "../errors.js";
 import { runFioSection } from "./fio-process.js";
@@ -42,7 +42,7 @@ export class OutputDirectoryError extends UserError {}
 /** Everything that can be checked before any I/O: fio, the targets, the output directory. */
 export async function preflight(options: LocalRunOptions): Promise<string> {
   const version = await fioVersion(options.fioCommand);
-  const needed = Math.max(...options.profile.workloads.map(workloadFootprint)) + FREE_SPACE_MARGIN;
+  const needed = largestFootprint(options.profile) + FREE_SPACE_MARGIN;
   for (const target of options.targets.filter((candidate) => !candidate.vm)) await checkTargetDirectory(target.name, target.path, needed);
   await preflightVmTargets(options.targets, options.profile);
   const existing = await fs.readdir(options.outDir).catch((): string[] => []);

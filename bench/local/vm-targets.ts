@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { formatDuration } from "../format.js";
-import { workloadFootprint, type Profile } from "../profiles.js";
+import { largestFootprint, type Profile } from "../profiles.js";
 import { EMULATED_CPU_WARNING, addRun, type Failure, type ResultsDocument, type VariantSpec } from "../results.js";
 import { prepareGuest, guestTools } from "../qemu/guest.js";
 import { probeAccelerator, runGuest, type Accelerator } from "../qemu/run-guest.js";
@@ -9,15 +9,13 @@ import { PreflightError, checkTargetDirectory } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
 import type { LocalTarget } from "./targets.js";
 
-
 const TMPFS_MAGIC = 0x01021994;
 // Kernel boot and power-off under TCG, for the ETA.
 export const GUEST_BOOT_SECONDS = 5;
 
 /** A raw image holds the largest workload's files (jobs side by side) with room to spare. */
 export function imageBytes(profile: Profile): number {
-  const largest = Math.max(...profile.workloads.map(workloadFootprint));
-  return Math.ceil((largest + 64 * 1024 ** 2) / 1024 ** 2) * 1024 ** 2;
+  return Math.ceil((largestFootprint(profile) + 64 * 1024 ** 2) / 1024 ** 2) * 1024 ** 2;
 }
 
 /** Before any I/O: QEMU and busybox-static present, each image directory writable and large enough, O_DIRECT possible where asked. */
@@ -58,9 +56,8 @@ export interface VmTargetsRun {
 /** Every VM target as a disk of one local guest boot, measured one after the other. */
 export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   const { targets, profile, repeat, document, progress } = options;
-  const tools = await guestTools();
   const guest = await prepareGuest();
-  const { accel } = await probeAccelerator(tools.qemu, guest);
+  const { accel } = await probeAccelerator(guest);
   progress.note(
     accel === "kvm"
       ? `layerbench: VM targets in a KVM guest (kernel ${guest.kernel.source})`
@@ -77,7 +74,6 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
     const imageDir = await fs.mkdtemp(join(dir, ".layerbench-vm-"));
     try {
       const { seconds } = await runGuest({
-        qemu: tools.qemu,
         guest,
         accel,
         variants: group.map((target) => target.vm!),

@@ -39,9 +39,9 @@ export function consoleMatrixProgress(write: (line: string) => void, now: () => 
   const states = new Map<string, StackState>();
   const say = (stack: string, text: string) => write(`[${stack}] ${text}`);
 
-  function status(stack: string, state: StackState, force: boolean): void {
+  function status(stack: string, state: StackState): void {
     const text = `${state.done} resource${state.done === 1 ? "" : "s"} done, ${state.inFlight.size} in progress${state.failed > 0 ? `, ${state.failed} failed` : ""}`;
-    if (text === state.reported || (!force && now() - state.lastStatusAt < STATUS_EVERY_MS)) return;
+    if (text === state.reported || now() - state.lastStatusAt < STATUS_EVERY_MS) return;
     state.reported = text;
     state.lastStatusAt = now();
     say(stack, text);
@@ -79,7 +79,7 @@ export function consoleMatrixProgress(write: (line: string) => void, now: () => 
         const changes = Object.entries(event.summaryEvent.resourceChanges ?? {}).map(([op, count]) => `${op} ${count}`);
         if (changes.length > 0) say(stack, `changes: ${changes.join(", ")}`);
       }
-      status(stack, state, false);
+      status(stack, state);
     },
     operationFinished(stack, label, { ok, message }) {
       const state = states.get(stack);

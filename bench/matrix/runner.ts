@@ -145,8 +145,8 @@ export function matrixOutputs(options: { stacks: string[]; store: RunStore }, co
   });
 }
 
-/** One line per stack for the end of a matrix command, and the exit code: 1 when any stack did not succeed. */
-export function matrixSummary(outcomes: StackOutcome[]): { lines: string[]; exitCode: number } {
+/** One line per stack for the end of a matrix command, the stacks that did not succeed, and the exit code: 1 when there are any. */
+export function matrixSummary(outcomes: StackOutcome[]): { lines: string[]; unsuccessful: string[]; exitCode: number } {
   const lines = outcomes.map((outcome) => {
     const runs = outcome.runs.length > 0 ? `, ${outcome.runs.length} run(s) kept` : "";
     const pooled = outcome.gathered ? `, all runs: ${outcome.gathered.path}` : "";
@@ -154,5 +154,6 @@ export function matrixSummary(outcomes: StackOutcome[]): { lines: string[]; exit
     const error = outcome.error ? `: ${outcome.error}` : "";
     return `${outcome.stack}: ${outcome.status}${error}${runs}${pooled}${cleanup}`;
   });
-  return { lines, exitCode: outcomes.every((outcome) => outcome.status === "ok" && outcome.destroyed !== false) ? 0 : 1 };
+  const unsuccessful = outcomes.filter((outcome) => outcome.status !== "ok" || outcome.destroyed === false).map((outcome) => outcome.stack);
+  return { lines, unsuccessful, exitCode: unsuccessful.length > 0 ? 1 : 0 };
 }

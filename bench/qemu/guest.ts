@@ -22,13 +22,15 @@ const LAYOUT_VERSION = "2";
 
 export interface GuestKernel {
   vmlinuz: string;
-  /** lib/modules/<release> of that kernel. */
-  modulesDir: string;
+  /** The module files the guest loads, dependencies first. */
+  modules: string[];
   /** "host" or the Debian package it came from. */
   source: string;
 }
 
 export interface GuestImage {
+  /** The QEMU that boots it. */
+  qemu: string;
   kernel: GuestKernel;
   initrd: string;
   fioVersion: string;
@@ -62,17 +64,18 @@ async function builtinModules(modulesDir: string): Promise<Set<string>> {
 }
 
 /** The modules to load, dependencies first (from each module's own "depends=" field); built-in ones need nothing. */
-export async function moduleLoadOrder(modulesDir: string): Promise<string[] | undefined> {
+async function moduleLoadOrder(modulesDir: string): Promise<string[] | undefined> {
   const [files, builtin] = await Promise.all([moduleFiles(modulesDir), builtinModules(modulesDir)]);
   const order: string[] = [];
   const visit = async (name: string): Promise<boolean> => {
-    if (builtin.has(name) || order.includes(files.get(name) ?? "")) return true;
+    if (builtin.has(name)) return true;
     const file = files.get(name);
     if (!file) return false;
+    if (order.includes(file)) return true;
     const text = (await fs.readFile(file)).toString("latin1");
     const depends = /depends=([^\0]*)/.exec(text)?.[1] ?? "";
     for (const dependency of depends.split(",").filter(Boolean)) if (!(await visit(normalize(dependency)))) return false;
-    if (!order.includes(file)) order.push(file);
+    order.push(file);
     return true;
   };
   for (const name of WANTED_MODULES) if (!(await visit(name))) return undefined;
@@ -84,8 +87,8 @@ async function hostKernel(): Promise<GuestKernel | undefined> {
   const modulesDir = `/lib/modules/${release()}`;
   try {
     await fs.access(vmlinuz, fs.constants.R_OK);
-    if (!(await moduleLoadOrder(modulesDir))) return undefined;
-    return { vmlinuz, modulesDir, source: "host" };
+    const modules = await moduleLoadOrder(modulesDir);
+    return modules && { vmlinuz, modules, source: "host" };
   } catch {
     return undefined;
   }
@@ -99,7 +102,9 @@ async function debianKernel(cacheDir: string): Promise<GuestKernel> {
     const vmlinuz = boot.find((name) => name.startsWith("vmlinuz-"));
     if (!vmlinuz) return undefined;
     const kernelRelease = vmlinuz.slice("vmlinuz-".length);
-    return { vmlinuz: join(dir, "root", "boot", vmlinuz), modulesDir: join(dir, "root", "lib", "modules", kernelRelease), source: `Debian ${kernelRelease}` };
+    const modules = await moduleLoadOrder(join(dir, "root", "lib", "modules", kernelRelease));
+    if (!modules) throw new GuestBuildError(`Debian's kernel ${kernelRelease} lacks usable virtio modules (${WANTED_MODULES.join(", ")})`);
+    return { vmlinuz: join(dir, "root", "boot", vmlinuz), modules, source: `Debian ${kernelRelease}` };
   };
   const cached = await find();
   if (cached) return cached;
@@ -165,8 +170,7 @@ async function fileIdentity(path: string): Promise<string> {
 export async function prepareGuest(cacheDir = cacheDirectory()): Promise<GuestImage> {
   const tools = await guestTools();
   const kernel = (await hostKernel()) ?? (await debianKernel(cacheDir));
-  const modules = await moduleLoadOrder(kernel.modulesDir);
-  if (!modules) throw new GuestBuildError(`the kernel of ${kernel.source} lacks usable virtio modules (${WANTED_MODULES.join(", ")})`);
+  const { modules } = kernel;
   const libraries = await sharedLibraries(tools.fio);
   const fioVersion = (await run(tools.fio, ["--version"])).stdout.trim();
   const identities = await Promise.all([kernel.vmlinuz, ...modules, tools.fio, tools.busybox, ...libraries].map(fileIdentity));
@@ -194,6 +198,6 @@ export async function prepareGuest(cacheDir = cacheDirectory()): Promise<GuestIm
       if (/^initrd-[0-9a-f]{16}\.cpio$/.test(name) && join(cacheDir, name) !== initrd) await fs.rm(join(cacheDir, name), { force: true });
     }
   }
-  return { kernel, initrd, fioVersion };
+  return { qemu: tools.qemu, kernel, initrd, fioVersion };
 }
 

@@ -128,25 +128,27 @@ function runQemu(qemu: string, args: string[], reader: ConsoleReader | undefined
   });
 }
 
+/** A boot without disks that powers off once its init is up: whether the guest boots under `accel`, and how long it took. */
+async function probeBoot(guest: GuestImage, accel: Accelerator, timeoutMs: number): Promise<{ booted: boolean; seconds: number; stderr: string }> {
+  const reader = new ConsoleReader({ workloadStarted: () => undefined, run: async () => undefined, failure: async () => undefined });
+  const outcome = await runQemu(guest.qemu, qemuArguments(guest, guest.initrd, accel, [], true), reader, { timeoutMs });
+  return { booted: outcome.code === 0 && reader.ready, seconds: outcome.seconds, stderr: outcome.stderr };
+}
+
 /** KVM when the guest actually boots with it (a /dev/kvm that cannot run a stock kernel is common in nested setups). */
-export async function probeAccelerator(qemu: string, guest: GuestImage): Promise<{ accel: Accelerator; seconds: number }> {
-  const events: GuestEvents = { workloadStarted: () => undefined, run: async () => undefined, failure: async () => undefined };
-  const reader = new ConsoleReader(events);
-  const outcome = await runQemu(qemu, qemuArguments(guest, guest.initrd, "kvm", [], true), reader, { timeoutMs: 30_000 }).catch(() => undefined);
-  return outcome && outcome.code === 0 && reader.ready ? { accel: "kvm", seconds: outcome.seconds } : { accel: "tcg", seconds: outcome?.seconds ?? 0 };
+export async function probeAccelerator(guest: GuestImage): Promise<{ accel: Accelerator; seconds: number }> {
+  const probe = await probeBoot(guest, "kvm", 30_000).catch(() => undefined);
+  return { accel: probe?.booted ? "kvm" : "tcg", seconds: probe?.seconds ?? 0 };
 }
 
 /** One boot and teardown of the guest without disks: what the guest itself costs. */
-export async function bootOnce(qemu: string, guest: GuestImage, accel: Accelerator): Promise<number> {
-  const events: GuestEvents = { workloadStarted: () => undefined, run: async () => undefined, failure: async () => undefined };
-  const reader = new ConsoleReader(events);
-  const outcome = await runQemu(qemu, qemuArguments(guest, guest.initrd, accel, [], true), reader, { timeoutMs: 120_000 });
-  if (outcome.code !== 0 || !reader.ready) throw new GuestRunError(`the guest did not boot under ${accel}: ${outcome.stderr.trim().split("\n")[0] ?? ""}`);
-  return outcome.seconds;
+export async function bootOnce(guest: GuestImage, accel: Accelerator): Promise<number> {
+  const probe = await probeBoot(guest, accel, 120_000);
+  if (!probe.booted) throw new GuestRunError(`the guest did not boot under ${accel}: ${probe.stderr.trim().split("\n")[0] ?? ""}`);
+  return probe.seconds;
 }
 
 export interface GuestRunOptions {
-  qemu: string;
   guest: GuestImage;
   accel: Accelerator;
   variants: VmDiskVariant[];
@@ -181,7 +183,7 @@ export async function runGuest(options: GuestRunOptions): Promise<{ args: string
     await fs.writeFile(initrd, Buffer.concat([await fs.readFile(options.guest.initrd), scripts]));
     const args = qemuArguments(options.guest, initrd, options.accel, disks);
     const reader = new ConsoleReader(options.events);
-    const outcome = await runQemu(options.qemu, args, reader, { signal: options.signal, timeoutMs: options.timeoutMs });
+    const outcome = await runQemu(options.guest.qemu, args, reader, { signal: options.signal, timeoutMs: options.timeoutMs });
     await reader.settled();
     if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new UserError("interrupted");
     if (!reader.done) {
