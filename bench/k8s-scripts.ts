@@ -8,13 +8,28 @@ export function shellWord(value: string): string {
 
 const K3S_INSTALLER = "https://get.k3s.io";
 
+/**
+ * Downloads k3s's install.sh to a file and checks it before running it: `curl | sh` without pipefail runs an empty
+ * or cut script and exits 0 when the download fails, and the node would be recorded as installed with no k3s.
+ */
+function runK3sInstaller(environment: string, args: string): string[] {
+  return [
+    '  installer=$(mktemp) || { echo "layerbench: cannot create a temporary file" >&2; exit 1; }',
+    `  curl -sfL --retry 3 -o "$installer" ${K3S_INSTALLER} || { echo "layerbench: could not download the k3s installer from ${K3S_INSTALLER} (does the guest reach the internet?)" >&2; exit 1; }`,
+    `  head -n 1 "$installer" | grep -q '^#!/bin/sh' || { echo "layerbench: ${K3S_INSTALLER} did not return the k3s install script" >&2; exit 1; }`,
+    `  sudo ${environment} sh "$installer" ${args} || { echo "layerbench: the k3s installer failed: see journalctl -u k3s*" >&2; exit 1; }`,
+    '  rm -f "$installer"',
+    '  command -v k3s >/dev/null 2>&1 || { echo "layerbench: the k3s installer finished but there is no k3s command" >&2; exit 1; }',
+  ];
+}
+
 /** Installs the k3s server (once) and waits until it reports its node Ready. */
 export function k3sServerScript({ version, nodeIp }: { version: string; nodeIp: string }): string {
   return [
     "set -eu",
     "if ! command -v k3s >/dev/null 2>&1; then",
     // --tls-san: the kubeconfig names this address, not 127.0.0.1. Traefik is not needed to benchmark volumes.
-    `  curl -sfL ${K3S_INSTALLER} | sudo INSTALL_K3S_VERSION=${shellWord(version)} sh -s - server --node-ip ${shellWord(nodeIp)} --tls-san ${shellWord(nodeIp)} --disable traefik --write-kubeconfig-mode 0600`,
+    ...runK3sInstaller(`INSTALL_K3S_VERSION=${shellWord(version)}`, `server --node-ip ${shellWord(nodeIp)} --tls-san ${shellWord(nodeIp)} --disable traefik --write-kubeconfig-mode 0600`),
     "fi",
     "tries=0",
     "until sudo k3s kubectl get nodes --no-headers 2>/dev/null | awk '$2 == \"Ready\"' | grep -q .; do",
@@ -41,7 +56,10 @@ export function k3sAgentScript({ version, serverIp, nodeIp }: { version: string;
     '[ -n "$token" ] || { echo "layerbench: no k3s join token on stdin" >&2; exit 1; }',
     "if ! command -v k3s >/dev/null 2>&1; then",
     "  printf '%s\\n' \"$token\" | sudo install -D -m 600 /dev/stdin /etc/rancher/k3s/agent-token",
-    `  curl -sfL ${K3S_INSTALLER} | sudo K3S_URL=${shellWord(`https://${serverIp}:6443`)} K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token INSTALL_K3S_VERSION=${shellWord(version)} sh -s - agent --node-ip ${shellWord(nodeIp)}`,
+    ...runK3sInstaller(
+      `K3S_URL=${shellWord(`https://${serverIp}:6443`)} K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token INSTALL_K3S_VERSION=${shellWord(version)}`,
+      `agent --node-ip ${shellWord(nodeIp)}`,
+    ),
     "fi",
     "",
   ].join("\n");
@@ -122,6 +140,49 @@ export const LONGHORN_VOLUMES_GONE_SCRIPT = [
   'while [ -n "$(sudo k3s kubectl get volumes.longhorn.io -n longhorn-system --no-headers 2>/dev/null)" ]; do',
   "  tries=$((tries + 1))",
   '  if [ "$tries" -ge 60 ]; then echo "layerbench: Longhorn volumes are still there after 5 minutes:" >&2; sudo k3s kubectl get volumes.longhorn.io -n longhorn-system >&2; exit 1; fi',
+  "  sleep 5",
+  "done",
+  "",
+].join("\n");
+
+/**
+ * On the server, after the Helm release: waits until Longhorn can provision and attach volumes (its manager on
+ * every node, the CSI driver deployed) and every node's Longhorn disk is ready and schedulable, so that no image
+ * pull or Longhorn start-up runs while a volume is measured.
+ */
+export function longhornReadyScript(nodeCount: number): string {
+  const ns = "-n longhorn-system";
+  const nodesReady = `sudo k3s kubectl get nodes.longhorn.io ${ns} -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{" "}{.status.conditions[?(@.type=="Schedulable")].status}{"\\n"}{end}' 2>/dev/null | grep -c ' True True$'`;
+  return [
+    "set -u",
+    "tries=0",
+    "wait_a_bit() {",
+    "  tries=$((tries + 1))",
+    `  if [ "$tries" -ge 180 ]; then echo "layerbench: Longhorn is not ready after 15 minutes ($1):" >&2; sudo k3s kubectl get pods ${ns} >&2; exit 1; fi`,
+    "  sleep 5",
+    "}",
+    // The CSI workloads exist only once the driver deployer has made them: wait for them to exist, then to roll out.
+    "for workload in daemonset/longhorn-manager daemonset/longhorn-csi-plugin deployment/csi-provisioner deployment/csi-attacher; do",
+    `  until sudo k3s kubectl rollout status ${ns} "$workload" --timeout=10s >/dev/null 2>&1; do wait_a_bit "$workload not rolled out"; done`,
+    "done",
+    `until [ "$(${nodesReady})" -ge ${nodeCount} ]; do wait_a_bit "fewer than ${nodeCount} Longhorn nodes ready and schedulable"; done`,
+    `sudo k3s kubectl get nodes.longhorn.io ${ns}`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * On the server, before a measurement: waits while any Longhorn volume is attaching, detaching, or attached and
+ * not healthy (a replica rebuilding), so that no rebuild shares the disks with fio.
+ */
+export const LONGHORN_QUIET_SCRIPT = [
+  "set -u",
+  "tries=0",
+  "while :; do",
+  `  busy=$(sudo k3s kubectl get volumes.longhorn.io -n longhorn-system -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.state}{" "}{.status.robustness}{"\\n"}{end}' | awk '$2 != "detached" && !($2 == "attached" && $3 == "healthy")')`,
+  '  [ -z "$busy" ] && break',
+  "  tries=$((tries + 1))",
+  '  if [ "$tries" -ge 360 ]; then echo "layerbench: Longhorn volumes still busy after 30 minutes:" >&2; echo "$busy" >&2; exit 1; fi',
   "  sleep 5",
   "done",
   "",

@@ -64,8 +64,11 @@ export const DEFAULT_VARIANT: Omit<VmDiskVariant, "id"> = {
   sync: "standard",
 };
 
+// Slots per bus (proxmox/qemu-server src/PVE/QemuServer/Drive.pm: $MAX_VIRTIO_DISKS 16, $MAX_SCSI_DISKS 31)
+// and per VM (bpg/terraform-provider-proxmox proxmoxtf/resource/vm/disk/schema.go: MaxItems 31 disks in all).
 export const MAX_VIRTIO_BLK_DATA_DISKS = 15; // virtio0..15, with virtio0 the boot disk
 export const MAX_SCSI_DISKS = 31; // scsi0..30
+export const MAX_DISKS_PER_VM = 31; // boot disk included
 const MAX_SERIAL_LENGTH = 20; // Proxmox and virtio-blk both cut serials at 20 bytes
 const ID_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
 

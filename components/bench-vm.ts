@@ -2,8 +2,10 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
+import { guestAddressScript } from "../bench/node-scripts.js";
+import type { NodeNames } from "../bench/node-names.js";
+import type { VmSettings } from "../bench/stack-config.js";
 import { diskSlots, type VmDiskVariant } from "../bench/vm-variants.js";
-import type { VmSettings } from "./config.js";
 import { dataDisk, scsiHardware } from "./disks.js";
 
 /** What a guest is for: what cloud-init installs and starts, and what must hold before it is used. */
@@ -14,6 +16,8 @@ export interface GuestRole {
   services: string[];
   /** Shell lines run after cloud-init, each failing with a message that says what is missing. */
   checks: string[];
+  /** More cloud-config, e.g. a data disk's file system and mount. */
+  cloudConfig?: Record<string, unknown>;
 }
 
 /** The bench VM: fio and the guest agent. */
@@ -32,6 +36,11 @@ export interface BenchVmArgs {
   settings: VmSettings;
   variants: VmDiskVariant[];
   role: GuestRole;
+  /** Disks besides the boot disk and the variants' (e.g. the k3s nodes' disk for Longhorn). */
+  extraDisks?: proxmoxve.types.input.VmLegacyDisk[];
+  names: NodeNames;
+  /** A new run id looks the guest's address up again (a DHCP lease may have changed in between). */
+  runId: string;
   /** The cloud image (a download.File id), shared by every VM of the stack. */
   image: pulumi.Input<string>;
   /** The node: the guest is reached through it, so the guest's network need not be routable from here. */
@@ -51,6 +60,7 @@ export function cloudInitUserData(settings: VmSettings, role: GuestRole): string
     package_update: true,
     packages: role.packages,
     runcmd: role.services.map((service) => ["systemctl", "enable", "--now", service]),
+    ...role.cloudConfig,
   };
   // lineWidth 0: keys stay on one line, as in authorized_keys, however long.
   return `#cloud-config\n${stringify(userData, { lineWidth: 0 })}`;
@@ -68,18 +78,6 @@ export function guestReadyScript(role: GuestRole): string {
   ].join("\n");
 }
 
-/** The file name the cloud image gets in the file storage. */
-export function imageFileName(url: string): string {
-  return `layerbench-${new URL(url).pathname.split("/").pop() ?? "image.qcow2"}`;
-}
-
-/** The first address that is not loopback, from the guest agent's per-interface lists. */
-export function guestAddress(ipv4Addresses: string[][]): string {
-  const address = ipv4Addresses.flat().find((candidate) => !candidate.startsWith("127."));
-  if (!address) throw new Error("the guest agent reported no IPv4 address besides loopback: is DHCP working on the VM's bridge?");
-  return address;
-}
-
 /** One VM whose data disks are the variants, each with its own options and a serial naming it. */
 export class BenchVm extends pulumi.ComponentResource {
   readonly vm: proxmoxve.VmLegacy;
@@ -91,9 +89,12 @@ export class BenchVm extends pulumi.ComponentResource {
   constructor(name: string, args: BenchVmArgs, opts?: pulumi.ComponentResourceOptions) {
     super("layerbench:proxmox:BenchVm", name, {}, opts);
     const { settings, node } = args;
+    const userDataText = cloudInitUserData(settings, args.role);
+    // Named by its content: a new snippet never has the old one's path, so deleting the old one after the
+    // replacement (Pulumi's default order) cannot delete the file the VM boots with.
     const userData = new proxmoxve.FileLegacy(
       `${name}-user-data`,
-      { nodeName: node, datastoreId: settings.fileDatastore, contentType: "snippets", sourceRaw: { data: cloudInitUserData(settings, args.role), fileName: `layerbench-${settings.vmId}-user-data.yaml` } },
+      { nodeName: node, datastoreId: settings.fileDatastore, contentType: "snippets", sourceRaw: { data: userDataText, fileName: args.names.snippetFile(settings.vmId, userDataText) } },
       { parent: this },
     );
     const interfaces = diskSlots(args.variants);
@@ -112,7 +113,8 @@ export class BenchVm extends pulumi.ComponentResource {
         scsiHardware: scsiHardware(args.variants),
         disks: [
           { interface: "virtio0", datastoreId: settings.bootDatastore, importFrom: args.image, size: settings.bootSizeGb, iothread: true, discard: "on" },
-          ...args.variants.map((variant) => dataDisk(variant, interfaces.get(variant.id) ?? "")),
+          ...args.variants.map((variant) => dataDisk(variant, interfaces.get(variant.id) ?? "", args.names.storageId(variant))),
+          ...(args.extraDisks ?? []),
         ],
         networkDevices: [{ bridge: settings.bridge, model: "virtio" }],
         initialization: {
@@ -126,8 +128,16 @@ export class BenchVm extends pulumi.ComponentResource {
       },
       { parent: this, dependsOn: [...args.storages, ...(args.after ?? [])] },
     );
+    // Asked of the agent through the node once per run id, not taken from the VM's ipv4Addresses: those change
+    // on a refresh, and every Command connecting to the guest would then be replaced, re-running its measurement.
     this.address =
-      settings.ip === "dhcp" ? this.vm.ipv4Addresses.apply(guestAddress) : pulumi.output(settings.ip.split("/")[0]);
+      settings.ip === "dhcp"
+        ? new command.remote.Command(
+            `${name}-address`,
+            { connection: args.nodeConnection, create: guestAddressScript(settings.vmId), triggers: [args.runId] },
+            { parent: this, dependsOn: [this.vm], customTimeouts: { create: "20m" } },
+          ).stdout.apply((stdout) => stdout.trim().split("\n").pop() ?? "")
+        : pulumi.output(settings.ip.split("/")[0]);
     this.connection = pulumi.secret(
       pulumi.all([this.address, args.privateKey, args.nodeConnection]).apply(([host, privateKey, proxy]) => ({
         host,

@@ -1,15 +1,6 @@
 import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
-import { formatFioSize } from "../bench/size.js";
-import { MAX_SCSI_DISKS, MAX_VIRTIO_BLK_DATA_DISKS, diskSerial, type VmDiskVariant, type ZfsOptions } from "../bench/vm-variants.js";
-
-/** The Proxmox storage (and ZFS dataset) that gives new zvols these properties. */
-export function zfsGroupKey(options: ZfsOptions): string {
-  return `${formatFioSize(options.volblocksize)}-${options.compression}-${options.sync}`;
-}
-
-export function storageIdFor(options: ZfsOptions): string {
-  return `lb-${zfsGroupKey(options)}`;
-}
+import { zfsGroupKey } from "../bench/node-names.js";
+import { diskSerial, type VmDiskVariant, type ZfsOptions } from "../bench/vm-variants.js";
 
 /** Distinct ZFS property sets among the variants, in first-seen order. */
 export function zfsGroups(variants: ZfsOptions[]): ZfsOptions[] {
@@ -27,10 +18,10 @@ export function scsiHardware(variants: VmDiskVariant[]): string {
 }
 
 /** The Proxmox disk of one variant: exactly its options, on the storage of its ZFS properties. */
-export function dataDisk(variant: VmDiskVariant, diskInterface: string): proxmoxve.types.input.VmLegacyDisk {
+export function dataDisk(variant: VmDiskVariant, diskInterface: string, storageId: string): proxmoxve.types.input.VmLegacyDisk {
   return {
     interface: diskInterface,
-    datastoreId: storageIdFor(variant),
+    datastoreId: storageId,
     size: variant.sizeGb,
     fileFormat: "raw",
     cache: variant.cache,
@@ -42,19 +33,4 @@ export function dataDisk(variant: VmDiskVariant, diskInterface: string): proxmox
     backup: false,
     replicate: false,
   };
-}
-
-/** Splits the variants over as few VMs as hold them: each VM has 15 virtio-blk and 31 SCSI data disk slots. */
-export function vmGroups(variants: VmDiskVariant[]): VmDiskVariant[][] {
-  const groups: VmDiskVariant[][] = [];
-  for (const variant of variants) {
-    const fits = (group: VmDiskVariant[]) => {
-      const sameBus = group.filter((other) => other.bus === variant.bus).length;
-      return sameBus < (variant.bus === "virtio-blk" ? MAX_VIRTIO_BLK_DATA_DISKS : MAX_SCSI_DISKS);
-    };
-    const group = groups.find(fits);
-    if (group) group.push(variant);
-    else groups.push([variant]);
-  }
-  return groups;
 }

@@ -10,14 +10,18 @@ export interface FioRunArgs {
   runId: string;
   /** Upper bound for the whole script, from the workloads' runtimes. */
   timeoutMinutes: number;
-  /** What must finish first: the target's set-up and the previous fio run. On the Command itself, because a
+  /** What must finish first: the target's set-up and the previous measurement. On the Command itself, because a
    * component's own dependsOn does not hold back the resources inside it. */
   after: pulumi.Resource[];
+  /** Run on the node once fio is done: gives what the runs wrote back to the pool (bench/node-scripts.ts). */
+  release: { connection: pulumi.Input<command.types.input.remote.ConnectionArgs>; script: pulumi.Input<string> };
 }
 
-/** One fio script on one target, its stdout parsed into runs and failures. */
+/** One fio script on one target, its stdout parsed into runs and failures, then the target's space released. */
 export class FioRun extends pulumi.ComponentResource {
   readonly command: command.remote.Command;
+  /** The last step of this measurement: the next one waits for it. */
+  readonly done: command.remote.Command;
   readonly output: pulumi.Output<ScriptOutput>;
 
   constructor(name: string, args: FioRunArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -32,6 +36,11 @@ export class FioRun extends pulumi.ComponentResource {
         logging: "stderr",
       },
       { parent: this, dependsOn: args.after, customTimeouts: { create: `${args.timeoutMinutes}m` } },
+    );
+    this.done = new command.remote.Command(
+      `${name}-release`,
+      { connection: args.release.connection, create: args.release.script, triggers: [args.runId] },
+      { parent: this, dependsOn: [this.command] },
     );
     this.output = this.command.stdout.apply((stdout) => parseScriptOutput(stdout, name));
     this.registerOutputs({ stdout: this.command.stdout });

@@ -2,9 +2,10 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { K3S_KUBECONFIG_SCRIPT, K3S_TOKEN_SCRIPT, clusterReadyScript, k3sAgentScript, k3sServerScript, kubeconfigFor } from "../bench/k8s-scripts.js";
+import type { NodeNames } from "../bench/node-names.js";
+import type { K8sSettings } from "../bench/stack-config.js";
+import { nthVmSettings } from "../bench/vm-settings.js";
 import { BenchVm, type GuestRole } from "./bench-vm.js";
-import type { K8sSettings } from "./config.js";
-import { nthVmSettings } from "./vm-settings.js";
 
 /** A k3s node: the guest agent, and what Longhorn needs on every node (iSCSI initiator running, NFSv4 client). */
 export const K3S_NODE_GUEST: GuestRole = {
@@ -17,12 +18,34 @@ export const K3S_NODE_GUEST: GuestRole = {
   ],
 };
 
+/** Where Longhorn keeps its replicas by default (its default disk path). */
+export const LONGHORN_DATA_PATH = "/var/lib/longhorn";
+const LONGHORN_DISK_SERIAL = "longhorn";
+
+/** A k3s node with a disk of its own for Longhorn: formatted and mounted on Longhorn's default path by cloud-init. */
+export function longhornNodeRole(base: GuestRole): GuestRole {
+  return {
+    ...base,
+    checks: [
+      ...base.checks,
+      `mountpoint -q ${LONGHORN_DATA_PATH} || { echo "layerbench: Longhorn's disk is not mounted on ${LONGHORN_DATA_PATH}: see /var/log/cloud-init.log" >&2; exit 1; }`,
+    ],
+    cloudConfig: {
+      // The second virtio-blk disk of the VM (virtio1) is /dev/vdb; the whole device, no partition table.
+      fs_setup: [{ label: "longhorn", filesystem: "ext4", device: "/dev/vdb", partition: "none", overwrite: false }],
+      mounts: [["LABEL=longhorn", LONGHORN_DATA_PATH, "ext4", "defaults,nofail", "0", "2"]],
+    },
+  };
+}
+
 export interface K3sClusterArgs {
   node: string;
   settings: K8sSettings;
   image: pulumi.Input<string>;
   nodeConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
   privateKey: pulumi.Input<string>;
+  names: NodeNames;
+  runId: string;
   /** The measurements before this layer: the nodes boot, install k3s and pull Longhorn only after them. */
   after: pulumi.Resource[];
 }
@@ -43,13 +66,19 @@ export class K3sCluster extends pulumi.ComponentResource {
   constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("layerbench:k8s:K3sCluster", name, {}, opts);
     const { settings } = args;
+    const longhornDisk = settings.longhornDiskGb > 0;
     this.vms = Array.from({ length: settings.nodeCount }, (_, index) => {
       const vmSettings = nthVmSettings(settings.vm, index, settings.nodeCount);
       return new BenchVm(`${name}-node-${index + 1}`, {
         node: args.node,
         settings: vmSettings,
         variants: [],
-        role: K3S_NODE_GUEST,
+        role: longhornDisk ? longhornNodeRole(K3S_NODE_GUEST) : K3S_NODE_GUEST,
+        extraDisks: longhornDisk
+          ? [{ interface: "virtio1", datastoreId: vmSettings.bootDatastore, size: settings.longhornDiskGb, fileFormat: "raw", iothread: true, discard: "on", serial: LONGHORN_DISK_SERIAL, backup: false, replicate: false }]
+          : [],
+        names: args.names,
+        runId: args.runId,
         image: args.image,
         nodeConnection: args.nodeConnection,
         privateKey: args.privateKey,

@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseScriptOutput, type ScriptOutput } from "../bench/fio-script.js";
-import { POD_ENTRYPOINT, POD_SCRIPT_DIR, POD_SCRIPT_PATH, POD_SCRIPT_VARIABLE, POD_VOLUME_PATH, jobLogScript } from "../bench/k8s-scripts.js";
+import { LONGHORN_QUIET_SCRIPT, POD_ENTRYPOINT, POD_SCRIPT_DIR, POD_SCRIPT_PATH, POD_SCRIPT_VARIABLE, POD_VOLUME_PATH, jobLogScript } from "../bench/k8s-scripts.js";
 import { storageClassName, type K8sVariant } from "../bench/k8s-variants.js";
 
 export interface K8sFioRunArgs {
@@ -18,6 +18,8 @@ export interface K8sFioRunArgs {
   timeoutMinutes: number;
   provider: k8s.Provider;
   serverConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** With Longhorn installed: wait before fio starts until no Longhorn volume is attaching or rebuilding. */
+  waitForLonghorn: boolean;
   /** The volume's StorageClass (none for local-path) and the measurement before this one. */
   after: pulumi.Resource[];
 }
@@ -43,6 +45,16 @@ export class K8sFioRun extends pulumi.ComponentResource {
       },
       { parent: this, provider: args.provider, dependsOn: args.after },
     );
+    // Re-run with the run id, as the Job is.
+    const quiet = args.waitForLonghorn
+      ? [
+          new command.remote.Command(
+            `${name}-quiet`,
+            { connection: args.serverConnection, create: LONGHORN_QUIET_SCRIPT, triggers: [args.runId] },
+            { parent: this, dependsOn: [this.claim, ...args.after], customTimeouts: { create: "35m" } },
+          ),
+        ]
+      : [];
     this.job = new k8s.batch.v1.Job(
       `${name}-job`,
       {
@@ -79,7 +91,7 @@ export class K8sFioRun extends pulumi.ComponentResource {
       {
         parent: this,
         provider: args.provider,
-        dependsOn: [this.claim, ...args.after],
+        dependsOn: [this.claim, ...quiet, ...args.after],
         // The Job's name is fixed: the old one goes before the new one is made.
         deleteBeforeReplace: true,
         customTimeouts: { create: `${args.timeoutMinutes}m` },

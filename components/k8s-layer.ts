@@ -6,7 +6,8 @@ import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/k8s-scripts.js";
 import { k8sVariantOptions } from "../bench/k8s-variants.js";
 import type { Profile } from "../bench/profiles.js";
 import type { VariantSpec } from "../bench/results.js";
-import type { K8sSettings } from "./config.js";
+import type { NodeNames } from "../bench/node-names.js";
+import type { K8sSettings } from "../bench/stack-config.js";
 import { K3sCluster } from "./k3s-cluster.js";
 import { K8sFioRun } from "./k8s-fio-run.js";
 import { Longhorn } from "./longhorn.js";
@@ -21,6 +22,7 @@ export interface K8sLayerArgs {
   image: pulumi.Input<string>;
   nodeConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
   privateKey: pulumi.Input<string>;
+  names: NodeNames;
   /** The last measurement of the layers before: the first pod waits for it. */
   after: pulumi.Resource;
 }
@@ -40,11 +42,13 @@ export function createK8sLayer(args: K8sLayerArgs): K8sLayer {
     image: args.image,
     nodeConnection: args.nodeConnection,
     privateKey: args.privateKey,
+    names: args.names,
+    runId: args.runId,
     after: [args.after],
   });
   const provider = cluster.provider;
   const longhorn = settings.variants.some((variant) => variant.kind === "longhorn")
-    ? new Longhorn("longhorn", { version: settings.longhornVersion, variants: settings.variants, provider, serverConnection: cluster.serverConnection })
+    ? new Longhorn("longhorn", { version: settings.longhornVersion, variants: settings.variants, nodeCount: settings.nodeCount, provider, serverConnection: cluster.serverConnection })
     : undefined;
   const namespace = new k8s.core.v1.Namespace("k8s-namespace", { metadata: { name: settings.namespace } }, { provider });
   // The same script as on the host and in the VM, on the volume's mount point.
@@ -57,7 +61,9 @@ export function createK8sLayer(args: K8sLayerArgs): K8sLayer {
     { provider },
   );
   const runs: K8sLayer["runs"] = [];
-  let previous: pulumi.Resource = args.after;
+  // Longhorn starts (pulls images, starts pods on every node) before the first measurement of the layer, even a
+  // local-path one, which would otherwise share the node with it.
+  let previous: pulumi.Resource[] = [args.after, ...(longhorn ? [longhorn.ready] : [])];
   for (const variant of settings.variants) {
     const storageClass = longhorn?.storageClasses.get(variant.id);
     const run = new K8sFioRun(`fio-k8s-${variant.id}`, {
@@ -72,10 +78,11 @@ export function createK8sLayer(args: K8sLayerArgs): K8sLayer {
       timeoutMinutes: args.timeoutMinutes + 15,
       provider,
       serverConnection: cluster.serverConnection,
-      after: [...(storageClass ? [storageClass] : []), script, previous],
+      waitForLonghorn: longhorn !== undefined,
+      after: [...(storageClass ? [storageClass] : []), script, ...previous],
     });
     runs.push({ spec: { id: `k8s-${variant.id}`, layer: "k8s", options: k8sVariantOptions(variant), baseline: false }, run });
-    previous = run.log;
+    previous = [run.log];
   }
   return { cluster, ...(longhorn && { longhorn }), runs };
 }

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LONGHORN_VOLUMES_GONE_SCRIPT } from "../bench/k8s-scripts.js";
+import { LONGHORN_VOLUMES_GONE_SCRIPT, longhornReadyScript } from "../bench/k8s-scripts.js";
 import { longhornParameters, storageClassName, type K8sVariant } from "../bench/k8s-variants.js";
 
 export const LONGHORN_CHART_REPO = "https://charts.longhorn.io";
@@ -11,6 +11,8 @@ export interface LonghornArgs {
   /** The Helm chart version, pinned. */
   version: string;
   variants: K8sVariant[];
+  /** Longhorn must be ready on every node before the first measurement. */
+  nodeCount: number;
   provider: k8s.Provider;
   /** Runs `k3s kubectl` on the server, to wait for Longhorn's volumes on destroy. */
   serverConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
@@ -29,6 +31,8 @@ export const LONGHORN_VALUES = {
 /** Longhorn from its Helm chart and one StorageClass per Longhorn variant (local-path needs none: k3s has it). */
 export class Longhorn extends pulumi.ComponentResource {
   readonly release: k8s.helm.v3.Release;
+  /** Done when Longhorn can provision volumes on every node: the first measurement of the layer waits for it. */
+  readonly ready: command.remote.Command;
   /** By variant id; local-path variants have none. */
   readonly storageClasses = new Map<string, k8s.storage.v1.StorageClass>();
 
@@ -47,6 +51,12 @@ export class Longhorn extends pulumi.ComponentResource {
         timeout: 900,
       },
       { parent: this, provider: args.provider, customTimeouts: { create: "20m", delete: "20m" } },
+    );
+    // The release is "deployed" when Helm is done, not when Longhorn's pods have pulled their images and started.
+    this.ready = new command.remote.Command(
+      `${name}-ready`,
+      { connection: args.serverConnection, create: longhornReadyScript(args.nodeCount) },
+      { parent: this, dependsOn: [this.release], customTimeouts: { create: "20m" } },
     );
     // Nothing on create; on destroy it runs after the StorageClasses and PVCs are gone and before the release.
     const volumesGone = new command.remote.Command(

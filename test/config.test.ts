@@ -1,5 +1,5 @@
 import test from "ava";
-import { parseBenchConfig, type RawConfig } from "../components/config.js";
+import { parseBenchConfig, type RawConfig } from "../bench/stack-config.js";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample you@host";
 const valid = (): RawConfig => ({
@@ -68,7 +68,12 @@ const invalid: Array<[string, RawConfig, RegExp]> = [
   ],
   ["k8s static ip without gateway", { ...valid(), k8s: { enabled: true, vm: { ip: "192.168.1.60/24" } } }, /^layerbench:vm\.gateway is required with a static k8s\.vm\.ip \(192\.168\.1\.60\/24\)$/],
   ["k8s volume too small", { ...valid(), k8s: { enabled: true, volumeSizeGb: 4 } }, /^layerbench:k8s\.volumeSizeGb 4 is not allowed: the profile's largest workload writes 16\.0 GiB, use at least 19$/],
-  ["k8s node disk too small", { ...valid(), k8s: { enabled: true, vm: { bootSizeGb: 30 } } }, /^layerbench:k8s\.vm\.bootSizeGb 30 is not allowed: a 19 GiB volume .* needs at least 36$/],
+  ["k8s boot disk too small", { ...valid(), k8s: { enabled: true, vm: { bootSizeGb: 20 } } }, /^layerbench:k8s\.vm\.bootSizeGb 20 is not allowed: the OS and a 19 GiB local-path volume need at least 25$/],
+  [
+    "k8s Longhorn disk too small",
+    { ...valid(), k8s: { enabled: true, vm: { longhornDiskGb: 28 } } },
+    /^layerbench:k8s\.vm\.longhornDiskGb 28 is not allowed: 1 Longhorn volumes of 19 GiB may each put a replica on one node; with Longhorn's 30 % reserve that needs at least 29 GiB per node/,
+  ],
   ["k8s kind", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "ceph" }] } } }, /^layerbench:k8s\.variants: k8s variant "a": kind "ceph" is not allowed: use one of local-path, longhorn$/],
   ["k8s replicas", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", replicas: 4 }] } } }, /^layerbench:k8s\.variants: k8s variant "a": replicas 4 is not allowed: use a whole number from 1 to the node count \(3\)/],
   ["k8s locality", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", dataLocality: "local" }] } } }, /^layerbench:k8s\.variants: k8s variant "a": dataLocality "local" is not allowed: use one of disabled, best-effort, strict-local$/],
@@ -97,8 +102,9 @@ test("axes: the cross product with readable ids; invalid combinations skipped wi
 test("k8s: off unless enabled; enabled, the documented defaults and a volume sized from the profile", (t) => {
   t.is(parseBenchConfig({ ...valid(), k8s: { nodeCount: 3 } }).k8s, undefined);
   const { k8s } = parseBenchConfig({ ...valid(), k8s: { enabled: true } });
-  t.like(k8s, { nodeCount: 3, k3sVersion: "v1.33.3+k3s1", longhornVersion: "1.9.2", volumeSizeGb: 19, fioImage: "debian:bookworm-slim", namespace: "layerbench" });
-  t.like(k8s?.vm, { vmId: 9200, name: "layerbench-k3s", cores: 4, memoryMb: 8192, bootSizeGb: 64, ip: "dhcp", bridge: "vmbr0", sshPublicKey: KEY });
+  t.like(k8s, { nodeCount: 3, k3sVersion: "v1.33.3+k3s1", longhornVersion: "1.9.2", volumeSizeGb: 19, longhornDiskGb: 29, fioImage: "debian:bookworm-slim", namespace: "layerbench" });
+  t.like(k8s?.vm, { vmId: 9200, name: "layerbench-k3s", cores: 4, memoryMb: 8192, bootSizeGb: 32, ip: "dhcp", bridge: "vmbr0", sshPublicKey: KEY });
+  t.is(parseBenchConfig({ ...valid(), k8s: { enabled: true, variants: { list: [{ id: "lp", kind: "local-path" }] } } }).k8s?.longhornDiskGb, 0, "no Longhorn, no disk for it");
   t.deepEqual(k8s?.variants, [{ id: "local-path", kind: "local-path" }, { id: "longhorn-r3", kind: "longhorn", replicas: 3, dataLocality: "disabled" }]);
 });
 

@@ -1,7 +1,8 @@
 import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { baselineScript, datasetsDeleteScript, datasetsScript } from "../components/node-zfs.js";
+import { ZVOL_DEVICE_TIMEOUT_SEC, baselineScript, groupDatasetDeleteScript, groupDatasetScript, stackDatasetDeleteScript, stackDatasetScript } from "../components/node-zfs.js";
+import { nodeNames } from "../bench/node-names.js";
 import { scratchDir } from "./helpers/fio.js";
 import { shellcheck } from "./helpers/scripts.js";
 import { execFile } from "node:child_process";
@@ -16,11 +17,18 @@ case "$1" in
   list) [ -e "$file" ] ;;
   create)
     parent="$state/$(printf '%s' "\${name%/*}" | tr '/' '_')"
-    if [ "$2" != "-p" ] && [ ! -e "$parent" ]; then echo "cannot create '$name': parent does not exist" >&2; exit 1; fi
+    if [ "$2" = "-p" ]; then
+      path=""
+      for part in $(printf '%s' "$name" | tr '/' ' '); do path="\${path:+\${path}_}$part"; touch "$state/$path"; done
+    elif [ ! -e "$parent" ]; then echo "cannot create '$name': parent does not exist" >&2; exit 1; fi
     touch "$file" ;;
   set) ;;
   get) echo "/$name" ;;
-  destroy) [ -e "$file" ] && rm "$file" ;;
+  destroy)
+    [ -e "$file" ] || exit 1
+    if [ "$2" = "-r" ]; then rm -f "$file" "$file"_*
+    elif ls "$file"_* >/dev/null 2>&1; then echo "cannot destroy '$name': filesystem has children" >&2; exit 1
+    else rm "$file"; fi ;;
 esac
 `;
 
@@ -33,6 +41,8 @@ async function fakeNode(t: { teardown: (fn: () => Promise<void>) => void }) {
   await fs.mkdir(state);
   await fs.writeFile(join(bin, "zfs"), FAKE_ZFS, { mode: 0o755 });
   await fs.writeFile(join(bin, "udevadm"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  // The zvol poll's sleeps are logged and return at once.
+  await fs.writeFile(join(bin, "sleep"), `#!/bin/sh\necho "sleep $*" >> "${state}/calls"\n`, { mode: 0o755 });
   await fs.writeFile(join(state, "rpool"), "");
   const run = (script: string) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
@@ -50,38 +60,70 @@ const groups = [
   { volblocksize: 65536, compression: "off" as const, sync: "always" as const },
 ];
 
-test("datasets: created once, re-running converges, destroy removes what layerbench made", async (t) => {
+const names = nodeNames("rpool/layerbench", "quick");
+const other = nodeNames("rpool/layerbench", "homelab");
+
+async function createStack(node: Awaited<ReturnType<typeof fakeNode>>, stackNames: typeof names) {
+  t_ok(await node.run(stackDatasetScript("rpool/layerbench", stackNames.stackDataset)));
+  for (const group of groups) t_ok(await node.run(groupDatasetScript(stackNames.groupDataset(group), group)));
+}
+
+function t_ok(result: { code: number; stderr: string }) {
+  if (result.code !== 0) throw new Error(result.stderr);
+}
+
+test("datasets: one per stack under the shared parent, one per ZFS group; re-running converges", async (t) => {
   const node = await fakeNode(t);
-  const create = datasetsScript("rpool/layerbench", groups);
-  t.is((await node.run(create)).code, 0);
-  t.deepEqual(await node.datasets(), ["rpool", "rpool_layerbench", "rpool_layerbench_16k-lz4-standard", "rpool_layerbench_64k-off-always"]);
-  t.true((await node.calls()).includes("zfs set compression=off sync=always rpool/layerbench/64k-off-always"));
-  t.is((await node.run(create)).code, 0, "idempotent: a second run after a partial failure works");
-  t.is((await node.run(datasetsDeleteScript("rpool/layerbench", groups))).code, 0);
-  t.deepEqual(await node.datasets(), ["rpool"]);
+  await createStack(node, names);
+  t.deepEqual(await node.datasets(), ["rpool", "rpool_layerbench", "rpool_layerbench_quick", "rpool_layerbench_quick_16k-lz4-standard", "rpool_layerbench_quick_64k-off-always"]);
+  t.true((await node.calls()).includes("zfs set compression=off sync=always rpool/layerbench/quick/64k-off-always"));
+  await createStack(node, names);
+  t.is((await node.datasets()).length, 5, "idempotent: a second run after a partial failure works");
+});
+
+test("datasets: removing one ZFS group leaves the others, and another stack's, in place", async (t) => {
+  const node = await fakeNode(t);
+  await createStack(node, names);
+  await createStack(node, other);
+  t.is((await node.run(groupDatasetDeleteScript(names.groupDataset(groups[1])))).code, 0);
+  t.deepEqual(await node.datasets(), [
+    "rpool",
+    "rpool_layerbench",
+    "rpool_layerbench_homelab",
+    "rpool_layerbench_homelab_16k-lz4-standard",
+    "rpool_layerbench_homelab_64k-off-always",
+    "rpool_layerbench_quick",
+    "rpool_layerbench_quick_16k-lz4-standard",
+  ]);
+  // Destroying the quick stack: its datasets go; the shared parent stays while homelab lives in it.
+  t.is((await node.run(groupDatasetDeleteScript(names.groupDataset(groups[0])))).code, 0);
+  t.is((await node.run(stackDatasetDeleteScript("rpool/layerbench", names.stackDataset))).code, 0);
+  t.deepEqual(await node.datasets(), ["rpool", "rpool_layerbench", "rpool_layerbench_homelab", "rpool_layerbench_homelab_16k-lz4-standard", "rpool_layerbench_homelab_64k-off-always"]);
 });
 
 test("datasets: a missing pool is one clear error", async (t) => {
   const node = await fakeNode(t);
-  const result = await node.run(datasetsScript("tank/layerbench", groups));
+  const result = await node.run(stackDatasetScript("tank/layerbench", "tank/layerbench/quick"));
   t.is(result.code, 2);
   t.regex(result.stderr, /^layerbench: no ZFS pool 'tank' on .*: set layerbench:dataset to a dataset of an existing pool$/m);
 });
 
 test("baseline: a sparse zvol of the given volblocksize prints its device; a dataset prints its mountpoint", async (t) => {
   const node = await fakeNode(t);
-  await node.run(datasetsScript("rpool/layerbench", groups));
-  const zvol = baselineScript("rpool/layerbench", { kind: "zvol", sizeGb: 32, volblocksize: 16384, compression: "lz4", sync: "standard" });
-  // The device node does not exist here: the script must say so rather than hand fio a missing path.
+  await createStack(node, names);
+  const zvol = baselineScript(names.baseline("zvol"), { kind: "zvol", sizeGb: 32, volblocksize: 16384, compression: "lz4", sync: "standard" });
+  // The device node never appears here: the script polls as long as Proxmox does, then says so rather than
+  // hand fio a missing path.
   const missing = await node.run(zvol);
   t.is(missing.code, 2, missing.stderr);
-  t.regex(missing.stderr, /\/dev\/zvol\/rpool\/layerbench\/baseline-zvol did not appear/);
-  t.true((await node.calls()).includes("zfs create -s -V 32G -b 16k -o compression=lz4 -o sync=standard rpool/layerbench/baseline-zvol"));
-  const dataset = baselineScript("rpool/layerbench", { kind: "dataset", recordsize: "128k", compression: "zstd", sync: "disabled" });
+  t.regex(missing.stderr, /\/dev\/zvol\/rpool\/layerbench\/quick\/baseline-zvol did not appear within 10 s of zfs create/);
+  t.is((await node.calls()).filter((call) => call === "sleep 1").length, ZVOL_DEVICE_TIMEOUT_SEC);
+  t.true((await node.calls()).includes("zfs create -s -V 32G -b 16k -o compression=lz4 -o sync=standard rpool/layerbench/quick/baseline-zvol"));
+  const dataset = baselineScript(names.baseline("dataset"), { kind: "dataset", recordsize: "128k", compression: "zstd", sync: "disabled" });
   const made = await node.run(dataset);
   t.is(made.code, 0, made.stderr);
-  t.is(made.stdout.trim(), "/rpool/layerbench/baseline-dataset");
-  t.true((await node.calls()).includes("zfs create -o recordsize=128k -o compression=zstd -o sync=disabled rpool/layerbench/baseline-dataset"));
+  t.is(made.stdout.trim(), "/rpool/layerbench/quick/baseline-dataset");
+  t.true((await node.calls()).includes("zfs create -o recordsize=128k -o compression=zstd -o sync=disabled rpool/layerbench/quick/baseline-dataset"));
   t.is(await shellcheck(dataset), "");
   t.is(await shellcheck(zvol), "");
 });

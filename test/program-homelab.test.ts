@@ -5,10 +5,11 @@ import { fileURLToPath } from "node:url";
 import { renderFioScript } from "../bench/fio-script.js";
 import { resolveProfile } from "../bench/profiles.js";
 import { diskSerial } from "../bench/vm-variants.js";
-import { parseBenchConfig, type BenchConfig } from "../components/config.js";
+import { parseBenchConfig, type BenchConfig } from "../bench/stack-config.js";
 import { createBench } from "../components/program.js";
-import { nthVmSettings } from "../components/vm-settings.js";
+import { nthVmSettings } from "../bench/vm-settings.js";
 import { scratchDir } from "./helpers/fio.js";
+import { StrictNode } from "./helpers/strict-node.js";
 import { byName, rawBenchConfig, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
 import { runScript } from "./helpers/scripts.js";
 
@@ -20,16 +21,20 @@ const scratch = await scratchDir();
 const fioStdout = (await runScript(renderFioScript({ profile: resolveProfile("ars", { runtimeSec: 1, size: "4m" }), repeat: 1, target: { kind: "directory", path: scratch.path } }))).stdout;
 await scratch.cleanup();
 
+const node = new StrictNode();
+// What the VMs' guest agents report on a refresh: a DHCP lease can change between two `pulumi up`s.
+let reportedAddress = "10.0.0.9";
 const resources = recordingMocks(({ type, name, inputs }) => {
   if (name.startsWith("fio-") && type === "command:remote:Command") return { stdout: fioStdout };
   if (name === "k3s-kubeconfig") return { stdout: K3S_KUBECONFIG };
   if (name === "k3s-token") return { stdout: "K10secret::server:token\n" };
   if (type === "kubernetes:batch/v1:Job") return { metadata: { ...(inputs.metadata as object), uid: createHash("sha256").update(JSON.stringify(inputs)).digest("hex") } };
-  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/baseline-zvol\n" };
+  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/homelab/baseline-zvol\n" };
+  if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
   if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
-  if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], ["10.0.0.9"]] };
+  if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], [reportedAddress]] };
   return {};
-});
+}, node);
 
 async function declare(config: BenchConfig): Promise<RecordedResource[]> {
   const bench = createBench(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
@@ -40,6 +45,22 @@ async function declare(config: BenchConfig): Promise<RecordedResource[]> {
 const config = parseBenchConfig(rawBenchConfig(await stackConfig(STACK)));
 const first = await declare(config);
 const rerun = await declare({ ...config, runId: "2" });
+reportedAddress = "10.0.0.77";
+const refreshed = await declare(config);
+
+function changedInputs(before: RecordedResource[], after: RecordedResource[]): string[] {
+  return before.flatMap((resource) => {
+    const other = byName(after, resource.name);
+    return Object.keys({ ...resource.inputs, ...other.inputs })
+      .filter((key) => JSON.stringify(resource.inputs[key]) !== JSON.stringify(other.inputs[key]))
+      .map((key) => `${resource.name}.${key}`);
+  });
+}
+
+test("a refresh that sees new guest addresses re-runs nothing: no Command's inputs (connection included) change", (t) => {
+  t.deepEqual(changedInputs(first, refreshed), []);
+  t.true(first.filter((resource) => resource.type === "command:remote:Command").length > 100);
+});
 
 test("the full matrix: 48 valid variants, the 12 with aio=native and a caching mode left out", (t) => {
   t.is(config.variants.length, 48);
@@ -48,14 +69,15 @@ test("the full matrix: 48 valid variants, the 12 with aio=native and a caching m
   t.true(config.variants.every((variant) => variant.aio !== "native" || ["none", "directsync"].includes(variant.cache)));
 });
 
-test("two VMs hold them: 15 virtio-blk slots each; SCSI hardware only where SCSI disks are", (t) => {
+test("two VMs hold them: at most 15 virtio-blk data disks and 31 disks in all per VM", (t) => {
   const vms = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm")).sort((a, b) => a.name.localeCompare(b.name));
   t.deepEqual(vms.map((vm) => [vm.name, vm.inputs.vmId, vm.inputs.name, vm.inputs.scsiHardware]), [
     ["bench-vm-1-vm", 9101, "layerbench-homelab-1", "virtio-scsi-single"],
-    ["bench-vm-2-vm", 9102, "layerbench-homelab-2", "virtio-scsi-pci"],
+    ["bench-vm-2-vm", 9102, "layerbench-homelab-2", "virtio-scsi-single"],
   ]);
   const count = (vm: RecordedResource, prefix: string) => vm.inputs.disks.filter((disk: { interface: string }) => disk.interface.startsWith(prefix)).length;
-  t.deepEqual(vms.map((vm) => [count(vm, "virtio") - 1, count(vm, "scsi")]), [[15, 24], [9, 0]]);
+  t.deepEqual(vms.map((vm) => [count(vm, "virtio") - 1, count(vm, "scsi")]), [[15, 15], [9, 9]]);
+  t.deepEqual(vms.map((vm) => vm.inputs.disks.length), [31, 19], "the boot disk counts towards the provider's 31");
 });
 
 test("with a static address, each further VM takes the next address, vmId and number", (t) => {
@@ -66,26 +88,27 @@ test("with a static address, each further VM takes the next address, vmId and nu
 });
 
 test("every variant's disk carries exactly its options, found by a unique serial of at most 20 characters", (t) => {
-  const disks = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy").flatMap((vm) => vm.inputs.disks.slice(1));
+  const disks = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm")).flatMap((vm) => vm.inputs.disks.slice(1));
   const serials = disks.map((disk: { serial: string }) => disk.serial);
   t.is(new Set(serials).size, 48);
   t.true(serials.every((serial: string) => serial.length <= 20));
   for (const variant of config.variants) {
     const disk = disks.find((candidate: { serial: string }) => candidate.serial === diskSerial(variant));
     t.truthy(disk, variant.id);
-    t.like(disk, { cache: variant.cache, aio: variant.aio, iothread: variant.iothread, discard: variant.discard, size: 40, datastoreId: "lb-16k-lz4-standard" }, variant.id);
+    t.like(disk, { cache: variant.cache, aio: variant.aio, iothread: variant.iothread, discard: variant.discard, size: 40, datastoreId: "lb-homelab-16k-lz4-standard" }, variant.id);
     t.regex(disk.interface, variant.bus === "virtio-blk" ? /^virtio([1-9]|1[0-5])$/ : /^scsi([0-9]|[12][0-9]|30)$/, variant.id);
     t.is(disk.ssd, variant.bus === "virtio-blk" ? undefined : false, `${variant.id}: ssd only where the bus supports it`);
   }
 });
 
-test("49 fio runs in one chain: the host first, then every variant of both VMs", (t) => {
-  const fio = first.filter((resource) => /^fio-(host|vm-)/.test(resource.name));
+test("49 fio runs in one chain: the host first, then every variant of both VMs, each after the release of the one before", (t) => {
+  const steps = first.filter((resource) => /^fio-(host|vm-).*-(fio|release)$/.test(resource.name));
+  const fio = steps.filter((resource) => resource.name.endsWith("-fio"));
   t.is(fio.length, 49);
-  const fioUrns = new Set(fio.map((resource) => resource.urn));
+  const stepUrns = new Set(steps.map((resource) => resource.urn));
   fio.forEach((resource, index) => {
-    const previous = resource.dependencies.filter((dependency) => fioUrns.has(dependency));
-    t.deepEqual(previous, index === 0 ? [] : [fio[index - 1].urn], resource.name);
+    const previous = resource.dependencies.filter((dependency) => stepUrns.has(dependency));
+    t.deepEqual(previous, index === 0 ? [] : [byName(first, fio[index - 1].name.replace(/-fio$/, "-release")).urn], resource.name);
   });
   t.is(fio[0].name, "fio-host-fio");
   t.true(fio.slice(1).every((resource) => /sudo --preserve-env=LAYERBENCH_TARGET fio/.test(resource.inputs.create)));
@@ -93,19 +116,19 @@ test("49 fio runs in one chain: the host first, then every variant of both VMs",
 
 test("changing the run id re-runs every measurement and nothing else: fio Commands' triggers, the pods' Jobs", (t) => {
   t.deepEqual(rerun.map((resource) => resource.name).sort(), first.map((resource) => resource.name).sort());
-  const changed = first.flatMap((resource) => {
-    const other = byName(rerun, resource.name);
-    return Object.keys({ ...resource.inputs, ...other.inputs })
-      .filter((key) => JSON.stringify(resource.inputs[key]) !== JSON.stringify(other.inputs[key]))
-      .map((key) => `${resource.name}.${key}`);
-  });
+  const changed = changedInputs(first, rerun);
   const vmAndHost = first.filter((resource) => /^fio-(host|vm-)/.test(resource.name) && resource.type === "command:remote:Command");
   const k8sVariants = config.k8s?.variants.map((variant) => variant.id) ?? [];
   t.is(k8sVariants.length, 8);
+  const guests = ["bench-vm-1", "bench-vm-2", "k3s-node-1", "k3s-node-2", "k3s-node-3"];
   t.deepEqual(changed.sort(), [
+    // fio and the release of what it wrote.
     ...vmAndHost.map((resource) => `${resource.name}.triggers`),
-    // A new pod template replaces the Job (it runs fio again); its new uid makes the log Command read again.
-    ...k8sVariants.flatMap((id) => [`fio-k8s-${id}-job.spec`, `fio-k8s-${id}-log.triggers`]),
+    // A new pod template replaces the Job (it runs fio again); its new uid makes the log Command read again;
+    // Longhorn must be quiet again before it.
+    ...k8sVariants.flatMap((id) => [`fio-k8s-${id}-job.spec`, `fio-k8s-${id}-log.triggers`, `fio-k8s-${id}-quiet.triggers`]),
+    // A DHCP lease may have changed since the last run: the guests' addresses are asked for again.
+    ...guests.map((guest) => `${guest}-address.triggers`),
   ].sort());
   t.deepEqual(byName(rerun, "fio-host-fio").inputs.triggers, ["2"]);
   t.is(byName(rerun, "fio-k8s-local-path-job").inputs.spec.template.metadata.annotations["layerbench/run-id"], "2");

@@ -4,10 +4,12 @@ import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { parseScriptOutput, renderFioScript } from "../bench/fio-script.js";
+import { LONGHORN_QUIET_SCRIPT } from "../bench/k8s-scripts.js";
 import { resolveProfile } from "../bench/profiles.js";
 import type { ResultsDocument } from "../bench/results.js";
 import { scratchDir } from "./helpers/fio.js";
 import { runPodThenReadLog } from "./helpers/k8s.js";
+import { StrictNode } from "./helpers/strict-node.js";
 import { byName, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
 import { runScript, shellcheck } from "./helpers/scripts.js";
 
@@ -17,13 +19,14 @@ import { runScript, shellcheck } from "./helpers/scripts.js";
 
 const STACK = fileURLToPath(new URL("../stacks/Pulumi.homelab.yaml", import.meta.url));
 const KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: Q0E=\n    server: https://127.0.0.1:6443\n  name: default\nkind: Config\n";
-const NODE_ADDRESSES: Record<string, string> = { "k3s-node-1-vm": "10.0.0.21", "k3s-node-2-vm": "10.0.0.22", "k3s-node-3-vm": "10.0.0.23" };
+const NODE_ADDRESSES: Record<string, string> = { "k3s-node-1-address": "10.0.0.21", "k3s-node-2-address": "10.0.0.22", "k3s-node-3-address": "10.0.0.23" };
 
 const scratch = await scratchDir();
 const vmStdout = (await runScript(renderFioScript({ profile: resolveProfile("ars", { runtimeSec: 1, size: "4m" }), repeat: 1, target: { kind: "directory", path: scratch.path } }))).stdout;
 await scratch.cleanup();
 
 const podRuns: Array<{ name: string; started: number; finished: number; stdout: string; k3sCalls: string[] }> = [];
+const node = new StrictNode();
 const resources: RecordedResource[] = recordingMocks(async ({ type, name, inputs }) => {
   if (type === "command:remote:Command" && /^fio-k8s-.*-log$/.test(name)) {
     const job = byName(resources, name.replace(/-log$/, "-job")).inputs;
@@ -36,15 +39,16 @@ const resources: RecordedResource[] = recordingMocks(async ({ type, name, inputs
     return { stdout: log.stdout };
   }
   if (type === "command:remote:Command" && name.startsWith("fio-")) return { stdout: vmStdout };
-  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/baseline-zvol\n" };
+  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/test/baseline-zvol\n" };
+  if (name.endsWith("-address")) return { stdout: `${NODE_ADDRESSES[name] ?? "10.0.0.9"}\n` };
   if (name === "k3s-kubeconfig") return { stdout: KUBECONFIG };
   if (name === "k3s-token") return { stdout: "K10secret::server:token\n" };
   if (type === "command:remote:Command") return { stdout: "ok\n" };
   // A new Job is a new object: a new uid.
   if (type === "kubernetes:batch/v1:Job") return { metadata: { ...(inputs.metadata as object), uid: createHash("sha256").update(JSON.stringify(inputs)).digest("hex") } };
-  if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], [NODE_ADDRESSES[name] ?? "10.0.0.9"]] };
+  if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], ["10.0.0.99"]] };
   return {};
-});
+}, node);
 pulumi.runtime.setAllConfig(
   { ...(await stackConfig(STACK)), "layerbench:runtime": "1", "layerbench:size": "4m", "layerbench:repeat": "1", "layerbench:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----" },
   ["layerbench:sshPrivateKey"],
@@ -60,16 +64,22 @@ const urn = (name: string) => byName(resources, name).urn;
 test("three k3s VMs of their own, with Longhorn's node prerequisites from cloud-init, made after the VM layer's measurements", (t) => {
   const vms = ofType("proxmoxve:index/vmLegacy:VmLegacy").filter((vm) => vm.name.startsWith("k3s-"));
   t.deepEqual(vms.map((vm) => [vm.name, vm.inputs.vmId, vm.inputs.name, vm.inputs.disks.length, vm.inputs.disks[0].size]), [
-    ["k3s-node-1-vm", 9200, "layerbench-k3s-1", 1, 80],
-    ["k3s-node-2-vm", 9201, "layerbench-k3s-2", 1, 80],
-    ["k3s-node-3-vm", 9202, "layerbench-k3s-3", 1, 80],
+    ["k3s-node-1-vm", 9200, "layerbench-k3s-1", 2, 32],
+    ["k3s-node-2-vm", 9201, "layerbench-k3s-2", 2, 32],
+    ["k3s-node-3-vm", 9202, "layerbench-k3s-3", 2, 32],
   ]);
-  t.like(vms[0].inputs, { cpu: { cores: 4, type: "host" }, memory: { dedicated: 8192 } });
+  t.like(vms[0].inputs, { cpu: { cores: 4, type: "host" }, memory: { dedicated: 6144 } });
+  // Longhorn's own disk: 7 volumes of 2 GiB (the test's 4 MiB runs), each with at most one replica per node,
+  // under Longhorn's 30 % reserve and the file system's share: ceil(7 x 2 / 0.7 / 0.95) = 22 GiB.
+  t.deepEqual(vms[0].inputs.disks[1], { interface: "virtio1", datastoreId: "local-zfs", size: 22, fileFormat: "raw", iothread: true, discard: "on", serial: "longhorn", backup: false, replicate: false });
   const userData = parse(byName(resources, "k3s-node-1-user-data").inputs.sourceRaw.data);
   t.deepEqual(userData.packages, ["qemu-guest-agent", "open-iscsi", "nfs-common", "curl"]);
   t.deepEqual(userData.runcmd, [["systemctl", "enable", "--now", "qemu-guest-agent"], ["systemctl", "enable", "--now", "iscsid"]]);
+  t.deepEqual(userData.fs_setup, [{ label: "longhorn", filesystem: "ext4", device: "/dev/vdb", partition: "none", overwrite: false }]);
+  t.deepEqual(userData.mounts, [["LABEL=longhorn", "/var/lib/longhorn", "ext4", "defaults,nofail", "0", "2"]]);
   t.regex(byName(resources, "k3s-node-2-ready").inputs.create, /systemctl is-active --quiet iscsid/);
-  const lastVmRun = resources.filter((resource) => /^fio-vm-.*-fio$/.test(resource.name)).at(-1)!;
+  t.regex(byName(resources, "k3s-node-2-ready").inputs.create, /mountpoint -q \/var\/lib\/longhorn/);
+  const lastVmRun = resources.filter((resource) => /^fio-vm-.*-release$/.test(resource.name)).at(-1)!;
   t.true(vms.every((vm) => vm.dependencies.includes(lastVmRun.urn)), "no k3s node boots while the VM layer measures");
   t.is(byName(resources, "k3s-node-1-vm").inputs.initialization.userDataFileId, "k3s-node-1-user-data-id");
   t.is(byName(resources, "k3s-node-1-vm").inputs.disks[0].importFrom, "guest-image-id", "the one cloud image of the stack");
@@ -77,7 +87,7 @@ test("three k3s VMs of their own, with Longhorn's node prerequisites from cloud-
 
 test("k3s: the pinned server, agents joining it with the token on stdin, the token and kubeconfig kept secret", (t) => {
   const server = byName(resources, "k3s-server");
-  t.regex(server.inputs.create, /sudo INSTALL_K3S_VERSION='v1\.33\.3\+k3s1' sh -s - server --node-ip '10\.0\.0\.21' --tls-san '10\.0\.0\.21' --disable traefik/);
+  t.regex(server.inputs.create, /sudo INSTALL_K3S_VERSION='v1\.33\.3\+k3s1' sh "\$installer" server --node-ip '10\.0\.0\.21' --tls-san '10\.0\.0\.21' --disable traefik/);
   t.is(server.inputs.connection.host, "10.0.0.21");
   t.is(server.inputs.connection.proxy.host, "pve.example.lan", "reached through the node");
   const token = byName(resources, "k3s-token");
@@ -89,7 +99,7 @@ test("k3s: the pinned server, agents joining it with the token on stdin, the tok
     t.is(agent.inputs.stdin, "K10secret::server:token\n");
     t.true(agent.secretInputs.includes("stdin"), "the token goes as a secret");
     t.false(agent.inputs.create.includes("K10secret"), "and never in the script");
-    t.regex(agent.inputs.create, new RegExp(`K3S_URL='https://10\\.0\\.0\\.21:6443' K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token INSTALL_K3S_VERSION='v1\\.33\\.3\\+k3s1' sh -s - agent --node-ip '${address.replace(/\./g, "\\.")}'`));
+    t.regex(agent.inputs.create, new RegExp(`K3S_URL='https://10\\.0\\.0\\.21:6443' K3S_TOKEN_FILE=/etc/rancher/k3s/agent-token INSTALL_K3S_VERSION='v1\\.33\\.3\\+k3s1' sh "\\$installer" agent --node-ip '${address.replace(/\./g, "\\.")}'`));
     t.is(agent.inputs.connection.host, address);
     t.true(agent.dependencies.includes(urn(`k3s-node-${index}-ready`)));
   }
@@ -156,10 +166,21 @@ test("one PVC and one Job per variant, on the variant's StorageClass, the pod pi
   t.regex(script.data["run.sh"], /LAYERBENCH_TARGET="\/data"/);
 });
 
-test("the pods run after the VM layer, one after the other, each after the log of the one before", (t) => {
-  const lastVmRun = resources.filter((resource) => /^fio-vm-.*-fio$/.test(resource.name)).at(-1)!;
+test("the pods run after the VM layer and a ready Longhorn, one after the other, each after the log of the one before and a quiet Longhorn", (t) => {
+  const lastVmRun = resources.filter((resource) => /^fio-vm-.*-release$/.test(resource.name)).at(-1)!;
   const first = byName(resources, "fio-k8s-local-path-job");
   t.true(first.dependencies.includes(lastVmRun.urn));
+  const ready = byName(resources, "longhorn-ready");
+  t.true(ready.dependencies.includes(urn("longhorn-release")));
+  t.regex(ready.inputs.create, /rollout status -n longhorn-system "\$workload"/);
+  t.regex(ready.inputs.create, /-ge 3 \]/, "every node's Longhorn disk ready and schedulable");
+  t.true(first.dependencies.includes(ready.urn), "even local-path waits until Longhorn has started on every node");
+  for (const id of K8S_VARIANTS) {
+    const quiet = byName(resources, `fio-k8s-${id}-quiet`);
+    t.true(quiet.dependencies.includes(urn(`fio-k8s-${id}-pvc`)), `${id}: its volume exists before Longhorn is watched`);
+    t.true(byName(resources, `fio-k8s-${id}-job`).dependencies.includes(quiet.urn), `${id}: no rebuild when fio starts`);
+    t.is(quiet.inputs.create, LONGHORN_QUIET_SCRIPT);
+  }
   K8S_VARIANTS.slice(1).forEach((id, index) => {
     const job = byName(resources, `fio-k8s-${id}-job`);
     t.true(job.dependencies.includes(urn(`fio-k8s-${K8S_VARIANTS[index]}-log`)), `${id} waits for the previous measurement`);

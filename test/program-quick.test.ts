@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { parseScriptOutput } from "../bench/fio-script.js";
 import type { ResultsDocument } from "../bench/results.js";
 import { scratchDir } from "./helpers/fio.js";
+import { StrictNode } from "./helpers/strict-node.js";
 import { byName, recordingMocks, stackConfig, valueOf } from "./helpers/pulumi-mocks.js";
 import { runScript, shellcheck, withLocalTarget } from "./helpers/scripts.js";
 
@@ -15,8 +16,9 @@ const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key-material\n---
 // which they ran and their real outputs are kept for the assertions.
 const executed: Array<{ name: string; started: number; finished: number; stdout: string; script: string }> = [];
 const scratch = await scratchDir();
+const node = new StrictNode();
 const resources = recordingMocks(async ({ type, name, inputs }) => {
-  if (type === "command:remote:Command" && name.startsWith("fio-")) {
+  if (type === "command:remote:Command" && /^fio-.*-fio$/.test(name)) {
     const script = inputs.create as string;
     const started = Date.now();
     const { stdout, stderr, code } = await runScript(withLocalTarget(script, `${scratch.path}/${name}.img`));
@@ -24,11 +26,12 @@ const resources = recordingMocks(async ({ type, name, inputs }) => {
     executed.push({ name, started, finished: Date.now(), stdout, script });
     return { stdout, stderr };
   }
-  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/baseline-zvol\n" };
+  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/test/baseline-zvol\n" };
+  if (name === "bench-vm-address") return { stdout: "192.168.1.77\n" };
   if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
   if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], ["192.168.1.77"]] };
   return {};
-});
+}, node);
 // Short runs for the test; everything else as the stack file says.
 pulumi.runtime.setAllConfig({ ...(await stackConfig(STACK)), "layerbench:runtime": "1", "layerbench:size": "4m", "layerbench:sshPrivateKey": PRIVATE_KEY }, ["layerbench:sshPrivateKey"]);
 const program = await import("../index.js");
@@ -43,8 +46,8 @@ test("one VM disk per variant with exactly its options, behind the boot disk", (
   const [boot, ...data] = vm.inputs.disks;
   t.like(boot, { interface: "virtio0", datastoreId: "local-zfs", importFrom: "guest-image-id" });
   t.deepEqual(data, [
-    { interface: "virtio1", datastoreId: "lb-16k-lz4-standard", size: 32, fileFormat: "raw", cache: "none", aio: "io_uring", iothread: true, discard: "ignore", serial: "blk-none", backup: false, replicate: false },
-    { interface: "virtio2", datastoreId: "lb-16k-lz4-standard", size: 32, fileFormat: "raw", cache: "writeback", aio: "io_uring", iothread: true, discard: "ignore", serial: "blk-writeback", backup: false, replicate: false },
+    { interface: "virtio1", datastoreId: "lb-test-16k-lz4-standard", size: 32, fileFormat: "raw", cache: "none", aio: "io_uring", iothread: true, discard: "ignore", serial: "blk-none", backup: false, replicate: false },
+    { interface: "virtio2", datastoreId: "lb-test-16k-lz4-standard", size: 32, fileFormat: "raw", cache: "writeback", aio: "io_uring", iothread: true, discard: "ignore", serial: "blk-writeback", backup: false, replicate: false },
   ]);
   t.is(vm.inputs.initialization.userDataFileId, "bench-vm-user-data-id");
   t.deepEqual(vm.inputs.initialization.ipConfigs, [{ ipv4: { address: "dhcp" } }]);
@@ -53,28 +56,50 @@ test("one VM disk per variant with exactly its options, behind the boot disk", (
 test("the guest: cloud-init installs fio and the agent for the bench key's user; its address comes from the agent", async (t) => {
   const userData = byName(resources, "bench-vm-user-data").inputs;
   t.like(userData, { contentType: "snippets", datastoreId: "local", nodeName: "pve" });
-  t.is(userData.sourceRaw.fileName, "layerbench-9100-user-data.yaml");
+  t.regex(userData.sourceRaw.fileName, /^layerbench-test-9100-[0-9a-f]{12}\.yaml$/, "named after the stack and the content");
   t.regex(userData.sourceRaw.data, /^#cloud-config\n/);
   t.regex(userData.sourceRaw.data, /packages:\n {2}- fio\n {2}- qemu-guest-agent\n/);
   t.regex(userData.sourceRaw.data, /name: layerbench\n\s+sudo: ALL=\(ALL\) NOPASSWD:ALL/);
   const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIReplaceWithYourOwnPublicKeyxxxxxxxxxxxxxx you@example";
   t.true(userData.sourceRaw.data.includes(`- ${key}\n`), "the key on one line");
   t.deepEqual(parse(userData.sourceRaw.data).users[0].ssh_authorized_keys, [key]);
-  t.like(byName(resources, "guest-image").inputs, { contentType: "import", fileName: "layerbench-debian-12-genericcloud-amd64.qcow2" });
-  t.deepEqual(await Promise.all(program.vmAddresses.map(valueOf)), ["192.168.1.77"], "the first address that is not loopback");
+  t.like(byName(resources, "guest-image").inputs, { contentType: "import", fileName: "layerbench-test-debian-12-genericcloud-amd64.qcow2" });
+  // The address the agent reports, read through the node once per run id; not the VM's refreshable ipv4Addresses.
+  const address = byName(resources, "bench-vm-address");
+  t.regex(address.inputs.create, /qm guest cmd 9100 network-get-interfaces/);
+  t.deepEqual(address.inputs.triggers, ["1"]);
+  t.is(address.inputs.connection.host, "pve.example.lan");
+  t.deepEqual(await Promise.all(program.vmAddresses.map(valueOf)), ["192.168.1.77"]);
   t.is(byName(resources, "fio-vm-blk-none-fio").inputs.connection.host, "192.168.1.77");
 });
 
-test("ZFS: one storage per volblocksize/compression/sync, on its own dataset; the baseline zvol matches", (t) => {
+test("ZFS: one storage per volblocksize/compression/sync, on its own dataset of the stack's; the baseline zvol matches", (t) => {
   const pools = resources.filter((resource) => resource.type === "proxmoxve:storage/zfspool:Zfspool");
   t.deepEqual(
     pools.map((pool) => pool.inputs),
-    [{ resourceId: "lb-16k-lz4-standard", zfsPool: "rpool/layerbench/16k-lz4-standard", blocksize: "16k", contents: ["images"], nodes: ["pve"], thinProvision: true }],
+    [{ resourceId: "lb-test-16k-lz4-standard", zfsPool: "rpool/layerbench/test/16k-lz4-standard", blocksize: "16k", contents: ["images"], nodes: ["pve"], thinProvision: true }],
   );
-  const datasets = byName(resources, "node-zfs-datasets");
-  t.regex(datasets.inputs.create, /zfs set compression=lz4 sync=standard 'rpool\/layerbench\/16k-lz4-standard'/);
-  t.true(datasets.deleteBeforeReplace, "old and new share dataset names");
-  t.regex(byName(resources, "node-zfs-baseline").inputs.create, /zfs create -s -V 32G -b 16k -o compression=lz4 -o sync=standard 'rpool\/layerbench\/baseline-zvol'/);
+  t.regex(byName(resources, "node-zfs-dataset").inputs.create, /zfs create -p 'rpool\/layerbench\/test'/);
+  const group = byName(resources, "node-zfs-group-16k-lz4-standard");
+  t.regex(group.inputs.create, /zfs set compression=lz4 sync=standard 'rpool\/layerbench\/test\/16k-lz4-standard'/);
+  t.is(group.inputs.delete, "zfs destroy -r 'rpool/layerbench/test/16k-lz4-standard' 2>/dev/null || true\n", "its delete touches its own dataset only");
+  t.true(group.deleteBeforeReplace, "old and new share dataset names");
+  t.regex(byName(resources, "node-zfs-baseline").inputs.create, /zfs create -s -V 32G -b 16k -o compression=lz4 -o sync=standard 'rpool\/layerbench\/test\/baseline-zvol'/);
+});
+
+test("fio on the node: installed before the baseline runs; what each measurement wrote is released before the next", (t) => {
+  const urn = (name: string) => byName(resources, name).urn;
+  t.regex(byName(resources, "node-fio").inputs.create, /apt-get install -y -qq fio/);
+  t.true(byName(resources, "fio-host-fio").dependencies.includes(urn("node-fio")));
+  t.is(byName(resources, "fio-host-release").inputs.create.includes("device='/dev/zvol/rpool/layerbench/test/baseline-zvol'"), true);
+  t.regex(byName(resources, "fio-vm-blk-none-release").inputs.create, /qm config 9100 \| sed -n 's\/\^virtio1: /);
+  t.regex(byName(resources, "fio-vm-blk-writeback-release").inputs.create, /qm config 9100 \| sed -n 's\/\^virtio2: /);
+  for (const step of ["fio-host", "fio-vm-blk-none", "fio-vm-blk-writeback"]) {
+    const release = byName(resources, `${step}-release`);
+    t.true(release.dependencies.includes(urn(`${step}-fio`)), `${step}: released after its runs`);
+    t.is(release.inputs.connection.host, "pve.example.lan", `${step}: on the node`);
+    t.deepEqual(release.inputs.triggers, ["1"]);
+  }
 });
 
 test("the fio Commands form one chain across layers, and ran one after the other", (t) => {
@@ -83,7 +108,7 @@ test("the fio Commands form one chain across layers, and ran one after the other
   const chain = ["fio-host-fio", "fio-vm-blk-none-fio", "fio-vm-blk-writeback-fio"];
   for (const [index, name] of chain.entries()) {
     const fioDependencies = byName(resources, name).dependencies.filter((dependency) => fioUrns.has(dependency));
-    t.deepEqual(fioDependencies, index === 0 ? [] : [urn(chain[index - 1])], `${name} waits for exactly the fio run before it`);
+    t.deepEqual(fioDependencies, index === 0 ? [] : [urn(chain[index - 1].replace(/-fio$/, "-release"))], `${name} waits for exactly the measurement before it`);
   }
   t.true(byName(resources, "fio-host-fio").dependencies.includes(urn("node-zfs-baseline")));
   t.true(byName(resources, "fio-host-fio").dependencies.includes(urn("bench-vm-ready")), "the baseline waits until no guest is booting or installing");
@@ -97,8 +122,9 @@ test("the fio Commands form one chain across layers, and ran one after the other
 test("destroy order: the VM before its storages, the storages before their datasets", (t) => {
   const urn = (name: string) => byName(resources, name).urn;
   t.true(byName(resources, "bench-vm-vm").dependencies.includes(urn("node-zfs-16k-lz4-standard")));
-  t.true(byName(resources, "node-zfs-16k-lz4-standard").dependencies.includes(urn("node-zfs-datasets")));
-  t.true(byName(resources, "node-zfs-baseline").dependencies.includes(urn("node-zfs-datasets")));
+  t.true(byName(resources, "node-zfs-16k-lz4-standard").dependencies.includes(urn("node-zfs-group-16k-lz4-standard")));
+  t.true(byName(resources, "node-zfs-group-16k-lz4-standard").dependencies.includes(urn("node-zfs-dataset")));
+  t.true(byName(resources, "node-zfs-baseline").dependencies.includes(urn("node-zfs-dataset")));
 });
 
 test("results: every variant's real fio runs, the host zvol as baseline", (t) => {

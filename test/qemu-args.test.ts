@@ -2,7 +2,7 @@ import test from "ava";
 import { fileURLToPath } from "node:url";
 import { qemuDiskArgs } from "../bench/qemu/disk-args.js";
 import { diskSlots } from "../bench/vm-variants.js";
-import { parseBenchConfig } from "../components/config.js";
+import { parseBenchConfig } from "../bench/stack-config.js";
 import { dataDisk, scsiHardware } from "../components/disks.js";
 import { rawBenchConfig, stackConfig } from "./helpers/pulumi-mocks.js";
 
@@ -61,7 +61,7 @@ for (const stack of ["quick", "homelab"]) {
     const scsiHw = scsiHardware(config.variants);
     for (const variant of config.variants) {
       const slot = slots.get(variant.id)!;
-      const expected = proxmoxTokens({ ...dataDisk(variant, slot) }, scsiHw);
+      const expected = proxmoxTokens({ ...dataDisk(variant, slot, "lb-test-16k-lz4-standard") }, scsiHw);
       const actual = qemuTokens(qemuDiskArgs(variant, slot, "/images/disk.img"));
       t.deepEqual(expected.filter((token) => !actual.includes(token)), [], `${variant.id}: Proxmox's options all present`);
       t.is(actual.some((token) => token.includes("iothread")), variant.iothread, `${variant.id}: an iothread exactly when asked`);

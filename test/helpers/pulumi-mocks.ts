@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { promises as fs } from "node:fs";
 import { parse } from "yaml";
+import type { StrictNode } from "./strict-node.js";
 
 /** A resource as the program registered it: what reached the provider, and the options that shape the graph. */
 export interface RecordedResource {
@@ -35,12 +36,18 @@ function unwrapSecrets(value: unknown): unknown {
   return value;
 }
 
-/** Pulumi mocks that record every registration, including what newResource is not told (dependencies, options). */
-export function recordingMocks(stateFor: StateFor): RecordedResource[] {
+/**
+ * Pulumi mocks that record every registration, including what newResource is not told (dependencies, options),
+ * and refuse, as the real side would, whatever breaks a rule of the strict node.
+ */
+export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedResource[] {
   const recorded: RecordedResource[] = [];
   void pulumi.runtime.setMocks(
     {
-      newResource: async (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, ...(await stateFor({ type: args.type, name: args.name, inputs: args.inputs })) } }),
+      newResource: async (args) => {
+        node.admit(args.type, args.name, args.inputs);
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...(await stateFor({ type: args.type, name: args.name, inputs: args.inputs })) } };
+      },
       call: (args) => args.inputs,
     },
     "layerbench",

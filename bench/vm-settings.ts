@@ -1,4 +1,4 @@
-import type { VmSettings } from "./config.js";
+import type { VmSettings } from "./stack-config.js";
 
 /** The settings of the index-th of several VMs: next vmId, numbered name, next static address. */
 export function nthVmSettings(settings: VmSettings, index: number, count: number): VmSettings {

@@ -1,0 +1,86 @@
+// Shell the Proxmox node runs for layerbench besides ZFS: fio for the baseline, releasing what a measurement
+// wrote to a zvol, and the guest's address from its agent. POSIX sh, checked by shellcheck in the tests.
+
+const FAIL = `fail() { echo "layerbench: $*" >&2; exit 2; }`;
+
+/**
+ * A stock Proxmox VE node has no fio: install it from Debian's repositories (idempotent). `apt-get update` may
+ * report errors for the enterprise repository on a node without a subscription; fio comes from Debian's own.
+ */
+export const NODE_FIO_SCRIPT = [
+  "set -u",
+  FAIL,
+  "if ! command -v fio >/dev/null 2>&1; then",
+  '  command -v apt-get >/dev/null 2>&1 || fail "fio is not installed on $(hostname) and there is no apt-get to install it with: install fio there"',
+  '  echo "layerbench: installing fio on $(hostname)" >&2',
+  '  apt-get update -qq >&2 || echo "layerbench: apt-get update reported errors (an enterprise repository without a subscription?); installing fio anyway" >&2',
+  '  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fio >&2 || fail "apt-get could not install fio on $(hostname): check the node\'s package repositories, or install fio by hand"',
+  "fi",
+  "fio --version",
+  "",
+].join("\n");
+
+/**
+ * Gives back to the pool what a measurement wrote to a zvol (thin zvols keep every written block): blkdiscard on
+ * the node's device once the variant's last run is done. The benchmark's data is never read again; a zvol that
+ * cannot be discarded is reported and left as it is, so that no measurement after it is lost.
+ */
+function releaseScript(locate: string[], what: string): string {
+  return [
+    "set -u",
+    `warn() { echo "layerbench: could not release ${what}: $*" >&2; exit 0; }`,
+    ...locate,
+    '[ -b "$device" ] || warn "$device is not a block device"',
+    'blkdiscard "$device" || warn "blkdiscard $device failed"',
+    `echo "layerbench: released what the benchmark wrote to ${what} ($device)" >&2`,
+    "",
+  ].join("\n");
+}
+
+export function releaseDeviceScript(device: string): string {
+  return releaseScript([`device='${device}'`], device);
+}
+
+/** The zvol behind a VM's disk: its volume id from `qm config`, its device from `pvesm path`. */
+export function releaseVmDiskScript(vmId: number, diskInterface: string): string {
+  return releaseScript(
+    [
+      `volume=$(qm config ${vmId} | sed -n 's/^${diskInterface}: \\([^,]*\\).*/\\1/p')`,
+      `[ -n "$volume" ] || warn "VM ${vmId} has no disk ${diskInterface}"`,
+      'device=$(pvesm path "$volume") || warn "pvesm path $volume failed"',
+    ],
+    `disk ${diskInterface} of VM ${vmId}`,
+  );
+}
+
+/** Tries (10 s apart) to get the guest's address from its agent: up to 15 minutes, as the provider waits for it. */
+const ADDRESS_TRIES = 90;
+
+/**
+ * Prints the guest's first IPv4 address that is not loopback, as its agent reports it now. Read by a Command on
+ * the node, so that the address is looked up once per run id and a later refresh of the VM cannot change the
+ * connection of the measurements (pulumi-command replaces a Command whose connection changed).
+ */
+export function guestAddressScript(vmId: number): string {
+  const pick = [
+    "perl -MJSON::PP -0777 -ne '",
+    'for my $if (@{decode_json($_)}) { next if ($if->{name} // "") eq "lo";',
+    ' for my $ip (@{$if->{"ip-addresses"} // []}) {',
+    '  if ($ip->{"ip-address-type"} eq "ipv4" && $ip->{"ip-address"} !~ /^127\\./) { print $ip->{"ip-address"}, "\\n"; exit } } }',
+    "'",
+  ].join("");
+  return [
+    "set -u",
+    FAIL,
+    "tries=0",
+    "while :; do",
+    `  address=$(qm guest cmd ${vmId} network-get-interfaces 2>/dev/null | ${pick})`,
+    '  [ -n "$address" ] && break',
+    "  tries=$((tries + 1))",
+    `  [ "$tries" -ge ${ADDRESS_TRIES} ] && fail "the guest agent of VM ${vmId} reported no IPv4 address in 15 minutes: is qemu-guest-agent running in the guest, and DHCP on its bridge?"`,
+    "  sleep 10",
+    "done",
+    'echo "$address"',
+    "",
+  ].join("\n");
+}

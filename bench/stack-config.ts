@@ -1,0 +1,299 @@
+import { z } from "zod";
+import { UserError } from "./errors.js";
+import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "./k8s-variants.js";
+import { largestFootprint, resolveProfile, type Profile } from "./profiles.js";
+import { COMPRESSIONS, SYNC_MODES, expandVariants, validateVariant, type VariantMatrixInput, type VmDiskVariant, type ZfsOptions } from "./vm-variants.js";
+import { vmGroups } from "./vm-groups.js";
+
+/** fio on the node itself: on a zvol (the fair match for zvol-backed VM disks) or in a dataset. */
+export type Baseline =
+  | ({ kind: "zvol"; sizeGb: number } & ZfsOptions)
+  | { kind: "dataset"; recordsize: string; compression: ZfsOptions["compression"]; sync: ZfsOptions["sync"] };
+
+export interface VmSettings {
+  vmId: number;
+  name: string;
+  cores: number;
+  memoryMb: number;
+  /** Storage of the boot disk (any type). */
+  bootDatastore: string;
+  bootSizeGb: number;
+  /** Directory storage that takes the cloud image ("import" content) and the cloud-init snippet ("snippets"). */
+  fileDatastore: string;
+  imageUrl: string;
+  bridge: string;
+  /** "dhcp", or an address with prefix length such as 192.168.1.50/24 (the next VMs take the next addresses). */
+  ip: string;
+  gateway?: string;
+  user: string;
+  sshPublicKey: string;
+}
+
+/** The Kubernetes layer: k3s on guest VMs of their own, Longhorn, one volume per variant. */
+export interface K8sSettings {
+  nodeCount: number;
+  /** The first node's VM (the k3s server); the others take the next vmIds, names and static addresses. */
+  vm: VmSettings;
+  k3sVersion: string;
+  longhornVersion: string;
+  /** GiB per benchmark volume. */
+  volumeSizeGb: number;
+  /** GiB of each node's second disk, which holds Longhorn's replicas (/var/lib/longhorn); 0 without Longhorn. */
+  longhornDiskGb: number;
+  /** Image of the fio pod; fio is installed from Debian when the image lacks it. */
+  fioImage: string;
+  namespace: string;
+  variants: K8sVariant[];
+  skippedVariants: Array<{ id: string; reason: string }>;
+}
+
+/** Pinned so that a stack gives the same cluster every time; both are checked together (Longhorn 1.9 supports Kubernetes 1.25+). */
+export const DEFAULT_K3S_VERSION = "v1.33.3+k3s1";
+export const DEFAULT_LONGHORN_VERSION = "1.9.2";
+
+export interface BenchConfig {
+  node: string;
+  nodeAddress: string;
+  sshUser: string;
+  /** Parent ZFS dataset everything is created under, e.g. rpool/layerbench. */
+  dataset: string;
+  profile: Profile;
+  repeat: number;
+  runId: string;
+  baseline: Baseline;
+  vm: VmSettings;
+  variants: VmDiskVariant[];
+  skippedVariants: Array<{ id: string; reason: string }>;
+  /** Absent when the Kubernetes layer is not enabled. */
+  k8s?: K8sSettings;
+}
+
+/** Every config value as the stack file has it (objects already parsed from their JSON). */
+export type RawConfig = Record<string, unknown>;
+
+export class ConfigError extends UserError {}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ZFS_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*[A-Za-z0-9]$/;
+const IP_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+const BaselineSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("zvol"),
+    sizeGb: z.number().int().min(1).default(32),
+    volblocksize: z.union([z.string(), z.number()]).default("16k"),
+    compression: z.enum(COMPRESSIONS).default("lz4"),
+    sync: z.enum(SYNC_MODES).default("standard"),
+  }).strict(),
+  z.object({
+    kind: z.literal("dataset"),
+    recordsize: z.string().regex(/^\d+[kKmM]?$/, "use a size such as 128k").default("128k"),
+    compression: z.enum(COMPRESSIONS).default("lz4"),
+    sync: z.enum(SYNC_MODES).default("standard"),
+  }).strict(),
+]);
+
+const VmSchema = z.object({
+  vmId: z.number().int().min(100).max(999_999_999).default(9100),
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, "use letters, digits and '-'").default("layerbench"),
+  cores: z.number().int().min(1).default(4),
+  memoryMb: z.number().int().min(512).default(4096),
+  bootDatastore: z.string().regex(NAME).default("local-zfs"),
+  bootSizeGb: z.number().int().min(4).default(8),
+  fileDatastore: z.string().regex(NAME).default("local"),
+  imageUrl: z
+    .url()
+    .refine((value) => /\.(qcow2|raw|vmdk)$/.test(new URL(value).pathname), "Proxmox imports .qcow2, .raw or .vmdk disk images (a Debian genericcloud .qcow2, say)")
+    .default("https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"),
+  bridge: z.string().regex(NAME).default("vmbr0"),
+  ip: z.string().refine((value) => value === "dhcp" || validCidr(value), "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.50/24").default("dhcp"),
+  gateway: z.ipv4().optional(),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "use a Linux user name").default("layerbench"),
+  sshPublicKey: z.string().regex(/^(ssh-|ecdsa-)\S+ \S+/, "use an OpenSSH public key line, e.g. ssh-ed25519 AAAA... you@host"),
+}).strict();
+
+const VariantMatrixSchema = z
+  .object({ defaults: z.record(z.string(), z.unknown()).optional(), list: z.array(z.record(z.string(), z.unknown())).optional(), axes: z.record(z.string(), z.array(z.unknown())).optional() })
+  .strict();
+
+const K8sSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    nodeCount: z.number().int().min(1).max(9).default(3),
+    vm: z
+      .object({
+        vmId: z.number().int().min(100).max(999_999_999).default(9200),
+        name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use lower-case letters, digits and '-' (it becomes the Kubernetes node name)").default("layerbench-k3s"),
+        cores: z.number().int().min(2).default(4),
+        memoryMb: z.number().int().min(2048).default(8192),
+        bootSizeGb: z.number().int().min(16).default(32),
+        longhornDiskGb: z.number().int().min(1).optional(),
+        ip: z.string().refine((value) => value === "dhcp" || validCidr(value), "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.60/24").default("dhcp"),
+      })
+      .strict()
+      .default({ vmId: 9200, name: "layerbench-k3s", cores: 4, memoryMb: 8192, bootSizeGb: 32, ip: "dhcp" }),
+    k3sVersion: z.string().regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "use a k3s release tag, e.g. v1.33.3+k3s1").default(DEFAULT_K3S_VERSION),
+    longhornVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "use a Longhorn Helm chart version, e.g. 1.9.2").default(DEFAULT_LONGHORN_VERSION),
+    volumeSizeGb: z.number().int().min(1).optional(),
+    fioImage: z.string().min(1).default("debian:bookworm-slim"),
+    namespace: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "use a Kubernetes namespace name").default("layerbench"),
+    variants: VariantMatrixSchema.default({ list: [{ id: "local-path", kind: "local-path" }, { id: "longhorn-r3", kind: "longhorn", replicas: 3 }] }),
+  })
+  .strict();
+
+/**
+ * Longhorn schedules a replica on a disk only while size + scheduled <= (maximum - reserved) x over-provisioning
+ * (longhorn-manager scheduler/replica_scheduler.go, IsSchedulableToDisk), with 30 % reserved on the default disk
+ * (types/setting.go storage-reserved-percentage-for-default-disk) and over-provisioning at 100 %
+ * (storage-over-provisioning-percentage).
+ */
+export const LONGHORN_RESERVED = 0.3;
+/** The file system on the Longhorn disk takes some of it: Longhorn's maximum is what statfs reports. */
+export const FILE_SYSTEM_OVERHEAD = 0.05;
+/** The OS and k3s's images on a node's boot disk. */
+const GUEST_OS_GB = 6;
+
+/**
+ * GiB each k3s node's Longhorn disk needs: every Longhorn variant's volume lives until destroy, and each puts at
+ * most one replica on a node (Longhorn's replica anti-affinity), so a node may hold one replica of every volume.
+ */
+export function longhornDiskNeededGb(longhornVariants: number, volumeSizeGb: number): number {
+  if (longhornVariants === 0) return 0;
+  return Math.ceil((longhornVariants * volumeSizeGb) / (1 - LONGHORN_RESERVED) / (1 - FILE_SYSTEM_OVERHEAD));
+}
+
+/** Inclusive ranges of vmIds, or of the last octet of static addresses, that two groups of VMs take. */
+function overlaps(a: [number, number], b: [number, number]): boolean {
+  return a[0] <= b[1] && b[0] <= a[1];
+}
+
+function parseK8s(raw: unknown, vm: VmSettings, vmCount: number, profile: Profile): K8sSettings | undefined {
+  const parsed = parseWith("k8s", K8sSchema, raw ?? {});
+  if (!parsed.enabled) return undefined;
+  const { nodeCount } = parsed;
+  const nodeVm = { ...vm, ...parsed.vm };
+  if (overlaps([vm.vmId, vm.vmId + vmCount - 1], [nodeVm.vmId, nodeVm.vmId + nodeCount - 1])) {
+    throw new ConfigError(
+      `layerbench:k8s.vm.vmId ${nodeVm.vmId} is not allowed: the ${nodeCount} k3s VMs (${nodeVm.vmId}-${nodeVm.vmId + nodeCount - 1}) would share vmIds with the bench VMs (${vm.vmId}-${vm.vmId + vmCount - 1})`,
+    );
+  }
+  if (nodeVm.ip !== "dhcp") {
+    if (vm.gateway === undefined) throw new ConfigError(`layerbench:vm.gateway is required with a static k8s.vm.ip (${nodeVm.ip})`);
+    const last = (ip: string) => Number(ip.split("/")[0].split(".")[3]);
+    if (last(nodeVm.ip) + nodeCount - 1 > 254) throw new ConfigError(`layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: ${nodeCount} nodes take the next addresses, past .254`);
+    if (vm.ip !== "dhcp" && overlaps([last(vm.ip), last(vm.ip) + vmCount - 1], [last(nodeVm.ip), last(nodeVm.ip) + nodeCount - 1])) {
+      throw new ConfigError(`layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: the k3s VMs would take addresses of the bench VMs (from ${vm.ip})`);
+    }
+  }
+  const footprintGb = largestFootprint(profile) / 1024 ** 3;
+  const neededGb = Math.ceil(footprintGb * 1.1) + 1;
+  const volumeSizeGb = parsed.volumeSizeGb ?? neededGb;
+  if (volumeSizeGb < neededGb) {
+    throw new ConfigError(`layerbench:k8s.volumeSizeGb ${volumeSizeGb} is not allowed: the profile's largest workload writes ${footprintGb.toFixed(1)} GiB, use at least ${neededGb}`);
+  }
+  const { variants, skipped } = underKey("k8s.variants", () => expandK8sVariants(parsed.variants as K8sVariantMatrixInput, nodeCount));
+  if (variants.length === 0) throw new ConfigError("layerbench:k8s.variants has no variants: give a list, axes, or both");
+  // local-path volumes live on the first node's boot disk (k3s's /var/lib/rancher/k3s/storage).
+  const minBootGb = variants.some((variant) => variant.kind === "local-path") ? volumeSizeGb + GUEST_OS_GB : GUEST_OS_GB;
+  if (nodeVm.bootSizeGb < minBootGb) {
+    throw new ConfigError(`layerbench:k8s.vm.bootSizeGb ${nodeVm.bootSizeGb} is not allowed: the OS and a ${volumeSizeGb} GiB local-path volume need at least ${minBootGb}`);
+  }
+  const longhornVariants = variants.filter((variant) => variant.kind === "longhorn").length;
+  const neededDiskGb = longhornDiskNeededGb(longhornVariants, volumeSizeGb);
+  const { longhornDiskGb = neededDiskGb, ...vmSettings } = nodeVm;
+  if (longhornDiskGb < neededDiskGb) {
+    throw new ConfigError(
+      `layerbench:k8s.vm.longhornDiskGb ${longhornDiskGb} is not allowed: ${longhornVariants} Longhorn volumes of ${volumeSizeGb} GiB may each put a replica on one node; with Longhorn's 30 % reserve that needs at least ${neededDiskGb} GiB per node (or set a smaller k8s.volumeSizeGb)`,
+    );
+  }
+  return {
+    nodeCount,
+    vm: vmSettings,
+    k3sVersion: parsed.k3sVersion,
+    longhornVersion: parsed.longhornVersion,
+    volumeSizeGb,
+    longhornDiskGb: longhornVariants === 0 ? 0 : longhornDiskGb,
+    fioImage: parsed.fioImage,
+    namespace: parsed.namespace,
+    variants,
+    skippedVariants: skipped,
+  };
+}
+
+function validCidr(value: string): boolean {
+  const match = IP_CIDR.exec(value);
+  return match !== null && match.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(match[5]) <= 32;
+}
+
+function zodMessage(key: string, error: z.ZodError): string {
+  const issue = error.issues[0];
+  const path = [key, ...issue.path.map(String)].join(".");
+  return `layerbench:${path}: ${issue.message}`;
+}
+
+function parseWith<T>(key: string, schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ConfigError(zodMessage(key, parsed.error));
+  return parsed.data;
+}
+
+function requireString(raw: RawConfig, key: string, pattern: RegExp, allowed: string): string {
+  const value = raw[key];
+  if (typeof value !== "string" || value === "") throw new ConfigError(`layerbench:${key} is required: ${allowed}`);
+  if (!pattern.test(value)) throw new ConfigError(`layerbench:${key} ${JSON.stringify(value)} is not allowed: ${allowed}`);
+  return value;
+}
+
+function optionalInteger(raw: RawConfig, key: string, fallback: number): number {
+  const value = raw[key] ?? fallback;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 1) return value;
+  throw new ConfigError(`layerbench:${key} ${JSON.stringify(value)} is not allowed: use a whole number, at least 1`);
+}
+
+/** Runs a check and names the config key in whatever it rejects. */
+function underKey<T>(key: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof UserError && !(error instanceof ConfigError)) throw new ConfigError(`layerbench:${key}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** Validates the whole configuration before any resource is declared; the first problem is named with its key. */
+export function parseBenchConfig(raw: RawConfig): BenchConfig {
+  const node = requireString(raw, "node", NAME, "the Proxmox node's name, as in the web UI (e.g. pve)");
+  const nodeAddress = requireString(raw, "nodeAddress", /^[A-Za-z0-9.:-]+$/, "the host name or IP address of the node for SSH");
+  const sshUser = typeof raw.sshUser === "string" ? raw.sshUser : "root";
+  const dataset = typeof raw.dataset === "string" ? raw.dataset : "rpool/layerbench";
+  if (!ZFS_NAME.test(dataset) || !dataset.includes("/")) {
+    throw new ConfigError(`layerbench:dataset ${JSON.stringify(dataset)} is not allowed: use a child dataset of a pool, e.g. rpool/layerbench (it is created and destroyed by layerbench)`);
+  }
+  const profile = underKey("profile", () =>
+    resolveProfile(typeof raw.profile === "string" ? raw.profile : "ars", {
+      runtimeSec: raw.runtime === undefined ? undefined : (raw.runtime as number),
+      size: raw.size === undefined ? undefined : String(raw.size),
+    }),
+  );
+  const repeat = optionalInteger(raw, "repeat", 1);
+  const runId = raw.runId === undefined ? "1" : String(raw.runId);
+  const baseline = parseWith("baseline", BaselineSchema, raw.baseline ?? { kind: "zvol" });
+  if (baseline.kind === "zvol") {
+    // The same checks as a VM disk's ZFS options, so that baseline and variants mean the same thing.
+    const checked = underKey("baseline", () => validateVariant({ id: "baseline", volblocksize: baseline.volblocksize, compression: baseline.compression, sync: baseline.sync }));
+    Object.assign(baseline, { volblocksize: checked.volblocksize });
+  }
+  if (raw.vm === undefined) throw new ConfigError("layerbench:vm is required: at least { sshPublicKey: ... } for the bench VM's login");
+  const vm = parseWith("vm", VmSchema, raw.vm);
+  if (vm.ip !== "dhcp" && vm.gateway === undefined) throw new ConfigError(`layerbench:vm.gateway is required with a static vm.ip (${vm.ip})`);
+  const matrix = parseWith("vmVariants", VariantMatrixSchema, raw.vmVariants ?? {});
+  const { variants, skipped } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput));
+  if (variants.length === 0) throw new ConfigError("layerbench:vmVariants has no variants: give a list, axes, or both");
+  const k8s = parseK8s(raw.k8s, vm, vmGroups(variants).length, profile);
+  return { node, nodeAddress, sshUser, dataset, profile, repeat, runId, baseline: baseline as Baseline, vm, variants, skippedVariants: skipped, ...(k8s && { k8s }) };
+}
+
+
+export const STRING_KEYS = ["node", "nodeAddress", "sshUser", "dataset", "profile", "size", "runId"];
+// Numbers and objects arrive from Pulumi as JSON text; parsing them before parseBenchConfig lets it name a bad value by key.
+export const STRUCTURED_KEYS = ["runtime", "repeat", "baseline", "vm", "vmVariants", "k8s"];

@@ -1,0 +1,200 @@
+// A Proxmox VE cluster and a Longhorn installation as strict as the real ones, for the Pulumi mocks: every
+// resource the program registers is checked against the rules of the real side that the program depends on,
+// each named with the source it comes from. Mocks accept anything; a real node does not.
+
+/** Storages the node has before layerbench makes any, with their content types (the README asks for import and snippets on `local`). */
+const BUILT_IN_STORAGES: Record<string, string[]> = {
+  local: ["iso", "vztmpl", "backup", "import", "snippets"],
+  "local-zfs": ["images", "rootdir"],
+};
+
+// bpg/terraform-provider-proxmox proxmoxtf/resource/vm/disk/schema.go: disk MaxItems 31.
+const MAX_DISKS = 31;
+// proxmox/qemu-server src/PVE/QemuServer/Drive.pm: $MAX_IDE_DISKS 4, $MAX_SATA_DISKS 6, $MAX_SCSI_DISKS 31, $MAX_VIRTIO_DISKS 16.
+const INTERFACE = /^(ide[0-3]|sata[0-5]|scsi([0-9]|[12][0-9]|30)|virtio([0-9]|1[0-5]))$/;
+// bpg/terraform-provider-proxmox proxmoxtf/resource/vm/disk/schema.go: cache and aio StringInSlice.
+const CACHE_MODES = ["none", "writethrough", "writeback", "unsafe", "directsync"];
+const AIO_MODES = ["io_uring", "native", "threads"];
+// proxmox/qemu-server src/PVE/QemuServer/Drive.pm: discard enum [ignore on].
+const DISCARD_MODES = ["ignore", "on"];
+// proxmox/qemu-server src/PVE/QemuServer.pm: scsihw enum.
+const SCSI_HARDWARE = ["lsi", "lsi53c810", "virtio-scsi-pci", "virtio-scsi-single", "megasas", "pvscsi"];
+// proxmox/qemu-server Drive.pm: serial is "url-encoded, up to 20 bytes"; pve-common src/PVE/JSONSchema.pm
+// pve_verify_urlencoded allows [-%a-zA-Z0-9_.!~*'()]; the provider (custom_storage_device.go) sends it as given.
+const SERIAL = /^[-a-zA-Z0-9_.!~*'()]{0,20}$/;
+// pve-common src/PVE/JSONSchema.pm: parse_storage_id and pve_verify_vmid.
+const STORAGE_ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
+const VM_ID = /^[1-9][0-9]{2,8}$/;
+
+// longhorn-manager types/setting.go: storage-reserved-percentage-for-default-disk 30, storage-over-provisioning-percentage 100,
+// replica-soft-anti-affinity false (one replica of a volume per node).
+const LONGHORN_RESERVED_PERCENT = 30;
+const LONGHORN_OVER_PROVISIONING_PERCENT = 100;
+
+const GiB = 1024 ** 3;
+
+export class RuleViolation extends Error {}
+
+interface LonghornNode {
+  name: string;
+  /** Bytes of the disk Longhorn uses: the VM's disk with serial "longhorn", else its boot disk. */
+  maximum: number;
+  scheduled: number;
+}
+
+// any: provider inputs are untyped property bags on the wire; each rule reads the fields it checks.
+type Inputs = Record<string, any>;
+
+/** One mock cluster: what exists on it, and who (stack/resource) made each thing that must be unique. */
+export class StrictNode {
+  /** The stack whose resources are being registered: set by the test before each declaration. */
+  stack = "test";
+  readonly violations: string[] = [];
+  private readonly owners = new Map<string, string>();
+  private readonly storages = new Map<string, string[]>(Object.entries(BUILT_IN_STORAGES));
+  private readonly longhornNodes: LonghornNode[] = [];
+  private readonly replicasByClass = new Map<string, number>();
+
+  /** `pveversion`'s release, e.g. 8.4.1. */
+  constructor(readonly version = "8.4.1") {}
+
+  /** Checks one registration; a broken rule is recorded and thrown, as the provider or Proxmox would fail it. */
+  admit(type: string, name: string, inputs: Inputs): void {
+    const problem = this.problem(type, name, inputs);
+    if (problem === undefined) return;
+    const message = `${name} (${type}): ${problem}`;
+    this.violations.push(message);
+    throw new RuleViolation(message);
+  }
+
+  private problem(type: string, name: string, inputs: Inputs): string | undefined {
+    switch (type) {
+      case "proxmoxve:index/vmLegacy:VmLegacy":
+        return this.vm(name, inputs);
+      case "proxmoxve:storage/zfspool:Zfspool":
+        return this.zfsStorage(name, inputs);
+      case "proxmoxve:download/file:File":
+        return this.download(name, inputs);
+      case "proxmoxve:index/fileLegacy:FileLegacy":
+        return this.snippet(name, inputs);
+      case "kubernetes:storage.k8s.io/v1:StorageClass":
+        return this.storageClass(inputs);
+      case "kubernetes:core/v1:PersistentVolumeClaim":
+        return this.claim(inputs);
+      default:
+        return undefined;
+    }
+  }
+
+  /** Something unique in the cluster: a second owner is refused. */
+  private claimUnique(key: string, name: string, refusal: string): string | undefined {
+    const owner = `${this.stack}/${name}`;
+    const existing = this.owners.get(key);
+    if (existing !== undefined && existing !== owner) return `${refusal} (made by ${existing})`;
+    this.owners.set(key, owner);
+    return undefined;
+  }
+
+  private vm(name: string, inputs: Inputs): string | undefined {
+    const vmId = String(inputs.vmId);
+    if (!VM_ID.test(vmId)) return `vmId ${vmId}: value does not look like a valid VM ID (pve-common pve_verify_vmid)`;
+    const disks: Inputs[] = inputs.disks ?? [];
+    if (disks.length > MAX_DISKS) return `${disks.length} disks: the provider allows at most ${MAX_DISKS} (disk/schema.go MaxItems)`;
+    if (inputs.scsiHardware !== undefined && !SCSI_HARDWARE.includes(inputs.scsiHardware)) return `scsiHardware ${inputs.scsiHardware} is not one of ${SCSI_HARDWARE.join(", ")}`;
+    const seen = new Set<string>();
+    for (const disk of disks) {
+      const slot = String(disk.interface);
+      if (!INTERFACE.test(slot)) return `disk interface ${slot} does not exist (qemu-server Drive.pm: ide0-3, sata0-5, scsi0-30, virtio0-15)`;
+      if (seen.has(slot)) return `disk interface ${slot} is used twice`;
+      seen.add(slot);
+      if (disk.cache !== undefined && !CACHE_MODES.includes(disk.cache)) return `${slot}: cache ${disk.cache} is not one of ${CACHE_MODES.join(", ")}`;
+      if (disk.aio !== undefined && !AIO_MODES.includes(disk.aio)) return `${slot}: aio ${disk.aio} is not one of ${AIO_MODES.join(", ")}`;
+      if (disk.discard !== undefined && !DISCARD_MODES.includes(disk.discard)) return `${slot}: discard ${disk.discard} is not one of ${DISCARD_MODES.join(", ")}`;
+      if (slot.startsWith("virtio") && disk.ssd !== undefined) return `${slot}: virtio-blk disks have no ssd option (qemu-server Drive.pm virtio_fmt)`;
+      if (disk.serial !== undefined && !SERIAL.test(disk.serial)) return `${slot}: serial ${JSON.stringify(disk.serial)} is not up to 20 url-safe bytes`;
+      if (!this.storages.has(disk.datastoreId)) return `${slot}: storage '${disk.datastoreId}' does not exist`;
+      if (!this.storages.get(disk.datastoreId)?.includes("images")) return `${slot}: storage '${disk.datastoreId}' does not support vm images`;
+    }
+    const owned = this.claimUnique(`vm:${vmId}`, name, `unable to create VM ${vmId}: config file already exists (qemu-server API2/Qemu.pm)`);
+    if (owned) return owned;
+    if (/^k3s-node-\d+-vm$/.test(name)) {
+      const longhornDisk = disks.find((disk) => disk.serial === "longhorn") ?? disks[0];
+      this.longhornNodes.push({ name: inputs.name, maximum: Number(longhornDisk.size) * GiB, scheduled: 0 });
+    }
+    return undefined;
+  }
+
+  private zfsStorage(name: string, inputs: Inputs): string | undefined {
+    const id = String(inputs.resourceId);
+    if (!STORAGE_ID.test(id)) return `storage ID '${id}' contains illegal characters (pve-common parse_storage_id)`;
+    // pve-storage src/PVE/API2/Storage/Config.pm: storage ids are cluster-wide.
+    const owned = this.claimUnique(`storage:${id}`, name, `storage ID '${id}' already defined`);
+    if (owned) return owned;
+    this.storages.set(id, inputs.contents ?? ["images"]);
+    return undefined;
+  }
+
+  private fileOnDatastore(name: string, datastore: string, contentType: string, fileName: string): string | undefined {
+    const contents = this.storages.get(datastore);
+    if (contents === undefined) return `storage '${datastore}' does not exist`;
+    if (!contents.includes(contentType)) return `storage '${datastore}' does not allow content type '${contentType}': enable it in Datacenter > Storage`;
+    // fwprovider/nodes/resource_download_file.go and proxmoxtf/resource/file.go: "File already exists".
+    return this.claimUnique(`file:${datastore}:${contentType}/${fileName}`, name, `file ${datastore}:${contentType}/${fileName} already exists`);
+  }
+
+  private download(name: string, inputs: Inputs): string | undefined {
+    if (inputs.contentType === "import" && compareVersions(this.version, "8.4") < 0) {
+      // docs/resources/virtual_environment_download_file.md: PVE before 8.4 refuses .qcow2/.raw files ("wrong file extension").
+      return `content type import needs Proxmox VE 8.4 or later; this node runs ${this.version}`;
+    }
+    return this.fileOnDatastore(name, inputs.datastoreId, inputs.contentType, inputs.fileName);
+  }
+
+  private snippet(name: string, inputs: Inputs): string | undefined {
+    return this.fileOnDatastore(name, inputs.datastoreId, inputs.contentType, inputs.sourceRaw?.fileName);
+  }
+
+  private storageClass(inputs: Inputs): string | undefined {
+    if (inputs.provisioner !== "driver.longhorn.io") return undefined;
+    const replicas = Number(inputs.parameters?.numberOfReplicas);
+    if (replicas > this.longhornNodes.length) {
+      return `numberOfReplicas ${replicas} with ${this.longhornNodes.length} nodes: replica-soft-anti-affinity is false by default, one replica per node`;
+    }
+    this.replicasByClass.set(inputs.metadata?.name, replicas);
+    return undefined;
+  }
+
+  /**
+   * longhorn-manager scheduler/replica_scheduler.go IsSchedulableToDisk: a replica fits a disk while
+   * size + scheduled <= (maximum - reserved) x over-provisioning; each replica of a volume on another node. The
+   * worst case for locality: replicas go to the first node (the fio pod's) first.
+   */
+  private claim(inputs: Inputs): string | undefined {
+    const replicas = this.replicasByClass.get(inputs.spec?.storageClassName);
+    if (replicas === undefined) return undefined;
+    const size = parseQuantity(inputs.spec.resources.requests.storage);
+    const limit = (node: LonghornNode) => ((node.maximum * (100 - LONGHORN_RESERVED_PERCENT)) / 100) * (LONGHORN_OVER_PROVISIONING_PERCENT / 100);
+    const candidates = this.longhornNodes.filter((node) => size + node.scheduled <= limit(node));
+    if (candidates.length < replicas) {
+      const state = this.longhornNodes.map((node) => `${node.name}: ${((node.scheduled) / GiB).toFixed(0)} of ${(limit(node) / GiB).toFixed(0)} GiB scheduled`).join("; ");
+      return `Longhorn cannot schedule ${replicas} replicas of ${(size / GiB).toFixed(0)} GiB (${state})`;
+    }
+    for (const node of candidates.slice(0, replicas)) node.scheduled += size;
+    return undefined;
+  }
+}
+
+function compareVersions(a: string, b: string): number {
+  const [x, y] = [a, b].map((version) => version.split(".").map(Number));
+  for (let index = 0; index < Math.max(x.length, y.length); index += 1) {
+    const difference = (x[index] ?? 0) - (y[index] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+function parseQuantity(text: string): number {
+  const match = /^(\d+)(Gi|Mi)$/.exec(text);
+  if (!match) throw new Error(`unexpected storage request ${text}`);
+  return Number(match[1]) * (match[2] === "Gi" ? GiB : 1024 ** 2);
+}
