@@ -50,6 +50,8 @@ export class StrictNode {
   /** The stack whose resources are being registered: set by the test before each declaration. */
   stack = "test";
   readonly violations: string[] = [];
+  /** Record violations without refusing: for a test that declares a whole stack expected to break a rule. */
+  recordOnly = false;
   private readonly owners = new Map<string, string>();
   private readonly storages = new Map<string, string[]>(Object.entries(BUILT_IN_STORAGES));
   private readonly longhornNodes: LonghornNode[] = [];
@@ -64,7 +66,7 @@ export class StrictNode {
     if (problem === undefined) return;
     const message = `${name} (${type}): ${problem}`;
     this.violations.push(message);
-    throw new RuleViolation(message);
+    if (!this.recordOnly) throw new RuleViolation(message);
   }
 
   private problem(type: string, name: string, inputs: Inputs): string | undefined {
