@@ -16,7 +16,8 @@ export function withLocalTarget(script: string, path: string): string {
 async function sudoShimDir(): Promise<string> {
   const dir = await scratchDir("layerbench-sudo-");
   const shim = join(dir.path, "sudo");
-  await fs.writeFile(shim, '#!/bin/sh\nwhile [ "${1#-}" != "$1" ]; do shift; done\nexec "$@"\n', { mode: 0o755 });
+  // env: sudo takes VAR=value words before the command, as the k3s install does.
+  await fs.writeFile(shim, '#!/bin/sh\nwhile [ "${1#-}" != "$1" ]; do shift; done\nexec env "$@"\n', { mode: 0o755 });
   return dir.path;
 }
 
@@ -29,7 +30,7 @@ export interface ScriptResult {
 /** Runs a shell script for real, as `sh -c` on the remote side would; `binDir` puts stand-in commands first on PATH. */
 export async function runScript(script: string, options: { env?: Record<string, string>; binDir?: string } = {}): Promise<ScriptResult> {
   const shim = await sudoShimDir();
-  const path = [shim, ...(options.binDir ? [options.binDir] : []), process.env.PATH].join(":");
+  const path = [shim, ...(options.binDir ? [options.binDir] : []), options.env?.PATH ?? process.env.PATH].join(":");
   try {
     return await new Promise((resolve) => {
       execFile("sh", ["-c", script], { env: { ...process.env, ...options.env, PATH: path }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
