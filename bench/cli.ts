@@ -14,6 +14,9 @@ import { RunStore } from "./matrix/run-store.js";
 import { matrixDestroy, matrixOutputs, matrixSummary, matrixUp, resultsOutput, type StackOutcome } from "./matrix/runner.js";
 import { declaredStacks, selectStacks } from "./matrix/stacks.js";
 import type { MatrixWorkspace } from "./matrix/workspace.js";
+import { renderFindings, type Finding } from "./plan/node-check.js";
+import { renderPlan } from "./plan/render.js";
+import { checkStack, planStacks } from "./plan/stack-plans.js";
 import { readResultsFile, writeReport } from "./report/index.js";
 import type { ResultsDocument } from "./results.js";
 import { parseSize } from "./size.js";
@@ -138,6 +141,35 @@ async function compareCommand(before: string, after: string, flags: { threshold:
   return regressions > 0 ? 1 : 0;
 }
 
+interface PlanFlags {
+  stack: string[];
+  project: string;
+  check?: boolean;
+}
+
+/** Plans (and with `check`, asks each node); every finding printed, the plans too unless `quiet`. */
+async function planAndCheck(project: string, stacks: string[], declared: string[], options: { check: boolean; quiet: boolean }): Promise<boolean> {
+  let ok = true;
+  for (const entry of await planStacks(project, stacks, declared)) {
+    const findings: Finding[] = [...entry.findings];
+    if (options.check) {
+      console.error(`layerbench: checking node ${entry.plan.node} (${entry.plan.nodeAddress}) for stack ${entry.plan.stack}`);
+      findings.push(...(await checkStack(entry)));
+    }
+    if (!options.quiet) process.stdout.write(renderPlan(entry.plan, { id: entry.config.profile.id, runtimeSec: entry.config.profile.runtimeSec, repeat: entry.config.repeat }));
+    if (findings.length > 0) process.stdout.write(`${options.quiet ? `stack ${entry.plan.stack}:\n` : "\n"}${renderFindings(findings)}`);
+    if (findings.some((finding) => finding.level === "fail")) ok = false;
+  }
+  return ok;
+}
+
+async function planCommand(flags: PlanFlags): Promise<number> {
+  const declared = await declaredStacks(flags.project);
+  const ok = await planAndCheck(flags.project, selectStacks(declared, flags.stack), declared, { check: flags.check ?? false, quiet: false });
+  if (!ok) console.error("layerbench: pulumi up cannot go ahead: see the FAIL lines above");
+  return ok ? 0 : 1;
+}
+
 interface MatrixFlags {
   stack: string[];
   project: string;
@@ -145,11 +177,18 @@ interface MatrixFlags {
   failFast?: boolean;
   runs: number;
   ephemeral?: boolean;
+  /** `--no-check` sets it false. */
+  check: boolean;
 }
 
 async function matrixCommand(action: "up" | "destroy" | "outputs", flags: MatrixFlags): Promise<number> {
   // Names are checked before Pulumi is touched.
-  const stacks = selectStacks(await declaredStacks(flags.project), flags.stack);
+  const declared = await declaredStacks(flags.project);
+  const stacks = selectStacks(declared, flags.stack);
+  if (action === "up" && flags.check && !(await planAndCheck(flags.project, stacks, declared, { check: true, quiet: true }))) {
+    console.error("layerbench: matrix up: the node checks failed (FAIL lines above); nothing was created. --no-check skips them");
+    return 1;
+  }
   const workspace = await pulumiWorkspaceFor(flags.project);
   const store = new RunStore(resolve(flags.out));
   const controller = new AbortController();
@@ -227,6 +266,13 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .argument("<after>", "results file of the later run")
     .option("--threshold <percent>", "smallest change worth flagging", percentage, DEFAULT_THRESHOLD_PCT)
     .action(async (before: string, after: string, flags: { threshold: number }) => setExitCode(await compareCommand(before, after, flags)));
+  program
+    .command("plan")
+    .description("what `pulumi up` of a stack makes, the space, memory and time it needs; --check asks the node whether it can go ahead")
+    .addOption(new Option("-s, --stack <name>", "a stack of stacks/Pulumi.<name>.yaml (repeatable)").argParser(repeatable).default([], "all"))
+    .option("--check", "ask the node over SSH (system ssh client, BatchMode) and the Proxmox API (PROXMOX_VE_API_TOKEN); exit code 1 when something fails")
+    .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
+    .action(async (flags: PlanFlags) => setExitCode(await planCommand(flags)));
   const matrix = program.command("matrix").description("bring the stacks in stacks/ up, destroy them, or keep their results, with the Pulumi CLI");
   const matrixOptions = (command: Command) =>
     command
@@ -237,6 +283,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--runs <n>", "benchmark each stack n times, each under a new run id (the VMs are made once)", positiveInteger("--runs"), 1)
     .option("--fail-fast", "stop at the first stack that fails (default: go on with the others)")
     .option("--ephemeral", "destroy each stack after its runs, even when they failed")
+    .option("--no-check", "skip `layerbench plan --check` of each stack's node before its pulumi up")
     .action(async (flags: MatrixFlags) => setExitCode(await matrixCommand("up", flags)));
   matrixOptions(matrix.command("destroy").description("`pulumi destroy` each stack"))
     .option("--fail-fast", "stop at the first stack that fails")

@@ -1,0 +1,214 @@
+import { spawn } from "node:child_process";
+import http from "node:http";
+import https from "node:https";
+import type { Plan } from "./plan.js";
+import { formatGiB } from "./render.js";
+
+// `layerbench plan --check`: asks the node, before anything exists, whether `pulumi up` can go ahead. Over SSH
+// (the system ssh client, the stack's user and address, never a password prompt) and over the Proxmox API (the
+// stack's endpoint, the token from PROXMOX_VE_API_TOKEN as the provider takes it). One line per finding.
+
+export type FindingLevel = "ok" | "warn" | "fail";
+export interface Finding {
+  level: FindingLevel;
+  message: string;
+}
+
+export interface CheckTarget {
+  plan: Plan;
+  sshUser: string;
+  /** The datastore that takes the cloud image (import content) and the cloud-init snippets. */
+  fileDatastore: string;
+  endpoint?: string;
+  insecure: boolean;
+  apiToken?: string;
+}
+
+export interface ShellResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a script on the node; the stand-in for tests, the system ssh client for users. */
+export type RemoteShell = (script: string) => Promise<ShellResult>;
+
+/**
+ * The system ssh client. LAYERBENCH_SSH replaces the `ssh` command (e.g. `ssh -F ~/.ssh/lab_config`), as
+ * GIT_SSH_COMMAND does for git. BatchMode: a missing key is an error, never a prompt.
+ */
+export function systemSsh(user: string, host: string, env: NodeJS.ProcessEnv = process.env): RemoteShell {
+  const [command, ...base] = (env.LAYERBENCH_SSH ?? "ssh").split(/\s+/).filter(Boolean);
+  const args = [...base, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new", `${user}@${host}`, "sh -s"];
+  return (script) =>
+    new Promise((resolve) => {
+      const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      child.on("error", (error) => resolve({ code: 255, stdout, stderr: `${command}: ${error.message}` }));
+      child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr }));
+      child.stdin.end(script);
+    });
+}
+
+/** The shell the node runs: one `key=value` line per fact. */
+export function probeScript(plan: Plan): string {
+  return [
+    "echo \"hostname=$(hostname)\"",
+    "echo \"pveversion=$(pveversion 2>/dev/null | head -n 1)\"",
+    `echo "pool_available=$(zfs get -Hp -o value available '${plan.pool}' 2>/dev/null)"`,
+    `echo "stack_used=$(zfs get -Hp -o value used '${plan.datasets[0]}' 2>/dev/null)"`,
+    "echo \"mem_available=$(awk '/^MemAvailable:/ { print $2 * 1024 }' /proc/meminfo)\"",
+    'echo "fio=$(command -v fio)"',
+    'echo "apt_get=$(command -v apt-get)"',
+    `for id in ${plan.vms.map((vm) => vm.vmId).join(" ")}; do`,
+    '  if config=$(qm config "$id" 2>/dev/null); then echo "vm=$id $(printf \'%s\\n\' "$config" | sed -n \'s/^name: //p\')"; fi',
+    "done",
+    "pvesm status 2>/dev/null | awk 'NR > 1 { print \"storage=\" $1 }'",
+    "",
+  ].join("\n");
+}
+
+interface Facts {
+  values: Map<string, string>;
+  vms: Map<number, string>;
+  storages: Set<string>;
+}
+
+function parseFacts(stdout: string): Facts {
+  const facts: Facts = { values: new Map(), vms: new Map(), storages: new Set() };
+  for (const line of stdout.split("\n")) {
+    const separator = line.indexOf("=");
+    if (separator < 0) continue;
+    const [key, value] = [line.slice(0, separator), line.slice(separator + 1).trim()];
+    if (key === "vm") {
+      const [id, ...name] = value.split(" ");
+      facts.vms.set(Number(id), name.join(" "));
+    } else if (key === "storage") facts.storages.add(value);
+    else facts.values.set(key, value);
+  }
+  return facts;
+}
+
+/** "pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)" -> [8, 4, 1]. */
+export function pveRelease(pveversion: string): number[] | undefined {
+  const match = /pve-manager\/(\d+)\.(\d+)(?:\.(\d+))?/.exec(pveversion);
+  return match ? match.slice(1).map((part) => Number(part ?? 0)) : undefined;
+}
+
+/** Proxmox VE 8.4 is the first that downloads .qcow2 images as import content (the provider's download_file docs). */
+const MINIMUM_RELEASE = [8, 4];
+
+function versionFinding(pveversion: string | undefined, host: string): Finding {
+  if (!pveversion) return { level: "fail", message: `pveversion: not found on ${host}: is it a Proxmox VE node?` };
+  const release = pveRelease(pveversion);
+  if (!release) return { level: "fail", message: `pveversion: cannot read the release in ${JSON.stringify(pveversion)}` };
+  const text = release.join(".");
+  const tooOld = release[0] < MINIMUM_RELEASE[0] || (release[0] === MINIMUM_RELEASE[0] && release[1] < MINIMUM_RELEASE[1]);
+  return tooOld
+    ? { level: "fail", message: `Proxmox VE ${text}: importing the cloud image (content type import) needs ${MINIMUM_RELEASE.join(".")} or later` }
+    : { level: "ok", message: `Proxmox VE ${text}` };
+}
+
+function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
+  const { plan } = target;
+  const findings: Finding[] = [versionFinding(facts.values.get("pveversion"), plan.nodeAddress)];
+  const ours = new Map(plan.vms.map((vm) => [vm.vmId, vm]));
+  const available = Number(facts.values.get("pool_available") || NaN);
+  if (!Number.isFinite(available)) {
+    findings.push({ level: "fail", message: `pool ${plan.pool}: no such ZFS pool on the node (layerbench:dataset names it)` });
+  } else {
+    // What this stack wrote in an earlier `pulumi up` is already counted as used.
+    const usable = available + (Number(facts.values.get("stack_used")) || 0);
+    findings.push(
+      usable >= plan.spaceBytes
+        ? { level: "ok", message: `pool ${plan.pool}: ${formatGiB(available)} free, the stack writes up to ${formatGiB(plan.spaceBytes)}` }
+        : { level: "fail", message: `pool ${plan.pool}: ${formatGiB(available)} free, the stack writes up to ${formatGiB(plan.spaceBytes)}: free space or use a smaller size/fewer variants` },
+    );
+  }
+  const memAvailable = Number(facts.values.get("mem_available") || NaN);
+  // VMs of this stack that already run hold their memory already.
+  const running = [...facts.vms.keys()].filter((id) => ours.has(id)).reduce((sum, id) => sum + (ours.get(id)?.memoryMb ?? 0), 0) * 1024 ** 2;
+  const needed = plan.memoryMb * 1024 ** 2;
+  if (Number.isFinite(memAvailable)) {
+    findings.push(
+      memAvailable + running >= needed
+        ? { level: "ok", message: `memory: ${formatGiB(memAvailable)} available, the stack's VMs take ${formatGiB(needed)}` }
+        : { level: "fail", message: `memory: ${formatGiB(memAvailable)} available, the stack's VMs take ${formatGiB(needed)}: give them less memory (vm.memoryMb, k8s.vm.memoryMb) or stop other VMs` },
+    );
+  }
+  if (facts.values.get("fio")) findings.push({ level: "ok", message: `fio: ${facts.values.get("fio")}` });
+  else if (facts.values.get("apt_get")) findings.push({ level: "ok", message: "fio: not installed; pulumi up installs it with apt-get" });
+  else findings.push({ level: "fail", message: "fio: not installed, and no apt-get to install it with: install fio on the node" });
+  for (const [id, name] of facts.vms) {
+    const vm = ours.get(id);
+    if (vm && name === vm.name) findings.push({ level: "ok", message: `vmId ${id}: ${name} exists already, from an earlier pulumi up of this stack` });
+    else findings.push({ level: "fail", message: `vmId ${id} is taken by VM ${JSON.stringify(name)}: choose other vmIds (layerbench:vm.vmId, k8s.vm.vmId)` });
+  }
+  const free = plan.vms.filter((vm) => !facts.vms.has(vm.vmId)).map((vm) => vm.vmId);
+  if (free.length > 0) findings.push({ level: "ok", message: `vmIds ${free.join(", ")}: free` });
+  for (const id of plan.storageIds.filter((storage) => facts.storages.has(storage))) {
+    findings.push({ level: "warn", message: `storage ${id} exists already: from an earlier pulumi up of this stack, or pulumi up fails with "storage ID '${id}' already defined"` });
+  }
+  if (facts.storages.size > 0 && !facts.storages.has(target.fileDatastore)) {
+    findings.push({ level: "fail", message: `datastore ${target.fileDatastore} (vm.fileDatastore) does not exist on the node` });
+  }
+  return findings;
+}
+
+function getJson(url: URL, token: string, insecure: boolean): Promise<{ status: number; body: unknown }> {
+  const client = url.protocol === "https:" ? https : http;
+  return new Promise((resolve, reject) => {
+    const request = client.get(url, { headers: { Authorization: `PVEAPIToken=${token}` }, rejectUnauthorized: !insecure, timeout: 10_000 }, (response) => {
+      let text = "";
+      response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+      response.on("end", () => {
+        try {
+          resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+        } catch {
+          resolve({ status: response.statusCode ?? 0, body: undefined });
+        }
+      });
+    });
+    request.on("timeout", () => request.destroy(new Error("no answer in 10 s")));
+    request.on("error", reject);
+  });
+}
+
+async function apiFindings(target: CheckTarget): Promise<Finding[]> {
+  if (!target.endpoint) return [{ level: "warn", message: "Proxmox API: not checked: the stack sets no proxmoxve:endpoint" }];
+  if (!target.apiToken) return [{ level: "warn", message: `Proxmox API: datastore ${target.fileDatastore}'s content types not checked: set PROXMOX_VE_API_TOKEN (as for the provider)` }];
+  const url = new URL(`api2/json/storage/${encodeURIComponent(target.fileDatastore)}`, target.endpoint.endsWith("/") ? target.endpoint : `${target.endpoint}/`);
+  let answer: { status: number; body: unknown };
+  try {
+    answer = await getJson(url, target.apiToken, target.insecure);
+  } catch (error) {
+    return [{ level: "fail", message: `Proxmox API: cannot reach ${target.endpoint}: ${(error as Error).message}` }];
+  }
+  if (answer.status === 401) return [{ level: "fail", message: `Proxmox API: ${target.endpoint} refused the token (401): check PROXMOX_VE_API_TOKEN` }];
+  const content = (answer.body as { data?: { content?: unknown } } | undefined)?.data?.content;
+  if (answer.status !== 200 || typeof content !== "string") return [{ level: "fail", message: `Proxmox API: no datastore ${target.fileDatastore} (HTTP ${answer.status})` }];
+  const types = content.split(",");
+  return ["import", "snippets"].map((type): Finding =>
+    types.includes(type)
+      ? { level: "ok", message: `datastore ${target.fileDatastore} takes ${type} content` }
+      : { level: "fail", message: `datastore ${target.fileDatastore} does not take ${type} content: add it in Datacenter > Storage > ${target.fileDatastore} > Content` },
+  );
+}
+
+export async function checkNode(target: CheckTarget, shell: RemoteShell): Promise<Finding[]> {
+  const { plan } = target;
+  const result = await shell(probeScript(plan));
+  if (result.code !== 0 && !result.stdout.includes("hostname=")) {
+    const reason = result.stderr.trim().split("\n").pop() || `exit code ${result.code}`;
+    return [{ level: "fail", message: `node ${plan.node} (${plan.nodeAddress}): cannot run commands over SSH as ${target.sshUser}: ${reason}` }];
+  }
+  return [...sshFindings(target, parseFacts(result.stdout)), ...(await apiFindings(target))];
+}
+
+export function renderFindings(findings: Finding[]): string {
+  const mark: Record<FindingLevel, string> = { ok: "ok  ", warn: "warn", fail: "FAIL" };
+  return findings.map((finding) => `${mark[finding.level]}  ${finding.message}\n`).join("");
+}

@@ -1,0 +1,148 @@
+import { nodeNames } from "../node-names.js";
+import { largestFootprint, type Profile } from "../profiles.js";
+import { LONGHORN_RESERVED, type BenchConfig, type VmSettings } from "../stack-config.js";
+import { vmGroups } from "../vm-groups.js";
+import { nthVmSettings } from "../vm-settings.js";
+import { zfsGroupKey } from "../node-names.js";
+import { diskSlots } from "../vm-variants.js";
+
+// What `pulumi up` of a stack will make, what it needs of the node, and how long it takes: from the stack's
+// config alone, before anything exists.
+
+const GiB = 1024 ** 3;
+
+/**
+ * What a fio run costs beyond its runtime: start-up, end_fsync, the JSON: 0.47-0.50 s measured on this project's
+ * machine (3 runs of the ars script, 6 runs each of 2 s on 16 MiB files, fio 3.33). Rounded up.
+ */
+export const FIXED_SEC_PER_RUN = 0.5;
+/** fio lays out a directory target's files before the first run of a workload: assumed at this rate. */
+export const ASSUMED_LAYOUT_BYTES_PER_SEC = 500 * 1024 ** 2;
+/** A Kubernetes measurement's pod: scheduling, the volume's attachment, fio installed in the pod. A rough guess. */
+export const POD_OVERHEAD_SEC = 60;
+/** Rough guesses for provisioning, in seconds: not measured (no Proxmox node here). */
+export const PROVISIONING_GUESS_SEC = { image: 120, benchVms: 180, k3sVms: 180, k3s: 240, longhorn: 300 } as const;
+
+export interface PlannedVm {
+  role: "bench" | "k3s";
+  vmId: number;
+  name: string;
+  cores: number;
+  memoryMb: number;
+  /** Disks with their size in GiB, boot disk first. */
+  disks: Array<{ slot: string; sizeGb: number; datastore: string }>;
+}
+
+export interface SpaceItem {
+  what: string;
+  /** Bytes written to the pool at most, at the busiest moment of the run. */
+  bytes: number;
+}
+
+export interface Plan {
+  stack: string;
+  node: string;
+  nodeAddress: string;
+  /** The pool that holds the stack's datasets: what its free space is checked against. */
+  pool: string;
+  vms: PlannedVm[];
+  /** Datasets and zvols on the node, the stack's own. */
+  datasets: string[];
+  storageIds: string[];
+  files: string[];
+  longhorn?: { volumes: Array<{ id: string; replicas: number; sizeGb: number }>; diskGbPerNode: number; schedulableGbPerNode: number; scheduledGbPerNode: number };
+  space: SpaceItem[];
+  spaceBytes: number;
+  memoryMb: number;
+  duration: { runs: number; measurementSec: number; provisioningSec: number; totalSec: number };
+}
+
+function targetRunSec(profile: Profile, repeat: number, directory: boolean): number {
+  const runs = profile.workloads.length * repeat;
+  const layout = directory ? profile.workloads.reduce((sum, workload) => sum + workload.size * workload.numjobs, 0) / ASSUMED_LAYOUT_BYTES_PER_SEC : 0;
+  return runs * (profile.runtimeSec + FIXED_SEC_PER_RUN) + layout;
+}
+
+function plannedVm(role: PlannedVm["role"], settings: VmSettings, dataDisks: PlannedVm["disks"]): PlannedVm {
+  return {
+    role,
+    vmId: settings.vmId,
+    name: settings.name,
+    cores: settings.cores,
+    memoryMb: settings.memoryMb,
+    disks: [{ slot: "virtio0", sizeGb: settings.bootSizeGb, datastore: settings.bootDatastore }, ...dataDisks],
+  };
+}
+
+export function planStack(config: BenchConfig, stack: string): Plan {
+  const names = nodeNames(config.dataset, stack);
+  const { profile, repeat } = config;
+  const footprint = largestFootprint(profile);
+  const groups = vmGroups(config.variants);
+  const benchVms = groups.map((variants, index) =>
+    plannedVm(
+      "bench",
+      nthVmSettings(config.vm, index, groups.length),
+      variants.map((variant) => ({ slot: diskSlots(variants).get(variant.id) ?? "", sizeGb: variant.sizeGb, datastore: names.storageId(variant) })),
+    ),
+  );
+  const k8s = config.k8s;
+  const k3sVms = k8s
+    ? Array.from({ length: k8s.nodeCount }, (_, index) =>
+        plannedVm("k3s", nthVmSettings(k8s.vm, index, k8s.nodeCount), k8s.longhornDiskGb > 0 ? [{ slot: "longhorn", sizeGb: k8s.longhornDiskGb, datastore: k8s.vm.bootDatastore }] : []),
+      )
+    : [];
+  const vms = [...benchVms, ...k3sVms];
+  const zfsKeys = [...new Set(config.variants.map((variant) => zfsGroupKey(variant)))];
+  const groupOptions = zfsKeys.map((key) => config.variants.find((variant) => zfsGroupKey(variant) === key)!);
+  const longhornVariants = k8s?.variants.flatMap((variant) => (variant.kind === "longhorn" ? [variant] : [])) ?? [];
+  const longhorn =
+    k8s && longhornVariants.length > 0
+      ? {
+          volumes: longhornVariants.map((variant) => ({ id: variant.id, replicas: variant.replicas, sizeGb: k8s.volumeSizeGb })),
+          diskGbPerNode: k8s.longhornDiskGb,
+          schedulableGbPerNode: Math.floor(k8s.longhornDiskGb * (1 - LONGHORN_RESERVED)),
+          scheduledGbPerNode: longhornVariants.length * k8s.volumeSizeGb,
+        }
+      : undefined;
+  // A Longhorn replica keeps what fio wrote in its volume until destroy: every workload's files, at most the volume.
+  const writtenPerVolume = k8s ? Math.min(k8s.volumeSizeGb * GiB, profile.workloads.reduce((sum, workload) => sum + workload.size * workload.numjobs, 0)) : 0;
+  const space: SpaceItem[] = [
+    { what: `boot disks of ${vms.length} VM(s) (thin; at most their size)`, bytes: vms.reduce((sum, vm) => sum + vm.disks[0].sizeGb * GiB, 0) },
+    { what: "the measurement running: one target's largest workload (each zvol is released after its runs)", bytes: footprint },
+    ...(longhorn ? [{ what: `Longhorn replicas: ${longhorn.volumes.reduce((sum, volume) => sum + volume.replicas, 0)} of what fio writes per volume, kept until destroy`, bytes: longhorn.volumes.reduce((sum, volume) => sum + volume.replicas, 0) * writtenPerVolume }] : []),
+  ];
+  const targets = [
+    targetRunSec(profile, repeat, config.baseline.kind === "dataset"),
+    ...config.variants.map(() => targetRunSec(profile, repeat, false)),
+    ...(k8s?.variants ?? []).map(() => targetRunSec(profile, repeat, true) + POD_OVERHEAD_SEC),
+  ];
+  const measurementSec = targets.reduce((sum, seconds) => sum + seconds, 0);
+  const guess = PROVISIONING_GUESS_SEC;
+  const provisioningSec = guess.image + guess.benchVms + (k8s ? guess.k3sVms + guess.k3s + (longhorn ? guess.longhorn : 0) : 0);
+  return {
+    stack,
+    node: config.node,
+    nodeAddress: config.nodeAddress,
+    pool: config.dataset.split("/")[0],
+    vms,
+    datasets: [names.stackDataset, ...groupOptions.map((options) => names.groupDataset(options)), names.baseline(config.baseline.kind)],
+    storageIds: groupOptions.map((options) => names.storageId(options)),
+    files: [`${config.vm.fileDatastore}:import/${names.imageFile(config.vm.imageUrl)}`, `${config.vm.fileDatastore}:snippets/ one cloud-init file per VM`],
+    ...(longhorn && { longhorn }),
+    space,
+    spaceBytes: space.reduce((sum, item) => sum + item.bytes, 0),
+    memoryMb: vms.reduce((sum, vm) => sum + vm.memoryMb, 0),
+    duration: { runs: targets.length * profile.workloads.length * repeat, measurementSec, provisioningSec, totalSec: measurementSec + provisioningSec },
+  };
+}
+
+/** Other stacks on the same node whose vmIds overlap this one's: two `pulumi up`s would fight over the VMs. */
+export function vmIdClashes(plan: Plan, others: Plan[]): string[] {
+  const ids = new Set(plan.vms.map((vm) => vm.vmId));
+  return others.flatMap((other) => {
+    if (other.stack === plan.stack || other.node !== plan.node || other.nodeAddress !== plan.nodeAddress) return [];
+    const shared = other.vms.map((vm) => vm.vmId).filter((id) => ids.has(id));
+    return shared.length > 0 ? [`stack ${other.stack} uses vmIds ${shared.join(", ")} on node ${plan.node} too: give one of them other vmIds (layerbench:vm.vmId, k8s.vm.vmId)`] : [];
+  });
+}

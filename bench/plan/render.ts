@@ -1,0 +1,58 @@
+import { formatDuration } from "../format.js";
+import { ASSUMED_LAYOUT_BYTES_PER_SEC, FIXED_SEC_PER_RUN, type Plan, type PlannedVm } from "./plan.js";
+
+const GiB = 1024 ** 3;
+
+export function formatGiB(bytes: number): string {
+  const gib = bytes / GiB;
+  return `${gib >= 10 ? gib.toFixed(0) : gib.toFixed(1)} GiB`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+  return rows.map((row) => `  ${row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()}`);
+}
+
+function diskSummary(vm: PlannedVm): string {
+  const [boot, ...data] = vm.disks;
+  const bySize = new Map<string, number>();
+  for (const disk of data) {
+    const key = disk.slot === "longhorn" ? `${disk.sizeGb} GiB for Longhorn` : `${disk.sizeGb} GiB`;
+    bySize.set(key, (bySize.get(key) ?? 0) + 1);
+  }
+  const parts = [...bySize].map(([size, count]) => (count > 1 ? `${count} x ${size}` : size));
+  return [`boot ${boot.sizeGb} GiB`, ...parts].join(" + ") + ` (${vm.disks.length} disks)`;
+}
+
+/** The plan as a few screens of text: resources, what they need of the node, and the time. */
+export function renderPlan(plan: Plan, profile: { id: string; runtimeSec: number; repeat: number }): string {
+  const vmRows = [["vmId", "name", "role", "cores", "memory", "disks"], ...plan.vms.map((vm) => [String(vm.vmId), vm.name, vm.role, String(vm.cores), `${vm.memoryMb / 1024} GiB`, diskSummary(vm)])];
+  const { duration } = plan;
+  const lines = [
+    `layerbench plan: stack ${plan.stack} on node ${plan.node} (${plan.nodeAddress}), profile ${profile.id}, ${profile.repeat} run(s) per workload`,
+    "",
+    `VMs: ${plan.vms.length}, ${plan.memoryMb / 1024} GiB of memory in all (every VM stays up until destroy)`,
+    ...table(vmRows),
+    "",
+    `ZFS datasets and zvols: ${plan.datasets.join(", ")}`,
+    `Proxmox storages: ${plan.storageIds.join(", ")}`,
+    `Files: ${plan.files.join("; ")}`,
+  ];
+  if (plan.longhorn) {
+    const { volumes, diskGbPerNode, schedulableGbPerNode, scheduledGbPerNode } = plan.longhorn;
+    const replicas = volumes.reduce((sum, volume) => sum + volume.replicas, 0);
+    lines.push(
+      `Longhorn: ${volumes.length} volumes of ${volumes[0].sizeGb} GiB, ${replicas} replicas; each k3s node a ${diskGbPerNode} GiB disk, ${schedulableGbPerNode} GiB schedulable (30 % reserved), up to ${scheduledGbPerNode} GiB scheduled`,
+    );
+  }
+  lines.push(
+    "",
+    `Pool ${plan.pool}: at most ${formatGiB(plan.spaceBytes)} written at the busiest moment`,
+    ...table(plan.space.map((item) => [formatGiB(item.bytes), item.what])),
+    "",
+    `Duration: about ${formatDuration(duration.totalSec)}`,
+    `  ${formatDuration(duration.measurementSec)} measuring: ${duration.runs} fio runs of ${profile.runtimeSec} s + ${FIXED_SEC_PER_RUN} s each (measured), files laid out at an assumed ${ASSUMED_LAYOUT_BYTES_PER_SEC / 1024 ** 2} MiB/s`,
+    `  ${formatDuration(duration.provisioningSec)} provisioning (a rough guess: image download, VMs${plan.vms.some((vm) => vm.role === "k3s") ? ", k3s" : ""}${plan.longhorn ? " and Longhorn" : ""})`,
+  );
+  return `${lines.join("\n")}\n`;
+}
