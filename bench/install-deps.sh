@@ -1,12 +1,16 @@
 #!/bin/sh
-# Installs what layerbench needs (fio; QEMU and a static busybox for local VM targets) and what its tests
-# need (shellcheck) with the system's package manager, when missing; through sudo only when not already root.
+# Installs what layerbench needs (fio; QEMU and a static busybox for local VM targets; the ssh client for
+# `layerbench plan --check`) and what its tests need (shellcheck; an OpenSSH server, which the tests start on
+# loopback as a stand-in Proxmox node) with the system's package manager, when missing; through sudo only when
+# not already root. Nothing is started or enabled.
 set -eu
 missing=""
 for tool in fio shellcheck; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$missing qemu-system-x86"
+command -v ssh >/dev/null 2>&1 || missing="$missing openssh-client"
+[ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
 # The guest's busybox is copied into its initramfs: it must be the static one.
 if ! command -v busybox >/dev/null 2>&1 || ldd "$(command -v busybox)" >/dev/null 2>&1; then missing="$missing busybox-static"; fi
 if [ -n "$missing" ]; then
@@ -17,6 +21,8 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086 # $missing is a list of package names
     DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq $missing >/dev/null
   elif command -v dnf >/dev/null 2>&1; then
+    # Fedora's names for the same packages.
+    missing=$(printf '%s' "$missing" | sed 's/openssh-client /openssh-clients /; s/openssh-client$/openssh-clients/; s/busybox-static/busybox/')
     # shellcheck disable=SC2086
     $as_root dnf install -y $missing
   else

@@ -179,7 +179,10 @@ export const LONGHORN_QUIET_SCRIPT = [
   "set -u",
   "tries=0",
   "while :; do",
-  `  busy=$(sudo k3s kubectl get volumes.longhorn.io -n longhorn-system -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.state}{" "}{.status.robustness}{"\\n"}{end}' | awk '$2 != "detached" && !($2 == "attached" && $3 == "healthy")')`,
+  `  if volumes=$(sudo k3s kubectl get volumes.longhorn.io -n longhorn-system -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.state}{" "}{.status.robustness}{"\\n"}{end}'); then`,
+  `    busy=$(printf '%s\\n' "$volumes" | awk 'NF > 0 && $2 != "detached" && !($2 == "attached" && $3 == "healthy")')`,
+  // An API server that does not answer is no proof of quiet.
+  "  else busy=\"kubectl could not list Longhorn's volumes\"; fi",
   '  [ -z "$busy" ] && break',
   "  tries=$((tries + 1))",
   '  if [ "$tries" -ge 360 ]; then echo "layerbench: Longhorn volumes still busy after 30 minutes:" >&2; echo "$busy" >&2; exit 1; fi',

@@ -39,7 +39,7 @@ test.serial("matrix up --runs 2, then report: each run kept under its run id, po
   t.teardown(cli.cleanup);
   const out = join(dir.path, "matrix");
 
-  const up = await runCli(["matrix", "up", "--stack", "quick", "--runs", "2", "--out", out], { env: { ...process.env, ...cli.env } });
+  const up = await runCli(["matrix", "up", "--stack", "quick", "--runs", "2", "--no-check", "--out", out], { env: { ...process.env, ...cli.env } });
   t.is(up.code, 0, up.stderr + up.stdout);
   t.regex(up.stdout, /^\[quick\] up, run 1\/2 \(run id \d{8}-\d{6}-r1\)…$/m);
   t.regex(up.stdout, /^\[quick\] fio randwrite-4k #1 on vm-blk-none-fio$/m);
@@ -99,7 +99,7 @@ test.serial("matrix and report errors: unknown stack, no pulumi, nothing to repo
     { args: ["matrix", "up", "--stack", "prod", "--out", out], stderr: /^layerbench: unknown stack "prod": the stacks are homelab, quick/ },
     { args: ["matrix", "up", "--runs", "0", "--out", out], stderr: /^layerbench: .*--runs must be a whole number, at least 1\./ },
     {
-      args: ["matrix", "up", "--out", out],
+      args: ["matrix", "up", "--no-check", "--out", out],
       env: noPulumi,
       stderr: /^layerbench: matrix up: homelab, quick did not succeed \(see above\)$/,
       stdout: /^homelab: failed: the Pulumi CLI is not installed \(or not on PATH\): install it with `curl -fsSL https:\/\/get\.pulumi\.com \| sh`, then `pulumi login`\nquick: skipped: not run: the Pulumi CLI is missing$/m,
