@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { UserError } from "./bench/errors.js";
+import { UserError } from "./bench/util/errors.js";
 import { readBenchConfig } from "./components/config.js";
-import { createBench } from "./components/program.js";
+import { createLayers } from "./components/layers.js";
 
 function readConfig(): ReturnType<typeof readBenchConfig> {
   try {
@@ -17,11 +17,11 @@ const { config, sshPrivateKey } = readConfig();
 for (const skipped of [...config.skippedVariants, ...(config.k8s?.skippedVariants ?? [])]) {
   void pulumi.log.info(`variant ${skipped.id} left out of the matrix: ${skipped.reason}`);
 }
-const bench = createBench(config, sshPrivateKey, { project: pulumi.getProject(), stack: pulumi.getStack() });
+const layers = createLayers(config, sshPrivateKey, { project: pulumi.getProject(), stack: pulumi.getStack() });
 
 /** The results document (layerbench/results@1): `pulumi stack output results --json > results.json`. */
-export const results = bench.results;
-export const vmAddresses = bench.vmAddresses;
+export const results = layers.results;
+export const vmAddresses = layers.vmAddresses;
 export const variants = config.variants.map((variant) => variant.id);
 /** k3s's kubeconfig, pointed at the server (a secret): `pulumi stack output --show-secrets kubeconfig > kubeconfig`. */
-export const kubeconfig = bench.kubeconfig;
+export const kubeconfig = layers.kubeconfig;

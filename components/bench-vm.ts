@@ -2,10 +2,10 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { guestAddressScript } from "../bench/node-scripts.js";
-import type { NodeNames } from "../bench/node-names.js";
-import type { VmSettings } from "../bench/stack-config.js";
-import { diskSlots, type VmDiskVariant } from "../bench/vm-variants.js";
+import { guestAddressScript } from "../bench/remote/node-scripts.js";
+import type { NodeNames } from "../bench/config/node-names.js";
+import type { VmSettings } from "../bench/config/stack-config.js";
+import { diskSlots, type VmDiskVariant } from "../bench/variants/vm-variants.js";
 import { dataDisk, scsiHardware } from "./disks.js";
 
 /** What a guest is for: what cloud-init installs and starts, and what must hold before it is used. */

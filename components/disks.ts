@@ -1,6 +1,6 @@
 import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
-import { zfsGroupKey } from "../bench/node-names.js";
-import { diskSerial, type VmDiskVariant, type ZfsOptions } from "../bench/vm-variants.js";
+import { zfsGroupKey } from "../bench/config/node-names.js";
+import { diskSerial, type VmDiskVariant, type ZfsOptions } from "../bench/variants/vm-variants.js";
 
 /** Distinct ZFS property sets among the variants, in first-seen order. */
 export function zfsGroups(variants: ZfsOptions[]): ZfsOptions[] {

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { parseScriptOutput, type ScriptOutput } from "../bench/fio-script.js";
+import { parseScriptOutput, type ScriptOutput } from "../bench/remote/fio-script.js";
 
 export interface FioRunArgs {
   connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;

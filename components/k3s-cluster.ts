@@ -1,10 +1,10 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { K3S_KUBECONFIG_SCRIPT, K3S_TOKEN_SCRIPT, clusterReadyScript, k3sAgentScript, k3sServerScript, kubeconfigFor } from "../bench/k8s-scripts.js";
-import type { NodeNames } from "../bench/node-names.js";
-import type { K8sSettings } from "../bench/stack-config.js";
-import { nthVmSettings } from "../bench/vm-settings.js";
+import { K3S_KUBECONFIG_SCRIPT, K3S_TOKEN_SCRIPT, clusterReadyScript, k3sAgentScript, k3sServerScript, kubeconfigFor } from "../bench/remote/k8s-scripts.js";
+import type { NodeNames } from "../bench/config/node-names.js";
+import type { K8sSettings } from "../bench/config/stack-config.js";
+import { nthVmSettings } from "../bench/config/vm-settings.js";
 import { BenchVm, type GuestRole } from "./bench-vm.js";
 
 /** A k3s node: the guest agent, and what Longhorn needs on every node (iSCSI initiator running, NFSv4 client). */

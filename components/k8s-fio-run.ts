@@ -1,9 +1,9 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { parseScriptOutput, type ScriptOutput } from "../bench/fio-script.js";
-import { LONGHORN_QUIET_SCRIPT, POD_ENTRYPOINT, POD_SCRIPT_DIR, POD_SCRIPT_PATH, POD_SCRIPT_VARIABLE, POD_VOLUME_PATH, jobLogScript } from "../bench/k8s-scripts.js";
-import { storageClassName, type K8sVariant } from "../bench/k8s-variants.js";
+import { parseScriptOutput, type ScriptOutput } from "../bench/remote/fio-script.js";
+import { LONGHORN_QUIET_SCRIPT, POD_ENTRYPOINT, POD_SCRIPT_DIR, POD_SCRIPT_PATH, POD_SCRIPT_VARIABLE, POD_VOLUME_PATH, jobLogScript } from "../bench/remote/k8s-scripts.js";
+import { storageClassName, type K8sVariant } from "../bench/variants/k8s-variants.js";
 
 export interface K8sFioRunArgs {
   variant: K8sVariant;

@@ -1,9 +1,9 @@
 import test from "ava";
 import { existsSync, promises as fs } from "node:fs";
 import { dirname, join } from "node:path";
-import { renderFioScript } from "../bench/fio-script.js";
-import { resolveProfile } from "../bench/profiles.js";
-import { toResultsDocument } from "../bench/results.js";
+import { renderFioScript } from "../bench/remote/fio-script.js";
+import { resolveProfile } from "../bench/core/profiles.js";
+import { toResultsDocument } from "../bench/core/results.js";
 import { runCli } from "./helpers/cli.js";
 import { scratchDir, unwritableDir } from "./helpers/fio.js";
 

@@ -1,7 +1,7 @@
 import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { compareDocuments, renderComparison } from "../bench/compare.js";
+import { compareDocuments, renderComparison } from "../bench/report/compare.js";
 import { runCli } from "./helpers/cli.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";

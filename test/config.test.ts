@@ -1,5 +1,5 @@
 import test from "ava";
-import { parseBenchConfig, type RawConfig } from "../bench/stack-config.js";
+import { parseBenchConfig, type RawConfig } from "../bench/config/stack-config.js";
 
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIexample you@host";
 const valid = (): RawConfig => ({

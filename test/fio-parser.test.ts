@@ -1,5 +1,5 @@
 import test from "ava";
-import { parseFioOutput } from "../bench/fio-parser.js";
+import { parseFioOutput } from "../bench/core/fio-parser.js";
 import { rawJobs, runFio } from "./helpers/fio.js";
 
 const GLOBAL = "[global]\nioengine=psync\ntime_based=1\nruntime=1\nsize=4m\ndirectory=@DIR@\n";

@@ -1,8 +1,8 @@
 import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { documentFromScriptOutputs, parseScriptOutput, renderFioScript, type ScriptTarget } from "../bench/fio-script.js";
-import { resolveProfile } from "../bench/profiles.js";
+import { documentFromScriptOutputs, parseScriptOutput, renderFioScript, type ScriptTarget } from "../bench/remote/fio-script.js";
+import { resolveProfile } from "../bench/core/profiles.js";
 import { scratchDir, unwritableDir } from "./helpers/fio.js";
 import { runScript, shellcheck, withLocalTarget } from "./helpers/scripts.js";
 

@@ -1,8 +1,8 @@
 import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { LONGHORN_QUIET_SCRIPT, k3sServerScript, longhornReadyScript } from "../bench/k8s-scripts.js";
-import { NODE_FIO_SCRIPT, guestAddressScript, releaseDeviceScript, releaseVmDiskScript } from "../bench/node-scripts.js";
+import { LONGHORN_QUIET_SCRIPT, k3sServerScript, longhornReadyScript } from "../bench/remote/k8s-scripts.js";
+import { NODE_FIO_SCRIPT, guestAddressScript, releaseDeviceScript, releaseVmDiskScript } from "../bench/remote/node-scripts.js";
 import { scratchDir } from "./helpers/fio.js";
 import { runScript, shellcheck } from "./helpers/scripts.js";
 

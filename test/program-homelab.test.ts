@@ -2,12 +2,12 @@ import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { renderFioScript } from "../bench/fio-script.js";
-import { resolveProfile } from "../bench/profiles.js";
-import { diskSerial } from "../bench/vm-variants.js";
-import { parseBenchConfig, type BenchConfig } from "../bench/stack-config.js";
-import { createBench } from "../components/program.js";
-import { nthVmSettings } from "../bench/vm-settings.js";
+import { renderFioScript } from "../bench/remote/fio-script.js";
+import { resolveProfile } from "../bench/core/profiles.js";
+import { diskSerial } from "../bench/variants/vm-variants.js";
+import { parseBenchConfig, type BenchConfig } from "../bench/config/stack-config.js";
+import { createLayers } from "../components/layers.js";
+import { nthVmSettings } from "../bench/config/vm-settings.js";
 import { scratchDir } from "./helpers/fio.js";
 import { StrictNode } from "./helpers/strict-node.js";
 import { byName, rawBenchConfig, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
@@ -37,8 +37,8 @@ const resources = recordingMocks(({ type, name, inputs }) => {
 }, node);
 
 async function declare(config: BenchConfig): Promise<RecordedResource[]> {
-  const bench = createBench(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
-  await valueOf(bench.results);
+  const layers = createLayers(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
+  await valueOf(layers.results);
   return resources.splice(0);
 }
 

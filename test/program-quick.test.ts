@@ -2,8 +2,8 @@ import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
 import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
-import { parseScriptOutput } from "../bench/fio-script.js";
-import type { ResultsDocument } from "../bench/results.js";
+import { parseScriptOutput } from "../bench/remote/fio-script.js";
+import type { ResultsDocument } from "../bench/core/results.js";
 import { scratchDir } from "./helpers/fio.js";
 import { StrictNode } from "./helpers/strict-node.js";
 import { byName, recordingMocks, stackConfig, valueOf } from "./helpers/pulumi-mocks.js";
@@ -157,4 +157,18 @@ test("the private key is a secret everywhere it goes and appears in no output", 
 test("every script a Command carries passes shellcheck", async (t) => {
   const scripts = resources.filter((resource) => resource.type === "command:remote:Command").flatMap((resource) => [resource.inputs.create, resource.inputs.delete].filter(Boolean));
   for (const script of scripts as string[]) t.is(await shellcheck(script), "", script.slice(0, 80));
+});
+
+test("the resource tree reads like the architecture: a component per layer; what moved under one keeps an alias to its old place", (t) => {
+  const urn = (name: string) => byName(resources, name).urn;
+  const host = byName(resources, "host");
+  const vm = byName(resources, "vm");
+  t.deepEqual([host.type, host.custom, vm.type, vm.custom], ["layerbench:layer:Host", false, "layerbench:layer:Vm", false]);
+  for (const name of ["node-zfs", "node-fio", "guest-image", "fio-host"]) t.is(byName(resources, name).parent, urn("host"), `${name} is the host layer's`);
+  for (const name of ["bench-vm", "fio-vm-blk-none", "fio-vm-blk-writeback"]) t.is(byName(resources, name).parent, urn("vm"), `${name} is the VM layer's`);
+  t.is(byName(resources, "fio-vm-blk-none-fio").parent, urn("fio-vm-blk-none"));
+  for (const name of ["node-zfs", "node-fio", "guest-image", "fio-host", "bench-vm", "fio-vm-blk-none"]) {
+    const { aliases, type } = byName(resources, name);
+    t.true(aliases.includes(`urn:pulumi:test::layerbench::${type}::${name}`) || aliases.includes("noParent"), `${name}: an alias to where it was made before the layers, at the root: ${aliases.join(", ")}`);
+  }
 });

@@ -1,8 +1,8 @@
 import test from "ava";
 import * as pulumi from "@pulumi/pulumi";
 import { fileURLToPath } from "node:url";
-import { parseBenchConfig } from "../bench/stack-config.js";
-import { createBench } from "../components/program.js";
+import { parseBenchConfig } from "../bench/config/stack-config.js";
+import { createLayers } from "../components/layers.js";
 import { StrictNode } from "./helpers/strict-node.js";
 import { rawBenchConfig, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
 
@@ -22,7 +22,7 @@ const resources = recordingMocks(({ type, name }) => {
 async function declare(stack: string, file = stack.replace(/-copy$/, "")): Promise<RecordedResource[]> {
   const config = parseBenchConfig(rawBenchConfig(await stackConfig(fileURLToPath(new URL(`../stacks/Pulumi.${file}.yaml`, import.meta.url)))));
   node.stack = stack;
-  await valueOf(createBench(config, pulumi.secret("key"), { project: "layerbench", stack }).results);
+  await valueOf(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results);
   return resources.splice(0);
 }
 

@@ -1,8 +1,8 @@
 import test from "ava";
 import { fileURLToPath } from "node:url";
 import { qemuDiskArgs } from "../bench/qemu/disk-args.js";
-import { diskSlots } from "../bench/vm-variants.js";
-import { parseBenchConfig } from "../bench/stack-config.js";
+import { diskSlots } from "../bench/variants/vm-variants.js";
+import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { dataDisk, scsiHardware } from "../components/disks.js";
 import { rawBenchConfig, stackConfig } from "./helpers/pulumi-mocks.js";
 

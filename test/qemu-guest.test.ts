@@ -1,13 +1,13 @@
 import test from "ava";
 import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
-import { resolveProfile } from "../bench/profiles.js";
+import { resolveProfile } from "../bench/core/profiles.js";
 import { cpioArchive } from "../bench/qemu/cpio.js";
 import { prepareGuest } from "../bench/qemu/guest.js";
 import { runGuest } from "../bench/qemu/run-guest.js";
-import { toResultsDocument } from "../bench/results.js";
-import type { ScriptRun } from "../bench/fio-script.js";
-import { validateVariant } from "../bench/vm-variants.js";
+import { toResultsDocument } from "../bench/core/results.js";
+import type { ScriptRun } from "../bench/remote/fio-script.js";
+import { validateVariant } from "../bench/variants/vm-variants.js";
 import { runCli } from "./helpers/cli.js";
 import { execFileAsync, scratchDir } from "./helpers/fio.js";
 

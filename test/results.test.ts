@@ -1,5 +1,5 @@
 import test from "ava";
-import { addRun, newResultsDocument, stat, summarize, toResultsDocument, type Run } from "../bench/results.js";
+import { addRun, newResultsDocument, stat, summarize, toResultsDocument, type Run } from "../bench/core/results.js";
 
 const run = (iops: number, latencyMean: number): Run => ({
   fioVersion: "fio-3.33",

@@ -1,9 +1,9 @@
 import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { renderJobFile, type FioTarget } from "../bench/jobfile.js";
-import { PROFILE_IDS, resolveProfile } from "../bench/profiles.js";
-import { formatFioSize, parseSize } from "../bench/size.js";
+import { renderJobFile, type FioTarget } from "../bench/core/jobfile.js";
+import { PROFILE_IDS, resolveProfile } from "../bench/core/profiles.js";
+import { formatFioSize, parseSize } from "../bench/util/size.js";
 import { execFileAsync, scratchDir } from "./helpers/fio.js";
 
 test("sizes are binary and accept fio's and people's spellings", (t) => {

@@ -2,8 +2,8 @@ import { execFile } from "node:child_process";
 import { constants, promises as fs } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { UserError } from "../errors.js";
-import { formatBytes } from "../size.js";
+import { UserError } from "../util/errors.js";
+import { formatBytes } from "../util/size.js";
 
 export class PreflightError extends UserError {}
 

@@ -1,18 +1,19 @@
 import { promises as fs } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { workloadRun } from "../fio-parser.js";
-import { formatIops, formatLatency, formatRate } from "../format.js";
-import { TARGET_REFERENCE, TARGET_VARIABLE, fioPath, renderJobFile } from "../jobfile.js";
-import { largestFootprint, type Profile, type Workload } from "../profiles.js";
-import { addRun, newResultsDocument, type ResultsDocument, type Run, type VariantSpec } from "../results.js";
-import { UserError } from "../errors.js";
+import { workloadRun } from "../core/fio-parser.js";
+import { formatIops, formatLatency, formatRate } from "../util/format.js";
+import { TARGET_REFERENCE, TARGET_VARIABLE, fioPath, renderJobFile } from "../core/jobfile.js";
+import { largestFootprint, type Profile, type Workload } from "../core/profiles.js";
+import { Recorder } from "../core/recorder.js";
+import { newResultsDocument, profileInfo, type ResultsDocument, type Run, type VariantSpec } from "../core/results.js";
+import { UserError } from "../util/errors.js";
 import { runFioSection } from "./fio-process.js";
 import { checkTargetDirectory, fioVersion } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
 import type { LocalTarget } from "./targets.js";
 import { GUEST_BOOT_SECONDS, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
-import { writeJsonAtomic } from "../write-json.js";
+import { writeResultsFile } from "../core/results-io.js";
 
 export interface LocalRunOptions {
   /** Measured in this order; the first is the baseline. */
@@ -84,7 +85,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
   const resultsPath = join(outDir, "results.json");
   const document = newResultsDocument(
     { kind: "local", host: hostname() },
-    { id: profile.id, runtimeSec: profile.runtimeSec, repeat, ioengine: profile.ioengine, direct: profile.direct },
+    profileInfo(profile, repeat),
     new Date(),
   );
   const totalRuns = targets.length * profile.workloads.length * repeat;
@@ -96,13 +97,13 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
   progress.start(totalRuns * expectedSeconds + (vmTargets.length > 0 ? GUEST_BOOT_SECONDS : 0));
   let runNumber = 0;
   const stepLabel = (target: string, workload: string, attempt: number) => `[${++runNumber}/${totalRuns}] ${target} ${workload}${repeat > 1 ? ` #${attempt}` : ""}`;
-  const save = () => writeJsonAtomic(resultsPath, document);
+  const recorder = new Recorder(document, () => writeResultsFile(resultsPath, document));
   try {
     for (const [index, target] of targets.entries()) {
       // VM targets are disks of one guest: all of them are measured when the first comes up.
       if (target.vm) {
         if (target === vmTargets[0]) {
-          await measureVmTargets({ targets: vmTargets, baselineName: targets[0].name, profile, repeat, document, save, progress, stepLabel, signal });
+          await measureVmTargets({ targets: vmTargets, baselineName: targets[0].name, profile, repeat, recorder, progress, stepLabel, signal });
         }
         continue;
       }
@@ -114,10 +115,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
             progress.stepStarted(label, expectedSeconds);
             const startedAt = new Date().toISOString();
             const environment = { [TARGET_VARIABLE]: fioPath(workDir) };
-            const stdout = await runFioSection({ jobFile, section: workload.id, fioCommand: options.fioCommand, environment, signal });
-            const run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
-            addRun(document, variantSpec(target, index), workload, run);
-            await save();
+            let run: Run;
+            try {
+              const stdout = await runFioSection({ jobFile, section: workload.id, fioCommand: options.fioCommand, environment, signal });
+              run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
+            } catch (error) {
+              // Ctrl-C stops the run; anything else fails this run only, as on every other path (core/recorder.ts).
+              if (signal?.aborted || !(error instanceof UserError)) throw error;
+              await recorder.failure({ variant: target.name, workload: workload.id, attempt, message: error.message });
+              progress.stepFinished(`${label}: FAILED: ${error.message}`);
+              continue;
+            }
+            await recorder.run(variantSpec(target, index), workload, run);
             progress.stepFinished(`${label}: ${describeRun(run)}`);
           }
           await removeWorkloadFiles(workDir, workload);

@@ -1,6 +1,6 @@
 import { basename, resolve } from "node:path";
-import { UserError } from "../errors.js";
-import { validateVariant, type VmDiskVariant } from "../vm-variants.js";
+import { UserError } from "../util/errors.js";
+import { validateVariant, type VmDiskVariant } from "../variants/vm-variants.js";
 
 export interface LocalTarget {
   name: string;

@@ -1,8 +1,9 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { formatDuration } from "../format.js";
-import { largestFootprint, type Profile } from "../profiles.js";
-import { EMULATED_CPU_WARNING, addRun, type Failure, type ResultsDocument, type VariantSpec } from "../results.js";
+import { formatDuration } from "../util/format.js";
+import { largestFootprint, type Profile } from "../core/profiles.js";
+import type { Recorder } from "../core/recorder.js";
+import { EMULATED_CPU_WARNING, type VariantSpec } from "../core/results.js";
 import { prepareGuest, guestTools } from "../qemu/guest.js";
 import { probeAccelerator, runGuest, type Accelerator } from "../qemu/run-guest.js";
 import { PreflightError, checkTargetDirectory } from "./preflight.js";
@@ -44,9 +45,8 @@ export interface VmTargetsRun {
   baselineName: string;
   profile: Profile;
   repeat: number;
-  document: ResultsDocument;
-  /** Called after each run and failure, to keep results.json current. */
-  save: () => Promise<void>;
+  /** Takes each run and failure, and keeps results.json current. */
+  recorder: Recorder;
   progress: ProgressReporter;
   /** Numbers the steps in the progress labels. */
   stepLabel: (target: string, workload: string, attempt: number) => string;
@@ -55,7 +55,7 @@ export interface VmTargetsRun {
 
 /** Every VM target as a disk of one local guest boot, measured one after the other. */
 export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
-  const { targets, profile, repeat, document, progress } = options;
+  const { targets, profile, repeat, recorder, progress } = options;
   const guest = await prepareGuest();
   const { accel } = await probeAccelerator(guest);
   progress.note(
@@ -66,7 +66,6 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   const byName = new Map(targets.map((target) => [target.name, target]));
   const expectedSeconds = profile.runtimeSec + 1;
   const labels = new Map<string, string>();
-  const failures: Failure[] = document.failures ?? [];
   // Each guest's images go to its own target's directory; one boot per directory keeps that true.
   const groups = new Map<string, LocalTarget[]>();
   for (const target of targets) groups.set(target.path, [...(groups.get(target.path) ?? []), target]);
@@ -93,14 +92,11 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
           run: async (variant, { workload, attempt, run }) => {
             const target = byName.get(variant)!;
             const spec = vmSpec(target, target.name === options.baselineName, accel, guest.kernel.source);
-            addRun(document, spec, profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload }, run);
-            await options.save();
+            await recorder.run(spec, profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload }, run);
             progress.stepFinished(`${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`);
           },
           failure: async (variant, failure) => {
-            failures.push({ variant, ...failure });
-            document.failures = failures;
-            await options.save();
+            await recorder.failure({ variant, ...failure });
             progress.stepFinished(`${labels.get(`${variant}/${failure.workload}/${failure.attempt}`) ?? variant}: FAILED: ${failure.message}`);
           },
         },

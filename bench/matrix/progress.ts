@@ -1,5 +1,6 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
-import { formatDuration } from "../format.js";
+import { runningWorkloads } from "../remote/markers.js";
+import { formatDuration } from "../util/format.js";
 
 /** What a matrix run tells the person watching it, per stack. */
 export interface MatrixProgress {
@@ -9,8 +10,6 @@ export interface MatrixProgress {
   note(stack: string, message: string): void;
 }
 
-/** The fio script prints this on stderr before each workload; the Command logs stderr to the engine. */
-const FIO_STARTED = /layerbench: running (\S+) #(\d+)/g;
 const STATUS_EVERY_MS = 15_000;
 
 interface StackState {
@@ -70,8 +69,9 @@ export function consoleMatrixProgress(write: (line: string) => void, now: () => 
         say(stack, `${failed.metadata.op} failed: ${resourceName(failed.metadata.urn)} (${failed.metadata.type})`);
       }
       if (diagnostic) {
-        for (const match of diagnostic.message.matchAll(FIO_STARTED)) {
-          say(stack, `fio ${match[1]} #${match[2]}${diagnostic.urn ? ` on ${resourceName(diagnostic.urn)}` : ""}`);
+        // The fio script's progress lines, which the Command logs to the engine from its stderr.
+        for (const { workload, attempt } of runningWorkloads(diagnostic.message)) {
+          say(stack, `fio ${workload} #${attempt}${diagnostic.urn ? ` on ${resourceName(diagnostic.urn)}` : ""}`);
         }
         if (diagnostic.severity === "error") say(stack, `error: ${firstLine(diagnostic.message)}`);
       }

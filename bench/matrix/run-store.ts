@@ -1,9 +1,9 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { mergeRunDocuments } from "../merge-runs.js";
-import { readResultsFile } from "../report/index.js";
-import type { ResultsDocument } from "../results.js";
-import { writeJsonAtomic } from "../write-json.js";
+import { mergeRunDocuments } from "../core/merge-runs.js";
+import { readResultsFile } from "../core/results-io.js";
+import type { ResultsDocument } from "../core/results.js";
+import { writeResultsFile } from "../core/results-io.js";
 
 // Every run a stack returned is kept in its own file, never overwritten; all-runs.json pools them for the report.
 
@@ -65,7 +65,7 @@ export class RunStore {
     const newest = documents.at(-1)?.document.profile;
     const pooled = documents.filter(({ document }) => document.profile.id === newest?.id && document.profile.runtimeSec === newest?.runtimeSec);
     const path = join(dir, "all-runs.json");
-    await writeJsonAtomic(path, mergeRunDocuments(pooled));
+    await writeResultsFile(path, mergeRunDocuments(pooled));
     return { path, pooled: pooled.length, leftOut: documents.length - pooled.length };
   }
 }

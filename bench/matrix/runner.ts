@@ -1,5 +1,5 @@
-import { UserError } from "../errors.js";
-import { toResultsDocument, type ResultsDocument } from "../results.js";
+import { UserError } from "../util/errors.js";
+import { toResultsDocument, type ResultsDocument } from "../core/results.js";
 import type { MatrixProgress } from "./progress.js";
 import type { GatheredRuns, RunStore, SavedRun } from "./run-store.js";
 import { PulumiCliMissingError, pulumiErrorSummary, type MatrixWorkspace, type StackOutputs } from "./workspace.js";

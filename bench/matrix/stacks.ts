@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../errors.js";
+import { UserError } from "../util/errors.js";
 
 const STACK_FILE = /^Pulumi\.([^.]+)\.yaml$/;
 

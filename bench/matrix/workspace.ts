@@ -1,5 +1,5 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
-import { UserError } from "../errors.js";
+import { UserError } from "../util/errors.js";
 
 /** A stack's outputs as plain values, secrets included only as Pulumi returns them. */
 export type StackOutputs = Record<string, unknown>;

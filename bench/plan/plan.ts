@@ -1,10 +1,10 @@
-import { nodeNames } from "../node-names.js";
-import { largestFootprint, type Profile } from "../profiles.js";
-import { LONGHORN_RESERVED, type BenchConfig, type VmSettings } from "../stack-config.js";
-import { vmGroups } from "../vm-groups.js";
-import { nthVmSettings } from "../vm-settings.js";
-import { zfsGroupKey } from "../node-names.js";
-import { diskSlots } from "../vm-variants.js";
+import { nodeNames } from "../config/node-names.js";
+import { largestFootprint, type Profile } from "../core/profiles.js";
+import { LONGHORN_RESERVED, type BenchConfig, type VmSettings } from "../config/stack-config.js";
+import { vmGroups } from "../variants/vm-groups.js";
+import { nthVmSettings } from "../config/vm-settings.js";
+import { zfsGroupKey } from "../config/node-names.js";
+import { diskSlots } from "../variants/vm-variants.js";
 
 // What `pulumi up` of a stack will make, what it needs of the node, and how long it takes: from the stack's
 // config alone, before anything exists.

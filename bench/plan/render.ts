@@ -1,4 +1,4 @@
-import { formatDuration } from "../format.js";
+import { formatDuration } from "../util/format.js";
 import { ASSUMED_LAYOUT_BYTES_PER_SEC, FIXED_SEC_PER_RUN, type Plan, type PlannedVm } from "./plan.js";
 
 const GiB = 1024 ** 3;

@@ -1,6 +1,6 @@
-import { UserError } from "../errors.js";
-import { parseBenchConfig, type BenchConfig } from "../stack-config.js";
-import { readStackFile, type StackFile } from "../stack-file.js";
+import { UserError } from "../util/errors.js";
+import { parseBenchConfig, type BenchConfig } from "../config/stack-config.js";
+import { readStackFile, type StackFile } from "../config/stack-file.js";
 import { checkNode, systemSsh, type Finding, type RemoteShell } from "./node-check.js";
 import { planStack, vmIdClashes, type Plan } from "./plan.js";
 

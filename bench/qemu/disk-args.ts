@@ -1,4 +1,4 @@
-import { diskSerial, type VmDiskVariant } from "../vm-variants.js";
+import { diskSerial, type VmDiskVariant } from "../variants/vm-variants.js";
 
 // The QEMU rendering of a VM disk variant, shaped as Proxmox's qemu-server writes it for the same disk
 // options (drive and device ids, one virtio-scsi controller per disk with virtio-scsi-single, the iothread

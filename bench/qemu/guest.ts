@@ -4,7 +4,7 @@ import { existsSync, promises as fs } from "node:fs";
 import { homedir, release } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { UserError } from "../errors.js";
+import { UserError } from "../util/errors.js";
 import { cpioArchive, hostFile, parentDirectories, type CpioEntry } from "./cpio.js";
 import { GUEST_INIT } from "./init.js";
 

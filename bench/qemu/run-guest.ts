@@ -1,14 +1,15 @@
 import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../errors.js";
-import { parseScriptOutput, renderFioScript, type ScriptFailure, type ScriptRun } from "../fio-script.js";
-import type { Profile } from "../profiles.js";
-import { diskSerial, diskSlots, type VmDiskVariant } from "../vm-variants.js";
+import { UserError } from "../util/errors.js";
+import { parseScriptOutput, renderFioScript, type ScriptFailure, type ScriptRun } from "../remote/fio-script.js";
+import type { Profile } from "../core/profiles.js";
+import { diskSerial, diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { cpioArchive } from "./cpio.js";
 import { qemuDiskArgs } from "./disk-args.js";
 import type { GuestImage } from "./guest.js";
 import { GUEST_MARKER } from "./init.js";
+import { parseMarkerLine, runningWorkloads } from "../remote/markers.js";
 
 export type Accelerator = "kvm" | "tcg";
 
@@ -71,7 +72,7 @@ export class ConsoleReader {
     if (this.tail.length > 20) this.tail.shift();
     if (this.block) {
       this.block.push(line);
-      if (line === "@@layerbench end") {
+      if (parseMarkerLine(line)?.kind === "end") {
         const text = this.block.join("\n");
         this.block = undefined;
         const variant = this.variant;
@@ -80,26 +81,26 @@ export class ConsoleReader {
           this.pending = this.pending.then(() => this.events.run(variant, run));
         } catch (error) {
           // A garbled block (console noise in the JSON) loses that run only.
-          const [, , workload, attempt] = text.split("\n")[0].split(" ");
-          const failure = { workload, attempt: Number(attempt), message: (error as Error).message };
+          const begin = parseMarkerLine(text.split("\n")[0]);
+          const failure = { workload: begin?.kind === "begin" ? begin.workload : "?", attempt: begin?.kind === "begin" ? begin.attempt : 0, message: (error as Error).message };
           this.pending = this.pending.then(() => this.events.failure(variant, failure));
         }
       }
       return;
     }
     const guest = line.startsWith(`${GUEST_MARKER} `) ? line.slice(GUEST_MARKER.length + 1).split(" ") : undefined;
+    const marker = parseMarkerLine(line);
+    const variant = this.variant;
     if (guest?.[0] === "ready") this.ready = true;
     else if (guest?.[0] === "variant") this.variant = guest[1];
     else if (guest?.[0] === "done") this.done = true;
-    else if (line.startsWith("@@layerbench begin ")) this.block = [line];
-    else if (line.startsWith("@@layerbench failed ")) {
-      const variant = this.variant;
-      for (const failure of parseScriptOutput(line, `guest ${variant}`).failures) this.pending = this.pending.then(() => this.events.failure(variant, failure));
+    else if (marker?.kind === "begin") this.block = [line];
+    else if (marker?.kind === "failed") {
+      const failure = { workload: marker.workload, attempt: marker.attempt, message: marker.message };
+      this.pending = this.pending.then(() => this.events.failure(variant, failure));
     } else {
-      const started = /^layerbench: running (\S+) #(\d+)$/.exec(line);
       // Through the same queue as the runs, so that the progress keeps the guest's order.
-      const variant = this.variant;
-      if (started) this.pending = this.pending.then(() => this.events.workloadStarted(variant, started[1], Number(started[2])));
+      for (const started of runningWorkloads(line)) this.pending = this.pending.then(() => this.events.workloadStarted(variant, started.workload, started.attempt));
     }
   }
 }

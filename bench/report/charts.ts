@@ -1,6 +1,6 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
-import type { Direction, Metric } from "../results.js";
+import type { Direction, Metric } from "../core/results.js";
 import { panelHeader, type ReportData } from "./rows.js";
 
 interface Unit {

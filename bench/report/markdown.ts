@@ -1,24 +1,10 @@
-import { formatBytes } from "../size.js";
-import { formatIops, formatLatency, formatRate } from "../format.js";
-import { EMULATED_CPU_WARNING, type DirectionSummary, type Metric, type Stat } from "../results.js";
+import { SHOWN_METRICS } from "../core/metrics.js";
+import { EMULATED_CPU_WARNING, type DirectionSummary, type Stat } from "../core/results.js";
 import { CHARTS } from "./charts.js";
 import { panelName, sourceLabel, type ReportData, type ReportPanel } from "./rows.js";
 
-interface Column {
-  heading: string;
-  metric: Metric;
-  format: (value: number) => string;
-  /** Whether a ratio column against the baseline follows. */
-  ratio: boolean;
-}
-
-const COLUMNS: Column[] = [
-  { heading: "IOPS", metric: "iops", format: formatIops, ratio: true },
-  { heading: "Bandwidth", metric: "bwBytes", format: formatRate, ratio: true },
-  { heading: "Moved", metric: "ioBytes", format: formatBytes, ratio: false },
-  { heading: "Mean latency", metric: "latMeanNs", format: formatLatency, ratio: true },
-  { heading: "p99 latency", metric: "latP99Ns", format: formatLatency, ratio: true },
-];
+// Each shown metric is a column, followed by its ratio to the baseline where it is relative.
+const COLUMNS = SHOWN_METRICS;
 
 function cell(stat: Stat | undefined, format: (value: number) => string): string {
   if (!stat) return "–";
@@ -32,12 +18,12 @@ function ratio(stat: Stat | undefined, baseline: Stat | undefined): string {
 
 function panelTable(panel: ReportPanel, data: ReportData): string {
   const baselineSummary: DirectionSummary | undefined = panel.cells.find((entry) => entry.variant.baseline)?.summary;
-  const headings = ["Variant", ...COLUMNS.flatMap((column) => (column.ratio && baselineSummary ? [column.heading, "vs base"] : [column.heading])), "Runs"];
+  const headings = ["Variant", ...COLUMNS.flatMap((column) => (column.relative && baselineSummary ? [column.heading, "vs base"] : [column.heading])), "Runs"];
   const lines = [`| ${headings.join(" | ")} |`, `|${headings.map((_, index) => (index === 0 ? " --- " : " ---: ")).join("|")}|`];
   for (const { variant, summary } of panel.cells) {
     const values = COLUMNS.flatMap((column) => {
       const value = cell(summary[column.metric], column.format);
-      return column.ratio && baselineSummary ? [value, ratio(summary[column.metric], baselineSummary[column.metric])] : [value];
+      return column.relative && baselineSummary ? [value, ratio(summary[column.metric], baselineSummary[column.metric])] : [value];
     });
     const name = variant.baseline ? `**${variant.label}** (baseline)` : variant.label;
     lines.push(`| ${[name, ...values, String(summary.iops?.n ?? 0)].join(" | ")} |`);

@@ -1,4 +1,4 @@
-import { DIRECTIONS, EMULATED_CPU_WARNING, type Direction, type DirectionSummary, type ResultsDocument, type Source, type Variant } from "../results.js";
+import { DIRECTIONS, EMULATED_CPU_WARNING, type Direction, type DirectionSummary, type ResultsDocument, type Source, type Variant } from "../core/results.js";
 
 /** A variant as the report shows it, across every document given. */
 export interface ReportVariant {

@@ -1,4 +1,4 @@
-import { addRun, newResultsDocument, type ResultsDocument, type Run, type Source, type VariantSpec } from "../../bench/results.js";
+import { addRun, newResultsDocument, type ResultsDocument, type Run, type Source, type VariantSpec } from "../../bench/core/results.js";
 
 /** A results document with given write IOPS per variant and workload (latency scales inversely). */
 export function syntheticDocument(source: Source, variants: Array<{ spec: VariantSpec; iops: Record<string, number[]> }>): ResultsDocument {

@@ -1,6 +1,6 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
 import type { MatrixWorkspace, OperationOptions, StackOutputs } from "../../bench/matrix/workspace.js";
-import type { ResultsDocument } from "../../bench/results.js";
+import type { ResultsDocument } from "../../bench/core/results.js";
 
 export interface WorkspaceCall {
   operation: "up" | "destroy" | "outputs";

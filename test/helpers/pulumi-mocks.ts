@@ -17,6 +17,11 @@ export interface RecordedResource {
   additionalSecretOutputs: string[];
   /** Input names whose values were sent as secrets. */
   secretInputs: string[];
+  /** The parent's URN: the resource tree `pulumi stack` shows. */
+  parent: string;
+  /** Where the resource was before (alias URNs, or alias specs as "noParent"/parent URN). */
+  aliases: string[];
+  custom: boolean;
 }
 
 export type StateFor = (resource: { type: string; name: string; inputs: Record<string, unknown> }) => Promise<Record<string, unknown>> | Record<string, unknown>;
@@ -62,8 +67,18 @@ export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedRe
     const raw = request.getObject().toJavaScript() as Record<string, unknown>;
     const secretInputs = Object.entries(raw).filter(([, value]) => isSecret(value)).map(([key]) => key);
     register(request, (error: unknown, response: any) => {
-      if (!error && request.getCustom()) {
+      if (!error) {
         recorded.push({
+          custom: request.getCustom(),
+          parent: request.getParent(),
+          aliases: [
+            ...request.getAliasurnsList(),
+            // any: the generated Alias message type is not public; only its spec's parent fields are read.
+            ...request.getAliasesList().map((alias: any) => {
+              const spec = alias.getSpec();
+              return spec ? (spec.getNoparent() ? "noParent" : `parent ${spec.getParenturn()}`) : alias.getUrn();
+            }),
+          ],
           type: request.getType(),
           name: request.getName(),
           urn: response.getUrn(),

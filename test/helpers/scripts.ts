@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { TARGET_BLOCK } from "../../bench/fio-script.js";
+import { TARGET_BLOCK } from "../../bench/remote/fio-script.js";
 import { scratchDir } from "./fio.js";
 
 /** The same script with only its target block replaced: fio goes to a local directory or file instead. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { formatFioSize } from "./size.js";
-import type { ZfsOptions } from "./vm-variants.js";
+import { formatFioSize } from "../util/size.js";
+import type { ZfsOptions } from "../variants/vm-variants.js";
 
 // Everything layerbench names on a Proxmox node carries the stack's name, so that two stacks on one node (or one
 // cluster: storage ids are cluster-wide) never share a storage id, a dataset, a zvol or a file.

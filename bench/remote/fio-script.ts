@@ -1,8 +1,10 @@
-import { UserError } from "./errors.js";
-import { workloadRun } from "./fio-parser.js";
-import { TARGET_REFERENCE, TARGET_VARIABLE, renderJobFile } from "./jobfile.js";
-import type { Profile } from "./profiles.js";
-import { addRun, newResultsDocument, type Failure, type ResultsDocument, type Run, type Source, type VariantSpec } from "./results.js";
+import { UserError } from "../util/errors.js";
+import { Recorder } from "../core/recorder.js";
+import { END_LINE, MARKER_SHELL, parseMarkerLine } from "./markers.js";
+import { workloadRun } from "../core/fio-parser.js";
+import { TARGET_REFERENCE, TARGET_VARIABLE, renderJobFile } from "../core/jobfile.js";
+import type { Profile } from "../core/profiles.js";
+import { newResultsDocument, profileInfo, type ResultsDocument, type Run, type Source, type VariantSpec } from "../core/results.js";
 
 // The shell script a remote Command runs: the job file inline, fio once per workload and repeat, each output
 // between markers. A failing workload is reported and the script goes on, so one failure loses nothing else.
@@ -21,7 +23,6 @@ export interface FioScriptOptions {
   sudo?: boolean;
 }
 
-const MARKER = "@@layerbench";
 /** The lines that set LAYERBENCH_TARGET sit between these two comments: the only part that differs by target. */
 export const TARGET_BLOCK = { begin: "# layerbench target: begin", end: "# layerbench target: end" } as const;
 
@@ -78,13 +79,13 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     `  while [ "$attempt" -le ${repeat} ]; do`,
     `    started=$(date -u +%Y-%m-%dT%H:%M:%SZ)`,
     // On stderr, which the Command streams to Pulumi's engine log: `layerbench matrix` shows it as progress.
-    `    echo "layerbench: running $section #$attempt" >&2`,
+    `    ${MARKER_SHELL.running}`,
     `    if ${fio} --output-format=json --eta=never --output="$work/out.json" --section="$section" "$work/job.fio" 2>"$work/err.txt"; then`,
-    `      echo "${MARKER} begin $section $attempt $started"`,
+    `      ${MARKER_SHELL.begin}`,
     `      cat "$work/out.json"`,
-    `      echo "${MARKER} end"`,
+    `      ${MARKER_SHELL.end}`,
     "    else",
-    `      echo "${MARKER} failed $section $attempt $started $(tail -n 3 "$work/err.txt" | tr '\\n' ' ')"`,
+    `      ${MARKER_SHELL.failed(`$(tail -n 3 "$work/err.txt" | tr '\\n' ' ')`)}`,
     "    fi",
     "    attempt=$((attempt + 1))",
     "  done",
@@ -119,15 +120,14 @@ export function parseScriptOutput(stdout: string, origin: string): ScriptOutput 
   const failures: ScriptFailure[] = [];
   const lines = stdout.split("\n");
   for (let index = 0; index < lines.length; index += 1) {
-    const [marker, kind, workload, attempt, startedAt, ...rest] = lines[index].split(" ");
-    if (marker !== MARKER) continue;
-    if (kind === "failed") {
-      failures.push({ workload, attempt: Number(attempt), message: rest.join(" ").trim() || "fio failed" });
-    } else if (kind === "begin") {
-      const end = lines.indexOf(`${MARKER} end`, index + 1);
-      if (end < 0) throw new ScriptOutputError(`${origin}: output of ${workload} #${attempt} is cut short (no end marker)`);
-      const run = workloadRun(lines.slice(index + 1, end).join("\n"), workload, startedAt, `${origin}: ${workload} #${attempt}`);
-      runs.push({ workload, attempt: Number(attempt), run });
+    const marker = parseMarkerLine(lines[index]);
+    if (marker?.kind === "failed") {
+      failures.push({ workload: marker.workload, attempt: marker.attempt, message: marker.message });
+    } else if (marker?.kind === "begin") {
+      const end = lines.indexOf(END_LINE, index + 1);
+      if (end < 0) throw new ScriptOutputError(`${origin}: output of ${marker.workload} #${marker.attempt} is cut short (no end marker)`);
+      const run = workloadRun(lines.slice(index + 1, end).join("\n"), marker.workload, marker.startedAt, `${origin}: ${marker.workload} #${marker.attempt}`);
+      runs.push({ workload: marker.workload, attempt: marker.attempt, run });
       index = end;
     }
   }
@@ -144,13 +144,11 @@ export function documentFromScriptOutputs(
   const starts = entries.flatMap(({ output }) => output.runs.map(({ run }) => run.startedAt)).sort();
   // The last run's start, not the time of this evaluation: the same outputs give the same document.
   const createdAt = new Date(starts.at(-1) ?? 0);
-  const document = newResultsDocument(source, { id: profile.id, runtimeSec: profile.runtimeSec, repeat, ioengine: profile.ioengine, direct: profile.direct }, createdAt);
-  const failures: Failure[] = [];
+  // Nothing to save: the document is the stack's output.
+  const recorder = new Recorder(newResultsDocument(source, profileInfo(profile, repeat), createdAt));
   for (const { spec, output } of entries) {
-    for (const { workload, run } of output.runs) {
-      addRun(document, spec, profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload }, run);
-    }
-    failures.push(...output.failures.map((failure) => ({ variant: spec.id, ...failure })));
+    for (const { workload, run } of output.runs) void recorder.run(spec, profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload }, run);
+    for (const failure of output.failures) void recorder.failure({ variant: spec.id, ...failure });
   }
-  return failures.length > 0 ? { ...document, failures } : document;
+  return recorder.document;
 }

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { UserError } from "./errors.js";
-import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "./k8s-variants.js";
-import { largestFootprint, resolveProfile, type Profile } from "./profiles.js";
-import { COMPRESSIONS, SYNC_MODES, expandVariants, validateVariant, type VariantMatrixInput, type VmDiskVariant, type ZfsOptions } from "./vm-variants.js";
-import { vmGroups } from "./vm-groups.js";
+import { UserError } from "../util/errors.js";
+import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "../variants/k8s-variants.js";
+import { largestFootprint, resolveProfile, type Profile } from "../core/profiles.js";
+import { COMPRESSIONS, SYNC_MODES, expandVariants, validateVariant, type VariantMatrixInput, type VmDiskVariant, type ZfsOptions } from "../variants/vm-variants.js";
+import { vmGroups } from "../variants/vm-groups.js";
 
 /** fio on the node itself: on a zvol (the fair match for zvol-backed VM disks) or in a dataset. */
 export type Baseline =

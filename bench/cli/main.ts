@@ -2,24 +2,25 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { promises as fs } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_THRESHOLD_PCT, compareDocuments, renderComparison } from "./compare.js";
-import { UserError } from "./errors.js";
-import { parseFioOutput } from "./fio-parser.js";
-import { consoleProgress } from "./local/progress.js";
-import { runLocal } from "./local/run.js";
-import { checkDistinctNames, parseTargetSpec, type LocalTarget } from "./local/targets.js";
-import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS, resolveProfile } from "./profiles.js";
-import { consoleMatrixProgress } from "./matrix/progress.js";
-import { RunStore } from "./matrix/run-store.js";
-import { matrixDestroy, matrixOutputs, matrixSummary, matrixUp, resultsOutput, type StackOutcome } from "./matrix/runner.js";
-import { declaredStacks, selectStacks } from "./matrix/stacks.js";
-import type { MatrixWorkspace } from "./matrix/workspace.js";
-import { renderFindings, type Finding } from "./plan/node-check.js";
-import { renderPlan } from "./plan/render.js";
-import { checkStack, planStacks } from "./plan/stack-plans.js";
-import { readResultsFile, writeReport } from "./report/index.js";
-import type { ResultsDocument } from "./results.js";
-import { parseSize } from "./size.js";
+import { DEFAULT_THRESHOLD_PCT, compareDocuments, renderComparison } from "../report/compare.js";
+import { UserError } from "../util/errors.js";
+import { parseFioOutput } from "../core/fio-parser.js";
+import { consoleProgress } from "../local/progress.js";
+import { runLocal } from "../local/run.js";
+import { checkDistinctNames, parseTargetSpec, type LocalTarget } from "../local/targets.js";
+import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS, resolveProfile } from "../core/profiles.js";
+import { consoleMatrixProgress } from "../matrix/progress.js";
+import { RunStore } from "../matrix/run-store.js";
+import { matrixDestroy, matrixOutputs, matrixSummary, matrixUp, resultsOutput, type StackOutcome } from "../matrix/runner.js";
+import { declaredStacks, selectStacks } from "../matrix/stacks.js";
+import type { MatrixWorkspace } from "../matrix/workspace.js";
+import { renderFindings, type Finding } from "../plan/node-check.js";
+import { renderPlan } from "../plan/render.js";
+import { checkStack, planStacks } from "../plan/stack-plans.js";
+import { readResultsFile } from "../core/results-io.js";
+import { writeReport } from "../report/index.js";
+import type { ResultsDocument } from "../core/results.js";
+import { parseSize } from "../util/size.js";
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -39,11 +40,11 @@ function sizeArgument(value: string): string {
 }
 
 /** The layerbench Pulumi project: this package's own directory. */
-const PROJECT_DIR = fileURLToPath(new URL("..", import.meta.url));
+const PROJECT_DIR = fileURLToPath(new URL("../..", import.meta.url));
 
 /** Loaded on use: the Automation API pulls in all of @pulumi/pulumi, which `run` and `report FILE` never need. */
 async function pulumiWorkspaceFor(projectDir: string): Promise<MatrixWorkspace> {
-  const { pulumiWorkspace } = await import("./matrix/pulumi-workspace.js");
+  const { pulumiWorkspace } = await import("../matrix/pulumi-workspace.js");
   return pulumiWorkspace(projectDir);
 }
 
@@ -98,6 +99,11 @@ async function runCommand(flags: RunFlags): Promise<number> {
       const kept = measured ? "; everything measured before it is kept in results.json" : "";
       console.error(`layerbench: run stopped: ${outcome.stoppedBy.message}${kept}`);
       return controller.signal.aborted ? 130 : 1;
+    }
+    const failed = outcome.document.failures?.length ?? 0;
+    if (failed > 0) {
+      console.error(`layerbench: ${failed} run(s) failed; the others were measured (the failures are listed in report.md and results.json)`);
+      return 1;
     }
     return 0;
   } finally {

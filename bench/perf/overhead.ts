@@ -6,10 +6,10 @@ import { promises as fs } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
-import { parseFioOutput } from "../fio-parser.js";
-import { renderJobFile } from "../jobfile.js";
-import { resolveProfile } from "../profiles.js";
-import { stat, toResultsDocument } from "../results.js";
+import { parseFioOutput } from "../core/fio-parser.js";
+import { renderJobFile } from "../core/jobfile.js";
+import { resolveProfile } from "../core/profiles.js";
+import { stat, toResultsDocument } from "../core/results.js";
 
 const run = promisify(execFile);
 const { values } = parseArgs({

@@ -1,8 +1,8 @@
 import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { ZVOL_DEVICE_TIMEOUT_SEC, baselineScript, groupDatasetDeleteScript, groupDatasetScript, stackDatasetDeleteScript, stackDatasetScript } from "../components/node-zfs.js";
-import { nodeNames } from "../bench/node-names.js";
+import { ZVOL_DEVICE_TIMEOUT_SEC, baselineScript, groupDatasetDeleteScript, groupDatasetScript, stackDatasetDeleteScript, stackDatasetScript } from "../bench/remote/zfs-scripts.js";
+import { nodeNames } from "../bench/config/node-names.js";
 import { scratchDir } from "./helpers/fio.js";
 import { shellcheck } from "./helpers/scripts.js";
 import { execFile } from "node:child_process";

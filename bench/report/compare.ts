@@ -1,22 +1,12 @@
-import { formatIops, formatLatency, formatRate } from "./format.js";
-import { DIRECTIONS, type Direction, type Metric, type ResultsDocument, type Stat } from "./results.js";
+import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
+import { DIRECTIONS, type Direction, type ResultsDocument, type Stat } from "../core/results.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
 // the threshold and outside the noise: more than twice the pooled standard deviation of the repeats.
 
-interface ComparedMetric {
-  metric: Metric;
-  heading: string;
-  higherIsBetter: boolean;
-  format: (value: number) => string;
-}
+type ComparedMetric = ShownMetric;
 
-const COMPARED: ComparedMetric[] = [
-  { metric: "iops", heading: "IOPS", higherIsBetter: true, format: formatIops },
-  { metric: "bwBytes", heading: "bandwidth", higherIsBetter: true, format: formatRate },
-  { metric: "latMeanNs", heading: "mean latency", higherIsBetter: false, format: formatLatency },
-  { metric: "latP99Ns", heading: "p99 latency", higherIsBetter: false, format: formatLatency },
-];
+const COMPARED = SHOWN_METRICS.filter((metric) => metric.relative);
 
 export type Verdict = "regression" | "improvement" | "within noise" | "below threshold";
 
@@ -117,7 +107,7 @@ export function renderComparison(comparison: Comparison, labels: { before: strin
     "| --- | --- | --- | --- | ---: | ---: | ---: | --- |",
     ...comparison.rows.map(
       (row) =>
-        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.heading} | ${value(row.before, row.metric.format)} | ${value(row.after, row.metric.format)} | ${signedPct(row.changePct)} | ${MARK[row.verdict]} |`,
+        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.name} | ${value(row.before, row.metric.format)} | ${value(row.after, row.metric.format)} | ${signedPct(row.changePct)} | ${MARK[row.verdict]} |`,
     ),
   ];
   if (comparison.onlyBefore.length > 0) lines.push("", `Only before: ${comparison.onlyBefore.join(", ")}.`);

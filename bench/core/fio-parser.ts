@@ -1,4 +1,4 @@
-import { UserError } from "./errors.js";
+import { UserError } from "../util/errors.js";
 import { z } from "zod";
 import type { DirectionResult, LatencyNs, Run } from "./results.js";
 

@@ -1,5 +1,5 @@
 import { crossProduct, repeatedId } from "./axes.js";
-import { UserError } from "./errors.js";
+import { UserError } from "../util/errors.js";
 
 // A Kubernetes volume variant: k3s's local-path (Kubernetes without Longhorn) or a Longhorn StorageClass with
 // its replica count and data locality. Validated once, like the VM disk variants.

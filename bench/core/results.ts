@@ -1,4 +1,4 @@
-import { UserError } from "./errors.js";
+import { UserError } from "../util/errors.js";
 import { z } from "zod";
 
 export const RESULTS_SCHEMA_ID = "layerbench/results@1";
@@ -181,6 +181,11 @@ export function toResultsDocument(value: unknown, origin: string): ResultsDocume
 
 /** What identifies a variant before it has results. */
 export type VariantSpec = Omit<Variant, "workloads">;
+
+/** What a results document records of the profile that ran: the settings that shape its numbers. */
+export function profileInfo(profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct">, repeat: number): ProfileInfo {
+  return { id: profile.id, runtimeSec: profile.runtimeSec, repeat, ioengine: profile.ioengine, direct: profile.direct };
+}
 
 export function newResultsDocument(source: Source, profile: ProfileInfo, createdAt: Date): ResultsDocument {
   return { schema: RESULTS_SCHEMA_ID, createdAt: createdAt.toISOString(), source, profile, variants: [] };

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { UserError } from "./errors.js";
+import { UserError } from "../util/errors.js";
 import type { RawConfig } from "./stack-config.js";
 
 /** A stack file as layerbench reads it without Pulumi: its layerbench settings and the provider's endpoint. */

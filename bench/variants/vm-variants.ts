@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { crossProduct, repeatedId } from "./axes.js";
-import { UserError } from "./errors.js";
-import { formatFioSize, parseSize } from "./size.js";
+import { UserError } from "../util/errors.js";
+import { formatFioSize, parseSize } from "../util/size.js";
 
 // One definition of a VM disk variant, validated once; Proxmox disk arguments (and a local QEMU guest later)
 // are renderings of it.

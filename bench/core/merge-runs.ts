@@ -1,4 +1,4 @@
-import { UserError } from "./errors.js";
+import { UserError } from "../util/errors.js";
 import { addRun, newResultsDocument, type ResultsDocument, type Source } from "./results.js";
 
 function runIdOf(source: Source): string | undefined {

@@ -1,5 +1,5 @@
-import { UserError } from "./errors.js";
-import { formatFioSize } from "./size.js";
+import { UserError } from "../util/errors.js";
+import { formatFioSize } from "../util/size.js";
 import type { Profile, Workload } from "./profiles.js";
 
 /** Where fio does its I/O: files in a directory, or one file or block device shared by the jobs. */

@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
-import { readResultsFile, writeReport } from "../report/index.js";
-import { addRun, newResultsDocument, type DirectionResult, type ResultsDocument } from "../results.js";
+import { readResultsFile } from "../core/results-io.js";
+import { writeReport } from "../report/index.js";
+import { addRun, newResultsDocument, type DirectionResult, type ResultsDocument } from "../core/results.js";
 
 const { values } = parseArgs({
   options: {

@@ -1,5 +1,5 @@
-import { UserError } from "./errors.js";
-import { parseSize } from "./size.js";
+import { UserError } from "../util/errors.js";
+import { parseSize } from "../util/size.js";
 
 export const IO_ENGINES = ["posixaio", "libaio", "io_uring", "psync", "sync", "pvsync2"] as const;
 export type IoEngine = (typeof IO_ENGINES)[number];

@@ -1,0 +1,39 @@
+import { promises as fs } from "node:fs";
+import { UserError } from "../util/errors.js";
+import { toResultsDocument, type ResultsDocument } from "./results.js";
+
+// Results documents on disk: read and validated in one place, written atomically in one place.
+
+/** Writes JSON through a temporary file and a rename, so a reader never sees half a file. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await fs.writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
+  await fs.rename(temporary, path);
+}
+
+export function writeResultsFile(path: string, document: ResultsDocument): Promise<void> {
+  return writeJsonAtomic(path, document);
+}
+
+/** Reads a results document from a file (or a stack's outputs holding one), with one clear error when it is missing or not one. */
+export async function readResultsFile(path: string): Promise<ResultsDocument> {
+  let text: string;
+  try {
+    text = await fs.readFile(path, "utf8");
+  } catch (error) {
+    throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${path} is not valid JSON (${(error as Error).message})`);
+  }
+  return toResultsDocument(unwrapStackOutputs(value), path);
+}
+
+/** `pulumi stack output --json` (every output) holds the document under "results"; `... output results --json` is the document. */
+function unwrapStackOutputs(value: unknown): unknown {
+  if (typeof value === "object" && value !== null && !("schema" in value) && "results" in value) return value.results;
+  return value;
+}

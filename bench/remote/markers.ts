@@ -1,0 +1,37 @@
+// The protocol between the fio script (wherever it runs: a node, a guest, a pod) and whoever reads its output:
+// fio's JSON between marker lines on stdout, a failure as one marker line, and a progress line on stderr
+// before each workload. The script writes these lines; every reader parses them with the functions here.
+
+const MARKER = "@@layerbench";
+
+/** The shell that prints each line, for the script; `$section`, `$attempt`, `$started` are the script's variables. */
+export const MARKER_SHELL = {
+  begin: `echo "${MARKER} begin $section $attempt $started"`,
+  end: `echo "${MARKER} end"`,
+  failed: (reason: string) => `echo "${MARKER} failed $section $attempt $started ${reason}"`,
+  running: `echo "layerbench: running $section #$attempt" >&2`,
+} as const;
+
+export const END_LINE = `${MARKER} end`;
+
+export type MarkerLine =
+  | { kind: "begin"; workload: string; attempt: number; startedAt: string }
+  | { kind: "end" }
+  | { kind: "failed"; workload: string; attempt: number; startedAt: string; message: string };
+
+/** A marker line of stdout, or undefined for any other line. */
+export function parseMarkerLine(line: string): MarkerLine | undefined {
+  const [marker, kind, workload, attempt, startedAt, ...rest] = line.split(" ");
+  if (marker !== MARKER) return undefined;
+  if (kind === "end") return { kind: "end" };
+  if (kind === "begin") return { kind, workload, attempt: Number(attempt), startedAt };
+  if (kind === "failed") return { kind, workload, attempt: Number(attempt), startedAt, message: rest.join(" ").trim() || "fio failed" };
+  return undefined;
+}
+
+const RUNNING = /layerbench: running (\S+) #(\d+)/g;
+
+/** Every "running WORKLOAD #N" progress line in a text (stderr, or an engine log line carrying it). */
+export function runningWorkloads(text: string): Array<{ workload: string; attempt: number }> {
+  return [...text.matchAll(RUNNING)].map((match) => ({ workload: match[1], attempt: Number(match[2]) }));
+}

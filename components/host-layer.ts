@@ -1,0 +1,79 @@
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { NodeNames } from "../bench/config/node-names.js";
+import type { Baseline } from "../bench/config/stack-config.js";
+import type { VariantSpec } from "../bench/core/results.js";
+import { renderFioScript } from "../bench/remote/fio-script.js";
+import { NODE_FIO_SCRIPT, releaseDeviceScript } from "../bench/remote/node-scripts.js";
+import type { ZfsOptions } from "../bench/variants/vm-variants.js";
+import { FioRun, type FioRunArgs } from "./fio-run.js";
+import type { MeasurementChain } from "./measurement-chain.js";
+import { NodeZfs } from "./node-zfs.js";
+
+/** Made at the stack's root before the layers existed: the alias keeps their state. */
+export const FORMERLY_AT_ROOT = { aliases: [{ parent: pulumi.rootStackResource }] };
+
+export interface HostLayerArgs {
+  node: string;
+  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  dataset: string;
+  names: NodeNames;
+  groups: ZfsOptions[];
+  baseline: Baseline;
+  /** The file datastore and the URL of the cloud image every VM of the stack boots. */
+  fileDatastore: string;
+  imageUrl: string;
+}
+
+export function baselineSpec(baseline: Baseline): VariantSpec {
+  const { kind, ...options } = baseline;
+  return { id: `host-${kind}`, layer: "host", options: { kind, ...options }, baseline: true };
+}
+
+/** The first layer: the node itself. Its ZFS storage, fio, the cloud image, and fio on the baseline. */
+export class HostLayer extends pulumi.ComponentResource {
+  readonly zfs: NodeZfs;
+  readonly fio: command.remote.Command;
+  readonly image: proxmoxve.download.File;
+  private readonly args: HostLayerArgs;
+
+  constructor(name: string, args: HostLayerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("layerbench:layer:Host", name, {}, opts);
+    this.args = args;
+    this.zfs = new NodeZfs(
+      "node-zfs",
+      { node: args.node, connection: args.connection, dataset: args.dataset, names: args.names, groups: args.groups, baseline: args.baseline },
+      { parent: this, ...FORMERLY_AT_ROOT },
+    );
+    // A stock Proxmox VE node has no fio.
+    this.fio = new command.remote.Command("node-fio", { connection: args.connection, create: NODE_FIO_SCRIPT }, { parent: this, ...FORMERLY_AT_ROOT });
+    // One copy of the cloud image for every VM of the stack.
+    this.image = new proxmoxve.download.File(
+      "guest-image",
+      { nodeName: args.node, datastoreId: args.fileDatastore, contentType: "import", url: args.imageUrl, fileName: args.names.imageFile(args.imageUrl), overwrite: false },
+      { parent: this, ...FORMERLY_AT_ROOT },
+    );
+  }
+
+  /** fio on the baseline, once `ready` (the guests, which would load the same disks while they boot) is done. */
+  measure(chain: MeasurementChain, run: Pick<FioRunArgs, "runId" | "timeoutMinutes"> & { profile: Parameters<typeof renderFioScript>[0]["profile"]; repeat: number }, ready: pulumi.Resource[]): { spec: VariantSpec; run: FioRun } {
+    const { zfs } = this;
+    const fioRun = new FioRun(
+      "fio-host",
+      {
+        connection: this.args.connection,
+        script: zfs.baselineTarget.apply((target) => renderFioScript({ profile: run.profile, repeat: run.repeat, target })),
+        runId: run.runId,
+        timeoutMinutes: run.timeoutMinutes,
+        after: [zfs.baseline, this.fio, ...ready, ...chain.previous()],
+        // A dataset baseline's files are removed by the fio script itself.
+        release: { connection: this.args.connection, script: zfs.baselineTarget.apply((target) => (target.kind === "device" ? releaseDeviceScript(target.path) : "true")) },
+      },
+      { parent: this, ...FORMERLY_AT_ROOT },
+    );
+    chain.done(fioRun.done);
+    this.registerOutputs({ baselineTarget: zfs.baselineTarget });
+    return { spec: baselineSpec(this.args.baseline), run: fioRun };
+  }
+}

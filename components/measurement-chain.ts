@@ -1,0 +1,24 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/**
+ * Measurements never overlap: each waits for the last step of the one before it, across layers. Every layer
+ * takes its measurements through the one chain of the stack.
+ */
+export class MeasurementChain {
+  private last: pulumi.Resource[] = [];
+
+  /** What the next measurement must wait for, beside its own target's set-up. */
+  previous(): pulumi.Resource[] {
+    return [...this.last];
+  }
+
+  /** Records what the next measurement waits for: the last step of this one. */
+  done(...steps: pulumi.Resource[]): void {
+    this.last = steps;
+  }
+
+  /** Holds the next measurement back also until these are done (e.g. Longhorn started on every node). */
+  alsoWaitFor(...steps: pulumi.Resource[]): void {
+    this.last = [...this.last, ...steps];
+  }
+}

@@ -1,0 +1,79 @@
+import type * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { NodeNames } from "../bench/config/node-names.js";
+import type { VmSettings } from "../bench/config/stack-config.js";
+import { nthVmSettings } from "../bench/config/vm-settings.js";
+import type { Profile } from "../bench/core/profiles.js";
+import type { VariantSpec } from "../bench/core/results.js";
+import { renderFioScript } from "../bench/remote/fio-script.js";
+import { releaseVmDiskScript } from "../bench/remote/node-scripts.js";
+import { vmGroups } from "../bench/variants/vm-groups.js";
+import { diskSerial, diskSlots, variantOptions, type VmDiskVariant } from "../bench/variants/vm-variants.js";
+import { BenchVm, FIO_GUEST } from "./bench-vm.js";
+import { FioRun } from "./fio-run.js";
+import { FORMERLY_AT_ROOT } from "./host-layer.js";
+import type { MeasurementChain } from "./measurement-chain.js";
+
+export interface VmLayerArgs {
+  node: string;
+  settings: VmSettings;
+  variants: VmDiskVariant[];
+  names: NodeNames;
+  runId: string;
+  image: pulumi.Input<string>;
+  nodeConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  privateKey: pulumi.Input<string>;
+  /** The storages the data disks live on. */
+  storages: pulumi.Resource[];
+}
+
+/** The second layer: KVM guests whose data disks are the variants, as few VMs as hold them. */
+export class VmLayer extends pulumi.ComponentResource {
+  readonly vms: Array<{ vm: BenchVm; settings: VmSettings; variants: VmDiskVariant[] }>;
+  private readonly args: VmLayerArgs;
+
+  constructor(name: string, args: VmLayerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("layerbench:layer:Vm", name, {}, opts);
+    this.args = args;
+    this.vms = vmGroups(args.variants).map((variants, index, groups) => {
+      const settings = nthVmSettings(args.settings, index, groups.length);
+      const vm = new BenchVm(
+        groups.length > 1 ? `bench-vm-${index + 1}` : "bench-vm",
+        { node: args.node, settings, variants, role: FIO_GUEST, names: args.names, runId: args.runId, image: args.image, nodeConnection: args.nodeConnection, privateKey: args.privateKey, storages: args.storages },
+        { parent: this, ...FORMERLY_AT_ROOT },
+      );
+      return { vm, settings, variants };
+    });
+  }
+
+  /** Done when every guest has finished cloud-init. */
+  get ready(): pulumi.Resource[] {
+    return this.vms.map(({ vm }) => vm.ready);
+  }
+
+  /** fio on every variant's disk, one after the other, each disk's written data released after its runs. */
+  measure(chain: MeasurementChain, run: { profile: Profile; repeat: number; timeoutMinutes: number }): Array<{ spec: VariantSpec; run: FioRun }> {
+    const measured = this.vms.flatMap(({ vm, settings, variants }) => {
+      const slots = diskSlots(variants);
+      return variants.map((variant) => {
+        const fioRun = new FioRun(
+          `fio-vm-${variant.id}`,
+          {
+            connection: vm.connection,
+            script: renderFioScript({ profile: run.profile, repeat: run.repeat, target: { kind: "serial", serial: diskSerial(variant) }, sudo: true }),
+            runId: this.args.runId,
+            timeoutMinutes: run.timeoutMinutes,
+            after: [vm.ready, ...chain.previous()],
+            release: { connection: this.args.nodeConnection, script: releaseVmDiskScript(settings.vmId, slots.get(variant.id) ?? "") },
+          },
+          { parent: this, ...FORMERLY_AT_ROOT },
+        );
+        chain.done(fioRun.done);
+        const spec: VariantSpec = { id: variant.id, layer: "vm", options: variantOptions(variant), baseline: false };
+        return { spec, run: fioRun };
+      });
+    });
+    this.registerOutputs({ addresses: this.vms.map(({ vm }) => vm.address) });
+    return measured;
+  }
+}

@@ -1,0 +1,33 @@
+import test from "ava";
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import { resolveProfile } from "../bench/core/profiles.js";
+import { toResultsDocument } from "../bench/core/results.js";
+import { runCli } from "./helpers/cli.js";
+import { scratchDir } from "./helpers/fio.js";
+
+// The failure policy of a local run, the same as the guest's and the stack's: a failed fio run is recorded with
+// its reason, the runs after it still happen, and the exit code says that something failed.
+
+test("a fio run that fails is recorded, and the next workloads and targets still run", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const [a, b, bin] = ["a", "b", "bin"].map((name) => join(dir.path, name));
+  await Promise.all([a, b, bin].map((path) => fs.mkdir(path)));
+  // fio, except that the 64k workload on target a fails as a full disk would.
+  const workload = resolveProfile("ars").workloads[1].id;
+  await fs.writeFile(
+    join(bin, "fio"),
+    `#!/bin/sh\ncase "$*" in *--section=${workload}*) case "$LAYERBENCH_TARGET" in ${a}/*) echo "fio: io_u error on file: No space left on device" >&2; exit 1;; esac;; esac\nexec /usr/bin/fio "$@"\n`,
+    { mode: 0o755 },
+  );
+  const out = join(dir.path, "out");
+  const result = await runCli(["run", "--target", `a=${a}`, "--target", `b=${b}`, "--runtime", "1", "--size", "4m", "--out", out], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  t.is(result.code, 1, result.stderr);
+  t.regex(result.stderr, /^layerbench: 1 run\(s\) failed; the others were measured/m);
+  t.regex(result.stdout + result.stderr, new RegExp(`a ${workload}: FAILED: fio failed on ${workload}: .*No space left on device`));
+  const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+  t.deepEqual(document.failures?.map((failure) => [failure.variant, failure.workload, failure.attempt]), [["a", workload, 1]]);
+  t.deepEqual(document.variants.map((variant) => [variant.id, variant.workloads.length]), [["a", 2], ["b", 3]], "every other run was measured");
+  t.regex(await fs.readFile(join(out, "report.md"), "utf8"), /No space left on device/);
+});
