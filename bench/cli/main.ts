@@ -2,25 +2,19 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { promises as fs } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_THRESHOLD_PCT, compareDocuments, renderComparison } from "../report/compare.js";
-import { UserError } from "../util/errors.js";
-import { parseFioOutput } from "../core/fio-parser.js";
-import { consoleProgress } from "../local/progress.js";
-import { runLocal } from "../local/run.js";
-import { checkDistinctNames, parseTargetSpec, type LocalTarget } from "../local/targets.js";
+// Only what declaring the options needs is imported here: each command loads its own modules when it runs, so
+// that `--help` and a bad option answer at once (vega, zod and Pulumi's SDK take most of a second to load).
+import { DEFAULT_THRESHOLD_PCT } from "../core/metrics.js";
 import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS, resolveProfile } from "../core/profiles.js";
-import { consoleMatrixProgress } from "../matrix/progress.js";
-import { RunStore } from "../matrix/run-store.js";
-import { matrixDestroy, matrixOutputs, matrixSummary, matrixUp, resultsOutput, type StackOutcome } from "../matrix/runner.js";
+import type { ResultsDocument } from "../core/results.js";
+import type { LocalTarget } from "../local/targets.js";
 import { declaredStacks, selectStacks } from "../matrix/stacks.js";
 import type { MatrixWorkspace } from "../matrix/workspace.js";
-import { renderFindings, type Finding } from "../plan/node-check.js";
-import { renderPlan } from "../plan/render.js";
-import { checkStack, planStacks } from "../plan/stack-plans.js";
-import { readResultsFile } from "../core/results-io.js";
-import { writeReport } from "../report/index.js";
-import type { ResultsDocument } from "../core/results.js";
+import type { Finding } from "../plan/node-check.js";
+import type { StackOutcome } from "../matrix/runner.js";
+import { UserError } from "../util/errors.js";
 import { parseSize } from "../util/size.js";
+
 
 function positiveInteger(name: string) {
   return (value: string): number => {
@@ -74,6 +68,12 @@ interface RunFlags {
 }
 
 async function runCommand(flags: RunFlags): Promise<number> {
+  const [{ checkDistinctNames, parseTargetSpec }, { runLocal }, { consoleProgress }, { writeReport }] = await Promise.all([
+    import("../local/targets.js"),
+    import("../local/run.js"),
+    import("../local/progress.js"),
+    import("../report/index.js"),
+  ]);
   const profile = resolveProfile(flags.profile, { runtimeSec: flags.runtime, size: flags.size, ioengine: flags.ioengine, direct: flags.direct });
   const targets: LocalTarget[] = flags.target.map(parseTargetSpec);
   checkDistinctNames(targets);
@@ -119,6 +119,7 @@ interface ReportFlags {
 }
 
 async function reportCommand(files: string[], flags: ReportFlags): Promise<number> {
+  const [{ readResultsFile }, { writeReport }, { resultsOutput }] = await Promise.all([import("../core/results-io.js"), import("../report/index.js"), import("../matrix/runner.js")]);
   if (files.length === 0 && flags.stack.length === 0) throw new UserError("report needs results files or --stack NAME (or both)");
   const stacks = flags.stack.length > 0 ? selectStacks(await declaredStacks(flags.project), flags.stack) : [];
   const documents: ResultsDocument[] = [];
@@ -139,6 +140,7 @@ async function reportCommand(files: string[], flags: ReportFlags): Promise<numbe
 }
 
 async function compareCommand(before: string, after: string, flags: { threshold: number }): Promise<number> {
+  const [{ readResultsFile }, { compareDocuments, renderComparison }] = await Promise.all([import("../core/results-io.js"), import("../report/compare.js")]);
   const comparison = compareDocuments(await readResultsFile(before), await readResultsFile(after), flags.threshold);
   if (comparison.rows.length === 0) throw new UserError(`${before} and ${after} have no variant and workload in common to compare`);
   process.stdout.write(renderComparison(comparison, { before, after }, flags.threshold));
@@ -155,6 +157,7 @@ interface PlanFlags {
 
 /** Plans (and with `check`, asks each node); every finding printed, the plans too unless `quiet`. */
 async function planAndCheck(project: string, stacks: string[], declared: string[], options: { check: boolean; quiet: boolean }): Promise<boolean> {
+  const [{ renderFindings }, { renderPlan }, { checkStack, planStacks }] = await Promise.all([import("../plan/node-check.js"), import("../plan/render.js"), import("../plan/stack-plans.js")]);
   let ok = true;
   for (const entry of await planStacks(project, stacks, declared)) {
     const findings: Finding[] = [...entry.findings];
@@ -188,6 +191,11 @@ interface MatrixFlags {
 }
 
 async function matrixCommand(action: "up" | "destroy" | "outputs", flags: MatrixFlags): Promise<number> {
+  const [{ consoleMatrixProgress }, { RunStore }, { matrixDestroy, matrixOutputs, matrixSummary, matrixUp }] = await Promise.all([
+    import("../matrix/progress.js"),
+    import("../matrix/run-store.js"),
+    import("../matrix/runner.js"),
+  ]);
   // Names are checked before Pulumi is touched.
   const declared = await declaredStacks(flags.project);
   const stacks = selectStacks(declared, flags.stack);
@@ -230,6 +238,7 @@ async function matrixCommand(action: "up" | "destroy" | "outputs", flags: Matrix
 }
 
 async function parseCommand(file: string): Promise<number> {
+  const { parseFioOutput } = await import("../core/fio-parser.js");
   const text = await fs.readFile(file, "utf8").catch((error: NodeJS.ErrnoException) => {
     throw new UserError(`cannot read ${file}: ${error.code ?? error.message}`);
   });

@@ -23,3 +23,6 @@ export const SHOWN_METRICS: ShownMetric[] = [
   { metric: "latMeanNs", heading: "Mean latency", name: "mean latency", higherIsBetter: false, format: formatLatency, relative: true },
   { metric: "latP99Ns", heading: "p99 latency", name: "p99 latency", higherIsBetter: false, format: formatLatency, relative: true },
 ];
+
+/** A before/after change smaller than this (in percent) is not flagged by `layerbench compare`. */
+export const DEFAULT_THRESHOLD_PCT = 5;

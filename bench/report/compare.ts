@@ -1,4 +1,4 @@
-import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
+import { DEFAULT_THRESHOLD_PCT, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import { DIRECTIONS, type Direction, type ResultsDocument, type Stat } from "../core/results.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
@@ -29,7 +29,6 @@ export interface Comparison {
   onlyAfter: string[];
 }
 
-export const DEFAULT_THRESHOLD_PCT = 5;
 
 function pooledStdev(a: Stat, b: Stat): number | undefined {
   if (a.n < 2 && b.n < 2) return undefined;
