@@ -10,7 +10,8 @@ const stamp = fileURLToPath(new URL("../dist/.built", import.meta.url));
 function newerThan(dir, time) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory() ? newerThan(path, time) : entry.name.endsWith(".ts") && statSync(path).mtimeMs > time) return true;
+    if (entry.isDirectory() ? newerThan(path, time) : entry.name.endsWith(".ts") && statSync(path).mtimeMs > time)
+      return true;
   }
   return false;
 }

@@ -2,9 +2,9 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { guestAddressScript } from "../bench/remote/node-scripts.js";
 import type { NodeNames } from "../bench/config/node-names.js";
 import type { VmSettings } from "../bench/config/stack-config.js";
+import { guestAddressScript } from "../bench/remote/node-scripts.js";
 import { diskSlots, type VmDiskVariant } from "../bench/variants/vm-variants.js";
 import { dataDisk, scsiHardware } from "./disks.js";
 
@@ -56,7 +56,14 @@ export interface BenchVmArgs {
 export function cloudInitUserData(settings: VmSettings, role: GuestRole): string {
   const userData = {
     hostname: settings.name,
-    users: [{ name: settings.user, sudo: "ALL=(ALL) NOPASSWD:ALL", shell: "/bin/bash", ssh_authorized_keys: [settings.sshPublicKey] }],
+    users: [
+      {
+        name: settings.user,
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        shell: "/bin/bash",
+        ssh_authorized_keys: [settings.sshPublicKey],
+      },
+    ],
     package_update: true,
     packages: role.packages,
     runcmd: role.services.map((service) => ["systemctl", "enable", "--now", service]),
@@ -94,7 +101,12 @@ export class BenchVm extends pulumi.ComponentResource {
     // replacement (Pulumi's default order) cannot delete the file the VM boots with.
     const userData = new proxmoxve.FileLegacy(
       `${name}-user-data`,
-      { nodeName: node, datastoreId: settings.fileDatastore, contentType: "snippets", sourceRaw: { data: userDataText, fileName: args.names.snippetFile(settings.vmId, userDataText) } },
+      {
+        nodeName: node,
+        datastoreId: settings.fileDatastore,
+        contentType: "snippets",
+        sourceRaw: { data: userDataText, fileName: args.names.snippetFile(settings.vmId, userDataText) },
+      },
       { parent: this },
     );
     const interfaces = diskSlots(args.variants);
@@ -112,14 +124,27 @@ export class BenchVm extends pulumi.ComponentResource {
         operatingSystem: { type: "l26" },
         scsiHardware: scsiHardware(args.variants),
         disks: [
-          { interface: "virtio0", datastoreId: settings.bootDatastore, importFrom: args.image, size: settings.bootSizeGb, iothread: true, discard: "on" },
-          ...args.variants.map((variant) => dataDisk(variant, interfaces.get(variant.id) ?? "", args.names.storageId(variant))),
+          {
+            interface: "virtio0",
+            datastoreId: settings.bootDatastore,
+            importFrom: args.image,
+            size: settings.bootSizeGb,
+            iothread: true,
+            discard: "on",
+          },
+          ...args.variants.map((variant) =>
+            dataDisk(variant, interfaces.get(variant.id) ?? "", args.names.storageId(variant)),
+          ),
           ...(args.extraDisks ?? []),
         ],
         networkDevices: [{ bridge: settings.bridge, model: "virtio" }],
         initialization: {
           datastoreId: settings.bootDatastore,
-          ipConfigs: [{ ipv4: settings.ip === "dhcp" ? { address: "dhcp" } : { address: settings.ip, gateway: settings.gateway } }],
+          ipConfigs: [
+            {
+              ipv4: settings.ip === "dhcp" ? { address: "dhcp" } : { address: settings.ip, gateway: settings.gateway },
+            },
+          ],
           userDataFileId: userData.id,
         },
         started: true,

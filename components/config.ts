@@ -1,5 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
-import { STRING_KEYS, STRUCTURED_KEYS, parseBenchConfig, type BenchConfig, type RawConfig } from "../bench/config/stack-config.js";
+import {
+  type BenchConfig,
+  parseBenchConfig,
+  type RawConfig,
+  STRING_KEYS,
+  STRUCTURED_KEYS,
+} from "../bench/config/stack-config.js";
 
 /** Reads the stack's configuration; the SSH private key stays a secret Output. */
 export function readBenchConfig(): { config: BenchConfig; sshPrivateKey: pulumi.Output<string> } {

@@ -1,16 +1,5 @@
 import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
-import { zfsGroupKey } from "../bench/config/node-names.js";
-import { diskSerial, type VmDiskVariant, type ZfsOptions } from "../bench/variants/vm-variants.js";
-
-/** Distinct ZFS property sets among the variants, in first-seen order. */
-export function zfsGroups(variants: ZfsOptions[]): ZfsOptions[] {
-  const groups = new Map<string, ZfsOptions>();
-  for (const { volblocksize, compression, sync } of variants) {
-    const key = zfsGroupKey({ volblocksize, compression, sync });
-    if (!groups.has(key)) groups.set(key, { volblocksize, compression, sync });
-  }
-  return [...groups.values()];
-}
+import { diskSerial, type VmDiskVariant } from "../bench/variants/vm-variants.js";
 
 /** SCSI disks with an iothread need a controller each: virtio-scsi-single. Without SCSI disks, Proxmox's default. */
 export function scsiHardware(variants: VmDiskVariant[]): string {
@@ -18,7 +7,11 @@ export function scsiHardware(variants: VmDiskVariant[]): string {
 }
 
 /** The Proxmox disk of one variant: exactly its options, on the storage of its ZFS properties. */
-export function dataDisk(variant: VmDiskVariant, diskInterface: string, storageId: string): proxmoxve.types.input.VmLegacyDisk {
+export function dataDisk(
+  variant: VmDiskVariant,
+  diskInterface: string,
+  storageId: string,
+): proxmoxve.types.input.VmLegacyDisk {
   return {
     interface: diskInterface,
     datastoreId: storageId,

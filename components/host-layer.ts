@@ -43,32 +43,64 @@ export class HostLayer extends pulumi.ComponentResource {
     this.args = args;
     this.zfs = new NodeZfs(
       "node-zfs",
-      { node: args.node, connection: args.connection, dataset: args.dataset, names: args.names, groups: args.groups, baseline: args.baseline },
+      {
+        node: args.node,
+        connection: args.connection,
+        dataset: args.dataset,
+        names: args.names,
+        groups: args.groups,
+        baseline: args.baseline,
+      },
       { parent: this, ...FORMERLY_AT_ROOT },
     );
     // A stock Proxmox VE node has no fio.
-    this.fio = new command.remote.Command("node-fio", { connection: args.connection, create: NODE_FIO_SCRIPT }, { parent: this, ...FORMERLY_AT_ROOT });
+    this.fio = new command.remote.Command(
+      "node-fio",
+      { connection: args.connection, create: NODE_FIO_SCRIPT },
+      { parent: this, ...FORMERLY_AT_ROOT },
+    );
     // One copy of the cloud image for every VM of the stack.
     this.image = new proxmoxve.download.File(
       "guest-image",
-      { nodeName: args.node, datastoreId: args.fileDatastore, contentType: "import", url: args.imageUrl, fileName: args.names.imageFile(args.imageUrl), overwrite: false },
+      {
+        nodeName: args.node,
+        datastoreId: args.fileDatastore,
+        contentType: "import",
+        url: args.imageUrl,
+        fileName: args.names.imageFile(args.imageUrl),
+        overwrite: false,
+      },
       { parent: this, ...FORMERLY_AT_ROOT },
     );
   }
 
   /** fio on the baseline, once `ready` (the guests, which would load the same disks while they boot) is done. */
-  measure(chain: MeasurementChain, run: Pick<FioRunArgs, "runId" | "timeoutMinutes"> & { profile: Parameters<typeof renderFioScript>[0]["profile"]; repeat: number }, ready: pulumi.Resource[]): { spec: VariantSpec; run: FioRun } {
+  measure(
+    chain: MeasurementChain,
+    run: Pick<FioRunArgs, "runId" | "timeoutMinutes"> & {
+      profile: Parameters<typeof renderFioScript>[0]["profile"];
+      repeat: number;
+    },
+    ready: pulumi.Resource[],
+  ): { spec: VariantSpec; run: FioRun } {
     const { zfs } = this;
     const fioRun = new FioRun(
       "fio-host",
       {
         connection: this.args.connection,
-        script: zfs.baselineTarget.apply((target) => renderFioScript({ profile: run.profile, repeat: run.repeat, target })),
+        script: zfs.baselineTarget.apply((target) =>
+          renderFioScript({ profile: run.profile, repeat: run.repeat, target }),
+        ),
         runId: run.runId,
         timeoutMinutes: run.timeoutMinutes,
         after: [zfs.baseline, this.fio, ...ready, ...chain.previous()],
         // A dataset baseline's files are removed by the fio script itself.
-        release: { connection: this.args.connection, script: zfs.baselineTarget.apply((target) => (target.kind === "device" ? releaseDeviceScript(target.path) : "true")) },
+        release: {
+          connection: this.args.connection,
+          script: zfs.baselineTarget.apply((target) =>
+            target.kind === "device" ? releaseDeviceScript(target.path) : "true",
+          ),
+        },
       },
       { parent: this, ...FORMERLY_AT_ROOT },
     );

@@ -1,10 +1,17 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { K3S_KUBECONFIG_SCRIPT, K3S_TOKEN_SCRIPT, clusterReadyScript, k3sAgentScript, k3sServerScript, kubeconfigFor } from "../bench/remote/k8s-scripts.js";
 import type { NodeNames } from "../bench/config/node-names.js";
 import type { K8sSettings } from "../bench/config/stack-config.js";
 import { nthVmSettings } from "../bench/config/vm-settings.js";
+import {
+  clusterReadyScript,
+  K3S_KUBECONFIG_SCRIPT,
+  K3S_TOKEN_SCRIPT,
+  k3sAgentScript,
+  k3sServerScript,
+  kubeconfigFor,
+} from "../bench/remote/k8s-scripts.js";
 import { BenchVm, type GuestRole } from "./bench-vm.js";
 
 /** A k3s node: the guest agent, and what Longhorn needs on every node (iSCSI initiator running, NFSv4 client). */
@@ -69,22 +76,38 @@ export class K3sCluster extends pulumi.ComponentResource {
     const longhornDisk = settings.longhornDiskGb > 0;
     this.vms = Array.from({ length: settings.nodeCount }, (_, index) => {
       const vmSettings = nthVmSettings(settings.vm, index, settings.nodeCount);
-      return new BenchVm(`${name}-node-${index + 1}`, {
-        node: args.node,
-        settings: vmSettings,
-        variants: [],
-        role: longhornDisk ? longhornNodeRole(K3S_NODE_GUEST) : K3S_NODE_GUEST,
-        extraDisks: longhornDisk
-          ? [{ interface: "virtio1", datastoreId: vmSettings.bootDatastore, size: settings.longhornDiskGb, fileFormat: "raw", iothread: true, discard: "on", serial: LONGHORN_DISK_SERIAL, backup: false, replicate: false }]
-          : [],
-        names: args.names,
-        runId: args.runId,
-        image: args.image,
-        nodeConnection: args.nodeConnection,
-        privateKey: args.privateKey,
-        storages: [],
-        after: args.after,
-      }, { parent: this });
+      return new BenchVm(
+        `${name}-node-${index + 1}`,
+        {
+          node: args.node,
+          settings: vmSettings,
+          variants: [],
+          role: longhornDisk ? longhornNodeRole(K3S_NODE_GUEST) : K3S_NODE_GUEST,
+          extraDisks: longhornDisk
+            ? [
+                {
+                  interface: "virtio1",
+                  datastoreId: vmSettings.bootDatastore,
+                  size: settings.longhornDiskGb,
+                  fileFormat: "raw",
+                  iothread: true,
+                  discard: "on",
+                  serial: LONGHORN_DISK_SERIAL,
+                  backup: false,
+                  replicate: false,
+                },
+              ]
+            : [],
+          names: args.names,
+          runId: args.runId,
+          image: args.image,
+          nodeConnection: args.nodeConnection,
+          privateKey: args.privateKey,
+          storages: [],
+          after: args.after,
+        },
+        { parent: this },
+      );
     });
     const [server, ...agents] = this.vms;
     this.benchNodeName = nthVmSettings(settings.vm, 0, settings.nodeCount).name;
@@ -92,7 +115,10 @@ export class K3sCluster extends pulumi.ComponentResource {
 
     const install = new command.remote.Command(
       `${name}-server`,
-      { connection: server.connection, create: server.address.apply((nodeIp) => k3sServerScript({ version: settings.k3sVersion, nodeIp })) },
+      {
+        connection: server.connection,
+        create: server.address.apply((nodeIp) => k3sServerScript({ version: settings.k3sVersion, nodeIp })),
+      },
       { parent: this, dependsOn: [server.ready], customTimeouts: { create: "15m" } },
     );
     // Secrets in stdout: kept encrypted in the state and out of the engine's log.
@@ -107,7 +133,9 @@ export class K3sCluster extends pulumi.ComponentResource {
           `${name}-agent-${index + 2}`,
           {
             connection: agent.connection,
-            create: pulumi.all([server.address, agent.address]).apply(([serverIp, nodeIp]) => k3sAgentScript({ version: settings.k3sVersion, serverIp, nodeIp })),
+            create: pulumi
+              .all([server.address, agent.address])
+              .apply(([serverIp, nodeIp]) => k3sAgentScript({ version: settings.k3sVersion, serverIp, nodeIp })),
             // Secret by additionalSecretOutputs already; said again here so that it cannot leak by a change there.
             stdin: pulumi.secret(token.stdout),
           },
@@ -124,8 +152,14 @@ export class K3sCluster extends pulumi.ComponentResource {
       { connection: server.connection, create: K3S_KUBECONFIG_SCRIPT, logging: "none" },
       { parent: this, dependsOn: [this.ready], additionalSecretOutputs: ["stdout"] },
     );
-    this.kubeconfig = pulumi.secret(pulumi.all([rawKubeconfig.stdout, server.address]).apply(([text, serverIp]) => kubeconfigFor(text, serverIp)));
-    this.provider = new k8s.Provider(`${name}-provider`, { kubeconfig: this.kubeconfig }, { parent: this, dependsOn: [this.ready] });
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([rawKubeconfig.stdout, server.address]).apply(([text, serverIp]) => kubeconfigFor(text, serverIp)),
+    );
+    this.provider = new k8s.Provider(
+      `${name}-provider`,
+      { kubeconfig: this.kubeconfig },
+      { parent: this, dependsOn: [this.ready] },
+    );
     this.registerOutputs({ kubeconfig: this.kubeconfig });
   }
 }

@@ -2,8 +2,16 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseScriptOutput, type ScriptOutput } from "../bench/remote/fio-script.js";
-import { LONGHORN_QUIET_SCRIPT, POD_ENTRYPOINT, POD_SCRIPT_DIR, POD_SCRIPT_PATH, POD_SCRIPT_VARIABLE, POD_VOLUME_PATH, jobLogScript } from "../bench/remote/k8s-scripts.js";
-import { storageClassName, type K8sVariant } from "../bench/variants/k8s-variants.js";
+import {
+  jobLogScript,
+  LONGHORN_QUIET_SCRIPT,
+  POD_ENTRYPOINT,
+  POD_SCRIPT_DIR,
+  POD_SCRIPT_PATH,
+  POD_SCRIPT_VARIABLE,
+  POD_VOLUME_PATH,
+} from "../bench/remote/k8s-scripts.js";
+import { type K8sVariant, storageClassName } from "../bench/variants/k8s-variants.js";
 
 export interface K8sFioRunArgs {
   variant: K8sVariant;
@@ -40,8 +48,17 @@ export class K8sFioRun extends pulumi.ComponentResource {
       `${name}-pvc`,
       {
         // skipAwait: a local-path claim binds only when its pod is scheduled, which is the Job's doing.
-        metadata: { name: objectName, namespace: args.namespace, labels, annotations: { "pulumi.com/skipAwait": "true" } },
-        spec: { accessModes: ["ReadWriteOnce"], storageClassName: storageClassName(args.variant), resources: { requests: { storage: `${args.volumeSizeGb}Gi` } } },
+        metadata: {
+          name: objectName,
+          namespace: args.namespace,
+          labels,
+          annotations: { "pulumi.com/skipAwait": "true" },
+        },
+        spec: {
+          accessModes: ["ReadWriteOnce"],
+          storageClassName: storageClassName(args.variant),
+          resources: { requests: { storage: `${args.volumeSizeGb}Gi` } },
+        },
       },
       { parent: this, provider: args.provider, dependsOn: args.after },
     );

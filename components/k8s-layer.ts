@@ -41,27 +41,52 @@ export class K8sLayer extends pulumi.ComponentResource {
     const child = { parent: this, ...FORMERLY_AT_ROOT };
     this.cluster = new K3sCluster(
       "k3s",
-      { node: args.node, settings, image: args.image, nodeConnection: args.nodeConnection, privateKey: args.privateKey, names: args.names, runId: args.runId, after: chain.previous() },
+      {
+        node: args.node,
+        settings,
+        image: args.image,
+        nodeConnection: args.nodeConnection,
+        privateKey: args.privateKey,
+        names: args.names,
+        runId: args.runId,
+        after: chain.previous(),
+      },
       child,
     );
     const { provider } = this.cluster;
     if (settings.variants.some((variant) => variant.kind === "longhorn")) {
       this.longhorn = new Longhorn(
         "longhorn",
-        { version: settings.longhornVersion, variants: settings.variants, nodeCount: settings.nodeCount, provider, serverConnection: this.cluster.serverConnection },
+        {
+          version: settings.longhornVersion,
+          variants: settings.variants,
+          nodeCount: settings.nodeCount,
+          provider,
+          serverConnection: this.cluster.serverConnection,
+        },
         child,
       );
       // Longhorn starts (pulls images, starts pods on every node) before the first measurement of the layer,
       // even a local-path one, which would otherwise share the node with it.
       chain.alsoWaitFor(this.longhorn.ready);
     }
-    const namespace = new k8s.core.v1.Namespace("k8s-namespace", { metadata: { name: settings.namespace } }, { ...child, provider });
+    const namespace = new k8s.core.v1.Namespace(
+      "k8s-namespace",
+      { metadata: { name: settings.namespace } },
+      { ...child, provider },
+    );
     // The same script as on the host and in the VM, on the volume's mount point.
     const script = new k8s.core.v1.ConfigMap(
       "k8s-fio-script",
       {
         metadata: { name: "layerbench-fio", namespace: namespace.metadata.name },
-        data: { [POD_SCRIPT_FILE]: renderFioScript({ profile: args.profile, repeat: args.repeat, target: { kind: "directory", path: POD_VOLUME_PATH } }) },
+        data: {
+          [POD_SCRIPT_FILE]: renderFioScript({
+            profile: args.profile,
+            repeat: args.repeat,
+            target: { kind: "directory", path: POD_VOLUME_PATH },
+          }),
+        },
       },
       { ...child, provider },
     );
@@ -87,7 +112,10 @@ export class K8sLayer extends pulumi.ComponentResource {
         child,
       );
       chain.done(run.log);
-      this.runs.push({ spec: { id: `k8s-${variant.id}`, layer: "k8s", options: k8sVariantOptions(variant), baseline: false }, run });
+      this.runs.push({
+        spec: { id: `k8s-${variant.id}`, layer: "k8s", options: k8sVariantOptions(variant), baseline: false },
+        run,
+      });
     }
     this.registerOutputs({ kubeconfig: this.cluster.kubeconfig });
   }

@@ -1,10 +1,9 @@
 import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { nodeNames } from "../bench/config/node-names.js";
+import { nodeNames, zfsGroups } from "../bench/config/node-names.js";
 import type { BenchConfig } from "../bench/config/stack-config.js";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { documentFromScriptOutputs } from "../bench/remote/fio-script.js";
-import { zfsGroups } from "./disks.js";
 import { HostLayer } from "./host-layer.js";
 import { K8sLayer } from "./k8s-layer.js";
 import { MeasurementChain } from "./measurement-chain.js";
@@ -22,9 +21,15 @@ export interface Layers {
 }
 
 /** Declares the host, VM and Kubernetes layers and their measurements, one after the other. */
-export function createLayers(config: BenchConfig, sshPrivateKey: pulumi.Input<string>, stack: { project: string; stack: string }): Layers {
+export function createLayers(
+  config: BenchConfig,
+  sshPrivateKey: pulumi.Input<string>,
+  stack: { project: string; stack: string },
+): Layers {
   const nodeConnection: pulumi.Output<command.types.input.remote.ConnectionArgs> = pulumi.secret(
-    pulumi.output(sshPrivateKey).apply((privateKey) => ({ host: config.nodeAddress, user: config.sshUser, privateKey })),
+    pulumi
+      .output(sshPrivateKey)
+      .apply((privateKey) => ({ host: config.nodeAddress, user: config.sshUser, privateKey })),
   );
   const names = nodeNames(config.dataset, stack.stack);
   const { profile, repeat, runId } = config;
@@ -55,16 +60,45 @@ export function createLayers(config: BenchConfig, sshPrivateKey: pulumi.Input<st
   // The baseline waits for the guests too: a guest booting and installing packages would load the same disks.
   const measured = [host.measure(chain, run, vm.ready), ...vm.measure(chain, run)];
   const k8s = config.k8s
-    ? new K8sLayer("k8s", { node: config.node, settings: config.k8s, profile, repeat, runId, timeoutMinutes, image: host.image.id, nodeConnection, privateKey: sshPrivateKey, names, chain })
+    ? new K8sLayer("k8s", {
+        node: config.node,
+        settings: config.k8s,
+        profile,
+        repeat,
+        runId,
+        timeoutMinutes,
+        image: host.image.id,
+        nodeConnection,
+        privateKey: sshPrivateKey,
+        names,
+        chain,
+      })
     : undefined;
-  const all = [...measured.map(({ spec, run: fio }) => ({ spec, output: fio.output })), ...(k8s?.runs ?? []).map(({ spec, run: pod }) => ({ spec, output: pod.output }))];
+  const all = [
+    ...measured.map(({ spec, run: fio }) => ({ spec, output: fio.output })),
+    ...(k8s?.runs ?? []).map(({ spec, run: pod }) => ({ spec, output: pod.output })),
+  ];
   const source = { kind: "pulumi" as const, project: stack.project, stack: stack.stack, runId };
   const results = pulumi.all(all.map((entry) => entry.output)).apply((outputs) => {
-    const document = documentFromScriptOutputs(source, profile, repeat, outputs.map((output, index) => ({ spec: all[index].spec, output })));
+    const document = documentFromScriptOutputs(
+      source,
+      profile,
+      repeat,
+      outputs.map((output, index) => ({ spec: all[index].spec, output })),
+    );
     for (const failure of document.failures ?? []) {
-      void pulumi.log.warn(`fio failed on ${failure.variant}/${failure.workload} #${failure.attempt}: ${failure.message}`);
+      void pulumi.log.warn(
+        `fio failed on ${failure.variant}/${failure.workload} #${failure.attempt}: ${failure.message}`,
+      );
     }
     return document;
   });
-  return { host, vm, ...(k8s && { k8s }), results, vmAddresses: vm.vms.map(({ vm: guest }) => guest.address), ...(k8s && { kubeconfig: k8s.cluster.kubeconfig }) };
+  return {
+    host,
+    vm,
+    ...(k8s && { k8s }),
+    results,
+    vmAddresses: vm.vms.map(({ vm: guest }) => guest.address),
+    ...(k8s && { kubeconfig: k8s.cluster.kubeconfig }),
+  };
 }

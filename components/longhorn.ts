@@ -2,7 +2,7 @@ import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LONGHORN_VOLUMES_GONE_SCRIPT, longhornReadyScript } from "../bench/remote/k8s-scripts.js";
-import { longhornParameters, storageClassName, type K8sVariant } from "../bench/variants/k8s-variants.js";
+import { type K8sVariant, longhornParameters, storageClassName } from "../bench/variants/k8s-variants.js";
 
 export const LONGHORN_CHART_REPO = "https://charts.longhorn.io";
 export const LONGHORN_NAMESPACE = "longhorn-system";

@@ -1,12 +1,18 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { ScriptTarget } from "../bench/remote/fio-script.js";
 import type { NodeNames } from "../bench/config/node-names.js";
 import { zfsGroupKey } from "../bench/config/node-names.js";
-import { formatFioSize } from "../bench/util/size.js";
-import { baselineScript, groupDatasetDeleteScript, groupDatasetScript, stackDatasetDeleteScript, stackDatasetScript } from "../bench/remote/zfs-scripts.js";
 import type { Baseline } from "../bench/config/stack-config.js";
+import type { ScriptTarget } from "../bench/remote/fio-script.js";
+import {
+  baselineScript,
+  groupDatasetDeleteScript,
+  groupDatasetScript,
+  stackDatasetDeleteScript,
+  stackDatasetScript,
+} from "../bench/remote/zfs-scripts.js";
+import { formatFioSize } from "../bench/util/size.js";
 import type { ZfsOptions } from "../bench/variants/vm-variants.js";
 
 export interface NodeZfsArgs {
@@ -32,7 +38,11 @@ export class NodeZfs extends pulumi.ComponentResource {
     const { names } = args;
     const stackDataset = new command.remote.Command(
       `${name}-dataset`,
-      { connection: args.connection, create: stackDatasetScript(args.dataset, names.stackDataset), delete: stackDatasetDeleteScript(args.dataset, names.stackDataset) },
+      {
+        connection: args.connection,
+        create: stackDatasetScript(args.dataset, names.stackDataset),
+        delete: stackDatasetDeleteScript(args.dataset, names.stackDataset),
+      },
       { parent: this, deleteBeforeReplace: true, replaceOnChanges: ["create"] },
     );
     // One resource per group: adding or removing a group never touches the datasets of the others, which hold VM disks.
@@ -41,7 +51,11 @@ export class NodeZfs extends pulumi.ComponentResource {
         const key = zfsGroupKey(group);
         const dataset = new command.remote.Command(
           `${name}-group-${key}`,
-          { connection: args.connection, create: groupDatasetScript(names.groupDataset(group), group), delete: groupDatasetDeleteScript(names.groupDataset(group)) },
+          {
+            connection: args.connection,
+            create: groupDatasetScript(names.groupDataset(group), group),
+            delete: groupDatasetDeleteScript(names.groupDataset(group)),
+          },
           { parent: this, dependsOn: [stackDataset], deleteBeforeReplace: true, replaceOnChanges: ["create"] },
         );
         const storage = new proxmoxve.storage.Zfspool(
@@ -62,7 +76,11 @@ export class NodeZfs extends pulumi.ComponentResource {
     const baselineName = names.baseline(args.baseline.kind);
     this.baseline = new command.remote.Command(
       `${name}-baseline`,
-      { connection: args.connection, create: baselineScript(baselineName, args.baseline), delete: `zfs destroy '${baselineName}'` },
+      {
+        connection: args.connection,
+        create: baselineScript(baselineName, args.baseline),
+        delete: `zfs destroy '${baselineName}'`,
+      },
       { parent: this, dependsOn: [stackDataset], deleteBeforeReplace: true, replaceOnChanges: ["create"] },
     );
     const kind = args.baseline.kind;

@@ -8,7 +8,7 @@ import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { releaseVmDiskScript } from "../bench/remote/node-scripts.js";
 import { vmGroups } from "../bench/variants/vm-groups.js";
-import { diskSerial, diskSlots, variantOptions, type VmDiskVariant } from "../bench/variants/vm-variants.js";
+import { diskSerial, diskSlots, type VmDiskVariant, variantOptions } from "../bench/variants/vm-variants.js";
 import { BenchVm, FIO_GUEST } from "./bench-vm.js";
 import { FioRun } from "./fio-run.js";
 import { FORMERLY_AT_ROOT } from "./host-layer.js";
@@ -39,7 +39,18 @@ export class VmLayer extends pulumi.ComponentResource {
       const settings = nthVmSettings(args.settings, index, groups.length);
       const vm = new BenchVm(
         groups.length > 1 ? `bench-vm-${index + 1}` : "bench-vm",
-        { node: args.node, settings, variants, role: FIO_GUEST, names: args.names, runId: args.runId, image: args.image, nodeConnection: args.nodeConnection, privateKey: args.privateKey, storages: args.storages },
+        {
+          node: args.node,
+          settings,
+          variants,
+          role: FIO_GUEST,
+          names: args.names,
+          runId: args.runId,
+          image: args.image,
+          nodeConnection: args.nodeConnection,
+          privateKey: args.privateKey,
+          storages: args.storages,
+        },
         { parent: this, ...FORMERLY_AT_ROOT },
       );
       return { vm, settings, variants };
@@ -52,7 +63,10 @@ export class VmLayer extends pulumi.ComponentResource {
   }
 
   /** fio on every variant's disk, one after the other, each disk's written data released after its runs. */
-  measure(chain: MeasurementChain, run: { profile: Profile; repeat: number; timeoutMinutes: number }): Array<{ spec: VariantSpec; run: FioRun }> {
+  measure(
+    chain: MeasurementChain,
+    run: { profile: Profile; repeat: number; timeoutMinutes: number },
+  ): Array<{ spec: VariantSpec; run: FioRun }> {
     const measured = this.vms.flatMap(({ vm, settings, variants }) => {
       const slots = diskSlots(variants);
       return variants.map((variant) => {
@@ -60,11 +74,19 @@ export class VmLayer extends pulumi.ComponentResource {
           `fio-vm-${variant.id}`,
           {
             connection: vm.connection,
-            script: renderFioScript({ profile: run.profile, repeat: run.repeat, target: { kind: "serial", serial: diskSerial(variant) }, sudo: true }),
+            script: renderFioScript({
+              profile: run.profile,
+              repeat: run.repeat,
+              target: { kind: "serial", serial: diskSerial(variant) },
+              sudo: true,
+            }),
             runId: this.args.runId,
             timeoutMinutes: run.timeoutMinutes,
             after: [vm.ready, ...chain.previous()],
-            release: { connection: this.args.nodeConnection, script: releaseVmDiskScript(settings.vmId, slots.get(variant.id) ?? "") },
+            release: {
+              connection: this.args.nodeConnection,
+              script: releaseVmDiskScript(settings.vmId, slots.get(variant.id) ?? ""),
+            },
           },
           { parent: this, ...FORMERLY_AT_ROOT },
         );

@@ -1,9 +1,9 @@
-import test from "ava";
 import { existsSync, promises as fs } from "node:fs";
 import { dirname, join } from "node:path";
-import { renderFioScript } from "../bench/remote/fio-script.js";
+import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
 import { toResultsDocument } from "../bench/core/results.js";
+import { renderFioScript } from "../bench/remote/fio-script.js";
 import { runCli } from "./helpers/cli.js";
 import { scratchDir, unwritableDir } from "./helpers/fio.js";
 
@@ -20,18 +20,42 @@ test.serial("run on two targets: results for every workload, the report, a ratio
   // A colon in a path is a separator to fio: the runner must escape it.
   const [fast, slow, out] = ["fast", "slow:disk", "out"].map((name) => join(dir.path, name));
   await Promise.all([fs.mkdir(fast), fs.mkdir(slow)]);
-  const result = await runCli(["run", "--runtime", "1", "--size", "8m", "--target", `fast=${fast}`, "--target", `slow=${slow}`, "--out", out]);
+  const result = await runCli([
+    "run",
+    "--runtime",
+    "1",
+    "--size",
+    "8m",
+    "--target",
+    `fast=${fast}`,
+    "--target",
+    `slow=${slow}`,
+    "--out",
+    out,
+  ]);
   t.is(result.code, 0, result.stderr);
   const document = await readDocument(join(out, "results.json"));
-  t.deepEqual(document.variants.map((variant) => [variant.id, variant.baseline, variant.layer]), [["fast", true, "local"], ["slow", false, "local"]]);
+  t.deepEqual(
+    document.variants.map((variant) => [variant.id, variant.baseline, variant.layer]),
+    [
+      ["fast", true, "local"],
+      ["slow", false, "local"],
+    ],
+  );
   for (const variant of document.variants) {
-    t.deepEqual(variant.workloads.map((workload) => workload.id), ARS_WORKLOADS);
+    t.deepEqual(
+      variant.workloads.map((workload) => workload.id),
+      ARS_WORKLOADS,
+    );
     for (const workload of variant.workloads) {
       const write = workload.runs[0].write;
       t.truthy(write, `${variant.id}/${workload.id} wrote`);
       t.true((write?.iops ?? 0) > 0 && (write?.ioBytes ?? 0) > 0);
       const derived = (write?.ioBytes ?? 0) / ((write?.runtimeMs ?? 1) / 1000);
-      t.true(Math.abs((write?.bwBytes ?? 0) - derived) <= 0.02 * derived, `bwBytes ≈ ioBytes / runtime for ${workload.id}`);
+      t.true(
+        Math.abs((write?.bwBytes ?? 0) - derived) <= 0.02 * derived,
+        `bwBytes ≈ ioBytes / runtime for ${workload.id}`,
+      );
     }
   }
   t.deepEqual((await fs.readdir(out)).filter((name) => REPORT_FILES.includes(name)).sort(), REPORT_FILES);
@@ -42,7 +66,11 @@ test.serial("run on two targets: results for every workload, the report, a ratio
   t.deepEqual(await fs.readdir(join(out, "jobs")), ["ars.fio"]);
   const jobText = await fs.readFile(join(out, "jobs", "ars.fio"), "utf8");
   t.regex(jobText, /^directory=\$\{LAYERBENCH_TARGET\}$/m);
-  const remote = renderFioScript({ profile: resolveProfile("ars", { runtimeSec: 1, size: "8m" }), repeat: 1, target: { kind: "directory", path: "/tank" } });
+  const remote = renderFioScript({
+    profile: resolveProfile("ars", { runtimeSec: 1, size: "8m" }),
+    repeat: 1,
+    target: { kind: "directory", path: "/tank" },
+  });
   t.true(remote.includes(jobText.trimEnd()), "the kept job file is the text the remote scripts carry");
   t.regex(result.stderr, /\[6\/6\] slow randwrite-1m-qd1: write [\d.]+k? IOPS/);
 });
@@ -54,8 +82,15 @@ test.serial("run with no target uses a scratch directory in the current director
   t.is(result.code, 0, result.stderr);
   const [stamp] = await fs.readdir(join(dir.path, "results"));
   const document = await readDocument(join(dir.path, "results", stamp, "results.json"));
-  t.deepEqual(document.variants.map((variant) => variant.id), ["local"]);
-  t.true(document.variants[0].workloads.every((workload) => workload.runs.length === 2 && workload.summary.write?.iops?.n === 2));
+  t.deepEqual(
+    document.variants.map((variant) => variant.id),
+    ["local"],
+  );
+  t.true(
+    document.variants[0].workloads.every(
+      (workload) => workload.runs.length === 2 && workload.summary.write?.iops?.n === 2,
+    ),
+  );
   t.deepEqual(await fs.readdir(dir.path), ["results"], "no scratch directory is left behind");
 });
 
@@ -75,13 +110,20 @@ test.serial("Ctrl-C stops fio, keeps what was measured and still writes the repo
     },
   });
   t.is(result.code, 130);
-  t.regex(result.stderr, /layerbench: run stopped: interrupted by Ctrl-C; everything measured before it is kept in results\.json/);
+  t.regex(
+    result.stderr,
+    /layerbench: run stopped: interrupted by Ctrl-C; everything measured before it is kept in results\.json/,
+  );
   const document = await readDocument(join(out, "results.json"));
   const measured = document.variants[0].workloads.map((workload) => workload.id);
   t.deepEqual(measured, ARS_WORKLOADS.slice(0, measured.length));
   t.true(measured.length >= 1 && measured.length < 3, `stopped early, after ${measured.length}`);
   t.true(existsSync(join(out, "report.md")));
-  t.deepEqual((await fs.readdir(dir.path)).filter((name) => name.startsWith(".layerbench-")), [], "fio's work directory is removed");
+  t.deepEqual(
+    (await fs.readdir(dir.path)).filter((name) => name.startsWith(".layerbench-")),
+    [],
+    "fio's work directory is removed",
+  );
 });
 
 test("bad input: non-zero exit, one clear line, no stack trace, nothing written", async (t) => {
@@ -93,15 +135,34 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
   const foreign = join(dir.path, "foreign.json");
   await fs.writeFile(foreign, '{"schema": "something/else@1"}');
   const fioDir = dirname((await import("node:child_process")).execSync("command -v fio").toString().trim());
-  const noFioPath = (process.env.PATH ?? "").split(":").filter((entry) => entry !== fioDir && !existsSync(join(entry, "fio"))).join(":");
+  const noFioPath = (process.env.PATH ?? "")
+    .split(":")
+    .filter((entry) => entry !== fioDir && !existsSync(join(entry, "fio")))
+    .join(":");
   const cases: Array<{ args: string[]; env?: NodeJS.ProcessEnv; message: RegExp }> = [
-    { args: ["run", "--profile", "nope", "--out", out], message: /argument 'nope' is invalid\. Allowed choices are ars, kbench/ },
+    {
+      args: ["run", "--profile", "nope", "--out", out],
+      message: /argument 'nope' is invalid\. Allowed choices are ars, kbench/,
+    },
     { args: ["run", "--size", "12x", "--out", out], message: /bad size "12x": use a positive number/ },
-    { args: ["run", "--target", `ro=${await unwritableDir()}`, "--size", "1m", "--out", out], message: /target "ro": .* is not writable/ },
-    { args: ["run", "--target", `gone=${join(dir.path, "missing")}`, "--out", out], message: /target "gone": directory .*missing does not exist/ },
-    { args: ["run", "--target", `big=${dir.path}`, "--size", "64t", "--out", out], message: /target "big": .* free, the largest workload needs 1024 TiB/ },
+    {
+      args: ["run", "--target", `ro=${await unwritableDir()}`, "--size", "1m", "--out", out],
+      message: /target "ro": .* is not writable/,
+    },
+    {
+      args: ["run", "--target", `gone=${join(dir.path, "missing")}`, "--out", out],
+      message: /target "gone": directory .*missing does not exist/,
+    },
+    {
+      args: ["run", "--target", `big=${dir.path}`, "--size", "64t", "--out", out],
+      message: /target "big": .* free, the largest workload needs 1024 TiB/,
+    },
     { args: ["run", "--target", `bad name=${dir.path}`, "--out", out], message: /bad target name "bad name"/ },
-    { args: ["run", "--size", "1m", "--out", out], env: { ...process.env, PATH: noFioPath }, message: /fio is not installed .*sudo apt-get install fio/ },
+    {
+      args: ["run", "--size", "1m", "--out", out],
+      env: { ...process.env, PATH: noFioPath },
+      message: /fio is not installed .*sudo apt-get install fio/,
+    },
     { args: ["parse", malformed], message: /fio\.json: fio output is truncated or not valid JSON/ },
     { args: ["report", malformed], message: /fio\.json is not valid JSON/ },
     { args: ["report", foreign], message: /foreign\.json is not a layerbench\/results@1 document: schema: / },
@@ -116,5 +177,9 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
     t.regex(lines[0], message, what);
     t.false(existsSync(out), `${what}: no output directory`);
   }
-  t.deepEqual((await fs.readdir(dir.path)).sort(), ["fio.json", "foreign.json"].sort(), "no scratch directory left behind either");
+  t.deepEqual(
+    (await fs.readdir(dir.path)).sort(),
+    ["fio.json", "foreign.json"].sort(),
+    "no scratch directory left behind either",
+  );
 });

@@ -1,6 +1,6 @@
-import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import test from "ava";
 import { compareDocuments, renderComparison } from "../bench/report/compare.js";
 import { runCli } from "./helpers/cli.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
@@ -23,7 +23,9 @@ const after = syntheticDocument({ ...source, runId: "2" }, [
 test("a change is flagged when it passes the threshold and lies outside twice the pooled stdev; direction decides its sign", (t) => {
   const comparison = compareDocuments(before, after, 5);
   const find = (variantId: string, workload: string, metric: string) =>
-    comparison.rows.find((row) => row.variant === variantId && row.workload === workload && row.metric.metric === metric)!;
+    comparison.rows.find(
+      (row) => row.variant === variantId && row.workload === workload && row.metric.metric === metric,
+    )!;
 
   const hostIops = find("host", "randwrite-4k", "iops");
   t.is(hostIops.changePct, -20);
@@ -38,13 +40,22 @@ test("a change is flagged when it passes the threshold and lies outside twice th
   const small = find("host", "randwrite-1m", "iops");
   t.is(small.spread, undefined, "no repeats on either side");
   t.is(small.verdict, "below threshold", "+3 % < 5 %");
-  t.is(compareDocuments(before, after, 2).rows.find((row) => row === small || (row.variant === "host" && row.workload === "randwrite-1m" && row.metric.metric === "iops"))?.verdict, "improvement");
+  t.is(
+    compareDocuments(before, after, 2).rows.find(
+      (row) =>
+        row === small || (row.variant === "host" && row.workload === "randwrite-1m" && row.metric.metric === "iops"),
+    )?.verdict,
+    "improvement",
+  );
 
   t.deepEqual(comparison.onlyBefore, ["gone"]);
   t.deepEqual(comparison.onlyAfter, ["new"]);
   const markdown = renderComparison(comparison, { before: "a.json", after: "b.json" }, 5);
   t.regex(markdown, /\*\*4 regression\(s\)\*\*, 0 improvement\(s\) in 12 comparisons/);
-  t.regex(markdown, /^\| host \| randwrite-4k \| write \| IOPS \| 1000 ± 10\.0 \(n=3\) \| 800 ± 10\.0 \(n=3\) \| -20\.0 % \| \*\*regression\*\* \|$/m);
+  t.regex(
+    markdown,
+    /^\| host \| randwrite-4k \| write \| IOPS \| 1000 ± 10\.0 \(n=3\) \| 800 ± 10\.0 \(n=3\) \| -20\.0 % \| \*\*regression\*\* \|$/m,
+  );
   t.regex(markdown, /^Only before: gone\.$/m);
 });
 

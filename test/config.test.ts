@@ -18,71 +18,237 @@ test("a minimal config gets the documented defaults", (t) => {
   t.is(config.runId, "1");
   t.deepEqual(config.baseline, { kind: "zvol", sizeGb: 32, volblocksize: 16384, compression: "lz4", sync: "standard" });
   t.like(config.vm, { vmId: 9100, ip: "dhcp", user: "layerbench", bridge: "vmbr0", fileDatastore: "local" });
-  t.like(config.variants[0], { id: "blk-none", bus: "virtio-blk", cache: "none", aio: "io_uring", iothread: true, volblocksize: 16384 });
+  t.like(config.variants[0], {
+    id: "blk-none",
+    bus: "virtio-blk",
+    cache: "none",
+    aio: "io_uring",
+    iothread: true,
+    volblocksize: 16384,
+  });
 });
 
 const invalid: Array<[string, RawConfig, RegExp]> = [
   ["missing node", { ...valid(), node: undefined }, /^layerbench:node is required: the Proxmox node's name/],
   ["node name", { ...valid(), node: "pve 1" }, /^layerbench:node "pve 1" is not allowed/],
-  ["dataset", { ...valid(), dataset: "rpool" }, /^layerbench:dataset "rpool" is not allowed: use a child dataset of a pool/],
-  ["profile", { ...valid(), profile: "fast" }, /^layerbench:profile: unknown profile "fast": choose one of ars, kbench$/],
+  [
+    "dataset",
+    { ...valid(), dataset: "rpool" },
+    /^layerbench:dataset "rpool" is not allowed: use a child dataset of a pool/,
+  ],
+  [
+    "profile",
+    { ...valid(), profile: "fast" },
+    /^layerbench:profile: unknown profile "fast": choose one of ars, kbench$/,
+  ],
   ["runtime", { ...valid(), runtime: 0 }, /^layerbench:profile: bad runtime "0"/],
   ["repeat", { ...valid(), repeat: "x" }, /^layerbench:repeat "x" is not allowed: use a whole number, at least 1$/],
   ["baseline kind", { ...valid(), baseline: { kind: "file" } }, /^layerbench:baseline\.kind: /],
-  ["baseline option", { ...valid(), baseline: { kind: "zvol", recordsize: "128k" } }, /^layerbench:baseline: .*recordsize/],
-  ["baseline volblocksize", { ...valid(), baseline: { kind: "zvol", volblocksize: "12k" } }, /^layerbench:baseline: variant "baseline": volblocksize "12k" is not allowed: use a power of two from 4k to 1m/],
-  ["baseline compression", { ...valid(), baseline: { kind: "dataset", compression: "brotli" } }, /^layerbench:baseline\.compression: /],
+  [
+    "baseline option",
+    { ...valid(), baseline: { kind: "zvol", recordsize: "128k" } },
+    /^layerbench:baseline: .*recordsize/,
+  ],
+  [
+    "baseline volblocksize",
+    { ...valid(), baseline: { kind: "zvol", volblocksize: "12k" } },
+    /^layerbench:baseline: variant "baseline": volblocksize "12k" is not allowed: use a power of two from 4k to 1m/,
+  ],
+  [
+    "baseline compression",
+    { ...valid(), baseline: { kind: "dataset", compression: "brotli" } },
+    /^layerbench:baseline\.compression: /,
+  ],
   ["vm missing", { ...valid(), vm: undefined }, /^layerbench:vm is required/],
   ["vm key", { ...valid(), vm: {} }, /^layerbench:vm\.sshPublicKey: /],
-  ["vm ip", { ...valid(), vm: { sshPublicKey: KEY, ip: "192.168.1.300/24" } }, /^layerbench:vm\.ip: use dhcp or an IPv4 address with prefix length/],
-  ["vm gateway", { ...valid(), vm: { sshPublicKey: KEY, ip: "192.168.1.50/24" } }, /^layerbench:vm\.gateway is required with a static vm\.ip \(192\.168\.1\.50\/24\)$/],
-  ["vm image", { ...valid(), vm: { sshPublicKey: KEY, imageUrl: "https://example.org/debian.iso" } }, /^layerbench:vm\.imageUrl: Proxmox imports \.qcow2, \.raw or \.vmdk/],
+  [
+    "vm ip",
+    { ...valid(), vm: { sshPublicKey: KEY, ip: "192.168.1.300/24" } },
+    /^layerbench:vm\.ip: use dhcp or an IPv4 address with prefix length/,
+  ],
+  [
+    "vm gateway",
+    { ...valid(), vm: { sshPublicKey: KEY, ip: "192.168.1.50/24" } },
+    /^layerbench:vm\.gateway is required with a static vm\.ip \(192\.168\.1\.50\/24\)$/,
+  ],
+  [
+    "vm image",
+    { ...valid(), vm: { sshPublicKey: KEY, imageUrl: "https://example.org/debian.iso" } },
+    /^layerbench:vm\.imageUrl: Proxmox imports \.qcow2, \.raw or \.vmdk/,
+  ],
   ["vm unknown", { ...valid(), vm: { sshPublicKey: KEY, ram: 4096 } }, /^layerbench:vm: .*ram/],
   ["vm cores", { ...valid(), vm: { sshPublicKey: KEY, cores: 0 } }, /^layerbench:vm\.cores: /],
   ["no variants", { ...valid(), vmVariants: {} }, /^layerbench:vmVariants has no variants/],
-  ["cache", { ...valid(), vmVariants: { list: [{ id: "a", cache: "fast" }] } }, /^layerbench:vmVariants: variant "a": cache "fast" is not allowed: use one of none, directsync, writethrough, writeback, unsafe$/],
-  ["aio", { ...valid(), vmVariants: { list: [{ id: "a", aio: "posix" }] } }, /^layerbench:vmVariants: variant "a": aio "posix" is not allowed: use one of io_uring, native, threads$/],
-  ["native+writeback", { ...valid(), vmVariants: { list: [{ id: "a", aio: "native", cache: "writeback" }] } }, /^layerbench:vmVariants: variant "a": aio=native needs cache none or directsync \(O_DIRECT\), not writeback$/],
-  ["ssd on blk", { ...valid(), vmVariants: { list: [{ id: "a", ssd: true }] } }, /^layerbench:vmVariants: variant "a": ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single$/],
-  ["bus", { ...valid(), vmVariants: { list: [{ id: "a", bus: "ide" }] } }, /^layerbench:vmVariants: variant "a": bus "ide" is not allowed: use one of virtio-blk, virtio-scsi-single$/],
-  ["iothread", { ...valid(), vmVariants: { list: [{ id: "a", iothread: "yes" }] } }, /^layerbench:vmVariants: variant "a": iothread "yes" is not allowed: use true or false$/],
-  ["discard", { ...valid(), vmVariants: { list: [{ id: "a", discard: "off" }] } }, /^layerbench:vmVariants: variant "a": discard "off" is not allowed: use one of on, ignore$/],
-  ["sync", { ...valid(), vmVariants: { list: [{ id: "a", sync: "never" }] } }, /^layerbench:vmVariants: variant "a": sync "never" is not allowed: use one of standard, always, disabled$/],
-  ["size", { ...valid(), vmVariants: { list: [{ id: "a", sizeGb: 0.5 }] } }, /^layerbench:vmVariants: variant "a": sizeGb 0\.5 is not allowed: use a whole number of GiB, at least 1$/],
-  ["volblocksize", { ...valid(), vmVariants: { list: [{ id: "a", volblocksize: "2m" }] } }, /^layerbench:vmVariants: variant "a": volblocksize "2m" is not allowed: use a power of two from 4k to 1m/],
-  ["unknown option", { ...valid(), vmVariants: { list: [{ id: "a", queues: 4 }] } }, /^layerbench:vmVariants: variant "a": unknown option "queues"/],
-  ["id", { ...valid(), vmVariants: { list: [{ id: "Blk None" }] } }, /^layerbench:vmVariants: variant id "Blk None" is not allowed: use lower-case letters/],
-  ["duplicate id", { ...valid(), vmVariants: { list: [{ id: "a" }, { id: "a", cache: "writeback" }] } }, /^layerbench:vmVariants: variant id "a" is used twice/],
-  ["bad axis default", { ...valid(), vmVariants: { defaults: { cache: "fast" }, axes: { bus: ["virtio-blk"] } } }, /^layerbench:vmVariants: variant "blk": cache "fast" is not allowed/],
-  ["empty axis", { ...valid(), vmVariants: { axes: { cache: [] } } }, /^layerbench:vmVariants: axis "cache" needs a list of at least one value$/],
+  [
+    "cache",
+    { ...valid(), vmVariants: { list: [{ id: "a", cache: "fast" }] } },
+    /^layerbench:vmVariants: variant "a": cache "fast" is not allowed: use one of none, directsync, writethrough, writeback, unsafe$/,
+  ],
+  [
+    "aio",
+    { ...valid(), vmVariants: { list: [{ id: "a", aio: "posix" }] } },
+    /^layerbench:vmVariants: variant "a": aio "posix" is not allowed: use one of io_uring, native, threads$/,
+  ],
+  [
+    "native+writeback",
+    { ...valid(), vmVariants: { list: [{ id: "a", aio: "native", cache: "writeback" }] } },
+    /^layerbench:vmVariants: variant "a": aio=native needs cache none or directsync \(O_DIRECT\), not writeback$/,
+  ],
+  [
+    "ssd on blk",
+    { ...valid(), vmVariants: { list: [{ id: "a", ssd: true }] } },
+    /^layerbench:vmVariants: variant "a": ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single$/,
+  ],
+  [
+    "bus",
+    { ...valid(), vmVariants: { list: [{ id: "a", bus: "ide" }] } },
+    /^layerbench:vmVariants: variant "a": bus "ide" is not allowed: use one of virtio-blk, virtio-scsi-single$/,
+  ],
+  [
+    "iothread",
+    { ...valid(), vmVariants: { list: [{ id: "a", iothread: "yes" }] } },
+    /^layerbench:vmVariants: variant "a": iothread "yes" is not allowed: use true or false$/,
+  ],
+  [
+    "discard",
+    { ...valid(), vmVariants: { list: [{ id: "a", discard: "off" }] } },
+    /^layerbench:vmVariants: variant "a": discard "off" is not allowed: use one of on, ignore$/,
+  ],
+  [
+    "sync",
+    { ...valid(), vmVariants: { list: [{ id: "a", sync: "never" }] } },
+    /^layerbench:vmVariants: variant "a": sync "never" is not allowed: use one of standard, always, disabled$/,
+  ],
+  [
+    "size",
+    { ...valid(), vmVariants: { list: [{ id: "a", sizeGb: 0.5 }] } },
+    /^layerbench:vmVariants: variant "a": sizeGb 0\.5 is not allowed: use a whole number of GiB, at least 1$/,
+  ],
+  [
+    "volblocksize",
+    { ...valid(), vmVariants: { list: [{ id: "a", volblocksize: "2m" }] } },
+    /^layerbench:vmVariants: variant "a": volblocksize "2m" is not allowed: use a power of two from 4k to 1m/,
+  ],
+  [
+    "unknown option",
+    { ...valid(), vmVariants: { list: [{ id: "a", queues: 4 }] } },
+    /^layerbench:vmVariants: variant "a": unknown option "queues"/,
+  ],
+  [
+    "id",
+    { ...valid(), vmVariants: { list: [{ id: "Blk None" }] } },
+    /^layerbench:vmVariants: variant id "Blk None" is not allowed: use lower-case letters/,
+  ],
+  [
+    "duplicate id",
+    { ...valid(), vmVariants: { list: [{ id: "a" }, { id: "a", cache: "writeback" }] } },
+    /^layerbench:vmVariants: variant id "a" is used twice/,
+  ],
+  [
+    "bad axis default",
+    { ...valid(), vmVariants: { defaults: { cache: "fast" }, axes: { bus: ["virtio-blk"] } } },
+    /^layerbench:vmVariants: variant "blk": cache "fast" is not allowed/,
+  ],
+  [
+    "empty axis",
+    { ...valid(), vmVariants: { axes: { cache: [] } } },
+    /^layerbench:vmVariants: axis "cache" needs a list of at least one value$/,
+  ],
   ["matrix keys", { ...valid(), vmVariants: { variants: [] } }, /^layerbench:vmVariants: .*variants/],
   ["k8s unknown key", { ...valid(), k8s: { enabled: true, nodes: 3 } }, /^layerbench:k8s: .*nodes/],
   ["k8s node count", { ...valid(), k8s: { enabled: true, nodeCount: 0 } }, /^layerbench:k8s\.nodeCount: /],
-  ["k8s version", { ...valid(), k8s: { enabled: true, k3sVersion: "1.33" } }, /^layerbench:k8s\.k3sVersion: use a k3s release tag, e\.g\. v1\.33\.3\+k3s1$/],
-  ["longhorn version", { ...valid(), k8s: { enabled: true, longhornVersion: "latest" } }, /^layerbench:k8s\.longhornVersion: use a Longhorn Helm chart version, e\.g\. 1\.9\.2$/],
-  ["k8s vmId clash", { ...valid(), k8s: { enabled: true, vm: { vmId: 9099 } } }, /^layerbench:k8s\.vm\.vmId 9099 is not allowed: the 3 k3s VMs \(9099-9101\) would share vmIds with the bench VMs \(9100-9100\)$/],
+  [
+    "k8s version",
+    { ...valid(), k8s: { enabled: true, k3sVersion: "1.33" } },
+    /^layerbench:k8s\.k3sVersion: use a k3s release tag, e\.g\. v1\.33\.3\+k3s1$/,
+  ],
+  [
+    "longhorn version",
+    { ...valid(), k8s: { enabled: true, longhornVersion: "latest" } },
+    /^layerbench:k8s\.longhornVersion: use a Longhorn Helm chart version, e\.g\. 1\.9\.2$/,
+  ],
+  [
+    "k8s vmId clash",
+    { ...valid(), k8s: { enabled: true, vm: { vmId: 9099 } } },
+    /^layerbench:k8s\.vm\.vmId 9099 is not allowed: the 3 k3s VMs \(9099-9101\) would share vmIds with the bench VMs \(9100-9100\)$/,
+  ],
   [
     "k8s address clash",
-    { ...valid(), vm: { sshPublicKey: KEY, ip: "192.168.1.50/24", gateway: "192.168.1.1" }, k8s: { enabled: true, vm: { ip: "192.168.1.48/24" } } },
+    {
+      ...valid(),
+      vm: { sshPublicKey: KEY, ip: "192.168.1.50/24", gateway: "192.168.1.1" },
+      k8s: { enabled: true, vm: { ip: "192.168.1.48/24" } },
+    },
     /^layerbench:k8s\.vm\.ip 192\.168\.1\.48\/24 is not allowed: the k3s VMs would take addresses of the bench VMs/,
   ],
-  ["k8s static ip without gateway", { ...valid(), k8s: { enabled: true, vm: { ip: "192.168.1.60/24" } } }, /^layerbench:vm\.gateway is required with a static k8s\.vm\.ip \(192\.168\.1\.60\/24\)$/],
-  ["k8s volume too small", { ...valid(), k8s: { enabled: true, volumeSizeGb: 4 } }, /^layerbench:k8s\.volumeSizeGb 4 is not allowed: the profile's largest workload writes 16\.0 GiB, use at least 19$/],
-  ["k8s boot disk too small", { ...valid(), k8s: { enabled: true, vm: { bootSizeGb: 20 } } }, /^layerbench:k8s\.vm\.bootSizeGb 20 is not allowed: the OS and a 19 GiB local-path volume need at least 25$/],
+  [
+    "k8s static ip without gateway",
+    { ...valid(), k8s: { enabled: true, vm: { ip: "192.168.1.60/24" } } },
+    /^layerbench:vm\.gateway is required with a static k8s\.vm\.ip \(192\.168\.1\.60\/24\)$/,
+  ],
+  [
+    "k8s volume too small",
+    { ...valid(), k8s: { enabled: true, volumeSizeGb: 4 } },
+    /^layerbench:k8s\.volumeSizeGb 4 is not allowed: the profile's largest workload writes 16\.0 GiB, use at least 19$/,
+  ],
+  [
+    "k8s boot disk too small",
+    { ...valid(), k8s: { enabled: true, vm: { bootSizeGb: 20 } } },
+    /^layerbench:k8s\.vm\.bootSizeGb 20 is not allowed: the OS and a 19 GiB local-path volume need at least 25$/,
+  ],
   [
     "k8s Longhorn disk too small",
     { ...valid(), k8s: { enabled: true, vm: { longhornDiskGb: 28 } } },
     /^layerbench:k8s\.vm\.longhornDiskGb 28 is not allowed: 1 Longhorn volumes of 19 GiB may each put a replica on one node; with Longhorn's 30 % reserve that needs at least 29 GiB per node/,
   ],
-  ["k8s kind", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "ceph" }] } } }, /^layerbench:k8s\.variants: k8s variant "a": kind "ceph" is not allowed: use one of local-path, longhorn$/],
-  ["k8s replicas", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", replicas: 4 }] } } }, /^layerbench:k8s\.variants: k8s variant "a": replicas 4 is not allowed: use a whole number from 1 to the node count \(3\)/],
-  ["k8s locality", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", dataLocality: "local" }] } } }, /^layerbench:k8s\.variants: k8s variant "a": dataLocality "local" is not allowed: use one of disabled, best-effort, strict-local$/],
-  ["k8s strict-local", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", replicas: 2, dataLocality: "strict-local" }] } } }, /^layerbench:k8s\.variants: k8s variant "a": dataLocality strict-local needs replicas 1/],
-  ["local-path replicas", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "local-path", replicas: 2 }] } } }, /^layerbench:k8s\.variants: k8s variant "a": local-path volumes have no replicas or data locality/],
-  ["k8s id", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "Longhorn_3" }] } } }, /^layerbench:k8s\.variants: k8s variant id "Longhorn_3" is not allowed/],
-  ["k8s duplicate id", { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a" }, { id: "a", replicas: 1 }] } } }, /^layerbench:k8s\.variants: k8s variant id "a" is used twice/],
-  ["k8s axis", { ...valid(), k8s: { enabled: true, variants: { axes: { size: [1] } } } }, /^layerbench:k8s\.variants: unknown k8s axis "size": use kind, replicas, dataLocality$/],
-  ["k8s no variants", { ...valid(), k8s: { enabled: true, variants: {} } }, /^layerbench:k8s\.variants has no variants/],
+  [
+    "k8s kind",
+    { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "ceph" }] } } },
+    /^layerbench:k8s\.variants: k8s variant "a": kind "ceph" is not allowed: use one of local-path, longhorn$/,
+  ],
+  [
+    "k8s replicas",
+    { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", replicas: 4 }] } } },
+    /^layerbench:k8s\.variants: k8s variant "a": replicas 4 is not allowed: use a whole number from 1 to the node count \(3\)/,
+  ],
+  [
+    "k8s locality",
+    { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", dataLocality: "local" }] } } },
+    /^layerbench:k8s\.variants: k8s variant "a": dataLocality "local" is not allowed: use one of disabled, best-effort, strict-local$/,
+  ],
+  [
+    "k8s strict-local",
+    {
+      ...valid(),
+      k8s: { enabled: true, variants: { list: [{ id: "a", replicas: 2, dataLocality: "strict-local" }] } },
+    },
+    /^layerbench:k8s\.variants: k8s variant "a": dataLocality strict-local needs replicas 1/,
+  ],
+  [
+    "local-path replicas",
+    { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "local-path", replicas: 2 }] } } },
+    /^layerbench:k8s\.variants: k8s variant "a": local-path volumes have no replicas or data locality/,
+  ],
+  [
+    "k8s id",
+    { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "Longhorn_3" }] } } },
+    /^layerbench:k8s\.variants: k8s variant id "Longhorn_3" is not allowed/,
+  ],
+  [
+    "k8s duplicate id",
+    { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a" }, { id: "a", replicas: 1 }] } } },
+    /^layerbench:k8s\.variants: k8s variant id "a" is used twice/,
+  ],
+  [
+    "k8s axis",
+    { ...valid(), k8s: { enabled: true, variants: { axes: { size: [1] } } } },
+    /^layerbench:k8s\.variants: unknown k8s axis "size": use kind, replicas, dataLocality$/,
+  ],
+  [
+    "k8s no variants",
+    { ...valid(), k8s: { enabled: true, variants: {} } },
+    /^layerbench:k8s\.variants has no variants/,
+  ],
 ];
 
 for (const [name, raw, message] of invalid) {
@@ -92,9 +258,26 @@ for (const [name, raw, message] of invalid) {
 }
 
 test("axes: the cross product with readable ids; invalid combinations skipped with the reason", (t) => {
-  const config = parseBenchConfig({ ...valid(), vmVariants: { list: [], axes: { bus: ["virtio-blk", "virtio-scsi-single"], cache: ["none", "writeback"], aio: ["native", "threads"], ssd: [true] } } });
-  t.deepEqual(config.variants.map((variant) => variant.id), ["scsi-none-native-ssd", "scsi-none-threads-ssd", "scsi-wb-threads-ssd"]);
-  t.deepEqual(config.skippedVariants.map((skipped) => skipped.id), ["blk-none-native-ssd", "blk-none-threads-ssd", "blk-wb-native-ssd", "blk-wb-threads-ssd", "scsi-wb-native-ssd"]);
+  const config = parseBenchConfig({
+    ...valid(),
+    vmVariants: {
+      list: [],
+      axes: {
+        bus: ["virtio-blk", "virtio-scsi-single"],
+        cache: ["none", "writeback"],
+        aio: ["native", "threads"],
+        ssd: [true],
+      },
+    },
+  });
+  t.deepEqual(
+    config.variants.map((variant) => variant.id),
+    ["scsi-none-native-ssd", "scsi-none-threads-ssd", "scsi-wb-threads-ssd"],
+  );
+  t.deepEqual(
+    config.skippedVariants.map((skipped) => skipped.id),
+    ["blk-none-native-ssd", "blk-none-threads-ssd", "blk-wb-native-ssd", "blk-wb-threads-ssd", "scsi-wb-native-ssd"],
+  );
   t.regex(config.skippedVariants[0].reason, /ssd emulation is not supported on virtio-blk/);
   t.regex(config.skippedVariants[4].reason, /aio=native needs cache none or directsync/);
 });
@@ -102,14 +285,56 @@ test("axes: the cross product with readable ids; invalid combinations skipped wi
 test("k8s: off unless enabled; enabled, the documented defaults and a volume sized from the profile", (t) => {
   t.is(parseBenchConfig({ ...valid(), k8s: { nodeCount: 3 } }).k8s, undefined);
   const { k8s } = parseBenchConfig({ ...valid(), k8s: { enabled: true } });
-  t.like(k8s, { nodeCount: 3, k3sVersion: "v1.33.3+k3s1", longhornVersion: "1.9.2", volumeSizeGb: 19, longhornDiskGb: 29, fioImage: "debian:bookworm-slim", namespace: "layerbench" });
-  t.like(k8s?.vm, { vmId: 9200, name: "layerbench-k3s", cores: 4, memoryMb: 8192, bootSizeGb: 32, ip: "dhcp", bridge: "vmbr0", sshPublicKey: KEY });
-  t.is(parseBenchConfig({ ...valid(), k8s: { enabled: true, variants: { list: [{ id: "lp", kind: "local-path" }] } } }).k8s?.longhornDiskGb, 0, "no Longhorn, no disk for it");
-  t.deepEqual(k8s?.variants, [{ id: "local-path", kind: "local-path" }, { id: "longhorn-r3", kind: "longhorn", replicas: 3, dataLocality: "disabled" }]);
+  t.like(k8s, {
+    nodeCount: 3,
+    k3sVersion: "v1.33.3+k3s1",
+    longhornVersion: "1.9.2",
+    volumeSizeGb: 19,
+    longhornDiskGb: 29,
+    fioImage: "debian:bookworm-slim",
+    namespace: "layerbench",
+  });
+  t.like(k8s?.vm, {
+    vmId: 9200,
+    name: "layerbench-k3s",
+    cores: 4,
+    memoryMb: 8192,
+    bootSizeGb: 32,
+    ip: "dhcp",
+    bridge: "vmbr0",
+    sshPublicKey: KEY,
+  });
+  t.is(
+    parseBenchConfig({ ...valid(), k8s: { enabled: true, variants: { list: [{ id: "lp", kind: "local-path" }] } } }).k8s
+      ?.longhornDiskGb,
+    0,
+    "no Longhorn, no disk for it",
+  );
+  t.deepEqual(k8s?.variants, [
+    { id: "local-path", kind: "local-path" },
+    { id: "longhorn-r3", kind: "longhorn", replicas: 3, dataLocality: "disabled" },
+  ]);
 });
 
 test("k8s axes: local-path once, Longhorn by replicas and locality, strict-local only with one replica", (t) => {
-  const { k8s } = parseBenchConfig({ ...valid(), k8s: { enabled: true, nodeCount: 2, variants: { axes: { kind: ["local-path", "longhorn"], replicas: [1, 2], dataLocality: ["best-effort", "strict-local"] } } } });
-  t.deepEqual(k8s?.variants.map((variant) => variant.id), ["local-path", "longhorn-r1-besteffort", "longhorn-r1-strict", "longhorn-r2-besteffort"]);
-  t.deepEqual(k8s?.skippedVariants, [{ id: "longhorn-r2-strict", reason: "dataLocality strict-local needs replicas 1 (Longhorn keeps the only replica on the pod's node)" }]);
+  const { k8s } = parseBenchConfig({
+    ...valid(),
+    k8s: {
+      enabled: true,
+      nodeCount: 2,
+      variants: {
+        axes: { kind: ["local-path", "longhorn"], replicas: [1, 2], dataLocality: ["best-effort", "strict-local"] },
+      },
+    },
+  });
+  t.deepEqual(
+    k8s?.variants.map((variant) => variant.id),
+    ["local-path", "longhorn-r1-besteffort", "longhorn-r1-strict", "longhorn-r2-besteffort"],
+  );
+  t.deepEqual(k8s?.skippedVariants, [
+    {
+      id: "longhorn-r2-strict",
+      reason: "dataLocality strict-local needs replicas 1 (Longhorn keeps the only replica on the pod's node)",
+    },
+  ]);
 });

@@ -10,7 +10,10 @@ test("group_reporting: one result per section, equal to fio's own numbers", asyn
   );
   const raw = rawJobs(stdout);
   const parsed = parseFioOutput(stdout);
-  t.deepEqual(parsed.jobs.map((job) => job.name), ["small", "large"]);
+  t.deepEqual(
+    parsed.jobs.map((job) => job.name),
+    ["small", "large"],
+  );
   t.regex(parsed.fioVersion, /^fio-\d/);
   for (const [index, job] of parsed.jobs.entries()) {
     const fio = raw[index].write;
@@ -32,12 +35,24 @@ test("without group_reporting the processes of a section are added up", async (t
   t.is(raw.length, 3, "fio reports each process on its own");
   const [job] = parseFioOutput(stdout).jobs;
   const sum = (pick: (job: (typeof raw)[number]) => number) => raw.reduce((total, entry) => total + pick(entry), 0);
-  t.is(job.write?.iops, sum((entry) => entry.write.iops));
-  t.is(job.write?.ioBytes, sum((entry) => entry.write.io_bytes));
-  t.is(job.write?.bwBytes, sum((entry) => entry.write.bw_bytes));
+  t.is(
+    job.write?.iops,
+    sum((entry) => entry.write.iops),
+  );
+  t.is(
+    job.write?.ioBytes,
+    sum((entry) => entry.write.io_bytes),
+  );
+  t.is(
+    job.write?.bwBytes,
+    sum((entry) => entry.write.bw_bytes),
+  );
   t.is(job.write?.runtimeMs, Math.max(...raw.map((entry) => entry.write.runtime)));
   const ios = sum((entry) => entry.write.clat_ns.N);
-  const weightedMean = raw.reduce((total, entry) => total + (entry.write.clat_ns.mean * entry.write.clat_ns.N) / ios, 0);
+  const weightedMean = raw.reduce(
+    (total, entry) => total + (entry.write.clat_ns.mean * entry.write.clat_ns.N) / ios,
+    0,
+  );
   t.true(Math.abs((job.write?.latencyNs.mean ?? 0) - weightedMean) < 1e-6 * weightedMean);
 });
 
@@ -65,12 +80,16 @@ test("json+: percentiles from the histogram agree with fio's, and several proces
   const rawSeveral = rawJobs(several);
   const merged = new Map<number, number>();
   for (const entry of rawSeveral) {
-    for (const [value, count] of Object.entries(entry.write.clat_ns.bins ?? {})) merged.set(Number(value), (merged.get(Number(value)) ?? 0) + count);
+    for (const [value, count] of Object.entries(entry.write.clat_ns.bins ?? {}))
+      merged.set(Number(value), (merged.get(Number(value)) ?? 0) + count);
   }
   const total = [...merged.values()].reduce((sum, count) => sum + count, 0);
   const sorted = [...merged.entries()].sort((a, b) => a[0] - b[0]);
   let running = 0;
-  const p99 = sorted.find(([, count]) => (running += count) >= 0.99 * total)?.[0];
+  const p99 = sorted.find(([, count]) => {
+    running += count;
+    return running >= 0.99 * total;
+  })?.[0];
   const [job] = parseFioOutput(several).jobs;
   t.is(job.write?.latencyNs.p99, p99);
 });
@@ -88,7 +107,9 @@ test("fio before 3.0: clat in µs and io_bytes in KiB are normalised to ns and b
         mean: clat.mean / 1000,
         min: clat.min / 1000,
         max: clat.max / 1000,
-        percentile: Object.fromEntries(Object.entries(clat.percentile ?? {}).map(([key, value]) => [key, value / 1000])),
+        percentile: Object.fromEntries(
+          Object.entries(clat.percentile ?? {}).map(([key, value]) => [key, value / 1000]),
+        ),
       };
       delete direction.clat_ns;
       direction.io_bytes = (direction.io_kbytes as number) ?? 0;
@@ -111,10 +132,15 @@ test("notes fio prints before the JSON document are skipped", async (t) => {
 test("malformed output: one clear error saying what is wrong", async (t) => {
   const stdout = await runFio(`${GLOBAL}[ok]\nrw=randwrite\nbs=4k\n`);
   t.throws(() => parseFioOutput("", "out.json"), { message: "out.json: fio output is empty" });
-  t.throws(() => parseFioOutput("fio: pid=1, err=28/file:io_u.c:1896, func=io_u error, error=No space left on device\n"), {
-    message: /no JSON document in fio output/,
+  t.throws(
+    () => parseFioOutput("fio: pid=1, err=28/file:io_u.c:1896, func=io_u error, error=No space left on device\n"),
+    {
+      message: /no JSON document in fio output/,
+    },
+  );
+  t.throws(() => parseFioOutput(stdout.slice(0, stdout.length / 2), "cut.json"), {
+    message: /^cut\.json: fio output is truncated or not valid JSON/,
   });
-  t.throws(() => parseFioOutput(stdout.slice(0, stdout.length / 2), "cut.json"), { message: /^cut\.json: fio output is truncated or not valid JSON/ });
   t.throws(() => parseFioOutput('{"fio version": "fio-3.33", "jobs": []}'), { message: /jobs: fio reported no jobs/ });
   t.throws(() => parseFioOutput('{"jobs": []}'), { message: /fio version/ });
   const failed = JSON.parse(stdout) as { jobs: Array<{ error: number }> };

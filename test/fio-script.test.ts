@@ -1,8 +1,13 @@
-import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { documentFromScriptOutputs, parseScriptOutput, renderFioScript, type ScriptTarget } from "../bench/remote/fio-script.js";
+import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
+import {
+  documentFromScriptOutputs,
+  parseScriptOutput,
+  renderFioScript,
+  type ScriptTarget,
+} from "../bench/remote/fio-script.js";
 import { scratchDir, unwritableDir } from "./helpers/fio.js";
 import { runScript, shellcheck, withLocalTarget } from "./helpers/scripts.js";
 
@@ -16,47 +21,73 @@ test("the script passes shellcheck for every kind of target", async (t) => {
     { kind: "serial", serial: "blk-none" },
   ];
   for (const target of targets) {
-    t.is(await shellcheck(renderFioScript({ profile, repeat: 2, target, sudo: target.kind === "serial" })), "", target.kind);
+    t.is(
+      await shellcheck(renderFioScript({ profile, repeat: 2, target, sudo: target.kind === "serial" })),
+      "",
+      target.kind,
+    );
   }
 });
 
 test("on a directory: every workload and repeat runs for real, parses, and fio's files are removed", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
-  const result = await runScript(renderFioScript({ profile, repeat: 2, target: { kind: "directory", path: dir.path } }));
+  const result = await runScript(
+    renderFioScript({ profile, repeat: 2, target: { kind: "directory", path: dir.path } }),
+  );
   t.is(result.code, 0, result.stderr);
   const output = parseScriptOutput(result.stdout, "host");
   t.deepEqual(output.failures, []);
-  t.deepEqual(output.runs.map((run) => `${run.workload}#${run.attempt}`), ids.flatMap((id) => [`${id}#1`, `${id}#2`]));
+  t.deepEqual(
+    output.runs.map((run) => `${run.workload}#${run.attempt}`),
+    ids.flatMap((id) => [`${id}#1`, `${id}#2`]),
+  );
   t.true(output.runs.every((run) => (run.run.write?.iops ?? 0) > 0 && run.run.read === undefined));
   t.deepEqual(await fs.readdir(dir.path), []);
   // stderr is what the Command logs to Pulumi's engine: one line per workload run, which `matrix` shows as progress.
-  t.deepEqual(result.stderr.trim().split("\n"), ids.flatMap((id) => [`layerbench: running ${id} #1`, `layerbench: running ${id} #2`]));
+  t.deepEqual(
+    result.stderr.trim().split("\n"),
+    ids.flatMap((id) => [`layerbench: running ${id} #1`, `layerbench: running ${id} #2`]),
+  );
 });
 
 test("on a device (here a file in its place, the target block swapped): the jobs share it in their own regions", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
-  const script = withLocalTarget(renderFioScript({ profile, repeat: 1, target: { kind: "serial", serial: "blk-none" }, sudo: true }), join(dir.path, "disk.img"));
+  const script = withLocalTarget(
+    renderFioScript({ profile, repeat: 1, target: { kind: "serial", serial: "blk-none" }, sudo: true }),
+    join(dir.path, "disk.img"),
+  );
   const result = await runScript(script);
   t.is(result.code, 0, result.stderr);
   const output = parseScriptOutput(result.stdout, "vm");
-  t.deepEqual(output.runs.map((run) => run.workload), ids);
+  t.deepEqual(
+    output.runs.map((run) => run.workload),
+    ids,
+  );
   const stat = await fs.stat(join(dir.path, "disk.img"));
   t.true(stat.size >= 16 * 4 * 1024 ** 2, "16 jobs of 4 MiB at offset_increment=4m span 64 MiB");
 });
 
 test("a failing workload is reported and the others still run", async (t) => {
-  const result = await runScript(renderFioScript({ profile, repeat: 1, target: { kind: "directory", path: await unwritableDir() } }));
+  const result = await runScript(
+    renderFioScript({ profile, repeat: 1, target: { kind: "directory", path: await unwritableDir() } }),
+  );
   t.is(result.code, 0);
   const output = parseScriptOutput(result.stdout, "host");
   t.deepEqual(output.runs, []);
-  t.deepEqual(output.failures.map((failure) => failure.workload), ids, "every workload was tried");
+  t.deepEqual(
+    output.failures.map((failure) => failure.workload),
+    ids,
+    "every workload was tried",
+  );
   t.true(output.failures.every((failure) => failure.message.length > 0));
 });
 
 test("a disk whose serial is not in /dev/disk/by-id stops the script with a clear message", async (t) => {
-  const result = await runScript(renderFioScript({ profile, repeat: 1, target: { kind: "serial", serial: "no-such-disk" } }));
+  const result = await runScript(
+    renderFioScript({ profile, repeat: 1, target: { kind: "serial", serial: "no-such-disk" } }),
+  );
   t.is(result.code, 2);
   t.is(result.stdout, "");
   t.regex(result.stderr, /^layerbench: no disk with serial no-such-disk in \/dev\/disk\/by-id$/m);
@@ -65,16 +96,29 @@ test("a disk whose serial is not in /dev/disk/by-id stops the script with a clea
 test("output cut short is an error naming the workload; outputs of several scripts make one document", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
-  const { stdout } = await runScript(renderFioScript({ profile, repeat: 1, target: { kind: "directory", path: dir.path } }));
+  const { stdout } = await runScript(
+    renderFioScript({ profile, repeat: 1, target: { kind: "directory", path: dir.path } }),
+  );
   const cut = stdout.slice(0, stdout.lastIndexOf("@@layerbench end"));
-  t.throws(() => parseScriptOutput(cut, "fio-host"), { message: "fio-host: output of randwrite-1m-qd1 #1 is cut short (no end marker)" });
+  t.throws(() => parseScriptOutput(cut, "fio-host"), {
+    message: "fio-host: output of randwrite-1m-qd1 #1 is cut short (no end marker)",
+  });
   const output = parseScriptOutput(stdout, "fio-host");
   const failed = { runs: [], failures: [{ workload: ids[0], attempt: 1, message: "fio: io_u error" }] };
-  const document = documentFromScriptOutputs({ kind: "pulumi", project: "layerbench", stack: "test", runId: "7" }, profile, 1, [
-    { spec: { id: "host-zvol", layer: "host", options: {}, baseline: true }, output },
-    { spec: { id: "blk-none", layer: "vm", options: { cache: "none" }, baseline: false }, output: failed },
-  ]);
-  t.deepEqual(document.variants.map((variant) => variant.id), ["host-zvol"], "a variant with no runs has no entry");
+  const document = documentFromScriptOutputs(
+    { kind: "pulumi", project: "layerbench", stack: "test", runId: "7" },
+    profile,
+    1,
+    [
+      { spec: { id: "host-zvol", layer: "host", options: {}, baseline: true }, output },
+      { spec: { id: "blk-none", layer: "vm", options: { cache: "none" }, baseline: false }, output: failed },
+    ],
+  );
+  t.deepEqual(
+    document.variants.map((variant) => variant.id),
+    ["host-zvol"],
+    "a variant with no runs has no entry",
+  );
   t.deepEqual(document.failures, [{ variant: "blk-none", workload: ids[0], attempt: 1, message: "fio: io_u error" }]);
   t.is(document.createdAt, new Date(output.runs.at(-1)?.run.startedAt ?? 0).toISOString());
   t.is(document.variants[0].workloads[0].title, profile.workloads[0].title);

@@ -1,6 +1,6 @@
-import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
 import { toResultsDocument } from "../bench/core/results.js";
 import { runCli } from "./helpers/cli.js";
@@ -22,12 +22,28 @@ test("a fio run that fails is recorded, and the next workloads and targets still
     { mode: 0o755 },
   );
   const out = join(dir.path, "out");
-  const result = await runCli(["run", "--target", `a=${a}`, "--target", `b=${b}`, "--runtime", "1", "--size", "4m", "--out", out], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+  const result = await runCli(
+    ["run", "--target", `a=${a}`, "--target", `b=${b}`, "--runtime", "1", "--size", "4m", "--out", out],
+    { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+  );
   t.is(result.code, 1, result.stderr);
   t.regex(result.stderr, /^layerbench: 1 run\(s\) failed; the others were measured/m);
-  t.regex(result.stdout + result.stderr, new RegExp(`a ${workload}: FAILED: fio failed on ${workload}: .*No space left on device`));
+  t.regex(
+    result.stdout + result.stderr,
+    new RegExp(`a ${workload}: FAILED: fio failed on ${workload}: .*No space left on device`),
+  );
   const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
-  t.deepEqual(document.failures?.map((failure) => [failure.variant, failure.workload, failure.attempt]), [["a", workload, 1]]);
-  t.deepEqual(document.variants.map((variant) => [variant.id, variant.workloads.length]), [["a", 2], ["b", 3]], "every other run was measured");
+  t.deepEqual(
+    document.failures?.map((failure) => [failure.variant, failure.workload, failure.attempt]),
+    [["a", workload, 1]],
+  );
+  t.deepEqual(
+    document.variants.map((variant) => [variant.id, variant.workloads.length]),
+    [
+      ["a", 2],
+      ["b", 3],
+    ],
+    "every other run was measured",
+  );
   t.regex(await fs.readFile(join(out, "report.md"), "utf8"), /No space left on device/);
 });

@@ -1,15 +1,24 @@
-import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { LONGHORN_QUIET_SCRIPT, k3sServerScript, longhornReadyScript } from "../bench/remote/k8s-scripts.js";
-import { NODE_FIO_SCRIPT, guestAddressScript, releaseDeviceScript, releaseVmDiskScript } from "../bench/remote/node-scripts.js";
+import test from "ava";
+import { k3sServerScript, LONGHORN_QUIET_SCRIPT, longhornReadyScript } from "../bench/remote/k8s-scripts.js";
+import {
+  guestAddressScript,
+  NODE_FIO_SCRIPT,
+  releaseDeviceScript,
+  releaseVmDiskScript,
+} from "../bench/remote/node-scripts.js";
 import { scratchDir } from "./helpers/fio.js";
 import { runScript, shellcheck } from "./helpers/scripts.js";
 
 // The scripts the node and the k3s server run, executed for real with stand-ins for Proxmox's and Kubernetes'
 // commands (qm, pvesm, apt-get, blkdiscard, curl, k3s) first on PATH; each stand-in logs how it was called.
 
-async function standIns(t: { teardown: (fn: () => Promise<void>) => void }, scripts: Record<string, string>, options: { onlyThese?: boolean } = {}) {
+async function standIns(
+  t: { teardown: (fn: () => Promise<void>) => void },
+  scripts: Record<string, string>,
+  options: { onlyThese?: boolean } = {},
+) {
   const dir = await scratchDir("layerbench-stand-ins-");
   t.teardown(dir.cleanup);
   const bin = join(dir.path, "bin");
@@ -23,7 +32,8 @@ async function standIns(t: { teardown: (fn: () => Promise<void>) => void }, scri
   }
   // A PATH of the stand-ins alone (and what a script needs besides them): "fio is not installed" is then true.
   const path = options.onlyThese ? await minimalPath(dir.path, bin) : undefined;
-  const run = (script: string) => runScript(script, { binDir: bin, env: { CALLS: log, STATE: dir.path, ...(path && { PATH: path }) } });
+  const run = (script: string) =>
+    runScript(script, { binDir: bin, env: { CALLS: log, STATE: dir.path, ...(path && { PATH: path }) } });
   const calls = async () => (await fs.readFile(log, "utf8")).trim().split("\n").filter(Boolean);
   return { run, calls, dir: dir.path, bin };
 }
@@ -31,7 +41,8 @@ async function standIns(t: { teardown: (fn: () => Promise<void>) => void }, scri
 async function minimalPath(root: string, bin: string): Promise<string> {
   const tools = join(root, "tools");
   await fs.mkdir(tools);
-  for (const tool of ["sh", "hostname", "cat", "tail", "tr", "rm", "mkdir", "touch", "chmod", "dirname"]) await fs.symlink(`/usr/bin/${tool}`, join(tools, tool)).catch(() => fs.symlink(`/bin/${tool}`, join(tools, tool)));
+  for (const tool of ["sh", "hostname", "cat", "tail", "tr", "rm", "mkdir", "touch", "chmod", "dirname"])
+    await fs.symlink(`/usr/bin/${tool}`, join(tools, tool)).catch(() => fs.symlink(`/bin/${tool}`, join(tools, tool)));
   return `${bin}:${tools}`;
 }
 
@@ -45,7 +56,11 @@ test("fio on the node: left alone when there, installed with apt-get when missin
   t.false((await present.calls()).some((call) => call.startsWith("apt-get")));
 
   // A node without a subscription: apt-get update fails on the enterprise repository, fio comes from Debian's.
-  const missing = await standIns(t, { "apt-get": `case "$1" in update) exit 100;; install) ${FAKE_FIO_INSTALL};; esac` }, { onlyThese: true });
+  const missing = await standIns(
+    t,
+    { "apt-get": `case "$1" in update) exit 100;; install) ${FAKE_FIO_INSTALL};; esac` },
+    { onlyThese: true },
+  );
   const installed = await missing.run(NODE_FIO_SCRIPT);
   t.is(installed.code, 0, installed.stderr);
   t.is(installed.stdout.trim(), "fio-3.33");
@@ -58,28 +73,52 @@ test("fio on the node: an apt-get that cannot install it is one clear error", as
   const node = await standIns(t, { "apt-get": "exit 100" }, { onlyThese: true });
   const result = await node.run(NODE_FIO_SCRIPT);
   t.is(result.code, 2);
-  t.regex(result.stderr, /^layerbench: apt-get could not install fio on \S+: check the node's package repositories, or install fio by hand$/m);
+  t.regex(
+    result.stderr,
+    /^layerbench: apt-get could not install fio on \S+: check the node's package repositories, or install fio by hand$/m,
+  );
 });
 
 // What `qm guest cmd VMID network-get-interfaces` prints: the agent's reply, loopback first.
-const INTERFACES = JSON.stringify([
-  { name: "lo", "ip-addresses": [{ "ip-address-type": "ipv4", "ip-address": "127.0.0.1", prefix: 8 }] },
-  { name: "eth0", "hardware-address": "bc:24:11:00:00:01", "ip-addresses": [{ "ip-address-type": "ipv6", "ip-address": "fe80::1", prefix: 64 }, { "ip-address-type": "ipv4", "ip-address": "192.168.1.77", prefix: 24 }] },
-], null, 2);
+const INTERFACES = JSON.stringify(
+  [
+    { name: "lo", "ip-addresses": [{ "ip-address-type": "ipv4", "ip-address": "127.0.0.1", prefix: 8 }] },
+    {
+      name: "eth0",
+      "hardware-address": "bc:24:11:00:00:01",
+      "ip-addresses": [
+        { "ip-address-type": "ipv6", "ip-address": "fe80::1", prefix: 64 },
+        { "ip-address-type": "ipv4", "ip-address": "192.168.1.77", prefix: 24 },
+      ],
+    },
+  ],
+  null,
+  2,
+);
 
 test("guest address: the agent's first IPv4 address that is not loopback, once the agent answers", async (t) => {
   // The agent answers on the third try (a guest still booting).
-  const node = await standIns(t, { qm: `n=$(cat "$STATE/n" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/n"; [ "$n" -ge 2 ] || exit 255; cat <<'EOF'\n${INTERFACES}\nEOF` });
+  const node = await standIns(t, {
+    qm: `n=$(cat "$STATE/n" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/n"; [ "$n" -ge 2 ] || exit 255; cat <<'EOF'\n${INTERFACES}\nEOF`,
+  });
   const script = guestAddressScript(9100);
   const result = await node.run(script);
   t.is(result.code, 0, result.stderr);
   t.is(result.stdout, "192.168.1.77\n");
-  t.deepEqual(await node.calls(), ["qm guest cmd 9100 network-get-interfaces", "sleep 10", "qm guest cmd 9100 network-get-interfaces", "sleep 10", "qm guest cmd 9100 network-get-interfaces"]);
+  t.deepEqual(await node.calls(), [
+    "qm guest cmd 9100 network-get-interfaces",
+    "sleep 10",
+    "qm guest cmd 9100 network-get-interfaces",
+    "sleep 10",
+    "qm guest cmd 9100 network-get-interfaces",
+  ]);
   t.is(await shellcheck(script), "");
 });
 
 test("guest address: an agent that never reports an address fails after 15 minutes, naming the VM", async (t) => {
-  const node = await standIns(t, { qm: `echo '[{"name":"lo","ip-addresses":[{"ip-address-type":"ipv4","ip-address":"127.0.0.1"}]}]'` });
+  const node = await standIns(t, {
+    qm: `echo '[{"name":"lo","ip-addresses":[{"ip-address-type":"ipv4","ip-address":"127.0.0.1"}]}]'`,
+  });
   const result = await node.run(guestAddressScript(9101));
   t.is(result.code, 2);
   t.regex(result.stderr, /^layerbench: the guest agent of VM 9101 reported no IPv4 address in 15 minutes/m);
@@ -89,6 +128,7 @@ test("guest address: an agent that never reports an address fails after 15 minut
 test("release: the zvol behind a VM disk found with qm config and pvesm path, then discarded", async (t) => {
   const node = await standIns(t, {
     qm: "printf 'boot: order=virtio0\\nvirtio1: lb-quick-16k-lz4-standard:vm-9100-disk-1,aio=io_uring,cache=none,iothread=1,serial=blk-none,size=32G\\nvirtio2: lb-quick-16k-lz4-standard:vm-9100-disk-2,cache=writeback,size=32G\\n'",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
     pvesm: 'echo "$STATE/zvol-${2##*:}"',
     blkdiscard: "exit 0",
   });
@@ -98,13 +138,21 @@ test("release: the zvol behind a VM disk found with qm config and pvesm path, th
   const script = releaseVmDiskScript(9100, "virtio2");
   const result = await node.run(script);
   t.is(result.code, 0, result.stderr);
-  t.deepEqual(await node.calls(), ["qm config 9100", "pvesm path lb-quick-16k-lz4-standard:vm-9100-disk-2", `blkdiscard ${join(node.dir, "zvol-vm-9100-disk-2")}`]);
+  t.deepEqual(await node.calls(), [
+    "qm config 9100",
+    "pvesm path lb-quick-16k-lz4-standard:vm-9100-disk-2",
+    `blkdiscard ${join(node.dir, "zvol-vm-9100-disk-2")}`,
+  ]);
   t.regex(result.stderr, /released what the benchmark wrote to disk virtio2 of VM 9100/);
   t.is(await shellcheck(script), "");
 });
 
 test("release: what cannot be released is reported and the measurements go on (exit 0)", async (t) => {
-  const node = await standIns(t, { qm: "echo 'virtio1: x:vm-9100-disk-1,size=8G'", pvesm: "echo /nonexistent", blkdiscard: "exit 1" });
+  const node = await standIns(t, {
+    qm: "echo 'virtio1: x:vm-9100-disk-1,size=8G'",
+    pvesm: "echo /nonexistent",
+    blkdiscard: "exit 1",
+  });
   const noDisk = await node.run(releaseVmDiskScript(9100, "virtio7"));
   t.is(noDisk.code, 0);
   t.regex(noDisk.stderr, /could not release disk virtio7 of VM 9100: VM 9100 has no disk virtio7/);
@@ -122,7 +170,9 @@ test("k3s installer: downloaded to a file and checked; a failed download fails t
   t.regex(failed.stderr, /could not download the k3s installer from https:\/\/get\.k3s\.io/);
   t.false((await offline.calls()).some((call) => call.startsWith("sudo") || call.startsWith("k3s")));
 
-  const captive = await standIns(t, { curl: 'while [ "$1" != "-o" ]; do shift; done; echo "<html>sign in</html>" > "$2"' });
+  const captive = await standIns(t, {
+    curl: 'while [ "$1" != "-o" ]; do shift; done; echo "<html>sign in</html>" > "$2"',
+  });
   const wrong = await captive.run(script.replaceAll("command -v k3s", "command -v k3s-not-here"));
   t.is(wrong.code, 1);
   t.regex(wrong.stderr, /https:\/\/get\.k3s\.io did not return the k3s install script/);
@@ -132,9 +182,16 @@ test("k3s installer: the checked script runs with the pinned version and the ser
   const node = await standIns(t, {
     curl: `while [ "$1" != "-o" ]; do shift; done; printf '#!/bin/sh\\necho "install.sh $INSTALL_K3S_VERSION $*" >> "$CALLS"\\nprintf "#!/bin/sh\\\\necho node1 Ready\\\\n" > "$BIN/k3s"; chmod +x "$BIN/k3s"\\n' > "$2"`,
   });
-  const result = await runScript(k3sServerScript({ version: "v1.33.3+k3s1", nodeIp: "10.0.0.21" }), { binDir: node.bin, env: { CALLS: join(node.dir, "calls"), BIN: node.bin, STATE: node.dir } });
+  const result = await runScript(k3sServerScript({ version: "v1.33.3+k3s1", nodeIp: "10.0.0.21" }), {
+    binDir: node.bin,
+    env: { CALLS: join(node.dir, "calls"), BIN: node.bin, STATE: node.dir },
+  });
   t.is(result.code, 0, result.stderr);
-  t.true((await node.calls()).includes("install.sh v1.33.3+k3s1 server --node-ip 10.0.0.21 --tls-san 10.0.0.21 --disable traefik --write-kubeconfig-mode 0600"));
+  t.true(
+    (await node.calls()).includes(
+      "install.sh v1.33.3+k3s1 server --node-ip 10.0.0.21 --tls-san 10.0.0.21 --disable traefik --write-kubeconfig-mode 0600",
+    ),
+  );
 });
 
 test("Longhorn ready: waits for its workloads, then for every node's disk to be ready and schedulable", async (t) => {
@@ -151,8 +208,15 @@ test("Longhorn ready: waits for its workloads, then for every node's disk to be 
   const result = await node.run(script);
   t.is(result.code, 0, result.stderr);
   const calls = await node.calls();
-  t.is(calls.filter((call) => call.includes("rollout status -n longhorn-system daemonset/longhorn-csi-plugin")).length, 2);
-  t.true(calls.indexOf(calls.find((call) => call.includes("deployment/csi-attacher"))!) < calls.findIndex((call) => call.includes("get nodes.longhorn.io")), "workloads first, then nodes");
+  t.is(
+    calls.filter((call) => call.includes("rollout status -n longhorn-system daemonset/longhorn-csi-plugin")).length,
+    2,
+  );
+  t.true(
+    calls.indexOf(calls.find((call) => call.includes("deployment/csi-attacher"))!) <
+      calls.findIndex((call) => call.includes("get nodes.longhorn.io")),
+    "workloads first, then nodes",
+  );
   t.true(calls.filter((call) => call === "sleep 5").length >= 3);
   t.is(await shellcheck(script), "");
 });

@@ -1,11 +1,11 @@
-import test from "ava";
 import { promises as fs } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { planStack } from "../bench/plan/plan.js";
+import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { readStackFile } from "../bench/config/stack-file.js";
+import { planStack } from "../bench/plan/plan.js";
 import { runCli } from "./helpers/cli.js";
 import { scratchDir } from "./helpers/fio.js";
 import { startSshd } from "./helpers/sshd.js";
@@ -23,15 +23,20 @@ const standIns: Record<string, string> = {
   pveversion: 'cat "$STATE/pveversion"',
   zfs: 'case "$*" in "get -Hp -o value available rpool") cat "$STATE/available";; *) exit 1;; esac',
   qm: '[ "$1" = config ] && [ -f "$STATE/vm-$2" ] && exec cat "$STATE/vm-$2"; exit 2',
-  pvesm: "printf 'Name Type Status Total Used Available %%\\nlocal dir active 1 1 1 1\\nlocal-zfs zfspool active 1 1 1 1\\n'",
+  pvesm:
+    "printf 'Name Type Status Total Used Available %%\\nlocal dir active 1 1 1 1\\nlocal-zfs zfspool active 1 1 1 1\\n'",
 };
-for (const [name, body] of Object.entries(standIns)) await fs.writeFile(join(sshd.binDir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+for (const [name, body] of Object.entries(standIns))
+  await fs.writeFile(join(sshd.binDir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
 
 // The Proxmox API: only GET /api2/json/storage/local, only with the token.
 let storageContent = "iso,vztmpl,backup,import,snippets";
 const api: Server = createServer((request, response) => {
   if (request.headers.authorization !== `PVEAPIToken=${TOKEN}`) return void response.writeHead(401).end();
-  if (request.url === "/api2/json/storage/local") return void response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ data: { storage: "local", content: storageContent } }));
+  if (request.url === "/api2/json/storage/local")
+    return void response
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ data: { storage: "local", content: storageContent } }));
   response.writeHead(404).end();
 });
 await new Promise<void>((resolve) => api.listen(0, "127.0.0.1", resolve));
@@ -41,20 +46,36 @@ const apiPort = (api.address() as { port: number }).port;
 const project = await scratchDir("layerbench-plan-project-");
 const quick = await fs.readFile(join(PROJECT, "stacks", "Pulumi.quick.yaml"), "utf8");
 await fs.mkdir(join(project.path, "stacks"));
-const labStack = quick.replace("layerbench:nodeAddress: pve.example.lan", "layerbench:nodeAddress: 127.0.0.1").replace("https://pve.example.lan:8006/", `http://127.0.0.1:${apiPort}/`);
+const labStack = quick
+  .replace("layerbench:nodeAddress: pve.example.lan", "layerbench:nodeAddress: 127.0.0.1")
+  .replace("https://pve.example.lan:8006/", `http://127.0.0.1:${apiPort}/`);
 await fs.writeFile(join(project.path, "stacks", "Pulumi.lab.yaml"), labStack);
-await fs.writeFile(join(project.path, "stacks", "Pulumi.far.yaml"), quick.replace("layerbench:nodeAddress: pve.example.lan", "layerbench:nodeAddress: unreachable.test").replace("vmId: 9100", "vmId: 9300"));
+await fs.writeFile(
+  join(project.path, "stacks", "Pulumi.far.yaml"),
+  quick
+    .replace("layerbench:nodeAddress: pve.example.lan", "layerbench:nodeAddress: unreachable.test")
+    .replace("vmId: 9100", "vmId: 9300"),
+);
 // The unreachable node: a port nothing listens on.
-await fs.appendFile(sshd.clientConfig, ["Host unreachable.test", "  HostName 127.0.0.1", "  Port 9", "  ConnectTimeout 3", ""].join("\n"));
+await fs.appendFile(
+  sshd.clientConfig,
+  ["Host unreachable.test", "  HostName 127.0.0.1", "  Port 9", "  ConnectTimeout 3", ""].join("\n"),
+);
 
 const env = { ...process.env, LAYERBENCH_SSH: `ssh -F ${sshd.clientConfig}`, PROXMOX_VE_API_TOKEN: TOKEN };
 
-async function node(facts: { pveversion: string; availableGiB: number; vms?: Record<number, string>; content?: string }) {
+async function node(facts: {
+  pveversion: string;
+  availableGiB: number;
+  vms?: Record<number, string>;
+  content?: string;
+}) {
   storageContent = facts.content ?? "iso,vztmpl,backup,import,snippets";
   await fs.writeFile(join(state.path, "pveversion"), `${facts.pveversion}\n`);
   await fs.writeFile(join(state.path, "available"), `${facts.availableGiB * GiB}\n`);
   for (const file of await fs.readdir(state.path)) if (file.startsWith("vm-")) await fs.rm(join(state.path, file));
-  for (const [id, name] of Object.entries(facts.vms ?? {})) await fs.writeFile(join(state.path, `vm-${id}`), `boot: order=virtio0\nname: ${name}\nmemory: 4096\n`);
+  for (const [id, name] of Object.entries(facts.vms ?? {}))
+    await fs.writeFile(join(state.path, `vm-${id}`), `boot: order=virtio0\nname: ${name}\nmemory: 4096\n`);
 }
 
 test.after.always(async () => {
@@ -67,12 +88,24 @@ test.after.always(async () => {
 test("plan of the homelab stack, offline: resources, pool space, memory and duration", async (t) => {
   const result = await runCli(["plan", "--stack", "homelab"]);
   t.is(result.code, 0, result.stderr);
-  t.regex(result.stdout, /^layerbench plan: stack homelab on node pve \(pve\.example\.lan\), profile ars, 3 run\(s\) per workload$/m);
+  t.regex(
+    result.stdout,
+    /^layerbench plan: stack homelab on node pve \(pve\.example\.lan\), profile ars, 3 run\(s\) per workload$/m,
+  );
   t.regex(result.stdout, /^VMs: 5, 26 GiB of memory in all/m);
-  t.regex(result.stdout, /^ {2}9101 {2}layerbench-homelab-1 {2}bench {2}4 {6}4 GiB {3}boot 8 GiB \+ 30 x 40 GiB \(31 disks\)$/m);
-  t.regex(result.stdout, /^ {2}9200 {2}layerbench-k3s-1 {6}k3s {4}4 {6}6 GiB {3}boot 32 GiB \+ 200 GiB for Longhorn \(2 disks\)$/m);
+  t.regex(
+    result.stdout,
+    /^ {2}9101 {2}layerbench-homelab-1 {2}bench {2}4 {6}4 GiB {3}boot 8 GiB \+ 30 x 40 GiB \(31 disks\)$/m,
+  );
+  t.regex(
+    result.stdout,
+    /^ {2}9200 {2}layerbench-k3s-1 {6}k3s {4}4 {6}6 GiB {3}boot 32 GiB \+ 200 GiB for Longhorn \(2 disks\)$/m,
+  );
   t.regex(result.stdout, /^Proxmox storages: lb-homelab-16k-lz4-standard$/m);
-  t.regex(result.stdout, /^Longhorn: 7 volumes of 19 GiB, 13 replicas; each k3s node a 200 GiB disk, 140 GiB schedulable/m);
+  t.regex(
+    result.stdout,
+    /^Longhorn: 7 volumes of 19 GiB, 13 replicas; each k3s node a 200 GiB disk, 140 GiB schedulable/m,
+  );
   t.regex(result.stdout, /^Pool rpool: at most 362 GiB written at the busiest moment$/m);
   t.regex(result.stdout, /^Duration: about 9h07m$/m);
   t.regex(result.stdout, /^ {2}8h50m measuring: 513 fio runs of 60 s \+ 0\.5 s each/m);
@@ -86,7 +119,10 @@ test("the plan's arithmetic: 57 targets x 3 workloads x 3 repeats; pool space fr
   // Every run: 60 s + 0.5 s; each Kubernetes target also lays out 18 GiB of files at 500 MiB/s and starts a pod (60 s).
   t.true(Math.abs(plan.duration.measurementSec - (513 * 60.5 + 8 * (60 + (18 * 1024) / 500))) < 1e-6);
   t.is(plan.memoryMb, 2 * 4096 + 3 * 6144);
-  t.deepEqual(plan.space.map((item) => item.bytes / GiB), [2 * 8 + 3 * 32, 16, 13 * 18]);
+  t.deepEqual(
+    plan.space.map((item) => item.bytes / GiB),
+    [2 * 8 + 3 * 32, 16, 13 * 18],
+  );
   t.true(plan.vms.every((vm) => vm.disks.length <= 31));
 });
 
@@ -105,19 +141,40 @@ test.serial("--check against a node that is ready: every finding ok, exit 0", as
 });
 
 test.serial("--check reports each planted problem in one line and exits 1", async (t) => {
-  await node({ pveversion: "pve-manager/8.3.2/3e76eec21c4a14a7 (running kernel: 6.8.12-4-pve)", availableGiB: 10, vms: { 9100: "web" }, content: "iso,vztmpl,backup,snippets" });
+  await node({
+    pveversion: "pve-manager/8.3.2/3e76eec21c4a14a7 (running kernel: 6.8.12-4-pve)",
+    availableGiB: 10,
+    vms: { 9100: "web" },
+    content: "iso,vztmpl,backup,snippets",
+  });
   const result = await runCli(["plan", "--stack", "lab", "--check", "--project", project.path], { env });
   t.is(result.code, 1);
-  t.regex(result.stdout, /^FAIL {2}Proxmox VE 8\.3\.2: importing the cloud image \(content type import\) needs 8\.4 or later$/m);
-  t.regex(result.stdout, /^FAIL {2}pool rpool: 10 GiB free, the stack writes up to 24 GiB: free space or use a smaller size\/fewer variants$/m);
-  t.regex(result.stdout, /^FAIL {2}vmId 9100 is taken by VM "web": choose other vmIds \(layerbench:vm\.vmId, k8s\.vm\.vmId\)$/m);
-  t.regex(result.stdout, /^FAIL {2}datastore local does not take import content: add it in Datacenter > Storage > local > Content$/m);
+  t.regex(
+    result.stdout,
+    /^FAIL {2}Proxmox VE 8\.3\.2: importing the cloud image \(content type import\) needs 8\.4 or later$/m,
+  );
+  t.regex(
+    result.stdout,
+    /^FAIL {2}pool rpool: 10 GiB free, the stack writes up to 24 GiB: free space or use a smaller size\/fewer variants$/m,
+  );
+  t.regex(
+    result.stdout,
+    /^FAIL {2}vmId 9100 is taken by VM "web": choose other vmIds \(layerbench:vm\.vmId, k8s\.vm\.vmId\)$/m,
+  );
+  t.regex(
+    result.stdout,
+    /^FAIL {2}datastore local does not take import content: add it in Datacenter > Storage > local > Content$/m,
+  );
   t.is(result.stdout.match(/^FAIL/gm)?.length, 4);
   t.regex(result.stderr, /pulumi up cannot go ahead/);
 });
 
 test.serial("--check: this stack's own VMs from an earlier up are not a clash", async (t) => {
-  await node({ pveversion: "pve-manager/9.0.3/abc (running kernel: 6.14.8-2-pve)", availableGiB: 100, vms: { 9100: "layerbench" } });
+  await node({
+    pveversion: "pve-manager/9.0.3/abc (running kernel: 6.14.8-2-pve)",
+    availableGiB: 100,
+    vms: { 9100: "layerbench" },
+  });
   const result = await runCli(["plan", "--stack", "lab", "--check", "--project", project.path], { env });
   t.is(result.code, 0, result.stdout);
   t.regex(result.stdout, /^ok {4}vmId 9100: layerbench exists already, from an earlier pulumi up of this stack$/m);
@@ -128,7 +185,10 @@ test("--check against an unreachable node fails in one line naming the node", as
   t.is(result.code, 1);
   const failures = result.stdout.split("\n").filter((line) => line.startsWith("FAIL"));
   t.is(failures.length, 1, result.stdout);
-  t.regex(failures[0], /^FAIL {2}node pve \(unreachable\.test\): cannot run commands over SSH as root: .*(refused|Connection)/);
+  t.regex(
+    failures[0],
+    /^FAIL {2}node pve \(unreachable\.test\): cannot run commands over SSH as root: .*(refused|Connection)/,
+  );
 });
 
 test.serial("--check without an API token says what was not checked", async (t) => {
@@ -136,7 +196,10 @@ test.serial("--check without an API token says what was not checked", async (t) 
   const { PROXMOX_VE_API_TOKEN: _token, ...withoutToken } = env;
   const result = await runCli(["plan", "--stack", "lab", "--check", "--project", project.path], { env: withoutToken });
   t.is(result.code, 0);
-  t.regex(result.stdout, /^warn {2}Proxmox API: datastore local's content types not checked: set PROXMOX_VE_API_TOKEN/m);
+  t.regex(
+    result.stdout,
+    /^warn {2}Proxmox API: datastore local's content types not checked: set PROXMOX_VE_API_TOKEN/m,
+  );
 });
 
 test("two stacks with the same vmIds on the same node: plan refuses, and matrix up creates nothing", async (t) => {

@@ -1,24 +1,39 @@
-import test from "ava";
-import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { renderFioScript } from "../bench/remote/fio-script.js";
-import { resolveProfile } from "../bench/core/profiles.js";
-import { diskSerial } from "../bench/variants/vm-variants.js";
-import { parseBenchConfig, type BenchConfig } from "../bench/config/stack-config.js";
-import { createLayers } from "../components/layers.js";
+import * as pulumi from "@pulumi/pulumi";
+import test from "ava";
+import { type BenchConfig, parseBenchConfig } from "../bench/config/stack-config.js";
 import { nthVmSettings } from "../bench/config/vm-settings.js";
+import { resolveProfile } from "../bench/core/profiles.js";
+import { renderFioScript } from "../bench/remote/fio-script.js";
+import { diskSerial } from "../bench/variants/vm-variants.js";
+import { createLayers } from "../components/layers.js";
 import { scratchDir } from "./helpers/fio.js";
-import { StrictNode } from "./helpers/strict-node.js";
-import { byName, rawBenchConfig, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
+import {
+  byName,
+  outputValue,
+  type RecordedResource,
+  rawBenchConfig,
+  recordingMocks,
+  stackConfig,
+} from "./helpers/pulumi-mocks.js";
 import { runScript } from "./helpers/scripts.js";
+import { StrictNode } from "./helpers/strict-node.js";
 
 const STACK = fileURLToPath(new URL("../stacks/Pulumi.homelab.yaml", import.meta.url));
 const K3S_KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n";
 
 // One real output of the ars workloads (short runs) stands for every fio Command's stdout.
 const scratch = await scratchDir();
-const fioStdout = (await runScript(renderFioScript({ profile: resolveProfile("ars", { runtimeSec: 1, size: "4m" }), repeat: 1, target: { kind: "directory", path: scratch.path } }))).stdout;
+const fioStdout = (
+  await runScript(
+    renderFioScript({
+      profile: resolveProfile("ars", { runtimeSec: 1, size: "4m" }),
+      repeat: 1,
+      target: { kind: "directory", path: scratch.path },
+    }),
+  )
+).stdout;
 await scratch.cleanup();
 
 const node = new StrictNode();
@@ -28,7 +43,13 @@ const resources = recordingMocks(({ type, name, inputs }) => {
   if (name.startsWith("fio-") && type === "command:remote:Command") return { stdout: fioStdout };
   if (name === "k3s-kubeconfig") return { stdout: K3S_KUBECONFIG };
   if (name === "k3s-token") return { stdout: "K10secret::server:token\n" };
-  if (type === "kubernetes:batch/v1:Job") return { metadata: { ...(inputs.metadata as object), uid: createHash("sha256").update(JSON.stringify(inputs)).digest("hex") } };
+  if (type === "kubernetes:batch/v1:Job")
+    return {
+      metadata: {
+        ...(inputs.metadata as object),
+        uid: createHash("sha256").update(JSON.stringify(inputs)).digest("hex"),
+      },
+    };
   if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/homelab/baseline-zvol\n" };
   if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
   if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
@@ -38,7 +59,7 @@ const resources = recordingMocks(({ type, name, inputs }) => {
 
 async function declare(config: BenchConfig): Promise<RecordedResource[]> {
   const layers = createLayers(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
-  await valueOf(layers.results);
+  await outputValue(layers.results);
   return resources.splice(0);
 }
 
@@ -65,39 +86,87 @@ test("a refresh that sees new guest addresses re-runs nothing: no Command's inpu
 test("the full matrix: 48 valid variants, the 12 with aio=native and a caching mode left out", (t) => {
   t.is(config.variants.length, 48);
   t.is(config.skippedVariants.length, 12);
-  t.true(config.skippedVariants.every((skipped) => /aio=native needs cache none or directsync/.test(skipped.reason) && /-native$/.test(skipped.id)));
-  t.true(config.variants.every((variant) => variant.aio !== "native" || ["none", "directsync"].includes(variant.cache)));
+  t.true(
+    config.skippedVariants.every(
+      (skipped) => /aio=native needs cache none or directsync/.test(skipped.reason) && /-native$/.test(skipped.id),
+    ),
+  );
+  t.true(
+    config.variants.every((variant) => variant.aio !== "native" || ["none", "directsync"].includes(variant.cache)),
+  );
 });
 
 test("two VMs hold them: at most 15 virtio-blk data disks and 31 disks in all per VM", (t) => {
-  const vms = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm")).sort((a, b) => a.name.localeCompare(b.name));
-  t.deepEqual(vms.map((vm) => [vm.name, vm.inputs.vmId, vm.inputs.name, vm.inputs.scsiHardware]), [
-    ["bench-vm-1-vm", 9101, "layerbench-homelab-1", "virtio-scsi-single"],
-    ["bench-vm-2-vm", 9102, "layerbench-homelab-2", "virtio-scsi-single"],
-  ]);
-  const count = (vm: RecordedResource, prefix: string) => vm.inputs.disks.filter((disk: { interface: string }) => disk.interface.startsWith(prefix)).length;
-  t.deepEqual(vms.map((vm) => [count(vm, "virtio") - 1, count(vm, "scsi")]), [[15, 15], [9, 9]]);
-  t.deepEqual(vms.map((vm) => vm.inputs.disks.length), [31, 19], "the boot disk counts towards the provider's 31");
+  const vms = first
+    .filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm"))
+    .sort((a, b) => a.name.localeCompare(b.name));
+  t.deepEqual(
+    vms.map((vm) => [vm.name, vm.inputs.vmId, vm.inputs.name, vm.inputs.scsiHardware]),
+    [
+      ["bench-vm-1-vm", 9101, "layerbench-homelab-1", "virtio-scsi-single"],
+      ["bench-vm-2-vm", 9102, "layerbench-homelab-2", "virtio-scsi-single"],
+    ],
+  );
+  const count = (vm: RecordedResource, prefix: string) =>
+    vm.inputs.disks.filter((disk: { interface: string }) => disk.interface.startsWith(prefix)).length;
+  t.deepEqual(
+    vms.map((vm) => [count(vm, "virtio") - 1, count(vm, "scsi")]),
+    [
+      [15, 15],
+      [9, 9],
+    ],
+  );
+  t.deepEqual(
+    vms.map((vm) => vm.inputs.disks.length),
+    [31, 19],
+    "the boot disk counts towards the provider's 31",
+  );
 });
 
 test("with a static address, each further VM takes the next address, vmId and number", (t) => {
   const settings = { ...config.vm, ip: "192.168.1.50/24", gateway: "192.168.1.1" };
   t.like(nthVmSettings(settings, 0, 2), { vmId: 9101, name: "layerbench-homelab-1", ip: "192.168.1.50/24" });
-  t.like(nthVmSettings(settings, 1, 2), { vmId: 9102, name: "layerbench-homelab-2", ip: "192.168.1.51/24", gateway: "192.168.1.1" });
+  t.like(nthVmSettings(settings, 1, 2), {
+    vmId: 9102,
+    name: "layerbench-homelab-2",
+    ip: "192.168.1.51/24",
+    gateway: "192.168.1.1",
+  });
   t.is(nthVmSettings(settings, 0, 1), settings, "a single VM keeps its settings as given");
 });
 
 test("every variant's disk carries exactly its options, found by a unique serial of at most 20 characters", (t) => {
-  const disks = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm")).flatMap((vm) => vm.inputs.disks.slice(1));
+  const disks = first
+    .filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm"))
+    .flatMap((vm) => vm.inputs.disks.slice(1));
   const serials = disks.map((disk: { serial: string }) => disk.serial);
   t.is(new Set(serials).size, 48);
   t.true(serials.every((serial: string) => serial.length <= 20));
   for (const variant of config.variants) {
     const disk = disks.find((candidate: { serial: string }) => candidate.serial === diskSerial(variant));
     t.truthy(disk, variant.id);
-    t.like(disk, { cache: variant.cache, aio: variant.aio, iothread: variant.iothread, discard: variant.discard, size: 40, datastoreId: "lb-homelab-16k-lz4-standard" }, variant.id);
-    t.regex(disk.interface, variant.bus === "virtio-blk" ? /^virtio([1-9]|1[0-5])$/ : /^scsi([0-9]|[12][0-9]|30)$/, variant.id);
-    t.is(disk.ssd, variant.bus === "virtio-blk" ? undefined : false, `${variant.id}: ssd only where the bus supports it`);
+    t.like(
+      disk,
+      {
+        cache: variant.cache,
+        aio: variant.aio,
+        iothread: variant.iothread,
+        discard: variant.discard,
+        size: 40,
+        datastoreId: "lb-homelab-16k-lz4-standard",
+      },
+      variant.id,
+    );
+    t.regex(
+      disk.interface,
+      variant.bus === "virtio-blk" ? /^virtio([1-9]|1[0-5])$/ : /^scsi([0-9]|[12][0-9]|30)$/,
+      variant.id,
+    );
+    t.is(
+      disk.ssd,
+      variant.bus === "virtio-blk" ? undefined : false,
+      `${variant.id}: ssd only where the bus supports it`,
+    );
   }
 });
 
@@ -108,7 +177,11 @@ test("49 fio runs in one chain: the host first, then every variant of both VMs, 
   const stepUrns = new Set(steps.map((resource) => resource.urn));
   fio.forEach((resource, index) => {
     const previous = resource.dependencies.filter((dependency) => stepUrns.has(dependency));
-    t.deepEqual(previous, index === 0 ? [] : [byName(first, fio[index - 1].name.replace(/-fio$/, "-release")).urn], resource.name);
+    t.deepEqual(
+      previous,
+      index === 0 ? [] : [byName(first, fio[index - 1].name.replace(/-fio$/, "-release")).urn],
+      resource.name,
+    );
   });
   t.is(fio[0].name, "fio-host-fio");
   t.true(fio.slice(1).every((resource) => /sudo --preserve-env=LAYERBENCH_TARGET fio/.test(resource.inputs.create)));
@@ -117,19 +190,28 @@ test("49 fio runs in one chain: the host first, then every variant of both VMs, 
 test("changing the run id re-runs every measurement and nothing else: fio Commands' triggers, the pods' Jobs", (t) => {
   t.deepEqual(rerun.map((resource) => resource.name).sort(), first.map((resource) => resource.name).sort());
   const changed = changedInputs(first, rerun);
-  const vmAndHost = first.filter((resource) => /^fio-(host|vm-)/.test(resource.name) && resource.type === "command:remote:Command");
+  const vmAndHost = first.filter(
+    (resource) => /^fio-(host|vm-)/.test(resource.name) && resource.type === "command:remote:Command",
+  );
   const k8sVariants = config.k8s?.variants.map((variant) => variant.id) ?? [];
   t.is(k8sVariants.length, 8);
   const guests = ["bench-vm-1", "bench-vm-2", "k3s-node-1", "k3s-node-2", "k3s-node-3"];
-  t.deepEqual(changed.sort(), [
-    // fio and the release of what it wrote.
-    ...vmAndHost.map((resource) => `${resource.name}.triggers`),
-    // A new pod template replaces the Job (it runs fio again); its new uid makes the log Command read again;
-    // Longhorn must be quiet again before it.
-    ...k8sVariants.flatMap((id) => [`fio-k8s-${id}-job.spec`, `fio-k8s-${id}-log.triggers`, `fio-k8s-${id}-quiet.triggers`]),
-    // A DHCP lease may have changed since the last run: the guests' addresses are asked for again.
-    ...guests.map((guest) => `${guest}-address.triggers`),
-  ].sort());
+  t.deepEqual(
+    changed.sort(),
+    [
+      // fio and the release of what it wrote.
+      ...vmAndHost.map((resource) => `${resource.name}.triggers`),
+      // A new pod template replaces the Job (it runs fio again); its new uid makes the log Command read again;
+      // Longhorn must be quiet again before it.
+      ...k8sVariants.flatMap((id) => [
+        `fio-k8s-${id}-job.spec`,
+        `fio-k8s-${id}-log.triggers`,
+        `fio-k8s-${id}-quiet.triggers`,
+      ]),
+      // A DHCP lease may have changed since the last run: the guests' addresses are asked for again.
+      ...guests.map((guest) => `${guest}-address.triggers`),
+    ].sort(),
+  );
   t.deepEqual(byName(rerun, "fio-host-fio").inputs.triggers, ["2"]);
   t.is(byName(rerun, "fio-k8s-local-path-job").inputs.spec.template.metadata.annotations["layerbench/run-id"], "2");
 });

@@ -1,10 +1,16 @@
-import test from "ava";
-import * as pulumi from "@pulumi/pulumi";
 import { fileURLToPath } from "node:url";
+import * as pulumi from "@pulumi/pulumi";
+import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { createLayers } from "../components/layers.js";
+import {
+  outputValue,
+  type RecordedResource,
+  rawBenchConfig,
+  recordingMocks,
+  stackConfig,
+} from "./helpers/pulumi-mocks.js";
 import { StrictNode } from "./helpers/strict-node.js";
-import { rawBenchConfig, recordingMocks, stackConfig, valueOf, type RecordedResource } from "./helpers/pulumi-mocks.js";
 
 // Both example stacks on one strict mock node, as two stacks of one project: nothing they name on the node may
 // collide (storage ids, datasets, files, vmIds), and destroying one must not touch the other's.
@@ -20,9 +26,11 @@ const resources = recordingMocks(({ type, name }) => {
 }, node);
 
 async function declare(stack: string, file = stack.replace(/-copy$/, "")): Promise<RecordedResource[]> {
-  const config = parseBenchConfig(rawBenchConfig(await stackConfig(fileURLToPath(new URL(`../stacks/Pulumi.${file}.yaml`, import.meta.url)))));
+  const config = parseBenchConfig(
+    rawBenchConfig(await stackConfig(fileURLToPath(new URL(`../stacks/Pulumi.${file}.yaml`, import.meta.url)))),
+  );
   node.stack = stack;
-  await valueOf(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results);
+  await outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results);
   return resources.splice(0);
 }
 
@@ -33,32 +41,53 @@ const quick = await declare("quick");
 function namesOnNode(declared: RecordedResource[]): string[] {
   return declared.flatMap((resource) => {
     const { inputs } = resource;
-    if (resource.type === "proxmoxve:storage/zfspool:Zfspool") return [`storage ${inputs.resourceId}`, `dataset ${inputs.zfsPool}`];
+    if (resource.type === "proxmoxve:storage/zfspool:Zfspool")
+      return [`storage ${inputs.resourceId}`, `dataset ${inputs.zfsPool}`];
     if (resource.type === "proxmoxve:download/file:File") return [`file ${inputs.fileName}`];
     if (resource.type === "proxmoxve:index/fileLegacy:FileLegacy") return [`file ${inputs.sourceRaw.fileName}`];
     if (resource.type === "proxmoxve:index/vmLegacy:VmLegacy") return [`vm ${inputs.vmId}`];
     // Datasets and zvols that Commands create and destroy.
-    if (resource.type === "command:remote:Command") return [...`${inputs.create}\n${inputs.delete ?? ""}`.matchAll(/zfs (?:create|destroy)[^']*'([^']+)'/g)].map((match) => `dataset ${match[1]}`);
+    if (resource.type === "command:remote:Command")
+      return [...`${inputs.create}\n${inputs.delete ?? ""}`.matchAll(/zfs (?:create|destroy)[^']*'([^']+)'/g)].map(
+        (match) => `dataset ${match[1]}`,
+      );
     return [];
   });
 }
 
-test.serial("homelab and quick side by side on one node: every rule holds, and they share nothing but the parent dataset", (t) => {
-  t.deepEqual(node.violations, []);
-  const shared = namesOnNode(homelab).filter((name) => namesOnNode(quick).includes(name));
-  t.deepEqual([...new Set(shared)], ["dataset rpool/layerbench"], "only the shared parent, which each stack leaves while another lives in it");
-  t.true(namesOnNode(quick).includes("storage lb-quick-16k-lz4-standard"));
-  t.true(namesOnNode(homelab).includes("storage lb-homelab-16k-lz4-standard"));
-});
+test.serial(
+  "homelab and quick side by side on one node: every rule holds, and they share nothing but the parent dataset",
+  (t) => {
+    t.deepEqual(node.violations, []);
+    const shared = namesOnNode(homelab).filter((name) => namesOnNode(quick).includes(name));
+    t.deepEqual(
+      [...new Set(shared)],
+      ["dataset rpool/layerbench"],
+      "only the shared parent, which each stack leaves while another lives in it",
+    );
+    t.true(namesOnNode(quick).includes("storage lb-quick-16k-lz4-standard"));
+    t.true(namesOnNode(homelab).includes("storage lb-homelab-16k-lz4-standard"));
+  },
+);
 
-test.serial("only the parent dataset's delete can touch what another stack made, and it never destroys recursively", (t) => {
-  const parentDeletes = quick.filter((resource) => /zfs destroy 'rpool\/layerbench' /.test(resource.inputs.delete ?? ""));
-  t.is(parentDeletes.length, 1);
-  t.false(quick.some((resource) => /zfs destroy -r 'rpool\/layerbench'( |')/.test(resource.inputs.delete ?? "")));
-});
+test.serial(
+  "only the parent dataset's delete can touch what another stack made, and it never destroys recursively",
+  (t) => {
+    const parentDeletes = quick.filter((resource) =>
+      /zfs destroy 'rpool\/layerbench' /.test(resource.inputs.delete ?? ""),
+    );
+    t.is(parentDeletes.length, 1);
+    t.false(quick.some((resource) => /zfs destroy -r 'rpool\/layerbench'( |')/.test(resource.inputs.delete ?? "")));
+  },
+);
 
-test.serial("the same stack file as a second stack on the same node collides only in its vmIds, which plan refuses first", async (t) => {
-  node.recordOnly = true;
-  await declare("quick-copy");
-  t.deepEqual(node.violations, ["bench-vm-vm (proxmoxve:index/vmLegacy:VmLegacy): unable to create VM 9100: config file already exists (qemu-server API2/Qemu.pm) (made by quick/bench-vm-vm)"]);
-});
+test.serial(
+  "the same stack file as a second stack on the same node collides only in its vmIds, which plan refuses first",
+  async (t) => {
+    node.recordOnly = true;
+    await declare("quick-copy");
+    t.deepEqual(node.violations, [
+      "bench-vm-vm (proxmoxve:index/vmLegacy:VmLegacy): unable to create VM 9100: config file already exists (qemu-server API2/Qemu.pm) (made by quick/bench-vm-vm)",
+    ]);
+  },
+);

@@ -1,8 +1,8 @@
-import test from "ava";
 import { fileURLToPath } from "node:url";
+import test from "ava";
+import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { qemuDiskArgs } from "../bench/qemu/disk-args.js";
 import { diskSlots } from "../bench/variants/vm-variants.js";
-import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { dataDisk, scsiHardware } from "../components/disks.js";
 import { rawBenchConfig, stackConfig } from "./helpers/pulumi-mocks.js";
 
@@ -33,7 +33,8 @@ function proxmoxTokens(disk: Record<string, unknown>, scsiHw: string): string[] 
   // virtio-scsi-single: one controller per disk; the iothread is the controller's.
   if (scsiHw !== "virtio-scsi-single") throw new Error("SCSI variants always come with virtio-scsi-single");
   tokens.push(`device:scsi-hd`, `device:bus=${controller}.0`, `controller:id=${controller}`);
-  if (disk.iothread) tokens.push(`object:iothread,id=iothread-${controller}`, `controller:iothread=iothread-${controller}`);
+  if (disk.iothread)
+    tokens.push(`object:iothread,id=iothread-${controller}`, `controller:iothread=iothread-${controller}`);
   if (disk.ssd) tokens.push("device:rotation_rate=1");
   return tokens;
 }
@@ -45,7 +46,13 @@ function qemuTokens(args: string[]): string[] {
     const [flag, value] = [args[index], args[index + 1]];
     if (flag === "-object") tokens.push(`object:${value}`);
     else if (flag === "-drive") tokens.push(...value.split(",").map((part) => `drive:${part}`));
-    else if (value.startsWith("virtio-scsi-pci,")) tokens.push(...value.split(",").slice(1).map((part) => `controller:${part}`));
+    else if (value.startsWith("virtio-scsi-pci,"))
+      tokens.push(
+        ...value
+          .split(",")
+          .slice(1)
+          .map((part) => `controller:${part}`),
+      );
     else {
       const [model, ...parts] = value.split(",");
       tokens.push(`device:${model}`, ...parts.map((part) => `device:${part}`));
@@ -56,15 +63,25 @@ function qemuTokens(args: string[]): string[] {
 
 for (const stack of ["quick", "homelab"]) {
   test(`every VM variant of the ${stack} stack: the QEMU disk arguments are what Proxmox configures`, async (t) => {
-    const config = parseBenchConfig(rawBenchConfig(await stackConfig(fileURLToPath(new URL(`../stacks/Pulumi.${stack}.yaml`, import.meta.url)))));
+    const config = parseBenchConfig(
+      rawBenchConfig(await stackConfig(fileURLToPath(new URL(`../stacks/Pulumi.${stack}.yaml`, import.meta.url)))),
+    );
     const slots = diskSlots(config.variants);
     const scsiHw = scsiHardware(config.variants);
     for (const variant of config.variants) {
       const slot = slots.get(variant.id)!;
       const expected = proxmoxTokens({ ...dataDisk(variant, slot, "lb-test-16k-lz4-standard") }, scsiHw);
       const actual = qemuTokens(qemuDiskArgs(variant, slot, "/images/disk.img"));
-      t.deepEqual(expected.filter((token) => !actual.includes(token)), [], `${variant.id}: Proxmox's options all present`);
-      t.is(actual.some((token) => token.includes("iothread")), variant.iothread, `${variant.id}: an iothread exactly when asked`);
+      t.deepEqual(
+        expected.filter((token) => !actual.includes(token)),
+        [],
+        `${variant.id}: Proxmox's options all present`,
+      );
+      t.is(
+        actual.some((token) => token.includes("iothread")),
+        variant.iothread,
+        `${variant.id}: an iothread exactly when asked`,
+      );
       t.is(actual.includes("device:rotation_rate=1"), variant.ssd, `${variant.id}: ssd exactly when asked`);
       t.true(actual.includes("drive:file=/images/disk.img") && actual.includes("drive:if=none"));
     }
@@ -73,8 +90,24 @@ for (const stack of ["quick", "homelab"]) {
 }
 
 test("a SCSI variant without iothread still gets its own controller, and an ssd one a rotation rate of 1", (t) => {
-  const variant = { id: "scsi-wb-ssd", bus: "virtio-scsi-single", cache: "writeback", aio: "threads", iothread: false, discard: "on", ssd: true, sizeGb: 8, volblocksize: 16384, compression: "lz4", sync: "standard" } as const;
-  t.regex(qemuDiskArgs(variant, "scsi3", "/a,b/d.img")[3], /^file=\/a,,b\/d\.img,if=none,/, "a comma in the path is doubled, as QEMU wants");
+  const variant = {
+    id: "scsi-wb-ssd",
+    bus: "virtio-scsi-single",
+    cache: "writeback",
+    aio: "threads",
+    iothread: false,
+    discard: "on",
+    ssd: true,
+    sizeGb: 8,
+    volblocksize: 16384,
+    compression: "lz4",
+    sync: "standard",
+  } as const;
+  t.regex(
+    qemuDiskArgs(variant, "scsi3", "/a,b/d.img")[3],
+    /^file=\/a,,b\/d\.img,if=none,/,
+    "a comma in the path is doubled, as QEMU wants",
+  );
   t.deepEqual(qemuDiskArgs(variant, "scsi3", "/d.img"), [
     "-device",
     "virtio-scsi-pci,id=virtioscsi3",

@@ -1,11 +1,11 @@
-import test from "ava";
 import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
+import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
+import { toResultsDocument } from "../bench/core/results.js";
 import { cpioArchive } from "../bench/qemu/cpio.js";
 import { prepareGuest } from "../bench/qemu/guest.js";
 import { runGuest } from "../bench/qemu/run-guest.js";
-import { toResultsDocument } from "../bench/core/results.js";
 import type { ScriptRun } from "../bench/remote/fio-script.js";
 import { validateVariant } from "../bench/variants/vm-variants.js";
 import { runCli } from "./helpers/cli.js";
@@ -21,98 +21,198 @@ async function diskScratch(): Promise<{ path: string; cleanup: () => Promise<voi
   return { path, cleanup: () => fs.rm(path, { recursive: true, force: true }) };
 }
 
-test.serial("one TCG boot measures two variants, each disk on the QEMU command line with exactly its options", async (t) => {
-  const dir = await diskScratch();
-  t.teardown(dir.cleanup);
-  const guest = await prepareGuest();
-  t.true(existsSync(guest.kernel.vmlinuz) && existsSync(guest.initrd));
-  t.is(guest.fioVersion, (await execFileAsync("fio", ["--version"])).stdout.trim(), "the host's own fio is in the guest");
-  const variants = [validateVariant({ id: "blk-none", cache: "none", aio: "io_uring", iothread: true }), validateVariant({ id: "blk-writeback", cache: "writeback", aio: "threads", iothread: false })];
-  const started: string[] = [];
-  const runs: Array<{ variant: string } & ScriptRun> = [];
-  const { args, seconds } = await runGuest({
-    guest,
-    accel: "tcg",
-    variants,
-    imageDir: dir.path,
-    imageBytes: 128 * 1024 ** 2,
-    profile: PROFILE,
-    repeat: 1,
-    timeoutMs: 240_000,
-    events: {
-      workloadStarted: (variant, workload, attempt) => started.push(`${variant}/${workload}#${attempt}`),
-      run: async (variant, run) => void runs.push({ variant, ...run }),
-      failure: async (variant, failure) => t.fail(`${variant}: ${failure.message}`),
-    },
-  });
-  const line = args.join(" ");
-  t.regex(line, /-accel tcg -cpu max /);
-  t.true(args.includes(`file=${join(dir.path, "blk-none.img")},if=none,id=drive-virtio1,format=raw,cache=none,aio=io_uring,discard=ignore,detect-zeroes=on`));
-  t.true(args.includes("virtio-blk-pci,drive=drive-virtio1,id=virtio1,iothread=iothread-virtio1,serial=blk-none"));
-  t.true(args.includes("iothread,id=iothread-virtio1"));
-  t.true(args.includes(`file=${join(dir.path, "blk-writeback.img")},if=none,id=drive-virtio2,format=raw,cache=writeback,aio=threads,discard=ignore,detect-zeroes=on`));
-  t.true(args.includes("virtio-blk-pci,drive=drive-virtio2,id=virtio2,serial=blk-writeback"), "no iothread where it is off");
-  const workloads = PROFILE.workloads.map((workload) => workload.id);
-  t.deepEqual(started, ["blk-none", "blk-writeback"].flatMap((variant) => workloads.map((workload) => `${variant}/${workload}#1`)));
-  t.deepEqual(runs.map((run) => `${run.variant}/${run.workload}`), ["blk-none", "blk-writeback"].flatMap((variant) => workloads.map((workload) => `${variant}/${workload}`)));
-  for (const run of runs) {
-    const write = run.run.write!;
-    t.true(write.iops > 0 && write.ioBytes > 0, `${run.variant}/${run.workload} wrote`);
-    t.is(run.run.fioVersion, guest.fioVersion);
-  }
-  t.deepEqual(await fs.readdir(dir.path), [], "the images and the run's initramfs are removed");
-  t.log(`TCG guest: ${seconds.toFixed(1)} s from boot to power-off for 6 one-second runs`);
-});
+test.serial(
+  "one TCG boot measures two variants, each disk on the QEMU command line with exactly its options",
+  async (t) => {
+    const dir = await diskScratch();
+    t.teardown(dir.cleanup);
+    const guest = await prepareGuest();
+    t.true(existsSync(guest.kernel.vmlinuz) && existsSync(guest.initrd));
+    t.is(
+      guest.fioVersion,
+      (await execFileAsync("fio", ["--version"])).stdout.trim(),
+      "the host's own fio is in the guest",
+    );
+    const variants = [
+      validateVariant({ id: "blk-none", cache: "none", aio: "io_uring", iothread: true }),
+      validateVariant({ id: "blk-writeback", cache: "writeback", aio: "threads", iothread: false }),
+    ];
+    const started: string[] = [];
+    const runs: Array<{ variant: string } & ScriptRun> = [];
+    const { args, seconds } = await runGuest({
+      guest,
+      accel: "tcg",
+      variants,
+      imageDir: dir.path,
+      imageBytes: 128 * 1024 ** 2,
+      profile: PROFILE,
+      repeat: 1,
+      timeoutMs: 240_000,
+      events: {
+        workloadStarted: (variant, workload, attempt) => started.push(`${variant}/${workload}#${attempt}`),
+        run: async (variant, run) => void runs.push({ variant, ...run }),
+        failure: async (variant, failure) => t.fail(`${variant}: ${failure.message}`),
+      },
+    });
+    const line = args.join(" ");
+    t.regex(line, /-accel tcg -cpu max /);
+    t.true(
+      args.includes(
+        `file=${join(dir.path, "blk-none.img")},if=none,id=drive-virtio1,format=raw,cache=none,aio=io_uring,discard=ignore,detect-zeroes=on`,
+      ),
+    );
+    t.true(args.includes("virtio-blk-pci,drive=drive-virtio1,id=virtio1,iothread=iothread-virtio1,serial=blk-none"));
+    t.true(args.includes("iothread,id=iothread-virtio1"));
+    t.true(
+      args.includes(
+        `file=${join(dir.path, "blk-writeback.img")},if=none,id=drive-virtio2,format=raw,cache=writeback,aio=threads,discard=ignore,detect-zeroes=on`,
+      ),
+    );
+    t.true(
+      args.includes("virtio-blk-pci,drive=drive-virtio2,id=virtio2,serial=blk-writeback"),
+      "no iothread where it is off",
+    );
+    const workloads = PROFILE.workloads.map((workload) => workload.id);
+    t.deepEqual(
+      started,
+      ["blk-none", "blk-writeback"].flatMap((variant) => workloads.map((workload) => `${variant}/${workload}#1`)),
+    );
+    t.deepEqual(
+      runs.map((run) => `${run.variant}/${run.workload}`),
+      ["blk-none", "blk-writeback"].flatMap((variant) => workloads.map((workload) => `${variant}/${workload}`)),
+    );
+    for (const run of runs) {
+      const write = run.run.write!;
+      t.true(write.iops > 0 && write.ioBytes > 0, `${run.variant}/${run.workload} wrote`);
+      t.is(run.run.fioVersion, guest.fioVersion);
+    }
+    t.deepEqual(await fs.readdir(dir.path), [], "the images and the run's initramfs are removed");
+    t.log(`TCG guest: ${seconds.toFixed(1)} s from boot to power-off for 6 one-second runs`);
+  },
+);
 
-test.serial("layerbench run with a directory and two VM targets: one document, the guest's accelerator said in results and report", async (t) => {
-  const dir = await diskScratch();
-  t.teardown(dir.cleanup);
-  const out = join(dir.path, "out");
-  const host = join(dir.path, "host");
-  await fs.mkdir(host);
-  const result = await runCli(["run", "--runtime", "1", "--size", "4m", "--target", `host=${host}`, "--target", `blk-none=vm:cache=none,dir=${dir.path}`, "--target", `scsi-wb=vm:bus=virtio-scsi-single,cache=writeback,ssd=on,dir=${dir.path}`, "--out", out]);
-  t.is(result.code, 0, result.stderr);
-  const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), "results.json");
-  t.deepEqual(document.variants.map((variant) => [variant.id, variant.layer, variant.baseline]), [["host", "local", true], ["blk-none", "vm", false], ["scsi-wb", "vm", false]]);
-  const accel = document.variants[1].options.accel;
-  t.true(accel === "kvm" || accel === "tcg");
-  t.like(document.variants[2].options, { bus: "virtio-scsi-single", cache: "writeback", ssd: true, accel });
-  t.true(document.variants.slice(1).every((variant) => variant.workloads.length === 3 && variant.workloads.every((workload) => (workload.summary.write?.iops?.mean ?? 0) > 0)));
-  const markdown = await fs.readFile(join(out, "report.md"), "utf8");
-  if (accel === "tcg") {
-    t.regex(result.stderr, /WARNING: KVM does not work here, VM targets run under TCG: emulated CPU: not representative of VirtIO overhead/);
-    t.regex(markdown, /^> \*\*Warning: emulated CPU: not representative of VirtIO overhead\.\*\* blk-none, scsi-wb ran in a local guest without KVM/m);
-    t.regex(markdown, /^\| blk-none \(emulated CPU: not representative of VirtIO overhead\) \| /m);
-  } else {
-    t.notRegex(markdown, /emulated CPU/);
-  }
-  t.deepEqual((await fs.readdir(dir.path)).sort(), ["host", "out"], "no image left behind");
-});
+test.serial(
+  "layerbench run with a directory and two VM targets: one document, the guest's accelerator said in results and report",
+  async (t) => {
+    const dir = await diskScratch();
+    t.teardown(dir.cleanup);
+    const out = join(dir.path, "out");
+    const host = join(dir.path, "host");
+    await fs.mkdir(host);
+    const result = await runCli([
+      "run",
+      "--runtime",
+      "1",
+      "--size",
+      "4m",
+      "--target",
+      `host=${host}`,
+      "--target",
+      `blk-none=vm:cache=none,dir=${dir.path}`,
+      "--target",
+      `scsi-wb=vm:bus=virtio-scsi-single,cache=writeback,ssd=on,dir=${dir.path}`,
+      "--out",
+      out,
+    ]);
+    t.is(result.code, 0, result.stderr);
+    const document = toResultsDocument(
+      JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")),
+      "results.json",
+    );
+    t.deepEqual(
+      document.variants.map((variant) => [variant.id, variant.layer, variant.baseline]),
+      [
+        ["host", "local", true],
+        ["blk-none", "vm", false],
+        ["scsi-wb", "vm", false],
+      ],
+    );
+    const accel = document.variants[1].options.accel;
+    t.true(accel === "kvm" || accel === "tcg");
+    t.like(document.variants[2].options, { bus: "virtio-scsi-single", cache: "writeback", ssd: true, accel });
+    t.true(
+      document.variants
+        .slice(1)
+        .every(
+          (variant) =>
+            variant.workloads.length === 3 &&
+            variant.workloads.every((workload) => (workload.summary.write?.iops?.mean ?? 0) > 0),
+        ),
+    );
+    const markdown = await fs.readFile(join(out, "report.md"), "utf8");
+    if (accel === "tcg") {
+      t.regex(
+        result.stderr,
+        /WARNING: KVM does not work here, VM targets run under TCG: emulated CPU: not representative of VirtIO overhead/,
+      );
+      t.regex(
+        markdown,
+        /^> \*\*Warning: emulated CPU: not representative of VirtIO overhead\.\*\* blk-none, scsi-wb ran in a local guest without KVM/m,
+      );
+      t.regex(markdown, /^\| blk-none \(emulated CPU: not representative of VirtIO overhead\) \| /m);
+    } else {
+      t.notRegex(markdown, /emulated CPU/);
+    }
+    t.deepEqual((await fs.readdir(dir.path)).sort(), ["host", "out"], "no image left behind");
+  },
+);
 
-test.serial("bad VM targets and missing QEMU: one line naming the value, or the Debian packages to install", async (t) => {
-  const dir = await scratchDir();
-  t.teardown(dir.cleanup);
-  const bin = join(dir.path, "bin");
-  await fs.mkdir(bin);
-  await fs.symlink((await execFileAsync("sh", ["-c", "command -v fio"])).stdout.trim(), join(bin, "fio"));
-  const out = join(dir.path, "out");
-  const cases: Array<{ args: string[]; env?: NodeJS.ProcessEnv; message: RegExp }> = [
-    { args: ["--target", "a=vm:cache=fast"], message: /^layerbench: VM target "a": cache "fast" is not allowed: use one of none, directsync, writethrough, writeback, unsafe$/ },
-    { args: ["--target", "a=vm:ssd=on"], message: /^layerbench: VM target "a": ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single$/ },
-    { args: ["--target", "a=vm:aio=native,cache=writeback"], message: /^layerbench: VM target "a": aio=native needs cache none or directsync/ },
-    { args: ["--target", "a=vm:iothread=yes"], message: /^layerbench: VM target "a": iothread=yes is not allowed: use on or off$/ },
-    { args: ["--target", "a=vm:queues=4"], message: /^layerbench: VM target "a": unknown option "queues": use bus, cache, aio, iothread, discard, ssd, dir$/ },
-    { args: ["--target", "Big=vm:cache=none"], message: /^layerbench: VM target id "Big" is not allowed: use lower-case letters/ },
-    { args: ["--target", "a=vm:cache=none"], env: { ...process.env, PATH: bin }, message: /^layerbench: the local VM guest needs qemu-system-x86, busybox-static: sudo apt-get install qemu-system-x86 busybox-static$/ },
-  ];
-  for (const { args, env, message } of cases) {
-    const result = await runCli(["run", "--size", "4m", "--runtime", "1", ...args, "--out", out], { cwd: dir.path, env });
-    t.is(result.code, 1, args.join(" "));
-    t.is(result.stderr.trim().split("\n").length, 1, result.stderr);
-    t.regex(result.stderr.trim(), message);
-    t.false(existsSync(out));
-  }
-});
+test.serial(
+  "bad VM targets and missing QEMU: one line naming the value, or the Debian packages to install",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const bin = join(dir.path, "bin");
+    await fs.mkdir(bin);
+    await fs.symlink((await execFileAsync("sh", ["-c", "command -v fio"])).stdout.trim(), join(bin, "fio"));
+    const out = join(dir.path, "out");
+    const cases: Array<{ args: string[]; env?: NodeJS.ProcessEnv; message: RegExp }> = [
+      {
+        args: ["--target", "a=vm:cache=fast"],
+        message:
+          /^layerbench: VM target "a": cache "fast" is not allowed: use one of none, directsync, writethrough, writeback, unsafe$/,
+      },
+      {
+        args: ["--target", "a=vm:ssd=on"],
+        message:
+          /^layerbench: VM target "a": ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single$/,
+      },
+      {
+        args: ["--target", "a=vm:aio=native,cache=writeback"],
+        message: /^layerbench: VM target "a": aio=native needs cache none or directsync/,
+      },
+      {
+        args: ["--target", "a=vm:iothread=yes"],
+        message: /^layerbench: VM target "a": iothread=yes is not allowed: use on or off$/,
+      },
+      {
+        args: ["--target", "a=vm:queues=4"],
+        message:
+          /^layerbench: VM target "a": unknown option "queues": use bus, cache, aio, iothread, discard, ssd, dir$/,
+      },
+      {
+        args: ["--target", "Big=vm:cache=none"],
+        message: /^layerbench: VM target id "Big" is not allowed: use lower-case letters/,
+      },
+      {
+        args: ["--target", "a=vm:cache=none"],
+        env: { ...process.env, PATH: bin },
+        message:
+          /^layerbench: the local VM guest needs qemu-system-x86, busybox-static: sudo apt-get install qemu-system-x86 busybox-static$/,
+      },
+    ];
+    for (const { args, env, message } of cases) {
+      const result = await runCli(["run", "--size", "4m", "--runtime", "1", ...args, "--out", out], {
+        cwd: dir.path,
+        env,
+      });
+      t.is(result.code, 1, args.join(" "));
+      t.is(result.stderr.trim().split("\n").length, 1, result.stderr);
+      t.regex(result.stderr.trim(), message);
+      t.false(existsSync(out));
+    }
+  },
+);
 
 test("the initramfs writer makes archives busybox cpio reads back, file modes and links included", async (t) => {
   const dir = await scratchDir();
@@ -124,7 +224,10 @@ test("the initramfs writer makes archives busybox cpio reads back, file modes an
     { kind: "symlink", path: "bin/hi", target: "hello" },
   ]);
   await fs.writeFile(join(dir.path, "a.cpio"), archive);
-  const { stdout } = await execFileAsync("sh", ["-c", `cd '${dir.path}' && mkdir x && cd x && busybox cpio -i -d < ../a.cpio 2>/dev/null && ls -l bin notes.txt && cat notes.txt && ./bin/hi`]);
+  const { stdout } = await execFileAsync("sh", [
+    "-c",
+    `cd '${dir.path}' && mkdir x && cd x && busybox cpio -i -d < ../a.cpio 2>/dev/null && ls -l bin notes.txt && cat notes.txt && ./bin/hi`,
+  ]);
   t.regex(stdout, /-rwxr-xr-x .* hello/);
   t.regex(stdout, /lrwxrwxrwx .* hi -> hello/);
   t.regex(stdout, /-rw-r--r-- .* notes\.txt/);

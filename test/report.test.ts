@@ -1,13 +1,13 @@
-import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { CHARTS, chartRows, chartSpec } from "../bench/report/charts.js";
+import test from "ava";
 import { readResultsFile } from "../bench/core/results-io.js";
+import { CHARTS, chartRows, chartSpec } from "../bench/report/charts.js";
 import { writeReport } from "../bench/report/index.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
 import { collectReportData } from "../bench/report/rows.js";
-import { scratchDir } from "./helpers/fio.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
+import { scratchDir } from "./helpers/fio.js";
 
 const twoVariants = () =>
   syntheticDocument({ kind: "local", host: "box" }, [
@@ -27,17 +27,28 @@ test("report.md: a table per workload with the ratio to the baseline and mean ±
 });
 
 test("failed runs are listed under the tables, which keep the runs that worked", (t) => {
-  const document = { ...twoVariants(), failures: [{ variant: "sata", workload: "randwrite-1m", attempt: 1, message: "fio: No space left on device" }] };
+  const document = {
+    ...twoVariants(),
+    failures: [{ variant: "sata", workload: "randwrite-1m", attempt: 1, message: "fio: No space left on device" }],
+  };
   const markdown = renderMarkdown(collectReportData([document]));
-  t.regex(markdown, /## Failed runs\n\nThese runs failed; the tables show the runs that worked\.\n\n- `box` sata \/ randwrite-1m #1: fio: No space left on device\n/);
+  t.regex(
+    markdown,
+    /## Failed runs\n\nThese runs failed; the tables show the runs that worked\.\n\n- `box` sata \/ randwrite-1m #1: fio: No space left on device\n/,
+  );
   t.regex(markdown, /\| sata \| 500 \|/);
   t.notRegex(renderMarkdown(collectReportData([twoVariants()])), /Failed runs/);
 });
 
 test("with several documents every variant is labelled by its source: host, or stack and run id", (t) => {
-  const second = syntheticDocument({ kind: "pulumi", project: "layerbench", stack: "quick", runId: "2" }, [{ spec: variant("nvme", true), iops: { "randwrite-4k": [900] } }]);
+  const second = syntheticDocument({ kind: "pulumi", project: "layerbench", stack: "quick", runId: "2" }, [
+    { spec: variant("nvme", true), iops: { "randwrite-4k": [900] } },
+  ]);
   const data = collectReportData([twoVariants(), second]);
-  t.deepEqual(data.variants.map((entry) => entry.label), ["box/nvme", "box/sata", "quick@2/nvme"]);
+  t.deepEqual(
+    data.variants.map((entry) => entry.label),
+    ["box/nvme", "box/sata", "quick@2/nvme"],
+  );
   t.is(data.baseline?.label, "box/nvme", "the first document's baseline is the baseline");
   t.is(data.variants.filter((entry) => entry.baseline).length, 1);
 });
@@ -72,10 +83,17 @@ test("writeReport writes four titled SVG charts with axes and legends, and repor
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
   const files = await writeReport([twoVariants()], dir.path);
-  t.deepEqual(files.map((file) => file.slice(dir.path.length + 1)).sort(), ["io_bandwidth.svg", "io_written.svg", "iops.svg", "latency.svg", "report.md"]);
+  t.deepEqual(files.map((file) => file.slice(dir.path.length + 1)).sort(), [
+    "io_bandwidth.svg",
+    "io_written.svg",
+    "iops.svg",
+    "latency.svg",
+    "report.md",
+  ]);
   const iops = await fs.readFile(join(dir.path, "iops.svg"), "utf8");
   t.true(iops.startsWith("<svg"));
-  for (const text of ["IOPS", "Variant", "nvme", "sata", "±1 standard deviation"]) t.true(iops.includes(text), `iops.svg shows "${text}"`);
+  for (const text of ["IOPS", "Variant", "nvme", "sata", "±1 standard deviation"])
+    t.true(iops.includes(text), `iops.svg shows "${text}"`);
   t.true((await fs.readFile(join(dir.path, "io_bandwidth.svg"), "utf8")).includes("Bandwidth (MiB/s)"));
   t.true((await fs.readFile(join(dir.path, "latency.svg"), "utf8")).includes("Latency (µs)"));
   t.true((await fs.readFile(join(dir.path, "io_written.svg"), "utf8")).includes("Written (MiB)"));
@@ -88,5 +106,7 @@ test("readResultsFile rejects a missing file, bad JSON and a foreign document in
   await fs.writeFile(join(dir.path, "bad.json"), "{");
   await t.throwsAsync(readResultsFile(join(dir.path, "bad.json")), { message: /bad\.json is not valid JSON/ });
   await fs.writeFile(join(dir.path, "other.json"), "[]");
-  await t.throwsAsync(readResultsFile(join(dir.path, "other.json")), { message: /other\.json is not a layerbench\/results@1 document/ });
+  await t.throwsAsync(readResultsFile(join(dir.path, "other.json")), {
+    message: /other\.json is not a layerbench\/results@1 document/,
+  });
 });

@@ -1,10 +1,16 @@
 import test from "ava";
-import { addRun, newResultsDocument, stat, summarize, toResultsDocument, type Run } from "../bench/core/results.js";
+import { addRun, newResultsDocument, type Run, stat, summarize, toResultsDocument } from "../bench/core/results.js";
 
 const run = (iops: number, latencyMean: number): Run => ({
   fioVersion: "fio-3.33",
   startedAt: "2026-01-01T00:00:00.000Z",
-  write: { iops, bwBytes: iops * 4096, ioBytes: iops * 4096 * 60, runtimeMs: 60_000, latencyNs: { mean: latencyMean, p99: latencyMean * 3 } },
+  write: {
+    iops,
+    bwBytes: iops * 4096,
+    ioBytes: iops * 4096 * 60,
+    runtimeMs: 60_000,
+    latencyNs: { mean: latencyMean, p99: latencyMean * 3 },
+  },
 });
 
 test("stat gives the mean, sample stdev, min and max", (t) => {
@@ -27,19 +33,46 @@ test("summaries cover only the directions and metrics that were measured", (t) =
 });
 
 test("addRun groups runs by variant and workload and keeps the summary current", (t) => {
-  const document = newResultsDocument({ kind: "local", host: "box" }, { id: "ars", runtimeSec: 60, repeat: 2, ioengine: "posixaio", direct: false }, new Date(0));
+  const document = newResultsDocument(
+    { kind: "local", host: "box" },
+    { id: "ars", runtimeSec: 60, repeat: 2, ioengine: "posixaio", direct: false },
+    new Date(0),
+  );
   const spec = { id: "nvme", layer: "local" as const, options: { path: "/mnt" }, baseline: true };
   addRun(document, spec, { id: "w1", title: "W1" }, run(100, 10));
   addRun(document, spec, { id: "w1", title: "W1" }, run(200, 20));
   addRun(document, { ...spec, id: "sata", baseline: false }, { id: "w1" }, run(50, 40));
-  t.deepEqual(document.variants.map((variant) => [variant.id, variant.workloads[0].runs.length]), [["nvme", 2], ["sata", 1]]);
+  t.deepEqual(
+    document.variants.map((variant) => [variant.id, variant.workloads[0].runs.length]),
+    [
+      ["nvme", 2],
+      ["sata", 1],
+    ],
+  );
   t.is(document.variants[0].workloads[0].summary.write?.iops?.mean, 150);
-  t.is(toResultsDocument(JSON.parse(JSON.stringify(document)), "doc").variants.length, 2, "the document validates against its own schema");
+  t.is(
+    toResultsDocument(JSON.parse(JSON.stringify(document)), "doc").variants.length,
+    2,
+    "the document validates against its own schema",
+  );
 });
 
 test("a document of another shape is rejected naming the first problem", (t) => {
-  t.throws(() => toResultsDocument({ schema: "layerbench/results@1", createdAt: "x", source: { kind: "local", host: "h" }, profile: {}, variants: [] }, "r.json"), {
-    message: /^r\.json is not a layerbench\/results@1 document: profile\.id: /,
-  });
+  t.throws(
+    () =>
+      toResultsDocument(
+        {
+          schema: "layerbench/results@1",
+          createdAt: "x",
+          source: { kind: "local", host: "h" },
+          profile: {},
+          variants: [],
+        },
+        "r.json",
+      ),
+    {
+      message: /^r\.json is not a layerbench\/results@1 document: profile\.id: /,
+    },
+  );
   t.throws(() => toResultsDocument({ schema: "other" }, "r.json"), { message: /schema: / });
 });

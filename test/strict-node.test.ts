@@ -11,8 +11,23 @@ const SNIPPET = "proxmoxve:index/fileLegacy:FileLegacy";
 const STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass";
 const CLAIM = "kubernetes:core/v1:PersistentVolumeClaim";
 
-const disk = (slot: string, extra: Record<string, unknown> = {}) => ({ interface: slot, datastoreId: "local-zfs", size: 8, cache: "none", aio: "io_uring", discard: "ignore", serial: slot, ...extra });
-const vm = (extra: Record<string, unknown> = {}) => ({ vmId: 9100, name: "bench", scsiHardware: "virtio-scsi-single", disks: [disk("virtio0"), disk("scsi0", { ssd: true })], ...extra });
+const disk = (slot: string, extra: Record<string, unknown> = {}) => ({
+  interface: slot,
+  datastoreId: "local-zfs",
+  size: 8,
+  cache: "none",
+  aio: "io_uring",
+  discard: "ignore",
+  serial: slot,
+  ...extra,
+});
+const vm = (extra: Record<string, unknown> = {}) => ({
+  vmId: 9100,
+  name: "bench",
+  scsiHardware: "virtio-scsi-single",
+  disks: [disk("virtio0"), disk("scsi0", { ssd: true })],
+  ...extra,
+});
 
 function refusal(node: StrictNode, type: string, inputs: Record<string, unknown>, name = "r"): string {
   try {
@@ -29,7 +44,16 @@ test("a VM within every rule is admitted", (t) => {
 });
 
 const vmRules: Array<[string, Record<string, unknown>, RegExp]> = [
-  ["31 disks at most, boot disk included", vm({ disks: [...Array.from({ length: 16 }, (_, i) => disk(`virtio${i}`)), ...Array.from({ length: 16 }, (_, i) => disk(`scsi${i}`))] }), /32 disks: the provider allows at most 31/],
+  [
+    "31 disks at most, boot disk included",
+    vm({
+      disks: [
+        ...Array.from({ length: 16 }, (_, i) => disk(`virtio${i}`)),
+        ...Array.from({ length: 16 }, (_, i) => disk(`scsi${i}`)),
+      ],
+    }),
+    /32 disks: the provider allows at most 31/,
+  ],
   ["virtio slots 0 to 15", vm({ disks: [disk("virtio16")] }), /disk interface virtio16 does not exist/],
   ["scsi slots 0 to 30", vm({ disks: [disk("scsi31")] }), /disk interface scsi31 does not exist/],
   ["one disk per slot", vm({ disks: [disk("virtio1"), disk("virtio1", { serial: "b" })] }), /virtio1 is used twice/],
@@ -37,12 +61,28 @@ const vmRules: Array<[string, Record<string, unknown>, RegExp]> = [
   ["aio modes", vm({ disks: [disk("virtio0", { aio: "uring" })] }), /aio uring is not one of/],
   ["discard values", vm({ disks: [disk("virtio0", { discard: "off" })] }), /discard off is not one of ignore, on/],
   ["no ssd on virtio-blk", vm({ disks: [disk("virtio1", { ssd: false })] }), /virtio-blk disks have no ssd option/],
-  ["serial up to 20 bytes", vm({ disks: [disk("virtio1", { serial: "a".repeat(21) })] }), /serial "a{21}" is not up to 20 url-safe bytes/],
-  ["serial characters that need no url-encoding", vm({ disks: [disk("virtio1", { serial: "a b" })] }), /serial "a b" is not up to 20 url-safe bytes/],
+  [
+    "serial up to 20 bytes",
+    vm({ disks: [disk("virtio1", { serial: "a".repeat(21) })] }),
+    /serial "a{21}" is not up to 20 url-safe bytes/,
+  ],
+  [
+    "serial characters that need no url-encoding",
+    vm({ disks: [disk("virtio1", { serial: "a b" })] }),
+    /serial "a b" is not up to 20 url-safe bytes/,
+  ],
   ["SCSI controller models", vm({ scsiHardware: "virtio-scsi" }), /scsiHardware virtio-scsi is not one of/],
   ["vmId format", vm({ vmId: 99 }), /vmId 99: value does not look like a valid VM ID/],
-  ["disks on storages that exist", vm({ disks: [disk("virtio0", { datastoreId: "lb-quick-16k-lz4-standard" })] }), /storage 'lb-quick-16k-lz4-standard' does not exist/],
-  ["disks on storages that take images", vm({ disks: [disk("virtio0", { datastoreId: "local" })] }), /storage 'local' does not support vm images/],
+  [
+    "disks on storages that exist",
+    vm({ disks: [disk("virtio0", { datastoreId: "lb-quick-16k-lz4-standard" })] }),
+    /storage 'lb-quick-16k-lz4-standard' does not exist/,
+  ],
+  [
+    "disks on storages that take images",
+    vm({ disks: [disk("virtio0", { datastoreId: "local" })] }),
+    /storage 'local' does not support vm images/,
+  ],
 ];
 
 for (const [rule, inputs, message] of vmRules) {
@@ -59,17 +99,26 @@ test("vmIds are unique in the cluster: a second stack's VM with the same vmId is
   t.is(refusal(node, VM, vm(), "bench-vm-vm"), "");
   t.is(refusal(node, VM, vm(), "bench-vm-vm"), "", "the same stack's same VM, declared again, is itself");
   node.stack = "quick-copy";
-  t.regex(refusal(node, VM, vm(), "bench-vm-vm"), /unable to create VM 9100: config file already exists \(qemu-server API2\/Qemu\.pm\) \(made by quick\/bench-vm-vm\)/);
+  t.regex(
+    refusal(node, VM, vm(), "bench-vm-vm"),
+    /unable to create VM 9100: config file already exists \(qemu-server API2\/Qemu\.pm\) \(made by quick\/bench-vm-vm\)/,
+  );
 });
 
 test("storage ids: pve-storage's format, unique in the cluster, and a new one takes VM disks", (t) => {
   const node = new StrictNode();
-  t.regex(refusal(node, ZFS, { resourceId: "1-bad", contents: ["images"] }), /storage ID '1-bad' contains illegal characters/);
+  t.regex(
+    refusal(node, ZFS, { resourceId: "1-bad", contents: ["images"] }),
+    /storage ID '1-bad' contains illegal characters/,
+  );
   node.stack = "quick";
   t.is(refusal(node, ZFS, { resourceId: "lb-16k-lz4-standard", contents: ["images"] }, "node-zfs-16k"), "");
   t.is(refusal(node, VM, vm({ disks: [disk("virtio0", { datastoreId: "lb-16k-lz4-standard" })] })), "");
   node.stack = "homelab";
-  t.regex(refusal(node, ZFS, { resourceId: "lb-16k-lz4-standard", contents: ["images"] }, "node-zfs-16k"), /storage ID 'lb-16k-lz4-standard' already defined \(made by quick\/node-zfs-16k\)/);
+  t.regex(
+    refusal(node, ZFS, { resourceId: "lb-16k-lz4-standard", contents: ["images"] }, "node-zfs-16k"),
+    /storage ID 'lb-16k-lz4-standard' already defined \(made by quick\/node-zfs-16k\)/,
+  );
 });
 
 test("files: one name per datastore and content type, on a datastore that allows the content type", (t) => {
@@ -79,13 +128,22 @@ test("files: one name per datastore and content type, on a datastore that allows
   t.is(refusal(node, DOWNLOAD, image, "guest-image"), "");
   node.stack = "homelab";
   t.regex(refusal(node, DOWNLOAD, image, "guest-image"), /file local:import\/layerbench-debian\.qcow2 already exists/);
-  t.regex(refusal(node, DOWNLOAD, { ...image, datastoreId: "local-zfs" }, "guest-image"), /storage 'local-zfs' does not allow content type 'import'/);
-  t.regex(refusal(node, SNIPPET, { datastoreId: "local-zfs", contentType: "snippets", sourceRaw: { fileName: "a.yaml" } }), /does not allow content type 'snippets'/);
+  t.regex(
+    refusal(node, DOWNLOAD, { ...image, datastoreId: "local-zfs" }, "guest-image"),
+    /storage 'local-zfs' does not allow content type 'import'/,
+  );
+  t.regex(
+    refusal(node, SNIPPET, { datastoreId: "local-zfs", contentType: "snippets", sourceRaw: { fileName: "a.yaml" } }),
+    /does not allow content type 'snippets'/,
+  );
 });
 
 test("import content needs Proxmox VE 8.4", (t) => {
   const image = { datastoreId: "local", contentType: "import", fileName: "layerbench-debian.qcow2" };
-  t.regex(refusal(new StrictNode("8.3.5"), DOWNLOAD, image), /content type import needs Proxmox VE 8\.4 or later; this node runs 8\.3\.5/);
+  t.regex(
+    refusal(new StrictNode("8.3.5"), DOWNLOAD, image),
+    /content type import needs Proxmox VE 8\.4 or later; this node runs 8\.3\.5/,
+  );
   t.is(refusal(new StrictNode("9.0.3"), DOWNLOAD, image), "");
 });
 
@@ -93,13 +151,28 @@ test("import content needs Proxmox VE 8.4", (t) => {
 function longhornCluster(diskGb: number): StrictNode {
   const node = new StrictNode();
   for (let index = 1; index <= 3; index += 1) {
-    refusal(node, VM, { vmId: 9199 + index, name: `k3s-${index}`, disks: [disk("virtio0"), disk("virtio1", { serial: "longhorn", size: diskGb })] }, `k3s-node-${index}-vm`);
+    refusal(
+      node,
+      VM,
+      {
+        vmId: 9199 + index,
+        name: `k3s-${index}`,
+        disks: [disk("virtio0"), disk("virtio1", { serial: "longhorn", size: diskGb })],
+      },
+      `k3s-node-${index}-vm`,
+    );
   }
   return node;
 }
 
-const longhornClass = (name: string, replicas: number) => ({ metadata: { name }, provisioner: "driver.longhorn.io", parameters: { numberOfReplicas: String(replicas) } });
-const longhornClaim = (storageClassName: string, gib: number) => ({ spec: { storageClassName, resources: { requests: { storage: `${gib}Gi` } } } });
+const longhornClass = (name: string, replicas: number) => ({
+  metadata: { name },
+  provisioner: "driver.longhorn.io",
+  parameters: { numberOfReplicas: String(replicas) },
+});
+const longhornClaim = (storageClassName: string, gib: number) => ({
+  spec: { storageClassName, resources: { requests: { storage: `${gib}Gi` } } },
+});
 
 test("Longhorn: at most one replica of a volume per node", (t) => {
   t.regex(refusal(longhornCluster(100), STORAGE_CLASS, longhornClass("r4", 4)), /numberOfReplicas 4 with 3 nodes/);
@@ -111,6 +184,9 @@ test("Longhorn: a replica is scheduled only where size + scheduled fits in 70 % 
   // 70 GiB schedulable per node: two 35 GiB volumes with a replica on every node fit, a third does not.
   t.is(refusal(node, CLAIM, longhornClaim("r3", 35)), "");
   t.is(refusal(node, CLAIM, longhornClaim("r3", 35)), "");
-  t.regex(refusal(node, CLAIM, longhornClaim("r3", 1)), /Longhorn cannot schedule 3 replicas of 1 GiB \(k3s-1: 70 of 70 GiB scheduled/);
+  t.regex(
+    refusal(node, CLAIM, longhornClaim("r3", 1)),
+    /Longhorn cannot schedule 3 replicas of 1 GiB \(k3s-1: 70 of 70 GiB scheduled/,
+  );
   t.is(refusal(node, CLAIM, longhornClaim("local-path", 50)), "", "claims of other classes are not Longhorn's");
 });

@@ -1,7 +1,7 @@
-import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { renderJobFile, type FioTarget } from "../bench/core/jobfile.js";
+import test from "ava";
+import { type FioTarget, renderJobFile } from "../bench/core/jobfile.js";
 import { PROFILE_IDS, resolveProfile } from "../bench/core/profiles.js";
 import { formatFioSize, parseSize } from "../bench/util/size.js";
 import { execFileAsync, scratchDir } from "./helpers/fio.js";
@@ -16,14 +16,22 @@ test("sizes are binary and accept fio's and people's spellings", (t) => {
   t.is(formatFioSize(1536 * 1024), "1536k");
   t.is(formatFioSize(1000), "1000");
   for (const bad of ["", "12x", "-1m", "0", "m", "1.2.3g"]) {
-    t.throws(() => parseSize(bad), { message: new RegExp(`^bad size "${bad.replace(".", "\\.")}": use a positive number`) });
+    t.throws(() => parseSize(bad), {
+      message: new RegExp(`^bad size "${bad.replace(".", "\\.")}": use a positive number`),
+    });
   }
 });
 
 test("ars is the default guide's three workloads; overrides apply to every workload", (t) => {
   const ars = resolveProfile("ars");
   t.deepEqual(
-    ars.workloads.map((workload) => [workload.id, workload.bs, workload.numjobs, workload.iodepth, formatFioSize(workload.size)]),
+    ars.workloads.map((workload) => [
+      workload.id,
+      workload.bs,
+      workload.numjobs,
+      workload.iodepth,
+      formatFioSize(workload.size),
+    ]),
     [
       ["randwrite-4k-qd1", 4096, 1, 1, "4g"],
       ["randwrite-64k-16x16", 65536, 16, 16, "256m"],
@@ -40,10 +48,16 @@ test("ars is the default guide's three workloads; overrides apply to every workl
 });
 
 test("bad profile values are rejected naming the value and what is allowed", (t) => {
-  t.throws(() => resolveProfile("nope"), { message: `unknown profile "nope": choose one of ${PROFILE_IDS.join(", ")}` });
-  t.throws(() => resolveProfile("ars", { runtimeSec: 0 }), { message: /bad runtime "0": use a whole number of seconds/ });
+  t.throws(() => resolveProfile("nope"), {
+    message: `unknown profile "nope": choose one of ${PROFILE_IDS.join(", ")}`,
+  });
+  t.throws(() => resolveProfile("ars", { runtimeSec: 0 }), {
+    message: /bad runtime "0": use a whole number of seconds/,
+  });
   t.throws(() => resolveProfile("ars", { runtimeSec: 1.5 }), { message: /bad runtime "1.5"/ });
-  t.throws(() => resolveProfile("ars", { ioengine: "windowsaio" }), { message: /unknown ioengine "windowsaio": choose one of posixaio, libaio/ });
+  t.throws(() => resolveProfile("ars", { ioengine: "windowsaio" }), {
+    message: /unknown ioengine "windowsaio": choose one of posixaio, libaio/,
+  });
   t.throws(() => resolveProfile("kbench", { size: "lots" }), { message: /bad size "lots"/ });
 });
 
@@ -60,14 +74,29 @@ test("every profile renders a job file fio accepts, on a directory and on a devi
       const file = join(dir.path, `${id}-${target.kind}.fio`);
       await fs.writeFile(file, text);
       await t.notThrowsAsync(execFileAsync("fio", ["--parse-only", file]), `${id} on a ${target.kind}`);
-      const sections = [...text.matchAll(/^\[([^\]]+)\]$/gm)].map((match) => match[1]).filter((name) => name !== "global");
-      t.deepEqual(sections, resolveProfile(id).workloads.map((workload) => workload.id));
+      const sections = [...text.matchAll(/^\[([^\]]+)\]$/gm)]
+        .map((match) => match[1])
+        .filter((name) => name !== "global");
+      t.deepEqual(
+        sections,
+        resolveProfile(id).workloads.map((workload) => workload.id),
+      );
       t.is(text.match(/^stonewall$/gm)?.length, sections.length, "every workload is its own stonewall group");
       t.regex(text, /^group_reporting=1$/m);
     }
   }
   const device = renderJobFile(resolveProfile("ars"), targets[1]);
-  t.regex(device, /\[randwrite-64k-16x16\]\nstonewall\nfilename=\/dev\/disk\/by-id\/virtio-blk-none\noffset_increment=256m\n/, "parallel jobs on a device get regions of their own");
-  t.regex(renderJobFile(resolveProfile("ars"), targets[0]), /directory=.*with\\:colon/, "a colon in a path is escaped for fio");
-  t.throws(() => renderJobFile(resolveProfile("ars"), { kind: "directory", path: "/a\nb" }), { message: /contains a line break/ });
+  t.regex(
+    device,
+    /\[randwrite-64k-16x16\]\nstonewall\nfilename=\/dev\/disk\/by-id\/virtio-blk-none\noffset_increment=256m\n/,
+    "parallel jobs on a device get regions of their own",
+  );
+  t.regex(
+    renderJobFile(resolveProfile("ars"), targets[0]),
+    /directory=.*with\\:colon/,
+    "a colon in a path is escaped for fio",
+  );
+  t.throws(() => renderJobFile(resolveProfile("ars"), { kind: "directory", path: "/a\nb" }), {
+    message: /contains a line break/,
+  });
 });

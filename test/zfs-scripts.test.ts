@@ -1,11 +1,18 @@
-import test from "ava";
+import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { ZVOL_DEVICE_TIMEOUT_SEC, baselineScript, groupDatasetDeleteScript, groupDatasetScript, stackDatasetDeleteScript, stackDatasetScript } from "../bench/remote/zfs-scripts.js";
+import test from "ava";
 import { nodeNames } from "../bench/config/node-names.js";
+import {
+  baselineScript,
+  groupDatasetDeleteScript,
+  groupDatasetScript,
+  stackDatasetDeleteScript,
+  stackDatasetScript,
+  ZVOL_DEVICE_TIMEOUT_SEC,
+} from "../bench/remote/zfs-scripts.js";
 import { scratchDir } from "./helpers/fio.js";
 import { shellcheck } from "./helpers/scripts.js";
-import { execFile } from "node:child_process";
 
 // A stand-in for zfs and udevadm on the node: datasets are files in a state directory, every call is logged.
 const FAKE_ZFS = `#!/bin/sh
@@ -46,8 +53,11 @@ async function fakeNode(t: { teardown: (fn: () => Promise<void>) => void }) {
   await fs.writeFile(join(state, "rpool"), "");
   const run = (script: string) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
-      execFile("sh", ["-c", script], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_ZFS_STATE: state } }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        "sh",
+        ["-c", script],
+        { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, FAKE_ZFS_STATE: state } },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       ),
     );
   const datasets = async () => (await fs.readdir(state)).filter((name) => name !== "calls").sort();
@@ -75,7 +85,13 @@ function t_ok(result: { code: number; stderr: string }) {
 test("datasets: one per stack under the shared parent, one per ZFS group; re-running converges", async (t) => {
   const node = await fakeNode(t);
   await createStack(node, names);
-  t.deepEqual(await node.datasets(), ["rpool", "rpool_layerbench", "rpool_layerbench_quick", "rpool_layerbench_quick_16k-lz4-standard", "rpool_layerbench_quick_64k-off-always"]);
+  t.deepEqual(await node.datasets(), [
+    "rpool",
+    "rpool_layerbench",
+    "rpool_layerbench_quick",
+    "rpool_layerbench_quick_16k-lz4-standard",
+    "rpool_layerbench_quick_64k-off-always",
+  ]);
   t.true((await node.calls()).includes("zfs set compression=off sync=always rpool/layerbench/quick/64k-off-always"));
   await createStack(node, names);
   t.is((await node.datasets()).length, 5, "idempotent: a second run after a partial failure works");
@@ -98,32 +114,63 @@ test("datasets: removing one ZFS group leaves the others, and another stack's, i
   // Destroying the quick stack: its datasets go; the shared parent stays while homelab lives in it.
   t.is((await node.run(groupDatasetDeleteScript(names.groupDataset(groups[0])))).code, 0);
   t.is((await node.run(stackDatasetDeleteScript("rpool/layerbench", names.stackDataset))).code, 0);
-  t.deepEqual(await node.datasets(), ["rpool", "rpool_layerbench", "rpool_layerbench_homelab", "rpool_layerbench_homelab_16k-lz4-standard", "rpool_layerbench_homelab_64k-off-always"]);
+  t.deepEqual(await node.datasets(), [
+    "rpool",
+    "rpool_layerbench",
+    "rpool_layerbench_homelab",
+    "rpool_layerbench_homelab_16k-lz4-standard",
+    "rpool_layerbench_homelab_64k-off-always",
+  ]);
 });
 
 test("datasets: a missing pool is one clear error", async (t) => {
   const node = await fakeNode(t);
   const result = await node.run(stackDatasetScript("tank/layerbench", "tank/layerbench/quick"));
   t.is(result.code, 2);
-  t.regex(result.stderr, /^layerbench: no ZFS pool 'tank' on .*: set layerbench:dataset to a dataset of an existing pool$/m);
+  t.regex(
+    result.stderr,
+    /^layerbench: no ZFS pool 'tank' on .*: set layerbench:dataset to a dataset of an existing pool$/m,
+  );
 });
 
 test("baseline: a sparse zvol of the given volblocksize prints its device; a dataset prints its mountpoint", async (t) => {
   const node = await fakeNode(t);
   await createStack(node, names);
-  const zvol = baselineScript(names.baseline("zvol"), { kind: "zvol", sizeGb: 32, volblocksize: 16384, compression: "lz4", sync: "standard" });
+  const zvol = baselineScript(names.baseline("zvol"), {
+    kind: "zvol",
+    sizeGb: 32,
+    volblocksize: 16384,
+    compression: "lz4",
+    sync: "standard",
+  });
   // The device node never appears here: the script polls as long as Proxmox does, then says so rather than
   // hand fio a missing path.
   const missing = await node.run(zvol);
   t.is(missing.code, 2, missing.stderr);
-  t.regex(missing.stderr, /\/dev\/zvol\/rpool\/layerbench\/quick\/baseline-zvol did not appear within 10 s of zfs create/);
+  t.regex(
+    missing.stderr,
+    /\/dev\/zvol\/rpool\/layerbench\/quick\/baseline-zvol did not appear within 10 s of zfs create/,
+  );
   t.is((await node.calls()).filter((call) => call === "sleep 1").length, ZVOL_DEVICE_TIMEOUT_SEC);
-  t.true((await node.calls()).includes("zfs create -s -V 32G -b 16k -o compression=lz4 -o sync=standard rpool/layerbench/quick/baseline-zvol"));
-  const dataset = baselineScript(names.baseline("dataset"), { kind: "dataset", recordsize: "128k", compression: "zstd", sync: "disabled" });
+  t.true(
+    (await node.calls()).includes(
+      "zfs create -s -V 32G -b 16k -o compression=lz4 -o sync=standard rpool/layerbench/quick/baseline-zvol",
+    ),
+  );
+  const dataset = baselineScript(names.baseline("dataset"), {
+    kind: "dataset",
+    recordsize: "128k",
+    compression: "zstd",
+    sync: "disabled",
+  });
   const made = await node.run(dataset);
   t.is(made.code, 0, made.stderr);
   t.is(made.stdout.trim(), "/rpool/layerbench/quick/baseline-dataset");
-  t.true((await node.calls()).includes("zfs create -o recordsize=128k -o compression=zstd -o sync=disabled rpool/layerbench/quick/baseline-dataset"));
+  t.true(
+    (await node.calls()).includes(
+      "zfs create -o recordsize=128k -o compression=zstd -o sync=disabled rpool/layerbench/quick/baseline-dataset",
+    ),
+  );
   t.is(await shellcheck(dataset), "");
   t.is(await shellcheck(zvol), "");
 });

@@ -1,25 +1,25 @@
-import { Command, InvalidArgumentError, Option } from "commander";
 import { promises as fs } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError, Option } from "commander";
 // Only what declaring the options needs is imported here: each command loads its own modules when it runs, so
 // that `--help` and a bad option answer at once (vega, zod and Pulumi's SDK take most of a second to load).
 import { DEFAULT_THRESHOLD_PCT } from "../core/metrics.js";
 import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS, resolveProfile } from "../core/profiles.js";
 import type { ResultsDocument } from "../core/results.js";
 import type { LocalTarget } from "../local/targets.js";
+import type { StackOutcome } from "../matrix/runner.js";
 import { declaredStacks, selectStacks } from "../matrix/stacks.js";
 import type { MatrixWorkspace } from "../matrix/workspace.js";
 import type { Finding } from "../plan/node-check.js";
-import type { StackOutcome } from "../matrix/runner.js";
 import { UserError } from "../util/errors.js";
 import { parseSize } from "../util/size.js";
-
 
 function positiveInteger(name: string) {
   return (value: string): number => {
     const number = Number(value);
-    if (!/^\d+$/.test(value) || number < 1) throw new InvalidArgumentError(`${name} must be a whole number, at least 1.`);
+    if (!/^\d+$/.test(value) || number < 1)
+      throw new InvalidArgumentError(`${name} must be a whole number, at least 1.`);
     return number;
   };
 }
@@ -48,7 +48,8 @@ function repeatable(value: string, previous: string[]): string[] {
 
 function percentage(value: string): number {
   const number = Number(value);
-  if (value.trim() === "" || !Number.isFinite(number) || number < 0) throw new InvalidArgumentError("--threshold must be a percentage, 0 or more (e.g. 5).");
+  if (value.trim() === "" || !Number.isFinite(number) || number < 0)
+    throw new InvalidArgumentError("--threshold must be a percentage, 0 or more (e.g. 5).");
   return number;
 }
 
@@ -68,13 +69,19 @@ interface RunFlags {
 }
 
 async function runCommand(flags: RunFlags): Promise<number> {
-  const [{ checkDistinctNames, parseTargetSpec }, { runLocal }, { consoleProgress }, { writeReport }] = await Promise.all([
-    import("../local/targets.js"),
-    import("../local/run.js"),
-    import("../local/progress.js"),
-    import("../report/index.js"),
-  ]);
-  const profile = resolveProfile(flags.profile, { runtimeSec: flags.runtime, size: flags.size, ioengine: flags.ioengine, direct: flags.direct });
+  const [{ checkDistinctNames, parseTargetSpec }, { runLocal }, { consoleProgress }, { writeReport }] =
+    await Promise.all([
+      import("../local/targets.js"),
+      import("../local/run.js"),
+      import("../local/progress.js"),
+      import("../report/index.js"),
+    ]);
+  const profile = resolveProfile(flags.profile, {
+    runtimeSec: flags.runtime,
+    size: flags.size,
+    ioengine: flags.ioengine,
+    direct: flags.direct,
+  });
   const targets: LocalTarget[] = flags.target.map(parseTargetSpec);
   checkDistinctNames(targets);
   const outDir = resolve(flags.out ?? join("results", timestamp(new Date())));
@@ -89,11 +96,20 @@ async function runCommand(flags: RunFlags): Promise<number> {
   };
   process.on("SIGINT", onSigint);
   try {
-    const outcome = await runLocal({ targets, profile, repeat: flags.repeat, outDir, progress: consoleProgress(), signal: controller.signal });
+    const outcome = await runLocal({
+      targets,
+      profile,
+      repeat: flags.repeat,
+      outDir,
+      progress: consoleProgress(),
+      signal: controller.signal,
+    });
     const measured = outcome.document.variants.length > 0;
     if (measured) {
       await writeReport([outcome.document], outDir);
-      console.log(`results: ${outcome.resultsPath}\nreport:  ${join(outDir, "report.md")} (charts: iops.svg, io_bandwidth.svg, io_written.svg, latency.svg)`);
+      console.log(
+        `results: ${outcome.resultsPath}\nreport:  ${join(outDir, "report.md")} (charts: iops.svg, io_bandwidth.svg, io_written.svg, latency.svg)`,
+      );
     }
     if (outcome.stoppedBy) {
       const kept = measured ? "; everything measured before it is kept in results.json" : "";
@@ -102,7 +118,9 @@ async function runCommand(flags: RunFlags): Promise<number> {
     }
     const failed = outcome.document.failures?.length ?? 0;
     if (failed > 0) {
-      console.error(`layerbench: ${failed} run(s) failed; the others were measured (the failures are listed in report.md and results.json)`);
+      console.error(
+        `layerbench: ${failed} run(s) failed; the others were measured (the failures are listed in report.md and results.json)`,
+      );
       return 1;
     }
     return 0;
@@ -119,8 +137,13 @@ interface ReportFlags {
 }
 
 async function reportCommand(files: string[], flags: ReportFlags): Promise<number> {
-  const [{ readResultsFile }, { writeReport }, { resultsOutput }] = await Promise.all([import("../core/results-io.js"), import("../report/index.js"), import("../matrix/runner.js")]);
-  if (files.length === 0 && flags.stack.length === 0) throw new UserError("report needs results files or --stack NAME (or both)");
+  const [{ readResultsFile }, { writeReport }, { resultsOutput }] = await Promise.all([
+    import("../core/results-io.js"),
+    import("../report/index.js"),
+    import("../matrix/runner.js"),
+  ]);
+  if (files.length === 0 && flags.stack.length === 0)
+    throw new UserError("report needs results files or --stack NAME (or both)");
   const stacks = flags.stack.length > 0 ? selectStacks(await declaredStacks(flags.project), flags.stack) : [];
   const documents: ResultsDocument[] = [];
   for (const file of files) documents.push(await readResultsFile(file));
@@ -133,19 +156,26 @@ async function reportCommand(files: string[], flags: ReportFlags): Promise<numbe
       documents.push(resultsOutput(stack, outputs));
     }
   }
-  const outDir = resolve(flags.out ?? (files.length > 0 ? dirname(files[0]) : join("results", `report-${timestamp(new Date())}`)));
+  const outDir = resolve(
+    flags.out ?? (files.length > 0 ? dirname(files[0]) : join("results", `report-${timestamp(new Date())}`)),
+  );
   const written = await writeReport(documents, outDir);
   console.log(written.join("\n"));
   return 0;
 }
 
 async function compareCommand(before: string, after: string, flags: { threshold: number }): Promise<number> {
-  const [{ readResultsFile }, { compareDocuments, renderComparison }] = await Promise.all([import("../core/results-io.js"), import("../report/compare.js")]);
+  const [{ readResultsFile }, { compareDocuments, renderComparison }] = await Promise.all([
+    import("../core/results-io.js"),
+    import("../report/compare.js"),
+  ]);
   const comparison = compareDocuments(await readResultsFile(before), await readResultsFile(after), flags.threshold);
-  if (comparison.rows.length === 0) throw new UserError(`${before} and ${after} have no variant and workload in common to compare`);
+  if (comparison.rows.length === 0)
+    throw new UserError(`${before} and ${after} have no variant and workload in common to compare`);
   process.stdout.write(renderComparison(comparison, { before, after }, flags.threshold));
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
-  if (regressions > 0) console.error(`layerbench: ${regressions} regression(s) beyond the threshold and the spread of the repeats`);
+  if (regressions > 0)
+    console.error(`layerbench: ${regressions} regression(s) beyond the threshold and the spread of the repeats`);
   return regressions > 0 ? 1 : 0;
 }
 
@@ -156,17 +186,36 @@ interface PlanFlags {
 }
 
 /** Plans (and with `check`, asks each node); every finding printed, the plans too unless `quiet`. */
-async function planAndCheck(project: string, stacks: string[], declared: string[], options: { check: boolean; quiet: boolean }): Promise<boolean> {
-  const [{ renderFindings }, { renderPlan }, { checkStack, planStacks }] = await Promise.all([import("../plan/node-check.js"), import("../plan/render.js"), import("../plan/stack-plans.js")]);
+async function planAndCheck(
+  project: string,
+  stacks: string[],
+  declared: string[],
+  options: { check: boolean; quiet: boolean },
+): Promise<boolean> {
+  const [{ renderFindings }, { renderPlan }, { checkStack, planStacks }] = await Promise.all([
+    import("../plan/node-check.js"),
+    import("../plan/render.js"),
+    import("../plan/stack-plans.js"),
+  ]);
   let ok = true;
   for (const entry of await planStacks(project, stacks, declared)) {
     const findings: Finding[] = [...entry.findings];
     if (options.check) {
-      console.error(`layerbench: checking node ${entry.plan.node} (${entry.plan.nodeAddress}) for stack ${entry.plan.stack}`);
+      console.error(
+        `layerbench: checking node ${entry.plan.node} (${entry.plan.nodeAddress}) for stack ${entry.plan.stack}`,
+      );
       findings.push(...(await checkStack(entry)));
     }
-    if (!options.quiet) process.stdout.write(renderPlan(entry.plan, { id: entry.config.profile.id, runtimeSec: entry.config.profile.runtimeSec, repeat: entry.config.repeat }));
-    if (findings.length > 0) process.stdout.write(`${options.quiet ? `stack ${entry.plan.stack}:\n` : "\n"}${renderFindings(findings)}`);
+    if (!options.quiet)
+      process.stdout.write(
+        renderPlan(entry.plan, {
+          id: entry.config.profile.id,
+          runtimeSec: entry.config.profile.runtimeSec,
+          repeat: entry.config.repeat,
+        }),
+      );
+    if (findings.length > 0)
+      process.stdout.write(`${options.quiet ? `stack ${entry.plan.stack}:\n` : "\n"}${renderFindings(findings)}`);
     if (findings.some((finding) => finding.level === "fail")) ok = false;
   }
   return ok;
@@ -174,7 +223,10 @@ async function planAndCheck(project: string, stacks: string[], declared: string[
 
 async function planCommand(flags: PlanFlags): Promise<number> {
   const declared = await declaredStacks(flags.project);
-  const ok = await planAndCheck(flags.project, selectStacks(declared, flags.stack), declared, { check: flags.check ?? false, quiet: false });
+  const ok = await planAndCheck(flags.project, selectStacks(declared, flags.stack), declared, {
+    check: flags.check ?? false,
+    quiet: false,
+  });
   if (!ok) console.error("layerbench: pulumi up cannot go ahead: see the FAIL lines above");
   return ok ? 0 : 1;
 }
@@ -191,16 +243,23 @@ interface MatrixFlags {
 }
 
 async function matrixCommand(action: "up" | "destroy" | "outputs", flags: MatrixFlags): Promise<number> {
-  const [{ consoleMatrixProgress }, { RunStore }, { matrixDestroy, matrixOutputs, matrixSummary, matrixUp }] = await Promise.all([
-    import("../matrix/progress.js"),
-    import("../matrix/run-store.js"),
-    import("../matrix/runner.js"),
-  ]);
+  const [{ consoleMatrixProgress }, { RunStore }, { matrixDestroy, matrixOutputs, matrixSummary, matrixUp }] =
+    await Promise.all([
+      import("../matrix/progress.js"),
+      import("../matrix/run-store.js"),
+      import("../matrix/runner.js"),
+    ]);
   // Names are checked before Pulumi is touched.
   const declared = await declaredStacks(flags.project);
   const stacks = selectStacks(declared, flags.stack);
-  if (action === "up" && flags.check && !(await planAndCheck(flags.project, stacks, declared, { check: true, quiet: true }))) {
-    console.error("layerbench: matrix up: the node checks failed (FAIL lines above); nothing was created. --no-check skips them");
+  if (
+    action === "up" &&
+    flags.check &&
+    !(await planAndCheck(flags.project, stacks, declared, { check: true, quiet: true }))
+  ) {
+    console.error(
+      "layerbench: matrix up: the node checks failed (FAIL lines above); nothing was created. --no-check skips them",
+    );
     return 1;
   }
   const workspace = await pulumiWorkspaceFor(flags.project);
@@ -212,13 +271,24 @@ async function matrixCommand(action: "up" | "destroy" | "outputs", flags: Matrix
     controller.abort();
   };
   process.on("SIGINT", onSigint);
-  const context = { workspace, progress: consoleMatrixProgress((line) => console.log(line)), signal: controller.signal };
+  const context = {
+    workspace,
+    progress: consoleMatrixProgress((line) => console.log(line)),
+    signal: controller.signal,
+  };
   let outcomes: StackOutcome[];
   try {
     if (action === "up") {
       const startedAt = timestamp(new Date());
       outcomes = await matrixUp(
-        { stacks, runs: flags.runs, failFast: flags.failFast ?? false, ephemeral: flags.ephemeral ?? false, store, newRunId: (_stack, run) => `${startedAt}-r${run}` },
+        {
+          stacks,
+          runs: flags.runs,
+          failFast: flags.failFast ?? false,
+          ephemeral: flags.ephemeral ?? false,
+          store,
+          newRunId: (_stack, run) => `${startedAt}-r${run}`,
+        },
         context,
       );
     } else if (action === "destroy") {
@@ -231,7 +301,8 @@ async function matrixCommand(action: "up" | "destroy" | "outputs", flags: Matrix
   }
   const summary = matrixSummary(outcomes);
   console.log(["", ...summary.lines].join("\n"));
-  if (summary.unsuccessful.length > 0) console.error(`layerbench: matrix ${action}: ${summary.unsuccessful.join(", ")} did not succeed (see above)`);
+  if (summary.unsuccessful.length > 0)
+    console.error(`layerbench: matrix ${action}: ${summary.unsuccessful.join(", ")} did not succeed (see above)`);
   const reportable = outcomes.flatMap((outcome) => (outcome.gathered ? [outcome.gathered.path] : []));
   if (reportable.length > 0) console.log(`report: layerbench report ${reportable.join(" ")}`);
   return controller.signal.aborted ? 130 : summary.exitCode;
@@ -248,17 +319,25 @@ async function parseCommand(file: string): Promise<number> {
 
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command("layerbench")
-    .description("What does each storage layer cost you? Runs the same fio workloads everywhere and reports them side by side.")
+    .description(
+      "What does each storage layer cost you? Runs the same fio workloads everywhere and reports them side by side.",
+    )
     // Commander's own usage errors come out like ours: one line, "layerbench: ...".
     .configureOutput({ outputError: (text, write) => write(`layerbench: ${text.replace(/^error: /, "")}`) });
   program
     .command("run")
     .description("benchmark local directories with fio and write results.json and a report")
     .addOption(
-      new Option("-t, --target <NAME=DIR>", "a directory to benchmark (repeatable; the first is the baseline)").argParser(repeatable).default([], "a scratch directory here"),
+      new Option("-t, --target <NAME=DIR>", "a directory to benchmark (repeatable; the first is the baseline)")
+        .argParser(repeatable)
+        .default([], "a scratch directory here"),
     )
     .addOption(new Option("-p, --profile <name>", "workload profile").choices(PROFILE_IDS).default(DEFAULT_PROFILE_ID))
-    .option("--runtime <seconds>", "seconds per workload run (default: the profile's, 60 for ars)", positiveInteger("--runtime"))
+    .option(
+      "--runtime <seconds>",
+      "seconds per workload run (default: the profile's, 60 for ars)",
+      positiveInteger("--runtime"),
+    )
     .option("--size <size>", "file size per fio job, e.g. 32m or 4g (default: the profile's)", sizeArgument)
     .option("--repeat <n>", "runs per workload, for mean ± stdev", positiveInteger("--repeat"), 1)
     .addOption(new Option("--ioengine <engine>", "fio ioengine (default: the profile's)").choices(IO_ENGINES))
@@ -268,34 +347,70 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (flags: RunFlags) => setExitCode(await runCommand(flags)));
   program
     .command("report")
-    .description("write iops.svg, io_bandwidth.svg, io_written.svg, latency.svg and report.md from results files and stacks")
-    .argument("[results...]", "results.json files, or `pulumi stack output [results] --json` saved to a file; the first baseline is the baseline")
-    .addOption(new Option("-s, --stack <name>", "also read the results output of this Pulumi stack (repeatable)").argParser(repeatable).default([], "none"))
+    .description(
+      "write iops.svg, io_bandwidth.svg, io_written.svg, latency.svg and report.md from results files and stacks",
+    )
+    .argument(
+      "[results...]",
+      "results.json files, or `pulumi stack output [results] --json` saved to a file; the first baseline is the baseline",
+    )
+    .addOption(
+      new Option("-s, --stack <name>", "also read the results output of this Pulumi stack (repeatable)")
+        .argParser(repeatable)
+        .default([], "none"),
+    )
     .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
-    .option("-o, --out <dir>", "output directory (default: the first results file's directory, else results/report-<timestamp>)")
+    .option(
+      "-o, --out <dir>",
+      "output directory (default: the first results file's directory, else results/report-<timestamp>)",
+    )
     .action(async (files: string[], flags: ReportFlags) => setExitCode(await reportCommand(files, flags)));
   program
     .command("compare")
-    .description("before/after table per variant and workload; exit code 1 when a change is a regression beyond the noise")
+    .description(
+      "before/after table per variant and workload; exit code 1 when a change is a regression beyond the noise",
+    )
     .argument("<before>", "results file of the earlier run")
     .argument("<after>", "results file of the later run")
     .option("--threshold <percent>", "smallest change worth flagging", percentage, DEFAULT_THRESHOLD_PCT)
-    .action(async (before: string, after: string, flags: { threshold: number }) => setExitCode(await compareCommand(before, after, flags)));
+    .action(async (before: string, after: string, flags: { threshold: number }) =>
+      setExitCode(await compareCommand(before, after, flags)),
+    );
   program
     .command("plan")
-    .description("what `pulumi up` of a stack makes, the space, memory and time it needs; --check asks the node whether it can go ahead")
-    .addOption(new Option("-s, --stack <name>", "a stack of stacks/Pulumi.<name>.yaml (repeatable)").argParser(repeatable).default([], "all"))
-    .option("--check", "ask the node over SSH (system ssh client, BatchMode) and the Proxmox API (PROXMOX_VE_API_TOKEN); exit code 1 when something fails")
+    .description(
+      "what `pulumi up` of a stack makes, the space, memory and time it needs; --check asks the node whether it can go ahead",
+    )
+    .addOption(
+      new Option("-s, --stack <name>", "a stack of stacks/Pulumi.<name>.yaml (repeatable)")
+        .argParser(repeatable)
+        .default([], "all"),
+    )
+    .option(
+      "--check",
+      "ask the node over SSH (system ssh client, BatchMode) and the Proxmox API (PROXMOX_VE_API_TOKEN); exit code 1 when something fails",
+    )
     .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
     .action(async (flags: PlanFlags) => setExitCode(await planCommand(flags)));
-  const matrix = program.command("matrix").description("bring the stacks in stacks/ up, destroy them, or keep their results, with the Pulumi CLI");
+  const matrix = program
+    .command("matrix")
+    .description("bring the stacks in stacks/ up, destroy them, or keep their results, with the Pulumi CLI");
   const matrixOptions = (command: Command) =>
     command
-      .addOption(new Option("-s, --stack <name>", "a stack of stacks/Pulumi.<name>.yaml (repeatable)").argParser(repeatable).default([], "all"))
+      .addOption(
+        new Option("-s, --stack <name>", "a stack of stacks/Pulumi.<name>.yaml (repeatable)")
+          .argParser(repeatable)
+          .default([], "all"),
+      )
       .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
       .option("-o, --out <dir>", "where each stack's results are kept, one file per run", join("results", "matrix"));
   matrixOptions(matrix.command("up").description("`pulumi up` each stack, keep the results of every run"))
-    .option("--runs <n>", "benchmark each stack n times, each under a new run id (the VMs are made once)", positiveInteger("--runs"), 1)
+    .option(
+      "--runs <n>",
+      "benchmark each stack n times, each under a new run id (the VMs are made once)",
+      positiveInteger("--runs"),
+      1,
+    )
     .option("--fail-fast", "stop at the first stack that fails (default: go on with the others)")
     .option("--ephemeral", "destroy each stack after its runs, even when they failed")
     .option("--no-check", "skip `layerbench plan --check` of each stack's node before its pulumi up")
@@ -303,9 +418,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   matrixOptions(matrix.command("destroy").description("`pulumi destroy` each stack"))
     .option("--fail-fast", "stop at the first stack that fails")
     .action(async (flags: MatrixFlags) => setExitCode(await matrixCommand("destroy", flags)));
-  matrixOptions(matrix.command("outputs").description("keep each stack's current results output (as `pulumi stack output results --json`)")).action(
-    async (flags: MatrixFlags) => setExitCode(await matrixCommand("outputs", flags)),
-  );
+  matrixOptions(
+    matrix
+      .command("outputs")
+      .description("keep each stack's current results output (as `pulumi stack output results --json`)"),
+  ).action(async (flags: MatrixFlags) => setExitCode(await matrixCommand("outputs", flags)));
   program
     .command("parse")
     .description("print the normalised result of one `fio --output-format=json` output")

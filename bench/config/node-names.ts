@@ -7,7 +7,10 @@ import type { ZfsOptions } from "../variants/vm-variants.js";
 
 /** The stack's name as it may appear in storage ids, datasets and file names: lower-case letters, digits, '-'. */
 export function stackSlug(stack: string): string {
-  const slug = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
+  const slug = stack
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
   if (!/^[a-z]/.test(slug)) return `s-${slug || "stack"}`;
   return slug;
 }
@@ -15,6 +18,16 @@ export function stackSlug(stack: string): string {
 /** The ZFS property set a group of zvols shares, e.g. 16k-lz4-standard. */
 export function zfsGroupKey(options: ZfsOptions): string {
   return `${formatFioSize(options.volblocksize)}-${options.compression}-${options.sync}`;
+}
+
+/** Distinct ZFS property sets among the variants, in first-seen order. */
+export function zfsGroups(variants: ZfsOptions[]): ZfsOptions[] {
+  const groups = new Map<string, ZfsOptions>();
+  for (const { volblocksize, compression, sync } of variants) {
+    const key = zfsGroupKey({ volblocksize, compression, sync });
+    if (!groups.has(key)) groups.set(key, { volblocksize, compression, sync });
+  }
+  return [...groups.values()];
 }
 
 export interface NodeNames {
@@ -38,6 +51,7 @@ export function nodeNames(dataset: string, stack: string): NodeNames {
     storageId: (options) => `lb-${slug}-${zfsGroupKey(options)}`,
     baseline: (kind) => `${stackDataset}/baseline-${kind}`,
     imageFile: (url) => `layerbench-${slug}-${new URL(url).pathname.split("/").pop() || "image.qcow2"}`,
-    snippetFile: (vmId, content) => `layerbench-${slug}-${vmId}-${createHash("sha256").update(content).digest("hex").slice(0, 12)}.yaml`,
+    snippetFile: (vmId, content) =>
+      `layerbench-${slug}-${vmId}-${createHash("sha256").update(content).digest("hex").slice(0, 12)}.yaml`,
   };
 }

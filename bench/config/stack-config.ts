@@ -1,9 +1,17 @@
 import { z } from "zod";
+import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
 import { UserError } from "../util/errors.js";
 import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "../variants/k8s-variants.js";
-import { largestFootprint, resolveProfile, type Profile } from "../core/profiles.js";
-import { COMPRESSIONS, SYNC_MODES, expandVariants, validateVariant, type VariantMatrixInput, type VmDiskVariant, type ZfsOptions } from "../variants/vm-variants.js";
 import { vmGroups } from "../variants/vm-groups.js";
+import {
+  COMPRESSIONS,
+  expandVariants,
+  SYNC_MODES,
+  type VariantMatrixInput,
+  type VmDiskVariant,
+  validateVariant,
+  type ZfsOptions,
+} from "../variants/vm-variants.js";
 
 /** fio on the node itself: on a zvol (the fair match for zvol-backed VM disks) or in a dataset. */
 export type Baseline =
@@ -78,42 +86,72 @@ const ZFS_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*[A-Za-z0-9]$/;
 const IP_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 const BaselineSchema = z.discriminatedUnion("kind", [
-  z.object({
-    kind: z.literal("zvol"),
-    sizeGb: z.number().int().min(1).default(32),
-    volblocksize: z.union([z.string(), z.number()]).default("16k"),
-    compression: z.enum(COMPRESSIONS).default("lz4"),
-    sync: z.enum(SYNC_MODES).default("standard"),
-  }).strict(),
-  z.object({
-    kind: z.literal("dataset"),
-    recordsize: z.string().regex(/^\d+[kKmM]?$/, "use a size such as 128k").default("128k"),
-    compression: z.enum(COMPRESSIONS).default("lz4"),
-    sync: z.enum(SYNC_MODES).default("standard"),
-  }).strict(),
+  z
+    .object({
+      kind: z.literal("zvol"),
+      sizeGb: z.number().int().min(1).default(32),
+      volblocksize: z.union([z.string(), z.number()]).default("16k"),
+      compression: z.enum(COMPRESSIONS).default("lz4"),
+      sync: z.enum(SYNC_MODES).default("standard"),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal("dataset"),
+      recordsize: z
+        .string()
+        .regex(/^\d+[kKmM]?$/, "use a size such as 128k")
+        .default("128k"),
+      compression: z.enum(COMPRESSIONS).default("lz4"),
+      sync: z.enum(SYNC_MODES).default("standard"),
+    })
+    .strict(),
 ]);
 
-const VmSchema = z.object({
-  vmId: z.number().int().min(100).max(999_999_999).default(9100),
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, "use letters, digits and '-'").default("layerbench"),
-  cores: z.number().int().min(1).default(4),
-  memoryMb: z.number().int().min(512).default(4096),
-  bootDatastore: z.string().regex(NAME).default("local-zfs"),
-  bootSizeGb: z.number().int().min(4).default(8),
-  fileDatastore: z.string().regex(NAME).default("local"),
-  imageUrl: z
-    .url()
-    .refine((value) => /\.(qcow2|raw|vmdk)$/.test(new URL(value).pathname), "Proxmox imports .qcow2, .raw or .vmdk disk images (a Debian genericcloud .qcow2, say)")
-    .default("https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"),
-  bridge: z.string().regex(NAME).default("vmbr0"),
-  ip: z.string().refine((value) => value === "dhcp" || validCidr(value), "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.50/24").default("dhcp"),
-  gateway: z.ipv4().optional(),
-  user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "use a Linux user name").default("layerbench"),
-  sshPublicKey: z.string().regex(/^(ssh-|ecdsa-)\S+ \S+/, "use an OpenSSH public key line, e.g. ssh-ed25519 AAAA... you@host"),
-}).strict();
+const VmSchema = z
+  .object({
+    vmId: z.number().int().min(100).max(999_999_999).default(9100),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, "use letters, digits and '-'")
+      .default("layerbench"),
+    cores: z.number().int().min(1).default(4),
+    memoryMb: z.number().int().min(512).default(4096),
+    bootDatastore: z.string().regex(NAME).default("local-zfs"),
+    bootSizeGb: z.number().int().min(4).default(8),
+    fileDatastore: z.string().regex(NAME).default("local"),
+    imageUrl: z
+      .url()
+      .refine(
+        (value) => /\.(qcow2|raw|vmdk)$/.test(new URL(value).pathname),
+        "Proxmox imports .qcow2, .raw or .vmdk disk images (a Debian genericcloud .qcow2, say)",
+      )
+      .default("https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"),
+    bridge: z.string().regex(NAME).default("vmbr0"),
+    ip: z
+      .string()
+      .refine(
+        (value) => value === "dhcp" || validCidr(value),
+        "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.50/24",
+      )
+      .default("dhcp"),
+    gateway: z.ipv4().optional(),
+    user: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]*$/, "use a Linux user name")
+      .default("layerbench"),
+    sshPublicKey: z
+      .string()
+      .regex(/^(ssh-|ecdsa-)\S+ \S+/, "use an OpenSSH public key line, e.g. ssh-ed25519 AAAA... you@host"),
+  })
+  .strict();
 
 const VariantMatrixSchema = z
-  .object({ defaults: z.record(z.string(), z.unknown()).optional(), list: z.array(z.record(z.string(), z.unknown())).optional(), axes: z.record(z.string(), z.array(z.unknown())).optional() })
+  .object({
+    defaults: z.record(z.string(), z.unknown()).optional(),
+    list: z.array(z.record(z.string(), z.unknown())).optional(),
+    axes: z.record(z.string(), z.array(z.unknown())).optional(),
+  })
   .strict();
 
 const K8sSchema = z
@@ -123,21 +161,44 @@ const K8sSchema = z
     vm: z
       .object({
         vmId: z.number().int().min(100).max(999_999_999).default(9200),
-        name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use lower-case letters, digits and '-' (it becomes the Kubernetes node name)").default("layerbench-k3s"),
+        name: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9-]*$/, "use lower-case letters, digits and '-' (it becomes the Kubernetes node name)")
+          .default("layerbench-k3s"),
         cores: z.number().int().min(2).default(4),
         memoryMb: z.number().int().min(2048).default(8192),
         bootSizeGb: z.number().int().min(16).default(32),
         longhornDiskGb: z.number().int().min(1).optional(),
-        ip: z.string().refine((value) => value === "dhcp" || validCidr(value), "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.60/24").default("dhcp"),
+        ip: z
+          .string()
+          .refine(
+            (value) => value === "dhcp" || validCidr(value),
+            "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.60/24",
+          )
+          .default("dhcp"),
       })
       .strict()
       .default({ vmId: 9200, name: "layerbench-k3s", cores: 4, memoryMb: 8192, bootSizeGb: 32, ip: "dhcp" }),
-    k3sVersion: z.string().regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "use a k3s release tag, e.g. v1.33.3+k3s1").default(DEFAULT_K3S_VERSION),
-    longhornVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "use a Longhorn Helm chart version, e.g. 1.9.2").default(DEFAULT_LONGHORN_VERSION),
+    k3sVersion: z
+      .string()
+      .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "use a k3s release tag, e.g. v1.33.3+k3s1")
+      .default(DEFAULT_K3S_VERSION),
+    longhornVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, "use a Longhorn Helm chart version, e.g. 1.9.2")
+      .default(DEFAULT_LONGHORN_VERSION),
     volumeSizeGb: z.number().int().min(1).optional(),
     fioImage: z.string().min(1).default("debian:bookworm-slim"),
-    namespace: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "use a Kubernetes namespace name").default("layerbench"),
-    variants: VariantMatrixSchema.default({ list: [{ id: "local-path", kind: "local-path" }, { id: "longhorn-r3", kind: "longhorn", replicas: 3 }] }),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "use a Kubernetes namespace name")
+      .default("layerbench"),
+    variants: VariantMatrixSchema.default({
+      list: [
+        { id: "local-path", kind: "local-path" },
+        { id: "longhorn-r3", kind: "longhorn", replicas: 3 },
+      ],
+    }),
   })
   .strict();
 
@@ -178,25 +239,43 @@ function parseK8s(raw: unknown, vm: VmSettings, vmCount: number, profile: Profil
     );
   }
   if (nodeVm.ip !== "dhcp") {
-    if (vm.gateway === undefined) throw new ConfigError(`layerbench:vm.gateway is required with a static k8s.vm.ip (${nodeVm.ip})`);
+    if (vm.gateway === undefined)
+      throw new ConfigError(`layerbench:vm.gateway is required with a static k8s.vm.ip (${nodeVm.ip})`);
     const last = (ip: string) => Number(ip.split("/")[0].split(".")[3]);
-    if (last(nodeVm.ip) + nodeCount - 1 > 254) throw new ConfigError(`layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: ${nodeCount} nodes take the next addresses, past .254`);
-    if (vm.ip !== "dhcp" && overlaps([last(vm.ip), last(vm.ip) + vmCount - 1], [last(nodeVm.ip), last(nodeVm.ip) + nodeCount - 1])) {
-      throw new ConfigError(`layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: the k3s VMs would take addresses of the bench VMs (from ${vm.ip})`);
+    if (last(nodeVm.ip) + nodeCount - 1 > 254)
+      throw new ConfigError(
+        `layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: ${nodeCount} nodes take the next addresses, past .254`,
+      );
+    if (
+      vm.ip !== "dhcp" &&
+      overlaps([last(vm.ip), last(vm.ip) + vmCount - 1], [last(nodeVm.ip), last(nodeVm.ip) + nodeCount - 1])
+    ) {
+      throw new ConfigError(
+        `layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: the k3s VMs would take addresses of the bench VMs (from ${vm.ip})`,
+      );
     }
   }
   const footprintGb = largestFootprint(profile) / 1024 ** 3;
   const neededGb = Math.ceil(footprintGb * 1.1) + 1;
   const volumeSizeGb = parsed.volumeSizeGb ?? neededGb;
   if (volumeSizeGb < neededGb) {
-    throw new ConfigError(`layerbench:k8s.volumeSizeGb ${volumeSizeGb} is not allowed: the profile's largest workload writes ${footprintGb.toFixed(1)} GiB, use at least ${neededGb}`);
+    throw new ConfigError(
+      `layerbench:k8s.volumeSizeGb ${volumeSizeGb} is not allowed: the profile's largest workload writes ${footprintGb.toFixed(1)} GiB, use at least ${neededGb}`,
+    );
   }
-  const { variants, skipped } = underKey("k8s.variants", () => expandK8sVariants(parsed.variants as K8sVariantMatrixInput, nodeCount));
-  if (variants.length === 0) throw new ConfigError("layerbench:k8s.variants has no variants: give a list, axes, or both");
+  const { variants, skipped } = underKey("k8s.variants", () =>
+    expandK8sVariants(parsed.variants as K8sVariantMatrixInput, nodeCount),
+  );
+  if (variants.length === 0)
+    throw new ConfigError("layerbench:k8s.variants has no variants: give a list, axes, or both");
   // local-path volumes live on the first node's boot disk (k3s's /var/lib/rancher/k3s/storage).
-  const minBootGb = variants.some((variant) => variant.kind === "local-path") ? volumeSizeGb + GUEST_OS_GB : GUEST_OS_GB;
+  const minBootGb = variants.some((variant) => variant.kind === "local-path")
+    ? volumeSizeGb + GUEST_OS_GB
+    : GUEST_OS_GB;
   if (nodeVm.bootSizeGb < minBootGb) {
-    throw new ConfigError(`layerbench:k8s.vm.bootSizeGb ${nodeVm.bootSizeGb} is not allowed: the OS and a ${volumeSizeGb} GiB local-path volume need at least ${minBootGb}`);
+    throw new ConfigError(
+      `layerbench:k8s.vm.bootSizeGb ${nodeVm.bootSizeGb} is not allowed: the OS and a ${volumeSizeGb} GiB local-path volume need at least ${minBootGb}`,
+    );
   }
   const longhornVariants = variants.filter((variant) => variant.kind === "longhorn").length;
   const neededDiskGb = longhornDiskNeededGb(longhornVariants, volumeSizeGb);
@@ -222,7 +301,8 @@ function parseK8s(raw: unknown, vm: VmSettings, vmCount: number, profile: Profil
 
 function validCidr(value: string): boolean {
   const match = IP_CIDR.exec(value);
-  return match !== null && match.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(match[5]) <= 32;
+  if (!match) return false;
+  return match.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(match[5]) <= 32;
 }
 
 function zodMessage(key: string, error: z.ZodError): string {
@@ -240,7 +320,8 @@ function parseWith<T>(key: string, schema: z.ZodType<T>, value: unknown): T {
 function requireString(raw: RawConfig, key: string, pattern: RegExp, allowed: string): string {
   const value = raw[key];
   if (typeof value !== "string" || value === "") throw new ConfigError(`layerbench:${key} is required: ${allowed}`);
-  if (!pattern.test(value)) throw new ConfigError(`layerbench:${key} ${JSON.stringify(value)} is not allowed: ${allowed}`);
+  if (!pattern.test(value))
+    throw new ConfigError(`layerbench:${key} ${JSON.stringify(value)} is not allowed: ${allowed}`);
   return value;
 }
 
@@ -255,7 +336,8 @@ function underKey<T>(key: string, check: () => T): T {
   try {
     return check();
   } catch (error) {
-    if (error instanceof UserError && !(error instanceof ConfigError)) throw new ConfigError(`layerbench:${key}: ${error.message}`);
+    if (error instanceof UserError && !(error instanceof ConfigError))
+      throw new ConfigError(`layerbench:${key}: ${error.message}`);
     throw error;
   }
 }
@@ -263,11 +345,18 @@ function underKey<T>(key: string, check: () => T): T {
 /** Validates the whole configuration before any resource is declared; the first problem is named with its key. */
 export function parseBenchConfig(raw: RawConfig): BenchConfig {
   const node = requireString(raw, "node", NAME, "the Proxmox node's name, as in the web UI (e.g. pve)");
-  const nodeAddress = requireString(raw, "nodeAddress", /^[A-Za-z0-9.:-]+$/, "the host name or IP address of the node for SSH");
+  const nodeAddress = requireString(
+    raw,
+    "nodeAddress",
+    /^[A-Za-z0-9.:-]+$/,
+    "the host name or IP address of the node for SSH",
+  );
   const sshUser = typeof raw.sshUser === "string" ? raw.sshUser : "root";
   const dataset = typeof raw.dataset === "string" ? raw.dataset : "rpool/layerbench";
   if (!ZFS_NAME.test(dataset) || !dataset.includes("/")) {
-    throw new ConfigError(`layerbench:dataset ${JSON.stringify(dataset)} is not allowed: use a child dataset of a pool, e.g. rpool/layerbench (it is created and destroyed by layerbench)`);
+    throw new ConfigError(
+      `layerbench:dataset ${JSON.stringify(dataset)} is not allowed: use a child dataset of a pool, e.g. rpool/layerbench (it is created and destroyed by layerbench)`,
+    );
   }
   const profile = underKey("profile", () =>
     resolveProfile(typeof raw.profile === "string" ? raw.profile : "ars", {
@@ -280,19 +369,40 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   const baseline = parseWith("baseline", BaselineSchema, raw.baseline ?? { kind: "zvol" });
   if (baseline.kind === "zvol") {
     // The same checks as a VM disk's ZFS options, so that baseline and variants mean the same thing.
-    const checked = underKey("baseline", () => validateVariant({ id: "baseline", volblocksize: baseline.volblocksize, compression: baseline.compression, sync: baseline.sync }));
+    const checked = underKey("baseline", () =>
+      validateVariant({
+        id: "baseline",
+        volblocksize: baseline.volblocksize,
+        compression: baseline.compression,
+        sync: baseline.sync,
+      }),
+    );
     Object.assign(baseline, { volblocksize: checked.volblocksize });
   }
-  if (raw.vm === undefined) throw new ConfigError("layerbench:vm is required: at least { sshPublicKey: ... } for the bench VM's login");
+  if (raw.vm === undefined)
+    throw new ConfigError("layerbench:vm is required: at least { sshPublicKey: ... } for the bench VM's login");
   const vm = parseWith("vm", VmSchema, raw.vm);
-  if (vm.ip !== "dhcp" && vm.gateway === undefined) throw new ConfigError(`layerbench:vm.gateway is required with a static vm.ip (${vm.ip})`);
+  if (vm.ip !== "dhcp" && vm.gateway === undefined)
+    throw new ConfigError(`layerbench:vm.gateway is required with a static vm.ip (${vm.ip})`);
   const matrix = parseWith("vmVariants", VariantMatrixSchema, raw.vmVariants ?? {});
   const { variants, skipped } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput));
   if (variants.length === 0) throw new ConfigError("layerbench:vmVariants has no variants: give a list, axes, or both");
   const k8s = parseK8s(raw.k8s, vm, vmGroups(variants).length, profile);
-  return { node, nodeAddress, sshUser, dataset, profile, repeat, runId, baseline: baseline as Baseline, vm, variants, skippedVariants: skipped, ...(k8s && { k8s }) };
+  return {
+    node,
+    nodeAddress,
+    sshUser,
+    dataset,
+    profile,
+    repeat,
+    runId,
+    baseline: baseline as Baseline,
+    vm,
+    variants,
+    skippedVariants: skipped,
+    ...(k8s && { k8s }),
+  };
 }
-
 
 export const STRING_KEYS = ["node", "nodeAddress", "sshUser", "dataset", "profile", "size", "runId"];
 // Numbers and objects arrive from Pulumi as JSON text; parsing them before parseBenchConfig lets it name a bad value by key.

@@ -18,12 +18,21 @@ export async function readStackFile(projectDir: string, stack: string): Promise<
   const text = await fs.readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
     throw new UserError(`cannot read ${path}: ${error.code ?? error.message}`);
   });
-  const config = ((parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {}) as Record<string, unknown>;
+  const config = ((parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {}) as Record<
+    string,
+    unknown
+  >;
   const raw: RawConfig = {};
   for (const [key, value] of Object.entries(config)) {
     // Secrets (`secure: ...`) stay out: the plan needs none of them.
-    if (key.startsWith("layerbench:") && !(typeof value === "object" && value !== null && "secure" in value)) raw[key.slice("layerbench:".length)] = value;
+    if (key.startsWith("layerbench:") && !(typeof value === "object" && value !== null && "secure" in value))
+      raw[key.slice("layerbench:".length)] = value;
   }
   const endpoint = config["proxmoxve:endpoint"];
-  return { stack, raw, ...(typeof endpoint === "string" && { endpoint }), insecure: String(config["proxmoxve:insecure"]) === "true" };
+  return {
+    stack,
+    raw,
+    ...(typeof endpoint === "string" && { endpoint }),
+    insecure: String(config["proxmoxve:insecure"]) === "true",
+  };
 }

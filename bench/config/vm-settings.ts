@@ -3,6 +3,12 @@ import type { VmSettings } from "./stack-config.js";
 /** The settings of the index-th of several VMs: next vmId, numbered name, next static address. */
 export function nthVmSettings(settings: VmSettings, index: number, count: number): VmSettings {
   if (count === 1) return settings;
-  const ip = settings.ip === "dhcp" ? "dhcp" : settings.ip.replace(/^(\d+\.\d+\.\d+\.)(\d+)/, (_, prefix: string, last: string) => `${prefix}${Number(last) + index}`);
+  const ip =
+    settings.ip === "dhcp"
+      ? "dhcp"
+      : settings.ip.replace(
+          /^(\d+\.\d+\.\d+\.)(\d+)/,
+          (_, prefix: string, last: string) => `${prefix}${Number(last) + index}`,
+        );
   return { ...settings, vmId: settings.vmId + index, name: `${settings.name}-${index + 1}`, ip };
 }

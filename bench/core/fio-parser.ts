@@ -1,5 +1,5 @@
-import { UserError } from "../util/errors.js";
 import { z } from "zod";
+import { UserError } from "../util/errors.js";
 import type { DirectionResult, LatencyNs, Run } from "./results.js";
 
 // Only the parts of fio's JSON that layerbench reads; zod drops the rest (json+ adds more).
@@ -71,7 +71,9 @@ function extractJson(text: string, origin: string): unknown {
   const start = text.search(/^\{/m);
   if (start < 0) {
     throw new FioOutputError(
-      text.trim() === "" ? `${origin}: fio output is empty` : `${origin}: no JSON document in fio output (was fio run with --output-format=json?)`,
+      text.trim() === ""
+        ? `${origin}: fio output is empty`
+        : `${origin}: no JSON document in fio output (was fio run with --output-format=json?)`,
     );
   }
   try {
@@ -124,7 +126,9 @@ function percentile(parts: LatencyPart[], percent: number, weight: (part: Latenc
 function combineLatency(parts: LatencyPart[]): LatencyNs {
   const totalIos = parts.reduce((sum, part) => sum + part.ios, 0);
   const weight = (part: LatencyPart) => (totalIos > 0 ? part.ios / totalIos : 1 / parts.length);
-  const result: LatencyNs = { mean: parts.reduce((sum, part) => sum + part.latency.mean * part.scale * weight(part), 0) };
+  const result: LatencyNs = {
+    mean: parts.reduce((sum, part) => sum + part.latency.mean * part.scale * weight(part), 0),
+  };
   for (const [key, percent] of PERCENTILES) {
     const value = percentile(parts, percent, weight);
     if (value !== undefined) result[key] = value;
@@ -170,7 +174,9 @@ export function parseFioOutput(text: string, origin = "fio output"): FioRunResul
   const parsed = FioOutputSchema.safeParse(extractJson(text, origin));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new FioOutputError(`${origin}: not a fio JSON result: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
+    throw new FioOutputError(
+      `${origin}: not a fio JSON result: ${issue.path.join(".") || "(top level)"}: ${issue.message}`,
+    );
   }
   const failed = parsed.data.jobs.find((job) => job.error !== 0);
   if (failed) {
@@ -197,5 +203,10 @@ export function workloadRun(text: string, workload: string, startedAt: string, o
   const parsed = parseFioOutput(text, origin);
   const job = parsed.jobs.find((candidate) => candidate.name === workload);
   if (!job) throw new FioOutputError(`${origin}: fio output has no job named ${workload}`);
-  return { fioVersion: parsed.fioVersion, startedAt, ...(job.read && { read: job.read }), ...(job.write && { write: job.write }) };
+  return {
+    fioVersion: parsed.fioVersion,
+    startedAt,
+    ...(job.read && { read: job.read }),
+    ...(job.write && { write: job.write }),
+  };
 }

@@ -19,24 +19,37 @@ export function mergeRunDocuments(documents: Array<{ document: ResultsDocument; 
   const [first] = documents;
   for (const { document, origin } of documents) {
     if (!sameStack(document.source, first.document.source)) {
-      throw new UserError(`${origin} comes from another stack than ${first.origin}: only runs of one stack are gathered together`);
+      throw new UserError(
+        `${origin} comes from another stack than ${first.origin}: only runs of one stack are gathered together`,
+      );
     }
-    if (document.profile.id !== first.document.profile.id || document.profile.runtimeSec !== first.document.profile.runtimeSec) {
+    if (
+      document.profile.id !== first.document.profile.id ||
+      document.profile.runtimeSec !== first.document.profile.runtimeSec
+    ) {
       throw new UserError(
         `${origin} ran profile ${document.profile.id} at ${document.profile.runtimeSec} s, ${first.origin} ${first.document.profile.id} at ${first.document.profile.runtimeSec} s: runs of different workloads are not pooled`,
       );
     }
   }
   const runIds = documents.flatMap(({ document }) => runIdOf(document.source) ?? []);
-  const source: Source = first.document.source.kind === "pulumi" ? { ...first.document.source, runId: runIds.join(",") } : first.document.source;
-  const newest = documents.map(({ document }) => document.createdAt).sort().at(-1) ?? first.document.createdAt;
+  const source: Source =
+    first.document.source.kind === "pulumi"
+      ? { ...first.document.source, runId: runIds.join(",") }
+      : first.document.source;
+  const newest =
+    documents
+      .map(({ document }) => document.createdAt)
+      .sort()
+      .at(-1) ?? first.document.createdAt;
   const merged = newResultsDocument(source, first.document.profile, new Date(newest));
   const failures = [];
   for (const { document } of documents) {
     const runId = runIdOf(document.source);
     for (const { workloads, ...spec } of document.variants) {
       for (const workload of workloads) {
-        for (const run of workload.runs) addRun(merged, spec, workload, { ...run, ...(runId !== undefined && { runId }) });
+        for (const run of workload.runs)
+          addRun(merged, spec, workload, { ...run, ...(runId !== undefined && { runId }) });
       }
     }
     for (const failure of document.failures ?? []) failures.push({ ...failure, ...(runId !== undefined && { runId }) });

@@ -18,10 +18,38 @@ export interface ShownMetric {
 /** The metrics every report and comparison shows, in this order. */
 export const SHOWN_METRICS: ShownMetric[] = [
   { metric: "iops", heading: "IOPS", name: "IOPS", higherIsBetter: true, format: formatIops, relative: true },
-  { metric: "bwBytes", heading: "Bandwidth", name: "bandwidth", higherIsBetter: true, format: formatRate, relative: true },
-  { metric: "ioBytes", heading: "Moved", name: "bytes moved", higherIsBetter: true, format: formatBytes, relative: false },
-  { metric: "latMeanNs", heading: "Mean latency", name: "mean latency", higherIsBetter: false, format: formatLatency, relative: true },
-  { metric: "latP99Ns", heading: "p99 latency", name: "p99 latency", higherIsBetter: false, format: formatLatency, relative: true },
+  {
+    metric: "bwBytes",
+    heading: "Bandwidth",
+    name: "bandwidth",
+    higherIsBetter: true,
+    format: formatRate,
+    relative: true,
+  },
+  {
+    metric: "ioBytes",
+    heading: "Moved",
+    name: "bytes moved",
+    higherIsBetter: true,
+    format: formatBytes,
+    relative: false,
+  },
+  {
+    metric: "latMeanNs",
+    heading: "Mean latency",
+    name: "mean latency",
+    higherIsBetter: false,
+    format: formatLatency,
+    relative: true,
+  },
+  {
+    metric: "latP99Ns",
+    heading: "p99 latency",
+    name: "p99 latency",
+    higherIsBetter: false,
+    format: formatLatency,
+    relative: true,
+  },
 ];
 
 /** A before/after change smaller than this (in percent) is not flagged by `layerbench compare`. */

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { UserError } from "../util/errors.js";
-import { toResultsDocument, type ResultsDocument } from "./results.js";
+import { type ResultsDocument, toResultsDocument } from "./results.js";
 
 // Results documents on disk: read and validated in one place, written atomically in one place.
 

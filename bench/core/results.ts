@@ -1,5 +1,5 @@
-import { UserError } from "../util/errors.js";
 import { z } from "zod";
+import { UserError } from "../util/errors.js";
 
 export const RESULTS_SCHEMA_ID = "layerbench/results@1";
 
@@ -53,7 +53,17 @@ export const StatSchema = z.object({
 });
 export type Stat = z.infer<typeof StatSchema>;
 
-export const METRICS = ["iops", "bwBytes", "ioBytes", "runtimeMs", "latMeanNs", "latP50Ns", "latP90Ns", "latP99Ns", "latP99_9Ns"] as const;
+export const METRICS = [
+  "iops",
+  "bwBytes",
+  "ioBytes",
+  "runtimeMs",
+  "latMeanNs",
+  "latP50Ns",
+  "latP90Ns",
+  "latP99Ns",
+  "latP99_9Ns",
+] as const;
 export type Metric = (typeof METRICS)[number];
 
 const DirectionSummarySchema = z.partialRecord(z.enum(METRICS), StatSchema);
@@ -183,7 +193,10 @@ export function toResultsDocument(value: unknown, origin: string): ResultsDocume
 export type VariantSpec = Omit<Variant, "workloads">;
 
 /** What a results document records of the profile that ran: the settings that shape its numbers. */
-export function profileInfo(profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct">, repeat: number): ProfileInfo {
+export function profileInfo(
+  profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct">,
+  repeat: number,
+): ProfileInfo {
   return { id: profile.id, runtimeSec: profile.runtimeSec, repeat, ioengine: profile.ioengine, direct: profile.direct };
 }
 
@@ -192,7 +205,12 @@ export function newResultsDocument(source: Source, profile: ProfileInfo, created
 }
 
 /** Adds one measured run to a document, creating the variant and workload entries on first use. */
-export function addRun(document: ResultsDocument, spec: VariantSpec, workload: { id: string; title?: string }, run: Run): void {
+export function addRun(
+  document: ResultsDocument,
+  spec: VariantSpec,
+  workload: { id: string; title?: string },
+  run: Run,
+): void {
   let variant = document.variants.find((candidate) => candidate.id === spec.id);
   if (!variant) {
     variant = { ...spec, workloads: [] };

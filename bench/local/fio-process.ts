@@ -15,7 +15,13 @@ export interface FioInvocation {
 }
 
 /** Runs one fio job section and resolves with fio's JSON output. */
-export function runFioSection({ jobFile, section, fioCommand = "fio", environment = {}, signal }: FioInvocation): Promise<string> {
+export function runFioSection({
+  jobFile,
+  section,
+  fioCommand = "fio",
+  environment = {},
+  signal,
+}: FioInvocation): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(fioCommand, ["--output-format=json", `--section=${section}`, jobFile], {
       stdio: ["ignore", "pipe", "pipe"],

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { constants, promises as fs } from "node:fs";
+import { constants, promises as fs, type Stats } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { UserError } from "../util/errors.js";
@@ -7,7 +7,8 @@ import { formatBytes } from "../util/size.js";
 
 export class PreflightError extends UserError {}
 
-const FIO_INSTALL_HINT = "install it with: sudo apt-get install fio (Debian/Ubuntu), sudo dnf install fio (Fedora), brew install fio (macOS)";
+const FIO_INSTALL_HINT =
+  "install it with: sudo apt-get install fio (Debian/Ubuntu), sudo dnf install fio (Fedora), brew install fio (macOS)";
 
 /** The installed fio's version string ("fio-3.33"), or a PreflightError saying how to install it. */
 export async function fioVersion(fioCommand = "fio"): Promise<string> {
@@ -24,7 +25,7 @@ export async function fioVersion(fioCommand = "fio"): Promise<string> {
 
 /** Checks that a target directory exists, takes a new file, and has room for the largest workload. */
 export async function checkTargetDirectory(name: string, path: string, bytesNeeded: number): Promise<void> {
-  let stats;
+  let stats: Stats;
   try {
     stats = await fs.stat(path);
   } catch {
@@ -37,7 +38,9 @@ export async function checkTargetDirectory(name: string, path: string, bytesNeed
     await fs.access(path, constants.W_OK);
     await fs.writeFile(probe, "");
   } catch (error) {
-    throw new PreflightError(`target "${name}": ${path} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new PreflightError(
+      `target "${name}": ${path} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   } finally {
     await fs.rm(probe, { force: true });
   }

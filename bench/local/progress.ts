@@ -21,7 +21,12 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): Pr
     };
   }
   const bars = new MultiBar(
-    { stream, format: " {bar} {percentage}% | ETA {eta_formatted} | {label}", hideCursor: true, clearOnComplete: false },
+    {
+      stream,
+      format: " {bar} {percentage}% | ETA {eta_formatted} | {label}",
+      hideCursor: true,
+      clearOnComplete: false,
+    },
     Presets.shades_classic,
   );
   const bar = bars.create(1, 0, { label: "" });

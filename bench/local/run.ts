@@ -2,18 +2,18 @@ import { promises as fs } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { workloadRun } from "../core/fio-parser.js";
-import { formatIops, formatLatency, formatRate } from "../util/format.js";
-import { TARGET_REFERENCE, TARGET_VARIABLE, fioPath, renderJobFile } from "../core/jobfile.js";
+import { fioPath, renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
 import { largestFootprint, type Profile, type Workload } from "../core/profiles.js";
 import { Recorder } from "../core/recorder.js";
 import { newResultsDocument, profileInfo, type ResultsDocument, type Run, type VariantSpec } from "../core/results.js";
+import { writeResultsFile } from "../core/results-io.js";
 import { UserError } from "../util/errors.js";
+import { formatIops, formatLatency, formatRate } from "../util/format.js";
 import { runFioSection } from "./fio-process.js";
 import { checkTargetDirectory, fioVersion } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
-import type { LocalTarget } from "./targets.js";
+import { isVmTarget, type LocalTarget } from "./targets.js";
 import { GUEST_BOOT_SECONDS, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
-import { writeResultsFile } from "../core/results-io.js";
 
 export interface LocalRunOptions {
   /** Measured in this order; the first is the baseline. */
@@ -44,11 +44,14 @@ export class OutputDirectoryError extends UserError {}
 export async function preflight(options: LocalRunOptions): Promise<string> {
   const version = await fioVersion(options.fioCommand);
   const needed = largestFootprint(options.profile) + FREE_SPACE_MARGIN;
-  for (const target of options.targets.filter((candidate) => !candidate.vm)) await checkTargetDirectory(target.name, target.path, needed);
+  for (const target of options.targets.filter((candidate) => !candidate.vm))
+    await checkTargetDirectory(target.name, target.path, needed);
   await preflightVmTargets(options.targets, options.profile);
   const existing = await fs.readdir(options.outDir).catch((): string[] => []);
   if (existing.includes("results.json")) {
-    throw new OutputDirectoryError(`${options.outDir} already holds a results.json: choose another --out, results are never overwritten`);
+    throw new OutputDirectoryError(
+      `${options.outDir} already holds a results.json: choose another --out, results are never overwritten`,
+    );
   }
   return version;
 }
@@ -61,7 +64,9 @@ function describeRun(run: Run): string {
   const parts = (["read", "write"] as const).flatMap((direction) => {
     const result = run[direction];
     return result
-      ? [`${direction} ${formatIops(result.iops)} IOPS, ${formatRate(result.bwBytes)}, mean lat ${formatLatency(result.latencyNs.mean)}`]
+      ? [
+          `${direction} ${formatIops(result.iops)} IOPS, ${formatRate(result.bwBytes)}, mean lat ${formatLatency(result.latencyNs.mean)}`,
+        ]
       : [];
   });
   return parts.join("; ");
@@ -70,7 +75,9 @@ function describeRun(run: Run): string {
 async function removeWorkloadFiles(workDir: string, workload: Workload): Promise<void> {
   const names = await fs.readdir(workDir);
   await Promise.all(
-    names.filter((name) => name.startsWith(`${workload.id}.`)).map((name) => fs.rm(join(workDir, name), { force: true })),
+    names
+      .filter((name) => name.startsWith(`${workload.id}.`))
+      .map((name) => fs.rm(join(workDir, name), { force: true })),
   );
 }
 
@@ -83,27 +90,33 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
   await preflight(options);
   await fs.mkdir(join(outDir, "jobs"), { recursive: true });
   const resultsPath = join(outDir, "results.json");
-  const document = newResultsDocument(
-    { kind: "local", host: hostname() },
-    profileInfo(profile, repeat),
-    new Date(),
-  );
+  const document = newResultsDocument({ kind: "local", host: hostname() }, profileInfo(profile, repeat), new Date());
   const totalRuns = targets.length * profile.workloads.length * repeat;
   const expectedSeconds = profile.runtimeSec + OVERHEAD_SECONDS_PER_RUN;
-  const vmTargets = targets.filter((target) => target.vm);
+  const vmTargets = targets.filter(isVmTarget);
   // One job file for every target, the same text the remote scripts carry: the target comes from the environment.
   const jobFile = join(outDir, "jobs", `${profile.id}.fio`);
   await fs.writeFile(jobFile, renderJobFile(profile, { kind: "directory", path: TARGET_REFERENCE }));
   progress.start(totalRuns * expectedSeconds + (vmTargets.length > 0 ? GUEST_BOOT_SECONDS : 0));
   let runNumber = 0;
-  const stepLabel = (target: string, workload: string, attempt: number) => `[${++runNumber}/${totalRuns}] ${target} ${workload}${repeat > 1 ? ` #${attempt}` : ""}`;
+  const stepLabel = (target: string, workload: string, attempt: number) =>
+    `[${++runNumber}/${totalRuns}] ${target} ${workload}${repeat > 1 ? ` #${attempt}` : ""}`;
   const recorder = new Recorder(document, () => writeResultsFile(resultsPath, document));
   try {
     for (const [index, target] of targets.entries()) {
       // VM targets are disks of one guest: all of them are measured when the first comes up.
       if (target.vm) {
         if (target === vmTargets[0]) {
-          await measureVmTargets({ targets: vmTargets, baselineName: targets[0].name, profile, repeat, recorder, progress, stepLabel, signal });
+          await measureVmTargets({
+            targets: vmTargets,
+            baselineName: targets[0].name,
+            profile,
+            repeat,
+            recorder,
+            progress,
+            stepLabel,
+            signal,
+          });
         }
         continue;
       }
@@ -117,7 +130,13 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
             const environment = { [TARGET_VARIABLE]: fioPath(workDir) };
             let run: Run;
             try {
-              const stdout = await runFioSection({ jobFile, section: workload.id, fioCommand: options.fioCommand, environment, signal });
+              const stdout = await runFioSection({
+                jobFile,
+                section: workload.id,
+                fioCommand: options.fioCommand,
+                environment,
+                signal,
+              });
               run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
             } catch (error) {
               // Ctrl-C stops the run; anything else fails this run only, as on every other path (core/recorder.ts).

@@ -1,6 +1,6 @@
 import { basename, resolve } from "node:path";
 import { UserError } from "../util/errors.js";
-import { validateVariant, type VmDiskVariant } from "../variants/vm-variants.js";
+import { type VmDiskVariant, validateVariant } from "../variants/vm-variants.js";
 
 export interface LocalTarget {
   name: string;
@@ -8,6 +8,13 @@ export interface LocalTarget {
   path: string;
   /** A VM target: a disk of a local QEMU guest with these options. */
   vm?: VmDiskVariant;
+}
+
+/** A disk of the local QEMU guest. */
+export type VmTarget = LocalTarget & { vm: VmDiskVariant };
+
+export function isVmTarget(target: LocalTarget): target is VmTarget {
+  return target.vm !== undefined;
 }
 
 export class TargetSpecError extends UserError {}
@@ -27,10 +34,14 @@ function parseVmTarget(name: string, options: string, spec: string): LocalTarget
     if (value === undefined) throw new TargetSpecError(`bad VM target "${spec}": "${pair}" is not KEY=VALUE`);
     if (key === "dir") dir = value;
     else if (key === "iothread" || key === "ssd") {
-      if (!(value in FLAGS)) throw new TargetSpecError(`VM target "${name}": ${key}=${value} is not allowed: use on or off`);
+      if (!(value in FLAGS))
+        throw new TargetSpecError(`VM target "${name}": ${key}=${value} is not allowed: use on or off`);
       input[key] = FLAGS[value];
     } else if ((VM_OPTIONS as readonly string[]).includes(key)) input[key] = value;
-    else throw new TargetSpecError(`VM target "${name}": unknown option "${key}": use ${[...VM_OPTIONS, "dir"].join(", ")}`);
+    else
+      throw new TargetSpecError(
+        `VM target "${name}": unknown option "${key}": use ${[...VM_OPTIONS, "dir"].join(", ")}`,
+      );
   }
   try {
     return { name, path: resolve(dir), vm: validateVariant(input) };
@@ -48,7 +59,9 @@ export function parseTargetSpec(spec: string): LocalTarget {
   const dir = separator > 0 ? spec.slice(separator + 1) : spec;
   if (dir === "") throw new TargetSpecError(`bad --target "${spec}": give NAME=DIR, e.g. --target nvme=/mnt/nvme`);
   if (!NAME_PATTERN.test(name)) {
-    throw new TargetSpecError(`bad target name "${name}" in --target "${spec}": use letters, digits, '.', '_' and '-', starting with a letter or digit`);
+    throw new TargetSpecError(
+      `bad target name "${name}" in --target "${spec}": use letters, digits, '.', '_' and '-', starting with a letter or digit`,
+    );
   }
   return { name, path: resolve(dir) };
 }
@@ -56,7 +69,8 @@ export function parseTargetSpec(spec: string): LocalTarget {
 export function checkDistinctNames(targets: LocalTarget[]): void {
   const seen = new Set<string>();
   for (const target of targets) {
-    if (seen.has(target.name)) throw new TargetSpecError(`target name "${target.name}" is given twice: each --target needs its own NAME`);
+    if (seen.has(target.name))
+      throw new TargetSpecError(`target name "${target.name}" is given twice: each --target needs its own NAME`);
     seen.add(target.name);
   }
 }

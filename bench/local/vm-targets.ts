@@ -1,14 +1,14 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { formatDuration } from "../util/format.js";
 import { largestFootprint, type Profile } from "../core/profiles.js";
 import type { Recorder } from "../core/recorder.js";
 import { EMULATED_CPU_WARNING, type VariantSpec } from "../core/results.js";
-import { prepareGuest, guestTools } from "../qemu/guest.js";
-import { probeAccelerator, runGuest, type Accelerator } from "../qemu/run-guest.js";
-import { PreflightError, checkTargetDirectory } from "./preflight.js";
+import { guestTools, prepareGuest } from "../qemu/guest.js";
+import { type Accelerator, GuestRunError, probeAccelerator, runGuest } from "../qemu/run-guest.js";
+import { formatDuration } from "../util/format.js";
+import { checkTargetDirectory, PreflightError } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
-import type { LocalTarget } from "./targets.js";
+import { isVmTarget, type LocalTarget, type VmTarget } from "./targets.js";
 
 const TMPFS_MAGIC = 0x01021994;
 // Kernel boot and power-off under TCG, for the ETA.
@@ -21,26 +21,38 @@ export function imageBytes(profile: Profile): number {
 
 /** Before any I/O: QEMU and busybox-static present, each image directory writable and large enough, O_DIRECT possible where asked. */
 export async function preflightVmTargets(targets: LocalTarget[], profile: Profile): Promise<void> {
-  const vmTargets = targets.filter((target) => target.vm);
+  const vmTargets = targets.filter(isVmTarget);
   if (vmTargets.length === 0) return;
   await guestTools();
   for (const target of vmTargets) {
     await checkTargetDirectory(target.name, target.path, imageBytes(profile));
-    const direct = target.vm?.cache === "none" || target.vm?.cache === "directsync";
+    const direct = target.vm.cache === "none" || target.vm.cache === "directsync";
     if (direct && (await fs.statfs(target.path)).type === TMPFS_MAGIC) {
-      throw new PreflightError(`VM target "${target.name}": cache=${target.vm?.cache} opens its image with O_DIRECT, which tmpfs (${target.path}) refuses: use dir= on a disk`);
+      throw new PreflightError(
+        `VM target "${target.name}": cache=${target.vm.cache} opens its image with O_DIRECT, which tmpfs (${target.path}) refuses: use dir= on a disk`,
+      );
     }
   }
 }
 
-function vmSpec(target: LocalTarget, baseline: boolean, accel: Accelerator, kernel: string): VariantSpec {
-  const { bus, cache, aio, iothread, discard, ssd } = target.vm!;
-  const options = { bus, cache, aio, iothread, discard, ssd, accel, guestKernel: kernel, ...(accel === "tcg" && { warning: EMULATED_CPU_WARNING }) };
+function vmSpec(target: VmTarget, baseline: boolean, accel: Accelerator, kernel: string): VariantSpec {
+  const { bus, cache, aio, iothread, discard, ssd } = target.vm;
+  const options = {
+    bus,
+    cache,
+    aio,
+    iothread,
+    discard,
+    ssd,
+    accel,
+    guestKernel: kernel,
+    ...(accel === "tcg" && { warning: EMULATED_CPU_WARNING }),
+  };
   return { id: target.name, layer: "vm", options, baseline };
 }
 
 export interface VmTargetsRun {
-  targets: LocalTarget[];
+  targets: VmTarget[];
   /** The baseline's name: the first target of the whole run. */
   baselineName: string;
   profile: Profile;
@@ -67,7 +79,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   const expectedSeconds = profile.runtimeSec + 1;
   const labels = new Map<string, string>();
   // Each guest's images go to its own target's directory; one boot per directory keeps that true.
-  const groups = new Map<string, LocalTarget[]>();
+  const groups = new Map<string, VmTarget[]>();
   for (const target of targets) groups.set(target.path, [...(groups.get(target.path) ?? []), target]);
   for (const [dir, group] of groups) {
     const imageDir = await fs.mkdtemp(join(dir, ".layerbench-vm-"));
@@ -75,7 +87,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
       const { seconds } = await runGuest({
         guest,
         accel,
-        variants: group.map((target) => target.vm!),
+        variants: group.map((target) => target.vm),
         imageDir,
         imageBytes: imageBytes(profile),
         profile,
@@ -90,18 +102,29 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
             progress.stepStarted(label, expectedSeconds);
           },
           run: async (variant, { workload, attempt, run }) => {
-            const target = byName.get(variant)!;
+            const target = byName.get(variant);
+            if (!target) throw new GuestRunError(`the guest reported a run of an unknown disk "${variant}"`);
             const spec = vmSpec(target, target.name === options.baselineName, accel, guest.kernel.source);
-            await recorder.run(spec, profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload }, run);
-            progress.stepFinished(`${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`);
+            await recorder.run(
+              spec,
+              profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload },
+              run,
+            );
+            progress.stepFinished(
+              `${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`,
+            );
           },
           failure: async (variant, failure) => {
             await recorder.failure({ variant, ...failure });
-            progress.stepFinished(`${labels.get(`${variant}/${failure.workload}/${failure.attempt}`) ?? variant}: FAILED: ${failure.message}`);
+            progress.stepFinished(
+              `${labels.get(`${variant}/${failure.workload}/${failure.attempt}`) ?? variant}: FAILED: ${failure.message}`,
+            );
           },
         },
       });
-      progress.note(`layerbench: guest of ${group.map((target) => target.name).join(", ")}: ${formatDuration(seconds)} from boot to power-off`);
+      progress.note(
+        `layerbench: guest of ${group.map((target) => target.name).join(", ")}: ${formatDuration(seconds)} from boot to power-off`,
+      );
     } finally {
       await fs.rm(imageDir, { recursive: true, force: true });
     }

@@ -48,7 +48,14 @@ export function consoleMatrixProgress(write: (line: string) => void, now: () => 
 
   return {
     operationStarted(stack, label) {
-      states.set(stack, { startedAt: now(), lastStatusAt: now(), inFlight: new Set(), done: 0, failed: 0, reported: "" });
+      states.set(stack, {
+        startedAt: now(),
+        lastStatusAt: now(),
+        inFlight: new Set(),
+        done: 0,
+        failed: 0,
+        reported: "",
+      });
       say(stack, `${label}…`);
     },
     event(stack, event) {

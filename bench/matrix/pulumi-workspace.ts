@@ -1,5 +1,5 @@
 import { LocalWorkspace, type OutputMap, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { PulumiCliMissingError, type MatrixWorkspace, type StackOutputs } from "./workspace.js";
+import { type MatrixWorkspace, PulumiCliMissingError, type StackOutputs } from "./workspace.js";
 
 /** The Automation API reports a missing binary as a CommandError whose cause is execa's ENOENT. */
 function isCliMissing(error: unknown): boolean {
@@ -22,7 +22,9 @@ export function pulumiWorkspace(projectDir: string): MatrixWorkspace {
     }
   };
   const select = (stackName: string, create: boolean): Promise<Stack> =>
-    create ? LocalWorkspace.createOrSelectStack({ stackName, workDir: projectDir }) : LocalWorkspace.selectStack({ stackName, workDir: projectDir });
+    create
+      ? LocalWorkspace.createOrSelectStack({ stackName, workDir: projectDir })
+      : LocalWorkspace.selectStack({ stackName, workDir: projectDir });
 
   return {
     up: (stackName, { runId, onEvent, signal }) =>

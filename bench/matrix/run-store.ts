@@ -1,9 +1,8 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { mergeRunDocuments } from "../core/merge-runs.js";
-import { readResultsFile } from "../core/results-io.js";
 import type { ResultsDocument } from "../core/results.js";
-import { writeResultsFile } from "../core/results-io.js";
+import { readResultsFile, writeResultsFile } from "../core/results-io.js";
 
 // Every run a stack returned is kept in its own file, never overwritten; all-runs.json pools them for the report.
 
@@ -58,12 +57,18 @@ export class RunStore {
     const dir = this.stackDir(stack);
     const names = (await fs.readdir(dir)).filter((name) => /^run-.*\.json$/.test(name));
     const documents = [];
-    for (const name of names) documents.push({ document: await readResultsFile(join(dir, name)), origin: join(dir, name) });
+    for (const name of names)
+      documents.push({ document: await readResultsFile(join(dir, name)), origin: join(dir, name) });
     // Oldest first; between equal times, run-<id>.json before its later copy run-<id>.2.json.
     const order = (origin: string) => origin.replace(/\.json$/, "");
-    documents.sort((a, b) => a.document.createdAt.localeCompare(b.document.createdAt) || order(a.origin).localeCompare(order(b.origin)));
+    documents.sort(
+      (a, b) =>
+        a.document.createdAt.localeCompare(b.document.createdAt) || order(a.origin).localeCompare(order(b.origin)),
+    );
     const newest = documents.at(-1)?.document.profile;
-    const pooled = documents.filter(({ document }) => document.profile.id === newest?.id && document.profile.runtimeSec === newest?.runtimeSec);
+    const pooled = documents.filter(
+      ({ document }) => document.profile.id === newest?.id && document.profile.runtimeSec === newest?.runtimeSec,
+    );
     const path = join(dir, "all-runs.json");
     await writeResultsFile(path, mergeRunDocuments(pooled));
     return { path, pooled: pooled.length, leftOut: documents.length - pooled.length };

@@ -1,8 +1,8 @@
+import { type ResultsDocument, toResultsDocument } from "../core/results.js";
 import { UserError } from "../util/errors.js";
-import { toResultsDocument, type ResultsDocument } from "../core/results.js";
 import type { MatrixProgress } from "./progress.js";
 import type { GatheredRuns, RunStore, SavedRun } from "./run-store.js";
-import { PulumiCliMissingError, pulumiErrorSummary, type MatrixWorkspace, type StackOutputs } from "./workspace.js";
+import { type MatrixWorkspace, PulumiCliMissingError, pulumiErrorSummary, type StackOutputs } from "./workspace.js";
 
 export interface MatrixContext {
   workspace: MatrixWorkspace;
@@ -24,7 +24,9 @@ export interface StackOutcome {
 /** The `results` output of a stack, validated; a stack without one is named in the error. */
 export function resultsOutput(stack: string, outputs: StackOutputs): ResultsDocument {
   if (!("results" in outputs)) {
-    throw new UserError(`stack ${stack} has no "results" output (has it been brought up? outputs: ${Object.keys(outputs).join(", ") || "none"})`);
+    throw new UserError(
+      `stack ${stack} has no "results" output (has it been brought up? outputs: ${Object.keys(outputs).join(", ") || "none"})`,
+    );
   }
   return toResultsDocument(outputs.results, `the results output of stack ${stack}`);
 }
@@ -89,7 +91,11 @@ export function matrixUp(options: UpOptions, context: MatrixContext): Promise<St
         progress.operationStarted(stack, label);
         try {
           attempted = true;
-          const outputs = await workspace.up(stack, { runId, signal, onEvent: (event) => progress.event(stack, event) });
+          const outputs = await workspace.up(stack, {
+            runId,
+            signal,
+            onEvent: (event) => progress.event(stack, event),
+          });
           const saved = await options.store.save(stack, resultsOutput(stack, outputs));
           outcome.runs.push(saved);
           progress.operationFinished(stack, label, { ok: true });
@@ -116,17 +122,26 @@ async function destroyQuietly(stack: string, { workspace, progress }: MatrixCont
     progress.operationFinished(stack, "destroy (--ephemeral)", { ok: true });
     return true;
   } catch (error) {
-    progress.operationFinished(stack, "destroy (--ephemeral)", { ok: false, message: `${describeError(error)}; run \`layerbench matrix destroy --stack ${stack}\`` });
+    progress.operationFinished(stack, "destroy (--ephemeral)", {
+      ok: false,
+      message: `${describeError(error)}; run \`layerbench matrix destroy --stack ${stack}\``,
+    });
     return false;
   }
 }
 
 /** `pulumi destroy` of each stack. */
-export function matrixDestroy(options: { stacks: string[]; failFast: boolean }, context: MatrixContext): Promise<StackOutcome[]> {
+export function matrixDestroy(
+  options: { stacks: string[]; failFast: boolean },
+  context: MatrixContext,
+): Promise<StackOutcome[]> {
   return overStacks(options.stacks, options.failFast, context, async (stack) => {
     context.progress.operationStarted(stack, "destroy");
     try {
-      await context.workspace.destroy(stack, { signal: context.signal, onEvent: (event) => context.progress.event(stack, event) });
+      await context.workspace.destroy(stack, {
+        signal: context.signal,
+        onEvent: (event) => context.progress.event(stack, event),
+      });
       context.progress.operationFinished(stack, "destroy", { ok: true });
     } catch (error) {
       context.progress.operationFinished(stack, "destroy", { ok: false, message: describeError(error) });
@@ -136,7 +151,10 @@ export function matrixDestroy(options: { stacks: string[]; failFast: boolean }, 
 }
 
 /** Keeps the current `results` output of each stack (as `pulumi stack output results --json` would give it). */
-export function matrixOutputs(options: { stacks: string[]; store: RunStore }, context: MatrixContext): Promise<StackOutcome[]> {
+export function matrixOutputs(
+  options: { stacks: string[]; store: RunStore },
+  context: MatrixContext,
+): Promise<StackOutcome[]> {
   return overStacks(options.stacks, false, context, async (stack, outcome) => {
     const saved = await options.store.save(stack, resultsOutput(stack, await context.workspace.outputs(stack)));
     outcome.runs.push(saved);
@@ -150,10 +168,17 @@ export function matrixSummary(outcomes: StackOutcome[]): { lines: string[]; unsu
   const lines = outcomes.map((outcome) => {
     const runs = outcome.runs.length > 0 ? `, ${outcome.runs.length} run(s) kept` : "";
     const pooled = outcome.gathered ? `, all runs: ${outcome.gathered.path}` : "";
-    const cleanup = outcome.destroyed === undefined ? "" : outcome.destroyed ? ", destroyed" : ", DESTROY FAILED: resources are left on the node";
+    const cleanup =
+      outcome.destroyed === undefined
+        ? ""
+        : outcome.destroyed
+          ? ", destroyed"
+          : ", DESTROY FAILED: resources are left on the node";
     const error = outcome.error ? `: ${outcome.error}` : "";
     return `${outcome.stack}: ${outcome.status}${error}${runs}${pooled}${cleanup}`;
   });
-  const unsuccessful = outcomes.filter((outcome) => outcome.status !== "ok" || outcome.destroyed === false).map((outcome) => outcome.stack);
+  const unsuccessful = outcomes
+    .filter((outcome) => outcome.status !== "ok" || outcome.destroyed === false)
+    .map((outcome) => outcome.stack);
   return { lines, unsuccessful, exitCode: unsuccessful.length > 0 ? 1 : 0 };
 }

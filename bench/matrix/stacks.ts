@@ -8,7 +8,9 @@ const STACK_FILE = /^Pulumi\.([^.]+)\.yaml$/;
 export async function declaredStacks(projectDir: string): Promise<string[]> {
   const dir = join(projectDir, "stacks");
   const names = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
-    throw new UserError(`cannot read the stack files in ${dir}: ${error.code ?? error.message} (is ${projectDir} the layerbench project? --project names it)`);
+    throw new UserError(
+      `cannot read the stack files in ${dir}: ${error.code ?? error.message} (is ${projectDir} the layerbench project? --project names it)`,
+    );
   });
   const stacks = names.flatMap((name) => STACK_FILE.exec(name)?.[1] ?? []).sort();
   if (stacks.length === 0) throw new UserError(`no stack files (Pulumi.<stack>.yaml) in ${dir}`);
@@ -20,7 +22,9 @@ export function selectStacks(declared: string[], requested: string[]): string[] 
   if (requested.length === 0) return declared;
   const unknown = requested.filter((name) => !declared.includes(name));
   if (unknown.length > 0) {
-    throw new UserError(`unknown stack ${unknown.map((name) => `"${name}"`).join(", ")}: the stacks are ${declared.join(", ")} (stacks/Pulumi.<stack>.yaml)`);
+    throw new UserError(
+      `unknown stack ${unknown.map((name) => `"${name}"`).join(", ")}: the stacks are ${declared.join(", ")} (stacks/Pulumi.<stack>.yaml)`,
+    );
   }
   return [...new Set(requested)];
 }

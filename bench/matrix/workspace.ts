@@ -25,7 +25,9 @@ export interface MatrixWorkspace {
 /** The same for every stack: the runner stops at the first one instead of failing each in turn. */
 export class PulumiCliMissingError extends UserError {
   constructor() {
-    super("the Pulumi CLI is not installed (or not on PATH): install it with `curl -fsSL https://get.pulumi.com | sh`, then `pulumi login`");
+    super(
+      "the Pulumi CLI is not installed (or not on PATH): install it with `curl -fsSL https://get.pulumi.com | sh`, then `pulumi login`",
+    );
   }
 }
 
@@ -38,6 +40,9 @@ export function pulumiErrorSummary(error: unknown): string {
     const at = line.search(/\berror:\s/);
     return at >= 0 && !line.startsWith("err?:") ? [line.slice(at)] : [];
   });
-  const picked = errors.length > 0 ? errors : lines.filter((line) => line.length > 0 && !/^(code|stdout|stderr|err\?):\s*$/.test(line));
+  const picked =
+    errors.length > 0
+      ? errors
+      : lines.filter((line) => line.length > 0 && !/^(code|stdout|stderr|err\?):\s*$/.test(line));
   return [...new Set(picked)].slice(0, 3).join(" | ") || "pulumi failed";
 }

@@ -37,14 +37,28 @@ try {
     const jobFile = join(fioDir, "job.fio");
     await fs.writeFile(jobFile, renderJobFile(profile, { kind: "directory", path: fioDir }));
     for (const workload of profile.workloads) {
-      const { stdout } = await run("fio", ["--output-format=json", `--section=${workload.id}`, jobFile], { maxBuffer: 1 << 26 });
+      const { stdout } = await run("fio", ["--output-format=json", `--section=${workload.id}`, jobFile], {
+        maxBuffer: 1 << 26,
+      });
       record(direct, workload.id, parseFioOutput(stdout).jobs[0].write?.iops ?? 0);
-      for (const name of await fs.readdir(fioDir)) if (name.startsWith(`${workload.id}.`)) await fs.rm(join(fioDir, name));
+      for (const name of await fs.readdir(fioDir))
+        if (name.startsWith(`${workload.id}.`)) await fs.rm(join(fioDir, name));
     }
 
     const out = join(base, `layerbench-${round}`);
     const started = process.hrtime.bigint();
-    await run(process.execPath, [bin, "run", "--runtime", String(runtimeSec), "--size", values.size, "--target", `bench=${fioDir}`, "--out", out]);
+    await run(process.execPath, [
+      bin,
+      "run",
+      "--runtime",
+      String(runtimeSec),
+      "--size",
+      values.size,
+      "--target",
+      `bench=${fioDir}`,
+      "--out",
+      out,
+    ]);
     const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
     const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
     let fioMs = 0;
@@ -53,7 +67,9 @@ try {
       fioMs += workload.runs[0].write?.runtimeMs ?? 0;
     }
     busyFractions.push(fioMs / wallMs);
-    console.error(`round ${round}/${rounds}: fio measured ${(fioMs / 1000).toFixed(1)} s of ${(wallMs / 1000).toFixed(1)} s wall time`);
+    console.error(
+      `round ${round}/${rounds}: fio measured ${(fioMs / 1000).toFixed(1)} s of ${(wallMs / 1000).toFixed(1)} s wall time`,
+    );
   }
 } finally {
   await fs.rm(base, { recursive: true, force: true });
@@ -65,7 +81,11 @@ console.log("| workload | fio direct IOPS | layerbench IOPS | ratio |\n| --- | -
 for (const workload of profile.workloads) {
   const a = stat(direct.get(workload.id) ?? []);
   const b = stat(viaLayerbench.get(workload.id) ?? []);
-  console.log(`| ${workload.id} | ${format(a.mean)} ± ${format(a.stdev)} | ${format(b.mean)} ± ${format(b.stdev)} | ${(b.mean / a.mean).toFixed(3)} |`);
+  console.log(
+    `| ${workload.id} | ${format(a.mean)} ± ${format(a.stdev)} | ${format(b.mean)} ± ${format(b.stdev)} | ${(b.mean / a.mean).toFixed(3)} |`,
+  );
 }
 const busy = stat(busyFractions);
-console.log(`\nsum of fio runtimes / wall time of layerbench run: ${busy.mean.toFixed(3)} (min ${busy.min.toFixed(3)}, max ${busy.max.toFixed(3)})`);
+console.log(
+  `\nsum of fio runtimes / wall time of layerbench run: ${busy.mean.toFixed(3)} (min ${busy.min.toFixed(3)}, max ${busy.max.toFixed(3)})`,
+);

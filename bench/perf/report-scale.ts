@@ -9,9 +9,9 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { addRun, type DirectionResult, newResultsDocument, type ResultsDocument } from "../core/results.js";
 import { readResultsFile } from "../core/results-io.js";
 import { writeReport } from "../report/index.js";
-import { addRun, newResultsDocument, type DirectionResult, type ResultsDocument } from "../core/results.js";
 
 const { values } = parseArgs({
   options: {
@@ -21,28 +21,57 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "3" },
   },
 });
-const [variantCount, workloadCount, repeatCount, rounds] = [values.variants, values.workloads, values.repeats, values.rounds].map(Number);
+const [variantCount, workloadCount, repeatCount, rounds] = [
+  values.variants,
+  values.workloads,
+  values.repeats,
+  values.rounds,
+].map(Number);
 
 /** A direction's numbers around a variant's level, with a deterministic wobble per repeat. */
 function direction(level: number, repeat: number): DirectionResult {
   const iops = level * (1 + 0.03 * Math.sin(repeat * 7.1 + level));
-  return { iops, bwBytes: iops * 4096, ioBytes: iops * 4096 * 60, runtimeMs: 60_000, latencyNs: { mean: 1e9 / iops, p50: 0.9e9 / iops, p90: 1.5e9 / iops, p99: 3e9 / iops, p99_9: 6e9 / iops } };
+  return {
+    iops,
+    bwBytes: iops * 4096,
+    ioBytes: iops * 4096 * 60,
+    runtimeMs: 60_000,
+    latencyNs: { mean: 1e9 / iops, p50: 0.9e9 / iops, p90: 1.5e9 / iops, p99: 3e9 / iops, p99_9: 6e9 / iops },
+  };
 }
 
 function bigDocument(): ResultsDocument {
-  const document = newResultsDocument({ kind: "pulumi", project: "layerbench", stack: "scale", runId: "1" }, { id: "kbench", runtimeSec: 60, repeat: repeatCount, ioengine: "libaio", direct: true }, new Date());
+  const document = newResultsDocument(
+    { kind: "pulumi", project: "layerbench", stack: "scale", runId: "1" },
+    { id: "kbench", runtimeSec: 60, repeat: repeatCount, ioengine: "libaio", direct: true },
+    new Date(),
+  );
   for (let v = 0; v < variantCount; v += 1) {
-    const spec = { id: `vm-variant-${String(v).padStart(3, "0")}`, layer: "vm" as const, options: { cache: "none", iothread: v % 2 === 0 }, baseline: v === 0 };
+    const spec = {
+      id: `vm-variant-${String(v).padStart(3, "0")}`,
+      layer: "vm" as const,
+      options: { cache: "none", iothread: v % 2 === 0 },
+      baseline: v === 0,
+    };
     for (let w = 0; w < workloadCount; w += 1) {
       for (let r = 0; r < repeatCount; r += 1) {
         const level = 1000 + 37 * v + 101 * w;
-        addRun(document, spec, { id: `workload-${w}`, title: `workload ${w}, QD${2 ** (w % 6)}` }, { fioVersion: "fio-3.33", startedAt: new Date().toISOString(), read: direction(level, r), write: direction(level / 2, r) });
+        addRun(
+          document,
+          spec,
+          { id: `workload-${w}`, title: `workload ${w}, QD${2 ** (w % 6)}` },
+          {
+            fioVersion: "fio-3.33",
+            startedAt: new Date().toISOString(),
+            read: direction(level, r),
+            write: direction(level / 2, r),
+          },
+        );
       }
     }
   }
   return document;
 }
-
 
 const dir = await fs.mkdtemp(join(tmpdir(), "layerbench-report-scale-"));
 try {
@@ -58,12 +87,14 @@ try {
     started = performance.now();
     await promisify(execFile)(process.execPath, [bin, "report", input, "--out", join(dir, `cli-${round}`)]);
     command.push((performance.now() - started) / 1000);
-    console.log(`round ${round}: in process ${inProcess.at(-1)!.toFixed(2)} s, layerbench report ${command.at(-1)!.toFixed(2)} s`);
+    console.log(
+      `round ${round}: in process ${inProcess[inProcess.length - 1].toFixed(2)} s, layerbench report ${command[command.length - 1].toFixed(2)} s`,
+    );
   }
   const size = (await fs.stat(input)).size;
   const range = (values: number[]) => {
     const sorted = [...values].sort((a, b) => a - b);
-    return `median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} s (${sorted[0].toFixed(2)}–${sorted.at(-1)!.toFixed(2)})`;
+    return `median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} s (${sorted[0].toFixed(2)}–${sorted[sorted.length - 1].toFixed(2)})`;
   };
   console.log(
     `${variantCount} variants × ${workloadCount} workloads × ${repeatCount} repeats (read+write), results.json ${(size / 1024 ** 2).toFixed(1)} MiB: ` +

@@ -39,7 +39,17 @@ export type RemoteShell = (script: string) => Promise<ShellResult>;
  */
 export function systemSsh(user: string, host: string, env: NodeJS.ProcessEnv = process.env): RemoteShell {
   const [command, ...base] = (env.LAYERBENCH_SSH ?? "ssh").split(/\s+/).filter(Boolean);
-  const args = [...base, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "StrictHostKeyChecking=accept-new", `${user}@${host}`, "sh -s"];
+  const args = [
+    ...base,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=10",
+    "-o",
+    "StrictHostKeyChecking=accept-new",
+    `${user}@${host}`,
+    "sh -s",
+  ];
   return (script) =>
     new Promise((resolve) => {
       const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -56,8 +66,8 @@ export function systemSsh(user: string, host: string, env: NodeJS.ProcessEnv = p
 /** The shell the node runs: one `key=value` line per fact. */
 export function probeScript(plan: Plan): string {
   return [
-    "echo \"hostname=$(hostname)\"",
-    "echo \"pveversion=$(pveversion 2>/dev/null | head -n 1)\"",
+    'echo "hostname=$(hostname)"',
+    'echo "pveversion=$(pveversion 2>/dev/null | head -n 1)"',
     `echo "pool_available=$(zfs get -Hp -o value available '${plan.pool}' 2>/dev/null)"`,
     `echo "stack_used=$(zfs get -Hp -o value used '${plan.datasets[0]}' 2>/dev/null)"`,
     "echo \"mem_available=$(awk '/^MemAvailable:/ { print $2 * 1024 }' /proc/meminfo)\"",
@@ -104,11 +114,16 @@ const MINIMUM_RELEASE = [8, 4];
 function versionFinding(pveversion: string | undefined, host: string): Finding {
   if (!pveversion) return { level: "fail", message: `pveversion: not found on ${host}: is it a Proxmox VE node?` };
   const release = pveRelease(pveversion);
-  if (!release) return { level: "fail", message: `pveversion: cannot read the release in ${JSON.stringify(pveversion)}` };
+  if (!release)
+    return { level: "fail", message: `pveversion: cannot read the release in ${JSON.stringify(pveversion)}` };
   const text = release.join(".");
-  const tooOld = release[0] < MINIMUM_RELEASE[0] || (release[0] === MINIMUM_RELEASE[0] && release[1] < MINIMUM_RELEASE[1]);
+  const tooOld =
+    release[0] < MINIMUM_RELEASE[0] || (release[0] === MINIMUM_RELEASE[0] && release[1] < MINIMUM_RELEASE[1]);
   return tooOld
-    ? { level: "fail", message: `Proxmox VE ${text}: importing the cloud image (content type import) needs ${MINIMUM_RELEASE.join(".")} or later` }
+    ? {
+        level: "fail",
+        message: `Proxmox VE ${text}: importing the cloud image (content type import) needs ${MINIMUM_RELEASE.join(".")} or later`,
+      }
     : { level: "ok", message: `Proxmox VE ${text}` };
 }
 
@@ -118,42 +133,78 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
   const ours = new Map(plan.vms.map((vm) => [vm.vmId, vm]));
   const available = Number(facts.values.get("pool_available") || NaN);
   if (!Number.isFinite(available)) {
-    findings.push({ level: "fail", message: `pool ${plan.pool}: no such ZFS pool on the node (layerbench:dataset names it)` });
+    findings.push({
+      level: "fail",
+      message: `pool ${plan.pool}: no such ZFS pool on the node (layerbench:dataset names it)`,
+    });
   } else {
     // What this stack wrote in an earlier `pulumi up` is already counted as used.
     const usable = available + (Number(facts.values.get("stack_used")) || 0);
     findings.push(
       usable >= plan.spaceBytes
-        ? { level: "ok", message: `pool ${plan.pool}: ${formatGiB(available)} free, the stack writes up to ${formatGiB(plan.spaceBytes)}` }
-        : { level: "fail", message: `pool ${plan.pool}: ${formatGiB(available)} free, the stack writes up to ${formatGiB(plan.spaceBytes)}: free space or use a smaller size/fewer variants` },
+        ? {
+            level: "ok",
+            message: `pool ${plan.pool}: ${formatGiB(available)} free, the stack writes up to ${formatGiB(plan.spaceBytes)}`,
+          }
+        : {
+            level: "fail",
+            message: `pool ${plan.pool}: ${formatGiB(available)} free, the stack writes up to ${formatGiB(plan.spaceBytes)}: free space or use a smaller size/fewer variants`,
+          },
     );
   }
   const memAvailable = Number(facts.values.get("mem_available") || NaN);
   // VMs of this stack that already run hold their memory already.
-  const running = [...facts.vms.keys()].filter((id) => ours.has(id)).reduce((sum, id) => sum + (ours.get(id)?.memoryMb ?? 0), 0) * 1024 ** 2;
+  const running =
+    [...facts.vms.keys()].filter((id) => ours.has(id)).reduce((sum, id) => sum + (ours.get(id)?.memoryMb ?? 0), 0) *
+    1024 ** 2;
   const needed = plan.memoryMb * 1024 ** 2;
   if (Number.isFinite(memAvailable)) {
     findings.push(
       memAvailable + running >= needed
-        ? { level: "ok", message: `memory: ${formatGiB(memAvailable)} available, the stack's VMs take ${formatGiB(needed)}` }
-        : { level: "fail", message: `memory: ${formatGiB(memAvailable)} available, the stack's VMs take ${formatGiB(needed)}: give them less memory (vm.memoryMb, k8s.vm.memoryMb) or stop other VMs` },
+        ? {
+            level: "ok",
+            message: `memory: ${formatGiB(memAvailable)} available, the stack's VMs take ${formatGiB(needed)}`,
+          }
+        : {
+            level: "fail",
+            message: `memory: ${formatGiB(memAvailable)} available, the stack's VMs take ${formatGiB(needed)}: give them less memory (vm.memoryMb, k8s.vm.memoryMb) or stop other VMs`,
+          },
     );
   }
   if (facts.values.get("fio")) findings.push({ level: "ok", message: `fio: ${facts.values.get("fio")}` });
-  else if (facts.values.get("apt_get")) findings.push({ level: "ok", message: "fio: not installed; pulumi up installs it with apt-get" });
-  else findings.push({ level: "fail", message: "fio: not installed, and no apt-get to install it with: install fio on the node" });
+  else if (facts.values.get("apt_get"))
+    findings.push({ level: "ok", message: "fio: not installed; pulumi up installs it with apt-get" });
+  else
+    findings.push({
+      level: "fail",
+      message: "fio: not installed, and no apt-get to install it with: install fio on the node",
+    });
   for (const [id, name] of facts.vms) {
     const vm = ours.get(id);
-    if (vm && name === vm.name) findings.push({ level: "ok", message: `vmId ${id}: ${name} exists already, from an earlier pulumi up of this stack` });
-    else findings.push({ level: "fail", message: `vmId ${id} is taken by VM ${JSON.stringify(name)}: choose other vmIds (layerbench:vm.vmId, k8s.vm.vmId)` });
+    if (vm && name === vm.name)
+      findings.push({
+        level: "ok",
+        message: `vmId ${id}: ${name} exists already, from an earlier pulumi up of this stack`,
+      });
+    else
+      findings.push({
+        level: "fail",
+        message: `vmId ${id} is taken by VM ${JSON.stringify(name)}: choose other vmIds (layerbench:vm.vmId, k8s.vm.vmId)`,
+      });
   }
   const free = plan.vms.filter((vm) => !facts.vms.has(vm.vmId)).map((vm) => vm.vmId);
   if (free.length > 0) findings.push({ level: "ok", message: `vmIds ${free.join(", ")}: free` });
   for (const id of plan.storageIds.filter((storage) => facts.storages.has(storage))) {
-    findings.push({ level: "warn", message: `storage ${id} exists already: from an earlier pulumi up of this stack, or pulumi up fails with "storage ID '${id}' already defined"` });
+    findings.push({
+      level: "warn",
+      message: `storage ${id} exists already: from an earlier pulumi up of this stack, or pulumi up fails with "storage ID '${id}' already defined"`,
+    });
   }
   if (facts.storages.size > 0 && !facts.storages.has(target.fileDatastore)) {
-    findings.push({ level: "fail", message: `datastore ${target.fileDatastore} (vm.fileDatastore) does not exist on the node` });
+    findings.push({
+      level: "fail",
+      message: `datastore ${target.fileDatastore} (vm.fileDatastore) does not exist on the node`,
+    });
   }
   return findings;
 }
@@ -161,40 +212,62 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
 function getJson(url: URL, token: string, insecure: boolean): Promise<{ status: number; body: unknown }> {
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
-    const request = client.get(url, { headers: { Authorization: `PVEAPIToken=${token}` }, rejectUnauthorized: !insecure, timeout: 10_000 }, (response) => {
-      let text = "";
-      response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
-      response.on("end", () => {
-        try {
-          resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
-        } catch {
-          resolve({ status: response.statusCode ?? 0, body: undefined });
-        }
-      });
-    });
+    const request = client.get(
+      url,
+      { headers: { Authorization: `PVEAPIToken=${token}` }, rejectUnauthorized: !insecure, timeout: 10_000 },
+      (response) => {
+        let text = "";
+        response.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+        response.on("end", () => {
+          try {
+            resolve({ status: response.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+          } catch {
+            resolve({ status: response.statusCode ?? 0, body: undefined });
+          }
+        });
+      },
+    );
     request.on("timeout", () => request.destroy(new Error("no answer in 10 s")));
     request.on("error", reject);
   });
 }
 
 async function apiFindings(target: CheckTarget): Promise<Finding[]> {
-  if (!target.endpoint) return [{ level: "warn", message: "Proxmox API: not checked: the stack sets no proxmoxve:endpoint" }];
-  if (!target.apiToken) return [{ level: "warn", message: `Proxmox API: datastore ${target.fileDatastore}'s content types not checked: set PROXMOX_VE_API_TOKEN (as for the provider)` }];
-  const url = new URL(`api2/json/storage/${encodeURIComponent(target.fileDatastore)}`, target.endpoint.endsWith("/") ? target.endpoint : `${target.endpoint}/`);
+  if (!target.endpoint)
+    return [{ level: "warn", message: "Proxmox API: not checked: the stack sets no proxmoxve:endpoint" }];
+  if (!target.apiToken)
+    return [
+      {
+        level: "warn",
+        message: `Proxmox API: datastore ${target.fileDatastore}'s content types not checked: set PROXMOX_VE_API_TOKEN (as for the provider)`,
+      },
+    ];
+  const url = new URL(
+    `api2/json/storage/${encodeURIComponent(target.fileDatastore)}`,
+    target.endpoint.endsWith("/") ? target.endpoint : `${target.endpoint}/`,
+  );
   let answer: { status: number; body: unknown };
   try {
     answer = await getJson(url, target.apiToken, target.insecure);
   } catch (error) {
     return [{ level: "fail", message: `Proxmox API: cannot reach ${target.endpoint}: ${(error as Error).message}` }];
   }
-  if (answer.status === 401) return [{ level: "fail", message: `Proxmox API: ${target.endpoint} refused the token (401): check PROXMOX_VE_API_TOKEN` }];
+  if (answer.status === 401)
+    return [
+      { level: "fail", message: `Proxmox API: ${target.endpoint} refused the token (401): check PROXMOX_VE_API_TOKEN` },
+    ];
   const content = (answer.body as { data?: { content?: unknown } } | undefined)?.data?.content;
-  if (answer.status !== 200 || typeof content !== "string") return [{ level: "fail", message: `Proxmox API: no datastore ${target.fileDatastore} (HTTP ${answer.status})` }];
+  if (answer.status !== 200 || typeof content !== "string")
+    return [{ level: "fail", message: `Proxmox API: no datastore ${target.fileDatastore} (HTTP ${answer.status})` }];
   const types = content.split(",");
-  return ["import", "snippets"].map((type): Finding =>
-    types.includes(type)
-      ? { level: "ok", message: `datastore ${target.fileDatastore} takes ${type} content` }
-      : { level: "fail", message: `datastore ${target.fileDatastore} does not take ${type} content: add it in Datacenter > Storage > ${target.fileDatastore} > Content` },
+  return ["import", "snippets"].map(
+    (type): Finding =>
+      types.includes(type)
+        ? { level: "ok", message: `datastore ${target.fileDatastore} takes ${type} content` }
+        : {
+            level: "fail",
+            message: `datastore ${target.fileDatastore} does not take ${type} content: add it in Datacenter > Storage > ${target.fileDatastore} > Content`,
+          },
   );
 }
 
@@ -203,7 +276,12 @@ export async function checkNode(target: CheckTarget, shell: RemoteShell): Promis
   const result = await shell(probeScript(plan));
   if (result.code !== 0 && !result.stdout.includes("hostname=")) {
     const reason = result.stderr.trim().split("\n").pop() || `exit code ${result.code}`;
-    return [{ level: "fail", message: `node ${plan.node} (${plan.nodeAddress}): cannot run commands over SSH as ${target.sshUser}: ${reason}` }];
+    return [
+      {
+        level: "fail",
+        message: `node ${plan.node} (${plan.nodeAddress}): cannot run commands over SSH as ${target.sshUser}: ${reason}`,
+      },
+    ];
   }
   return [...sshFindings(target, parseFacts(result.stdout)), ...(await apiFindings(target))];
 }

@@ -1,9 +1,8 @@
-import { nodeNames } from "../config/node-names.js";
-import { largestFootprint, type Profile } from "../core/profiles.js";
-import { LONGHORN_RESERVED, type BenchConfig, type VmSettings } from "../config/stack-config.js";
-import { vmGroups } from "../variants/vm-groups.js";
+import { nodeNames, zfsGroups } from "../config/node-names.js";
+import { type BenchConfig, LONGHORN_RESERVED, type VmSettings } from "../config/stack-config.js";
 import { nthVmSettings } from "../config/vm-settings.js";
-import { zfsGroupKey } from "../config/node-names.js";
+import { largestFootprint, type Profile } from "../core/profiles.js";
+import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots } from "../variants/vm-variants.js";
 
 // What `pulumi up` of a stack will make, what it needs of the node, and how long it takes: from the stack's
@@ -50,7 +49,12 @@ export interface Plan {
   datasets: string[];
   storageIds: string[];
   files: string[];
-  longhorn?: { volumes: Array<{ id: string; replicas: number; sizeGb: number }>; diskGbPerNode: number; schedulableGbPerNode: number; scheduledGbPerNode: number };
+  longhorn?: {
+    volumes: Array<{ id: string; replicas: number; sizeGb: number }>;
+    diskGbPerNode: number;
+    schedulableGbPerNode: number;
+    scheduledGbPerNode: number;
+  };
   space: SpaceItem[];
   spaceBytes: number;
   memoryMb: number;
@@ -59,7 +63,10 @@ export interface Plan {
 
 function targetRunSec(profile: Profile, repeat: number, directory: boolean): number {
   const runs = profile.workloads.length * repeat;
-  const layout = directory ? profile.workloads.reduce((sum, workload) => sum + workload.size * workload.numjobs, 0) / ASSUMED_LAYOUT_BYTES_PER_SEC : 0;
+  const layout = directory
+    ? profile.workloads.reduce((sum, workload) => sum + workload.size * workload.numjobs, 0) /
+      ASSUMED_LAYOUT_BYTES_PER_SEC
+    : 0;
   return runs * (profile.runtimeSec + FIXED_SEC_PER_RUN) + layout;
 }
 
@@ -83,34 +90,65 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     plannedVm(
       "bench",
       nthVmSettings(config.vm, index, groups.length),
-      variants.map((variant) => ({ slot: diskSlots(variants).get(variant.id) ?? "", sizeGb: variant.sizeGb, datastore: names.storageId(variant) })),
+      variants.map((variant) => ({
+        slot: diskSlots(variants).get(variant.id) ?? "",
+        sizeGb: variant.sizeGb,
+        datastore: names.storageId(variant),
+      })),
     ),
   );
   const k8s = config.k8s;
   const k3sVms = k8s
     ? Array.from({ length: k8s.nodeCount }, (_, index) =>
-        plannedVm("k3s", nthVmSettings(k8s.vm, index, k8s.nodeCount), k8s.longhornDiskGb > 0 ? [{ slot: "longhorn", sizeGb: k8s.longhornDiskGb, datastore: k8s.vm.bootDatastore }] : []),
+        plannedVm(
+          "k3s",
+          nthVmSettings(k8s.vm, index, k8s.nodeCount),
+          k8s.longhornDiskGb > 0
+            ? [{ slot: "longhorn", sizeGb: k8s.longhornDiskGb, datastore: k8s.vm.bootDatastore }]
+            : [],
+        ),
       )
     : [];
   const vms = [...benchVms, ...k3sVms];
-  const zfsKeys = [...new Set(config.variants.map((variant) => zfsGroupKey(variant)))];
-  const groupOptions = zfsKeys.map((key) => config.variants.find((variant) => zfsGroupKey(variant) === key)!);
+  const groupOptions = zfsGroups(config.variants);
   const longhornVariants = k8s?.variants.flatMap((variant) => (variant.kind === "longhorn" ? [variant] : [])) ?? [];
   const longhorn =
     k8s && longhornVariants.length > 0
       ? {
-          volumes: longhornVariants.map((variant) => ({ id: variant.id, replicas: variant.replicas, sizeGb: k8s.volumeSizeGb })),
+          volumes: longhornVariants.map((variant) => ({
+            id: variant.id,
+            replicas: variant.replicas,
+            sizeGb: k8s.volumeSizeGb,
+          })),
           diskGbPerNode: k8s.longhornDiskGb,
           schedulableGbPerNode: Math.floor(k8s.longhornDiskGb * (1 - LONGHORN_RESERVED)),
           scheduledGbPerNode: longhornVariants.length * k8s.volumeSizeGb,
         }
       : undefined;
   // A Longhorn replica keeps what fio wrote in its volume until destroy: every workload's files, at most the volume.
-  const writtenPerVolume = k8s ? Math.min(k8s.volumeSizeGb * GiB, profile.workloads.reduce((sum, workload) => sum + workload.size * workload.numjobs, 0)) : 0;
+  const writtenPerVolume = k8s
+    ? Math.min(
+        k8s.volumeSizeGb * GiB,
+        profile.workloads.reduce((sum, workload) => sum + workload.size * workload.numjobs, 0),
+      )
+    : 0;
   const space: SpaceItem[] = [
-    { what: `boot disks of ${vms.length} VM(s) (thin; at most their size)`, bytes: vms.reduce((sum, vm) => sum + vm.disks[0].sizeGb * GiB, 0) },
-    { what: "the measurement running: one target's largest workload (each zvol is released after its runs)", bytes: footprint },
-    ...(longhorn ? [{ what: `Longhorn replicas: ${longhorn.volumes.reduce((sum, volume) => sum + volume.replicas, 0)} of what fio writes per volume, kept until destroy`, bytes: longhorn.volumes.reduce((sum, volume) => sum + volume.replicas, 0) * writtenPerVolume }] : []),
+    {
+      what: `boot disks of ${vms.length} VM(s) (thin; at most their size)`,
+      bytes: vms.reduce((sum, vm) => sum + vm.disks[0].sizeGb * GiB, 0),
+    },
+    {
+      what: "the measurement running: one target's largest workload (each zvol is released after its runs)",
+      bytes: footprint,
+    },
+    ...(longhorn
+      ? [
+          {
+            what: `Longhorn replicas: ${longhorn.volumes.reduce((sum, volume) => sum + volume.replicas, 0)} of what fio writes per volume, kept until destroy`,
+            bytes: longhorn.volumes.reduce((sum, volume) => sum + volume.replicas, 0) * writtenPerVolume,
+          },
+        ]
+      : []),
   ];
   const targets = [
     targetRunSec(profile, repeat, config.baseline.kind === "dataset"),
@@ -119,21 +157,34 @@ export function planStack(config: BenchConfig, stack: string): Plan {
   ];
   const measurementSec = targets.reduce((sum, seconds) => sum + seconds, 0);
   const guess = PROVISIONING_GUESS_SEC;
-  const provisioningSec = guess.image + guess.benchVms + (k8s ? guess.k3sVms + guess.k3s + (longhorn ? guess.longhorn : 0) : 0);
+  const provisioningSec =
+    guess.image + guess.benchVms + (k8s ? guess.k3sVms + guess.k3s + (longhorn ? guess.longhorn : 0) : 0);
   return {
     stack,
     node: config.node,
     nodeAddress: config.nodeAddress,
     pool: config.dataset.split("/")[0],
     vms,
-    datasets: [names.stackDataset, ...groupOptions.map((options) => names.groupDataset(options)), names.baseline(config.baseline.kind)],
+    datasets: [
+      names.stackDataset,
+      ...groupOptions.map((options) => names.groupDataset(options)),
+      names.baseline(config.baseline.kind),
+    ],
     storageIds: groupOptions.map((options) => names.storageId(options)),
-    files: [`${config.vm.fileDatastore}:import/${names.imageFile(config.vm.imageUrl)}`, `${config.vm.fileDatastore}:snippets/ one cloud-init file per VM`],
+    files: [
+      `${config.vm.fileDatastore}:import/${names.imageFile(config.vm.imageUrl)}`,
+      `${config.vm.fileDatastore}:snippets/ one cloud-init file per VM`,
+    ],
     ...(longhorn && { longhorn }),
     space,
     spaceBytes: space.reduce((sum, item) => sum + item.bytes, 0),
     memoryMb: vms.reduce((sum, vm) => sum + vm.memoryMb, 0),
-    duration: { runs: targets.length * profile.workloads.length * repeat, measurementSec, provisioningSec, totalSec: measurementSec + provisioningSec },
+    duration: {
+      runs: targets.length * profile.workloads.length * repeat,
+      measurementSec,
+      provisioningSec,
+      totalSec: measurementSec + provisioningSec,
+    },
   };
 }
 
@@ -143,6 +194,10 @@ export function vmIdClashes(plan: Plan, others: Plan[]): string[] {
   return others.flatMap((other) => {
     if (other.stack === plan.stack || other.node !== plan.node || other.nodeAddress !== plan.nodeAddress) return [];
     const shared = other.vms.map((vm) => vm.vmId).filter((id) => ids.has(id));
-    return shared.length > 0 ? [`stack ${other.stack} uses vmIds ${shared.join(", ")} on node ${plan.node} too: give one of them other vmIds (layerbench:vm.vmId, k8s.vm.vmId)`] : [];
+    return shared.length > 0
+      ? [
+          `stack ${other.stack} uses vmIds ${shared.join(", ")} on node ${plan.node} too: give one of them other vmIds (layerbench:vm.vmId, k8s.vm.vmId)`,
+        ]
+      : [];
   });
 }

@@ -10,7 +10,13 @@ export function formatGiB(bytes: number): string {
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  return rows.map((row) => `  ${row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd()}`);
+  return rows.map(
+    (row) =>
+      `  ${row
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join("  ")
+        .trimEnd()}`,
+  );
 }
 
 function diskSummary(vm: PlannedVm): string {
@@ -21,12 +27,22 @@ function diskSummary(vm: PlannedVm): string {
     bySize.set(key, (bySize.get(key) ?? 0) + 1);
   }
   const parts = [...bySize].map(([size, count]) => (count > 1 ? `${count} x ${size}` : size));
-  return [`boot ${boot.sizeGb} GiB`, ...parts].join(" + ") + ` (${vm.disks.length} disks)`;
+  return `${[`boot ${boot.sizeGb} GiB`, ...parts].join(" + ")} (${vm.disks.length} disks)`;
 }
 
 /** The plan as a few screens of text: resources, what they need of the node, and the time. */
 export function renderPlan(plan: Plan, profile: { id: string; runtimeSec: number; repeat: number }): string {
-  const vmRows = [["vmId", "name", "role", "cores", "memory", "disks"], ...plan.vms.map((vm) => [String(vm.vmId), vm.name, vm.role, String(vm.cores), `${vm.memoryMb / 1024} GiB`, diskSummary(vm)])];
+  const vmRows = [
+    ["vmId", "name", "role", "cores", "memory", "disks"],
+    ...plan.vms.map((vm) => [
+      String(vm.vmId),
+      vm.name,
+      vm.role,
+      String(vm.cores),
+      `${vm.memoryMb / 1024} GiB`,
+      diskSummary(vm),
+    ]),
+  ];
   const { duration } = plan;
   const lines = [
     `layerbench plan: stack ${plan.stack} on node ${plan.node} (${plan.nodeAddress}), profile ${profile.id}, ${profile.repeat} run(s) per workload`,

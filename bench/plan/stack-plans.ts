@@ -1,8 +1,8 @@
-import { UserError } from "../util/errors.js";
-import { parseBenchConfig, type BenchConfig } from "../config/stack-config.js";
+import { type BenchConfig, parseBenchConfig } from "../config/stack-config.js";
 import { readStackFile, type StackFile } from "../config/stack-file.js";
-import { checkNode, systemSsh, type Finding, type RemoteShell } from "./node-check.js";
-import { planStack, vmIdClashes, type Plan } from "./plan.js";
+import { UserError } from "../util/errors.js";
+import { checkNode, type Finding, type RemoteShell, systemSsh } from "./node-check.js";
+import { type Plan, planStack, vmIdClashes } from "./plan.js";
 
 export interface StackPlan {
   file: StackFile;
@@ -27,12 +27,21 @@ async function load(projectDir: string, stack: string): Promise<{ file: StackFil
 export async function planStacks(projectDir: string, stacks: string[], declared: string[]): Promise<StackPlan[]> {
   const planned = await Promise.all(stacks.map((stack) => load(projectDir, stack)));
   // A stack file that does not parse cannot clash with anything: its own `plan` says what is wrong with it.
-  const others = (await Promise.all(declared.map((stack) => load(projectDir, stack).catch(() => undefined)))).flatMap((entry) => (entry ? [entry.plan] : []));
-  return planned.map((entry) => ({ ...entry, findings: vmIdClashes(entry.plan, others).map((message): Finding => ({ level: "fail", message })) }));
+  const others = (await Promise.all(declared.map((stack) => load(projectDir, stack).catch(() => undefined)))).flatMap(
+    (entry) => (entry ? [entry.plan] : []),
+  );
+  return planned.map((entry) => ({
+    ...entry,
+    findings: vmIdClashes(entry.plan, others).map((message): Finding => ({ level: "fail", message })),
+  }));
 }
 
 /** The node's answers for one stack: over SSH with the system client unless a shell is given (tests). */
-export function checkStack(entry: StackPlan, env: NodeJS.ProcessEnv = process.env, shell?: RemoteShell): Promise<Finding[]> {
+export function checkStack(
+  entry: StackPlan,
+  env: NodeJS.ProcessEnv = process.env,
+  shell?: RemoteShell,
+): Promise<Finding[]> {
   const { config, file, plan } = entry;
   return checkNode(
     {

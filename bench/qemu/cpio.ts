@@ -46,7 +46,9 @@ export function parentDirectories(paths: string[]): CpioEntry[] {
     const parts = path.replace(/^\/+/, "").split("/").slice(0, -1);
     for (let depth = 1; depth <= parts.length; depth += 1) dirs.add(parts.slice(0, depth).join("/"));
   }
-  return [...dirs].sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b)).map((path) => ({ kind: "dir", path }));
+  return [...dirs]
+    .sort((a, b) => a.split("/").length - b.split("/").length || a.localeCompare(b))
+    .map((path) => ({ kind: "dir", path }));
 }
 
 /** A file of the host, read into an entry at the same path in the archive. */

@@ -25,7 +25,12 @@ export function qemuDiskArgs(variant: VmDiskVariant, slot: string, image: string
       "-drive",
       drive,
       "-device",
-      [`virtio-blk-pci,drive=drive-${slot}`, `id=${slot}`, ...(variant.iothread ? [`iothread=${iothread}`] : []), serial].join(","),
+      [
+        `virtio-blk-pci,drive=drive-${slot}`,
+        `id=${slot}`,
+        ...(variant.iothread ? [`iothread=${iothread}`] : []),
+        serial,
+      ].join(","),
     ];
   }
   // virtio-scsi-single: a controller per disk, which carries the iothread.
@@ -38,6 +43,11 @@ export function qemuDiskArgs(variant: VmDiskVariant, slot: string, image: string
     "-drive",
     drive,
     "-device",
-    [`scsi-hd,bus=${controller}.0,channel=0,scsi-id=0,lun=0,drive=drive-${slot}`, `id=${slot}`, ...(variant.ssd ? ["rotation_rate=1"] : []), serial].join(","),
+    [
+      `scsi-hd,bus=${controller}.0,channel=0,scsi-id=0,lun=0,drive=drive-${slot}`,
+      `id=${slot}`,
+      ...(variant.ssd ? ["rotation_rate=1"] : []),
+      serial,
+    ].join(","),
   ];
 }

@@ -5,7 +5,7 @@ import { homedir, release } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { UserError } from "../util/errors.js";
-import { cpioArchive, hostFile, parentDirectories, type CpioEntry } from "./cpio.js";
+import { type CpioEntry, cpioArchive, hostFile, parentDirectories } from "./cpio.js";
 import { GUEST_INIT } from "./init.js";
 
 // The local guest: a kernel (the host's own, or Debian's cloud kernel extracted from its package) and an
@@ -60,7 +60,12 @@ async function moduleFiles(modulesDir: string): Promise<Map<string, string>> {
 
 async function builtinModules(modulesDir: string): Promise<Set<string>> {
   const text = await fs.readFile(join(modulesDir, "modules.builtin"), "utf8").catch(() => "");
-  return new Set(text.split("\n").filter(Boolean).map((line) => normalize(line.slice(line.lastIndexOf("/") + 1).replace(/\.ko$/, ""))));
+  return new Set(
+    text
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => normalize(line.slice(line.lastIndexOf("/") + 1).replace(/\.ko$/, ""))),
+  );
 }
 
 /** The modules to load, dependencies first (from each module's own "depends=" field); built-in ones need nothing. */
@@ -74,7 +79,8 @@ async function moduleLoadOrder(modulesDir: string): Promise<string[] | undefined
     if (order.includes(file)) return true;
     const text = (await fs.readFile(file)).toString("latin1");
     const depends = /depends=([^\0]*)/.exec(text)?.[1] ?? "";
-    for (const dependency of depends.split(",").filter(Boolean)) if (!(await visit(normalize(dependency)))) return false;
+    for (const dependency of depends.split(",").filter(Boolean))
+      if (!(await visit(normalize(dependency)))) return false;
     order.push(file);
     return true;
   };
@@ -103,7 +109,10 @@ async function debianKernel(cacheDir: string): Promise<GuestKernel> {
     if (!vmlinuz) return undefined;
     const kernelRelease = vmlinuz.slice("vmlinuz-".length);
     const modules = await moduleLoadOrder(join(dir, "root", "lib", "modules", kernelRelease));
-    if (!modules) throw new GuestBuildError(`Debian's kernel ${kernelRelease} lacks usable virtio modules (${WANTED_MODULES.join(", ")})`);
+    if (!modules)
+      throw new GuestBuildError(
+        `Debian's kernel ${kernelRelease} lacks usable virtio modules (${WANTED_MODULES.join(", ")})`,
+      );
     return { vmlinuz: join(dir, "root", "boot", vmlinuz), modules, source: `Debian ${kernelRelease}` };
   };
   const cached = await find();
@@ -154,9 +163,15 @@ async function which(command: string): Promise<string | undefined> {
 /** Checks what the local guest needs on the host; one line naming the Debian packages when something is missing. */
 export async function guestTools(): Promise<{ qemu: string; busybox: string; fio: string }> {
   const [qemu, busybox, fio] = await Promise.all([which("qemu-system-x86_64"), which("busybox"), which("fio")]);
-  const missing = [...(qemu ? [] : ["qemu-system-x86"]), ...(busybox && (await isStatic(busybox)) ? [] : ["busybox-static"]), ...(fio ? [] : ["fio"])];
+  const missing = [
+    ...(qemu ? [] : ["qemu-system-x86"]),
+    ...(busybox && (await isStatic(busybox)) ? [] : ["busybox-static"]),
+    ...(fio ? [] : ["fio"]),
+  ];
   if (missing.length > 0 || !qemu || !busybox || !fio) {
-    throw new GuestBuildError(`the local VM guest needs ${missing.join(", ")}: sudo apt-get install ${missing.join(" ")}`);
+    throw new GuestBuildError(
+      `the local VM guest needs ${missing.join(", ")}: sudo apt-get install ${missing.join(" ")}`,
+    );
   }
   return { qemu, busybox, fio };
 }
@@ -173,8 +188,13 @@ export async function prepareGuest(cacheDir = cacheDirectory()): Promise<GuestIm
   const { modules } = kernel;
   const libraries = await sharedLibraries(tools.fio);
   const fioVersion = (await run(tools.fio, ["--version"])).stdout.trim();
-  const identities = await Promise.all([kernel.vmlinuz, ...modules, tools.fio, tools.busybox, ...libraries].map(fileIdentity));
-  const key = createHash("sha256").update([LAYOUT_VERSION, ...identities, GUEST_INIT].join("\n")).digest("hex").slice(0, 16);
+  const identities = await Promise.all(
+    [kernel.vmlinuz, ...modules, tools.fio, tools.busybox, ...libraries].map(fileIdentity),
+  );
+  const key = createHash("sha256")
+    .update([LAYOUT_VERSION, ...identities, GUEST_INIT].join("\n"))
+    .digest("hex")
+    .slice(0, 16);
   const initrd = join(cacheDir, `initrd-${key}.cpio`);
   if (!existsSync(initrd)) {
     const moduleNames = modules.map((path) => path.slice(path.lastIndexOf("/") + 1, -3));
@@ -185,19 +205,31 @@ export async function prepareGuest(cacheDir = cacheDirectory()): Promise<GuestIm
       { kind: "file", path: "layerbench/modules", data: Buffer.from(`${moduleNames.join("\n")}\n`) },
       // Executable: the kernel runs the loader (ld-linux) itself, which needs the permission.
       ...(await Promise.all(libraries.map((path) => hostFile(path, true)))),
-      ...(await Promise.all(modules.map(async (path) => ({ kind: "file" as const, path: `lib/modules/${path.slice(path.lastIndexOf("/") + 1)}`, data: await fs.readFile(path) })))),
+      ...(await Promise.all(
+        modules.map(async (path) => ({
+          kind: "file" as const,
+          path: `lib/modules/${path.slice(path.lastIndexOf("/") + 1)}`,
+          data: await fs.readFile(path),
+        })),
+      )),
     ];
     const dirs = ["dev", "proc", "sys", "tmp", "bin", "layerbench"].map((path) => ({ kind: "dir" as const, path }));
-    const archive = cpioArchive([...dirs, ...parentDirectories(files.map((file) => file.path)).filter((dir) => !dirs.some((known) => known.path === dir.path)), ...files]);
+    const archive = cpioArchive([
+      ...dirs,
+      ...parentDirectories(files.map((file) => file.path)).filter(
+        (dir) => !dirs.some((known) => known.path === dir.path),
+      ),
+      ...files,
+    ]);
     await fs.mkdir(cacheDir, { recursive: true });
     const temporary = `${initrd}.${process.pid}.tmp`;
     await fs.writeFile(temporary, archive);
     await fs.rename(temporary, initrd);
     // Older images of this cache are of no further use.
     for (const name of await fs.readdir(cacheDir)) {
-      if (/^initrd-[0-9a-f]{16}\.cpio$/.test(name) && join(cacheDir, name) !== initrd) await fs.rm(join(cacheDir, name), { force: true });
+      if (/^initrd-[0-9a-f]{16}\.cpio$/.test(name) && join(cacheDir, name) !== initrd)
+        await fs.rm(join(cacheDir, name), { force: true });
     }
   }
   return { qemu: tools.qemu, kernel, initrd, fioVersion };
 }
-

@@ -1,33 +1,52 @@
 import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../util/errors.js";
-import { parseScriptOutput, renderFioScript, type ScriptFailure, type ScriptRun } from "../remote/fio-script.js";
 import type { Profile } from "../core/profiles.js";
+import { parseScriptOutput, renderFioScript, type ScriptFailure, type ScriptRun } from "../remote/fio-script.js";
+import { parseMarkerLine, runningWorkloads } from "../remote/markers.js";
+import { UserError } from "../util/errors.js";
 import { diskSerial, diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { cpioArchive } from "./cpio.js";
 import { qemuDiskArgs } from "./disk-args.js";
 import type { GuestImage } from "./guest.js";
 import { GUEST_MARKER } from "./init.js";
-import { parseMarkerLine, runningWorkloads } from "../remote/markers.js";
 
 export type Accelerator = "kvm" | "tcg";
 
 export const GUEST_MEMORY_MB = 1024;
 
 /** The whole QEMU command line: the guest, then each variant's disk exactly as its options say. */
-export function qemuArguments(guest: GuestImage, initrd: string, accel: Accelerator, disks: Array<{ variant: VmDiskVariant; image: string }>, probe = false): string[] {
+export function qemuArguments(
+  guest: GuestImage,
+  initrd: string,
+  accel: Accelerator,
+  disks: Array<{ variant: VmDiskVariant; image: string }>,
+  probe = false,
+): string[] {
   const slots = diskSlots(disks.map((disk) => disk.variant));
   return [
-    "-machine", "q35",
-    "-accel", accel,
-    "-cpu", accel === "kvm" ? "host" : "max",
-    "-smp", "2",
-    "-m", String(GUEST_MEMORY_MB),
-    "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-    "-kernel", guest.kernel.vmlinuz,
-    "-initrd", initrd,
-    "-append", `console=ttyS0 quiet loglevel=1 panic=-1${probe ? " layerbench.probe" : ""}`,
+    "-machine",
+    "q35",
+    "-accel",
+    accel,
+    "-cpu",
+    accel === "kvm" ? "host" : "max",
+    "-smp",
+    "2",
+    "-m",
+    String(GUEST_MEMORY_MB),
+    "-nodefaults",
+    "-display",
+    "none",
+    "-serial",
+    "stdio",
+    "-no-reboot",
+    "-kernel",
+    guest.kernel.vmlinuz,
+    "-initrd",
+    initrd,
+    "-append",
+    `console=ttyS0 quiet loglevel=1 panic=-1${probe ? " layerbench.probe" : ""}`,
     ...disks.flatMap(({ variant, image }) => qemuDiskArgs(variant, slots.get(variant.id) ?? "", image)),
   ];
 }
@@ -82,7 +101,11 @@ export class ConsoleReader {
         } catch (error) {
           // A garbled block (console noise in the JSON) loses that run only.
           const begin = parseMarkerLine(text.split("\n")[0]);
-          const failure = { workload: begin?.kind === "begin" ? begin.workload : "?", attempt: begin?.kind === "begin" ? begin.attempt : 0, message: (error as Error).message };
+          const failure = {
+            workload: begin?.kind === "begin" ? begin.workload : "?",
+            attempt: begin?.kind === "begin" ? begin.attempt : 0,
+            message: (error as Error).message,
+          };
           this.pending = this.pending.then(() => this.events.failure(variant, failure));
         }
       }
@@ -100,7 +123,8 @@ export class ConsoleReader {
       this.pending = this.pending.then(() => this.events.failure(variant, failure));
     } else {
       // Through the same queue as the runs, so that the progress keeps the guest's order.
-      for (const started of runningWorkloads(line)) this.pending = this.pending.then(() => this.events.workloadStarted(variant, started.workload, started.attempt));
+      for (const started of runningWorkloads(line))
+        this.pending = this.pending.then(() => this.events.workloadStarted(variant, started.workload, started.attempt));
     }
   }
 }
@@ -110,7 +134,12 @@ interface QemuOutcome {
   seconds: number;
 }
 
-function runQemu(qemu: string, args: string[], reader: ConsoleReader | undefined, options: { signal?: AbortSignal; timeoutMs: number }): Promise<QemuOutcome & { stderr: string }> {
+function runQemu(
+  qemu: string,
+  args: string[],
+  reader: ConsoleReader | undefined,
+  options: { signal?: AbortSignal; timeoutMs: number },
+): Promise<QemuOutcome & { stderr: string }> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -130,8 +159,16 @@ function runQemu(qemu: string, args: string[], reader: ConsoleReader | undefined
 }
 
 /** A boot without disks that powers off once its init is up: whether the guest boots under `accel`, and how long it took. */
-async function probeBoot(guest: GuestImage, accel: Accelerator, timeoutMs: number): Promise<{ booted: boolean; seconds: number; stderr: string }> {
-  const reader = new ConsoleReader({ workloadStarted: () => undefined, run: async () => undefined, failure: async () => undefined });
+async function probeBoot(
+  guest: GuestImage,
+  accel: Accelerator,
+  timeoutMs: number,
+): Promise<{ booted: boolean; seconds: number; stderr: string }> {
+  const reader = new ConsoleReader({
+    workloadStarted: () => undefined,
+    run: async () => undefined,
+    failure: async () => undefined,
+  });
   const outcome = await runQemu(guest.qemu, qemuArguments(guest, guest.initrd, accel, [], true), reader, { timeoutMs });
   return { booted: outcome.code === 0 && reader.ready, seconds: outcome.seconds, stderr: outcome.stderr };
 }
@@ -145,7 +182,8 @@ export async function probeAccelerator(guest: GuestImage): Promise<{ accel: Acce
 /** One boot and teardown of the guest without disks: what the guest itself costs. */
 export async function bootOnce(guest: GuestImage, accel: Accelerator): Promise<number> {
   const probe = await probeBoot(guest, accel, 120_000);
-  if (!probe.booted) throw new GuestRunError(`the guest did not boot under ${accel}: ${probe.stderr.trim().split("\n")[0] ?? ""}`);
+  if (!probe.booted)
+    throw new GuestRunError(`the guest did not boot under ${accel}: ${probe.stderr.trim().split("\n")[0] ?? ""}`);
   return probe.seconds;
 }
 
@@ -165,7 +203,10 @@ export interface GuestRunOptions {
 
 /** Boots the guest once with a disk per variant and measures them one after the other; returns the QEMU arguments and boot-to-poweroff seconds. */
 export async function runGuest(options: GuestRunOptions): Promise<{ args: string[]; seconds: number }> {
-  const disks = options.variants.map((variant) => ({ variant, image: join(options.imageDir, `${diskSerial(variant)}.img`) }));
+  const disks = options.variants.map((variant) => ({
+    variant,
+    image: join(options.imageDir, `${diskSerial(variant)}.img`),
+  }));
   const initrd = join(options.imageDir, "initrd.cpio");
   try {
     for (const { image } of disks) {
@@ -174,22 +215,41 @@ export async function runGuest(options: GuestRunOptions): Promise<{ args: string
     }
     // The cached guest, then an archive with this run's variants and scripts: one initramfs.
     const scripts = cpioArchive([
-      { kind: "file", path: "layerbench/variants", data: Buffer.from(options.variants.map((variant, index) => `${index + 1} ${variant.id}\n`).join("")) },
+      {
+        kind: "file",
+        path: "layerbench/variants",
+        data: Buffer.from(options.variants.map((variant, index) => `${index + 1} ${variant.id}\n`).join("")),
+      },
       ...options.variants.map((variant, index) => ({
         kind: "file" as const,
         path: `layerbench/run-${index + 1}.sh`,
-        data: Buffer.from(renderFioScript({ profile: options.profile, repeat: options.repeat, target: { kind: "serial", serial: diskSerial(variant) } })),
+        data: Buffer.from(
+          renderFioScript({
+            profile: options.profile,
+            repeat: options.repeat,
+            target: { kind: "serial", serial: diskSerial(variant) },
+          }),
+        ),
       })),
     ]);
     await fs.writeFile(initrd, Buffer.concat([await fs.readFile(options.guest.initrd), scripts]));
     const args = qemuArguments(options.guest, initrd, options.accel, disks);
     const reader = new ConsoleReader(options.events);
-    const outcome = await runQemu(options.guest.qemu, args, reader, { signal: options.signal, timeoutMs: options.timeoutMs });
+    const outcome = await runQemu(options.guest.qemu, args, reader, {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+    });
     await reader.settled();
-    if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new UserError("interrupted");
+    if (options.signal?.aborted)
+      throw options.signal.reason instanceof Error ? options.signal.reason : new UserError("interrupted");
     if (!reader.done) {
-      const why = outcome.stderr.trim().split("\n")[0] || reader.tail.filter(Boolean).slice(-3).join(" | ") || `QEMU exited with ${outcome.code}`;
-      throw new GuestRunError(`the guest stopped before its last variant (${options.accel}, after ${outcome.seconds.toFixed(0)} s): ${why}`);
+      const why =
+        outcome.stderr.trim().split("\n")[0] ||
+        reader.tail.filter(Boolean).slice(-3).join(" | ") ||
+        `QEMU exited with ${outcome.code}`;
+      throw new GuestRunError(
+        `the guest stopped before its last variant (${options.accel}, after ${outcome.seconds.toFixed(0)} s): ${why}`,
+      );
     }
     return { args, seconds: outcome.seconds };
   } finally {

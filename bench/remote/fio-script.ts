@@ -1,10 +1,17 @@
-import { UserError } from "../util/errors.js";
-import { Recorder } from "../core/recorder.js";
-import { END_LINE, MARKER_SHELL, parseMarkerLine } from "./markers.js";
 import { workloadRun } from "../core/fio-parser.js";
-import { TARGET_REFERENCE, TARGET_VARIABLE, renderJobFile } from "../core/jobfile.js";
+import { renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
 import type { Profile } from "../core/profiles.js";
-import { newResultsDocument, profileInfo, type ResultsDocument, type Run, type Source, type VariantSpec } from "../core/results.js";
+import { Recorder } from "../core/recorder.js";
+import {
+  newResultsDocument,
+  profileInfo,
+  type ResultsDocument,
+  type Run,
+  type Source,
+  type VariantSpec,
+} from "../core/results.js";
+import { UserError } from "../util/errors.js";
+import { END_LINE, MARKER_SHELL, parseMarkerLine } from "./markers.js";
 
 // The shell script a remote Command runs: the job file inline, fio once per workload and repeat, each output
 // between markers. A failing workload is reported and the script goes on, so one failure loses nothing else.
@@ -39,7 +46,10 @@ function locateTarget(target: ScriptTarget): string[] {
         `[ -d "$${TARGET_VARIABLE}" ] || fail "target directory $${TARGET_VARIABLE} does not exist"`,
       ];
     case "device":
-      return [`${TARGET_VARIABLE}=${shellQuote(target.path)}`, `[ -b "$${TARGET_VARIABLE}" ] || fail "$${TARGET_VARIABLE} is not a block device"`];
+      return [
+        `${TARGET_VARIABLE}=${shellQuote(target.path)}`,
+        `[ -b "$${TARGET_VARIABLE}" ] || fail "$${TARGET_VARIABLE} is not a block device"`,
+      ];
     case "serial":
       // virtio-blk disks appear as virtio-SERIAL, SCSI ones as scsi-0QEMU_QEMU_HARDDISK_SERIAL.
       return [
@@ -54,7 +64,10 @@ function locateTarget(target: ScriptTarget): string[] {
 
 /** The script's text. The same job text runs locally; only the target differs. */
 export function renderFioScript({ profile, repeat, target, sudo = false }: FioScriptOptions): string {
-  const jobTarget = { kind: target.kind === "directory" ? ("directory" as const) : ("device" as const), path: TARGET_REFERENCE };
+  const jobTarget = {
+    kind: target.kind === "directory" ? ("directory" as const) : ("device" as const),
+    path: TARGET_REFERENCE,
+  };
   const jobFile = renderJobFile(profile, jobTarget);
   const fio = sudo ? `sudo --preserve-env=${TARGET_VARIABLE} fio` : "fio";
   const sections = profile.workloads.map((workload) => workload.id).join(" ");
@@ -70,7 +83,7 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     TARGET_BLOCK.end,
     `export ${TARGET_VARIABLE}`,
     'work=$(mktemp -d) || fail "cannot create a temporary directory"',
-    'trap \'rm -rf "$work"\' EXIT',
+    "trap 'rm -rf \"$work\"' EXIT",
     `cat > "$work/job.fio" <<'LAYERBENCH_JOB_FILE'`,
     jobFile.trimEnd(),
     "LAYERBENCH_JOB_FILE",
@@ -125,8 +138,16 @@ export function parseScriptOutput(stdout: string, origin: string): ScriptOutput 
       failures.push({ workload: marker.workload, attempt: marker.attempt, message: marker.message });
     } else if (marker?.kind === "begin") {
       const end = lines.indexOf(END_LINE, index + 1);
-      if (end < 0) throw new ScriptOutputError(`${origin}: output of ${marker.workload} #${marker.attempt} is cut short (no end marker)`);
-      const run = workloadRun(lines.slice(index + 1, end).join("\n"), marker.workload, marker.startedAt, `${origin}: ${marker.workload} #${marker.attempt}`);
+      if (end < 0)
+        throw new ScriptOutputError(
+          `${origin}: output of ${marker.workload} #${marker.attempt} is cut short (no end marker)`,
+        );
+      const run = workloadRun(
+        lines.slice(index + 1, end).join("\n"),
+        marker.workload,
+        marker.startedAt,
+        `${origin}: ${marker.workload} #${marker.attempt}`,
+      );
       runs.push({ workload: marker.workload, attempt: marker.attempt, run });
       index = end;
     }
@@ -147,7 +168,12 @@ export function documentFromScriptOutputs(
   // Nothing to save: the document is the stack's output.
   const recorder = new Recorder(newResultsDocument(source, profileInfo(profile, repeat), createdAt));
   for (const { spec, output } of entries) {
-    for (const { workload, run } of output.runs) void recorder.run(spec, profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload }, run);
+    for (const { workload, run } of output.runs)
+      void recorder.run(
+        spec,
+        profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload },
+        run,
+      );
     for (const failure of output.failures) void recorder.failure({ variant: spec.id, ...failure });
   }
   return recorder.document;

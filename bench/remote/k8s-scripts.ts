@@ -29,7 +29,10 @@ export function k3sServerScript({ version, nodeIp }: { version: string; nodeIp: 
     "set -eu",
     "if ! command -v k3s >/dev/null 2>&1; then",
     // --tls-san: the kubeconfig names this address, not 127.0.0.1. Traefik is not needed to benchmark volumes.
-    ...runK3sInstaller(`INSTALL_K3S_VERSION=${shellWord(version)}`, `server --node-ip ${shellWord(nodeIp)} --tls-san ${shellWord(nodeIp)} --disable traefik --write-kubeconfig-mode 0600`),
+    ...runK3sInstaller(
+      `INSTALL_K3S_VERSION=${shellWord(version)}`,
+      `server --node-ip ${shellWord(nodeIp)} --tls-san ${shellWord(nodeIp)} --disable traefik --write-kubeconfig-mode 0600`,
+    ),
     "fi",
     "tries=0",
     "until sudo k3s kubectl get nodes --no-headers 2>/dev/null | awk '$2 == \"Ready\"' | grep -q .; do",
@@ -49,7 +52,15 @@ export const K3S_TOKEN_SCRIPT = "set -eu\nsudo cat /var/lib/rancher/k3s/server/n
 export const K3S_KUBECONFIG_SCRIPT = "set -eu\nsudo cat /etc/rancher/k3s/k3s.yaml\n";
 
 /** Joins an agent (once). The token comes on stdin, so it is in no command line and no log. */
-export function k3sAgentScript({ version, serverIp, nodeIp }: { version: string; serverIp: string; nodeIp: string }): string {
+export function k3sAgentScript({
+  version,
+  serverIp,
+  nodeIp,
+}: {
+  version: string;
+  serverIp: string;
+  nodeIp: string;
+}): string {
   return [
     "set -eu",
     "token=$(cat)",
@@ -84,7 +95,10 @@ export function clusterReadyScript(nodeCount: number): string {
 
 /** The kubeconfig k3s writes, pointed at the server's address instead of 127.0.0.1. */
 export function kubeconfigFor(kubeconfig: string, serverIp: string): string {
-  if (!kubeconfig.includes("https://127.0.0.1:6443")) throw new Error("the k3s kubeconfig does not name https://127.0.0.1:6443 as its server: is it k3s's /etc/rancher/k3s/k3s.yaml?");
+  if (!kubeconfig.includes("https://127.0.0.1:6443"))
+    throw new Error(
+      "the k3s kubeconfig does not name https://127.0.0.1:6443 as its server: is it k3s's /etc/rancher/k3s/k3s.yaml?",
+    );
   return kubeconfig.replaceAll("https://127.0.0.1:6443", `https://${serverIp}:6443`);
 }
 
@@ -182,7 +196,7 @@ export const LONGHORN_QUIET_SCRIPT = [
   `  if volumes=$(sudo k3s kubectl get volumes.longhorn.io -n longhorn-system -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.state}{" "}{.status.robustness}{"\\n"}{end}'); then`,
   `    busy=$(printf '%s\\n' "$volumes" | awk 'NF > 0 && $2 != "detached" && !($2 == "attached" && $3 == "healthy")')`,
   // An API server that does not answer is no proof of quiet.
-  "  else busy=\"kubectl could not list Longhorn's volumes\"; fi",
+  '  else busy="kubectl could not list Longhorn\'s volumes"; fi',
   '  [ -z "$busy" ] && break',
   "  tries=$((tries + 1))",
   '  if [ "$tries" -ge 360 ]; then echo "layerbench: Longhorn volumes still busy after 30 minutes:" >&2; echo "$busy" >&2; exit 1; fi',

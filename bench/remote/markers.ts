@@ -25,7 +25,8 @@ export function parseMarkerLine(line: string): MarkerLine | undefined {
   if (marker !== MARKER) return undefined;
   if (kind === "end") return { kind: "end" };
   if (kind === "begin") return { kind, workload, attempt: Number(attempt), startedAt };
-  if (kind === "failed") return { kind, workload, attempt: Number(attempt), startedAt, message: rest.join(" ").trim() || "fio failed" };
+  if (kind === "failed")
+    return { kind, workload, attempt: Number(attempt), startedAt, message: rest.join(" ").trim() || "fio failed" };
   return undefined;
 }
 

@@ -47,7 +47,10 @@ export const ZVOL_DEVICE_TIMEOUT_SEC = 10;
 
 /** Creates the baseline zvol or dataset and prints where fio goes: the device, or the mountpoint. */
 export function baselineScript(name: string, baseline: Baseline): string {
-  const props = baseline.kind === "zvol" ? `-o compression=${baseline.compression} -o sync=${baseline.sync}` : `-o recordsize=${baseline.recordsize} -o compression=${baseline.compression} -o sync=${baseline.sync}`;
+  const props =
+    baseline.kind === "zvol"
+      ? `-o compression=${baseline.compression} -o sync=${baseline.sync}`
+      : `-o recordsize=${baseline.recordsize} -o compression=${baseline.compression} -o sync=${baseline.sync}`;
   const create =
     baseline.kind === "zvol"
       ? `zfs create -s -V ${baseline.sizeGb}G -b ${formatFioSize(baseline.volblocksize)} ${props} '${name}'`

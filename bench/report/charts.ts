@@ -21,12 +21,20 @@ export interface ChartDefinition {
   p99Metric?: Metric;
 }
 
-const binaryBytes = (max: number): Unit => (max >= 10 * 1024 ** 3 ? { label: "GiB", divisor: 1024 ** 3 } : { label: "MiB", divisor: 1024 ** 2 });
+const binaryBytes = (max: number): Unit =>
+  max >= 10 * 1024 ** 3 ? { label: "GiB", divisor: 1024 ** 3 } : { label: "MiB", divisor: 1024 ** 2 };
 // One unit for every panel: µs reads well from fast NVMe (tens) to slow disks (tens of thousands).
 const microseconds = (): Unit => ({ label: "µs", divisor: 1e3 });
 
 export const CHARTS: ChartDefinition[] = [
-  { file: "iops.svg", title: "IOPS", axis: "IOPS", metric: "iops", directions: ["read", "write"], unit: () => ({ label: "IOPS", divisor: 1 }) },
+  {
+    file: "iops.svg",
+    title: "IOPS",
+    axis: "IOPS",
+    metric: "iops",
+    directions: ["read", "write"],
+    unit: () => ({ label: "IOPS", divisor: 1 }),
+  },
   {
     file: "io_bandwidth.svg",
     title: "Bandwidth",
@@ -35,7 +43,14 @@ export const CHARTS: ChartDefinition[] = [
     directions: ["read", "write"],
     unit: (max) => ({ label: `${binaryBytes(max).label}/s`, divisor: binaryBytes(max).divisor }),
   },
-  { file: "io_written.svg", title: "Bytes written per run", axis: "Written", metric: "ioBytes", directions: ["write"], unit: binaryBytes },
+  {
+    file: "io_written.svg",
+    title: "Bytes written per run",
+    axis: "Written",
+    metric: "ioBytes",
+    directions: ["write"],
+    unit: binaryBytes,
+  },
   {
     file: "latency.svg",
     title: "Completion latency: mean (bar) and 99th percentile (diamond)",
@@ -88,7 +103,13 @@ export function chartRows(data: ReportData, chart: ChartDefinition): { rows: Cha
 export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevelSpec {
   const { rows, unit } = chartRows(data, chart);
   const variantOrder = data.variants.map((variant) => variant.label);
-  const x = { field: "variant", type: "nominal" as const, sort: variantOrder, title: null, axis: { labels: false, ticks: false } };
+  const x = {
+    field: "variant",
+    type: "nominal" as const,
+    sort: variantOrder,
+    title: null,
+    axis: { labels: false, ticks: false },
+  };
   const yTitle = chart.axis === unit.label ? chart.axis : `${chart.axis} (${unit.label})`;
   const repeated = rows.some((row) => row.repeats > 1);
   const panelWidth = Math.max(150, 34 * variantOrder.length);
@@ -97,12 +118,27 @@ export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevel
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     description: `${chart.title} per workload and variant; the values are in the tables of report.md.`,
-    title: { text: chart.title, subtitle: repeated ? "error bars: ±1 standard deviation over repeats" : "", anchor: "start" },
+    title: {
+      text: chart.title,
+      subtitle: repeated ? "error bars: ±1 standard deviation over repeats" : "",
+      anchor: "start",
+    },
     background: "white",
     // Error bars are drawn as rules and ticks: no ARIA label for them either.
-    config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null }, rule: { aria: false }, tick: { aria: false } },
+    config: {
+      font: "Helvetica, Arial, sans-serif",
+      view: { stroke: null },
+      rule: { aria: false },
+      tick: { aria: false },
+    },
     data: { values: rows },
-    facet: { field: "panel", type: "nominal", title: null, sort: [...new Set(rows.map((row) => row.panel))], header: { labelFontSize: 11, labelExpr: "split(datum.value, '\\n')" } },
+    facet: {
+      field: "panel",
+      type: "nominal",
+      title: null,
+      sort: [...new Set(rows.map((row) => row.panel))],
+      header: { labelFontSize: 11, labelExpr: "split(datum.value, '\\n')" },
+    },
     columns,
     resolve: { scale: { y: "independent" } },
     spec: {
@@ -115,7 +151,13 @@ export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevel
           encoding: {
             x,
             y: { field: "value", type: "quantitative", title: yTitle },
-            color: { field: "variant", type: "nominal", sort: variantOrder, title: "Variant", legend: { orient: "bottom", columns: 3, labelLimit: 320 } },
+            color: {
+              field: "variant",
+              type: "nominal",
+              sort: variantOrder,
+              title: "Variant",
+              legend: { orient: "bottom", columns: 3, labelLimit: 320 },
+            },
           },
         },
         {

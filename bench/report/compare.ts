@@ -29,13 +29,17 @@ export interface Comparison {
   onlyAfter: string[];
 }
 
-
 function pooledStdev(a: Stat, b: Stat): number | undefined {
   if (a.n < 2 && b.n < 2) return undefined;
   return Math.sqrt((a.stdev ** 2 + b.stdev ** 2) / 2);
 }
 
-export function verdict(metric: ComparedMetric, before: Stat, after: Stat, thresholdPct: number): Pick<ComparisonRow, "changePct" | "spread" | "verdict"> {
+export function verdict(
+  metric: ComparedMetric,
+  before: Stat,
+  after: Stat,
+  thresholdPct: number,
+): Pick<ComparisonRow, "changePct" | "spread" | "verdict"> {
   const difference = after.mean - before.mean;
   const changePct = before.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / before.mean) * 100;
   const spread = pooledStdev(before, after);
@@ -47,7 +51,11 @@ export function verdict(metric: ComparedMetric, before: Stat, after: Stat, thres
 }
 
 /** Lines up two results documents by variant id and workload id. */
-export function compareDocuments(before: ResultsDocument, after: ResultsDocument, thresholdPct = DEFAULT_THRESHOLD_PCT): Comparison {
+export function compareDocuments(
+  before: ResultsDocument,
+  after: ResultsDocument,
+  thresholdPct = DEFAULT_THRESHOLD_PCT,
+): Comparison {
   const rows: ComparisonRow[] = [];
   for (const afterVariant of after.variants) {
     const beforeVariant = before.variants.find((variant) => variant.id === afterVariant.id);
@@ -90,9 +98,18 @@ function signedPct(pct: number): string {
   return `${pct > 0 ? "+" : ""}${pct.toFixed(1)} %`;
 }
 
-const MARK: Record<Verdict, string> = { regression: "**regression**", improvement: "improvement", "within noise": "within noise", "below threshold": "" };
+const MARK: Record<Verdict, string> = {
+  regression: "**regression**",
+  improvement: "improvement",
+  "within noise": "within noise",
+  "below threshold": "",
+};
 
-export function renderComparison(comparison: Comparison, labels: { before: string; after: string }, thresholdPct: number): string {
+export function renderComparison(
+  comparison: Comparison,
+  labels: { before: string; after: string },
+  thresholdPct: number,
+): string {
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
   const improvements = comparison.rows.filter((row) => row.verdict === "improvement").length;
   const lines = [

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../util/errors.js";
 import type { ResultsDocument } from "../core/results.js";
+import { UserError } from "../util/errors.js";
 import { CHARTS, renderChartSvg } from "./charts.js";
 import { renderMarkdown } from "./markdown.js";
 import { collectReportData } from "./rows.js";

@@ -1,4 +1,12 @@
-import { DIRECTIONS, EMULATED_CPU_WARNING, type Direction, type DirectionSummary, type ResultsDocument, type Source, type Variant } from "../core/results.js";
+import {
+  DIRECTIONS,
+  type Direction,
+  type DirectionSummary,
+  EMULATED_CPU_WARNING,
+  type ResultsDocument,
+  type Source,
+  type Variant,
+} from "../core/results.js";
 
 /** A variant as the report shows it, across every document given. */
 export interface ReportVariant {
@@ -74,7 +82,9 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
   }
   for (const panel of panels) {
     for (const reportVariant of variants) {
-      const summary = reportVariant.variant.workloads.find((workload) => workload.id === panel.workloadId)?.summary[panel.direction];
+      const summary = reportVariant.variant.workloads.find((workload) => workload.id === panel.workloadId)?.summary[
+        panel.direction
+      ];
       if (summary) panel.cells.push({ variant: reportVariant, summary });
     }
   }

@@ -1,4 +1,5 @@
 import { UserError } from "./errors.js";
+
 // Sizes are binary everywhere (1k = 1024 bytes), as fio reads them with its default kb_base=1024.
 const UNITS: Record<string, number> = {
   "": 1,

@@ -13,7 +13,9 @@ export function crossProduct(axes: Array<[string, unknown]>, emptyAxis: (field: 
   if (axes.length === 0) return [];
   let combinations: Combination[] = [[]];
   for (const [field, values] of axes) {
-    combinations = combinations.flatMap((combination) => (values as unknown[]).map((value): Combination => [...combination, [field, value]]));
+    combinations = combinations.flatMap((combination) =>
+      (values as unknown[]).map((value): Combination => [...combination, [field, value]]),
+    );
   }
   return combinations;
 }

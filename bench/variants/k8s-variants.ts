@@ -1,5 +1,5 @@
-import { crossProduct, repeatedId } from "./axes.js";
 import { UserError } from "../util/errors.js";
+import { crossProduct, repeatedId } from "./axes.js";
 
 // A Kubernetes volume variant: k3s's local-path (Kubernetes without Longhorn) or a Longhorn StorageClass with
 // its replica count and data locality. Validated once, like the VM disk variants.
@@ -10,7 +10,9 @@ export const DATA_LOCALITIES = ["disabled", "best-effort", "strict-local"] as co
 export type VolumeKind = (typeof VOLUME_KINDS)[number];
 export type DataLocality = (typeof DATA_LOCALITIES)[number];
 
-export type K8sVariant = { id: string; kind: "local-path" } | { id: string; kind: "longhorn"; replicas: number; dataLocality: DataLocality };
+export type K8sVariant =
+  | { id: string; kind: "local-path" }
+  | { id: string; kind: "longhorn"; replicas: number; dataLocality: DataLocality };
 
 export type K8sVariantInput = Partial<Record<"id" | "kind" | "replicas" | "dataLocality", unknown>>;
 
@@ -27,15 +29,22 @@ export class K8sVariantError extends UserError {}
 const ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/;
 const KNOWN = ["id", "kind", "replicas", "dataLocality"];
 
-function combinationProblem(kind: VolumeKind, replicas: unknown, dataLocality: unknown, nodeCount: number): string | undefined {
+function combinationProblem(
+  kind: VolumeKind,
+  replicas: unknown,
+  dataLocality: unknown,
+  nodeCount: number,
+): string | undefined {
   if (kind === "local-path") {
-    if (replicas !== undefined || dataLocality !== undefined) return "local-path volumes have no replicas or data locality (those are Longhorn's)";
+    if (replicas !== undefined || dataLocality !== undefined)
+      return "local-path volumes have no replicas or data locality (those are Longhorn's)";
     return undefined;
   }
   if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 1 || replicas > nodeCount) {
     return `replicas ${JSON.stringify(replicas)} is not allowed: use a whole number from 1 to the node count (${nodeCount}), one replica per node`;
   }
-  if (dataLocality === "strict-local" && replicas !== 1) return "dataLocality strict-local needs replicas 1 (Longhorn keeps the only replica on the pod's node)";
+  if (dataLocality === "strict-local" && replicas !== 1)
+    return "dataLocality strict-local needs replicas 1 (Longhorn keeps the only replica on the pod's node)";
   return undefined;
 }
 
@@ -44,13 +53,17 @@ export function validateK8sVariant(input: K8sVariantInput, defaults: K8sVariantI
   const merged = { ...defaults, ...input };
   const { id } = merged;
   if (typeof id !== "string" || !ID_PATTERN.test(id)) {
-    throw new K8sVariantError(`k8s variant id ${JSON.stringify(id)} is not allowed: use at most 50 lower-case letters, digits and '-', starting and ending with a letter or digit`);
+    throw new K8sVariantError(
+      `k8s variant id ${JSON.stringify(id)} is not allowed: use at most 50 lower-case letters, digits and '-', starting and ending with a letter or digit`,
+    );
   }
   const unknown = Object.keys(merged).find((key) => !KNOWN.includes(key));
   if (unknown) throw new K8sVariantError(`k8s variant "${id}": unknown option "${unknown}": use ${KNOWN.join(", ")}`);
   const kind = merged.kind ?? "longhorn";
   if (typeof kind !== "string" || !(VOLUME_KINDS as readonly string[]).includes(kind)) {
-    throw new K8sVariantError(`k8s variant "${id}": kind ${JSON.stringify(kind)} is not allowed: use one of ${VOLUME_KINDS.join(", ")}`);
+    throw new K8sVariantError(
+      `k8s variant "${id}": kind ${JSON.stringify(kind)} is not allowed: use one of ${VOLUME_KINDS.join(", ")}`,
+    );
   }
   if (kind === "local-path") {
     const problem = combinationProblem(kind, merged.replicas, merged.dataLocality, nodeCount);
@@ -60,7 +73,9 @@ export function validateK8sVariant(input: K8sVariantInput, defaults: K8sVariantI
   const replicas = merged.replicas ?? Math.min(3, nodeCount);
   const dataLocality = merged.dataLocality ?? "disabled";
   if (typeof dataLocality !== "string" || !(DATA_LOCALITIES as readonly string[]).includes(dataLocality)) {
-    throw new K8sVariantError(`k8s variant "${id}": dataLocality ${JSON.stringify(dataLocality)} is not allowed: use one of ${DATA_LOCALITIES.join(", ")}`);
+    throw new K8sVariantError(
+      `k8s variant "${id}": dataLocality ${JSON.stringify(dataLocality)} is not allowed: use one of ${DATA_LOCALITIES.join(", ")}`,
+    );
   }
   const problem = combinationProblem("longhorn", replicas, dataLocality, nodeCount);
   if (problem) throw new K8sVariantError(`k8s variant "${id}": ${problem}`);
@@ -69,30 +84,53 @@ export function validateK8sVariant(input: K8sVariantInput, defaults: K8sVariantI
 
 function axisLabel(field: string, value: unknown): string {
   if (field === "replicas") return `r${String(value)}`;
-  if (field === "dataLocality") return ({ disabled: "nolocal", "best-effort": "besteffort", "strict-local": "strict" } as Record<string, string>)[String(value)] ?? String(value);
+  if (field === "dataLocality")
+    return (
+      ({ disabled: "nolocal", "best-effort": "besteffort", "strict-local": "strict" } as Record<string, string>)[
+        String(value)
+      ] ?? String(value)
+    );
   return String(value);
 }
 
 /** The list, then the cross product of the axes (ids from the values, e.g. longhorn-r2-besteffort); ids unique. */
-export function expandK8sVariants(matrix: K8sVariantMatrixInput, nodeCount: number): { variants: K8sVariant[]; skipped: Array<{ id: string; reason: string }> } {
+export function expandK8sVariants(
+  matrix: K8sVariantMatrixInput,
+  nodeCount: number,
+): { variants: K8sVariant[]; skipped: Array<{ id: string; reason: string }> } {
   const defaults = matrix.defaults ?? {};
   const variants = (matrix.list ?? []).map((input) => validateK8sVariant(input, defaults, nodeCount));
   const skipped: Array<{ id: string; reason: string }> = [];
   const axes = Object.entries(matrix.axes ?? {});
   for (const [field] of axes) {
-    if (!KNOWN.includes(field) || field === "id") throw new K8sVariantError(`unknown k8s axis "${field}": use kind, replicas, dataLocality`);
+    if (!KNOWN.includes(field) || field === "id")
+      throw new K8sVariantError(`unknown k8s axis "${field}": use kind, replicas, dataLocality`);
   }
   const seenIds = new Set<string>();
-  for (const combination of crossProduct(axes, (field) => new K8sVariantError(`k8s axis "${field}" needs a list of at least one value`))) {
+  for (const combination of crossProduct(
+    axes,
+    (field) => new K8sVariantError(`k8s axis "${field}" needs a list of at least one value`),
+  )) {
     const input: K8sVariantInput = Object.fromEntries(combination);
     const kind = (input.kind ?? defaults.kind ?? "longhorn") as VolumeKind;
     // local-path ignores the Longhorn axes: one local-path variant however many replica values there are.
-    const labels = kind === "local-path" ? [] : combination.filter(([field]) => field !== "kind").map(([field, value]) => axisLabel(field, value));
+    const labels =
+      kind === "local-path"
+        ? []
+        : combination.filter(([field]) => field !== "kind").map(([field, value]) => axisLabel(field, value));
     const id = [kind, ...labels].join("-");
     if (seenIds.has(id)) continue;
     seenIds.add(id);
     const effective = kind === "local-path" ? { id, kind } : { ...input, id };
-    const problem = kind === "local-path" ? undefined : combinationProblem(kind, effective.replicas ?? defaults.replicas ?? Math.min(3, nodeCount), effective.dataLocality ?? defaults.dataLocality, nodeCount);
+    const problem =
+      kind === "local-path"
+        ? undefined
+        : combinationProblem(
+            kind,
+            effective.replicas ?? defaults.replicas ?? Math.min(3, nodeCount),
+            effective.dataLocality ?? defaults.dataLocality,
+            nodeCount,
+          );
     if (problem) {
       skipped.push({ id, reason: problem });
       continue;
@@ -100,7 +138,8 @@ export function expandK8sVariants(matrix: K8sVariantMatrixInput, nodeCount: numb
     variants.push(validateK8sVariant(effective, kind === "local-path" ? {} : defaults, nodeCount));
   }
   const repeated = repeatedId(variants);
-  if (repeated !== undefined) throw new K8sVariantError(`k8s variant id "${repeated}" is used twice: every variant needs its own id`);
+  if (repeated !== undefined)
+    throw new K8sVariantError(`k8s variant id "${repeated}" is used twice: every variant needs its own id`);
   return { variants, skipped };
 }
 
@@ -111,10 +150,22 @@ export function storageClassName(variant: K8sVariant): string {
 
 /** Longhorn's StorageClass parameters: strings, as Kubernetes requires. */
 export function longhornParameters(variant: Extract<K8sVariant, { kind: "longhorn" }>): Record<string, string> {
-  return { numberOfReplicas: String(variant.replicas), dataLocality: variant.dataLocality, staleReplicaTimeout: "30", fsType: "ext4" };
+  return {
+    numberOfReplicas: String(variant.replicas),
+    dataLocality: variant.dataLocality,
+    staleReplicaTimeout: "30",
+    fsType: "ext4",
+  };
 }
 
 /** The options that define a variant, as the results document records them. */
 export function k8sVariantOptions(variant: K8sVariant): Record<string, string | number> {
-  return variant.kind === "local-path" ? { kind: variant.kind, storageClass: "local-path" } : { kind: variant.kind, storageClass: storageClassName(variant), replicas: variant.replicas, dataLocality: variant.dataLocality };
+  return variant.kind === "local-path"
+    ? { kind: variant.kind, storageClass: "local-path" }
+    : {
+        kind: variant.kind,
+        storageClass: storageClassName(variant),
+        replicas: variant.replicas,
+        dataLocality: variant.dataLocality,
+      };
 }

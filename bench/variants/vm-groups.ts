@@ -9,7 +9,10 @@ export function vmGroups(variants: VmDiskVariant[]): VmDiskVariant[][] {
   for (const variant of variants) {
     const fits = (group: VmDiskVariant[]) => {
       const sameBus = group.filter((other) => other.bus === variant.bus).length;
-      return sameBus < (variant.bus === "virtio-blk" ? MAX_VIRTIO_BLK_DATA_DISKS : MAX_SCSI_DISKS) && group.length + 1 < MAX_DISKS_PER_VM;
+      return (
+        sameBus < (variant.bus === "virtio-blk" ? MAX_VIRTIO_BLK_DATA_DISKS : MAX_SCSI_DISKS) &&
+        group.length + 1 < MAX_DISKS_PER_VM
+      );
     };
     const group = groups.find(fits);
     if (group) group.push(variant);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
-import { crossProduct, repeatedId } from "./axes.js";
 import { UserError } from "../util/errors.js";
 import { formatFioSize, parseSize } from "../util/size.js";
+import { crossProduct, repeatedId } from "./axes.js";
 
 // One definition of a VM disk variant, validated once; Proxmox disk arguments (and a local QEMU guest later)
 // are renderings of it.
@@ -76,7 +76,9 @@ export class VariantError extends UserError {}
 
 function oneOf<T extends string>(variant: string, field: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new VariantError(`variant "${variant}": ${field} ${JSON.stringify(value)} is not allowed: use one of ${allowed.join(", ")}`);
+  throw new VariantError(
+    `variant "${variant}": ${field} ${JSON.stringify(value)} is not allowed: use one of ${allowed.join(", ")}`,
+  );
 }
 
 function flag(variant: string, field: string, value: unknown): boolean {
@@ -88,7 +90,9 @@ function volblocksize(variant: string, value: unknown): number {
   const bytes = typeof value === "number" ? value : typeof value === "string" ? safeSize(value) : NaN;
   const powerOfTwo = Number.isInteger(Math.log2(bytes));
   if (!(powerOfTwo && bytes >= 4096 && bytes <= 1024 ** 2)) {
-    throw new VariantError(`variant "${variant}": volblocksize ${JSON.stringify(value)} is not allowed: use a power of two from 4k to 1m, e.g. 16k`);
+    throw new VariantError(
+      `variant "${variant}": volblocksize ${JSON.stringify(value)} is not allowed: use a power of two from 4k to 1m, e.g. 16k`,
+    );
   }
   return bytes;
 }
@@ -103,7 +107,9 @@ function safeSize(text: string): number {
 
 function sizeGb(variant: string, value: unknown): number {
   if (typeof value === "number" && Number.isInteger(value) && value >= 1) return value;
-  throw new VariantError(`variant "${variant}": sizeGb ${JSON.stringify(value)} is not allowed: use a whole number of GiB, at least 1`);
+  throw new VariantError(
+    `variant "${variant}": sizeGb ${JSON.stringify(value)} is not allowed: use a whole number of GiB, at least 1`,
+  );
 }
 
 /** Proxmox's and QEMU's rules for a disk's options together; the message names what to change. */
@@ -111,7 +117,8 @@ export function combinationProblem(variant: Omit<VmDiskVariant, "id">): string |
   if (variant.aio === "native" && variant.cache !== "none" && variant.cache !== "directsync") {
     return `aio=native needs cache none or directsync (O_DIRECT), not ${variant.cache}`;
   }
-  if (variant.ssd && variant.bus === "virtio-blk") return "ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single";
+  if (variant.ssd && variant.bus === "virtio-blk")
+    return "ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single";
   return undefined;
 }
 
@@ -120,7 +127,9 @@ export function validateVariant(input: VariantInput, defaults: VariantInput = {}
   const merged = { ...DEFAULT_VARIANT, ...defaults, ...input };
   const id = merged.id;
   if (typeof id !== "string" || !ID_PATTERN.test(id)) {
-    throw new VariantError(`variant id ${JSON.stringify(id)} is not allowed: use lower-case letters, digits and '-', starting with a letter or digit`);
+    throw new VariantError(
+      `variant id ${JSON.stringify(id)} is not allowed: use lower-case letters, digits and '-', starting with a letter or digit`,
+    );
   }
   const known = new Set<string>(["id", ...Object.keys(DEFAULT_VARIANT)]);
   const unknown = Object.keys({ ...defaults, ...input }).find((key) => !known.has(key));
@@ -172,7 +181,10 @@ export function expandVariants(matrix: VariantMatrixInput): ExpandedMatrix {
   const defaults = matrix.defaults ?? {};
   const variants = (matrix.list ?? []).map((input) => validateVariant(input, defaults));
   const skipped: ExpandedMatrix["skipped"] = [];
-  const combinations = crossProduct(Object.entries(matrix.axes ?? {}), (field) => new VariantError(`axis "${field}" needs a list of at least one value`));
+  const combinations = crossProduct(
+    Object.entries(matrix.axes ?? {}),
+    (field) => new VariantError(`axis "${field}" needs a list of at least one value`),
+  );
   for (const combination of combinations) {
     const id = combination.map(([field, value]) => axisLabel(field, value)).join("-");
     const input: VariantInput = { ...Object.fromEntries(combination), id };
@@ -185,14 +197,18 @@ export function expandVariants(matrix: VariantMatrixInput): ExpandedMatrix {
     variants.push(validateVariant(input, defaults));
   }
   const repeated = repeatedId(variants);
-  if (repeated !== undefined) throw new VariantError(`variant id "${repeated}" is used twice: every variant needs its own id`);
+  if (repeated !== undefined)
+    throw new VariantError(`variant id "${repeated}" is used twice: every variant needs its own id`);
   return { variants, skipped };
 }
 
 /** The disk serial the guest finds the variant by: the id when it fits in 20 characters, else a stable hash of it. */
 export function diskSerial(variant: Pick<VmDiskVariant, "id">): string {
   if (variant.id.length <= MAX_SERIAL_LENGTH) return variant.id;
-  return `lb-${createHash("sha256").update(variant.id).digest("hex").slice(0, MAX_SERIAL_LENGTH - 3)}`;
+  return `lb-${createHash("sha256")
+    .update(variant.id)
+    .digest("hex")
+    .slice(0, MAX_SERIAL_LENGTH - 3)}`;
 }
 
 /** The options that define a variant, as the results document records them. */
@@ -205,5 +221,7 @@ export function variantOptions(variant: VmDiskVariant): Record<string, string | 
 export function diskSlots(variants: VmDiskVariant[]): Map<string, string> {
   let virtio = 1;
   let scsi = 0;
-  return new Map(variants.map((variant) => [variant.id, variant.bus === "virtio-blk" ? `virtio${virtio++}` : `scsi${scsi++}`]));
+  return new Map(
+    variants.map((variant) => [variant.id, variant.bus === "virtio-blk" ? `virtio${virtio++}` : `scsi${scsi++}`]),
+  );
 }

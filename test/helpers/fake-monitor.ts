@@ -1,5 +1,5 @@
-import * as grpc from "@grpc/grpc-js";
 import { createRequire } from "node:module";
+import * as grpc from "@grpc/grpc-js";
 
 // The SDK's generated gRPC service definitions are CommonJS without ESM entry points.
 const require = createRequire(import.meta.url);
@@ -23,7 +23,7 @@ export async function startFakeMonitor(): Promise<FakeMonitor> {
   const handlers = new Proxy(
     {},
     {
-      // any: gRPC handler signatures differ per method; every method is answered the same way here.
+      // biome-ignore lint/suspicious/noExplicitAny: gRPC handler signatures differ per method; every method is answered the same way here.
       get: (_target, method) => (call: { request: any }, callback: (error: unknown, response?: unknown) => void) => {
         if (method === "supportsFeature") {
           const response = new resproto.SupportsFeatureResponse();
@@ -31,13 +31,18 @@ export async function startFakeMonitor(): Promise<FakeMonitor> {
           return callback(null, response);
         }
         if (method === "registerResource") registered.push(`${call.request.getType()}::${call.request.getName()}`);
-        callback({ code: grpc.status.UNIMPLEMENTED, message: `${String(method)} is not implemented by the test monitor` });
+        callback({
+          code: grpc.status.UNIMPLEMENTED,
+          message: `${String(method)} is not implemented by the test monitor`,
+        });
       },
     },
   );
   server.addService(services.ResourceMonitorService, handlers);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
   );
   return { address: `127.0.0.1:${port}`, registered, close: () => server.forceShutdown() };
 }

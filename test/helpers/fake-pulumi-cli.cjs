@@ -13,7 +13,11 @@ function streamEvents(address, events, done) {
   const services = require("@pulumi/pulumi/proto/events_grpc_pb.js");
   const messages = require("@pulumi/pulumi/proto/events_pb.js");
   // The generated client is made by @pulumi/pulumi's own copy of grpc-js: use its credentials.
-  const grpc = require(require.resolve("@grpc/grpc-js", { paths: [path.dirname(require.resolve("@pulumi/pulumi/proto/events_grpc_pb.js"))] }));
+  const grpc = require(
+    require.resolve("@grpc/grpc-js", {
+      paths: [path.dirname(require.resolve("@pulumi/pulumi/proto/events_grpc_pb.js"))],
+    }),
+  );
   const client = new services.EventsClient(address, grpc.credentials.createInsecure());
   const call = client.streamEvents((error) => done(error));
   for (const event of events) {
@@ -40,9 +44,14 @@ if (command === "version") {
   const events = env.FAKE_PULUMI_EVENTS ? JSON.parse(fs.readFileSync(env.FAKE_PULUMI_EVENTS, "utf8")) : [];
   const failure = command === "up" ? env.FAKE_PULUMI_UP_ERROR : env.FAKE_PULUMI_DESTROY_ERROR;
   const target = args[args.indexOf("--event-log") + 1];
-  const end = () => (failure ? finish(255, `Updating (${args[args.indexOf("--stack") + 1]})\n`, `${failure}\n`) : finish(0, "Resources:\n    3 created\n"));
+  const end = () =>
+    failure
+      ? finish(255, `Updating (${args[args.indexOf("--stack") + 1]})\n`, `${failure}\n`)
+      : finish(0, "Resources:\n    3 created\n");
   if (args.includes("--event-log")) {
-    streamEvents(target.replace(/^tcp:\/\//, ""), events, (error) => (error ? finish(1, "", `fake pulumi: ${error.message}\n`) : end()));
+    streamEvents(target.replace(/^tcp:\/\//, ""), events, (error) =>
+      error ? finish(1, "", `fake pulumi: ${error.message}\n`) : end(),
+    );
   } else {
     end();
   }

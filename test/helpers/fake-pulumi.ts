@@ -19,7 +19,9 @@ export async function fakePulumi(outputs: unknown, settings: Record<string, stri
   const scratch = await scratchDir("layerbench-fake-pulumi-");
   const bin = join(scratch.path, "bin");
   await fs.mkdir(bin);
-  await fs.writeFile(join(bin, "pulumi"), `#!/bin/sh\nexec "${process.execPath}" "${FAKE_CLI}" "$@"\n`, { mode: 0o755 });
+  await fs.writeFile(join(bin, "pulumi"), `#!/bin/sh\nexec "${process.execPath}" "${FAKE_CLI}" "$@"\n`, {
+    mode: 0o755,
+  });
   await fs.writeFile(join(scratch.path, "outputs.json"), JSON.stringify(outputs));
   await fs.writeFile(join(scratch.path, "events.json"), JSON.stringify(fioEvents("quick")));
   const log = join(scratch.path, "calls.jsonl");

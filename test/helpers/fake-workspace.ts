@@ -1,6 +1,6 @@
 import type { EngineEvent } from "@pulumi/pulumi/automation/index.js";
-import type { MatrixWorkspace, OperationOptions, StackOutputs } from "../../bench/matrix/workspace.js";
 import type { ResultsDocument } from "../../bench/core/results.js";
+import type { MatrixWorkspace, OperationOptions, StackOutputs } from "../../bench/matrix/workspace.js";
 
 export interface WorkspaceCall {
   operation: "up" | "destroy" | "outputs";
@@ -9,7 +9,10 @@ export interface WorkspaceCall {
 }
 
 /** What a stack does when asked: a document for its run id, or an error to throw. */
-export type StackBehaviour = (call: WorkspaceCall, options?: OperationOptions) => ResultsDocument | Error | Promise<ResultsDocument | Error>;
+export type StackBehaviour = (
+  call: WorkspaceCall,
+  options?: OperationOptions,
+) => ResultsDocument | Error | Promise<ResultsDocument | Error>;
 
 /** The engine events an update of one fio Command sends, as the Automation API hands them over. */
 export function fioEvents(stack: string): EngineEvent[] {
@@ -17,10 +20,27 @@ export function fioEvents(stack: string): EngineEvent[] {
   const metadata = { op: "create" as const, urn, type: "command:remote:Command", provider: "" };
   return [
     { sequence: 1, timestamp: 0, resourcePreEvent: { metadata } },
-    { sequence: 2, timestamp: 0, diagnosticEvent: { urn, message: "layerbench: running randwrite-4k #1\n", color: "never", severity: "info#err" } },
-    { sequence: 3, timestamp: 0, diagnosticEvent: { urn, message: "layerbench: running randwrite-64k #1\nlayerbench: running randwrite-1m #1\n", color: "never", severity: "info#err" } },
+    {
+      sequence: 2,
+      timestamp: 0,
+      diagnosticEvent: { urn, message: "layerbench: running randwrite-4k #1\n", color: "never", severity: "info#err" },
+    },
+    {
+      sequence: 3,
+      timestamp: 0,
+      diagnosticEvent: {
+        urn,
+        message: "layerbench: running randwrite-64k #1\nlayerbench: running randwrite-1m #1\n",
+        color: "never",
+        severity: "info#err",
+      },
+    },
     { sequence: 4, timestamp: 0, resOutputsEvent: { metadata } },
-    { sequence: 5, timestamp: 0, summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges: { create: 1 }, policyPacks: {} } },
+    {
+      sequence: 5,
+      timestamp: 0,
+      summaryEvent: { maybeCorrupt: false, durationSeconds: 1, resourceChanges: { create: 1 }, policyPacks: {} },
+    },
   ];
 }
 
@@ -36,7 +56,10 @@ export function fakeWorkspace(behaviour: StackBehaviour): { workspace: MatrixWor
   const workspace: MatrixWorkspace = {
     async up(stack, options): Promise<StackOutputs> {
       for (const event of fioEvents(stack)) options.onEvent(event);
-      return { results: await answer({ operation: "up", stack, runId: options.runId }, options), vmAddresses: ["192.168.1.77"] };
+      return {
+        results: await answer({ operation: "up", stack, runId: options.runId }, options),
+        vmAddresses: ["192.168.1.77"],
+      };
     },
     async destroy(stack, options): Promise<void> {
       await answer({ operation: "destroy", stack }, options);

@@ -18,7 +18,9 @@ export async function runFio(jobText: string, outputFormat: "json" | "json+" = "
   try {
     const jobFile = join(dir.path, "job.fio");
     await fs.writeFile(jobFile, jobText.replaceAll("@DIR@", dir.path));
-    const { stdout } = await execFileAsync("fio", [`--output-format=${outputFormat}`, jobFile], { maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await execFileAsync("fio", [`--output-format=${outputFormat}`, jobFile], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return stdout;
   } finally {
     await dir.cleanup();

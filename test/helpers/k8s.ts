@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { scratchDir } from "./fio.js";
-import { runScript, withLocalTarget, type ScriptResult } from "./scripts.js";
+import { runScript, type ScriptResult, withLocalTarget } from "./scripts.js";
 
 /** The fio container of a Job as the program declares it: its command, environment, and the ConfigMap's script. */
 export interface PodSpec {
@@ -15,7 +15,11 @@ export interface PodSpec {
  * ConfigMap's script at a local path and its target block swapped for a local directory; then the log-reading
  * script, with a stand-in `k3s` whose `kubectl logs` prints what the pod printed.
  */
-export async function runPodThenReadLog(pod: PodSpec, logScript: string, options: { jobCompletes?: boolean } = {}): Promise<{ pod: ScriptResult; log: ScriptResult; k3sCalls: string[] }> {
+export async function runPodThenReadLog(
+  pod: PodSpec,
+  logScript: string,
+  options: { jobCompletes?: boolean } = {},
+): Promise<{ pod: ScriptResult; log: ScriptResult; k3sCalls: string[] }> {
   const dir = await scratchDir("layerbench-pod-");
   try {
     const [data, bin] = [join(dir.path, "data"), join(dir.path, "bin")];
@@ -24,7 +28,9 @@ export async function runPodThenReadLog(pod: PodSpec, logScript: string, options
     await fs.writeFile(scriptPath, withLocalTarget(pod.script, data));
     const [shell, flag, entrypoint] = pod.command;
     if (shell !== "sh" || flag !== "-c") throw new Error(`unexpected container command ${pod.command.join(" ")}`);
-    const env = Object.fromEntries(pod.env.map(({ name, value }) => [name, name === "LAYERBENCH_SCRIPT" ? scriptPath : value]));
+    const env = Object.fromEntries(
+      pod.env.map(({ name, value }) => [name, name === "LAYERBENCH_SCRIPT" ? scriptPath : value]),
+    );
     const podResult = await runScript(entrypoint, { env });
     const logFile = join(dir.path, "pod.log");
     await fs.writeFile(logFile, podResult.stdout + podResult.stderr);

@@ -1,5 +1,5 @@
-import * as pulumi from "@pulumi/pulumi";
 import { promises as fs } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import type { StrictNode } from "./strict-node.js";
 
@@ -8,7 +8,7 @@ export interface RecordedResource {
   type: string;
   name: string;
   urn: string;
-  // any: provider inputs are untyped property bags on the wire; each test reads the fields it asserts.
+  // biome-ignore lint/suspicious/noExplicitAny: provider inputs are untyped property bags on the wire; each test reads the fields it asserts.
   inputs: Record<string, any>;
   dependencies: string[];
   deleteBeforeReplace: boolean;
@@ -24,7 +24,11 @@ export interface RecordedResource {
   custom: boolean;
 }
 
-export type StateFor = (resource: { type: string; name: string; inputs: Record<string, unknown> }) => Promise<Record<string, unknown>> | Record<string, unknown>;
+export type StateFor = (resource: {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
@@ -37,7 +41,8 @@ function isSecret(value: unknown): value is { value: unknown } {
 function unwrapSecrets(value: unknown): unknown {
   if (isSecret(value)) return unwrapSecrets(value.value);
   if (Array.isArray(value)) return value.map(unwrapSecrets);
-  if (typeof value === "object" && value !== null) return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
+  if (typeof value === "object" && value !== null)
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, unwrapSecrets(inner)]));
   return value;
 }
 
@@ -51,7 +56,10 @@ export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedRe
     {
       newResource: async (args) => {
         node.admit(args.type, args.name, args.inputs);
-        return { id: `${args.name}-id`, state: { ...args.inputs, ...(await stateFor({ type: args.type, name: args.name, inputs: args.inputs })) } };
+        return {
+          id: `${args.name}-id`,
+          state: { ...args.inputs, ...(await stateFor({ type: args.type, name: args.name, inputs: args.inputs })) },
+        };
       },
       call: (args) => args.inputs,
     },
@@ -59,13 +67,17 @@ export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedRe
     "test",
     false,
   );
-  // any: the monitor is the SDK's MockMonitor, whose gRPC request and response types are not public;
-  // wrapping its registerResource is how the raw requests (dependencies, options, secrets) can be seen.
+  // Wrapping the monitor's registerResource is how the raw requests (dependencies, options, secrets) can be seen.
+  // biome-ignore lint/suspicious/noExplicitAny: the monitor is the SDK's MockMonitor, whose gRPC types are not public.
   const monitor = pulumi.runtime.getMonitor() as any;
   const register = monitor.registerResource.bind(monitor);
+  // biome-ignore lint/suspicious/noExplicitAny: the same MockMonitor's request and response, as above.
   monitor.registerResource = (request: any, callback: (error: unknown, response: any) => void) => {
     const raw = request.getObject().toJavaScript() as Record<string, unknown>;
-    const secretInputs = Object.entries(raw).filter(([, value]) => isSecret(value)).map(([key]) => key);
+    const secretInputs = Object.entries(raw)
+      .filter(([, value]) => isSecret(value))
+      .map(([key]) => key);
+    // biome-ignore lint/suspicious/noExplicitAny: the same MockMonitor's response, as above.
     register(request, (error: unknown, response: any) => {
       if (!error) {
         recorded.push({
@@ -73,7 +85,7 @@ export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedRe
           parent: request.getParent(),
           aliases: [
             ...request.getAliasurnsList(),
-            // any: the generated Alias message type is not public; only its spec's parent fields are read.
+            // biome-ignore lint/suspicious/noExplicitAny: the generated Alias message type is not public; only its spec's parent fields are read.
             ...request.getAliasesList().map((alias: any) => {
               const spec = alias.getSpec();
               return spec ? (spec.getNoparent() ? "noParent" : `parent ${spec.getParenturn()}`) : alias.getUrn();
@@ -82,7 +94,9 @@ export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedRe
           type: request.getType(),
           name: request.getName(),
           urn: response.getUrn(),
-          inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(request.getObject())) as RecordedResource["inputs"],
+          inputs: unwrapSecrets(
+            pulumi.runtime.deserializeProperties(request.getObject()),
+          ) as RecordedResource["inputs"],
           dependencies: request.getDependenciesList(),
           deleteBeforeReplace: request.getDeletebeforereplace(),
           replaceOnChanges: request.getReplaceonchangesList(),
@@ -98,14 +112,16 @@ export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedRe
 }
 
 /** Resolves an Output's value under mocks. */
-export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+export function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply(resolve));
 }
 
 /** A stack file's config values, as Pulumi hands them to the program (objects as JSON text). */
 export async function stackConfig(path: string): Promise<Record<string, string>> {
   const { config } = parse(await fs.readFile(path, "utf8")) as { config: Record<string, unknown> };
-  return Object.fromEntries(Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]));
+  return Object.fromEntries(
+    Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
+  );
 }
 
 /** The layerbench keys of a stack's config as parseBenchConfig takes them: structured values parsed from their JSON. */
@@ -123,6 +139,7 @@ export function rawBenchConfig(config: Record<string, string>): Record<string, u
 
 export function byName(resources: RecordedResource[], name: string): RecordedResource {
   const found = resources.find((resource) => resource.name === name);
-  if (!found) throw new Error(`no resource named ${name}; have ${resources.map((resource) => resource.name).join(", ")}`);
+  if (!found)
+    throw new Error(`no resource named ${name}; have ${resources.map((resource) => resource.name).join(", ")}`);
   return found;
 }

@@ -17,6 +17,7 @@ async function sudoShimDir(): Promise<string> {
   const dir = await scratchDir("layerbench-sudo-");
   const shim = join(dir.path, "sudo");
   // env: sudo takes VAR=value words before the command, as the k3s install does.
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
   await fs.writeFile(shim, '#!/bin/sh\nwhile [ "${1#-}" != "$1" ]; do shift; done\nexec env "$@"\n', { mode: 0o755 });
   return dir.path;
 }
@@ -28,13 +29,20 @@ export interface ScriptResult {
 }
 
 /** Runs a shell script for real, as `sh -c` on the remote side would; `binDir` puts stand-in commands first on PATH. */
-export async function runScript(script: string, options: { env?: Record<string, string>; binDir?: string } = {}): Promise<ScriptResult> {
+export async function runScript(
+  script: string,
+  options: { env?: Record<string, string>; binDir?: string } = {},
+): Promise<ScriptResult> {
   const shim = await sudoShimDir();
   const path = [shim, ...(options.binDir ? [options.binDir] : []), options.env?.PATH ?? process.env.PATH].join(":");
   try {
     return await new Promise((resolve) => {
-      execFile("sh", ["-c", script], { env: { ...process.env, ...options.env, PATH: path }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-        resolve({ stdout, stderr, code: error ? Number((error as NodeJS.ErrnoException).code ?? 1) : 0 }),
+      execFile(
+        "sh",
+        ["-c", script],
+        { env: { ...process.env, ...options.env, PATH: path }, maxBuffer: 64 * 1024 * 1024 },
+        (error, stdout, stderr) =>
+          resolve({ stdout, stderr, code: error ? Number((error as NodeJS.ErrnoException).code ?? 1) : 0 }),
       );
     });
   } finally {

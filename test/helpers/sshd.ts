@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -21,7 +21,9 @@ function freePort(): Promise<number> {
     const server = createServer();
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -52,7 +54,9 @@ export async function startSshd(env: Record<string, string> = {}): Promise<Loopb
   // sshd refuses to start without its privilege separation directory.
   await fs.mkdir("/run/sshd", { recursive: true });
   const port = await freePort();
-  const setEnv = Object.entries({ PATH: `${binDir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`, ...env }).map(([key, value]) => `${key}=${value}`);
+  const setEnv = Object.entries({ PATH: `${binDir}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`, ...env }).map(
+    ([key, value]) => `${key}=${value}`,
+  );
   await fs.writeFile(
     path("sshd_config"),
     [
@@ -73,9 +77,20 @@ export async function startSshd(env: Record<string, string> = {}): Promise<Loopb
   );
   await fs.writeFile(
     path("client_config"),
-    ["Host 127.0.0.1", `  Port ${port}`, `  IdentityFile ${path("client_key")}`, "  IdentitiesOnly yes", "  UserKnownHostsFile /dev/null", "  StrictHostKeyChecking no", "  LogLevel ERROR", ""].join("\n"),
+    [
+      "Host 127.0.0.1",
+      `  Port ${port}`,
+      `  IdentityFile ${path("client_key")}`,
+      "  IdentitiesOnly yes",
+      "  UserKnownHostsFile /dev/null",
+      "  StrictHostKeyChecking no",
+      "  LogLevel ERROR",
+      "",
+    ].join("\n"),
   );
-  const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", path("sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", path("sshd_config")], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let log = "";
   child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (log += chunk));
   await waitForPort(port, child, () => log);

@@ -42,7 +42,7 @@ interface LonghornNode {
   scheduled: number;
 }
 
-// any: provider inputs are untyped property bags on the wire; each rule reads the fields it checks.
+// biome-ignore lint/suspicious/noExplicitAny: provider inputs are untyped property bags on the wire; each rule reads the fields it checks.
 type Inputs = Record<string, any>;
 
 /** One mock cluster: what exists on it, and who (stack/resource) made each thing that must be unique. */
@@ -101,23 +101,36 @@ export class StrictNode {
     const vmId = String(inputs.vmId);
     if (!VM_ID.test(vmId)) return `vmId ${vmId}: value does not look like a valid VM ID (pve-common pve_verify_vmid)`;
     const disks: Inputs[] = inputs.disks ?? [];
-    if (disks.length > MAX_DISKS) return `${disks.length} disks: the provider allows at most ${MAX_DISKS} (disk/schema.go MaxItems)`;
-    if (inputs.scsiHardware !== undefined && !SCSI_HARDWARE.includes(inputs.scsiHardware)) return `scsiHardware ${inputs.scsiHardware} is not one of ${SCSI_HARDWARE.join(", ")}`;
+    if (disks.length > MAX_DISKS)
+      return `${disks.length} disks: the provider allows at most ${MAX_DISKS} (disk/schema.go MaxItems)`;
+    if (inputs.scsiHardware !== undefined && !SCSI_HARDWARE.includes(inputs.scsiHardware))
+      return `scsiHardware ${inputs.scsiHardware} is not one of ${SCSI_HARDWARE.join(", ")}`;
     const seen = new Set<string>();
     for (const disk of disks) {
       const slot = String(disk.interface);
-      if (!INTERFACE.test(slot)) return `disk interface ${slot} does not exist (qemu-server Drive.pm: ide0-3, sata0-5, scsi0-30, virtio0-15)`;
+      if (!INTERFACE.test(slot))
+        return `disk interface ${slot} does not exist (qemu-server Drive.pm: ide0-3, sata0-5, scsi0-30, virtio0-15)`;
       if (seen.has(slot)) return `disk interface ${slot} is used twice`;
       seen.add(slot);
-      if (disk.cache !== undefined && !CACHE_MODES.includes(disk.cache)) return `${slot}: cache ${disk.cache} is not one of ${CACHE_MODES.join(", ")}`;
-      if (disk.aio !== undefined && !AIO_MODES.includes(disk.aio)) return `${slot}: aio ${disk.aio} is not one of ${AIO_MODES.join(", ")}`;
-      if (disk.discard !== undefined && !DISCARD_MODES.includes(disk.discard)) return `${slot}: discard ${disk.discard} is not one of ${DISCARD_MODES.join(", ")}`;
-      if (slot.startsWith("virtio") && disk.ssd !== undefined) return `${slot}: virtio-blk disks have no ssd option (qemu-server Drive.pm virtio_fmt)`;
-      if (disk.serial !== undefined && !SERIAL.test(disk.serial)) return `${slot}: serial ${JSON.stringify(disk.serial)} is not up to 20 url-safe bytes`;
+      if (disk.cache !== undefined && !CACHE_MODES.includes(disk.cache))
+        return `${slot}: cache ${disk.cache} is not one of ${CACHE_MODES.join(", ")}`;
+      if (disk.aio !== undefined && !AIO_MODES.includes(disk.aio))
+        return `${slot}: aio ${disk.aio} is not one of ${AIO_MODES.join(", ")}`;
+      if (disk.discard !== undefined && !DISCARD_MODES.includes(disk.discard))
+        return `${slot}: discard ${disk.discard} is not one of ${DISCARD_MODES.join(", ")}`;
+      if (slot.startsWith("virtio") && disk.ssd !== undefined)
+        return `${slot}: virtio-blk disks have no ssd option (qemu-server Drive.pm virtio_fmt)`;
+      if (disk.serial !== undefined && !SERIAL.test(disk.serial))
+        return `${slot}: serial ${JSON.stringify(disk.serial)} is not up to 20 url-safe bytes`;
       if (!this.storages.has(disk.datastoreId)) return `${slot}: storage '${disk.datastoreId}' does not exist`;
-      if (!this.storages.get(disk.datastoreId)?.includes("images")) return `${slot}: storage '${disk.datastoreId}' does not support vm images`;
+      if (!this.storages.get(disk.datastoreId)?.includes("images"))
+        return `${slot}: storage '${disk.datastoreId}' does not support vm images`;
     }
-    const owned = this.claimUnique(`vm:${vmId}`, name, `unable to create VM ${vmId}: config file already exists (qemu-server API2/Qemu.pm)`);
+    const owned = this.claimUnique(
+      `vm:${vmId}`,
+      name,
+      `unable to create VM ${vmId}: config file already exists (qemu-server API2/Qemu.pm)`,
+    );
     if (owned) return owned;
     if (/^k3s-node-\d+-vm$/.test(name)) {
       const longhornDisk = disks.find((disk) => disk.serial === "longhorn") ?? disks[0];
@@ -139,9 +152,14 @@ export class StrictNode {
   private fileOnDatastore(name: string, datastore: string, contentType: string, fileName: string): string | undefined {
     const contents = this.storages.get(datastore);
     if (contents === undefined) return `storage '${datastore}' does not exist`;
-    if (!contents.includes(contentType)) return `storage '${datastore}' does not allow content type '${contentType}': enable it in Datacenter > Storage`;
+    if (!contents.includes(contentType))
+      return `storage '${datastore}' does not allow content type '${contentType}': enable it in Datacenter > Storage`;
     // fwprovider/nodes/resource_download_file.go and proxmoxtf/resource/file.go: "File already exists".
-    return this.claimUnique(`file:${datastore}:${contentType}/${fileName}`, name, `file ${datastore}:${contentType}/${fileName} already exists`);
+    return this.claimUnique(
+      `file:${datastore}:${contentType}/${fileName}`,
+      name,
+      `file ${datastore}:${contentType}/${fileName} already exists`,
+    );
   }
 
   private download(name: string, inputs: Inputs): string | undefined {
@@ -175,10 +193,16 @@ export class StrictNode {
     const replicas = this.replicasByClass.get(inputs.spec?.storageClassName);
     if (replicas === undefined) return undefined;
     const size = parseQuantity(inputs.spec.resources.requests.storage);
-    const limit = (node: LonghornNode) => ((node.maximum * (100 - LONGHORN_RESERVED_PERCENT)) / 100) * (LONGHORN_OVER_PROVISIONING_PERCENT / 100);
+    const limit = (node: LonghornNode) =>
+      ((node.maximum * (100 - LONGHORN_RESERVED_PERCENT)) / 100) * (LONGHORN_OVER_PROVISIONING_PERCENT / 100);
     const candidates = this.longhornNodes.filter((node) => size + node.scheduled <= limit(node));
     if (candidates.length < replicas) {
-      const state = this.longhornNodes.map((node) => `${node.name}: ${((node.scheduled) / GiB).toFixed(0)} of ${(limit(node) / GiB).toFixed(0)} GiB scheduled`).join("; ");
+      const state = this.longhornNodes
+        .map(
+          (node) =>
+            `${node.name}: ${(node.scheduled / GiB).toFixed(0)} of ${(limit(node) / GiB).toFixed(0)} GiB scheduled`,
+        )
+        .join("; ");
       return `Longhorn cannot schedule ${replicas} replicas of ${(size / GiB).toFixed(0)} GiB (${state})`;
     }
     for (const node of candidates.slice(0, replicas)) node.scheduled += size;
