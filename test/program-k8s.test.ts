@@ -11,6 +11,7 @@ import { scratchDir } from "./helpers/fio.js";
 import { runPodThenReadLog } from "./helpers/k8s.js";
 import { byName, outputValue, type RecordedResource, recordingMocks, stackConfig } from "./helpers/pulumi-mocks.js";
 import { runScript, shellcheck } from "./helpers/scripts.js";
+import { integrationTest } from "./helpers/tier.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
 // The homelab stack's Kubernetes layer under mocks. The VM layer's fio Commands answer with one real fio
@@ -397,7 +398,7 @@ test("a Job that did not complete: the log Command fails with the Job's descript
   t.is(log.stdout, "");
 });
 
-test("every script of the Kubernetes layer passes shellcheck, the pod's entry point included", async (t) => {
+integrationTest("every script of the Kubernetes layer passes shellcheck, the pod's entry point included", async (t) => {
   const scripts = resources
     .filter(
       (resource) => resource.type === "command:remote:Command" && /^(k3s-|fio-k8s-|longhorn-)/.test(resource.name),

@@ -7,6 +7,7 @@ import { parseScriptOutput } from "../bench/remote/fio-script.js";
 import { scratchDir } from "./helpers/fio.js";
 import { byName, outputValue, recordingMocks, stackConfig } from "./helpers/pulumi-mocks.js";
 import { runScript, shellcheck, withLocalTarget } from "./helpers/scripts.js";
+import { integrationTest } from "./helpers/tier.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
 const STACK = fileURLToPath(new URL("../stacks/Pulumi.quick.yaml", import.meta.url));
@@ -257,7 +258,7 @@ test("the private key is a secret everywhere it goes and appears in no output", 
   t.false(executed.some((run) => run.stdout.includes("test-key-material")));
 });
 
-test("every script a Command carries passes shellcheck", async (t) => {
+integrationTest("every script a Command carries passes shellcheck", async (t) => {
   const scripts = resources
     .filter((resource) => resource.type === "command:remote:Command")
     .flatMap((resource) => [resource.inputs.create, resource.inputs.delete].filter(Boolean));
