@@ -1,7 +1,7 @@
-import test from "ava";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import test from "ava";
 
 // The README's Layout table is the map a newcomer reads first: it names every folder of the tree, and every
 // file it names exists.
@@ -10,7 +10,9 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 async function folders(dir: string): Promise<string[]> {
   const entries = await fs.readdir(join(ROOT, dir), { withFileTypes: true });
-  return entries.filter((entry) => entry.isDirectory() && entry.name !== "examples").map((entry) => `${dir}/${entry.name}/`);
+  return entries
+    .filter((entry) => entry.isDirectory() && entry.name !== "examples")
+    .map((entry) => `${dir}/${entry.name}/`);
 }
 
 test("the README's layout names every folder of bench/, and every component file it names exists", async (t) => {
@@ -21,6 +23,9 @@ test("the README's layout names every folder of bench/, and every component file
   for (const name of ["components/", "stacks/", "test/"]) t.true(named.includes(name), name);
   const files = [...layout.matchAll(/`([a-z0-9-]+\.ts)`/g)].map((match) => match[1]);
   t.true(files.length > 10);
-  const tree = [...(await fs.readdir(join(ROOT, "components"))), ...(await Promise.all((await folders("bench")).map((dir) => fs.readdir(join(ROOT, dir))))).flat()];
+  const tree = [
+    ...(await fs.readdir(join(ROOT, "components"))),
+    ...(await Promise.all((await folders("bench")).map((dir) => fs.readdir(join(ROOT, dir))))).flat(),
+  ];
   for (const file of files) t.true(tree.includes(file), `${file} is in the tree`);
 });

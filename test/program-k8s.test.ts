@@ -11,8 +11,8 @@ import { scratchDir } from "./helpers/fio.js";
 import { runPodThenReadLog } from "./helpers/k8s.js";
 import { byName, outputValue, type RecordedResource, recordingMocks, stackConfig } from "./helpers/pulumi-mocks.js";
 import { runScript, shellcheck } from "./helpers/scripts.js";
-import { integrationTest } from "./helpers/tier.js";
 import { StrictNode } from "./helpers/strict-node.js";
+import { integrationTest } from "./helpers/tier.js";
 
 // The homelab stack's Kubernetes layer under mocks. The VM layer's fio Commands answer with one real fio
 // output; each Kubernetes measurement runs for real: the Job's container command with the ConfigMap's script

@@ -7,8 +7,8 @@ import { parseScriptOutput } from "../bench/remote/fio-script.js";
 import { scratchDir } from "./helpers/fio.js";
 import { byName, outputValue, recordingMocks, stackConfig } from "./helpers/pulumi-mocks.js";
 import { runScript, shellcheck, withLocalTarget } from "./helpers/scripts.js";
-import { integrationTest } from "./helpers/tier.js";
 import { StrictNode } from "./helpers/strict-node.js";
+import { integrationTest } from "./helpers/tier.js";
 
 const STACK = fileURLToPath(new URL("../stacks/Pulumi.quick.yaml", import.meta.url));
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key-material\n-----END OPENSSH PRIVATE KEY-----";
