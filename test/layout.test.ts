@@ -18,7 +18,7 @@ async function folders(dir: string): Promise<string[]> {
 test("the README's layout names every folder of bench/, and every component file it names exists", async (t) => {
   const readme = await fs.readFile(join(ROOT, "README.md"), "utf8");
   const layout = readme.slice(readme.indexOf("## Layout"), readme.indexOf("## Development"));
-  const named = [...layout.matchAll(/^\| `([^`]+)` \|/gm)].map((match) => match[1]);
+  const named = [...layout.matchAll(/^\| `([^`]+)` +\|/gm)].map((match) => match[1]);
   t.deepEqual(named.filter((name) => name.startsWith("bench/")).sort(), (await folders("bench")).sort());
   for (const name of ["components/", "stacks/", "test/"]) t.true(named.includes(name), name);
   const files = [...layout.matchAll(/`([a-z0-9-]+\.ts)`/g)].map((match) => match[1]);
