@@ -32,6 +32,11 @@ const invalid: Array<[string, RawConfig, RegExp]> = [
   ["missing node", { ...valid(), node: undefined }, /^layerbench:node is required: the Proxmox node's name/],
   ["node name", { ...valid(), node: "pve 1" }, /^layerbench:node "pve 1" is not allowed/],
   [
+    "ssh user",
+    { ...valid(), sshUser: "root;reboot" },
+    /^layerbench:sshUser "root;reboot" is not allowed: a Linux user name on the node/,
+  ],
+  [
     "dataset",
     { ...valid(), dataset: "rpool" },
     /^layerbench:dataset "rpool" is not allowed: use a child dataset of a pool/,

@@ -305,9 +305,11 @@ function validCidr(value: string): boolean {
   return match.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(match[5]) <= 32;
 }
 
-function zodMessage(key: string, error: z.ZodError): string {
+function zodMessage(key: string | undefined, error: z.ZodError): string {
   const issue = error.issues[0];
-  const path = [key, ...issue.path.map(String)].join(".");
+  // A message that names its key itself (a top-level key's own check) is complete as it is.
+  if (issue.message.startsWith("layerbench:")) return issue.message;
+  const path = [...(key ? [key] : []), ...issue.path.map(String)].join(".");
   return `layerbench:${path}: ${issue.message}`;
 }
 
@@ -315,20 +317,6 @@ function parseWith<T>(key: string, schema: z.ZodType<T>, value: unknown): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ConfigError(zodMessage(key, parsed.error));
   return parsed.data;
-}
-
-function requireString(raw: RawConfig, key: string, pattern: RegExp, allowed: string): string {
-  const value = raw[key];
-  if (typeof value !== "string" || value === "") throw new ConfigError(`layerbench:${key} is required: ${allowed}`);
-  if (!pattern.test(value))
-    throw new ConfigError(`layerbench:${key} ${JSON.stringify(value)} is not allowed: ${allowed}`);
-  return value;
-}
-
-function optionalInteger(raw: RawConfig, key: string, fallback: number): number {
-  const value = raw[key] ?? fallback;
-  if (typeof value === "number" && Number.isInteger(value) && value >= 1) return value;
-  throw new ConfigError(`layerbench:${key} ${JSON.stringify(value)} is not allowed: use a whole number, at least 1`);
 }
 
 /** Runs a check and names the config key in whatever it rejects. */
@@ -342,31 +330,200 @@ function underKey<T>(key: string, check: () => T): T {
   }
 }
 
-/** Validates the whole configuration before any resource is declared; the first problem is named with its key. */
-export function parseBenchConfig(raw: RawConfig): BenchConfig {
-  const node = requireString(raw, "node", NAME, "the Proxmox node's name, as in the web UI (e.g. pve)");
-  const nodeAddress = requireString(
-    raw,
-    "nodeAddress",
-    /^[A-Za-z0-9.:-]+$/,
-    "the host name or IP address of the node for SSH",
-  );
-  const sshUser = typeof raw.sshUser === "string" ? raw.sshUser : "root";
-  const dataset = typeof raw.dataset === "string" ? raw.dataset : "rpool/layerbench";
-  if (!ZFS_NAME.test(dataset) || !dataset.includes("/")) {
-    throw new ConfigError(
-      `layerbench:dataset ${JSON.stringify(dataset)} is not allowed: use a child dataset of a pool, e.g. rpool/layerbench (it is created and destroyed by layerbench)`,
-    );
-  }
-  const profile = underKey("profile", () =>
-    resolveProfile(typeof raw.profile === "string" ? raw.profile : "ars", {
-      runtimeSec: raw.runtime === undefined ? undefined : (raw.runtime as number),
-      size: raw.size === undefined ? undefined : String(raw.size),
+/** What a top-level key is, for Pulumi.yaml's config schema (types string and integer there) and the README. */
+export interface KeyDocumentation {
+  description: string;
+  /** Declared in Pulumi.yaml with this type; structured keys live in the stack files only. */
+  pulumiType?: "string" | "integer";
+  secret?: boolean;
+  /** The default as the README says it, where it is not a plain value. */
+  defaultText?: string;
+}
+
+function documented<T extends z.ZodType>(schema: T, documentation: KeyDocumentation): T {
+  return schema.meta({ ...documentation });
+}
+
+/** A top-level string whose messages name the key and the value: "layerbench:node "pve 1" is not allowed: ...". */
+function checkedString(key: string, pattern: RegExp, allowed: string, extra?: (value: string) => boolean) {
+  return z.unknown().transform((value, context): string => {
+    if (typeof value !== "string" || value === "") {
+      context.addIssue({ code: "custom", message: `layerbench:${key} is required: ${allowed}` });
+      return z.NEVER;
+    }
+    if (!pattern.test(value) || (extra && !extra(value))) {
+      context.addIssue({
+        code: "custom",
+        message: `layerbench:${key} ${JSON.stringify(value)} is not allowed: ${allowed}`,
+      });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+
+function wholeNumber(key: string) {
+  return z.unknown().transform((value, context): number => {
+    if (typeof value === "number" && Number.isInteger(value) && value >= 1) return value;
+    context.addIssue({
+      code: "custom",
+      message: `layerbench:${key} ${JSON.stringify(value)} is not allowed: use a whole number, at least 1`,
+    });
+    return z.NEVER;
+  });
+}
+
+/**
+ * Every `layerbench:` key of a stack: the one description of the config, from which its validation, its defaults,
+ * Pulumi.yaml's `config:` schema (configKeysForPulumiYaml) and the README's table (configKeysMarkdown) come.
+ */
+export const StackConfigSchema = z.object({
+  node: documented(checkedString("node", NAME, "the Proxmox node's name, as in the web UI (e.g. pve)"), {
+    description: "Name of the Proxmox node, as in the web UI (e.g. pve)",
+    pulumiType: "string",
+  }),
+  nodeAddress: documented(
+    checkedString("nodeAddress", /^[A-Za-z0-9.:-]+$/, "the host name or IP address of the node for SSH"),
+    {
+      description: "Host name or IP address of the node, for SSH",
+      pulumiType: "string",
+    },
+  ),
+  sshUser: documented(
+    checkedString(
+      "sshUser",
+      /^[a-z_][a-z0-9_-]*$/,
+      "a Linux user name on the node (root: it runs zfs, qm and udevadm)",
+    ).default("root"),
+    {
+      description: "SSH user on the node (needs zfs and udevadm, so root)",
+      pulumiType: "string",
+    },
+  ),
+  // Read as a secret Output by components/config.ts; here so that Pulumi.yaml and the README declare it.
+  sshPrivateKey: documented(z.unknown().optional(), {
+    description:
+      "SSH private key (set it as a secret: pulumi config set --secret layerbench:sshPrivateKey < ~/.ssh/id_ed25519); it logs in to the node and to the bench VM",
+    pulumiType: "string",
+    secret: true,
+  }),
+  dataset: documented(
+    checkedString(
+      "dataset",
+      ZFS_NAME,
+      "use a child dataset of a pool, e.g. rpool/layerbench (it is created and destroyed by layerbench)",
+      (value) => value.includes("/"),
+    ).default("rpool/layerbench"),
+    {
+      description: "Parent ZFS dataset that layerbench creates and destroys (an existing pool's child)",
+      pulumiType: "string",
+    },
+  ),
+  profile: documented(z.string().default("ars"), {
+    description: "Workload profile, ars or kbench",
+    pulumiType: "string",
+  }),
+  runtime: documented(z.number().optional(), {
+    description: "Seconds per workload run (default, the profile's)",
+    pulumiType: "integer",
+    defaultText: "the profile's",
+  }),
+  size: documented(z.union([z.string(), z.number()]).transform(String).optional(), {
+    description: "File or region size per fio job, e.g. 1g (default, the profile's)",
+    pulumiType: "string",
+    defaultText: "the profile's",
+  }),
+  repeat: documented(wholeNumber("repeat").default(1), {
+    description: "Runs per workload, for mean and standard deviation",
+    pulumiType: "integer",
+  }),
+  runId: documented(z.union([z.string(), z.number()]).transform(String).default("1"), {
+    description: "Change it to run the benchmarks again without re-provisioning anything",
+    pulumiType: "string",
+  }),
+  baseline: documented(BaselineSchema.prefault({ kind: "zvol" }), {
+    description:
+      "`{kind: zvol, volblocksize, compression, sync, sizeGb}` or `{kind: dataset, recordsize, compression, sync}`",
+    defaultText: "a 32 GiB zvol, 16k, lz4, standard",
+  }),
+  vm: documented(
+    z.unknown().transform((value, context) => {
+      if (value === undefined) {
+        context.addIssue({
+          code: "custom",
+          message: "layerbench:vm is required: at least { sshPublicKey: ... } for the bench VM's login",
+        });
+        return z.NEVER;
+      }
+      const parsed = VmSchema.safeParse(value);
+      if (!parsed.success) {
+        context.addIssue({ code: "custom", message: zodMessage("vm", parsed.error) });
+        return z.NEVER;
+      }
+      return parsed.data;
+    }),
+    {
+      description:
+        "`{vmId, name, cores, memoryMb, bootDatastore, bootSizeGb, fileDatastore, imageUrl, bridge, ip (dhcp or CIDR), gateway, user, sshPublicKey}`",
+      defaultText: "9100, 4 cores, 4 GiB, `local-zfs`, `local`, Debian 12 genericcloud, `vmbr0`, dhcp",
+    },
+  ),
+  vmVariants: documented(VariantMatrixSchema.default({}), {
+    description: "`{defaults, list, axes}`: an explicit list of variants and/or axes whose cross product is taken",
+    defaultText: "–",
+  }),
+  // Checked by parseK8s, which needs the VM layer's settings.
+  k8s: documented(z.unknown().optional(), { description: "the Kubernetes layer (below)", defaultText: "off" }),
+});
+
+function documentationOf(schema: z.ZodType): KeyDocumentation {
+  return schema.meta() as unknown as KeyDocumentation;
+}
+
+function defaultOf(schema: z.ZodType): unknown {
+  return schema instanceof z.ZodDefault ? schema.def.defaultValue : undefined;
+}
+
+/** Pulumi.yaml's `config:` section: every key Pulumi declares (its schema takes scalar types only). */
+export function configKeysForPulumiYaml(): Record<string, { type: string; description: string; default?: unknown }> {
+  return Object.fromEntries(
+    Object.entries(StackConfigSchema.shape).flatMap(([key, schema]) => {
+      const { pulumiType, description } = documentationOf(schema);
+      if (!pulumiType) return [];
+      const fallback = defaultOf(schema);
+      return [[key, { type: pulumiType, description, ...(fallback !== undefined && { default: fallback }) }]];
     }),
   );
-  const repeat = optionalInteger(raw, "repeat", 1);
-  const runId = raw.runId === undefined ? "1" : String(raw.runId);
-  const baseline = parseWith("baseline", BaselineSchema, raw.baseline ?? { kind: "zvol" });
+}
+
+/** The README's table of the top-level keys. */
+export function configKeysMarkdown(): string[] {
+  return Object.entries(StackConfigSchema.shape).map(([key, schema]) => {
+    const { description, defaultText, secret } = documentationOf(schema);
+    const fallback = defaultOf(schema);
+    const required = !schema.safeParse(undefined).success;
+    const shown =
+      defaultText ??
+      (secret
+        ? "required, a secret"
+        : fallback !== undefined
+          ? `\`${String(fallback)}\``
+          : required
+            ? "required"
+            : "–");
+    return `| \`${key}\` | ${description} | ${shown} |`;
+  });
+}
+
+/** Validates the whole configuration before any resource is declared; the first problem is named with its key. */
+export function parseBenchConfig(raw: RawConfig): BenchConfig {
+  const parsed = StackConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(zodMessage(undefined, parsed.error));
+  const { node, nodeAddress, sshUser, dataset, repeat, runId } = parsed.data;
+  const profile = underKey("profile", () =>
+    resolveProfile(parsed.data.profile, { runtimeSec: parsed.data.runtime, size: parsed.data.size }),
+  );
+  const { baseline } = parsed.data;
   if (baseline.kind === "zvol") {
     // The same checks as a VM disk's ZFS options, so that baseline and variants mean the same thing.
     const checked = underKey("baseline", () =>
@@ -379,15 +536,13 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
     );
     Object.assign(baseline, { volblocksize: checked.volblocksize });
   }
-  if (raw.vm === undefined)
-    throw new ConfigError("layerbench:vm is required: at least { sshPublicKey: ... } for the bench VM's login");
-  const vm = parseWith("vm", VmSchema, raw.vm);
+  const { vm } = parsed.data;
   if (vm.ip !== "dhcp" && vm.gateway === undefined)
     throw new ConfigError(`layerbench:vm.gateway is required with a static vm.ip (${vm.ip})`);
-  const matrix = parseWith("vmVariants", VariantMatrixSchema, raw.vmVariants ?? {});
+  const matrix = parsed.data.vmVariants;
   const { variants, skipped } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput));
   if (variants.length === 0) throw new ConfigError("layerbench:vmVariants has no variants: give a list, axes, or both");
-  const k8s = parseK8s(raw.k8s, vm, vmGroups(variants).length, profile);
+  const k8s = parseK8s(parsed.data.k8s, vm, vmGroups(variants).length, profile);
   return {
     node,
     nodeAddress,
@@ -404,6 +559,12 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   };
 }
 
-export const STRING_KEYS = ["node", "nodeAddress", "sshUser", "dataset", "profile", "size", "runId"];
-// Numbers and objects arrive from Pulumi as JSON text; parsing them before parseBenchConfig lets it name a bad value by key.
-export const STRUCTURED_KEYS = ["runtime", "repeat", "baseline", "vm", "vmVariants", "k8s"];
+const readableKeys = Object.entries(StackConfigSchema.shape).filter(([, schema]) => !documentationOf(schema).secret);
+/** Keys Pulumi hands over as they are. */
+export const STRING_KEYS = readableKeys
+  .filter(([, schema]) => documentationOf(schema).pulumiType === "string")
+  .map(([key]) => key);
+/** Numbers and objects arrive from Pulumi as JSON text; parsing them before parseBenchConfig lets it name a bad value by key. */
+export const STRUCTURED_KEYS = readableKeys
+  .filter(([, schema]) => documentationOf(schema).pulumiType !== "string")
+  .map(([key]) => key);

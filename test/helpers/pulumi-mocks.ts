@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
+import { STRUCTURED_KEYS } from "../../bench/config/stack-config.js";
 import type { StrictNode } from "./strict-node.js";
 
 /** A resource as the program registered it: what reached the provider, and the options that shape the graph. */
@@ -126,7 +127,7 @@ export async function stackConfig(path: string): Promise<Record<string, string>>
 
 /** The layerbench keys of a stack's config as parseBenchConfig takes them: structured values parsed from their JSON. */
 export function rawBenchConfig(config: Record<string, string>): Record<string, unknown> {
-  const structured = ["baseline", "vm", "vmVariants", "repeat", "runtime", "k8s"];
+  const structured = STRUCTURED_KEYS;
   return Object.fromEntries(
     Object.entries(config)
       .filter(([key]) => key.startsWith("layerbench:"))
