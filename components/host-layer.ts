@@ -1,26 +1,16 @@
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { NodeNames } from "../bench/config/node-names.js";
 import type { Baseline } from "../bench/config/stack-config.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { NODE_FIO_SCRIPT, releaseDeviceScript } from "../bench/remote/node-scripts.js";
-import type { ZfsOptions } from "../bench/variants/vm-variants.js";
+import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { FioRun, type FioRunArgs } from "./fio-run.js";
 import type { MeasurementChain } from "./measurement-chain.js";
-import { NodeZfs } from "./node-zfs.js";
+import { NodeZfs, type NodeZfsArgs } from "./node-zfs.js";
 
-/** Made at the stack's root before the layers existed: the alias keeps their state. */
-export const FORMERLY_AT_ROOT = { aliases: [{ parent: pulumi.rootStackResource }] };
-
-export interface HostLayerArgs {
-  node: string;
-  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
-  dataset: string;
-  names: NodeNames;
-  groups: ZfsOptions[];
-  baseline: Baseline;
+export interface HostLayerArgs extends NodeZfsArgs {
   /** The file datastore and the URL of the cloud image every VM of the stack boots. */
   fileDatastore: string;
   imageUrl: string;
@@ -41,18 +31,7 @@ export class HostLayer extends pulumi.ComponentResource {
   constructor(name: string, args: HostLayerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("layerbench:layer:Host", name, {}, opts);
     this.args = args;
-    this.zfs = new NodeZfs(
-      "node-zfs",
-      {
-        node: args.node,
-        connection: args.connection,
-        dataset: args.dataset,
-        names: args.names,
-        groups: args.groups,
-        baseline: args.baseline,
-      },
-      { parent: this, ...FORMERLY_AT_ROOT },
-    );
+    this.zfs = new NodeZfs("node-zfs", args, { parent: this, ...FORMERLY_AT_ROOT });
     // A stock Proxmox VE node has no fio.
     this.fio = new command.remote.Command(
       "node-fio",

@@ -8,7 +8,7 @@ import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
 import { k8sVariantOptions } from "../bench/variants/k8s-variants.js";
-import { FORMERLY_AT_ROOT } from "./host-layer.js";
+import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { K3sCluster } from "./k3s-cluster.js";
 import { K8sFioRun } from "./k8s-fio-run.js";
 import { Longhorn } from "./longhorn.js";

@@ -1,6 +1,4 @@
-import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { NodeNames } from "../bench/config/node-names.js";
 import type { VmSettings } from "../bench/config/stack-config.js";
 import { nthVmSettings } from "../bench/config/vm-settings.js";
 import type { Profile } from "../bench/core/profiles.js";
@@ -9,22 +7,16 @@ import { renderFioScript } from "../bench/remote/fio-script.js";
 import { releaseVmDiskScript } from "../bench/remote/node-scripts.js";
 import { vmGroups } from "../bench/variants/vm-groups.js";
 import { diskSerial, diskSlots, type VmDiskVariant, variantOptions } from "../bench/variants/vm-variants.js";
-import { BenchVm, FIO_GUEST } from "./bench-vm.js";
+import { FORMERLY_AT_ROOT } from "./aliases.js";
+import { BenchVm, type BenchVmArgs, FIO_GUEST } from "./bench-vm.js";
 import { FioRun } from "./fio-run.js";
-import { FORMERLY_AT_ROOT } from "./host-layer.js";
 import type { MeasurementChain } from "./measurement-chain.js";
 
-export interface VmLayerArgs {
-  node: string;
+export interface VmLayerArgs
+  extends Pick<BenchVmArgs, "node" | "names" | "runId" | "image" | "nodeConnection" | "privateKey" | "storages"> {
+  /** The first VM's settings; further VMs take the next vmIds, names and addresses. */
   settings: VmSettings;
   variants: VmDiskVariant[];
-  names: NodeNames;
-  runId: string;
-  image: pulumi.Input<string>;
-  nodeConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
-  privateKey: pulumi.Input<string>;
-  /** The storages the data disks live on. */
-  storages: pulumi.Resource[];
 }
 
 /** The second layer: KVM guests whose data disks are the variants, as few VMs as hold them. */

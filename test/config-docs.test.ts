@@ -15,7 +15,7 @@ test("Pulumi.yaml declares exactly the scalar keys of the schema, with their des
   t.deepEqual(
     declared,
     configKeysForPulumiYaml(),
-    "Pulumi.yaml's config: should be:\n" + JSON.stringify(configKeysForPulumiYaml(), null, 2),
+    `Pulumi.yaml's config: should be:\n${JSON.stringify(configKeysForPulumiYaml(), null, 2)}`,
   );
   t.deepEqual(Object.keys(configKeysForPulumiYaml()), [
     "node",

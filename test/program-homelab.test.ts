@@ -4,11 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import test from "ava";
 import { type BenchConfig, parseBenchConfig } from "../bench/config/stack-config.js";
 import { nthVmSettings } from "../bench/config/vm-settings.js";
-import { resolveProfile } from "../bench/core/profiles.js";
-import { renderFioScript } from "../bench/remote/fio-script.js";
 import { diskSerial } from "../bench/variants/vm-variants.js";
 import { createLayers } from "../components/layers.js";
-import { scratchDir } from "./helpers/fio.js";
 import {
   byName,
   outputValue,
@@ -17,24 +14,14 @@ import {
   recordingMocks,
   stackConfig,
 } from "./helpers/pulumi-mocks.js";
-import { runScript } from "./helpers/scripts.js";
+import { shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
 const STACK = fileURLToPath(new URL("../stacks/Pulumi.homelab.yaml", import.meta.url));
 const K3S_KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n";
 
 // One real output of the ars workloads (short runs) stands for every fio Command's stdout.
-const scratch = await scratchDir();
-const fioStdout = (
-  await runScript(
-    renderFioScript({
-      profile: resolveProfile("ars", { runtimeSec: 1, size: "4m" }),
-      repeat: 1,
-      target: { kind: "directory", path: scratch.path },
-    }),
-  )
-).stdout;
-await scratch.cleanup();
+const fioStdout = await shortArsOutput();
 
 const node = new StrictNode();
 // What the VMs' guest agents report on a refresh: a DHCP lease can change between two `pulumi up`s.

@@ -3,14 +3,12 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import test from "ava";
 import { parse } from "yaml";
-import { resolveProfile } from "../bench/core/profiles.js";
 import type { ResultsDocument } from "../bench/core/results.js";
-import { parseScriptOutput, renderFioScript } from "../bench/remote/fio-script.js";
+import { parseScriptOutput } from "../bench/remote/fio-script.js";
 import { LONGHORN_QUIET_SCRIPT } from "../bench/remote/k8s-scripts.js";
-import { scratchDir } from "./helpers/fio.js";
 import { runPodThenReadLog } from "./helpers/k8s.js";
 import { byName, outputValue, type RecordedResource, recordingMocks, stackConfig } from "./helpers/pulumi-mocks.js";
-import { runScript, shellcheck } from "./helpers/scripts.js";
+import { shellcheck, shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 import { integrationTest } from "./helpers/tier.js";
 
@@ -27,17 +25,7 @@ const NODE_ADDRESSES: Record<string, string> = {
   "k3s-node-3-address": "10.0.0.23",
 };
 
-const scratch = await scratchDir();
-const vmStdout = (
-  await runScript(
-    renderFioScript({
-      profile: resolveProfile("ars", { runtimeSec: 1, size: "4m" }),
-      repeat: 1,
-      target: { kind: "directory", path: scratch.path },
-    }),
-  )
-).stdout;
-await scratch.cleanup();
+const vmStdout = await shortArsOutput();
 
 const podRuns: Array<{ name: string; started: number; finished: number; stdout: string; k3sCalls: string[] }> = [];
 const node = new StrictNode();

@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { TARGET_BLOCK } from "../../bench/remote/fio-script.js";
+import { resolveProfile } from "../../bench/core/profiles.js";
+import { renderFioScript, TARGET_BLOCK } from "../../bench/remote/fio-script.js";
 import { scratchDir } from "./fio.js";
 
 /** The same script with only its target block replaced: fio goes to a local directory or file instead. */
@@ -56,4 +57,16 @@ export function shellcheck(script: string): Promise<string> {
     const child = execFile("shellcheck", ["--shell=sh", "-"], (_error, stdout) => resolve(stdout));
     child.stdin?.end(script);
   });
+}
+
+/** What the fio script prints for the ars workloads, run for real in a scratch directory: 1 s runs on 4 MiB files. */
+export async function shortArsOutput(): Promise<string> {
+  const scratch = await scratchDir();
+  try {
+    const profile = resolveProfile("ars", { runtimeSec: 1, size: "4m" });
+    return (await runScript(renderFioScript({ profile, repeat: 1, target: { kind: "directory", path: scratch.path } })))
+      .stdout;
+  } finally {
+    await scratch.cleanup();
+  }
 }
