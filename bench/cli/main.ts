@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { existsSync, promises as fs } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -34,7 +34,15 @@ function sizeArgument(value: string): string {
 }
 
 /** The layerbench Pulumi project: this package's own directory. */
-const PROJECT_DIR = fileURLToPath(new URL("../..", import.meta.url));
+const PROJECT_DIR = projectDir(dirname(fileURLToPath(import.meta.url)));
+
+/** The nearest directory upwards with a Pulumi.yaml: the same from the sources (bench/cli) and the build (dist/bench/cli). */
+function projectDir(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, "Pulumi.yaml"))) return dir;
+  }
+  throw new Error(`no Pulumi.yaml above ${from}: is layerbench installed whole?`);
+}
 
 /** Loaded on use: the Automation API pulls in all of @pulumi/pulumi, which `run` and `report FILE` never need. */
 async function pulumiWorkspaceFor(projectDir: string): Promise<MatrixWorkspace> {
