@@ -176,6 +176,11 @@ function workloadFootprint(workload: Workload): number {
   return workload.size * workload.numjobs;
 }
 
+/** Bytes all the profile's workloads write, one after the other: what a target keeps when no file is removed. */
+export function totalFootprint(profile: Profile): number {
+  return profile.workloads.reduce((sum, workload) => sum + workloadFootprint(workload), 0);
+}
+
 /** Bytes the profile's largest workload writes: what a target, an image or a volume must hold. */
 export function largestFootprint(profile: Profile): number {
   return Math.max(...profile.workloads.map(workloadFootprint));

@@ -1,7 +1,7 @@
 import { nodeNames, zfsGroups } from "../config/node-names.js";
 import { type BenchConfig, LONGHORN_RESERVED, type VmSettings } from "../config/stack-config.js";
 import { nthVmSettings } from "../config/vm-settings.js";
-import { largestFootprint, type Profile } from "../core/profiles.js";
+import { largestFootprint, type Profile, totalFootprint } from "../core/profiles.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots } from "../variants/vm-variants.js";
 
@@ -63,10 +63,7 @@ export interface Plan {
 
 function targetRunSec(profile: Profile, repeat: number, directory: boolean): number {
   const runs = profile.workloads.length * repeat;
-  const layout = directory
-    ? profile.workloads.reduce((sum, workload) => sum + workload.size * workload.numjobs, 0) /
-      ASSUMED_LAYOUT_BYTES_PER_SEC
-    : 0;
+  const layout = directory ? totalFootprint(profile) / ASSUMED_LAYOUT_BYTES_PER_SEC : 0;
   return runs * (profile.runtimeSec + FIXED_SEC_PER_RUN) + layout;
 }
 
@@ -126,12 +123,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
         }
       : undefined;
   // A Longhorn replica keeps what fio wrote in its volume until destroy: every workload's files, at most the volume.
-  const writtenPerVolume = k8s
-    ? Math.min(
-        k8s.volumeSizeGb * GiB,
-        profile.workloads.reduce((sum, workload) => sum + workload.size * workload.numjobs, 0),
-      )
-    : 0;
+  const writtenPerVolume = k8s ? Math.min(k8s.volumeSizeGb * GiB, totalFootprint(profile)) : 0;
   const space: SpaceItem[] = [
     {
       what: `boot disks of ${vms.length} VM(s) (thin; at most their size)`,
