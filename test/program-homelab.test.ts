@@ -3,21 +3,14 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import test from "ava";
 import { type BenchConfig, parseBenchConfig } from "../bench/config/stack-config.js";
+import { readStackFile } from "../bench/config/stack-file.js";
 import { nthVmSettings } from "../bench/config/vm-settings.js";
 import { diskSerial } from "../bench/variants/vm-variants.js";
 import { createLayers } from "../components/layers.js";
-import {
-  byName,
-  outputValue,
-  type RecordedResource,
-  rawBenchConfig,
-  recordingMocks,
-  stackConfig,
-} from "./helpers/pulumi-mocks.js";
+import { byName, outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
 import { shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
-const STACK = fileURLToPath(new URL("../stacks/Pulumi.homelab.yaml", import.meta.url));
 const K3S_KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: default\n";
 
 // One real output of the ars workloads (short runs) stands for every fio Command's stdout.
@@ -50,7 +43,8 @@ async function declare(config: BenchConfig): Promise<RecordedResource[]> {
   return resources.splice(0);
 }
 
-const config = parseBenchConfig(rawBenchConfig(await stackConfig(STACK)));
+// The stack file as the CLI reads it.
+const config = parseBenchConfig((await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "homelab")).raw);
 const first = await declare(config);
 const rerun = await declare({ ...config, runId: "2" });
 reportedAddress = "10.0.0.77";

@@ -2,14 +2,9 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
+import { readStackFile } from "../bench/config/stack-file.js";
 import { createLayers } from "../components/layers.js";
-import {
-  outputValue,
-  type RecordedResource,
-  rawBenchConfig,
-  recordingMocks,
-  stackConfig,
-} from "./helpers/pulumi-mocks.js";
+import { outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
 // Both example stacks on one strict mock node, as two stacks of one project: nothing they name on the node may
@@ -26,9 +21,7 @@ const resources = recordingMocks(({ type, name }) => {
 }, node);
 
 async function declare(stack: string, file = stack.replace(/-copy$/, "")): Promise<RecordedResource[]> {
-  const config = parseBenchConfig(
-    rawBenchConfig(await stackConfig(fileURLToPath(new URL(`../stacks/Pulumi.${file}.yaml`, import.meta.url)))),
-  );
+  const config = parseBenchConfig((await readStackFile(fileURLToPath(new URL("..", import.meta.url)), file)).raw);
   node.stack = stack;
   await outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results);
   return resources.splice(0);

@@ -1,10 +1,10 @@
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
+import { readStackFile } from "../bench/config/stack-file.js";
 import { qemuDiskArgs } from "../bench/qemu/disk-args.js";
 import { diskSlots } from "../bench/variants/vm-variants.js";
 import { dataDisk, scsiHardware } from "../components/disks.js";
-import { rawBenchConfig, stackConfig } from "./helpers/pulumi-mocks.js";
 
 // One definition of a variant, two renderings: for every valid VM variant of the example stacks, the local
 // guest's QEMU arguments must carry what Proxmox's qemu-server puts on its command line for the same disk.
@@ -63,9 +63,7 @@ function qemuTokens(args: string[]): string[] {
 
 for (const stack of ["quick", "homelab"]) {
   test(`every VM variant of the ${stack} stack: the QEMU disk arguments are what Proxmox configures`, async (t) => {
-    const config = parseBenchConfig(
-      rawBenchConfig(await stackConfig(fileURLToPath(new URL(`../stacks/Pulumi.${stack}.yaml`, import.meta.url)))),
-    );
+    const config = parseBenchConfig((await readStackFile(fileURLToPath(new URL("..", import.meta.url)), stack)).raw);
     const slots = diskSlots(config.variants);
     const scsiHw = scsiHardware(config.variants);
     for (const variant of config.variants) {

@@ -1,7 +1,6 @@
 import { promises as fs } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { STRUCTURED_KEYS } from "../../bench/config/stack-config.js";
 import type { StrictNode } from "./strict-node.js";
 
 /** A resource as the program registered it: what reached the provider, and the options that shape the graph. */
@@ -122,19 +121,6 @@ export async function stackConfig(path: string): Promise<Record<string, string>>
   const { config } = parse(await fs.readFile(path, "utf8")) as { config: Record<string, unknown> };
   return Object.fromEntries(
     Object.entries(config).map(([key, value]) => [key, typeof value === "string" ? value : JSON.stringify(value)]),
-  );
-}
-
-/** The layerbench keys of a stack's config as parseBenchConfig takes them: structured values parsed from their JSON. */
-export function rawBenchConfig(config: Record<string, string>): Record<string, unknown> {
-  const structured = STRUCTURED_KEYS;
-  return Object.fromEntries(
-    Object.entries(config)
-      .filter(([key]) => key.startsWith("layerbench:"))
-      .map(([key, value]) => {
-        const name = key.slice("layerbench:".length);
-        return [name, structured.includes(name) ? JSON.parse(value) : value];
-      }),
   );
 }
 
