@@ -29,3 +29,21 @@ test("the README's layout names every folder of bench/, and every component file
   ];
   for (const file of files) t.true(tree.includes(file), `${file} is in the tree`);
 });
+
+test("every test file is in exactly one tier of package.json: the unit tier and the integration tier make npm test", async (t) => {
+  const manifest = JSON.parse(await fs.readFile(join(ROOT, "package.json"), "utf8")) as {
+    scripts: Record<string, string>;
+  };
+  const tierFiles = (script: string) =>
+    [...manifest.scripts[script].matchAll(/test\/[\w-]+\.test\.ts/g)].map((m) => m[0]);
+  const unit = tierFiles("test:unit");
+  const integration = tierFiles("test:integration");
+  const all = (await fs.readdir(join(ROOT, "test")))
+    .filter((name) => name.endsWith(".test.ts"))
+    .map((name) => `test/${name}`);
+  t.deepEqual([...unit, ...integration].sort(), all.sort());
+  t.deepEqual(
+    unit.filter((file) => integration.includes(file)),
+    [],
+  );
+});

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { UserError } from "../util/errors.js";
-import type { DirectionResult, LatencyNs, Run } from "./results.js";
+import { DIRECTIONS, type DirectionResult, type LatencyNs, type Run } from "./results.js";
 
 // Only the parts of fio's JSON that layerbench reads; zod drops the rest (json+ adds more).
 const FioLatencySchema = z.object({
@@ -9,7 +9,10 @@ const FioLatencySchema = z.object({
   mean: z.number(),
   N: z.number().optional(),
   percentile: z.record(z.string(), z.number()).optional(),
-  /** json+ only: completion latency histogram, bucket value (ns) -> count. */
+  /**
+   * json+ only: the completion latency histogram. fio >= 2.20 keys it by the bucket's latency; 2.x before it
+   * by bucket index, beside the FIO_IO_U_PLAT_* constants that convert an index to a latency.
+   */
   bins: z.record(z.string(), z.number()).optional(),
 });
 type FioLatency = z.infer<typeof FioLatencySchema>;
@@ -31,13 +34,17 @@ const FioDirectionSchema = z.object({
 });
 type FioDirection = z.infer<typeof FioDirectionSchema>;
 
-const FioJobSchema = z.object({
-  jobname: z.string(),
-  groupid: z.number(),
-  error: z.number(),
-  read: FioDirectionSchema,
-  write: FioDirectionSchema,
-});
+const FioJobSchema = z
+  .object({
+    jobname: z.string(),
+    groupid: z.number(),
+    error: z.number(),
+    read: FioDirectionSchema.optional(),
+    write: FioDirectionSchema.optional(),
+    /** unified_rw_reporting=1: reads and writes reported together, instead of read and write. */
+    mixed: FioDirectionSchema.optional(),
+  })
+  .refine((job) => job.mixed || (job.read && job.write), "a job reports read and write, or mixed");
 type FioJob = z.infer<typeof FioJobSchema>;
 
 const FioOutputSchema = z.object({
@@ -50,6 +57,7 @@ export interface FioJobResult {
   name: string;
   read?: DirectionResult;
   write?: DirectionResult;
+  mixed?: DirectionResult;
 }
 
 export interface FioRunResult {
@@ -59,14 +67,34 @@ export interface FioRunResult {
 
 export class FioOutputError extends UserError {}
 
-const PERCENTILES: Array<[keyof LatencyNs, number]> = [
+const PERCENTILES: Array<["p50" | "p90" | "p99" | "p99_9", number]> = [
   ["p50", 50],
   ["p90", 90],
   ["p99", 99],
   ["p99_9", 99.9],
 ];
 
-// fio can print notes on stdout before the JSON document; the document starts at the first line opening with '{'.
+/** Where the JSON value that opens at `start` ends (exclusive), or -1 when the text ends first. */
+function endOfJsonValue(text: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let index = start; index < text.length; index += 1) {
+    const char = text[index];
+    if (inString) {
+      if (char === "\\") index += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === "{" || char === "[") depth += 1;
+    else if (char === "}" || char === "]") {
+      depth -= 1;
+      if (depth === 0) return index + 1;
+    }
+  }
+  return -1;
+}
+
+// fio can print notes before the JSON document (which starts at the first line opening with '{') and, with
+// --output-format=json,normal or stderr in the same file, text after it: the first complete document is taken.
 function extractJson(text: string, origin: string): unknown {
   const start = text.search(/^\{/m);
   if (start < 0) {
@@ -76,8 +104,10 @@ function extractJson(text: string, origin: string): unknown {
         : `${origin}: no JSON document in fio output (was fio run with --output-format=json?)`,
     );
   }
+  const end = endOfJsonValue(text, start);
   try {
-    return JSON.parse(text.slice(start));
+    if (end < 0) throw new Error("the document ends before its last closing brace");
+    return JSON.parse(text.slice(start, end));
   } catch (error) {
     throw new FioOutputError(`${origin}: fio output is truncated or not valid JSON (${(error as Error).message})`);
   }
@@ -109,38 +139,86 @@ function completionLatency(direction: FioDirection): { latency: FioLatency; scal
 
 type LatencyPart = { latency: FioLatency; scale: number; ios: number };
 
-// Preference: fio's own percentile for a single process; exact from the merged histograms (json+) for
-// several; else the IO-weighted mean of their percentiles, the best estimate without histograms.
-function percentile(parts: LatencyPart[], percent: number, weight: (part: LatencyPart) => number): number | undefined {
-  const scale = parts[0].scale;
-  const reported = parts.map((part) => reportedPercentile(part.latency, percent));
-  if (parts.length === 1 && reported[0] !== undefined) return reported[0] * scale;
-  if (parts.every((part) => part.latency.bins)) {
-    const value = percentileFromBins(binMap(parts.map((part) => part.latency)), percent);
-    return value === undefined ? undefined : value * scale;
-  }
-  if (reported.some((value) => value === undefined)) return undefined;
-  return parts.reduce((sum, part, index) => sum + (reported[index] as number) * scale * weight(part), 0);
+interface PercentileValue {
+  value: number;
+  /** Not fio's number nor one from the merged histograms: an IO-weighted mean of the processes' percentiles. */
+  estimated: boolean;
 }
 
-function combineLatency(parts: LatencyPart[]): LatencyNs {
+// Preference: fio's own percentile for a single process; exact from the merged histograms (json+) for
+// several; else the IO-weighted mean of their percentiles, the best estimate without histograms, marked so.
+function percentile(
+  parts: LatencyPart[],
+  percent: number,
+  weight: (part: LatencyPart) => number,
+  origin: string,
+): PercentileValue | undefined {
+  const scale = parts[0].scale;
+  const reported = parts.map((part) => reportedPercentile(part.latency, percent));
+  if (parts.length === 1 && reported[0] !== undefined) return { value: reported[0] * scale, estimated: false };
+  if (parts.every((part) => part.latency.bins)) {
+    const value = percentileFromBins(
+      binMap(
+        parts.map((part) => part.latency),
+        origin,
+      ),
+      percent,
+    );
+    return value === undefined ? undefined : { value: value * scale, estimated: false };
+  }
+  if (reported.some((value) => value === undefined)) return undefined;
+  const value = parts.reduce((sum, part, index) => sum + (reported[index] as number) * scale * weight(part), 0);
+  return { value, estimated: true };
+}
+
+function combineLatency(parts: LatencyPart[], origin: string): LatencyNs {
   const totalIos = parts.reduce((sum, part) => sum + part.ios, 0);
   const weight = (part: LatencyPart) => (totalIos > 0 ? part.ios / totalIos : 1 / parts.length);
   const result: LatencyNs = {
     mean: parts.reduce((sum, part) => sum + part.latency.mean * part.scale * weight(part), 0),
   };
   for (const [key, percent] of PERCENTILES) {
-    const value = percentile(parts, percent, weight);
-    if (value !== undefined) result[key] = value;
+    const found = percentile(parts, percent, weight, origin);
+    if (!found) continue;
+    result[key] = found.value;
+    if (found.estimated) result.percentilesEstimated = true;
   }
   return result;
 }
 
-function binMap(latencies: FioLatency[]): Map<number, number> {
+const INDEXED_BINS_CONSTANTS = ["FIO_IO_U_PLAT_BITS", "FIO_IO_U_PLAT_VAL", "FIO_IO_U_PLAT_NR"];
+
+/**
+ * fio 2.x's `plat_idx_to_val` (stat.c, fio-2.15..2.19): the latency a histogram bucket index stands for, the
+ * middle of the bucket, truncated to an integer as fio's unsigned int return value is.
+ */
+function indexToLatency(index: number, bits: number, valuesPerGroup: number): number {
+  if (index < valuesPerGroup << 1) return index;
+  const errorBits = (index >> bits) - 1;
+  const base = 2 ** (errorBits + bits);
+  return Math.floor(base + ((index % valuesPerGroup) + 0.5) * 2 ** errorBits);
+}
+
+/** One histogram as latency -> count, from either json+ layout; anything else in it is an error, never a guess. */
+function latencyBins(bins: Record<string, number>, origin: string): Map<number, number> {
+  const indexed = "FIO_IO_U_PLAT_BITS" in bins;
+  const bits = bins.FIO_IO_U_PLAT_BITS;
+  const valuesPerGroup = bins.FIO_IO_U_PLAT_VAL;
+  const result = new Map<number, number>();
+  for (const [key, count] of Object.entries(bins)) {
+    if (indexed && INDEXED_BINS_CONSTANTS.includes(key)) continue;
+    if (!/^\d+$/.test(key)) throw new FioOutputError(`${origin}: json+ histogram has a bucket "${key}" that is no number`);
+    const latency = indexed ? indexToLatency(Number(key), bits, valuesPerGroup) : Number(key);
+    result.set(latency, (result.get(latency) ?? 0) + count);
+  }
+  return result;
+}
+
+function binMap(latencies: FioLatency[], origin: string): Map<number, number> {
   const merged = new Map<number, number>();
   for (const latency of latencies) {
-    for (const [value, count] of Object.entries(latency.bins ?? {})) {
-      merged.set(Number(value), (merged.get(Number(value)) ?? 0) + count);
+    for (const [value, count] of latencyBins(latency.bins ?? {}, origin)) {
+      merged.set(value, (merged.get(value) ?? 0) + count);
     }
   }
   return merged;
@@ -150,7 +228,8 @@ function ioBytes(direction: FioDirection): number {
   return direction.io_kbytes !== undefined ? direction.io_bytes : direction.io_bytes * 1024;
 }
 
-function combineDirection(directions: FioDirection[]): DirectionResult | undefined {
+function combineDirection(sides: Array<FioDirection | undefined>, origin: string): DirectionResult | undefined {
+  const directions = sides.filter((side) => side !== undefined);
   const active = directions.filter((direction) => ioBytes(direction) > 0 || (direction.total_ios ?? 0) > 0);
   if (active.length === 0) return undefined;
   const latencyParts = active.flatMap((direction) => {
@@ -162,7 +241,7 @@ function combineDirection(directions: FioDirection[]): DirectionResult | undefin
     bwBytes: active.reduce((sum, direction) => sum + (direction.bw_bytes ?? direction.bw * 1024), 0),
     ioBytes: active.reduce((sum, direction) => sum + ioBytes(direction), 0),
     runtimeMs: Math.max(...active.map((direction) => direction.runtime)),
-    latencyNs: latencyParts.length > 0 ? combineLatency(latencyParts) : { mean: 0 },
+    latencyNs: latencyParts.length > 0 ? combineLatency(latencyParts, origin) : { mean: 0 },
   };
 }
 
@@ -189,10 +268,13 @@ export function parseFioOutput(text: string, origin = "fio output"): FioRunResul
   }
   const jobs = [...sections.values()].map((processes) => {
     const result: FioJobResult = { name: processes[0].jobname };
-    const read = combineDirection(processes.map((job) => job.read));
-    const write = combineDirection(processes.map((job) => job.write));
-    if (read) result.read = read;
-    if (write) result.write = write;
+    for (const direction of DIRECTIONS) {
+      const combined = combineDirection(
+        processes.map((job) => job[direction]),
+        origin,
+      );
+      if (combined) result[direction] = combined;
+    }
     return result;
   });
   return { fioVersion: parsed.data["fio version"], jobs };
@@ -208,5 +290,6 @@ export function workloadRun(text: string, workload: string, startedAt: string, o
     startedAt,
     ...(job.read && { read: job.read }),
     ...(job.write && { write: job.write }),
+    ...(job.mixed && { mixed: job.mixed }),
   };
 }

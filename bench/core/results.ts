@@ -9,7 +9,8 @@ export const EMULATED_CPU_WARNING = "emulated CPU: not representative of VirtIO 
 export const LAYERS = ["host", "vm", "k8s", "local"] as const;
 export type Layer = (typeof LAYERS)[number];
 
-export const DIRECTIONS = ["read", "write"] as const;
+/** `mixed`: fio's unified_rw_reporting, reads and writes counted together. */
+export const DIRECTIONS = ["read", "write", "mixed"] as const;
 export type Direction = (typeof DIRECTIONS)[number];
 
 /** Completion latency in nanoseconds. Percentiles are absent when fio did not report them. */
@@ -19,6 +20,8 @@ export const LatencySchema = z.object({
   p90: z.number().nonnegative().optional(),
   p99: z.number().nonnegative().optional(),
   p99_9: z.number().nonnegative().optional(),
+  /** Several fio processes without json+ histograms: the percentiles are IO-weighted means of theirs, an estimate. */
+  percentilesEstimated: z.boolean().optional(),
 });
 export type LatencyNs = z.infer<typeof LatencySchema>;
 
@@ -41,6 +44,7 @@ export const RunSchema = z.object({
   runId: z.string().optional(),
   read: DirectionResultSchema.optional(),
   write: DirectionResultSchema.optional(),
+  mixed: DirectionResultSchema.optional(),
 });
 export type Run = z.infer<typeof RunSchema>;
 
@@ -72,6 +76,7 @@ export type DirectionSummary = z.infer<typeof DirectionSummarySchema>;
 export const SummarySchema = z.object({
   read: DirectionSummarySchema.optional(),
   write: DirectionSummarySchema.optional(),
+  mixed: DirectionSummarySchema.optional(),
 });
 export type Summary = z.infer<typeof SummarySchema>;
 

@@ -32,7 +32,7 @@ export const CHARTS: ChartDefinition[] = [
     title: "IOPS",
     axis: "IOPS",
     metric: "iops",
-    directions: ["read", "write"],
+    directions: ["read", "write", "mixed"],
     unit: () => ({ label: "IOPS", divisor: 1 }),
   },
   {
@@ -40,7 +40,7 @@ export const CHARTS: ChartDefinition[] = [
     title: "Bandwidth",
     axis: "Bandwidth",
     metric: "bwBytes",
-    directions: ["read", "write"],
+    directions: ["read", "write", "mixed"],
     unit: (max) => ({ label: `${binaryBytes(max).label}/s`, divisor: binaryBytes(max).divisor }),
   },
   {
@@ -57,7 +57,7 @@ export const CHARTS: ChartDefinition[] = [
     axis: "Latency",
     metric: "latMeanNs",
     p99Metric: "latP99Ns",
-    directions: ["read", "write"],
+    directions: ["read", "write", "mixed"],
     unit: microseconds,
   },
 ];
