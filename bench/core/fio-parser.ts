@@ -207,7 +207,8 @@ function latencyBins(bins: Record<string, number>, origin: string): Map<number, 
   const result = new Map<number, number>();
   for (const [key, count] of Object.entries(bins)) {
     if (indexed && INDEXED_BINS_CONSTANTS.includes(key)) continue;
-    if (!/^\d+$/.test(key)) throw new FioOutputError(`${origin}: json+ histogram has a bucket "${key}" that is no number`);
+    if (!/^\d+$/.test(key))
+      throw new FioOutputError(`${origin}: json+ histogram has a bucket "${key}" that is no number`);
     const latency = indexed ? indexToLatency(Number(key), bits, valuesPerGroup) : Number(key);
     result.set(latency, (result.get(latency) ?? 0) + count);
   }

@@ -5,7 +5,14 @@ import { workloadRun } from "../core/fio-parser.js";
 import { fioPath, renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
 import { largestFootprint, type Profile, type Workload } from "../core/profiles.js";
 import { Recorder } from "../core/recorder.js";
-import { DIRECTIONS, newResultsDocument, profileInfo, type ResultsDocument, type Run, type VariantSpec } from "../core/results.js";
+import {
+  DIRECTIONS,
+  newResultsDocument,
+  profileInfo,
+  type ResultsDocument,
+  type Run,
+  type VariantSpec,
+} from "../core/results.js";
 import { writeResultsFile } from "../core/results-io.js";
 import { UserError } from "../util/errors.js";
 import { formatIops, formatLatency, formatRate } from "../util/format.js";
