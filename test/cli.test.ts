@@ -155,7 +155,24 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
     },
     {
       args: ["run", "--target", `big=${dir.path}`, "--size", "64t", "--out", out],
-      message: /target "big": .* free, the largest workload needs 1024 TiB/,
+      message:
+        /target "big": .* free, needs 1024 TiB \(the largest workload's files, 1024 TiB, and 64 MiB for the file system\)/,
+    },
+    {
+      args: ["run", "--target", `d=${dir.path}`, "--out", malformed],
+      message: /--out .*fio\.json is a file, not a directory/,
+    },
+    {
+      args: ["run", "--target", `d=${dir.path}`, "--out", join(malformed, "out")],
+      message: /--out .*fio\.json\/out cannot be made: .*fio\.json is a file, not a directory/,
+    },
+    {
+      args: ["run", "--size", "4k", "--out", out],
+      message: /size 4k per job is smaller than the 64k blocks of workload randwrite-64k-16x16: .* use 1m or more/,
+    },
+    {
+      args: ["run", "--target", `=${dir.path}`, "--out", out],
+      message: /bad --target "=.*": the name before "=" is empty/,
     },
     { args: ["run", "--target", `bad name=${dir.path}`, "--out", out], message: /bad target name "bad name"/ },
     {

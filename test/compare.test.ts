@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
+import type { ResultsDocument } from "../bench/core/results.js";
 import { compareDocuments, renderComparison } from "../bench/report/compare.js";
 import { runCli } from "./helpers/cli.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
@@ -54,7 +55,7 @@ test("a change is flagged when it passes the threshold and lies outside twice th
   t.regex(markdown, /\*\*4 regression\(s\)\*\*, 0 improvement\(s\) in 12 comparisons/);
   t.regex(
     markdown,
-    /^\| host \| randwrite-4k \| write \| IOPS \| 1000 ± 10\.0 \(n=3\) \| 800 ± 10\.0 \(n=3\) \| -20\.0 % \| \*\*regression\*\* \|$/m,
+    /^\| host \| randwrite-4k \| write \| IOPS \| 1000 ± 10 \(n=3\) \| 800 ± 10 \(n=3\) \| -20\.0 % \| \*\*regression\*\* \|$/m,
   );
   t.regex(markdown, /^Only before: gone\.$/m);
 });
@@ -81,3 +82,52 @@ test.serial("layerbench compare: the table on stdout, exit code 1 on a regressio
   t.is(bad.code, 1);
   t.regex(bad.stderr, /^layerbench: .*--threshold must be a percentage, 0 or more/);
 });
+
+test.serial(
+  "compare refuses runs measured with different settings: exit 2, a line per difference; --force goes on",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const workloads = [{ id: "randwrite-4k", rw: "randwrite", bs: 4096, numjobs: 1, iodepth: 1, size: 1024 ** 3 }];
+    const measured = (profile: Partial<ResultsDocument["profile"]>, host: string, fioVersion = "fio-3.33") => {
+      const document = syntheticDocument({ kind: "local", host }, [
+        { spec: variant("nvme", true), iops: { "randwrite-4k": [1000] } },
+      ]);
+      document.profile = { ...document.profile, rampSec: 0, workloads, ...profile };
+      for (const run of document.variants[0].workloads[0].runs) run.fioVersion = fioVersion;
+      return document;
+    };
+    const [a, b, c] = ["a.json", "b.json", "c.json"].map((name) => join(dir.path, name));
+    await fs.writeFile(a, JSON.stringify(measured({}, "box")));
+    await fs.writeFile(b, JSON.stringify(measured({}, "box")));
+    await fs.writeFile(
+      c,
+      JSON.stringify(
+        measured(
+          { direct: true, ioengine: "libaio", workloads: [{ ...workloads[0], size: 32 * 1024 ** 2 }] },
+          "other",
+          "fio-3.38",
+        ),
+      ),
+    );
+    const alike = await runCli(["compare", a, b]);
+    t.is(alike.code, 0, alike.stderr);
+
+    const refused = await runCli(["compare", a, c]);
+    t.is(refused.code, 2);
+    t.is(refused.stdout, "", "no table for numbers that cannot be compared");
+    t.deepEqual(refused.stderr.trim().split("\n"), [
+      "layerbench: settings differ: ioengine: posixaio -> libaio",
+      "layerbench: settings differ: direct: 0 (page cache) -> 1 (O_DIRECT)",
+      "layerbench: settings differ: fio: fio-3.33 -> fio-3.38",
+      "layerbench: settings differ: workload randwrite-4k: randwrite, bs 4k, 1 job(s), QD1, size per job 1g -> randwrite, bs 4k, 1 job(s), QD1, size per job 32m",
+      "layerbench: settings differ: host: local host box -> local host other",
+      "layerbench: compare refuses runs measured with different settings (5 above); --force compares them anyway",
+    ]);
+
+    const forced = await runCli(["compare", a, c, "--force"]);
+    t.not(forced.code, 2);
+    t.regex(forced.stdout, /Compared with --force although the settings differ/);
+    t.regex(forced.stdout, /> - direct: 0 \(page cache\) -> 1 \(O_DIRECT\)/);
+  },
+);

@@ -130,16 +130,17 @@ test.serial(
     t.deepEqual(
       rows.map((line) => line.split(" | ")[0].slice(2)),
       [
-        "**quick@1/host-zvol** (baseline)",
-        "quick@1/blk-none",
-        `${hostname()}/local`,
-        "quick@1/host-zvol (2)",
-        "quick@1/blk-none (2)",
+        "**[1] quick@1/host-zvol** (baseline)",
+        "[1] quick@1/blk-none",
+        `[2] ${hostname()}/local`,
+        "[3] quick@1/host-zvol",
+        "[3] quick@1/blk-none",
       ],
-      "every variant of every document, labelled by its source (the same run twice told apart); the first document's baseline is the baseline",
+      "every variant of every document, labelled by its numbered source (the same run twice told apart); the first document's baseline is the baseline",
     );
-    t.regex(markdown, /^- pulumi `quick@1`/m);
-    t.regex(markdown, new RegExp(`^- local \`${hostname()}\``, "m"));
+    t.regex(markdown, /^- \[1\] pulumi `quick@1`/m);
+    t.regex(markdown, new RegExp(`^- \\[2\\] local \`${hostname()}\``, "m"));
+    t.regex(markdown, /^- \[3\] pulumi `quick@1`/m);
     t.true(
       (await cli.calls()).some(
         (call) => call.join(" ") === "stack output --json --show-secrets --stack quick --non-interactive",
@@ -173,7 +174,7 @@ test.serial(
       {
         args: ["matrix", "up", "--no-check", "--out", out],
         env: noPulumi,
-        stderr: /^layerbench: matrix up: homelab, quick did not succeed \(see above\)$/,
+        stderr: /^layerbench: matrix up: homelab failed; quick not started \(see above\)$/,
         stdout:
           /^homelab: failed: the Pulumi CLI is not installed \(or not on PATH\): install it with `curl -fsSL https:\/\/get\.pulumi\.com \| sh`, then `pulumi login`\nquick: skipped: not run: the Pulumi CLI is missing$/m,
       },

@@ -161,6 +161,7 @@ test("one failing stack: the others still run, the failure names the stack and P
   t.like(outcomes[1], { status: "ok" });
   const summary = matrixSummary(outcomes);
   t.is(summary.exitCode, 1);
+  t.deepEqual([summary.failed, summary.skipped], [["homelab"], []]);
   t.regex(summary.lines[0], /^homelab: failed: error: update failed/);
   t.regex(summary.lines[1], /^quick: ok, 1 run\(s\) kept, all runs: .*quick\/all-runs\.json$/);
   t.true(
@@ -178,6 +179,11 @@ test("one failing stack: the others still run, the failure names the stack and P
     "--fail-fast runs nothing after the failure",
   );
   t.like(stopped[1], { status: "skipped", error: "not run: --fail-fast after homelab failed" });
+  t.deepEqual(
+    [matrixSummary(stopped).failed, matrixSummary(stopped).skipped],
+    [["homelab"], ["quick"]],
+    "a stack never started is not said to have failed",
+  );
 });
 
 test("a stack whose results output is missing or not a results document fails with its name", async (t) => {

@@ -2,7 +2,8 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { readResultsFile } from "../bench/core/results-io.js";
-import { CHARTS, chartRows, chartSpec } from "../bench/report/charts.js";
+import { CHARTS } from "../bench/report/chart-definitions.js";
+import { chartRows, chartSpec, renderChartSvg } from "../bench/report/charts.js";
 import { writeReport } from "../bench/report/index.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
 import { collectReportData } from "../bench/report/rows.js";
@@ -26,30 +27,48 @@ test("report.md: a table per workload with the ratio to the baseline and mean ±
   t.regex(sata ?? "", /\| 1 \|$/, "one run");
 });
 
-test("failed runs are listed under the tables, which keep the runs that worked", (t) => {
+test("failed runs and runs never reached are listed at the top, above the tables that keep the runs that worked", (t) => {
   const document = {
     ...twoVariants(),
     failures: [{ variant: "sata", workload: "randwrite-1m", attempt: 1, message: "fio: No space left on device" }],
+    notRun: [
+      {
+        variant: "sata",
+        workload: "randwrite-4k",
+        attempts: [2, 3],
+        reason: "interrupted" as const,
+        message: "interrupted by Ctrl-C",
+      },
+    ],
   };
   const markdown = renderMarkdown(collectReportData([document]));
   t.regex(
     markdown,
-    /## Failed runs\n\nThese runs failed; the tables show the runs that worked\.\n\n- `box` sata \/ randwrite-1m #1: fio: No space left on device\n/,
+    /## Incomplete: runs missing from the tables\n\nThese runs failed or never ran; the tables and charts show only the runs that were measured\.\n\n- \[1\] sata \/ randwrite-1m #1: \*\*failed\*\*: fio: No space left on device\n- \[1\] sata \/ randwrite-4k #2, #3: \*\*not run\*\* \(interrupted\): interrupted by Ctrl-C\n/,
   );
+  t.true(markdown.indexOf("## Incomplete") < markdown.indexOf("## Results"), "above the results");
   t.regex(markdown, /\| sata \| 500 \|/);
-  t.notRegex(renderMarkdown(collectReportData([twoVariants()])), /Failed runs/);
+  t.notRegex(renderMarkdown(collectReportData([twoVariants()])), /Incomplete/);
 });
 
-test("with several documents every variant is labelled by its source: host, or stack and run id", (t) => {
+test("with several documents every variant is labelled by its numbered source: host, or stack and run id", (t) => {
   const second = syntheticDocument({ kind: "pulumi", project: "layerbench", stack: "quick", runId: "2" }, [
     { spec: variant("nvme", true), iops: { "randwrite-4k": [900] } },
   ]);
   const data = collectReportData([twoVariants(), second]);
   t.deepEqual(
     data.variants.map((entry) => entry.label),
-    ["box/nvme", "box/sata", "quick@2/nvme"],
+    ["[1] box/nvme", "[1] box/sata", "[2] quick@2/nvme"],
   );
-  t.is(data.baseline?.label, "box/nvme", "the first document's baseline is the baseline");
+  t.is(data.baseline?.label, "[1] box/nvme", "the first document's baseline is the baseline");
+  const sources = renderMarkdown(data).split("## Sources")[1];
+  t.regex(sources, /^- \[1\] local `box`/m);
+  t.regex(sources, /^- \[2\] pulumi `quick@2`/m);
+  // The same document twice: two sources, so two bars that never merge.
+  t.deepEqual(
+    collectReportData([second, second]).variants.map((entry) => entry.label),
+    ["[1] quick@2/nvme", "[2] quick@2/nvme"],
+  );
   t.is(data.variants.filter((entry) => entry.baseline).length, 1);
 });
 
@@ -66,7 +85,7 @@ test("cache=unsafe is labelled as ignoring flushes wherever it is shown", (t) =>
 test("chart rows carry units, and error bars only where a workload was repeated", (t) => {
   const data = collectReportData([twoVariants()]);
   const bandwidth = chartRows(data, CHARTS.find((chart) => chart.file === "io_bandwidth.svg")!);
-  t.is(bandwidth.unit.label, "MiB/s");
+  t.is(bandwidth.unit?.label, "MiB/s");
   const nvme = bandwidth.rows.find((row) => row.variant === "nvme")!;
   t.is(nvme.value, (1100 * 4096) / 1024 ** 2);
   t.is(nvme.repeats, 2);
@@ -75,14 +94,49 @@ test("chart rows carry units, and error bars only where a workload was repeated"
   t.regex(spec, /"errorbar"/);
   t.regex(spec, /datum\.repeats > 1/);
   const latency = chartRows(data, CHARTS.find((chart) => chart.file === "latency.svg")!);
-  t.is(latency.unit.label, "µs");
-  t.is(latency.rows.find((row) => row.variant === "sata")?.p99, 3e9 / 500 / 1e3);
+  t.is(latency.unit?.label, "ms", "p99 of sata: 6 ms");
+  t.is(latency.rows.find((row) => row.variant === "sata")?.p99, 3e9 / 500 / 1e6);
+  const repeatedP99 = latency.rows.find((row) => row.variant === "nvme")!;
+  t.true((repeatedP99.p99Low ?? Infinity) < (repeatedP99.p99 ?? 0), "the p99 has its spread when repeated");
+  t.is(latency.rows.find((row) => row.variant === "sata")?.p99Low, undefined);
+});
+
+test("charts: a unit per panel, the variant under each bar, legends never cut, log scale on request", async (t) => {
+  const fast = 1e9 / 4_000_000; // 250 ns, p99 750 ns
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    {
+      spec: variant("a-variant-with-a-long-name-bus-virtio-scsi-single-cache-none-iothread", true),
+      iops: { "page-cache-hit": [4_000_000], "slow-disk": [20] },
+    },
+    { spec: variant("sata"), iops: { "page-cache-hit": [3_900_000], "slow-disk": [25] } },
+  ]);
+  const data = collectReportData([document]);
+  const latencyChart = CHARTS.find((chart) => chart.file === "latency.svg")!;
+  const { rows, unit } = chartRows(data, latencyChart);
+  t.is(unit, undefined, "no unit shared by the panels");
+  t.true(
+    rows.some((row) => row.panel.endsWith("(ns)") && row.value === fast),
+    "250 ns in ns",
+  );
+  t.true(
+    rows.some((row) => row.panel.endsWith("(ms)") && row.value === 50),
+    "50 ms in ms",
+  );
+  const svg = await renderChartSvg(data, latencyChart, { latencyScale: "log" });
+  t.true(
+    svg.includes("a-variant-with-a-long-name-bus-virtio-scsi-single-cache-none-iothread"),
+    "the legend label whole",
+  );
+  t.true((svg.match(/>sata</g) ?? []).length >= 2 + 1, "sata under its bar in each panel, and in the legend");
+  t.regex(svg, /logarithmic scale/);
+  t.regex(JSON.stringify(chartSpec(data, latencyChart, { latencyScale: "log" })), /"type":"log"/);
+  t.notRegex(JSON.stringify(chartSpec(data, CHARTS[0], { latencyScale: "log" })), /"type":"log"/, "latency only");
 });
 
 test("writeReport writes four titled SVG charts with axes and legends, and report.md", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
-  const files = await writeReport([twoVariants()], dir.path);
+  const { files } = await writeReport([twoVariants()], dir.path);
   t.deepEqual(files.map((file) => file.slice(dir.path.length + 1)).sort(), [
     "io_bandwidth.svg",
     "io_written.svg",
@@ -95,7 +149,7 @@ test("writeReport writes four titled SVG charts with axes and legends, and repor
   for (const text of ["IOPS", "Variant", "nvme", "sata", "±1 standard deviation"])
     t.true(iops.includes(text), `iops.svg shows "${text}"`);
   t.true((await fs.readFile(join(dir.path, "io_bandwidth.svg"), "utf8")).includes("Bandwidth (MiB/s)"));
-  t.true((await fs.readFile(join(dir.path, "latency.svg"), "utf8")).includes("Latency (µs)"));
+  t.true((await fs.readFile(join(dir.path, "latency.svg"), "utf8")).includes("Latency (ms)"));
   t.true((await fs.readFile(join(dir.path, "io_written.svg"), "utf8")).includes("Written (MiB)"));
 });
 
@@ -109,4 +163,63 @@ test("readResultsFile rejects a missing file, bad JSON and a foreign document in
   await t.throwsAsync(readResultsFile(join(dir.path, "other.json")), {
     message: /other\.json is not a layerbench\/results@1 document/,
   });
+});
+
+test("report.md: the spread in its mean's unit, sizes per job in the sources, the page-cache caveat, estimated p99 marked", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: variant("nvme", true), iops: { "randwrite-4k": [84_000, 88_000, 86_000] } },
+  ]);
+  document.profile.workloads = [
+    { id: "randwrite-4k", rw: "randwrite", bs: 4096, numjobs: 16, iodepth: 16, size: 256 * 1024 ** 2 },
+  ];
+  document.profile.rampSec = 0;
+  const markdown = renderMarkdown(collectReportData([document]));
+  t.regex(markdown, /\| 86\.0k ± 2\.0k \|/, "86.0k ± 2.0k, not 86.0k ± 2000");
+  t.regex(markdown, /ramp 0 s, .*size per job: randwrite-4k 16×256m/);
+  t.regex(markdown, /> \*\*Buffered I\/O\*\* \(\[1\] profile `ars`\): fio wrote through the page cache/);
+  t.notRegex(markdown, /≈/);
+
+  const runs = document.variants[0].workloads[0].runs;
+  for (const run of runs) if (run.write) run.write.latencyNs.percentilesEstimated = true;
+  const estimated = renderMarkdown(collectReportData([document]));
+  t.regex(estimated, /≈ p99 estimated: several fio processes/);
+  const row = estimated.split("\n").find((line) => line.startsWith("| **nvme**")) ?? "";
+  t.is(row.split("|").filter((cell) => cell.includes("≈")).length, 1, "only the p99 column is marked");
+
+  document.profile.direct = true;
+  t.notRegex(renderMarkdown(collectReportData([document])), /Buffered I\/O/);
+});
+
+test("report of documents measured with different settings: a warning atop report.md and from writeReport", async (t) => {
+  const first = twoVariants();
+  const second = twoVariants();
+  second.profile = { ...second.profile, direct: true, runtimeSec: 30 };
+  const data = collectReportData([first, second]);
+  t.deepEqual(data.settingsWarnings, [
+    "[1] box vs [2] box: runtime: 60 s -> 30 s",
+    "[1] box vs [2] box: direct: 0 (page cache) -> 1 (O_DIRECT)",
+  ]);
+  const markdown = renderMarkdown(data);
+  t.true(
+    markdown.indexOf("**Warning: the sources were measured with different settings**") < markdown.indexOf("## Results"),
+  );
+  t.deepEqual(collectReportData([first, twoVariants()]).settingsWarnings, []);
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  t.deepEqual((await writeReport([first, second], dir.path)).warnings, data.settingsWarnings);
+});
+
+test("an existing report is never replaced without being asked to", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  await writeReport([twoVariants()], dir.path);
+  const before = await fs.readFile(join(dir.path, "report.md"), "utf8");
+  await t.throwsAsync(writeReport([twoVariants(), twoVariants()], dir.path), {
+    message: new RegExp(
+      `^${dir.path} already holds a report \\(.*report\\.md.*\\): choose another --out, or --force to replace it$`,
+    ),
+  });
+  t.is(await fs.readFile(join(dir.path, "report.md"), "utf8"), before);
+  await writeReport([twoVariants(), twoVariants()], dir.path, { replace: true });
+  t.not(await fs.readFile(join(dir.path, "report.md"), "utf8"), before);
 });

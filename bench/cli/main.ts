@@ -1,4 +1,4 @@
-import { existsSync, promises as fs } from "node:fs";
+import { existsSync, promises as fs, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -12,6 +12,7 @@ import type { StackOutcome } from "../matrix/runner.js";
 import { declaredStacks, selectStacks } from "../matrix/stacks.js";
 import type { MatrixWorkspace } from "../matrix/workspace.js";
 import type { Finding } from "../plan/node-check.js";
+import { LATENCY_SCALES, type LatencyScale } from "../report/chart-definitions.js";
 import { UserError } from "../util/errors.js";
 import { parseSize } from "../util/size.js";
 
@@ -77,13 +78,19 @@ interface RunFlags {
 }
 
 async function runCommand(flags: RunFlags): Promise<number> {
-  const [{ checkDistinctNames, parseTargetSpec }, { runLocal }, { consoleProgress }, { writeReport }] =
-    await Promise.all([
-      import("../local/targets.js"),
-      import("../local/run.js"),
-      import("../local/progress.js"),
-      import("../report/index.js"),
-    ]);
+  const [
+    { checkDistinctNames, parseTargetSpec },
+    { runLocal },
+    { consoleProgress },
+    { writeReport },
+    { runEmergencyCleanup, scratchOnEmergencyExit },
+  ] = await Promise.all([
+    import("../local/targets.js"),
+    import("../local/run.js"),
+    import("../local/progress.js"),
+    import("../report/index.js"),
+    import("../util/emergency-cleanup.js"),
+  ]);
   const profile = resolveProfile(flags.profile, {
     runtimeSec: flags.runtime,
     size: flags.size,
@@ -97,9 +104,20 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const scratch = targets.length === 0 ? await fs.mkdtemp(join(process.cwd(), ".layerbench-tmp-")) : undefined;
   if (scratch) targets.push({ name: "local", path: scratch });
 
+  const forgetScratch = scratch ? scratchOnEmergencyExit(scratch) : () => undefined;
   const controller = new AbortController();
   const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) {
+      // A second Ctrl-C exits at once, but not before fio is stopped and the scratch files are gone.
+      const left = runEmergencyCleanup();
+      console.error(
+        left.length > 0
+          ? `layerbench: stopped at once; remove what is left by hand: ${left.join(", ")}`
+          : "layerbench: stopped at once; scratch files removed. results.json holds every run finished before",
+      );
+      process.exit(130);
+    }
+    console.error("layerbench: stopping after Ctrl-C (again to quit at once)");
     controller.abort(new UserError("interrupted by Ctrl-C"));
   };
   process.on("SIGINT", onSigint);
@@ -135,6 +153,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   } finally {
     process.off("SIGINT", onSigint);
     if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    forgetScratch();
   }
 }
 
@@ -142,6 +161,8 @@ interface ReportFlags {
   out?: string;
   stack: string[];
   project: string;
+  force?: boolean;
+  latencyScale: LatencyScale;
 }
 
 async function reportCommand(files: string[], flags: ReportFlags): Promise<number> {
@@ -164,23 +185,48 @@ async function reportCommand(files: string[], flags: ReportFlags): Promise<numbe
       documents.push(resultsOutput(stack, outputs));
     }
   }
+  // One results file: its report goes beside it. Several: a new directory, not the first file's own report.
   const outDir = resolve(
-    flags.out ?? (files.length > 0 ? dirname(files[0]) : join("results", `report-${timestamp(new Date())}`)),
+    flags.out ??
+      (files.length === 1 && stacks.length === 0
+        ? dirname(files[0])
+        : join("results", `report-${timestamp(new Date())}`)),
   );
-  const written = await writeReport(documents, outDir);
-  console.log(written.join("\n"));
+  const written = await writeReport(documents, outDir, {
+    replace: flags.force ?? false,
+    latencyScale: flags.latencyScale,
+  });
+  for (const warning of written.warnings) console.error(`layerbench: warning: settings differ: ${warning}`);
+  console.log(written.files.join("\n"));
   return 0;
 }
 
-async function compareCommand(before: string, after: string, flags: { threshold: number }): Promise<number> {
-  const [{ readResultsFile }, { compareDocuments, renderComparison }] = await Promise.all([
+interface CompareFlags {
+  threshold: number;
+  force?: boolean;
+}
+
+async function compareCommand(before: string, after: string, flags: CompareFlags): Promise<number> {
+  const [{ readResultsFile }, { compareDocuments, renderComparison }, { comparisonDifferences }] = await Promise.all([
     import("../core/results-io.js"),
     import("../report/compare.js"),
+    import("../core/settings.js"),
   ]);
-  const comparison = compareDocuments(await readResultsFile(before), await readResultsFile(after), flags.threshold);
+  const [beforeDocument, afterDocument] = [await readResultsFile(before), await readResultsFile(after)];
+  const differences = comparisonDifferences(beforeDocument, afterDocument);
+  if (differences.length > 0) {
+    for (const line of differences) console.error(`layerbench: settings differ: ${line}`);
+    if (!flags.force) {
+      console.error(
+        `layerbench: compare refuses runs measured with different settings (${differences.length} above); --force compares them anyway`,
+      );
+      return 2;
+    }
+  }
+  const comparison = compareDocuments(beforeDocument, afterDocument, flags.threshold);
   if (comparison.rows.length === 0)
     throw new UserError(`${before} and ${after} have no variant and workload in common to compare`);
-  process.stdout.write(renderComparison(comparison, { before, after }, flags.threshold));
+  process.stdout.write(renderComparison(comparison, { before, after }, flags.threshold, differences));
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
   if (regressions > 0)
     console.error(`layerbench: ${regressions} regression(s) beyond the threshold and the spread of the repeats`);
@@ -309,8 +355,11 @@ async function matrixCommand(action: "up" | "destroy" | "outputs", flags: Matrix
   }
   const summary = matrixSummary(outcomes);
   console.log(["", ...summary.lines].join("\n"));
-  if (summary.unsuccessful.length > 0)
-    console.error(`layerbench: matrix ${action}: ${summary.unsuccessful.join(", ")} did not succeed (see above)`);
+  const verdicts = [
+    ...(summary.failed.length > 0 ? [`${summary.failed.join(", ")} failed`] : []),
+    ...(summary.skipped.length > 0 ? [`${summary.skipped.join(", ")} not started`] : []),
+  ];
+  if (verdicts.length > 0) console.error(`layerbench: matrix ${action}: ${verdicts.join("; ")} (see above)`);
   const reportable = outcomes.flatMap((outcome) => (outcome.gathered ? [outcome.gathered.path] : []));
   if (reportable.length > 0) console.log(`report: layerbench report ${reportable.join(" ")}`);
   return controller.signal.aborted ? 130 : summary.exitCode;
@@ -325,8 +374,14 @@ async function parseCommand(file: string): Promise<number> {
   return 0;
 }
 
+/** The version in package.json, beside Pulumi.yaml. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { version: string }).version;
+}
+
 export function buildProgram(setExitCode: (code: number) => void): Command {
   const program = new Command("layerbench")
+    .version(packageVersion(), "-V, --version", "print layerbench's version")
     .description(
       "What does each storage layer cost you? Runs the same fio workloads everywhere and reports them side by side.",
     )
@@ -336,7 +391,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .command("run")
     .description("benchmark local directories with fio and write results.json and a report")
     .addOption(
-      new Option("-t, --target <NAME=DIR>", "a directory to benchmark (repeatable; the first is the baseline)")
+      new Option(
+        "-t, --target <NAME=DIR>",
+        "a directory to benchmark, or NAME=vm:bus=virtio-blk,cache=none[,iothread=on,aio=native,dir=DIR] for a disk of a local QEMU guest (repeatable; the first is the baseline)",
+      )
         .argParser(repeatable)
         .default([], "a scratch directory here"),
     )
@@ -370,18 +428,25 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
     .option(
       "-o, --out <dir>",
-      "output directory (default: the first results file's directory, else results/report-<timestamp>)",
+      "output directory (default: the results file's directory when there is one file, else results/report-<timestamp>)",
+    )
+    .option("--force", "replace a report already in the output directory")
+    .addOption(
+      new Option("--latency-scale <scale>", "y scale of latency.svg: log shows ns and ms bars side by side")
+        .choices(LATENCY_SCALES)
+        .default("linear"),
     )
     .action(async (files: string[], flags: ReportFlags) => setExitCode(await reportCommand(files, flags)));
   program
     .command("compare")
     .description(
-      "before/after table per variant and workload; exit code 1 when a change is a regression beyond the noise",
+      "before/after table per variant and workload; exit code 1 when a change is a regression beyond the noise, 2 when the two were measured with different settings",
     )
     .argument("<before>", "results file of the earlier run")
     .argument("<after>", "results file of the later run")
     .option("--threshold <percent>", "smallest change worth flagging", percentage, DEFAULT_THRESHOLD_PCT)
-    .action(async (before: string, after: string, flags: { threshold: number }) =>
+    .option("--force", "compare even when the two were measured with different settings (exit code 2 without it)")
+    .action(async (before: string, after: string, flags: CompareFlags) =>
       setExitCode(await compareCommand(before, after, flags)),
     );
   program

@@ -1,5 +1,4 @@
-import { formatIops, formatLatency, formatRate } from "../util/format.js";
-import { formatBytes } from "../util/size.js";
+import { bytesUnit, formatIn, iopsUnit, latencyUnit, rateUnit, type UnitPicker } from "../util/format.js";
 import type { Metric } from "./results.js";
 
 /** A metric as reports show it: in tables, in comparisons, and which way is better. */
@@ -10,46 +9,53 @@ export interface ShownMetric {
   /** In a sentence or a comparison row. */
   name: string;
   higherIsBetter: boolean;
+  /** The unit a value reads best in; a spread is written in its mean's unit. */
+  unit: UnitPicker;
   format: (value: number) => string;
   /** Whether it is set against the baseline (a ratio) and compared before/after; bytes moved depend on the runtime. */
   relative: boolean;
 }
 
+const shown = (metric: Omit<ShownMetric, "format">): ShownMetric => ({
+  ...metric,
+  format: (value) => formatIn(metric.unit(value), value),
+});
+
 /** The metrics every report and comparison shows, in this order. */
 export const SHOWN_METRICS: ShownMetric[] = [
-  { metric: "iops", heading: "IOPS", name: "IOPS", higherIsBetter: true, format: formatIops, relative: true },
-  {
+  shown({ metric: "iops", heading: "IOPS", name: "IOPS", higherIsBetter: true, unit: iopsUnit, relative: true }),
+  shown({
     metric: "bwBytes",
     heading: "Bandwidth",
     name: "bandwidth",
     higherIsBetter: true,
-    format: formatRate,
+    unit: rateUnit,
     relative: true,
-  },
-  {
+  }),
+  shown({
     metric: "ioBytes",
     heading: "Moved",
     name: "bytes moved",
     higherIsBetter: true,
-    format: formatBytes,
+    unit: bytesUnit,
     relative: false,
-  },
-  {
+  }),
+  shown({
     metric: "latMeanNs",
     heading: "Mean latency",
     name: "mean latency",
     higherIsBetter: false,
-    format: formatLatency,
+    unit: latencyUnit,
     relative: true,
-  },
-  {
+  }),
+  shown({
     metric: "latP99Ns",
     heading: "p99 latency",
     name: "p99 latency",
     higherIsBetter: false,
-    format: formatLatency,
+    unit: latencyUnit,
     relative: true,
-  },
+  }),
 ];
 
 /** A before/after change smaller than this (in percent) is not flagged by `layerbench compare`. */

@@ -1,5 +1,5 @@
 import { UserError } from "../util/errors.js";
-import { parseSize } from "../util/size.js";
+import { formatFioSize, parseSize } from "../util/size.js";
 
 export const IO_ENGINES = ["posixaio", "libaio", "io_uring", "psync", "sync", "pvsync2"] as const;
 export type IoEngine = (typeof IO_ENGINES)[number];
@@ -162,6 +162,14 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
     throw new ProfileError(`unknown ioengine "${ioengine}": choose one of ${IO_ENGINES.join(", ")}`);
   }
   const sizeBytes = size === undefined ? undefined : typeof size === "number" ? size : parseSize(size);
+  const tooSmall = base.workloads.find((workload) => sizeBytes !== undefined && sizeBytes < workload.bs);
+  if (tooSmall) {
+    // fio refuses a job smaller than one block ("size too small, must not be less than minimum block size").
+    const largestBlock = Math.max(...base.workloads.map((workload) => workload.bs));
+    throw new ProfileError(
+      `size ${formatFioSize(sizeBytes as number)} per job is smaller than the ${formatFioSize(tooSmall.bs)} blocks of workload ${tooSmall.id}: fio needs at least one block per job; use ${formatFioSize(largestBlock)} or more for profile ${id}`,
+    );
+  }
   return {
     ...base,
     runtimeSec: runtimeSec ?? base.runtimeSec,

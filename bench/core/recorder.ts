@@ -1,4 +1,4 @@
-import { addRun, type Failure, type ResultsDocument, type Run, type VariantSpec } from "./results.js";
+import { addRun, type Failure, type NotRun, type ResultsDocument, type Run, type VariantSpec } from "./results.js";
 
 /**
  * The one place where what a measurement gave enters a results document, on every path (a local directory, the
@@ -19,6 +19,35 @@ export class Recorder {
 
   failure(failure: Failure): Promise<void> {
     this.document.failures = [...(this.document.failures ?? []), failure];
+    return this.save();
+  }
+
+  /**
+   * After a stop: records, for each planned variant and workload, the attempts that neither ran nor failed (the one
+   * stopped midway included).
+   */
+  notRun(
+    planned: Array<{ variant: string; workload: string }>,
+    repeat: number,
+    reason: NotRun["reason"],
+    message: string,
+  ): Promise<void> {
+    const missing = planned.flatMap(({ variant, workload }) => {
+      const runs =
+        this.document.variants
+          .find((candidate) => candidate.id === variant)
+          ?.workloads.find((candidate) => candidate.id === workload)?.runs.length ?? 0;
+      const failed = (this.document.failures ?? []).filter(
+        (failure) => failure.variant === variant && failure.workload === workload,
+      ).length;
+      const attempts = Array.from(
+        { length: Math.max(0, repeat - runs - failed) },
+        (_, index) => runs + failed + index + 1,
+      );
+      return attempts.length > 0 ? [{ variant, workload, attempts, reason, message }] : [];
+    });
+    if (missing.length === 0) return Promise.resolve();
+    this.document.notRun = [...(this.document.notRun ?? []), ...missing];
     return this.save();
   }
 }

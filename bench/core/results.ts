@@ -106,12 +106,28 @@ export const SourceSchema = z.discriminatedUnion("kind", [
 ]);
 export type Source = z.infer<typeof SourceSchema>;
 
+/** What fio did in one workload; the target is not part of it. */
+export const WorkloadSettingsSchema = z.object({
+  id: z.string(),
+  rw: z.string(),
+  /** Bytes. */
+  bs: z.number(),
+  numjobs: z.number(),
+  iodepth: z.number(),
+  /** Bytes per job. */
+  size: z.number(),
+});
+export type WorkloadSettings = z.infer<typeof WorkloadSettingsSchema>;
+
 export const ProfileInfoSchema = z.object({
   id: z.string(),
   runtimeSec: z.number(),
   repeat: z.number().int().positive(),
   ioengine: z.string(),
   direct: z.boolean(),
+  /** Documents written before layerbench 0.2 lack the two below: compare and report say "not recorded". */
+  rampSec: z.number().optional(),
+  workloads: z.array(WorkloadSettingsSchema).optional(),
 });
 export type ProfileInfo = z.infer<typeof ProfileInfoSchema>;
 
@@ -125,6 +141,19 @@ export const FailureSchema = z.object({
 });
 export type Failure = z.infer<typeof FailureSchema>;
 
+export const NOT_RUN_REASONS = ["interrupted", "error"] as const;
+
+/** Runs a stopped measurement never reached: an interruption (Ctrl-C) or an unexpected error stopped it first. */
+export const NotRunSchema = z.object({
+  variant: z.string(),
+  workload: z.string(),
+  /** The attempts that never ran, first to last. */
+  attempts: z.array(z.number().int()),
+  reason: z.enum(NOT_RUN_REASONS),
+  message: z.string(),
+});
+export type NotRun = z.infer<typeof NotRunSchema>;
+
 export const ResultsDocumentSchema = z.object({
   schema: z.literal(RESULTS_SCHEMA_ID),
   createdAt: z.string(),
@@ -132,6 +161,7 @@ export const ResultsDocumentSchema = z.object({
   profile: ProfileInfoSchema,
   variants: z.array(VariantSchema),
   failures: z.array(FailureSchema).optional(),
+  notRun: z.array(NotRunSchema).optional(),
 });
 export type ResultsDocument = z.infer<typeof ResultsDocumentSchema>;
 
@@ -183,13 +213,19 @@ export function summarize(runs: Run[]): Summary {
 
 export class ResultsFormatError extends UserError {}
 
-/** Validates a parsed JSON value as a results document, naming the first thing that is wrong. */
+/**
+ * Validates a parsed JSON value as a results document, naming the first thing that is wrong. The summaries are
+ * computed again from the runs: a summary edited by hand (or by an older layerbench) never reaches a report.
+ */
 export function toResultsDocument(value: unknown, origin: string): ResultsDocument {
   const parsed = ResultsDocumentSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
     throw new ResultsFormatError(`${origin} is not a ${RESULTS_SCHEMA_ID} document: ${where}: ${issue.message}`);
+  }
+  for (const variant of parsed.data.variants) {
+    for (const workload of variant.workloads) workload.summary = summarize(workload.runs);
   }
   return parsed.data;
 }
@@ -199,10 +235,26 @@ export type VariantSpec = Omit<Variant, "workloads">;
 
 /** What a results document records of the profile that ran: the settings that shape its numbers. */
 export function profileInfo(
-  profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct">,
+  profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct"> & { workloads: WorkloadSettings[] },
   repeat: number,
 ): ProfileInfo {
-  return { id: profile.id, runtimeSec: profile.runtimeSec, repeat, ioengine: profile.ioengine, direct: profile.direct };
+  return {
+    id: profile.id,
+    runtimeSec: profile.runtimeSec,
+    repeat,
+    ioengine: profile.ioengine,
+    direct: profile.direct,
+    // No profile ramps up yet: every second of the runtime is measured.
+    rampSec: 0,
+    workloads: profile.workloads.map(({ id, rw, bs, numjobs, iodepth, size }) => ({
+      id,
+      rw,
+      bs,
+      numjobs,
+      iodepth,
+      size,
+    })),
+  };
 }
 
 export function newResultsDocument(source: Source, profile: ProfileInfo, createdAt: Date): ResultsDocument {

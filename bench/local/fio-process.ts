@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 
 export class FioRunError extends UserError {}
@@ -32,10 +33,12 @@ export function runFioSection({
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const onAbort = () => child.kill("SIGINT");
+    const forget = onEmergencyExit(`fio process ${child.pid}`, () => child.kill("SIGKILL"));
     signal?.addEventListener("abort", onAbort, { once: true });
     child.on("error", (error) => reject(new FioRunError(`could not start fio: ${error.message}`)));
     child.on("close", (code, killedBy) => {
       signal?.removeEventListener("abort", onAbort);
+      forget();
       if (signal?.aborted) {
         reject(signal.reason);
       } else if (code === 0) {

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { constants, promises as fs, type Stats } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { UserError } from "../util/errors.js";
 import { formatBytes } from "../util/size.js";
@@ -23,8 +23,14 @@ export async function fioVersion(fioCommand = "fio"): Promise<string> {
   }
 }
 
+/** Room a target needs: the largest workload's files, plus a margin for the file system's own metadata. */
+export interface SpaceNeeded {
+  files: number;
+  margin: number;
+}
+
 /** Checks that a target directory exists, takes a new file, and has room for the largest workload. */
-export async function checkTargetDirectory(name: string, path: string, bytesNeeded: number): Promise<void> {
+export async function checkTargetDirectory(name: string, path: string, needed: SpaceNeeded): Promise<void> {
   let stats: Stats;
   try {
     stats = await fs.stat(path);
@@ -46,9 +52,59 @@ export async function checkTargetDirectory(name: string, path: string, bytesNeed
   }
   const { bavail, bsize } = await fs.statfs(path);
   const free = bavail * bsize;
-  if (free < bytesNeeded) {
+  if (free < needed.files + needed.margin) {
     throw new PreflightError(
-      `target "${name}": ${path} has ${formatBytes(free)} free, the largest workload needs ${formatBytes(bytesNeeded)}: free some space or pass a smaller --size`,
+      `target "${name}": ${path} has ${formatBytes(free)} free, needs ${formatBytes(needed.files + needed.margin)} (the largest workload's files, ${formatBytes(needed.files)}, and ${formatBytes(needed.margin)} for the file system): free some space or pass a smaller --size`,
     );
+  }
+}
+
+/**
+ * Whether files in `dir` can be opened with O_DIRECT, asked of the kernel rather than assumed: tmpfs refused it
+ * before Linux 6.6 and accepts it since. The error code when refused, else undefined.
+ */
+export async function directIoRefusal(dir: string): Promise<string | undefined> {
+  const probe = join(dir, `.layerbench-direct-${process.pid}`);
+  try {
+    const handle = await fs.open(probe, constants.O_CREAT | constants.O_WRONLY | constants.O_DIRECT);
+    await handle.close();
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+  } finally {
+    await fs.rm(probe, { force: true });
+  }
+}
+
+export class OutputDirectoryError extends UserError {}
+
+/**
+ * The output directory can be made (no file in its way) and holds no results or report to overwrite; `reportFiles`
+ * are the names a report writes.
+ */
+export async function checkOutputDirectory(outDir: string, reportFiles: string[]): Promise<void> {
+  await checkOutputPath(outDir);
+  const existing = await fs.readdir(outDir).catch((): string[] => []);
+  const kept = ["results.json", ...reportFiles].filter((name) => existing.includes(name));
+  if (kept.length > 0) {
+    throw new OutputDirectoryError(
+      `${outDir} already holds ${kept.join(", ")}: choose another --out, results and reports are never overwritten`,
+    );
+  }
+}
+
+/** No file stands where the output directory, or a directory above it, is to be. */
+export async function checkOutputPath(outDir: string): Promise<void> {
+  for (let dir = outDir; ; dir = dirname(dir)) {
+    const stats = await fs.stat(dir).catch(() => undefined);
+    if (stats?.isDirectory()) break;
+    if (stats) {
+      throw new OutputDirectoryError(
+        dir === outDir
+          ? `--out ${outDir} is a file, not a directory: give a directory for results.json and the report`
+          : `--out ${outDir} cannot be made: ${dir} is a file, not a directory`,
+      );
+    }
+    if (dir === dirname(dir)) break;
   }
 }

@@ -14,10 +14,13 @@ import {
   type VariantSpec,
 } from "../core/results.js";
 import { writeResultsFile } from "../core/results-io.js";
+import { REPORT_FILES } from "../report/chart-definitions.js";
+import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { formatIops, formatLatency, formatRate } from "../util/format.js";
 import { runFioSection } from "./fio-process.js";
-import { checkTargetDirectory, fioVersion } from "./preflight.js";
+import { lockRun } from "./locks.js";
+import { checkOutputDirectory, checkOutputPath, checkTargetDirectory, fioVersion } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
 import { isVmTarget, type LocalTarget } from "./targets.js";
 import { GUEST_BOOT_SECONDS, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
@@ -45,21 +48,15 @@ const OVERHEAD_SECONDS_PER_RUN = 0.5;
 // Room for the file system's own metadata beside fio's files.
 const FREE_SPACE_MARGIN = 64 * 1024 ** 2;
 
-export class OutputDirectoryError extends UserError {}
-
-/** Everything that can be checked before any I/O: fio, the targets, the output directory. */
+/** Everything that can be checked before any I/O: fio, the output directory, the targets. */
 export async function preflight(options: LocalRunOptions): Promise<string> {
   const version = await fioVersion(options.fioCommand);
-  const needed = largestFootprint(options.profile) + FREE_SPACE_MARGIN;
+  // What it holds is checked under the run's lock (runLocal), where no other run can write it meanwhile.
+  await checkOutputPath(options.outDir);
+  const needed = { files: largestFootprint(options.profile), margin: FREE_SPACE_MARGIN };
   for (const target of options.targets.filter((candidate) => !candidate.vm))
     await checkTargetDirectory(target.name, target.path, needed);
   await preflightVmTargets(options.targets, options.profile);
-  const existing = await fs.readdir(options.outDir).catch((): string[] => []);
-  if (existing.includes("results.json")) {
-    throw new OutputDirectoryError(
-      `${options.outDir} already holds a results.json: choose another --out, results are never overwritten`,
-    );
-  }
   return version;
 }
 
@@ -93,8 +90,22 @@ async function removeWorkloadFiles(workDir: string, workload: Workload): Promise
  * results.json after each run so that a failure or Ctrl-C keeps everything measured before it.
  */
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcome> {
-  const { targets, profile, repeat, outDir, progress, signal } = options;
   await preflight(options);
+  const locks = await lockRun(
+    options.outDir,
+    options.targets,
+    `run --out ${options.outDir} --target ${options.targets.map((target) => target.name).join(",")}`,
+  );
+  try {
+    await checkOutputDirectory(options.outDir, REPORT_FILES);
+    return await measure(options);
+  } finally {
+    locks.release();
+  }
+}
+
+async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
+  const { targets, profile, repeat, outDir, progress, signal } = options;
   await fs.mkdir(join(outDir, "jobs"), { recursive: true });
   const resultsPath = join(outDir, "results.json");
   const document = newResultsDocument({ kind: "local", host: hostname() }, profileInfo(profile, repeat), new Date());
@@ -128,6 +139,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
         continue;
       }
       const workDir = await fs.mkdtemp(join(target.path, ".layerbench-"));
+      const forgetWorkDir = scratchOnEmergencyExit(workDir);
       try {
         for (const workload of profile.workloads) {
           for (let attempt = 1; attempt <= repeat; attempt += 1) {
@@ -159,11 +171,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
         }
       } finally {
         await fs.rm(workDir, { recursive: true, force: true });
+        forgetWorkDir();
       }
     }
     return { document, resultsPath };
   } catch (error) {
-    return { document, resultsPath, stoppedBy: error as Error };
+    const stoppedBy = error as Error;
+    // What never ran is recorded too: a stopped run must not read as a complete one.
+    const planned = targets.flatMap((target) =>
+      profile.workloads.map((workload) => ({ variant: target.name, workload: workload.id })),
+    );
+    await recorder.notRun(planned, repeat, signal?.aborted ? "interrupted" : "error", stoppedBy.message);
+    return { document, resultsPath, stoppedBy };
   } finally {
     progress.stop();
   }

@@ -55,6 +55,10 @@ export function parseTargetSpec(spec: string): LocalTarget {
   const vm = /^([^=]+)=vm:(.*)$/.exec(spec);
   if (vm) return parseVmTarget(vm[1], vm[2], spec);
   const separator = spec.indexOf("=");
+  if (separator === 0)
+    throw new TargetSpecError(
+      `bad --target "${spec}": the name before "=" is empty: give NAME=DIR, e.g. --target nvme=/mnt/nvme`,
+    );
   const name = separator > 0 ? spec.slice(0, separator) : basename(resolve(spec));
   const dir = separator > 0 ? spec.slice(separator + 1) : spec;
   if (dir === "") throw new TargetSpecError(`bad --target "${spec}": give NAME=DIR, e.g. --target nvme=/mnt/nvme`);

@@ -5,18 +5,21 @@ import type { Recorder } from "../core/recorder.js";
 import { EMULATED_CPU_WARNING, type VariantSpec } from "../core/results.js";
 import { guestTools, prepareGuest } from "../qemu/guest.js";
 import { type Accelerator, GuestRunError, probeAccelerator, runGuest } from "../qemu/run-guest.js";
+import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { formatDuration } from "../util/format.js";
-import { checkTargetDirectory, PreflightError } from "./preflight.js";
+import { checkTargetDirectory, directIoRefusal, PreflightError } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
 import { isVmTarget, type LocalTarget, type VmTarget } from "./targets.js";
 
-const TMPFS_MAGIC = 0x01021994;
 // Kernel boot and power-off under TCG, for the ETA.
 export const GUEST_BOOT_SECONDS = 5;
 
+// Room in a raw image beside the workload's files, for the guest's ext4 metadata.
+const IMAGE_MARGIN = 64 * 1024 ** 2;
+
 /** A raw image holds the largest workload's files (jobs side by side) with room to spare. */
 export function imageBytes(profile: Profile): number {
-  return Math.ceil((largestFootprint(profile) + 64 * 1024 ** 2) / 1024 ** 2) * 1024 ** 2;
+  return Math.ceil((largestFootprint(profile) + IMAGE_MARGIN) / 1024 ** 2) * 1024 ** 2;
 }
 
 /** Before any I/O: QEMU and busybox-static present, each image directory writable and large enough, O_DIRECT possible where asked. */
@@ -25,11 +28,15 @@ export async function preflightVmTargets(targets: LocalTarget[], profile: Profil
   if (vmTargets.length === 0) return;
   await guestTools();
   for (const target of vmTargets) {
-    await checkTargetDirectory(target.name, target.path, imageBytes(profile));
+    await checkTargetDirectory(target.name, target.path, {
+      files: imageBytes(profile) - IMAGE_MARGIN,
+      margin: IMAGE_MARGIN,
+    });
     const direct = target.vm.cache === "none" || target.vm.cache === "directsync";
-    if (direct && (await fs.statfs(target.path)).type === TMPFS_MAGIC) {
+    const refusal = direct ? await directIoRefusal(target.path) : undefined;
+    if (refusal) {
       throw new PreflightError(
-        `VM target "${target.name}": cache=${target.vm.cache} opens its image with O_DIRECT, which tmpfs (${target.path}) refuses: use dir= on a disk`,
+        `VM target "${target.name}": cache=${target.vm.cache} opens its image with O_DIRECT, which the file system of ${target.path} refuses (${refusal}): use dir= on another file system, or cache=writeback`,
       );
     }
   }
@@ -83,6 +90,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   for (const target of targets) groups.set(target.path, [...(groups.get(target.path) ?? []), target]);
   for (const [dir, group] of groups) {
     const imageDir = await fs.mkdtemp(join(dir, ".layerbench-vm-"));
+    const forgetImageDir = scratchOnEmergencyExit(imageDir);
     try {
       const { seconds } = await runGuest({
         guest,
@@ -127,6 +135,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
       );
     } finally {
       await fs.rm(imageDir, { recursive: true, force: true });
+      forgetImageDir();
     }
   }
 }

@@ -163,8 +163,18 @@ export function matrixOutputs(
   });
 }
 
-/** One line per stack for the end of a matrix command, the stacks that did not succeed, and the exit code: 1 when there are any. */
-export function matrixSummary(outcomes: StackOutcome[]): { lines: string[]; unsuccessful: string[]; exitCode: number } {
+export interface MatrixSummary {
+  lines: string[];
+  /** Stacks whose operation failed, or whose destroy did. */
+  failed: string[];
+  /** Stacks never started: after an interruption, a failure with --fail-fast, or a missing Pulumi CLI. */
+  skipped: string[];
+  /** 1 when any stack failed or was skipped. */
+  exitCode: number;
+}
+
+/** One line per stack for the end of a matrix command, the stacks that failed and those never started, and the exit code. */
+export function matrixSummary(outcomes: StackOutcome[]): MatrixSummary {
   const lines = outcomes.map((outcome) => {
     const runs = outcome.runs.length > 0 ? `, ${outcome.runs.length} run(s) kept` : "";
     const pooled = outcome.gathered ? `, all runs: ${outcome.gathered.path}` : "";
@@ -177,8 +187,9 @@ export function matrixSummary(outcomes: StackOutcome[]): { lines: string[]; unsu
     const error = outcome.error ? `: ${outcome.error}` : "";
     return `${outcome.stack}: ${outcome.status}${error}${runs}${pooled}${cleanup}`;
   });
-  const unsuccessful = outcomes
-    .filter((outcome) => outcome.status !== "ok" || outcome.destroyed === false)
+  const failed = outcomes
+    .filter((outcome) => outcome.status === "failed" || outcome.destroyed === false)
     .map((outcome) => outcome.stack);
-  return { lines, unsuccessful, exitCode: unsuccessful.length > 0 ? 1 : 0 };
+  const skipped = outcomes.filter((outcome) => outcome.status === "skipped").map((outcome) => outcome.stack);
+  return { lines, failed, skipped, exitCode: failed.length + skipped.length > 0 ? 1 : 0 };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Profile } from "../core/profiles.js";
 import { parseScriptOutput, renderFioScript, type ScriptFailure, type ScriptRun } from "../remote/fio-script.js";
 import { parseMarkerLine, runningWorkloads } from "../remote/markers.js";
+import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { diskSerial, diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { cpioArchive } from "./cpio.js";
@@ -147,11 +148,13 @@ function runQemu(
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => reader?.push(chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const stop = () => child.kill("SIGTERM");
+    const forget = onEmergencyExit(`QEMU process ${child.pid}`, () => child.kill("SIGKILL"));
     const timer = setTimeout(stop, options.timeoutMs);
     options.signal?.addEventListener("abort", stop, { once: true });
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
+      forget();
       options.signal?.removeEventListener("abort", stop);
       resolve({ code, seconds: (Date.now() - started) / 1000, stderr });
     });

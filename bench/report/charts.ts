@@ -1,66 +1,7 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
-import type { Direction, Metric } from "../core/results.js";
+import type { ChartDefinition, ChartOptions, Unit } from "./chart-definitions.js";
 import { panelHeader, type ReportData } from "./rows.js";
-
-interface Unit {
-  label: string;
-  divisor: number;
-}
-
-export interface ChartDefinition {
-  file: string;
-  title: string;
-  /** The quantity on the y axis; the unit is added in parentheses unless it is the same word. */
-  axis: string;
-  metric: Metric;
-  directions: Direction[];
-  /** Picks a readable unit for the largest value shown. */
-  unit: (max: number) => Unit;
-  /** A second mark per bar: the 99th percentile, for latency. */
-  p99Metric?: Metric;
-}
-
-const binaryBytes = (max: number): Unit =>
-  max >= 10 * 1024 ** 3 ? { label: "GiB", divisor: 1024 ** 3 } : { label: "MiB", divisor: 1024 ** 2 };
-// One unit for every panel: µs reads well from fast NVMe (tens) to slow disks (tens of thousands).
-const microseconds = (): Unit => ({ label: "µs", divisor: 1e3 });
-
-export const CHARTS: ChartDefinition[] = [
-  {
-    file: "iops.svg",
-    title: "IOPS",
-    axis: "IOPS",
-    metric: "iops",
-    directions: ["read", "write", "mixed"],
-    unit: () => ({ label: "IOPS", divisor: 1 }),
-  },
-  {
-    file: "io_bandwidth.svg",
-    title: "Bandwidth",
-    axis: "Bandwidth",
-    metric: "bwBytes",
-    directions: ["read", "write", "mixed"],
-    unit: (max) => ({ label: `${binaryBytes(max).label}/s`, divisor: binaryBytes(max).divisor }),
-  },
-  {
-    file: "io_written.svg",
-    title: "Bytes written per run",
-    axis: "Written",
-    metric: "ioBytes",
-    directions: ["write"],
-    unit: binaryBytes,
-  },
-  {
-    file: "latency.svg",
-    title: "Completion latency: mean (bar) and 99th percentile (diamond)",
-    axis: "Latency",
-    metric: "latMeanNs",
-    p99Metric: "latP99Ns",
-    directions: ["read", "write", "mixed"],
-    unit: microseconds,
-  },
-];
 
 /** Pixels a row of panels may take before the next panel wraps. */
 const MAX_CHART_WIDTH = 1600;
@@ -73,34 +14,63 @@ interface ChartRow {
   high: number;
   repeats: number;
   p99?: number;
+  /** ±1 standard deviation of the p99 over repeats. */
+  p99Low?: number;
+  p99High?: number;
 }
 
-export function chartRows(data: ReportData, chart: ChartDefinition): { rows: ChartRow[]; unit: Unit } {
+/**
+ * The values of a chart, each panel in the unit that reads best for it. `unit` is set when every panel has the same
+ * one (the y axis names it); otherwise each panel's header names its own.
+ */
+export function chartRows(data: ReportData, chart: ChartDefinition): { rows: ChartRow[]; unit?: Unit } {
   const raw = data.panels
     .filter((panel) => chart.directions.includes(panel.direction))
     .flatMap((panel) =>
       panel.cells.flatMap(({ variant, summary }) => {
         const stat = summary[chart.metric];
         if (!stat) return [];
-        const p99 = chart.p99Metric ? summary[chart.p99Metric]?.mean : undefined;
+        const p99 = chart.p99Metric ? summary[chart.p99Metric] : undefined;
         return [{ panel: panelHeader(panel, data.panels), variant: variant.label, stat, p99 }];
       }),
     );
-  const unit = chart.unit(Math.max(0, ...raw.map((row) => Math.max(row.stat.mean + row.stat.stdev, row.p99 ?? 0))));
-  const rows = raw.map(({ panel, variant, stat, p99 }) => ({
-    panel,
-    variant,
-    value: stat.mean / unit.divisor,
-    low: (stat.mean - stat.stdev) / unit.divisor,
-    high: (stat.mean + stat.stdev) / unit.divisor,
-    repeats: stat.n,
-    ...(p99 !== undefined && { p99: p99 / unit.divisor }),
-  }));
-  return { rows, unit };
+  const panelMax = new Map<string, number>();
+  for (const row of raw) {
+    const top = Math.max(row.stat.mean + row.stat.stdev, (row.p99?.mean ?? 0) + (row.p99?.stdev ?? 0));
+    panelMax.set(row.panel, Math.max(panelMax.get(row.panel) ?? 0, top));
+  }
+  const units = new Map([...panelMax].map(([panel, max]) => [panel, chart.unit(max)]));
+  const labels = new Set([...units.values()].map((unit) => unit.label));
+  const shared = labels.size === 1 ? [...units.values()][0] : undefined;
+  const rows = raw.map(({ panel, variant, stat, p99 }) => {
+    const unit = units.get(panel) as Unit;
+    return {
+      panel: shared ? panel : `${panel} (${unit.label})`,
+      variant,
+      value: stat.mean / unit.divisor,
+      low: (stat.mean - stat.stdev) / unit.divisor,
+      high: (stat.mean + stat.stdev) / unit.divisor,
+      repeats: stat.n,
+      ...(p99 && { p99: p99.mean / unit.divisor }),
+      ...(p99 &&
+        p99.n > 1 && { p99Low: (p99.mean - p99.stdev) / unit.divisor, p99High: (p99.mean + p99.stdev) / unit.divisor }),
+    };
+  });
+  return { rows, ...(shared && { unit: shared }) };
 }
 
-/** The vega-lite spec: one panel per workload (own y scale), one bar per variant, ±1 stdev error bars when repeated. */
-export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevelSpec {
+/** Legend columns: as many as the longest label leaves room for, so that no label is cut. */
+function legendColumns(labels: string[]): number {
+  const longest = Math.max(0, ...labels.map((label) => label.length));
+  return Math.max(1, Math.min(3, Math.floor(120 / Math.max(longest, 1))));
+}
+
+/** The vega-lite spec: one panel per workload (own y scale), one labelled bar per variant, ±1 stdev error bars when repeated. */
+export function chartSpec(
+  data: ReportData,
+  chart: ChartDefinition,
+  options: ChartOptions = { latencyScale: "linear" },
+): vl.TopLevelSpec {
   const { rows, unit } = chartRows(data, chart);
   const variantOrder = data.variants.map((variant) => variant.label);
   const x = {
@@ -108,21 +78,29 @@ export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevel
     type: "nominal" as const,
     sort: variantOrder,
     title: null,
-    axis: { labels: false, ticks: false },
+    // Labels under the bars too: a bar is not to be told by its colour alone.
+    axis: { labelAngle: -40, labelLimit: 160, ticks: false },
   };
-  const yTitle = chart.axis === unit.label ? chart.axis : `${chart.axis} (${unit.label})`;
+  const yTitle = !unit ? chart.axis : chart.axis === unit.label ? chart.axis : `${chart.axis} (${unit.label})`;
+  const logScale = options.latencyScale === "log" && chart.p99Metric !== undefined;
+  const y = (field: string) => ({
+    field,
+    type: "quantitative" as const,
+    title: yTitle,
+    ...(logScale && { scale: { type: "log" as const } }),
+  });
   const repeated = rows.some((row) => row.repeats > 1);
   const panelWidth = Math.max(150, 34 * variantOrder.length);
   // Panels wrap into rows so that a big matrix makes a tall chart rather than one tens of thousands of pixels wide.
   const columns = Math.max(1, Math.floor(MAX_CHART_WIDTH / (panelWidth + 60)));
+  const subtitle = [
+    repeated ? "error bars: ±1 standard deviation over repeats" : "",
+    logScale ? "logarithmic scale" : "",
+  ].filter(Boolean);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     description: `${chart.title} per workload and variant; the values are in the tables of report.md.`,
-    title: {
-      text: chart.title,
-      subtitle: repeated ? "error bars: ±1 standard deviation over repeats" : "",
-      anchor: "start",
-    },
+    title: { text: chart.title, subtitle: subtitle.join("; "), anchor: "start" },
     background: "white",
     // Error bars are drawn as rules and ticks: no ARIA label for them either.
     config: {
@@ -150,27 +128,32 @@ export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevel
           mark: { type: "bar", tooltip: true, aria: false },
           encoding: {
             x,
-            y: { field: "value", type: "quantitative", title: yTitle },
+            y: y("value"),
             color: {
               field: "variant",
               type: "nominal",
               sort: variantOrder,
               title: "Variant",
-              legend: { orient: "bottom", columns: 3, labelLimit: 320 },
+              legend: { orient: "bottom", columns: legendColumns(variantOrder), labelLimit: 0 },
             },
           },
         },
         {
           transform: [{ filter: "datum.repeats > 1" }],
           mark: { type: "errorbar", ticks: { size: 12 }, color: "black" },
-          encoding: { x, y: { field: "low", type: "quantitative", title: yTitle }, y2: { field: "high" } },
+          encoding: { x, y: y("low"), y2: { field: "high" } },
         },
         ...(chart.p99Metric
           ? [
               {
                 transform: [{ filter: "isValid(datum.p99)" }],
                 mark: { type: "point" as const, shape: "diamond", filled: true, color: "black", size: 40, aria: false },
-                encoding: { x, y: { field: "p99", type: "quantitative" as const, title: yTitle } },
+                encoding: { x, y: y("p99") },
+              },
+              {
+                transform: [{ filter: "isValid(datum.p99Low)" }],
+                mark: { type: "errorbar" as const, ticks: { size: 6 }, color: "dimgray" },
+                encoding: { x, y: y("p99Low"), y2: { field: "p99High" } },
               },
             ]
           : []),
@@ -179,8 +162,12 @@ export function chartSpec(data: ReportData, chart: ChartDefinition): vl.TopLevel
   };
 }
 
-export async function renderChartSvg(data: ReportData, chart: ChartDefinition): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(chartSpec(data, chart)).spec), { renderer: "none" });
+export async function renderChartSvg(
+  data: ReportData,
+  chart: ChartDefinition,
+  options?: ChartOptions,
+): Promise<string> {
+  const view = new vega.View(vega.parse(vl.compile(chartSpec(data, chart, options)).spec), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {

@@ -1,5 +1,6 @@
 import { DEFAULT_THRESHOLD_PCT, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import { DIRECTIONS, type Direction, type ResultsDocument, type Stat } from "../core/results.js";
+import { formatWithSpread } from "../util/format.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
 // the threshold and outside the noise: more than twice the pooled standard deviation of the repeats.
@@ -89,8 +90,10 @@ export function compareDocuments(
   };
 }
 
-function value(stat: Stat, format: (value: number) => string): string {
-  return stat.n > 1 ? `${format(stat.mean)} ± ${format(stat.stdev)} (n=${stat.n})` : format(stat.mean);
+function value(stat: Stat, metric: ShownMetric): string {
+  return stat.n > 1
+    ? `${formatWithSpread(metric.unit, stat.mean, stat.stdev)} (n=${stat.n})`
+    : metric.format(stat.mean);
 }
 
 function signedPct(pct: number): string {
@@ -109,6 +112,8 @@ export function renderComparison(
   comparison: Comparison,
   labels: { before: string; after: string },
   thresholdPct: number,
+  /** Settings that differ (core/settings.ts), when compared anyway with --force. */
+  settingsDifferences: string[] = [],
 ): string {
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
   const improvements = comparison.rows.filter((row) => row.verdict === "improvement").length;
@@ -117,13 +122,20 @@ export function renderComparison(
     "",
     `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that is also more than twice the pooled standard deviation of the repeats (without repeats, the threshold alone).`,
     "",
+    ...(settingsDifferences.length > 0
+      ? [
+          "> **Compared with --force although the settings differ**; the changes may come from them:",
+          ...settingsDifferences.map((line) => `> - ${line}`),
+          "",
+        ]
+      : []),
     `**${regressions} regression(s)**, ${improvements} improvement(s) in ${comparison.rows.length} comparisons.`,
     "",
     "| Variant | Workload | Direction | Metric | Before | After | Change | Flag |",
     "| --- | --- | --- | --- | ---: | ---: | ---: | --- |",
     ...comparison.rows.map(
       (row) =>
-        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.name} | ${value(row.before, row.metric.format)} | ${value(row.after, row.metric.format)} | ${signedPct(row.changePct)} | ${MARK[row.verdict]} |`,
+        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.name} | ${value(row.before, row.metric)} | ${value(row.after, row.metric)} | ${signedPct(row.changePct)} | ${MARK[row.verdict]} |`,
     ),
   ];
   if (comparison.onlyBefore.length > 0) lines.push("", `Only before: ${comparison.onlyBefore.join(", ")}.`);

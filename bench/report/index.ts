@@ -2,19 +2,43 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import type { ResultsDocument } from "../core/results.js";
 import { UserError } from "../util/errors.js";
-import { CHARTS, renderChartSvg } from "./charts.js";
+import { CHARTS, type ChartOptions, REPORT_FILES } from "./chart-definitions.js";
+import { renderChartSvg } from "./charts.js";
 import { renderMarkdown } from "./markdown.js";
 import { collectReportData } from "./rows.js";
 
-/** Writes the four charts and report.md for one or more results documents; returns the files written. */
-export async function writeReport(documents: ResultsDocument[], outDir: string): Promise<string[]> {
+export class ReportExistsError extends UserError {}
+
+export interface WrittenReport {
+  files: string[];
+  /** Settings that differ between the documents (core/settings.ts): shown atop report.md, for the CLI to print too. */
+  warnings: string[];
+}
+
+/**
+ * Writes the four charts and report.md for one or more results documents. An existing report is replaced only
+ * with `replace`: a report is never overwritten silently.
+ */
+export async function writeReport(
+  documents: ResultsDocument[],
+  outDir: string,
+  options: { replace?: boolean } & Partial<ChartOptions> = {},
+): Promise<WrittenReport> {
   const data = collectReportData(documents);
   if (data.panels.length === 0) throw new UserError("nothing to report: the results hold no measured runs");
+  if (!options.replace) {
+    const existing = (await fs.readdir(outDir).catch((): string[] => [])).filter((name) => REPORT_FILES.includes(name));
+    if (existing.length > 0)
+      throw new ReportExistsError(
+        `${outDir} already holds a report (${existing.join(", ")}): choose another --out, or --force to replace it`,
+      );
+  }
   // Render everything first, so that a failure leaves no half-written report behind.
   const files = new Map<string, string>();
-  for (const chart of CHARTS) files.set(chart.file, await renderChartSvg(data, chart));
+  const chartOptions: ChartOptions = { latencyScale: options.latencyScale ?? "linear" };
+  for (const chart of CHARTS) files.set(chart.file, await renderChartSvg(data, chart, chartOptions));
   files.set("report.md", renderMarkdown(data));
   await fs.mkdir(outDir, { recursive: true });
   for (const [name, content] of files) await fs.writeFile(join(outDir, name), content);
-  return [...files.keys()].map((name) => join(outDir, name));
+  return { files: [...files.keys()].map((name) => join(outDir, name)), warnings: data.settingsWarnings };
 }

@@ -1,14 +1,20 @@
-import { SHOWN_METRICS } from "../core/metrics.js";
+import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import { type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/results.js";
-import { CHARTS } from "./charts.js";
-import { panelName, type ReportData, type ReportPanel, sourceLabel } from "./rows.js";
+import { formatWithSpread } from "../util/format.js";
+import { formatFioSize } from "../util/size.js";
+import { CHARTS } from "./chart-definitions.js";
+import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 
 // Each shown metric is a column, followed by its ratio to the baseline where it is relative.
 const COLUMNS = SHOWN_METRICS;
 
-function cell(stat: Stat | undefined, format: (value: number) => string): string {
+/** Marks a percentile that is an IO-weighted mean of several processes' percentiles rather than fio's number. */
+const ESTIMATE_MARK = "≈";
+
+function cell(stat: Stat | undefined, column: ShownMetric, estimated: boolean): string {
   if (!stat) return "–";
-  return stat.n > 1 ? `${format(stat.mean)} ± ${format(stat.stdev)}` : format(stat.mean);
+  const value = stat.n > 1 ? formatWithSpread(column.unit, stat.mean, stat.stdev) : column.format(stat.mean);
+  return estimated && column.metric === "latP99Ns" ? `${ESTIMATE_MARK}${value}` : value;
 }
 
 function ratio(stat: Stat | undefined, baseline: Stat | undefined): string {
@@ -29,9 +35,9 @@ function panelTable(panel: ReportPanel, data: ReportData): string {
     `| ${headings.join(" | ")} |`,
     `|${headings.map((_, index) => (index === 0 ? " --- " : " ---: ")).join("|")}|`,
   ];
-  for (const { variant, summary } of panel.cells) {
+  for (const { variant, summary, estimatedPercentiles } of panel.cells) {
     const values = COLUMNS.flatMap((column) => {
-      const value = cell(summary[column.metric], column.format);
+      const value = cell(summary[column.metric], column, estimatedPercentiles);
       return column.relative && baselineSummary
         ? [value, ratio(summary[column.metric], baselineSummary[column.metric])]
         : [value];
@@ -49,7 +55,7 @@ function panelTable(panel: ReportPanel, data: ReportData): string {
 }
 
 function sourcesSection(data: ReportData): string {
-  const lines = data.documents.map((document) => {
+  const lines = data.documents.map((document, index) => {
     const fio = [
       ...new Set(
         document.variants.flatMap((variant) =>
@@ -60,20 +66,69 @@ function sourcesSection(data: ReportData): string {
     const { profile, source } = document;
     const runIds =
       source.kind === "pulumi" && source.runId.includes(",") ? ` (run ids ${source.runId.split(",").join(", ")})` : "";
-    return `- ${source.kind} \`${sourceLabel(source)}\`${runIds}, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}, ${fio.join(", ") || "no runs"}`;
+    const ramp = profile.rampSec === undefined ? "ramp not recorded" : `ramp ${profile.rampSec} s`;
+    const sizes = profile.workloads
+      ? profile.workloads
+          .map((workload) => `${workload.id} ${workload.numjobs}×${formatFioSize(workload.size)}`)
+          .join(", ")
+      : "not recorded";
+    return `- ${sourceNumber(index)} ${source.kind} \`${sourceLabel(source)}\`${runIds}, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${ramp}, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}, ${fio.join(", ") || "no runs"}; size per job: ${sizes}`;
   });
   return ["## Sources", "", ...lines].join("\n");
 }
 
-function failuresSection(data: ReportData): string[] {
-  const lines = data.documents.flatMap((document) =>
-    (document.failures ?? []).map(
+/** Failed runs and runs never reached, per source: what the tables below do not hold. */
+function incompleteSection(data: ReportData): string[] {
+  const lines = data.documents.flatMap((document, index) => [
+    ...(document.failures ?? []).map(
       (failure) =>
-        `- \`${sourceLabel(document.source)}\` ${failure.variant} / ${failure.workload} #${failure.attempt}: ${failure.message}`,
+        `- ${sourceNumber(index)} ${failure.variant} / ${failure.workload} #${failure.attempt}: **failed**: ${failure.message}`,
     ),
-  );
+    ...(document.notRun ?? []).map(
+      (entry) =>
+        `- ${sourceNumber(index)} ${entry.variant} / ${entry.workload} #${entry.attempts.join(", #")}: **not run** (${entry.reason}): ${entry.message}`,
+    ),
+  ]);
   return lines.length > 0
-    ? ["## Failed runs", "", "These runs failed; the tables show the runs that worked.", "", ...lines, ""]
+    ? [
+        "## Incomplete: runs missing from the tables",
+        "",
+        "These runs failed or never ran; the tables and charts show only the runs that were measured.",
+        "",
+        ...lines,
+        "",
+      ]
+    : [];
+}
+
+function settingsSection(data: ReportData): string[] {
+  return data.settingsWarnings.length > 0
+    ? [
+        "> **Warning: the sources were measured with different settings**; their numbers may not be comparable:",
+        ...data.settingsWarnings.map((line) => `> - ${line}`),
+        "",
+      ]
+    : [];
+}
+
+function pageCacheSection(data: ReportData): string[] {
+  const buffered = data.documents.flatMap((document, index) =>
+    document.profile.direct ? [] : [`${sourceNumber(index)} profile \`${document.profile.id}\``],
+  );
+  return buffered.length > 0
+    ? [
+        `> **Buffered I/O** (${buffered.join(", ")}): fio wrote through the page cache (direct=0). Writes land in the RAM of the machine that runs fio and reach the disk later; a layer with more RAM for caching (a guest's page cache) can beat the disk under it. Use a direct profile (\`--direct\`, \`kbench\`) to measure the storage.`,
+        "",
+      ]
+    : [];
+}
+
+function estimateNote(data: ReportData): string[] {
+  return data.panels.some((panel) => panel.cells.some((entry) => entry.estimatedPercentiles))
+    ? [
+        `${ESTIMATE_MARK} p99 estimated: several fio processes reported without json+ histograms; the value is the IO-weighted mean of their p99s, not the p99 of all I/Os.`,
+        "",
+      ]
     : [];
 }
 
@@ -95,16 +150,19 @@ export function renderMarkdown(data: ReportData): string {
   return [
     "# layerbench report",
     "",
+    ...settingsSection(data),
+    ...incompleteSection(data),
+    ...pageCacheSection(data),
+    ...tcgWarning,
     baseline,
     "Values are the mean over runs; ± is one standard deviation when a workload was repeated.",
     "",
-    ...tcgWarning,
     charts,
     "",
     "## Results",
     "",
+    ...estimateNote(data),
     ...data.panels.map((panel) => `${panelTable(panel, data)}\n`),
-    ...failuresSection(data),
     sourcesSection(data),
     "",
   ].join("\n");

@@ -7,6 +7,7 @@ import {
   type Source,
   type Variant,
 } from "../core/results.js";
+import { reportDifferences } from "../core/settings.js";
 
 /** A variant as the report shows it, across every document given. */
 export interface ReportVariant {
@@ -21,14 +22,26 @@ export interface ReportPanel {
   workloadId: string;
   title: string;
   direction: Direction;
-  cells: Array<{ variant: ReportVariant; summary: DirectionSummary }>;
+  cells: Array<{
+    variant: ReportVariant;
+    summary: DirectionSummary;
+    /** A run's percentiles are estimates (several fio processes without json+): shown marked. */
+    estimatedPercentiles: boolean;
+  }>;
 }
 
 export interface ReportData {
   documents: ResultsDocument[];
+  /** Settings that differ between the documents, each against the first: the numbers may not be comparable. */
+  settingsWarnings: string[];
   variants: ReportVariant[];
   baseline?: ReportVariant;
   panels: ReportPanel[];
+}
+
+/** "[2]": how labels and report.md's Sources refer to the second document of a report. */
+export function sourceNumber(documentIndex: number): string {
+  return `[${documentIndex + 1}]`;
 }
 
 export function sourceLabel(source: Source): string {
@@ -52,8 +65,8 @@ function variantLabel(variant: Variant, prefix: string): string {
 export function collectReportData(documents: ResultsDocument[]): ReportData {
   const variants: ReportVariant[] = documents.flatMap((document, documentIndex) =>
     document.variants.map((variant) => {
-      // With several documents every variant says where it ran: stack and run id, or the local host.
-      const prefix = documents.length > 1 ? `${sourceLabel(document.source)}/` : "";
+      // With several documents every variant says where it ran, with the number of its source in report.md.
+      const prefix = documents.length > 1 ? `${sourceNumber(documentIndex)} ${sourceLabel(document.source)}/` : "";
       return {
         key: `${documentIndex}:${variant.id}`,
         label: variantLabel(variant, prefix),
@@ -62,13 +75,6 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
       };
     }),
   );
-  // Charts group bars by label: the same document given twice must not merge into one bar.
-  const seen = new Map<string, number>();
-  for (const entry of variants) {
-    const count = (seen.get(entry.label) ?? 0) + 1;
-    seen.set(entry.label, count);
-    if (count > 1) entry.label = `${entry.label} (${count})`;
-  }
   const panels: ReportPanel[] = [];
   for (const { variant } of variants) {
     for (const workload of variant.workloads) {
@@ -82,14 +88,19 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
   }
   for (const panel of panels) {
     for (const reportVariant of variants) {
-      const summary = reportVariant.variant.workloads.find((workload) => workload.id === panel.workloadId)?.summary[
-        panel.direction
-      ];
-      if (summary) panel.cells.push({ variant: reportVariant, summary });
+      const workload = reportVariant.variant.workloads.find((candidate) => candidate.id === panel.workloadId);
+      const summary = workload?.summary[panel.direction];
+      if (!workload || !summary) continue;
+      const estimatedPercentiles = workload.runs.some((run) => run[panel.direction]?.latencyNs.percentilesEstimated);
+      panel.cells.push({ variant: reportVariant, summary, estimatedPercentiles });
     }
   }
   const baseline = variants.find((variant) => variant.baseline);
-  return { documents, variants, ...(baseline && { baseline }), panels };
+  const settingsWarnings = reportDifferences(
+    documents,
+    documents.map((document, index) => `${sourceNumber(index)} ${sourceLabel(document.source)}`),
+  );
+  return { documents, settingsWarnings, variants, ...(baseline && { baseline }), panels };
 }
 
 /** A panel's name in charts and headings; the direction is named only when the workload does both. */

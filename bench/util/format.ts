@@ -1,19 +1,53 @@
 // Display formatting shared by progress lines and reports; results files keep raw units.
 
-export function formatIops(iops: number): string {
-  return iops >= 10_000 ? `${(iops / 1000).toFixed(1)}k` : iops >= 100 ? iops.toFixed(0) : iops.toFixed(1);
+/** How a value is written: divided by `divisor`, with `decimals` digits, then `suffix`. */
+export interface DisplayUnit {
+  divisor: number;
+  decimals: number;
+  suffix: string;
 }
 
-export function formatRate(bytesPerSecond: number): string {
+/** Picks the unit a value reads best in. */
+export type UnitPicker = (value: number) => DisplayUnit;
+
+export const iopsUnit: UnitPicker = (iops) =>
+  iops >= 10_000
+    ? { divisor: 1000, decimals: 1, suffix: "k" }
+    : { divisor: 1, decimals: iops >= 100 ? 0 : 1, suffix: "" };
+
+export const rateUnit: UnitPicker = (bytesPerSecond) => {
   const mib = bytesPerSecond / 1024 ** 2;
-  return mib >= 1024 ? `${(mib / 1024).toFixed(2)} GiB/s` : `${mib.toFixed(mib >= 100 ? 0 : 1)} MiB/s`;
+  return mib >= 1024
+    ? { divisor: 1024 ** 3, decimals: 2, suffix: " GiB/s" }
+    : { divisor: 1024 ** 2, decimals: mib >= 100 ? 0 : 1, suffix: " MiB/s" };
+};
+
+export const latencyUnit: UnitPicker = (ns) => {
+  if (ns >= 1e6) return { divisor: 1e6, decimals: 2, suffix: " ms" };
+  if (ns >= 1e3) return { divisor: 1e3, decimals: 1, suffix: " µs" };
+  return { divisor: 1, decimals: 0, suffix: " ns" };
+};
+
+export const bytesUnit: UnitPicker = (bytes) => {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let index = 0;
+  while (Math.abs(bytes) >= 1024 ** (index + 1) && index < units.length - 1) index += 1;
+  return { divisor: 1024 ** index, decimals: index === 0 ? 0 : 1, suffix: ` ${units[index]}` };
+};
+
+export function formatIn(unit: DisplayUnit, value: number): string {
+  return `${(value / unit.divisor).toFixed(unit.decimals)}${unit.suffix}`;
 }
 
-export function formatLatency(ns: number): string {
-  if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
-  if (ns >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
-  return `${ns.toFixed(0)} ns`;
+/** "86.0k ± 3.3k": the spread in the mean's unit, so that both read alike. */
+export function formatWithSpread(pick: UnitPicker, mean: number, stdev: number): string {
+  const unit = pick(mean);
+  return `${formatIn(unit, mean)} ± ${formatIn(unit, stdev)}`;
 }
+
+export const formatIops = (iops: number): string => formatIn(iopsUnit(iops), iops);
+export const formatRate = (bytesPerSecond: number): string => formatIn(rateUnit(bytesPerSecond), bytesPerSecond);
+export const formatLatency = (ns: number): string => formatIn(latencyUnit(ns), ns);
 
 /** "42s", "3m05s", "1h02m": for elapsed times in progress lines. */
 export function formatDuration(seconds: number): string {

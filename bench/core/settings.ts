@@ -1,0 +1,80 @@
+import { formatFioSize } from "../util/size.js";
+import type { ResultsDocument } from "./results.js";
+
+// The settings that shape a results document's numbers. Two documents measured under different settings are not
+// a before and after: compare refuses them and report warns, one line per difference.
+
+const NOT_RECORDED = "not recorded";
+
+/** Setting name -> value, for the settings of the measurement itself (what fio did). */
+function measurementSettings(document: ResultsDocument): Map<string, string> {
+  const { profile } = document;
+  const settings = new Map<string, string>([
+    ["profile", profile.id],
+    ["runtime", `${profile.runtimeSec} s`],
+    ["ramp", profile.rampSec === undefined ? NOT_RECORDED : `${profile.rampSec} s`],
+    ["ioengine", profile.ioengine],
+    ["direct", profile.direct ? "1 (O_DIRECT)" : "0 (page cache)"],
+  ]);
+  const fio = new Set(
+    document.variants.flatMap((variant) =>
+      variant.workloads.flatMap((workload) => workload.runs.map((run) => run.fioVersion)),
+    ),
+  );
+  settings.set("fio", fio.size > 0 ? [...fio].sort().join(", ") : "no runs");
+  for (const workload of profile.workloads ?? []) {
+    settings.set(
+      `workload ${workload.id}`,
+      `${workload.rw}, bs ${formatFioSize(workload.bs)}, ${workload.numjobs} job(s), QD${workload.iodepth}, size per job ${formatFioSize(workload.size)}`,
+    );
+  }
+  if (!profile.workloads) settings.set("workloads", NOT_RECORDED);
+  return settings;
+}
+
+/** Setting name -> value, for where it was measured: the host or stack, and what each variant's target was. */
+function placeSettings(document: ResultsDocument): Map<string, string> {
+  const { source } = document;
+  const settings = new Map<string, string>([
+    ["host", source.kind === "local" ? `local host ${source.host}` : `stack ${source.project}/${source.stack}`],
+  ]);
+  for (const variant of document.variants) {
+    const options = Object.entries(variant.options)
+      .map(([key, value]) => `${key}=${value}`)
+      .join(" ");
+    settings.set(`target of ${variant.id}`, `${variant.layer}${options ? ` ${options}` : ""}`);
+  }
+  return settings;
+}
+
+function differences(before: Map<string, string>, after: Map<string, string>, sharedOnly: string[]): string[] {
+  const names = [...new Set([...before.keys(), ...after.keys()])];
+  return names.flatMap((name) => {
+    const a = before.get(name);
+    const b = after.get(name);
+    // A variant or workload only one side has is not a setting that differs: compare lists it apart.
+    if ((a === undefined || b === undefined) && sharedOnly.some((prefix) => name.startsWith(prefix))) return [];
+    if (a === b) return [];
+    return [`${name}: ${a ?? NOT_RECORDED} -> ${b ?? NOT_RECORDED}`];
+  });
+}
+
+/** What differs in how two documents were measured, including where (host, targets): for `compare`. */
+export function comparisonDifferences(before: ResultsDocument, after: ResultsDocument): string[] {
+  return [
+    ...differences(measurementSettings(before), measurementSettings(after), ["workload "]),
+    ...differences(placeSettings(before), placeSettings(after), ["target of "]),
+  ];
+}
+
+/** What differs in how the documents of one report were measured, each against the first (where differs on purpose). */
+export function reportDifferences(documents: ResultsDocument[], names: string[]): string[] {
+  const [first, ...rest] = documents;
+  if (!first) return [];
+  const reference = measurementSettings(first);
+  return rest.flatMap((document, index) =>
+    differences(reference, measurementSettings(document), ["workload "]).map(
+      (line) => `${names[0]} vs ${names[index + 1]}: ${line}`,
+    ),
+  );
+}

@@ -1,0 +1,133 @@
+import { promises as fs, rmdirSync, unlinkSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { onEmergencyExit } from "../util/emergency-cleanup.js";
+import { UserError } from "../util/errors.js";
+
+// Two layerbench processes never write one output directory, and never measure one device at once: each takes a
+// lock file (created exclusively) on its output directory and on the device under each target, for the whole run.
+// A lock whose process is gone (killed, crashed) is taken over.
+
+export class LockError extends UserError {}
+
+interface Holder {
+  pid: number;
+  host: string;
+  startedAt: string;
+  what: string;
+}
+
+/** Where device locks live: one file per device, shared by every layerbench process of this machine. */
+export function deviceLockDir(): string {
+  return process.env.LAYERBENCH_LOCK_DIR ?? join(tmpdir(), "layerbench-locks");
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function readHolder(path: string): Promise<Holder | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(path, "utf8")) as Holder;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Takes one lock file, or throws naming its holder. */
+async function takeLock(path: string, what: string, busy: (holder: Holder) => string): Promise<() => void> {
+  const holder: Holder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), what };
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      await fs.writeFile(path, `${JSON.stringify(holder)}\n`, { flag: "wx" });
+      return () => unlinkSync(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const current = await readHolder(path);
+      // Still being written by its holder: treated as held. Held by a process gone from this host: stale.
+      if (current && current.host === hostname() && !alive(current.pid)) {
+        await fs.rm(path, { force: true });
+        continue;
+      }
+      throw new LockError(busy(current ?? { pid: 0, host: "?", startedAt: "?", what: "a layerbench run starting up" }));
+    }
+  }
+  throw new LockError(`${path}: could not take the lock`);
+}
+
+function describe(holder: Holder): string {
+  return `layerbench process ${holder.pid} on ${holder.host} (since ${holder.startedAt}: ${holder.what})`;
+}
+
+export interface RunLocks {
+  release: () => void;
+}
+
+/**
+ * Locks the output directory (made if needed) and the device of every target path for one run; `what` says what
+ * the run does, for whoever finds the lock held.
+ */
+export async function lockRun(
+  outDir: string,
+  targets: Array<{ name: string; path: string }>,
+  what: string,
+): Promise<RunLocks> {
+  const releases: Array<() => void> = [];
+  const release = () => {
+    for (const undo of releases.splice(0).reverse()) {
+      try {
+        undo();
+      } catch {
+        // Already gone, or a directory the run wrote into: nothing more to undo.
+      }
+    }
+  };
+  try {
+    // A run refused before any I/O leaves no empty output directory behind.
+    const made = await fs.mkdir(outDir, { recursive: true });
+    if (made) {
+      releases.push(() => {
+        for (let dir = outDir; dir.startsWith(made); dir = dirname(dir)) rmdirSync(dir);
+      });
+    }
+    releases.push(
+      await takeLock(
+        join(outDir, ".layerbench.lock"),
+        what,
+        (holder) => `--out ${outDir} is in use by ${describe(holder)}: choose another --out`,
+      ),
+    );
+    await fs.mkdir(deviceLockDir(), { recursive: true });
+    const devices = new Map<string, string>();
+    for (const target of targets) {
+      const { dev } = await fs.stat(target.path);
+      // Linux's dev_t: major in bits 8-19, minor in bits 0-7 and 20-31.
+      const device = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00)}`;
+      if (devices.has(device)) continue;
+      devices.set(device, target.name);
+      releases.push(
+        await takeLock(
+          join(deviceLockDir(), `device-${device.replace(":", "-")}.lock`),
+          what,
+          (holder) =>
+            `target "${target.name}" (${target.path}) is on device ${device}, which ${describe(holder)} is measuring: measurements never overlap, wait for it to finish`,
+        ),
+      );
+    }
+  } catch (error) {
+    release();
+    throw error;
+  }
+  const forget = onEmergencyExit("layerbench lock files", release);
+  return {
+    release: () => {
+      release();
+      forget();
+    },
+  };
+}

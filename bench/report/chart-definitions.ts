@@ -1,0 +1,75 @@
+import type { Direction, Metric } from "../core/results.js";
+
+// What each chart shows, apart from how it is drawn (charts.ts, which loads vega): the CLI names the files
+// without loading a renderer.
+
+export interface Unit {
+  label: string;
+  divisor: number;
+}
+
+export interface ChartDefinition {
+  file: string;
+  title: string;
+  /** The quantity on the y axis; the unit is added in parentheses unless it is the same word. */
+  axis: string;
+  metric: Metric;
+  directions: Direction[];
+  /** Picks a readable unit for the largest value of a panel. */
+  unit: (max: number) => Unit;
+  /** A second mark per bar: the 99th percentile, for latency. */
+  p99Metric?: Metric;
+}
+
+const binaryBytes = (max: number): Unit =>
+  max >= 10 * 1024 ** 3 ? { label: "GiB", divisor: 1024 ** 3 } : { label: "MiB", divisor: 1024 ** 2 };
+// Per panel: a 423 ns page-cache hit and a 47 ms disk write each read in their own unit.
+const latency = (max: number): Unit =>
+  max >= 1e6 ? { label: "ms", divisor: 1e6 } : max >= 1e3 ? { label: "µs", divisor: 1e3 } : { label: "ns", divisor: 1 };
+
+export const CHARTS: ChartDefinition[] = [
+  {
+    file: "iops.svg",
+    title: "IOPS",
+    axis: "IOPS",
+    metric: "iops",
+    directions: ["read", "write", "mixed"],
+    unit: () => ({ label: "IOPS", divisor: 1 }),
+  },
+  {
+    file: "io_bandwidth.svg",
+    title: "Bandwidth",
+    axis: "Bandwidth",
+    metric: "bwBytes",
+    directions: ["read", "write", "mixed"],
+    unit: (max) => ({ label: `${binaryBytes(max).label}/s`, divisor: binaryBytes(max).divisor }),
+  },
+  {
+    file: "io_written.svg",
+    title: "Bytes written per run",
+    axis: "Written",
+    metric: "ioBytes",
+    directions: ["write"],
+    unit: binaryBytes,
+  },
+  {
+    file: "latency.svg",
+    title: "Completion latency: mean (bar) and 99th percentile (diamond)",
+    axis: "Latency",
+    metric: "latMeanNs",
+    p99Metric: "latP99Ns",
+    directions: ["read", "write", "mixed"],
+    unit: latency,
+  },
+];
+
+/** The files a report writes: report.md and one SVG per chart. */
+export const REPORT_FILES = ["report.md", ...CHARTS.map((chart) => chart.file)];
+
+export const LATENCY_SCALES = ["linear", "log"] as const;
+export type LatencyScale = (typeof LATENCY_SCALES)[number];
+
+export interface ChartOptions {
+  /** The y scale of the latency chart: log shows a 400 ns bar beside a 50 ms one. */
+  latencyScale: LatencyScale;
+}

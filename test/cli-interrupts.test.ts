@@ -1,0 +1,181 @@
+import { existsSync, promises as fs } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import test from "ava";
+import { toResultsDocument } from "../bench/core/results.js";
+import { type CliResult, runCli } from "./helpers/cli.js";
+import { scratchDir } from "./helpers/fio.js";
+
+// Two layerbench processes at once, and a user pressing Ctrl-C twice: with a slow stand-in fio, so that the timing
+// is the test's and no disk is measured.
+
+const STAND_IN = fileURLToPath(new URL("stand-in/fio", import.meta.url));
+
+/** A fio that answers after `seconds` (ignoring SIGINT when `stubborn`), writing its pid to `pidFile`. */
+async function slowFio(dir: string, seconds: number, options: { stubborn?: boolean } = {}): Promise<NodeJS.ProcessEnv> {
+  const bin = join(dir, "bin");
+  await fs.mkdir(bin, { recursive: true });
+  await fs.writeFile(
+    join(bin, "fio"),
+    [
+      "#!/bin/sh",
+      'case "$1" in --version) exec "$STAND_IN" --version ;; esac',
+      ...(options.stubborn ? ["trap '' INT"] : []),
+      `echo $$ > "${join(dir, "fio.pid")}"`,
+      // sleep in the background and wait: the shell itself takes the signals.
+      `sleep ${seconds} & wait $!`,
+      'exec "$STAND_IN" "$@"',
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  return { ...process.env, STAND_IN, PATH: `${bin}:${process.env.PATH}` };
+}
+
+function whenStderr(pattern: RegExp, act: (child: import("node:child_process").ChildProcess) => void) {
+  return (child: import("node:child_process").ChildProcess, stderr: () => string) => {
+    const timer = setInterval(() => {
+      if (pattern.test(stderr())) {
+        clearInterval(timer);
+        act(child);
+      }
+    }, 50);
+    child.on("close", () => clearInterval(timer));
+  };
+}
+
+test.serial("two runs into one --out: the second refuses at once naming the first; the first keeps all", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const env = await slowFio(dir.path, 1);
+  const [a, b, out] = ["a", "b", "out"].map((name) => join(dir.path, name));
+  await Promise.all([fs.mkdir(a), fs.mkdir(b)]);
+  const common = ["run", "--runtime", "1", "--size", "1m", "--out", out];
+  let second: Promise<CliResult> | undefined;
+  const first = await runCli([...common, "--target", `a=${a}`], {
+    env,
+    whileRunning: whenStderr(/running \[1\/3\]/, () => {
+      second = runCli([...common, "--target", `b=${b}`], { env });
+    }),
+  });
+  const refused = await (second as Promise<CliResult>);
+  t.is(first.code, 0, first.stderr);
+  t.is(refused.code, 1);
+  t.regex(
+    refused.stderr,
+    /^layerbench: --out .*out is in use by layerbench process \d+ on .*: choose another --out\n$/,
+  );
+  const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+  t.deepEqual(
+    document.variants.map((variant) => [variant.id, variant.workloads.length]),
+    [["a", 3]],
+  );
+  t.false(existsSync(join(out, ".layerbench.lock")), "the lock goes with the run");
+});
+
+test.serial("a second run on the same disk refuses while the first measures it, even into another --out", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const env = await slowFio(dir.path, 1);
+  const [a, b] = ["a", "b"].map((name) => join(dir.path, name));
+  await Promise.all([fs.mkdir(a), fs.mkdir(b)]);
+  const run = (target: string, out: string) => [
+    "run",
+    "--runtime",
+    "1",
+    "--size",
+    "1m",
+    "--target",
+    target,
+    "--out",
+    join(dir.path, out),
+  ];
+  let second: Promise<CliResult> | undefined;
+  const first = await runCli(run(`a=${a}`, "out-a"), {
+    env,
+    whileRunning: whenStderr(/running \[1\/3\]/, () => {
+      second = runCli(run(`b=${b}`, "out-b"), { env });
+    }),
+  });
+  const refused = await (second as Promise<CliResult>);
+  t.is(first.code, 0, first.stderr);
+  t.is(refused.code, 1);
+  t.regex(
+    refused.stderr,
+    /^layerbench: target "b" \(.*\/b\) is on device \d+:\d+, which layerbench process \d+ .* is measuring: measurements never overlap/,
+  );
+  t.false(existsSync(join(dir.path, "out-b")), "the refused run leaves no output directory");
+  // Once the first is done the disk is free again.
+  const after = await runCli(run(`b=${b}`, "out-b"), { env });
+  t.is(after.code, 0, after.stderr);
+});
+
+test.serial("a lock left by a process that is gone is taken over", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const env = await slowFio(dir.path, 0);
+  const [a, out] = ["a", "out"].map((name) => join(dir.path, name));
+  await Promise.all([fs.mkdir(a), fs.mkdir(out)]);
+  const { hostname } = await import("node:os");
+  // A pid far above any pid_max: no such process.
+  await fs.writeFile(
+    join(out, ".layerbench.lock"),
+    JSON.stringify({ pid: 2 ** 22 + 1, host: hostname(), startedAt: "then", what: "run" }),
+  );
+  const result = await runCli(["run", "--runtime", "1", "--size", "1m", "--target", `a=${a}`, "--out", out], { env });
+  t.is(result.code, 0, result.stderr);
+});
+
+test.serial(
+  "a second Ctrl-C quits at once, stops fio and removes the scratch files; the first run is kept",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    // A fio that ignores the first Ctrl-C (as one flushing gigabytes does for a long while).
+    const env = await slowFio(dir.path, 30, { stubborn: true });
+    const [a, out] = ["a", "out"].map((name) => join(dir.path, name));
+    await fs.mkdir(a);
+    const started = Date.now();
+    const result = await runCli(["run", "--runtime", "1", "--size", "1m", "--target", `a=${a}`, "--out", out], {
+      env,
+      whileRunning: whenStderr(/running \[1\/3\]/, (child) => {
+        child.kill("SIGINT");
+        setTimeout(() => child.kill("SIGINT"), 100);
+      }),
+    });
+    t.is(result.code, 130);
+    t.true(Date.now() - started < 15_000, "did not wait for fio");
+    t.regex(result.stderr, /layerbench: stopped at once; scratch files removed/);
+    t.deepEqual(
+      (await fs.readdir(a)).filter((name) => name.startsWith(".layerbench-")),
+      [],
+      "fio's work directory is removed",
+    );
+    const fioPid = Number(await fs.readFile(join(dir.path, "fio.pid"), "utf8"));
+    // Dead: gone, or a zombie that this machine's init has not reaped yet.
+    const state = await fs.readFile(`/proc/${fioPid}/status`, "utf8").catch(() => "State:\tgone");
+    t.regex(state, /State:\t(gone|Z)/, "fio is stopped");
+    t.false(existsSync(join(out, ".layerbench.lock")));
+  },
+);
+
+test.serial("Ctrl-C: the runs that never ran are recorded as not run, and report.md says so at the top", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const env = await slowFio(dir.path, 1);
+  const [a, out] = ["a", "out"].map((name) => join(dir.path, name));
+  await fs.mkdir(a);
+  const result = await runCli(
+    ["run", "--runtime", "1", "--size", "1m", "--repeat", "2", "--target", `a=${a}`, "--out", out],
+    { env, whileRunning: whenStderr(/\[1\/6\] a randwrite-4k-qd1 #1: write/, (child) => child.kill("SIGINT")) },
+  );
+  t.is(result.code, 130, result.stderr);
+  const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+  const measured = document.variants[0].workloads.flatMap((workload) => workload.runs.map(() => workload.id));
+  const notRun = (document.notRun ?? []).flatMap((entry) => entry.attempts.map(() => entry.workload));
+  t.is(measured.length + notRun.length, 6, "every planned run is either measured or listed as not run");
+  t.true(notRun.length >= 1);
+  t.true((document.notRun ?? []).every((entry) => entry.reason === "interrupted"));
+  const report = await fs.readFile(join(out, "report.md"), "utf8");
+  t.true(report.indexOf("**not run** (interrupted)") > 0);
+  t.true(report.indexOf("## Incomplete") < report.indexOf("## Results"));
+});
