@@ -1,0 +1,55 @@
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { resolveProfile } from "../bench/core/profiles.js";
+import { checkOutputPath, directIoRefusal } from "../bench/local/preflight.js";
+import { runCli } from "./helpers/cli.js";
+import { scratchDir } from "./helpers/fio.js";
+
+// Checks made before any I/O: asked of the system rather than assumed, and each refusal one clear line.
+
+test("O_DIRECT is asked of the kernel: tmpfs takes it on this machine's kernel, a missing directory does not", async (t) => {
+  const release = (await fs.readFile("/proc/sys/kernel/osrelease", "utf8")).trim();
+  const [major, minor] = release.split(".").map(Number);
+  // tmpfs accepts O_DIRECT since Linux 6.6; the old check refused any tmpfs by its magic number.
+  if (major > 6 || (major === 6 && minor >= 6)) t.is(await directIoRefusal("/dev/shm"), undefined);
+  else t.is(await directIoRefusal("/dev/shm"), "EINVAL");
+  t.is(await directIoRefusal("/nonexistent-layerbench"), "ENOENT");
+  t.deepEqual(
+    (await fs.readdir("/dev/shm")).filter((name) => name.startsWith(".layerbench-direct-")),
+    [],
+    "the probe file is removed",
+  );
+});
+
+test("--out: a file in its way is refused, a directory to be made is not", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const file = join(dir.path, "file");
+  await fs.writeFile(file, "");
+  await t.throwsAsync(checkOutputPath(file), {
+    message: `--out ${file} is a file, not a directory: give a directory for results.json and the report`,
+  });
+  await t.throwsAsync(checkOutputPath(join(file, "a", "b")), {
+    message: `--out ${join(file, "a", "b")} cannot be made: ${file} is a file, not a directory`,
+  });
+  await t.notThrowsAsync(checkOutputPath(join(dir.path, "new", "deeper")));
+});
+
+test("--size: smaller than a workload's block is refused before fio says 'size too small'", (t) => {
+  t.throws(() => resolveProfile("ars", { size: "4k" }), {
+    message:
+      "size 4k per job is smaller than the 64k blocks of workload randwrite-64k-16x16: fio needs at least one block per job; use 1m or more for profile ars",
+  });
+  t.is(resolveProfile("ars", { size: "1m" }).workloads[2].size, 1024 ** 2);
+});
+
+test("--version prints package.json's version; run --help names VM targets", async (t) => {
+  const manifest = JSON.parse(await fs.readFile(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  const version = await runCli(["--version"]);
+  t.is(version.stdout.trim(), manifest.version);
+  const help = await runCli(["run", "--help"]);
+  t.regex(help.stdout.replace(/\s+/g, " "), /NAME=vm:bus=virtio-blk,cache=none/);
+});
