@@ -129,6 +129,7 @@ test("charts: a unit per panel, the variant under each bar, legends never cut, l
   );
   t.true((svg.match(/>sata</g) ?? []).length >= 2 + 1, "sata under its bar in each panel, and in the legend");
   t.regex(svg, /logarithmic scale/);
+  t.true((svg.match(/>[\d,.]+<\/text>/g) ?? []).length >= 4, "a log axis with ticks: the bars do not start at zero");
   t.regex(JSON.stringify(chartSpec(data, latencyChart, { latencyScale: "log" })), /"type":"log"/);
   t.notRegex(JSON.stringify(chartSpec(data, CHARTS[0], { latencyScale: "log" })), /"type":"log"/, "latency only");
 });

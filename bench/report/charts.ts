@@ -124,11 +124,19 @@ export function chartSpec(
       height: 220,
       layer: [
         {
+          // A log scale has no zero: bars then rise from half the panel's smallest value instead.
+          ...(logScale && {
+            transform: [
+              { joinaggregate: [{ op: "min" as const, field: "value", as: "panelMin" }], groupby: ["panel"] },
+              { calculate: "datum.panelMin / 2", as: "base" },
+            ],
+          }),
           // No ARIA label per bar: thousands of them in a big matrix, while report.md's tables carry every value.
           mark: { type: "bar", tooltip: true, aria: false },
           encoding: {
             x,
             y: y("value"),
+            ...(logScale && { y2: { field: "base" } }),
             color: {
               field: "variant",
               type: "nominal",
