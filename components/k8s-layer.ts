@@ -113,7 +113,14 @@ export class K8sLayer extends pulumi.ComponentResource {
       );
       chain.done(run.log);
       this.runs.push({
-        spec: { id: `k8s-${variant.id}`, layer: "k8s", options: k8sVariantOptions(variant), baseline: false },
+        spec: {
+          id: `k8s-${variant.id}`,
+          layer: "k8s",
+          options: k8sVariantOptions(variant),
+          baseline: false,
+          // fio's pod runs on a k3s VM: its memory is the page cache a buffered workload meets.
+          memoryBytes: settings.vm.memoryMb * 1024 ** 2,
+        },
         run,
       });
     }

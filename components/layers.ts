@@ -2,6 +2,7 @@ import type * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { nodeNames, zfsGroups } from "../bench/config/node-names.js";
 import type { BenchConfig } from "../bench/config/stack-config.js";
+import { secondsPerRun } from "../bench/core/profiles.js";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { documentFromScriptOutputs } from "../bench/remote/fio-script.js";
 import { HostLayer } from "./host-layer.js";
@@ -33,7 +34,7 @@ export function createLayers(
   );
   const names = nodeNames(config.dataset, stack.stack);
   const { profile, repeat, runId } = config;
-  const timeoutMinutes = Math.ceil((profile.workloads.length * repeat * (profile.runtimeSec + 120)) / 60) + 10;
+  const timeoutMinutes = Math.ceil((profile.workloads.length * repeat * (secondsPerRun(profile) + 120)) / 60) + 10;
   const host = new HostLayer("host", {
     node: config.node,
     connection: nodeConnection,

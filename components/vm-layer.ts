@@ -83,7 +83,13 @@ export class VmLayer extends pulumi.ComponentResource {
           { parent: this, ...FORMERLY_AT_ROOT },
         );
         chain.done(fioRun.done);
-        const spec: VariantSpec = { id: variant.id, layer: "vm", options: variantOptions(variant), baseline: false };
+        const spec: VariantSpec = {
+          id: variant.id,
+          layer: "vm",
+          options: variantOptions(variant),
+          baseline: false,
+          memoryBytes: settings.memoryMb * 1024 ** 2,
+        };
         return { spec, run: fioRun };
       });
     });

@@ -26,7 +26,10 @@ test("Pulumi.yaml declares exactly the scalar keys of the schema, with their des
     "profile",
     "runtime",
     "size",
+    "ramp",
     "repeat",
+    "repeatAuto",
+    "maxRsd",
     "runId",
   ]);
 });

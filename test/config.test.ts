@@ -343,3 +343,17 @@ test("k8s axes: local-path once, Longhorn by replicas and locality, strict-local
     },
   ]);
 });
+
+test("repeatAuto, maxRsd and ramp: the profile repeats until stable and ramps as asked, in the script too", (t) => {
+  const config = parseBenchConfig({ ...valid(), profile: "kbench", repeatAuto: true, maxRsd: 5, ramp: 2 });
+  t.is(config.repeat, 10, "at most 10 runs");
+  t.deepEqual(config.profile.stopWhenStable, { minRuns: 3, maxRsdPct: 5 });
+  t.is(config.profile.rampSec, 2);
+  t.is(parseBenchConfig({ ...valid(), profile: "kbench" }).profile.rampSec, 5, "kbench's own ramp by default");
+  t.throws(() => parseBenchConfig({ ...valid(), repeatAuto: true, repeat: 3 }), {
+    message: "layerbench:repeat 3 and layerbench:repeatAuto true: give a count, or repeatAuto",
+  });
+  t.throws(() => parseBenchConfig({ ...valid(), ramp: -1 }), {
+    message: /layerbench:ramp -1 is not allowed: use a whole number, at least 0/,
+  });
+});

@@ -24,7 +24,8 @@ test("report.md: a table per workload with the ratio to the baseline and mean ±
   t.truthy(nvme);
   t.regex(nvme ?? "", /\| 1100 ± 141 \| 1\.00× \|/, "IOPS mean ± sample stdev of 1000 and 1200");
   t.regex(sata ?? "", /^\| sata \| 500 \| 0\.45× \|/, "500 / 1100 IOPS");
-  t.regex(sata ?? "", /\| 1 \|$/, "one run");
+  t.regex(sata ?? "", /\| 1 \| buffered-io \|$/, "one run, flagged as buffered (the ars profile)");
+  t.regex(nvme ?? "", /\| 2 \| buffered-io, high-spread \|$/, "1000 and 1200 IOPS: 13 % apart");
 });
 
 test("failed runs and runs never reached are listed at the top, above the tables that keep the runs that worked", (t) => {

@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 // that `--help` and a bad option answer at once (vega, zod and Pulumi's SDK take most of a second to load).
 import { DEFAULT_THRESHOLD_PCT } from "../core/metrics.js";
 import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS, resolveProfile } from "../core/profiles.js";
+import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
 import type { ResultsDocument } from "../core/results.js";
 import type { LocalTarget } from "../local/targets.js";
 import type { StackOutcome } from "../matrix/runner.js";
@@ -21,6 +22,29 @@ function positiveInteger(name: string) {
     const number = Number(value);
     if (!/^\d+$/.test(value) || number < 1)
       throw new InvalidArgumentError(`${name} must be a whole number, at least 1.`);
+    return number;
+  };
+}
+
+function wholeNumber(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number of seconds, 0 or more.`);
+    return Number(value);
+  };
+}
+
+function repeatCount(value: string): number | "auto" {
+  if (value === "auto") return "auto";
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new InvalidArgumentError("--repeat must be a whole number, at least 1, or auto.");
+  return Number(value);
+}
+
+function positivePercentage(name: string) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (value.trim() === "" || !Number.isFinite(number) || number <= 0)
+      throw new InvalidArgumentError(`${name} must be a percentage above 0 (e.g. 3).`);
     return number;
   };
 }
@@ -70,8 +94,10 @@ interface RunFlags {
   target: string[];
   profile: string;
   runtime?: number;
+  ramp?: number;
+  maxRsd: number;
   size?: string;
-  repeat: number;
+  repeat: number | "auto";
   ioengine?: string;
   direct?: boolean;
   out?: string;
@@ -91,8 +117,11 @@ async function runCommand(flags: RunFlags): Promise<number> {
     import("../report/index.js"),
     import("../util/emergency-cleanup.js"),
   ]);
+  const auto = flags.repeat === "auto";
   const profile = resolveProfile(flags.profile, {
     runtimeSec: flags.runtime,
+    rampSec: flags.ramp,
+    ...(auto && { stopWhenStable: { minRuns: AUTO_MIN_RUNS, maxRsdPct: flags.maxRsd } }),
     size: flags.size,
     ioengine: flags.ioengine,
     direct: flags.direct,
@@ -125,7 +154,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
     const outcome = await runLocal({
       targets,
       profile,
-      repeat: flags.repeat,
+      repeat: auto ? AUTO_MAX_RUNS : (flags.repeat as number),
       outDir,
       progress: consoleProgress(),
       signal: controller.signal,
@@ -405,7 +434,23 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       positiveInteger("--runtime"),
     )
     .option("--size <size>", "file size per fio job, e.g. 32m or 4g (default: the profile's)", sizeArgument)
-    .option("--repeat <n>", "runs per workload, for mean ± stdev", positiveInteger("--repeat"), 1)
+    .option(
+      "--ramp <seconds>",
+      "seconds fio runs before it measures (fio's ramp_time; default: the profile's, 5 for kbench, 0 for ars)",
+      wholeNumber("--ramp"),
+    )
+    .option(
+      "--repeat <n|auto>",
+      `runs per workload, for mean ± stdev; auto: ${AUTO_MIN_RUNS} to ${AUTO_MAX_RUNS}, until the IOPS spread is within --max-rsd`,
+      repeatCount,
+      1,
+    )
+    .option(
+      "--max-rsd <percent>",
+      "with --repeat auto: the relative standard deviation of IOPS to reach",
+      positivePercentage("--max-rsd"),
+      DEFAULT_MAX_RSD_PCT,
+    )
     .addOption(new Option("--ioengine <engine>", "fio ioengine (default: the profile's)").choices(IO_ENGINES))
     .option("--direct", "use O_DIRECT (bypass the page cache)")
     .option("--no-direct", "go through the page cache")

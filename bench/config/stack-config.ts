@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
+import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
 import { UserError } from "../util/errors.js";
 import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "../variants/k8s-variants.js";
 import { vmGroups } from "../variants/vm-groups.js";
@@ -334,7 +335,7 @@ function underKey<T>(key: string, check: () => T): T {
 export interface KeyDocumentation {
   description: string;
   /** Declared in Pulumi.yaml with this type; structured keys live in the stack files only. */
-  pulumiType?: "string" | "integer";
+  pulumiType?: "string" | "integer" | "boolean";
   secret?: boolean;
   /** The default as the README says it, where it is not a plain value. */
   defaultText?: string;
@@ -362,12 +363,12 @@ function checkedString(key: string, pattern: RegExp, allowed: string, extra?: (v
   });
 }
 
-function wholeNumber(key: string) {
+function wholeNumber(key: string, least = 1) {
   return z.unknown().transform((value, context): number => {
-    if (typeof value === "number" && Number.isInteger(value) && value >= 1) return value;
+    if (typeof value === "number" && Number.isInteger(value) && value >= least) return value;
     context.addIssue({
       code: "custom",
-      message: `layerbench:${key} ${JSON.stringify(value)} is not allowed: use a whole number, at least 1`,
+      message: `layerbench:${key} ${JSON.stringify(value)} is not allowed: use a whole number, at least ${least}`,
     });
     return z.NEVER;
   });
@@ -433,8 +434,22 @@ export const StackConfigSchema = z.object({
     pulumiType: "string",
     defaultText: "the profile's",
   }),
+  ramp: documented(wholeNumber("ramp", 0).optional(), {
+    description: "Seconds fio runs before it measures, fio's ramp_time (default, the profile's: 5 for kbench)",
+    pulumiType: "integer",
+    defaultText: "the profile's",
+  }),
   repeat: documented(wholeNumber("repeat").default(1), {
     description: "Runs per workload, for mean and standard deviation",
+    pulumiType: "integer",
+  }),
+  // `repeat: auto` of the CLI: Pulumi checks repeat against its declared type, integer, so auto is a key of its own.
+  repeatAuto: documented(z.boolean().default(false), {
+    description: `Runs per workload until their IOPS agree within maxRsd: ${AUTO_MIN_RUNS} to ${AUTO_MAX_RUNS} (instead of repeat)`,
+    pulumiType: "boolean",
+  }),
+  maxRsd: documented(wholeNumber("maxRsd").default(DEFAULT_MAX_RSD_PCT), {
+    description: "With repeatAuto, the relative standard deviation of IOPS to reach, in percent",
     pulumiType: "integer",
   }),
   runId: documented(z.union([z.string(), z.number()]).transform(String).default("1"), {
@@ -519,10 +534,21 @@ export function configKeysMarkdown(): string[] {
 export function parseBenchConfig(raw: RawConfig): BenchConfig {
   const parsed = StackConfigSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(zodMessage(undefined, parsed.error));
-  const { node, nodeAddress, sshUser, dataset, repeat, runId } = parsed.data;
+  const { node, nodeAddress, sshUser, dataset, runId, repeatAuto, maxRsd } = parsed.data;
+  // Pulumi fills in repeat's default (1), so only a count other than 1 conflicts with repeatAuto.
+  if (repeatAuto && parsed.data.repeat !== 1)
+    throw new ConfigError(
+      `layerbench:repeat ${parsed.data.repeat} and layerbench:repeatAuto true: give a count, or repeatAuto`,
+    );
   const profile = underKey("profile", () =>
-    resolveProfile(parsed.data.profile, { runtimeSec: parsed.data.runtime, size: parsed.data.size }),
+    resolveProfile(parsed.data.profile, {
+      runtimeSec: parsed.data.runtime,
+      rampSec: parsed.data.ramp,
+      size: parsed.data.size,
+      ...(repeatAuto && { stopWhenStable: { minRuns: AUTO_MIN_RUNS, maxRsdPct: maxRsd } }),
+    }),
   );
+  const repeat = repeatAuto ? AUTO_MAX_RUNS : parsed.data.repeat;
   const { baseline } = parsed.data;
   if (baseline.kind === "zvol") {
     // The same checks as a VM disk's ZFS options, so that baseline and variants mean the same thing.

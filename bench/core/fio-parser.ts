@@ -31,6 +31,9 @@ const FioDirectionSchema = z.object({
   clat_ns: FioLatencySchema.optional(),
   /** fio < 3: completion latency in microseconds. */
   clat: FioLatencySchema.optional(),
+  /** Total latency (submission + completion): ns in fio >= 3, µs in `lat` before. */
+  lat_ns: z.object({ mean: z.number() }).optional(),
+  lat: z.object({ mean: z.number() }).optional(),
 });
 type FioDirection = z.infer<typeof FioDirectionSchema>;
 
@@ -39,6 +42,11 @@ const FioJobSchema = z
     jobname: z.string(),
     groupid: z.number(),
     error: z.number(),
+    /** Percent of one CPU per job, user and system; with group_reporting fio averages them over the jobs. */
+    usr_cpu: z.number().optional(),
+    sys_cpu: z.number().optional(),
+    /** The section's own options: numjobs tells how many jobs a grouped report stands for. */
+    "job options": z.record(z.string(), z.unknown()).optional(),
     read: FioDirectionSchema.optional(),
     write: FioDirectionSchema.optional(),
     /** unified_rw_reporting=1: reads and writes reported together, instead of read and write. */
@@ -55,6 +63,7 @@ const FioOutputSchema = z.object({
 /** One job section of a fio run (all its processes together), normalised. */
 export interface FioJobResult {
   name: string;
+  cpu?: { user: number; system: number; jobs: number };
   read?: DirectionResult;
   write?: DirectionResult;
   mixed?: DirectionResult;
@@ -237,12 +246,26 @@ function combineDirection(sides: Array<FioDirection | undefined>, origin: string
     const found = completionLatency(direction);
     return found ? [{ ...found, ios: found.latency.N ?? direction.total_ios ?? 0 }] : [];
   });
+  const totals = active.flatMap((direction) =>
+    direction.lat_ns ? [direction.lat_ns.mean] : direction.lat ? [direction.lat.mean * 1000] : [],
+  );
+  const totalIos = latencyParts.reduce((sum, part) => sum + part.ios, 0);
+  // IO-weighted over the processes, as the completion latency's mean is.
+  const totalMean =
+    totals.length === active.length && totalIos > 0 && latencyParts.length === active.length
+      ? totals.reduce((sum, value, index) => sum + (value * latencyParts[index].ios) / totalIos, 0)
+      : totals.length === 1
+        ? totals[0]
+        : undefined;
   return {
     iops: active.reduce((sum, direction) => sum + direction.iops, 0),
     bwBytes: active.reduce((sum, direction) => sum + (direction.bw_bytes ?? direction.bw * 1024), 0),
     ioBytes: active.reduce((sum, direction) => sum + ioBytes(direction), 0),
     runtimeMs: Math.max(...active.map((direction) => direction.runtime)),
-    latencyNs: latencyParts.length > 0 ? combineLatency(latencyParts, origin) : { mean: 0 },
+    latencyNs: {
+      ...(latencyParts.length > 0 ? combineLatency(latencyParts, origin) : { mean: 0 }),
+      ...(totalMean !== undefined && { totalMean }),
+    },
   };
 }
 
@@ -269,6 +292,17 @@ export function parseFioOutput(text: string, origin = "fio output"): FioRunResul
   }
   const jobs = [...sections.values()].map((processes) => {
     const result: FioJobResult = { name: processes[0].jobname };
+    if (processes.every((job) => job.usr_cpu !== undefined && job.sys_cpu !== undefined)) {
+      // Per job, as fio's grouped report gives it: processes reported apart are averaged the same way.
+      const mean = (pick: (job: FioJob) => number) =>
+        processes.reduce((sum, job) => sum + pick(job), 0) / processes.length;
+      const grouped = processes.length === 1 ? Number(processes[0]["job options"]?.numjobs ?? 1) : processes.length;
+      result.cpu = {
+        user: mean((job) => job.usr_cpu ?? 0),
+        system: mean((job) => job.sys_cpu ?? 0),
+        jobs: Number.isInteger(grouped) && grouped > 0 ? grouped : 1,
+      };
+    }
     for (const direction of DIRECTIONS) {
       const combined = combineDirection(
         processes.map((job) => job[direction]),
@@ -292,5 +326,6 @@ export function workloadRun(text: string, workload: string, startedAt: string, o
     ...(job.read && { read: job.read }),
     ...(job.write && { write: job.write }),
     ...(job.mixed && { mixed: job.mixed }),
+    ...(job.cpu && { cpu: job.cpu }),
   };
 }

@@ -37,8 +37,10 @@ export function renderJobFile(profile: Profile, target: FioTarget): string {
     `ioengine=${profile.ioengine}`,
     `direct=${profile.direct ? 1 : 0}`,
     "time_based=1",
+    ...(profile.rampSec > 0 ? [`ramp_time=${profile.rampSec}`] : []),
     `runtime=${profile.runtimeSec}`,
     ...(profile.endFsync ? ["end_fsync=1"] : []),
+    ...profile.fioOptions,
     "group_reporting=1",
   ];
   const sections = profile.workloads.map((workload) =>

@@ -1,4 +1,4 @@
-import { bytesUnit, formatIn, iopsUnit, latencyUnit, rateUnit, type UnitPicker } from "../util/format.js";
+import { bytesUnit, cpuUnit, formatIn, iopsUnit, latencyUnit, rateUnit, type UnitPicker } from "../util/format.js";
 import type { Metric } from "./results.js";
 
 /** A metric as reports show it: in tables, in comparisons, and which way is better. */
@@ -54,6 +54,16 @@ export const SHOWN_METRICS: ShownMetric[] = [
     name: "p99 latency",
     higherIsBetter: false,
     unit: latencyUnit,
+    relative: true,
+  }),
+  // CPU of all the workload's jobs together, and what it buys: the same IOPS at twice the CPU shows here.
+  shown({ metric: "cpuPct", heading: "CPU", name: "CPU", higherIsBetter: false, unit: cpuUnit, relative: true }),
+  shown({
+    metric: "iopsPerCpuPct",
+    heading: "IOPS/CPU%",
+    name: "IOPS per CPU percent",
+    higherIsBetter: true,
+    unit: iopsUnit,
     relative: true,
   }),
 ];

@@ -1,5 +1,6 @@
 import { UserError } from "../util/errors.js";
 import { formatFioSize, parseSize } from "../util/size.js";
+import type { StopWhenStable } from "./repeat.js";
 
 export const IO_ENGINES = ["posixaio", "libaio", "io_uring", "psync", "sync", "pvsync2"] as const;
 export type IoEngine = (typeof IO_ENGINES)[number];
@@ -25,12 +26,20 @@ export interface Profile {
   ioengine: IoEngine;
   direct: boolean;
   endFsync: boolean;
+  /** Seconds fio runs before it starts measuring (fio's ramp_time): not part of the numbers. */
+  rampSec: number;
   runtimeSec: number;
+  /** Further [global] lines of the job file, as the profile's source writes them. */
+  fioOptions: string[];
+  /** Set for `--repeat auto`: the repeat count is then the most runs, and fewer suffice once they agree. */
+  stopWhenStable?: StopWhenStable;
   workloads: Workload[];
 }
 
 export interface ProfileOverrides {
   runtimeSec?: number;
+  rampSec?: number;
+  stopWhenStable?: StopWhenStable;
   /** Replaces every workload's per-job size. */
   size?: string | number;
   ioengine?: string;
@@ -46,7 +55,9 @@ const PROFILES: Record<string, Profile> = {
     ioengine: "posixaio",
     direct: false,
     endFsync: true,
+    rampSec: 0,
     runtimeSec: 60,
+    fioOptions: [],
     workloads: [
       {
         id: "randwrite-4k-qd1",
@@ -77,71 +88,49 @@ const PROFILES: Record<string, Profile> = {
       },
     ],
   },
-  kbench: {
+  kbench: kbenchProfile(),
+};
+
+/**
+ * Longhorn's kbench, as its job files write it (github.com/longhorn/kbench, fio/common-include.fio and the
+ * iops, bw and lat includes): libaio, direct, 5 s ramp, 20 s measured, one job; IOPS 4k at QD64, bandwidth 128k at
+ * QD64, latency 4k at QD1; each a random and a sequential read and write, each its own stonewalled section, named
+ * as kbench names them. Size 10g, kbench's run.sh default.
+ */
+function kbenchProfile(): Profile {
+  const groups = [
+    { group: "iops", title: "IOPS", bs: 4 * KiB, iodepth: 64 },
+    { group: "bw", title: "Bandwidth", bs: 128 * KiB, iodepth: 64 },
+    { group: "lat", title: "Latency", bs: 4 * KiB, iodepth: 1 },
+  ];
+  const patterns: Array<{ prefix: string; rw: ReadWrite; what: string }> = [
+    { prefix: "rand-read", rw: "randread", what: "random read" },
+    { prefix: "rand-write", rw: "randwrite", what: "random write" },
+    { prefix: "seq-read", rw: "read", what: "sequential read" },
+    { prefix: "seq-write", rw: "write", what: "sequential write" },
+  ];
+  return {
     id: "kbench",
-    description: "The shape of Longhorn's kbench: IOPS, bandwidth and latency, direct I/O",
+    description: "Longhorn's kbench: IOPS, bandwidth and latency, random and sequential, read and write, direct I/O",
     ioengine: "libaio",
     direct: true,
     endFsync: false,
-    runtimeSec: 30,
-    workloads: [
-      {
-        id: "iops-randread-4k",
-        title: "IOPS: 4 KiB random read, QD128",
-        rw: "randread",
-        bs: 4 * KiB,
+    rampSec: 5,
+    runtimeSec: 20,
+    fioOptions: ["randrepeat=0", "verify=0"],
+    workloads: groups.flatMap(({ group, title, bs, iodepth }) =>
+      patterns.map(({ prefix, rw, what }) => ({
+        id: `${prefix}-${group}`,
+        title: `${title}: ${formatFioSize(bs).toUpperCase()} ${what}, QD${iodepth}`,
+        rw,
+        bs,
         numjobs: 1,
-        iodepth: 128,
-        size: parseSize("2g"),
-      },
-      {
-        id: "iops-randwrite-4k",
-        title: "IOPS: 4 KiB random write, QD128",
-        rw: "randwrite",
-        bs: 4 * KiB,
-        numjobs: 1,
-        iodepth: 128,
-        size: parseSize("2g"),
-      },
-      {
-        id: "bw-read-128k",
-        title: "Bandwidth: 128 KiB sequential read, QD64",
-        rw: "read",
-        bs: 128 * KiB,
-        numjobs: 1,
-        iodepth: 64,
-        size: parseSize("2g"),
-      },
-      {
-        id: "bw-write-128k",
-        title: "Bandwidth: 128 KiB sequential write, QD64",
-        rw: "write",
-        bs: 128 * KiB,
-        numjobs: 1,
-        iodepth: 64,
-        size: parseSize("2g"),
-      },
-      {
-        id: "lat-randread-4k",
-        title: "Latency: 4 KiB random read, QD1",
-        rw: "randread",
-        bs: 4 * KiB,
-        numjobs: 1,
-        iodepth: 1,
-        size: parseSize("2g"),
-      },
-      {
-        id: "lat-randwrite-4k",
-        title: "Latency: 4 KiB random write, QD1",
-        rw: "randwrite",
-        bs: 4 * KiB,
-        numjobs: 1,
-        iodepth: 1,
-        size: parseSize("2g"),
-      },
-    ],
-  },
-};
+        iodepth,
+        size: parseSize("10g"),
+      })),
+    ),
+  };
+}
 
 export const PROFILE_IDS = Object.keys(PROFILES);
 export const DEFAULT_PROFILE_ID = "ars";
@@ -154,9 +143,12 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
   if (!base) {
     throw new ProfileError(`unknown profile "${id}": choose one of ${PROFILE_IDS.join(", ")}`);
   }
-  const { runtimeSec, size, ioengine, direct } = overrides;
+  const { runtimeSec, rampSec, size, ioengine, direct, stopWhenStable } = overrides;
   if (runtimeSec !== undefined && !(Number.isInteger(runtimeSec) && runtimeSec >= 1)) {
     throw new ProfileError(`bad runtime "${runtimeSec}": use a whole number of seconds, at least 1`);
+  }
+  if (rampSec !== undefined && !(Number.isInteger(rampSec) && rampSec >= 0)) {
+    throw new ProfileError(`bad ramp "${rampSec}": use a whole number of seconds, 0 or more`);
   }
   if (ioengine !== undefined && !(IO_ENGINES as readonly string[]).includes(ioengine)) {
     throw new ProfileError(`unknown ioengine "${ioengine}": choose one of ${IO_ENGINES.join(", ")}`);
@@ -173,10 +165,17 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
   return {
     ...base,
     runtimeSec: runtimeSec ?? base.runtimeSec,
+    rampSec: rampSec ?? base.rampSec,
+    ...(stopWhenStable && { stopWhenStable }),
     ioengine: (ioengine as IoEngine | undefined) ?? base.ioengine,
     direct: direct ?? base.direct,
     workloads: base.workloads.map((workload) => ({ ...workload, size: sizeBytes ?? workload.size })),
   };
+}
+
+/** Seconds one run of a workload takes on fio's clock: the ramp, then the measured runtime. */
+export function secondsPerRun(profile: Pick<Profile, "rampSec" | "runtimeSec">): number {
+  return profile.rampSec + profile.runtimeSec;
 }
 
 /** Bytes a workload's files take on the target while it runs. */

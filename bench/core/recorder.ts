@@ -1,4 +1,5 @@
 import { addRun, type Failure, type NotRun, type ResultsDocument, type Run, type VariantSpec } from "./results.js";
+import { deriveWarnings } from "./warnings.js";
 
 /**
  * The one place where what a measurement gave enters a results document, on every path (a local directory, the
@@ -14,6 +15,7 @@ export class Recorder {
 
   run(spec: VariantSpec, workload: { id: string; title?: string }, run: Run): Promise<void> {
     addRun(this.document, spec, workload, run);
+    this.document.warnings = deriveWarnings(this.document);
     return this.save();
   }
 

@@ -22,6 +22,8 @@ export const LatencySchema = z.object({
   p99_9: z.number().nonnegative().optional(),
   /** Several fio processes without json+ histograms: the percentiles are IO-weighted means of theirs, an estimate. */
   percentilesEstimated: z.boolean().optional(),
+  /** Total latency (submission + completion, fio's lat_ns), the mean kbench reports. */
+  totalMean: z.number().nonnegative().optional(),
 });
 export type LatencyNs = z.infer<typeof LatencySchema>;
 
@@ -45,6 +47,10 @@ export const RunSchema = z.object({
   read: DirectionResultSchema.optional(),
   write: DirectionResultSchema.optional(),
   mixed: DirectionResultSchema.optional(),
+  /** fio's usr_cpu and sys_cpu: percent of one CPU per job (100 = a job kept one CPU busy), over `jobs` jobs. */
+  cpu: z
+    .object({ user: z.number().nonnegative(), system: z.number().nonnegative(), jobs: z.number().int().positive() })
+    .optional(),
 });
 export type Run = z.infer<typeof RunSchema>;
 
@@ -67,6 +73,8 @@ export const METRICS = [
   "latP90Ns",
   "latP99Ns",
   "latP99_9Ns",
+  "cpuPct",
+  "iopsPerCpuPct",
 ] as const;
 export type Metric = (typeof METRICS)[number];
 
@@ -96,6 +104,8 @@ export const VariantSchema = z.object({
   /** What defines the variant: the target directory, or disk options on Proxmox. */
   options: z.record(z.string(), OptionValueSchema),
   baseline: z.boolean(),
+  /** RAM of the machine that ran fio (the host's, the guest's): whether a buffered workload fits in its cache. */
+  memoryBytes: z.number().positive().optional(),
   workloads: z.array(WorkloadResultSchema),
 });
 export type Variant = z.infer<typeof VariantSchema>;
@@ -128,6 +138,8 @@ export const ProfileInfoSchema = z.object({
   /** Documents written before layerbench 0.2 lack the two below: compare and report say "not recorded". */
   rampSec: z.number().optional(),
   workloads: z.array(WorkloadSettingsSchema).optional(),
+  /** `repeat: auto`: `repeat` is then the most runs; fewer (at least minRuns) once the IOPS spread is within maxRsdPct. */
+  stopWhenStable: z.object({ minRuns: z.number().int().positive(), maxRsdPct: z.number().positive() }).optional(),
 });
 export type ProfileInfo = z.infer<typeof ProfileInfoSchema>;
 
@@ -162,6 +174,10 @@ export const ResultsDocumentSchema = z.object({
   variants: z.array(VariantSchema),
   failures: z.array(FailureSchema).optional(),
   notRun: z.array(NotRunSchema).optional(),
+  /** Numbers that may measure something else than the storage (core/warnings.ts); reports derive them again. */
+  warnings: z
+    .array(z.object({ variant: z.string(), workload: z.string(), code: z.string(), message: z.string() }))
+    .optional(),
 });
 export type ResultsDocument = z.infer<typeof ResultsDocumentSchema>;
 
@@ -173,8 +189,25 @@ export function stat(values: number[]): Stat {
   return { n, mean, stdev: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
 }
 
-function metricValue(result: DirectionResult, metric: Metric): number | undefined {
+/** A run's IOPS in every direction: the number `repeat: auto` watches. */
+export function runIops(run: Run): number {
+  return DIRECTIONS.reduce((sum, direction) => sum + (run[direction]?.iops ?? 0), 0);
+}
+
+/** Percent of one CPU that all of a run's jobs used together (user + system). */
+export function cpuOfAllJobs(cpu: NonNullable<Run["cpu"]>): number {
+  return (cpu.user + cpu.system) * cpu.jobs;
+}
+
+function metricValue(run: Run, result: DirectionResult, metric: Metric): number | undefined {
   switch (metric) {
+    case "cpuPct":
+      return run.cpu ? cpuOfAllJobs(run.cpu) : undefined;
+    case "iopsPerCpuPct": {
+      // The run's IOPS in all directions over the CPU of all its jobs: what an I/O costs, whatever its direction.
+      const cpu = run.cpu ? cpuOfAllJobs(run.cpu) : 0;
+      return cpu > 0 ? runIops(run) / cpu : undefined;
+    }
     case "iops":
     case "bwBytes":
     case "ioBytes":
@@ -196,12 +229,15 @@ function metricValue(result: DirectionResult, metric: Metric): number | undefine
 export function summarize(runs: Run[]): Summary {
   const summary: Summary = {};
   for (const direction of DIRECTIONS) {
-    const results = runs.flatMap((run) => (run[direction] ? [run[direction]] : []));
+    const results = runs.flatMap((run) => {
+      const result = run[direction];
+      return result ? [{ run, result }] : [];
+    });
     if (results.length === 0) continue;
     const directionSummary: DirectionSummary = {};
     for (const metric of METRICS) {
-      const values = results.flatMap((result) => {
-        const value = metricValue(result, metric);
+      const values = results.flatMap(({ run, result }) => {
+        const value = metricValue(run, result, metric);
         return value === undefined ? [] : [value];
       });
       if (values.length > 0) directionSummary[metric] = stat(values);
@@ -235,7 +271,10 @@ export type VariantSpec = Omit<Variant, "workloads">;
 
 /** What a results document records of the profile that ran: the settings that shape its numbers. */
 export function profileInfo(
-  profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct"> & { workloads: WorkloadSettings[] },
+  profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct" | "stopWhenStable"> & {
+    rampSec: number;
+    workloads: WorkloadSettings[];
+  },
   repeat: number,
 ): ProfileInfo {
   return {
@@ -244,8 +283,8 @@ export function profileInfo(
     repeat,
     ioengine: profile.ioengine,
     direct: profile.direct,
-    // No profile ramps up yet: every second of the runtime is measured.
-    rampSec: 0,
+    rampSec: profile.rampSec,
+    ...(profile.stopWhenStable && { stopWhenStable: profile.stopWhenStable }),
     workloads: profile.workloads.map(({ id, rw, bs, numjobs, iodepth, size }) => ({
       id,
       rw,

@@ -1,16 +1,18 @@
 import { promises as fs } from "node:fs";
-import { hostname } from "node:os";
+import { hostname, totalmem } from "node:os";
 import { join } from "node:path";
 import { workloadRun } from "../core/fio-parser.js";
 import { fioPath, renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
-import { largestFootprint, type Profile, type Workload } from "../core/profiles.js";
+import { largestFootprint, type Profile, secondsPerRun, type Workload } from "../core/profiles.js";
 import { Recorder } from "../core/recorder.js";
+import { relativeStdevPct, stableEnough } from "../core/repeat.js";
 import {
   DIRECTIONS,
   newResultsDocument,
   profileInfo,
   type ResultsDocument,
   type Run,
+  runIops,
   type VariantSpec,
 } from "../core/results.js";
 import { writeResultsFile } from "../core/results-io.js";
@@ -61,7 +63,13 @@ export async function preflight(options: LocalRunOptions): Promise<string> {
 }
 
 function variantSpec(target: LocalTarget, index: number): VariantSpec {
-  return { id: target.name, layer: "local", options: { path: target.path }, baseline: index === 0 };
+  return {
+    id: target.name,
+    layer: "local",
+    options: { path: target.path },
+    baseline: index === 0,
+    memoryBytes: totalmem(),
+  };
 }
 
 function describeRun(run: Run): string {
@@ -110,7 +118,7 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
   const resultsPath = join(outDir, "results.json");
   const document = newResultsDocument({ kind: "local", host: hostname() }, profileInfo(profile, repeat), new Date());
   const totalRuns = targets.length * profile.workloads.length * repeat;
-  const expectedSeconds = profile.runtimeSec + OVERHEAD_SECONDS_PER_RUN;
+  const expectedSeconds = secondsPerRun(profile) + OVERHEAD_SECONDS_PER_RUN;
   const vmTargets = targets.filter(isVmTarget);
   // One job file for every target, the same text the remote scripts carry: the target comes from the environment.
   const jobFile = join(outDir, "jobs", `${profile.id}.fio`);
@@ -142,6 +150,7 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
       const forgetWorkDir = scratchOnEmergencyExit(workDir);
       try {
         for (const workload of profile.workloads) {
+          const measuredIops: number[] = [];
           for (let attempt = 1; attempt <= repeat; attempt += 1) {
             const label = stepLabel(target.name, workload.id, attempt);
             progress.stepStarted(label, expectedSeconds);
@@ -166,6 +175,14 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
             }
             await recorder.run(variantSpec(target, index), workload, run);
             progress.stepFinished(`${label}: ${describeRun(run)}`);
+            measuredIops.push(runIops(run));
+            const rule = profile.stopWhenStable;
+            if (rule && stableEnough(rule, measuredIops)) {
+              progress.note(
+                `  ${target.name} ${workload.id}: stable after ${measuredIops.length} runs (IOPS spread ${relativeStdevPct(measuredIops).toFixed(1)} % <= ${rule.maxRsdPct} %)`,
+              );
+              break;
+            }
           }
           await removeWorkloadFiles(workDir, workload);
         }
@@ -181,7 +198,9 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
     const planned = targets.flatMap((target) =>
       profile.workloads.map((workload) => ({ variant: target.name, workload: workload.id })),
     );
-    await recorder.notRun(planned, repeat, signal?.aborted ? "interrupted" : "error", stoppedBy.message);
+    // Under `repeat auto` a workload owes its minimum of runs; more were never promised.
+    const owed = profile.stopWhenStable?.minRuns ?? repeat;
+    await recorder.notRun(planned, owed, signal?.aborted ? "interrupted" : "error", stoppedBy.message);
     return { document, resultsPath, stoppedBy };
   } finally {
     progress.stop();

@@ -1,10 +1,10 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { largestFootprint, type Profile } from "../core/profiles.js";
+import { largestFootprint, type Profile, secondsPerRun } from "../core/profiles.js";
 import type { Recorder } from "../core/recorder.js";
 import { EMULATED_CPU_WARNING, type VariantSpec } from "../core/results.js";
 import { guestTools, prepareGuest } from "../qemu/guest.js";
-import { type Accelerator, GuestRunError, probeAccelerator, runGuest } from "../qemu/run-guest.js";
+import { type Accelerator, GUEST_MEMORY_MB, GuestRunError, probeAccelerator, runGuest } from "../qemu/run-guest.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { formatDuration } from "../util/format.js";
 import { checkTargetDirectory, directIoRefusal, PreflightError } from "./preflight.js";
@@ -55,7 +55,7 @@ function vmSpec(target: VmTarget, baseline: boolean, accel: Accelerator, kernel:
     guestKernel: kernel,
     ...(accel === "tcg" && { warning: EMULATED_CPU_WARNING }),
   };
-  return { id: target.name, layer: "vm", options, baseline };
+  return { id: target.name, layer: "vm", options, baseline, memoryBytes: GUEST_MEMORY_MB * 1024 ** 2 };
 }
 
 export interface VmTargetsRun {
@@ -83,7 +83,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
       : `layerbench: WARNING: KVM does not work here, VM targets run under TCG: ${EMULATED_CPU_WARNING}`,
   );
   const byName = new Map(targets.map((target) => [target.name, target]));
-  const expectedSeconds = profile.runtimeSec + 1;
+  const expectedSeconds = secondsPerRun(profile) + 1;
   const labels = new Map<string, string>();
   // Each guest's images go to its own target's directory; one boot per directory keeps that true.
   const groups = new Map<string, VmTarget[]>();

@@ -1,7 +1,7 @@
 import { nodeNames, zfsGroups } from "../config/node-names.js";
 import { type BenchConfig, LONGHORN_RESERVED, type VmSettings } from "../config/stack-config.js";
 import { nthVmSettings } from "../config/vm-settings.js";
-import { largestFootprint, type Profile, totalFootprint } from "../core/profiles.js";
+import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots } from "../variants/vm-variants.js";
 
@@ -64,7 +64,7 @@ export interface Plan {
 function targetRunSec(profile: Profile, repeat: number, directory: boolean): number {
   const runs = profile.workloads.length * repeat;
   const layout = directory ? totalFootprint(profile) / ASSUMED_LAYOUT_BYTES_PER_SEC : 0;
-  return runs * (profile.runtimeSec + FIXED_SEC_PER_RUN) + layout;
+  return runs * (secondsPerRun(profile) + FIXED_SEC_PER_RUN) + layout;
 }
 
 function plannedVm(role: PlannedVm["role"], settings: VmSettings, dataDisks: PlannedVm["disks"]): PlannedVm {

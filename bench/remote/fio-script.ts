@@ -62,6 +62,26 @@ function locateTarget(target: ScriptTarget): string[] {
   }
 }
 
+/**
+ * `repeat: auto` in the script (stableRecord after a run that worked, stableStop after every run), the rule of core/repeat.ts: each run's IOPS (fio's "iops" of every direction,
+ * added) goes to a file; once there are minRuns of them and their relative sample standard deviation is at or
+ * below maxRsdPct, the workload's loop ends. awk is in every image the script runs in (busybox has it too).
+ */
+function stableRecord(profile: Profile): string[] {
+  if (!profile.stopWhenStable) return [];
+  return [
+    `      awk -F: '/"iops" :/ { gsub(/[ ,]/, "", $2); sum += $2 } END { print sum + 0 }' "$work/out.json" >> "$work/iops.txt"`,
+  ];
+}
+
+function stableStop(profile: Profile): string[] {
+  const rule = profile.stopWhenStable;
+  if (!rule) return [];
+  return [
+    `    if awk -v min=${rule.minRuns} -v max=${rule.maxRsdPct} '{ n++; s += $1; q += $1 * $1 } END { if (n < min) exit 1; m = s / n; v = (q - n * m * m) / (n - 1); if (v < 0) v = 0; if (m > 0 && sqrt(v) / m * 100 > max) exit 1 }' "$work/iops.txt"; then break; fi`,
+  ];
+}
+
 /** The script's text. The same job text runs locally; only the target differs. */
 export function renderFioScript({ profile, repeat, target, sudo = false }: FioScriptOptions): string {
   const jobTarget = {
@@ -89,6 +109,7 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     "LAYERBENCH_JOB_FILE",
     `for section in ${sections}; do`,
     `  attempt=1`,
+    ...(profile.stopWhenStable ? [`  : > "$work/iops.txt"`] : []),
     `  while [ "$attempt" -le ${repeat} ]; do`,
     `    started=$(date -u +%Y-%m-%dT%H:%M:%SZ)`,
     // On stderr, which the Command streams to Pulumi's engine log: `layerbench matrix` shows it as progress.
@@ -97,9 +118,11 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     `      ${MARKER_SHELL.begin}`,
     `      cat "$work/out.json"`,
     `      ${MARKER_SHELL.end}`,
+    ...stableRecord(profile),
     "    else",
     `      ${MARKER_SHELL.failed(`$(tail -n 3 "$work/err.txt" | tr '\\n' ' ')`)}`,
     "    fi",
+    ...stableStop(profile),
     "    attempt=$((attempt + 1))",
     "  done",
     ...cleanup,

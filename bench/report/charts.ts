@@ -13,6 +13,8 @@ interface ChartRow {
   low: number;
   high: number;
   repeats: number;
+  /** Warning codes that call the bar into question (buffered-io, which concerns them all, is in the subtitle). */
+  flags: string;
   p99?: number;
   /** ±1 standard deviation of the p99 over repeats. */
   p99Low?: number;
@@ -27,11 +29,14 @@ export function chartRows(data: ReportData, chart: ChartDefinition): { rows: Cha
   const raw = data.panels
     .filter((panel) => chart.directions.includes(panel.direction))
     .flatMap((panel) =>
-      panel.cells.flatMap(({ variant, summary }) => {
+      panel.cells.flatMap(({ variant, summary, warnings }) => {
         const stat = summary[chart.metric];
         if (!stat) return [];
         const p99 = chart.p99Metric ? summary[chart.p99Metric] : undefined;
-        return [{ panel: panelHeader(panel, data.panels), variant: variant.label, stat, p99 }];
+        const flags = [
+          ...new Set(warnings.filter((warning) => warning.code !== "buffered-io").map((warning) => warning.code)),
+        ].join(", ");
+        return [{ panel: panelHeader(panel, data.panels), variant: variant.label, stat, p99, flags }];
       }),
     );
   const panelMax = new Map<string, number>();
@@ -42,11 +47,12 @@ export function chartRows(data: ReportData, chart: ChartDefinition): { rows: Cha
   const units = new Map([...panelMax].map(([panel, max]) => [panel, chart.unit(max)]));
   const labels = new Set([...units.values()].map((unit) => unit.label));
   const shared = labels.size === 1 ? [...units.values()][0] : undefined;
-  const rows = raw.map(({ panel, variant, stat, p99 }) => {
+  const rows = raw.map(({ panel, variant, stat, p99, flags }) => {
     const unit = units.get(panel) as Unit;
     return {
       panel: shared ? panel : `${panel} (${unit.label})`,
       variant,
+      flags,
       value: stat.mean / unit.divisor,
       low: (stat.mean - stat.stdev) / unit.divisor,
       high: (stat.mean + stat.stdev) / unit.divisor,
@@ -93,9 +99,12 @@ export function chartSpec(
   const panelWidth = Math.max(150, 34 * variantOrder.length);
   // Panels wrap into rows so that a big matrix makes a tall chart rather than one tens of thousands of pixels wide.
   const columns = Math.max(1, Math.floor(MAX_CHART_WIDTH / (panelWidth + 60)));
+  const buffered = data.documents.some((document) => !document.profile.direct);
   const subtitle = [
     repeated ? "error bars: ±1 standard deviation over repeats" : "",
     logScale ? "logarithmic scale" : "",
+    rows.some((row) => row.flags) ? "! flagged: see Flags in report.md" : "",
+    buffered ? "buffered I/O: the page cache is part of the numbers" : "",
   ].filter(Boolean);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
@@ -150,6 +159,12 @@ export function chartSpec(
           transform: [{ filter: "datum.repeats > 1" }],
           mark: { type: "errorbar", ticks: { size: 12 }, color: "black" },
           encoding: { x, y: y("low"), y2: { field: "high" } },
+        },
+        {
+          // A flagged bar carries a "!" above it, its reasons in the tooltip.
+          transform: [{ filter: "datum.flags !== ''" }],
+          mark: { type: "text" as const, text: "!", dy: -8, fontWeight: "bold" as const, color: "firebrick" },
+          encoding: { x, y: y("value"), tooltip: [{ field: "variant" }, { field: "flags", title: "flags" }] },
         },
         ...(chart.p99Metric
           ? [

@@ -1,5 +1,6 @@
 import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import { type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/results.js";
+import { WARNING_CODES, WARNING_MEANINGS } from "../core/warnings.js";
 import { formatWithSpread } from "../util/format.js";
 import { formatFioSize } from "../util/size.js";
 import { CHARTS } from "./chart-definitions.js";
@@ -30,12 +31,13 @@ function panelTable(panel: ReportPanel, data: ReportData): string {
       column.relative && baselineSummary ? [column.heading, "vs base"] : [column.heading],
     ),
     "Runs",
+    "Flags",
   ];
   const lines = [
     `| ${headings.join(" | ")} |`,
     `|${headings.map((_, index) => (index === 0 ? " --- " : " ---: ")).join("|")}|`,
   ];
-  for (const { variant, summary, estimatedPercentiles } of panel.cells) {
+  for (const { variant, summary, estimatedPercentiles, warnings } of panel.cells) {
     const values = COLUMNS.flatMap((column) => {
       const value = cell(summary[column.metric], column, estimatedPercentiles);
       return column.relative && baselineSummary
@@ -43,7 +45,8 @@ function panelTable(panel: ReportPanel, data: ReportData): string {
         : [value];
     });
     const name = variant.baseline ? `**${variant.label}** (baseline)` : variant.label;
-    lines.push(`| ${[name, ...values, String(summary.iops?.n ?? 0)].join(" | ")} |`);
+    const flags = [...new Set(warnings.map((warning) => warning.code))].join(", ");
+    lines.push(`| ${[name, ...values, String(summary.iops?.n ?? 0), flags || "–"].join(" | ")} |`);
   }
   return [
     `### ${panelName(panel, data.panels)} · ${panel.direction}`,
@@ -101,6 +104,36 @@ function incompleteSection(data: ReportData): string[] {
     : [];
 }
 
+/** The flags in the tables explained, and the ones that call the number into question listed with their reason. */
+function warningsSection(data: ReportData): string[] {
+  const all = data.warnings.flatMap((warnings, index) => warnings.map((warning) => ({ ...warning, index })));
+  if (all.length === 0) return [];
+  const codes = WARNING_CODES.filter((code) => all.some((warning) => warning.code === code));
+  // buffered-io concerns every number of a buffered profile: said once, not per row.
+  const listed = all.filter((warning) => warning.code !== "buffered-io");
+  return [
+    "## Flags",
+    "",
+    ...codes.map((code) => `- \`${code}\`: ${WARNING_MEANINGS[code]}.`),
+    "",
+    ...listed.map(
+      (warning) =>
+        `- ${sourceNumber(warning.index)} ${warning.variant} / ${warning.workload}: \`${warning.code}\`: ${warning.message}`,
+    ),
+    ...(listed.length > 0 ? [""] : []),
+  ];
+}
+
+function fasterThanBaselineNote(data: ReportData): string[] {
+  const count = data.warnings.flat().filter((warning) => warning.code === "faster-than-baseline").length;
+  return count > 0
+    ? [
+        `> **${count} number(s) faster than the baseline from a layer above it** (flag \`faster-than-baseline\`): a guest or a volume does not beat the storage under it; such a number measured a cache. See Flags below.`,
+        "",
+      ]
+    : [];
+}
+
 function settingsSection(data: ReportData): string[] {
   return data.settingsWarnings.length > 0
     ? [
@@ -152,6 +185,7 @@ export function renderMarkdown(data: ReportData): string {
     "",
     ...settingsSection(data),
     ...incompleteSection(data),
+    ...fasterThanBaselineNote(data),
     ...pageCacheSection(data),
     ...tcgWarning,
     baseline,
@@ -163,6 +197,7 @@ export function renderMarkdown(data: ReportData): string {
     "",
     ...estimateNote(data),
     ...data.panels.map((panel) => `${panelTable(panel, data)}\n`),
+    ...warningsSection(data),
     sourcesSection(data),
     "",
   ].join("\n");

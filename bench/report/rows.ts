@@ -8,6 +8,7 @@ import {
   type Variant,
 } from "../core/results.js";
 import { reportDifferences } from "../core/settings.js";
+import { deriveWarnings, type ResultWarning } from "../core/warnings.js";
 
 /** A variant as the report shows it, across every document given. */
 export interface ReportVariant {
@@ -15,6 +16,8 @@ export interface ReportVariant {
   label: string;
   baseline: boolean;
   variant: Variant;
+  /** Which document it comes from (0-based). */
+  documentIndex: number;
 }
 
 /** One workload in one direction: the unit a table and a chart panel show. */
@@ -27,6 +30,8 @@ export interface ReportPanel {
     summary: DirectionSummary;
     /** A run's percentiles are estimates (several fio processes without json+): shown marked. */
     estimatedPercentiles: boolean;
+    /** Warnings about this variant's numbers of this workload (core/warnings.ts). */
+    warnings: ResultWarning[];
   }>;
 }
 
@@ -34,6 +39,8 @@ export interface ReportData {
   documents: ResultsDocument[];
   /** Settings that differ between the documents, each against the first: the numbers may not be comparable. */
   settingsWarnings: string[];
+  /** Per document, the warnings about its numbers. */
+  warnings: ResultWarning[][];
   variants: ReportVariant[];
   baseline?: ReportVariant;
   panels: ReportPanel[];
@@ -72,9 +79,12 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
         label: variantLabel(variant, prefix),
         baseline: documentIndex === 0 && variant.baseline,
         variant,
+        documentIndex,
       };
     }),
   );
+  // Derived again rather than read: documents written before the warnings existed get them too.
+  const warnings = documents.map((document) => deriveWarnings(document));
   const panels: ReportPanel[] = [];
   for (const { variant } of variants) {
     for (const workload of variant.workloads) {
@@ -92,7 +102,10 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
       const summary = workload?.summary[panel.direction];
       if (!workload || !summary) continue;
       const estimatedPercentiles = workload.runs.some((run) => run[panel.direction]?.latencyNs.percentilesEstimated);
-      panel.cells.push({ variant: reportVariant, summary, estimatedPercentiles });
+      const cellWarnings = warnings[reportVariant.documentIndex].filter(
+        (warning) => warning.variant === reportVariant.variant.id && warning.workload === panel.workloadId,
+      );
+      panel.cells.push({ variant: reportVariant, summary, estimatedPercentiles, warnings: cellWarnings });
     }
   }
   const baseline = variants.find((variant) => variant.baseline);
@@ -100,7 +113,7 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
     documents,
     documents.map((document, index) => `${sourceNumber(index)} ${sourceLabel(document.source)}`),
   );
-  return { documents, settingsWarnings, variants, ...(baseline && { baseline }), panels };
+  return { documents, settingsWarnings, warnings, variants, ...(baseline && { baseline }), panels };
 }
 
 /** A panel's name in charts and headings; the direction is named only when the workload does both. */

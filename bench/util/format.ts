@@ -35,6 +35,9 @@ export const bytesUnit: UnitPicker = (bytes) => {
   return { divisor: 1024 ** index, decimals: index === 0 ? 0 : 1, suffix: ` ${units[index]}` };
 };
 
+/** Percent of one CPU: 1600 % is sixteen busy jobs. */
+export const cpuUnit: UnitPicker = (percent) => ({ divisor: 1, decimals: percent >= 100 ? 0 : 1, suffix: " %" });
+
 export function formatIn(unit: DisplayUnit, value: number): string {
   return `${(value / unit.divisor).toFixed(unit.decimals)}${unit.suffix}`;
 }

@@ -1,0 +1,92 @@
+import { DEFAULT_THRESHOLD_PCT } from "./metrics.js";
+import { DEFAULT_MAX_RSD_PCT } from "./repeat.js";
+import { DIRECTIONS, type Layer, type ResultsDocument, type Stat } from "./results.js";
+
+// Numbers that may measure something else than the storage, flagged beside them rather than hidden. Derived from
+// any results document (old ones too): results.json carries them, and the report derives them again.
+
+export const WARNING_CODES = [
+  "faster-than-baseline",
+  "buffered-io",
+  "working-set-in-cache",
+  "high-spread",
+  "cpu-bound",
+] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+export interface ResultWarning {
+  variant: string;
+  workload: string;
+  code: WarningCode;
+  message: string;
+}
+
+/** What each code means, for the report's legend and the README. */
+export const WARNING_MEANINGS: Record<WarningCode, string> = {
+  "faster-than-baseline":
+    "a layer above the baseline is faster beyond the spread of the runs: it likely measured a cache (kbench's rule)",
+  "buffered-io": "the profile runs without direct=1: the page cache is part of the number",
+  "working-set-in-cache":
+    "buffered, and the bytes the workload touches fit in the RAM of the machine that ran fio: it may have measured RAM",
+  "high-spread": "the runs disagree: their relative standard deviation is above the threshold",
+  "cpu-bound": "fio's jobs kept their CPUs near 100 % busy: the number may measure the CPU, not the storage",
+};
+
+// Host and local directories are the bottom; a guest sits on them, Kubernetes on a guest.
+const LAYER_RANK: Record<Layer, number> = { local: 0, host: 0, vm: 1, k8s: 2 };
+
+/** A job counts as CPU-bound from this share of one CPU (user + system). */
+export const CPU_BOUND_PCT = 90;
+
+function pooledStdev(a: Stat, b: Stat): number | undefined {
+  if (a.n < 2 && b.n < 2) return undefined;
+  return Math.sqrt((a.stdev ** 2 + b.stdev ** 2) / 2);
+}
+
+function rsdPct(stat: Stat): number {
+  return stat.mean > 0 ? (stat.stdev / stat.mean) * 100 : 0;
+}
+
+export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
+  const warnings: ResultWarning[] = [];
+  const { profile } = document;
+  const baseline = document.variants.find((variant) => variant.baseline);
+  const maxRsdPct = profile.stopWhenStable?.maxRsdPct ?? DEFAULT_MAX_RSD_PCT;
+  for (const variant of document.variants) {
+    for (const workload of variant.workloads) {
+      const add = (code: WarningCode, message: string) =>
+        warnings.push({ variant: variant.id, workload: workload.id, code, message });
+      const settings = profile.workloads?.find((candidate) => candidate.id === workload.id);
+      if (!profile.direct) add("buffered-io", "direct=0: written through the page cache");
+      if (!profile.direct && settings && variant.memoryBytes !== undefined) {
+        const touched = settings.size * settings.numjobs;
+        if (touched <= variant.memoryBytes)
+          add(
+            "working-set-in-cache",
+            `touches ${(touched / 1024 ** 3).toFixed(2)} GiB, the machine that ran fio has ${(variant.memoryBytes / 1024 ** 3).toFixed(1)} GiB of RAM`,
+          );
+      }
+      for (const direction of DIRECTIONS) {
+        const iops = workload.summary[direction]?.iops;
+        if (iops && iops.n > 1 && rsdPct(iops) > maxRsdPct)
+          add(
+            "high-spread",
+            `${direction} IOPS spread ${rsdPct(iops).toFixed(1)} % over ${iops.n} runs (> ${maxRsdPct} %)`,
+          );
+        const base = baseline?.workloads.find((candidate) => candidate.id === workload.id)?.summary[direction]?.iops;
+        if (!iops || !base || !baseline || baseline === variant || base.mean <= 0) continue;
+        if (LAYER_RANK[variant.layer] <= LAYER_RANK[baseline.layer]) continue;
+        const spread = pooledStdev(iops, base);
+        const faster = iops.mean / base.mean > 1 + DEFAULT_THRESHOLD_PCT / 100;
+        if (faster && (spread === undefined || iops.mean - base.mean > 2 * spread))
+          add(
+            "faster-than-baseline",
+            `${direction} IOPS ${(iops.mean / base.mean).toFixed(2)}× the baseline ${baseline.id}'s, from a layer above it`,
+          );
+      }
+      const busiest = Math.max(0, ...workload.runs.map((run) => (run.cpu ? run.cpu.user + run.cpu.system : 0)));
+      if (busiest >= CPU_BOUND_PCT) add("cpu-bound", `each job used ${busiest.toFixed(0)} % of a CPU (user + system)`);
+    }
+  }
+  return warnings;
+}

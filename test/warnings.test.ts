@@ -1,0 +1,72 @@
+import test from "ava";
+import { deriveWarnings } from "../bench/core/warnings.js";
+import { renderMarkdown } from "../bench/report/markdown.js";
+import { collectReportData } from "../bench/report/rows.js";
+import { syntheticDocument, variant } from "./helpers/documents.js";
+
+const GiB = 1024 ** 3;
+
+/** A host baseline and a VM variant above it, direct I/O unless said otherwise. */
+function hostAndVm(hostIops: number[], vmIops: number[], direct = true) {
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: { ...variant("host", true), layer: "host" }, iops: { "rand-read-iops": hostIops } },
+    { spec: { ...variant("blk-none"), layer: "vm" }, iops: { "rand-read-iops": vmIops } },
+  ]);
+  document.profile = { ...document.profile, direct };
+  return document;
+}
+
+const codes = (document: ReturnType<typeof hostAndVm>, variantId: string) =>
+  deriveWarnings(document)
+    .filter((warning) => warning.variant === variantId)
+    .map((warning) => warning.code);
+
+test("a VM 1.5x faster than its host with a small spread is flagged faster-than-baseline, in the report too", (t) => {
+  const document = hostAndVm([1000, 1010, 990], [1500, 1510, 1490]);
+  t.deepEqual(codes(document, "blk-none"), ["faster-than-baseline"]);
+  t.deepEqual(codes(document, "host"), [], "the baseline is never faster than itself");
+  const markdown = renderMarkdown(collectReportData([document]));
+  t.regex(markdown, /\*\*1 number\(s\) faster than the baseline from a layer above it\*\*/);
+  t.regex(markdown, /^\| blk-none \|.*\| faster-than-baseline \|$/m);
+  t.regex(
+    markdown,
+    /- \[1\] blk-none \/ rand-read-iops: `faster-than-baseline`: write IOPS 1\.50× the baseline host's/,
+  );
+});
+
+test("faster within the spread, slower, or a peer directory: no faster-than-baseline", (t) => {
+  t.deepEqual(
+    codes(hostAndVm([1000, 1400, 600], [1200, 1600, 800]), "blk-none"),
+    ["high-spread"],
+    "within twice the spread",
+  );
+  t.deepEqual(codes(hostAndVm([1000], [800]), "blk-none"), [], "slower");
+  const peers = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: variant("hdd", true), iops: { w: [100] } },
+    { spec: variant("nvme"), iops: { w: [10_000] } },
+  ]);
+  peers.profile.direct = true;
+  t.deepEqual(deriveWarnings(peers), [], "two local directories are peers: faster is the point");
+});
+
+test("buffered profiles: buffered-io on every number, working-set-in-cache where it fits in the RAM that ran fio", (t) => {
+  const document = hostAndVm([1000], [900], false);
+  document.profile.workloads = [{ id: "rand-read-iops", rw: "randread", bs: 4096, numjobs: 4, iodepth: 1, size: GiB }];
+  document.variants[0].memoryBytes = 64 * GiB;
+  document.variants[1].memoryBytes = 2 * GiB;
+  t.deepEqual(codes(document, "host"), ["buffered-io", "working-set-in-cache"], "4 GiB fit in 64 GiB");
+  t.deepEqual(codes(document, "blk-none"), ["buffered-io"], "4 GiB do not fit in 2 GiB");
+});
+
+test("high-spread above 3 % (or the run's --max-rsd), cpu-bound at 90 % of a CPU per job", (t) => {
+  const document = hostAndVm([1000, 1100], [1000, 1010]);
+  t.deepEqual(codes(document, "host"), ["high-spread"], "7 % apart");
+  t.deepEqual(codes(document, "blk-none"), [], "0.7 % apart");
+  document.profile.stopWhenStable = { minRuns: 3, maxRsdPct: 10 };
+  t.deepEqual(codes(document, "host"), [], "within a --max-rsd of 10 %");
+  const run = document.variants[1].workloads[0].runs[0];
+  run.cpu = { user: 20, system: 75, jobs: 1 };
+  t.deepEqual(codes(document, "blk-none"), ["cpu-bound"]);
+  run.cpu = { user: 20, system: 60, jobs: 16 };
+  t.deepEqual(codes(document, "blk-none"), [], "80 % per job");
+});
