@@ -142,7 +142,7 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
   const cases: Array<{ args: string[]; env?: NodeJS.ProcessEnv; message: RegExp }> = [
     {
       args: ["run", "--profile", "nope", "--out", out],
-      message: /argument 'nope' is invalid\. Allowed choices are ars, kbench/,
+      message: /unknown profile "nope": choose one of ars, kbench, or give a fio job file/,
     },
     { args: ["run", "--size", "12x", "--out", out], message: /bad size "12x": use a positive number/ },
     {

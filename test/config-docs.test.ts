@@ -24,6 +24,7 @@ test("Pulumi.yaml declares exactly the scalar keys of the schema, with their des
     "sshPrivateKey",
     "dataset",
     "profile",
+    "jobFile",
     "runtime",
     "size",
     "ramp",

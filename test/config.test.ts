@@ -357,3 +357,24 @@ test("repeatAuto, maxRsd and ramp: the profile repeats until stable and ramps as
     message: /layerbench:ramp -1 is not allowed: use a whole number, at least 0/,
   });
 });
+
+test("jobFile: your job file's text is the profile; runtime, ramp and size belong in it", (t) => {
+  const jobFile =
+    "[global]\nioengine=libaio\ndirect=1\nruntime=30\nsize=2g\n[rr]\nrw=randread\n[sw]\nrw=write\nbs=1m\n";
+  const config = parseBenchConfig({ ...valid(), jobFile, repeatAuto: true });
+  t.deepEqual(
+    config.profile.workloads.map((workload) => [workload.id, workload.rw]),
+    [
+      ["rr", "randread"],
+      ["sw", "write"],
+    ],
+  );
+  t.is(config.profile.jobFileText, jobFile);
+  t.truthy(config.profile.stopWhenStable);
+  t.throws(() => parseBenchConfig({ ...valid(), jobFile, runtime: 5 }), {
+    message: "layerbench:runtime cannot change layerbench:jobFile: set runtime in the job file",
+  });
+  t.throws(() => parseBenchConfig({ ...valid(), jobFile: "[x]\nrw=read\n" }), {
+    message: "layerbench:jobFile: jobFile: [x] sets no size: give size= (per job) in the section or [global]",
+  });
+});

@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
@@ -9,7 +9,7 @@ import { scratchDir } from "./helpers/fio.js";
 // The failure policy of a local run, the same as the guest's and the stack's: a failed fio run is recorded with
 // its reason, the runs after it still happen, and the exit code says that something failed.
 
-test("a fio run that fails is recorded, and the next workloads and targets still run", async (t) => {
+test.serial("a fio run that fails is recorded, and the next workloads and targets still run", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
   const [a, b, bin] = ["a", "b", "bin"].map((name) => join(dir.path, name));
@@ -47,3 +47,48 @@ test("a fio run that fails is recorded, and the next workloads and targets still
   );
   t.regex(await fs.readFile(join(out, "report.md"), "utf8"), /No space left on device/);
 });
+
+test.serial(
+  "--profile FILE: two sections of your job file, a random read and a sequential write, measured by fio as written",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const jobFile = join(dir.path, "mine.fio");
+    await fs.writeFile(
+      jobFile,
+      "[global]\nioengine=psync\ntime_based=1\nruntime=1\nsize=4m\n\n[rr]\nrw=randread\nbs=4k\n\n[sw]\nrw=write\nbs=64k\n",
+    );
+    const out = join(dir.path, "out");
+    const result = await runCli(["run", "--profile", jobFile, "--target", `d=${dir.path}`, "--out", out]);
+    t.is(result.code, 0, result.stderr);
+    const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+    t.is(document.profile.id, "mine");
+    t.deepEqual(
+      document.variants[0].workloads.map((workload) => [
+        workload.id,
+        Boolean(workload.runs[0].read?.iops),
+        Boolean(workload.runs[0].write?.iops),
+      ]),
+      [
+        ["rr", true, false],
+        ["sw", false, true],
+      ],
+    );
+    t.true((document.variants[0].workloads[0].runs[0].cpu?.jobs ?? 0) >= 1, "runs carry fio's CPU");
+
+    // An option fio does not know: fio's own parser says so before any I/O.
+    await fs.writeFile(jobFile, "[global]\nsize=1m\nbogus_option=3\n[rr]\nrw=randread\n");
+    const refused = await runCli([
+      "run",
+      "--profile",
+      jobFile,
+      "--target",
+      `d=${dir.path}`,
+      "--out",
+      join(dir.path, "o2"),
+    ]);
+    t.is(refused.code, 1);
+    t.regex(refused.stderr, /^layerbench: fio does not accept your job file: .*Bad option <bogus_option=3>/);
+    t.false(existsSync(join(dir.path, "o2")));
+  },
+);

@@ -225,3 +225,25 @@ test("an existing report is never replaced without being asked to", async (t) =>
   await writeReport([twoVariants(), twoVariants()], dir.path, { replace: true });
   t.not(await fs.readFile(join(dir.path, "report.md"), "utf8"), before);
 });
+
+test("a kbench run gets kbench's summary: a column per variant, the change against the baseline in %", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    {
+      spec: variant("local-path", true),
+      iops: { "rand-write-iops": [1000], "seq-write-bw": [100], "rand-write-lat": [4000] },
+    },
+    {
+      spec: variant("longhorn-r3"),
+      iops: { "rand-write-iops": [1500], "seq-write-bw": [50], "rand-write-lat": [2000] },
+    },
+  ]);
+  t.deepEqual(renderMarkdown(collectReportData([document])).match(/## kbench summary/), null, "ars: no kbench view");
+  document.profile.id = "kbench";
+  const markdown = renderMarkdown(collectReportData([document]));
+  const section = markdown.slice(markdown.indexOf("## kbench summary"), markdown.indexOf("## Results"));
+  t.regex(section, /^\| \| local-path \| longhorn-r3 \|$/m);
+  t.regex(section, /^\| IOPS, random write \| 1000 \| 1500 \(\+50\.00 %\) \|$/m);
+  t.regex(section, /^\| Bandwidth, sequential write \| 0\.4 MiB\/s \| 0\.2 MiB\/s \(-50\.00 %\) \|$/m);
+  t.regex(section, /^\| Latency, random write \| 250\.0 µs \| 500\.0 µs \(\+100\.00 %\) \|$/m);
+  t.regex(section, /^\| IOPS, random read \| – \| – \|$/m, "a workload not run is a dash");
+});

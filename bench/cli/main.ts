@@ -5,7 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 // Only what declaring the options needs is imported here: each command loads its own modules when it runs, so
 // that `--help` and a bad option answer at once (vega, zod and Pulumi's SDK take most of a second to load).
 import { DEFAULT_THRESHOLD_PCT } from "../core/metrics.js";
-import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS, resolveProfile } from "../core/profiles.js";
+import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
 import type { ResultsDocument } from "../core/results.js";
 import type { LocalTarget } from "../local/targets.js";
@@ -118,7 +118,8 @@ async function runCommand(flags: RunFlags): Promise<number> {
     import("../util/emergency-cleanup.js"),
   ]);
   const auto = flags.repeat === "auto";
-  const profile = resolveProfile(flags.profile, {
+  const { selectProfile } = await import("../core/job-file-profile.js");
+  const profile = await selectProfile(flags.profile, {
     runtimeSec: flags.runtime,
     rampSec: flags.ramp,
     ...(auto && { stopWhenStable: { minRuns: AUTO_MIN_RUNS, maxRsdPct: flags.maxRsd } }),
@@ -427,7 +428,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         .argParser(repeatable)
         .default([], "a scratch directory here"),
     )
-    .addOption(new Option("-p, --profile <name>", "workload profile").choices(PROFILE_IDS).default(DEFAULT_PROFILE_ID))
+    .option(
+      "-p, --profile <name|file>",
+      `workload profile: ${PROFILE_IDS.join(", ")}, or a fio job file of yours (each section a workload)`,
+      DEFAULT_PROFILE_ID,
+    )
     .option(
       "--runtime <seconds>",
       "seconds per workload run (default: the profile's, 60 for ars)",

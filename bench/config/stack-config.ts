@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { jobFileProfile } from "../core/job-file-profile.js";
 import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
 import { UserError } from "../util/errors.js";
@@ -424,6 +425,12 @@ export const StackConfigSchema = z.object({
     description: "Workload profile, ars or kbench",
     pulumiType: "string",
   }),
+  jobFile: documented(z.string().optional(), {
+    description:
+      "The text of a fio job file of yours, each section a workload, instead of profile (pulumi config set layerbench:jobFile -- \"$(cat my.fio)\")",
+    pulumiType: "string",
+    defaultText: "none",
+  }),
   runtime: documented(z.number().optional(), {
     description: "Seconds per workload run (default, the profile's)",
     pulumiType: "integer",
@@ -540,14 +547,26 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
     throw new ConfigError(
       `layerbench:repeat ${parsed.data.repeat} and layerbench:repeatAuto true: give a count, or repeatAuto`,
     );
-  const profile = underKey("profile", () =>
-    resolveProfile(parsed.data.profile, {
-      runtimeSec: parsed.data.runtime,
-      rampSec: parsed.data.ramp,
-      size: parsed.data.size,
-      ...(repeatAuto && { stopWhenStable: { minRuns: AUTO_MIN_RUNS, maxRsdPct: maxRsd } }),
-    }),
-  );
+  const stopWhenStable = repeatAuto ? { minRuns: AUTO_MIN_RUNS, maxRsdPct: maxRsd } : undefined;
+  const { jobFile } = parsed.data;
+  if (jobFile !== undefined) {
+    const set = (["runtime", "ramp", "size"] as const).filter((key) => parsed.data[key] !== undefined);
+    if (set.length > 0)
+      throw new ConfigError(
+        `layerbench:${set.join(", layerbench:")} cannot change layerbench:jobFile: set ${set.join(", ")} in the job file`,
+      );
+  }
+  const profile =
+    jobFile !== undefined
+      ? underKey("jobFile", () => ({ ...jobFileProfile(jobFile, "jobFile"), ...(stopWhenStable && { stopWhenStable }) }))
+      : underKey("profile", () =>
+          resolveProfile(parsed.data.profile, {
+            runtimeSec: parsed.data.runtime,
+            rampSec: parsed.data.ramp,
+            size: parsed.data.size,
+            ...(stopWhenStable && { stopWhenStable }),
+          }),
+        );
   const repeat = repeatAuto ? AUTO_MAX_RUNS : parsed.data.repeat;
   const { baseline } = parsed.data;
   if (baseline.kind === "zvol") {

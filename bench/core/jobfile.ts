@@ -31,6 +31,7 @@ function targetLines(target: FioTarget, workload: Workload): string[] {
  * `fio --section=ID` runs one of them.
  */
 export function renderJobFile(profile: Profile, target: FioTarget): string {
+  if (profile.jobFileText !== undefined) return renderYourJobFile(profile, profile.jobFileText, target);
   const global = [
     `; layerbench profile "${profile.id}": ${profile.description}`,
     "[global]",
@@ -58,4 +59,44 @@ export function renderJobFile(profile: Profile, target: FioTarget): string {
     ].join("\n"),
   );
   return `${global.join("\n")}\n${sections.join("\n")}\n`;
+}
+
+/** Keys by which a job file names its own target. */
+const TARGET_KEYS = /^\s*(filename|directory)\s*=/;
+
+/**
+ * Your job file as fio will run it: your text, plus what layerbench relies on. group_reporting in [global] (each
+ * section reports as one job) and the target in each section that does not name one, as for the built-in profiles.
+ */
+function renderYourJobFile(profile: Profile, text: string, target: FioTarget): string {
+  const lines = text.replace(/\n$/, "").split("\n");
+  const sectionOf = (index: number) => {
+    for (let at = index; at >= 0; at -= 1) {
+      const header = /^\s*\[(.+)\]\s*$/.exec(lines[at]);
+      if (header) return header[1].trim();
+    }
+    return undefined;
+  };
+  const namesTarget = (section: string) =>
+    lines.some((line, index) => TARGET_KEYS.test(line) && sectionOf(index) === section);
+  const globalTarget = namesTarget("global");
+  const hasGlobal = lines.some((line) => /^\s*\[global\]\s*$/.test(line));
+  const groupReporting = lines.some(
+    (line) => /^\s*group_reporting\b/.test(line) && sectionOf(lines.indexOf(line)) === "global",
+  );
+  const out: string[] = [`; layerbench: your job file (${profile.description}), with the target added`];
+  if (!hasGlobal) out.push("[global]", "group_reporting=1", "");
+  for (const line of lines) {
+    out.push(line);
+    const header = /^\s*\[(.+)\]\s*$/.exec(line);
+    if (!header) continue;
+    const name = header[1].trim();
+    if (name === "global") {
+      if (!groupReporting) out.push("group_reporting=1");
+      continue;
+    }
+    const workload = profile.workloads.find((candidate) => candidate.id === name);
+    if (workload && !globalTarget && !namesTarget(name)) out.push(...targetLines(target, workload));
+  }
+  return `${out.join("\n")}\n`;
 }

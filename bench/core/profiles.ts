@@ -23,7 +23,8 @@ export interface Workload {
 export interface Profile {
   id: string;
   description: string;
-  ioengine: IoEngine;
+  /** One of IO_ENGINES for the built-in profiles; a job file of yours may name any engine fio has. */
+  ioengine: string;
   direct: boolean;
   endFsync: boolean;
   /** Seconds fio runs before it starts measuring (fio's ramp_time): not part of the numbers. */
@@ -34,6 +35,8 @@ export interface Profile {
   /** Set for `--repeat auto`: the repeat count is then the most runs, and fewer suffice once they agree. */
   stopWhenStable?: StopWhenStable;
   workloads: Workload[];
+  /** A profile from your own job file (job-file-profile.ts): fio runs this text, the target added. */
+  jobFileText?: string;
 }
 
 export interface ProfileOverrides {
@@ -167,7 +170,7 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
     runtimeSec: runtimeSec ?? base.runtimeSec,
     rampSec: rampSec ?? base.rampSec,
     ...(stopWhenStable && { stopWhenStable }),
-    ioengine: (ioengine as IoEngine | undefined) ?? base.ioengine,
+    ioengine: ioengine ?? base.ioengine,
     direct: direct ?? base.direct,
     workloads: base.workloads.map((workload) => ({ ...workload, size: sizeBytes ?? workload.size })),
   };

@@ -69,6 +69,7 @@ export const METRICS = [
   "ioBytes",
   "runtimeMs",
   "latMeanNs",
+  "latTotalMeanNs",
   "latP50Ns",
   "latP90Ns",
   "latP99Ns",
@@ -215,6 +216,8 @@ function metricValue(run: Run, result: DirectionResult, metric: Metric): number 
       return result[metric];
     case "latMeanNs":
       return result.latencyNs.mean;
+    case "latTotalMeanNs":
+      return result.latencyNs.totalMean;
     case "latP50Ns":
       return result.latencyNs.p50;
     case "latP90Ns":

@@ -1,7 +1,9 @@
 import { execFile } from "node:child_process";
 import { constants, promises as fs, type Stats } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { TARGET_VARIABLE } from "../core/jobfile.js";
 import { UserError } from "../util/errors.js";
 import { formatBytes } from "../util/size.js";
 
@@ -106,5 +108,22 @@ export async function checkOutputPath(outDir: string): Promise<void> {
       );
     }
     if (dir === dirname(dir)) break;
+  }
+}
+
+/** Your job file, as fio will run it, read by fio itself (`--parse-only`) before any I/O. */
+export async function checkJobFileParses(fioCommand: string, jobText: string, target: string): Promise<void> {
+  const dir = await fs.mkdtemp(join(tmpdir(), "layerbench-job-"));
+  try {
+    const file = join(dir, "job.fio");
+    await fs.writeFile(file, jobText);
+    await promisify(execFile)(fioCommand, ["--parse-only", file], {
+      env: { ...process.env, [TARGET_VARIABLE]: target },
+    });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim().split("\n").slice(-4).join(" | ");
+    throw new PreflightError(`fio does not accept your job file: ${stderr || (error as Error).message}`);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
   }
 }

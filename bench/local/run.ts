@@ -22,7 +22,13 @@ import { UserError } from "../util/errors.js";
 import { formatIops, formatLatency, formatRate } from "../util/format.js";
 import { runFioSection } from "./fio-process.js";
 import { lockRun } from "./locks.js";
-import { checkOutputDirectory, checkOutputPath, checkTargetDirectory, fioVersion } from "./preflight.js";
+import {
+  checkJobFileParses,
+  checkOutputDirectory,
+  checkOutputPath,
+  checkTargetDirectory,
+  fioVersion,
+} from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
 import { isVmTarget, type LocalTarget } from "./targets.js";
 import { GUEST_BOOT_SECONDS, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
@@ -59,6 +65,14 @@ export async function preflight(options: LocalRunOptions): Promise<string> {
   for (const target of options.targets.filter((candidate) => !candidate.vm))
     await checkTargetDirectory(target.name, target.path, needed);
   await preflightVmTargets(options.targets, options.profile);
+  if (options.profile.jobFileText !== undefined) {
+    const first = options.targets[0];
+    await checkJobFileParses(
+      options.fioCommand ?? "fio",
+      renderJobFile(options.profile, { kind: "directory", path: TARGET_REFERENCE }),
+      fioPath(first?.path ?? "."),
+    );
+  }
   return version;
 }
 

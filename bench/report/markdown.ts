@@ -4,6 +4,7 @@ import { WARNING_CODES, WARNING_MEANINGS } from "../core/warnings.js";
 import { formatWithSpread } from "../util/format.js";
 import { formatFioSize } from "../util/size.js";
 import { CHARTS } from "./chart-definitions.js";
+import { kbenchSummary } from "./kbench-summary.js";
 import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 
 // Each shown metric is a column, followed by its ratio to the baseline where it is relative.
@@ -193,6 +194,7 @@ export function renderMarkdown(data: ReportData): string {
     "",
     charts,
     "",
+    ...kbenchSummary(data),
     "## Results",
     "",
     ...estimateNote(data),
