@@ -427,7 +427,7 @@ export const StackConfigSchema = z.object({
   }),
   jobFile: documented(z.string().optional(), {
     description:
-      "The text of a fio job file of yours, each section a workload, instead of profile (pulumi config set layerbench:jobFile -- \"$(cat my.fio)\")",
+      'The text of a fio job file of yours, each section a workload, instead of profile (pulumi config set layerbench:jobFile -- "$(cat my.fio)")',
     pulumiType: "string",
     defaultText: "none",
   }),
@@ -558,7 +558,10 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   }
   const profile =
     jobFile !== undefined
-      ? underKey("jobFile", () => ({ ...jobFileProfile(jobFile, "jobFile"), ...(stopWhenStable && { stopWhenStable }) }))
+      ? underKey("jobFile", () => ({
+          ...jobFileProfile(jobFile, "jobFile"),
+          ...(stopWhenStable && { stopWhenStable }),
+        }))
       : underKey("profile", () =>
           resolveProfile(parsed.data.profile, {
             runtimeSec: parsed.data.runtime,
