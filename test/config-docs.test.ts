@@ -31,6 +31,7 @@ test("Pulumi.yaml declares exactly the scalar keys of the schema, with their des
     "repeat",
     "repeatAuto",
     "maxRsd",
+    "precondition",
     "runId",
   ]);
 });

@@ -123,3 +123,39 @@ test("output cut short is an error naming the workload; outputs of several scrip
   t.is(document.createdAt, new Date(output.runs.at(-1)?.run.startedAt ?? 0).toISOString());
   t.is(document.variants[0].workloads[0].title, profile.workloads[0].title);
 });
+
+test("--precondition: the disk is filled once, sequentially, before its first measurement; the time reported apart", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const filled = resolveProfile("ars", { runtimeSec: 1, size: "4m", precondition: true });
+  const onDirectory = renderFioScript({ profile: filled, repeat: 1, target: { kind: "directory", path: dir.path } });
+  t.notRegex(onDirectory, /precondition/, "a directory's files are laid out by fio itself: nothing to fill");
+  const script = withLocalTarget(
+    renderFioScript({ profile: filled, repeat: 1, target: { kind: "serial", serial: "blk-none" }, sudo: true }),
+    join(dir.path, "disk.img"),
+  );
+  t.regex(script, /--rw=write --bs=1m --ioengine=psync --direct=1 --size=64m /, "the 16 x 4 MiB region the jobs use");
+  t.is(await shellcheck(script), "");
+  const result = await runScript(script);
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stderr.split("\n")[0], `layerbench: preconditioning ${join(dir.path, "disk.img")}`, "before any run");
+  const output = parseScriptOutput(result.stdout, "vm");
+  t.true(output.precondition?.ok);
+  t.true((output.precondition?.seconds ?? -1) >= 0);
+  t.is(output.runs.length, 3, "then every workload, measured as without it");
+  const document = documentFromScriptOutputs({ kind: "local", host: "h" }, filled, 1, [
+    { spec: { id: "blk-none", layer: "vm", options: {}, baseline: false }, output },
+  ]);
+  t.is(document.variants[0].preconditionSec, output.precondition?.seconds);
+  t.true(document.profile.precondition);
+
+  const failed = parseScriptOutput("@@layerbench precondition 3 failed fio: No space left on device\n", "vm");
+  t.deepEqual(failed.precondition, { seconds: 3, ok: false, message: "fio: No space left on device" });
+  const withFailure = documentFromScriptOutputs({ kind: "local", host: "h" }, filled, 1, [
+    { spec: { id: "blk-none", layer: "vm", options: {}, baseline: false }, output: { ...output, ...failed } },
+  ]);
+  t.deepEqual(
+    withFailure.failures?.map((failure) => [failure.variant, failure.workload, failure.message]),
+    [["blk-none", "precondition", "fio: No space left on device"]],
+  );
+});

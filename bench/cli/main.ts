@@ -92,6 +92,7 @@ function timestamp(date: Date): string {
 
 interface RunFlags {
   target: string[];
+  precondition?: boolean;
   profile: string;
   runtime?: number;
   ramp?: number;
@@ -123,6 +124,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
     runtimeSec: flags.runtime,
     rampSec: flags.ramp,
     ...(auto && { stopWhenStable: { minRuns: AUTO_MIN_RUNS, maxRsdPct: flags.maxRsd } }),
+    ...(flags.precondition && { precondition: true }),
     size: flags.size,
     ioengine: flags.ioengine,
     direct: flags.direct,
@@ -457,6 +459,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       DEFAULT_MAX_RSD_PCT,
     )
     .addOption(new Option("--ioengine <engine>", "fio ioengine (default: the profile's)").choices(IO_ENGINES))
+    .option(
+      "--precondition",
+      "fill each VM target's disk once, sequentially, before its first measurement (time reported, not measured)",
+    )
     .option("--direct", "use O_DIRECT (bypass the page cache)")
     .option("--no-direct", "go through the page cache")
     .option("-o, --out <dir>", "where results.json and the report go (default: results/<timestamp>)")

@@ -459,6 +459,11 @@ export const StackConfigSchema = z.object({
     description: "With repeatAuto, the relative standard deviation of IOPS to reach, in percent",
     pulumiType: "integer",
   }),
+  precondition: documented(z.boolean().default(false), {
+    description:
+      "Fill each device (the baseline zvol, each VM disk) once, sequentially, before its first measurement: thin zvols read as zeros until written",
+    pulumiType: "boolean",
+  }),
   runId: documented(z.union([z.string(), z.number()]).transform(String).default("1"), {
     description: "Change it to run the benchmarks again without re-provisioning anything",
     pulumiType: "string",
@@ -548,6 +553,7 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
       `layerbench:repeat ${parsed.data.repeat} and layerbench:repeatAuto true: give a count, or repeatAuto`,
     );
   const stopWhenStable = repeatAuto ? { minRuns: AUTO_MIN_RUNS, maxRsdPct: maxRsd } : undefined;
+  const precondition = parsed.data.precondition ? { precondition: true } : {};
   const { jobFile } = parsed.data;
   if (jobFile !== undefined) {
     const set = (["runtime", "ramp", "size"] as const).filter((key) => parsed.data[key] !== undefined);
@@ -561,6 +567,7 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
       ? underKey("jobFile", () => ({
           ...jobFileProfile(jobFile, "jobFile"),
           ...(stopWhenStable && { stopWhenStable }),
+          ...precondition,
         }))
       : underKey("profile", () =>
           resolveProfile(parsed.data.profile, {
@@ -568,6 +575,7 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
             rampSec: parsed.data.ramp,
             size: parsed.data.size,
             ...(stopWhenStable && { stopWhenStable }),
+            ...precondition,
           }),
         );
   const repeat = repeatAuto ? AUTO_MAX_RUNS : parsed.data.repeat;

@@ -159,5 +159,6 @@ export async function selectProfile(nameOrPath: string, overrides: ProfileOverri
   return {
     ...jobFileProfile(text, nameOrPath),
     ...(overrides.stopWhenStable && { stopWhenStable: overrides.stopWhenStable }),
+    ...(overrides.precondition && { precondition: true }),
   };
 }

@@ -34,6 +34,8 @@ export interface Profile {
   fioOptions: string[];
   /** Set for `--repeat auto`: the repeat count is then the most runs, and fewer suffice once they agree. */
   stopWhenStable?: StopWhenStable;
+  /** Fill each device target once, sequentially, before its first measurement (remote/fio-script.ts). */
+  precondition?: boolean;
   workloads: Workload[];
   /** A profile from your own job file (job-file-profile.ts): fio runs this text, the target added. */
   jobFileText?: string;
@@ -43,6 +45,7 @@ export interface ProfileOverrides {
   runtimeSec?: number;
   rampSec?: number;
   stopWhenStable?: StopWhenStable;
+  precondition?: boolean;
   /** Replaces every workload's per-job size. */
   size?: string | number;
   ioengine?: string;
@@ -146,7 +149,7 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
   if (!base) {
     throw new ProfileError(`unknown profile "${id}": choose one of ${PROFILE_IDS.join(", ")}`);
   }
-  const { runtimeSec, rampSec, size, ioengine, direct, stopWhenStable } = overrides;
+  const { runtimeSec, rampSec, size, ioengine, direct, stopWhenStable, precondition } = overrides;
   if (runtimeSec !== undefined && !(Number.isInteger(runtimeSec) && runtimeSec >= 1)) {
     throw new ProfileError(`bad runtime "${runtimeSec}": use a whole number of seconds, at least 1`);
   }
@@ -170,6 +173,7 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
     runtimeSec: runtimeSec ?? base.runtimeSec,
     rampSec: rampSec ?? base.rampSec,
     ...(stopWhenStable && { stopWhenStable }),
+    ...(precondition && { precondition }),
     ioengine: ioengine ?? base.ioengine,
     direct: direct ?? base.direct,
     workloads: base.workloads.map((workload) => ({ ...workload, size: sizeBytes ?? workload.size })),

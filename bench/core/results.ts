@@ -107,6 +107,8 @@ export const VariantSchema = z.object({
   baseline: z.boolean(),
   /** RAM of the machine that ran fio (the host's, the guest's): whether a buffered workload fits in its cache. */
   memoryBytes: z.number().positive().optional(),
+  /** Seconds the fill of its device took before the first measurement (--precondition); not part of any number. */
+  preconditionSec: z.number().nonnegative().optional(),
   workloads: z.array(WorkloadResultSchema),
 });
 export type Variant = z.infer<typeof VariantSchema>;
@@ -141,6 +143,8 @@ export const ProfileInfoSchema = z.object({
   workloads: z.array(WorkloadSettingsSchema).optional(),
   /** `repeat: auto`: `repeat` is then the most runs; fewer (at least minRuns) once the IOPS spread is within maxRsdPct. */
   stopWhenStable: z.object({ minRuns: z.number().int().positive(), maxRsdPct: z.number().positive() }).optional(),
+  /** Device targets were filled once before their first measurement. */
+  precondition: z.boolean().optional(),
 });
 export type ProfileInfo = z.infer<typeof ProfileInfoSchema>;
 
@@ -274,7 +278,7 @@ export type VariantSpec = Omit<Variant, "workloads">;
 
 /** What a results document records of the profile that ran: the settings that shape its numbers. */
 export function profileInfo(
-  profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct" | "stopWhenStable"> & {
+  profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct" | "stopWhenStable" | "precondition"> & {
     rampSec: number;
     workloads: WorkloadSettings[];
   },
@@ -288,6 +292,7 @@ export function profileInfo(
     direct: profile.direct,
     rampSec: profile.rampSec,
     ...(profile.stopWhenStable && { stopWhenStable: profile.stopWhenStable }),
+    ...(profile.precondition && { precondition: true }),
     workloads: profile.workloads.map(({ id, rw, bs, numjobs, iodepth, size }) => ({
       id,
       rw,

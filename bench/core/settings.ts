@@ -15,6 +15,7 @@ function measurementSettings(document: ResultsDocument): Map<string, string> {
     ["ramp", profile.rampSec === undefined ? NOT_RECORDED : `${profile.rampSec} s`],
     ["ioengine", profile.ioengine],
     ["direct", profile.direct ? "1 (O_DIRECT)" : "0 (page cache)"],
+    ["precondition", profile.precondition ? "device targets filled first" : "no"],
   ]);
   const fio = new Set(
     document.variants.flatMap((variant) =>

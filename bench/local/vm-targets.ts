@@ -85,6 +85,8 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   const byName = new Map(targets.map((target) => [target.name, target]));
   const expectedSeconds = secondsPerRun(profile) + 1;
   const labels = new Map<string, string>();
+  // Seconds each disk's fill took, by variant (--precondition).
+  const preconditioned = new Map<string, number>();
   // Each guest's images go to its own target's directory; one boot per directory keeps that true.
   const groups = new Map<string, VmTarget[]>();
   for (const target of targets) groups.set(target.path, [...(groups.get(target.path) ?? []), target]);
@@ -112,7 +114,10 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
           run: async (variant, { workload, attempt, run }) => {
             const target = byName.get(variant);
             if (!target) throw new GuestRunError(`the guest reported a run of an unknown disk "${variant}"`);
-            const spec = vmSpec(target, target.name === options.baselineName, accel, guest.kernel.source);
+            const spec = {
+              ...vmSpec(target, target.name === options.baselineName, accel, guest.kernel.source),
+              ...(preconditioned.has(variant) && { preconditionSec: preconditioned.get(variant) }),
+            };
             await recorder.run(
               spec,
               profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload },
@@ -120,6 +125,13 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
             );
             progress.stepFinished(
               `${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`,
+            );
+          },
+          precondition: (variant, outcome) => {
+            if (outcome.ok) preconditioned.set(variant, outcome.seconds);
+            else void recorder.failure({ variant, workload: "precondition", attempt: 1, message: outcome.message });
+            progress.note(
+              `  ${variant}: ${outcome.ok ? `filled in ${formatDuration(outcome.seconds)} before its first run (not measured)` : `preconditioning FAILED: ${outcome.message}`}`,
             );
           },
           failure: async (variant, failure) => {

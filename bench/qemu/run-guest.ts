@@ -56,6 +56,8 @@ export interface GuestEvents {
   workloadStarted(variant: string, workload: string, attempt: number): void;
   run(variant: string, run: ScriptRun): Promise<void>;
   failure(variant: string, failure: ScriptFailure): Promise<void>;
+  /** The disk's fill before its first measurement (--precondition). */
+  precondition?(variant: string, outcome: { seconds: number; ok: boolean; message: string }): void;
 }
 
 export class GuestRunError extends UserError {}
@@ -119,7 +121,10 @@ export class ConsoleReader {
     else if (guest?.[0] === "variant") this.variant = guest[1];
     else if (guest?.[0] === "done") this.done = true;
     else if (marker?.kind === "begin") this.block = [line];
-    else if (marker?.kind === "failed") {
+    else if (marker?.kind === "precondition") {
+      const outcome = { seconds: marker.seconds, ok: marker.ok, message: marker.message };
+      this.pending = this.pending.then(() => this.events.precondition?.(variant, outcome));
+    } else if (marker?.kind === "failed") {
       const failure = { workload: marker.workload, attempt: marker.attempt, message: marker.message };
       this.pending = this.pending.then(() => this.events.failure(variant, failure));
     } else {

@@ -1,6 +1,6 @@
 import { workloadRun } from "../core/fio-parser.js";
 import { renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
-import type { Profile } from "../core/profiles.js";
+import { largestFootprint, type Profile } from "../core/profiles.js";
 import { Recorder } from "../core/recorder.js";
 import {
   newResultsDocument,
@@ -11,6 +11,7 @@ import {
   type VariantSpec,
 } from "../core/results.js";
 import { UserError } from "../util/errors.js";
+import { formatFioSize } from "../util/size.js";
 import { END_LINE, MARKER_SHELL, parseMarkerLine } from "./markers.js";
 
 // The shell script a remote Command runs: the job file inline, fio once per workload and repeat, each output
@@ -82,6 +83,25 @@ function stableStop(profile: Profile): string[] {
   ];
 }
 
+/**
+ * `--precondition`: a device target is written once, sequentially, over the region the workloads use, before its
+ * first measurement (a thin zvol or a fresh image reads as zeros until written). Its time is reported, not measured.
+ */
+function preconditionLines(profile: Profile, target: ScriptTarget, fio: string): string[] {
+  if (!profile.precondition || target.kind === "directory") return [];
+  return [
+    `echo "layerbench: preconditioning $${TARGET_VARIABLE}" >&2`,
+    "began=$(date +%s)",
+    `if ${fio} --name=precondition --filename="$${TARGET_VARIABLE}" --rw=write --bs=1m --ioengine=psync --direct=1 --size=${formatFioSize(largestFootprint(profile))} --output-format=json --output="$work/precondition.json" 2>"$work/err.txt"; then`,
+    "  seconds=$(( $(date +%s) - began ))",
+    `  ${MARKER_SHELL.precondition("ok")}`,
+    "else",
+    "  seconds=$(( $(date +%s) - began ))",
+    `  ${MARKER_SHELL.precondition("failed", `$(tail -n 3 "$work/err.txt" | tr '\n' ' ')`)}`,
+    "fi",
+  ];
+}
+
 /** The script's text. The same job text runs locally; only the target differs. */
 export function renderFioScript({ profile, repeat, target, sudo = false }: FioScriptOptions): string {
   const jobTarget = {
@@ -107,6 +127,7 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     `cat > "$work/job.fio" <<'LAYERBENCH_JOB_FILE'`,
     jobFile.trimEnd(),
     "LAYERBENCH_JOB_FILE",
+    ...preconditionLines(profile, target, fio),
     `for section in ${sections}; do`,
     `  attempt=1`,
     ...(profile.stopWhenStable ? [`  : > "$work/iops.txt"`] : []),
@@ -146,6 +167,8 @@ export interface ScriptFailure {
 export interface ScriptOutput {
   runs: ScriptRun[];
   failures: ScriptFailure[];
+  /** The fill before the first measurement, when asked for. */
+  precondition?: { seconds: number; ok: boolean; message: string };
 }
 
 export class ScriptOutputError extends UserError {}
@@ -154,10 +177,13 @@ export class ScriptOutputError extends UserError {}
 export function parseScriptOutput(stdout: string, origin: string): ScriptOutput {
   const runs: ScriptRun[] = [];
   const failures: ScriptFailure[] = [];
+  let precondition: ScriptOutput["precondition"];
   const lines = stdout.split("\n");
   for (let index = 0; index < lines.length; index += 1) {
     const marker = parseMarkerLine(lines[index]);
-    if (marker?.kind === "failed") {
+    if (marker?.kind === "precondition") {
+      precondition = { seconds: marker.seconds, ok: marker.ok, message: marker.message };
+    } else if (marker?.kind === "failed") {
       failures.push({ workload: marker.workload, attempt: marker.attempt, message: marker.message });
     } else if (marker?.kind === "begin") {
       const end = lines.indexOf(END_LINE, index + 1);
@@ -175,7 +201,7 @@ export function parseScriptOutput(stdout: string, origin: string): ScriptOutput 
       index = end;
     }
   }
-  return { runs, failures };
+  return { runs, failures, ...(precondition && { precondition }) };
 }
 
 /** The results document of several scripts' outputs, one variant each, in the order they ran. */
@@ -190,7 +216,11 @@ export function documentFromScriptOutputs(
   const createdAt = new Date(starts.at(-1) ?? 0);
   // Nothing to save: the document is the stack's output.
   const recorder = new Recorder(newResultsDocument(source, profileInfo(profile, repeat), createdAt));
-  for (const { spec, output } of entries) {
+  for (const { spec: bare, output } of entries) {
+    const { precondition } = output;
+    const spec = precondition?.ok ? { ...bare, preconditionSec: precondition.seconds } : bare;
+    if (precondition && !precondition.ok)
+      void recorder.failure({ variant: spec.id, workload: "precondition", attempt: 1, message: precondition.message });
     for (const { workload, run } of output.runs)
       void recorder.run(
         spec,

@@ -10,6 +10,9 @@ export const MARKER_SHELL = {
   end: `echo "${MARKER} end"`,
   failed: (reason: string) => `echo "${MARKER} failed $section $attempt $started ${reason}"`,
   running: `echo "layerbench: running $section #$attempt" >&2`,
+  /** After the fill of a device target; `$seconds` is the script's variable, `reason` a failure's. */
+  precondition: (outcome: "ok" | "failed", reason = "") =>
+    `echo "${MARKER} precondition $seconds ${outcome}${reason ? ` ${reason}` : ""}"`,
 } as const;
 
 export const END_LINE = `${MARKER} end`;
@@ -17,7 +20,8 @@ export const END_LINE = `${MARKER} end`;
 export type MarkerLine =
   | { kind: "begin"; workload: string; attempt: number; startedAt: string }
   | { kind: "end" }
-  | { kind: "failed"; workload: string; attempt: number; startedAt: string; message: string };
+  | { kind: "failed"; workload: string; attempt: number; startedAt: string; message: string }
+  | { kind: "precondition"; seconds: number; ok: boolean; message: string };
 
 /** A marker line of stdout, or undefined for any other line. */
 export function parseMarkerLine(line: string): MarkerLine | undefined {
@@ -27,6 +31,14 @@ export function parseMarkerLine(line: string): MarkerLine | undefined {
   if (kind === "begin") return { kind, workload, attempt: Number(attempt), startedAt };
   if (kind === "failed")
     return { kind, workload, attempt: Number(attempt), startedAt, message: rest.join(" ").trim() || "fio failed" };
+  // "precondition SECONDS ok|failed [REASON...]": the fields after the kind are not a workload's.
+  if (kind === "precondition")
+    return {
+      kind,
+      seconds: Number(workload),
+      ok: attempt === "ok",
+      message: [startedAt, ...rest].filter(Boolean).join(" ").trim(),
+    };
   return undefined;
 }
 

@@ -76,7 +76,7 @@ function sourcesSection(data: ReportData): string {
           .map((workload) => `${workload.id} ${workload.numjobs}×${formatFioSize(workload.size)}`)
           .join(", ")
       : "not recorded";
-    return `- ${sourceNumber(index)} ${source.kind} \`${sourceLabel(source)}\`${runIds}, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${ramp}, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}, ${fio.join(", ") || "no runs"}; size per job: ${sizes}`;
+    return `- ${sourceNumber(index)} ${source.kind} \`${sourceLabel(source)}\`${runIds}, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${ramp}, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}${profile.precondition ? ", device targets filled before their first run" : ""}, ${fio.join(", ") || "no runs"}; size per job: ${sizes}`;
   });
   return ["## Sources", "", ...lines].join("\n");
 }
