@@ -63,8 +63,11 @@ export const CHARTS: ChartDefinition[] = [
   },
 ];
 
+/** The charts of report.md's Layer by layer and Effects sections, written when the results have something for them. */
+export const ANALYSIS_CHART_FILES = ["layers.svg", "effects.svg", "heatmap.svg"];
+
 /** The files a report writes: report.md and one SVG per chart. */
-export const REPORT_FILES = ["report.md", ...CHARTS.map((chart) => chart.file)];
+export const REPORT_FILES = ["report.md", ...CHARTS.map((chart) => chart.file), ...ANALYSIS_CHART_FILES];
 
 export const LATENCY_SCALES = ["linear", "log"] as const;
 export type LatencyScale = (typeof LATENCY_SCALES)[number];

@@ -2,8 +2,9 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import type { ResultsDocument } from "../core/results.js";
 import { UserError } from "../util/errors.js";
+import { analysisCharts } from "./analysis-charts.js";
 import { CHARTS, type ChartOptions, REPORT_FILES } from "./chart-definitions.js";
-import { renderChartSvg } from "./charts.js";
+import { renderChartSvg, renderSpecSvg } from "./charts.js";
 import { renderMarkdown } from "./markdown.js";
 import { collectReportData } from "./rows.js";
 
@@ -37,6 +38,7 @@ export async function writeReport(
   const files = new Map<string, string>();
   const chartOptions: ChartOptions = { latencyScale: options.latencyScale ?? "linear" };
   for (const chart of CHARTS) files.set(chart.file, await renderChartSvg(data, chart, chartOptions));
+  for (const { file, spec } of analysisCharts(data)) files.set(file, await renderSpecSvg(spec));
   files.set("report.md", renderMarkdown(data));
   await fs.mkdir(outDir, { recursive: true });
   for (const [name, content] of files) await fs.writeFile(join(outDir, name), content);

@@ -4,6 +4,7 @@ import { WARNING_CODES, WARNING_MEANINGS } from "../core/warnings.js";
 import { formatWithSpread } from "../util/format.js";
 import { formatFioSize } from "../util/size.js";
 import { CHARTS } from "./chart-definitions.js";
+import { panelEffects, panelLayers } from "./effects.js";
 import { kbenchSummary } from "./kbench-summary.js";
 import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 
@@ -125,6 +126,61 @@ function warningsSection(data: ReportData): string[] {
   ];
 }
 
+const times = (ratio: number) => `${ratio.toFixed(2)}×`;
+
+/** Which axis moves each workload's IOPS, and by how much; ratios to the baseline, geometric means over variants. */
+function effectsSection(data: ReportData): string[] {
+  const effects = panelEffects(data);
+  if (effects.length === 0) return [];
+  const lines = [
+    "## Effects",
+    "",
+    "Per workload and layer, each axis value's IOPS against the baseline: the geometric mean of the ratios of the variants with that value (their lowest and highest, n). Axes are ranked by how much they move the number: their best value's ratio over their worst's.",
+    "",
+    "![Effects](effects.svg)",
+    ...(effects.some((entry) => entry.axes.length >= 2)
+      ? ["![Heatmap of the two axes that matter most](heatmap.svg)"]
+      : []),
+    "",
+  ];
+  for (const { panel, layer, axes } of effects) {
+    lines.push(`### ${panelName(panel, data.panels)} · ${panel.direction} · ${layer}`, "");
+    lines.push("| Axis | Moves | Value | vs base | Range | n |", "| --- | ---: | --- | ---: | ---: | ---: |");
+    for (const axis of axes) {
+      for (const [index, value] of axis.values.entries()) {
+        lines.push(
+          `| ${index === 0 ? `**${axis.axis}**` : ""} | ${index === 0 ? times(axis.moves) : ""} | ${value.value} | ${times(value.ratio)} | ${times(value.low)}–${times(value.high)} | ${value.n} |`,
+        );
+      }
+    }
+    lines.push("");
+  }
+  return lines;
+}
+
+/** What each layer costs: per workload, the baseline, then each layer's best variant and its median. */
+function layersSection(data: ReportData): string[] {
+  const layers = panelLayers(data).filter((entry) => entry.steps.some((step) => step.layer !== "local"));
+  if (layers.length === 0 || !data.baseline) return [];
+  return [
+    "## Layer by layer",
+    "",
+    `IOPS against the baseline **${data.baseline.label}**, per layer above it: its best variant and the median of its variants.`,
+    "",
+    "![Layer by layer](layers.svg)",
+    "",
+    "| Workload | Layer | Best variant | Best | Median | n |",
+    "| --- | --- | --- | ---: | ---: | ---: |",
+    ...layers.flatMap(({ panel, steps }) =>
+      steps.map(
+        (step, index) =>
+          `| ${index === 0 ? `${panelName(panel, data.panels)} · ${panel.direction}` : ""} | ${step.layer} | ${step.best.variant.label} | ${times(step.best.ratio)} | ${times(step.median)} | ${step.n} |`,
+      ),
+    ),
+    "",
+  ];
+}
+
 function fasterThanBaselineNote(data: ReportData): string[] {
   const count = data.warnings.flat().filter((warning) => warning.code === "faster-than-baseline").length;
   return count > 0
@@ -195,6 +251,8 @@ export function renderMarkdown(data: ReportData): string {
     charts,
     "",
     ...kbenchSummary(data),
+    ...layersSection(data),
+    ...effectsSection(data),
     "## Results",
     "",
     ...estimateNote(data),

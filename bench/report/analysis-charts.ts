@@ -1,0 +1,175 @@
+import type * as vl from "vega-lite";
+import { panelEffects, panelLayers } from "./effects.js";
+import { panelName, type ReportData } from "./rows.js";
+
+// The charts of the Effects and Layer sections of report.md: which axis moves the number (effects.svg), the two
+// that move it most against each other (heatmap.svg), and what each layer costs (layers.svg). Each is absent when
+// the results have nothing for it (no axes, one layer).
+
+const base = (title: string, subtitle: string) => ({
+  $schema: "https://vega.github.io/schema/vega-lite/v5.json" as const,
+  title: { text: title, subtitle, anchor: "start" as const },
+  background: "white",
+  config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
+});
+
+const ROW = { field: "row", type: "nominal" as const, title: null, sort: null, axis: { labelLimit: 260 } };
+
+/** One panel per workload and layer, one row per axis value, a point at its ratio with its range. */
+export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
+  const rows = panelEffects(data).flatMap(({ panel, layer, axes }) =>
+    axes.flatMap((axis, rank) =>
+      axis.values.map((value) => ({
+        panel: `${panelName(panel, data.panels)} · ${panel.direction} · ${layer}`,
+        row: `${rank + 1}. ${axis.axis} = ${value.value}`,
+        ratio: value.ratio,
+        low: value.low,
+        high: value.high,
+        n: value.n,
+      })),
+    ),
+  );
+  if (rows.length === 0) return undefined;
+  return {
+    ...base(
+      "Effects: IOPS against the baseline per axis value",
+      "geometric mean over the variants (range: lowest to highest); axes ranked by how much they move the number",
+    ),
+    data: { values: rows },
+    facet: { field: "panel", type: "nominal", title: null },
+    columns: 2,
+    spec: {
+      width: 320,
+      layer: [
+        // The baseline: one vertical line at 1.0 across the panel.
+        { mark: { type: "rule", color: "gray", strokeDash: [4, 4] }, encoding: { x: { datum: 1 } } },
+        {
+          mark: { type: "rule" },
+          encoding: {
+            y: ROW,
+            x: { field: "low", type: "quantitative", scale: { type: "log" }, title: "× baseline" },
+            x2: { field: "high" },
+          },
+        },
+        {
+          mark: { type: "point", filled: true, size: 60, tooltip: true },
+          encoding: { y: ROW, x: { field: "ratio", type: "quantitative", scale: { type: "log" } } },
+        },
+      ],
+    },
+    resolve: { scale: { y: "independent" } },
+  };
+}
+
+/** The two axes that move the first layer's numbers most, one against the other; a cell is their ratio to the baseline. */
+export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
+  const effects = panelEffects(data).filter((entry) => entry.axes.length >= 2);
+  if (effects.length === 0) return undefined;
+  const [first, second] = effects[0].axes.map((axis) => axis.axis);
+  const rows = effects.flatMap(({ panel, layer }) => {
+    const cells = new Map<string, number[]>();
+    for (const cell of panel.cells) {
+      const iops = cell.summary.iops?.mean;
+      const baseIops = panel.cells.find((entry) => entry.variant.baseline)?.summary.iops?.mean;
+      if (cell.variant.baseline || cell.variant.variant.layer !== layer || !iops || !baseIops) continue;
+      const key = `${cell.variant.variant.options[first] ?? "–"}\u0000${cell.variant.variant.options[second] ?? "–"}`;
+      cells.set(key, [...(cells.get(key) ?? []), iops / baseIops]);
+    }
+    return [...cells].map(([key, list]) => {
+      const [a, b] = key.split("\u0000");
+      const ratio = Math.exp(list.reduce((sum, value) => sum + Math.log(value), 0) / list.length);
+      return {
+        panel: `${panelName(panel, data.panels)} · ${panel.direction} · ${layer}`,
+        a,
+        b,
+        ratio,
+        label: `${ratio.toFixed(2)}×`,
+      };
+    });
+  });
+  return {
+    ...base(
+      `Heatmap: ${first} against ${second}`,
+      "IOPS against the baseline (geometric mean over the other axes); red below 1.0, blue above",
+    ),
+    data: { values: rows },
+    facet: { field: "panel", type: "nominal", title: null },
+    columns: 3,
+    spec: {
+      width: { step: 70 },
+      height: { step: 32 },
+      layer: [
+        {
+          mark: { type: "rect", tooltip: true },
+          encoding: {
+            x: { field: "a", type: "nominal", title: first, axis: { labelAngle: 0 } },
+            y: { field: "b", type: "nominal", title: second },
+            color: {
+              field: "ratio",
+              type: "quantitative",
+              title: "× baseline",
+              scale: { type: "log", scheme: "redblue", domainMid: 1 },
+            },
+          },
+        },
+        {
+          mark: { type: "text", fontSize: 11 },
+          encoding: {
+            x: { field: "a", type: "nominal" },
+            y: { field: "b", type: "nominal" },
+            text: { field: "label" },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** Per workload: the baseline (1.0), then each layer's best variant and median. */
+export function layersSpec(data: ReportData): vl.TopLevelSpec | undefined {
+  const layers = panelLayers(data).filter((entry) => entry.steps.some((step) => step.layer !== "local"));
+  if (layers.length === 0) return undefined;
+  const rows = layers.flatMap(({ panel, steps }) => [
+    { panel: `${panelName(panel, data.panels)} · ${panel.direction}`, step: "0 baseline", kind: "baseline", ratio: 1 },
+    ...steps.flatMap((step, index) => [
+      {
+        panel: `${panelName(panel, data.panels)} · ${panel.direction}`,
+        step: `${index + 1} ${step.layer}`,
+        kind: "best",
+        ratio: step.best.ratio,
+        variant: step.best.variant.label,
+      },
+      {
+        panel: `${panelName(panel, data.panels)} · ${panel.direction}`,
+        step: `${index + 1} ${step.layer}`,
+        kind: "median",
+        ratio: step.median,
+      },
+    ]),
+  ]);
+  return {
+    ...base("Layer by layer: IOPS against the baseline", "each layer's best variant and the median of its variants"),
+    data: { values: rows },
+    facet: { field: "panel", type: "nominal", title: null },
+    columns: 3,
+    spec: {
+      width: 200,
+      mark: { type: "bar", tooltip: true },
+      encoding: {
+        x: { field: "step", type: "nominal", title: null, axis: { labelAngle: 0 } },
+        xOffset: { field: "kind" },
+        y: { field: "ratio", type: "quantitative", title: "× baseline" },
+        color: { field: "kind", type: "nominal", title: null, sort: ["baseline", "best", "median"] },
+      },
+    },
+  };
+}
+
+/** The analysis charts that have something to show, by file name. */
+export function analysisCharts(data: ReportData): Array<{ file: string; spec: vl.TopLevelSpec }> {
+  return [
+    { file: "layers.svg", spec: layersSpec(data) },
+    { file: "effects.svg", spec: effectsSpec(data) },
+    { file: "heatmap.svg", spec: heatmapSpec(data) },
+  ].flatMap(({ file, spec }) => (spec ? [{ file, spec }] : []));
+}
