@@ -200,3 +200,52 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
     "no scratch directory left behind either",
   );
 });
+
+test.serial(
+  "kbench, exactly: 12 workloads with kbench's parameters, its job file kept, CPU in the runs and the report",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const out = join(dir.path, "out");
+    const result = await runCli([
+      "run",
+      "--profile",
+      "kbench",
+      "--ramp",
+      "0",
+      "--runtime",
+      "1",
+      "--size",
+      "32m",
+      "--target",
+      `d=${dir.path}`,
+      "--out",
+      out,
+    ]);
+    t.is(result.code, 0, result.stderr);
+    const document = await readDocument(join(out, "results.json"));
+    const sections = ["rand-read", "rand-write", "seq-read", "seq-write"];
+    t.deepEqual(
+      document.variants[0].workloads.map((workload) => workload.id),
+      ["iops", "bw", "lat"].flatMap((group) => sections.map((section) => `${section}-${group}`)),
+    );
+    const jobFile = await fs.readFile(join(out, "jobs", "kbench.fio"), "utf8");
+    for (const line of ["ioengine=libaio", "direct=1", "time_based=1", "runtime=1", "randrepeat=0", "verify=0"])
+      t.regex(jobFile, new RegExp(`^${line}$`, "m"), line);
+    t.notRegex(jobFile, /ramp_time/, "--ramp 0: no ramp");
+    t.regex(jobFile, /\[rand-read-iops\]\nstonewall\n.*\nrw=randread\nbs=4k\nnumjobs=1\niodepth=64\nsize=32m/);
+    t.regex(jobFile, /\[seq-write-bw\]\nstonewall\n.*\nrw=write\nbs=128k\nnumjobs=1\niodepth=64\n/);
+    t.regex(jobFile, /\[rand-write-lat\]\nstonewall\n.*\nrw=randwrite\nbs=4k\nnumjobs=1\niodepth=1\n/);
+    t.like(document.profile, { id: "kbench", rampSec: 0, runtimeSec: 1, ioengine: "libaio", direct: true });
+    t.true(
+      document.variants[0].workloads.every((workload) => workload.runs[0].cpu !== undefined),
+      "every run has CPU",
+    );
+    const markdown = await fs.readFile(join(out, "report.md"), "utf8");
+    t.regex(
+      markdown,
+      /\| Variant \| IOPS \| vs base \| .* \| CPU \| vs base \| IOPS\/CPU% \| vs base \| Runs \| Flags \|/,
+    );
+    t.regex(markdown, /## kbench summary/);
+  },
+);

@@ -1,5 +1,7 @@
 import test from "ava";
 import { deriveWarnings } from "../bench/core/warnings.js";
+import { CHARTS } from "../bench/report/chart-definitions.js";
+import { chartRows, chartSpec } from "../bench/report/charts.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
 import { collectReportData } from "../bench/report/rows.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
