@@ -34,6 +34,16 @@ test("a VM 1.5x faster than its host with a small spread is flagged faster-than-
     markdown,
     /- \[1\] blk-none \/ rand-read-iops: `faster-than-baseline`: write IOPS 1\.50× the baseline host's/,
   );
+  // In the charts: a "!" over the flagged bar, its reason in the tooltip.
+  const { rows } = chartRows(collectReportData([document]), CHARTS[0]);
+  t.deepEqual(
+    rows.map((row) => [row.variant, row.flags]),
+    [
+      ["host", ""],
+      ["blk-none", "faster-than-baseline"],
+    ],
+  );
+  t.regex(JSON.stringify(chartSpec(collectReportData([document]), CHARTS[0])), /"text":"!"/);
 });
 
 test("faster within the spread, slower, or a peer directory: no faster-than-baseline", (t) => {
