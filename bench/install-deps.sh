@@ -2,9 +2,16 @@
 # Installs what layerbench needs (fio; QEMU and a static busybox for local VM targets; the ssh client for
 # `layerbench plan --check`) and what its tests need (shellcheck; an OpenSSH server, which the tests start on
 # loopback as a stand-in Proxmox node) with the system's package manager, when missing; through sudo only when
-# not already root. Nothing is started or enabled.
+# not already root. Nothing is started or enabled. With --tests, also the browser the tests of report.html drive
+# (Debian's chromium).
 set -eu
 missing=""
+if [ "${1:-}" = "--tests" ]; then
+  command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$missing chromium"
+elif [ -n "${1:-}" ]; then
+  echo "layerbench: unknown option $1: use --tests, or nothing" >&2
+  exit 2
+fi
 for tool in fio shellcheck; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done

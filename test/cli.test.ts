@@ -8,7 +8,7 @@ import { runCli } from "./helpers/cli.js";
 import { scratchDir, unwritableDir } from "./helpers/fio.js";
 
 const ARS_WORKLOADS = ["randwrite-4k-qd1", "randwrite-64k-16x16", "randwrite-1m-qd1"];
-const REPORT_FILES = ["io_bandwidth.svg", "io_written.svg", "iops.svg", "latency.svg", "report.md"];
+const REPORT_FILES = ["io_bandwidth.svg", "io_written.svg", "iops.svg", "latency.svg", "report.html", "report.md"];
 
 async function readDocument(path: string) {
   return toResultsDocument(JSON.parse(await fs.readFile(path, "utf8")), path);

@@ -135,7 +135,7 @@ test("charts: a unit per panel, the variant under each bar, legends never cut, l
   t.notRegex(JSON.stringify(chartSpec(data, CHARTS[0], { latencyScale: "log" })), /"type":"log"/, "latency only");
 });
 
-test("writeReport writes four titled SVG charts with axes and legends, and report.md", async (t) => {
+test("writeReport writes four titled SVG charts with axes and legends, report.md and report.html", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
   const { files } = await writeReport([twoVariants()], dir.path);
@@ -144,6 +144,7 @@ test("writeReport writes four titled SVG charts with axes and legends, and repor
     "io_written.svg",
     "iops.svg",
     "latency.svg",
+    "report.html",
     "report.md",
   ]);
   const iops = await fs.readFile(join(dir.path, "iops.svg"), "utf8");

@@ -166,7 +166,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
     if (measured) {
       await writeReport([outcome.document], outDir);
       console.log(
-        `results: ${outcome.resultsPath}\nreport:  ${join(outDir, "report.md")} (charts: iops.svg, io_bandwidth.svg, io_written.svg, latency.svg)`,
+        `results: ${outcome.resultsPath}\nreport:  ${join(outDir, "report.html")} (open it in a browser; report.md and the SVG charts beside it)`,
       );
     }
     if (outcome.stoppedBy) {
@@ -470,7 +470,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   program
     .command("report")
     .description(
-      "write iops.svg, io_bandwidth.svg, io_written.svg, latency.svg and report.md from results files and stacks",
+      "write report.html, report.md and the SVG charts from results files and stacks",
     )
     .argument(
       "[results...]",

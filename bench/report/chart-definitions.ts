@@ -67,7 +67,7 @@ export const CHARTS: ChartDefinition[] = [
 export const ANALYSIS_CHART_FILES = ["layers.svg", "effects.svg", "heatmap.svg"];
 
 /** The files a report writes: report.md and one SVG per chart. */
-export const REPORT_FILES = ["report.md", ...CHARTS.map((chart) => chart.file), ...ANALYSIS_CHART_FILES];
+export const REPORT_FILES = ["report.md", "report.html", ...CHARTS.map((chart) => chart.file), ...ANALYSIS_CHART_FILES];
 
 export const LATENCY_SCALES = ["linear", "log"] as const;
 export type LatencyScale = (typeof LATENCY_SCALES)[number];

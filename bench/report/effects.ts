@@ -56,7 +56,7 @@ function ratios(panel: ReportPanel): Array<{ variant: ReportVariant; ratio: numb
  * The option keys that vary among a layer's variants: an axis has at least two values and fewer values than
  * variants (a key with a value per variant, a path or a StorageClass name, names the variant rather than sorts it).
  */
-function axesOf(variants: ReportVariant[]): string[] {
+export function axesOf(variants: ReportVariant[]): string[] {
   const keys = [...new Set(variants.flatMap((entry) => Object.keys(entry.variant.options)))];
   return keys.filter((key) => {
     const values = new Set(variants.map((entry) => String(entry.variant.options[key] ?? "–")));

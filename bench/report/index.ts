@@ -5,6 +5,7 @@ import { UserError } from "../util/errors.js";
 import { analysisCharts } from "./analysis-charts.js";
 import { CHARTS, type ChartOptions, REPORT_FILES } from "./chart-definitions.js";
 import { renderChartSvg, renderSpecSvg } from "./charts.js";
+import { renderHtml } from "./html.js";
 import { renderMarkdown } from "./markdown.js";
 import { collectReportData } from "./rows.js";
 
@@ -39,7 +40,9 @@ export async function writeReport(
   const chartOptions: ChartOptions = { latencyScale: options.latencyScale ?? "linear" };
   for (const chart of CHARTS) files.set(chart.file, await renderChartSvg(data, chart, chartOptions));
   for (const { file, spec } of analysisCharts(data)) files.set(file, await renderSpecSvg(spec));
-  files.set("report.md", renderMarkdown(data));
+  const markdown = renderMarkdown(data);
+  files.set("report.md", markdown);
+  files.set("report.html", renderHtml(data, markdown));
   await fs.mkdir(outDir, { recursive: true });
   for (const [name, content] of files) await fs.writeFile(join(outDir, name), content);
   return { files: [...files.keys()].map((name) => join(outDir, name)), warnings: data.settingsWarnings };

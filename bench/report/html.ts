@@ -1,0 +1,167 @@
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { marked } from "marked";
+import type { TopLevelSpec } from "vega-lite";
+import { axesOf } from "./effects.js";
+import type { ReportData } from "./rows.js";
+
+// report.html: one self-contained page (vega, vega-lite and vega-embed inlined, the data too: nothing is fetched
+// when it is viewed) with the charts made interactive (a workload picker, sort, a filter per axis, tooltips with
+// value, n, spread and flags) above report.md's text and tables.
+
+const require = createRequire(import.meta.url);
+
+/** A package's built browser bundle: `file` under the first folder above the package's entry that holds it. */
+function bundle(pkg: string, file: string): string {
+  for (let dir = dirname(require.resolve(pkg)); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, file))) return readFileSync(join(dir, file), "utf8");
+  }
+  throw new Error(`${pkg}'s ${file} is missing: run npm ci`);
+}
+
+/** Text placed inside <script>: a "</script" in it would end the element. */
+const inScript = (text: string) => text.replaceAll("</script", "<\\/script");
+
+interface PageRow {
+  workload: string;
+  variant: string;
+  order: number;
+  iops?: number;
+  iopsSd?: number;
+  bw?: number;
+  bwSd?: number;
+  lat?: number;
+  latSd?: number;
+  n: number;
+  flags: string;
+  [axis: `axis_${string}`]: string;
+}
+
+function pageRows(data: ReportData, axes: string[]): PageRow[] {
+  return data.panels.flatMap((panel) =>
+    panel.cells.map((cell) => {
+      const { iops, bwBytes, latMeanNs } = cell.summary;
+      const row: PageRow = {
+        workload: `${panel.title} · ${panel.direction}`,
+        variant: cell.variant.label,
+        order: data.variants.indexOf(cell.variant),
+        n: iops?.n ?? 0,
+        flags: [...new Set(cell.warnings.map((warning) => warning.code))].join(", "),
+        ...(iops && { iops: iops.mean, iopsSd: iops.stdev }),
+        ...(bwBytes && { bw: bwBytes.mean / 1024 ** 2, bwSd: bwBytes.stdev / 1024 ** 2 }),
+        ...(latMeanNs && { lat: latMeanNs.mean / 1e3, latSd: latMeanNs.stdev / 1e3 }),
+      };
+      for (const axis of axes) row[`axis_${axis}`] = String(cell.variant.variant.options[axis] ?? "–");
+      return row;
+    }),
+  );
+}
+
+/** The interactive charts: one view, its controls shared by the three charts in it. */
+export function pageSpec(data: ReportData): TopLevelSpec {
+  const axes = axesOf(data.variants);
+  const rows = pageRows(data, axes);
+  const workloads = [...new Set(rows.map((row) => row.workload))];
+  const axisFilter = axes
+    .map((axis) => `(axis_${axis} == 'all' || datum['axis_${axis}'] == axis_${axis})`)
+    .join(" && ");
+  const chart = (field: "iops" | "bw" | "lat", title: string, higherIsBetter: boolean) => ({
+    title,
+    width: Math.max(240, 26 * data.variants.length),
+    height: 200,
+    transform: [
+      { filter: `datum.workload == workload && isValid(datum.${field})${axisFilter ? ` && ${axisFilter}` : ""}` },
+      {
+        calculate: `sortBy == 'value' ? ${higherIsBetter ? "-" : ""}datum.${field} : datum.order`,
+        as: "rank",
+      },
+    ],
+    mark: { type: "bar" as const, tooltip: true },
+    encoding: {
+      x: {
+        field: "variant",
+        type: "nominal" as const,
+        sort: { field: "rank" },
+        title: null,
+        axis: { labelAngle: -40, labelLimit: 160 },
+      },
+      y: { field, type: "quantitative" as const, title },
+      color: { field: "variant", type: "nominal" as const, legend: null },
+      tooltip: [
+        { field: "variant", title: "variant" },
+        { field, title, format: ",.1f" },
+        { field: `${field}Sd`, title: "± stdev", format: ",.1f" },
+        { field: "n", title: "runs" },
+        { field: "flags", title: "flags" },
+      ],
+    },
+  });
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    background: null as unknown as string,
+    params: [
+      { name: "workload", value: workloads[0], bind: { input: "select", options: workloads, name: "Workload " } },
+      { name: "sortBy", value: "name", bind: { input: "select", options: ["name", "value"], name: "Sort by " } },
+      ...axes.map((axis) => {
+        const values = [...new Set(rows.map((row) => row[`axis_${axis}`]))].sort();
+        return {
+          name: `axis_${axis}`,
+          value: "all",
+          bind: { input: "select" as const, options: ["all", ...values], name: `${axis} ` },
+        };
+      }),
+    ],
+    data: { values: rows },
+    vconcat: [
+      chart("iops", "IOPS", true),
+      chart("bw", "Bandwidth (MiB/s)", true),
+      chart("lat", "Mean latency (µs)", false),
+    ],
+  } as TopLevelSpec;
+}
+
+const STYLE = `
+:root { color-scheme: light dark; --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --line: #ddd; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6e6e6; --bg: #161616; --muted: #aaa; --line: #444; } }
+body { font: 15px/1.5 Helvetica, Arial, sans-serif; color: var(--fg); background: var(--bg); margin: 2rem auto; max-width: 1200px; padding: 0 1rem; }
+table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 13px; }
+th, td { border: 1px solid var(--line); padding: 2px 8px; }
+td { text-align: right; } td:first-child { text-align: left; }
+blockquote { border-left: 4px solid #d9822b; margin: 1rem 0; padding: 0.2rem 1rem; }
+.vega-bind { display: inline-block; margin-right: 1.5rem; }
+#charts { margin: 1rem 0 2rem; }
+`;
+
+/** The page: report.md's text and tables (its SVG images left out: the charts here replace them). */
+export function renderHtml(data: ReportData, markdown: string): string {
+  const text = markdown
+    .split("\n")
+    .filter((line) => !/^!\[.*\]\(.*\.svg\)$/.test(line))
+    .join("\n");
+  const body = marked.parse(text, { async: false });
+  const spec = JSON.stringify(pageSpec(data));
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>layerbench report</title>
+<style>${STYLE}</style>
+<script>${inScript(bundle("vega", "build/vega.min.js"))}</script>
+<script>${inScript(bundle("vega-lite", "build/vega-lite.min.js"))}</script>
+<script>${inScript(bundle("vega-embed", "build/vega-embed.min.js"))}</script>
+</head>
+<body>
+<div id="charts"></div>
+${body}
+<script>
+const spec = ${inScript(spec)};
+const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
+vegaEmbed("#charts", spec, { renderer: "svg", actions: false, ...(dark ? { theme: "dark" } : {}) })
+  .catch((error) => { document.getElementById("charts").textContent = "charts could not be drawn: " + error; console.error(error); });
+</script>
+</body>
+</html>
+`;
+}
