@@ -3,6 +3,9 @@ import * as vl from "vega-lite";
 import type { ChartDefinition, ChartOptions, Unit } from "./chart-definitions.js";
 import { panelHeader, type ReportData } from "./rows.js";
 
+/** Up to this many variants, each bar is labelled under it. */
+const MAX_LABELLED_VARIANTS = 40;
+
 /** Pixels a row of panels may take before the next panel wraps. */
 const MAX_CHART_WIDTH = 1600;
 
@@ -84,8 +87,9 @@ export function chartSpec(
     type: "nominal" as const,
     sort: variantOrder,
     title: null,
-    // Labels under the bars too: a bar is not to be told by its colour alone.
-    axis: { labelAngle: -40, labelLimit: 160, ticks: false },
+    // Labels under the bars too: a bar is not to be told by its colour alone. Beyond what a panel can label legibly,
+    // the legend, report.md and report.html's tooltips name them (and a thousand labels would cost seconds to draw).
+    axis: variantOrder.length <= MAX_LABELLED_VARIANTS ? { labelAngle: -40, labelLimit: 160, ticks: false } : null,
   };
   const yTitle = !unit ? chart.axis : chart.axis === unit.label ? chart.axis : `${chart.axis} (${unit.label})`;
   const logScale = options.latencyScale === "log" && chart.p99Metric !== undefined;
@@ -155,29 +159,42 @@ export function chartSpec(
             },
           },
         },
-        {
-          transform: [{ filter: "datum.repeats > 1" }],
-          mark: { type: "errorbar", ticks: { size: 12 }, color: "black" },
-          encoding: { x, y: y("low"), y2: { field: "high" } },
-        },
-        {
-          // A flagged bar carries a "!" above it, its reasons in the tooltip.
-          transform: [{ filter: "datum.flags !== ''" }],
-          mark: { type: "text" as const, text: "!", dy: -8, fontWeight: "bold" as const, color: "firebrick" },
-          encoding: { x, y: y("value"), tooltip: [{ field: "variant" }, { field: "flags", title: "flags" }] },
-        },
-        ...(chart.p99Metric
+        // Layers only where they have something to draw: each one costs time in a big matrix.
+        ...(repeated
+          ? [
+              {
+                transform: [{ filter: "datum.repeats > 1" }],
+                mark: { type: "errorbar" as const, ticks: { size: 12 }, color: "black" },
+                encoding: { x, y: y("low"), y2: { field: "high" } },
+              },
+            ]
+          : []),
+        ...(rows.some((row) => row.flags)
+          ? [
+              {
+                // A flagged bar carries a "!" above it, its reasons in the tooltip.
+                transform: [{ filter: "datum.flags !== ''" }],
+                mark: { type: "text" as const, text: "!", dy: -8, fontWeight: "bold" as const, color: "firebrick" },
+                encoding: { x, y: y("value"), tooltip: [{ field: "variant" }, { field: "flags", title: "flags" }] },
+              },
+            ]
+          : []),
+        ...(chart.p99Metric && rows.some((row) => row.p99 !== undefined)
           ? [
               {
                 transform: [{ filter: "isValid(datum.p99)" }],
                 mark: { type: "point" as const, shape: "diamond", filled: true, color: "black", size: 40, aria: false },
                 encoding: { x, y: y("p99") },
               },
-              {
-                transform: [{ filter: "isValid(datum.p99Low)" }],
-                mark: { type: "errorbar" as const, ticks: { size: 6 }, color: "dimgray" },
-                encoding: { x, y: y("p99Low"), y2: { field: "p99High" } },
-              },
+              ...(rows.some((row) => row.p99Low !== undefined)
+                ? [
+                    {
+                      transform: [{ filter: "isValid(datum.p99Low)" }],
+                      mark: { type: "errorbar" as const, ticks: { size: 6 }, color: "dimgray" },
+                      encoding: { x, y: y("p99Low"), y2: { field: "p99High" } },
+                    },
+                  ]
+                : []),
             ]
           : []),
       ],
