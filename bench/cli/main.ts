@@ -469,9 +469,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .action(async (flags: RunFlags) => setExitCode(await runCommand(flags)));
   program
     .command("report")
-    .description(
-      "write report.html, report.md and the SVG charts from results files and stacks",
-    )
+    .description("write report.html, report.md and the SVG charts from results files and stacks")
     .argument(
       "[results...]",
       "results.json files, or `pulumi stack output [results] --json` saved to a file; the first baseline is the baseline",
