@@ -66,10 +66,12 @@ test.serial(
     t.regex(up.stdout, /^\[quick\] up, run 1\/2 \(run id \d{8}-\d{6}-r1\)…$/m);
     t.regex(up.stdout, /^\[quick\] fio randwrite-4k #1 on vm-blk-none-fio$/m);
     t.regex(up.stdout, /^quick: ok, 2 run\(s\) kept, all runs: .*all-runs\.json$/m);
-    const files = (await fs.readdir(join(out, "quick"))).sort();
+    const files = (await fs.readdir(join(out, "quick"))).filter((name) => name.endsWith(".json")).sort();
     t.is(files.length, 3);
     t.regex(files[1], /^run-\d{8}-\d{6}-r1\.json$/);
     t.regex(files[2], /^run-\d{8}-\d{6}-r2\.json$/);
+    t.regex(up.stdout, /^report: .*quick\/report\.html \(all runs kept for the stack; report\.md beside it\)$/m);
+    t.true((await fs.readdir(join(out, "quick"))).includes("report.html"), "matrix up writes the stack's report");
     const pooled = await readDocument(join(out, "quick", "all-runs.json"));
     const workload = pooled.variants[0].workloads[0];
     t.deepEqual(
@@ -79,7 +81,9 @@ test.serial(
     t.is(workload.summary.write?.iops?.n, 2);
     t.is((await cli.calls()).filter((call) => call[0] === "up").length, 2);
 
-    const report = await runCli(["report", join(out, "quick", "all-runs.json")]);
+    const refused = await runCli(["report", join(out, "quick", "all-runs.json")]);
+    t.is(refused.code, 1, "the report is there: not replaced without --force");
+    const report = await runCli(["report", join(out, "quick", "all-runs.json"), "--force"]);
     t.is(report.code, 0, report.stderr);
     const markdown = await fs.readFile(join(out, "quick", "report.md"), "utf8");
     t.regex(

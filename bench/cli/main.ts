@@ -393,7 +393,18 @@ async function matrixCommand(action: "up" | "destroy" | "outputs", flags: Matrix
   ];
   if (verdicts.length > 0) console.error(`layerbench: matrix ${action}: ${verdicts.join("; ")} (see above)`);
   const reportable = outcomes.flatMap((outcome) => (outcome.gathered ? [outcome.gathered.path] : []));
-  if (reportable.length > 0) console.log(`report: layerbench report ${reportable.join(" ")}`);
+  if (reportable.length > 0) {
+    // Each stack's report of all its kept runs, beside all-runs.json: made again with every run, as all-runs.json is.
+    const [{ readResultsFile }, { writeReport }] = await Promise.all([
+      import("../core/results-io.js"),
+      import("../report/index.js"),
+    ]);
+    for (const path of reportable) {
+      await writeReport([await readResultsFile(path)], dirname(path), { replace: true });
+      console.log(`report: ${join(dirname(path), "report.html")} (all runs kept for the stack; report.md beside it)`);
+    }
+    if (reportable.length > 1) console.log(`all stacks side by side: layerbench report ${reportable.join(" ")}`);
+  }
   return controller.signal.aborted ? 130 : summary.exitCode;
 }
 
