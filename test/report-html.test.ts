@@ -99,7 +99,7 @@ test.serial(
     await tooltip.waitFor({ state: "visible" });
     t.regex((await tooltip.textContent()) ?? "", /host-zvol[\s\S]*IOPS[\s\S]*1,005\.0[\s\S]*runs[\s\S]*2/);
 
-    const picker = page.locator("#charts .vega-bindings select").first();
+    const picker = page.locator("#controls select").first();
     t.deepEqual(await picker.locator("option").allInnerTexts(), [
       "rand-read-iops, QD1 · write",
       "seq-write-bw, QD1 · write",
@@ -111,7 +111,7 @@ test.serial(
     t.not(await page.evaluate(firstChartBars), before, "the other workload's bars");
 
     // The filter of an axis: cache=writeback leaves the two writeback variants.
-    const cacheFilter = page.locator("#charts .vega-bindings select").nth(2);
+    const cacheFilter = page.locator("#controls select").nth(2);
     await cacheFilter.selectOption("writeback");
     await page.waitForFunction(
       () => document.querySelectorAll("#charts svg .mark-rect")[0].querySelectorAll("path").length === 2,

@@ -68,7 +68,8 @@ export function pageSpec(data: ReportData): TopLevelSpec {
     .join(" && ");
   const chart = (field: "iops" | "bw" | "lat", title: string, higherIsBetter: boolean) => ({
     title,
-    width: Math.max(240, 26 * data.variants.length),
+    // Wide enough to tell the bars apart, narrow enough to fit a screen: a big matrix gets thinner bars.
+    width: Math.min(1100, Math.max(240, 26 * data.variants.length)),
     height: 200,
     transform: [
       { filter: `datum.workload == workload && isValid(datum.${field})${axisFilter ? ` && ${axisFilter}` : ""}` },
@@ -129,7 +130,8 @@ table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 2px 8px; }
 td { text-align: right; } td:first-child { text-align: left; }
 blockquote { border-left: 4px solid #d9822b; margin: 1rem 0; padding: 0.2rem 1rem; }
-.vega-bind { display: inline-block; margin-right: 1.5rem; }
+.vega-bind { display: inline-block; margin: 0 1.5rem 0.5rem 0; }
+#controls { position: sticky; top: 0; background: var(--bg); padding: 0.5rem 0; z-index: 1; }
 #charts { margin: 1rem 0 2rem; }
 `;
 
@@ -137,7 +139,7 @@ blockquote { border-left: 4px solid #d9822b; margin: 1rem 0; padding: 0.2rem 1re
 export function renderHtml(data: ReportData, markdown: string): string {
   const text = markdown
     .split("\n")
-    .filter((line) => !/^!\[.*\]\(.*\.svg\)$/.test(line))
+    .filter((line) => !/^!\[.*\]\(.*\.svg\)$/.test(line) && line !== "# layerbench report")
     .join("\n");
   const body = marked.parse(text, { async: false });
   const spec = JSON.stringify(pageSpec(data));
@@ -153,12 +155,14 @@ export function renderHtml(data: ReportData, markdown: string): string {
 <script>${inScript(bundle("vega-embed", "build/vega-embed.min.js"))}</script>
 </head>
 <body>
+<h1>layerbench report</h1>
+<div id="controls"></div>
 <div id="charts"></div>
 ${body}
 <script>
 const spec = ${inScript(spec)};
 const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-vegaEmbed("#charts", spec, { renderer: "svg", actions: false, ...(dark ? { theme: "dark" } : {}) })
+vegaEmbed("#charts", spec, { renderer: "svg", actions: false, bind: "#controls", ...(dark ? { theme: "dark" } : {}) })
   .catch((error) => { document.getElementById("charts").textContent = "charts could not be drawn: " + error; console.error(error); });
 </script>
 </body>
