@@ -60,8 +60,6 @@ for (const [name, iops, expected] of [
     const result = await runCli(
       [
         "run",
-        "--profile",
-        "kbench",
         "--runtime",
         "1",
         "--size",
