@@ -58,19 +58,7 @@ for (const [name, iops, expected] of [
     const bin = await fioWithIops(dir.path, [...iops]);
     const out = join(dir.path, "out");
     const result = await runCli(
-      [
-        "run",
-        "--runtime",
-        "1",
-        "--size",
-        "1m",
-        "--repeat",
-        "auto",
-        "--out",
-        out,
-        "--target",
-        `d=${dir.path}`,
-      ],
+      ["run", "--runtime", "1", "--size", "1m", "--repeat", "auto", "--out", out, "--target", `d=${dir.path}`],
       { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
     );
     t.is(result.code, 0, result.stderr);
