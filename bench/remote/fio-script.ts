@@ -66,7 +66,8 @@ function locateTarget(target: ScriptTarget): string[] {
 /**
  * `repeat: auto` in the script (stableRecord after a run that worked, stableStop after every run), the rule of core/repeat.ts: each run's IOPS (fio's "iops" of every direction,
  * added) goes to a file; once there are minRuns of them and their relative sample standard deviation is at or
- * below maxRsdPct, the workload's loop ends. awk is in every image the script runs in (busybox has it too).
+ * below maxRsdPct, the workload's loop ends. awk is in every image the script runs in, but busybox's may lack math
+ * (no sqrt): the test is on the variance, stdev/mean <= max% as variance * 100^2 <= max^2 * mean^2.
  */
 function stableRecord(profile: Profile): string[] {
   if (!profile.stopWhenStable) return [];
@@ -79,7 +80,7 @@ function stableStop(profile: Profile): string[] {
   const rule = profile.stopWhenStable;
   if (!rule) return [];
   return [
-    `    if awk -v min=${rule.minRuns} -v max=${rule.maxRsdPct} '{ n++; s += $1; q += $1 * $1 } END { if (n < min) exit 1; m = s / n; v = (q - n * m * m) / (n - 1); if (v < 0) v = 0; if (m > 0 && sqrt(v) / m * 100 > max) exit 1 }' "$work/iops.txt"; then break; fi`,
+    `    if awk -v min=${rule.minRuns} -v max=${rule.maxRsdPct} '{ n++; s += $1; q += $1 * $1 } END { if (n < min) exit 1; m = s / n; v = (q - n * m * m) / (n - 1); if (v * 10000 > max * max * m * m) exit 1 }' "$work/iops.txt"; then break; fi`,
   ];
 }
 
