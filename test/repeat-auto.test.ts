@@ -5,8 +5,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
-import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, relativeStdevPct, stableEnough } from "../bench/core/repeat.js";
-import { toResultsDocument } from "../bench/core/results.js";
+import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, stableEnough } from "../bench/core/repeat.js";
+import { relativeStdevPct, stat, toResultsDocument } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { runCli } from "./helpers/cli.js";
 import { scratchDir } from "./helpers/fio.js";
@@ -39,8 +39,8 @@ async function fioWithIops(dir: string, iops: number[]): Promise<string> {
 }
 
 test("the rule: relative sample standard deviation, at least the minimum of runs", (t) => {
-  t.is(relativeStdevPct([100, 100, 100]), 0);
-  t.is(Math.round(relativeStdevPct([90, 100, 110]) * 100) / 100, 10);
+  t.is(relativeStdevPct(stat([100, 100, 100])), 0);
+  t.is(Math.round(relativeStdevPct(stat([90, 100, 110])) * 100) / 100, 10);
   const rule = { minRuns: AUTO_MIN_RUNS, maxRsdPct: 3 };
   t.false(stableEnough(rule, [100, 100]), "two runs are too few");
   t.true(stableEnough(rule, [100, 101, 99]));

@@ -194,6 +194,17 @@ export function stat(values: number[]): Stat {
   return { n, mean, stdev: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
 }
 
+/** Pooled standard deviation of two sides; undefined when neither side was repeated. */
+export function pooledStdev(a: Stat, b: Stat): number | undefined {
+  if (a.n < 2 && b.n < 2) return undefined;
+  return Math.sqrt((a.stdev ** 2 + b.stdev ** 2) / 2);
+}
+
+/** Relative sample standard deviation in percent; 0 for a zero mean (or a single run, whose stdev is 0). */
+export function relativeStdevPct(value: Stat): number {
+  return value.mean === 0 ? 0 : (value.stdev / Math.abs(value.mean)) * 100;
+}
+
 /** A run's IOPS in every direction: the number `repeat: auto` watches. */
 export function runIops(run: Run): number {
   return DIRECTIONS.reduce((sum, direction) => sum + (run[direction]?.iops ?? 0), 0);

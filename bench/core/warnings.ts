@@ -1,6 +1,6 @@
 import { DEFAULT_THRESHOLD_PCT } from "./metrics.js";
 import { DEFAULT_MAX_RSD_PCT } from "./repeat.js";
-import { DIRECTIONS, type Layer, type ResultsDocument, type Stat } from "./results.js";
+import { DIRECTIONS, type Layer, pooledStdev, type ResultsDocument, relativeStdevPct } from "./results.js";
 
 // Numbers that may measure something else than the storage, flagged beside them rather than hidden. Derived from
 // any results document (old ones too): results.json carries them, and the report derives them again.
@@ -38,15 +38,6 @@ const LAYER_RANK: Record<Layer, number> = { local: 0, host: 0, vm: 1, k8s: 2 };
 /** A job counts as CPU-bound from this share of one CPU (user + system). */
 export const CPU_BOUND_PCT = 90;
 
-function pooledStdev(a: Stat, b: Stat): number | undefined {
-  if (a.n < 2 && b.n < 2) return undefined;
-  return Math.sqrt((a.stdev ** 2 + b.stdev ** 2) / 2);
-}
-
-function rsdPct(stat: Stat): number {
-  return stat.mean > 0 ? (stat.stdev / stat.mean) * 100 : 0;
-}
-
 export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
   const warnings: ResultWarning[] = [];
   const { profile } = document;
@@ -68,10 +59,10 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
       }
       for (const direction of DIRECTIONS) {
         const iops = workload.summary[direction]?.iops;
-        if (iops && iops.n > 1 && rsdPct(iops) > maxRsdPct)
+        if (iops && iops.n > 1 && relativeStdevPct(iops) > maxRsdPct)
           add(
             "high-spread",
-            `${direction} IOPS spread ${rsdPct(iops).toFixed(1)} % over ${iops.n} runs (> ${maxRsdPct} %)`,
+            `${direction} IOPS spread ${relativeStdevPct(iops).toFixed(1)} % over ${iops.n} runs (> ${maxRsdPct} %)`,
           );
         const base = baseline?.workloads.find((candidate) => candidate.id === workload.id)?.summary[direction]?.iops;
         if (!iops || !base || !baseline || baseline === variant || base.mean <= 0) continue;

@@ -5,14 +5,16 @@ import { workloadRun } from "../core/fio-parser.js";
 import { fioPath, renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
 import { largestFootprint, type Profile, secondsPerRun, type Workload } from "../core/profiles.js";
 import { Recorder } from "../core/recorder.js";
-import { relativeStdevPct, stableEnough } from "../core/repeat.js";
+import { stableEnough } from "../core/repeat.js";
 import {
   DIRECTIONS,
   newResultsDocument,
   profileInfo,
   type ResultsDocument,
   type Run,
+  relativeStdevPct,
   runIops,
+  stat,
   type VariantSpec,
 } from "../core/results.js";
 import { writeResultsFile } from "../core/results-io.js";
@@ -193,7 +195,7 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
             const rule = profile.stopWhenStable;
             if (rule && stableEnough(rule, measuredIops)) {
               progress.note(
-                `  ${target.name} ${workload.id}: stable after ${measuredIops.length} runs (IOPS spread ${relativeStdevPct(measuredIops).toFixed(1)} % <= ${rule.maxRsdPct} %)`,
+                `  ${target.name} ${workload.id}: stable after ${measuredIops.length} runs (IOPS spread ${relativeStdevPct(stat(measuredIops)).toFixed(1)} % <= ${rule.maxRsdPct} %)`,
               );
               break;
             }

@@ -1,5 +1,5 @@
 import { DEFAULT_THRESHOLD_PCT, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
-import { DIRECTIONS, type Direction, type ResultsDocument, type Stat } from "../core/results.js";
+import { DIRECTIONS, type Direction, pooledStdev, type ResultsDocument, type Stat } from "../core/results.js";
 import { formatWithSpread } from "../util/format.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
@@ -28,11 +28,6 @@ export interface Comparison {
   rows: ComparisonRow[];
   onlyBefore: string[];
   onlyAfter: string[];
-}
-
-function pooledStdev(a: Stat, b: Stat): number | undefined {
-  if (a.n < 2 && b.n < 2) return undefined;
-  return Math.sqrt((a.stdev ** 2 + b.stdev ** 2) / 2);
 }
 
 export function verdict(
