@@ -1,5 +1,5 @@
 import type * as vl from "vega-lite";
-import { panelEffects, panelLayers } from "./effects.js";
+import { geometricMean, panelEffects, panelLayers, ratios } from "./effects.js";
 import { panelName, type ReportData } from "./rows.js";
 
 // The charts of the Effects and Layer sections of report.md: which axis moves the number (effects.svg), the two
@@ -68,16 +68,14 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
   const [first, second] = effects[0].axes.map((axis) => axis.axis);
   const rows = effects.flatMap(({ panel, layer }) => {
     const cells = new Map<string, number[]>();
-    for (const cell of panel.cells) {
-      const iops = cell.summary.iops?.mean;
-      const baseIops = panel.cells.find((entry) => entry.variant.baseline)?.summary.iops?.mean;
-      if (cell.variant.baseline || cell.variant.variant.layer !== layer || !iops || !baseIops) continue;
-      const key = `${cell.variant.variant.options[first] ?? "–"}\u0000${cell.variant.variant.options[second] ?? "–"}`;
-      cells.set(key, [...(cells.get(key) ?? []), iops / baseIops]);
+    for (const { variant, ratio } of ratios(panel)) {
+      if (variant.variant.layer !== layer) continue;
+      const key = `${variant.variant.options[first] ?? "–"}\u0000${variant.variant.options[second] ?? "–"}`;
+      cells.set(key, [...(cells.get(key) ?? []), ratio]);
     }
     return [...cells].map(([key, list]) => {
       const [a, b] = key.split("\u0000");
-      const ratio = Math.exp(list.reduce((sum, value) => sum + Math.log(value), 0) / list.length);
+      const ratio = geometricMean(list);
       return {
         panel: `${panelName(panel, data.panels)} · ${panel.direction} · ${layer}`,
         a,
@@ -127,7 +125,7 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
 
 /** Per workload: the baseline (1.0), then each layer's best variant and median. */
 export function layersSpec(data: ReportData): vl.TopLevelSpec | undefined {
-  const layers = panelLayers(data).filter((entry) => entry.steps.some((step) => step.layer !== "local"));
+  const layers = panelLayers(data);
   if (layers.length === 0) return undefined;
   const rows = layers.flatMap(({ panel, steps }) => [
     { panel: `${panelName(panel, data.panels)} · ${panel.direction}`, step: "0 baseline", kind: "baseline", ratio: 1 },

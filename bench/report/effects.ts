@@ -39,11 +39,11 @@ export interface PanelLayers {
   steps: LayerStep[];
 }
 
-const geometricMean = (values: number[]) =>
+export const geometricMean = (values: number[]) =>
   Math.exp(values.reduce((sum, value) => sum + Math.log(value), 0) / values.length);
 
 /** Each non-baseline variant's IOPS over the baseline's in a panel. */
-function ratios(panel: ReportPanel): Array<{ variant: ReportVariant; ratio: number }> {
+export function ratios(panel: ReportPanel): Array<{ variant: ReportVariant; ratio: number }> {
   const base = panel.cells.find((cell) => cell.variant.baseline)?.summary.iops?.mean;
   if (!base) return [];
   return panel.cells.flatMap((cell) => {
@@ -95,7 +95,7 @@ export function panelEffects(data: ReportData): PanelEffects[] {
 
 const LAYER_ORDER: Layer[] = ["local", "host", "vm", "k8s"];
 
-/** Per workload: the baseline, then each layer above it, its best variant and its median ratio. */
+/** Per workload: the baseline, then each layer above it, its best variant and its median ratio; none for directories alone. */
 export function panelLayers(data: ReportData): PanelLayers[] {
   return data.panels.flatMap((panel) => {
     const measured = ratios(panel);
@@ -109,6 +109,7 @@ export function panelLayers(data: ReportData): PanelLayers[] {
       const median = middle.length % 2 === 1 ? middle[half] : (middle[half - 1] + middle[half]) / 2;
       return { layer, best: inLayer[0], median, n: inLayer.length };
     });
-    return steps.length > 0 ? [{ panel, steps }] : [];
+    // Local directories are peers, not layers: a report of them alone has no layer to step through.
+    return steps.some((step) => step.layer !== "local") ? [{ panel, steps }] : [];
   });
 }

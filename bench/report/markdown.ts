@@ -160,7 +160,7 @@ function effectsSection(data: ReportData): string[] {
 
 /** What each layer costs: per workload, the baseline, then each layer's best variant and its median. */
 function layersSection(data: ReportData): string[] {
-  const layers = panelLayers(data).filter((entry) => entry.steps.some((step) => step.layer !== "local"));
+  const layers = panelLayers(data);
   if (layers.length === 0 || !data.baseline) return [];
   return [
     "## Layer by layer",
