@@ -21,6 +21,11 @@ export interface ResultWarning {
   message: string;
 }
 
+/** The distinct codes of some warnings, as tables and tooltips list them ("buffered-io, high-spread"). */
+export function warningCodes(warnings: ResultWarning[], except: WarningCode[] = []): string {
+  return [...new Set(warnings.map((warning) => warning.code))].filter((code) => !except.includes(code)).join(", ");
+}
+
 /** What each code means, for the report's legend and the README. */
 export const WARNING_MEANINGS: Record<WarningCode, string> = {
   "faster-than-baseline":

@@ -1,5 +1,6 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
+import { warningCodes } from "../core/warnings.js";
 import type { ChartDefinition, ChartOptions, Unit } from "./chart-definitions.js";
 import { panelHeader, type ReportData } from "./rows.js";
 
@@ -36,9 +37,7 @@ export function chartRows(data: ReportData, chart: ChartDefinition): { rows: Cha
         const stat = summary[chart.metric];
         if (!stat) return [];
         const p99 = chart.p99Metric ? summary[chart.p99Metric] : undefined;
-        const flags = [
-          ...new Set(warnings.filter((warning) => warning.code !== "buffered-io").map((warning) => warning.code)),
-        ].join(", ");
+        const flags = warningCodes(warnings, ["buffered-io"]);
         return [{ panel: panelHeader(panel, data.panels), variant: variant.label, stat, p99, flags }];
       }),
     );

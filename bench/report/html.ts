@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { marked } from "marked";
 import type { TopLevelSpec } from "vega-lite";
+import { warningCodes } from "../core/warnings.js";
 import { axesOf } from "./effects.js";
 import type { ReportData } from "./rows.js";
 
@@ -47,7 +48,7 @@ function pageRows(data: ReportData, axes: string[]): PageRow[] {
         variant: cell.variant.label,
         order: data.variants.indexOf(cell.variant),
         n: iops?.n ?? 0,
-        flags: [...new Set(cell.warnings.map((warning) => warning.code))].join(", "),
+        flags: warningCodes(cell.warnings),
         ...(iops && { iops: iops.mean, iopsSd: iops.stdev }),
         ...(bwBytes && { bw: bwBytes.mean / 1024 ** 2, bwSd: bwBytes.stdev / 1024 ** 2 }),
         ...(latMeanNs && { lat: latMeanNs.mean / 1e3, latSd: latMeanNs.stdev / 1e3 }),

@@ -1,5 +1,5 @@
 import type { DirectionSummary, Stat } from "../core/results.js";
-import { formatIn, iopsUnit, latencyUnit, rateUnit } from "../util/format.js";
+import { formatIops, formatLatency, formatRate } from "../util/format.js";
 import type { ReportData } from "./rows.js";
 
 // kbench's own summary (longhorn/kbench fio/func.sh): IOPS, bandwidth and latency, each random and sequential,
@@ -7,19 +7,9 @@ import type { ReportData } from "./rows.js";
 // the baseline in %, as kbench's compare prints it. Latency is fio's total latency (lat_ns), as kbench reads it.
 
 const ROWS = [
-  { group: "iops", heading: "IOPS", format: (value: number) => formatIn(iopsUnit(value), value), higherIsBetter: true },
-  {
-    group: "bw",
-    heading: "Bandwidth",
-    format: (value: number) => formatIn(rateUnit(value), value),
-    higherIsBetter: true,
-  },
-  {
-    group: "lat",
-    heading: "Latency",
-    format: (value: number) => formatIn(latencyUnit(value), value),
-    higherIsBetter: false,
-  },
+  { group: "iops", heading: "IOPS", format: formatIops },
+  { group: "bw", heading: "Bandwidth", format: formatRate },
+  { group: "lat", heading: "Latency", format: formatLatency },
 ] as const;
 
 const PATTERNS = [

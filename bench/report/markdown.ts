@@ -1,6 +1,6 @@
 import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import { type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/results.js";
-import { WARNING_CODES, WARNING_MEANINGS } from "../core/warnings.js";
+import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.js";
 import { formatWithSpread } from "../util/format.js";
 import { formatFioSize } from "../util/size.js";
 import { CHARTS } from "./chart-definitions.js";
@@ -47,7 +47,7 @@ function panelTable(panel: ReportPanel, data: ReportData): string {
         : [value];
     });
     const name = variant.baseline ? `**${variant.label}** (baseline)` : variant.label;
-    const flags = [...new Set(warnings.map((warning) => warning.code))].join(", ");
+    const flags = warningCodes(warnings);
     lines.push(`| ${[name, ...values, String(summary.iops?.n ?? 0), flags || "–"].join(" | ")} |`);
   }
   return [
