@@ -63,6 +63,8 @@ export function renderJobFile(profile: Profile, target: FioTarget): string {
 
 /** Keys by which a job file names its own target. */
 const TARGET_KEYS = /^\s*(filename|directory)\s*=/;
+const GROUP_REPORTING = /^\s*group_reporting\b/;
+const SECTION_HEADER = /^\s*\[(.+)\]\s*$/;
 
 /**
  * Your job file as fio will run it: your text, plus what layerbench relies on. group_reporting in [global] (each
@@ -70,33 +72,28 @@ const TARGET_KEYS = /^\s*(filename|directory)\s*=/;
  */
 function renderYourJobFile(profile: Profile, text: string, target: FioTarget): string {
   const lines = text.replace(/\n$/, "").split("\n");
-  const sectionOf = (index: number) => {
-    for (let at = index; at >= 0; at -= 1) {
-      const header = /^\s*\[(.+)\]\s*$/.exec(lines[at]);
-      if (header) return header[1].trim();
-    }
-    return undefined;
-  };
-  const namesTarget = (section: string) =>
-    lines.some((line, index) => TARGET_KEYS.test(line) && sectionOf(index) === section);
-  const globalTarget = namesTarget("global");
-  const hasGlobal = lines.some((line) => /^\s*\[global\]\s*$/.test(line));
-  const groupReporting = lines.some(
-    (line) => /^\s*group_reporting\b/.test(line) && sectionOf(lines.indexOf(line)) === "global",
-  );
+  const headerOf = (line: string) => SECTION_HEADER.exec(line)?.[1].trim();
+  // The section each line belongs to, in one pass.
+  let current: string | undefined;
+  const sections = lines.map((line) => {
+    current = headerOf(line) ?? current;
+    return current;
+  });
+  const setIn = (section: string, key: RegExp) =>
+    lines.some((line, index) => key.test(line) && sections[index] === section);
+  const globalTarget = setIn("global", TARGET_KEYS);
   const out: string[] = [`; layerbench: your job file (${profile.description}), with the target added`];
-  if (!hasGlobal) out.push("[global]", "group_reporting=1", "");
+  if (!sections.includes("global")) out.push("[global]", "group_reporting=1", "");
   for (const line of lines) {
     out.push(line);
-    const header = /^\s*\[(.+)\]\s*$/.exec(line);
-    if (!header) continue;
-    const name = header[1].trim();
+    const name = headerOf(line);
+    if (name === undefined) continue;
     if (name === "global") {
-      if (!groupReporting) out.push("group_reporting=1");
+      if (!setIn("global", GROUP_REPORTING)) out.push("group_reporting=1");
       continue;
     }
     const workload = profile.workloads.find((candidate) => candidate.id === name);
-    if (workload && !globalTarget && !namesTarget(name)) out.push(...targetLines(target, workload));
+    if (workload && !globalTarget && !setIn(name, TARGET_KEYS)) out.push(...targetLines(target, workload));
   }
   return `${out.join("\n")}\n`;
 }
