@@ -17,34 +17,24 @@ import { LATENCY_SCALES, type LatencyScale } from "../report/chart-definitions.j
 import { UserError } from "../util/errors.js";
 import { parseSize } from "../util/size.js";
 
-function positiveInteger(name: string) {
+/** An option's parser for a whole number of at least `least`; `message` says what is allowed. */
+function wholeNumber(least: number, message: string) {
   return (value: string): number => {
-    const number = Number(value);
-    if (!/^\d+$/.test(value) || number < 1)
-      throw new InvalidArgumentError(`${name} must be a whole number, at least 1.`);
-    return number;
-  };
-}
-
-function wholeNumber(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number of seconds, 0 or more.`);
+    if (!/^\d+$/.test(value) || Number(value) < least) throw new InvalidArgumentError(message);
     return Number(value);
   };
 }
 
-function repeatCount(value: string): number | "auto" {
-  if (value === "auto") return "auto";
-  if (!/^\d+$/.test(value) || Number(value) < 1)
-    throw new InvalidArgumentError("--repeat must be a whole number, at least 1, or auto.");
-  return Number(value);
-}
+const positiveInteger = (name: string) => wholeNumber(1, `${name} must be a whole number, at least 1.`);
 
-function positivePercentage(name: string) {
+const repeatCount = (value: string): number | "auto" =>
+  value === "auto" ? "auto" : wholeNumber(1, "--repeat must be a whole number, at least 1, or auto.")(value);
+
+/** An option's parser for a percentage that `allowed` accepts; `message` says what is allowed. */
+function percentage(allowed: (value: number) => boolean, message: string) {
   return (value: string): number => {
     const number = Number(value);
-    if (value.trim() === "" || !Number.isFinite(number) || number <= 0)
-      throw new InvalidArgumentError(`${name} must be a percentage above 0 (e.g. 3).`);
+    if (value.trim() === "" || !Number.isFinite(number) || !allowed(number)) throw new InvalidArgumentError(message);
     return number;
   };
 }
@@ -77,13 +67,6 @@ async function pulumiWorkspaceFor(projectDir: string): Promise<MatrixWorkspace> 
 
 function repeatable(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function percentage(value: string): number {
-  const number = Number(value);
-  if (value.trim() === "" || !Number.isFinite(number) || number < 0)
-    throw new InvalidArgumentError("--threshold must be a percentage, 0 or more (e.g. 5).");
-  return number;
 }
 
 function timestamp(date: Date): string {
@@ -455,7 +438,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option(
       "--ramp <seconds>",
       "seconds fio runs before it measures (fio's ramp_time; default: the profile's, 5 for kbench, 0 for ars)",
-      wholeNumber("--ramp"),
+      wholeNumber(0, "--ramp must be a whole number of seconds, 0 or more."),
     )
     .option(
       "--repeat <n|auto>",
@@ -466,7 +449,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option(
       "--max-rsd <percent>",
       "with --repeat auto: the relative standard deviation of IOPS to reach",
-      positivePercentage("--max-rsd"),
+      percentage((value) => value > 0, "--max-rsd must be a percentage above 0 (e.g. 3)."),
       DEFAULT_MAX_RSD_PCT,
     )
     .addOption(new Option("--ioengine <engine>", "fio ioengine (default: the profile's)").choices(IO_ENGINES))
@@ -509,7 +492,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .argument("<before>", "results file of the earlier run")
     .argument("<after>", "results file of the later run")
-    .option("--threshold <percent>", "smallest change worth flagging", percentage, DEFAULT_THRESHOLD_PCT)
+    .option(
+      "--threshold <percent>",
+      "smallest change worth flagging",
+      percentage((value) => value >= 0, "--threshold must be a percentage, 0 or more (e.g. 5)."),
+      DEFAULT_THRESHOLD_PCT,
+    )
     .option("--force", "compare even when the two were measured with different settings (exit code 2 without it)")
     .action(async (before: string, after: string, flags: CompareFlags) =>
       setExitCode(await compareCommand(before, after, flags)),
