@@ -20,9 +20,12 @@ function cell(stat: Stat | undefined, column: ShownMetric, estimated: boolean): 
   return estimated && column.metric === "latP99Ns" ? `${ESTIMATE_MARK}${value}` : value;
 }
 
+/** A ratio to the baseline as every table prints it: "1.30×". */
+const times = (value: number) => `${value.toFixed(2)}×`;
+
 function ratio(stat: Stat | undefined, baseline: Stat | undefined): string {
   if (!stat || !baseline || baseline.mean === 0) return "–";
-  return `${(stat.mean / baseline.mean).toFixed(2)}×`;
+  return times(stat.mean / baseline.mean);
 }
 
 function panelTable(panel: ReportPanel, data: ReportData): string {
@@ -125,8 +128,6 @@ function warningsSection(data: ReportData): string[] {
     ...(listed.length > 0 ? [""] : []),
   ];
 }
-
-const times = (ratio: number) => `${ratio.toFixed(2)}×`;
 
 /** Which axis moves each workload's IOPS, and by how much; ratios to the baseline, geometric means over variants. */
 function effectsSection(data: ReportData): string[] {
