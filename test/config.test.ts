@@ -378,3 +378,20 @@ test("jobFile: your job file's text is the profile; runtime, ramp and size belon
     message: "layerbench:jobFile: jobFile: [x] sets no size: give size= (per job) in the section or [global]",
   });
 });
+
+test("rejected before any resource: a VM disk or the baseline zvol smaller than the largest workload", (t) => {
+  // ars's 1 MiB workload writes 16g; on a smaller device fio would silently write less than the numbers claim.
+  t.notThrows(() => parseBenchConfig({ ...valid(), vmVariants: { list: [{ id: "blk-none", sizeGb: 16 }] } }));
+  t.throws(() => parseBenchConfig({ ...valid(), vmVariants: { list: [{ id: "blk-none", sizeGb: 15 }] } }), {
+    message:
+      'layerbench:vmVariants: variant "blk-none" sizeGb 15 is not allowed: the profile\'s largest workload writes 16g on it, use at least 16',
+  });
+  t.throws(() => parseBenchConfig({ ...valid(), baseline: { kind: "zvol", sizeGb: 8 } }), {
+    message:
+      "layerbench:baseline.sizeGb 8 is not allowed: the profile's largest workload writes 16g on it, use at least 16",
+  });
+  t.notThrows(
+    () => parseBenchConfig({ ...valid(), size: "256m", baseline: { kind: "zvol", sizeGb: 8 } }),
+    "16 jobs x 256m: 4 GiB",
+  );
+});

@@ -3,6 +3,7 @@ import { jobFileProfile } from "../core/job-file-profile.js";
 import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
 import { UserError } from "../util/errors.js";
+import { formatFioSize } from "../util/size.js";
 import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "../variants/k8s-variants.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import {
@@ -542,6 +543,27 @@ export function configKeysMarkdown(): string[] {
   });
 }
 
+/**
+ * On a device fio's jobs write side by side (offset_increment) and --precondition fills the same region. Past a block
+ * device's end fio does less without a word (tried on a loop device with fio 3.33: size=16m on 8 MiB wrote 8 MiB, a
+ * second job at offset 8m wrote nothing, error 0): the numbers would measure less than they say. So the baseline zvol
+ * and every VM disk must hold the profile's largest workload.
+ */
+function checkDevicesHoldTheWorkloads(profile: Profile, baseline: Baseline, variants: VmDiskVariant[]): void {
+  const footprint = largestFootprint(profile);
+  const neededGb = Math.ceil(footprint / 1024 ** 3);
+  const what = `the profile's largest workload writes ${formatFioSize(footprint)} on it`;
+  if (baseline.kind === "zvol" && baseline.sizeGb * 1024 ** 3 < footprint)
+    throw new ConfigError(
+      `layerbench:baseline.sizeGb ${baseline.sizeGb} is not allowed: ${what}, use at least ${neededGb}`,
+    );
+  const small = variants.find((variant) => variant.sizeGb * 1024 ** 3 < footprint);
+  if (small)
+    throw new ConfigError(
+      `layerbench:vmVariants: variant "${small.id}" sizeGb ${small.sizeGb} is not allowed: ${what}, use at least ${neededGb}`,
+    );
+}
+
 /** Validates the whole configuration before any resource is declared; the first problem is named with its key. */
 export function parseBenchConfig(raw: RawConfig): BenchConfig {
   const parsed = StackConfigSchema.safeParse(raw);
@@ -598,6 +620,7 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   const matrix = parsed.data.vmVariants;
   const { variants, skipped } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput));
   if (variants.length === 0) throw new ConfigError("layerbench:vmVariants has no variants: give a list, axes, or both");
+  checkDevicesHoldTheWorkloads(profile, baseline as Baseline, variants);
   const k8s = parseK8s(parsed.data.k8s, vm, vmGroups(variants).length, profile);
   return {
     node,
