@@ -7,7 +7,7 @@ import type { Profile } from "../bench/core/profiles.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
-import { k8sVariantOptions } from "../bench/variants/k8s-variants.js";
+import { k8sResultId, k8sVariantOptions } from "../bench/variants/k8s-variants.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { K3sCluster } from "./k3s-cluster.js";
 import { K8sFioRun } from "./k8s-fio-run.js";
@@ -114,7 +114,7 @@ export class K8sLayer extends pulumi.ComponentResource {
       chain.done(run.log);
       this.runs.push({
         spec: {
-          id: `k8s-${variant.id}`,
+          id: k8sResultId(variant.id),
           layer: "k8s",
           options: k8sVariantOptions(variant),
           baseline: false,

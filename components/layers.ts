@@ -5,6 +5,8 @@ import type { BenchConfig } from "../bench/config/stack-config.js";
 import { secondsPerRun } from "../bench/core/profiles.js";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { documentFromScriptOutputs } from "../bench/remote/fio-script.js";
+import { renameDesignIds } from "../bench/variants/design.js";
+import { k8sResultId } from "../bench/variants/k8s-variants.js";
 import { HostLayer } from "./host-layer.js";
 import { K8sLayer } from "./k8s-layer.js";
 import { MeasurementChain } from "./measurement-chain.js";
@@ -87,6 +89,11 @@ export function createLayers(
       repeat,
       outputs.map((output, index) => ({ spec: all[index].spec, output })),
     );
+    const designs = [
+      ...(config.design ? [config.design] : []),
+      ...(config.k8s?.design ? [renameDesignIds(config.k8s.design, k8sResultId)] : []),
+    ];
+    if (designs.length > 0) document.designs = designs;
     for (const failure of document.failures ?? []) {
       void pulumi.log.warn(
         `fio failed on ${failure.variant}/${failure.workload} #${failure.attempt}: ${failure.message}`,

@@ -6,6 +6,8 @@ import { panelEffects, panelLayers } from "../bench/report/effects.js";
 import { writeReport } from "../bench/report/index.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
 import { collectReportData } from "../bench/report/rows.js";
+import { parseDesign } from "../bench/variants/design.js";
+import { expandVariants, variantOptions } from "../bench/variants/vm-variants.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";
 
@@ -40,13 +42,13 @@ test("effects: cache ranked first with its ratios; iothread and bus move nothing
   t.deepEqual(vm.axes.map((axis) => axis.axis).sort(), ["bus", "cache", "iothread"]);
   const [cache, , iothread] = vm.axes;
   t.deepEqual(
-    cache.values.map(({ value, ratio, n }) => [value, ratio, n]),
+    cache.values.map(({ value, ratio, n }) => [value, Number(ratio.toFixed(12)), n]),
     [
       ["writeback", 1.5, 4],
       ["none", 0.5, 4],
     ],
   );
-  t.is(cache.moves, 3);
+  t.is(Number(cache.moves.toFixed(12)), 3);
   t.true(Math.abs(iothread.moves - 1) < 1e-9);
   const markdown = renderMarkdown(collectReportData([cacheMatrix()]));
   t.regex(
@@ -96,4 +98,75 @@ test("the heatmap puts cache on one axis; effects.svg, heatmap.svg and layers.sv
     file.slice(plain.path.length + 1),
   );
   t.false(written.some((name) => ["effects.svg", "heatmap.svg", "layers.svg"].includes(name)));
+});
+
+// The homelab's VM axes under a main-effects design: 12 of the 48 valid variants measured.
+function designedDocument(confirm: string[] = []) {
+  const axes = {
+    bus: ["virtio-blk", "virtio-scsi-single"],
+    cache: ["none", "directsync", "writethrough", "writeback", "unsafe"],
+    iothread: [true, false],
+    aio: ["io_uring", "native", "threads"],
+  };
+  const { variants, design } = expandVariants(
+    { axes },
+    parseDesign({ design: "main-effects", confirm }, Object.keys(axes), "layerbench:vmVariants"),
+  );
+  if (!design) throw new Error("no design");
+  const cacheIops: Record<string, number> = {
+    none: 500,
+    directsync: 400,
+    writethrough: 600,
+    writeback: 1500,
+    unsafe: 2000,
+  };
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    { spec: { ...variant("host-zvol", true), layer: "host" }, iops: { "rand-read-iops": [1000, 1000] } },
+    ...variants.map((disk) => ({
+      spec: { ...variant(disk.id), layer: "vm" as const, options: variantOptions(disk) },
+      iops: { "rand-read-iops": [cacheIops[disk.cache], cacheIops[disk.cache]] },
+    })),
+  ]);
+  document.designs = [design];
+  return document;
+}
+
+test("a main-effects design in which only the cache mode changes IOPS gives the exact cache effects", (t) => {
+  const document = designedDocument();
+  t.is(document.variants.length, 13, "the baseline and 12 of the 48");
+  const [vm] = panelEffects(collectReportData([document]));
+  t.is(vm.axes[0].axis, "cache");
+  t.deepEqual(
+    vm.axes[0].values.map(({ value, ratio }) => [value, Number(ratio.toFixed(9))]),
+    [
+      ["unsafe", 2],
+      ["writeback", 1.5],
+      ["writethrough", 0.6],
+      ["none", 0.5],
+      ["directsync", 0.4],
+    ],
+  );
+  for (const axis of vm.axes.slice(1)) t.true(Math.abs(axis.moves - 1) < 1e-9, axis.axis);
+  t.is(vm.parameters, 9);
+  t.is(vm.runs, 24);
+  const markdown = renderMarkdown(collectReportData([document]));
+  t.regex(markdown, /Design main-effects: 12 of the 48 valid variants of the axes measured\./);
+  t.regex(markdown, /\| \*\*cache\*\* \| 5\.00× \| unsafe \| 2\.00× \| 2\.00×–2\.00× \| \d \|/);
+  t.regex(markdown, /Model: 9 parameters fitted to 24 runs of 12 variants \(15 degrees of freedom for the error\)\./);
+  t.regex(markdown, /predicted best [a-z-]+-unsafe-[a-z-]+ 2\.00×/);
+  t.regex(markdown, /predicted worst [a-z-]+-dsync-[a-z-]+ 0\.40×/);
+});
+
+test("confirmation: a variant measured beside the design is set against the model's prediction", (t) => {
+  const document = designedDocument(["scsi-wb-noiot-uring"]);
+  const [vm] = panelEffects(collectReportData([document]));
+  t.is(vm.variants, 12, "the confirmation is left out of the fit");
+  t.deepEqual(
+    vm.confirmations.map(({ id, ratio, measured }) => [id, Number(ratio.toFixed(9)), measured]),
+    [["scsi-wb-noiot-uring", 1.5, 1.5]],
+  );
+  t.regex(
+    renderMarkdown(collectReportData([document])),
+    /\| scsi-wb-noiot-uring \| 1\.50× \| 1\.50×–1\.50× \| 1\.50× \| yes \|/,
+  );
 });

@@ -112,6 +112,29 @@ test("plan of the homelab stack, offline: resources, pool space, memory and dura
   t.is(result.stderr, "");
 });
 
+test("plan shows design full and main-effects side by side, with design full and with design main-effects", async (t) => {
+  const full = await runCli(["plan", "--stack", "homelab"]);
+  t.is(full.code, 0, full.stderr);
+  // (1 baseline + 48 + 8) x 3 workloads x 3 repeats = 513 runs; main-effects: (1 + 12 + 8) x 9 = 189.
+  t.regex(full.stdout, /^ {2}full \(this stack\) +48 +8 +513 +about 9h07m$/m);
+  t.regex(full.stdout, /^ {2}main-effects +12 +8 +189 +about 3h40m$/m);
+  const homelab = await fs.readFile(join(PROJECT, "stacks", "Pulumi.homelab.yaml"), "utf8");
+  const designed = await scratchDir("layerbench-plan-design-");
+  t.teardown(designed.cleanup);
+  await fs.mkdir(join(designed.path, "stacks"));
+  await fs.writeFile(
+    join(designed.path, "stacks", "Pulumi.homelab.yaml"),
+    homelab.replace("      sizeGb: 40\n    axes:", "      sizeGb: 40\n    design: main-effects\n    axes:"),
+  );
+  const main = await runCli(["plan", "--stack", "homelab", "--project", designed.path]);
+  t.is(main.code, 0, main.stderr);
+  t.regex(main.stdout, /^ {2}full +48 +8 +513 +about 9h07m$/m);
+  t.regex(main.stdout, /^ {2}main-effects \(this stack\) +12 +8 +189 +about 3h40m$/m);
+  t.regex(main.stdout, /^Duration: about 3h40m$/m);
+  t.regex(main.stdout, /^VMs: 4, /m, "one bench VM holds the 12 disks");
+  t.regex(main.stdout, /^Chosen by main-effects \(vm, 12 of 48 valid variants\): blk-none-iot-uring, /m);
+});
+
 test("the plan's arithmetic: 57 targets x 3 workloads x 3 repeats; pool space from the profile's footprints", async (t) => {
   const file = await readStackFile(PROJECT, "homelab");
   const plan = planStack(parseBenchConfig(file.raw), "homelab");

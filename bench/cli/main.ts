@@ -277,11 +277,14 @@ async function planAndCheck(
     }
     if (!options.quiet)
       process.stdout.write(
-        renderPlan(entry.plan, {
-          id: entry.config.profile.id,
-          runtimeSec: entry.config.profile.runtimeSec,
-          repeat: entry.config.repeat,
-        }),
+        renderPlan(
+          entry.plan,
+          { id: entry.config.profile.id, runtimeSec: entry.config.profile.runtimeSec, repeat: entry.config.repeat },
+          {
+            alternatives: entry.designs,
+            records: [entry.config.design, entry.config.k8s?.design].flatMap((record) => record ?? []),
+          },
+        ),
       );
     if (findings.length > 0)
       process.stdout.write(`${options.quiet ? `stack ${entry.plan.stack}:\n` : "\n"}${renderFindings(findings)}`);

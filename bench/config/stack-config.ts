@@ -2,8 +2,10 @@ import { z } from "zod";
 import { jobFileProfile } from "../core/job-file-profile.js";
 import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
+import type { DesignRecord } from "../core/results.js";
 import { UserError } from "../util/errors.js";
 import { formatFioSize } from "../util/size.js";
+import { type DesignSpec, parseDesign } from "../variants/design.js";
 import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "../variants/k8s-variants.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import {
@@ -56,6 +58,8 @@ export interface K8sSettings {
   namespace: string;
   variants: K8sVariant[];
   skippedVariants: Array<{ id: string; reason: string }>;
+  /** How the axes' variants were chosen (design full, main-effects...); absent without axes. */
+  design?: DesignRecord;
 }
 
 /** Pinned so that a stack gives the same cluster every time; both are checked together (Longhorn 1.9 supports Kubernetes 1.25+). */
@@ -75,6 +79,8 @@ export interface BenchConfig {
   vm: VmSettings;
   variants: VmDiskVariant[];
   skippedVariants: Array<{ id: string; reason: string }>;
+  /** How the axes' variants were chosen; absent without axes. */
+  design?: DesignRecord;
   /** Absent when the Kubernetes layer is not enabled. */
   k8s?: K8sSettings;
 }
@@ -154,8 +160,17 @@ const VariantMatrixSchema = z
     defaults: z.record(z.string(), z.unknown()).optional(),
     list: z.array(z.record(z.string(), z.unknown())).optional(),
     axes: z.record(z.string(), z.array(z.unknown())).optional(),
+    // Checked by parseDesign against the axes, which it needs.
+    design: z.unknown().optional(),
+    interactions: z.unknown().optional(),
+    confirm: z.unknown().optional(),
   })
   .strict();
+
+/** The design a variant matrix asks for, its keys named under `key` in what it rejects. */
+function matrixDesign(matrix: z.infer<typeof VariantMatrixSchema>, key: string): DesignSpec {
+  return parseDesign(matrix, Object.keys(matrix.axes ?? {}), `layerbench:${key}`);
+}
 
 const K8sSchema = z
   .object({
@@ -266,9 +281,12 @@ function parseK8s(raw: unknown, vm: VmSettings, vmCount: number, profile: Profil
       `layerbench:k8s.volumeSizeGb ${volumeSizeGb} is not allowed: the profile's largest workload writes ${footprintGb.toFixed(1)} GiB, use at least ${neededGb}`,
     );
   }
-  const { variants, skipped } = underKey("k8s.variants", () =>
-    expandK8sVariants(parsed.variants as K8sVariantMatrixInput, nodeCount),
-  );
+  const design = matrixDesign(parsed.variants, "k8s.variants");
+  const {
+    variants,
+    skipped,
+    design: designRecord,
+  } = underKey("k8s.variants", () => expandK8sVariants(parsed.variants as K8sVariantMatrixInput, nodeCount, design));
   if (variants.length === 0)
     throw new ConfigError("layerbench:k8s.variants has no variants: give a list, axes, or both");
   // local-path volumes live on the first node's boot disk (k3s's /var/lib/rancher/k3s/storage).
@@ -299,6 +317,7 @@ function parseK8s(raw: unknown, vm: VmSettings, vmCount: number, profile: Profil
     namespace: parsed.namespace,
     variants,
     skippedVariants: skipped,
+    ...(designRecord && { design: designRecord }),
   };
 }
 
@@ -497,7 +516,8 @@ export const StackConfigSchema = z.object({
     },
   ),
   vmVariants: documented(VariantMatrixSchema.default({}), {
-    description: "`{defaults, list, axes}`: an explicit list of variants and/or axes whose cross product is taken",
+    description:
+      "`{defaults, list, axes, design, interactions, confirm}`: an explicit list of variants and/or axes whose cross product is taken, or a designed subset of it (below)",
     defaultText: "–",
   }),
   // Checked by parseK8s, which needs the VM layer's settings.
@@ -618,7 +638,12 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   if (vm.ip !== "dhcp" && vm.gateway === undefined)
     throw new ConfigError(`layerbench:vm.gateway is required with a static vm.ip (${vm.ip})`);
   const matrix = parsed.data.vmVariants;
-  const { variants, skipped } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput));
+  const design = matrixDesign(matrix, "vmVariants");
+  const {
+    variants,
+    skipped,
+    design: designRecord,
+  } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput, design));
   if (variants.length === 0) throw new ConfigError("layerbench:vmVariants has no variants: give a list, axes, or both");
   checkDevicesHoldTheWorkloads(profile, baseline as Baseline, variants);
   const k8s = parseK8s(parsed.data.k8s, vm, vmGroups(variants).length, profile);
@@ -634,6 +659,7 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
     vm,
     variants,
     skippedVariants: skipped,
+    ...(designRecord && { design: designRecord }),
     ...(k8s && { k8s }),
   };
 }

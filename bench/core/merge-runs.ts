@@ -55,5 +55,8 @@ export function mergeRunDocuments(documents: Array<{ document: ResultsDocument; 
     for (const failure of document.failures ?? []) failures.push({ ...failure, ...(runId !== undefined && { runId }) });
   }
   if (failures.length > 0) merged.failures = failures;
+  // The last run's design: a run that confirms the model's predictions records them beside the design's variants.
+  const designs = documents.at(-1)?.document.designs;
+  if (designs) merged.designs = designs;
   return merged;
 }

@@ -171,6 +171,25 @@ export const NotRunSchema = z.object({
 });
 export type NotRun = z.infer<typeof NotRunSchema>;
 
+export const DESIGN_KINDS = ["full", "main-effects", "main-effects+interactions"] as const;
+export type DesignKind = (typeof DESIGN_KINDS)[number];
+
+/** How a layer's variants were chosen: what the results document keeps so that a report can fit and predict. */
+export const DesignRecordSchema = z.object({
+  layer: z.enum(["vm", "k8s"]),
+  kind: z.enum(DESIGN_KINDS),
+  /** The axes and their values; the first value is the reference (the defaults' value). */
+  factors: z.array(z.object({ name: z.string(), levels: z.array(z.string()) })),
+  interactions: z.array(z.tuple([z.string(), z.string()])),
+  /** Every valid variant of the full product, measured or not. */
+  candidates: z.array(z.object({ id: z.string(), point: z.record(z.string(), z.string()) })),
+  /** The variants the design chose. */
+  chosen: z.array(z.string()),
+  /** Variants measured to check the model's predictions; left out of its fit. */
+  confirm: z.array(z.string()),
+});
+export type DesignRecord = z.infer<typeof DesignRecordSchema>;
+
 export const ResultsDocumentSchema = z.object({
   schema: z.literal(RESULTS_SCHEMA_ID),
   createdAt: z.string(),
@@ -179,6 +198,8 @@ export const ResultsDocumentSchema = z.object({
   variants: z.array(VariantSchema),
   failures: z.array(FailureSchema).optional(),
   notRun: z.array(NotRunSchema).optional(),
+  /** How the variants of a layer with axes were chosen (bench/variants/design.ts): what the report fits and predicts. */
+  designs: z.array(DesignRecordSchema).optional(),
   /** Numbers that may measure something else than the storage (core/warnings.ts); reports derive them again. */
   warnings: z
     .array(z.object({ variant: z.string(), workload: z.string(), code: z.string(), message: z.string() }))

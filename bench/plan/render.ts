@@ -1,4 +1,6 @@
+import type { DesignRecord } from "../core/results.js";
 import { formatDuration } from "../util/format.js";
+import type { DesignAlternative } from "./design-comparison.js";
 import { ASSUMED_LAYOUT_BYTES_PER_SEC, FIXED_SEC_PER_RUN, type Plan, type PlannedVm } from "./plan.js";
 
 const GiB = 1024 ** 3;
@@ -30,8 +32,40 @@ function diskSummary(vm: PlannedVm): string {
   return `${[`boot ${boot.sizeGb} GiB`, ...parts].join(" + ")} (${vm.disks.length} disks)`;
 }
 
-/** The plan as a few screens of text: resources, what they need of the node, and the time. */
-export function renderPlan(plan: Plan, profile: { id: string; runtimeSec: number; repeat: number }): string {
+/** Full against main-effects (and the stack's own design), and the variants a design chose. */
+function designLines(alternatives: DesignAlternative[], records: DesignRecord[]): string[] {
+  if (alternatives.length === 0) return [];
+  const rows = [
+    ["design", "VM variants", "k8s variants", "fio runs", "duration"],
+    ...alternatives.map((alternative) => {
+      const label = `${alternative.label}${alternative.thisStack ? " (this stack)" : ""}`;
+      return alternative.problem === undefined
+        ? [
+            label,
+            String(alternative.vmVariants),
+            String(alternative.k8sVariants),
+            String(alternative.runs),
+            `about ${formatDuration(alternative.totalSec ?? 0)}`,
+          ]
+        : [label, `not possible: ${alternative.problem}`, "", "", ""];
+    }),
+  ];
+  const lines = ["", "Designs: the variants of the axes measured, and the time it takes", ...table(rows)];
+  for (const record of records.filter((entry) => entry.kind !== "full")) {
+    lines.push(
+      `Chosen by ${record.kind} (${record.layer}, ${record.chosen.length} of ${record.candidates.length} valid variants): ${record.chosen.join(", ")}`,
+    );
+    if (record.confirm.length > 0) lines.push(`  and to confirm the model: ${record.confirm.join(", ")}`);
+  }
+  return lines;
+}
+
+/** The plan as a few screens of text: resources, what they need of the node, the time, and the designs. */
+export function renderPlan(
+  plan: Plan,
+  profile: { id: string; runtimeSec: number; repeat: number },
+  designs: { alternatives: DesignAlternative[]; records: DesignRecord[] } = { alternatives: [], records: [] },
+): string {
   const vmRows = [
     ["vmId", "name", "role", "cores", "memory", "disks"],
     ...plan.vms.map((vm) => [
@@ -69,6 +103,7 @@ export function renderPlan(plan: Plan, profile: { id: string; runtimeSec: number
     `Duration: about ${formatDuration(duration.totalSec)}`,
     `  ${formatDuration(duration.measurementSec)} measuring: ${duration.runs} fio runs of ${profile.runtimeSec} s + ${FIXED_SEC_PER_RUN} s each (measured), files laid out at an assumed ${ASSUMED_LAYOUT_BYTES_PER_SEC / 1024 ** 2} MiB/s`,
     `  ${formatDuration(duration.provisioningSec)} provisioning (a rough guess: image download, VMs${plan.vms.some((vm) => vm.role === "k3s") ? ", k3s" : ""}${plan.longhorn ? " and Longhorn" : ""})`,
+    ...designLines(designs.alternatives, designs.records),
   );
   return `${lines.join("\n")}\n`;
 }

@@ -1,6 +1,7 @@
 import { type BenchConfig, parseBenchConfig } from "../config/stack-config.js";
 import { readStackFile, type StackFile } from "../config/stack-file.js";
 import { UserError } from "../util/errors.js";
+import { type DesignAlternative, designAlternatives } from "./design-comparison.js";
 import { checkNode, type Finding, type RemoteShell, systemSsh } from "./node-check.js";
 import { type Plan, planStack, vmIdClashes } from "./plan.js";
 
@@ -8,15 +9,17 @@ export interface StackPlan {
   file: StackFile;
   config: BenchConfig;
   plan: Plan;
+  /** The stack under design full and main-effects, when it has axes. */
+  designs: DesignAlternative[];
   /** Problems found offline, e.g. another stack's vmIds on the same node. */
   findings: Finding[];
 }
 
-async function load(projectDir: string, stack: string): Promise<{ file: StackFile; config: BenchConfig; plan: Plan }> {
+async function load(projectDir: string, stack: string): Promise<Omit<StackPlan, "findings">> {
   const file = await readStackFile(projectDir, stack);
   try {
     const config = parseBenchConfig(file.raw);
-    return { file, config, plan: planStack(config, stack) };
+    return { file, config, plan: planStack(config, stack), designs: designAlternatives(file.raw, stack) };
   } catch (error) {
     if (error instanceof UserError) throw new UserError(`stack ${stack}: ${error.message}`);
     throw error;

@@ -15,7 +15,7 @@ const base = (title: string, subtitle: string) => ({
 
 const ROW = { field: "row", type: "nominal" as const, title: null, sort: null, axis: { labelLimit: 260 } };
 
-/** One panel per workload and layer, one row per axis value, a point at its ratio with its range. */
+/** One panel per workload and layer, one row per axis value, a point at its ratio with its 95 % interval. */
 export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
   const rows = panelEffects(data).flatMap(({ panel, layer, axes }) =>
     axes.flatMap((axis, rank) =>
@@ -33,7 +33,7 @@ export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
   return {
     ...base(
       "Effects: IOPS against the baseline per axis value",
-      "geometric mean over the variants (range: lowest to highest); axes ranked by how much they move the number",
+      "least-squares estimate with its 95 % interval; axes ranked by how much they move the number",
     ),
     data: { values: rows },
     facet: { field: "panel", type: "nominal", title: null },

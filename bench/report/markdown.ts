@@ -4,7 +4,7 @@ import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.
 import { formatWithSpread } from "../util/format.js";
 import { formatFioSize } from "../util/size.js";
 import { CHARTS } from "./chart-definitions.js";
-import { panelEffects, panelLayers } from "./effects.js";
+import { type PanelEffects, type Prediction, panelEffects, panelLayers } from "./effects.js";
 import { kbenchSummary } from "./kbench-summary.js";
 import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 
@@ -130,13 +130,49 @@ function warningsSection(data: ReportData): string[] {
 }
 
 /** Which axis moves each workload's IOPS, and by how much; ratios to the baseline, geometric means over variants. */
+const interval = (low: number | undefined, high: number | undefined) =>
+  low === undefined || high === undefined ? "–" : `${times(low)}–${times(high)}`;
+
+/** Which design ran, how much of the full product it measured, and what the model it fits says is best and worst. */
+function modelLines(effects: PanelEffects): string[] {
+  const { design, best, worst } = effects;
+  const lines: string[] = [];
+  if (design) {
+    const what =
+      design.kind === "full"
+        ? "Design full"
+        : `Design ${design.kind}${design.interactions.length > 0 ? ` (${design.interactions.map((pair) => pair.join(" × ")).join(", ")})` : ""}`;
+    lines.push(
+      `${what}: ${design.chosen.length} of the ${design.candidates.length} valid variants of the axes measured${design.confirm.length > 0 ? `, and ${design.confirm.length} to confirm the model` : ""}.`,
+    );
+  }
+  if (effects.fit === "one-way") {
+    lines.push(
+      "The axes vary together in these variants, so each is estimated alone and may carry another's effect: no prediction.",
+    );
+    return lines;
+  }
+  lines.push(
+    `Model: ${effects.parameters} parameters fitted to ${effects.runs} runs of ${effects.variants} variants (${effects.runs - effects.parameters} degrees of freedom for the error).`,
+  );
+  const said = (label: string, entry: Prediction | undefined) =>
+    entry
+      ? `${label} ${entry.id} ${times(entry.ratio)} (95 %: ${interval(entry.low, entry.high)}), ${entry.measured === undefined ? "not measured" : `measured ${times(entry.measured)}`}`
+      : undefined;
+  const predicted = [said("Predicted best", best), said("predicted worst", worst)].filter(Boolean);
+  if (predicted.length > 0) lines.push(`${predicted.join("; ")}.`);
+  if ([best, worst].some((entry) => entry && entry.measured === undefined))
+    lines.push("`layerbench plan --confirm results.json` proposes a run that measures them.");
+  return lines;
+}
+
 function effectsSection(data: ReportData): string[] {
   const effects = panelEffects(data);
   if (effects.length === 0) return [];
   const lines = [
     "## Effects",
     "",
-    "Per workload and layer, each axis value's IOPS against the baseline: the geometric mean of the ratios of the variants with that value (their lowest and highest, n). Axes are ranked by how much they move the number: their best value's ratio over their worst's.",
+    "Per workload and layer, each axis value's IOPS against the baseline, fitted by least squares on the log of each run's ratio to the baseline's mean (main effects, and the interactions a design asks for): the value's ratio averaged over the other axes' values, its 95 % interval (from the residuals, which hold the spread of the repeats; the baseline's own spread is not in it), and n, the variants measured with it. On a full cross product with every combination valid this is the geometric mean of the ratios of the variants with that value. Axes are ranked by how much they move the number: their best value's ratio over their worst's.",
     "",
     "![Effects](effects.svg)",
     ...(effects.some((entry) => entry.axes.length >= 2)
@@ -144,17 +180,37 @@ function effectsSection(data: ReportData): string[] {
       : []),
     "",
   ];
-  for (const { panel, layer, axes } of effects) {
+  for (const entry of effects) {
+    const { panel, layer, axes } = entry;
     lines.push(`### ${panelName(panel, data.panels)} · ${panel.direction} · ${layer}`, "");
-    lines.push("| Axis | Moves | Value | vs base | Range | n |", "| --- | ---: | --- | ---: | ---: | ---: |");
+    lines.push(...modelLines(entry), "");
+    lines.push("| Axis | Moves | Value | vs base | 95 % interval | n |", "| --- | ---: | --- | ---: | ---: | ---: |");
     for (const axis of axes) {
       for (const [index, value] of axis.values.entries()) {
         lines.push(
-          `| ${index === 0 ? `**${axis.axis}**` : ""} | ${index === 0 ? times(axis.moves) : ""} | ${value.value} | ${times(value.ratio)} | ${times(value.low)}–${times(value.high)} | ${value.n} |`,
+          `| ${index === 0 ? `**${axis.axis}**` : ""} | ${index === 0 ? times(axis.moves) : ""} | ${value.value} | ${times(value.ratio)} | ${interval(value.low, value.high)} | ${value.n} |`,
         );
       }
     }
     lines.push("");
+    if (entry.confirmations.length > 0) {
+      lines.push(
+        "Confirmation: variants measured to check the model, which was fitted without them.",
+        "",
+        "| Variant | Predicted | 95 % prediction interval | Measured | Inside |",
+        "| --- | ---: | ---: | ---: | --- |",
+        ...entry.confirmations.map((confirmation) => {
+          const inside =
+            confirmation.low === undefined || confirmation.high === undefined || confirmation.measured === undefined
+              ? "–"
+              : confirmation.measured >= confirmation.low && confirmation.measured <= confirmation.high
+                ? "yes"
+                : "**no**";
+          return `| ${confirmation.id} | ${times(confirmation.ratio)} | ${interval(confirmation.low, confirmation.high)} | ${confirmation.measured === undefined ? "–" : times(confirmation.measured)} | ${inside} |`;
+        }),
+        "",
+      );
+    }
   }
   return lines;
 }

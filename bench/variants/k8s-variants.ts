@@ -1,5 +1,8 @@
+import type { Point } from "../core/linear-model.js";
+import type { DesignRecord } from "../core/results.js";
 import { UserError } from "../util/errors.js";
 import { crossProduct, repeatedId } from "./axes.js";
+import { applyDesign, axisFactors, type DesignSpec, FULL_DESIGN } from "./design.js";
 
 // A Kubernetes volume variant: k3s's local-path (Kubernetes without Longhorn) or a Longhorn StorageClass with
 // its replica count and data locality. Validated once, like the VM disk variants.
@@ -97,15 +100,23 @@ function axisLabel(field: string, value: unknown): string {
 export function expandK8sVariants(
   matrix: K8sVariantMatrixInput,
   nodeCount: number,
-): { variants: K8sVariant[]; skipped: Array<{ id: string; reason: string }> } {
+  design: DesignSpec = FULL_DESIGN,
+): { variants: K8sVariant[]; skipped: Array<{ id: string; reason: string }>; design?: DesignRecord } {
   const defaults = matrix.defaults ?? {};
-  const variants = (matrix.list ?? []).map((input) => validateK8sVariant(input, defaults, nodeCount));
+  const listed = (matrix.list ?? []).map((input) => validateK8sVariant(input, defaults, nodeCount));
   const skipped: Array<{ id: string; reason: string }> = [];
   const axes = Object.entries(matrix.axes ?? {});
   for (const [field] of axes) {
     if (!KNOWN.includes(field) || field === "id")
       throw new K8sVariantError(`unknown k8s axis "${field}": use kind, replicas, dataLocality`);
   }
+  // local-path has no replicas nor locality: with kind as an axis the other axes do not cross it.
+  if (design.kind !== "full" && axes.some(([field]) => field === "kind")) {
+    throw new K8sVariantError(
+      `design ${design.kind} needs axes that cross each other, and kind does not (local-path has no replicas or data locality): put local-path in the list, and keep replicas and dataLocality as axes`,
+    );
+  }
+  const axisVariants: Array<{ variant: K8sVariant; point: Point }> = [];
   const seenIds = new Set<string>();
   for (const combination of crossProduct(
     axes,
@@ -135,12 +146,34 @@ export function expandK8sVariants(
       skipped.push({ id, reason: problem });
       continue;
     }
-    variants.push(validateK8sVariant(effective, kind === "local-path" ? {} : defaults, nodeCount));
+    const point = Object.fromEntries(combination.map(([field, value]) => [field, String(value)]));
+    axisVariants.push({
+      variant: validateK8sVariant(effective, kind === "local-path" ? {} : defaults, nodeCount),
+      point,
+    });
   }
+  const factors = axisFactors(axes as Array<[string, unknown[]]>, (_, value) => String(value), {
+    replicas: Math.min(3, nodeCount),
+    dataLocality: "disabled",
+    ...defaults,
+  });
+  const { variants, design: record } = applyDesign(
+    "k8s",
+    listed,
+    axisVariants,
+    factors,
+    design,
+    "layerbench:k8s.variants",
+  );
   const repeated = repeatedId(variants);
   if (repeated !== undefined)
     throw new K8sVariantError(`k8s variant id "${repeated}" is used twice: every variant needs its own id`);
-  return { variants, skipped };
+  return { variants, skipped, ...(record && { design: record }) };
+}
+
+/** A Kubernetes variant's id in results documents: prefixed, so that it never meets a VM variant's. */
+export function k8sResultId(id: string): string {
+  return `k8s-${id}`;
 }
 
 /** k3s ships local-path; each Longhorn variant gets a StorageClass of its own. */

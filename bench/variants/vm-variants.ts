@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
+import type { Point } from "../core/linear-model.js";
+import type { DesignRecord } from "../core/results.js";
 import { UserError } from "../util/errors.js";
 import { formatFioSize, parseSize } from "../util/size.js";
 import { crossProduct, repeatedId } from "./axes.js";
+import { applyDesign, axisFactors, type DesignSpec, FULL_DESIGN } from "./design.js";
 
 // One definition of a VM disk variant, validated once; Proxmox disk arguments (and a local QEMU guest later)
 // are renderings of it.
@@ -171,20 +174,25 @@ function axisLabel(field: string, value: unknown): string {
 }
 
 export interface ExpandedMatrix {
+  /** The list's, then the design's choice among the axes' (every valid one for design full). */
   variants: VmDiskVariant[];
   /** Cross-product combinations left out, with the reason. */
   skipped: Array<{ id: string; reason: string }>;
+  /** How the axes' variants were chosen; absent without axes. */
+  design?: DesignRecord;
 }
 
 /** The explicit list followed by the cross product of the axes; ids are unique; invalid combinations of axes are skipped. */
-export function expandVariants(matrix: VariantMatrixInput): ExpandedMatrix {
+export function expandVariants(matrix: VariantMatrixInput, design: DesignSpec = FULL_DESIGN): ExpandedMatrix {
   const defaults = matrix.defaults ?? {};
-  const variants = (matrix.list ?? []).map((input) => validateVariant(input, defaults));
+  const listed = (matrix.list ?? []).map((input) => validateVariant(input, defaults));
   const skipped: ExpandedMatrix["skipped"] = [];
+  const axes = Object.entries(matrix.axes ?? {});
   const combinations = crossProduct(
-    Object.entries(matrix.axes ?? {}),
+    axes,
     (field) => new VariantError(`axis "${field}" needs a list of at least one value`),
   );
+  const axisVariants: Array<{ variant: VmDiskVariant; point: Point }> = [];
   for (const combination of combinations) {
     const id = combination.map(([field, value]) => axisLabel(field, value)).join("-");
     const input: VariantInput = { ...Object.fromEntries(combination), id };
@@ -194,12 +202,31 @@ export function expandVariants(matrix: VariantMatrixInput): ExpandedMatrix {
       skipped.push({ id, reason: problem });
       continue;
     }
-    variants.push(validateVariant(input, defaults));
+    const point = Object.fromEntries(combination.map(([field, value]) => [field, levelLabel(field, value)]));
+    axisVariants.push({ variant: validateVariant(input, defaults), point });
   }
+  const factors = axisFactors(axes as Array<[string, unknown[]]>, levelLabel, { ...DEFAULT_VARIANT, ...defaults });
+  const { variants, design: record } = applyDesign(
+    "vm",
+    listed,
+    axisVariants,
+    factors,
+    design,
+    "layerbench:vmVariants",
+  );
   const repeated = repeatedId(variants);
   if (repeated !== undefined)
     throw new VariantError(`variant id "${repeated}" is used twice: every variant needs its own id`);
-  return { variants, skipped };
+  return { variants, skipped, ...(record && { design: record }) };
+}
+
+/** An axis value as a design's factor level and the report's tables show it: volblocksize "16k", not 16384. */
+function levelLabel(field: string, value: unknown): string {
+  if (field === "volblocksize") {
+    const bytes = typeof value === "number" ? value : typeof value === "string" ? safeSize(value) : NaN;
+    return Number.isFinite(bytes) ? formatFioSize(bytes) : String(value);
+  }
+  return String(value);
 }
 
 /** The disk serial the guest finds the variant by: the id when it fits in 20 characters, else a stable hash of it. */

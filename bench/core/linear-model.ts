@@ -1,0 +1,150 @@
+import jstat from "jstat";
+import { CholeskyDecomposition, inverse, Matrix } from "ml-matrix";
+
+// Least squares for categorical factors (a storage option is a factor, its values are levels): the model behind
+// the effects in the report and the choice of a designed experiment's variants. Treatment coding: a column of ones,
+// one indicator per level other than the factor's first (its reference), one per pair of such levels for each
+// interaction asked for.
+
+export interface Factor {
+  name: string;
+  /** The first is the reference level. */
+  levels: string[];
+}
+
+export interface ModelSpec {
+  factors: Factor[];
+  interactions: Array<[string, string]>;
+}
+
+/** A point of the factor space: a level per factor. */
+export type Point = Record<string, string>;
+
+type Column = { terms: Array<{ factor: string; level: string }> };
+
+function columns(spec: ModelSpec): Column[] {
+  const byName = new Map(spec.factors.map((factor) => [factor.name, factor]));
+  const main = spec.factors.flatMap((factor) =>
+    factor.levels.slice(1).map((level): Column => ({ terms: [{ factor: factor.name, level }] })),
+  );
+  const pairs = spec.interactions.flatMap(([a, b]) => {
+    const first = byName.get(a);
+    const second = byName.get(b);
+    if (!first || !second) throw new Error(`interaction ${a} x ${b}: not a factor of the model`);
+    return first.levels.slice(1).flatMap((levelA) =>
+      second.levels.slice(1).map(
+        (levelB): Column => ({
+          terms: [
+            { factor: a, level: levelA },
+            { factor: b, level: levelB },
+          ],
+        }),
+      ),
+    );
+  });
+  return [{ terms: [] }, ...main, ...pairs];
+}
+
+export function parameterCount(spec: ModelSpec): number {
+  return columns(spec).length;
+}
+
+/** The model's row for a point: 1 and the indicators of its levels. */
+export function modelRow(spec: ModelSpec, point: Point): number[] {
+  return columns(spec).map((column) => (column.terms.every(({ factor, level }) => point[factor] === level) ? 1 : 0));
+}
+
+/**
+ * The mean of the model's rows over the whole grid of levels, with some factors held at a level: the
+ * contrast whose estimate is a marginal mean. Factors are independent on the grid, so a column's mean is the
+ * product over its terms of 1 or 0 (a held factor) or 1/levels (a free one).
+ */
+export function averageRow(spec: ModelSpec, held: Point): number[] {
+  const levelsOf = new Map(spec.factors.map((factor) => [factor.name, factor.levels.length]));
+  return columns(spec).map((column) =>
+    column.terms.reduce((product, { factor, level }) => {
+      const heldLevel = held[factor];
+      if (heldLevel !== undefined) return heldLevel === level ? product : 0;
+      return product / (levelsOf.get(factor) ?? 1);
+    }, 1),
+  );
+}
+
+/** log det(X'X) of the rows, -Infinity when the rows do not estimate every parameter. */
+export function logDetInformation(rows: number[][]): number {
+  if (rows.length === 0) return Number.NEGATIVE_INFINITY;
+  const x = new Matrix(rows);
+  const cholesky = new CholeskyDecomposition(x.transpose().mmul(x));
+  if (!cholesky.isPositiveDefinite()) return Number.NEGATIVE_INFINITY;
+  const lower = cholesky.lowerTriangularMatrix;
+  const pivots = Array.from({ length: lower.rows }, (_, index) => lower.get(index, index) ** 2);
+  // X'X holds counts: a pivot this small is a singular matrix that rounding made look positive definite.
+  if (pivots.some((pivot) => pivot < 1e-9)) return Number.NEGATIVE_INFINITY;
+  return pivots.reduce((sum, pivot) => sum + Math.log(pivot), 0);
+}
+
+export interface Observation {
+  point: Point;
+  y: number;
+}
+
+export interface Fit {
+  spec: ModelSpec;
+  coefficients: number[];
+  /** (X'X)^-1: times sigma² it is the coefficients' covariance. */
+  unscaledCovariance: Matrix;
+  /** Observations less parameters; 0 leaves the error unknown. */
+  residualDf: number;
+  /** The residual standard deviation, when residualDf > 0. */
+  sigma?: number;
+}
+
+/** Least squares of y on the model; undefined when the observations do not estimate every parameter. */
+export function fitLeastSquares(spec: ModelSpec, observations: Observation[]): Fit | undefined {
+  const rows = observations.map((observation) => modelRow(spec, observation.point));
+  if (logDetInformation(rows) === Number.NEGATIVE_INFINITY) return undefined;
+  const x = new Matrix(rows);
+  const y = Matrix.columnVector(observations.map((observation) => observation.y));
+  const unscaledCovariance = inverse(x.transpose().mmul(x));
+  const beta = unscaledCovariance.mmul(x.transpose()).mmul(y);
+  const coefficients = beta.getColumn(0);
+  const residuals = y.clone().sub(x.mmul(beta)).getColumn(0);
+  const residualDf = observations.length - coefficients.length;
+  const rss = residuals.reduce((sum, value) => sum + value * value, 0);
+  return {
+    spec,
+    coefficients,
+    unscaledCovariance,
+    residualDf,
+    ...(residualDf > 0 && { sigma: Math.sqrt(rss / residualDf) }),
+  };
+}
+
+export interface Estimate {
+  value: number;
+  /** Standard error; absent when the fit left no degrees of freedom for the error. */
+  se?: number;
+}
+
+/** The estimate of c'beta, with its standard error. */
+export function estimate(fit: Fit, contrast: number[]): Estimate {
+  const value = contrast.reduce((sum, weight, index) => sum + weight * fit.coefficients[index], 0);
+  if (fit.sigma === undefined) return { value };
+  const c = Matrix.columnVector(contrast);
+  const variance = c.transpose().mmul(fit.unscaledCovariance).mmul(c).get(0, 0);
+  return { value, se: fit.sigma * Math.sqrt(Math.max(variance, 0)) };
+}
+
+/** The mean response with one factor held at a level, averaged over the grid of the others. */
+export function marginalMean(fit: Fit, factor: string, level: string): Estimate {
+  return estimate(fit, averageRow(fit.spec, { [factor]: level }));
+}
+
+export function predict(fit: Fit, point: Point): Estimate {
+  return estimate(fit, modelRow(fit.spec, point));
+}
+
+/** The half-width multiplier of a two-sided 95 % interval on `df` degrees of freedom. */
+export function t95(df: number): number {
+  return jstat.jStat.studentt.inv(0.975, df);
+}
