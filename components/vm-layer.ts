@@ -19,6 +19,15 @@ export interface VmLayerArgs
   variants: VmDiskVariant[];
 }
 
+/**
+ * The first VM was "bench-vm" while a stack had one VM. Its name does not depend on the VM count any more: a stack
+ * going from one VM to two (more variants) or back (a design measuring fewer) keeps its first VM, where a rename
+ * would create a VM with the same vmId before deleting the old one, which Proxmox refuses (strict mocks).
+ */
+const FORMERLY_ONE_VM = {
+  aliases: [...FORMERLY_AT_ROOT.aliases, { name: "bench-vm" }, { name: "bench-vm", parent: pulumi.rootStackResource }],
+};
+
 /** The second layer: KVM guests whose data disks are the variants, as few VMs as hold them. */
 export class VmLayer extends pulumi.ComponentResource {
   readonly vms: Array<{ vm: BenchVm; settings: VmSettings; variants: VmDiskVariant[] }>;
@@ -30,7 +39,7 @@ export class VmLayer extends pulumi.ComponentResource {
     this.vms = vmGroups(args.variants).map((variants, index, groups) => {
       const settings = nthVmSettings(args.settings, index, groups.length);
       const vm = new BenchVm(
-        groups.length > 1 ? `bench-vm-${index + 1}` : "bench-vm",
+        `bench-vm-${index + 1}`,
         {
           node: args.node,
           settings,
@@ -43,7 +52,7 @@ export class VmLayer extends pulumi.ComponentResource {
           privateKey: args.privateKey,
           storages: args.storages,
         },
-        { parent: this, ...FORMERLY_AT_ROOT },
+        { parent: this, ...(index === 0 ? FORMERLY_ONE_VM : FORMERLY_AT_ROOT) },
       );
       return { vm, settings, variants };
     });

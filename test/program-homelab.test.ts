@@ -196,3 +196,35 @@ test("changing the run id re-runs every measurement and nothing else: fio Comman
   t.deepEqual(byName(rerun, "fio-host-fio").inputs.triggers, ["2"]);
   t.is(byName(rerun, "fio-k8s-local-path-job").inputs.spec.template.metadata.annotations["layerbench/run-id"], "2");
 });
+
+test("design main-effects on the same stack: its first VM kept (no second VM with its vmId), holding the 12 chosen disks; the results record the design of both layers", async (t) => {
+  const file = await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "homelab");
+  const raw = { ...file.raw, vmVariants: { ...(file.raw.vmVariants as object), design: "main-effects" } };
+  const designed = parseBenchConfig(raw);
+  const layers = createLayers(designed, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
+  const results = await outputValue(layers.results);
+  const declared = resources.splice(0);
+  const vms = declared.filter(
+    (resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm"),
+  );
+  t.deepEqual(
+    vms.map((vm) => vm.name),
+    ["bench-vm-1-vm"],
+  );
+  const serials = vms[0].inputs.disks.slice(1).map((disk: { serial: string }) => disk.serial);
+  t.deepEqual(
+    serials,
+    designed.design?.chosen.map((id) => diskSerial({ id })),
+  );
+  t.is(serials.length, 12);
+  t.deepEqual(
+    results.variants.filter((variant) => variant.layer === "vm").map((variant) => variant.id),
+    designed.design?.chosen,
+  );
+  const [vm, k8s] = results.designs ?? [];
+  t.like(vm, { layer: "vm", kind: "main-effects" });
+  t.is(vm.candidates.length, 48);
+  // The Kubernetes record names the variants as the results do.
+  t.like(k8s, { layer: "k8s", kind: "full" });
+  t.true(k8s.chosen.every((id) => results.variants.some((variant) => variant.id === id && variant.layer === "k8s")));
+});

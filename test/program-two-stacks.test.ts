@@ -80,7 +80,7 @@ test.serial(
     node.recordOnly = true;
     await declare("quick-copy");
     t.deepEqual(node.violations, [
-      "bench-vm-vm (proxmoxve:index/vmLegacy:VmLegacy): unable to create VM 9100: config file already exists (qemu-server API2/Qemu.pm) (made by quick/bench-vm-vm)",
+      "bench-vm-1-vm (proxmoxve:index/vmLegacy:VmLegacy): unable to create VM 9100: config file already exists (qemu-server API2/Qemu.pm) (made by quick/bench-vm-1-vm)",
     ]);
   },
 );

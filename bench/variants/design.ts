@@ -192,9 +192,9 @@ export function applyDesign<V extends { id: string }>(
   if (factors.length === 0) return { variants: listed };
   const candidates = axisVariants.map(({ variant, point }) => ({ id: variant.id, point }));
   const { chosen: ids, confirm } = chooseCandidates(candidates, factors, spec, where);
-  const chosen = axisVariants
-    .filter(({ variant }) => ids.includes(variant.id) || confirm.includes(variant.id))
-    .map(({ variant }) => variant);
+  // Confirmations come last: a second `pulumi up` that adds them leaves the design's disks in their slots.
+  const byId = new Map(axisVariants.map(({ variant }) => [variant.id, variant]));
+  const chosen = [...ids, ...confirm].flatMap((id) => byId.get(id) ?? []);
   return {
     variants: [...listed, ...chosen],
     design: {

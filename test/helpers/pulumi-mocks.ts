@@ -85,10 +85,12 @@ export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedRe
           parent: request.getParent(),
           aliases: [
             ...request.getAliasurnsList(),
-            // biome-ignore lint/suspicious/noExplicitAny: the generated Alias message type is not public; only its spec's parent fields are read.
+            // biome-ignore lint/suspicious/noExplicitAny: the generated Alias message type is not public; only its spec's name and parent fields are read.
             ...request.getAliasesList().map((alias: any) => {
               const spec = alias.getSpec();
-              return spec ? (spec.getNoparent() ? "noParent" : `parent ${spec.getParenturn()}`) : alias.getUrn();
+              if (!spec) return alias.getUrn();
+              const where = spec.getNoparent() ? "noParent" : `parent ${spec.getParenturn()}`;
+              return spec.getName() ? `name ${spec.getName()}, ${where}` : where;
             }),
           ],
           type: request.getType(),
