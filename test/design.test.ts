@@ -8,8 +8,10 @@ import {
   t95,
 } from "../bench/core/linear-model.js";
 import type { DesignRecord } from "../bench/core/results.js";
+import { proposeConfirmation, renderConfirmation } from "../bench/plan/confirm.js";
 import { FULL_DESIGN, parseDesign } from "../bench/variants/design.js";
-import { expandVariants, type VariantMatrixInput } from "../bench/variants/vm-variants.js";
+import { expandVariants, type VariantMatrixInput, variantOptions } from "../bench/variants/vm-variants.js";
+import { syntheticDocument, variant } from "./helpers/documents.js";
 
 // The homelab stack's VM axes: 2 x 5 x 2 x 3 = 60 combinations, 48 valid (aio=native needs cache none/directsync).
 const HOMELAB_AXES: VariantMatrixInput["axes"] = {
@@ -20,7 +22,11 @@ const HOMELAB_AXES: VariantMatrixInput["axes"] = {
 };
 
 const design = (kind: string, interactions: Array<[string, string]> = [], confirm: string[] = []) =>
-  parseDesign({ design: kind, interactions, confirm }, Object.keys(HOMELAB_AXES ?? {}), "layerbench:vmVariants");
+  parseDesign(
+    { design: kind, interactions, confirm },
+    Object.keys(HOMELAB_AXES ?? {}),
+    (key) => `layerbench:vmVariants.${key}`,
+  );
 
 function homelab(kind: string, interactions: Array<[string, string]> = []): DesignRecord {
   const { design: record } = expandVariants({ axes: HOMELAB_AXES }, design(kind, interactions));
@@ -78,7 +84,9 @@ test("a bad design, interaction or confirmation is refused naming it and what is
   t.throws(() => expandVariants({ axes: HOMELAB_AXES }, design("main-effects", [], ["blk-wb-iot-native"])), {
     message: /confirm: "blk-wb-iot-native" is not a valid variant of the axes/,
   });
-  t.throws(() => parseDesign({ design: "main-effects" }, [], "layerbench:vmVariants"), { message: /needs axes/ });
+  t.throws(() => parseDesign({ design: "main-effects" }, [], (key) => `layerbench:vmVariants.${key}`), {
+    message: /needs axes/,
+  });
 });
 
 test("confirmation variants are measured beside the design's and recorded apart", (t) => {
@@ -186,4 +194,74 @@ test("simulation: 95 % intervals of a main-effects design hold the truth about 9
   const strong = coverage(withPair, 0.15, 13);
   t.log(`main-effects+interactions, 17 variants, interaction 15 %: ${(strong * 100).toFixed(1)} %`);
   t.true(strong > 0.93 && strong < 0.97, String(strong));
+});
+
+/** A stack's results under a main-effects design where every axis moves IOPS, without noise. */
+function designedResults(confirm: string[] = []) {
+  const axes = HOMELAB_AXES ?? {};
+  const { variants, design: record } = expandVariants({ axes }, design("main-effects", [], confirm));
+  if (!record) throw new Error("no design record");
+  const factor: Record<string, Record<string, number>> = {
+    bus: { "virtio-blk": 1, "virtio-scsi-single": 0.9 },
+    cache: { none: 0.5, directsync: 0.4, writethrough: 0.6, writeback: 1.5, unsafe: 2 },
+    iothread: { true: 1.1, false: 1 },
+    aio: { io_uring: 1, native: 1.05, threads: 0.95 },
+  };
+  const iops = (disk: (typeof variants)[number]) =>
+    1000 *
+    factor.bus[disk.bus] *
+    factor.cache[disk.cache] *
+    factor.iothread[String(disk.iothread)] *
+    factor.aio[disk.aio];
+  const document = syntheticDocument({ kind: "pulumi", project: "layerbench", stack: "homelab", runId: "1" }, [
+    { spec: { ...variant("host-zvol", true), layer: "host" }, iops: { "rand-read-iops": [1000] } },
+    ...variants.map((disk) => ({
+      spec: { ...variant(disk.id), layer: "vm" as const, options: variantOptions(disk) },
+      iops: { "rand-read-iops": [iops(disk)] },
+    })),
+  ]);
+  document.designs = [record];
+  return document;
+}
+
+test("plan --confirm proposes the predicted best and worst not measured, as stack keys; then nothing is left", (t) => {
+  const first = designedResults();
+  const [proposal] = proposeConfirmation(first, "results.json");
+  // Best: blk, unsafe, iothread on and io_uring (aio native needs cache none or directsync): 2.2x. Worst: scsi,
+  // directsync, iothread off, threads: 0.34x.
+  t.deepEqual(
+    [proposal.predictions[0].best.id, proposal.predictions[0].worst.id],
+    ["blk-unsafe-iot-uring", "scsi-dsync-noiot-threads"],
+  );
+  t.is(Number(proposal.predictions[0].worst.ratio.toFixed(6)), Number((0.9 * 0.4 * 1 * 0.95).toFixed(6)));
+  const unmeasured = [proposal.predictions[0].best, proposal.predictions[0].worst].filter(
+    (p) => p.measured === undefined,
+  );
+  t.true(unmeasured.length > 0, "12 of 48 rarely hold both extremes");
+  t.deepEqual(
+    proposal.confirm,
+    unmeasured.map((p) => p.id),
+  );
+  const text = renderConfirmation(first, "results.json", [proposal]);
+  t.regex(text, new RegExp(`under layerbench:vmVariants: confirm: \\[${proposal.confirm.join(", ")}\\]`));
+  t.regex(
+    text,
+    new RegExp(
+      `pulumi config set --stack homelab --path 'layerbench:vmVariants\\.confirm\\[0\\]' ${proposal.confirm[0]}`,
+    ),
+  );
+  t.regex(text, /layerbench matrix up --stack homelab/);
+  // The next run measures them: predictions beside measurements, and nothing left to propose.
+  const second = designedResults(proposal.confirm);
+  t.deepEqual(second.designs?.[0].confirm, proposal.confirm);
+  t.regex(
+    renderConfirmation(second, "results.json", proposeConfirmation(second, "results.json")),
+    /nothing left to confirm/,
+  );
+});
+
+test("plan --confirm refuses results without a designed experiment", (t) => {
+  const full = designedResults();
+  full.designs = [{ ...(full.designs?.[0] as DesignRecord), kind: "full" }];
+  t.throws(() => proposeConfirmation(full, "x.json"), { message: /x\.json records no designed experiment/ });
 });

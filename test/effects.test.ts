@@ -110,7 +110,7 @@ function designedDocument(confirm: string[] = []) {
   };
   const { variants, design } = expandVariants(
     { axes },
-    parseDesign({ design: "main-effects", confirm }, Object.keys(axes), "layerbench:vmVariants"),
+    parseDesign({ design: "main-effects", confirm }, Object.keys(axes), (key) => `layerbench:vmVariants.${key}`),
   );
   if (!design) throw new Error("no design");
   const cacheIops: Record<string, number> = {
@@ -153,7 +153,7 @@ test("a main-effects design in which only the cache mode changes IOPS gives the 
   t.regex(markdown, /Design main-effects: 12 of the 48 valid variants of the axes measured\./);
   t.regex(markdown, /\| \*\*cache\*\* \| 5\.00× \| unsafe \| 2\.00× \| 2\.00×–2\.00× \| \d \|/);
   t.regex(markdown, /Model: 9 parameters fitted to 24 runs of 12 variants \(15 degrees of freedom for the error\)\./);
-  t.regex(markdown, /predicted best [a-z-]+-unsafe-[a-z-]+ 2\.00×/);
+  t.regex(markdown, /Predicted best [a-z-]+-unsafe-[a-z-]+ 2\.00×/);
   t.regex(markdown, /predicted worst [a-z-]+-dsync-[a-z-]+ 0\.40×/);
 });
 

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError, Option } from "commander";
 // Only what declaring the options needs is imported here: each command loads its own modules when it runs, so
 // that `--help` and a bad option answer at once (vega, zod and Pulumi's SDK take most of a second to load).
+import { DESIGN_KINDS } from "../core/design-kinds.js";
 import { DEFAULT_THRESHOLD_PCT } from "../core/metrics.js";
 import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
@@ -75,6 +76,10 @@ function timestamp(date: Date): string {
 
 interface RunFlags {
   target: string[];
+  axes?: string;
+  design?: string;
+  interactions?: string;
+  confirm?: string;
   precondition?: boolean;
   profile: string;
   runtime?: number;
@@ -113,11 +118,34 @@ async function runCommand(flags: RunFlags): Promise<number> {
     direct: flags.direct,
   });
   const targets: LocalTarget[] = flags.target.map(parseTargetSpec);
-  checkDistinctNames(targets);
+  const given = [
+    flags.design && "--design",
+    flags.interactions && "--interactions",
+    flags.confirm && "--confirm",
+  ].filter(Boolean);
+  if (given.length > 0 && !flags.axes)
+    throw new UserError(
+      `${given.join(", ")} ${given.length > 1 ? "need" : "needs"} --axes: a design chooses among its variants`,
+    );
+  // Checked before the scratch directory exists: bad axes leave nothing behind.
+  const axes = flags.axes
+    ? (await import("../local/axis-targets.js")).axisTargets(
+        {
+          axes: flags.axes,
+          ...(flags.design && { design: flags.design }),
+          ...(flags.interactions && { interactions: flags.interactions }),
+          ...(flags.confirm && { confirm: flags.confirm }),
+        },
+        ".",
+      )
+    : undefined;
   const outDir = resolve(flags.out ?? join("results", timestamp(new Date())));
   // Default target: a scratch directory on the disk of the current directory (not /tmp, often a RAM disk).
   const scratch = targets.length === 0 ? await fs.mkdtemp(join(process.cwd(), ".layerbench-tmp-")) : undefined;
   if (scratch) targets.push({ name: "local", path: scratch });
+  // The axes' guest images sit beside the baseline's files: guest and baseline on one file system.
+  if (axes) targets.push(...axes.targets.map((target) => ({ ...target, path: targets[0].path })));
+  checkDistinctNames(targets);
 
   const forgetScratch = scratch ? scratchOnEmergencyExit(scratch) : () => undefined;
   const controller = new AbortController();
@@ -139,6 +167,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   try {
     const outcome = await runLocal({
       targets,
+      ...(axes && { designs: [axes.design] }),
       profile,
       repeat: auto ? AUTO_MAX_RUNS : (flags.repeat as number),
       outDir,
@@ -252,6 +281,7 @@ interface PlanFlags {
   stack: string[];
   project: string;
   check?: boolean;
+  confirm?: string;
 }
 
 /** Plans (and with `check`, asks each node); every finding printed, the plans too unless `quiet`. */
@@ -294,6 +324,17 @@ async function planAndCheck(
 }
 
 async function planCommand(flags: PlanFlags): Promise<number> {
+  if (flags.confirm !== undefined) {
+    if (flags.check || flags.stack.length > 0)
+      throw new UserError("plan --confirm reads a results file: give it without --stack or --check");
+    const [{ readResultsFile }, { proposeConfirmation, renderConfirmation }] = await Promise.all([
+      import("../core/results-io.js"),
+      import("../plan/confirm.js"),
+    ]);
+    const document = await readResultsFile(flags.confirm);
+    process.stdout.write(renderConfirmation(document, flags.confirm, proposeConfirmation(document, flags.confirm)));
+    return 0;
+  }
   const declared = await declaredStacks(flags.project);
   const ok = await planAndCheck(flags.project, selectStacks(declared, flags.stack), declared, {
     check: flags.check ?? false,
@@ -460,6 +501,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "--precondition",
       "fill each VM target's disk once, sequentially, before its first measurement (time reported, not measured)",
     )
+    .option(
+      "--axes <axes>",
+      "local VM targets from axes, e.g. 'bus=virtio-blk,virtio-scsi-single;cache=none,writeback;iothread=on,off': every valid combination, or --design's choice; images beside the first target's files",
+    )
+    .addOption(
+      new Option("--design <kind>", "which variants of --axes to measure (default: full, every valid one)").choices(
+        DESIGN_KINDS,
+      ),
+    )
+    .option("--interactions <pairs>", "with --design main-effects+interactions: axis pairs, e.g. cache:iothread")
+    .option(
+      "--confirm <ids>",
+      "variants of --axes measured beside the design to check the model (comma-separated; `layerbench plan --confirm` proposes them)",
+    )
     .option("--direct", "use O_DIRECT (bypass the page cache)")
     .option("--no-direct", "go through the page cache")
     .option("-o, --out <dir>", "where results.json and the report go (default: results/<timestamp>)")
@@ -520,6 +575,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "ask the node over SSH (system ssh client, BatchMode) and the Proxmox API (PROXMOX_VE_API_TOKEN); exit code 1 when something fails",
     )
     .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
+    .option(
+      "--confirm <results.json>",
+      "from the results of a designed experiment: the predicted best and worst variants not measured yet, and how to measure them next",
+    )
     .action(async (flags: PlanFlags) => setExitCode(await planCommand(flags)));
   const matrix = program
     .command("matrix")

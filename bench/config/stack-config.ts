@@ -169,7 +169,7 @@ const VariantMatrixSchema = z
 
 /** The design a variant matrix asks for, its keys named under `key` in what it rejects. */
 function matrixDesign(matrix: z.infer<typeof VariantMatrixSchema>, key: string): DesignSpec {
-  return parseDesign(matrix, Object.keys(matrix.axes ?? {}), `layerbench:${key}`);
+  return parseDesign(matrix, Object.keys(matrix.axes ?? {}), (name) => `layerbench:${key}.${name}`);
 }
 
 const K8sSchema = z

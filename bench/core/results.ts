@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { UserError } from "../util/errors.js";
+import { DESIGN_KINDS } from "./design-kinds.js";
 
 export const RESULTS_SCHEMA_ID = "layerbench/results@1";
 
@@ -170,9 +171,6 @@ export const NotRunSchema = z.object({
   message: z.string(),
 });
 export type NotRun = z.infer<typeof NotRunSchema>;
-
-export const DESIGN_KINDS = ["full", "main-effects", "main-effects+interactions"] as const;
-export type DesignKind = (typeof DESIGN_KINDS)[number];
 
 /** How a layer's variants were chosen: what the results document keeps so that a report can fit and predict. */
 export const DesignRecordSchema = z.object({

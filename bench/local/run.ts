@@ -7,6 +7,7 @@ import { largestFootprint, type Profile, secondsPerRun, type Workload } from "..
 import { Recorder } from "../core/recorder.js";
 import { stableEnough } from "../core/repeat.js";
 import {
+  type DesignRecord,
   DIRECTIONS,
   newResultsDocument,
   profileInfo,
@@ -38,6 +39,8 @@ import { GUEST_BOOT_SECONDS, measureVmTargets, preflightVmTargets } from "./vm-t
 export interface LocalRunOptions {
   /** Measured in this order; the first is the baseline. */
   targets: LocalTarget[];
+  /** How VM targets from axes were chosen (run --axes): kept in results.json for the report's model. */
+  designs?: DesignRecord[];
   profile: Profile;
   repeat: number;
   outDir: string;
@@ -133,6 +136,7 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
   await fs.mkdir(join(outDir, "jobs"), { recursive: true });
   const resultsPath = join(outDir, "results.json");
   const document = newResultsDocument({ kind: "local", host: hostname() }, profileInfo(profile, repeat), new Date());
+  if (options.designs && options.designs.length > 0) document.designs = options.designs;
   const totalRuns = targets.length * profile.workloads.length * repeat;
   const expectedSeconds = secondsPerRun(profile) + OVERHEAD_SECONDS_PER_RUN;
   const vmTargets = targets.filter(isVmTarget);

@@ -22,8 +22,8 @@ export class TargetSpecError extends UserError {}
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** The options a VM target may set: the disk's, as on Proxmox; ZFS options have no meaning for an image file. */
-const VM_OPTIONS = ["bus", "cache", "aio", "iothread", "discard", "ssd"] as const;
-const FLAGS: Record<string, boolean> = { on: true, off: false, true: true, false: false };
+export const VM_TARGET_OPTIONS = ["bus", "cache", "aio", "iothread", "discard", "ssd"] as const;
+export const VM_FLAG_VALUES: Record<string, boolean> = { on: true, off: false, true: true, false: false };
 
 /** "vm:bus=virtio-blk,cache=none,iothread=on[,dir=DIR]": a variant validated as the Proxmox stacks validate it. */
 function parseVmTarget(name: string, options: string, spec: string): LocalTarget {
@@ -34,13 +34,13 @@ function parseVmTarget(name: string, options: string, spec: string): LocalTarget
     if (value === undefined) throw new TargetSpecError(`bad VM target "${spec}": "${pair}" is not KEY=VALUE`);
     if (key === "dir") dir = value;
     else if (key === "iothread" || key === "ssd") {
-      if (!(value in FLAGS))
+      if (!(value in VM_FLAG_VALUES))
         throw new TargetSpecError(`VM target "${name}": ${key}=${value} is not allowed: use on or off`);
-      input[key] = FLAGS[value];
-    } else if ((VM_OPTIONS as readonly string[]).includes(key)) input[key] = value;
+      input[key] = VM_FLAG_VALUES[value];
+    } else if ((VM_TARGET_OPTIONS as readonly string[]).includes(key)) input[key] = value;
     else
       throw new TargetSpecError(
-        `VM target "${name}": unknown option "${key}": use ${[...VM_OPTIONS, "dir"].join(", ")}`,
+        `VM target "${name}": unknown option "${key}": use ${[...VM_TARGET_OPTIONS, "dir"].join(", ")}`,
       );
   }
   try {

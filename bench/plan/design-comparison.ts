@@ -1,5 +1,5 @@
 import { parseBenchConfig, type RawConfig } from "../config/stack-config.js";
-import type { DesignKind } from "../core/results.js";
+import type { DesignKind } from "../core/design-kinds.js";
 import { UserError } from "../util/errors.js";
 import { planStack } from "./plan.js";
 

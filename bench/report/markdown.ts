@@ -20,8 +20,8 @@ function cell(stat: Stat | undefined, column: ShownMetric, estimated: boolean): 
   return estimated && column.metric === "latP99Ns" ? `${ESTIMATE_MARK}${value}` : value;
 }
 
-/** A ratio to the baseline as every table prints it: "1.30×". */
-const times = (value: number) => `${value.toFixed(2)}×`;
+/** A ratio to the baseline as every table prints it: "1.30×"; two significant digits below 0.1 ("0.071×"), not "0.07×". */
+const times = (value: number) => `${value >= 0.1 || value === 0 ? value.toFixed(2) : value.toPrecision(2)}×`;
 
 function ratio(stat: Stat | undefined, baseline: Stat | undefined): string {
   if (!stat || !baseline || baseline.mean === 0) return "–";

@@ -1,3 +1,4 @@
+import { DESIGN_KINDS, type DesignKind } from "../core/design-kinds.js";
 import {
   type Factor,
   logDetInformation,
@@ -6,7 +7,7 @@ import {
   type Point,
   parameterCount,
 } from "../core/linear-model.js";
-import { DESIGN_KINDS, type DesignKind, type DesignRecord } from "../core/results.js";
+import type { DesignRecord } from "../core/results.js";
 import { UserError } from "../util/errors.js";
 
 // A designed experiment: instead of every valid variant of the axes' cross product, the subset that estimates
@@ -14,8 +15,12 @@ import { UserError } from "../util/errors.js";
 // deterministic exchange (Fedorov's), always with the all-defaults variant and a few more variants than the model
 // has parameters, so that the residuals estimate the error.
 
+export type DesignKey = "design" | "interactions" | "confirm";
+
 export interface DesignSpec {
   kind: DesignKind;
+  /** How errors name a key: `layerbench:vmVariants.confirm` in a stack, `--confirm` on the command line. */
+  keyName: (key: DesignKey) => string;
   interactions: Array<[string, string]>;
   /** Variants of the full product added to the chosen ones, to set measurement beside the model's prediction. */
   confirm: string[];
@@ -29,18 +34,18 @@ export interface Candidate {
 
 export class DesignError extends UserError {}
 
-export const FULL_DESIGN: DesignSpec = { kind: "full", interactions: [], confirm: [] };
+export const FULL_DESIGN: DesignSpec = { kind: "full", keyName: (key) => key, interactions: [], confirm: [] };
 
-/** What a stack's `design`, `interactions` and `confirm` keys say, checked against the axes. */
+/** What a stack's `design`, `interactions` and `confirm` keys (or run's options) say, checked against the axes. */
 export function parseDesign(
   input: { design?: unknown; interactions?: unknown; confirm?: unknown },
   axes: string[],
-  where: string,
+  keyName: (key: DesignKey) => string,
 ): DesignSpec {
   const kind = input.design ?? "full";
   if (typeof kind !== "string" || !(DESIGN_KINDS as readonly string[]).includes(kind)) {
     throw new DesignError(
-      `${where}.design ${JSON.stringify(kind)} is not allowed: use one of ${DESIGN_KINDS.join(", ")}`,
+      `${keyName("design")} ${JSON.stringify(kind)} is not allowed: use one of ${DESIGN_KINDS.join(", ")}`,
     );
   }
   const pairs = input.interactions ?? [];
@@ -48,29 +53,29 @@ export function parseDesign(
     Array.isArray(pair) && pair.length === 2 && pair.every((name) => typeof name === "string");
   if (!Array.isArray(pairs) || !pairs.every(pairShaped)) {
     throw new DesignError(
-      `${where}.interactions ${JSON.stringify(pairs)} is not allowed: use a list of axis pairs, e.g. [[cache, iothread]]`,
+      `${keyName("interactions")} ${JSON.stringify(pairs)} is not allowed: use a list of axis pairs, e.g. [[cache, iothread]]`,
     );
   }
   for (const pair of pairs) {
     const stranger = pair.find((name) => !axes.includes(name));
     if (stranger !== undefined || pair[0] === pair[1]) {
       throw new DesignError(
-        `${where}.interactions [${pair.join(", ")}] is not allowed: use two different axes of ${axes.join(", ") || "(no axes)"}`,
+        `${keyName("interactions")} [${pair.join(", ")}] is not allowed: use two different axes of ${axes.join(", ") || "(no axes)"}`,
       );
     }
   }
   if (kind === "main-effects+interactions" && pairs.length === 0)
     throw new DesignError(
-      `${where}.design main-effects+interactions needs ${where}.interactions: a list of axis pairs`,
+      `${keyName("design")} main-effects+interactions needs ${keyName("interactions")}: a list of axis pairs`,
     );
   if (kind !== "main-effects+interactions" && pairs.length > 0)
-    throw new DesignError(`${where}.interactions is only used with design main-effects+interactions, not ${kind}`);
+    throw new DesignError(`${keyName("interactions")} is only used with design main-effects+interactions, not ${kind}`);
   const confirm = input.confirm ?? [];
   if (!Array.isArray(confirm) || !confirm.every((id) => typeof id === "string"))
-    throw new DesignError(`${where}.confirm ${JSON.stringify(confirm)} is not allowed: use a list of variant ids`);
+    throw new DesignError(`${keyName("confirm")} ${JSON.stringify(confirm)} is not allowed: use a list of variant ids`);
   if (kind !== "full" && axes.length === 0)
-    throw new DesignError(`${where}.design ${kind} needs axes: a design chooses among their combinations`);
-  return { kind: kind as DesignKind, interactions: pairs, confirm };
+    throw new DesignError(`${keyName("design")} ${kind} needs axes: a design chooses among their combinations`);
+  return { kind: kind as DesignKind, keyName, interactions: pairs, confirm };
 }
 
 /** Variants beyond the model's parameters: the residual degrees of freedom that estimate the error. */
@@ -138,12 +143,11 @@ export function chooseCandidates(
   candidates: Candidate[],
   factors: Factor[],
   spec: DesignSpec,
-  where: string,
 ): { chosen: string[]; confirm: string[] } {
   const unknown = spec.confirm.find((id) => !candidates.some((candidate) => candidate.id === id));
   if (unknown !== undefined) {
     throw new DesignError(
-      `${where}.confirm: "${unknown}" is not a valid variant of the axes: use ids that \`layerbench plan --confirm\` proposes`,
+      `${spec.keyName("confirm")}: "${unknown}" is not a valid variant of the axes: use ids that \`layerbench plan --confirm\` proposes`,
     );
   }
   if (spec.kind === "full") return { chosen: candidates.map((candidate) => candidate.id), confirm: [] };
@@ -157,7 +161,7 @@ export function chooseCandidates(
   const chosen = dOptimal(rows, size, Math.max(defaults, 0));
   if (logDetInformation(chosen.map((index) => rows[index])) === Number.NEGATIVE_INFINITY) {
     throw new DesignError(
-      `${where}.design ${spec.kind}: the valid variants of these axes cannot tell every effect apart (${parameters} parameters from ${candidates.length} variants): use design full, or fewer interactions`,
+      `${spec.keyName("design")} ${spec.kind}: the valid variants of these axes cannot tell every effect apart (${parameters} parameters from ${candidates.length} variants): use design full, or fewer interactions`,
     );
   }
   const ids = chosen.map((index) => candidates[index].id);
@@ -187,11 +191,10 @@ export function applyDesign<V extends { id: string }>(
   axisVariants: Array<{ variant: V; point: Point }>,
   factors: Factor[],
   spec: DesignSpec,
-  where: string,
 ): { variants: V[]; design?: DesignRecord } {
   if (factors.length === 0) return { variants: listed };
   const candidates = axisVariants.map(({ variant, point }) => ({ id: variant.id, point }));
-  const { chosen: ids, confirm } = chooseCandidates(candidates, factors, spec, where);
+  const { chosen: ids, confirm } = chooseCandidates(candidates, factors, spec);
   // Confirmations come last: a second `pulumi up` that adds them leaves the design's disks in their slots.
   const byId = new Map(axisVariants.map(({ variant }) => [variant.id, variant]));
   const chosen = [...ids, ...confirm].flatMap((id) => byId.get(id) ?? []);

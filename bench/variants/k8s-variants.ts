@@ -157,14 +157,7 @@ export function expandK8sVariants(
     dataLocality: "disabled",
     ...defaults,
   });
-  const { variants, design: record } = applyDesign(
-    "k8s",
-    listed,
-    axisVariants,
-    factors,
-    design,
-    "layerbench:k8s.variants",
-  );
+  const { variants, design: record } = applyDesign("k8s", listed, axisVariants, factors, design);
   const repeated = repeatedId(variants);
   if (repeated !== undefined)
     throw new K8sVariantError(`k8s variant id "${repeated}" is used twice: every variant needs its own id`);
@@ -174,6 +167,11 @@ export function expandK8sVariants(
 /** A Kubernetes variant's id in results documents: prefixed, so that it never meets a VM variant's. */
 export function k8sResultId(id: string): string {
   return `k8s-${id}`;
+}
+
+/** The stack's id of a Kubernetes variant from its id in results documents. */
+export function k8sStackId(resultId: string): string {
+  return resultId.replace(/^k8s-/, "");
 }
 
 /** k3s ships local-path; each Longhorn variant gets a StorageClass of its own. */

@@ -206,14 +206,7 @@ export function expandVariants(matrix: VariantMatrixInput, design: DesignSpec = 
     axisVariants.push({ variant: validateVariant(input, defaults), point });
   }
   const factors = axisFactors(axes as Array<[string, unknown[]]>, levelLabel, { ...DEFAULT_VARIANT, ...defaults });
-  const { variants, design: record } = applyDesign(
-    "vm",
-    listed,
-    axisVariants,
-    factors,
-    design,
-    "layerbench:vmVariants",
-  );
+  const { variants, design: record } = applyDesign("vm", listed, axisVariants, factors, design);
   const repeated = repeatedId(variants);
   if (repeated !== undefined)
     throw new VariantError(`variant id "${repeated}" is used twice: every variant needs its own id`);

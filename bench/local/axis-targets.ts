@@ -1,0 +1,69 @@
+import type { DesignRecord } from "../core/results.js";
+import { type DesignSpec, parseDesign } from "../variants/design.js";
+import { expandVariants, VariantError, type VariantMatrixInput } from "../variants/vm-variants.js";
+import { TargetSpecError, VM_FLAG_VALUES, VM_TARGET_OPTIONS, type VmTarget } from "./targets.js";
+
+// `run --axes 'bus=virtio-blk,virtio-scsi-single;cache=none,writeback'`: local VM targets from axes, every valid
+// combination or a design's choice among them, as a stack's vmVariants.
+
+export interface AxesRequest {
+  /** "KEY=VALUE,VALUE;KEY=VALUE,...". */
+  axes: string;
+  design?: string;
+  /** "AXIS:AXIS,AXIS:AXIS". */
+  interactions?: string;
+  /** Variant ids, comma-separated. */
+  confirm?: string;
+}
+
+function parseAxes(text: string): NonNullable<VariantMatrixInput["axes"]> {
+  const axes: Record<string, unknown[]> = {};
+  for (const part of text.split(";").filter((entry) => entry.trim() !== "")) {
+    const [key, list] = part.split("=", 2).map((entry) => entry.trim());
+    if (list === undefined || list === "")
+      throw new TargetSpecError(`bad --axes part "${part}": use KEY=VALUE,VALUE, e.g. cache=none,writeback`);
+    if (!(VM_TARGET_OPTIONS as readonly string[]).includes(key))
+      throw new TargetSpecError(`--axes: unknown axis "${key}": use ${VM_TARGET_OPTIONS.join(", ")}`);
+    if (key in axes) throw new TargetSpecError(`--axes: axis "${key}" is given twice`);
+    axes[key] = list.split(",").map((value) => {
+      if (key !== "iothread" && key !== "ssd") return value;
+      if (!(value in VM_FLAG_VALUES))
+        throw new TargetSpecError(`--axes: ${key}=${value} is not allowed: use on or off`);
+      return VM_FLAG_VALUES[value];
+    });
+  }
+  if (Object.keys(axes).length === 0)
+    throw new TargetSpecError(`--axes "${text}" names no axis: use e.g. 'cache=none,writeback;iothread=on,off'`);
+  return axes;
+}
+
+const list = (text: string | undefined) =>
+  (text ?? "")
+    .split(",")
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
+function expandAxes(axes: NonNullable<VariantMatrixInput["axes"]>, spec: DesignSpec) {
+  try {
+    return expandVariants({ axes }, spec);
+  } catch (error) {
+    // A variant's id is made of its values: the bad value alone says more.
+    if (error instanceof VariantError)
+      throw new TargetSpecError(error.message.replace(/^variant "[^"]*": /, "--axes: "));
+    throw error;
+  }
+}
+
+/** The VM targets of the axes (their images in `dir`) and the record of how they were chosen. */
+export function axisTargets(request: AxesRequest, dir: string): { targets: VmTarget[]; design: DesignRecord } {
+  const axes = parseAxes(request.axes);
+  const pairs = list(request.interactions).map((pair) => pair.split(":"));
+  const spec = parseDesign(
+    { design: request.design, interactions: pairs, confirm: list(request.confirm) },
+    Object.keys(axes),
+    (key) => `--${key}`,
+  );
+  const { variants, design } = expandAxes(axes, spec);
+  if (!design) throw new TargetSpecError("--axes gave no variants");
+  return { targets: variants.map((variant) => ({ name: variant.id, path: dir, vm: variant })), design };
+}
