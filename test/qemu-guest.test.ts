@@ -158,6 +158,64 @@ test.serial(
 );
 
 test.serial(
+  "run --axes --design main-effects: 10 of the 20 valid variants in one guest; the report fits them; plan --confirm proposes the next run",
+  async (t) => {
+    const dir = await diskScratch();
+    t.teardown(dir.cleanup);
+    const out = join(dir.path, "out");
+    const jobFile = join(dir.path, "one.fio");
+    // One short workload: the design, not fio, is under test.
+    await fs.writeFile(
+      jobFile,
+      "[global]\nioengine=psync\nruntime=1\ntime_based=1\n[randwrite]\nrw=randwrite\nbs=4k\nsize=4m\n",
+    );
+    const axes =
+      "bus=virtio-blk,virtio-scsi-single;cache=none,directsync,writethrough,writeback,unsafe;iothread=on,off";
+    const result = await runCli(
+      ["run", "--profile", jobFile, "--axes", axes, "--design", "main-effects", "--out", out],
+      { cwd: dir.path },
+    );
+    t.is(result.code, 0, result.stderr);
+    const document = toResultsDocument(
+      JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")),
+      "results.json",
+    );
+    const [design] = document.designs ?? [];
+    // 1 + 1 (bus) + 4 (cache) + 1 (iothread) = 7 parameters and 3 more: 10 of 2 x 5 x 2.
+    t.like(design, { layer: "vm", kind: "main-effects" });
+    t.is(design.candidates.length, 20);
+    t.deepEqual(
+      document.variants.map((variant) => variant.id),
+      ["local", ...design.chosen],
+    );
+    t.true(design.chosen.includes("blk-none-iot"), "the all-defaults variant");
+    t.true(document.variants.slice(1).every((variant) => (variant.workloads[0]?.summary.write?.iops?.mean ?? 0) > 0));
+    const markdown = await fs.readFile(join(out, "report.md"), "utf8");
+    t.regex(markdown, /^Design main-effects: 10 of the 20 valid variants of the axes measured\.$/m);
+    t.regex(
+      markdown,
+      /^Model: 7 parameters fitted to 10 runs of 10 variants \(3 degrees of freedom for the error\)\.$/m,
+    );
+    const plan = await runCli(["plan", "--confirm", join(out, "results.json")]);
+    t.is(plan.code, 0, plan.stderr);
+    t.regex(plan.stdout, /^vm: design main-effects, 10 of 20 valid variants measured$/m);
+    t.regex(
+      plan.stdout,
+      /^ {4}predicted best {2}[a-z-]+ [0-9.]+× \(95 %: [0-9.]+–[0-9.]+\), (not measured|measured [0-9.]+×)$/m,
+    );
+    const next = /--axes '([^']+)' --design main-effects --confirm (\S+)$/m.exec(plan.stdout);
+    if (next) {
+      // The axes as the record keeps them run again: iothread as true/false.
+      t.is(next[1], axes.replace("iothread=on,off", "iothread=true,false"));
+      t.true(next[2].split(",").every((id) => design.candidates.some((candidate) => candidate.id === id)));
+    } else {
+      t.regex(plan.stdout, /nothing left to confirm/);
+    }
+    t.deepEqual((await fs.readdir(dir.path)).sort(), ["one.fio", "out"], "no image left behind");
+  },
+);
+
+test.serial(
   "bad VM targets and missing QEMU: one line naming the value, or the Debian packages to install",
   async (t) => {
     const dir = await scratchDir();
@@ -193,6 +251,23 @@ test.serial(
       {
         args: ["--target", "Big=vm:cache=none"],
         message: /^layerbench: VM target id "Big" is not allowed: use lower-case letters/,
+      },
+      {
+        args: ["--axes", "cache=none,fast"],
+        message:
+          /^layerbench: --axes: cache "fast" is not allowed: use one of none, directsync, writethrough, writeback, unsafe$/,
+      },
+      {
+        args: ["--axes", "queues=1,2"],
+        message: /^layerbench: --axes: unknown axis "queues": use bus, cache, aio, iothread, discard, ssd$/,
+      },
+      {
+        args: ["--axes", "cache=none,writeback", "--design", "main-effects+interactions"],
+        message: /^layerbench: --design main-effects\+interactions needs --interactions: a list of axis pairs$/,
+      },
+      {
+        args: ["--design", "main-effects"],
+        message: /^layerbench: --design needs --axes: a design chooses among its variants$/,
       },
       {
         args: ["--target", "a=vm:cache=none"],
