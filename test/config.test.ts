@@ -344,6 +344,55 @@ test("k8s axes: local-path once, Longhorn by replicas and locality, strict-local
   ]);
 });
 
+test("designs in a stack: the VM and Kubernetes matrices each keep their record; bad design keys name the key", (t) => {
+  const config = parseBenchConfig({
+    ...valid(),
+    vmVariants: {
+      design: "main-effects",
+      axes: {
+        cache: ["none", "directsync", "writethrough", "writeback", "unsafe"],
+        iothread: [true, false],
+        bus: ["virtio-blk", "virtio-scsi-single"],
+      },
+    },
+    k8s: {
+      enabled: true,
+      nodeCount: 5,
+      variants: {
+        list: [{ id: "local-path", kind: "local-path" }],
+        design: "main-effects",
+        axes: { replicas: [1, 2, 3, 4, 5], dataLocality: ["disabled", "best-effort"] },
+      },
+    },
+  });
+  // VM: 1 + 4 + 1 + 1 = 7 parameters and 3 more, of 20; Kubernetes: 1 + 4 + 1 = 6 and 3 more, of 10.
+  t.is(config.design?.chosen.length, 10);
+  t.is(config.variants.length, 10);
+  t.is(config.k8s?.design?.chosen.length, 9);
+  t.deepEqual(
+    config.k8s?.variants.map((variant) => variant.id).slice(0, 2),
+    ["local-path", "longhorn-r1-nolocal"],
+    "the list, then the design's choice in the axes' order",
+  );
+  t.true(config.k8s?.design?.chosen.includes("k8s-longhorn-r3-nolocal") === false, "ids as the stack names them");
+  t.true(config.k8s?.design?.chosen.includes("longhorn-r3-nolocal"), "the defaults' variant: 3 replicas, no locality");
+  t.throws(() => parseBenchConfig({ ...valid(), vmVariants: { design: "half", axes: { cache: ["none"] } } }), {
+    message:
+      /^layerbench:vmVariants\.design "half" is not allowed: use one of full, main-effects, main-effects\+interactions$/,
+  });
+  t.throws(
+    () =>
+      parseBenchConfig({
+        ...valid(),
+        k8s: {
+          enabled: true,
+          variants: { design: "main-effects", axes: { kind: ["local-path", "longhorn"], replicas: [1, 2] } },
+        },
+      }),
+    { message: /^layerbench:k8s\.variants: design main-effects needs axes that cross each other, and kind does not/ },
+  );
+});
+
 test("repeatAuto, maxRsd and ramp: the profile repeats until stable and ramps as asked, in the script too", (t) => {
   const config = parseBenchConfig({ ...valid(), profile: "kbench", repeatAuto: true, maxRsd: 5, ramp: 2 });
   t.is(config.repeat, 10, "at most 10 runs");
