@@ -5,6 +5,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 // Only what declaring the options needs is imported here: each command loads its own modules when it runs, so
 // that `--help` and a bad option answer at once (vega, zod and Pulumi's SDK take most of a second to load).
 import { DESIGN_KINDS } from "../core/design-kinds.js";
+import { LAYERS } from "../core/layers.js";
 import { DEFAULT_THRESHOLD_PCT } from "../core/metrics.js";
 import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
@@ -199,6 +200,51 @@ async function runCommand(flags: RunFlags): Promise<number> {
     if (scratch) await fs.rm(scratch, { recursive: true, force: true });
     forgetScratch();
   }
+}
+
+interface ImportFlags {
+  out?: string;
+  baseline?: string;
+  layer: string[];
+}
+
+async function importCommand(inputs: string[], flags: ImportFlags): Promise<number> {
+  const [
+    { findOutputs },
+    { importDocument, parseLayerOption },
+    { checkOutputDirectory },
+    { writeResultsFile },
+    { writeReport },
+    { REPORT_FILES },
+  ] = await Promise.all([
+    import("../import/inputs.js"),
+    import("../import/document.js"),
+    import("../local/preflight.js"),
+    import("../core/results-io.js"),
+    import("../report/index.js"),
+    import("../report/chart-definitions.js"),
+  ]);
+  const layers = Object.fromEntries(flags.layer.map(parseLayerOption));
+  const outDir = resolve(flags.out ?? join("results", `import-${timestamp(new Date())}`));
+  // Everything is read and parsed before anything is written: bad input leaves no half-made directory.
+  const document = importDocument(await findOutputs(inputs), {
+    ...(flags.baseline !== undefined && { baseline: flags.baseline }),
+    layers,
+    from: inputs.join(", "),
+  });
+  await checkOutputDirectory(outDir, REPORT_FILES);
+  await fs.mkdir(outDir, { recursive: true });
+  const resultsPath = join(outDir, "results.json");
+  await writeResultsFile(resultsPath, document);
+  await writeReport([document], outDir);
+  const runs = document.variants.reduce(
+    (sum, variant) => sum + variant.workloads.reduce((count, workload) => count + workload.runs.length, 0),
+    0,
+  );
+  console.log(
+    `imported ${runs} run(s) of ${document.variants.length} variant(s)\nresults: ${resultsPath}\nreport:  ${join(outDir, "report.html")} (report.md and the SVG charts beside it)`,
+  );
+  return 0;
 }
 
 interface ReportFlags {
@@ -519,6 +565,23 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .option("--no-direct", "go through the page cache")
     .option("-o, --out <dir>", "where results.json and the report go (default: results/<timestamp>)")
     .action(async (flags: RunFlags) => setExitCode(await runCommand(flags)));
+  program
+    .command("import")
+    .description(
+      "fio JSON outputs you already have, as results.json and a report: a directory VARIANT/WORKLOAD.json, or a JSON file mapping variant -> workload -> output",
+    )
+    .argument(
+      "<inputs...>",
+      "directories (VARIANT/WORKLOAD.json or .json+) and map files; the same variant and workload twice are repeats",
+    )
+    .option("-o, --out <dir>", "where results.json and the report go (default: results/import-<timestamp>)")
+    .option("--baseline <variant>", "the variant the others are compared with (default: the first found)")
+    .addOption(
+      new Option("--layer <variant=layer>", `a variant's layer: ${LAYERS.join(", ")} (repeatable; default local)`)
+        .argParser(repeatable)
+        .default([]),
+    )
+    .action(async (inputs: string[], flags: ImportFlags) => setExitCode(await importCommand(inputs, flags)));
   program
     .command("report")
     .description("write report.html, report.md and the SVG charts from results files and stacks")

@@ -57,8 +57,13 @@ type FioJob = z.infer<typeof FioJobSchema>;
 
 const FioOutputSchema = z.object({
   "fio version": z.string(),
+  /** Seconds since the epoch, when fio finished. */
+  timestamp: z.number().optional(),
+  /** Options of the job file's [global] section, as given (strings). */
+  "global options": z.record(z.string(), z.unknown()).optional(),
   jobs: z.array(FioJobSchema).min(1, "fio reported no jobs"),
 });
+type FioOutput = z.infer<typeof FioOutputSchema>;
 
 /** One job section of a fio run (all its processes together), normalised. */
 export interface FioJobResult {
@@ -269,11 +274,7 @@ function combineDirection(sides: Array<FioDirection | undefined>, origin: string
   };
 }
 
-/**
- * Parses the stdout of `fio --output-format=json` (or json+) into one result per job section.
- * Processes of one section reported separately (no group_reporting) are added up.
- */
-export function parseFioOutput(text: string, origin = "fio output"): FioRunResult {
+function validOutput(text: string, origin: string): FioOutput {
   const parsed = FioOutputSchema.safeParse(extractJson(text, origin));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -285,34 +286,80 @@ export function parseFioOutput(text: string, origin = "fio output"): FioRunResul
   if (failed) {
     throw new FioOutputError(`${origin}: fio job "${failed.jobname}" failed with error ${failed.error}`);
   }
-  const sections = new Map<string, FioJob[]>();
-  for (const job of parsed.data.jobs) {
-    const key = `${job.groupid}\u0000${job.jobname}`;
-    sections.set(key, [...(sections.get(key) ?? []), job]);
+  return parsed.data;
+}
+
+/** Jobs that share a key, in the order fio reported them. */
+function groupBy(jobs: FioJob[], key: (job: FioJob) => string): FioJob[][] {
+  const groups = new Map<string, FioJob[]>();
+  for (const job of jobs) groups.set(key(job), [...(groups.get(key(job)) ?? []), job]);
+  return [...groups.values()];
+}
+
+/** Processes reported apart, as one result: IOPS, bandwidth and bytes add up; latency is merged, CPU averaged. */
+function combineProcesses(processes: FioJob[], origin: string): FioJobResult {
+  const result: FioJobResult = { name: processes[0].jobname };
+  if (processes.every((job) => job.usr_cpu !== undefined && job.sys_cpu !== undefined)) {
+    // Per job, as fio's grouped report gives it: processes reported apart are averaged the same way.
+    const mean = (pick: (job: FioJob) => number) =>
+      processes.reduce((sum, job) => sum + pick(job), 0) / processes.length;
+    const grouped = processes.length === 1 ? Number(processes[0]["job options"]?.numjobs ?? 1) : processes.length;
+    result.cpu = {
+      user: mean((job) => job.usr_cpu ?? 0),
+      system: mean((job) => job.sys_cpu ?? 0),
+      jobs: Number.isInteger(grouped) && grouped > 0 ? grouped : 1,
+    };
   }
-  const jobs = [...sections.values()].map((processes) => {
-    const result: FioJobResult = { name: processes[0].jobname };
-    if (processes.every((job) => job.usr_cpu !== undefined && job.sys_cpu !== undefined)) {
-      // Per job, as fio's grouped report gives it: processes reported apart are averaged the same way.
-      const mean = (pick: (job: FioJob) => number) =>
-        processes.reduce((sum, job) => sum + pick(job), 0) / processes.length;
-      const grouped = processes.length === 1 ? Number(processes[0]["job options"]?.numjobs ?? 1) : processes.length;
-      result.cpu = {
-        user: mean((job) => job.usr_cpu ?? 0),
-        system: mean((job) => job.sys_cpu ?? 0),
-        jobs: Number.isInteger(grouped) && grouped > 0 ? grouped : 1,
-      };
-    }
-    for (const direction of DIRECTIONS) {
-      const combined = combineDirection(
-        processes.map((job) => job[direction]),
-        origin,
-      );
-      if (combined) result[direction] = combined;
-    }
-    return result;
-  });
-  return { fioVersion: parsed.data["fio version"], jobs };
+  for (const direction of DIRECTIONS) {
+    const combined = combineDirection(
+      processes.map((job) => job[direction]),
+      origin,
+    );
+    if (combined) result[direction] = combined;
+  }
+  return result;
+}
+
+/**
+ * Parses the stdout of `fio --output-format=json` (or json+) into one result per job section.
+ * Processes of one section reported separately (no group_reporting) are added up.
+ */
+export function parseFioOutput(text: string, origin = "fio output"): FioRunResult {
+  const output = validOutput(text, origin);
+  const sections = groupBy(output.jobs, (job) => `${job.groupid}\u0000${job.jobname}`);
+  return { fioVersion: output["fio version"], jobs: sections.map((processes) => combineProcesses(processes, origin)) };
+}
+
+/** One fio group (the jobs that ran together) of someone else's output: what `layerbench import` reads. */
+export interface FioGroupResult extends FioJobResult {
+  groupid: number;
+  /** The [global] options, then the first job's own, as fio printed them. */
+  options: Record<string, string>;
+}
+
+/**
+ * Parses a fio output into one result per group (fio's groupid): every job of a group, whatever its name and
+ * whether fio reported it alone (no group_reporting) or not, is added up, as group_reporting would.
+ */
+export function parseFioGroups(
+  text: string,
+  origin: string,
+): { fioVersion: string; finishedAt?: Date; groups: FioGroupResult[] } {
+  const output = validOutput(text, origin);
+  const strings = (options: Record<string, unknown> | undefined) =>
+    Object.fromEntries(Object.entries(options ?? {}).map(([key, value]) => [key, String(value)]));
+  const groups = groupBy(output.jobs, (job) => String(job.groupid)).map(
+    (processes): FioGroupResult => ({
+      ...combineProcesses(processes, origin),
+      groupid: processes[0].groupid,
+      options: { ...strings(output["global options"]), ...strings(processes[0]["job options"]) },
+    }),
+  );
+  return {
+    fioVersion: output["fio version"],
+    ...(output.timestamp !== undefined && { finishedAt: new Date(output.timestamp * 1000) }),
+    groups,
+  };
 }
 
 /** One workload's run from fio's output of its section. */

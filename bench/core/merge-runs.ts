@@ -7,7 +7,8 @@ function runIdOf(source: Source): string | undefined {
 
 function sameStack(a: Source, b: Source): boolean {
   if (a.kind === "pulumi" && b.kind === "pulumi") return a.project === b.project && a.stack === b.stack;
-  return a.kind === "local" && b.kind === "local" && a.host === b.host;
+  if (a.kind === "local" && b.kind === "local") return a.host === b.host;
+  return a.kind === "import" && b.kind === "import" && a.from === b.from;
 }
 
 /**

@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { UserError } from "../util/errors.js";
 import { DESIGN_KINDS } from "./design-kinds.js";
+import { LAYERS, type Layer } from "./layers.js";
 
 export const RESULTS_SCHEMA_ID = "layerbench/results@1";
 
 /** The label of a local VM target measured under TCG, in results and reports alike. */
 export const EMULATED_CPU_WARNING = "emulated CPU: not representative of VirtIO overhead";
 
-export const LAYERS = ["host", "vm", "k8s", "local"] as const;
-export type Layer = (typeof LAYERS)[number];
+export { LAYERS, type Layer };
 
 /** `mixed`: fio's unified_rw_reporting, reads and writes counted together. */
 export const DIRECTIONS = ["read", "write", "mixed"] as const;
@@ -48,6 +48,8 @@ export const RunSchema = z.object({
   read: DirectionResultSchema.optional(),
   write: DirectionResultSchema.optional(),
   mixed: DirectionResultSchema.optional(),
+  /** An imported output's fio options ([global], then its job's), as fio printed them. */
+  fioOptions: z.record(z.string(), z.string()).optional(),
   /** fio's usr_cpu and sys_cpu: percent of one CPU per job (100 = a job kept one CPU busy), over `jobs` jobs. */
   cpu: z
     .object({ user: z.number().nonnegative(), system: z.number().nonnegative(), jobs: z.number().int().positive() })
@@ -117,6 +119,8 @@ export type Variant = z.infer<typeof VariantSchema>;
 export const SourceSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("local"), host: z.string() }),
   z.object({ kind: z.literal("pulumi"), project: z.string(), stack: z.string(), runId: z.string() }),
+  /** `layerbench import`: fio outputs measured elsewhere; `from` names the inputs. */
+  z.object({ kind: z.literal("import"), from: z.string() }),
 ]);
 export type Source = z.infer<typeof SourceSchema>;
 

@@ -37,7 +37,14 @@ function measurementSettings(document: ResultsDocument): Map<string, string> {
 function placeSettings(document: ResultsDocument): Map<string, string> {
   const { source } = document;
   const settings = new Map<string, string>([
-    ["host", source.kind === "local" ? `local host ${source.host}` : `stack ${source.project}/${source.stack}`],
+    [
+      "host",
+      source.kind === "local"
+        ? `local host ${source.host}`
+        : source.kind === "import"
+          ? `imported from ${source.from}`
+          : `stack ${source.project}/${source.stack}`,
+    ],
   ]);
   for (const variant of document.variants) {
     const options = Object.entries(variant.options)

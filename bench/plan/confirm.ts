@@ -70,7 +70,8 @@ function runOptions(design: DesignRecord, confirm: string[]): string {
 /** How to measure the proposals: the stack keys to set, or the `run` options. */
 function nextRun(document: ResultsDocument, proposals: LayerProposal[]): string[] {
   const { source } = document;
-  if (source.kind === "local")
+  // Imported outputs record their design only if someone wrote one in: `run --axes` is how to measure more.
+  if (source.kind !== "pulumi")
     return proposals.map(
       (proposal) => `  layerbench run [your other options] ${runOptions(proposal.design, proposal.confirm)}`,
     );

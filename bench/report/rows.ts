@@ -53,6 +53,7 @@ export function sourceNumber(documentIndex: number): string {
 
 export function sourceLabel(source: Source): string {
   if (source.kind === "local") return source.host;
+  if (source.kind === "import") return `import of ${source.from}`;
   // Gathered runs (layerbench matrix up --runs N) carry every run id; the Sources section lists them.
   const runIds = source.runId.split(",");
   return `${source.stack}@${runIds.length > 1 ? `${runIds.length} runs` : source.runId}`;

@@ -1,0 +1,111 @@
+import { promises as fs } from "node:fs";
+import { basename, join } from "node:path";
+import { UserError } from "../util/errors.js";
+
+// The fio outputs someone already has, as `layerbench import` finds them: a directory VARIANT/WORKLOAD.json
+// (or .json+), or one JSON file mapping variant -> workload -> fio output (or a list of them, one per repeat).
+
+export interface FoundOutput {
+  variant: string;
+  workload: string;
+  /** Where it came from, as error messages name it: the file, and in a map file the JSON path. */
+  origin: string;
+  text: string;
+  /** The file's modification time: when fio's own timestamp is missing. */
+  modifiedAt: Date;
+}
+
+export class ImportInputError extends UserError {}
+
+const OUTPUT_FILE = /^(.+)\.json\+?$/;
+
+async function fromDirectory(dir: string): Promise<FoundOutput[]> {
+  const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const stray = entries.find((entry) => entry.isFile() && OUTPUT_FILE.test(entry.name));
+  if (stray) {
+    throw new ImportInputError(
+      `${join(dir, stray.name)}: a fio output directly in the input directory has no variant: put it at ${join(dir, "VARIANT", stray.name)}`,
+    );
+  }
+  const found: FoundOutput[] = [];
+  for (const variant of entries.filter((entry) => entry.isDirectory())) {
+    const variantDir = join(dir, variant.name);
+    const files = (await fs.readdir(variantDir)).filter((name) => OUTPUT_FILE.test(name)).sort();
+    for (const name of files) {
+      const path = join(variantDir, name);
+      const [text, stat] = await Promise.all([fs.readFile(path, "utf8"), fs.stat(path)]);
+      found.push({
+        variant: variant.name,
+        workload: OUTPUT_FILE.exec(name)?.[1] ?? name,
+        origin: path,
+        text,
+        modifiedAt: stat.mtime,
+      });
+    }
+  }
+  if (found.length === 0)
+    throw new ImportInputError(`${dir}: no fio outputs: expected VARIANT/WORKLOAD.json (or .json+) files under it`);
+  return found;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A JSON path the way a reader finds the place again: $.nvme["rand read"][1]. */
+function pathPart(key: string): string {
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+}
+
+async function fromMapFile(file: string): Promise<FoundOutput[]> {
+  const [text, stat] = await Promise.all([fs.readFile(file, "utf8"), fs.stat(file)]);
+  let map: unknown;
+  try {
+    map = JSON.parse(text);
+  } catch (error) {
+    throw new ImportInputError(`${file}: not JSON: ${(error as Error).message}`);
+  }
+  if (isObject(map) && "fio version" in map) {
+    throw new ImportInputError(
+      `${file}: one fio output names no variant: put it at VARIANT/${basename(file)} in a directory, or in a map file {"VARIANT": {"WORKLOAD": output}}`,
+    );
+  }
+  if (!isObject(map))
+    throw new ImportInputError(`${file}: $: expected an object mapping variant -> workload -> fio output`);
+  const found: FoundOutput[] = [];
+  for (const [variant, workloads] of Object.entries(map)) {
+    const variantPath = `$${pathPart(variant)}`;
+    if (!isObject(workloads))
+      throw new ImportInputError(`${file}: ${variantPath}: expected an object mapping workload -> fio output`);
+    for (const [workload, value] of Object.entries(workloads)) {
+      const workloadPath = `${variantPath}${pathPart(workload)}`;
+      const repeats = Array.isArray(value)
+        ? value.map((entry, index) => [entry, `${workloadPath}[${index}]`])
+        : [[value, workloadPath]];
+      for (const [output, path] of repeats as Array<[unknown, string]>) {
+        if (!isObject(output) && typeof output !== "string")
+          throw new ImportInputError(`${file}: ${path}: expected a fio JSON output (an object, or fio's text)`);
+        found.push({
+          variant,
+          workload,
+          origin: `${file}: ${path}`,
+          text: typeof output === "string" ? output : JSON.stringify(output),
+          modifiedAt: stat.mtime,
+        });
+      }
+    }
+  }
+  return found;
+}
+
+/** Every output of every input, in input order; a path that is neither a directory nor a file is refused. */
+export async function findOutputs(inputs: string[]): Promise<FoundOutput[]> {
+  if (inputs.length === 0) throw new ImportInputError("import needs at least one input: a directory or a map file");
+  const found: FoundOutput[] = [];
+  for (const input of inputs) {
+    const stat = await fs.stat(input).catch((error: NodeJS.ErrnoException) => {
+      throw new ImportInputError(`${input}: cannot read it (${error.code ?? error.message})`);
+    });
+    found.push(...(stat.isDirectory() ? await fromDirectory(input) : await fromMapFile(input)));
+  }
+  return found;
+}

@@ -1,0 +1,171 @@
+import { existsSync, promises as fs } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { toResultsDocument } from "../bench/core/results.js";
+import { runCli } from "./helpers/cli.js";
+import { rawJobs, runFio, scratchDir } from "./helpers/fio.js";
+
+// `layerbench import`: fio outputs made outside layerbench, by real fio, with several jobs reported apart (no
+// group_reporting), as a homelab script writes them.
+
+const TWO_JOBS = (name: string) =>
+  `[${name}]\nrw=randwrite\nbs=4k\nsize=2m\nnumjobs=2\nruntime=1\ntime_based=1\nioengine=psync\ndirectory=@DIR@\n`;
+// Two groups in one output: the second section waits for the first (stonewall).
+const TWO_GROUPS =
+  "[global]\nbs=4k\nsize=2m\nruntime=1\ntime_based=1\ndirectory=@DIR@\n[seqread]\nrw=read\nnumjobs=2\n[randwrite]\nstonewall\nrw=randwrite\n";
+
+const outputs = {
+  nvme: [await runFio(TWO_JOBS("randwrite")), await runFio(TWO_JOBS("randwrite"))],
+  sata: [await runFio(TWO_JOBS("randwrite")), await runFio(TWO_JOBS("randwrite"))],
+  groups: await runFio(TWO_GROUPS),
+};
+
+/** fio's own numbers of one output, added up over its jobs (of one group, when given). */
+function fioSum(stdout: string, side: "read" | "write", jobname?: string) {
+  const jobs = rawJobs(stdout).filter((job) => jobname === undefined || job.jobname === jobname);
+  return {
+    processes: jobs.length,
+    iops: jobs.reduce((sum, job) => sum + job[side].iops, 0),
+    bwBytes: jobs.reduce((sum, job) => sum + job[side].bw_bytes, 0),
+    ioBytes: jobs.reduce((sum, job) => sum + job[side].io_bytes, 0),
+  };
+}
+
+async function readDocument(out: string) {
+  return toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), "results.json");
+}
+
+test("a directory per run, VARIANT/WORKLOAD.json in each: repeats, jobs added up as fio's own numbers, the report written", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  for (const [index, run] of ["run1", "run2"].entries()) {
+    for (const variant of ["nvme", "sata"] as const) {
+      await fs.mkdir(join(dir.path, run, variant), { recursive: true });
+      await fs.writeFile(join(dir.path, run, variant, "randwrite.json"), outputs[variant][index]);
+    }
+  }
+  const out = join(dir.path, "out");
+  const result = await runCli([
+    "import",
+    join(dir.path, "run1"),
+    join(dir.path, "run2"),
+    "--out",
+    out,
+    "--baseline",
+    "sata",
+    "--layer",
+    "nvme=host",
+  ]);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /^imported 4 run\(s\) of 2 variant\(s\)$/m);
+  const document = await readDocument(out);
+  t.deepEqual(
+    document.variants.map((variant) => [variant.id, variant.layer, variant.baseline]),
+    [
+      ["sata", "local", true],
+      ["nvme", "host", false],
+    ],
+  );
+  t.like(document.source, { kind: "import" });
+  for (const variant of ["nvme", "sata"] as const) {
+    const [workload] = document.variants.find((entry) => entry.id === variant)?.workloads ?? [];
+    t.is(workload.id, "randwrite");
+    t.is(workload.runs.length, 2, "two inputs of one variant and workload are repeats");
+    for (const [index, run] of workload.runs.entries()) {
+      const fio = fioSum(outputs[variant][index], "write");
+      t.is(fio.processes, 2, "fio reported the two jobs apart");
+      t.is(run.write?.iops, fio.iops);
+      t.is(run.write?.bwBytes, fio.bwBytes);
+      t.is(run.write?.ioBytes, fio.ioBytes);
+      t.is(run.cpu?.jobs, 2);
+      t.like(run.fioOptions, { rw: "randwrite", bs: "4k", numjobs: "2", ioengine: "psync" });
+      t.is(run.fioVersion, (JSON.parse(outputs[variant][index]) as { "fio version": string })["fio version"]);
+    }
+  }
+  t.like(document.profile, { id: "import", runtimeSec: 1, ioengine: "psync", direct: false, repeat: 2 });
+  t.deepEqual(document.profile.workloads, [
+    { id: "randwrite", rw: "randwrite", bs: 4096, numjobs: 2, iodepth: 1, size: 2 * 1024 ** 2 },
+  ]);
+  for (const file of ["report.html", "report.md", "iops.svg"]) t.true(existsSync(join(out, file)), file);
+  t.regex(await fs.readFile(join(out, "report.md"), "utf8"), /^\| nvme \| /m);
+});
+
+test("a map file variant -> workload -> outputs: an output of two groups is two workloads, each group added up", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const map = join(dir.path, "runs.json");
+  await fs.writeFile(
+    map,
+    JSON.stringify({
+      host: { randwrite: outputs.sata.map((text) => JSON.parse(text)) },
+      "vm 4g": { randwrite: outputs.nvme[0], mixed: JSON.parse(outputs.groups) },
+    }),
+  );
+  const out = join(dir.path, "out");
+  const result = await runCli(["import", map, "--out", out]);
+  t.is(result.code, 0, result.stderr);
+  const document = await readDocument(out);
+  t.deepEqual(
+    document.variants.map((variant) => [
+      variant.id,
+      variant.baseline,
+      variant.workloads.map((workload) => workload.id),
+    ]),
+    [
+      ["host", true, ["randwrite"]],
+      ["vm 4g", false, ["randwrite", "mixed.seqread", "mixed.randwrite"]],
+    ],
+  );
+  const vm = document.variants[1];
+  const seqread = fioSum(outputs.groups, "read", "seqread");
+  t.is(seqread.processes, 2);
+  t.is(vm.workloads[1].runs[0].read?.iops, seqread.iops);
+  t.is(vm.workloads[1].runs[0].read?.ioBytes, seqread.ioBytes);
+  t.is(vm.workloads[2].runs[0].write?.iops, fioSum(outputs.groups, "write", "randwrite").iops);
+  t.is(vm.workloads[0].runs[0].write?.iops, fioSum(outputs.nvme[0], "write").iops, "fio's text, as a string, too");
+  t.true(existsSync(join(out, "report.html")));
+});
+
+test("bad input: one line naming the file and the JSON path; nothing written", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const out = join(dir.path, "out");
+  const broken = JSON.parse(outputs.nvme[0]);
+  broken.jobs[0].write.iops = "many";
+  const cases: Array<[string, unknown, RegExp]> = [
+    [
+      "bad-output.json",
+      { nvme: { randwrite: [JSON.parse(outputs.nvme[1]), broken] } },
+      /^layerbench: .*bad-output\.json: \$\.nvme\.randwrite\[1\]: not a fio JSON result: jobs\.0\.write\.iops: /,
+    ],
+    ["not-a-map.json", [1, 2], /^layerbench: .*not-a-map\.json: \$: expected an object mapping variant -> workload/],
+    [
+      "one-output.json",
+      JSON.parse(outputs.nvme[0]),
+      /^layerbench: .*one-output\.json: one fio output names no variant: put it at VARIANT\/one-output\.json/,
+    ],
+    [
+      "odd key.json",
+      { "a b": { "x y": 42 } },
+      /^layerbench: .*odd key\.json: \$\["a b"\]\["x y"\]: expected a fio JSON output/,
+    ],
+  ];
+  for (const [name, content, message] of cases) {
+    await fs.writeFile(join(dir.path, name), JSON.stringify(content));
+    const result = await runCli(["import", join(dir.path, name), "--out", out]);
+    t.is(result.code, 1, name);
+    t.is(result.stderr.trim().split("\n").length, 1, result.stderr);
+    t.regex(result.stderr.trim(), message);
+    t.false(existsSync(out), "nothing written");
+  }
+  const good = join(dir.path, "good.json");
+  await fs.writeFile(good, JSON.stringify({ a: { w: JSON.parse(outputs.nvme[0]) } }));
+  const baseline = await runCli(["import", good, "--out", out, "--baseline", "b"]);
+  t.regex(baseline.stderr, /^layerbench: --baseline b: no such variant in the inputs: use one of a$/m);
+  const layer = await runCli(["import", good, "--out", out, "--layer", "a=cloud"]);
+  t.regex(
+    layer.stderr,
+    /^layerbench: --layer a=cloud is not allowed: use VARIANT=LAYER, LAYER one of host, vm, k8s, local$/m,
+  );
+  t.false(existsSync(out));
+});
