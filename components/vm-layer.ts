@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { VmSettings } from "../bench/config/stack-config.js";
-import { nthVmSettings } from "../bench/config/vm-settings.js";
+import { groupVmSettings } from "../bench/config/vm-settings.js";
 import type { Profile } from "../bench/core/profiles.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
@@ -37,7 +37,7 @@ export class VmLayer extends pulumi.ComponentResource {
     super("layerbench:layer:Vm", name, {}, opts);
     this.args = args;
     this.vms = vmGroups(args.variants).map((variants, index, groups) => {
-      const settings = nthVmSettings(args.settings, index, groups.length);
+      const settings = groupVmSettings(args.settings, variants, index, groups.length);
       const vm = new BenchVm(
         `bench-vm-${index + 1}`,
         {

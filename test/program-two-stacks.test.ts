@@ -7,7 +7,7 @@ import { createLayers } from "../components/layers.js";
 import { outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
-// Both example stacks on one strict mock node, as two stacks of one project: nothing they name on the node may
+// The example stacks on one strict mock node, as stacks of one project: nothing they name on the node may
 // collide (storage ids, datasets, files, vmIds), and destroying one must not touch the other's.
 
 const node = new StrictNode();
@@ -29,6 +29,7 @@ async function declare(stack: string, file = stack.replace(/-copy$/, "")): Promi
 
 const homelab = await declare("homelab");
 const quick = await declare("quick");
+const vmsize = await declare("vmsize");
 
 /** Everything a stack's resources name on the node. */
 function namesOnNode(declared: RecordedResource[]): string[] {
@@ -49,17 +50,45 @@ function namesOnNode(declared: RecordedResource[]): string[] {
 }
 
 test.serial(
-  "homelab and quick side by side on one node: every rule holds, and they share nothing but the parent dataset",
+  "homelab, quick and vmsize side by side on one node: every rule holds, and they share nothing but the parent dataset",
   (t) => {
     t.deepEqual(node.violations, []);
-    const shared = namesOnNode(homelab).filter((name) => namesOnNode(quick).includes(name));
-    t.deepEqual(
-      [...new Set(shared)],
-      ["dataset rpool/layerbench"],
-      "only the shared parent, which each stack leaves while another lives in it",
-    );
+    for (const [a, b] of [
+      [homelab, quick],
+      [homelab, vmsize],
+      [quick, vmsize],
+    ]) {
+      const shared = namesOnNode(a).filter((name) => namesOnNode(b).includes(name));
+      t.deepEqual(
+        [...new Set(shared)],
+        ["dataset rpool/layerbench"],
+        "only the shared parent, which each stack leaves while another lives in it",
+      );
+    }
     t.true(namesOnNode(quick).includes("storage lb-quick-16k-lz4-standard"));
     t.true(namesOnNode(homelab).includes("storage lb-homelab-16k-lz4-standard"));
+  },
+);
+
+test.serial(
+  "vmsize: memoryMb [2048, 4096, 8192] as an axis gives three VMs of those sizes, each with its variant's disk",
+  (t) => {
+    const vms = vmsize
+      .filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy")
+      .sort((a, b) => a.inputs.vmId - b.inputs.vmId);
+    t.deepEqual(
+      vms.map((vm) => [
+        vm.inputs.vmId,
+        vm.inputs.memory.dedicated,
+        vm.inputs.cpu.cores,
+        vm.inputs.disks.slice(1).map((disk: { serial: string }) => disk.serial),
+      ]),
+      [
+        [9110, 2048, 4, ["mem2g"]],
+        [9111, 4096, 4, ["mem4g"]],
+        [9112, 8192, 4, ["mem8g"]],
+      ],
+    );
   },
 );
 

@@ -73,6 +73,12 @@ const vmRules: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
   ["SCSI controller models", vm({ scsiHardware: "virtio-scsi" }), /scsiHardware virtio-scsi is not one of/],
   ["vmId format", vm({ vmId: 99 }), /vmId 99: value does not look like a valid VM ID/],
+  ["cores from 1 to 2304", vm({ cpu: { cores: 0 } }), /cpu\.cores 0: expected to be in the range \(1 - 2304\)/],
+  [
+    "memory from 64 MiB",
+    vm({ memory: { dedicated: 32 } }),
+    /memory\.dedicated 32: expected to be in the range \(64 - /,
+  ],
   [
     "disks on storages that exist",
     vm({ disks: [disk("virtio0", { datastoreId: "lb-quick-16k-lz4-standard" })] }),

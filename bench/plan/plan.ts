@@ -1,6 +1,6 @@
 import { nodeNames, zfsGroups } from "../config/node-names.js";
 import { type BenchConfig, LONGHORN_RESERVED, type VmSettings } from "../config/stack-config.js";
-import { nthVmSettings } from "../config/vm-settings.js";
+import { groupVmSettings, nthVmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots } from "../variants/vm-variants.js";
@@ -86,7 +86,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
   const benchVms = groups.map((variants, index) =>
     plannedVm(
       "bench",
-      nthVmSettings(config.vm, index, groups.length),
+      groupVmSettings(config.vm, variants, index, groups.length),
       variants.map((variant) => ({
         slot: diskSlots(variants).get(variant.id) ?? "",
         sizeGb: variant.sizeGb,

@@ -41,6 +41,9 @@ export interface VmDiskVariant extends ZfsOptions {
   ssd: boolean;
   /** GiB. */
   sizeGb: number;
+  /** The VM's memory and cores for this variant; the stack's `vm` settings when absent. */
+  memoryMb?: number;
+  cores?: number;
 }
 
 /** What a variant may say in a stack file: every field but the id may come from the defaults. */
@@ -108,6 +111,20 @@ function safeSize(text: string): number {
   }
 }
 
+// bpg/terraform-provider-proxmox proxmoxtf/resource/vm/vm.go: cpu.cores IntBetween(1, 2304), memory.dedicated
+// IntBetween(64, 268435456); the guest needs 512 MiB for Debian's cloud image, cloud-init and fio.
+const CORES = { min: 1, max: 2304 };
+const MEMORY_MB = { min: 512, max: 268435456 };
+
+function vmSize(variant: string, field: "memoryMb" | "cores", value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const { min, max } = field === "cores" ? CORES : MEMORY_MB;
+  if (typeof value === "number" && Number.isInteger(value) && value >= min && value <= max) return value;
+  throw new VariantError(
+    `variant "${variant}": ${field} ${JSON.stringify(value)} is not allowed: use a whole number from ${min} to ${max}`,
+  );
+}
+
 function sizeGb(variant: string, value: unknown): number {
   if (typeof value === "number" && Number.isInteger(value) && value >= 1) return value;
   throw new VariantError(
@@ -134,7 +151,7 @@ export function validateVariant(input: VariantInput, defaults: VariantInput = {}
       `variant id ${JSON.stringify(id)} is not allowed: use lower-case letters, digits and '-', starting with a letter or digit`,
     );
   }
-  const known = new Set<string>(["id", ...Object.keys(DEFAULT_VARIANT)]);
+  const known = new Set<string>(["id", ...Object.keys(DEFAULT_VARIANT), "memoryMb", "cores"]);
   const unknown = Object.keys({ ...defaults, ...input }).find((key) => !known.has(key));
   if (unknown) throw new VariantError(`variant "${id}": unknown option "${unknown}": use ${[...known].join(", ")}`);
   const variant: VmDiskVariant = {
@@ -150,6 +167,10 @@ export function validateVariant(input: VariantInput, defaults: VariantInput = {}
     compression: oneOf(id, "compression", merged.compression, COMPRESSIONS),
     sync: oneOf(id, "sync", merged.sync, SYNC_MODES),
   };
+  const memoryMb = vmSize(id, "memoryMb", merged.memoryMb);
+  const cores = vmSize(id, "cores", merged.cores);
+  if (memoryMb !== undefined) variant.memoryMb = memoryMb;
+  if (cores !== undefined) variant.cores = cores;
   const problem = combinationProblem(variant);
   if (problem) throw new VariantError(`variant "${id}": ${problem}`);
   return variant;
@@ -170,6 +191,9 @@ function axisLabel(field: string, value: unknown): string {
   if (field === "discard") return value === "on" ? "discard" : "nodiscard";
   if (field === "volblocksize") return typeof value === "number" ? formatFioSize(value) : String(value);
   if (field === "sizeGb") return `${String(value)}g`;
+  if (field === "memoryMb")
+    return typeof value === "number" && value % 1024 === 0 ? `mem${value / 1024}g` : `mem${String(value)}m`;
+  if (field === "cores") return `${String(value)}c`;
   return SHORT_VALUES[String(value)] ?? String(value);
 }
 

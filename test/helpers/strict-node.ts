@@ -25,6 +25,10 @@ const SERIAL = /^[-a-zA-Z0-9_.!~*'()]{0,20}$/;
 // pve-common src/PVE/JSONSchema.pm: parse_storage_id and pve_verify_vmid.
 const STORAGE_ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
 const VM_ID = /^[1-9][0-9]{2,8}$/;
+// bpg/terraform-provider-proxmox proxmoxtf/resource/vm/vm.go: cpu.cores IntBetween(1, 2304), memory.dedicated
+// IntBetween(64, 268435456) (MiB).
+const CORES = [1, 2304];
+const MEMORY_MB = [64, 268435456];
 
 // longhorn-manager types/setting.go: storage-reserved-percentage-for-default-disk 30, storage-over-provisioning-percentage 100,
 // replica-soft-anti-affinity false (one replica of a volume per node).
@@ -100,6 +104,12 @@ export class StrictNode {
   private vm(name: string, inputs: Inputs): string | undefined {
     const vmId = String(inputs.vmId);
     if (!VM_ID.test(vmId)) return `vmId ${vmId}: value does not look like a valid VM ID (pve-common pve_verify_vmid)`;
+    const cores = inputs.cpu?.cores;
+    if (cores !== undefined && !(Number.isInteger(cores) && cores >= CORES[0] && cores <= CORES[1]))
+      return `cpu.cores ${cores}: expected to be in the range (${CORES[0]} - ${CORES[1]}) (vm.go)`;
+    const memory = inputs.memory?.dedicated;
+    if (memory !== undefined && !(Number.isInteger(memory) && memory >= MEMORY_MB[0] && memory <= MEMORY_MB[1]))
+      return `memory.dedicated ${memory}: expected to be in the range (${MEMORY_MB[0]} - ${MEMORY_MB[1]}) (vm.go)`;
     const disks: Inputs[] = inputs.disks ?? [];
     if (disks.length > MAX_DISKS)
       return `${disks.length} disks: the provider allows at most ${MAX_DISKS} (disk/schema.go MaxItems)`;
