@@ -16,9 +16,9 @@ export interface HostLayerArgs extends NodeZfsArgs {
   imageUrl: string;
 }
 
-export function baselineSpec(baseline: Baseline): VariantSpec {
+export function baselineSpec(baseline: Baseline, proxmoxNode: string): VariantSpec {
   const { kind, ...options } = baseline;
-  return { id: `host-${kind}`, layer: "host", options: { kind, ...options }, baseline: true };
+  return { id: `host-${kind}`, layer: "host", options: { kind, ...options }, baseline: true, proxmoxNode };
 }
 
 /** The first layer: the node itself. Its ZFS storage, fio, the cloud image, and fio on the baseline. */
@@ -85,6 +85,6 @@ export class HostLayer extends pulumi.ComponentResource {
     );
     chain.done(fioRun.done);
     this.registerOutputs({ baselineTarget: zfs.baselineTarget });
-    return { spec: baselineSpec(this.args.baseline), run: fioRun };
+    return { spec: baselineSpec(this.args.baseline, this.args.node), run: fioRun };
   }
 }

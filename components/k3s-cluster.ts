@@ -1,3 +1,4 @@
+import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -45,11 +46,19 @@ export function longhornNodeRole(base: GuestRole): GuestRole {
   };
 }
 
+/** A Proxmox node a k3s VM may go to, and how its own commands (the guest's address) reach it. */
+export interface ProxmoxNodeAccess {
+  name: string;
+  connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+}
+
 export interface K3sClusterArgs {
+  /** The stack's node, whose copy of the cloud image is `image`. */
   node: string;
   settings: K8sSettings;
   image: pulumi.Input<string>;
-  nodeConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** settings.proxmoxNodes, each with its connection: the k3s VMs go to them in turn. */
+  proxmoxNodes: ProxmoxNodeAccess[];
   privateKey: pulumi.Input<string>;
   names: NodeNames;
   runId: string;
@@ -74,12 +83,33 @@ export class K3sCluster extends pulumi.ComponentResource {
     super("layerbench:k8s:K3sCluster", name, {}, opts);
     const { settings } = args;
     const longhornDisk = settings.longhornDiskGb > 0;
+    // The image datastore (`local`) is each node's own: a node other than the stack's downloads its own copy.
+    const images = new Map(
+      args.proxmoxNodes.map(({ name: node }) => [
+        node,
+        node === args.node
+          ? args.image
+          : new proxmoxve.download.File(
+              `${name}-image-${node}`,
+              {
+                nodeName: node,
+                datastoreId: settings.vm.fileDatastore,
+                contentType: "import",
+                url: settings.vm.imageUrl,
+                fileName: args.names.imageFile(settings.vm.imageUrl),
+                overwrite: false,
+              },
+              { parent: this },
+            ).id,
+      ]),
+    );
     this.vms = Array.from({ length: settings.nodeCount }, (_, index) => {
       const vmSettings = nthVmSettings(settings.vm, index, settings.nodeCount);
+      const proxmoxNode = args.proxmoxNodes[index % args.proxmoxNodes.length];
       return new BenchVm(
         `${name}-node-${index + 1}`,
         {
-          node: args.node,
+          node: proxmoxNode.name,
           settings: vmSettings,
           variants: [],
           role: longhornDisk ? longhornNodeRole(K3S_NODE_GUEST) : K3S_NODE_GUEST,
@@ -100,8 +130,8 @@ export class K3sCluster extends pulumi.ComponentResource {
             : [],
           names: args.names,
           runId: args.runId,
-          image: args.image,
-          nodeConnection: args.nodeConnection,
+          image: images.get(proxmoxNode.name) ?? args.image,
+          nodeConnection: proxmoxNode.connection,
           privateKey: args.privateKey,
           storages: [],
           after: args.after,

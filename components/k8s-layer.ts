@@ -1,4 +1,3 @@
-import type * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeNames } from "../bench/config/node-names.js";
@@ -9,7 +8,7 @@ import { renderFioScript } from "../bench/remote/fio-script.js";
 import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
 import { k8sResultId, k8sVariantOptions } from "../bench/variants/k8s-variants.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
-import { K3sCluster } from "./k3s-cluster.js";
+import { K3sCluster, type ProxmoxNodeAccess } from "./k3s-cluster.js";
 import { K8sFioRun } from "./k8s-fio-run.js";
 import { Longhorn } from "./longhorn.js";
 import type { MeasurementChain } from "./measurement-chain.js";
@@ -22,7 +21,8 @@ export interface K8sLayerArgs {
   runId: string;
   timeoutMinutes: number;
   image: pulumi.Input<string>;
-  nodeConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** Each of settings.proxmoxNodes with its connection. */
+  proxmoxNodes: ProxmoxNodeAccess[];
   privateKey: pulumi.Input<string>;
   names: NodeNames;
   /** The stack's measurements: the cluster's VMs boot after the layers before are measured, the pods run in turn. */
@@ -45,7 +45,7 @@ export class K8sLayer extends pulumi.ComponentResource {
         node: args.node,
         settings,
         image: args.image,
-        nodeConnection: args.nodeConnection,
+        proxmoxNodes: args.proxmoxNodes,
         privateKey: args.privateKey,
         names: args.names,
         runId: args.runId,
@@ -116,8 +116,13 @@ export class K8sLayer extends pulumi.ComponentResource {
         spec: {
           id: k8sResultId(variant.id),
           layer: "k8s",
-          options: k8sVariantOptions(variant),
+          options: k8sVariantOptions(
+            variant,
+            settings.proxmoxNodes.map((node) => node.name),
+          ),
           baseline: false,
+          // The pod is pinned to the server, the first k3s VM, on the first of the Proxmox nodes.
+          proxmoxNode: settings.proxmoxNodes[0].name,
           // fio's pod runs on a k3s VM: its memory is the page cache a buffered workload meets.
           memoryBytes: settings.vm.memoryMb * 1024 ** 2,
         },

@@ -29,11 +29,9 @@ export function createLayers(
   sshPrivateKey: pulumi.Input<string>,
   stack: { project: string; stack: string },
 ): Layers {
-  const nodeConnection: pulumi.Output<command.types.input.remote.ConnectionArgs> = pulumi.secret(
-    pulumi
-      .output(sshPrivateKey)
-      .apply((privateKey) => ({ host: config.nodeAddress, user: config.sshUser, privateKey })),
-  );
+  const connectionTo = (host: string): pulumi.Output<command.types.input.remote.ConnectionArgs> =>
+    pulumi.secret(pulumi.output(sshPrivateKey).apply((privateKey) => ({ host, user: config.sshUser, privateKey })));
+  const nodeConnection = connectionTo(config.nodeAddress);
   const names = nodeNames(config.dataset, stack.stack);
   const { profile, repeat, runId } = config;
   const timeoutMinutes = Math.ceil((profile.workloads.length * repeat * (secondsPerRun(profile) + 120)) / 60) + 10;
@@ -71,7 +69,10 @@ export function createLayers(
         runId,
         timeoutMinutes,
         image: host.image.id,
-        nodeConnection,
+        proxmoxNodes: config.k8s.proxmoxNodes.map(({ name, address }) => ({
+          name,
+          connection: name === config.node ? nodeConnection : connectionTo(address),
+        })),
         privateKey: sshPrivateKey,
         names,
         chain,

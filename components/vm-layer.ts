@@ -95,6 +95,7 @@ export class VmLayer extends pulumi.ComponentResource {
         const spec: VariantSpec = {
           id: variant.id,
           layer: "vm",
+          proxmoxNode: this.args.node,
           options: variantOptions(variant),
           baseline: false,
           memoryBytes: settings.memoryMb * 1024 ** 2,

@@ -393,6 +393,28 @@ test("designs in a stack: the VM and Kubernetes matrices each keep their record;
   );
 });
 
+test("k8s.proxmoxNodes: names or {name, address}, the stack's node at nodeAddress by default, each once", (t) => {
+  const base = valid();
+  const { k8s } = parseBenchConfig({
+    ...base,
+    k8s: { enabled: true, proxmoxNodes: ["pve", { name: "pve2", address: "10.0.0.2" }, "pve3"] },
+  });
+  t.deepEqual(k8s?.proxmoxNodes, [
+    { name: "pve", address: base.nodeAddress },
+    { name: "pve2", address: "10.0.0.2" },
+    { name: "pve3", address: "pve3" },
+  ]);
+  t.deepEqual(parseBenchConfig({ ...base, k8s: { enabled: true } }).k8s?.proxmoxNodes, [
+    { name: "pve", address: base.nodeAddress },
+  ]);
+  t.throws(() => parseBenchConfig({ ...base, k8s: { enabled: true, proxmoxNodes: ["pve2", "pve2"] } }), {
+    message: "layerbench:k8s.proxmoxNodes names pve2 twice: list each Proxmox node once",
+  });
+  t.throws(() => parseBenchConfig({ ...base, k8s: { enabled: true, proxmoxNodes: ["pve 2"] } }), {
+    message: /layerbench:k8s\.proxmoxNodes/,
+  });
+});
+
 test("repeatAuto, maxRsd and ramp: the profile repeats until stable and ramps as asked, in the script too", (t) => {
   const config = parseBenchConfig({ ...valid(), profile: "kbench", repeatAuto: true, maxRsd: 5, ramp: 2 });
   t.is(config.repeat, 10, "at most 10 runs");

@@ -95,11 +95,11 @@ test("plan of the homelab stack, offline: resources, pool space, memory and dura
   t.regex(result.stdout, /^VMs: 5, 26 GiB of memory in all/m);
   t.regex(
     result.stdout,
-    /^ {2}9101 {2}layerbench-homelab-1 {2}bench {2}4 {6}4 GiB {3}boot 8 GiB \+ 30 x 40 GiB \(31 disks\)$/m,
+    /^ {2}9101 {2}layerbench-homelab-1 {2}pve {3}bench {2}4 {6}4 GiB {3}boot 8 GiB \+ 30 x 40 GiB \(31 disks\)$/m,
   );
   t.regex(
     result.stdout,
-    /^ {2}9200 {2}layerbench-k3s-1 {6}k3s {4}4 {6}6 GiB {3}boot 32 GiB \+ 200 GiB for Longhorn \(2 disks\)$/m,
+    /^ {2}9200 {2}layerbench-k3s-1 {6}pve {3}k3s {4}4 {6}6 GiB {3}boot 32 GiB \+ 200 GiB for Longhorn \(2 disks\)$/m,
   );
   t.regex(result.stdout, /^Proxmox storages: lb-homelab-16k-lz4-standard$/m);
   t.regex(

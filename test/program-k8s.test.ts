@@ -348,7 +348,12 @@ test("results: the Kubernetes variants after the host and VM ones, with the numb
     storageClass: "lb-longhorn-r2-besteffort",
     replicas: 2,
     dataLocality: "best-effort",
+    replicaPlacement: "one per k3s node (Longhorn's anti-affinity); k3s VMs on pve",
   });
+  t.true(
+    results.variants.every((variant) => variant.proxmoxNode === "pve"),
+    "every variant names its Proxmox node",
+  );
   t.is(results.variants.length, 1 + 48 + 8);
   t.true(results.variants[0].baseline);
   for (const [index, variant] of k8s.entries()) {

@@ -22,6 +22,7 @@ const disk = (slot: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const vm = (extra: Record<string, unknown> = {}) => ({
+  nodeName: "pve",
   vmId: 9100,
   name: "bench",
   scsiHardware: "virtio-scsi-single",
@@ -129,7 +130,7 @@ test("storage ids: pve-storage's format, unique in the cluster, and a new one ta
 
 test("files: one name per datastore and content type, on a datastore that allows the content type", (t) => {
   const node = new StrictNode();
-  const image = { datastoreId: "local", contentType: "import", fileName: "layerbench-debian.qcow2" };
+  const image = { nodeName: "pve", datastoreId: "local", contentType: "import", fileName: "layerbench-debian.qcow2" };
   node.stack = "quick";
   t.is(refusal(node, DOWNLOAD, image, "guest-image"), "");
   node.stack = "homelab";
@@ -139,13 +140,31 @@ test("files: one name per datastore and content type, on a datastore that allows
     /storage 'local-zfs' does not allow content type 'import'/,
   );
   t.regex(
-    refusal(node, SNIPPET, { datastoreId: "local-zfs", contentType: "snippets", sourceRaw: { fileName: "a.yaml" } }),
+    refusal(node, SNIPPET, {
+      nodeName: "pve",
+      datastoreId: "local-zfs",
+      contentType: "snippets",
+      sourceRaw: { fileName: "a.yaml" },
+    }),
     /does not allow content type 'snippets'/,
   );
 });
 
+test("a cluster of nodes: things go to members only; `local` is each node's own; a storage for some nodes is theirs", (t) => {
+  const cluster = new StrictNode("8.4.1", ["pve1", "pve2"]);
+  const image = { nodeName: "pve1", datastoreId: "local", contentType: "import", fileName: "layerbench-debian.qcow2" };
+  t.regex(refusal(cluster, VM, vm({ nodeName: "pve9" })), /: no such cluster node 'pve9'$/);
+  t.regex(refusal(cluster, DOWNLOAD, { ...image, nodeName: "pve9" }), /: no such cluster node 'pve9'$/);
+  t.is(refusal(cluster, DOWNLOAD, image, "image-1"), "");
+  t.is(refusal(cluster, DOWNLOAD, { ...image, nodeName: "pve2" }, "image-2"), "", "another node's local");
+  t.regex(refusal(cluster, DOWNLOAD, image, "image-3"), /file local:import\/layerbench-debian\.qcow2 already exists/);
+  t.is(refusal(cluster, ZFS, { resourceId: "lb-x", contents: ["images"], nodes: ["pve1"] }, "zfs"), "");
+  const onStorage = vm({ nodeName: "pve2", vmId: 9101, disks: [disk("virtio0", { datastoreId: "lb-x" })] });
+  t.regex(refusal(cluster, VM, onStorage), /: virtio0: storage 'lb-x' is not available on node 'pve2'$/);
+});
+
 test("import content needs Proxmox VE 8.4", (t) => {
-  const image = { datastoreId: "local", contentType: "import", fileName: "layerbench-debian.qcow2" };
+  const image = { nodeName: "pve", datastoreId: "local", contentType: "import", fileName: "layerbench-debian.qcow2" };
   t.regex(
     refusal(new StrictNode("8.3.5"), DOWNLOAD, image),
     /content type import needs Proxmox VE 8\.4 or later; this node runs 8\.3\.5/,
@@ -161,6 +180,7 @@ function longhornCluster(diskGb: number): StrictNode {
       node,
       VM,
       {
+        nodeName: "pve",
         vmId: 9199 + index,
         name: `k3s-${index}`,
         disks: [disk("virtio0"), disk("virtio1", { serial: "longhorn", size: diskGb })],

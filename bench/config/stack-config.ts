@@ -58,8 +58,16 @@ export interface K8sSettings {
   namespace: string;
   variants: K8sVariant[];
   skippedVariants: Array<{ id: string; reason: string }>;
+  /** The Proxmox nodes the k3s VMs go to in turn (the first holds the server, where fio's pod runs). */
+  proxmoxNodes: ProxmoxNode[];
   /** How the axes' variants were chosen (design full, main-effects...); absent without axes. */
   design?: DesignRecord;
+}
+
+export interface ProxmoxNode {
+  name: string;
+  /** Where SSH reaches it. */
+  address: string;
 }
 
 /** Pinned so that a stack gives the same cluster every time; both are checked together (Longhorn 1.9 supports Kubernetes 1.25+). */
@@ -172,10 +180,22 @@ function matrixDesign(matrix: z.infer<typeof VariantMatrixSchema>, key: string):
   return parseDesign(matrix, Object.keys(matrix.axes ?? {}), (name) => `layerbench:${key}.${name}`);
 }
 
+/** A Proxmox node of the cluster: its name, and the address SSH reaches it at (the name itself by default). */
+const ProxmoxNodeSchema = z.union([
+  z.string().regex(NAME, "use a Proxmox node name, e.g. pve2"),
+  z
+    .object({
+      name: z.string().regex(NAME, "use a Proxmox node name, e.g. pve2"),
+      address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "use a host name or IP address"),
+    })
+    .strict(),
+]);
+
 const K8sSchema = z
   .object({
     enabled: z.boolean().default(false),
     nodeCount: z.number().int().min(1).max(9).default(3),
+    proxmoxNodes: z.array(ProxmoxNodeSchema).min(1).optional(),
     vm: z
       .object({
         vmId: z.number().int().min(100).max(999_999_999).default(9200),
@@ -246,7 +266,24 @@ function overlaps(a: [number, number], b: [number, number]): boolean {
   return a[0] <= b[1] && b[0] <= a[1];
 }
 
-function parseK8s(raw: unknown, vm: VmSettings, vmCount: number, profile: Profile): K8sSettings | undefined {
+/** The k3s VMs' Proxmox nodes: the stack's own node by default; a bare name is its own address, but the stack's node is reached at nodeAddress. */
+function proxmoxNodes(given: z.infer<typeof ProxmoxNodeSchema>[] | undefined, stackNode: ProxmoxNode): ProxmoxNode[] {
+  const nodes = (given ?? [stackNode.name]).map((entry) =>
+    typeof entry === "string" ? { name: entry, address: entry === stackNode.name ? stackNode.address : entry } : entry,
+  );
+  const repeated = nodes.find((entry, index) => nodes.findIndex((other) => other.name === entry.name) !== index);
+  if (repeated)
+    throw new ConfigError(`layerbench:k8s.proxmoxNodes names ${repeated.name} twice: list each Proxmox node once`);
+  return nodes;
+}
+
+function parseK8s(
+  raw: unknown,
+  vm: VmSettings,
+  vmCount: number,
+  profile: Profile,
+  stackNode: ProxmoxNode,
+): K8sSettings | undefined {
   const parsed = parseWith("k8s", K8sSchema, raw ?? {});
   if (!parsed.enabled) return undefined;
   const { nodeCount } = parsed;
@@ -317,6 +354,7 @@ function parseK8s(raw: unknown, vm: VmSettings, vmCount: number, profile: Profil
     namespace: parsed.namespace,
     variants,
     skippedVariants: skipped,
+    proxmoxNodes: proxmoxNodes(parsed.proxmoxNodes, stackNode),
     ...(designRecord && { design: designRecord }),
   };
 }
@@ -646,7 +684,7 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput, design));
   if (variants.length === 0) throw new ConfigError("layerbench:vmVariants has no variants: give a list, axes, or both");
   checkDevicesHoldTheWorkloads(profile, baseline as Baseline, variants);
-  const k8s = parseK8s(parsed.data.k8s, vm, vmGroups(variants).length, profile);
+  const k8s = parseK8s(parsed.data.k8s, vm, vmGroups(variants).length, profile, { name: node, address: nodeAddress });
   return {
     node,
     nodeAddress,

@@ -108,6 +108,8 @@ export const VariantSchema = z.object({
   /** What defines the variant: the target directory, or disk options on Proxmox. */
   options: z.record(z.string(), OptionValueSchema),
   baseline: z.boolean(),
+  /** The Proxmox node whose disks fio measured: the host's, the VM's, the fio pod's k3s VM's. */
+  proxmoxNode: z.string().optional(),
   /** RAM of the machine that ran fio (the host's, the guest's): whether a buffered workload fits in its cache. */
   memoryBytes: z.number().positive().optional(),
   /** Seconds the fill of its device took before the first measurement (--precondition); not part of any number. */

@@ -24,6 +24,8 @@ export const PROVISIONING_GUESS_SEC = { image: 120, benchVms: 180, k3sVms: 180, 
 
 export interface PlannedVm {
   role: "bench" | "k3s";
+  /** The Proxmox node it runs on. */
+  node: string;
   vmId: number;
   name: string;
   cores: number;
@@ -67,9 +69,15 @@ function targetRunSec(profile: Profile, repeat: number, directory: boolean): num
   return runs * (secondsPerRun(profile) + FIXED_SEC_PER_RUN) + layout;
 }
 
-function plannedVm(role: PlannedVm["role"], settings: VmSettings, dataDisks: PlannedVm["disks"]): PlannedVm {
+function plannedVm(
+  role: PlannedVm["role"],
+  node: string,
+  settings: VmSettings,
+  dataDisks: PlannedVm["disks"],
+): PlannedVm {
   return {
     role,
+    node,
     vmId: settings.vmId,
     name: settings.name,
     cores: settings.cores,
@@ -86,6 +94,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
   const benchVms = groups.map((variants, index) =>
     plannedVm(
       "bench",
+      config.node,
       groupVmSettings(config.vm, variants, index, groups.length),
       variants.map((variant) => ({
         slot: diskSlots(variants).get(variant.id) ?? "",
@@ -99,6 +108,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     ? Array.from({ length: k8s.nodeCount }, (_, index) =>
         plannedVm(
           "k3s",
+          k8s.proxmoxNodes[index % k8s.proxmoxNodes.length].name,
           nthVmSettings(k8s.vm, index, k8s.nodeCount),
           k8s.longhornDiskGb > 0
             ? [{ slot: "longhorn", sizeGb: k8s.longhornDiskGb, datastore: k8s.vm.bootDatastore }]
@@ -163,9 +173,12 @@ export function planStack(config: BenchConfig, stack: string): Plan {
       names.baseline(config.baseline.kind),
     ],
     storageIds: groupOptions.map((options) => names.storageId(options)),
+    // `local` is each node's own: every node with a VM gets the image, and the snippets of its VMs.
     files: [
-      `${config.vm.fileDatastore}:import/${names.imageFile(config.vm.imageUrl)}`,
-      `${config.vm.fileDatastore}:snippets/ one cloud-init file per VM`,
+      ...[...new Set(vms.map((vm) => vm.node))].map(
+        (node) => `${config.vm.fileDatastore}:import/${names.imageFile(config.vm.imageUrl)} on ${node}`,
+      ),
+      `${config.vm.fileDatastore}:snippets/ one cloud-init file per VM, on its node`,
     ],
     ...(longhorn && { longhorn }),
     space,

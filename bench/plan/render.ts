@@ -67,10 +67,11 @@ export function renderPlan(
   designs: { alternatives: DesignAlternative[]; records: DesignRecord[] } = { alternatives: [], records: [] },
 ): string {
   const vmRows = [
-    ["vmId", "name", "role", "cores", "memory", "disks"],
+    ["vmId", "name", "node", "role", "cores", "memory", "disks"],
     ...plan.vms.map((vm) => [
       String(vm.vmId),
       vm.name,
+      vm.node,
       vm.role,
       String(vm.cores),
       `${vm.memoryMb / 1024} GiB`,

@@ -189,14 +189,20 @@ export function longhornParameters(variant: Extract<K8sVariant, { kind: "longhor
   };
 }
 
-/** The options that define a variant, as the results document records them. */
-export function k8sVariantOptions(variant: K8sVariant): Record<string, string | number> {
-  return variant.kind === "local-path"
-    ? { kind: variant.kind, storageClass: "local-path" }
-    : {
-        kind: variant.kind,
-        storageClass: storageClassName(variant),
-        replicas: variant.replicas,
-        dataLocality: variant.dataLocality,
-      };
+/**
+ * The options that define a variant, as the results document records them. A Longhorn volume's replicas go to
+ * different k3s nodes (replica-soft-anti-affinity is false by default, longhorn-manager types/setting.go), so with
+ * k3s VMs on several Proxmox nodes they cross the network: the options say where the k3s VMs are.
+ */
+export function k8sVariantOptions(variant: K8sVariant, proxmoxNodes: string[] = []): Record<string, string | number> {
+  if (variant.kind === "local-path") return { kind: variant.kind, storageClass: "local-path" };
+  return {
+    kind: variant.kind,
+    storageClass: storageClassName(variant),
+    replicas: variant.replicas,
+    dataLocality: variant.dataLocality,
+    ...(proxmoxNodes.length > 0 && {
+      replicaPlacement: `one per k3s node (Longhorn's anti-affinity); k3s VMs on ${proxmoxNodes.join(", ")}`,
+    }),
+  };
 }

@@ -58,11 +58,19 @@ export class StrictNode {
   recordOnly = false;
   private readonly owners = new Map<string, string>();
   private readonly storages = new Map<string, string[]>(Object.entries(BUILT_IN_STORAGES));
+  /** Storages restricted to some nodes (a storage's `nodes`); the others are on every node. */
+  private readonly storageNodes = new Map<string, string[]>();
   private readonly longhornNodes: LonghornNode[] = [];
   private readonly replicasByClass = new Map<string, number>();
 
-  /** `pveversion`'s release, e.g. 8.4.1. */
-  constructor(readonly version = "8.4.1") {}
+  /**
+   * `pveversion`'s release, e.g. 8.4.1, and the cluster's nodes. The built-in storages are each node's own
+   * (`local` a dir storage, `local-zfs` its rpool, neither shared): a file on one is on that node only.
+   */
+  constructor(
+    readonly version = "8.4.1",
+    readonly nodes: string[] = ["pve"],
+  ) {}
 
   /** Checks one registration; a broken rule is recorded and thrown, as the provider or Proxmox would fail it. */
   admit(type: string, name: string, inputs: Inputs): void {
@@ -101,7 +109,14 @@ export class StrictNode {
     return undefined;
   }
 
+  /** pve-cluster src/PVE/Cluster.pm check_node_exists: the API's /nodes/{node} paths take members only. */
+  private nodeProblem(node: unknown): string | undefined {
+    return typeof node === "string" && this.nodes.includes(node) ? undefined : `no such cluster node '${String(node)}'`;
+  }
+
   private vm(name: string, inputs: Inputs): string | undefined {
+    const nodeProblem = this.nodeProblem(inputs.nodeName);
+    if (nodeProblem) return nodeProblem;
     const vmId = String(inputs.vmId);
     if (!VM_ID.test(vmId)) return `vmId ${vmId}: value does not look like a valid VM ID (pve-common pve_verify_vmid)`;
     const cores = inputs.cpu?.cores;
@@ -135,6 +150,9 @@ export class StrictNode {
       if (!this.storages.has(disk.datastoreId)) return `${slot}: storage '${disk.datastoreId}' does not exist`;
       if (!this.storages.get(disk.datastoreId)?.includes("images"))
         return `${slot}: storage '${disk.datastoreId}' does not support vm images`;
+      // pve-storage src/PVE/Storage.pm storage_check_node.
+      if (!(this.storageNodes.get(disk.datastoreId) ?? [inputs.nodeName]).includes(inputs.nodeName))
+        return `${slot}: storage '${disk.datastoreId}' is not available on node '${inputs.nodeName}'`;
     }
     const owned = this.claimUnique(
       `vm:${vmId}`,
@@ -156,17 +174,27 @@ export class StrictNode {
     const owned = this.claimUnique(`storage:${id}`, name, `storage ID '${id}' already defined`);
     if (owned) return owned;
     this.storages.set(id, inputs.contents ?? ["images"]);
+    if (Array.isArray(inputs.nodes)) this.storageNodes.set(id, inputs.nodes);
     return undefined;
   }
 
-  private fileOnDatastore(name: string, datastore: string, contentType: string, fileName: string): string | undefined {
+  private fileOnDatastore(
+    name: string,
+    node: unknown,
+    datastore: string,
+    contentType: string,
+    fileName: string,
+  ): string | undefined {
+    const nodeProblem = this.nodeProblem(node);
+    if (nodeProblem) return nodeProblem;
     const contents = this.storages.get(datastore);
     if (contents === undefined) return `storage '${datastore}' does not exist`;
     if (!contents.includes(contentType))
       return `storage '${datastore}' does not allow content type '${contentType}': enable it in Datacenter > Storage`;
     // fwprovider/nodes/resource_download_file.go and proxmoxtf/resource/file.go: "File already exists".
+    // The datastores are the node's own: the same file name on another node is another file.
     return this.claimUnique(
-      `file:${datastore}:${contentType}/${fileName}`,
+      `file:${String(node)}:${datastore}:${contentType}/${fileName}`,
       name,
       `file ${datastore}:${contentType}/${fileName} already exists`,
     );
@@ -177,11 +205,17 @@ export class StrictNode {
       // docs/resources/virtual_environment_download_file.md: PVE before 8.4 refuses .qcow2/.raw files ("wrong file extension").
       return `content type import needs Proxmox VE 8.4 or later; this node runs ${this.version}`;
     }
-    return this.fileOnDatastore(name, inputs.datastoreId, inputs.contentType, inputs.fileName);
+    return this.fileOnDatastore(name, inputs.nodeName, inputs.datastoreId, inputs.contentType, inputs.fileName);
   }
 
   private snippet(name: string, inputs: Inputs): string | undefined {
-    return this.fileOnDatastore(name, inputs.datastoreId, inputs.contentType, inputs.sourceRaw?.fileName);
+    return this.fileOnDatastore(
+      name,
+      inputs.nodeName,
+      inputs.datastoreId,
+      inputs.contentType,
+      inputs.sourceRaw?.fileName,
+    );
   }
 
   private storageClass(inputs: Inputs): string | undefined {
