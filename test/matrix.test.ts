@@ -3,6 +3,7 @@ import { join } from "node:path";
 import test from "ava";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { readResultsFile } from "../bench/core/results-io.js";
+import { stackMachines } from "../bench/matrix/machines.js";
 import { consoleMatrixProgress } from "../bench/matrix/progress.js";
 import { RunStore } from "../bench/matrix/run-store.js";
 import { type MatrixContext, matrixDestroy, matrixOutputs, matrixSummary, matrixUp } from "../bench/matrix/runner.js";
@@ -337,4 +338,70 @@ test("progress: resource counts at most every 15 s, failures and errors at once"
     "[quick] error: 500 storage 'local-zfs' does not exist",
     "[quick] up failed in 3m05s: error: update failed",
   ]);
+});
+
+test("up --parallel: stacks on different nodes overlap, stacks on one node run one after the other, in order", async (t) => {
+  const store = await withStore(t);
+  const spans = new Map<string, { start: number; end: number }>();
+  const { workspace } = fakeWorkspace(async (call) => {
+    const start = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    spans.set(call.stack, { start, end: performance.now() });
+    return succeeding(call);
+  });
+  const ctx = context(workspace);
+  const nodes: Record<string, string[]> = { a: ["pve1"], b: ["pve2"], c: ["pve1"], d: ["pve2", "pve3"] };
+  const outcomes = await matrixUp(
+    {
+      stacks: ["a", "b", "c", "d"],
+      runs: 1,
+      failFast: false,
+      ephemeral: false,
+      store,
+      newRunId: runIds,
+      machinesOf: (stack) => nodes[stack],
+    },
+    ctx,
+  );
+  t.deepEqual(
+    outcomes.map((outcome) => [outcome.stack, outcome.status]),
+    [
+      ["a", "ok"],
+      ["b", "ok"],
+      ["c", "ok"],
+      ["d", "ok"],
+    ],
+  );
+  const span = (stack: string) => spans.get(stack) ?? { start: Number.NaN, end: Number.NaN };
+  const overlap = (x: string, y: string) => span(x).start < span(y).end && span(y).start < span(x).end;
+  t.true(overlap("a", "b"), "two nodes, at once");
+  t.false(overlap("a", "c"), "one node, one after the other");
+  t.true(span("c").start >= span("a").end, "in the order given");
+  t.false(overlap("b", "d"), "d shares pve2 with b");
+  t.true(overlap("c", "d"));
+  // Every progress line names its stack.
+  t.true(ctx.lines.every((line) => /^\[(a|b|c|d)\] /.test(line)));
+  t.true(ctx.lines.some((line) => line.startsWith("[b] up, run 1/1")));
+});
+
+test("a stack's machines: its node's address and its k3s nodes' addresses; a stack that does not parse, its own", async (t) => {
+  const project = await scratchDir("layerbench-machines-");
+  t.teardown(project.cleanup);
+  await fs.mkdir(join(project.path, "stacks"));
+  const quick = await fs.readFile(join(PROJECT, "stacks", "Pulumi.quick.yaml"), "utf8");
+  await fs.writeFile(join(project.path, "stacks", "Pulumi.quick.yaml"), quick);
+  await fs.writeFile(
+    join(project.path, "stacks", "Pulumi.cluster.yaml"),
+    `${quick.replace("vmId: 9100", "vmId: 9300")}  layerbench:k8s:\n    enabled: true\n    vm: { vmId: 9400 }\n    proxmoxNodes: [pve, { name: pve2, address: 10.0.0.2 }]\n`,
+  );
+  await fs.writeFile(join(project.path, "stacks", "Pulumi.broken.yaml"), "config:\n  layerbench:node: 'bad name'\n");
+  const machines = await stackMachines(project.path, ["quick", "cluster", "broken"]);
+  t.deepEqual(
+    [...machines],
+    [
+      ["quick", ["pve.example.lan"]],
+      ["cluster", ["pve.example.lan", "10.0.0.2"]],
+      ["broken", ["unparsed stack broken"]],
+    ],
+  );
 });

@@ -392,6 +392,7 @@ async function planCommand(flags: PlanFlags): Promise<number> {
 
 interface MatrixFlags {
   stack: string[];
+  parallel?: boolean;
   project: string;
   out: string;
   failFast?: boolean;
@@ -439,6 +440,9 @@ async function matrixCommand(action: "up" | "destroy" | "outputs", flags: Matrix
   try {
     if (action === "up") {
       const startedAt = timestamp(new Date());
+      const machines = flags.parallel
+        ? await (await import("../matrix/machines.js")).stackMachines(flags.project, stacks)
+        : undefined;
       outcomes = await matrixUp(
         {
           stacks,
@@ -447,6 +451,7 @@ async function matrixCommand(action: "up" | "destroy" | "outputs", flags: Matrix
           ephemeral: flags.ephemeral ?? false,
           store,
           newRunId: (_stack, run) => `${startedAt}-r${run}`,
+          ...(machines && { machinesOf: (stack: string) => machines.get(stack) ?? [stack] }),
         },
         context,
       );
@@ -663,6 +668,10 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       1,
     )
     .option("--fail-fast", "stop at the first stack that fails (default: go on with the others)")
+    .option(
+      "--parallel",
+      "run stacks on different Proxmox nodes at the same time; stacks sharing a node still run one after the other",
+    )
     .option("--ephemeral", "destroy each stack after its runs, even when they failed")
     .option("--no-check", "skip `layerbench plan --check` of each stack's node before its pulumi up")
     .action(async (flags: MatrixFlags) => setExitCode(await matrixCommand("up", flags)));

@@ -36,34 +36,44 @@ function describeError(error: unknown): string {
 }
 
 /**
- * Runs one operation over the stacks, in order. A failing stack is reported and the next one runs, unless
- * failFast; a missing Pulumi CLI stops everything, since every stack would fail the same way.
+ * Runs one operation over the stacks. In order, one at a time; or, given `machinesOf`, each stack as soon as
+ * every earlier stack that shares a machine with it (a Proxmox node) is done: stacks on different nodes run at
+ * once, stacks on one node one after the other, in the order given. A failing stack is reported and the others
+ * run, unless failFast; a missing Pulumi CLI stops everything, since every stack would fail the same way.
  */
 async function overStacks(
   stacks: string[],
   failFast: boolean,
   context: MatrixContext,
   operation: (stack: string, outcome: StackOutcome) => Promise<void>,
+  machinesOf?: (stack: string) => string[],
 ): Promise<StackOutcome[]> {
-  const outcomes: StackOutcome[] = [];
+  const outcomes = stacks.map((stack): StackOutcome => ({ stack, status: "ok", runs: [] }));
   let stopReason: string | undefined;
-  for (const stack of stacks) {
-    const outcome: StackOutcome = { stack, status: "ok", runs: [] };
-    outcomes.push(outcome);
+  const runOne = async (outcome: StackOutcome) => {
     if (context.signal?.aborted) stopReason = "interrupted";
     if (stopReason) {
       Object.assign(outcome, { status: "skipped", error: stopReason });
-      continue;
+      return;
     }
     try {
-      await operation(stack, outcome);
+      await operation(outcome.stack, outcome);
     } catch (error) {
       Object.assign(outcome, { status: "failed", error: describeError(error) });
       if (error instanceof PulumiCliMissingError) stopReason = "not run: the Pulumi CLI is missing";
       else if (context.signal?.aborted) stopReason = "interrupted";
-      else if (failFast) stopReason = `not run: --fail-fast after ${stack} failed`;
+      else if (failFast) stopReason = `not run: --fail-fast after ${outcome.stack} failed`;
     }
+  };
+  // Sequential: every stack after the one before, as if all shared one machine.
+  const machines = machinesOf ?? (() => ["all"]);
+  const done: Array<Promise<void>> = [];
+  for (const outcome of outcomes) {
+    const mine = machines(outcome.stack);
+    const before = done.filter((_, earlier) => machines(stacks[earlier]).some((machine) => mine.includes(machine)));
+    done.push(Promise.all(before).then(() => runOne(outcome)));
   }
+  await Promise.all(done);
   return outcomes;
 }
 
@@ -76,42 +86,50 @@ export interface UpOptions {
   ephemeral: boolean;
   store: RunStore;
   newRunId: (stack: string, run: number) => string;
+  /** --parallel: the machines (Proxmox nodes) each stack uses; stacks that share none run at the same time. */
+  machinesOf?: (stack: string) => string[];
 }
 
 /** `pulumi up` of each stack `runs` times; every run's results are kept and pooled per stack. */
 export function matrixUp(options: UpOptions, context: MatrixContext): Promise<StackOutcome[]> {
   const { workspace, progress, signal } = context;
-  return overStacks(options.stacks, options.failFast, context, async (stack, outcome) => {
-    let attempted = false;
-    try {
-      for (let run = 1; run <= options.runs; run += 1) {
-        if (signal?.aborted) throw new UserError("interrupted");
-        const runId = options.newRunId(stack, run);
-        const label = `up, run ${run}/${options.runs} (run id ${runId})`;
-        progress.operationStarted(stack, label);
-        try {
-          attempted = true;
-          const outputs = await workspace.up(stack, {
-            runId,
-            signal,
-            onEvent: (event) => progress.event(stack, event),
-          });
-          const saved = await options.store.save(stack, resultsOutput(stack, outputs));
-          outcome.runs.push(saved);
-          progress.operationFinished(stack, label, { ok: true });
-          progress.note(stack, `results: ${saved.path}`);
-        } catch (error) {
-          if (error instanceof PulumiCliMissingError) attempted = false;
-          progress.operationFinished(stack, label, { ok: false, message: describeError(error) });
-          throw error;
+  return overStacks(
+    options.stacks,
+    options.failFast,
+    context,
+    async (stack, outcome) => {
+      let attempted = false;
+      try {
+        for (let run = 1; run <= options.runs; run += 1) {
+          if (signal?.aborted) throw new UserError("interrupted");
+          const runId = options.newRunId(stack, run);
+          const label = `up, run ${run}/${options.runs} (run id ${runId})`;
+          progress.operationStarted(stack, label);
+          try {
+            attempted = true;
+            const outputs = await workspace.up(stack, {
+              runId,
+              signal,
+              onEvent: (event) => progress.event(stack, event),
+            });
+            const saved = await options.store.save(stack, resultsOutput(stack, outputs));
+            outcome.runs.push(saved);
+            progress.operationFinished(stack, label, { ok: true });
+            progress.note(stack, `results: ${saved.path}`);
+          } catch (error) {
+            if (error instanceof PulumiCliMissingError) attempted = false;
+            progress.operationFinished(stack, label, { ok: false, message: describeError(error) });
+            throw error;
+          }
         }
+      } finally {
+        // Whatever was measured is pooled, even when a later run failed.
+        if (outcome.runs.length > 0) outcome.gathered = await options.store.gather(stack);
+        if (options.ephemeral && attempted) outcome.destroyed = await destroyQuietly(stack, context);
       }
-    } finally {
-      // Whatever was measured is pooled, even when a later run failed.
-      if (outcome.runs.length > 0) outcome.gathered = await options.store.gather(stack);
-      if (options.ephemeral && attempted) outcome.destroyed = await destroyQuietly(stack, context);
-    }
-  });
+    },
+    options.machinesOf,
+  );
 }
 
 /** The cleanup of --ephemeral: attempted even after Ctrl-C (without the signal) and never throws. */
