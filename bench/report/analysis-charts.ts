@@ -52,7 +52,7 @@ export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
           },
         },
         {
-          mark: { type: "point", filled: true, size: 60, tooltip: true },
+          mark: { type: "point", filled: true, size: 60 },
           encoding: { y: ROW, x: { field: "ratio", type: "quantitative", scale: { type: "log" } } },
         },
       ],
@@ -98,7 +98,7 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
       height: { step: 32 },
       layer: [
         {
-          mark: { type: "rect", tooltip: true },
+          mark: { type: "rect" },
           encoding: {
             x: { field: "a", type: "nominal", title: first, axis: { labelAngle: 0 } },
             y: { field: "b", type: "nominal", title: second },
@@ -152,7 +152,7 @@ export function layersSpec(data: ReportData): vl.TopLevelSpec | undefined {
     columns: 3,
     spec: {
       width: 200,
-      mark: { type: "bar", tooltip: true },
+      mark: { type: "bar" },
       encoding: {
         x: { field: "step", type: "nominal", title: null, axis: { labelAngle: 0 } },
         xOffset: { field: "kind" },

@@ -99,6 +99,11 @@ export function chartSpec(
     ...(logScale && { scale: { type: "log" as const } }),
   });
   const repeated = rows.some((row) => row.repeats > 1);
+  // An error bar's two ticks are two more marks per bar: beyond the labelled size, a bare rule says the same.
+  const spread = (size: number, color: string) =>
+    variantOrder.length <= MAX_LABELLED_VARIANTS
+      ? { type: "errorbar" as const, ticks: { size }, color }
+      : { type: "rule" as const, color, aria: false };
   const panelWidth = Math.max(150, 34 * variantOrder.length);
   // Panels wrap into rows so that a big matrix makes a tall chart rather than one tens of thousands of pixels wide.
   const columns = Math.max(1, Math.floor(MAX_CHART_WIDTH / (panelWidth + 60)));
@@ -143,8 +148,9 @@ export function chartSpec(
               { calculate: "datum.panelMin / 2", as: "base" },
             ],
           }),
-          // No ARIA label per bar: thousands of them in a big matrix, while report.md's tables carry every value.
-          mark: { type: "bar", tooltip: true, aria: false },
+          // No ARIA label and no tooltip per bar (an SVG file shows none): thousands of them in a big matrix cost
+          // seconds, while report.md's tables carry every value and report.html has the tooltips.
+          mark: { type: "bar", aria: false },
           encoding: {
             x,
             y: y("value"),
@@ -163,7 +169,7 @@ export function chartSpec(
           ? [
               {
                 transform: [{ filter: "datum.repeats > 1" }],
-                mark: { type: "errorbar" as const, ticks: { size: 12 }, color: "black" },
+                mark: spread(12, "black"),
                 encoding: { x, y: y("low"), y2: { field: "high" } },
               },
             ]
@@ -171,10 +177,10 @@ export function chartSpec(
         ...(rows.some((row) => row.flags)
           ? [
               {
-                // A flagged bar carries a "!" above it, its reasons in the tooltip.
+                // A flagged bar carries a "!" above it; report.md's Flags section and report.html say why.
                 transform: [{ filter: "datum.flags !== ''" }],
                 mark: { type: "text" as const, text: "!", dy: -8, fontWeight: "bold" as const, color: "firebrick" },
-                encoding: { x, y: y("value"), tooltip: [{ field: "variant" }, { field: "flags", title: "flags" }] },
+                encoding: { x, y: y("value") },
               },
             ]
           : []),
@@ -189,7 +195,7 @@ export function chartSpec(
                 ? [
                     {
                       transform: [{ filter: "isValid(datum.p99Low)" }],
-                      mark: { type: "errorbar" as const, ticks: { size: 6 }, color: "dimgray" },
+                      mark: spread(6, "dimgray"),
                       encoding: { x, y: y("p99Low"), y2: { field: "p99High" } },
                     },
                   ]

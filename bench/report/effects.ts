@@ -242,14 +242,21 @@ function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): Panel
   };
 }
 
+// The Effects table, effects.svg and heatmap.svg read the same fits: made once per report.
+const fitted = new WeakMap<ReportData, PanelEffects[]>();
+
 /** Per workload and layer with axes: each axis's effect, by least squares on the log of the ratio to the baseline. */
 export function panelEffects(data: ReportData): PanelEffects[] {
-  return data.panels.flatMap((panel) => {
+  const known = fitted.get(data);
+  if (known) return known;
+  const effects = data.panels.flatMap((panel) => {
     const layers = [
       ...new Set(panel.cells.filter((cell) => !cell.variant.baseline).map((cell) => cell.variant.variant.layer)),
     ];
     return layers.flatMap((layer) => layerEffects(panel, layer, data) ?? []);
   });
+  fitted.set(data, effects);
+  return effects;
 }
 
 const LAYER_ORDER: Layer[] = ["local", "host", "vm", "k8s"];
