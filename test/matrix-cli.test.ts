@@ -178,7 +178,7 @@ test.serial(
       {
         args: ["matrix", "up", "--no-check", "--out", out],
         env: noPulumi,
-        stderr: /^layerbench: matrix up: homelab failed; quick not started \(see above\)$/,
+        stderr: /^layerbench: matrix up: homelab failed; quick, vmsize not started \(see above\)$/,
         stdout:
           /^homelab: failed: the Pulumi CLI is not installed \(or not on PATH\): install it with `curl -fsSL https:\/\/get\.pulumi\.com \| sh`, then `pulumi login`\nquick: skipped: not run: the Pulumi CLI is missing$/m,
       },
