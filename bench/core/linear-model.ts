@@ -59,7 +59,7 @@ export function modelRow(spec: ModelSpec, point: Point): number[] {
  * contrast whose estimate is a marginal mean. Factors are independent on the grid, so a column's mean is the
  * product over its terms of 1 or 0 (a held factor) or 1/levels (a free one).
  */
-export function averageRow(spec: ModelSpec, held: Point): number[] {
+function averageRow(spec: ModelSpec, held: Point): number[] {
   const levelsOf = new Map(spec.factors.map((factor) => [factor.name, factor.levels.length]));
   return columns(spec).map((column) =>
     column.terms.reduce((product, { factor, level }) => {

@@ -79,7 +79,7 @@ export function parseDesign(
 }
 
 /** Variants beyond the model's parameters: the residual degrees of freedom that estimate the error. */
-export function extraVariants(parameters: number): number {
+function extraVariants(parameters: number): number {
   return Math.max(3, Math.ceil(parameters / 4));
 }
 
@@ -88,7 +88,7 @@ export function extraVariants(parameters: number): number {
  * det(X'X). Greedy start (each step adds the candidate that helps most, the first on ties), then the best single
  * exchange of a chosen candidate for another until none improves the determinant.
  */
-export function dOptimal(rows: number[][], size: number, forced: number): number[] {
+function dOptimal(rows: number[][], size: number, forced: number): number[] {
   const chosen = [forced];
   // Until the rows estimate every parameter their determinant is 0: a small ridge ranks the partial designs.
   const ridge = rows[0].map((_, column) => rows[0].map((__, other) => (column === other ? 1e-3 : 0)));
@@ -130,16 +130,12 @@ export function dOptimal(rows: number[][], size: number, forced: number): number
   return chosen.sort((a, b) => a - b);
 }
 
-export function designModel(factors: Factor[], spec: Pick<DesignSpec, "interactions">): ModelSpec {
-  return { factors, interactions: spec.interactions };
-}
-
 /**
  * The ids a design measures: every candidate for `full`; else the D-optimal subset with the candidate at every
  * factor's reference level (the defaults), and apart from them the confirmation variants it did not choose.
  * Refused when the valid candidates cannot estimate the model.
  */
-export function chooseCandidates(
+function chooseCandidates(
   candidates: Candidate[],
   factors: Factor[],
   spec: DesignSpec,
@@ -151,7 +147,7 @@ export function chooseCandidates(
     );
   }
   if (spec.kind === "full") return { chosen: candidates.map((candidate) => candidate.id), confirm: [] };
-  const model = designModel(factors, spec);
+  const model: ModelSpec = { factors, interactions: spec.interactions };
   const rows = candidates.map((candidate) => modelRow(model, candidate.point));
   const parameters = parameterCount(model);
   const size = Math.min(candidates.length, parameters + extraVariants(parameters));

@@ -1,7 +1,7 @@
 import { MAX_DISKS_PER_VM, MAX_SCSI_DISKS, MAX_VIRTIO_BLK_DATA_DISKS, type VmDiskVariant } from "./vm-variants.js";
 
 /** A VM's size as its variants ask for it: memory and cores, each the stack's `vm` setting when not given. */
-export function vmSizeOf(variant: Pick<VmDiskVariant, "memoryMb" | "cores">): string {
+function vmSizeOf(variant: Pick<VmDiskVariant, "memoryMb" | "cores">): string {
   return `${variant.memoryMb ?? "-"}/${variant.cores ?? "-"}`;
 }
 
