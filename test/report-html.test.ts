@@ -138,6 +138,16 @@ test.serial("report.html in the dark, and with 1 and with 100 variants", async (
       t.is(await page.locator("#charts svg .mark-rect").first().locator("path").count(), count);
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       t.is(background, scheme === "dark" ? "rgb(22, 22, 22)" : "rgb(255, 255, 255)");
+      // A results table of 100 rows comes folded, and opens; one of a single row is shown as it is.
+      const folded = page.locator("details", { hasText: `${count} rows: open the table` });
+      if (count === 100) {
+        t.true((await folded.count()) >= 2, "each workload's table");
+        t.false(await folded.first().locator("table").isVisible());
+        await folded.first().locator("summary").click();
+        t.true(await folded.first().locator("table").isVisible());
+      } else {
+        t.is(await page.locator("details").count(), 0);
+      }
       t.deepEqual(errors, []);
       await page.close();
     }

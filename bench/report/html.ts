@@ -1,13 +1,14 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { marked } from "marked";
+import { Marked, Renderer } from "marked";
 import type { TopLevelSpec } from "vega-lite";
+import * as vl from "vega-lite";
 import { warningCodes } from "../core/warnings.js";
 import { axesOf } from "./effects.js";
 import type { ReportData } from "./rows.js";
 
-// report.html: one self-contained page (vega, vega-lite and vega-embed inlined, the data too: nothing is fetched
+// report.html: one self-contained page (vega and vega-embed inlined, the data too: nothing is fetched
 // when it is viewed) with the charts made interactive (a workload picker, sort, a filter per axis, tooltips with
 // value, n, spread and flags) above report.md's text and tables.
 
@@ -20,6 +21,23 @@ function bundle(pkg: string, file: string): string {
   }
   throw new Error(`${pkg}'s ${file} is missing: run npm ci`);
 }
+
+/**
+ * Beyond this many rows a table of report.md comes folded (a <details> to open): a browser lays out every
+ * table before it draws the charts, and a matrix of 100 variants has twenty of them, 1.5 s of the page's load.
+ */
+const FOLDED_TABLE_ROWS = 40;
+
+const markdownToHtml = new Marked({
+  renderer: {
+    table(token) {
+      const table = Renderer.prototype.table.call(this, token);
+      return token.rows.length > FOLDED_TABLE_ROWS
+        ? `<details><summary>${token.rows.length} rows: open the table</summary>${table}</details>\n`
+        : table;
+    },
+  },
+});
 
 /** Text placed inside <script>: a "</script" in it would end the element. */
 const inScript = (text: string) => text.replaceAll("</script", "<\\/script");
@@ -134,6 +152,7 @@ blockquote { border-left: 4px solid #d9822b; margin: 1rem 0; padding: 0.2rem 1re
 .vega-bind { display: inline-block; margin: 0 1.5rem 0.5rem 0; }
 #controls { position: sticky; top: 0; background: var(--bg); padding: 0.5rem 0; z-index: 1; }
 #charts { margin: 1rem 0 2rem; }
+summary { cursor: pointer; color: var(--muted); margin: 0.5rem 0 1.5rem; }
 `;
 
 /** The page: report.md's text and tables (its SVG images left out: the charts here replace them). */
@@ -142,8 +161,9 @@ export function renderHtml(data: ReportData, markdown: string): string {
     .split("\n")
     .filter((line) => !/^!\[.*\]\(.*\.svg\)$/.test(line) && line !== "# layerbench report")
     .join("\n");
-  const body = marked.parse(text, { async: false });
-  const spec = JSON.stringify(pageSpec(data));
+  const body = markdownToHtml.parse(text, { async: false });
+  // Compiled to vega here: the page needs neither vega-lite (a quarter of a MiB) nor the compile at each load.
+  const spec = JSON.stringify(vl.compile(pageSpec(data)).spec);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -152,7 +172,6 @@ export function renderHtml(data: ReportData, markdown: string): string {
 <title>layerbench report</title>
 <style>${STYLE}</style>
 <script>${inScript(bundle("vega", "build/vega.min.js"))}</script>
-<script>${inScript(bundle("vega-lite", "build/vega-lite.min.js"))}</script>
 <script>${inScript(bundle("vega-embed", "build/vega-embed.min.js"))}</script>
 </head>
 <body>
@@ -163,7 +182,7 @@ ${body}
 <script>
 const spec = ${inScript(spec)};
 const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-vegaEmbed("#charts", spec, { renderer: "svg", actions: false, bind: "#controls", ...(dark ? { theme: "dark" } : {}) })
+vegaEmbed("#charts", spec, { mode: "vega", renderer: "svg", actions: false, bind: "#controls", ...(dark ? { theme: "dark" } : {}) })
   .catch((error) => { document.getElementById("charts").textContent = "charts could not be drawn: " + error; console.error(error); });
 </script>
 </body>
