@@ -22,7 +22,18 @@ const sshd = await startSshd({ STATE: state.path });
 const standIns: Record<string, string> = {
   pveversion: 'cat "$STATE/pveversion"',
   zfs: 'case "$*" in "get -Hp -o value available rpool") cat "$STATE/available";; *) exit 1;; esac',
-  qm: '[ "$1" = config ] && [ -f "$STATE/vm-$2" ] && exec cat "$STATE/vm-$2"; exit 2',
+  // The cluster's VMs as `pvesh get /cluster/resources --type vm --output-format json` gives them: one file each.
+  pvesh: [
+    '[ "$*" = "get /cluster/resources --type vm --output-format json" ] || exit 2',
+    "printf '['; sep=''",
+    'for f in "$STATE"/vm-*; do',
+    '  [ -f "$f" ] || continue',
+    '  id=$(echo "$f" | sed "s/.*vm-//")',
+    '  printf \'%s{"id":"qemu/%s","type":"qemu","vmid":%s,"name":"%s","node":"%s"}\' "$sep" "$id" "$id" "$(sed -n \'s/^name: //p\' "$f")" "$(sed -n \'s/^node: //p\' "$f")"',
+    "  sep=','",
+    "done",
+    "printf ']\\n'",
+  ].join("\n"),
   pvesm:
     "printf 'Name Type Status Total Used Available %%\\nlocal dir active 1 1 1 1\\nlocal-zfs zfspool active 1 1 1 1\\n'",
 };
@@ -67,15 +78,21 @@ const env = { ...process.env, LAYERBENCH_SSH: `ssh -F ${sshd.clientConfig}`, PRO
 async function node(facts: {
   pveversion: string;
   availableGiB: number;
-  vms?: Record<number, string>;
+  /** By vmId: its name, on node pve, or its name and node. */
+  vms?: Record<number, string | { name: string; node: string }>;
   content?: string;
 }) {
   storageContent = facts.content ?? "iso,vztmpl,backup,import,snippets";
   await fs.writeFile(join(state.path, "pveversion"), `${facts.pveversion}\n`);
   await fs.writeFile(join(state.path, "available"), `${facts.availableGiB * GiB}\n`);
   for (const file of await fs.readdir(state.path)) if (file.startsWith("vm-")) await fs.rm(join(state.path, file));
-  for (const [id, name] of Object.entries(facts.vms ?? {}))
-    await fs.writeFile(join(state.path, `vm-${id}`), `boot: order=virtio0\nname: ${name}\nmemory: 4096\n`);
+  for (const [id, vm] of Object.entries(facts.vms ?? {})) {
+    const { name, node = "pve" } = typeof vm === "string" ? { name: vm } : vm;
+    await fs.writeFile(
+      join(state.path, `vm-${id}`),
+      `boot: order=virtio0\nname: ${name}\nnode: ${node}\nmemory: 4096\n`,
+    );
+  }
 }
 
 test.after.always(async () => {
@@ -157,17 +174,35 @@ test.serial("--check against a node that is ready: every finding ok, exit 0", as
   t.regex(result.stdout, /^ok {4}pool rpool: 100 GiB free, the stack writes up to 24 GiB$/m);
   t.regex(result.stdout, /^ok {4}memory: \d+(\.\d)? GiB available, the stack's VMs take 4\.0 GiB$/m);
   t.regex(result.stdout, /^ok {4}fio: \/usr\/bin\/fio$/m);
-  t.regex(result.stdout, /^ok {4}vmIds 9100: free$/m);
+  t.regex(result.stdout, /^ok {4}vmIds 9100: free in the cluster$/m);
   t.regex(result.stdout, /^ok {4}datastore local takes import content$/m);
   t.regex(result.stdout, /^ok {4}datastore local takes snippets content$/m);
   t.notRegex(result.stdout, /^FAIL/m);
 });
 
+test.serial(
+  "--check of a stack with k3s VMs on two nodes: this node's memory for its own VMs, the other node named",
+  async (t) => {
+    await node({ pveversion: "pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)", availableGiB: 500 });
+    await fs.writeFile(
+      join(project.path, "stacks", "Pulumi.spread.yaml"),
+      `${labStack.replace("vmId: 9100", "vmId: 9500")}  layerbench:k8s:\n    enabled: true\n    vm: { vmId: 9600, memoryMb: 8192 }\n    proxmoxNodes: [pve, { name: pve2, address: 127.0.0.2 }]\n`,
+    );
+    t.teardown(() => fs.rm(join(project.path, "stacks", "Pulumi.spread.yaml")));
+    const result = await runCli(["plan", "--stack", "spread", "--check", "--project", project.path], { env });
+    // k3s-1 and k3s-3 on pve with the bench VM (4 + 8 + 8 GiB), k3s-2 on pve2.
+    t.regex(result.stdout, /^ {2}9601 {2}layerbench-k3s-2 {2}pve2 {2}k3s /m);
+    t.regex(result.stdout, /^(ok|FAIL) +memory: \d+(\.\d)? GiB available, the stack's VMs take 20 GiB/m);
+    t.regex(result.stdout, /^warn {2}nodes pve2: not asked \(only pve is\); their VMs take 8\.0 GiB on pve2$/m);
+    t.regex(result.stdout, /^ok {4}vmIds 9500, 9600, 9601, 9602: free in the cluster$/m);
+  },
+);
+
 test.serial("--check reports each planted problem in one line and exits 1", async (t) => {
   await node({
     pveversion: "pve-manager/8.3.2/3e76eec21c4a14a7 (running kernel: 6.8.12-4-pve)",
     availableGiB: 10,
-    vms: { 9100: "web" },
+    vms: { 9100: { name: "web", node: "pve2" } },
     content: "iso,vztmpl,backup,snippets",
   });
   const result = await runCli(["plan", "--stack", "lab", "--check", "--project", project.path], { env });
@@ -182,7 +217,7 @@ test.serial("--check reports each planted problem in one line and exits 1", asyn
   );
   t.regex(
     result.stdout,
-    /^FAIL {2}vmId 9100 is taken by VM "web": choose other vmIds \(layerbench:vm\.vmId, k8s\.vm\.vmId\)$/m,
+    /^FAIL {2}vmId 9100 is taken by VM "web" on node pve2: choose other vmIds \(layerbench:vm\.vmId, k8s\.vm\.vmId\)$/m,
   );
   t.regex(
     result.stdout,

@@ -73,9 +73,8 @@ export function probeScript(plan: Plan): string {
     "echo \"mem_available=$(awk '/^MemAvailable:/ { print $2 * 1024 }' /proc/meminfo)\"",
     'echo "fio=$(command -v fio)"',
     'echo "apt_get=$(command -v apt-get)"',
-    `for id in ${plan.vms.map((vm) => vm.vmId).join(" ")}; do`,
-    '  if config=$(qm config "$id" 2>/dev/null); then echo "vm=$id $(printf \'%s\\n\' "$config" | sed -n \'s/^name: //p\')"; fi',
-    "done",
+    // Every VM of the cluster, whichever node runs it (`qm config` sees this node's only): vmIds are cluster-wide.
+    "echo \"cluster_vms=$(pvesh get /cluster/resources --type vm --output-format json 2>/dev/null | tr -d '\\n')\"",
     "pvesm status 2>/dev/null | awk 'NR > 1 { print \"storage=\" $1 }'",
     "",
   ].join("\n");
@@ -83,22 +82,38 @@ export function probeScript(plan: Plan): string {
 
 interface Facts {
   values: Map<string, string>;
-  vms: Map<number, string>;
+  /** The cluster's VMs by vmId: name and node; undefined when pvesh could not list them. */
+  vms?: Map<number, { name: string; node: string }>;
   storages: Set<string>;
 }
 
+/** pvesh's JSON of /cluster/resources: one entry per guest, `vmid`, `name`, `node`. */
+function clusterVms(json: string | undefined): Facts["vms"] {
+  try {
+    const entries = JSON.parse(json ?? "") as Array<{ vmid?: unknown; name?: unknown; node?: unknown }>;
+    if (!Array.isArray(entries)) return undefined;
+    return new Map(
+      entries.flatMap((entry) =>
+        typeof entry.vmid === "number"
+          ? [[entry.vmid, { name: String(entry.name ?? ""), node: String(entry.node ?? "") }] as const]
+          : [],
+      ),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
 function parseFacts(stdout: string): Facts {
-  const facts: Facts = { values: new Map(), vms: new Map(), storages: new Set() };
+  const facts: Facts = { values: new Map(), storages: new Set() };
   for (const line of stdout.split("\n")) {
     const separator = line.indexOf("=");
     if (separator < 0) continue;
     const [key, value] = [line.slice(0, separator), line.slice(separator + 1).trim()];
-    if (key === "vm") {
-      const [id, ...name] = value.split(" ");
-      facts.vms.set(Number(id), name.join(" "));
-    } else if (key === "storage") facts.storages.add(value);
+    if (key === "storage") facts.storages.add(value);
     else facts.values.set(key, value);
   }
+  facts.vms = clusterVms(facts.values.get("cluster_vms"));
   return facts;
 }
 
@@ -127,10 +142,38 @@ function versionFinding(pveversion: string | undefined, host: string): Finding {
     : { level: "ok", message: `Proxmox VE ${text}` };
 }
 
+/** The stack's vmIds against every VM of the cluster: free, this stack's own from an earlier up, or taken. */
+function vmIdFindings(plan: Plan, vms: Facts["vms"]): Finding[] {
+  if (!vms)
+    return [
+      {
+        level: "warn",
+        message: "vmIds: not checked: pvesh could not list the cluster's VMs (pvesh get /cluster/resources)",
+      },
+    ];
+  const findings: Finding[] = [];
+  for (const vm of plan.vms) {
+    const existing = vms.get(vm.vmId);
+    if (!existing) continue;
+    if (existing.name === vm.name && existing.node === vm.node)
+      findings.push({
+        level: "ok",
+        message: `vmId ${vm.vmId}: ${existing.name} exists already, from an earlier pulumi up of this stack`,
+      });
+    else
+      findings.push({
+        level: "fail",
+        message: `vmId ${vm.vmId} is taken by VM ${JSON.stringify(existing.name)} on node ${existing.node}: choose other vmIds (layerbench:vm.vmId, k8s.vm.vmId)`,
+      });
+  }
+  const free = plan.vms.filter((vm) => !vms.has(vm.vmId)).map((vm) => vm.vmId);
+  if (free.length > 0) findings.push({ level: "ok", message: `vmIds ${free.join(", ")}: free in the cluster` });
+  return findings;
+}
+
 function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
   const { plan } = target;
   const findings: Finding[] = [versionFinding(facts.values.get("pveversion"), plan.nodeAddress)];
-  const ours = new Map(plan.vms.map((vm) => [vm.vmId, vm]));
   const available = Number(facts.values.get("pool_available") || NaN);
   if (!Number.isFinite(available)) {
     findings.push({
@@ -153,11 +196,12 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
     );
   }
   const memAvailable = Number(facts.values.get("mem_available") || NaN);
-  // VMs of this stack that already run hold their memory already.
+  // Only the VMs this node runs need its memory; those of this stack that already run hold theirs already.
+  const here = plan.vms.filter((vm) => vm.node === plan.node);
   const running =
-    [...facts.vms.keys()].filter((id) => ours.has(id)).reduce((sum, id) => sum + (ours.get(id)?.memoryMb ?? 0), 0) *
+    here.filter((vm) => facts.vms?.get(vm.vmId)?.node === plan.node).reduce((sum, vm) => sum + vm.memoryMb, 0) *
     1024 ** 2;
-  const needed = plan.memoryMb * 1024 ** 2;
+  const needed = here.reduce((sum, vm) => sum + vm.memoryMb, 0) * 1024 ** 2;
   if (Number.isFinite(memAvailable)) {
     findings.push(
       memAvailable + running >= needed
@@ -179,21 +223,18 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
       level: "fail",
       message: "fio: not installed, and no apt-get to install it with: install fio on the node",
     });
-  for (const [id, name] of facts.vms) {
-    const vm = ours.get(id);
-    if (vm && name === vm.name)
-      findings.push({
-        level: "ok",
-        message: `vmId ${id}: ${name} exists already, from an earlier pulumi up of this stack`,
-      });
-    else
-      findings.push({
-        level: "fail",
-        message: `vmId ${id} is taken by VM ${JSON.stringify(name)}: choose other vmIds (layerbench:vm.vmId, k8s.vm.vmId)`,
-      });
-  }
-  const free = plan.vms.filter((vm) => !facts.vms.has(vm.vmId)).map((vm) => vm.vmId);
-  if (free.length > 0) findings.push({ level: "ok", message: `vmIds ${free.join(", ")}: free` });
+  const others = [...new Set(plan.vms.map((vm) => vm.node).filter((node) => node !== plan.node))];
+  if (others.length > 0)
+    findings.push({
+      level: "warn",
+      message: `nodes ${others.join(", ")}: not asked (only ${plan.node} is); their VMs take ${others
+        .map(
+          (node) =>
+            `${formatGiB(plan.vms.filter((vm) => vm.node === node).reduce((sum, vm) => sum + vm.memoryMb, 0) * 1024 ** 2)} on ${node}`,
+        )
+        .join(", ")}`,
+    });
+  findings.push(...vmIdFindings(plan, facts.vms));
   for (const id of plan.storageIds.filter((storage) => facts.storages.has(storage))) {
     findings.push({
       level: "warn",
