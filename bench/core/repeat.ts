@@ -2,7 +2,7 @@
 // stopping once the relative standard deviation of the workload's IOPS is at or below a threshold (the Phoronix
 // Test Suite's rule, with its default of 3 %). The same rule runs in the remote scripts (remote/fio-script.ts).
 
-import { relativeStdevPct, stat } from "./results.js";
+import { relativeStdevPct, stat } from "./stats.js";
 
 export const AUTO_MIN_RUNS = 3;
 export const AUTO_MAX_RUNS = 10;
