@@ -144,7 +144,14 @@ export function predict(fit: Fit, point: Point): Estimate {
   return estimate(fit, modelRow(fit.spec, point));
 }
 
-/** The half-width multiplier of a two-sided 95 % interval on `df` degrees of freedom. */
+const quantiles = new Map<number, number>();
+
+/** The half-width multiplier of a two-sided 95 % interval on `df` degrees of freedom (kept: a report asks thousands of times). */
 export function t95(df: number): number {
-  return jstat.jStat.studentt.inv(0.975, df);
+  let value = quantiles.get(df);
+  if (value === undefined) {
+    value = jstat.jStat.studentt.inv(0.975, df);
+    quantiles.set(df, value);
+  }
+  return value;
 }
