@@ -337,10 +337,11 @@ async function planAndCheck(
   declared: string[],
   options: { check: boolean; quiet: boolean },
 ): Promise<boolean> {
-  const [{ renderFindings }, { renderPlan }, { checkStack, planStacks }] = await Promise.all([
+  const [{ renderFindings }, { renderPlan }, { checkStack, planStacks }, { designAlternatives }] = await Promise.all([
     import("../plan/node-check.js"),
     import("../plan/render.js"),
     import("../plan/stack-plans.js"),
+    import("../plan/design-comparison.js"),
   ]);
   let ok = true;
   for (const entry of await planStacks(project, stacks, declared)) {
@@ -357,7 +358,8 @@ async function planAndCheck(
           entry.plan,
           { id: entry.config.profile.id, runtimeSec: entry.config.profile.runtimeSec, repeat: entry.config.repeat },
           {
-            alternatives: entry.designs,
+            // Planned again under both designs only for the plans shown (matrix up's check shows none).
+            alternatives: designAlternatives(entry.file.raw, entry.plan.stack),
             records: [entry.config.design, entry.config.k8s?.design].flatMap((record) => record ?? []),
           },
         ),

@@ -1,7 +1,6 @@
 import { type BenchConfig, parseBenchConfig } from "../config/stack-config.js";
 import { readStackFile, type StackFile } from "../config/stack-file.js";
 import { UserError } from "../util/errors.js";
-import { type DesignAlternative, designAlternatives } from "./design-comparison.js";
 import { checkNode, type Finding, type RemoteShell, systemSsh } from "./node-check.js";
 import { type Plan, planStack, vmIdClashes } from "./plan.js";
 
@@ -9,8 +8,6 @@ export interface StackPlan {
   file: StackFile;
   config: BenchConfig;
   plan: Plan;
-  /** The stack under design full and main-effects, when it has axes. */
-  designs: DesignAlternative[];
   /** Problems found offline, e.g. another stack's vmIds on the same node. */
   findings: Finding[];
 }
@@ -19,7 +16,7 @@ async function load(projectDir: string, stack: string): Promise<Omit<StackPlan, 
   const file = await readStackFile(projectDir, stack);
   try {
     const config = parseBenchConfig(file.raw);
-    return { file, config, plan: planStack(config, stack), designs: designAlternatives(file.raw, stack) };
+    return { file, config, plan: planStack(config, stack) };
   } catch (error) {
     if (error instanceof UserError) throw new UserError(`stack ${stack}: ${error.message}`);
     throw error;
@@ -30,9 +27,14 @@ async function load(projectDir: string, stack: string): Promise<Omit<StackPlan, 
 export async function planStacks(projectDir: string, stacks: string[], declared: string[]): Promise<StackPlan[]> {
   const planned = await Promise.all(stacks.map((stack) => load(projectDir, stack)));
   // A stack file that does not parse cannot clash with anything: its own `plan` says what is wrong with it.
-  const others = (await Promise.all(declared.map((stack) => load(projectDir, stack).catch(() => undefined)))).flatMap(
-    (entry) => (entry ? [entry.plan] : []),
-  );
+  const others = (
+    await Promise.all(
+      declared.map(
+        (stack) =>
+          planned.find((entry) => entry.file.stack === stack) ?? load(projectDir, stack).catch(() => undefined),
+      ),
+    )
+  ).flatMap((entry) => (entry ? [entry.plan] : []));
   return planned.map((entry) => ({
     ...entry,
     findings: vmIdClashes(entry.plan, others).map((message): Finding => ({ level: "fail", message })),
