@@ -70,17 +70,22 @@ function averageRow(spec: ModelSpec, held: Point): number[] {
   );
 }
 
-/** log det(X'X) of the rows, -Infinity when the rows do not estimate every parameter. */
-export function logDetInformation(rows: number[][]): number {
-  if (rows.length === 0) return Number.NEGATIVE_INFINITY;
-  const x = new Matrix(rows);
-  const cholesky = new CholeskyDecomposition(x.transpose().mmul(x));
+/** log det of an information matrix X'X, -Infinity when it is singular. */
+function logDet(information: Matrix): number {
+  const cholesky = new CholeskyDecomposition(information);
   if (!cholesky.isPositiveDefinite()) return Number.NEGATIVE_INFINITY;
   const lower = cholesky.lowerTriangularMatrix;
   const pivots = Array.from({ length: lower.rows }, (_, index) => lower.get(index, index) ** 2);
   // X'X holds counts: a pivot this small is a singular matrix that rounding made look positive definite.
   if (pivots.some((pivot) => pivot < 1e-9)) return Number.NEGATIVE_INFINITY;
   return pivots.reduce((sum, pivot) => sum + Math.log(pivot), 0);
+}
+
+/** log det(X'X) of the rows, -Infinity when the rows do not estimate every parameter. */
+export function logDetInformation(rows: number[][]): number {
+  if (rows.length === 0) return Number.NEGATIVE_INFINITY;
+  const x = new Matrix(rows);
+  return logDet(x.transpose().mmul(x));
 }
 
 export interface Observation {
@@ -101,12 +106,14 @@ export interface Fit {
 
 /** Least squares of y on the model; undefined when the observations do not estimate every parameter. */
 export function fitLeastSquares(spec: ModelSpec, observations: Observation[]): Fit | undefined {
-  const rows = observations.map((observation) => modelRow(spec, observation.point));
-  if (logDetInformation(rows) === Number.NEGATIVE_INFINITY) return undefined;
-  const x = new Matrix(rows);
+  if (observations.length === 0) return undefined;
+  const x = new Matrix(observations.map((observation) => modelRow(spec, observation.point)));
+  const xt = x.transpose();
+  const information = xt.mmul(x);
+  if (logDet(information) === Number.NEGATIVE_INFINITY) return undefined;
   const y = Matrix.columnVector(observations.map((observation) => observation.y));
-  const unscaledCovariance = inverse(x.transpose().mmul(x));
-  const beta = unscaledCovariance.mmul(x.transpose()).mmul(y);
+  const unscaledCovariance = inverse(information);
+  const beta = unscaledCovariance.mmul(xt).mmul(y);
   const coefficients = beta.getColumn(0);
   const residuals = y.clone().sub(x.mmul(beta)).getColumn(0);
   const residualDf = observations.length - coefficients.length;
