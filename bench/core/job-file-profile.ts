@@ -17,8 +17,11 @@ import {
 
 export class JobFileProfileError extends UserError {}
 
-/** fio's own defaults for what a section does not set (fio's HOWTO): read, 4k, one job, QD1, psync, buffered. */
-const FIO_DEFAULTS: Record<string, string> = {
+/**
+ * fio's own defaults for what a section does not set (fio's HOWTO): read, 4k, one job, QD1, psync (os/os.h,
+ * FIO_PREFERRED_ENGINE, which Linux keeps), buffered. `layerbench import` reads fio's printed options by them too.
+ */
+export const FIO_DEFAULTS: Record<string, string> = {
   rw: "read",
   bs: "4k",
   numjobs: "1",

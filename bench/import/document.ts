@@ -1,4 +1,5 @@
 import { parseFioGroups } from "../core/fio-parser.js";
+import { FIO_DEFAULTS } from "../core/job-file-profile.js";
 import {
   addRun,
   LAYERS,
@@ -9,7 +10,7 @@ import {
   type WorkloadSettings,
 } from "../core/results.js";
 import { UserError } from "../util/errors.js";
-import { parseSize } from "../util/size.js";
+import { parseSize, sizeOrUndefined } from "../util/size.js";
 import type { FoundOutput } from "./inputs.js";
 
 // fio outputs measured elsewhere, as one results document: each group of an output is one run of a workload
@@ -24,28 +25,16 @@ export interface ImportOptions {
   from: string;
 }
 
-/** fio's default I/O engine on Linux (fio os/os.h, FIO_PREFERRED_ENGINE). */
-const FIO_DEFAULT_IOENGINE = "psync";
-
-function optionalSize(text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  try {
-    return parseSize(text);
-  } catch {
-    return fallback;
-  }
-}
-
 /** What shaped a workload, from the options fio printed (fio's defaults where it printed none). */
 function workloadSettings(id: string, options: Record<string, string>, jobs: number): WorkloadSettings {
   return {
     id,
-    rw: options.rw ?? options.readwrite ?? "read",
-    bs: optionalSize(options.bs ?? options.blocksize, 4096),
+    rw: options.rw ?? options.readwrite ?? FIO_DEFAULTS.rw,
+    bs: sizeOrUndefined(options.bs ?? options.blocksize ?? FIO_DEFAULTS.bs) ?? parseSize(FIO_DEFAULTS.bs),
     numjobs: jobs,
-    iodepth: Number(options.iodepth ?? 1),
+    iodepth: Number(options.iodepth ?? FIO_DEFAULTS.iodepth),
     // 0: fio sized the job from its file or device, which the output does not say.
-    size: optionalSize(options.size, 0),
+    size: (options.size === undefined ? undefined : sizeOrUndefined(options.size)) ?? 0,
   };
 }
 
@@ -115,7 +104,7 @@ export function importDocument(outputs: FoundOutput[], options: ImportOptions): 
       runtimeSec: seconds(firstOptions.runtime) ?? Math.round((first?.runtimeMs ?? 0) / 1000),
       rampSec: seconds(firstOptions.ramp_time) ?? 0,
       repeat,
-      ioengine: firstOptions.ioengine ?? FIO_DEFAULT_IOENGINE,
+      ioengine: firstOptions.ioengine ?? FIO_DEFAULTS.ioengine,
       direct: firstOptions.direct === "1" || firstOptions.direct === "true",
       workloads: [...settings.values()],
     },

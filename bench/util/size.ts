@@ -26,6 +26,15 @@ export function parseSize(text: string): number {
   return bytes;
 }
 
+/** parseSize, or undefined for text that is not a size: where a value read elsewhere may be anything. */
+export function sizeOrUndefined(text: string): number | undefined {
+  try {
+    return parseSize(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Renders bytes the way fio and people read them: the largest exact binary unit ("256m", "4g"). */
 export function formatFioSize(bytes: number): string {
   for (const unit of ["t", "g", "m", "k"]) {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Point } from "../core/linear-model.js";
 import type { DesignRecord } from "../core/results.js";
 import { UserError } from "../util/errors.js";
-import { formatFioSize, parseSize } from "../util/size.js";
+import { formatFioSize, sizeOrUndefined } from "../util/size.js";
 import { crossProduct, repeatedId } from "./axes.js";
 import { applyDesign, axisFactors, type DesignSpec, FULL_DESIGN } from "./design.js";
 
@@ -92,8 +92,13 @@ function flag(variant: string, field: string, value: unknown): boolean {
   throw new VariantError(`variant "${variant}": ${field} ${JSON.stringify(value)} is not allowed: use true or false`);
 }
 
+/** A size given as bytes or as text ("16k"); NaN for anything else. */
+function sizeBytes(value: unknown): number {
+  return typeof value === "number" ? value : typeof value === "string" ? (sizeOrUndefined(value) ?? NaN) : NaN;
+}
+
 function volblocksize(variant: string, value: unknown): number {
-  const bytes = typeof value === "number" ? value : typeof value === "string" ? safeSize(value) : NaN;
+  const bytes = sizeBytes(value);
   const powerOfTwo = Number.isInteger(Math.log2(bytes));
   if (!(powerOfTwo && bytes >= 4096 && bytes <= 1024 ** 2)) {
     throw new VariantError(
@@ -101,14 +106,6 @@ function volblocksize(variant: string, value: unknown): number {
     );
   }
   return bytes;
-}
-
-function safeSize(text: string): number {
-  try {
-    return parseSize(text);
-  } catch {
-    return NaN;
-  }
 }
 
 // bpg/terraform-provider-proxmox proxmoxtf/resource/vm/vm.go: cpu.cores IntBetween(1, 2304), memory.dedicated
@@ -240,7 +237,7 @@ export function expandVariants(matrix: VariantMatrixInput, design: DesignSpec = 
 /** An axis value as a design's factor level and the report's tables show it: volblocksize "16k", not 16384. */
 function levelLabel(field: string, value: unknown): string {
   if (field === "volblocksize") {
-    const bytes = typeof value === "number" ? value : typeof value === "string" ? safeSize(value) : NaN;
+    const bytes = sizeBytes(value);
     return Number.isFinite(bytes) ? formatFioSize(bytes) : String(value);
   }
   return String(value);
