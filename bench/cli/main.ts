@@ -130,22 +130,19 @@ async function runCommand(flags: RunFlags): Promise<number> {
     );
   // Checked before the scratch directory exists: bad axes leave nothing behind.
   const axes = flags.axes
-    ? (await import("../local/axis-targets.js")).axisTargets(
-        {
-          axes: flags.axes,
-          ...(flags.design && { design: flags.design }),
-          ...(flags.interactions && { interactions: flags.interactions }),
-          ...(flags.confirm && { confirm: flags.confirm }),
-        },
-        ".",
-      )
+    ? (await import("../local/axis-targets.js")).axisVariants({
+        axes: flags.axes,
+        ...(flags.design && { design: flags.design }),
+        ...(flags.interactions && { interactions: flags.interactions }),
+        ...(flags.confirm && { confirm: flags.confirm }),
+      })
     : undefined;
   const outDir = resolve(flags.out ?? join("results", timestamp(new Date())));
   // Default target: a scratch directory on the disk of the current directory (not /tmp, often a RAM disk).
   const scratch = targets.length === 0 ? await fs.mkdtemp(join(process.cwd(), ".layerbench-tmp-")) : undefined;
   if (scratch) targets.push({ name: "local", path: scratch });
   // The axes' guest images sit beside the baseline's files: guest and baseline on one file system.
-  if (axes) targets.push(...axes.targets.map((target) => ({ ...target, path: targets[0].path })));
+  if (axes) targets.push(...axes.variants.map((vm) => ({ name: vm.id, path: targets[0].path, vm })));
   checkDistinctNames(targets);
 
   const forgetScratch = scratch ? scratchOnEmergencyExit(scratch) : () => undefined;

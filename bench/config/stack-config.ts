@@ -99,6 +99,8 @@ export type RawConfig = Record<string, unknown>;
 export class ConfigError extends UserError {}
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+/** A host name or an IP address (v4 or v6), as SSH takes it. */
+const ADDRESS = /^[A-Za-z0-9.:-]+$/;
 const ZFS_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*[A-Za-z0-9]$/;
 const IP_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
@@ -186,7 +188,7 @@ const ProxmoxNodeSchema = z.union([
   z
     .object({
       name: z.string().regex(NAME, "use a Proxmox node name, e.g. pve2"),
-      address: z.string().regex(/^[A-Za-z0-9.:-]+$/, "use a host name or IP address"),
+      address: z.string().regex(ADDRESS, "use a host name or IP address"),
     })
     .strict(),
 ]);
@@ -442,13 +444,10 @@ export const StackConfigSchema = z.object({
     description: "Name of the Proxmox node, as in the web UI (e.g. pve)",
     pulumiType: "string",
   }),
-  nodeAddress: documented(
-    checkedString("nodeAddress", /^[A-Za-z0-9.:-]+$/, "the host name or IP address of the node for SSH"),
-    {
-      description: "Host name or IP address of the node, for SSH",
-      pulumiType: "string",
-    },
-  ),
+  nodeAddress: documented(checkedString("nodeAddress", ADDRESS, "the host name or IP address of the node for SSH"), {
+    description: "Host name or IP address of the node, for SSH",
+    pulumiType: "string",
+  }),
   sshUser: documented(
     checkedString(
       "sshUser",

@@ -1,7 +1,7 @@
 import type { DesignRecord } from "../core/results.js";
 import { type DesignSpec, parseDesign } from "../variants/design.js";
-import { expandVariants, VariantError, type VariantMatrixInput } from "../variants/vm-variants.js";
-import { TargetSpecError, VM_FLAG_VALUES, VM_TARGET_OPTIONS, type VmTarget } from "./targets.js";
+import { expandVariants, VariantError, type VariantMatrixInput, type VmDiskVariant } from "../variants/vm-variants.js";
+import { TargetSpecError, VM_FLAG_VALUES, VM_TARGET_OPTIONS } from "./targets.js";
 
 // `run --axes 'bus=virtio-blk,virtio-scsi-single;cache=none,writeback'`: local VM targets from axes, every valid
 // combination or a design's choice among them, as a stack's vmVariants.
@@ -54,8 +54,11 @@ function expandAxes(axes: NonNullable<VariantMatrixInput["axes"]>, spec: DesignS
   }
 }
 
-/** The VM targets of the axes (their images in `dir`) and the record of how they were chosen. */
-export function axisTargets(request: AxesRequest, dir: string): { targets: VmTarget[]; design: DesignRecord } {
+/**
+ * The VM variants of the axes and the record of how they were chosen; `run` makes them targets once it knows the
+ * baseline's directory, where their images go.
+ */
+export function axisVariants(request: AxesRequest): { variants: VmDiskVariant[]; design: DesignRecord } {
   const axes = parseAxes(request.axes);
   const pairs = list(request.interactions).map((pair) => pair.split(":"));
   const spec = parseDesign(
@@ -65,5 +68,5 @@ export function axisTargets(request: AxesRequest, dir: string): { targets: VmTar
   );
   const { variants, design } = expandAxes(axes, spec);
   if (!design) throw new TargetSpecError("--axes gave no variants");
-  return { targets: variants.map((variant) => ({ name: variant.id, path: dir, vm: variant })), design };
+  return { variants, design };
 }
