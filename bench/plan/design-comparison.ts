@@ -19,6 +19,9 @@ export interface DesignAlternative {
   problem?: string;
 }
 
+/** The Kubernetes layer's variant matrix as the stack file gives it. */
+const k8sMatrix = (raw: RawConfig) => (raw.k8s as { variants?: unknown } | undefined)?.variants;
+
 const hasAxes = (matrix: unknown) =>
   typeof matrix === "object" && matrix !== null && Object.keys((matrix as { axes?: object }).axes ?? {}).length > 0;
 
@@ -57,9 +60,7 @@ function alternative(raw: RawConfig, stack: string, label: string, thisStack: bo
 
 /** What the stack's own matrices ask for beyond a plain full or main-effects design; undefined when nothing. */
 function ownDesign(raw: RawConfig): { kind: string; extras: string[] } {
-  const matrices = [raw.vmVariants, (raw.k8s as { variants?: unknown } | undefined)?.variants].filter(hasAxes) as Array<
-    Record<string, unknown>
-  >;
+  const matrices = [raw.vmVariants, k8sMatrix(raw)].filter(hasAxes) as Array<Record<string, unknown>>;
   const kind = String(matrices.find((matrix) => matrix.design !== undefined)?.design ?? "full");
   const confirm = matrices.reduce(
     (sum, matrix) => sum + (Array.isArray(matrix.confirm) ? matrix.confirm.length : 0),
@@ -82,8 +83,7 @@ function ownDesign(raw: RawConfig): { kind: string; extras: string[] } {
  * stack's own when it is neither (interactions, confirmations); none for a stack without axes.
  */
 export function designAlternatives(raw: RawConfig, stack: string): DesignAlternative[] {
-  const k8sVariants = (raw.k8s as { variants?: unknown } | undefined)?.variants;
-  if (!hasAxes(raw.vmVariants) && !hasAxes(k8sVariants)) return [];
+  if (!hasAxes(raw.vmVariants) && !hasAxes(k8sMatrix(raw))) return [];
   const own = ownDesign(raw);
   const plain = own.extras.length === 0;
   const rows = (["full", "main-effects"] as const).map((kind) =>
