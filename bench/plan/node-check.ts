@@ -74,6 +74,7 @@ export function probeScript(plan: Plan): string {
     'echo "fio=$(command -v fio)"',
     'echo "apt_get=$(command -v apt-get)"',
     // Every VM of the cluster, whichever node runs it (`qm config` sees this node's only): vmIds are cluster-wide.
+    // pve-manager PVE/API2/Cluster.pm `resources`: type vm, each entry with vmid, name and node.
     "echo \"cluster_vms=$(pvesh get /cluster/resources --type vm --output-format json 2>/dev/null | tr -d '\\n')\"",
     "pvesm status 2>/dev/null | awk 'NR > 1 { print \"storage=\" $1 }'",
     "",
