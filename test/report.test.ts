@@ -6,6 +6,7 @@ import { CHARTS } from "../bench/report/chart-definitions.js";
 import { chartRows, chartSpec, renderChartSvg } from "../bench/report/charts.js";
 import { writeReport } from "../bench/report/index.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
+import { cellText } from "../bench/report/matrix-chart.js";
 import { collectReportData } from "../bench/report/rows.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";
@@ -133,6 +134,49 @@ test("charts: a unit per panel, the variant under each bar, legends never cut, l
   t.true((svg.match(/>[\d,.]+<\/text>/g) ?? []).length >= 4, "a log axis with ticks: the bars do not start at zero");
   t.regex(JSON.stringify(chartSpec(data, latencyChart, { latencyScale: "log" })), /"type":"log"/);
   t.notRegex(JSON.stringify(chartSpec(data, CHARTS[0], { latencyScale: "log" })), /"type":"log"/, "latency only");
+});
+
+test("beyond 40 variants a chart is a matrix: every variant named, every value printed, coloured against the baseline", async (t) => {
+  // 41 variants, IOPS 1000 (the baseline) up to 5000; v40 is the last and fastest, v20 has no run of "rand".
+  const variants = Array.from({ length: 41 }, (_, index) => ({
+    spec: variant(`v${index}`, index === 0),
+    iops: { seq: [1000 + 100 * index], ...(index !== 20 && { rand: [1000 + 100 * index] }) },
+  }));
+  const data = collectReportData([syntheticDocument({ kind: "local", host: "box" }, variants)]);
+  const iops = chartSpec(data, CHARTS[0]) as { layer: unknown[]; data: { values: Array<Record<string, unknown>> } };
+  t.is(iops.layer.length, 2, "cells and their text: no panels");
+  const cells = iops.data.values;
+  t.is(cells.length, 41 + 40);
+  const cell = (id: string, panel: string) => cells.find((entry) => entry.variant === id && entry.panel === panel);
+  t.is(cell("v0", "seq, QD1")?.ratio, 1);
+  t.is(cell("v40", "rand, QD1")?.ratio, 5);
+  t.is(cell("v40", "rand, QD1")?.text, "5000");
+  t.true(cell("v40", "rand, QD1")?.dark, "white text on the darkest cell");
+  t.false(cell("v1", "rand, QD1")?.dark);
+  t.is(cell("v20", "rand, QD1"), undefined, "no cell for a run that is not there");
+  const latency = chartSpec(data, CHARTS.find((chart) => chart.file === "latency.svg")!);
+  t.regex(JSON.stringify(latency), /"reverse":true/, "lower latency is the better colour");
+  t.regex(JSON.stringify(latency), /Mean completion latency/);
+
+  const svg = await renderChartSvg(data, CHARTS[0]);
+  for (let index = 0; index <= 40; index += 1) t.true(svg.includes(`>v${index}</text>`), `v${index} named`);
+  t.true(svg.includes(">5000</text>") && svg.includes(">1000</text>"), "the values in print");
+  t.regex(svg, /colour: × baseline, blue better/);
+  t.is((svg.match(/<path[^>]*fill="rgb/g) ?? []).length, 81, "one coloured cell per measured variant and workload");
+});
+
+test("cell text: at most six characters in the unit the chart names", (t) => {
+  t.deepEqual([86_012, 10_000, 9_999, 1024, 100, 99.94, 12.345, 9.814, 0.4249].map(cellText), [
+    "86.0k",
+    "10.0k",
+    "9999",
+    "1024",
+    "100",
+    "99.9",
+    "12.3",
+    "9.81",
+    "0.42",
+  ]);
 });
 
 test("writeReport writes four titled SVG charts with axes and legends, report.md and report.html", async (t) => {

@@ -17,6 +17,8 @@ export interface ChartDefinition {
   directions: Direction[];
   /** Picks a readable unit for the largest value of a panel. */
   unit: (max: number) => Unit;
+  /** The title of a big matrix's chart (matrix-chart.ts), where it differs: one value per cell, no second mark. */
+  matrixTitle?: string;
   /** A second mark per bar: the 99th percentile, for latency. */
   p99Metric?: Metric;
 }
@@ -55,6 +57,7 @@ export const CHARTS: ChartDefinition[] = [
   {
     file: "latency.svg",
     title: "Completion latency: mean (bar) and 99th percentile (diamond)",
+    matrixTitle: "Mean completion latency",
     axis: "Latency",
     metric: "latMeanNs",
     p99Metric: "latP99Ns",

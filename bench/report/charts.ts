@@ -2,15 +2,16 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import { warningCodes } from "../core/warnings.js";
 import type { ChartDefinition, ChartOptions, Unit } from "./chart-definitions.js";
+import { matrixChartSpec } from "./matrix-chart.js";
 import { panelHeader, type ReportData } from "./rows.js";
 
-/** Up to this many variants, each bar is labelled under it. */
+/** Up to this many variants, a chart has a panel per workload and each bar labelled under it; beyond, a matrix. */
 const MAX_LABELLED_VARIANTS = 40;
 
 /** Pixels a row of panels may take before the next panel wraps. */
 const MAX_CHART_WIDTH = 1600;
 
-interface ChartRow {
+export interface ChartRow {
   panel: string;
   variant: string;
   value: number;
@@ -73,16 +74,20 @@ function legendColumns(labels: string[]): number {
   return Math.max(1, Math.min(3, Math.floor(120 / Math.max(longest, 1))));
 }
 
-/** The vega-lite spec: one panel per workload (own y scale), one labelled bar per variant, ±1 stdev error bars when repeated. */
+/**
+ * The vega-lite spec: one panel per workload (own y scale), one labelled bar per variant, ±1 stdev error bars when
+ * repeated; beyond the variants a panel can label, a variant x workload matrix of values (matrix-chart.ts).
+ */
 export function chartSpec(
   data: ReportData,
   chart: ChartDefinition,
   options: ChartOptions = { latencyScale: "linear" },
 ): vl.TopLevelSpec {
   const { rows: panelRows, unit } = chartRows(data, chart);
+  if (data.variants.length > MAX_LABELLED_VARIANTS) return matrixChartSpec(data, chart, panelRows, unit);
   const variantOrder = data.variants.map((variant) => variant.label);
   // Rows in variant order, so that the bars and the legend take the order the rows come in (sort: null): an
-  // explicit sort list is looked up for every row of every layer, a tenth of the drawing in a big matrix.
+  // explicit sort list is looked up for every row of every layer.
   const rank = new Map(variantOrder.map((label, index) => [label, index]));
   const rows = [...panelRows].sort((a, b) => (rank.get(a.variant) ?? 0) - (rank.get(b.variant) ?? 0));
   const x = {
@@ -90,9 +95,8 @@ export function chartSpec(
     type: "nominal" as const,
     sort: null,
     title: null,
-    // Labels under the bars too: a bar is not to be told by its colour alone. Beyond what a panel can label legibly,
-    // the legend, report.md and report.html's tooltips name them (and a thousand labels would cost seconds to draw).
-    axis: variantOrder.length <= MAX_LABELLED_VARIANTS ? { labelAngle: -40, labelLimit: 160, ticks: false } : null,
+    // Labels under the bars too: a bar is not to be told by its colour alone.
+    axis: { labelAngle: -40, labelLimit: 160, ticks: false },
   };
   const yTitle = !unit ? chart.axis : chart.axis === unit.label ? chart.axis : `${chart.axis} (${unit.label})`;
   const logScale = options.latencyScale === "log" && chart.p99Metric !== undefined;
@@ -103,13 +107,9 @@ export function chartSpec(
     ...(logScale && { scale: { type: "log" as const } }),
   });
   const repeated = rows.some((row) => row.repeats > 1);
-  // An error bar's two ticks are two more marks per bar: beyond the labelled size, a bare rule says the same.
-  const spread = (size: number, color: string) =>
-    variantOrder.length <= MAX_LABELLED_VARIANTS
-      ? { type: "errorbar" as const, ticks: { size }, color }
-      : { type: "rule" as const, color, aria: false };
+  const spread = (size: number, color: string) => ({ type: "errorbar" as const, ticks: { size }, color });
   const panelWidth = Math.max(150, 34 * variantOrder.length);
-  // Panels wrap into rows so that a big matrix makes a tall chart rather than one tens of thousands of pixels wide.
+  // Panels wrap into rows so that many variants make a tall chart rather than a very wide one.
   const columns = Math.max(1, Math.floor(MAX_CHART_WIDTH / (panelWidth + 60)));
   const buffered = data.documents.some((document) => !document.profile.direct);
   const subtitle = [

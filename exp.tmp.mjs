@@ -1,0 +1,34 @@
+import { performance } from "node:perf_hooks";
+import * as vega from "vega";
+import * as vl from "vega-lite";
+const { readResultsFile } = await import("/work/main/dist/bench/core/results-io.js");
+const { collectReportData } = await import("/work/main/dist/bench/report/rows.js");
+const { CHARTS } = await import("/work/main/dist/bench/report/chart-definitions.js");
+const { chartSpec } = await import("/work/main/dist/bench/report/charts.js");
+const data = collectReportData([await readResultsFile("/tmp/prof/results.json")]);
+const mode = process.argv[2];
+const spec = chartSpec(data, CHARTS[0], { latencyScale: "linear" });
+let rows = spec.data.values;
+const panels = [...new Set(rows.map(r => r.panel))];
+const variants = [...new Set(rows.map(r => r.variant))];
+if (mode === "fewvariants") rows = rows.filter(r => variants.indexOf(r.variant) < 10);
+if (mode === "fewpanels") rows = rows.filter(r => panels.indexOf(r.panel) < 2);
+if (mode === "nolegend") spec.spec.layer[0].encoding.color.legend = null;
+if (mode === "nocolor") delete spec.spec.layer[0].encoding.color;
+if (mode === "nospread") spec.spec.layer = [spec.spec.layer[0]];
+if (process.argv[3] === "nogrid") spec.config.axis = { grid: false };
+if (process.argv[3] === "noheaderexpr") delete spec.facet.header.labelExpr;
+if (process.argv[3] === "noyaxis") spec.spec.layer[0].encoding.y.axis = null, spec.spec.layer[1].encoding.y.axis = null;
+if (process.argv[3] === "shared") delete spec.resolve;
+if (process.argv[3] === "notitle") delete spec.title;
+spec.data.values = rows;
+spec.facet.sort = [...new Set(rows.map(r => r.panel))];
+const QUIET = vega.logger(vega.None);
+const totals = []; for (let i = 0; i < 12; i++) {
+let t = performance.now();
+const c = vl.compile(spec, { logger: QUIET }).spec; const a = performance.now() - t; t = performance.now();
+const view = new vega.View(vega.parse(c), { renderer: "none" }); const b = performance.now() - t; t = performance.now();
+await view.runAsync(); const d = performance.now() - t; t = performance.now();
+const svg = await view.toSVG(); const e = performance.now() - t;
+totals.push(a+b+d+e); if (i === 11) console.log("min", Math.min(...totals).toFixed(0), "med", totals.sort((x,y)=>x-y)[6].toFixed(0)); else if (0) console.log(mode, "rows", rows.length, "compile", a.toFixed(0), "parse", b.toFixed(0), "run", d.toFixed(0), "svg", e.toFixed(0), "total", (a+b+d+e).toFixed(0));
+}
