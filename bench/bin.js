@@ -19,7 +19,7 @@ function newerThan(dir, time) {
 const built = existsSync(stamp) && !newerThan(fileURLToPath(new URL(".", import.meta.url)), statSync(stamp).mtimeMs);
 let main;
 if (built) {
-  ({ main } = await import("../dist/bench/cli/main.js"));
+  ({ main } = await import("../dist/main.js"));
 } else {
   const { register } = await import("tsx/esm/api");
   register();
