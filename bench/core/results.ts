@@ -255,18 +255,18 @@ function metricValue(run: Run, result: DirectionResult, metric: Metric): number 
 
 export function summarize(runs: Run[]): Summary {
   const summary: Summary = {};
+  // Plain loops: every read of a document summarizes each of its workloads again (a thousand in a big matrix).
   for (const direction of DIRECTIONS) {
-    const results = runs.flatMap((run) => {
-      const result = run[direction];
-      return result ? [{ run, result }] : [];
-    });
-    if (results.length === 0) continue;
+    const measured: Run[] = [];
+    for (const run of runs) if (run[direction]) measured.push(run);
+    if (measured.length === 0) continue;
     const directionSummary: DirectionSummary = {};
     for (const metric of METRICS) {
-      const values = results.flatMap(({ run, result }) => {
-        const value = metricValue(run, result, metric);
-        return value === undefined ? [] : [value];
-      });
+      const values: number[] = [];
+      for (const run of measured) {
+        const value = metricValue(run, run[direction] as DirectionResult, metric);
+        if (value !== undefined) values.push(value);
+      }
       if (values.length > 0) directionSummary[metric] = stat(values);
     }
     summary[direction] = directionSummary;

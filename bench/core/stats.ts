@@ -12,10 +12,19 @@ export interface Stat {
 
 export function stat(values: number[]): Stat {
   const n = values.length;
-  const mean = values.reduce((sum, value) => sum + value, 0) / n;
+  let sum = 0;
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const value of values) {
+    sum += value;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  const mean = sum / n;
   // Sample standard deviation: repeats are a sample of what the disk does.
-  const variance = n > 1 ? values.reduce((sum, value) => sum + (value - mean) ** 2, 0) / (n - 1) : 0;
-  return { n, mean, stdev: Math.sqrt(variance), min: Math.min(...values), max: Math.max(...values) };
+  let squares = 0;
+  for (const value of values) squares += (value - mean) ** 2;
+  return { n, mean, stdev: n > 1 ? Math.sqrt(squares / (n - 1)) : 0, min, max };
 }
 
 /** Pooled standard deviation of two sides; undefined when neither side was repeated. */
