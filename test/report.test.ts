@@ -198,6 +198,13 @@ test("writeReport writes four titled SVG charts with axes and legends, report.md
   t.true((await fs.readFile(join(dir.path, "io_bandwidth.svg"), "utf8")).includes("Bandwidth (MiB/s)"));
   t.true((await fs.readFile(join(dir.path, "latency.svg"), "utf8")).includes("Latency (ms)"));
   t.true((await fs.readFile(join(dir.path, "io_written.svg"), "utf8")).includes("Written (MiB)"));
+  // report.html's tables are written from the same cells as report.md's: markup rendered, numbers right-aligned.
+  const html = await fs.readFile(join(dir.path, "report.html"), "utf8");
+  t.regex(
+    html,
+    /<tr><td><strong>nvme<\/strong> \(baseline\)<\/td><td align="right">1100 ± 141<\/td><td align="right">1\.00×<\/td>/,
+  );
+  t.regex(html, /<tr><td>sata<\/td><td align="right">500<\/td><td align="right">0\.45×<\/td>/);
 });
 
 test("readResultsFile rejects a missing file, bad JSON and a foreign document in one line each", async (t) => {

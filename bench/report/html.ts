@@ -7,6 +7,7 @@ import * as vl from "vega-lite";
 import { warningCodes } from "../core/warnings.js";
 import { axesOf } from "./effects.js";
 import type { ReportData } from "./rows.js";
+import type { ReportPart, Table } from "./table.js";
 
 // report.html: one self-contained page (vega and vega-embed inlined, the data too: nothing is fetched
 // when it is viewed) with the charts made interactive (a workload picker, sort, a filter per axis, tooltips with
@@ -28,16 +29,55 @@ function bundle(pkg: string, file: string): string {
  */
 const FOLDED_TABLE_ROWS = 40;
 
+/** A table of more rows than FOLDED_TABLE_ROWS, in a <details> to open. */
+function folded(rows: number, table: string): string {
+  return rows > FOLDED_TABLE_ROWS
+    ? `<details><summary>${rows} rows: open the table</summary>${table}</details>\n`
+    : table;
+}
+
 const markdownToHtml = new Marked({
   renderer: {
     table(token) {
-      const table = Renderer.prototype.table.call(this, token);
-      return token.rows.length > FOLDED_TABLE_ROWS
-        ? `<details><summary>${token.rows.length} rows: open the table</summary>${table}</details>\n`
-        : table;
+      return folded(token.rows.length, Renderer.prototype.table.call(this, token));
     },
   },
 });
+
+/** What a cell's markdown may mark up; a cell without any (most: numbers) is written as it is. */
+const INLINE_MARKUP = /[*_`[\\<>&]/;
+
+const inlineHtml = (text: string) =>
+  INLINE_MARKUP.test(text) ? markdownToHtml.parseInline(text, { async: false }) : text;
+
+function htmlTable(table: Table): string {
+  const align = (index: number) => (table.alignRight[index] ? ' align="right"' : "");
+  const row = (cells: string[], tag: "th" | "td") =>
+    `<tr>${cells.map((cell, index) => `<${tag}${align(index)}>${inlineHtml(cell)}</${tag}>`).join("")}</tr>`;
+  return folded(
+    table.rows.length,
+    `<table>\n<thead>\n${row(table.headings, "th")}\n</thead>\n<tbody>\n${table.rows.map((cells) => row(cells, "td")).join("\n")}\n</tbody>\n</table>\n`,
+  );
+}
+
+/** report.md's parts as HTML: its text through marked, its tables written directly. */
+function partsToHtml(parts: ReportPart[]): string {
+  const html: string[] = [];
+  let text: string[] = [];
+  const flushText = () => {
+    if (text.length > 0) html.push(markdownToHtml.parse(text.join("\n"), { async: false }));
+    text = [];
+  };
+  for (const part of parts) {
+    if (typeof part === "string") text.push(part);
+    else {
+      flushText();
+      html.push(htmlTable(part));
+    }
+  }
+  flushText();
+  return html.join("");
+}
 
 /** Text placed inside <script>: a "</script" in it would end the element. */
 const inScript = (text: string) => text.replaceAll("</script", "<\\/script");
@@ -156,12 +196,16 @@ summary { cursor: pointer; color: var(--muted); margin: 0.5rem 0 1.5rem; }
 `;
 
 /** The page: report.md's text and tables (its SVG images left out: the charts here replace them). */
-export function renderHtml(data: ReportData, markdown: string): string {
-  const text = markdown
-    .split("\n")
-    .filter((line) => !/^!\[.*\]\(.*\.svg\)$/.test(line) && line !== "# layerbench report")
-    .join("\n");
-  const body = markdownToHtml.parse(text, { async: false });
+export function renderHtml(data: ReportData, parts: ReportPart[]): string {
+  const shown = parts.map((part) =>
+    typeof part !== "string"
+      ? part
+      : part
+          .split("\n")
+          .filter((line) => !/^!\[.*\]\(.*\.svg\)$/.test(line) && line !== "# layerbench report")
+          .join("\n"),
+  );
+  const body = partsToHtml(shown);
   // Compiled to vega here: the page needs neither vega-lite (a quarter of a MiB) nor the compile at each load.
   const spec = JSON.stringify(vl.compile(pageSpec(data)).spec);
   return `<!doctype html>

@@ -6,8 +6,9 @@ import { analysisCharts } from "./analysis-charts.js";
 import { CHARTS, type ChartOptions, REPORT_FILES } from "./chart-definitions.js";
 import { renderChartSvg, renderSpecSvg } from "./charts.js";
 import { renderHtml } from "./html.js";
-import { renderMarkdown } from "./markdown.js";
+import { reportParts } from "./markdown.js";
 import { collectReportData } from "./rows.js";
+import { partsToMarkdown } from "./table.js";
 
 export class ReportExistsError extends UserError {}
 
@@ -40,9 +41,9 @@ export async function writeReport(
   const chartOptions: ChartOptions = { latencyScale: options.latencyScale ?? "linear" };
   for (const chart of CHARTS) files.set(chart.file, await renderChartSvg(data, chart, chartOptions));
   for (const { file, spec } of analysisCharts(data)) files.set(file, await renderSpecSvg(spec));
-  const markdown = renderMarkdown(data);
-  files.set("report.md", markdown);
-  files.set("report.html", renderHtml(data, markdown));
+  const parts = reportParts(data);
+  files.set("report.md", partsToMarkdown(parts));
+  files.set("report.html", renderHtml(data, parts));
   await fs.mkdir(outDir, { recursive: true });
   for (const [name, content] of files) await fs.writeFile(join(outDir, name), content);
   return { files: [...files.keys()].map((name) => join(outDir, name)), warnings: data.settingsWarnings };

@@ -7,6 +7,7 @@ import { CHARTS } from "./chart-definitions.js";
 import { type PanelEffects, type Prediction, panelEffects, panelLayers } from "./effects.js";
 import { kbenchSummary } from "./kbench-summary.js";
 import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
+import { partsToMarkdown, type ReportPart } from "./table.js";
 
 // Each shown metric is a column, followed by its ratio to the baseline where it is relative.
 const COLUMNS = SHOWN_METRICS;
@@ -28,7 +29,7 @@ function ratio(stat: Stat | undefined, baseline: Stat | undefined): string {
   return times(stat.mean / baseline.mean);
 }
 
-function panelTable(panel: ReportPanel, data: ReportData): string {
+function panelTable(panel: ReportPanel, data: ReportData): ReportPart[] {
   const baselineSummary: DirectionSummary | undefined = panel.cells.find((entry) => entry.variant.baseline)?.summary;
   const headings = [
     "Variant",
@@ -38,11 +39,7 @@ function panelTable(panel: ReportPanel, data: ReportData): string {
     "Runs",
     "Flags",
   ];
-  const lines = [
-    `| ${headings.join(" | ")} |`,
-    `|${headings.map((_, index) => (index === 0 ? " --- " : " ---: ")).join("|")}|`,
-  ];
-  for (const { variant, summary, estimatedPercentiles, warnings } of panel.cells) {
+  const rows = panel.cells.map(({ variant, summary, estimatedPercentiles, warnings }) => {
     const values = COLUMNS.flatMap((column) => {
       const value = cell(summary[column.metric], column, estimatedPercentiles);
       return column.relative && baselineSummary
@@ -51,15 +48,15 @@ function panelTable(panel: ReportPanel, data: ReportData): string {
     });
     const name = variant.baseline ? `**${variant.label}** (baseline)` : variant.label;
     const flags = warningCodes(warnings);
-    lines.push(`| ${[name, ...values, String(summary.iops?.n ?? 0), flags || "–"].join(" | ")} |`);
-  }
+    return [name, ...values, String(summary.iops?.n ?? 0), flags || "–"];
+  });
   return [
-    `### ${panelName(panel, data.panels)} · ${panel.direction}`,
+    [`### ${panelName(panel, data.panels)} · ${panel.direction}`, "", `Workload \`${panel.workloadId}\`.`, ""].join(
+      "\n",
+    ),
+    { headings, alignRight: headings.map((_, index) => index > 0), rows },
     "",
-    `Workload \`${panel.workloadId}\`.`,
-    "",
-    ...lines,
-  ].join("\n");
+  ];
 }
 
 function sourcesSection(data: ReportData): string {
@@ -279,7 +276,8 @@ function estimateNote(data: ReportData): string[] {
     : [];
 }
 
-export function renderMarkdown(data: ReportData): string {
+/** report.md in parts, for report.md itself and for report.html (html.ts). */
+export function reportParts(data: ReportData): ReportPart[] {
   const baseline = data.baseline
     ? `Ratios are against the baseline **${data.baseline.label}** (higher is better for IOPS and bandwidth, lower for latency).`
     : "No baseline variant: no ratios.";
@@ -313,9 +311,13 @@ export function renderMarkdown(data: ReportData): string {
     "## Results",
     "",
     ...estimateNote(data),
-    ...data.panels.map((panel) => `${panelTable(panel, data)}\n`),
+    ...data.panels.flatMap((panel) => panelTable(panel, data)),
     ...warningsSection(data),
     sourcesSection(data),
     "",
-  ].join("\n");
+  ];
+}
+
+export function renderMarkdown(data: ReportData): string {
+  return partsToMarkdown(reportParts(data));
 }
