@@ -4,6 +4,7 @@ import test from "ava";
 import { readResultsFile } from "../bench/core/results-io.js";
 import { CHARTS } from "../bench/report/chart-definitions.js";
 import { chartRows, chartSpec, renderChartSvg } from "../bench/report/charts.js";
+import { pageSpec } from "../bench/report/html.js";
 import { writeReport } from "../bench/report/index.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
 import { cellText } from "../bench/report/matrix-chart.js";
@@ -298,4 +299,26 @@ test("a kbench run gets kbench's summary: a column per variant, the change again
   t.regex(section, /^\| Bandwidth, sequential write \| 0\.4 MiB\/s \| 0\.2 MiB\/s \(-50\.00 %\) \|$/m);
   t.regex(section, /^\| Latency, random write \| 250\.0 µs \| 500\.0 µs \(\+100\.00 %\) \|$/m);
   t.regex(section, /^\| IOPS, random read \| – \| – \|$/m, "a workload not run is a dash");
+});
+
+test("report.html filters by the axes of each layer, not by a key only the baseline has", (t) => {
+  const vm = (id: string, cache: string, iothread: boolean) => ({
+    spec: { ...variant(id), layer: "vm" as const, options: { cache, iothread } },
+    iops: { w: [100] },
+  });
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    {
+      spec: { ...variant("host", true), layer: "host" as const, options: { path: "/tank/bench" } },
+      iops: { w: [100] },
+    },
+    vm("a", "none", true),
+    vm("b", "none", false),
+    vm("c", "writeback", true),
+    vm("d", "writeback", false),
+  ]);
+  const params = (pageSpec(collectReportData([document])) as { params: Array<{ name: string }> }).params;
+  t.deepEqual(
+    params.map((param) => param.name),
+    ["workload", "sortBy", "axis_cache", "axis_iothread"],
+  );
 });

@@ -117,9 +117,20 @@ function pageRows(data: ReportData, axes: string[]): PageRow[] {
   );
 }
 
+/**
+ * The filters: each layer's axes, as the Effects section has them. Over all variants at once a key only the
+ * baseline has (its dataset's path, a local guest's kernel) would look like an axis of two values.
+ */
+function filterAxes(data: ReportData): string[] {
+  const layers = [...new Set(data.variants.map((entry) => entry.variant.layer))];
+  return [
+    ...new Set(layers.flatMap((layer) => axesOf(data.variants.filter((entry) => entry.variant.layer === layer)))),
+  ];
+}
+
 /** The interactive charts: one view, its controls shared by the three charts in it. */
 export function pageSpec(data: ReportData): TopLevelSpec {
-  const axes = axesOf(data.variants);
+  const axes = filterAxes(data);
   const rows = pageRows(data, axes);
   const workloads = [...new Set(rows.map((row) => row.workload))];
   const axisFilter = axes
