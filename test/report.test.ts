@@ -166,6 +166,24 @@ test("beyond 40 variants a chart is a matrix: every variant named, every value p
   t.is((svg.match(/<path[^>]*fill="rgb/g) ?? []).length, 81, "one coloured cell per measured variant and workload");
 });
 
+test("a matrix whose baseline misses a workload colours every cell against its workload's median", (t) => {
+  // 41 variants; the baseline (v0) measured only "seq": one reference for the whole chart, the median.
+  const variants = Array.from({ length: 41 }, (_, index) => ({
+    spec: variant(`v${index}`, index === 0),
+    iops: { seq: [1000 + 100 * index], ...(index > 0 && { rand: [1000 + 100 * index] }) },
+  }));
+  const data = collectReportData([syntheticDocument({ kind: "local", host: "box" }, variants)]);
+  const spec = chartSpec(data, CHARTS[0]) as {
+    title: { subtitle: string };
+    data: { values: Array<Record<string, unknown>> };
+  };
+  const cell = (id: string, panel: string) =>
+    spec.data.values.find((entry) => entry.variant === id && entry.panel === panel);
+  t.is(cell("v20", "seq, QD1")?.ratio, 1, "3000 IOPS: the median of 1000 to 5000");
+  t.is(cell("v21", "rand, QD1")?.ratio, 3100 / 3050, "40 values, 1100 to 5000: their median is 3050");
+  t.regex(spec.title.subtitle, /colour: × the workload's median/);
+});
+
 test("cell text: at most six characters in the unit the chart names", (t) => {
   t.deepEqual([86_012, 10_000, 9_999, 1024, 100, 99.94, 12.345, 9.814, 0.4249].map(cellText), [
     "86.0k",

@@ -34,19 +34,23 @@ interface Cell {
 }
 
 /**
- * The cells, each against its workload's baseline value, or the workload's median where the baseline has none
- * (no baseline in the results, or not run there).
+ * The cells, each against its workload's baseline value; where the baseline has not measured every workload (or
+ * there is none), each against its workload's median instead, so that one chart has one reference.
  */
 function cells(rows: ChartRow[], baseline: string | undefined): { cells: Cell[]; againstBaseline: boolean } {
-  const byPanel = new Map<string, ChartRow[]>();
-  for (const row of rows) byPanel.set(row.panel, [...(byPanel.get(row.panel) ?? []), row]);
-  let againstBaseline = true;
-  const reference = new Map<string, number>();
-  for (const [panel, panelRows] of byPanel) {
-    const base = panelRows.find((row) => row.variant === baseline && row.value > 0);
-    if (!base) againstBaseline = false;
-    reference.set(panel, base?.value ?? median(panelRows.map((row) => row.value)));
+  const byPanel = new Map<string, number[]>();
+  for (const row of rows) {
+    const values = byPanel.get(row.panel);
+    if (values) values.push(row.value);
+    else byPanel.set(row.panel, [row.value]);
   }
+  const baselineValues = new Map(
+    rows.filter((row) => row.variant === baseline && row.value > 0).map((row) => [row.panel, row.value]),
+  );
+  const againstBaseline = baselineValues.size === byPanel.size;
+  const reference = new Map(
+    [...byPanel].map(([panel, values]) => [panel, againstBaseline ? baselineValues.get(panel) : median(values)]),
+  );
   const ratios = rows.map((row) => row.value / (reference.get(row.panel) as number));
   const logRatios = ratios.map(Math.log);
   const reachUp = Math.max(0, ...logRatios.filter(Number.isFinite));
