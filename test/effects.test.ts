@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
-import { heatmapSpec } from "../bench/report/analysis-charts.js";
+import { heatmapSpec, layersSpec } from "../bench/report/analysis-charts.js";
 import { panelEffects, panelLayers } from "../bench/report/effects.js";
 import { writeReport } from "../bench/report/index.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
@@ -169,4 +169,36 @@ test("confirmation: a variant measured beside the design is set against the mode
     renderMarkdown(collectReportData([document])),
     /\| scsi-wb-noiot-uring \| 1\.50× \| 1\.50×–1\.50× \| 1\.50× \| yes \|/,
   );
+});
+
+test("layers.svg: one view, a group of bars per workload: the baseline, then each layer's best and median", (t) => {
+  const at = (id: string, layer: "host" | "vm" | "k8s", iops: number, baseline = false) => ({
+    spec: { ...variant(id, baseline), layer, options: {} },
+    iops: { "rand-read": [iops], "seq-write": [iops * 2] },
+  });
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    at("host", "host", 1000, true),
+    at("vm-a", "vm", 800),
+    at("vm-b", "vm", 600),
+    at("vm-c", "vm", 500),
+    at("k8s-a", "k8s", 400),
+    at("k8s-b", "k8s", 300),
+  ]);
+  const spec = layersSpec(collectReportData([document])) as {
+    facet?: unknown;
+    data: { values: Array<{ workload: string; bar: string; ratio: number }> };
+  };
+  t.is(spec.facet, undefined);
+  const rows = spec.data.values.filter((row) => row.workload === "rand-read, QD1 · write");
+  t.deepEqual(
+    rows.map((row) => [row.bar, Number(row.ratio.toFixed(6))]),
+    [
+      ["baseline", 1],
+      ["vm: best", 0.8],
+      ["vm: median", 0.6],
+      ["k8s: best", 0.4],
+      ["k8s: median", 0.35],
+    ],
+  );
+  t.is(spec.data.values.length, 10, "two workloads");
 });
