@@ -1,7 +1,8 @@
 // How long the report takes at the size of a big matrix: 100 variants × 10 workloads × 5 repeats, with read
 // and write measured: in this process (read, validate, chart, write), and as the `layerbench report` command
-// (the same plus starting Node, tsx and the chart libraries).
-// Usage: npm run benchmark:report -- [--variants 100] [--workloads 10] [--repeats 5] [--rounds 3]
+// (the same plus starting Node and loading the bundled CLI and its chart libraries).
+// Usage: npm run build && npm run benchmark:report -- [--variants 100] [--workloads 10] [--repeats 5] [--rounds 3]
+// (the command runs the build; with sources newer than it, bin.js would measure tsx compiling them instead)
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { tmpdir } from "node:os";
