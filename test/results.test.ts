@@ -90,4 +90,9 @@ test("a document read back has its summaries computed again from its runs: a han
   edited.variants[0].workloads[0].summary.write.iops.mean = 999_999;
   const read = toResultsDocument(edited, "edited.json");
   t.is(read.variants[0].workloads[0].summary.write?.iops?.mean, 2000);
+  // Not even read: a summary of another shape, or none, is replaced as well.
+  edited.variants[0].workloads[0].summary = { write: "nonsense" };
+  t.is(toResultsDocument(edited, "edited.json").variants[0].workloads[0].summary.write?.iops?.n, 2);
+  delete edited.variants[0].workloads[0].summary;
+  t.is(toResultsDocument(edited, "edited.json").variants[0].workloads[0].summary.write?.iops?.max, 3000);
 });

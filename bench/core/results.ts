@@ -280,7 +280,14 @@ export class ResultsFormatError extends UserError {}
 const ReadSchema = ResultsDocumentSchema.extend({
   variants: z.array(
     VariantSchema.extend({
-      workloads: z.array(WorkloadResultSchema.extend({ summary: z.unknown().transform((): Summary => ({})) })),
+      workloads: z.array(
+        WorkloadResultSchema.extend({
+          summary: z
+            .unknown()
+            .optional()
+            .transform((): Summary => ({})),
+        }),
+      ),
     }),
   ),
 });
