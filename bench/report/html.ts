@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { Marked, Renderer } from "marked";
 import type { TopLevelSpec } from "vega-lite";
 import * as vl from "vega-lite";
 import { warningCodes } from "../core/warnings.js";
 import { axesOf } from "./effects.js";
+import { partsToHtml } from "./html-body.js";
 import type { ReportData } from "./rows.js";
-import type { ReportPart, Table } from "./table.js";
+import type { ReportPart } from "./table.js";
 
 // report.html: one self-contained page (vega and vega-embed inlined, the data too: nothing is fetched
 // when it is viewed) with the charts made interactive (a workload picker, sort, a filter per axis, tooltips with
@@ -21,62 +21,6 @@ function bundle(pkg: string, file: string): string {
     if (existsSync(join(dir, file))) return readFileSync(join(dir, file), "utf8");
   }
   throw new Error(`${pkg}'s ${file} is missing: run npm ci`);
-}
-
-/**
- * Beyond this many rows a table of report.md comes folded (a <details> to open): a browser lays out every
- * table before it draws the charts, and a matrix of 100 variants has twenty of them, 1.5 s of the page's load.
- */
-const FOLDED_TABLE_ROWS = 40;
-
-/** A table of more rows than FOLDED_TABLE_ROWS, in a <details> to open. */
-function folded(rows: number, table: string): string {
-  return rows > FOLDED_TABLE_ROWS
-    ? `<details><summary>${rows} rows: open the table</summary>${table}</details>\n`
-    : table;
-}
-
-const markdownToHtml = new Marked({
-  renderer: {
-    table(token) {
-      return folded(token.rows.length, Renderer.prototype.table.call(this, token));
-    },
-  },
-});
-
-/** What a cell's markdown may mark up; a cell without any (most: numbers) is written as it is. */
-const INLINE_MARKUP = /[*_`[\\<>&]/;
-
-const inlineHtml = (text: string) =>
-  INLINE_MARKUP.test(text) ? markdownToHtml.parseInline(text, { async: false }) : text;
-
-function htmlTable(table: Table): string {
-  const align = (index: number) => (table.alignRight[index] ? ' align="right"' : "");
-  const row = (cells: string[], tag: "th" | "td") =>
-    `<tr>${cells.map((cell, index) => `<${tag}${align(index)}>${inlineHtml(cell)}</${tag}>`).join("")}</tr>`;
-  return folded(
-    table.rows.length,
-    `<table>\n<thead>\n${row(table.headings, "th")}\n</thead>\n<tbody>\n${table.rows.map((cells) => row(cells, "td")).join("\n")}\n</tbody>\n</table>\n`,
-  );
-}
-
-/** report.md's parts as HTML: its text through marked, its tables written directly. */
-function partsToHtml(parts: ReportPart[]): string {
-  const html: string[] = [];
-  let text: string[] = [];
-  const flushText = () => {
-    if (text.length > 0) html.push(markdownToHtml.parse(text.join("\n"), { async: false }));
-    text = [];
-  };
-  for (const part of parts) {
-    if (typeof part === "string") text.push(part);
-    else {
-      flushText();
-      html.push(htmlTable(part));
-    }
-  }
-  flushText();
-  return html.join("");
 }
 
 /** Text placed inside <script>: a "</script" in it would end the element. */
