@@ -88,11 +88,13 @@ export function importDocument(outputs: FoundOutput[], options: ImportOptions): 
     }
   }
   const firstOptions = first?.options ?? {};
-  const repeat = Math.max(
-    ...[...new Set(runs.map((entry) => `${entry.variant}\u0000${entry.workload}`))].map(
-      (key) => runs.filter((entry) => `${entry.variant}\u0000${entry.workload}` === key).length,
-    ),
-  );
+  // Counted in one pass: a big import holds thousands of runs.
+  const repeats = new Map<string, number>();
+  for (const { variant, workload } of runs) {
+    const key = `${variant}\u0000${workload}`;
+    repeats.set(key, (repeats.get(key) ?? 0) + 1);
+  }
+  const repeat = Math.max(...repeats.values());
   const latest = runs
     .map((entry) => entry.run.startedAt)
     .sort()
