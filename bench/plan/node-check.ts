@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import https from "node:https";
-import type { Plan } from "./plan.js";
+import type { Plan, PlannedVm } from "./plan.js";
 import { formatGiB } from "./render.js";
 
 // `layerbench plan --check`: asks the node, before anything exists, whether `pulumi up` can go ahead. Over SSH
@@ -172,6 +172,9 @@ function vmIdFindings(plan: Plan, vms: Facts["vms"]): Finding[] {
   return findings;
 }
 
+/** The memory some VMs are given, in bytes. */
+const memoryBytes = (vms: PlannedVm[]) => vms.reduce((sum, vm) => sum + vm.memoryMb, 0) * 1024 ** 2;
+
 function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
   const { plan } = target;
   const findings: Finding[] = [versionFinding(facts.values.get("pveversion"), plan.nodeAddress)];
@@ -199,10 +202,8 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
   const memAvailable = Number(facts.values.get("mem_available") || NaN);
   // Only the VMs this node runs need its memory; those of this stack that already run hold theirs already.
   const here = plan.vms.filter((vm) => vm.node === plan.node);
-  const running =
-    here.filter((vm) => facts.vms?.get(vm.vmId)?.node === plan.node).reduce((sum, vm) => sum + vm.memoryMb, 0) *
-    1024 ** 2;
-  const needed = here.reduce((sum, vm) => sum + vm.memoryMb, 0) * 1024 ** 2;
+  const running = memoryBytes(here.filter((vm) => facts.vms?.get(vm.vmId)?.node === plan.node));
+  const needed = memoryBytes(here);
   if (Number.isFinite(memAvailable)) {
     findings.push(
       memAvailable + running >= needed
@@ -229,10 +230,7 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
     findings.push({
       level: "warn",
       message: `nodes ${others.join(", ")}: not asked (only ${plan.node} is); their VMs take ${others
-        .map(
-          (node) =>
-            `${formatGiB(plan.vms.filter((vm) => vm.node === node).reduce((sum, vm) => sum + vm.memoryMb, 0) * 1024 ** 2)} on ${node}`,
-        )
+        .map((node) => `${formatGiB(memoryBytes(plan.vms.filter((vm) => vm.node === node)))} on ${node}`)
         .join(", ")}`,
     });
   findings.push(...vmIdFindings(plan, facts.vms));
