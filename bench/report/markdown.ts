@@ -126,7 +126,7 @@ function warningsSection(data: ReportData): string[] {
   ];
 }
 
-/** Which axis moves each workload's IOPS, and by how much; ratios to the baseline, geometric means over variants. */
+/** An interval of ratios, "0.95×–1.10×"; "–" when the fit left none. */
 const interval = (low: number | undefined, high: number | undefined) =>
   low === undefined || high === undefined ? "–" : `${times(low)}–${times(high)}`;
 
@@ -163,6 +163,7 @@ function modelLines(effects: PanelEffects): string[] {
   return lines;
 }
 
+/** Which axis moves each workload's IOPS, and by how much: ratios to the baseline, fitted by least squares. */
 function effectsSection(data: ReportData): string[] {
   const effects = panelEffects(data);
   if (effects.length === 0) return [];
