@@ -164,10 +164,10 @@ function modelLines(effects: PanelEffects): string[] {
 }
 
 /** Which axis moves each workload's IOPS, and by how much: ratios to the baseline, fitted by least squares. */
-function effectsSection(data: ReportData): string[] {
+function effectsSection(data: ReportData): ReportPart[] {
   const effects = panelEffects(data);
   if (effects.length === 0) return [];
-  const lines = [
+  const parts: ReportPart[] = [
     "## Effects",
     "",
     "Per workload and layer, each axis value's IOPS against the baseline, fitted by least squares on the log of each run's ratio to the baseline's mean (main effects, and the interactions a design asks for): the value's ratio averaged over the other axes' values, its 95 % interval (from the residuals, which hold the spread of the repeats; the baseline's own spread is not in it), and n, the variants measured with it. On a full cross product with every combination valid this is the geometric mean of the ratios of the variants with that value. Axes are ranked by how much they move the number: their best value's ratio over their worst's.",
@@ -180,41 +180,55 @@ function effectsSection(data: ReportData): string[] {
   ];
   for (const entry of effects) {
     const { panel, layer, axes } = entry;
-    lines.push(`### ${panelName(panel, data.panels)} · ${panel.direction} · ${layer}`, "");
-    lines.push(...modelLines(entry), "");
-    lines.push("| Axis | Moves | Value | vs base | 95 % interval | n |", "| --- | ---: | --- | ---: | ---: | ---: |");
-    for (const axis of axes) {
-      for (const [index, value] of axis.values.entries()) {
-        lines.push(
-          `| ${index === 0 ? `**${axis.axis}**` : ""} | ${index === 0 ? times(axis.moves) : ""} | ${value.value} | ${times(value.ratio)} | ${interval(value.low, value.high)} | ${value.n} |`,
-        );
-      }
-    }
-    lines.push("");
+    parts.push(`### ${panelName(panel, data.panels)} · ${panel.direction} · ${layer}`, "");
+    parts.push(...modelLines(entry), "");
+    parts.push({
+      headings: ["Axis", "Moves", "Value", "vs base", "95 % interval", "n"],
+      alignRight: [false, true, false, true, true, true],
+      rows: axes.flatMap((axis) =>
+        axis.values.map((value, index) => [
+          index === 0 ? `**${axis.axis}**` : "",
+          index === 0 ? times(axis.moves) : "",
+          value.value,
+          times(value.ratio),
+          interval(value.low, value.high),
+          String(value.n),
+        ]),
+      ),
+    });
+    parts.push("");
     if (entry.confirmations.length > 0) {
-      lines.push(
+      parts.push(
         "Confirmation: variants measured to check the model, which was fitted without them.",
         "",
-        "| Variant | Predicted | 95 % prediction interval | Measured | Inside |",
-        "| --- | ---: | ---: | ---: | --- |",
-        ...entry.confirmations.map((confirmation) => {
-          const inside =
-            confirmation.low === undefined || confirmation.high === undefined || confirmation.measured === undefined
-              ? "–"
-              : confirmation.measured >= confirmation.low && confirmation.measured <= confirmation.high
-                ? "yes"
-                : "**no**";
-          return `| ${confirmation.id} | ${times(confirmation.ratio)} | ${interval(confirmation.low, confirmation.high)} | ${confirmation.measured === undefined ? "–" : times(confirmation.measured)} | ${inside} |`;
-        }),
+        {
+          headings: ["Variant", "Predicted", "95 % prediction interval", "Measured", "Inside"],
+          alignRight: [false, true, true, true, false],
+          rows: entry.confirmations.map((confirmation) => {
+            const inside =
+              confirmation.low === undefined || confirmation.high === undefined || confirmation.measured === undefined
+                ? "–"
+                : confirmation.measured >= confirmation.low && confirmation.measured <= confirmation.high
+                  ? "yes"
+                  : "**no**";
+            return [
+              confirmation.id,
+              times(confirmation.ratio),
+              interval(confirmation.low, confirmation.high),
+              confirmation.measured === undefined ? "–" : times(confirmation.measured),
+              inside,
+            ];
+          }),
+        },
         "",
       );
     }
   }
-  return lines;
+  return parts;
 }
 
 /** What each layer costs: per workload, the baseline, then each layer's best variant and its median. */
-function layersSection(data: ReportData): string[] {
+function layersSection(data: ReportData): ReportPart[] {
   const layers = panelLayers(data);
   if (layers.length === 0 || !data.baseline) return [];
   return [
@@ -224,14 +238,20 @@ function layersSection(data: ReportData): string[] {
     "",
     "![Layer by layer](layers.svg)",
     "",
-    "| Workload | Layer | Best variant | Best | Median | n |",
-    "| --- | --- | --- | ---: | ---: | ---: |",
-    ...layers.flatMap(({ panel, steps }) =>
-      steps.map(
-        (step, index) =>
-          `| ${index === 0 ? `${panelName(panel, data.panels)} · ${panel.direction}` : ""} | ${step.layer} | ${step.best.variant.label} | ${times(step.best.ratio)} | ${times(step.median)} | ${step.n} |`,
+    {
+      headings: ["Workload", "Layer", "Best variant", "Best", "Median", "n"],
+      alignRight: [false, false, false, true, true, true],
+      rows: layers.flatMap(({ panel, steps }) =>
+        steps.map((step, index) => [
+          index === 0 ? `${panelName(panel, data.panels)} · ${panel.direction}` : "",
+          step.layer,
+          step.best.variant.label,
+          times(step.best.ratio),
+          times(step.median),
+          String(step.n),
+        ]),
       ),
-    ),
+    },
     "",
   ];
 }
