@@ -52,6 +52,29 @@ export interface BenchVmArgs {
   after?: pulumi.Resource[];
 }
 
+/**
+ * The cloud image a node's VMs boot, downloaded to its file datastore (`local` is each node's own), kept as it is
+ * on later updates.
+ */
+export function guestImage(
+  name: string,
+  args: { node: string; fileDatastore: string; imageUrl: string; names: NodeNames },
+  opts: pulumi.CustomResourceOptions,
+): proxmoxve.download.File {
+  return new proxmoxve.download.File(
+    name,
+    {
+      nodeName: args.node,
+      datastoreId: args.fileDatastore,
+      contentType: "import",
+      url: args.imageUrl,
+      fileName: args.names.imageFile(args.imageUrl),
+      overwrite: false,
+    },
+    opts,
+  );
+}
+
 /** cloud-init user data: the login user with the bench key, the role's packages and services. */
 export function cloudInitUserData(settings: VmSettings, role: GuestRole): string {
   const userData = {

@@ -1,4 +1,4 @@
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
+import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { Baseline } from "../bench/config/stack-config.js";
@@ -6,6 +6,7 @@ import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { NODE_FIO_SCRIPT, releaseDeviceScript } from "../bench/remote/node-scripts.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
+import { guestImage } from "./bench-vm.js";
 import { FioRun, type FioRunArgs } from "./fio-run.js";
 import type { MeasurementChain } from "./measurement-chain.js";
 import { NodeZfs, type NodeZfsArgs } from "./node-zfs.js";
@@ -39,18 +40,7 @@ export class HostLayer extends pulumi.ComponentResource {
       { parent: this, ...FORMERLY_AT_ROOT },
     );
     // One copy of the cloud image for every VM of the stack.
-    this.image = new proxmoxve.download.File(
-      "guest-image",
-      {
-        nodeName: args.node,
-        datastoreId: args.fileDatastore,
-        contentType: "import",
-        url: args.imageUrl,
-        fileName: args.names.imageFile(args.imageUrl),
-        overwrite: false,
-      },
-      { parent: this, ...FORMERLY_AT_ROOT },
-    );
+    this.image = guestImage("guest-image", args, { parent: this, ...FORMERLY_AT_ROOT });
   }
 
   /** fio on the baseline, once `ready` (the guests, which would load the same disks while they boot) is done. */

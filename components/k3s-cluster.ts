@@ -1,4 +1,3 @@
-import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,7 +12,7 @@ import {
   k3sServerScript,
   kubeconfigFor,
 } from "../bench/remote/k8s-scripts.js";
-import { BenchVm, type GuestRole } from "./bench-vm.js";
+import { BenchVm, type GuestRole, guestImage } from "./bench-vm.js";
 
 /** A k3s node: the guest agent, and what Longhorn needs on every node (iSCSI initiator running, NFSv4 client). */
 export const K3S_NODE_GUEST: GuestRole = {
@@ -89,16 +88,9 @@ export class K3sCluster extends pulumi.ComponentResource {
         node,
         node === args.node
           ? args.image
-          : new proxmoxve.download.File(
+          : guestImage(
               `${name}-image-${node}`,
-              {
-                nodeName: node,
-                datastoreId: settings.vm.fileDatastore,
-                contentType: "import",
-                url: settings.vm.imageUrl,
-                fileName: args.names.imageFile(settings.vm.imageUrl),
-                overwrite: false,
-              },
+              { node, fileDatastore: settings.vm.fileDatastore, imageUrl: settings.vm.imageUrl, names: args.names },
               { parent: this },
             ).id,
       ]),
