@@ -31,10 +31,11 @@ async function slowFio(dir: string, seconds: number, options: { stubborn?: boole
   return { ...process.env, STAND_IN, PATH: `${bin}:${process.env.PATH}` };
 }
 
-function whenStderr(pattern: RegExp, act: (child: import("node:child_process").ChildProcess) => void) {
+/** Acts once the CLI has printed `pattern` and, when given, `file` exists. */
+function whenStderr(pattern: RegExp, act: (child: import("node:child_process").ChildProcess) => void, file?: string) {
   return (child: import("node:child_process").ChildProcess, stderr: () => string) => {
     const timer = setInterval(() => {
-      if (pattern.test(stderr())) {
+      if (pattern.test(stderr()) && (file === undefined || existsSync(file))) {
         clearInterval(timer);
         act(child);
       }
@@ -137,10 +138,15 @@ test.serial(
     const started = Date.now();
     const result = await runCli(["run", "--runtime", "1", "--size", "1m", "--target", `a=${a}`, "--out", out], {
       env,
-      whileRunning: whenStderr(/running \[1\/3\]/, (child) => {
-        child.kill("SIGINT");
-        setTimeout(() => child.kill("SIGINT"), 100);
-      }),
+      // Once the stand-in fio has set its trap (it writes its pid after): a Ctrl-C before would stop it at once.
+      whileRunning: whenStderr(
+        /running \[1\/3\]/,
+        (child) => {
+          child.kill("SIGINT");
+          setTimeout(() => child.kill("SIGINT"), 100);
+        },
+        join(dir.path, "fio.pid"),
+      ),
     });
     t.is(result.code, 130);
     t.true(Date.now() - started < 15_000, "did not wait for fio");
