@@ -1,5 +1,5 @@
 #!/bin/sh
-# Installs what layerbench needs (fio; QEMU and a static busybox for local VM targets; the ssh client for
+# Installs what layerbench needs (fio; QEMU, a static busybox and udev's scsi_id for local VM targets; the ssh client for
 # `layerbench plan --check`) and what its tests need (shellcheck; an OpenSSH server, which the tests start on
 # loopback as a stand-in Proxmox node) with the system's package manager, when missing; through sudo only when
 # not already root. Nothing is started or enabled. With --tests, also the browser the tests of report.html drive
@@ -16,6 +16,8 @@ for tool in fio shellcheck; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$missing qemu-system-x86"
+# The local guest names its SCSI disks with udev's scsi_id, as a Debian guest does (nothing of udev is started).
+[ -x /usr/lib/udev/scsi_id ] || [ -x /lib/udev/scsi_id ] || missing="$missing udev"
 command -v ssh >/dev/null 2>&1 || missing="$missing openssh-client"
 [ -x /usr/sbin/sshd ] || missing="$missing openssh-server"
 # The guest's busybox is copied into its initramfs: it must be the static one.

@@ -9,6 +9,7 @@ import {
   type ScriptTarget,
 } from "../bench/remote/fio-script.js";
 import { scratchDir, unwritableDir } from "./helpers/fio.js";
+import { findDisk, guestDisks } from "./helpers/guest-model.js";
 import { runScript, shellcheck, withLocalTarget } from "./helpers/scripts.js";
 
 const profile = resolveProfile("ars", { runtimeSec: 1, size: "4m" });
@@ -84,14 +85,43 @@ test("a failing workload is reported and the others still run", async (t) => {
   t.true(output.failures.every((failure) => failure.message.length > 0));
 });
 
-test("a disk whose serial is not in /dev/disk/by-id stops the script with a clear message", async (t) => {
+test("a disk whose serial no disk has stops the script with a message naming the disks it saw", async (t) => {
   const result = await runScript(
     renderFioScript({ profile, repeat: 1, target: { kind: "serial", serial: "no-such-disk" } }),
+    { env: { LAYERBENCH_SYSFS: "/nonexistent" } },
   );
   t.is(result.code, 2);
   t.is(result.stdout, "");
-  t.regex(result.stderr, /^layerbench: no disk with serial no-such-disk in \/dev\/disk\/by-id$/m);
+  t.regex(result.stderr, /^layerbench: no disk with serial no-such-disk in this guest \(disks and serials: none\)$/m);
 });
+
+for (const pve of [8, 9]) {
+  test(`every data disk of a Proxmox VE ${pve} guest is found by its serial, whatever udev named it`, async (t) => {
+    const scratch = await scratchDir();
+    t.teardown(scratch.cleanup);
+    const disks = [
+      { interface: "virtio0" },
+      { interface: "virtio1", serial: "blk-none" },
+      { interface: "scsi0", serial: "scsi-none" },
+      { interface: "scsi1", serial: "scsi-wb" },
+      { interface: "scsi2", serial: "lb-0123456789abcdef0" },
+    ];
+    const guest = await guestDisks(disks, pve, scratch.path);
+    for (const disk of disks.filter((candidate) => candidate.serial)) {
+      const found = await findDisk(guest.sysfs, disk.serial ?? "");
+      t.is(found.device, `/dev/${guest.kernelNames.get(disk.interface)}`, `${disk.serial} on ${disk.interface}`);
+    }
+    // udev's SCSI names: the serial on 8.4, the slot on 9 (device_id), so a lookup by name would fail there.
+    t.is(guest.byId.has("scsi-0QEMU_QEMU_HARDDISK_scsi-none"), pve === 8);
+    t.is(guest.byId.has("scsi-0QEMU_QEMU_HARDDISK_drive-scsi0"), pve === 9);
+    const missing = await findDisk(guest.sysfs, "gone");
+    t.is(missing.device, undefined);
+    t.regex(
+      missing.message,
+      /no disk with serial gone in this guest \(disks and serials: vda= vdb=blk-none sda=lb-0123456789abcdef0 sdb=scsi-wb sdc=scsi-none\)/,
+    );
+  });
+}
 
 test("output cut short is an error naming the workload; outputs of several scripts make one document", async (t) => {
   const dir = await scratchDir();

@@ -7,6 +7,8 @@ import { readStackFile } from "../bench/config/stack-file.js";
 import { nthVmSettings } from "../bench/config/vm-settings.js";
 import { diskSerial } from "../bench/variants/vm-variants.js";
 import { createLayers } from "../components/layers.js";
+import { scratchDir } from "./helpers/fio.js";
+import { findDisk, guestDisks } from "./helpers/guest-model.js";
 import { byName, outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
 import { shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
@@ -16,10 +18,27 @@ const K3S_KUBECONFIG = "apiVersion: v1\nclusters:\n- cluster:\n    server: https
 // One real output of the ars workloads (short runs) stands for every fio Command's stdout.
 const fioStdout = await shortArsOutput();
 
-const node = new StrictNode();
+// A Proxmox VE 9 node: each VM fio script's disk lookup runs for real against that VM's guest as PVE 9 shows it.
+const node = new StrictNode("9.1.1");
+const scratch = await scratchDir("layerbench-guest-model-");
+/** Serial -> the VM and guest device the script picked, for every VM fio Command declared. */
+const located = new Map<string, string>();
 // What the VMs' guest agents report on a refresh: a DHCP lease can change between two `pulumi up`s.
 let reportedAddress = "10.0.0.9";
-const resources = recordingMocks(({ type, name, inputs }) => {
+const resources = recordingMocks(async ({ type, name, inputs }) => {
+  const serial = /find_disk "([^"]+)"/.exec(String(inputs.create))?.[1];
+  if (serial && name.startsWith("fio-vm-") && type === "command:remote:Command") {
+    const vm = node.vmWithDisk(serial);
+    if (!vm) throw new Error(`${name}: no VM has a disk with serial ${serial}`);
+    const guest = await guestDisks(vm.disks, node.major, scratch.path);
+    try {
+      const found = await findDisk(guest.sysfs, serial);
+      if (!found.device) throw new Error(`${name}: ${found.message}`);
+      located.set(serial, `VM ${vm.vmId} ${found.device}`);
+    } finally {
+      await guest.cleanup();
+    }
+  }
   if (name.startsWith("fio-") && type === "command:remote:Command") return { stdout: fioStdout };
   if (name === "k3s-kubeconfig") return { stdout: K3S_KUBECONFIG };
   if (name === "k3s-token") return { stdout: "K10secret::server:token\n" };
@@ -49,6 +68,14 @@ const first = await declare(config);
 const rerun = await declare({ ...config, runId: "2" });
 reportedAddress = "10.0.0.77";
 const refreshed = await declare(config);
+
+test.after.always(() => scratch.cleanup());
+
+test("on a Proxmox VE 9 node every VM variant's script finds its own disk, to the last variant", (t) => {
+  t.is(located.size, 48);
+  t.is(new Set(located.values()).size, 48, "no two variants measure the same device");
+  t.true(config.variants.every((variant) => located.has(diskSerial(variant))));
+});
 
 function changedInputs(before: RecordedResource[], after: RecordedResource[]): string[] {
   return before.flatMap((resource) => {

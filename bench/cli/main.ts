@@ -130,7 +130,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
     );
   // Checked before the scratch directory exists: bad axes leave nothing behind.
   const axes = flags.axes
-    ? (await import("../local/axis-targets.js")).axisVariants({
+    ? (await import("../local/axis-targets.js")).axisTargets({
         axes: flags.axes,
         ...(flags.design && { design: flags.design }),
         ...(flags.interactions && { interactions: flags.interactions }),
@@ -142,7 +142,7 @@ async function runCommand(flags: RunFlags): Promise<number> {
   const scratch = targets.length === 0 ? await fs.mkdtemp(join(process.cwd(), ".layerbench-tmp-")) : undefined;
   if (scratch) targets.push({ name: "local", path: scratch });
   // The axes' guest images sit beside the baseline's files: guest and baseline on one file system.
-  if (axes) targets.push(...axes.variants.map((vm) => ({ name: vm.id, path: targets[0].path, vm })));
+  if (axes) targets.push(...axes.targets.map((target) => ({ ...target, path: targets[0].path })));
   checkDistinctNames(targets);
 
   const forgetScratch = scratch ? scratchOnEmergencyExit(scratch) : () => undefined;

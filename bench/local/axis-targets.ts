@@ -1,4 +1,5 @@
 import type { DesignRecord } from "../core/results.js";
+import { DEFAULT_DISK_SHAPE, type DiskShape } from "../qemu/disk-args.js";
 import { type DesignSpec, parseDesign } from "../variants/design.js";
 import { expandVariants, VariantError, type VariantMatrixInput, type VmDiskVariant } from "../variants/vm-variants.js";
 import { TargetSpecError, VM_FLAG_VALUES, VM_TARGET_OPTIONS } from "./targets.js";
@@ -55,10 +56,13 @@ function expandAxes(axes: NonNullable<VariantMatrixInput["axes"]>, spec: DesignS
 }
 
 /**
- * The VM variants of the axes and the record of how they were chosen; `run` makes them targets once it knows the
- * baseline's directory, where their images go.
+ * The VM targets of the axes, but for their directory, and the record of how they were chosen; `run` completes
+ * them once it knows the baseline's directory, where their images go. Their disks take Proxmox VE 9's shape.
  */
-export function axisVariants(request: AxesRequest): { variants: VmDiskVariant[]; design: DesignRecord } {
+export function axisTargets(request: AxesRequest): {
+  targets: Array<{ name: string; vm: VmDiskVariant; pve: DiskShape }>;
+  design: DesignRecord;
+} {
   const axes = parseAxes(request.axes);
   const pairs = list(request.interactions).map((pair) => pair.split(":"));
   const spec = parseDesign(
@@ -68,5 +72,5 @@ export function axisVariants(request: AxesRequest): { variants: VmDiskVariant[];
   );
   const { variants, design } = expandAxes(axes, spec);
   if (!design) throw new TargetSpecError("--axes gave no variants");
-  return { variants, design };
+  return { targets: variants.map((vm) => ({ name: vm.id, vm, pve: DEFAULT_DISK_SHAPE })), design };
 }

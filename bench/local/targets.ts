@@ -1,4 +1,5 @@
 import { basename, resolve } from "node:path";
+import { DEFAULT_DISK_SHAPE, DISK_SHAPES, type DiskShape } from "../qemu/disk-args.js";
 import { UserError } from "../util/errors.js";
 import { type VmDiskVariant, validateVariant } from "../variants/vm-variants.js";
 
@@ -8,13 +9,15 @@ export interface LocalTarget {
   path: string;
   /** A VM target: a disk of a local QEMU guest with these options. */
   vm?: VmDiskVariant;
+  /** A VM target's disk arguments: as Proxmox VE 9's qemu-server writes them, or 8.4's. */
+  pve?: DiskShape;
 }
 
 /** A disk of the local QEMU guest. */
-export type VmTarget = LocalTarget & { vm: VmDiskVariant };
+export type VmTarget = LocalTarget & { vm: VmDiskVariant; pve: DiskShape };
 
 export function isVmTarget(target: LocalTarget): target is VmTarget {
-  return target.vm !== undefined;
+  return target.vm !== undefined && target.pve !== undefined;
 }
 
 export class TargetSpecError extends UserError {}
@@ -25,26 +28,33 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const VM_TARGET_OPTIONS = ["bus", "cache", "aio", "iothread", "discard", "ssd"] as const;
 export const VM_FLAG_VALUES: Record<string, boolean> = { on: true, off: false, true: true, false: false };
 
-/** "vm:bus=virtio-blk,cache=none,iothread=on[,dir=DIR]": a variant validated as the Proxmox stacks validate it. */
+/** "vm:bus=virtio-blk,cache=none,iothread=on[,dir=DIR][,pve=8|9]": a variant validated as the Proxmox stacks validate it. */
 function parseVmTarget(name: string, options: string, spec: string): LocalTarget {
   const input: Record<string, unknown> = { id: name };
   let dir = ".";
+  let pve = DEFAULT_DISK_SHAPE;
   for (const pair of options.split(",").filter(Boolean)) {
     const [key, value] = pair.split("=", 2);
     if (value === undefined) throw new TargetSpecError(`bad VM target "${spec}": "${pair}" is not KEY=VALUE`);
     if (key === "dir") dir = value;
-    else if (key === "iothread" || key === "ssd") {
+    else if (key === "pve") {
+      if (!(DISK_SHAPES as readonly string[]).includes(value))
+        throw new TargetSpecError(
+          `VM target "${name}": pve=${value} is not allowed: use ${DISK_SHAPES.join(" or ")} (the Proxmox VE release whose disk arguments the guest gets)`,
+        );
+      pve = value as DiskShape;
+    } else if (key === "iothread" || key === "ssd") {
       if (!(value in VM_FLAG_VALUES))
         throw new TargetSpecError(`VM target "${name}": ${key}=${value} is not allowed: use on or off`);
       input[key] = VM_FLAG_VALUES[value];
     } else if ((VM_TARGET_OPTIONS as readonly string[]).includes(key)) input[key] = value;
     else
       throw new TargetSpecError(
-        `VM target "${name}": unknown option "${key}": use ${[...VM_TARGET_OPTIONS, "dir"].join(", ")}`,
+        `VM target "${name}": unknown option "${key}": use ${[...VM_TARGET_OPTIONS, "dir", "pve"].join(", ")}`,
       );
   }
   try {
-    return { name, path: resolve(dir), vm: validateVariant(input) };
+    return { name, path: resolve(dir), vm: validateVariant(input), pve };
   } catch (error) {
     throw new TargetSpecError(`VM target ${(error as Error).message.replace(/^variant /, "")}`);
   }

@@ -51,6 +51,8 @@ function vmSpec(target: VmTarget, baseline: boolean, accel: Accelerator, kernel:
     iothread,
     discard,
     ssd,
+    // Which qemu-server's disk arguments the guest got: Proxmox VE 9's -blockdev or 8.4's -drive.
+    pve: target.pve,
     accel,
     guestKernel: kernel,
     ...(accel === "tcg" && { warning: EMULATED_CPU_WARNING }),
@@ -97,7 +99,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
       const { seconds } = await runGuest({
         guest,
         accel,
-        variants: group.map((target) => target.vm),
+        disks: group.map((target) => ({ variant: target.vm, shape: target.pve })),
         imageDir,
         imageBytes: imageBytes(profile),
         profile,

@@ -1,53 +1,147 @@
+import { createHash } from "node:crypto";
 import { diskSerial, type VmDiskVariant } from "../variants/vm-variants.js";
 
-// The QEMU rendering of a VM disk variant, shaped as Proxmox's qemu-server writes it for the same disk
-// options (drive and device ids, one virtio-scsi controller per disk with virtio-scsi-single, the iothread
-// object per disk or controller), so that a local guest measures what a Proxmox guest would.
+// The QEMU rendering of a VM disk variant, shaped as Proxmox's qemu-server writes it for the same disk options,
+// so that a local guest measures what a Proxmox guest would. Two shapes, each from qemu-server's source:
+// - "9" (Proxmox VE 9, qemu-server 9, machine version >= 10.0): -blockdev, a throttle filter node over raw over
+//   the file (src/PVE/QemuServer/Blockdev.pm), cache modes as cache.direct / cache.no-flush, write-cache and, on
+//   scsi-hd, device_id=drive-scsiN on the device (src/PVE/QemuServer/DriveDevice.pm);
+// - "8" (Proxmox VE 8.4, qemu-server 8.3): -drive with cache=, aio=, discard=, detect-zeroes=
+//   (PVE/QemuServer.pm print_drive_commandline_full), no device_id, no write-cache.
+// qemu-server's own cfg2cmd test cases (test/fixtures/qemu-server) check both, option by option.
 
-/** -object, -drive and -device arguments for one variant's disk backed by a raw image file. */
-export function qemuDiskArgs(variant: VmDiskVariant, slot: string, image: string): string[] {
-  const drive = [
-    `file=${image.replace(/,/g, ",,")}`,
+export type DiskShape = "8" | "9";
+export const DISK_SHAPES: readonly DiskShape[] = ["8", "9"];
+export const DEFAULT_DISK_SHAPE: DiskShape = "9";
+
+/** Where the disk's data lives: qemu-server picks the `file` driver for a regular file, `host_device` for a block device. */
+export interface DiskBacking {
+  path: string;
+  driver: "file" | "host_device";
+  /** The volume id Proxmox names the disk by; it seeds the node names of the blockdev chain. */
+  volid: string;
+}
+
+/** Double commas in a value, so that QEMU's option parser keeps it whole (DriveDevice.pm _escape_qemu_arg_value). */
+const escapeOption = (value: string) => value.replace(/,/g, ",,");
+
+/** Drive.pm drive_uses_cache_direct: none and directsync open with O_DIRECT. */
+const cacheDirect = (variant: VmDiskVariant) => variant.cache === "none" || variant.cache === "directsync";
+
+/** Drive.pm detect_zeroes_cmdline_option: zero writes become unmaps where discard is on, else are detected. */
+const detectZeroes = (variant: VmDiskVariant) => (variant.discard === "on" ? "unmap" : "on");
+
+/** Blockdev.pm get_node_name: a letter for the node's type, then 30 hex digits of sha256("drive=ID,volid=VOLID"). */
+function nodeName(type: "e" | "f", slot: string, volid: string): string {
+  return `${type}${createHash("sha256").update(`drive=${slot},volid=${volid}`).digest("hex").slice(0, 30)}`;
+}
+
+/** Perl's JSON->canonical, as qemu-server prints -blockdev and -object values: keys sorted at every level. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object" && value !== null)
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(",")}}`;
+  return JSON.stringify(value);
+}
+
+/** Blockdev.pm generate_drive_blockdev: throttle -> raw -> file, common options on every node. */
+export function blockdevNode(variant: VmDiskVariant, slot: string, backing: DiskBacking): Record<string, unknown> {
+  const common = {
+    discard: variant.discard === "on" ? "unmap" : "ignore",
+    "detect-zeroes": detectZeroes(variant),
+    "read-only": false,
+  };
+  const cache = { direct: cacheDirect(variant), "no-flush": variant.cache === "unsafe" };
+  const file = {
+    driver: backing.driver,
+    filename: backing.path,
+    cache,
+    aio: variant.aio,
+    "node-name": nodeName("e", slot, backing.volid),
+    ...common,
+  };
+  const format = { driver: "raw", file, cache, "node-name": nodeName("f", slot, backing.volid), ...common };
+  return {
+    driver: "throttle",
+    file: format,
+    "node-name": `drive-${slot}`,
+    "throttle-group": `throttle-drive-${slot}`,
+    ...common,
+  };
+}
+
+/** PVE/QemuServer.pm (8.3) print_drive_commandline_full, for a disk whose cache and aio are given. */
+function legacyDrive(variant: VmDiskVariant, slot: string, backing: DiskBacking): string {
+  return [
+    `file=${escapeOption(backing.path)}`,
     "if=none",
     `id=drive-${slot}`,
-    "format=raw",
     `cache=${variant.cache}`,
     `aio=${variant.aio}`,
     `discard=${variant.discard}`,
-    // Proxmox turns zero writes into unmaps where discard is on, and detects them otherwise.
-    `detect-zeroes=${variant.discard === "on" ? "unmap" : "on"}`,
+    "format=raw",
+    `detect-zeroes=${detectZeroes(variant)}`,
   ].join(",");
-  const serial = `serial=${diskSerial(variant)}`;
+}
+
+/** DriveDevice.pm: write-cache is off for the write-through modes, on otherwise (shape 9 only). */
+const writeCache = (variant: VmDiskVariant) =>
+  variant.cache === "writethrough" || variant.cache === "directsync" ? "off" : "on";
+
+/** The -object, -blockdev or -drive, and -device arguments of one variant's disk. */
+export function qemuDiskArgs(
+  variant: VmDiskVariant,
+  slot: string,
+  backing: DiskBacking,
+  shape: DiskShape = DEFAULT_DISK_SHAPE,
+): string[] {
+  const drive =
+    shape === "9"
+      ? [
+          "-object",
+          canonicalJson({ id: `throttle-drive-${slot}`, limits: {}, "qom-type": "throttle-group" }),
+          "-blockdev",
+          canonicalJson(blockdevNode(variant, slot, backing)),
+        ]
+      : ["-drive", legacyDrive(variant, slot, backing)];
+  const tail = [
+    `serial=${escapeOption(diskSerial(variant))}`,
+    ...(shape === "9" ? [`write-cache=${writeCache(variant)}`] : []),
+  ];
   if (variant.bus === "virtio-blk") {
     const iothread = `iothread-${slot}`;
     return [
       ...(variant.iothread ? ["-object", `iothread,id=${iothread}`] : []),
-      "-drive",
-      drive,
+      ...drive,
       "-device",
       [
         `virtio-blk-pci,drive=drive-${slot}`,
         `id=${slot}`,
         ...(variant.iothread ? [`iothread=${iothread}`] : []),
-        serial,
+        ...tail,
       ].join(","),
     ];
   }
-  // virtio-scsi-single: a controller per disk, which carries the iothread.
-  const controller = `virtioscsi${slot.slice("scsi".length)}`;
+  // virtio-scsi-single: a controller per disk (DriveDevice.pm scsihw_infos: one device each), which carries the
+  // iothread; the LUN is the drive's index.
+  const index = slot.slice("scsi".length);
+  const controller = `virtioscsi${index}`;
   const iothread = `iothread-${controller}`;
   return [
     ...(variant.iothread ? ["-object", `iothread,id=${iothread}`] : []),
     "-device",
     [`virtio-scsi-pci,id=${controller}`, ...(variant.iothread ? [`iothread=${iothread}`] : [])].join(","),
-    "-drive",
-    drive,
+    ...drive,
     "-device",
     [
-      `scsi-hd,bus=${controller}.0,channel=0,scsi-id=0,lun=0,drive=drive-${slot}`,
+      `scsi-hd,bus=${controller}.0,channel=0,scsi-id=0,lun=${index},drive=drive-${slot}`,
       `id=${slot}`,
+      ...(shape === "9" ? [`device_id=drive-${slot}`] : []),
       ...(variant.ssd ? ["rotation_rate=1"] : []),
-      serial,
+      ...tail,
     ].join(","),
   ];
 }

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { UserError } from "../util/errors.js";
 import { type CpioEntry, cpioArchive, hostFile, parentDirectories } from "./cpio.js";
-import { GUEST_INIT } from "./init.js";
+import { GUEST_INIT, GUEST_SCSI_ID } from "./init.js";
 
 // The local guest: a kernel (the host's own, or Debian's cloud kernel extracted from its package) and an
-// initramfs with busybox-static, fio with the libraries it links, the virtio modules and an init. Built once
+// initramfs with busybox-static, fio and udev's scsi_id with the libraries they link, the virtio modules and an init. Built once
 // and cached; a change of fio, busybox, the kernel or the init makes a new one.
 
 const run = promisify(execFile);
@@ -18,7 +18,9 @@ const run = promisify(execFile);
 const WANTED_MODULES = ["virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod"];
 const DEBIAN_KERNEL_PACKAGE = "linux-image-cloud-amd64";
 /** Part of the cache key: bump it when the way the initramfs is put together changes. */
-const LAYOUT_VERSION = "2";
+const LAYOUT_VERSION = "3";
+/** Where Debian's udev package keeps scsi_id (/lib is /usr/lib on merged-/usr systems, which older ones are not). */
+const SCSI_ID_PATHS = ["/usr/lib/udev/scsi_id", "/lib/udev/scsi_id"];
 
 export interface GuestKernel {
   vmlinuz: string;
@@ -161,19 +163,22 @@ async function which(command: string): Promise<string | undefined> {
 }
 
 /** Checks what the local guest needs on the host; one line naming the Debian packages when something is missing. */
-export async function guestTools(): Promise<{ qemu: string; busybox: string; fio: string }> {
+export async function guestTools(): Promise<{ qemu: string; busybox: string; fio: string; scsiId: string }> {
   const [qemu, busybox, fio] = await Promise.all([which("qemu-system-x86_64"), which("busybox"), which("fio")]);
+  const scsiId = SCSI_ID_PATHS.find((path) => existsSync(path));
   const missing = [
     ...(qemu ? [] : ["qemu-system-x86"]),
     ...(busybox && (await isStatic(busybox)) ? [] : ["busybox-static"]),
     ...(fio ? [] : ["fio"]),
+    // The guest names its SCSI disks as udev does, with udev's own scsi_id.
+    ...(scsiId ? [] : ["udev"]),
   ];
-  if (missing.length > 0 || !qemu || !busybox || !fio) {
+  if (missing.length > 0 || !qemu || !busybox || !fio || !scsiId) {
     throw new GuestBuildError(
       `the local VM guest needs ${missing.join(", ")}: sudo apt-get install ${missing.join(" ")}`,
     );
   }
-  return { qemu, busybox, fio };
+  return { qemu, busybox, fio, scsiId };
 }
 
 async function fileIdentity(path: string): Promise<string> {
@@ -186,10 +191,10 @@ export async function prepareGuest(cacheDir = cacheDirectory()): Promise<GuestIm
   const tools = await guestTools();
   const kernel = (await hostKernel()) ?? (await debianKernel(cacheDir));
   const { modules } = kernel;
-  const libraries = await sharedLibraries(tools.fio);
+  const libraries = [...new Set([...(await sharedLibraries(tools.fio)), ...(await sharedLibraries(tools.scsiId))])];
   const fioVersion = (await run(tools.fio, ["--version"])).stdout.trim();
   const identities = await Promise.all(
-    [kernel.vmlinuz, ...modules, tools.fio, tools.busybox, ...libraries].map(fileIdentity),
+    [kernel.vmlinuz, ...modules, tools.fio, tools.scsiId, tools.busybox, ...libraries].map(fileIdentity),
   );
   const key = createHash("sha256")
     .update([LAYOUT_VERSION, ...identities, GUEST_INIT].join("\n"))
@@ -202,6 +207,7 @@ export async function prepareGuest(cacheDir = cacheDirectory()): Promise<GuestIm
       { kind: "file", path: "init", executable: true, data: Buffer.from(GUEST_INIT) },
       { kind: "file", path: "bin/busybox", executable: true, data: await fs.readFile(tools.busybox) },
       { kind: "file", path: "bin/fio", executable: true, data: await fs.readFile(tools.fio) },
+      { kind: "file", path: GUEST_SCSI_ID.slice(1), executable: true, data: await fs.readFile(tools.scsiId) },
       { kind: "file", path: "layerbench/modules", data: Buffer.from(`${moduleNames.join("\n")}\n`) },
       // Executable: the kernel runs the loader (ld-linux) itself, which needs the permission.
       ...(await Promise.all(libraries.map((path) => hostFile(path, true)))),

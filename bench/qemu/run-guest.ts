@@ -8,11 +8,17 @@ import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { diskSerial, diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { cpioArchive } from "./cpio.js";
-import { qemuDiskArgs } from "./disk-args.js";
+import { type DiskShape, qemuDiskArgs } from "./disk-args.js";
 import type { GuestImage } from "./guest.js";
 import { GUEST_MARKER } from "./init.js";
 
 export type Accelerator = "kvm" | "tcg";
+
+/** A data disk of the guest: the variant's options, in the shape of one Proxmox VE release's qemu-server. */
+export interface GuestDisk {
+  variant: VmDiskVariant;
+  shape: DiskShape;
+}
 
 export const GUEST_MEMORY_MB = 1024;
 
@@ -21,7 +27,7 @@ export function qemuArguments(
   guest: GuestImage,
   initrd: string,
   accel: Accelerator,
-  disks: Array<{ variant: VmDiskVariant; image: string }>,
+  disks: Array<GuestDisk & { image: string }>,
   probe = false,
 ): string[] {
   const slots = diskSlots(disks.map((disk) => disk.variant));
@@ -48,7 +54,9 @@ export function qemuArguments(
     initrd,
     "-append",
     `console=ttyS0 quiet loglevel=1 panic=-1${probe ? " layerbench.probe" : ""}`,
-    ...disks.flatMap(({ variant, image }) => qemuDiskArgs(variant, slots.get(variant.id) ?? "", image)),
+    ...disks.flatMap(({ variant, shape, image }) =>
+      qemuDiskArgs(variant, slots.get(variant.id) ?? "", { path: image, driver: "file", volid: image }, shape),
+    ),
   ];
 }
 
@@ -58,6 +66,8 @@ export interface GuestEvents {
   failure(variant: string, failure: ScriptFailure): Promise<void>;
   /** The disk's fill before its first measurement (--precondition). */
   precondition?(variant: string, outcome: { seconds: number; ok: boolean; message: string }): void;
+  /** A /dev/disk/by-id name the guest gave a disk, as udev would, and the device it names. */
+  byId?(name: string, device: string): void;
 }
 
 export class GuestRunError extends UserError {}
@@ -120,6 +130,7 @@ export class ConsoleReader {
     if (guest?.[0] === "ready") this.ready = true;
     else if (guest?.[0] === "variant") this.variant = guest[1];
     else if (guest?.[0] === "done") this.done = true;
+    else if (guest?.[0] === "by-id") this.events.byId?.(guest[1], guest[2]);
     else if (marker?.kind === "begin") this.block = [line];
     else if (marker?.kind === "precondition") {
       const outcome = { seconds: marker.seconds, ok: marker.ok, message: marker.message };
@@ -198,7 +209,7 @@ export async function bootOnce(guest: GuestImage, accel: Accelerator): Promise<n
 export interface GuestRunOptions {
   guest: GuestImage;
   accel: Accelerator;
-  variants: VmDiskVariant[];
+  disks: GuestDisk[];
   /** Where the raw disk images go: a directory on the disk under test, not a RAM disk (cache=none needs O_DIRECT). */
   imageDir: string;
   imageBytes: number;
@@ -211,9 +222,10 @@ export interface GuestRunOptions {
 
 /** Boots the guest once with a disk per variant and measures them one after the other; returns the QEMU arguments and boot-to-poweroff seconds. */
 export async function runGuest(options: GuestRunOptions): Promise<{ args: string[]; seconds: number }> {
-  const disks = options.variants.map((variant) => ({
-    variant,
-    image: join(options.imageDir, `${diskSerial(variant)}.img`),
+  const variants = options.disks.map((disk) => disk.variant);
+  const disks = options.disks.map((disk) => ({
+    ...disk,
+    image: join(options.imageDir, `${diskSerial(disk.variant)}.img`),
   }));
   const initrd = join(options.imageDir, "initrd.cpio");
   try {
@@ -226,9 +238,9 @@ export async function runGuest(options: GuestRunOptions): Promise<{ args: string
       {
         kind: "file",
         path: "layerbench/variants",
-        data: Buffer.from(options.variants.map((variant, index) => `${index + 1} ${variant.id}\n`).join("")),
+        data: Buffer.from(variants.map((variant, index) => `${index + 1} ${variant.id}\n`).join("")),
       },
-      ...options.variants.map((variant, index) => ({
+      ...variants.map((variant, index) => ({
         kind: "file" as const,
         path: `layerbench/run-${index + 1}.sh`,
         data: Buffer.from(

@@ -17,7 +17,7 @@ import { END_LINE, MARKER_SHELL, parseMarkerLine } from "./markers.js";
 // The shell script a remote Command runs: the job file inline, fio once per workload and repeat, each output
 // between markers. A failing workload is reported and the script goes on, so one failure loses nothing else.
 
-/** Where the script points fio: a directory, a device path, or a disk found by its serial in /dev/disk/by-id. */
+/** Where the script points fio: a directory, a device path, or a guest's disk found by its serial. */
 export type ScriptTarget =
   | { kind: "directory"; path: string }
   | { kind: "device"; path: string }
@@ -39,6 +39,34 @@ function shellQuote(value: string): string {
   return `"${value.replace(/[\\"$`]/g, "\\$&")}"`;
 }
 
+/**
+ * A guest's disk by its serial, read where the kernel shows it on Proxmox VE 8.4 and 9 alike: a virtio-blk disk's
+ * `serial` attribute, a SCSI disk's VPD page 0x80 (a 4-byte header, then the serial). Not udev's by-id names: for
+ * machine versions >= 10.0 qemu-server gives every scsi-hd `device_id=drive-scsiN` (src/PVE/QemuServer/
+ * DriveDevice.pm), QEMU reports it in VPD page 0x83, and udev names the SCSI link after page 0x83 (systemd
+ * rules.d/60-persistent-storage.rules, scsi_id): `scsi-0QEMU_QEMU_HARDDISK_drive-scsiN`, the serial nowhere in it.
+ * LAYERBENCH_SYSFS moves /sys, for the tests' model of a guest. On failure it names every disk it saw.
+ */
+export const FIND_DISK_BY_SERIAL = [
+  "find_disk() {",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not templates (and below).
+  "  sysfs=${LAYERBENCH_SYSFS:-/sys}",
+  '  seen=""',
+  '  for disk in "$sysfs"/block/vd* "$sysfs"/block/sd*; do',
+  '    if [ -r "$disk/serial" ]; then serial=$(cat "$disk/serial")',
+  '    elif [ -r "$disk/device/vpd_pg80" ]; then serial=$(tail -c +5 "$disk/device/vpd_pg80" | tr -d \'\\000 \')',
+  "    else continue; fi",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion.
+  '    if [ "$serial" = "$1" ]; then echo "/dev/${disk##*/}"; return 0; fi',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion.
+  '    seen="$seen ${disk##*/}=$serial"',
+  "  done",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion.
+  '  echo "layerbench: no disk with serial $1 in this guest (disks and serials:${seen:- none})" >&2',
+  "  return 1",
+  "}",
+];
+
 function locateTarget(target: ScriptTarget): string[] {
   switch (target.kind) {
     case "directory":
@@ -52,13 +80,10 @@ function locateTarget(target: ScriptTarget): string[] {
         `[ -b "$${TARGET_VARIABLE}" ] || fail "$${TARGET_VARIABLE} is not a block device"`,
       ];
     case "serial":
-      // virtio-blk disks appear as virtio-SERIAL, SCSI ones as scsi-0QEMU_QEMU_HARDDISK_SERIAL.
       return [
-        `${TARGET_VARIABLE}=""`,
-        `for candidate in /dev/disk/by-id/virtio-${target.serial} /dev/disk/by-id/scsi-0QEMU_QEMU_HARDDISK_${target.serial}; do`,
-        `  if [ -b "$candidate" ]; then ${TARGET_VARIABLE}=$candidate; fi`,
-        "done",
-        `[ -n "$${TARGET_VARIABLE}" ] || fail "no disk with serial ${target.serial} in /dev/disk/by-id"`,
+        ...FIND_DISK_BY_SERIAL,
+        `${TARGET_VARIABLE}=$(find_disk ${shellQuote(target.serial)}) || exit 2`,
+        `[ -b "$${TARGET_VARIABLE}" ] || fail "$${TARGET_VARIABLE} (serial ${target.serial}) is not a block device"`,
       ];
   }
 }

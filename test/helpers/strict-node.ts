@@ -61,6 +61,8 @@ export class StrictNode {
   /** Storages restricted to some nodes (a storage's `nodes`); the others are on every node. */
   private readonly storageNodes = new Map<string, string[]>();
   private readonly longhornNodes: LonghornNode[] = [];
+  /** Every VM admitted, by vmId: its inputs as the provider got them. */
+  readonly vms = new Map<string, Inputs>();
   private readonly replicasByClass = new Map<string, number>();
 
   /**
@@ -68,9 +70,19 @@ export class StrictNode {
    * (`local` a dir storage, `local-zfs` its rpool, neither shared): a file on one is on that node only.
    */
   constructor(
-    readonly version = "8.4.1",
+    readonly version = "9.1.1",
     readonly nodes: string[] = ["pve"],
   ) {}
+
+  /** The release's major number: 9 for Proxmox VE 9. */
+  get major(): number {
+    return Number(this.version.split(".")[0]);
+  }
+
+  /** The VM one of whose disks has this serial. */
+  vmWithDisk(serial: string): Inputs | undefined {
+    return [...this.vms.values()].find((vm) => (vm.disks ?? []).some((disk: Inputs) => disk.serial === serial));
+  }
 
   /** Checks one registration; a broken rule is recorded and thrown, as the provider or Proxmox would fail it. */
   admit(type: string, name: string, inputs: Inputs): void {
@@ -160,6 +172,7 @@ export class StrictNode {
       `unable to create VM ${vmId}: config file already exists (qemu-server API2/Qemu.pm)`,
     );
     if (owned) return owned;
+    this.vms.set(vmId, inputs);
     if (/^k3s-node-\d+-vm$/.test(name)) {
       const longhornDisk = disks.find((disk) => disk.serial === "longhorn") ?? disks[0];
       this.longhornNodes.push({ name: inputs.name, maximum: Number(longhornDisk.size) * GiB, scheduled: 0 });
