@@ -1,10 +1,11 @@
+import { createHash } from "node:crypto";
 import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { NodeNames } from "../bench/config/node-names.js";
 import type { VmSettings } from "../bench/config/stack-config.js";
-import { guestAddressScript } from "../bench/remote/node-scripts.js";
+import { guestAddressScript, restartVmScript } from "../bench/remote/node-scripts.js";
 import { diskSlots, type VmDiskVariant } from "../bench/variants/vm-variants.js";
 import { dataDisk, scsiHardware } from "./disks.js";
 
@@ -133,6 +134,12 @@ export class BenchVm extends pulumi.ComponentResource {
       { parent: this },
     );
     const interfaces = diskSlots(args.variants);
+    const dataDisks = [
+      ...args.variants.map((variant) =>
+        dataDisk(variant, interfaces.get(variant.id) ?? "", args.names.storageId(variant)),
+      ),
+      ...(args.extraDisks ?? []),
+    ];
     this.vm = new proxmoxve.VmLegacy(
       `${name}-vm`,
       {
@@ -155,10 +162,7 @@ export class BenchVm extends pulumi.ComponentResource {
             iothread: true,
             discard: "on",
           },
-          ...args.variants.map((variant) =>
-            dataDisk(variant, interfaces.get(variant.id) ?? "", args.names.storageId(variant)),
-          ),
-          ...(args.extraDisks ?? []),
+          ...dataDisks,
         ],
         networkDevices: [{ bridge: settings.bridge, model: "virtio" }],
         initialization: {
@@ -174,7 +178,25 @@ export class BenchVm extends pulumi.ComponentResource {
         onBoot: false,
         stopOnDestroy: true,
       },
-      { parent: this, dependsOn: [...args.storages, ...(args.after ?? [])] },
+      // The vmId is fixed and Proxmox refuses a second VM with it, while Pulumi's default replacement creates the
+      // new VM before deleting the old one: a change of user data (user_data_file_id is ForceNew in bpg's
+      // proxmoxtf/resource/vm/vm.go) would fail. Delete first.
+      { parent: this, dependsOn: [...args.storages, ...(args.after ?? [])], deleteBeforeReplace: true },
+    );
+    // Nothing on creation (the VM boots with all its disks); when the data disks change, the VM is stopped and
+    // started so that each disk runs with its own options and serial (restartVmScript says why).
+    const diskSet = pulumi
+      .output(dataDisks)
+      .apply((disks) => createHash("sha256").update(JSON.stringify(disks)).digest("hex").slice(0, 16));
+    const restarted = new command.remote.Command(
+      `${name}-disks`,
+      {
+        connection: args.nodeConnection,
+        create: "true",
+        update: restartVmScript(settings.vmId),
+        environment: { LAYERBENCH_DISKS: diskSet },
+      },
+      { parent: this, dependsOn: [this.vm], customTimeouts: { update: "20m" } },
     );
     // Asked of the agent through the node once per run id, not taken from the VM's ipv4Addresses: those change
     // on a refresh, and every Command connecting to the guest would then be replaced, re-running its measurement.
@@ -182,8 +204,13 @@ export class BenchVm extends pulumi.ComponentResource {
       settings.ip === "dhcp"
         ? new command.remote.Command(
             `${name}-address`,
-            { connection: args.nodeConnection, create: guestAddressScript(settings.vmId), triggers: [args.runId] },
-            { parent: this, dependsOn: [this.vm], customTimeouts: { create: "20m" } },
+            {
+              connection: args.nodeConnection,
+              create: guestAddressScript(settings.vmId),
+              // A restart may bring a new DHCP lease: asked again when the disks change, as for a new run id.
+              triggers: [args.runId, diskSet],
+            },
+            { parent: this, dependsOn: [this.vm, restarted], customTimeouts: { create: "20m" } },
           ).stdout.apply((stdout) => stdout.trim().split("\n").pop() ?? "")
         : pulumi.output(settings.ip.split("/")[0]);
     this.connection = pulumi.secret(
@@ -200,7 +227,7 @@ export class BenchVm extends pulumi.ComponentResource {
     this.ready = new command.remote.Command(
       `${name}-ready`,
       { connection: this.connection, create: guestReadyScript(args.role) },
-      { parent: this, dependsOn: [this.vm], customTimeouts: { create: "20m" } },
+      { parent: this, dependsOn: [this.vm, restarted], customTimeouts: { create: "20m" } },
     );
     this.registerOutputs({ address: this.address });
   }

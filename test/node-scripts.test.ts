@@ -7,6 +7,7 @@ import {
   NODE_FIO_SCRIPT,
   releaseDeviceScript,
   releaseVmDiskScript,
+  restartVmScript,
 } from "../bench/remote/node-scripts.js";
 import { scratchDir } from "./helpers/fio.js";
 import { runScript, shellcheck } from "./helpers/scripts.js";
@@ -113,6 +114,28 @@ test("guest address: the agent's first IPv4 address that is not loopback, once t
     "qm guest cmd 9100 network-get-interfaces",
   ]);
   t.is(await shellcheck(script), "");
+});
+
+test("restart after a change of disks: a clean shutdown, a start, then the agent's answer", async (t) => {
+  // The agent answers on the second ping (the guest still booting).
+  const node = await standIns(t, {
+    qm: `case "$1 $3" in "guest 9101") n=$(cat "$STATE/n" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/n"; [ "$n" -ge 1 ];; esac`,
+  });
+  const script = restartVmScript(9101);
+  const result = await node.run(script);
+  t.is(result.code, 0, result.stderr);
+  t.deepEqual(await node.calls(), [
+    "qm shutdown 9101 --timeout 180 --forceStop 1",
+    "qm start 9101",
+    "qm guest cmd 9101 ping",
+    "sleep 10",
+    "qm guest cmd 9101 ping",
+  ]);
+  t.regex(result.stderr, /^layerbench: the data disks of VM 9101 changed: stopping and starting it/m);
+  t.is(await shellcheck(script), "");
+  const refused = await (await standIns(t, { qm: `[ "$1" != start ]` })).run(script);
+  t.is(refused.code, 2);
+  t.regex(refused.stderr, /^layerbench: qm start 9101 failed$/m);
 });
 
 test("guest address: an agent that never reports an address fails after 15 minutes, naming the VM", async (t) => {

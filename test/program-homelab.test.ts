@@ -65,6 +65,7 @@ async function declare(config: BenchConfig): Promise<RecordedResource[]> {
 // The stack file as the CLI reads it.
 const config = parseBenchConfig((await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "homelab")).raw);
 const first = await declare(config);
+const locatedFirst = new Map(located);
 const rerun = await declare({ ...config, runId: "2" });
 reportedAddress = "10.0.0.77";
 const refreshed = await declare(config);
@@ -72,9 +73,9 @@ const refreshed = await declare(config);
 test.after.always(() => scratch.cleanup());
 
 test("on a Proxmox VE 9 node every VM variant's script finds its own disk, to the last variant", (t) => {
-  t.is(located.size, 48);
-  t.is(new Set(located.values()).size, 48, "no two variants measure the same device");
-  t.true(config.variants.every((variant) => located.has(diskSerial(variant))));
+  t.is(locatedFirst.size, 48);
+  t.is(new Set(locatedFirst.values()).size, 48, "no two variants measure the same device");
+  t.true(config.variants.every((variant) => locatedFirst.has(diskSerial(variant))));
 });
 
 function changedInputs(before: RecordedResource[], after: RecordedResource[]): string[] {
@@ -224,34 +225,74 @@ test("changing the run id re-runs every measurement and nothing else: fio Comman
   t.is(byName(rerun, "fio-k8s-local-path-job").inputs.spec.template.metadata.annotations["layerbench/run-id"], "2");
 });
 
-test("design main-effects on the same stack: its first VM kept (no second VM with its vmId), holding the 12 chosen disks; the results record the design of both layers", async (t) => {
-  const file = await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "homelab");
-  const raw = { ...file.raw, vmVariants: { ...(file.raw.vmVariants as object), design: "main-effects" } };
-  const designed = parseBenchConfig(raw);
-  const layers = createLayers(designed, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
-  const results = await outputValue(layers.results);
-  const declared = resources.splice(0);
-  const vms = declared.filter(
-    (resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm"),
-  );
-  t.deepEqual(
-    vms.map((vm) => vm.name),
-    ["bench-vm-1-vm"],
-  );
-  const serials = vms[0].inputs.disks.slice(1).map((disk: { serial: string }) => disk.serial);
-  t.deepEqual(
-    serials,
-    designed.design?.chosen.map((id) => diskSerial({ id })),
-  );
-  t.is(serials.length, 12);
-  t.deepEqual(
-    results.variants.filter((variant) => variant.layer === "vm").map((variant) => variant.id),
-    designed.design?.chosen,
-  );
-  const [vm, k8s] = results.designs ?? [];
-  t.like(vm, { layer: "vm", kind: "main-effects" });
-  t.is(vm.candidates.length, 48);
-  // The Kubernetes record names the variants as the results do.
-  t.like(k8s, { layer: "k8s", kind: "full" });
-  t.true(k8s.chosen.every((id) => results.variants.some((variant) => variant.id === id && variant.layer === "k8s")));
-});
+test.serial(
+  "design main-effects on the same stack: its first VM kept (no second VM with its vmId), holding the 12 chosen disks; the results record the design of both layers",
+  async (t) => {
+    const file = await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "homelab");
+    const raw = { ...file.raw, vmVariants: { ...(file.raw.vmVariants as object), design: "main-effects" } };
+    const designed = parseBenchConfig(raw);
+    const layers = createLayers(designed, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
+    const results = await outputValue(layers.results);
+    const declared = resources.splice(0);
+    const vms = declared.filter(
+      (resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm"),
+    );
+    t.deepEqual(
+      vms.map((vm) => vm.name),
+      ["bench-vm-1-vm"],
+    );
+    const serials = vms[0].inputs.disks.slice(1).map((disk: { serial: string }) => disk.serial);
+    t.deepEqual(
+      serials,
+      designed.design?.chosen.map((id) => diskSerial({ id })),
+    );
+    t.is(serials.length, 12);
+    t.deepEqual(
+      results.variants.filter((variant) => variant.layer === "vm").map((variant) => variant.id),
+      designed.design?.chosen,
+    );
+    const [vm, k8s] = results.designs ?? [];
+    t.like(vm, { layer: "vm", kind: "main-effects" });
+    t.is(vm.candidates.length, 48);
+    // The Kubernetes record names the variants as the results do.
+    t.like(k8s, { layer: "k8s", kind: "full" });
+    t.true(k8s.chosen.every((id) => results.variants.some((variant) => variant.id === id && variant.layer === "k8s")));
+  },
+);
+
+test.serial(
+  "a VM is deleted before its replacement, and one whose data disks change is stopped and started first",
+  async (t) => {
+    const vms = first.filter((resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy");
+    t.is(vms.length, 5);
+    t.true(
+      vms.every((vm) => vm.deleteBeforeReplace),
+      "the strict node refuses a VM without it",
+    );
+    const disks = byName(first, "bench-vm-1-disks");
+    t.is(disks.inputs.create, "true", "nothing on creation: the VM boots with all its disks");
+    t.regex(disks.inputs.update, /^qm shutdown 9101 --timeout 180 --forceStop 1 .*\nqm start 9101 /m);
+    t.regex(disks.inputs.environment.LAYERBENCH_DISKS, /^[0-9a-f]{16}$/);
+    t.true(disks.dependencies.includes(byName(first, "bench-vm-1-vm").urn));
+    for (const after of ["bench-vm-1-ready", "bench-vm-1-address"])
+      t.true(byName(first, after).dependencies.includes(disks.urn), `${after} waits for the restart`);
+    // One variant fewer: the slots of the rest move up, so both VMs' disks change; the scripts do not.
+    // Serial: each declaration takes the resources registered since the last one.
+    const fewer = await declare({ ...config, variants: config.variants.slice(1) });
+    for (const vm of ["bench-vm-1", "bench-vm-2"]) {
+      const before = byName(first, `${vm}-disks`).inputs.environment.LAYERBENCH_DISKS;
+      t.not(byName(fewer, `${vm}-disks`).inputs.environment.LAYERBENCH_DISKS, before, `${vm} restarts`);
+      t.deepEqual(byName(fewer, `${vm}-address`).inputs.triggers, [
+        "1",
+        byName(fewer, `${vm}-disks`).inputs.environment.LAYERBENCH_DISKS,
+      ]);
+    }
+    const moved = config.variants[1].id;
+    t.is(byName(fewer, `fio-vm-${moved}-fio`).inputs.create, byName(first, `fio-vm-${moved}-fio`).inputs.create);
+    t.deepEqual(
+      changedInputs(first, rerun).filter((change) => change.endsWith("-disks.environment")),
+      [],
+      "a new run id restarts nothing",
+    );
+  },
+);

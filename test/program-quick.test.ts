@@ -107,7 +107,10 @@ test("the guest: cloud-init installs fio and the agent for the bench key's user;
   // The address the agent reports, read through the node once per run id; not the VM's refreshable ipv4Addresses.
   const address = byName(resources, "bench-vm-1-address");
   t.regex(address.inputs.create, /qm guest cmd 9100 network-get-interfaces/);
-  t.deepEqual(address.inputs.triggers, ["1"]);
+  t.deepEqual(address.inputs.triggers, [
+    "1",
+    byName(resources, "bench-vm-1-disks").inputs.environment.LAYERBENCH_DISKS,
+  ]);
   t.is(address.inputs.connection.host, "pve.example.lan");
   t.deepEqual(await Promise.all(program.vmAddresses.map(outputValue)), ["192.168.1.77"]);
   t.is(byName(resources, "fio-vm-blk-none-fio").inputs.connection.host, "192.168.1.77");

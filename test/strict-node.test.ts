@@ -44,6 +44,20 @@ test("a VM within every rule is admitted", (t) => {
   t.is(refusal(new StrictNode(), VM, vm()), "");
 });
 
+test("a VM's replacement must delete the old one first: its vmId is fixed (vm.go ForceNew, Qemu.pm)", (t) => {
+  const node = new StrictNode();
+  t.regex(
+    node.replacementProblem(VM, "bench-vm-1-vm", false) ?? "",
+    /must delete the old VM first: set deleteBeforeReplace/,
+  );
+  t.is(node.replacementProblem(VM, "bench-vm-1-vm", true), undefined);
+  t.is(
+    node.replacementProblem("command:remote:Command", "fio", false),
+    undefined,
+    "other resources may be replaced either way",
+  );
+});
+
 const vmRules: Array<[string, Record<string, unknown>, RegExp]> = [
   [
     "31 disks at most, boot disk included",

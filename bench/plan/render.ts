@@ -60,6 +60,20 @@ function designLines(alternatives: DesignAlternative[], records: DesignRecord[])
   return lines;
 }
 
+/**
+ * What `pulumi up` does to a running stack when its config changes (components/bench-vm.ts): the cloud-init user
+ * data (user, key, VM name) is ForceNew in bpg's provider, so the VM is replaced, deleted first since its vmId
+ * stays; a changed set of data disks stops and starts the VM (qemu-server leaves changed disks of a running VM
+ * pending or half-applied); a run id re-runs the measurements.
+ */
+const CHANGE_LINES = [
+  "",
+  "Changing a running stack (pulumi up again):",
+  "  vm.user, vm.sshPublicKey, vm.name, k8s.vm.name: new cloud-init user data: those VMs are replaced, their disks with them (the old VM deleted first)",
+  "  vmVariants, k8s.variants: a VM whose data disks change is stopped and started (qm shutdown, qm start) before it measures again",
+  "  runId: every measurement runs again; nothing is re-provisioned",
+];
+
 /** The plan as a few screens of text: resources, what they need of the node, the time, and the designs. */
 export function renderPlan(
   plan: Plan,
@@ -88,6 +102,7 @@ export function renderPlan(
     `ZFS datasets and zvols: ${plan.datasets.join(", ")}`,
     `Proxmox storages: ${plan.storageIds.join(", ")}`,
     `Files: ${plan.files.join("; ")}`,
+    ...CHANGE_LINES,
   ];
   if (plan.longhorn) {
     const { volumes, diskGbPerNode, schedulableGbPerNode, scheduledGbPerNode } = plan.longhorn;

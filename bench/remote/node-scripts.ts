@@ -84,3 +84,32 @@ export function guestAddressScript(vmId: number): string {
     "",
   ].join("\n");
 }
+
+/** Seconds a guest has to shut down cleanly (ACPI) before `qm shutdown --forceStop` stops it. */
+const SHUTDOWN_TIMEOUT_SEC = 180;
+
+/**
+ * A VM stopped and started again, run when its data disks change. qemu-server applies a changed disk of a
+ * running VM only in part: a new slot is hot-plugged, but for a slot it already has, cache, aio, discard,
+ * iothread and ssd stay pending until the VM is stopped, and a new serial is written to the config without
+ * reaching the running device at all (src/PVE/QemuServer.pm vmconfig_update_disk: serial is neither among the
+ * options that make a change pending nor applied). Variant slots are given in order, so adding a variant moves
+ * the ones after it: without a restart they would be measured with another variant's options. `qm start` applies
+ * what is pending; the guest agent answering is when the guest is back.
+ */
+export function restartVmScript(vmId: number): string {
+  return [
+    "set -u",
+    FAIL,
+    `echo "layerbench: the data disks of VM ${vmId} changed: stopping and starting it so that every disk runs with its own options" >&2`,
+    `qm shutdown ${vmId} --timeout ${SHUTDOWN_TIMEOUT_SEC} --forceStop 1 || fail "qm shutdown ${vmId} failed"`,
+    `qm start ${vmId} || fail "qm start ${vmId} failed"`,
+    "tries=0",
+    `until qm guest cmd ${vmId} ping >/dev/null 2>&1; do`,
+    "  tries=$((tries + 1))",
+    `  [ "$tries" -ge ${ADDRESS_TRIES} ] && fail "the guest agent of VM ${vmId} did not answer within 15 minutes of its restart"`,
+    "  sleep 10",
+    "done",
+    "",
+  ].join("\n");
+}

@@ -74,6 +74,11 @@ export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedRe
   // biome-ignore lint/suspicious/noExplicitAny: the same MockMonitor's request and response, as above.
   monitor.registerResource = (request: any, callback: (error: unknown, response: any) => void) => {
     const raw = request.getObject().toJavaScript() as Record<string, unknown>;
+    const refusal = node.replacementProblem(request.getType(), request.getName(), request.getDeletebeforereplace());
+    if (refusal) {
+      callback(new Error(refusal), undefined);
+      return;
+    }
     const secretInputs = Object.entries(raw)
       .filter(([, value]) => isSecret(value))
       .map(([key]) => key);

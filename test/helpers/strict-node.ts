@@ -84,6 +84,19 @@ export class StrictNode {
     return [...this.vms.values()].find((vm) => (vm.disks ?? []).some((disk: Inputs) => disk.serial === serial));
   }
 
+  /**
+   * How a replacement would go. A VM's vmId is fixed; bpg's proxmoxtf/resource/vm/vm.go marks
+   * initialization.user_data_file_id (and vm_id, node_name) ForceNew, and Pulumi's default replacement creates the
+   * new VM before deleting the old one, which qemu-server refuses ("config file already exists",
+   * src/PVE/API2/Qemu.pm). So a VM must be deleted before its replacement is made.
+   */
+  replacementProblem(type: string, name: string, deleteBeforeReplace: boolean): string | undefined {
+    if (type !== "proxmoxve:index/vmLegacy:VmLegacy" || deleteBeforeReplace) return undefined;
+    const message = `${name} (${type}): its vmId is fixed, so a replacement (a new user data file, vm.go ForceNew) must delete the old VM first: set deleteBeforeReplace`;
+    this.violations.push(message);
+    return this.recordOnly ? undefined : message;
+  }
+
   /** Checks one registration; a broken rule is recorded and thrown, as the provider or Proxmox would fail it. */
   admit(type: string, name: string, inputs: Inputs): void {
     const problem = this.problem(type, name, inputs);
