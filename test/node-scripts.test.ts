@@ -223,7 +223,7 @@ test("Longhorn ready: waits for its workloads, then for every node's disk to be 
     k3s: [
       'case "$2" in',
       '  rollout) n=$(cat "$STATE/rollout" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/rollout"; [ "$6" = daemonset/longhorn-csi-plugin ] && [ "$n" -lt 2 ] && exit 1; exit 0;;',
-      '  get) n=$(cat "$STATE/get" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/get"; printf "k3s-1 True True\\nk3s-2 True True\\nk3s-3 True %s\\n" "$([ "$n" -ge 2 ] && echo True || echo False)";;',
+      '  get) n=$(cat "$STATE/get" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/get"; printf "True True\\nTrue True\\nTrue %s\\n" "$([ "$n" -ge 2 ] && echo True || echo False)";;',
       "esac",
     ].join("\n"),
   });
@@ -239,6 +239,10 @@ test("Longhorn ready: waits for its workloads, then for every node's disk to be 
     calls.indexOf(calls.find((call) => call.includes("deployment/csi-attacher"))!) <
       calls.findIndex((call) => call.includes("get nodes.longhorn.io")),
     "workloads first, then nodes",
+  );
+  t.true(
+    calls.some((call) => call.includes("{range .items[*].status.diskStatus.*}")),
+    "each disk's own conditions (status.diskStatus), not the node's",
   );
   t.true(calls.filter((call) => call === "sleep 5").length >= 3);
   t.is(await shellcheck(script), "");

@@ -166,7 +166,9 @@ export const LONGHORN_VOLUMES_GONE_SCRIPT = [
  */
 export function longhornReadyScript(nodeCount: number): string {
   const ns = "-n longhorn-system";
-  const nodesReady = `sudo k3s kubectl get nodes.longhorn.io ${ns} -o jsonpath='{range .items[*]}{.metadata.name}{" "}{.status.conditions[?(@.type=="Ready")].status}{" "}{.status.conditions[?(@.type=="Schedulable")].status}{"\\n"}{end}' 2>/dev/null | grep -c ' True True$'`;
+  // A disk's readiness is its own (longhorn-manager k8s/pkg/apis/longhorn/v1beta2/node.go: status.diskStatus, a
+  // map of disks, each with Ready and Schedulable conditions; controller/node_controller.go sets them), not the node's.
+  const disksReady = `sudo k3s kubectl get nodes.longhorn.io ${ns} -o jsonpath='{range .items[*].status.diskStatus.*}{.conditions[?(@.type=="Ready")].status}{" "}{.conditions[?(@.type=="Schedulable")].status}{"\\n"}{end}' 2>/dev/null | grep -c '^True True$'`;
   return [
     "set -u",
     "tries=0",
@@ -179,7 +181,7 @@ export function longhornReadyScript(nodeCount: number): string {
     "for workload in daemonset/longhorn-manager daemonset/longhorn-csi-plugin deployment/csi-provisioner deployment/csi-attacher; do",
     `  until sudo k3s kubectl rollout status ${ns} "$workload" --timeout=10s >/dev/null 2>&1; do wait_a_bit "$workload not rolled out"; done`,
     "done",
-    `until [ "$(${nodesReady})" -ge ${nodeCount} ]; do wait_a_bit "fewer than ${nodeCount} Longhorn nodes ready and schedulable"; done`,
+    `until [ "$(${disksReady})" -ge ${nodeCount} ]; do wait_a_bit "fewer than ${nodeCount} Longhorn disks ready and schedulable"; done`,
     `sudo k3s kubectl get nodes.longhorn.io ${ns}`,
     "",
   ].join("\n");
