@@ -12,6 +12,7 @@ import {
   k3sServerScript,
   kubeconfigFor,
 } from "../bench/remote/k8s-scripts.js";
+import { EXT4_EAGER_INIT } from "../bench/variants/k8s-variants.js";
 import { BenchVm, type GuestRole, guestImage } from "./bench-vm.js";
 
 /** A k3s node: the guest agent, and what Longhorn needs on every node (iSCSI initiator running, NFSv4 client). */
@@ -39,7 +40,17 @@ export function longhornNodeRole(base: GuestRole): GuestRole {
     ],
     cloudConfig: {
       // The second virtio-blk disk of the VM (virtio1) is /dev/vdb; the whole device, no partition table.
-      fs_setup: [{ label: "longhorn", filesystem: "ext4", device: "/dev/vdb", partition: "none", overwrite: false }],
+      fs_setup: [
+        {
+          label: "longhorn",
+          filesystem: "ext4",
+          device: "/dev/vdb",
+          partition: "none",
+          overwrite: false,
+          // Written now, not by ext4lazyinit while Longhorn's replicas are measured.
+          extra_opts: EXT4_EAGER_INIT,
+        },
+      ],
       mounts: [["LABEL=longhorn", LONGHORN_DATA_PATH, "ext4", "defaults,nofail", "0", "2"]],
     },
   };

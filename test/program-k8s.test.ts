@@ -118,7 +118,15 @@ test("three k3s VMs of their own, with Longhorn's node prerequisites from cloud-
     ["systemctl", "enable", "--now", "iscsid"],
   ]);
   t.deepEqual(userData.fs_setup, [
-    { label: "longhorn", filesystem: "ext4", device: "/dev/vdb", partition: "none", overwrite: false },
+    {
+      label: "longhorn",
+      filesystem: "ext4",
+      device: "/dev/vdb",
+      partition: "none",
+      overwrite: false,
+      // Inode tables and journal written at format time, not by ext4lazyinit during a measurement.
+      extra_opts: ["-E", "lazy_itable_init=0,lazy_journal_init=0"],
+    },
   ]);
   t.deepEqual(userData.mounts, [["LABEL=longhorn", "/var/lib/longhorn", "ext4", "defaults,nofail", "0", "2"]]);
   t.regex(byName(resources, "k3s-node-2-ready").inputs.create, /systemctl is-active --quiet iscsid/);

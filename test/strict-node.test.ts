@@ -208,13 +208,15 @@ function longhornCluster(diskGb: number): StrictNode {
 const longhornClass = (name: string, replicas: number) => ({
   metadata: { name },
   provisioner: "driver.longhorn.io",
-  parameters: { numberOfReplicas: String(replicas) },
+  parameters: { numberOfReplicas: String(replicas), mkfsParams: "-E lazy_itable_init=0,lazy_journal_init=0" },
 });
 const longhornClaim = (storageClassName: string, gib: number) => ({
   spec: { storageClassName, resources: { requests: { storage: `${gib}Gi` } } },
 });
 
 test("Longhorn: at most one replica of a volume per node", (t) => {
+  const lazy = { ...longhornClass("lazy", 1), parameters: { numberOfReplicas: "1", fsType: "ext4" } };
+  t.regex(refusal(longhornCluster(100), STORAGE_CLASS, lazy), /ext4 without mkfsParams .*csi\/node_server\.go/);
   t.regex(refusal(longhornCluster(100), STORAGE_CLASS, longhornClass("r4", 4)), /numberOfReplicas 4 with 3 nodes/);
 });
 

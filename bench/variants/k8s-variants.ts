@@ -180,12 +180,21 @@ export function storageClassName(variant: K8sVariant): string {
 }
 
 /** Longhorn's StorageClass parameters: strings, as Kubernetes requires. */
+/**
+ * mkfs.ext4 options that write the inode tables and the journal at format time. By default ext4 leaves them to a
+ * kernel thread (ext4lazyinit) that writes while the volume is in use: while fio measures. Longhorn's CSI formats
+ * with "-b4096" plus the StorageClass's mkfsParams (longhorn-manager csi/node_server.go); the program's own ext4
+ * (the k3s nodes' Longhorn disk) takes the same options.
+ */
+export const EXT4_EAGER_INIT = ["-E", "lazy_itable_init=0,lazy_journal_init=0"];
+
 export function longhornParameters(variant: Extract<K8sVariant, { kind: "longhorn" }>): Record<string, string> {
   return {
     numberOfReplicas: String(variant.replicas),
     dataLocality: variant.dataLocality,
     staleReplicaTimeout: "30",
     fsType: "ext4",
+    mkfsParams: EXT4_EAGER_INIT.join(" "),
   };
 }
 

@@ -246,6 +246,11 @@ export class StrictNode {
 
   private storageClass(inputs: Inputs): string | undefined {
     if (inputs.provisioner !== "driver.longhorn.io") return undefined;
+    // longhorn-manager csi/node_server.go: ext4 (the default fsType) is made with "-b4096" plus mkfsParams; without
+    // lazy_itable_init=0 a kernel thread writes the inode tables while the volume is measured.
+    const fsType = inputs.parameters?.fsType ?? "ext4";
+    if (fsType === "ext4" && !/lazy_itable_init=0/.test(inputs.parameters?.mkfsParams ?? ""))
+      return `ext4 without mkfsParams "-E lazy_itable_init=0,lazy_journal_init=0": ext4lazyinit would write inode tables while fio measures (csi/node_server.go)`;
     const replicas = Number(inputs.parameters?.numberOfReplicas);
     if (replicas > this.longhornNodes.length) {
       return `numberOfReplicas ${replicas} with ${this.longhornNodes.length} nodes: replica-soft-anti-affinity is false by default, one replica per node`;
