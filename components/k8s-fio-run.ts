@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -32,6 +33,11 @@ export interface K8sFioRunArgs {
   after: pulumi.Resource[];
 }
 
+/** The claim of one variant and run id: the run id as a short hash, any text it is being a valid name. */
+export function claimName(variantId: string, runId: string): string {
+  return `fio-${variantId}-${createHash("sha256").update(runId).digest("hex").slice(0, 8)}`;
+}
+
 /** fio in a pod on a volume of the variant's StorageClass: a PVC, a Job, and a Command that reads the Job's log. */
 export class K8sFioRun extends pulumi.ComponentResource {
   readonly claim: k8s.core.v1.PersistentVolumeClaim;
@@ -47,12 +53,14 @@ export class K8sFioRun extends pulumi.ComponentResource {
     this.claim = new k8s.core.v1.PersistentVolumeClaim(
       `${name}-pvc`,
       {
+        // A new volume per run id, as the host's and VMs' zvols are discarded: every run starts from an empty
+        // volume, not from replicas a previous run allocated. The name changes with it, so Pulumi replaces it.
         // skipAwait: a local-path claim binds only when its pod is scheduled, which is the Job's doing.
         metadata: {
-          name: objectName,
+          name: claimName(args.variant.id, args.runId),
           namespace: args.namespace,
           labels,
-          annotations: { "pulumi.com/skipAwait": "true" },
+          annotations: { "pulumi.com/skipAwait": "true", "layerbench/run-id": args.runId },
         },
         spec: {
           accessModes: ["ReadWriteOnce"],
@@ -60,7 +68,8 @@ export class K8sFioRun extends pulumi.ComponentResource {
           resources: { requests: { storage: `${args.volumeSizeGb}Gi` } },
         },
       },
-      { parent: this, provider: args.provider, dependsOn: args.after },
+      // The old run's volume goes first: two of each would need twice Longhorn's space.
+      { parent: this, provider: args.provider, dependsOn: args.after, deleteBeforeReplace: true },
     );
     // Re-run with the run id, as the Job is.
     const quiet = args.waitForLonghorn

@@ -210,9 +210,10 @@ test("changing the run id re-runs every measurement and nothing else: fio Comman
     [
       // fio and the release of what it wrote.
       ...vmAndHost.map((resource) => `${resource.name}.triggers`),
-      // A new pod template replaces the Job (it runs fio again); its new uid makes the log Command read again;
-      // Longhorn must be quiet again before it.
+      // A new volume (the claim named after the run id) and pod template replace the Job (it runs fio again on an
+      // empty volume); its new uid makes the log Command read again; Longhorn must be quiet again before it.
       ...k8sVariants.flatMap((id) => [
+        `fio-k8s-${id}-pvc.metadata`,
         `fio-k8s-${id}-job.spec`,
         `fio-k8s-${id}-log.triggers`,
         `fio-k8s-${id}-quiet.triggers`,

@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { parseScriptOutput } from "../bench/remote/fio-script.js";
 import { LONGHORN_QUIET_SCRIPT } from "../bench/remote/k8s-scripts.js";
+import { claimName } from "../components/k8s-fio-run.js";
 import { runPodThenReadLog } from "./helpers/k8s.js";
 import { byName, outputValue, type RecordedResource, recordingMocks, stackConfig } from "./helpers/pulumi-mocks.js";
 import { shellcheck, shortArsOutput } from "./helpers/scripts.js";
@@ -238,7 +239,13 @@ test("one PVC and one Job per variant, on the variant's StorageClass, the pod pi
   const jobs = ofType("kubernetes:batch/v1:Job");
   t.deepEqual(
     claims.map((claim) => claim.inputs.metadata.name),
-    K8S_VARIANTS.map((id) => `fio-${id}`),
+    K8S_VARIANTS.map((id) => claimName(id, "1")),
+  );
+  t.is(claimName("local-path", "1"), "fio-local-path-6b86b273", "the run id as 8 hex digits of its sha256");
+  t.true(
+    claims.every(
+      (claim) => claim.deleteBeforeReplace && claim.inputs.metadata.annotations["layerbench/run-id"] === "1",
+    ),
   );
   t.deepEqual(
     jobs.map((job) => job.inputs.metadata.name),
@@ -264,7 +271,7 @@ test("one PVC and one Job per variant, on the variant's StorageClass, the pod pi
     command: ["sh", "-c", pod.spec.containers[0].command[2]],
   });
   t.deepEqual(pod.spec.volumes, [
-    { name: "data", persistentVolumeClaim: { claimName: "fio-longhorn-r1-nolocal" } },
+    { name: "data", persistentVolumeClaim: { claimName: "fio-longhorn-r1-nolocal-6b86b273" } },
     { name: "script", configMap: { name: "layerbench-fio" } },
   ]);
   t.deepEqual(pod.spec.containers[0].volumeMounts, [
