@@ -18,7 +18,7 @@ const TOKEN = "root@pam!layerbench=00000000-0000-0000-0000-000000000000";
 const GiB = 1024 ** 3;
 
 const state = await scratchDir("layerbench-node-state-");
-const sshd = await startSshd({ STATE: state.path });
+const sshd = await startSshd({ STATE: state.path, LAYERBENCH_ARCSTATS: join(state.path, "arcstats") });
 const standIns: Record<string, string> = {
   pveversion: 'cat "$STATE/pveversion"',
   zfs: 'case "$*" in "get -Hp -o value available rpool") cat "$STATE/available";; *) exit 1;; esac',
@@ -34,8 +34,13 @@ const standIns: Record<string, string> = {
     "done",
     "printf ']\\n'",
   ].join("\n"),
-  pvesm:
-    "printf 'Name Type Status Total Used Available %%\\nlocal dir active 1 1 1 1\\nlocal-zfs zfspool active 1 1 1 1\\n'",
+  // pvesm status (pve-storage src/PVE/CLI/pvesm.pm print_status); with --content images, the storages for VM disks.
+  pvesm: [
+    'case "$*" in',
+    '  "status --content images") cat "$STATE/images";;',
+    "  status) printf 'Name Type Status Total Used Available %%\\nlocal dir active 1 1 1 1\\n'; sed 1d \"$STATE/images\";;",
+    "esac",
+  ].join("\n"),
 };
 for (const [name, body] of Object.entries(standIns))
   await fs.writeFile(join(sshd.binDir, name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
@@ -81,8 +86,27 @@ async function node(facts: {
   /** By vmId: its name, on node pve, or its name and node. */
   vms?: Record<number, string | { name: string; node: string }>;
   content?: string;
+  /** local-zfs: its status and free GiB, or absent (a node installed on ext4/LVM). */
+  localZfs?: { status: string; availableGiB: number } | "absent";
+  /** /proc/spl/kstat/zfs/arcstats's size and c_min, GiB. */
+  arc?: { size: number; min: number };
 }) {
   storageContent = facts.content ?? "iso,vztmpl,backup,import,snippets";
+  const zfs = facts.localZfs ?? { status: "active", availableGiB: 100 };
+  const KiB = (gib: number) => gib * 1024 * 1024;
+  await fs.writeFile(
+    join(state.path, "images"),
+    `Name Type Status Total (KiB) Used (KiB) Available (KiB) %\n${
+      zfs === "absent"
+        ? ""
+        : `local-zfs zfspool ${zfs.status} ${KiB(200)} ${KiB(200 - zfs.availableGiB)} ${KiB(zfs.availableGiB)} 50.00%\n`
+    }`,
+  );
+  const arc = facts.arc ?? { size: 0, min: 0 };
+  await fs.writeFile(
+    join(state.path, "arcstats"),
+    `13 1 0x01 123 33456 1 2\nname type data\nhits 4 100\nsize 4 ${arc.size * GiB}\nc_min 4 ${arc.min * GiB}\n`,
+  );
   await fs.writeFile(join(state.path, "pveversion"), `${facts.pveversion}\n`);
   await fs.writeFile(join(state.path, "available"), `${facts.availableGiB * GiB}\n`);
   for (const file of await fs.readdir(state.path)) if (file.startsWith("vm-")) await fs.rm(join(state.path, file));
@@ -167,12 +191,20 @@ test("the plan's arithmetic: 57 targets x 3 workloads x 3 repeats; pool space fr
 });
 
 test.serial("--check against a node that is ready: every finding ok, exit 0", async (t) => {
-  await node({ pveversion: "pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)", availableGiB: 100 });
+  await node({
+    pveversion: "pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)",
+    availableGiB: 100,
+    arc: { size: 8, min: 1 },
+  });
   const result = await runCli(["plan", "--stack", "lab", "--check", "--project", project.path], { env });
   t.is(result.code, 0, result.stdout + result.stderr);
   t.regex(result.stdout, /^ok {4}Proxmox VE 8\.4\.1$/m);
   t.regex(result.stdout, /^ok {4}pool rpool: 100 GiB free, the stack writes up to 24 GiB$/m);
-  t.regex(result.stdout, /^ok {4}memory: \d+(\.\d)? GiB available, the stack's VMs take 4\.0 GiB$/m);
+  t.regex(
+    result.stdout,
+    /^ok {4}memory: \d+(\.\d)? GiB available \(MemAvailable \d+(\.\d)? GiB \+ 7\.0 GiB of ZFS ARC above its minimum, which ZFS gives back\), the stack's VMs take 4\.0 GiB$/m,
+  );
+  t.regex(result.stdout, /^ok {4}datastore local-zfs: 100 GiB free, the VMs' boot disks take up to 8\.0 GiB$/m);
   t.regex(result.stdout, /^ok {4}fio: \/usr\/bin\/fio$/m);
   t.regex(result.stdout, /^ok {4}vmIds 9100: free in the cluster$/m);
   t.regex(result.stdout, /^ok {4}datastore local takes import content$/m);
@@ -225,6 +257,30 @@ test.serial("--check reports each planted problem in one line and exits 1", asyn
   );
   t.is(result.stdout.match(/^FAIL/gm)?.length, 4);
   t.regex(result.stderr, /pulumi up cannot go ahead/);
+});
+
+test.serial("--check of the boot datastore: missing (a node on ext4/LVM), inactive, too small", async (t) => {
+  const cases: Array<[NonNullable<Parameters<typeof node>[0]["localZfs"]>, RegExp]> = [
+    [
+      "absent",
+      /^FAIL {2}datastore local-zfs \(vm\.bootDatastore, k8s\.vm\.bootDatastore\) does not exist on pve: name one that pvesm status lists$/m,
+    ],
+    [
+      { status: "inactive", availableGiB: 100 },
+      /^FAIL {2}datastore local-zfs \(vm\.bootDatastore, k8s\.vm\.bootDatastore\) is inactive on pve$/m,
+    ],
+    [
+      { status: "active", availableGiB: 5 },
+      /^FAIL {2}datastore local-zfs: 5\.0 GiB free, the VMs' boot disks take up to 8\.0 GiB: free space or choose another/m,
+    ],
+  ];
+  for (const [localZfs, message] of cases) {
+    await node({ pveversion: "pve-manager/9.0.3/abc (running kernel: 6.14.8-2-pve)", availableGiB: 100, localZfs });
+    const result = await runCli(["plan", "--stack", "lab", "--check", "--project", project.path], { env });
+    t.is(result.code, 1, result.stdout);
+    t.regex(result.stdout, message);
+    t.is(result.stdout.match(/^FAIL/gm)?.length, 1, result.stdout);
+  }
 });
 
 test.serial("--check: this stack's own VMs from an earlier up are not a clash", async (t) => {

@@ -70,19 +70,29 @@ export function probeScript(plan: Plan): string {
     'echo "pveversion=$(pveversion 2>/dev/null | head -n 1)"',
     `echo "pool_available=$(zfs get -Hp -o value available '${plan.pool}' 2>/dev/null)"`,
     `echo "stack_used=$(zfs get -Hp -o value used '${plan.datasets[0]}' 2>/dev/null)"`,
-    "echo \"mem_available=$(awk '/^MemAvailable:/ { print $2 * 1024 }' /proc/meminfo)\"",
+    // KiB as the kernel gives them: mawk, Debian's awk, prints products past 2^31 as 1.07374e+11.
+    "echo \"mem_available_kib=$(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo)\"",
     'echo "fio=$(command -v fio)"',
     'echo "apt_get=$(command -v apt-get)"',
     // Every VM of the cluster, whichever node runs it (`qm config` sees this node's only): vmIds are cluster-wide.
     // pve-manager PVE/API2/Cluster.pm `resources`: type vm, each entry with vmid, name and node.
     "echo \"cluster_vms=$(pvesh get /cluster/resources --type vm --output-format json 2>/dev/null | tr -d '\\n')\"",
     "pvesm status 2>/dev/null | awk 'NR > 1 { print \"storage=\" $1 }'",
+    // pve-storage src/PVE/CLI/pvesm.pm print_status: Name Type Status Total Used Available (KiB) %; --content
+    // images lists the storages of this node that take VM disks.
+    'pvesm status --content images 2>/dev/null | awk \'NR > 1 { print "images_storage=" $1 " " $3 " " $6 }\'',
+    // The ZFS ARC gives memory back to the kernel down to c_min, and MemAvailable does not count it.
+    // LAYERBENCH_ARCSTATS: the tests' stand-in node keeps its own.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion.
+    'awk \'$1 == "size" { print "arc_size=" $3 } $1 == "c_min" { print "arc_min=" $3 }\' "${LAYERBENCH_ARCSTATS:-/proc/spl/kstat/zfs/arcstats}" 2>/dev/null',
     "",
   ].join("\n");
 }
 
 interface Facts {
   values: Map<string, string>;
+  /** Storages of this node with images content: status (active, inactive, disabled) and bytes available. */
+  imageStorages: Map<string, { status: string; available: number }>;
   /** The cluster's VMs by vmId: name and node; undefined when pvesh could not list them. */
   vms?: Map<number, { name: string; node: string }>;
   storages: Set<string>;
@@ -106,13 +116,16 @@ function clusterVms(json: string | undefined): Facts["vms"] {
 }
 
 function parseFacts(stdout: string): Facts {
-  const facts: Facts = { values: new Map(), storages: new Set() };
+  const facts: Facts = { values: new Map(), storages: new Set(), imageStorages: new Map() };
   for (const line of stdout.split("\n")) {
     const separator = line.indexOf("=");
     if (separator < 0) continue;
     const [key, value] = [line.slice(0, separator), line.slice(separator + 1).trim()];
     if (key === "storage") facts.storages.add(value);
-    else facts.values.set(key, value);
+    else if (key === "images_storage") {
+      const [id, status, availableKib] = value.split(" ");
+      facts.imageStorages.set(id, { status, available: Number(availableKib) * 1024 });
+    } else facts.values.set(key, value);
   }
   facts.vms = clusterVms(facts.values.get("cluster_vms"));
   return facts;
@@ -175,6 +188,48 @@ function vmIdFindings(plan: Plan, vms: Facts["vms"]): Finding[] {
 /** The memory some VMs are given, in bytes. */
 const memoryBytes = (vms: PlannedVm[]) => vms.reduce((sum, vm) => sum + vm.memoryMb, 0) * 1024 ** 2;
 
+/**
+ * The datastores of this node's VMs that are not the stack's own ZFS storages (the boot disks, vm.bootDatastore
+ * and k8s.vm.bootDatastore, and the k3s nodes' Longhorn disk): each must exist on the node, be active, take images
+ * content, and have room for what the plan puts there (the disks of VMs that exist already are there already).
+ * A node installed on ext4/LVM has no local-zfs.
+ */
+function bootDatastoreFindings(plan: Plan, facts: Facts): Finding[] {
+  if (facts.storages.size === 0) return [];
+  const own = new Set(plan.storageIds);
+  const needs = new Map<string, number>();
+  for (const vm of plan.vms.filter((candidate) => candidate.node === plan.node)) {
+    const exists = facts.vms?.get(vm.vmId)?.node === plan.node;
+    for (const disk of vm.disks.filter((candidate) => !own.has(candidate.datastore)))
+      needs.set(disk.datastore, (needs.get(disk.datastore) ?? 0) + (exists ? 0 : disk.sizeGb * 1024 ** 3));
+  }
+  return [...needs].map(([id, bytes]): Finding => {
+    const storage = facts.imageStorages.get(id);
+    const keys = "vm.bootDatastore, k8s.vm.bootDatastore";
+    if (!facts.storages.has(id))
+      return {
+        level: "fail",
+        message: `datastore ${id} (${keys}) does not exist on ${plan.node}: name one that pvesm status lists`,
+      };
+    if (!storage)
+      return {
+        level: "fail",
+        message: `datastore ${id} (${keys}) does not take VM disks (images content) on ${plan.node}`,
+      };
+    if (storage.status !== "active")
+      return { level: "fail", message: `datastore ${id} (${keys}) is ${storage.status} on ${plan.node}` };
+    return storage.available >= bytes
+      ? {
+          level: "ok",
+          message: `datastore ${id}: ${formatGiB(storage.available)} free, the VMs' boot disks take up to ${formatGiB(bytes)}`,
+        }
+      : {
+          level: "fail",
+          message: `datastore ${id}: ${formatGiB(storage.available)} free, the VMs' boot disks take up to ${formatGiB(bytes)}: free space or choose another (${keys})`,
+        };
+  });
+}
+
 function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
   const { plan } = target;
   const findings: Finding[] = [versionFinding(facts.values.get("pveversion"), plan.nodeAddress)];
@@ -199,7 +254,17 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
           },
     );
   }
-  const memAvailable = Number(facts.values.get("mem_available") || NaN);
+  const memFree = Number(facts.values.get("mem_available_kib") || NaN) * 1024;
+  // What the ARC holds above its minimum, the kernel gets back under pressure (zfs arcstats: size, c_min).
+  const arcReclaimable = Math.max(
+    0,
+    Number(facts.values.get("arc_size") || 0) - Number(facts.values.get("arc_min") || 0),
+  );
+  const memAvailable = memFree + arcReclaimable;
+  const memText =
+    arcReclaimable > 0
+      ? `${formatGiB(memAvailable)} available (MemAvailable ${formatGiB(memFree)} + ${formatGiB(arcReclaimable)} of ZFS ARC above its minimum, which ZFS gives back)`
+      : `${formatGiB(memAvailable)} available`;
   // Only the VMs this node runs need its memory; those of this stack that already run hold theirs already.
   const here = plan.vms.filter((vm) => vm.node === plan.node);
   const running = memoryBytes(here.filter((vm) => facts.vms?.get(vm.vmId)?.node === plan.node));
@@ -209,11 +274,11 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
       memAvailable + running >= needed
         ? {
             level: "ok",
-            message: `memory: ${formatGiB(memAvailable)} available, the stack's VMs take ${formatGiB(needed)}`,
+            message: `memory: ${memText}, the stack's VMs take ${formatGiB(needed)}`,
           }
         : {
             level: "fail",
-            message: `memory: ${formatGiB(memAvailable)} available, the stack's VMs take ${formatGiB(needed)}: give them less memory (vm.memoryMb, k8s.vm.memoryMb) or stop other VMs`,
+            message: `memory: ${memText}, the stack's VMs take ${formatGiB(needed)}: give them less memory (vm.memoryMb, k8s.vm.memoryMb) or stop other VMs`,
           },
     );
   }
@@ -233,7 +298,7 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
         .map((node) => `${formatGiB(memoryBytes(plan.vms.filter((vm) => vm.node === node)))} on ${node}`)
         .join(", ")}`,
     });
-  findings.push(...vmIdFindings(plan, facts.vms));
+  findings.push(...vmIdFindings(plan, facts.vms), ...bootDatastoreFindings(plan, facts));
   for (const id of plan.storageIds.filter((storage) => facts.storages.has(storage))) {
     findings.push({
       level: "warn",
