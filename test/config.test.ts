@@ -296,7 +296,7 @@ test("k8s: off unless enabled; enabled, the documented defaults and a volume siz
     longhornVersion: "1.9.2",
     volumeSizeGb: 19,
     longhornDiskGb: 29,
-    fioImage: "debian:bookworm-slim",
+    fioImage: "debian:trixie-slim",
     namespace: "layerbench",
   });
   t.like(k8s?.vm, {

@@ -205,6 +205,11 @@ test.serial("--check against a node that is ready: every finding ok, exit 0", as
     /^ok {4}memory: \d+(\.\d)? GiB available \(MemAvailable \d+(\.\d)? GiB \+ 7\.0 GiB of ZFS ARC above its minimum, which ZFS gives back\), the stack's VMs take 4\.0 GiB$/m,
   );
   t.regex(result.stdout, /^ok {4}datastore local-zfs: 100 GiB free, the VMs' boot disks take up to 8\.0 GiB$/m);
+  // Proxmox VE 8.4 is Debian 12; the default guest image is Debian 13's (Proxmox VE 9's).
+  t.regex(
+    result.stdout,
+    /^warn {2}fio: the host runs Debian 12's, vm\.imageUrl \(https:\/\/cloud\.debian\.org\/images\/cloud\/trixie\/latest\/debian-13-genericcloud-amd64\.qcow2\) another release's: set them to Debian 12 \(bookworm\)/m,
+  );
   t.regex(result.stdout, /^ok {4}fio: \/usr\/bin\/fio$/m);
   t.regex(result.stdout, /^ok {4}vmIds 9100: free in the cluster$/m);
   t.regex(result.stdout, /^ok {4}datastore local takes import content$/m);
@@ -292,6 +297,7 @@ test.serial("--check: this stack's own VMs from an earlier up are not a clash", 
   const result = await runCli(["plan", "--stack", "lab", "--check", "--project", project.path], { env });
   t.is(result.code, 0, result.stdout);
   t.regex(result.stdout, /^ok {4}vmId 9100: layerbench exists already, from an earlier pulumi up of this stack$/m);
+  t.regex(result.stdout, /^ok {4}fio: the host, guests and pods all run Debian 13's$/m);
 });
 
 test("--check against an unreachable node fails in one line naming the node", async (t) => {

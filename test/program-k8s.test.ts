@@ -267,7 +267,7 @@ test("one PVC and one Job per variant, on the variant's StorageClass, the pod pi
   t.is(pod.spec.restartPolicy, "Never");
   t.is(pod.metadata.annotations["layerbench/run-id"], "1");
   t.like(pod.spec.containers[0], {
-    image: "debian:bookworm-slim",
+    image: "debian:trixie-slim",
     command: ["sh", "-c", pod.spec.containers[0].command[2]],
   });
   t.deepEqual(pod.spec.volumes, [

@@ -102,7 +102,7 @@ test("the guest: cloud-init installs fio and the agent for the bench key's user;
   t.deepEqual(parse(userData.sourceRaw.data).users[0].ssh_authorized_keys, [key]);
   t.like(byName(resources, "guest-image").inputs, {
     contentType: "import",
-    fileName: "layerbench-test-debian-12-genericcloud-amd64.qcow2",
+    fileName: "layerbench-test-debian-13-genericcloud-amd64.qcow2",
   });
   // The address the agent reports, read through the node once per run id; not the VM's refreshable ipv4Addresses.
   const address = byName(resources, "bench-vm-1-address");

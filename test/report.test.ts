@@ -30,6 +30,21 @@ test("report.md: a table per workload with the ratio to the baseline and mean ±
   t.regex(nvme ?? "", /\| 2 \| buffered-io, high-spread \|$/, "1000 and 1200 IOPS: 13 % apart");
 });
 
+test("numbers of different fio versions side by side are flagged at the top, by version and layer", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "h" }, [
+    { spec: { ...variant("host", true), layer: "host" }, iops: { w: [1000] } },
+    { spec: { ...variant("vm-a"), layer: "vm" }, iops: { w: [900] } },
+    { spec: { ...variant("vm-b"), layer: "vm" }, iops: { w: [800] } },
+  ]);
+  const host = document.variants.find((entry) => entry.id === "host");
+  for (const run of host?.workloads[0].runs ?? []) run.fioVersion = "fio-3.39";
+  t.regex(
+    renderMarkdown(collectReportData([document])),
+    /^> \*\*fio differs between the numbers compared\*\* \(fio-3\.33: vm \(2 variants\); fio-3\.39: host \(1 variant\)\): part of a difference may be fio's own\./m,
+  );
+  t.notRegex(renderMarkdown(collectReportData([twoVariants()])), /fio differs/, "one version: no note");
+});
+
 test("failed runs and runs never reached are listed at the top, above the tables that keep the runs that worked", (t) => {
   const document = {
     ...twoVariants(),

@@ -70,8 +70,11 @@ export interface ProxmoxNode {
   address: string;
 }
 
+/** The guests' image: Debian 13, the release of Proxmox VE 9 (its fio is the host's). */
+const DEBIAN_CLOUD_IMAGE = "https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2";
+
 /** Pinned so that a stack gives the same cluster every time; both are checked together (Longhorn 1.9 supports Kubernetes 1.25+). */
-export const DEFAULT_K3S_VERSION = "v1.33.3+k3s1";
+const DEFAULT_K3S_VERSION = "v1.33.3+k3s1";
 export const DEFAULT_LONGHORN_VERSION = "1.9.2";
 
 export interface BenchConfig {
@@ -145,7 +148,8 @@ const VmSchema = z
         (value) => /\.(qcow2|raw|vmdk)$/.test(new URL(value).pathname),
         "Proxmox imports .qcow2, .raw or .vmdk disk images (a Debian genericcloud .qcow2, say)",
       )
-      .default("https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"),
+      // Proxmox VE 9 runs on Debian 13: the guests install the same fio as the host (on 8.4, Debian 12's image).
+      .default(DEBIAN_CLOUD_IMAGE),
     bridge: z.string().regex(NAME).default("vmbr0"),
     ip: z
       .string()
@@ -228,7 +232,8 @@ const K8sSchema = z
       .regex(/^\d+\.\d+\.\d+$/, "use a Longhorn Helm chart version, e.g. 1.9.2")
       .default(DEFAULT_LONGHORN_VERSION),
     volumeSizeGb: z.number().int().min(1).optional(),
-    fioImage: z.string().min(1).default("debian:bookworm-slim"),
+    // Debian 13's fio, as on a Proxmox VE 9 host and its guests.
+    fioImage: z.string().min(1).default("debian:trixie-slim"),
     namespace: z
       .string()
       .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "use a Kubernetes namespace name")

@@ -19,6 +19,8 @@ export interface CheckTarget {
   sshUser: string;
   /** The datastore that takes the cloud image (import content) and the cloud-init snippets. */
   fileDatastore: string;
+  /** Config key -> the guest or pod image whose Debian release gives that layer its fio. */
+  fioSources?: Record<string, string>;
   endpoint?: string;
   insecure: boolean;
   apiToken?: string;
@@ -230,6 +232,35 @@ function bootDatastoreFindings(plan: Plan, facts: Facts): Finding[] {
   });
 }
 
+/** Proxmox VE's major release -> the Debian release it runs on, and that release's names in image URLs and tags. */
+const DEBIAN_OF_PVE: Record<number, { release: number; codename: string }> = {
+  8: { release: 12, codename: "bookworm" },
+  9: { release: 13, codename: "trixie" },
+};
+
+/**
+ * The host runs its Debian's fio; the guests and pods install theirs from their images' Debian. A guest or pod of
+ * another release measures with another fio: said here, and flagged by the report when it happened.
+ */
+function fioReleaseFinding(pveversion: string | undefined, sources: Record<string, string>): Finding[] {
+  const debian = DEBIAN_OF_PVE[pveRelease(pveversion ?? "")?.[0] ?? 0];
+  if (!debian) return [];
+  const other = Object.entries(sources).filter(([, image]) => {
+    const named = Object.values(DEBIAN_OF_PVE).find(
+      ({ release, codename }) => image.includes(`debian-${release}-`) || image.includes(codename),
+    );
+    return named !== undefined && named.release !== debian.release;
+  });
+  return other.length === 0
+    ? [{ level: "ok", message: `fio: the host, guests and pods all run Debian ${debian.release}'s` }]
+    : [
+        {
+          level: "warn",
+          message: `fio: the host runs Debian ${debian.release}'s, ${other.map(([key, image]) => `${key} (${image}) another release's`).join(", ")}: set them to Debian ${debian.release} (${debian.codename}) to compare layers with one fio`,
+        },
+      ];
+}
+
 function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
   const { plan } = target;
   const findings: Finding[] = [versionFinding(facts.values.get("pveversion"), plan.nodeAddress)];
@@ -298,7 +329,11 @@ function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
         .map((node) => `${formatGiB(memoryBytes(plan.vms.filter((vm) => vm.node === node)))} on ${node}`)
         .join(", ")}`,
     });
-  findings.push(...vmIdFindings(plan, facts.vms), ...bootDatastoreFindings(plan, facts));
+  findings.push(
+    ...fioReleaseFinding(facts.values.get("pveversion"), target.fioSources ?? {}),
+    ...vmIdFindings(plan, facts.vms),
+    ...bootDatastoreFindings(plan, facts),
+  );
   for (const id of plan.storageIds.filter((storage) => facts.storages.has(storage))) {
     findings.push({
       level: "warn",

@@ -53,6 +53,10 @@ export function checkStack(
       plan,
       sshUser: config.sshUser,
       fileDatastore: config.vm.fileDatastore,
+      fioSources: {
+        "vm.imageUrl": config.vm.imageUrl,
+        ...(config.k8s && { "k8s.vm.imageUrl": config.k8s.vm.imageUrl, "k8s.fioImage": config.k8s.fioImage }),
+      },
       endpoint: env.PROXMOX_VE_ENDPOINT ?? file.endpoint,
       insecure: env.PROXMOX_VE_INSECURE === undefined ? file.insecure : env.PROXMOX_VE_INSECURE === "true",
       apiToken: env.PROXMOX_VE_API_TOKEN,

@@ -266,6 +266,33 @@ function fasterThanBaselineNote(data: ReportData): string[] {
     : [];
 }
 
+/**
+ * The fio versions of the numbers side by side, by layer, when there is more than one: a host on Proxmox VE 9 runs
+ * Debian 13's fio, a guest from Debian 12's image another; the difference between them is then partly fio's.
+ */
+export function fioVersionNote(data: ReportData): string[] {
+  const byVersion = new Map<string, Map<string, number>>();
+  for (const { variant } of data.variants) {
+    const versions = new Set(variant.workloads.flatMap((workload) => workload.runs.map((run) => run.fioVersion)));
+    for (const version of versions) {
+      const layers = byVersion.get(version) ?? new Map<string, number>();
+      layers.set(variant.layer, (layers.get(variant.layer) ?? 0) + 1);
+      byVersion.set(version, layers);
+    }
+  }
+  if (byVersion.size < 2) return [];
+  const parts = [...byVersion]
+    .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+    .map(
+      ([version, layers]) =>
+        `${version}: ${[...layers].map(([layer, count]) => `${layer} (${count} variant${count > 1 ? "s" : ""})`).join(", ")}`,
+    );
+  return [
+    `> **fio differs between the numbers compared** (${parts.join("; ")}): part of a difference may be fio's own. Run one fio everywhere: on Proxmox VE 9 the default guest image (Debian 13) and pod image (\`debian:trixie-slim\`) have the host's; on 8.4, set \`vm.imageUrl\` to Debian 12's image and \`k8s.fioImage\` to \`debian:bookworm-slim\`.`,
+    "",
+  ];
+}
+
 function settingsSection(data: ReportData): string[] {
   return data.settingsWarnings.length > 0
     ? [
@@ -317,6 +344,7 @@ export function reportParts(data: ReportData): ReportPart[] {
     "# layerbench report",
     "",
     ...settingsSection(data),
+    ...fioVersionNote(data),
     ...incompleteSection(data),
     ...fasterThanBaselineNote(data),
     ...pageCacheSection(data),
