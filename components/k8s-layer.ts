@@ -125,6 +125,11 @@ export class K8sLayer extends pulumi.ComponentResource {
           proxmoxNode: settings.proxmoxNodes[0].name,
           // fio's pod runs on a k3s VM: its memory is the page cache a buffered workload meets.
           memoryBytes: settings.vm.memoryMb * 1024 ** 2,
+          // The pod's script adds its kernel (the k3s VM's) and OS (the fio image's).
+          environment: {
+            k3s: settings.k3sVersion,
+            ...(variant.kind === "longhorn" && { longhorn: settings.longhornVersion }),
+          },
         },
         run,
       });

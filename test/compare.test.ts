@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import type { ResultsDocument } from "../bench/core/results.js";
+import { comparisonDifferences, environmentDifferences } from "../bench/core/settings.js";
 import { compareDocuments, renderComparison } from "../bench/report/compare.js";
 import { runCli } from "./helpers/cli.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
@@ -131,3 +132,29 @@ test.serial(
     t.regex(forced.stdout, /> - direct: 0 \(page cache\) -> 1 \(O_DIRECT\)/);
   },
 );
+
+test("what ran the two that differs is named, layer by layer, and not refused: a Proxmox VE upgrade is a before and after", (t) => {
+  const ranOn = (document: ResultsDocument, environment: Record<string, string>) => ({
+    ...document,
+    variants: document.variants.map((entry) => ({ ...entry, layer: "host" as const, environment })),
+  });
+  const eight = ranOn(before, { kernel: "6.8.12-9-pve", pve: "pve-manager/8.4.1/2a5fa54a", zfs: "2.2.7-pve2" });
+  const nine = ranOn(after, { kernel: "6.14.8-2-pve", pve: "pve-manager/9.0.3/025864202", zfs: "2.2.7-pve2" });
+  t.deepEqual(environmentDifferences(eight, nine), [
+    "host kernel: 6.8.12-9-pve -> 6.14.8-2-pve",
+    "host pve: pve-manager/8.4.1/2a5fa54a -> pve-manager/9.0.3/025864202",
+  ]);
+  t.deepEqual(comparisonDifferences(eight, nine), [], "not a setting: no refusal");
+  t.deepEqual(environmentDifferences(before, nine), [], "a document that recorded nothing says nothing");
+  const text = renderComparison(
+    compareDocuments(eight, nine),
+    { before: "a", after: "b" },
+    5,
+    [],
+    environmentDifferences(eight, nine),
+  );
+  t.regex(
+    text,
+    /^> \*\*Measured on different software\*\*; the changes may come from it:\n> - host kernel: 6\.8\.12-9-pve -> 6\.14\.8-2-pve$/m,
+  );
+});

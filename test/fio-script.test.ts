@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import { release } from "node:os";
 import { join } from "node:path";
 import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
@@ -134,7 +135,11 @@ test("output cut short is an error naming the workload; outputs of several scrip
     message: "fio-host: output of randwrite-1m-qd1 #1 is cut short (no end marker)",
   });
   const output = parseScriptOutput(stdout, "fio-host");
-  const failed = { runs: [], failures: [{ workload: ids[0], attempt: 1, message: "fio: io_u error" }] };
+  const failed = {
+    runs: [],
+    environment: {},
+    failures: [{ workload: ids[0], attempt: 1, message: "fio: io_u error" }],
+  };
   const document = documentFromScriptOutputs(
     { kind: "pulumi", project: "layerbench", stack: "test", runId: "7" },
     profile,
@@ -152,6 +157,13 @@ test("output cut short is an error naming the workload; outputs of several scrip
   t.deepEqual(document.failures, [{ variant: "blk-none", workload: ids[0], attempt: 1, message: "fio: io_u error" }]);
   t.is(document.createdAt, new Date(output.runs.at(-1)?.run.startedAt ?? 0).toISOString());
   t.is(document.variants[0].workloads[0].title, profile.workloads[0].title);
+  // What ran it, as the script found it on this machine (no Proxmox VE here: no pve, qemu or zfs).
+  const osRelease = await fs.readFile("/etc/os-release", "utf8");
+  t.like(document.variants[0].environment, {
+    kernel: release(),
+    os: /^PRETTY_NAME="?([^"\n]*)"?$/m.exec(osRelease)?.[1],
+  });
+  t.is(document.variants[0].environment?.pve, undefined);
 });
 
 test("--precondition: the disk is filled once, sequentially, before its first measurement; the time reported apart", async (t) => {

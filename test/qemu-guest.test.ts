@@ -169,6 +169,12 @@ test.serial(
     const accel = document.variants[1].options.accel;
     t.true(accel === "kvm" || accel === "tcg");
     t.like(document.variants[2].options, { bus: "virtio-scsi-single", cache: "writeback", ssd: true, accel, pve: "9" });
+    // What ran it: the QEMU here, and what the script found in the guest (its kernel, QEMU's machine type).
+    const ranOn = document.variants[2].environment ?? {};
+    t.regex(ranOn.qemu ?? "", /^QEMU emulator version \d+\.\d+/);
+    t.regex(ranOn.machine ?? "", /^pc-q35-\d+\.\d+/);
+    t.truthy(ranOn.kernel);
+    t.truthy(document.variants[0].environment?.kernel, "the host's kernel for the directory target");
     t.true(
       document.variants
         .slice(1)

@@ -45,6 +45,22 @@ test("numbers of different fio versions side by side are flagged at the top, by 
   t.notRegex(renderMarkdown(collectReportData([twoVariants()])), /fio differs/, "one version: no note");
 });
 
+test("sources that ran on different software are named at the top, layer by layer", (t) => {
+  const ranOn = (kernel: string) => {
+    const document = syntheticDocument({ kind: "local", host: "h" }, [
+      { spec: variant("nvme", true), iops: { w: [1000] } },
+    ]);
+    document.variants[0].environment = { kernel, os: "Debian GNU/Linux 13 (trixie)" };
+    return document;
+  };
+  const markdown = renderMarkdown(collectReportData([ranOn("6.8.12-9-pve"), ranOn("6.14.8-2-pve")]));
+  t.regex(
+    markdown,
+    /^> \*\*The sources ran on different software\*\* \(layer by layer\); a difference between them may come from it:\n> - \[1\] h vs \[2\] h: local kernel: 6\.8\.12-9-pve -> 6\.14\.8-2-pve$/m,
+  );
+  t.notRegex(markdown, /local os:/, "what is the same is not listed");
+});
+
 test("failed runs and runs never reached are listed at the top, above the tables that keep the runs that worked", (t) => {
   const document = {
     ...twoVariants(),

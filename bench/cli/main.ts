@@ -294,7 +294,11 @@ interface CompareFlags {
 }
 
 async function compareCommand(before: string, after: string, flags: CompareFlags): Promise<number> {
-  const [{ readResultsFile }, { compareDocuments, renderComparison }, { comparisonDifferences }] = await Promise.all([
+  const [
+    { readResultsFile },
+    { compareDocuments, renderComparison },
+    { comparisonDifferences, environmentDifferences },
+  ] = await Promise.all([
     import("../core/results-io.js"),
     import("../report/compare.js"),
     import("../core/settings.js"),
@@ -313,7 +317,15 @@ async function compareCommand(before: string, after: string, flags: CompareFlags
   const comparison = compareDocuments(beforeDocument, afterDocument, flags.threshold);
   if (comparison.rows.length === 0)
     throw new UserError(`${before} and ${after} have no variant and workload in common to compare`);
-  process.stdout.write(renderComparison(comparison, { before, after }, flags.threshold, differences));
+  process.stdout.write(
+    renderComparison(
+      comparison,
+      { before, after },
+      flags.threshold,
+      differences,
+      environmentDifferences(beforeDocument, afterDocument),
+    ),
+  );
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
   if (regressions > 0)
     console.error(`layerbench: ${regressions} regression(s) beyond the threshold and the spread of the repeats`);

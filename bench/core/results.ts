@@ -117,6 +117,8 @@ export const VariantSchema = z.object({
   memoryBytes: z.number().positive().optional(),
   /** Seconds the fill of its device took before the first measurement (--precondition); not part of any number. */
   preconditionSec: z.number().nonnegative().optional(),
+  /** What ran it, as the script found it: kernel, os, machine; pve, qemu, zfs on a node; k3s, longhorn. */
+  environment: z.record(z.string(), z.string()).optional(),
   workloads: z.array(WorkloadResultSchema),
 });
 export type Variant = z.infer<typeof VariantSchema>;

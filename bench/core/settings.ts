@@ -86,3 +86,35 @@ export function reportDifferences(documents: ResultsDocument[], names: string[])
     ),
   );
 }
+
+/** "LAYER KEY" -> the values the document's variants of that layer recorded (kernel, pve, qemu, k3s...). */
+function environmentByLayer(document: ResultsDocument): Map<string, string> {
+  const values = new Map<string, Set<string>>();
+  for (const variant of document.variants)
+    for (const [key, value] of Object.entries(variant.environment ?? {})) {
+      const name = `${variant.layer} ${key}`;
+      values.set(name, (values.get(name) ?? new Set()).add(value));
+    }
+  return new Map([...values].map(([name, set]) => [name, [...set].sort().join(", ")]));
+}
+
+/**
+ * What ran two documents that differs, layer by layer (the kernel, Proxmox VE, QEMU, ZFS, the guest's OS, k3s,
+ * Longhorn): not a reason to refuse a comparison (an upgrade is a before and after worth measuring), but named
+ * beside it. Only what both recorded: a document from before layerbench recorded it says nothing.
+ */
+export function environmentDifferences(before: ResultsDocument, after: ResultsDocument): string[] {
+  const [a, b] = [environmentByLayer(before), environmentByLayer(after)];
+  return [...a].flatMap(([name, value]) => {
+    const other = b.get(name);
+    return other === undefined || other === value ? [] : [`${name}: ${value} -> ${other}`];
+  });
+}
+
+/** The same for the documents of one report, each against the first. */
+export function reportEnvironmentDifferences(documents: ResultsDocument[], names: string[]): string[] {
+  const [first, ...rest] = documents;
+  return rest.flatMap((document, index) =>
+    environmentDifferences(first, document).map((line) => `${names[0]} vs ${names[index + 1]}: ${line}`),
+  );
+}

@@ -23,6 +23,7 @@ import { REPORT_FILES } from "../report/chart-definitions.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { formatIops, formatLatency, formatRate } from "../util/format.js";
+import { localEnvironment } from "./environment.js";
 import { runFioSection } from "./fio-process.js";
 import { lockRun } from "./locks.js";
 import {
@@ -81,13 +82,14 @@ export async function preflight(options: LocalRunOptions): Promise<string> {
   return version;
 }
 
-function variantSpec(target: LocalTarget, index: number): VariantSpec {
+function variantSpec(target: LocalTarget, index: number, environment: Record<string, string>): VariantSpec {
   return {
     id: target.name,
     layer: "local",
     options: { path: target.path },
     baseline: index === 0,
     memoryBytes: totalmem(),
+    environment,
   };
 }
 
@@ -136,6 +138,7 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
   await fs.mkdir(join(outDir, "jobs"), { recursive: true });
   const resultsPath = join(outDir, "results.json");
   const document = newResultsDocument({ kind: "local", host: hostname() }, profileInfo(profile, repeat), new Date());
+  const ranOn = await localEnvironment();
   if (options.designs && options.designs.length > 0) document.designs = options.designs;
   const totalRuns = targets.length * profile.workloads.length * repeat;
   const expectedSeconds = secondsPerRun(profile) + OVERHEAD_SECONDS_PER_RUN;
@@ -193,7 +196,7 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
               progress.stepFinished(`${label}: FAILED: ${error.message}`);
               continue;
             }
-            await recorder.run(variantSpec(target, index), workload, run);
+            await recorder.run(variantSpec(target, index, ranOn), workload, run);
             progress.stepFinished(`${label}: ${describeRun(run)}`);
             measuredIops.push(runIops(run));
             const rule = profile.stopWhenStable;

@@ -42,7 +42,13 @@ export async function preflightVmTargets(targets: LocalTarget[], profile: Profil
   }
 }
 
-function vmSpec(target: VmTarget, baseline: boolean, accel: Accelerator, kernel: string): VariantSpec {
+function vmSpec(
+  target: VmTarget,
+  baseline: boolean,
+  accel: Accelerator,
+  kernel: string,
+  environment: Record<string, string>,
+): VariantSpec {
   const { bus, cache, aio, iothread, discard, ssd } = target.vm;
   const options = {
     bus,
@@ -57,7 +63,7 @@ function vmSpec(target: VmTarget, baseline: boolean, accel: Accelerator, kernel:
     guestKernel: kernel,
     ...(accel === "tcg" && { warning: EMULATED_CPU_WARNING }),
   };
-  return { id: target.name, layer: "vm", options, baseline, memoryBytes: GUEST_MEMORY_MB * 1024 ** 2 };
+  return { id: target.name, layer: "vm", options, baseline, memoryBytes: GUEST_MEMORY_MB * 1024 ** 2, environment };
 }
 
 export interface VmTargetsRun {
@@ -89,6 +95,8 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   const labels = new Map<string, string>();
   // Seconds each disk's fill took, by variant (--precondition).
   const preconditioned = new Map<string, number>();
+  // What each variant's script found running it in the guest, beside the QEMU that ran the guest.
+  const environments = new Map<string, Record<string, string>>();
   // Each guest's images go to its own target's directory; one boot per directory keeps that true.
   const groups = new Map<string, VmTarget[]>();
   for (const target of targets) groups.set(target.path, [...(groups.get(target.path) ?? []), target]);
@@ -117,7 +125,10 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
             const target = byName.get(variant);
             if (!target) throw new GuestRunError(`the guest reported a run of an unknown disk "${variant}"`);
             const spec = {
-              ...vmSpec(target, target.name === options.baselineName, accel, guest.kernel.source),
+              ...vmSpec(target, target.name === options.baselineName, accel, guest.kernel.source, {
+                qemu: guest.qemuVersion,
+                ...environments.get(variant),
+              }),
               ...(preconditioned.has(variant) && { preconditionSec: preconditioned.get(variant) }),
             };
             await recorder.run(
@@ -129,6 +140,8 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
               `${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`,
             );
           },
+          environment: (variant, key, value) =>
+            environments.set(variant, { ...environments.get(variant), [key]: value }),
           precondition: (variant, outcome) => {
             if (outcome.ok) preconditioned.set(variant, outcome.seconds);
             else void recorder.failure({ variant, workload: "precondition", attempt: 1, message: outcome.message });

@@ -36,6 +36,8 @@ export interface GuestImage {
   kernel: GuestKernel;
   initrd: string;
   fioVersion: string;
+  /** `qemu-system-x86_64 --version`'s first line. */
+  qemuVersion: string;
 }
 
 export class GuestBuildError extends UserError {}
@@ -193,6 +195,7 @@ export async function prepareGuest(cacheDir = cacheDirectory()): Promise<GuestIm
   const { modules } = kernel;
   const libraries = [...new Set([...(await sharedLibraries(tools.fio)), ...(await sharedLibraries(tools.scsiId))])];
   const fioVersion = (await run(tools.fio, ["--version"])).stdout.trim();
+  const qemuVersion = (await run(tools.qemu, ["--version"])).stdout.split("\n")[0].trim();
   const identities = await Promise.all(
     [kernel.vmlinuz, ...modules, tools.fio, tools.scsiId, tools.busybox, ...libraries].map(fileIdentity),
   );
@@ -237,5 +240,5 @@ export async function prepareGuest(cacheDir = cacheDirectory()): Promise<GuestIm
         await fs.rm(join(cacheDir, name), { force: true });
     }
   }
-  return { qemu: tools.qemu, kernel, initrd, fioVersion };
+  return { qemu: tools.qemu, kernel, initrd, fioVersion, qemuVersion };
 }

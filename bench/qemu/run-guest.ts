@@ -68,6 +68,8 @@ export interface GuestEvents {
   precondition?(variant: string, outcome: { seconds: number; ok: boolean; message: string }): void;
   /** A /dev/disk/by-id name the guest gave a disk, as udev would, and the device it names. */
   byId?(name: string, device: string): void;
+  /** What the variant's script found running it (kernel, machine type): see remote/fio-script.ts. */
+  environment?(variant: string, key: string, value: string): void;
 }
 
 export class GuestRunError extends UserError {}
@@ -132,6 +134,7 @@ export class ConsoleReader {
     else if (guest?.[0] === "done") this.done = true;
     else if (guest?.[0] === "by-id") this.events.byId?.(guest[1], guest[2]);
     else if (marker?.kind === "begin") this.block = [line];
+    else if (marker?.kind === "environment") this.events.environment?.(variant, marker.key, marker.value);
     else if (marker?.kind === "precondition") {
       const outcome = { seconds: marker.seconds, ok: marker.ok, message: marker.message };
       this.pending = this.pending.then(() => this.events.precondition?.(variant, outcome));

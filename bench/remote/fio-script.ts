@@ -128,6 +128,23 @@ function preconditionLines(profile: Profile, target: ScriptTarget, fio: string):
   ];
 }
 
+/**
+ * What ran the measurement, wherever the script runs, each where a Debian system or a Proxmox VE node keeps it:
+ * the kernel, the OS (os-release), the machine type QEMU gives a guest (SMBIOS product version), and on a node
+ * the Proxmox VE release, its QEMU and its ZFS. What a system lacks is left out.
+ */
+const ENVIRONMENT_LINES = [
+  MARKER_SHELL.environment("kernel", '"$(uname -r)"'),
+  // os-release(5): a file shell can source; in a subshell, so that its variables stay there.
+  "# shellcheck source=/dev/null",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion.
+  MARKER_SHELL.environment("os", '"$(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-}")"'),
+  MARKER_SHELL.environment("machine", '"$(cat /sys/class/dmi/id/product_version 2>/dev/null)"'),
+  MARKER_SHELL.environment("pve", '"$(pveversion 2>/dev/null | head -n 1)"'),
+  MARKER_SHELL.environment("qemu", '"$(kvm --version 2>/dev/null | head -n 1)"'),
+  MARKER_SHELL.environment("zfs", '"$(cat /sys/module/zfs/version 2>/dev/null)"'),
+];
+
 /** The script's text. The same job text runs locally; only the target differs. */
 export function renderFioScript({ profile, repeat, target, sudo = false }: FioScriptOptions): string {
   const jobTarget = {
@@ -148,6 +165,7 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     ...locateTarget(target),
     TARGET_BLOCK.end,
     `export ${TARGET_VARIABLE}`,
+    ...ENVIRONMENT_LINES,
     'work=$(mktemp -d) || fail "cannot create a temporary directory"',
     "trap 'rm -rf \"$work\"' EXIT",
     `cat > "$work/job.fio" <<'LAYERBENCH_JOB_FILE'`,
@@ -195,6 +213,8 @@ export interface ScriptOutput {
   failures: ScriptFailure[];
   /** The fill before the first measurement, when asked for. */
   precondition?: { seconds: number; ok: boolean; message: string };
+  /** What ran it: kernel, OS, machine type, and on a node Proxmox VE, QEMU and ZFS. */
+  environment: Record<string, string>;
 }
 
 export class ScriptOutputError extends UserError {}
@@ -204,10 +224,12 @@ export function parseScriptOutput(stdout: string, origin: string): ScriptOutput 
   const runs: ScriptRun[] = [];
   const failures: ScriptFailure[] = [];
   let precondition: ScriptOutput["precondition"];
+  const environment: Record<string, string> = {};
   const lines = stdout.split("\n");
   for (let index = 0; index < lines.length; index += 1) {
     const marker = parseMarkerLine(lines[index]);
-    if (marker?.kind === "precondition") {
+    if (marker?.kind === "environment") environment[marker.key] = marker.value;
+    else if (marker?.kind === "precondition") {
       precondition = { seconds: marker.seconds, ok: marker.ok, message: marker.message };
     } else if (marker?.kind === "failed") {
       failures.push({ workload: marker.workload, attempt: marker.attempt, message: marker.message });
@@ -227,7 +249,7 @@ export function parseScriptOutput(stdout: string, origin: string): ScriptOutput 
       index = end;
     }
   }
-  return { runs, failures, ...(precondition && { precondition }) };
+  return { runs, failures, environment, ...(precondition && { precondition }) };
 }
 
 /** The results document of several scripts' outputs, one variant each, in the order they ran. */
@@ -244,7 +266,12 @@ export function documentFromScriptOutputs(
   const recorder = new Recorder(newResultsDocument(source, profileInfo(profile, repeat), createdAt));
   for (const { spec: bare, output } of entries) {
     const { precondition } = output;
-    const spec = precondition?.ok ? { ...bare, preconditionSec: precondition.seconds } : bare;
+    const environment = { ...bare.environment, ...output.environment };
+    const spec = {
+      ...bare,
+      ...(Object.keys(environment).length > 0 && { environment }),
+      ...(precondition?.ok && { preconditionSec: precondition.seconds }),
+    };
     if (precondition && !precondition.ok)
       void recorder.failure({ variant: spec.id, workload: "precondition", attempt: 1, message: precondition.message });
     for (const { workload, run } of output.runs)

@@ -13,6 +13,9 @@ export const MARKER_SHELL = {
   /** After the fill of a device target; `$seconds` is the script's variable, `reason` a failure's. */
   precondition: (outcome: "ok" | "failed", reason = "") =>
     `echo "${MARKER} precondition $seconds ${outcome}${reason ? ` ${reason}` : ""}"`,
+  /** What ran the measurement: one KEY VALUE line, printed only when the value is not empty. */
+  environment: (key: string, valueShell: string) =>
+    `value=${valueShell}; [ -n "$value" ] && echo "${MARKER} environment ${key} $value"`,
 } as const;
 
 export const END_LINE = `${MARKER} end`;
@@ -21,7 +24,8 @@ export type MarkerLine =
   | { kind: "begin"; workload: string; attempt: number; startedAt: string }
   | { kind: "end" }
   | { kind: "failed"; workload: string; attempt: number; startedAt: string; message: string }
-  | { kind: "precondition"; seconds: number; ok: boolean; message: string };
+  | { kind: "precondition"; seconds: number; ok: boolean; message: string }
+  | { kind: "environment"; key: string; value: string };
 
 /** A marker line of stdout, or undefined for any other line. */
 export function parseMarkerLine(line: string): MarkerLine | undefined {
@@ -31,6 +35,8 @@ export function parseMarkerLine(line: string): MarkerLine | undefined {
   if (kind === "begin") return { kind, workload, attempt: Number(attempt), startedAt };
   if (kind === "failed")
     return { kind, workload, attempt: Number(attempt), startedAt, message: rest.join(" ").trim() || "fio failed" };
+  // "environment KEY VALUE...": the fields after the kind are not a workload's either.
+  if (kind === "environment") return { kind, key: workload, value: [attempt, startedAt, ...rest].join(" ").trim() };
   // "precondition SECONDS ok|failed [REASON...]": the fields after the kind are not a workload's.
   if (kind === "precondition")
     return {

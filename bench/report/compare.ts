@@ -109,6 +109,8 @@ export function renderComparison(
   thresholdPct: number,
   /** Settings that differ (core/settings.ts), when compared anyway with --force. */
   settingsDifferences: string[] = [],
+  /** What ran the two that differs (core/settings.ts environmentDifferences): named, never refused. */
+  environmentDifferences: string[] = [],
 ): string {
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
   const improvements = comparison.rows.filter((row) => row.verdict === "improvement").length;
@@ -121,6 +123,13 @@ export function renderComparison(
       ? [
           "> **Compared with --force although the settings differ**; the changes may come from them:",
           ...settingsDifferences.map((line) => `> - ${line}`),
+          "",
+        ]
+      : []),
+    ...(environmentDifferences.length > 0
+      ? [
+          "> **Measured on different software**; the changes may come from it:",
+          ...environmentDifferences.map((line) => `> - ${line}`),
           "",
         ]
       : []),

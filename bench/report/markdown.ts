@@ -293,6 +293,17 @@ export function fioVersionNote(data: ReportData): string[] {
   ];
 }
 
+/** What ran the sources that differs: named, since a difference in numbers may come from it. */
+function environmentSection(data: ReportData): string[] {
+  return data.environmentDifferences.length > 0
+    ? [
+        "> **The sources ran on different software** (layer by layer); a difference between them may come from it:",
+        ...data.environmentDifferences.map((line) => `> - ${line}`),
+        "",
+      ]
+    : [];
+}
+
 function settingsSection(data: ReportData): string[] {
   return data.settingsWarnings.length > 0
     ? [
@@ -344,6 +355,7 @@ export function reportParts(data: ReportData): ReportPart[] {
     "# layerbench report",
     "",
     ...settingsSection(data),
+    ...environmentSection(data),
     ...fioVersionNote(data),
     ...incompleteSection(data),
     ...fasterThanBaselineNote(data),

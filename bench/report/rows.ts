@@ -7,7 +7,7 @@ import {
   type Source,
   type Variant,
 } from "../core/results.js";
-import { reportDifferences } from "../core/settings.js";
+import { reportDifferences, reportEnvironmentDifferences } from "../core/settings.js";
 import { deriveWarnings, type ResultWarning } from "../core/warnings.js";
 
 /** A variant as the report shows it, across every document given. */
@@ -39,6 +39,8 @@ export interface ReportData {
   documents: ResultsDocument[];
   /** Settings that differ between the documents, each against the first: the numbers may not be comparable. */
   settingsWarnings: string[];
+  /** What ran them that differs (kernel, Proxmox VE, QEMU...), each against the first, layer by layer. */
+  environmentDifferences: string[];
   /** Per document, the warnings about its numbers. */
   warnings: ResultWarning[][];
   variants: ReportVariant[];
@@ -110,11 +112,18 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
     }
   }
   const baseline = variants.find((variant) => variant.baseline);
-  const settingsWarnings = reportDifferences(
+  const names = documents.map((document, index) => `${sourceNumber(index)} ${sourceLabel(document.source)}`);
+  const settingsWarnings = reportDifferences(documents, names);
+  const environmentDifferences = reportEnvironmentDifferences(documents, names);
+  return {
     documents,
-    documents.map((document, index) => `${sourceNumber(index)} ${sourceLabel(document.source)}`),
-  );
-  return { documents, settingsWarnings, warnings, variants, ...(baseline && { baseline }), panels };
+    settingsWarnings,
+    environmentDifferences,
+    warnings,
+    variants,
+    ...(baseline && { baseline }),
+    panels,
+  };
 }
 
 /** A panel's name in charts and headings; the direction is named only when the workload does both. */
