@@ -554,7 +554,7 @@ export const StackConfigSchema = z.object({
     {
       description:
         "`{vmId, name, cores, memoryMb, bootDatastore, bootSizeGb, fileDatastore, imageUrl, bridge, ip (dhcp or CIDR), gateway, user, sshPublicKey}`",
-      defaultText: "9100, 4 cores, 4 GiB, `local-zfs`, `local`, Debian 12 genericcloud, `vmbr0`, dhcp",
+      defaultText: "9100, 4 cores, 4 GiB, `local-zfs`, `local`, Debian 13 genericcloud, `vmbr0`, dhcp",
     },
   ),
   vmVariants: documented(VariantMatrixSchema.default({}), {
