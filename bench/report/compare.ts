@@ -1,6 +1,7 @@
 import { DEFAULT_THRESHOLD_PCT, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import { DIRECTIONS, type Direction, pooledStdev, type ResultsDocument, type Stat } from "../core/results.js";
 import { formatWithSpread } from "../util/format.js";
+import { quotedList } from "./table.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
 // the threshold and outside the noise: more than twice the pooled standard deviation of the repeats.
@@ -119,20 +120,11 @@ export function renderComparison(
     "",
     `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that is also more than twice the pooled standard deviation of the repeats (without repeats, the threshold alone).`,
     "",
-    ...(settingsDifferences.length > 0
-      ? [
-          "> **Compared with --force although the settings differ**; the changes may come from them:",
-          ...settingsDifferences.map((line) => `> - ${line}`),
-          "",
-        ]
-      : []),
-    ...(environmentDifferences.length > 0
-      ? [
-          "> **Measured on different software**; the changes may come from it:",
-          ...environmentDifferences.map((line) => `> - ${line}`),
-          "",
-        ]
-      : []),
+    ...quotedList(
+      "**Compared with --force although the settings differ**; the changes may come from them:",
+      settingsDifferences,
+    ),
+    ...quotedList("**Measured on different software**; the changes may come from it:", environmentDifferences),
     `**${regressions} regression(s)**, ${improvements} improvement(s) in ${comparison.rows.length} comparisons.`,
     "",
     "| Variant | Workload | Direction | Metric | Before | After | Change | Flag |",

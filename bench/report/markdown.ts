@@ -7,7 +7,7 @@ import { CHARTS } from "./chart-definitions.js";
 import { type PanelEffects, type Prediction, panelEffects, panelLayers } from "./effects.js";
 import { kbenchSummary } from "./kbench-summary.js";
 import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
-import { partsToMarkdown, type ReportPart } from "./table.js";
+import { partsToMarkdown, quotedList, type ReportPart } from "./table.js";
 
 // Each shown metric is a column, followed by its ratio to the baseline where it is relative.
 const COLUMNS = SHOWN_METRICS;
@@ -295,23 +295,17 @@ export function fioVersionNote(data: ReportData): string[] {
 
 /** What ran the sources that differs: named, since a difference in numbers may come from it. */
 function environmentSection(data: ReportData): string[] {
-  return data.environmentDifferences.length > 0
-    ? [
-        "> **The sources ran on different software** (layer by layer); a difference between them may come from it:",
-        ...data.environmentDifferences.map((line) => `> - ${line}`),
-        "",
-      ]
-    : [];
+  return quotedList(
+    "**The sources ran on different software** (layer by layer); a difference between them may come from it:",
+    data.environmentDifferences,
+  );
 }
 
 function settingsSection(data: ReportData): string[] {
-  return data.settingsWarnings.length > 0
-    ? [
-        "> **Warning: the sources were measured with different settings**; their numbers may not be comparable:",
-        ...data.settingsWarnings.map((line) => `> - ${line}`),
-        "",
-      ]
-    : [];
+  return quotedList(
+    "**Warning: the sources were measured with different settings**; their numbers may not be comparable:",
+    data.settingsWarnings,
+  );
 }
 
 function pageCacheSection(data: ReportData): string[] {

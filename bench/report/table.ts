@@ -24,3 +24,8 @@ export type ReportPart = string | Table;
 export function partsToMarkdown(parts: ReportPart[]): string {
   return parts.map((part) => (typeof part === "string" ? part : markdownTable(part))).join("\n");
 }
+
+/** A quoted note: its heading line, then one quoted item per line; nothing when there are no lines. */
+export function quotedList(heading: string, lines: string[]): string[] {
+  return lines.length > 0 ? [`> ${heading}`, ...lines.map((line) => `> - ${line}`), ""] : [];
+}
