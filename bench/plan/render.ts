@@ -71,7 +71,7 @@ const CHANGE_LINES = [
   "Changing a running stack (pulumi up again):",
   "  vm.user, vm.sshPublicKey, vm.name, k8s.vm.name: new cloud-init user data: those VMs are replaced, their disks with them (the old VM deleted first)",
   "  vmVariants, k8s.variants: a VM whose data disks change is stopped and started (qm shutdown, qm start) before it measures again",
-  "  runId: every measurement runs again; nothing is re-provisioned",
+  "  runId: every measurement runs again, the Kubernetes variants on new volumes; nothing else is re-provisioned",
 ];
 
 /** The plan as a few screens of text: resources, what they need of the node, the time, and the designs. */
