@@ -127,6 +127,7 @@ export class K8sLayer extends pulumi.ComponentResource {
           memoryBytes: settings.vm.memoryMb * 1024 ** 2,
           // The pod's script adds its kernel (the k3s VM's) and OS (the fio image's).
           environment: {
+            image: settings.fioImage,
             k3s: settings.k3sVersion,
             ...(variant.kind === "longhorn" && { longhorn: settings.longhornVersion }),
           },

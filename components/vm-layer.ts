@@ -99,6 +99,8 @@ export class VmLayer extends pulumi.ComponentResource {
           options: variantOptions(variant),
           baseline: false,
           memoryBytes: settings.memoryMb * 1024 ** 2,
+          // The guest's script adds its kernel, OS and machine type.
+          environment: { image: settings.imageUrl },
         };
         return { spec, run: fioRun };
       });

@@ -373,7 +373,16 @@ test("results: the Kubernetes variants after the host and VM ones, with the numb
   t.is(results.variants.length, 1 + 48 + 8);
   t.true(results.variants[0].baseline);
   // What ran them: the pinned k3s and Longhorn, and what the pod's script found (its kernel, run for real here).
-  t.like(k8s[5].environment, { k3s: "v1.33.3+k3s1", longhorn: "1.9.2", kernel: release() });
+  t.like(k8s[5].environment, {
+    image: "debian:trixie-slim",
+    k3s: "v1.33.3+k3s1",
+    longhorn: "1.9.2",
+    kernel: release(),
+  });
+  t.like(results.variants[1].environment, {
+    image: "https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2",
+    kernel: release(),
+  });
   t.is(k8s[0].environment?.longhorn, undefined, "local-path runs without Longhorn");
   for (const [index, variant] of k8s.entries()) {
     const expected = parseScriptOutput(podRuns[index].stdout, "expected").runs.map((entry) => entry.run);
