@@ -7,7 +7,8 @@ import { renderFioScript } from "../bench/remote/fio-script.js";
 import { NODE_FIO_SCRIPT, releaseDeviceScript } from "../bench/remote/node-scripts.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { guestImage } from "./bench-vm.js";
-import { FioRun, type FioRunArgs } from "./fio-run.js";
+import { FioRun } from "./fio-run.js";
+import type { Layer, LayerRun, Measurement } from "./layer.js";
 import type { MeasurementChain } from "./measurement-chain.js";
 import { NodeZfs, type NodeZfsArgs } from "./node-zfs.js";
 
@@ -23,7 +24,7 @@ export function baselineSpec(baseline: Baseline, proxmoxNode: string): VariantSp
 }
 
 /** The first layer: the node itself. Its ZFS storage, fio, the cloud image, and fio on the baseline. */
-export class HostLayer extends pulumi.ComponentResource {
+export class HostLayer extends pulumi.ComponentResource implements Layer {
   readonly zfs: NodeZfs;
   readonly fio: command.remote.Command;
   readonly image: proxmoxve.download.File;
@@ -43,15 +44,8 @@ export class HostLayer extends pulumi.ComponentResource {
     this.image = guestImage("guest-image", args, { parent: this, ...FORMERLY_AT_ROOT });
   }
 
-  /** fio on the baseline, once `ready` (the guests, which would load the same disks while they boot) is done. */
-  measure(
-    chain: MeasurementChain,
-    run: Pick<FioRunArgs, "runId" | "timeoutMinutes"> & {
-      profile: Parameters<typeof renderFioScript>[0]["profile"];
-      repeat: number;
-    },
-    ready: pulumi.Resource[],
-  ): { spec: VariantSpec; run: FioRun } {
+  /** fio on the baseline, after the chain's last step (createLayers makes it wait for the guests' boot too). */
+  measure(chain: MeasurementChain, run: LayerRun): Measurement[] {
     const { zfs } = this;
     const fioRun = new FioRun(
       "fio-host",
@@ -62,7 +56,7 @@ export class HostLayer extends pulumi.ComponentResource {
         ),
         runId: run.runId,
         timeoutMinutes: run.timeoutMinutes,
-        after: [zfs.baseline, this.fio, ...ready, ...chain.previous()],
+        after: [zfs.baseline, this.fio, ...chain.previous()],
         // A dataset baseline's files are removed by the fio script itself.
         release: {
           connection: this.args.connection,
@@ -75,6 +69,6 @@ export class HostLayer extends pulumi.ComponentResource {
     );
     chain.done(fioRun.done);
     this.registerOutputs({ baselineTarget: zfs.baselineTarget });
-    return { spec: baselineSpec(this.args.baseline, this.args.node), run: fioRun };
+    return [{ spec: baselineSpec(this.args.baseline, this.args.node), output: fioRun.output }];
   }
 }

@@ -2,42 +2,41 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { NodeNames } from "../bench/config/node-names.js";
 import type { K8sSettings } from "../bench/config/stack-config.js";
-import type { Profile } from "../bench/core/profiles.js";
-import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
 import { k8sResultId, k8sVariantOptions } from "../bench/variants/k8s-variants.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { K3sCluster, type ProxmoxNodeAccess } from "./k3s-cluster.js";
 import { K8sFioRun } from "./k8s-fio-run.js";
+import type { Layer, LayerRun, Measurement } from "./layer.js";
 import { Longhorn } from "./longhorn.js";
 import type { MeasurementChain } from "./measurement-chain.js";
 
 export interface K8sLayerArgs {
   node: string;
   settings: K8sSettings;
-  profile: Profile;
-  repeat: number;
+  /** A new run id asks the k3s VMs' addresses again. */
   runId: string;
-  timeoutMinutes: number;
   image: pulumi.Input<string>;
   /** Each of settings.proxmoxNodes with its connection. */
   proxmoxNodes: ProxmoxNodeAccess[];
   privateKey: pulumi.Input<string>;
   names: NodeNames;
-  /** The stack's measurements: the cluster's VMs boot after the layers before are measured, the pods run in turn. */
-  chain: MeasurementChain;
+  /** The measurements of the layers before: the cluster's VMs boot after them, not beside them. */
+  after: pulumi.Resource[];
 }
 
 /** The third layer: the cluster, Longhorn when a variant uses it, and one fio pod per variant, one after the other. */
-export class K8sLayer extends pulumi.ComponentResource {
+export class K8sLayer extends pulumi.ComponentResource implements Layer {
   readonly cluster: K3sCluster;
   readonly longhorn?: Longhorn;
-  readonly runs: Array<{ spec: VariantSpec; run: K8sFioRun }> = [];
+  private readonly args: K8sLayerArgs;
+  private readonly namespace: k8s.core.v1.Namespace;
 
   constructor(name: string, args: K8sLayerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("layerbench:layer:K8s", name, {}, opts);
-    const { settings, chain } = args;
+    this.args = args;
+    const { settings } = args;
     const child = { parent: this, ...FORMERLY_AT_ROOT };
     this.cluster = new K3sCluster(
       "k3s",
@@ -49,7 +48,7 @@ export class K8sLayer extends pulumi.ComponentResource {
         privateKey: args.privateKey,
         names: args.names,
         runId: args.runId,
-        after: chain.previous(),
+        after: args.after,
       },
       child,
     );
@@ -66,33 +65,41 @@ export class K8sLayer extends pulumi.ComponentResource {
         },
         child,
       );
-      // Longhorn starts (pulls images, starts pods on every node) before the first measurement of the layer,
-      // even a local-path one, which would otherwise share the node with it.
-      chain.alsoWaitFor(this.longhorn.ready);
     }
-    const namespace = new k8s.core.v1.Namespace(
+    this.namespace = new k8s.core.v1.Namespace(
       "k8s-namespace",
       { metadata: { name: settings.namespace } },
       { ...child, provider },
     );
+    this.registerOutputs({ kubeconfig: this.cluster.kubeconfig });
+  }
+
+  /** One pod per variant on a volume of its own, each after the chain's last step. */
+  measure(chain: MeasurementChain, run: LayerRun): Measurement[] {
+    const { settings } = this.args;
+    const { provider } = this.cluster;
+    const child = { parent: this, ...FORMERLY_AT_ROOT };
+    // Longhorn starts (pulls images, starts pods on every node) before the first measurement of the layer, even a
+    // local-path one, which would otherwise share the node with it.
+    if (this.longhorn) chain.alsoWaitFor(this.longhorn.ready);
     // The same script as on the host and in the VM, on the volume's mount point.
     const script = new k8s.core.v1.ConfigMap(
       "k8s-fio-script",
       {
-        metadata: { name: "layerbench-fio", namespace: namespace.metadata.name },
+        metadata: { name: "layerbench-fio", namespace: this.namespace.metadata.name },
         data: {
           [POD_SCRIPT_FILE]: renderFioScript({
-            profile: args.profile,
-            repeat: args.repeat,
+            profile: run.profile,
+            repeat: run.repeat,
             target: { kind: "directory", path: POD_VOLUME_PATH },
           }),
         },
       },
       { ...child, provider },
     );
-    for (const variant of settings.variants) {
+    return settings.variants.map((variant) => {
       const storageClass = this.longhorn?.storageClasses.get(variant.id);
-      const run = new K8sFioRun(
+      const pod = new K8sFioRun(
         `fio-k8s-${variant.id}`,
         {
           variant,
@@ -101,9 +108,9 @@ export class K8sLayer extends pulumi.ComponentResource {
           image: settings.fioImage,
           volumeSizeGb: settings.volumeSizeGb,
           nodeName: this.cluster.benchNodeName,
-          runId: args.runId,
+          runId: run.runId,
           // Pulling the image and installing fio come on top of the workloads.
-          timeoutMinutes: args.timeoutMinutes + 15,
+          timeoutMinutes: run.timeoutMinutes + 15,
           provider,
           serverConnection: this.cluster.serverConnection,
           waitForLonghorn: this.longhorn !== undefined,
@@ -111,8 +118,8 @@ export class K8sLayer extends pulumi.ComponentResource {
         },
         child,
       );
-      chain.done(run.log);
-      this.runs.push({
+      chain.done(pod.log);
+      return {
         spec: {
           id: k8sResultId(variant.id),
           layer: "k8s",
@@ -132,9 +139,8 @@ export class K8sLayer extends pulumi.ComponentResource {
             ...(variant.kind === "longhorn" && { longhorn: settings.longhornVersion }),
           },
         },
-        run,
-      });
-    }
-    this.registerOutputs({ kubeconfig: this.cluster.kubeconfig });
+        output: pod.output,
+      };
+    });
   }
 }

@@ -9,6 +9,7 @@ import { renameDesignIds } from "../bench/variants/design.js";
 import { k8sResultId } from "../bench/variants/k8s-variants.js";
 import { HostLayer } from "./host-layer.js";
 import { K8sLayer } from "./k8s-layer.js";
+import type { LayerRun } from "./layer.js";
 import { MeasurementChain } from "./measurement-chain.js";
 import { VmLayer } from "./vm-layer.js";
 
@@ -57,17 +58,16 @@ export function createLayers(
     storages: [...host.zfs.storages.values()],
   });
   const chain = new MeasurementChain();
-  const run = { profile, repeat, runId, timeoutMinutes };
+  const run: LayerRun = { profile, repeat, runId, timeoutMinutes };
   // The baseline waits for the guests too: a guest booting and installing packages would load the same disks.
-  const measured = [host.measure(chain, run, vm.ready), ...vm.measure(chain, run)];
+  chain.alsoWaitFor(...vm.ready);
+  const measurements = [...host.measure(chain, run), ...vm.measure(chain, run)];
+  // Declared once the layers below are measured: its VMs boot after their last measurement, not beside it.
   const k8s = config.k8s
     ? new K8sLayer("k8s", {
         node: config.node,
         settings: config.k8s,
-        profile,
-        repeat,
         runId,
-        timeoutMinutes,
         image: host.image.id,
         proxmoxNodes: config.k8s.proxmoxNodes.map(({ name, address }) => ({
           name,
@@ -75,20 +75,17 @@ export function createLayers(
         })),
         privateKey: sshPrivateKey,
         names,
-        chain,
+        after: chain.previous(),
       })
     : undefined;
-  const all = [
-    ...measured.map(({ spec, run: fio }) => ({ spec, output: fio.output })),
-    ...(k8s?.runs ?? []).map(({ spec, run: pod }) => ({ spec, output: pod.output })),
-  ];
+  if (k8s) measurements.push(...k8s.measure(chain, run));
   const source = { kind: "pulumi" as const, project: stack.project, stack: stack.stack, runId };
-  const results = pulumi.all(all.map((entry) => entry.output)).apply((outputs) => {
+  const results = pulumi.all(measurements.map((entry) => entry.output)).apply((outputs) => {
     const document = documentFromScriptOutputs(
       source,
       profile,
       repeat,
-      outputs.map((output, index) => ({ spec: all[index].spec, output })),
+      outputs.map((output, index) => ({ spec: measurements[index].spec, output })),
     );
     const designs = [
       ...(config.design ? [config.design] : []),

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { VmSettings } from "../bench/config/stack-config.js";
 import { groupVmSettings } from "../bench/config/vm-settings.js";
-import type { Profile } from "../bench/core/profiles.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { releaseVmDiskScript } from "../bench/remote/node-scripts.js";
@@ -10,6 +9,7 @@ import { diskSerial, diskSlots, type VmDiskVariant, variantOptions } from "../be
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { BenchVm, type BenchVmArgs, FIO_GUEST } from "./bench-vm.js";
 import { FioRun } from "./fio-run.js";
+import type { Layer, LayerRun, Measurement } from "./layer.js";
 import type { MeasurementChain } from "./measurement-chain.js";
 
 export interface VmLayerArgs
@@ -29,7 +29,7 @@ const FORMERLY_ONE_VM = {
 };
 
 /** The second layer: KVM guests whose data disks are the variants, as few VMs as hold them. */
-export class VmLayer extends pulumi.ComponentResource {
+export class VmLayer extends pulumi.ComponentResource implements Layer {
   readonly vms: Array<{ vm: BenchVm; settings: VmSettings; variants: VmDiskVariant[] }>;
   private readonly args: VmLayerArgs;
 
@@ -64,10 +64,7 @@ export class VmLayer extends pulumi.ComponentResource {
   }
 
   /** fio on every variant's disk, one after the other, each disk's written data released after its runs. */
-  measure(
-    chain: MeasurementChain,
-    run: { profile: Profile; repeat: number; timeoutMinutes: number },
-  ): Array<{ spec: VariantSpec; run: FioRun }> {
+  measure(chain: MeasurementChain, run: LayerRun): Measurement[] {
     const measured = this.vms.flatMap(({ vm, settings, variants }) => {
       const slots = diskSlots(variants);
       return variants.map((variant) => {
@@ -81,7 +78,7 @@ export class VmLayer extends pulumi.ComponentResource {
               target: { kind: "serial", serial: diskSerial(variant) },
               sudo: true,
             }),
-            runId: this.args.runId,
+            runId: run.runId,
             timeoutMinutes: run.timeoutMinutes,
             after: [vm.ready, ...chain.previous()],
             release: {
@@ -102,7 +99,7 @@ export class VmLayer extends pulumi.ComponentResource {
           // The guest's script adds its kernel, OS and machine type.
           environment: { image: settings.imageUrl },
         };
-        return { spec, run: fioRun };
+        return { spec, output: fioRun.output };
       });
     });
     this.registerOutputs({ addresses: this.vms.map(({ vm }) => vm.address) });

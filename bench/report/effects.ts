@@ -1,3 +1,4 @@
+import { LAYERS_BOTTOM_UP } from "../core/layers.js";
 import {
   type Estimate,
   type Factor,
@@ -259,13 +260,11 @@ export function panelEffects(data: ReportData): PanelEffects[] {
   return effects;
 }
 
-const LAYER_ORDER: Layer[] = ["local", "host", "vm", "k8s"];
-
 /** Per workload: the baseline, then each layer above it, its best variant and its median ratio; none for directories alone. */
 export function panelLayers(data: ReportData): PanelLayers[] {
   return data.panels.flatMap((panel) => {
     const measured = ratios(panel);
-    const layers = LAYER_ORDER.filter((layer) => measured.some((entry) => entry.variant.variant.layer === layer));
+    const layers = LAYERS_BOTTOM_UP.filter((layer) => measured.some((entry) => entry.variant.variant.layer === layer));
     const steps = layers.map((layer): LayerStep => {
       const inLayer = measured
         .filter((entry) => entry.variant.variant.layer === layer)
