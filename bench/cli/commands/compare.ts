@@ -1,0 +1,45 @@
+import { UserError } from "../../util/errors.js";
+
+export interface CompareFlags {
+  threshold: number;
+  force?: boolean;
+}
+
+export async function compareCommand(before: string, after: string, flags: CompareFlags): Promise<number> {
+  const [
+    { readResultsFile },
+    { compareDocuments, renderComparison },
+    { comparisonDifferences, environmentDifferences },
+  ] = await Promise.all([
+    import("../../core/results-io.js"),
+    import("../../report/compare.js"),
+    import("../../core/settings.js"),
+  ]);
+  const [beforeDocument, afterDocument] = [await readResultsFile(before), await readResultsFile(after)];
+  const differences = comparisonDifferences(beforeDocument, afterDocument);
+  if (differences.length > 0) {
+    for (const line of differences) console.error(`layerbench: settings differ: ${line}`);
+    if (!flags.force) {
+      console.error(
+        `layerbench: compare refuses runs measured with different settings (${differences.length} above); --force compares them anyway`,
+      );
+      return 2;
+    }
+  }
+  const comparison = compareDocuments(beforeDocument, afterDocument, flags.threshold);
+  if (comparison.rows.length === 0)
+    throw new UserError(`${before} and ${after} have no variant and workload in common to compare`);
+  process.stdout.write(
+    renderComparison(
+      comparison,
+      { before, after },
+      flags.threshold,
+      differences,
+      environmentDifferences(beforeDocument, afterDocument),
+    ),
+  );
+  const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
+  if (regressions > 0)
+    console.error(`layerbench: ${regressions} regression(s) beyond the threshold and the spread of the repeats`);
+  return regressions > 0 ? 1 : 0;
+}

@@ -1,0 +1,101 @@
+import { dirname, join, resolve } from "node:path";
+import type { StackOutcome } from "../../matrix/runner.js";
+import { declaredStacks, selectStacks } from "../../matrix/stacks.js";
+import { planAndCheck } from "./plan.js";
+import { pulumiWorkspaceFor, timestamp } from "./shared.js";
+
+export interface MatrixFlags {
+  stack: string[];
+  parallel?: boolean;
+  project: string;
+  out: string;
+  failFast?: boolean;
+  runs: number;
+  ephemeral?: boolean;
+  /** `--no-check` sets it false. */
+  check: boolean;
+}
+
+export async function matrixCommand(action: "up" | "destroy" | "outputs", flags: MatrixFlags): Promise<number> {
+  const [{ consoleMatrixProgress }, { RunStore }, { matrixDestroy, matrixOutputs, matrixSummary, matrixUp }] =
+    await Promise.all([
+      import("../../matrix/progress.js"),
+      import("../../matrix/run-store.js"),
+      import("../../matrix/runner.js"),
+    ]);
+  // Names are checked before Pulumi is touched.
+  const declared = await declaredStacks(flags.project);
+  const stacks = selectStacks(declared, flags.stack);
+  if (
+    action === "up" &&
+    flags.check &&
+    !(await planAndCheck(flags.project, stacks, declared, { check: true, quiet: true }))
+  ) {
+    console.error(
+      "layerbench: matrix up: the node checks failed (FAIL lines above); nothing was created. --no-check skips them",
+    );
+    return 1;
+  }
+  const workspace = await pulumiWorkspaceFor(flags.project);
+  const store = new RunStore(resolve(flags.out));
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) process.exit(130);
+    console.error("layerbench: stopping after Ctrl-C (again to quit at once, which may leave resources behind)");
+    controller.abort();
+  };
+  process.on("SIGINT", onSigint);
+  const context = {
+    workspace,
+    progress: consoleMatrixProgress((line) => console.log(line)),
+    signal: controller.signal,
+  };
+  let outcomes: StackOutcome[];
+  try {
+    if (action === "up") {
+      const startedAt = timestamp(new Date());
+      const machines = flags.parallel
+        ? await (await import("../../matrix/machines.js")).stackMachines(flags.project, stacks)
+        : undefined;
+      outcomes = await matrixUp(
+        {
+          stacks,
+          runs: flags.runs,
+          failFast: flags.failFast ?? false,
+          ephemeral: flags.ephemeral ?? false,
+          store,
+          newRunId: (_stack, run) => `${startedAt}-r${run}`,
+          ...(machines && { machinesOf: (stack: string) => machines.get(stack) ?? [stack] }),
+        },
+        context,
+      );
+    } else if (action === "destroy") {
+      outcomes = await matrixDestroy({ stacks, failFast: flags.failFast ?? false }, context);
+    } else {
+      outcomes = await matrixOutputs({ stacks, store }, context);
+    }
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  const summary = matrixSummary(outcomes);
+  console.log(["", ...summary.lines].join("\n"));
+  const verdicts = [
+    ...(summary.failed.length > 0 ? [`${summary.failed.join(", ")} failed`] : []),
+    ...(summary.skipped.length > 0 ? [`${summary.skipped.join(", ")} not started`] : []),
+  ];
+  if (verdicts.length > 0) console.error(`layerbench: matrix ${action}: ${verdicts.join("; ")} (see above)`);
+  const reportable = outcomes.flatMap((outcome) => (outcome.gathered ? [outcome.gathered.path] : []));
+  if (reportable.length > 0) {
+    // Each stack's report of all its kept runs, beside all-runs.json: made again with every run, as all-runs.json is.
+    const [{ readResultsFile }, { writeReport }] = await Promise.all([
+      import("../../core/results-io.js"),
+      import("../../report/index.js"),
+    ]);
+    for (const path of reportable) {
+      await writeReport([await readResultsFile(path)], dirname(path), { replace: true });
+      console.log(`report: ${join(dirname(path), "report.html")} (all runs kept for the stack; report.md beside it)`);
+    }
+    if (reportable.length > 1) console.log(`all stacks side by side: layerbench report ${reportable.join(" ")}`);
+  }
+  return controller.signal.aborted ? 130 : summary.exitCode;
+}

@@ -1,0 +1,131 @@
+// `layerbench run`: fio on local directories and disks of a local guest; the scratch directory, double Ctrl-C and exit codes.
+import { promises as fs } from "node:fs";
+import { join, resolve } from "node:path";
+import { AUTO_MAX_RUNS, AUTO_MIN_RUNS } from "../../core/repeat.js";
+import type { LocalTarget } from "../../local/targets.js";
+import { UserError } from "../../util/errors.js";
+import { timestamp } from "./shared.js";
+
+export interface RunFlags {
+  target: string[];
+  axes?: string;
+  design?: string;
+  interactions?: string;
+  confirm?: string;
+  precondition?: boolean;
+  profile: string;
+  runtime?: number;
+  ramp?: number;
+  maxRsd: number;
+  size?: string;
+  repeat: number | "auto";
+  ioengine?: string;
+  direct?: boolean;
+  out?: string;
+}
+
+export async function runCommand(flags: RunFlags): Promise<number> {
+  const [
+    { checkDistinctNames, parseTargetSpec },
+    { runLocal },
+    { consoleProgress },
+    { writeReport },
+    { runEmergencyCleanup, scratchOnEmergencyExit },
+  ] = await Promise.all([
+    import("../../local/targets.js"),
+    import("../../local/run.js"),
+    import("../../local/progress.js"),
+    import("../../report/index.js"),
+    import("../../util/emergency-cleanup.js"),
+  ]);
+  const auto = flags.repeat === "auto";
+  const { selectProfile } = await import("../../core/job-file-profile.js");
+  const profile = await selectProfile(flags.profile, {
+    runtimeSec: flags.runtime,
+    rampSec: flags.ramp,
+    ...(auto && { stopWhenStable: { minRuns: AUTO_MIN_RUNS, maxRsdPct: flags.maxRsd } }),
+    ...(flags.precondition && { precondition: true }),
+    size: flags.size,
+    ioengine: flags.ioengine,
+    direct: flags.direct,
+  });
+  const targets: LocalTarget[] = flags.target.map(parseTargetSpec);
+  const given = [
+    flags.design && "--design",
+    flags.interactions && "--interactions",
+    flags.confirm && "--confirm",
+  ].filter(Boolean);
+  if (given.length > 0 && !flags.axes)
+    throw new UserError(
+      `${given.join(", ")} ${given.length > 1 ? "need" : "needs"} --axes: a design chooses among its variants`,
+    );
+  // Checked before the scratch directory exists: bad axes leave nothing behind.
+  const axes = flags.axes
+    ? (await import("../../local/axis-targets.js")).axisTargets({
+        axes: flags.axes,
+        ...(flags.design && { design: flags.design }),
+        ...(flags.interactions && { interactions: flags.interactions }),
+        ...(flags.confirm && { confirm: flags.confirm }),
+      })
+    : undefined;
+  const outDir = resolve(flags.out ?? join("results", timestamp(new Date())));
+  // Default target: a scratch directory on the disk of the current directory (not /tmp, often a RAM disk).
+  const scratch = targets.length === 0 ? await fs.mkdtemp(join(process.cwd(), ".layerbench-tmp-")) : undefined;
+  if (scratch) targets.push({ name: "local", path: scratch });
+  // The axes' guest images sit beside the baseline's files: guest and baseline on one file system.
+  if (axes) targets.push(...axes.targets.map((target) => ({ ...target, path: targets[0].path })));
+  checkDistinctNames(targets);
+
+  const forgetScratch = scratch ? scratchOnEmergencyExit(scratch) : () => undefined;
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (controller.signal.aborted) {
+      // A second Ctrl-C exits at once, but not before fio is stopped and the scratch files are gone.
+      const left = runEmergencyCleanup();
+      console.error(
+        left.length > 0
+          ? `layerbench: stopped at once; remove what is left by hand: ${left.join(", ")}`
+          : "layerbench: stopped at once; scratch files removed. results.json holds every run finished before",
+      );
+      process.exit(130);
+    }
+    console.error("layerbench: stopping after Ctrl-C (again to quit at once)");
+    controller.abort(new UserError("interrupted by Ctrl-C"));
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    const outcome = await runLocal({
+      targets,
+      ...(axes && { designs: [axes.design] }),
+      profile,
+      repeat: auto ? AUTO_MAX_RUNS : (flags.repeat as number),
+      outDir,
+      progress: consoleProgress(),
+      signal: controller.signal,
+    });
+    const measured = outcome.document.variants.length > 0;
+    if (measured) {
+      await writeReport([outcome.document], outDir);
+      console.log(
+        `results: ${outcome.resultsPath}\nreport:  ${join(outDir, "report.html")} (open it in a browser; report.md and the SVG charts beside it)`,
+      );
+    }
+    if (outcome.stoppedBy) {
+      const kept = measured ? "; everything measured before it is kept in results.json" : "";
+      console.error(`layerbench: run stopped: ${outcome.stoppedBy.message}${kept}`);
+      return controller.signal.aborted ? 130 : 1;
+    }
+    const failed = outcome.document.failures?.length ?? 0;
+    if (failed > 0) {
+      console.error(
+        `layerbench: ${failed} run(s) failed; the others were measured (the failures are listed in report.md and results.json)`,
+      );
+      return 1;
+    }
+    return 0;
+  } finally {
+    process.off("SIGINT", onSigint);
+    if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+    forgetScratch();
+  }
+}
