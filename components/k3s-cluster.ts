@@ -1,8 +1,8 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { K8sSettings } from "../bench/config/k8s-config.js";
 import type { NodeNames } from "../bench/config/node-names.js";
-import type { K8sSettings } from "../bench/config/stack-config.js";
 import { nthVmSettings } from "../bench/config/vm-settings.js";
 import {
   clusterReadyScript,

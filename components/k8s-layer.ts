@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { K8sSettings } from "../bench/config/k8s-config.js";
 import type { NodeNames } from "../bench/config/node-names.js";
-import type { K8sSettings } from "../bench/config/stack-config.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
 import { k8sResultId, k8sVariantOptions } from "../bench/variants/k8s-variants.js";

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { parse } from "yaml";
-import { configKeysForPulumiYaml, configKeysMarkdown, StackConfigSchema } from "../bench/config/stack-config.js";
+import { configKeysForPulumiYaml, configKeysMarkdown } from "../bench/config/config-docs.js";
+import { StackConfigSchema } from "../bench/config/stack-config.js";
 
 // One schema of the config: Pulumi.yaml's `config:` section and the README's table of keys are derived from it,
 // and kept in step by these tests (change the schema, then copy what they print).

@@ -3,10 +3,7 @@ import { jobFileProfile } from "../core/job-file-profile.js";
 import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
 import type { DesignRecord } from "../core/results.js";
-import { UserError } from "../util/errors.js";
 import { formatFioSize } from "../util/size.js";
-import { type DesignSpec, parseDesign } from "../variants/design.js";
-import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "../variants/k8s-variants.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import {
   COMPRESSIONS,
@@ -17,6 +14,22 @@ import {
   validateVariant,
   type ZfsOptions,
 } from "../variants/vm-variants.js";
+import { type K8sSettings, parseK8s } from "./k8s-config.js";
+import {
+  ADDRESS,
+  ConfigError,
+  checkedString,
+  documentationOf,
+  documented,
+  matrixDesign,
+  NAME,
+  underKey,
+  VariantMatrixSchema,
+  validCidr,
+  wholeNumber,
+  ZFS_NAME,
+  zodMessage,
+} from "./schema-parts.js";
 
 /** fio on the node itself: on a zvol (the fair match for zvol-backed VM disks) or in a dataset. */
 export type Baseline =
@@ -42,40 +55,8 @@ export interface VmSettings {
   sshPublicKey: string;
 }
 
-/** The Kubernetes layer: k3s on guest VMs of their own, Longhorn, one volume per variant. */
-export interface K8sSettings {
-  nodeCount: number;
-  /** The first node's VM (the k3s server); the others take the next vmIds, names and static addresses. */
-  vm: VmSettings;
-  k3sVersion: string;
-  longhornVersion: string;
-  /** GiB per benchmark volume. */
-  volumeSizeGb: number;
-  /** GiB of each node's second disk, which holds Longhorn's replicas (/var/lib/longhorn); 0 without Longhorn. */
-  longhornDiskGb: number;
-  /** Image of the fio pod; fio is installed from Debian when the image lacks it. */
-  fioImage: string;
-  namespace: string;
-  variants: K8sVariant[];
-  skippedVariants: Array<{ id: string; reason: string }>;
-  /** The Proxmox nodes the k3s VMs go to in turn (the first holds the server, where fio's pod runs). */
-  proxmoxNodes: ProxmoxNode[];
-  /** How the axes' variants were chosen (design full, main-effects...); absent without axes. */
-  design?: DesignRecord;
-}
-
-export interface ProxmoxNode {
-  name: string;
-  /** Where SSH reaches it. */
-  address: string;
-}
-
 /** The guests' image: Debian 13, the release of Proxmox VE 9 (its fio is the host's). */
 const DEBIAN_CLOUD_IMAGE = "https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2";
-
-/** Pinned so that a stack gives the same cluster every time; both are checked together (Longhorn 1.9 supports Kubernetes 1.25+). */
-const DEFAULT_K3S_VERSION = "v1.33.3+k3s1";
-export const DEFAULT_LONGHORN_VERSION = "1.9.2";
 
 export interface BenchConfig {
   node: string;
@@ -98,14 +79,6 @@ export interface BenchConfig {
 
 /** Every config value as the stack file has it (objects already parsed from their JSON). */
 export type RawConfig = Record<string, unknown>;
-
-export class ConfigError extends UserError {}
-
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-/** A host name or an IP address (v4 or v6), as SSH takes it. */
-const ADDRESS = /^[A-Za-z0-9.:-]+$/;
-const ZFS_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*[A-Za-z0-9]$/;
-const IP_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 const BaselineSchema = z.discriminatedUnion("kind", [
   z
@@ -168,277 +141,6 @@ const VmSchema = z
       .regex(/^(ssh-|ecdsa-)\S+ \S+/, "use an OpenSSH public key line, e.g. ssh-ed25519 AAAA... you@host"),
   })
   .strict();
-
-const VariantMatrixSchema = z
-  .object({
-    defaults: z.record(z.string(), z.unknown()).optional(),
-    list: z.array(z.record(z.string(), z.unknown())).optional(),
-    axes: z.record(z.string(), z.array(z.unknown())).optional(),
-    // Checked by parseDesign against the axes, which it needs.
-    design: z.unknown().optional(),
-    interactions: z.unknown().optional(),
-    confirm: z.unknown().optional(),
-  })
-  .strict();
-
-/** The design a variant matrix asks for, its keys named under `key` in what it rejects. */
-function matrixDesign(matrix: z.infer<typeof VariantMatrixSchema>, key: string): DesignSpec {
-  return parseDesign(matrix, Object.keys(matrix.axes ?? {}), (name) => `layerbench:${key}.${name}`);
-}
-
-/** A Proxmox node of the cluster: its name, and the address SSH reaches it at (the name itself by default). */
-const ProxmoxNodeSchema = z.union([
-  z.string().regex(NAME, "use a Proxmox node name, e.g. pve2"),
-  z
-    .object({
-      name: z.string().regex(NAME, "use a Proxmox node name, e.g. pve2"),
-      address: z.string().regex(ADDRESS, "use a host name or IP address"),
-    })
-    .strict(),
-]);
-
-const K8sSchema = z
-  .object({
-    enabled: z.boolean().default(false),
-    nodeCount: z.number().int().min(1).max(9).default(3),
-    proxmoxNodes: z.array(ProxmoxNodeSchema).min(1).optional(),
-    vm: z
-      .object({
-        vmId: z.number().int().min(100).max(999_999_999).default(9200),
-        name: z
-          .string()
-          .regex(/^[a-z0-9][a-z0-9-]*$/, "use lower-case letters, digits and '-' (it becomes the Kubernetes node name)")
-          .default("layerbench-k3s"),
-        cores: z.number().int().min(2).default(4),
-        memoryMb: z.number().int().min(2048).default(8192),
-        bootSizeGb: z.number().int().min(16).default(32),
-        longhornDiskGb: z.number().int().min(1).optional(),
-        ip: z
-          .string()
-          .refine(
-            (value) => value === "dhcp" || validCidr(value),
-            "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.60/24",
-          )
-          .default("dhcp"),
-      })
-      .strict()
-      .default({ vmId: 9200, name: "layerbench-k3s", cores: 4, memoryMb: 8192, bootSizeGb: 32, ip: "dhcp" }),
-    k3sVersion: z
-      .string()
-      .regex(/^v\d+\.\d+\.\d+\+k3s\d+$/, "use a k3s release tag, e.g. v1.33.3+k3s1")
-      .default(DEFAULT_K3S_VERSION),
-    longhornVersion: z
-      .string()
-      .regex(/^\d+\.\d+\.\d+$/, "use a Longhorn Helm chart version, e.g. 1.9.2")
-      .default(DEFAULT_LONGHORN_VERSION),
-    volumeSizeGb: z.number().int().min(1).optional(),
-    // Debian 13's fio, as on a Proxmox VE 9 host and its guests.
-    fioImage: z.string().min(1).default("debian:trixie-slim"),
-    namespace: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "use a Kubernetes namespace name")
-      .default("layerbench"),
-    variants: VariantMatrixSchema.default({
-      list: [
-        { id: "local-path", kind: "local-path" },
-        { id: "longhorn-r3", kind: "longhorn", replicas: 3 },
-      ],
-    }),
-  })
-  .strict();
-
-/**
- * Longhorn schedules a replica on a disk only while size + scheduled <= (maximum - reserved) x over-provisioning
- * (longhorn-manager scheduler/replica_scheduler.go, IsSchedulableToDisk), with 30 % reserved on the default disk
- * (types/setting.go storage-reserved-percentage-for-default-disk) and over-provisioning at 100 %
- * (storage-over-provisioning-percentage).
- */
-export const LONGHORN_RESERVED = 0.3;
-/** The file system on the Longhorn disk takes some of it: Longhorn's maximum is what statfs reports. */
-export const FILE_SYSTEM_OVERHEAD = 0.05;
-/** The OS and k3s's images on a node's boot disk. */
-const GUEST_OS_GB = 6;
-
-/**
- * GiB each k3s node's Longhorn disk needs: every Longhorn variant's volume lives until destroy, and each puts at
- * most one replica on a node (Longhorn's replica anti-affinity), so a node may hold one replica of every volume.
- */
-export function longhornDiskNeededGb(longhornVariants: number, volumeSizeGb: number): number {
-  if (longhornVariants === 0) return 0;
-  return Math.ceil((longhornVariants * volumeSizeGb) / (1 - LONGHORN_RESERVED) / (1 - FILE_SYSTEM_OVERHEAD));
-}
-
-/** Inclusive ranges of vmIds, or of the last octet of static addresses, that two groups of VMs take. */
-function overlaps(a: [number, number], b: [number, number]): boolean {
-  return a[0] <= b[1] && b[0] <= a[1];
-}
-
-/** The k3s VMs' Proxmox nodes: the stack's own node by default; a bare name is its own address, but the stack's node is reached at nodeAddress. */
-function proxmoxNodes(given: z.infer<typeof ProxmoxNodeSchema>[] | undefined, stackNode: ProxmoxNode): ProxmoxNode[] {
-  const nodes = (given ?? [stackNode.name]).map((entry) =>
-    typeof entry === "string" ? { name: entry, address: entry === stackNode.name ? stackNode.address : entry } : entry,
-  );
-  const repeated = nodes.find((entry, index) => nodes.findIndex((other) => other.name === entry.name) !== index);
-  if (repeated)
-    throw new ConfigError(`layerbench:k8s.proxmoxNodes names ${repeated.name} twice: list each Proxmox node once`);
-  return nodes;
-}
-
-function parseK8s(
-  raw: unknown,
-  vm: VmSettings,
-  vmCount: number,
-  profile: Profile,
-  stackNode: ProxmoxNode,
-): K8sSettings | undefined {
-  const parsed = parseWith("k8s", K8sSchema, raw ?? {});
-  if (!parsed.enabled) return undefined;
-  const { nodeCount } = parsed;
-  const nodeVm = { ...vm, ...parsed.vm };
-  if (overlaps([vm.vmId, vm.vmId + vmCount - 1], [nodeVm.vmId, nodeVm.vmId + nodeCount - 1])) {
-    throw new ConfigError(
-      `layerbench:k8s.vm.vmId ${nodeVm.vmId} is not allowed: the ${nodeCount} k3s VMs (${nodeVm.vmId}-${nodeVm.vmId + nodeCount - 1}) would share vmIds with the bench VMs (${vm.vmId}-${vm.vmId + vmCount - 1})`,
-    );
-  }
-  if (nodeVm.ip !== "dhcp") {
-    if (vm.gateway === undefined)
-      throw new ConfigError(`layerbench:vm.gateway is required with a static k8s.vm.ip (${nodeVm.ip})`);
-    const last = (ip: string) => Number(ip.split("/")[0].split(".")[3]);
-    if (last(nodeVm.ip) + nodeCount - 1 > 254)
-      throw new ConfigError(
-        `layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: ${nodeCount} nodes take the next addresses, past .254`,
-      );
-    if (
-      vm.ip !== "dhcp" &&
-      overlaps([last(vm.ip), last(vm.ip) + vmCount - 1], [last(nodeVm.ip), last(nodeVm.ip) + nodeCount - 1])
-    ) {
-      throw new ConfigError(
-        `layerbench:k8s.vm.ip ${nodeVm.ip} is not allowed: the k3s VMs would take addresses of the bench VMs (from ${vm.ip})`,
-      );
-    }
-  }
-  const footprintGb = largestFootprint(profile) / 1024 ** 3;
-  const neededGb = Math.ceil(footprintGb * 1.1) + 1;
-  const volumeSizeGb = parsed.volumeSizeGb ?? neededGb;
-  if (volumeSizeGb < neededGb) {
-    throw new ConfigError(
-      `layerbench:k8s.volumeSizeGb ${volumeSizeGb} is not allowed: the profile's largest workload writes ${footprintGb.toFixed(1)} GiB, use at least ${neededGb}`,
-    );
-  }
-  const design = matrixDesign(parsed.variants, "k8s.variants");
-  const {
-    variants,
-    skipped,
-    design: designRecord,
-  } = underKey("k8s.variants", () => expandK8sVariants(parsed.variants as K8sVariantMatrixInput, nodeCount, design));
-  if (variants.length === 0)
-    throw new ConfigError("layerbench:k8s.variants has no variants: give a list, axes, or both");
-  // local-path volumes live on the first node's boot disk (k3s's /var/lib/rancher/k3s/storage).
-  const minBootGb = variants.some((variant) => variant.kind === "local-path")
-    ? volumeSizeGb + GUEST_OS_GB
-    : GUEST_OS_GB;
-  if (nodeVm.bootSizeGb < minBootGb) {
-    throw new ConfigError(
-      `layerbench:k8s.vm.bootSizeGb ${nodeVm.bootSizeGb} is not allowed: the OS and a ${volumeSizeGb} GiB local-path volume need at least ${minBootGb}`,
-    );
-  }
-  const longhornVariants = variants.filter((variant) => variant.kind === "longhorn").length;
-  const neededDiskGb = longhornDiskNeededGb(longhornVariants, volumeSizeGb);
-  const { longhornDiskGb = neededDiskGb, ...vmSettings } = nodeVm;
-  if (longhornDiskGb < neededDiskGb) {
-    throw new ConfigError(
-      `layerbench:k8s.vm.longhornDiskGb ${longhornDiskGb} is not allowed: ${longhornVariants} Longhorn volumes of ${volumeSizeGb} GiB may each put a replica on one node; with Longhorn's 30 % reserve that needs at least ${neededDiskGb} GiB per node (or set a smaller k8s.volumeSizeGb)`,
-    );
-  }
-  return {
-    nodeCount,
-    vm: vmSettings,
-    k3sVersion: parsed.k3sVersion,
-    longhornVersion: parsed.longhornVersion,
-    volumeSizeGb,
-    longhornDiskGb: longhornVariants === 0 ? 0 : longhornDiskGb,
-    fioImage: parsed.fioImage,
-    namespace: parsed.namespace,
-    variants,
-    skippedVariants: skipped,
-    proxmoxNodes: proxmoxNodes(parsed.proxmoxNodes, stackNode),
-    ...(designRecord && { design: designRecord }),
-  };
-}
-
-function validCidr(value: string): boolean {
-  const match = IP_CIDR.exec(value);
-  if (!match) return false;
-  return match.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(match[5]) <= 32;
-}
-
-function zodMessage(key: string | undefined, error: z.ZodError): string {
-  const issue = error.issues[0];
-  // A message that names its key itself (a top-level key's own check) is complete as it is.
-  if (issue.message.startsWith("layerbench:")) return issue.message;
-  const path = [...(key ? [key] : []), ...issue.path.map(String)].join(".");
-  return `layerbench:${path}: ${issue.message}`;
-}
-
-function parseWith<T>(key: string, schema: z.ZodType<T>, value: unknown): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ConfigError(zodMessage(key, parsed.error));
-  return parsed.data;
-}
-
-/** Runs a check and names the config key in whatever it rejects. */
-function underKey<T>(key: string, check: () => T): T {
-  try {
-    return check();
-  } catch (error) {
-    if (error instanceof UserError && !(error instanceof ConfigError))
-      throw new ConfigError(`layerbench:${key}: ${error.message}`);
-    throw error;
-  }
-}
-
-/** What a top-level key is, for Pulumi.yaml's config schema (types string and integer there) and the README. */
-export interface KeyDocumentation {
-  description: string;
-  /** Declared in Pulumi.yaml with this type; structured keys live in the stack files only. */
-  pulumiType?: "string" | "integer" | "boolean";
-  secret?: boolean;
-  /** The default as the README says it, where it is not a plain value. */
-  defaultText?: string;
-}
-
-function documented<T extends z.ZodType>(schema: T, documentation: KeyDocumentation): T {
-  return schema.meta({ ...documentation });
-}
-
-/** A top-level string whose messages name the key and the value: "layerbench:node "pve 1" is not allowed: ...". */
-function checkedString(key: string, pattern: RegExp, allowed: string, extra?: (value: string) => boolean) {
-  return z.unknown().transform((value, context): string => {
-    if (typeof value !== "string" || value === "") {
-      context.addIssue({ code: "custom", message: `layerbench:${key} is required: ${allowed}` });
-      return z.NEVER;
-    }
-    if (!pattern.test(value) || (extra && !extra(value))) {
-      context.addIssue({
-        code: "custom",
-        message: `layerbench:${key} ${JSON.stringify(value)} is not allowed: ${allowed}`,
-      });
-      return z.NEVER;
-    }
-    return value;
-  });
-}
-
-function wholeNumber(key: string, least = 1) {
-  return z.unknown().transform((value, context): number => {
-    if (typeof value === "number" && Number.isInteger(value) && value >= least) return value;
-    context.addIssue({
-      code: "custom",
-      message: `layerbench:${key} ${JSON.stringify(value)} is not allowed: use a whole number, at least ${least}`,
-    });
-    return z.NEVER;
-  });
-}
 
 /**
  * Every `layerbench:` key of a stack: the one description of the config, from which its validation, its defaults,
@@ -565,45 +267,6 @@ export const StackConfigSchema = z.object({
   // Checked by parseK8s, which needs the VM layer's settings.
   k8s: documented(z.unknown().optional(), { description: "the Kubernetes layer (below)", defaultText: "off" }),
 });
-
-function documentationOf(schema: z.ZodType): KeyDocumentation {
-  return schema.meta() as unknown as KeyDocumentation;
-}
-
-function defaultOf(schema: z.ZodType): unknown {
-  return schema instanceof z.ZodDefault ? schema.def.defaultValue : undefined;
-}
-
-/** Pulumi.yaml's `config:` section: every key Pulumi declares (its schema takes scalar types only). */
-export function configKeysForPulumiYaml(): Record<string, { type: string; description: string; default?: unknown }> {
-  return Object.fromEntries(
-    Object.entries(StackConfigSchema.shape).flatMap(([key, schema]) => {
-      const { pulumiType, description } = documentationOf(schema);
-      if (!pulumiType) return [];
-      const fallback = defaultOf(schema);
-      return [[key, { type: pulumiType, description, ...(fallback !== undefined && { default: fallback }) }]];
-    }),
-  );
-}
-
-/** The README's table of the top-level keys. */
-export function configKeysMarkdown(): string[] {
-  return Object.entries(StackConfigSchema.shape).map(([key, schema]) => {
-    const { description, defaultText, secret } = documentationOf(schema);
-    const fallback = defaultOf(schema);
-    const required = !schema.safeParse(undefined).success;
-    const shown =
-      defaultText ??
-      (secret
-        ? "required, a secret"
-        : fallback !== undefined
-          ? `\`${String(fallback)}\``
-          : required
-            ? "required"
-            : "–");
-    return `| \`${key}\` | ${description} | ${shown} |`;
-  });
-}
 
 /**
  * On a device fio's jobs write side by side (offset_increment) and --precondition fills the same region. Past a block

@@ -1,5 +1,6 @@
+import { LONGHORN_RESERVED } from "../config/k8s-config.js";
 import { nodeNames, zfsGroups } from "../config/node-names.js";
-import { type BenchConfig, LONGHORN_RESERVED, type VmSettings } from "../config/stack-config.js";
+import type { BenchConfig, VmSettings } from "../config/stack-config.js";
 import { groupVmSettings, nthVmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
 import { vmGroups } from "../variants/vm-groups.js";
