@@ -1,0 +1,95 @@
+import { promises as fs } from "node:fs";
+import { fileURLToPath } from "node:url";
+import * as pulumi from "@pulumi/pulumi";
+import test from "ava";
+import { type BenchConfig, parseBenchConfig } from "../bench/config/stack-config.js";
+import { readStackFile } from "../bench/config/stack-file.js";
+import { planStack } from "../bench/plan/plan.js";
+import { createLayers } from "../components/layers.js";
+import { outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
+import { StrictNode } from "./helpers/strict-node.js";
+
+// `layerbench plan` describes what `pulumi up` makes without running the program: for every example stack, its
+// VMs (ids, names, nodes, size, every disk), datasets and zvols, storages and files must be those the program
+// declares under the strict mock node.
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const STACKS = (await fs.readdir(`${ROOT}stacks`))
+  .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+  .filter((stack): stack is string => stack !== undefined)
+  .sort();
+
+const node = new StrictNode();
+const resources = recordingMocks(({ type, name }) => {
+  if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
+  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/baseline\n" };
+  if (name === "k3s-kubeconfig") return { stdout: "server: https://127.0.0.1:6443\n" };
+  if (type === "command:remote:Command") return { stdout: "" };
+  if (type === "kubernetes:batch/v1:Job") return { metadata: { uid: "uid" } };
+  return {};
+}, node);
+
+const declared = new Map<string, { config: BenchConfig; resources: RecordedResource[] }>();
+for (const stack of STACKS) {
+  const config = parseBenchConfig((await readStackFile(ROOT, stack)).raw);
+  node.stack = stack;
+  await outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results);
+  declared.set(stack, { config, resources: resources.splice(0) });
+}
+
+const ofType = (all: RecordedResource[], type: string) => all.filter((resource) => resource.type === type);
+
+test("every example stack is compared, and declared within the strict node's rules", (t) => {
+  t.deepEqual(STACKS, ["homelab", "quick", "vmsize"]);
+  t.deepEqual(node.violations, []);
+});
+
+for (const stack of STACKS) {
+  test(`${stack}: plan's VMs, disks, datasets, storages and files are the program's`, (t) => {
+    const { config, resources: all } = declared.get(stack) ?? { config: undefined, resources: [] };
+    if (!config) return t.fail(`${stack} was not declared`);
+    const plan = planStack(config, stack);
+
+    const vms = ofType(all, "proxmoxve:index/vmLegacy:VmLegacy").map(({ inputs }) => ({
+      vmId: inputs.vmId,
+      name: inputs.name,
+      node: inputs.nodeName,
+      cores: inputs.cpu.cores,
+      memoryMb: inputs.memory.dedicated,
+      disks: inputs.disks.map((disk: { interface: string; size: number; datastoreId: string; serial?: string }) => ({
+        // plan names the k3s nodes' Longhorn disk by what it is for.
+        slot: disk.serial === "longhorn" ? "longhorn" : disk.interface,
+        sizeGb: disk.size,
+        datastore: disk.datastoreId,
+      })),
+    }));
+    const sortById = <T extends { vmId: number }>(list: T[]) => [...list].sort((a, b) => a.vmId - b.vmId);
+    t.deepEqual(sortById(plan.vms.map(({ role: _role, ...vm }) => vm)), sortById(vms), "VMs and their disks");
+
+    const pools = ofType(all, "proxmoxve:storage/zfspool:Zfspool").map(({ inputs }) => inputs);
+    t.deepEqual([...plan.storageIds].sort(), pools.map((pool) => pool.resourceId).sort(), "storages");
+    // Datasets and zvols: the storages' own, and those the node's Commands create.
+    const made = ofType(all, "command:remote:Command").flatMap(({ inputs }) =>
+      [...String(inputs.create).matchAll(/zfs create[^']*'([^'/][^']*)'/g)].map((match) => match[1]),
+    );
+    t.deepEqual(
+      [...plan.datasets].sort(),
+      [...new Set([...made, ...pools.map((pool) => pool.zfsPool)])].sort(),
+      "datasets and zvols",
+    );
+
+    const images = ofType(all, "proxmoxve:download/file:File").map(
+      ({ inputs }) => `${inputs.datastoreId}:${inputs.contentType}/${inputs.fileName} on ${inputs.nodeName}`,
+    );
+    t.deepEqual(plan.files.slice(0, -1).sort(), images.sort(), "the cloud image on every node with a VM");
+    const snippets = ofType(all, "proxmoxve:index/fileLegacy:FileLegacy").map(
+      ({ inputs }) => `${inputs.datastoreId}:${inputs.contentType} on ${inputs.nodeName}`,
+    );
+    t.is(plan.files.at(-1), `${config.vm.fileDatastore}:snippets/ one cloud-init file per VM, on its node`);
+    t.deepEqual(
+      snippets.sort(),
+      plan.vms.map((vm) => `${config.vm.fileDatastore}:snippets on ${vm.node}`).sort(),
+      "one cloud-init snippet per VM, on its node",
+    );
+  });
+}
