@@ -12,48 +12,22 @@ import {
   k3sServerScript,
   kubeconfigFor,
 } from "../bench/remote/k8s-scripts.js";
-import { EXT4_EAGER_INIT } from "../bench/variants/k8s-variants.js";
+import { backendsOf } from "./backends/index.js";
 import { BenchVm, type GuestRole, guestImage } from "./bench-vm.js";
+import type { NodeNeeds } from "./storage-backend.js";
 
-/** A k3s node: the guest agent, and what Longhorn needs on every node (iSCSI initiator running, NFSv4 client). */
-export const K3S_NODE_GUEST: GuestRole = {
-  description: "layerbench k3s node (Longhorn benchmarks). Managed by Pulumi.",
-  packages: ["qemu-guest-agent", "open-iscsi", "nfs-common", "curl"],
-  services: ["qemu-guest-agent", "iscsid"],
-  checks: [
-    'systemctl is-active --quiet iscsid || { echo "layerbench: iscsid is not running: Longhorn needs it (open-iscsi)" >&2; exit 1; }',
-    'command -v mount.nfs4 >/dev/null || { echo "layerbench: no NFSv4 client (nfs-common): Longhorn needs it" >&2; exit 1; }',
-  ],
-};
-
-/** Where Longhorn keeps its replicas by default (its default disk path). */
-export const LONGHORN_DATA_PATH = "/var/lib/longhorn";
-const LONGHORN_DISK_SERIAL = "longhorn";
-
-/** A k3s node with a disk of its own for Longhorn: formatted and mounted on Longhorn's default path by cloud-init. */
-export function longhornNodeRole(base: GuestRole): GuestRole {
-  return {
-    ...base,
-    checks: [
-      ...base.checks,
-      `mountpoint -q ${LONGHORN_DATA_PATH} || { echo "layerbench: Longhorn's disk is not mounted on ${LONGHORN_DATA_PATH}: see /var/log/cloud-init.log" >&2; exit 1; }`,
-    ],
-    cloudConfig: {
-      // The second virtio-blk disk of the VM (virtio1) is /dev/vdb; the whole device, no partition table.
-      fs_setup: [
-        {
-          label: "longhorn",
-          filesystem: "ext4",
-          device: "/dev/vdb",
-          partition: "none",
-          overwrite: false,
-          // Written now, not by ext4lazyinit while Longhorn's replicas are measured.
-          extra_opts: EXT4_EAGER_INIT,
-        },
-      ],
-      mounts: [["LABEL=longhorn", LONGHORN_DATA_PATH, "ext4", "defaults,nofail", "0", "2"]],
-    },
+/**
+ * A k3s node: the guest agent, what the storage backends of the variants need on every node, and curl for k3s's
+ * installer. A node without Longhorn gets no iSCSI.
+ */
+export function k3sNodeRole(needs: NodeNeeds[]): GuestRole {
+  const role: GuestRole = {
+    description: "layerbench k3s node (Longhorn benchmarks). Managed by Pulumi.",
+    packages: ["qemu-guest-agent", ...needs.flatMap((need) => need.packages), "curl"],
+    services: ["qemu-guest-agent", ...needs.flatMap((need) => need.services)],
+    checks: needs.flatMap((need) => need.checks),
   };
+  return needs.reduce((withDisks, need) => need.disk?.role(withDisks) ?? withDisks, role);
 }
 
 /** A Proxmox node a k3s VM may go to, and how its own commands (the guest's address) reach it. */
@@ -92,7 +66,10 @@ export class K3sCluster extends pulumi.ComponentResource {
   constructor(name: string, args: K3sClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("layerbench:k8s:K3sCluster", name, {}, opts);
     const { settings } = args;
-    const longhornDisk = settings.longhornDiskGb > 0;
+    const needs = backendsOf(settings.variants).map((backend) => backend.nodeNeeds(settings));
+    const role = k3sNodeRole(needs);
+    // The Longhorn disk (a backend's own disk) is the VM's second virtio-blk disk: /dev/vdb in the guest.
+    const disks = needs.flatMap((need) => (need.disk ? [need.disk] : []));
     // The image datastore (`local`) is each node's own: a node other than the stack's downloads its own copy.
     const images = new Map(
       args.proxmoxNodes.map(({ name: node }) => [
@@ -115,22 +92,18 @@ export class K3sCluster extends pulumi.ComponentResource {
           node: proxmoxNode.name,
           settings: vmSettings,
           variants: [],
-          role: longhornDisk ? longhornNodeRole(K3S_NODE_GUEST) : K3S_NODE_GUEST,
-          extraDisks: longhornDisk
-            ? [
-                {
-                  interface: "virtio1",
-                  datastoreId: vmSettings.bootDatastore,
-                  size: settings.longhornDiskGb,
-                  fileFormat: "raw",
-                  iothread: true,
-                  discard: "on",
-                  serial: LONGHORN_DISK_SERIAL,
-                  backup: false,
-                  replicate: false,
-                },
-              ]
-            : [],
+          role,
+          extraDisks: disks.map((disk, diskIndex) => ({
+            interface: `virtio${diskIndex + 1}`,
+            datastoreId: vmSettings.bootDatastore,
+            size: disk.sizeGb,
+            fileFormat: "raw",
+            iothread: true,
+            discard: "on",
+            serial: disk.serial,
+            backup: false,
+            replicate: false,
+          })),
           names: args.names,
           runId: args.runId,
           image: images.get(proxmoxNode.name) ?? args.image,

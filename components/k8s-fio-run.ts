@@ -5,7 +5,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseScriptOutput, type ScriptOutput } from "../bench/remote/fio-script.js";
 import {
   jobLogScript,
-  LONGHORN_QUIET_SCRIPT,
   POD_ENTRYPOINT,
   POD_SCRIPT_DIR,
   POD_SCRIPT_PATH,
@@ -27,8 +26,8 @@ export interface K8sFioRunArgs {
   timeoutMinutes: number;
   provider: k8s.Provider;
   serverConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
-  /** With Longhorn installed: wait before fio starts until no Longhorn volume is attaching or rebuilding. */
-  waitForLonghorn: boolean;
+  /** Run on the server before fio starts, by the backends installed (Longhorn: until no volume is rebuilding). */
+  waitBefore: string[];
   /** The volume's StorageClass (none for local-path) and the measurement before this one. */
   after: pulumi.Resource[];
 }
@@ -72,15 +71,16 @@ export class K8sFioRun extends pulumi.ComponentResource {
       { parent: this, provider: args.provider, dependsOn: args.after, deleteBeforeReplace: true },
     );
     // Re-run with the run id, as the Job is.
-    const quiet = args.waitForLonghorn
-      ? [
-          new command.remote.Command(
-            `${name}-quiet`,
-            { connection: args.serverConnection, create: LONGHORN_QUIET_SCRIPT, triggers: [args.runId] },
-            { parent: this, dependsOn: [this.claim, ...args.after], customTimeouts: { create: "35m" } },
-          ),
-        ]
-      : [];
+    const quiet =
+      args.waitBefore.length > 0
+        ? [
+            new command.remote.Command(
+              `${name}-quiet`,
+              { connection: args.serverConnection, create: args.waitBefore.join("\n"), triggers: [args.runId] },
+              { parent: this, dependsOn: [this.claim, ...args.after], customTimeouts: { create: "35m" } },
+            ),
+          ]
+        : [];
     this.job = new k8s.batch.v1.Job(
       `${name}-job`,
       {

@@ -6,11 +6,12 @@ import { renderFioScript } from "../bench/remote/fio-script.js";
 import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
 import { k8sResultId, k8sVariantOptions } from "../bench/variants/k8s-variants.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
+import { backendsOf } from "./backends/index.js";
 import { K3sCluster, type ProxmoxNodeAccess } from "./k3s-cluster.js";
 import { K8sFioRun } from "./k8s-fio-run.js";
 import type { Layer, LayerRun, Measurement } from "./layer.js";
-import { Longhorn } from "./longhorn.js";
 import type { MeasurementChain } from "./measurement-chain.js";
+import type { InstalledBackend } from "./storage-backend.js";
 
 export interface K8sLayerArgs {
   node: string;
@@ -26,10 +27,11 @@ export interface K8sLayerArgs {
   after: pulumi.Resource[];
 }
 
-/** The third layer: the cluster, Longhorn when a variant uses it, and one fio pod per variant, one after the other. */
+/** The third layer: the cluster, the storage backends its variants use, and one fio pod per variant in turn. */
 export class K8sLayer extends pulumi.ComponentResource implements Layer {
   readonly cluster: K3sCluster;
-  readonly longhorn?: Longhorn;
+  /** The storage backends the variants use, installed in the cluster. */
+  readonly backends: InstalledBackend[];
   private readonly args: K8sLayerArgs;
   private readonly namespace: k8s.core.v1.Namespace;
 
@@ -53,19 +55,17 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
       child,
     );
     const { provider } = this.cluster;
-    if (settings.variants.some((variant) => variant.kind === "longhorn")) {
-      this.longhorn = new Longhorn(
-        "longhorn",
+    this.backends = backendsOf(settings.variants).map((backend) =>
+      backend.install(
         {
-          version: settings.longhornVersion,
-          variants: settings.variants,
-          nodeCount: settings.nodeCount,
+          settings,
+          variants: settings.variants.filter((variant) => variant.kind === backend.kind),
           provider,
           serverConnection: this.cluster.serverConnection,
         },
         child,
-      );
-    }
+      ),
+    );
     this.namespace = new k8s.core.v1.Namespace(
       "k8s-namespace",
       { metadata: { name: settings.namespace } },
@@ -79,9 +79,10 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
     const { settings } = this.args;
     const { provider } = this.cluster;
     const child = { parent: this, ...FORMERLY_AT_ROOT };
-    // Longhorn starts (pulls images, starts pods on every node) before the first measurement of the layer, even a
-    // local-path one, which would otherwise share the node with it.
-    if (this.longhorn) chain.alsoWaitFor(this.longhorn.ready);
+    // A backend starts (Longhorn pulls images, starts pods on every node) before the first measurement of the
+    // layer, even one of another backend, which would otherwise share the node with it.
+    chain.alsoWaitFor(...this.backends.flatMap((backend) => backend.ready));
+    const waitBefore = this.backends.flatMap((backend) => backend.beforeEachMeasurement ?? []);
     // The same script as on the host and in the VM, on the volume's mount point.
     const script = new k8s.core.v1.ConfigMap(
       "k8s-fio-script",
@@ -98,7 +99,7 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
       { ...child, provider },
     );
     return settings.variants.map((variant) => {
-      const storageClass = this.longhorn?.storageClasses.get(variant.id);
+      const storageClass = this.backends.map((backend) => backend.storageClass(variant.id)).find(Boolean);
       const pod = new K8sFioRun(
         `fio-k8s-${variant.id}`,
         {
@@ -113,7 +114,7 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
           timeoutMinutes: run.timeoutMinutes + 15,
           provider,
           serverConnection: this.cluster.serverConnection,
-          waitForLonghorn: this.longhorn !== undefined,
+          waitBefore,
           after: [...(storageClass ? [storageClass] : []), script, ...chain.previous()],
         },
         child,

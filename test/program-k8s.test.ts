@@ -4,9 +4,13 @@ import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import test from "ava";
 import { parse } from "yaml";
+import { parseBenchConfig } from "../bench/config/stack-config.js";
+import { readStackFile } from "../bench/config/stack-file.js";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { parseScriptOutput } from "../bench/remote/fio-script.js";
 import { LONGHORN_QUIET_SCRIPT } from "../bench/remote/k8s-scripts.js";
+import { backendsOf } from "../components/backends/index.js";
+import { k3sNodeRole } from "../components/k3s-cluster.js";
 import { claimName } from "../components/k8s-fio-run.js";
 import { runPodThenReadLog } from "./helpers/k8s.js";
 import { byName, outputValue, type RecordedResource, recordingMocks, stackConfig } from "./helpers/pulumi-mocks.js";
@@ -433,4 +437,25 @@ integrationTest("every script of the Kubernetes layer passes shellcheck, the pod
   for (const [name, text] of [...scripts, ["pod entry point", entrypoint] as const])
     t.is(await shellcheck(text), "", name);
   t.true(scripts.length >= 8 + 6);
+});
+
+test("a k3s node gets what its variants' storage backends need: no iSCSI, NFS or Longhorn disk without Longhorn", async (t) => {
+  const homelab = parseBenchConfig((await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "homelab")).raw);
+  const settings = homelab.k8s;
+  if (!settings) return t.fail("the homelab stack has a Kubernetes layer");
+  const roleFor = (kinds: Array<"local-path" | "longhorn">) =>
+    k3sNodeRole(
+      backendsOf(settings.variants.filter((variant) => kinds.includes(variant.kind))).map((backend) =>
+        backend.nodeNeeds(settings),
+      ),
+    );
+  const localPath = roleFor(["local-path"]);
+  t.deepEqual(localPath.packages, ["qemu-guest-agent", "curl"]);
+  t.deepEqual(localPath.services, ["qemu-guest-agent"]);
+  t.deepEqual(localPath.checks, []);
+  t.is(localPath.cloudConfig, undefined, "no disk of Longhorn's to format");
+  const both = roleFor(["local-path", "longhorn"]);
+  t.deepEqual(both.packages, ["qemu-guest-agent", "open-iscsi", "nfs-common", "curl"]);
+  t.deepEqual(both.services, ["qemu-guest-agent", "iscsid"]);
+  t.true(both.checks.some((check) => check.includes("mountpoint -q /var/lib/longhorn")));
 });

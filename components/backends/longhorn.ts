@@ -1,8 +1,20 @@
 import * as command from "@pulumi/command";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { LONGHORN_VOLUMES_GONE_SCRIPT, longhornReadyScript } from "../bench/remote/k8s-scripts.js";
-import { type K8sVariant, longhornParameters, storageClassName } from "../bench/variants/k8s-variants.js";
+import type { K8sSettings } from "../../bench/config/k8s-config.js";
+import {
+  LONGHORN_QUIET_SCRIPT,
+  LONGHORN_VOLUMES_GONE_SCRIPT,
+  longhornReadyScript,
+} from "../../bench/remote/k8s-scripts.js";
+import {
+  EXT4_EAGER_INIT,
+  type K8sVariant,
+  longhornParameters,
+  storageClassName,
+} from "../../bench/variants/k8s-variants.js";
+import type { GuestRole } from "../bench-vm.js";
+import type { NodeNeeds, StorageBackend } from "../storage-backend.js";
 
 export const LONGHORN_CHART_REPO = "https://charts.longhorn.io";
 export const LONGHORN_NAMESPACE = "longhorn-system";
@@ -85,3 +97,69 @@ export class Longhorn extends pulumi.ComponentResource {
     this.registerOutputs({});
   }
 }
+
+/** Where Longhorn keeps its replicas by default (its default disk path). */
+export const LONGHORN_DATA_PATH = "/var/lib/longhorn";
+const LONGHORN_DISK_SERIAL = "longhorn";
+
+/** A k3s node with a disk of its own for Longhorn: formatted and mounted on Longhorn's default path by cloud-init. */
+function longhornDiskRole(base: GuestRole): GuestRole {
+  return {
+    ...base,
+    checks: [
+      ...base.checks,
+      `mountpoint -q ${LONGHORN_DATA_PATH} || { echo "layerbench: Longhorn's disk is not mounted on ${LONGHORN_DATA_PATH}: see /var/log/cloud-init.log" >&2; exit 1; }`,
+    ],
+    cloudConfig: {
+      // The second virtio-blk disk of the VM (virtio1) is /dev/vdb; the whole device, no partition table.
+      fs_setup: [
+        {
+          label: "longhorn",
+          filesystem: "ext4",
+          device: "/dev/vdb",
+          partition: "none",
+          overwrite: false,
+          // Written now, not by ext4lazyinit while Longhorn's replicas are measured.
+          extra_opts: EXT4_EAGER_INIT,
+        },
+      ],
+      mounts: [["LABEL=longhorn", LONGHORN_DATA_PATH, "ext4", "defaults,nofail", "0", "2"]],
+    },
+  };
+}
+
+/** Longhorn: replicated block volumes over iSCSI, on a disk of every k3s node. */
+export const LONGHORN: StorageBackend = {
+  kind: "longhorn",
+  // What Longhorn needs on every node: the iSCSI initiator running, an NFSv4 client (for RWX volumes and backups).
+  nodeNeeds: (settings: K8sSettings): NodeNeeds => ({
+    packages: ["open-iscsi", "nfs-common"],
+    services: ["iscsid"],
+    checks: [
+      'systemctl is-active --quiet iscsid || { echo "layerbench: iscsid is not running: Longhorn needs it (open-iscsi)" >&2; exit 1; }',
+      'command -v mount.nfs4 >/dev/null || { echo "layerbench: no NFSv4 client (nfs-common): Longhorn needs it" >&2; exit 1; }',
+    ],
+    ...(settings.longhornDiskGb > 0 && {
+      disk: { sizeGb: settings.longhornDiskGb, serial: LONGHORN_DISK_SERIAL, role: longhornDiskRole },
+    }),
+  }),
+  install: (args, opts) => {
+    const longhorn = new Longhorn(
+      "longhorn",
+      {
+        version: args.settings.longhornVersion,
+        variants: args.variants,
+        nodeCount: args.settings.nodeCount,
+        provider: args.provider,
+        serverConnection: args.serverConnection,
+      },
+      opts,
+    );
+    return {
+      ready: [longhorn.ready],
+      storageClass: (variantId) => longhorn.storageClasses.get(variantId),
+      // No rebuild or attachment of another volume may share the disks with fio.
+      beforeEachMeasurement: LONGHORN_QUIET_SCRIPT,
+    };
+  },
+};

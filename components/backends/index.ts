@@ -1,0 +1,15 @@
+import type { K8sVariant } from "../../bench/variants/k8s-variants.js";
+import type { StorageBackend } from "../storage-backend.js";
+import { LOCAL_PATH } from "./local-path.js";
+import { LONGHORN } from "./longhorn.js";
+
+/** Every storage backend of the Kubernetes layer, by the `kind` its variants name. */
+export const BACKENDS: Record<K8sVariant["kind"], StorageBackend> = {
+  "local-path": LOCAL_PATH,
+  longhorn: LONGHORN,
+};
+
+/** The backends some variants use, in the order their first variant comes. */
+export function backendsOf(variants: K8sVariant[]): StorageBackend[] {
+  return [...new Set(variants.map((variant) => variant.kind))].map((kind) => BACKENDS[kind]);
+}
