@@ -202,3 +202,34 @@ test("layers.svg: one view, a group of bars per workload: the baseline, then eac
   );
   t.is(spec.data.values.length, 10, "two workloads");
 });
+
+test("the heatmap draws only the panels of the layer whose axes it crosses, in columns that fit 1200 px", (t) => {
+  // Two Longhorn variants beside the VM matrix: the Kubernetes layer has axes of its own (replicas, dataLocality).
+  const document = cacheMatrix();
+  const longhorn = syntheticDocument({ kind: "local", host: "pve" }, [
+    ...[1, 2].flatMap((replicas) =>
+      ["disabled", "best-effort"].map((dataLocality) => ({
+        spec: {
+          ...variant(`k8s-longhorn-r${replicas}-${dataLocality}`),
+          layer: "k8s" as const,
+          options: { kind: "longhorn", replicas, dataLocality },
+        },
+        iops: { "rand-read-iops": [300 / replicas] },
+      })),
+    ),
+  ]);
+  document.variants.push(...longhorn.variants);
+  const spec = heatmapSpec(collectReportData([document])) as unknown as {
+    data: { values: Array<{ panel: string; a: string; b: string }> };
+    columns: number;
+  };
+  const panels = [...new Set(spec.data.values.map((row) => row.panel))];
+  t.deepEqual(panels, ["rand-read-iops, QD1 · write · vm"], "the VM layer's, whose axes it crosses");
+  t.false(
+    spec.data.values.some((row) => row.a === "–" && row.b === "–"),
+    "no cell of a layer without those axes",
+  );
+  // Columns of 70 px per value of the first axis, plus the axis titles and labels, within 1200 px.
+  const firstAxisValues = new Set(spec.data.values.map((row) => row.a)).size;
+  t.true(spec.columns * (firstAxisValues * 70 + 150) <= 1200, `${spec.columns} columns`);
+});

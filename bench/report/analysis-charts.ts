@@ -61,10 +61,20 @@ export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
   };
 }
 
-/** The two axes that move the first layer's numbers most, one against the other; a cell is their ratio to the baseline. */
+/** Width of a heatmap cell, and room for a panel's axis titles and labels beside its cells. */
+const HEATMAP_CELL_PX = 70;
+const HEATMAP_MARGIN_PX = 150;
+/** The page the heatmap's panels are laid out for. */
+const PAGE_WIDTH_PX = 1200;
+
+/**
+ * The two axes that move the first layer's numbers most, one against the other, in every panel of that layer (a
+ * layer without those axes would draw empty cells); a cell is their ratio to the baseline.
+ */
 export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
-  const effects = panelEffects(data).filter((entry) => entry.axes.length >= 2);
-  if (effects.length === 0) return undefined;
+  const withTwoAxes = panelEffects(data).filter((entry) => entry.axes.length >= 2);
+  if (withTwoAxes.length === 0) return undefined;
+  const effects = withTwoAxes.filter((entry) => entry.layer === withTwoAxes[0].layer);
   const [first, second] = effects[0].axes.map((axis) => axis.axis);
   const rows = effects.flatMap(({ panel, layer }) => {
     const cells = new Map<string, number[]>();
@@ -92,9 +102,15 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
     ),
     data: { values: rows },
     facet: { field: "panel", type: "nominal", title: null },
-    columns: 3,
+    columns: Math.max(
+      1,
+      Math.min(
+        3,
+        Math.floor(PAGE_WIDTH_PX / (new Set(rows.map((row) => row.a)).size * HEATMAP_CELL_PX + HEATMAP_MARGIN_PX)),
+      ),
+    ),
     spec: {
-      width: { step: 70 },
+      width: { step: HEATMAP_CELL_PX },
       height: { step: 32 },
       layer: [
         {
