@@ -1,4 +1,5 @@
 import type * as vl from "vega-lite";
+import { ANALYSIS_CHARTS } from "./chart-definitions.js";
 import { geometricMean, panelEffects, panelLayers, ratios } from "./effects.js";
 import { panelName, type ReportData } from "./rows.js";
 
@@ -177,8 +178,8 @@ export function layersSpec(data: ReportData): vl.TopLevelSpec | undefined {
 /** The analysis charts that have something to show, by file name. */
 export function analysisCharts(data: ReportData): Array<{ file: string; spec: vl.TopLevelSpec }> {
   return [
-    { file: "layers.svg", spec: layersSpec(data) },
-    { file: "effects.svg", spec: effectsSpec(data) },
-    { file: "heatmap.svg", spec: heatmapSpec(data) },
+    { file: ANALYSIS_CHARTS.layers.file, spec: layersSpec(data) },
+    { file: ANALYSIS_CHARTS.effects.file, spec: effectsSpec(data) },
+    { file: ANALYSIS_CHARTS.heatmap.file, spec: heatmapSpec(data) },
   ].flatMap(({ file, spec }) => (spec ? [{ file, spec }] : []));
 }

@@ -66,8 +66,20 @@ export const CHARTS: ChartDefinition[] = [
   },
 ];
 
-/** The charts of report.md's Layer by layer and Effects sections, written when the results have something for them. */
-export const ANALYSIS_CHART_FILES = ["layers.svg", "effects.svg", "heatmap.svg"];
+/**
+ * The charts of report.md's Layer by layer and Effects sections, written when the results have something for them
+ * (analysis-charts.ts draws them, markdown.ts shows them).
+ */
+export const ANALYSIS_CHARTS = {
+  layers: { file: "layers.svg", title: "Layer by layer" },
+  effects: { file: "effects.svg", title: "Effects" },
+  heatmap: { file: "heatmap.svg", title: "Heatmap of the two axes that matter most" },
+} as const;
+
+/** A chart as report.md embeds it. */
+export const chartImage = (chart: { file: string; title: string }) => `![${chart.title}](${chart.file})`;
+
+const ANALYSIS_CHART_FILES = Object.values(ANALYSIS_CHARTS).map((chart) => chart.file);
 
 /** The files a report writes: report.md and one SVG per chart. */
 export const REPORT_FILES = ["report.md", "report.html", ...CHARTS.map((chart) => chart.file), ...ANALYSIS_CHART_FILES];

@@ -3,7 +3,7 @@ import { type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/
 import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.js";
 import { formatWithSpread } from "../util/format.js";
 import { formatFioSize } from "../util/size.js";
-import { CHARTS } from "./chart-definitions.js";
+import { ANALYSIS_CHARTS, CHARTS, chartImage } from "./chart-definitions.js";
 import { type PanelEffects, type Prediction, panelEffects, panelLayers } from "./effects.js";
 import { kbenchSummary } from "./kbench-summary.js";
 import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
@@ -172,10 +172,8 @@ function effectsSection(data: ReportData): ReportPart[] {
     "",
     "Per workload and layer, each axis value's IOPS against the baseline, fitted by least squares on the log of each run's ratio to the baseline's mean (main effects, and the interactions a design asks for): the value's ratio averaged over the other axes' values, its 95 % interval (from the residuals, which hold the spread of the repeats; the baseline's own spread is not in it), and n, the variants measured with it. On a full cross product with every combination valid this is the geometric mean of the ratios of the variants with that value. Axes are ranked by how much they move the number: their best value's ratio over their worst's.",
     "",
-    "![Effects](effects.svg)",
-    ...(effects.some((entry) => entry.axes.length >= 2)
-      ? ["![Heatmap of the two axes that matter most](heatmap.svg)"]
-      : []),
+    chartImage(ANALYSIS_CHARTS.effects),
+    ...(effects.some((entry) => entry.axes.length >= 2) ? [chartImage(ANALYSIS_CHARTS.heatmap)] : []),
     "",
   ];
   for (const entry of effects) {
@@ -236,7 +234,7 @@ function layersSection(data: ReportData): ReportPart[] {
     "",
     `IOPS against the baseline **${data.baseline.label}**, per layer above it: its best variant and the median of its variants.`,
     "",
-    "![Layer by layer](layers.svg)",
+    chartImage(ANALYSIS_CHARTS.layers),
     "",
     {
       headings: ["Workload", "Layer", "Best variant", "Best", "Median", "n"],
@@ -334,7 +332,7 @@ export function reportParts(data: ReportData): ReportPart[] {
   const baseline = data.baseline
     ? `Ratios are against the baseline **${data.baseline.label}** (higher is better for IOPS and bandwidth, lower for latency).`
     : "No baseline variant: no ratios.";
-  const charts = CHARTS.map((chart) => `![${chart.title}](${chart.file})`).join("\n");
+  const charts = CHARTS.map(chartImage).join("\n");
   const emulated = data.variants
     .filter(({ variant }) => variant.options.accel === "tcg")
     .map(({ label }) => label.replace(/ \(.*$/, ""));
