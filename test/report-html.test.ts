@@ -5,6 +5,7 @@ import { pathToFileURL } from "node:url";
 import test from "ava";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { VariantSpec } from "../bench/core/results.js";
+import { CHARTS } from "../bench/report/chart-definitions.js";
 import { writeReport } from "../bench/report/index.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";
@@ -88,9 +89,14 @@ test.serial(
     const file = join(dir.path, "report.html");
     const { page, requests, errors, loadMs } = await open(browser, file, "light");
     t.log(`report.html loaded and drawn in ${loadMs} ms`);
-    // Three charts (IOPS, bandwidth, latency), a bar per variant in each.
-    t.is(await page.locator("#charts svg .mark-rect").count(), 3);
-    t.is(await page.locator("#charts svg .mark-rect path").count(), 15);
+    // The SVGs' four charts (IOPS, bandwidth, bytes written, latency), a bar per variant in each.
+    t.is(await page.locator("#charts svg .mark-rect").count(), CHARTS.length);
+    t.is(CHARTS.length, 4);
+    t.is(await page.locator("#charts svg .mark-rect path").count(), 4 * 5);
+    // Each chart's title names the selected workload's unit, as the SVGs' panels do.
+    const titles = await page.locator("#charts svg .role-title-text").allTextContents();
+    t.deepEqual(titles.slice(0, 2), ["IOPS", "Bandwidth (MiB/s)"]);
+    t.regex(titles[3] ?? "", /^Latency \((ns|µs|ms)\)$/);
     // The tables of report.md are there too.
     t.true((await page.locator("table").count()) >= 2);
 

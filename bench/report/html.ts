@@ -3,7 +3,9 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import * as vl from "vega-lite";
+import { SHOWN_METRICS } from "../core/metrics.js";
 import { warningCodes } from "../core/warnings.js";
+import { CHARTS, type ChartDefinition, type Unit } from "./chart-definitions.js";
 import { axesOf } from "./effects.js";
 import { partsToHtml } from "./html-body.js";
 import type { ReportData } from "./rows.js";
@@ -26,35 +28,67 @@ function bundle(pkg: string, file: string): string {
 /** Text placed inside <script>: a "</script" in it would end the element. */
 const inScript = (text: string) => text.replaceAll("</script", "<\\/script");
 
+/** A row of the page's data: a variant's numbers in one workload, value `m0`... per chart, `m0Sd`... its spread. */
 interface PageRow {
   workload: string;
   variant: string;
   order: number;
-  iops?: number;
-  iopsSd?: number;
-  bw?: number;
-  bwSd?: number;
-  lat?: number;
-  latSd?: number;
   n: number;
   flags: string;
-  [axis: `axis_${string}`]: string;
+  [field: string]: string | number;
 }
 
-function pageRows(data: ReportData, axes: string[]): PageRow[] {
+/**
+ * The page draws the charts the SVGs draw (chart-definitions.ts), each workload in the unit its largest value reads
+ * best in, as the SVGs' panels do: a 4 KiB QD1 latency in µs beside a QD16 one in ms.
+ */
+interface PageChart {
+  field: string;
+  axis: string;
+  metric: ChartDefinition["metric"];
+  /** Workload -> its unit. */
+  units: Map<string, Unit>;
+  higherIsBetter: boolean;
+}
+
+const workloadOf = (panel: ReportData["panels"][number]) => `${panel.title} · ${panel.direction}`;
+
+function pageCharts(data: ReportData): PageChart[] {
+  return CHARTS.map((chart, index) => ({
+    field: `m${index}`,
+    axis: chart.axis,
+    metric: chart.metric,
+    units: new Map(
+      data.panels.map((panel) => [
+        workloadOf(panel),
+        chart.unit(Math.max(0, ...panel.cells.map((cell) => cell.summary[chart.metric]?.mean ?? 0))),
+      ]),
+    ),
+    higherIsBetter: SHOWN_METRICS.find((shown) => shown.metric === chart.metric)?.higherIsBetter ?? true,
+  }));
+}
+
+/** "Latency (µs)", or "IOPS" where the unit is the quantity's own name. */
+const chartTitle = (axis: string, unit: Unit) => (unit.label === axis ? axis : `${axis} (${unit.label})`);
+
+function pageRows(data: ReportData, axes: string[], charts: PageChart[]): PageRow[] {
   return data.panels.flatMap((panel) =>
     panel.cells.map((cell) => {
-      const { iops, bwBytes, latMeanNs } = cell.summary;
+      const workload = workloadOf(panel);
       const row: PageRow = {
-        workload: `${panel.title} · ${panel.direction}`,
+        workload,
         variant: cell.variant.label,
         order: data.variants.indexOf(cell.variant),
-        n: iops?.n ?? 0,
+        n: cell.summary.iops?.n ?? 0,
         flags: warningCodes(cell.warnings),
-        ...(iops && { iops: iops.mean, iopsSd: iops.stdev }),
-        ...(bwBytes && { bw: bwBytes.mean / 1024 ** 2, bwSd: bwBytes.stdev / 1024 ** 2 }),
-        ...(latMeanNs && { lat: latMeanNs.mean / 1e3, latSd: latMeanNs.stdev / 1e3 }),
       };
+      for (const chart of charts) {
+        const stat = cell.summary[chart.metric];
+        const divisor = chart.units.get(workload)?.divisor ?? 1;
+        if (!stat) continue;
+        row[chart.field] = stat.mean / divisor;
+        row[`${chart.field}Sd`] = stat.stdev / divisor;
+      }
       for (const axis of axes) row[`axis_${axis}`] = String(cell.variant.variant.options[axis] ?? "–");
       return row;
     }),
@@ -75,13 +109,19 @@ function filterAxes(data: ReportData): string[] {
 /** The interactive charts: one view, its controls shared by the three charts in it. */
 export function pageSpec(data: ReportData): TopLevelSpec {
   const axes = filterAxes(data);
-  const rows = pageRows(data, axes);
+  const charts = pageCharts(data);
+  const rows = pageRows(data, axes, charts);
   const workloads = [...new Set(rows.map((row) => row.workload))];
   const axisFilter = axes
     .map((axis) => `(axis_${axis} == 'all' || datum['axis_${axis}'] == axis_${axis})`)
     .join(" && ");
-  const chart = (field: "iops" | "bw" | "lat", title: string, higherIsBetter: boolean) => ({
-    title,
+  const chart = ({ field, axis, units, higherIsBetter }: PageChart) => ({
+    // The selected workload's unit in the title: a vega expression over a table of the titles by workload.
+    title: {
+      text: {
+        expr: `(${JSON.stringify(Object.fromEntries([...units].map(([workload, unit]) => [workload, chartTitle(axis, unit)])))})[workload]`,
+      },
+    },
     // Wide enough to tell the bars apart, narrow enough to fit a screen: a big matrix gets thinner bars.
     width: Math.min(1100, Math.max(240, 26 * data.variants.length)),
     height: 200,
@@ -101,11 +141,11 @@ export function pageSpec(data: ReportData): TopLevelSpec {
         title: null,
         axis: { labelAngle: -40, labelLimit: 160 },
       },
-      y: { field, type: "quantitative" as const, title },
+      y: { field, type: "quantitative" as const, title: axis },
       color: { field: "variant", type: "nominal" as const, legend: null },
       tooltip: [
         { field: "variant", title: "variant" },
-        { field, title, format: ",.1f" },
+        { field, title: axis, format: ",.1f" },
         { field: `${field}Sd`, title: "± stdev", format: ",.1f" },
         { field: "n", title: "runs" },
         { field: "flags", title: "flags" },
@@ -128,11 +168,7 @@ export function pageSpec(data: ReportData): TopLevelSpec {
       }),
     ],
     data: { values: rows },
-    vconcat: [
-      chart("iops", "IOPS", true),
-      chart("bw", "Bandwidth (MiB/s)", true),
-      chart("lat", "Mean latency (µs)", false),
-    ],
+    vconcat: charts.map(chart),
   } as TopLevelSpec;
 }
 
