@@ -6,7 +6,7 @@ import { type BenchConfig, parseBenchConfig } from "../bench/config/stack-config
 import { readStackFile } from "../bench/config/stack-file.js";
 import { planStack } from "../bench/plan/plan.js";
 import { createLayers } from "../components/layers.js";
-import { outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
+import { GRAPH_ONLY_STATE, outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
 // `layerbench plan` describes what `pulumi up` makes without running the program: for every example stack, its
@@ -20,14 +20,7 @@ const STACKS = (await fs.readdir(`${ROOT}stacks`))
   .sort();
 
 const node = new StrictNode();
-const resources = recordingMocks(({ type, name }) => {
-  if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
-  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/baseline\n" };
-  if (name === "k3s-kubeconfig") return { stdout: "server: https://127.0.0.1:6443\n" };
-  if (type === "command:remote:Command") return { stdout: "" };
-  if (type === "kubernetes:batch/v1:Job") return { metadata: { uid: "uid" } };
-  return {};
-}, node);
+const resources = recordingMocks(GRAPH_ONLY_STATE, node);
 
 const declared = new Map<string, { config: BenchConfig; resources: RecordedResource[] }>();
 for (const stack of STACKS) {

@@ -4,21 +4,14 @@ import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { readStackFile } from "../bench/config/stack-file.js";
 import { createLayers } from "../components/layers.js";
-import { outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
+import { GRAPH_ONLY_STATE, outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
 // The example stacks on one strict mock node, as stacks of one project: nothing they name on the node may
 // collide (storage ids, datasets, files, vmIds), and destroying one must not touch the other's.
 
 const node = new StrictNode();
-const resources = recordingMocks(({ type, name }) => {
-  if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
-  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/baseline\n" };
-  if (name === "k3s-kubeconfig") return { stdout: "server: https://127.0.0.1:6443\n" };
-  if (type === "command:remote:Command") return { stdout: "" };
-  if (type === "kubernetes:batch/v1:Job") return { metadata: { uid: "uid" } };
-  return {};
-}, node);
+const resources = recordingMocks(GRAPH_ONLY_STATE, node);
 
 async function declare(stack: string, file = stack.replace(/-copy$/, "")): Promise<RecordedResource[]> {
   const config = parseBenchConfig((await readStackFile(fileURLToPath(new URL("..", import.meta.url)), file)).raw);

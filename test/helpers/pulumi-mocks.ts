@@ -30,6 +30,19 @@ export type StateFor = (resource: {
   inputs: Record<string, unknown>;
 }) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
+/**
+ * What the provider and the Commands give back when only the resource graph matters: a guest's address, the
+ * baseline's device, a kubeconfig, empty stdout elsewhere (no fio runs), a Job's uid.
+ */
+export const GRAPH_ONLY_STATE: StateFor = ({ type, name }) => {
+  if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
+  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/baseline\n" };
+  if (name === "k3s-kubeconfig") return { stdout: "server: https://127.0.0.1:6443\n" };
+  if (type === "command:remote:Command") return { stdout: "" };
+  if (type === "kubernetes:batch/v1:Job") return { metadata: { uid: "uid" } };
+  return {};
+};
+
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
