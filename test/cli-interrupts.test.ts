@@ -164,24 +164,45 @@ test.serial(
   },
 );
 
-test.serial("Ctrl-C: the runs that never ran are recorded as not run, and report.md says so at the top", async (t) => {
-  const dir = await scratchDir();
-  t.teardown(dir.cleanup);
-  const env = await slowFio(dir.path, 1);
-  const [a, out] = ["a", "out"].map((name) => join(dir.path, name));
-  await fs.mkdir(a);
-  const result = await runCli(
-    ["run", "--runtime", "1", "--size", "1m", "--repeat", "2", "--target", `a=${a}`, "--out", out],
-    { env, whileRunning: whenStderr(/\[1\/6\] a randwrite-4k-qd1 #1: write/, (child) => child.kill("SIGINT")) },
+// A `kill` (TERM) and a closed terminal or SSH session (HUP) stop a run as Ctrl-C does (bench/cli/commands/interrupts.ts),
+// its exit code the shell's 128 + the signal's number.
+for (const [signal, name, code] of [
+  ["SIGINT", "Ctrl-C", 130],
+  ["SIGTERM", "SIGTERM", 143],
+  ["SIGHUP", "SIGHUP", 129],
+] as const) {
+  test.serial(
+    `${name}: fio stopped, the runs that never ran recorded as not run, report.md says so at the top, nothing left`,
+    async (t) => {
+      const dir = await scratchDir();
+      t.teardown(dir.cleanup);
+      const env = await slowFio(dir.path, 1);
+      const [a, out] = ["a", "out"].map((path) => join(dir.path, path));
+      await fs.mkdir(a);
+      const result = await runCli(
+        ["run", "--runtime", "1", "--size", "1m", "--repeat", "2", "--target", `a=${a}`, "--out", out],
+        { env, whileRunning: whenStderr(/\[1\/6\] a randwrite-4k-qd1 #1: write/, (child) => child.kill(signal)) },
+      );
+      t.is(result.code, code, result.stderr);
+      t.regex(result.stderr, new RegExp(`^layerbench: stopping after ${name} \\(again to quit at once\\)$`, "m"));
+      const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+      const measured = document.variants[0].workloads.flatMap((workload) => workload.runs.map(() => workload.id));
+      const notRun = (document.notRun ?? []).flatMap((entry) => entry.attempts.map(() => entry.workload));
+      t.is(measured.length + notRun.length, 6, "every planned run is either measured or listed as not run");
+      t.true(notRun.length >= 1);
+      t.true((document.notRun ?? []).every((entry) => entry.reason === "interrupted"));
+      const report = await fs.readFile(join(out, "report.md"), "utf8");
+      t.true(report.indexOf("**not run** (interrupted)") > 0);
+      t.true(report.indexOf("## Incomplete") < report.indexOf("## Results"));
+      const fioPid = Number(await fs.readFile(join(dir.path, "fio.pid"), "utf8"));
+      const state = await fs.readFile(`/proc/${fioPid}/status`, "utf8").catch(() => "State:\tgone");
+      t.regex(state, /State:\t(gone|Z)/, "fio is stopped");
+      t.false(existsSync(join(out, ".layerbench.lock")), "the lock is released");
+      t.deepEqual(
+        (await fs.readdir(a)).filter((entry) => entry.startsWith(".layerbench-")),
+        [],
+        "fio's work directory is removed",
+      );
+    },
   );
-  t.is(result.code, 130, result.stderr);
-  const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
-  const measured = document.variants[0].workloads.flatMap((workload) => workload.runs.map(() => workload.id));
-  const notRun = (document.notRun ?? []).flatMap((entry) => entry.attempts.map(() => entry.workload));
-  t.is(measured.length + notRun.length, 6, "every planned run is either measured or listed as not run");
-  t.true(notRun.length >= 1);
-  t.true((document.notRun ?? []).every((entry) => entry.reason === "interrupted"));
-  const report = await fs.readFile(join(out, "report.md"), "utf8");
-  t.true(report.indexOf("**not run** (interrupted)") > 0);
-  t.true(report.indexOf("## Incomplete") < report.indexOf("## Results"));
-});
+}

@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import type { StackOutcome } from "../../matrix/runner.js";
 import { declaredStacks, selectStacks } from "../../matrix/stacks.js";
+import { onStopSignals } from "./interrupts.js";
 import { planAndCheck } from "./plan.js";
 import { pulumiWorkspaceFor, timestamp } from "./shared.js";
 
@@ -39,12 +40,7 @@ export async function matrixCommand(action: "up" | "destroy" | "outputs", flags:
   const workspace = await pulumiWorkspaceFor(flags.project);
   const store = new RunStore(resolve(flags.out));
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
-    console.error("layerbench: stopping after Ctrl-C (again to quit at once, which may leave resources behind)");
-    controller.abort();
-  };
-  process.on("SIGINT", onSigint);
+  const stop = onStopSignals(controller, ", which may leave resources behind");
   const context = {
     workspace,
     progress: consoleMatrixProgress((line) => console.log(line)),
@@ -75,7 +71,7 @@ export async function matrixCommand(action: "up" | "destroy" | "outputs", flags:
       outcomes = await matrixOutputs({ stacks, store }, context);
     }
   } finally {
-    process.off("SIGINT", onSigint);
+    stop.release();
   }
   const summary = matrixSummary(outcomes);
   console.log(["", ...summary.lines].join("\n"));
@@ -97,5 +93,5 @@ export async function matrixCommand(action: "up" | "destroy" | "outputs", flags:
     }
     if (reportable.length > 1) console.log(`all stacks side by side: layerbench report ${reportable.join(" ")}`);
   }
-  return controller.signal.aborted ? 130 : summary.exitCode;
+  return stop.exitCode() ?? summary.exitCode;
 }

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS } from "../../core/repeat.js";
 import type { LocalTarget } from "../../local/targets.js";
 import { UserError } from "../../util/errors.js";
+import { onStopSignals } from "./interrupts.js";
 import { timestamp } from "./shared.js";
 
 export interface RunFlags {
@@ -78,27 +79,21 @@ export async function runCommand(flags: RunFlags): Promise<number> {
 
   const forgetScratch = scratch ? scratchOnEmergencyExit(scratch) : () => undefined;
   const controller = new AbortController();
-  const onSigint = () => {
-    if (controller.signal.aborted) {
-      // A second Ctrl-C exits at once, but not before fio is stopped and the scratch files are gone.
-      const left = runEmergencyCleanup();
-      console.error(
-        left.length > 0
-          ? `layerbench: stopped at once; remove what is left by hand: ${left.join(", ")}`
-          : "layerbench: stopped at once; scratch files removed. results.json holds every run finished before",
-      );
-      process.exit(130);
-    }
-    console.error("layerbench: stopping after Ctrl-C (again to quit at once)");
-    controller.abort(new UserError("interrupted by Ctrl-C"));
-  };
-  process.on("SIGINT", onSigint);
+  const stop = onStopSignals(controller, "", () => {
+    // A second signal exits at once, but not before fio is stopped and the scratch files are gone.
+    const left = runEmergencyCleanup();
+    console.error(
+      left.length > 0
+        ? `layerbench: stopped at once; remove what is left by hand: ${left.join(", ")}`
+        : "layerbench: stopped at once; scratch files removed. results.json holds every run finished before",
+    );
+  });
   try {
     const outcome = await runLocal({
       targets,
       ...(axes && { designs: [axes.design] }),
       profile,
-      repeat: auto ? AUTO_MAX_RUNS : (flags.repeat as number),
+      repeat: flags.repeat === "auto" ? AUTO_MAX_RUNS : flags.repeat,
       outDir,
       progress: consoleProgress(),
       signal: controller.signal,
@@ -113,7 +108,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     if (outcome.stoppedBy) {
       const kept = measured ? "; everything measured before it is kept in results.json" : "";
       console.error(`layerbench: run stopped: ${outcome.stoppedBy.message}${kept}`);
-      return controller.signal.aborted ? 130 : 1;
+      return stop.exitCode() ?? 1;
     }
     const failed = outcome.document.failures?.length ?? 0;
     if (failed > 0) {
@@ -124,7 +119,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     }
     return 0;
   } finally {
-    process.off("SIGINT", onSigint);
+    stop.release();
     if (scratch) await fs.rm(scratch, { recursive: true, force: true });
     forgetScratch();
   }

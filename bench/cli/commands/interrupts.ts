@@ -1,0 +1,47 @@
+import { constants } from "node:os";
+import { UserError } from "../../util/errors.js";
+
+// One interrupt policy for the long commands (run, matrix). A `kill` (TERM) and a closed terminal or SSH session
+// (HUP) stop a command as Ctrl-C does: otherwise they would end layerbench at once, leaving fio or a guest running,
+// the locks and scratch files behind and the runs never made unrecorded.
+
+/** The signals that stop a long command. */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+export interface StopPolicy {
+  /** 128 + the signal's number, as a shell reports a process a signal ended; undefined while none came. */
+  exitCode(): number | undefined;
+  /** Removes the handlers: the command is done. */
+  release(): void;
+}
+
+const exitCodeOf = (signal: NodeJS.Signals) => 128 + (constants.signals[signal] ?? 0);
+const nameOf = (signal: NodeJS.Signals) => (signal === "SIGINT" ? "Ctrl-C" : signal);
+
+/**
+ * The first stop signal aborts `controller`: the command stops its work, records what never ran and writes what it
+ * measured. A second quits at once, after `atOnce` (what must not be left running or behind).
+ */
+export function onStopSignals(
+  controller: AbortController,
+  consequence: string,
+  atOnce: () => void = () => undefined,
+): StopPolicy {
+  let received: NodeJS.Signals | undefined;
+  const handler = (signal: NodeJS.Signals) => {
+    if (received) {
+      atOnce();
+      process.exit(exitCodeOf(signal));
+    }
+    received = signal;
+    console.error(`layerbench: stopping after ${nameOf(signal)} (again to quit at once${consequence})`);
+    controller.abort(new UserError(`interrupted by ${nameOf(signal)}`));
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, handler);
+  return {
+    exitCode: () => received && exitCodeOf(received),
+    release: () => {
+      for (const signal of STOP_SIGNALS) process.off(signal, handler);
+    },
+  };
+}
