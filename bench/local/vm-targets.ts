@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { largestFootprint, type Profile, secondsPerRun } from "../core/profiles.js";
 import type { Recorder } from "../core/recorder.js";
 import { EMULATED_CPU_WARNING, type VariantSpec } from "../core/results.js";
-import { guestTools, prepareGuest } from "../qemu/guest.js";
-import { type Accelerator, GUEST_MEMORY_MB, GuestRunError, probeAccelerator, runGuest } from "../qemu/run-guest.js";
+import { guestAccelerator } from "../qemu/accelerator.js";
+import { cacheDirectory, guestTools, prepareGuest } from "../qemu/guest.js";
+import { type Accelerator, GUEST_MEMORY_MB, GuestRunError, runGuest } from "../qemu/run-guest.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { formatDuration } from "../util/format.js";
 import { checkTargetDirectory, directIoRefusal, PreflightError } from "./preflight.js";
@@ -84,7 +85,7 @@ export interface VmTargetsRun {
 export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   const { targets, profile, repeat, recorder, progress } = options;
   const guest = await prepareGuest();
-  const { accel } = await probeAccelerator(guest);
+  const { accel } = await guestAccelerator(guest, cacheDirectory());
   progress.note(
     accel === "kvm"
       ? `layerbench: VM targets in a KVM guest (kernel ${guest.kernel.source})`
