@@ -1,4 +1,4 @@
-import type { Direction, Metric } from "../core/results.js";
+import type { Direction, DirectionSummary, Metric } from "../core/results.js";
 
 // What each chart shows, apart from how it is drawn (charts.ts, which loads vega): the CLI names the files
 // without loading a renderer.
@@ -28,6 +28,22 @@ const binaryBytes = (max: number): Unit =>
 // Per panel: a 423 ns page-cache hit and a 47 ms disk write each read in their own unit.
 const latency = (max: number): Unit =>
   max >= 1e6 ? { label: "ms", divisor: 1e6 } : max >= 1e3 ? { label: "µs", divisor: 1e3 } : { label: "ns", divisor: 1 };
+
+/**
+ * The unit a panel of a chart reads best in, from its tallest mark: a mean with its spread, and the 99th percentile
+ * where the chart draws it. The SVGs (charts.ts) and report.html (html.ts) take the same.
+ */
+export function panelUnit(chart: ChartDefinition, summaries: DirectionSummary[]): Unit {
+  const top = Math.max(
+    0,
+    ...summaries.map((summary) => {
+      const stat = summary[chart.metric];
+      const p99 = chart.p99Metric ? summary[chart.p99Metric] : undefined;
+      return Math.max(stat ? stat.mean + stat.stdev : 0, (p99?.mean ?? 0) + (p99?.stdev ?? 0));
+    }),
+  );
+  return chart.unit(top);
+}
 
 export const CHARTS: ChartDefinition[] = [
   {

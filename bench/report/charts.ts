@@ -1,7 +1,7 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import { warningCodes } from "../core/warnings.js";
-import type { ChartDefinition, ChartOptions, Unit } from "./chart-definitions.js";
+import { type ChartDefinition, type ChartOptions, panelUnit, type Unit } from "./chart-definitions.js";
 import { matrixChartSpec } from "./matrix-chart.js";
 import { panelHeader, type ReportData } from "./rows.js";
 
@@ -42,12 +42,19 @@ export function chartRows(data: ReportData, chart: ChartDefinition): { rows: Cha
         return [{ panel: panelHeader(panel, data.panels), variant: variant.label, stat, p99, flags }];
       }),
     );
-  const panelMax = new Map<string, number>();
-  for (const row of raw) {
-    const top = Math.max(row.stat.mean + row.stat.stdev, (row.p99?.mean ?? 0) + (row.p99?.stdev ?? 0));
-    panelMax.set(row.panel, Math.max(panelMax.get(row.panel) ?? 0, top));
-  }
-  const units = new Map([...panelMax].map(([panel, max]) => [panel, chart.unit(max)]));
+  // Only the panels that have a value of this chart: an empty one names no unit.
+  const units = new Map(
+    data.panels
+      .filter((panel) => chart.directions.includes(panel.direction))
+      .filter((panel) => panel.cells.some((cell) => cell.summary[chart.metric]))
+      .map((panel) => [
+        panelHeader(panel, data.panels),
+        panelUnit(
+          chart,
+          panel.cells.map((cell) => cell.summary),
+        ),
+      ]),
+  );
   const labels = new Set([...units.values()].map((unit) => unit.label));
   const shared = labels.size === 1 ? [...units.values()][0] : undefined;
   const rows = raw.map(({ panel, variant, stat, p99, flags }) => {

@@ -5,7 +5,7 @@ import type { TopLevelSpec } from "vega-lite";
 import * as vl from "vega-lite";
 import { SHOWN_METRICS } from "../core/metrics.js";
 import { warningCodes } from "../core/warnings.js";
-import { CHARTS, type ChartDefinition, type Unit } from "./chart-definitions.js";
+import { CHARTS, type ChartDefinition, panelUnit, type Unit } from "./chart-definitions.js";
 import { axesOf } from "./effects.js";
 import { partsToHtml } from "./html-body.js";
 import type { ReportData } from "./rows.js";
@@ -61,7 +61,10 @@ function pageCharts(data: ReportData): PageChart[] {
     units: new Map(
       data.panels.map((panel) => [
         workloadOf(panel),
-        chart.unit(Math.max(0, ...panel.cells.map((cell) => cell.summary[chart.metric]?.mean ?? 0))),
+        panelUnit(
+          chart,
+          panel.cells.map((cell) => cell.summary),
+        ),
       ]),
     ),
     higherIsBetter: SHOWN_METRICS.find((shown) => shown.metric === chart.metric)?.higherIsBetter ?? true,
