@@ -92,12 +92,7 @@ const writeCache = (variant: VmDiskVariant) =>
   variant.cache === "writethrough" || variant.cache === "directsync" ? "off" : "on";
 
 /** The -object, -blockdev or -drive, and -device arguments of one variant's disk. */
-export function qemuDiskArgs(
-  variant: VmDiskVariant,
-  slot: string,
-  backing: DiskBacking,
-  shape: DiskShape = DEFAULT_DISK_SHAPE,
-): string[] {
+export function qemuDiskArgs(variant: VmDiskVariant, slot: string, backing: DiskBacking, shape: DiskShape): string[] {
   const drive =
     shape === "9"
       ? [
