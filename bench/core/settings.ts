@@ -6,6 +6,13 @@ import type { ResultsDocument } from "./results.js";
 
 const NOT_RECORDED = "not recorded";
 
+/** The fio versions that ran some variants' runs. */
+export function fioVersions(variants: ResultsDocument["variants"]): Set<string> {
+  return new Set(
+    variants.flatMap((variant) => variant.workloads.flatMap((workload) => workload.runs.map((run) => run.fioVersion))),
+  );
+}
+
 /** Setting name -> value, for the settings of the measurement itself (what fio did). */
 function measurementSettings(document: ResultsDocument): Map<string, string> {
   const { profile } = document;
@@ -17,11 +24,7 @@ function measurementSettings(document: ResultsDocument): Map<string, string> {
     ["direct", profile.direct ? "1 (O_DIRECT)" : "0 (page cache)"],
     ["precondition", profile.precondition ? "device targets filled first" : "no"],
   ]);
-  const fio = new Set(
-    document.variants.flatMap((variant) =>
-      variant.workloads.flatMap((workload) => workload.runs.map((run) => run.fioVersion)),
-    ),
-  );
+  const fio = fioVersions(document.variants);
   settings.set("fio", fio.size > 0 ? [...fio].sort().join(", ") : "no runs");
   for (const workload of profile.workloads ?? []) {
     settings.set(

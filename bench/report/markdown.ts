@@ -1,5 +1,6 @@
 import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import { type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/results.js";
+import { fioVersions } from "../core/settings.js";
 import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.js";
 import { formatWithSpread } from "../util/format.js";
 import { formatFioSize } from "../util/size.js";
@@ -61,13 +62,7 @@ function panelTable(panel: ReportPanel, data: ReportData): ReportPart[] {
 
 function sourcesSection(data: ReportData): string {
   const lines = data.documents.map((document, index) => {
-    const fio = [
-      ...new Set(
-        document.variants.flatMap((variant) =>
-          variant.workloads.flatMap((workload) => workload.runs.map((run) => run.fioVersion)),
-        ),
-      ),
-    ];
+    const fio = [...fioVersions(document.variants)];
     const { profile, source } = document;
     const runIds =
       source.kind === "pulumi" && source.runId.includes(",") ? ` (run ids ${source.runId.split(",").join(", ")})` : "";
@@ -271,8 +266,7 @@ function fasterThanBaselineNote(data: ReportData): string[] {
 export function fioVersionNote(data: ReportData): string[] {
   const byVersion = new Map<string, Map<string, number>>();
   for (const { variant } of data.variants) {
-    const versions = new Set(variant.workloads.flatMap((workload) => workload.runs.map((run) => run.fioVersion)));
-    for (const version of versions) {
+    for (const version of fioVersions([variant])) {
       const layers = byVersion.get(version) ?? new Map<string, number>();
       layers.set(variant.layer, (layers.get(variant.layer) ?? 0) + 1);
       byVersion.set(version, layers);
