@@ -80,13 +80,21 @@ export function comparisonDifferences(before: ResultsDocument, after: ResultsDoc
 
 /** What differs in how the documents of one report were measured, each against the first (where differs on purpose). */
 export function reportDifferences(documents: ResultsDocument[], names: string[]): string[] {
+  return eachAgainstFirst(documents, names, (first, other) =>
+    differences(measurementSettings(first), measurementSettings(other), ["workload "]),
+  );
+}
+
+/** A comparison of every document of a report with the first, each line prefixed "[1] a vs [2] b: ". */
+function eachAgainstFirst(
+  documents: ResultsDocument[],
+  names: string[],
+  compare: (first: ResultsDocument, other: ResultsDocument) => string[],
+): string[] {
   const [first, ...rest] = documents;
   if (!first) return [];
-  const reference = measurementSettings(first);
   return rest.flatMap((document, index) =>
-    differences(reference, measurementSettings(document), ["workload "]).map(
-      (line) => `${names[0]} vs ${names[index + 1]}: ${line}`,
-    ),
+    compare(first, document).map((line) => `${names[0]} vs ${names[index + 1]}: ${line}`),
   );
 }
 
@@ -116,8 +124,5 @@ export function environmentDifferences(before: ResultsDocument, after: ResultsDo
 
 /** The same for the documents of one report, each against the first. */
 export function reportEnvironmentDifferences(documents: ResultsDocument[], names: string[]): string[] {
-  const [first, ...rest] = documents;
-  return rest.flatMap((document, index) =>
-    environmentDifferences(first, document).map((line) => `${names[0]} vs ${names[index + 1]}: ${line}`),
-  );
+  return eachAgainstFirst(documents, names, environmentDifferences);
 }
