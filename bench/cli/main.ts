@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Command, InvalidArgumentError, Option } from "commander";
+// extra-typings: each command's flag types are derived from its declarations below, never mirrored by hand.
+import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 // Only what declaring the options needs is imported here: each command loads its own modules when it runs, so
 // that `--help` and a bad option answer at once (vega, zod and Pulumi's SDK take most of a second to load).
 import { DESIGN_KINDS } from "../core/design-kinds.js";
@@ -12,12 +13,6 @@ import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repea
 import { LATENCY_SCALES } from "../report/chart-definitions.js";
 import { UserError } from "../util/errors.js";
 import { parseSize } from "../util/size.js";
-import type { CompareFlags } from "./commands/compare.js";
-import type { ImportFlags } from "./commands/import.js";
-import type { MatrixFlags } from "./commands/matrix.js";
-import type { PlanFlags } from "./commands/plan.js";
-import type { ReportFlags } from "./commands/report.js";
-import type { RunFlags } from "./commands/run.js";
 
 /** An option's parser for a whole number of at least `least`; `message` says what is allowed. */
 function wholeNumber(least: number, message: string) {
@@ -50,7 +45,6 @@ function sizeArgument(value: string): string {
   return value;
 }
 
-/** The version in package.json, beside Pulumi.yaml. */
 /** The layerbench Pulumi project: this package's own directory. */
 const PROJECT_DIR = projectDir(dirname(fileURLToPath(import.meta.url)));
 
@@ -66,19 +60,21 @@ function repeatable(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** The version in package.json, beside Pulumi.yaml. */
 function packageVersion(): string {
   return (JSON.parse(readFileSync(join(PROJECT_DIR, "package.json"), "utf8")) as { version: string }).version;
 }
 
-export function buildProgram(setExitCode: (code: number) => void): Command {
-  const program = new Command("layerbench")
-    .version(packageVersion(), "-V, --version", "print layerbench's version")
-    .description(
-      "What does each storage layer cost you? Runs the same fio workloads everywhere and reports them side by side.",
-    )
-    // Commander's own usage errors come out like ours: one line, "layerbench: ...".
-    .configureOutput({ outputError: (text, write) => write(`layerbench: ${text.replace(/^error: /, "")}`) });
-  program
+/** `--stack`, the same for every command that takes stacks; `all` says what no --stack means. */
+const stackOption = (description: string, whenNone: string) =>
+  new Option("-s, --stack <name>", description).argParser(repeatable).default([] as string[], whenNone);
+
+const projectOption = () => new Option("--project <dir>", "the layerbench Pulumi project").default(PROJECT_DIR);
+
+const stacksOfStacksDir = () => stackOption("a stack of stacks/Pulumi.<name>.yaml (repeatable)", "all");
+
+function declareRun(program: Command) {
+  return program
     .command("run")
     .description("benchmark local directories with fio and write results.json and a report")
     .addOption(
@@ -87,7 +83,7 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
         "a directory to benchmark, or NAME=vm:bus=virtio-blk,cache=none[,iothread=on,aio=native,dir=DIR] for a disk of a local QEMU guest (repeatable; the first is the baseline)",
       )
         .argParser(repeatable)
-        .default([], "a scratch directory here"),
+        .default([] as string[], "a scratch directory here"),
     )
     .option(
       "-p, --profile <name|file>",
@@ -138,9 +134,11 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     )
     .option("--direct", "use O_DIRECT (bypass the page cache)")
     .option("--no-direct", "go through the page cache")
-    .option("-o, --out <dir>", "where results.json and the report go (default: results/<timestamp>)")
-    .action(async (flags: RunFlags) => setExitCode(await (await import("./commands/run.js")).runCommand(flags)));
-  program
+    .option("-o, --out <dir>", "where results.json and the report go (default: results/<timestamp>)");
+}
+
+function declareImport(program: Command) {
+  return program
     .command("import")
     .description(
       "fio JSON outputs you already have, as results.json and a report: a directory VARIANT/WORKLOAD.json, or a JSON file mapping variant -> workload -> output",
@@ -154,24 +152,20 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(
       new Option("--layer <variant=layer>", `a variant's layer: ${LAYERS.join(", ")} (repeatable; default local)`)
         .argParser(repeatable)
-        .default([]),
-    )
-    .action(async (inputs: string[], flags: ImportFlags) =>
-      setExitCode(await (await import("./commands/import.js")).importCommand(inputs, flags)),
+        .default([] as string[]),
     );
-  program
+}
+
+function declareReport(program: Command) {
+  return program
     .command("report")
     .description("write report.html, report.md and the SVG charts from results files and stacks")
     .argument(
       "[results...]",
       "results.json files, or `pulumi stack output [results] --json` saved to a file; the first baseline is the baseline",
     )
-    .addOption(
-      new Option("-s, --stack <name>", "also read the results output of this Pulumi stack (repeatable)")
-        .argParser(repeatable)
-        .default([], "none"),
-    )
-    .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
+    .addOption(stackOption("also read the results output of this Pulumi stack (repeatable)", "none"))
+    .addOption(projectOption())
     .option(
       "-o, --out <dir>",
       "output directory (default: the results file's directory when there is one file, else results/report-<timestamp>)",
@@ -180,12 +174,12 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
     .addOption(
       new Option("--latency-scale <scale>", "y scale of latency.svg: log shows ns and ms bars side by side")
         .choices(LATENCY_SCALES)
-        .default("linear"),
-    )
-    .action(async (files: string[], flags: ReportFlags) =>
-      setExitCode(await (await import("./commands/report.js")).reportCommand(files, flags)),
+        .default("linear" as const),
     );
-  program
+}
+
+function declareCompare(program: Command) {
+  return program
     .command("compare")
     .description(
       "before/after table per variant and workload; exit code 1 when a change is a regression beyond the noise, 2 when the two were measured with different settings",
@@ -198,43 +192,39 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       percentage((value) => value >= 0, "--threshold must be a percentage, 0 or more (e.g. 5)."),
       DEFAULT_THRESHOLD_PCT,
     )
-    .option("--force", "compare even when the two were measured with different settings (exit code 2 without it)")
-    .action(async (before: string, after: string, flags: CompareFlags) =>
-      setExitCode(await (await import("./commands/compare.js")).compareCommand(before, after, flags)),
-    );
-  program
+    .option("--force", "compare even when the two were measured with different settings (exit code 2 without it)");
+}
+
+function declarePlan(program: Command) {
+  return program
     .command("plan")
     .description(
       "what `pulumi up` of a stack makes, the space, memory and time it needs; --check asks the node whether it can go ahead",
     )
-    .addOption(
-      new Option("-s, --stack <name>", "a stack of stacks/Pulumi.<name>.yaml (repeatable)")
-        .argParser(repeatable)
-        .default([], "all"),
-    )
+    .addOption(stacksOfStacksDir())
     .option(
       "--check",
       "ask the node over SSH (system ssh client, BatchMode) and the Proxmox API (PROXMOX_VE_API_TOKEN); exit code 1 when something fails",
     )
-    .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
+    .addOption(projectOption())
     .option(
       "--confirm <results.json>",
       "from the results of a designed experiment: the predicted best and worst variants not measured yet, and how to measure them next",
-    )
-    .action(async (flags: PlanFlags) => setExitCode(await (await import("./commands/plan.js")).planCommand(flags)));
-  const matrix = program
-    .command("matrix")
-    .description("bring the stacks in stacks/ up, destroy them, or keep their results, with the Pulumi CLI");
-  const matrixOptions = (command: Command) =>
-    command
-      .addOption(
-        new Option("-s, --stack <name>", "a stack of stacks/Pulumi.<name>.yaml (repeatable)")
-          .argParser(repeatable)
-          .default([], "all"),
-      )
-      .option("--project <dir>", "the layerbench Pulumi project", PROJECT_DIR)
-      .option("-o, --out <dir>", "where each stack's results are kept, one file per run", join("results", "matrix"));
-  matrixOptions(matrix.command("up").description("`pulumi up` each stack, keep the results of every run"))
+    );
+}
+
+/** A `matrix` subcommand with the options every one of them takes: which stacks, the project, where results go. */
+function declareMatrixAction(matrix: Command, action: string, description: string) {
+  return matrix
+    .command(action)
+    .description(description)
+    .addOption(stacksOfStacksDir())
+    .addOption(projectOption())
+    .option("-o, --out <dir>", "where each stack's results are kept, one file per run", join("results", "matrix"));
+}
+
+function declareMatrixUp(matrix: Command) {
+  return declareMatrixAction(matrix, "up", "`pulumi up` each stack, keep the results of every run")
     .option(
       "--runs <n>",
       "benchmark each stack n times, each under a new run id (the VMs are made once)",
@@ -247,27 +237,73 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
       "run stacks on different Proxmox nodes at the same time; stacks sharing a node still run one after the other",
     )
     .option("--ephemeral", "destroy each stack after its runs, even when they failed")
-    .option("--no-check", "skip `layerbench plan --check` of each stack's node before its pulumi up")
-    .action(async (flags: MatrixFlags) =>
-      setExitCode(await (await import("./commands/matrix.js")).matrixCommand("up", flags)),
-    );
-  matrixOptions(matrix.command("destroy").description("`pulumi destroy` each stack"))
-    .option("--fail-fast", "stop at the first stack that fails")
-    .action(async (flags: MatrixFlags) =>
-      setExitCode(await (await import("./commands/matrix.js")).matrixCommand("destroy", flags)),
-    );
-  matrixOptions(
-    matrix
-      .command("outputs")
-      .description("keep each stack's current results output (as `pulumi stack output results --json`)"),
-  ).action(async (flags: MatrixFlags) =>
-    setExitCode(await (await import("./commands/matrix.js")).matrixCommand("outputs", flags)),
+    .option("--no-check", "skip `layerbench plan --check` of each stack's node before its pulumi up");
+}
+
+function declareMatrixDestroy(matrix: Command) {
+  return declareMatrixAction(matrix, "destroy", "`pulumi destroy` each stack").option(
+    "--fail-fast",
+    "stop at the first stack that fails",
+  );
+}
+
+function declareMatrixOutputs(matrix: Command) {
+  return declareMatrixAction(
+    matrix,
+    "outputs",
+    "keep each stack's current results output (as `pulumi stack output results --json`)",
+  );
+}
+
+/** The flags a command's handler gets, as commander parses them from its declaration. */
+type FlagsOf<Declare extends (parent: Command) => { opts(): object }> = ReturnType<ReturnType<Declare>["opts"]>;
+export type RunFlags = FlagsOf<typeof declareRun>;
+export type ImportFlags = FlagsOf<typeof declareImport>;
+export type ReportFlags = FlagsOf<typeof declareReport>;
+export type CompareFlags = FlagsOf<typeof declareCompare>;
+export type PlanFlags = FlagsOf<typeof declarePlan>;
+export type MatrixUpFlags = FlagsOf<typeof declareMatrixUp>;
+export type MatrixDestroyFlags = FlagsOf<typeof declareMatrixDestroy>;
+export type MatrixOutputsFlags = FlagsOf<typeof declareMatrixOutputs>;
+
+export function buildProgram(setExitCode: (code: number) => void): Command {
+  const program = new Command("layerbench")
+    .version(packageVersion(), "-V, --version", "print layerbench's version")
+    .description(
+      "What does each storage layer cost you? Runs the same fio workloads everywhere and reports them side by side.",
+    )
+    // Commander's own usage errors come out like ours: one line, "layerbench: ...".
+    .configureOutput({ outputError: (text, write) => write(`layerbench: ${text.replace(/^error: /, "")}`) });
+  // Each handler is loaded when its command runs.
+  declareRun(program).action(async (flags) => setExitCode(await (await import("./commands/run.js")).runCommand(flags)));
+  declareImport(program).action(async (inputs, flags) =>
+    setExitCode(await (await import("./commands/import.js")).importCommand(inputs, flags)),
+  );
+  declareReport(program).action(async (files, flags) =>
+    setExitCode(await (await import("./commands/report.js")).reportCommand(files, flags)),
+  );
+  declareCompare(program).action(async (before, after, flags) =>
+    setExitCode(await (await import("./commands/compare.js")).compareCommand(before, after, flags)),
+  );
+  declarePlan(program).action(async (flags) =>
+    setExitCode(await (await import("./commands/plan.js")).planCommand(flags)),
+  );
+  const matrix = program
+    .command("matrix")
+    .description("bring the stacks in stacks/ up, destroy them, or keep their results, with the Pulumi CLI");
+  const matrixCommand = async () => (await import("./commands/matrix.js")).matrixCommand;
+  declareMatrixUp(matrix).action(async (flags) => setExitCode(await (await matrixCommand())({ action: "up", flags })));
+  declareMatrixDestroy(matrix).action(async (flags) =>
+    setExitCode(await (await matrixCommand())({ action: "destroy", flags })),
+  );
+  declareMatrixOutputs(matrix).action(async (flags) =>
+    setExitCode(await (await matrixCommand())({ action: "outputs", flags })),
   );
   program
     .command("parse")
     .description("print the normalised result of one `fio --output-format=json` output")
     .argument("<fio-json>", "a file holding fio's JSON output")
-    .action(async (file: string) => setExitCode(await (await import("./commands/parse.js")).parseCommand(file)));
+    .action(async (file) => setExitCode(await (await import("./commands/parse.js")).parseCommand(file)));
   return program;
 }
 

@@ -1,9 +1,5 @@
 import { UserError } from "../../util/errors.js";
-
-export interface CompareFlags {
-  threshold: number;
-  force?: boolean;
-}
+import type { CompareFlags } from "../main.js";
 
 export async function compareCommand(before: string, after: string, flags: CompareFlags): Promise<number> {
   const [

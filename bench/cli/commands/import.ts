@@ -1,13 +1,8 @@
 // `layerbench import`: fio outputs you already have, as results.json and a report.
 import { promises as fs } from "node:fs";
 import { join, resolve } from "node:path";
+import type { ImportFlags } from "../main.js";
 import { timestamp } from "./shared.js";
-
-export interface ImportFlags {
-  out?: string;
-  baseline?: string;
-  layer: string[];
-}
 
 export async function importCommand(inputs: string[], flags: ImportFlags): Promise<number> {
   const [

@@ -1,23 +1,19 @@
 import { dirname, join, resolve } from "node:path";
 import type { StackOutcome } from "../../matrix/runner.js";
 import { declaredStacks, selectStacks } from "../../matrix/stacks.js";
+import type { MatrixDestroyFlags, MatrixOutputsFlags, MatrixUpFlags } from "../main.js";
 import { onStopSignals } from "./interrupts.js";
 import { planAndCheck } from "./plan.js";
 import { pulumiWorkspaceFor, timestamp } from "./shared.js";
 
-export interface MatrixFlags {
-  stack: string[];
-  parallel?: boolean;
-  project: string;
-  out: string;
-  failFast?: boolean;
-  runs: number;
-  ephemeral?: boolean;
-  /** `--no-check` sets it false. */
-  check: boolean;
-}
+/** What `matrix up`, `destroy` and `outputs` were asked, each with its own flags. */
+export type MatrixRequest =
+  | { action: "up"; flags: MatrixUpFlags }
+  | { action: "destroy"; flags: MatrixDestroyFlags }
+  | { action: "outputs"; flags: MatrixOutputsFlags };
 
-export async function matrixCommand(action: "up" | "destroy" | "outputs", flags: MatrixFlags): Promise<number> {
+export async function matrixCommand(request: MatrixRequest): Promise<number> {
+  const { action, flags } = request;
   const [{ consoleMatrixProgress }, { RunStore }, { matrixDestroy, matrixOutputs, matrixSummary, matrixUp }] =
     await Promise.all([
       import("../../matrix/progress.js"),
@@ -28,8 +24,8 @@ export async function matrixCommand(action: "up" | "destroy" | "outputs", flags:
   const declared = await declaredStacks(flags.project);
   const stacks = selectStacks(declared, flags.stack);
   if (
-    action === "up" &&
-    flags.check &&
+    request.action === "up" &&
+    request.flags.check &&
     !(await planAndCheck(flags.project, stacks, declared, { check: true, quiet: true }))
   ) {
     console.error(
@@ -48,7 +44,8 @@ export async function matrixCommand(action: "up" | "destroy" | "outputs", flags:
   };
   let outcomes: StackOutcome[];
   try {
-    if (action === "up") {
+    if (request.action === "up") {
+      const { flags } = request;
       const startedAt = timestamp(new Date());
       const machines = flags.parallel
         ? await (await import("../../matrix/machines.js")).stackMachines(flags.project, stacks)
@@ -65,8 +62,8 @@ export async function matrixCommand(action: "up" | "destroy" | "outputs", flags:
         },
         context,
       );
-    } else if (action === "destroy") {
-      outcomes = await matrixDestroy({ stacks, failFast: flags.failFast ?? false }, context);
+    } else if (request.action === "destroy") {
+      outcomes = await matrixDestroy({ stacks, failFast: request.flags.failFast ?? false }, context);
     } else {
       outcomes = await matrixOutputs({ stacks, store }, context);
     }

@@ -1,13 +1,7 @@
 import { declaredStacks, selectStacks } from "../../matrix/stacks.js";
 import type { Finding } from "../../plan/node-check.js";
 import { UserError } from "../../util/errors.js";
-
-export interface PlanFlags {
-  stack: string[];
-  project: string;
-  check?: boolean;
-  confirm?: string;
-}
+import type { PlanFlags } from "../main.js";
 
 /** Plans (and with `check`, asks each node); every finding printed, the plans too unless `quiet`. */
 export async function planAndCheck(

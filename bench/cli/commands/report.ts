@@ -1,17 +1,9 @@
 import { dirname, join, resolve } from "node:path";
 import type { ResultsDocument } from "../../core/results.js";
 import { declaredStacks, selectStacks } from "../../matrix/stacks.js";
-import type { LatencyScale } from "../../report/chart-definitions.js";
 import { UserError } from "../../util/errors.js";
+import type { ReportFlags } from "../main.js";
 import { pulumiWorkspaceFor, timestamp } from "./shared.js";
-
-export interface ReportFlags {
-  out?: string;
-  stack: string[];
-  project: string;
-  force?: boolean;
-  latencyScale: LatencyScale;
-}
 
 export async function reportCommand(files: string[], flags: ReportFlags): Promise<number> {
   const [{ readResultsFile }, { writeReport }, { resultsOutput }] = await Promise.all([

@@ -4,26 +4,9 @@ import { join, resolve } from "node:path";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS } from "../../core/repeat.js";
 import type { LocalTarget } from "../../local/targets.js";
 import { UserError } from "../../util/errors.js";
+import type { RunFlags } from "../main.js";
 import { onStopSignals } from "./interrupts.js";
 import { timestamp } from "./shared.js";
-
-export interface RunFlags {
-  target: string[];
-  axes?: string;
-  design?: string;
-  interactions?: string;
-  confirm?: string;
-  precondition?: boolean;
-  profile: string;
-  runtime?: number;
-  ramp?: number;
-  maxRsd: number;
-  size?: string;
-  repeat: number | "auto";
-  ioengine?: string;
-  direct?: boolean;
-  out?: string;
-}
 
 export async function runCommand(flags: RunFlags): Promise<number> {
   const [
