@@ -18,8 +18,9 @@ export interface FakeMonitor {
 /**
  * A resource monitor on loopback that supports no optional features and notes every registration: enough for
  * Pulumi's own Node runner to load the program and show how far it got. It accepts the registrations `accept`
- * names and refuses the others. A refusal is costly to the runner: it prints the error with util.inspect, which
- * walks the resource graph behind it (40 s of garbage collection measured for the quick stack's first refusal).
+ * names and refuses the others. A refusal is costly to the runner: it prints the error with util.inspect and
+ * colors, which on Node 20 loops on the SDK's source-mapped frames (".../node_modules/@pulumi/resource.ts",
+ * nodejs/node#64011) until the string is too long: 27 s for the quick stack's first refusal.
  */
 export async function startFakeMonitor(accept: (type: string) => boolean = () => false): Promise<FakeMonitor> {
   const server = new grpc.Server();
