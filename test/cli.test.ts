@@ -1,11 +1,12 @@
 import { existsSync, promises as fs } from "node:fs";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
 import { toResultsDocument } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { runCli } from "./helpers/cli.js";
-import { scratchDir, unwritableDir } from "./helpers/fio.js";
+import { quickJobFile, scratchDir, unwritableDir } from "./helpers/fio.js";
 
 const ARS_WORKLOADS = ["randwrite-4k-qd1", "randwrite-64k-16x16", "randwrite-1m-qd1"];
 const REPORT_FILES = ["io_bandwidth.svg", "io_written.svg", "iops.svg", "latency.svg", "report.html", "report.md"];
@@ -78,7 +79,9 @@ test.serial("run on two targets: results for every workload, the report, a ratio
 test.serial("run with no target uses a scratch directory in the current directory and removes it", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
-  const result = await runCli(["run", "--runtime", "1", "--size", "4m", "--repeat", "2"], { cwd: dir.path });
+  const jobs = await scratchDir();
+  t.teardown(jobs.cleanup);
+  const result = await runCli(["run", "--profile", await quickJobFile(jobs.path), "--repeat", "2"], { cwd: dir.path });
   t.is(result.code, 0, result.stderr);
   const [stamp] = await fs.readdir(join(dir.path, "results"));
   const document = await readDocument(join(dir.path, "results", stamp, "results.json"));
@@ -207,21 +210,27 @@ test.serial(
     const dir = await scratchDir();
     t.teardown(dir.cleanup);
     const out = join(dir.path, "out");
-    const result = await runCli([
-      "run",
-      "--profile",
-      "kbench",
-      "--ramp",
-      "0",
-      "--runtime",
-      "1",
-      "--size",
-      "32m",
-      "--target",
-      `d=${dir.path}`,
-      "--out",
-      out,
-    ]);
+    // The stand-in fio answers each of the 12 workloads at once with a real output: what is under test is the
+    // CLI's kbench (its job file, CPU, summary); that fio accepts the job file is workloads.test.ts's.
+    const standIn = fileURLToPath(new URL("stand-in", import.meta.url));
+    const result = await runCli(
+      [
+        "run",
+        "--profile",
+        "kbench",
+        "--ramp",
+        "0",
+        "--runtime",
+        "1",
+        "--size",
+        "32m",
+        "--target",
+        `d=${dir.path}`,
+        "--out",
+        out,
+      ],
+      { env: { ...process.env, PATH: `${standIn}:${process.env.PATH}` } },
+    );
     t.is(result.code, 0, result.stderr);
     const document = await readDocument(join(out, "results.json"));
     const sections = ["rand-read", "rand-write", "seq-read", "seq-write"];

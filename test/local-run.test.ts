@@ -1,10 +1,9 @@
 import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
-import { resolveProfile } from "../bench/core/profiles.js";
 import { toResultsDocument } from "../bench/core/results.js";
 import { runCli } from "./helpers/cli.js";
-import { scratchDir } from "./helpers/fio.js";
+import { quickJobFile, scratchDir } from "./helpers/fio.js";
 
 // The failure policy of a local run, the same as the guest's and the stack's: a failed fio run is recorded with
 // its reason, the runs after it still happen, and the exit code says that something failed.
@@ -15,7 +14,7 @@ test.serial("a fio run that fails is recorded, and the next workloads and target
   const [a, b, bin] = ["a", "b", "bin"].map((name) => join(dir.path, name));
   await Promise.all([a, b, bin].map((path) => fs.mkdir(path)));
   // fio, except that the 64k workload on target a fails as a full disk would.
-  const workload = resolveProfile("ars").workloads[1].id;
+  const workload = "randwrite-64k";
   await fs.writeFile(
     join(bin, "fio"),
     `#!/bin/sh\ncase "$*" in *--section=${workload}*) case "$LAYERBENCH_TARGET" in ${a}/*) echo "fio: io_u error on file: No space left on device" >&2; exit 1;; esac;; esac\nexec /usr/bin/fio "$@"\n`,
@@ -23,7 +22,7 @@ test.serial("a fio run that fails is recorded, and the next workloads and target
   );
   const out = join(dir.path, "out");
   const result = await runCli(
-    ["run", "--target", `a=${a}`, "--target", `b=${b}`, "--runtime", "1", "--size", "4m", "--out", out],
+    ["run", "--target", `a=${a}`, "--target", `b=${b}`, "--profile", await quickJobFile(dir.path), "--out", out],
     { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
   );
   t.is(result.code, 1, result.stderr);
@@ -56,7 +55,7 @@ test.serial(
     const jobFile = join(dir.path, "mine.fio");
     await fs.writeFile(
       jobFile,
-      "[global]\nioengine=psync\ntime_based=1\nruntime=1\nsize=4m\n\n[rr]\nrw=randread\nbs=4k\n\n[sw]\nrw=write\nbs=64k\n",
+      "[global]\nioengine=psync\nsize=4m\n\n[rr]\nrw=randread\nbs=4k\n\n[sw]\nrw=write\nbs=64k\n",
     );
     const out = join(dir.path, "out");
     const result = await runCli(["run", "--profile", jobFile, "--target", `d=${dir.path}`, "--out", out]);

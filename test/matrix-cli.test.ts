@@ -2,21 +2,38 @@ import { existsSync, promises as fs } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import test from "ava";
-import { resolveProfile } from "../bench/core/profiles.js";
+import { jobFileProfile } from "../bench/core/job-file-profile.js";
 import { type ResultsDocument, toResultsDocument } from "../bench/core/results.js";
 import { documentFromScriptOutputs, parseScriptOutput, renderFioScript } from "../bench/remote/fio-script.js";
 import { runCli } from "./helpers/cli.js";
 import { fakePulumi } from "./helpers/fake-pulumi.js";
-import { scratchDir } from "./helpers/fio.js";
+import { QUICK_WRITES, quickJobFile, scratchDir } from "./helpers/fio.js";
 import { runScript } from "./helpers/scripts.js";
 
 // The matrix and report commands as a user runs them, with a stand-in `pulumi` on PATH whose `results`
 // output is a document of real fio runs, made here by the very script the fio Commands carry.
 
-const PROFILE = resolveProfile("ars", { runtimeSec: 1, size: "4m" });
+// Size-bound writes: the matrix and the report are under test, not fio's timing.
+const PROFILE = jobFileProfile(QUICK_WRITES, "quick-writes.fio");
 
 /** A stack's results output as the program computes it: the fio script run for real on two directories. */
-async function stackResults(dir: string): Promise<ResultsDocument> {
+async function measureStack(): Promise<ResultsDocument> {
+  const scratch = await scratchDir();
+  try {
+    return await stackDocument(scratch.path);
+  } finally {
+    await scratch.cleanup();
+  }
+}
+
+/** Measured once, for every test that needs a stack's output. */
+let measured: Promise<ResultsDocument> | undefined;
+const stackResults = () => {
+  measured ??= measureStack();
+  return measured;
+};
+
+async function stackDocument(dir: string): Promise<ResultsDocument> {
   const entries = [];
   for (const [id, layer, baseline] of [
     ["host-zvol", "host", true],
@@ -55,7 +72,7 @@ test.serial(
   async (t) => {
     const dir = await scratchDir();
     t.teardown(dir.cleanup);
-    const cli = await fakePulumi({ results: await stackResults(dir.path), vmAddresses: ["192.168.1.77"] });
+    const cli = await fakePulumi({ results: await stackResults(), vmAddresses: ["192.168.1.77"] });
     t.teardown(cli.cleanup);
     const out = join(dir.path, "matrix");
 
@@ -100,7 +117,7 @@ test.serial(
   async (t) => {
     const dir = await scratchDir();
     t.teardown(dir.cleanup);
-    const stackDocument = await stackResults(dir.path);
+    const stackDocument = await stackResults();
     const saved = join(dir.path, "stack-output.json");
     // What `pulumi stack output --json > stack-output.json` writes: every output, the document under "results".
     await fs.writeFile(
@@ -116,7 +133,7 @@ test.serial(
       ),
     );
     const local = join(dir.path, "local");
-    const run = await runCli(["run", "--runtime", "1", "--size", "4m", "--out", local]);
+    const run = await runCli(["run", "--profile", await quickJobFile(dir.path), "--out", local]);
     t.is(run.code, 0, run.stderr);
     const cli = await fakePulumi({ results: stackDocument });
     t.teardown(cli.cleanup);

@@ -9,31 +9,13 @@ import { runGuest } from "../bench/qemu/run-guest.js";
 import type { ScriptRun } from "../bench/remote/fio-script.js";
 import { validateVariant } from "../bench/variants/vm-variants.js";
 import { runCli } from "./helpers/cli.js";
-import { execFileAsync, scratchDir } from "./helpers/fio.js";
+import { execFileAsync, QUICK_WRITES, scratchDir } from "./helpers/fio.js";
 
 // The local guest booted for real under TCG (QEMU's emulator: it works on any CI machine), with short runs.
 
-// Three size-bound writes, a few MiB each: fio's start costs about a second under TCG, a timed run adds its
-// runtime on top (9 runs of ars with --runtime 1: 35 s from boot to power-off; these: 15 s).
-const PROFILE = jobFileProfile(
-  [
-    "[global]",
-    "ioengine=psync",
-    "[randwrite-4k]",
-    "rw=randwrite",
-    "bs=4k",
-    "size=1m",
-    "[randwrite-64k]",
-    "rw=randwrite",
-    "bs=64k",
-    "size=2m",
-    "[write-1m]",
-    "rw=write",
-    "bs=1m",
-    "size=4m",
-  ].join("\n"),
-  "three-writes.fio",
-);
+// Size-bound writes: a timed run costs its runtime on top of fio's start, about a second under TCG (9 runs of ars
+// with --runtime 1: 35 s from boot to power-off; of these: 15 s).
+const PROFILE = jobFileProfile(QUICK_WRITES, "quick-writes.fio");
 
 /** A scratch directory on the disk of the checkout: /tmp may be a RAM disk, where cache=none (O_DIRECT) fails. */
 async function diskScratch(): Promise<{ path: string; cleanup: () => Promise<void> }> {

@@ -12,6 +12,36 @@ export async function scratchDir(prefix = "layerbench-test-"): Promise<{ path: s
   return { path, cleanup: () => fs.rm(path, { recursive: true, force: true }) };
 }
 
+/**
+ * Three size-bound writes of 1 to 4 MiB, as a job file: for the tests of what surrounds fio (the CLI, the guest,
+ * the matrix), where a timed run would spend its runtime measuring nothing under test. fio's start is most of
+ * their cost: a few ms each on a disk, about a second under TCG.
+ */
+export const QUICK_WRITES = [
+  "[global]",
+  "ioengine=psync",
+  "[randwrite-4k]",
+  "rw=randwrite",
+  "bs=4k",
+  "size=1m",
+  "[randwrite-64k]",
+  "rw=randwrite",
+  "bs=64k",
+  "size=2m",
+  "[write-1m]",
+  "rw=write",
+  "bs=1m",
+  "size=4m",
+  "",
+].join("\n");
+
+/** QUICK_WRITES as a job file in `dir`, for `--profile`; its profile is named "quick-writes". */
+export async function quickJobFile(dir: string): Promise<string> {
+  const path = join(dir, "quick-writes.fio");
+  await fs.writeFile(path, QUICK_WRITES);
+  return path;
+}
+
 /** Runs fio for real on a job file text and returns its stdout. */
 export async function runFio(jobText: string, outputFormat: "json" | "json+" = "json"): Promise<string> {
   const dir = await scratchDir("layerbench-fio-");
