@@ -2,7 +2,7 @@ import test from "ava";
 import { parseFioOutput } from "../bench/core/fio-parser.js";
 import { rawJobs, runFio } from "./helpers/fio.js";
 
-const GLOBAL = "[global]\nioengine=psync\ntime_based=1\nruntime=1\nsize=4m\ndirectory=@DIR@\n";
+const GLOBAL = "[global]\nioengine=psync\nruntime=1\nsize=4m\ndirectory=@DIR@\n";
 
 test("group_reporting: one result per section, equal to fio's own numbers", async (t) => {
   const stdout = await runFio(

@@ -9,10 +9,10 @@ import { rawJobs, runFio, scratchDir } from "./helpers/fio.js";
 // group_reporting), as a homelab script writes them.
 
 const TWO_JOBS = (name: string) =>
-  `[${name}]\nrw=randwrite\nbs=4k\nsize=2m\nnumjobs=2\nruntime=1\ntime_based=1\nioengine=psync\ndirectory=@DIR@\n`;
+  `[${name}]\nrw=randwrite\nbs=4k\nsize=2m\nnumjobs=2\nruntime=1\nioengine=psync\ndirectory=@DIR@\n`;
 // Two groups in one output: the second section waits for the first (stonewall).
 const TWO_GROUPS =
-  "[global]\nbs=4k\nsize=2m\nruntime=1\ntime_based=1\ndirectory=@DIR@\n[seqread]\nrw=read\nnumjobs=2\n[randwrite]\nstonewall\nrw=randwrite\n";
+  "[global]\nbs=4k\nsize=2m\nruntime=1\ndirectory=@DIR@\n[seqread]\nrw=read\nnumjobs=2\n[randwrite]\nstonewall\nrw=randwrite\n";
 
 const outputs = {
   nvme: [await runFio(TWO_JOBS("randwrite")), await runFio(TWO_JOBS("randwrite"))],
