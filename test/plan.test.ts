@@ -304,7 +304,7 @@ test("--check against an unreachable node fails in one line naming the node", as
   const result = await runCli(["plan", "--stack", "far", "--check", "--project", project.path], { env });
   t.is(result.code, 1);
   const failures = result.stdout.split("\n").filter((line) => line.startsWith("FAIL"));
-  t.is(failures.length, 1, result.stdout);
+  t.is(failures.length, 1, result.stdout + result.stderr);
   t.regex(
     failures[0],
     /^FAIL {2}node pve \(unreachable\.test\): cannot run commands over SSH as root: .*(refused|Connection)/,
