@@ -22,9 +22,26 @@ const STACKS = (await fs.readdir(`${ROOT}stacks`))
 const node = new StrictNode();
 const resources = recordingMocks(GRAPH_ONLY_STATE, node);
 
+/** The example stacks, and homelab with local-path alone: a Kubernetes layer whose k3s nodes get no backend disk. */
+async function stackConfigs(): Promise<Array<[string, BenchConfig]>> {
+  const configs: Array<[string, BenchConfig]> = [];
+  for (const stack of STACKS) configs.push([stack, parseBenchConfig((await readStackFile(ROOT, stack)).raw)]);
+  const homelab = (await readStackFile(ROOT, "homelab")).raw;
+  // Its own vmIds: vmIds are unique in a cluster, and homelab's are on the strict node already.
+  const k8s = homelab.k8s as { vm: object };
+  configs.push([
+    "homelab-local-path",
+    parseBenchConfig({
+      ...homelab,
+      vm: { ...(homelab.vm as object), vmId: 9500 },
+      k8s: { ...k8s, vm: { ...k8s.vm, vmId: 9600 }, variants: { list: [{ id: "local-path", kind: "local-path" }] } },
+    }),
+  ]);
+  return configs;
+}
+
 const declared = new Map<string, { config: BenchConfig; resources: RecordedResource[] }>();
-for (const stack of STACKS) {
-  const config = parseBenchConfig((await readStackFile(ROOT, stack)).raw);
+for (const [stack, config] of await stackConfigs()) {
   node.stack = stack;
   await outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results);
   declared.set(stack, { config, resources: resources.splice(0) });
@@ -37,7 +54,7 @@ test("every example stack is compared, and declared within the strict node's rul
   t.deepEqual(node.violations, []);
 });
 
-for (const stack of STACKS) {
+for (const stack of declared.keys()) {
   test(`${stack}: plan's VMs, disks, datasets, storages and files are the program's`, (t) => {
     const { config, resources: all } = declared.get(stack) ?? { config: undefined, resources: [] };
     if (!config) return t.fail(`${stack} was not declared`);
@@ -86,3 +103,17 @@ for (const stack of STACKS) {
     );
   });
 }
+
+test("a Kubernetes layer on local-path alone: no backend disk on its k3s nodes, no Longhorn in the plan", (t) => {
+  const { config } = declared.get("homelab-local-path") ?? {};
+  if (!config) return t.fail("homelab-local-path was not declared");
+  const plan = planStack(config, "homelab-local-path");
+  t.deepEqual(
+    plan.backends.map((backend) => [backend.name, backend.lines, backend.provisioningSec]),
+    [["local-path", [], 0]],
+  );
+  const k3s = plan.vms.filter((vm) => vm.role === "k3s");
+  t.is(k3s.length, 3);
+  t.true(k3s.every((vm) => vm.disks.length === 1));
+  t.false(plan.space.some((item) => /Longhorn/.test(item.what)));
+});

@@ -1,10 +1,12 @@
-import { LONGHORN_RESERVED } from "../config/k8s-config.js";
 import { nodeNames, zfsGroups } from "../config/node-names.js";
 import type { BenchConfig, VmSettings } from "../config/stack-config.js";
 import { groupVmSettings, nthVmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots } from "../variants/vm-variants.js";
+import { backendPlans, type SpaceItem } from "./backend-plans.js";
+
+export type { SpaceItem };
 
 // What `pulumi up` of a stack will make, what it needs of the node, and how long it takes: from the stack's
 // config alone, before anything exists.
@@ -20,8 +22,8 @@ export const FIXED_SEC_PER_RUN = 0.5;
 export const ASSUMED_LAYOUT_BYTES_PER_SEC = 500 * 1024 ** 2;
 /** A Kubernetes measurement's pod: scheduling, the volume's attachment, fio installed in the pod. A rough guess. */
 export const POD_OVERHEAD_SEC = 60;
-/** Rough guesses for provisioning, in seconds: not measured (no Proxmox node here). */
-export const PROVISIONING_GUESS_SEC = { image: 120, benchVms: 180, k3sVms: 180, k3s: 240, longhorn: 300 } as const;
+/** Rough guesses for provisioning, in seconds: not measured (no Proxmox node here). A backend's is its own. */
+export const PROVISIONING_GUESS_SEC = { image: 120, benchVms: 180, k3sVms: 180, k3s: 240 } as const;
 
 export interface PlannedVm {
   role: "bench" | "k3s";
@@ -35,12 +37,6 @@ export interface PlannedVm {
   disks: Array<{ slot: string; sizeGb: number; datastore: string }>;
 }
 
-export interface SpaceItem {
-  what: string;
-  /** Bytes written to the pool at most, at the busiest moment of the run. */
-  bytes: number;
-}
-
 export interface Plan {
   stack: string;
   node: string;
@@ -52,12 +48,8 @@ export interface Plan {
   datasets: string[];
   storageIds: string[];
   files: string[];
-  longhorn?: {
-    volumes: Array<{ id: string; replicas: number; sizeGb: number }>;
-    diskGbPerNode: number;
-    schedulableGbPerNode: number;
-    scheduledGbPerNode: number;
-  };
+  /** The Kubernetes layer's storage backends, each with its part of the plan. */
+  backends: Array<{ name: string; lines: string[]; provisioningSec: number }>;
   space: SpaceItem[];
   spaceBytes: number;
   memoryMb: number;
@@ -105,36 +97,22 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     ),
   );
   const k8s = config.k8s;
+  const backends = k8s ? backendPlans(k8s, profile) : [];
+  const backendDisks = backends.flatMap((backend) =>
+    backend.nodeDisk && k8s ? [{ ...backend.nodeDisk, datastore: k8s.vm.bootDatastore }] : [],
+  );
   const k3sVms = k8s
     ? Array.from({ length: k8s.nodeCount }, (_, index) =>
         plannedVm(
           "k3s",
           k8s.proxmoxNodes[index % k8s.proxmoxNodes.length].name,
           nthVmSettings(k8s.vm, index, k8s.nodeCount),
-          k8s.longhornDiskGb > 0
-            ? [{ slot: "longhorn", sizeGb: k8s.longhornDiskGb, datastore: k8s.vm.bootDatastore }]
-            : [],
+          backendDisks,
         ),
       )
     : [];
   const vms = [...benchVms, ...k3sVms];
   const groupOptions = zfsGroups(config.variants);
-  const longhornVariants = k8s?.variants.flatMap((variant) => (variant.kind === "longhorn" ? [variant] : [])) ?? [];
-  const longhorn =
-    k8s && longhornVariants.length > 0
-      ? {
-          volumes: longhornVariants.map((variant) => ({
-            id: variant.id,
-            replicas: variant.replicas,
-            sizeGb: k8s.volumeSizeGb,
-          })),
-          diskGbPerNode: k8s.longhornDiskGb,
-          schedulableGbPerNode: Math.floor(k8s.longhornDiskGb * (1 - LONGHORN_RESERVED)),
-          scheduledGbPerNode: longhornVariants.length * k8s.volumeSizeGb,
-        }
-      : undefined;
-  // A Longhorn replica keeps what fio wrote in its volume until destroy: every workload's files, at most the volume.
-  const writtenPerVolume = k8s ? Math.min(k8s.volumeSizeGb * GiB, totalFootprint(profile)) : 0;
   const space: SpaceItem[] = [
     {
       what: `boot disks of ${vms.length} VM(s) (thin; at most their size)`,
@@ -144,14 +122,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
       what: "the measurement running: one target's largest workload (each zvol is released after its runs)",
       bytes: footprint,
     },
-    ...(longhorn
-      ? [
-          {
-            what: `Longhorn replicas: ${longhorn.volumes.reduce((sum, volume) => sum + volume.replicas, 0)} of what fio writes per volume, kept until destroy`,
-            bytes: longhorn.volumes.reduce((sum, volume) => sum + volume.replicas, 0) * writtenPerVolume,
-          },
-        ]
-      : []),
+    ...backends.flatMap((backend) => backend.space),
   ];
   const targets = [
     targetRunSec(profile, repeat, config.baseline.kind === "dataset"),
@@ -161,7 +132,10 @@ export function planStack(config: BenchConfig, stack: string): Plan {
   const measurementSec = targets.reduce((sum, seconds) => sum + seconds, 0);
   const guess = PROVISIONING_GUESS_SEC;
   const provisioningSec =
-    guess.image + guess.benchVms + (k8s ? guess.k3sVms + guess.k3s + (longhorn ? guess.longhorn : 0) : 0);
+    guess.image +
+    guess.benchVms +
+    (k8s ? guess.k3sVms + guess.k3s : 0) +
+    backends.reduce((sum, backend) => sum + backend.provisioningSec, 0);
   return {
     stack,
     node: config.node,
@@ -181,7 +155,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
       ),
       `${config.vm.fileDatastore}:snippets/ one cloud-init file per VM, on its node`,
     ],
-    ...(longhorn && { longhorn }),
+    backends: backends.map(({ name, lines, provisioningSec }) => ({ name, lines, provisioningSec })),
     space,
     spaceBytes: space.reduce((sum, item) => sum + item.bytes, 0),
     memoryMb: vms.reduce((sum, vm) => sum + vm.memoryMb, 0),

@@ -75,6 +75,16 @@ const CHANGE_LINES = [
 ];
 
 /** The plan as a few screens of text: resources, what they need of the node, the time, and the designs. */
+/** What provisioning covers: the image, the VMs, k3s and each backend with an install of its own. */
+function provisioned(plan: Plan): string[] {
+  return [
+    "image download",
+    "VMs",
+    ...(plan.vms.some((vm) => vm.role === "k3s") ? ["k3s"] : []),
+    ...plan.backends.filter((backend) => backend.provisioningSec > 0).map((backend) => backend.name),
+  ];
+}
+
 export function renderPlan(
   plan: Plan,
   profile: { id: string; runtimeSec: number; repeat: number },
@@ -104,13 +114,7 @@ export function renderPlan(
     `Files: ${plan.files.join("; ")}`,
     ...CHANGE_LINES,
   ];
-  if (plan.longhorn) {
-    const { volumes, diskGbPerNode, schedulableGbPerNode, scheduledGbPerNode } = plan.longhorn;
-    const replicas = volumes.reduce((sum, volume) => sum + volume.replicas, 0);
-    lines.push(
-      `Longhorn: ${volumes.length} volumes of ${volumes[0].sizeGb} GiB, ${replicas} replicas; each k3s node a ${diskGbPerNode} GiB disk, ${schedulableGbPerNode} GiB schedulable (30 % reserved), up to ${scheduledGbPerNode} GiB scheduled`,
-    );
-  }
+  lines.push(...plan.backends.flatMap((backend) => backend.lines));
   lines.push(
     "",
     `Pool ${plan.pool}: at most ${formatGiB(plan.spaceBytes)} written at the busiest moment`,
@@ -118,7 +122,7 @@ export function renderPlan(
     "",
     `Duration: about ${formatDuration(duration.totalSec)}`,
     `  ${formatDuration(duration.measurementSec)} measuring: ${duration.runs} fio runs of ${profile.runtimeSec} s + ${FIXED_SEC_PER_RUN} s each (measured), files laid out at an assumed ${ASSUMED_LAYOUT_BYTES_PER_SEC / 1024 ** 2} MiB/s`,
-    `  ${formatDuration(duration.provisioningSec)} provisioning (a rough guess: image download, VMs${plan.vms.some((vm) => vm.role === "k3s") ? ", k3s" : ""}${plan.longhorn ? " and Longhorn" : ""})`,
+    `  ${formatDuration(duration.provisioningSec)} provisioning (a rough guess: ${provisioned(plan).join(", ")})`,
     ...designLines(designs.alternatives, designs.records),
   );
   return `${lines.join("\n")}\n`;

@@ -1,0 +1,80 @@
+import { type K8sSettings, LONGHORN_RESERVED } from "../config/k8s-config.js";
+import { type Profile, totalFootprint } from "../core/profiles.js";
+import type { K8sVariant, VolumeKind } from "../variants/k8s-variants.js";
+
+// What `plan` says of each storage backend of the Kubernetes layer, from the stack's config alone: the disk it
+// adds to every k3s node, the pool space its volumes keep, its lines, and how long it takes to install. The
+// other half of a backend, what it declares, is components/backends/<kind>.ts; a kind in VOLUME_KINDS without
+// an entry here or there does not compile.
+
+const GiB = 1024 ** 3;
+
+export interface SpaceItem {
+  what: string;
+  /** Bytes written to the pool at most, at the busiest moment of the run. */
+  bytes: number;
+}
+
+/** A backend's part of a stack's plan. */
+export interface BackendPlan {
+  /** The disk every k3s node gets for it, beside its boot disk (on the k3s VMs' boot datastore). */
+  nodeDisk?: { slot: string; sizeGb: number };
+  /** Pool space its volumes keep until destroy. */
+  space: SpaceItem[];
+  lines: string[];
+  /** A rough guess of its install's duration, in seconds: not measured (no Proxmox node here). */
+  provisioningSec: number;
+}
+
+interface BackendPlanning {
+  /** How the plan names it. */
+  name: string;
+  plan(k8s: K8sSettings, variants: K8sVariant[], profile: Profile): BackendPlan;
+}
+
+const LONGHORN_PLANNING: BackendPlanning = {
+  name: "Longhorn",
+  plan: (k8s, variants, profile) => {
+    const replicas = variants.reduce((sum, variant) => sum + (variant.kind === "longhorn" ? variant.replicas : 0), 0);
+    // A replica keeps what fio wrote in its volume until destroy: every workload's files, at most the volume.
+    const writtenPerVolume = Math.min(k8s.volumeSizeGb * GiB, totalFootprint(profile));
+    const schedulableGb = Math.floor(k8s.longhornDiskGb * (1 - LONGHORN_RESERVED));
+    return {
+      nodeDisk: { slot: "longhorn", sizeGb: k8s.longhornDiskGb },
+      space: [
+        {
+          what: `Longhorn replicas: ${replicas} of what fio writes per volume, kept until destroy`,
+          bytes: replicas * writtenPerVolume,
+        },
+      ],
+      lines: [
+        `Longhorn: ${variants.length} volumes of ${k8s.volumeSizeGb} GiB, ${replicas} replicas; each k3s node a ${k8s.longhornDiskGb} GiB disk, ${schedulableGb} GiB schedulable (${LONGHORN_RESERVED * 100} % reserved), up to ${variants.length * k8s.volumeSizeGb} GiB scheduled`,
+      ],
+      provisioningSec: 300,
+    };
+  },
+};
+
+/** k3s's own: volumes on the node's boot disk, deleted with their claim after each measurement. */
+const LOCAL_PATH_PLANNING: BackendPlanning = {
+  name: "local-path",
+  plan: () => ({ space: [], lines: [], provisioningSec: 0 }),
+};
+
+const PLANNING: Record<VolumeKind, BackendPlanning> = {
+  "local-path": LOCAL_PATH_PLANNING,
+  longhorn: LONGHORN_PLANNING,
+};
+
+/** Each backend the variants use, in the order of its first variant, with its part of the plan. */
+export function backendPlans(
+  k8s: K8sSettings,
+  profile: Profile,
+): Array<{ kind: VolumeKind; name: string } & BackendPlan> {
+  const kinds = [...new Set(k8s.variants.map((variant) => variant.kind))];
+  return kinds.map((kind) => {
+    const planning = PLANNING[kind];
+    const variants = k8s.variants.filter((variant) => variant.kind === kind);
+    return { kind, name: planning.name, ...planning.plan(k8s, variants, profile) };
+  });
+}
