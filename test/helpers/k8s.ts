@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { scratchDir } from "./fio.js";
 import { runScript, type ScriptResult, withLocalTarget } from "./scripts.js";
 
@@ -18,7 +19,8 @@ export interface PodSpec {
 export async function runPodThenReadLog(
   pod: PodSpec,
   logScript: string,
-  options: { jobCompletes?: boolean } = {},
+  /** `fio: "stand-in"`: the pod's fio is test/stand-in's, which answers at once with a real output. */
+  options: { jobCompletes?: boolean; fio?: "stand-in" } = {},
 ): Promise<{ pod: ScriptResult; log: ScriptResult; k3sCalls: string[] }> {
   const dir = await scratchDir("layerbench-pod-");
   try {
@@ -31,7 +33,10 @@ export async function runPodThenReadLog(
     const env = Object.fromEntries(
       pod.env.map(({ name, value }) => [name, name === "LAYERBENCH_SCRIPT" ? scriptPath : value]),
     );
-    const podResult = await runScript(entrypoint, { env });
+    const podResult = await runScript(entrypoint, {
+      env,
+      ...(options.fio === "stand-in" && { binDir: fileURLToPath(new URL("../stand-in", import.meta.url)) }),
+    });
     const logFile = join(dir.path, "pod.log");
     await fs.writeFile(logFile, podResult.stdout + podResult.stderr);
     const calls = join(dir.path, "k3s-calls");
