@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { resolveProfile } from "../../bench/core/profiles.js";
 import { renderFioScript, TARGET_BLOCK } from "../../bench/remote/fio-script.js";
 import { scratchDir } from "./fio.js";
@@ -59,13 +61,32 @@ export function shellcheck(script: string): Promise<string> {
   });
 }
 
-/** What the fio script prints for the ars workloads, run for real in a scratch directory: 1 s runs on 4 MiB files. */
+/** Where test runs keep what they may share, beside ava's own cache. */
+const CACHE_DIR = fileURLToPath(new URL("../../node_modules/.cache/layerbench-test/", import.meta.url));
+
+/**
+ * What the fio script prints for the ars workloads, run for real in a scratch directory: 1 s runs on 4 MiB files.
+ * Kept in CACHE_DIR under the script's text and the fio on PATH (its path and version: the unit tier's is the
+ * stand-in): the program tests share one run, where each ran its own (3.5 s each).
+ */
 export async function shortArsOutput(): Promise<string> {
+  const profile = resolveProfile("ars", { runtimeSec: 1, size: "4m" });
+  const render = (path: string) => renderFioScript({ profile, repeat: 1, target: { kind: "directory", path } });
+  const fio = await runScript("command -v fio && fio --version");
+  const key = createHash("sha256").update(render("@DIR@")).update(fio.stdout).digest("hex").slice(0, 16);
+  const cached = join(CACHE_DIR, `ars-output-${key}.txt`);
+  const kept = await fs.readFile(cached, "utf8").catch(() => undefined);
+  if (kept !== undefined) return kept;
   const scratch = await scratchDir();
   try {
-    const profile = resolveProfile("ars", { runtimeSec: 1, size: "4m" });
-    return (await runScript(renderFioScript({ profile, repeat: 1, target: { kind: "directory", path: scratch.path } })))
-      .stdout;
+    const { stdout, stderr, code } = await runScript(render(scratch.path));
+    if (code !== 0) throw new Error(`the ars script failed: ${stderr}`);
+    await fs.mkdir(CACHE_DIR, { recursive: true });
+    // Whole or not at all: another test file may read it at any moment.
+    const partial = `${cached}.${process.pid}`;
+    await fs.writeFile(partial, stdout);
+    await fs.rename(partial, cached);
+    return stdout;
   } finally {
     await scratch.cleanup();
   }
