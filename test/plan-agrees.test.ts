@@ -6,7 +6,13 @@ import { type BenchConfig, parseBenchConfig } from "../bench/config/stack-config
 import { readStackFile } from "../bench/config/stack-file.js";
 import { planStack } from "../bench/plan/plan.js";
 import { createLayers } from "../components/layers.js";
-import { GRAPH_ONLY_STATE, outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
+import {
+  GRAPH_ONLY_STATE,
+  outputValue,
+  type RecordedResource,
+  recordingMocks,
+  withoutStackTraces,
+} from "./helpers/pulumi-mocks.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
 // `layerbench plan` describes what `pulumi up` makes without running the program: for every example stack, its
@@ -43,7 +49,9 @@ async function stackConfigs(): Promise<Array<[string, BenchConfig]>> {
 const declared = new Map<string, { config: BenchConfig; resources: RecordedResource[] }>();
 for (const [stack, config] of await stackConfigs()) {
   node.stack = stack;
-  await outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results);
+  await withoutStackTraces(() =>
+    outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results),
+  );
   declared.set(stack, { config, resources: resources.splice(0) });
 }
 

@@ -5,7 +5,7 @@ import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { readStackFile } from "../bench/config/stack-file.js";
 import { createLayers } from "../components/layers.js";
-import { byName, outputValue, recordingMocks } from "./helpers/pulumi-mocks.js";
+import { byName, outputValue, recordingMocks, withoutStackTraces } from "./helpers/pulumi-mocks.js";
 import { shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
@@ -35,8 +35,8 @@ const config = parseBenchConfig({
   vmVariants: { list: [{ id: "blk-none" }] },
   k8s: { ...(file.raw.k8s as object), proxmoxNodes: ["pve1", { name: "pve2", address: "10.0.0.2" }, "pve3"] },
 });
-const results = await outputValue(
-  createLayers(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" }).results,
+const results = await withoutStackTraces(() =>
+  outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" }).results),
 );
 
 test("k8s.proxmoxNodes: the three k3s VMs on three nodes, each with the cloud image and its snippet on its own node", (t) => {

@@ -9,7 +9,13 @@ import { diskSerial } from "../bench/variants/vm-variants.js";
 import { createLayers } from "../components/layers.js";
 import { scratchDir } from "./helpers/fio.js";
 import { findDisk, guestDisks } from "./helpers/guest-model.js";
-import { byName, outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
+import {
+  byName,
+  outputValue,
+  type RecordedResource,
+  recordingMocks,
+  withoutStackTraces,
+} from "./helpers/pulumi-mocks.js";
 import { shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
@@ -60,9 +66,11 @@ const resources = recordingMocks(async ({ type, name, inputs }) => {
 }, node);
 
 async function declare(config: BenchConfig): Promise<RecordedResource[]> {
-  const layers = createLayers(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
-  await outputValue(layers.results);
-  return resources.splice(0);
+  return withoutStackTraces(async () => {
+    const layers = createLayers(config, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
+    await outputValue(layers.results);
+    return resources.splice(0);
+  });
 }
 
 // The stack file as the CLI reads it.
@@ -235,8 +243,9 @@ test.serial(
     const file = await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "homelab");
     const raw = { ...file.raw, vmVariants: { ...(file.raw.vmVariants as object), design: "main-effects" } };
     const designed = parseBenchConfig(raw);
-    const layers = createLayers(designed, pulumi.secret("key"), { project: "layerbench", stack: "homelab" });
-    const results = await outputValue(layers.results);
+    const results = await withoutStackTraces(() =>
+      outputValue(createLayers(designed, pulumi.secret("key"), { project: "layerbench", stack: "homelab" }).results),
+    );
     const declared = resources.splice(0);
     const vms = declared.filter(
       (resource) => resource.type === "proxmoxve:index/vmLegacy:VmLegacy" && resource.name.startsWith("bench-vm"),

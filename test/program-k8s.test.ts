@@ -13,7 +13,14 @@ import { backendsOf } from "../components/backends/index.js";
 import { k3sNodeRole } from "../components/k3s-cluster.js";
 import { claimName } from "../components/k8s-fio-run.js";
 import { runPodThenReadLog } from "./helpers/k8s.js";
-import { byName, outputValue, type RecordedResource, recordingMocks, stackConfig } from "./helpers/pulumi-mocks.js";
+import {
+  byName,
+  outputValue,
+  type RecordedResource,
+  recordingMocks,
+  stackConfig,
+  withoutStackTraces,
+} from "./helpers/pulumi-mocks.js";
 import { shellcheck, shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 import { integrationTest } from "./helpers/tier.js";
@@ -79,9 +86,13 @@ pulumi.runtime.setAllConfig(
   },
   ["layerbench:sshPrivateKey"],
 );
-const program = await import("../index.js");
-const results: ResultsDocument = await outputValue(program.results);
-const kubeconfig = await outputValue(program.kubeconfig!);
+const { results, kubeconfig } = await withoutStackTraces(async () => {
+  const program = await import("../index.js");
+  return {
+    results: await outputValue<ResultsDocument>(program.results),
+    kubeconfig: await outputValue(program.kubeconfig!),
+  };
+});
 
 const K8S_VARIANTS = [
   "local-path",

@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { parseScriptOutput } from "../bench/remote/fio-script.js";
 import { scratchDir } from "./helpers/fio.js";
-import { byName, outputValue, recordingMocks, stackConfig } from "./helpers/pulumi-mocks.js";
+import { byName, outputValue, recordingMocks, stackConfig, withoutStackTraces } from "./helpers/pulumi-mocks.js";
 import { runScript, shellcheck, withLocalTarget } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 import { integrationTest } from "./helpers/tier.js";
@@ -43,8 +43,10 @@ pulumi.runtime.setAllConfig(
   },
   ["layerbench:sshPrivateKey"],
 );
-const program = await import("../index.js");
-const results: ResultsDocument = await outputValue(program.results);
+const { program, results } = await withoutStackTraces(async () => {
+  const program = await import("../index.js");
+  return { program, results: await outputValue<ResultsDocument>(program.results) };
+});
 test.after.always(() => scratch.cleanup());
 
 test("one VM disk per variant with exactly its options, behind the boot disk", (t) => {

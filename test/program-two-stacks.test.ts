@@ -4,7 +4,13 @@ import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { readStackFile } from "../bench/config/stack-file.js";
 import { createLayers } from "../components/layers.js";
-import { GRAPH_ONLY_STATE, outputValue, type RecordedResource, recordingMocks } from "./helpers/pulumi-mocks.js";
+import {
+  GRAPH_ONLY_STATE,
+  outputValue,
+  type RecordedResource,
+  recordingMocks,
+  withoutStackTraces,
+} from "./helpers/pulumi-mocks.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
 // The example stacks on one strict mock node, as stacks of one project: nothing they name on the node may
@@ -16,7 +22,9 @@ const resources = recordingMocks(GRAPH_ONLY_STATE, node);
 async function declare(stack: string, file = stack.replace(/-copy$/, "")): Promise<RecordedResource[]> {
   const config = parseBenchConfig((await readStackFile(fileURLToPath(new URL("..", import.meta.url)), file)).raw);
   node.stack = stack;
-  await outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results);
+  await withoutStackTraces(() =>
+    outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results),
+  );
   return resources.splice(0);
 }
 
