@@ -89,6 +89,9 @@ test.serial("run with no target uses a scratch directory in the current director
     document.variants.map((variant) => variant.id),
     ["local"],
   );
+  // Where it measured: the directory the scratch directory was made in, not the scratch's random name, which
+  // would make two runs with the defaults differ in place.
+  t.is(document.variants[0].options.path, dir.path);
   t.true(
     document.variants[0].workloads.every(
       (workload) => workload.runs.length === 2 && workload.summary.write?.iops?.n === 2,

@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import type { ResultsDocument } from "../bench/core/results.js";
-import { comparisonDifferences, environmentDifferences } from "../bench/core/settings.js";
+import { comparisonDifferences, environmentDifferences, placeDifferences } from "../bench/core/settings.js";
 import { compareDocuments, renderComparison } from "../bench/report/compare.js";
 import { runCli } from "./helpers/cli.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
@@ -122,16 +122,34 @@ test.serial(
       "layerbench: settings differ: direct: 0 (page cache) -> 1 (O_DIRECT)",
       "layerbench: settings differ: fio: fio-3.33 -> fio-3.38",
       "layerbench: settings differ: workload randwrite-4k: randwrite, bs 4k, 1 job(s), QD1, size per job 1g -> randwrite, bs 4k, 1 job(s), QD1, size per job 32m",
-      "layerbench: settings differ: host: local host box -> local host other",
-      "layerbench: compare refuses runs measured with different settings (5 above); --force compares them anyway",
+      "layerbench: compare refuses runs measured with different settings (4 above); --force compares them anyway",
     ]);
 
     const forced = await runCli(["compare", a, c, "--force"]);
     t.not(forced.code, 2);
     t.regex(forced.stdout, /Compared with --force although the settings differ/);
     t.regex(forced.stdout, /> - direct: 0 \(page cache\) -> 1 \(O_DIRECT\)/);
+    t.regex(forced.stdout, /\*\*Measured in different places\*\*.*\n> - host: local host box -> local host other/);
   },
 );
+
+test("where two runs were measured is named, never refused: a scratch directory's name, an import's inputs", (t) => {
+  const local = (path: string) => {
+    const document = syntheticDocument({ kind: "local", host: "box" }, [
+      { spec: { ...variant("local", true), options: { path } }, iops: { "randwrite-4k": [1000] } },
+    ]);
+    return document;
+  };
+  // Two runs with the defaults: each in a scratch directory of its own.
+  const [first, second] = [local("/home/me/.layerbench-tmp-Ab12Cd"), local("/home/me/.layerbench-tmp-Xy34Zw")];
+  t.deepEqual(comparisonDifferences(first, second), []);
+  t.deepEqual(placeDifferences(first, second), [
+    "target of local: local path=/home/me/.layerbench-tmp-Ab12Cd -> local path=/home/me/.layerbench-tmp-Xy34Zw",
+  ]);
+  const imported = (from: string) => ({ ...first, source: { kind: "import" as const, from } });
+  t.deepEqual(comparisonDifferences(imported("old/"), imported("new/")), []);
+  t.deepEqual(placeDifferences(imported("old/"), imported("new/")), ["host: imported from old/ -> imported from new/"]);
+});
 
 test("what ran the two that differs is named, layer by layer, and not refused: a Proxmox VE upgrade is a before and after", (t) => {
   const ranOn = (document: ResultsDocument, environment: Record<string, string>) => ({

@@ -2,7 +2,9 @@ import { formatFioSize } from "../util/size.js";
 import type { ResultsDocument } from "./results.js";
 
 // The settings that shape a results document's numbers. Two documents measured under different settings are not
-// a before and after: compare refuses them and report warns, one line per difference.
+// a before and after: compare refuses them and report warns, one line per difference, by the same rule. Where
+// they were measured (the host, a target's path, an import's inputs) is named beside, never refused: a scratch
+// directory's random name or an input's path is not a setting, and a new disk or host is a before and after.
 
 const NOT_RECORDED = "not recorded";
 
@@ -70,12 +72,14 @@ function differences(before: Map<string, string>, after: Map<string, string>, sh
   });
 }
 
-/** What differs in how two documents were measured, including where (host, targets): for `compare`. */
+/** What differs in how two documents were measured: what compare refuses without --force. */
 export function comparisonDifferences(before: ResultsDocument, after: ResultsDocument): string[] {
-  return [
-    ...differences(measurementSettings(before), measurementSettings(after), ["workload "]),
-    ...differences(placeSettings(before), placeSettings(after), ["target of "]),
-  ];
+  return differences(measurementSettings(before), measurementSettings(after), ["workload "]);
+}
+
+/** Where two documents were measured, where it differs (host, targets): named beside a comparison. */
+export function placeDifferences(before: ResultsDocument, after: ResultsDocument): string[] {
+  return differences(placeSettings(before), placeSettings(after), ["target of "]);
 }
 
 /** What differs in how the documents of one report were measured, each against the first (where differs on purpose). */

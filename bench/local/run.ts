@@ -86,7 +86,7 @@ function variantSpec(target: LocalTarget, index: number, environment: Record<str
   return {
     id: target.name,
     layer: "local",
-    options: { path: target.path },
+    options: { path: target.scratchIn ?? target.path },
     baseline: index === 0,
     memoryBytes: totalmem(),
     environment,

@@ -7,6 +7,8 @@ export interface LocalTarget {
   name: string;
   /** Absolute directory the fio files go into; for a VM target, where its raw disk image goes. */
   path: string;
+  /** For a scratch directory: the directory it was made in, which results record (its own name is random). */
+  scratchIn?: string;
   /** A VM target: a disk of a local QEMU guest with these options. */
   vm?: VmDiskVariant;
   /** A VM target's disk arguments: as Proxmox VE 9's qemu-server writes them, or 8.4's. */

@@ -112,6 +112,8 @@ export function renderComparison(
   settingsDifferences: string[] = [],
   /** What ran the two that differs (core/settings.ts environmentDifferences): named, never refused. */
   environmentDifferences: string[] = [],
+  /** Where the two were measured, where it differs (core/settings.ts placeDifferences): named, never refused. */
+  placeDifferences: string[] = [],
 ): string {
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
   const improvements = comparison.rows.filter((row) => row.verdict === "improvement").length;
@@ -125,6 +127,7 @@ export function renderComparison(
       settingsDifferences,
     ),
     ...quotedList("**Measured on different software**; the changes may come from it:", environmentDifferences),
+    ...quotedList("**Measured in different places**; the changes may come from them:", placeDifferences),
     `**${regressions} regression(s)**, ${improvements} improvement(s) in ${comparison.rows.length} comparisons.`,
     "",
     "| Variant | Workload | Direction | Metric | Before | After | Change | Flag |",

@@ -5,7 +5,7 @@ export async function compareCommand(before: string, after: string, flags: Compa
   const [
     { readResultsFile },
     { compareDocuments, renderComparison },
-    { comparisonDifferences, environmentDifferences },
+    { comparisonDifferences, environmentDifferences, placeDifferences },
   ] = await Promise.all([
     import("../../core/results-io.js"),
     import("../../report/compare.js"),
@@ -32,6 +32,7 @@ export async function compareCommand(before: string, after: string, flags: Compa
       flags.threshold,
       differences,
       environmentDifferences(beforeDocument, afterDocument),
+      placeDifferences(beforeDocument, afterDocument),
     ),
   );
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;

@@ -55,7 +55,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const outDir = resolve(flags.out ?? join("results", timestamp(new Date())));
   // Default target: a scratch directory on the disk of the current directory (not /tmp, often a RAM disk).
   const scratch = targets.length === 0 ? await fs.mkdtemp(join(process.cwd(), ".layerbench-tmp-")) : undefined;
-  if (scratch) targets.push({ name: "local", path: scratch });
+  if (scratch) targets.push({ name: "local", path: scratch, scratchIn: process.cwd() });
   // The axes' guest images sit beside the baseline's files: guest and baseline on one file system.
   if (axes) targets.push(...axes.targets.map((target) => ({ ...target, path: targets[0].path })));
   checkDistinctNames(targets);
