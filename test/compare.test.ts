@@ -79,9 +79,15 @@ test.serial("layerbench compare: the table on stdout, exit code 1 on a regressio
 
   const lenient = await runCli(["compare", a, b, "--threshold", "30"]);
   t.is(lenient.code, 0, "IOPS -20 %, latency +25 %: under a 30 % threshold");
+  // Could not compare: exit code 3, never 1, which CI scripts read as a regression.
   const bad = await runCli(["compare", a, b, "--threshold", "x"]);
-  t.is(bad.code, 1);
+  t.is(bad.code, 3);
   t.regex(bad.stderr, /^layerbench: .*--threshold must be a percentage, 0 or more/);
+  const missing = await runCli(["compare", a, join(dir.path, "gone.json")]);
+  t.is(missing.code, 3);
+  t.regex(missing.stderr, /^layerbench: cannot read .*gone\.json/);
+  await fs.writeFile(join(dir.path, "bad.json"), "{");
+  t.is((await runCli(["compare", join(dir.path, "bad.json"), a])).code, 3);
 });
 
 test.serial(

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 // extra-typings: each command's flag types are derived from its declarations below, never mirrored by hand.
-import { Command, InvalidArgumentError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, InvalidArgumentError, Option } from "@commander-js/extra-typings";
 // Only what declaring the options needs is imported here: each command loads its own modules when it runs, so
 // that `--help` and a bad option answer at once (vega, zod and Pulumi's SDK take most of a second to load).
 import { DESIGN_KINDS } from "../core/design-kinds.js";
@@ -178,21 +178,30 @@ function declareReport(program: Command) {
     );
 }
 
+/** compare's exit code when it could not compare (a bad file or option): neither 1 (a regression) nor 2. */
+export const COMPARE_ERROR_EXIT = 3;
+
 function declareCompare(program: Command) {
-  return program
-    .command("compare")
-    .description(
-      "before/after table per variant and workload; exit code 1 when a change is a regression beyond the noise, 2 when the two were measured with different settings",
-    )
-    .argument("<before>", "results file of the earlier run")
-    .argument("<after>", "results file of the later run")
-    .option(
-      "--threshold <percent>",
-      "smallest change worth flagging",
-      percentage((value) => value >= 0, "--threshold must be a percentage, 0 or more (e.g. 5)."),
-      DEFAULT_THRESHOLD_PCT,
-    )
-    .option("--force", "compare even when the two were measured with different settings (exit code 2 without it)");
+  return (
+    program
+      .command("compare")
+      // A usage error (the message already printed) exits with COMPARE_ERROR_EXIT, not commander's 1; help with 0.
+      .exitOverride((error) => {
+        throw new CommanderError(error.exitCode === 0 ? 0 : COMPARE_ERROR_EXIT, error.code, error.message);
+      })
+      .description(
+        "before/after table per variant and workload; exit code 1 when a change is a regression beyond the noise, 2 when the two were measured with different settings, 3 when they could not be compared (a missing or invalid file, a bad option)",
+      )
+      .argument("<before>", "results file of the earlier run")
+      .argument("<after>", "results file of the later run")
+      .option(
+        "--threshold <percent>",
+        "smallest change worth flagging",
+        percentage((value) => value >= 0, "--threshold must be a percentage, 0 or more (e.g. 5)."),
+        DEFAULT_THRESHOLD_PCT,
+      )
+      .option("--force", "compare even when the two were measured with different settings (exit code 2 without it)")
+  );
 }
 
 function declarePlan(program: Command) {
@@ -312,6 +321,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     await buildProgram((code) => (exitCode = code)).parseAsync(argv);
   } catch (error) {
+    // Printed by commander already; the code is the command's (compare's exitOverride).
+    if (error instanceof CommanderError) return error.exitCode;
     // One line per error, whatever the message carries (JSON.parse quotes the input, newlines included).
     const message = (error as Error).message.replace(/\s*\n\s*/g, " ");
     if (error instanceof UserError) {

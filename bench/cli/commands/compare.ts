@@ -1,7 +1,17 @@
 import { UserError } from "../../util/errors.js";
-import type { CompareFlags } from "../main.js";
+import { COMPARE_ERROR_EXIT, type CompareFlags } from "../main.js";
 
 export async function compareCommand(before: string, after: string, flags: CompareFlags): Promise<number> {
+  try {
+    return await compareFiles(before, after, flags);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    console.error(`layerbench: ${error.message.replace(/\s*\n\s*/g, " ")}`);
+    return COMPARE_ERROR_EXIT;
+  }
+}
+
+async function compareFiles(before: string, after: string, flags: CompareFlags): Promise<number> {
   const [
     { readResultsFile },
     { compareDocuments, renderComparison },
