@@ -33,8 +33,8 @@ async function standIns(
   }
   // A PATH of the stand-ins alone (and what a script needs besides them): "fio is not installed" is then true.
   const path = options.onlyThese ? await minimalPath(dir.path, bin) : undefined;
-  const run = (script: string) =>
-    runScript(script, { binDir: bin, env: { CALLS: log, STATE: dir.path, ...(path && { PATH: path }) } });
+  const run = (script: string, env: Record<string, string> = {}) =>
+    runScript(script, { binDir: bin, env: { CALLS: log, STATE: dir.path, ...(path && { PATH: path }), ...env } });
   const calls = async () => (await fs.readFile(log, "utf8")).trim().split("\n").filter(Boolean);
   return { run, calls, dir: dir.path, bin };
 }
@@ -188,9 +188,15 @@ test("release: what cannot be released is reported and the measurements go on (e
 test("k3s installer: downloaded to a file and checked; a failed download fails the install instead of passing as done", async (t) => {
   const script = k3sServerScript({ version: "v1.33.3+k3s1", nodeIp: "10.0.0.21" });
   const offline = await standIns(t, { curl: "exit 6" });
-  const failed = await offline.run(script.replaceAll("command -v k3s", "command -v k3s-not-here"));
+  // mktemp's file goes to TMPDIR: one of the test's own, to see it removed.
+  const tmp = await scratchDir("layerbench-k3s-tmp-");
+  t.teardown(tmp.cleanup);
+  const failed = await offline.run(script.replaceAll("command -v k3s", "command -v k3s-not-here"), {
+    TMPDIR: tmp.path,
+  });
   t.is(failed.code, 1);
   t.regex(failed.stderr, /could not download the k3s installer from https:\/\/get\.k3s\.io/);
+  t.deepEqual(await fs.readdir(tmp.path), [], "the installer's temporary file is removed on failure too");
   t.false((await offline.calls()).some((call) => call.startsWith("sudo") || call.startsWith("k3s")));
 
   const captive = await standIns(t, {

@@ -15,6 +15,8 @@ const K3S_INSTALLER = "https://get.k3s.io";
 function runK3sInstaller(environment: string, args: string): string[] {
   return [
     '  installer=$(mktemp) || { echo "layerbench: cannot create a temporary file" >&2; exit 1; }',
+    // Gone however the script ends: a failed download or check exits before the rm below.
+    "  trap 'rm -f \"$installer\"' EXIT",
     `  curl -sfL --retry 3 -o "$installer" ${K3S_INSTALLER} || { echo "layerbench: could not download the k3s installer from ${K3S_INSTALLER} (does the guest reach the internet?)" >&2; exit 1; }`,
     `  head -n 1 "$installer" | grep -q '^#!/bin/sh' || { echo "layerbench: ${K3S_INSTALLER} did not return the k3s install script" >&2; exit 1; }`,
     `  sudo ${environment} sh "$installer" ${args} || { echo "layerbench: the k3s installer failed: see journalctl -u k3s*" >&2; exit 1; }`,
