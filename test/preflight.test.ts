@@ -53,3 +53,20 @@ test("--version prints package.json's version; run --help names VM targets", asy
   const help = await runCli(["run", "--help"]);
   t.regex(help.stdout.replace(/\s+/g, " "), /NAME=vm:bus=virtio-blk,cache=none/);
 });
+
+test("help: every default says what it means, and --ioengine's engines are the README's", async (t) => {
+  const { buildProgram } = await import("../bench/cli/main.js");
+  const { IO_ENGINES } = await import("../bench/core/profiles.js");
+  const program = buildProgram(() => undefined);
+  const commands = program.commands.flatMap((command) => [command, ...command.commands]);
+  t.true(commands.length >= 10);
+  for (const command of commands) {
+    const help = command.helpInformation();
+    t.notRegex(help, /\(default: \[\]\)|\(default: \{\}\)/, `${command.name()}: a default shown as raw JSON`);
+  }
+  const readme = await fs.readFile(new URL("../README.md", import.meta.url), "utf8");
+  const row = readme.split("\n").find((line) => line.startsWith("| `--ioengine ENGINE`")) ?? "";
+  t.deepEqual([...row.matchAll(/`([a-z_0-9]+)`/g)].map((match) => match[1]).slice(0, IO_ENGINES.length), [
+    ...IO_ENGINES,
+  ]);
+});

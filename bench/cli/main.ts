@@ -76,7 +76,9 @@ const stacksOfStacksDir = () => stackOption("a stack of stacks/Pulumi.<name>.yam
 function declareRun(program: Command) {
   return program
     .command("run")
-    .description("benchmark local directories with fio and write results.json and a report")
+    .description(
+      "benchmark local directories, and disks of a local QEMU guest (vm: targets), with fio; write results.json and a report",
+    )
     .addOption(
       new Option(
         "-t, --target <NAME=DIR>",
@@ -150,9 +152,9 @@ function declareImport(program: Command) {
     .option("-o, --out <dir>", "where results.json and the report go (default: results/import-<timestamp>)")
     .option("--baseline <variant>", "the variant the others are compared with (default: the first found)")
     .addOption(
-      new Option("--layer <variant=layer>", `a variant's layer: ${LAYERS.join(", ")} (repeatable; default local)`)
+      new Option("--layer <variant=layer>", `a variant's layer: ${LAYERS.join(", ")} (repeatable)`)
         .argParser(repeatable)
-        .default([] as string[]),
+        .default([] as string[], "local for every variant"),
     );
 }
 
