@@ -206,3 +206,34 @@ for (const [signal, name, code] of [
     },
   );
 }
+
+test.serial(
+  "a closed pipe (`2>&1 | head`): stopped as by SIGPIPE, exit 141, the runs never made recorded, nothing left",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const env = await slowFio(dir.path, 1);
+    const [a, out] = ["a", "out"].map((path) => join(dir.path, path));
+    await fs.mkdir(a);
+    const result = await runCli(["run", "--runtime", "1", "--size", "1m", "--target", `a=${a}`, "--out", out], {
+      env,
+      // The reader goes away, as `head` does once it has its lines: both of layerbench's outputs are that pipe.
+      whileRunning: whenStderr(/running \[1\/3\]/, (child) => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }),
+    });
+    t.is(result.code, 141);
+    const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+    const notRun = document.notRun ?? [];
+    t.true(notRun.length >= 2, "the workloads after the pipe closed are listed as not run");
+    t.true(notRun.every((entry) => entry.message === "interrupted by a closed pipe"));
+    t.true(existsSync(join(out, "report.md")));
+    t.false(existsSync(join(out, ".layerbench.lock")), "the lock is released");
+    t.deepEqual(
+      (await fs.readdir(a)).filter((entry) => entry.startsWith(".layerbench-")),
+      [],
+      "fio's work directory is removed",
+    );
+  },
+);

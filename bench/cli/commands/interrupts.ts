@@ -1,9 +1,10 @@
 import { constants } from "node:os";
 import { UserError } from "../../util/errors.js";
 
-// One interrupt policy for the long commands (run, matrix). A `kill` (TERM) and a closed terminal or SSH session
-// (HUP) stop a command as Ctrl-C does: otherwise they would end layerbench at once, leaving fio or a guest running,
-// the locks and scratch files behind and the runs never made unrecorded.
+// One interrupt policy for the long commands (run, matrix). A `kill` (TERM), a closed terminal or SSH session
+// (HUP) and a closed pipe on stdout or stderr (`| head`: Node gets EPIPE where C gets SIGPIPE) stop a command as
+// Ctrl-C does: otherwise they would end layerbench at once, leaving fio or a guest running, the locks and scratch
+// files behind and the runs never made unrecorded.
 
 /** The signals that stop a long command. */
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -15,8 +16,11 @@ export interface StopPolicy {
   release(): void;
 }
 
+const OUTPUTS = [process.stdout, process.stderr];
+
 const exitCodeOf = (signal: NodeJS.Signals) => 128 + (constants.signals[signal] ?? 0);
-const nameOf = (signal: NodeJS.Signals) => (signal === "SIGINT" ? "Ctrl-C" : signal);
+const nameOf = (signal: NodeJS.Signals) =>
+  signal === "SIGINT" ? "Ctrl-C" : signal === "SIGPIPE" ? "a closed pipe" : signal;
 
 /**
  * The first stop signal aborts `controller`: the command stops its work, records what never ran and writes what it
@@ -37,11 +41,22 @@ export function onStopSignals(
     console.error(`layerbench: stopping after ${nameOf(signal)} (again to quit at once${consequence})`);
     controller.abort(new UserError(`interrupted by ${nameOf(signal)}`));
   };
+  // What a closed pipe's reader no longer reads is dropped; the first EPIPE stops the command as SIGPIPE would.
+  const closedPipe = (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    if (!received) handler("SIGPIPE");
+  };
   for (const signal of STOP_SIGNALS) process.on(signal, handler);
+  for (const stream of OUTPUTS) stream.on("error", closedPipe);
   return {
     exitCode: () => received && exitCodeOf(received),
     release: () => {
       for (const signal of STOP_SIGNALS) process.off(signal, handler);
+      // Later writes to a closed pipe are dropped, never an uncaught error after the command is done.
+      for (const stream of OUTPUTS) {
+        stream.off("error", closedPipe);
+        if (received === "SIGPIPE") stream.on("error", () => undefined);
+      }
     },
   };
 }
