@@ -164,6 +164,21 @@ test.serial(
   },
 );
 
+/** A run of the ars workloads on one target with the slow fio, stopped by `whileRunning`. */
+async function stoppedRun(
+  t: { teardown: (fn: () => Promise<void>) => void },
+  extraArgs: string[],
+  whileRunning: NonNullable<Parameters<typeof runCli>[1]>["whileRunning"],
+) {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const env = await slowFio(dir.path, 1);
+  const [a, out] = ["a", "out"].map((path) => join(dir.path, path));
+  await fs.mkdir(a);
+  const args = ["run", "--runtime", "1", "--size", "1m", ...extraArgs, "--target", `a=${a}`, "--out", out];
+  return { dir, a, out, result: await runCli(args, { env, whileRunning }) };
+}
+
 // A `kill` (TERM) and a closed terminal or SSH session (HUP) stop a run as Ctrl-C does (bench/cli/commands/interrupts.ts),
 // its exit code the shell's 128 + the signal's number.
 for (const [signal, name, code] of [
@@ -174,14 +189,10 @@ for (const [signal, name, code] of [
   test.serial(
     `${name}: fio stopped, the runs that never ran recorded as not run, report.md says so at the top, nothing left`,
     async (t) => {
-      const dir = await scratchDir();
-      t.teardown(dir.cleanup);
-      const env = await slowFio(dir.path, 1);
-      const [a, out] = ["a", "out"].map((path) => join(dir.path, path));
-      await fs.mkdir(a);
-      const result = await runCli(
-        ["run", "--runtime", "1", "--size", "1m", "--repeat", "2", "--target", `a=${a}`, "--out", out],
-        { env, whileRunning: whenStderr(/\[1\/6\] a randwrite-4k-qd1 #1: write/, (child) => child.kill(signal)) },
+      const { dir, a, out, result } = await stoppedRun(
+        t,
+        ["--repeat", "2"],
+        whenStderr(/\[1\/6\] a randwrite-4k-qd1 #1: write/, (child) => child.kill(signal)),
       );
       t.is(result.code, code, result.stderr);
       t.regex(result.stderr, new RegExp(`^layerbench: stopping after ${name} \\(again to quit at once\\)$`, "m"));
@@ -210,19 +221,15 @@ for (const [signal, name, code] of [
 test.serial(
   "a closed pipe (`2>&1 | head`): stopped as by SIGPIPE, exit 141, the runs never made recorded, nothing left",
   async (t) => {
-    const dir = await scratchDir();
-    t.teardown(dir.cleanup);
-    const env = await slowFio(dir.path, 1);
-    const [a, out] = ["a", "out"].map((path) => join(dir.path, path));
-    await fs.mkdir(a);
-    const result = await runCli(["run", "--runtime", "1", "--size", "1m", "--target", `a=${a}`, "--out", out], {
-      env,
-      // The reader goes away, as `head` does once it has its lines: both of layerbench's outputs are that pipe.
-      whileRunning: whenStderr(/running \[1\/3\]/, (child) => {
+    // The reader goes away, as `head` does once it has its lines: both of layerbench's outputs are that pipe.
+    const { a, out, result } = await stoppedRun(
+      t,
+      [],
+      whenStderr(/running \[1\/3\]/, (child) => {
         child.stdout?.destroy();
         child.stderr?.destroy();
       }),
-    });
+    );
     t.is(result.code, 141);
     const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
     const notRun = document.notRun ?? [];
