@@ -56,7 +56,7 @@ test("the stacks are the files in stacks/; unknown names are refused naming the 
     message: 'unknown stack "prod": the stacks are homelab, quick (stacks/Pulumi.<stack>.yaml)',
   });
   await t.throwsAsync(declaredStacks("/nonexistent"), {
-    message: /cannot read the stack files in \/nonexistent\/stacks: ENOENT/,
+    message: /cannot read the stack files in \/nonexistent\/stacks: no such file or directory /,
   });
 });
 

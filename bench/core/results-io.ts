@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { UserError } from "../util/errors.js";
+import { fsReason, UserError } from "../util/errors.js";
 import { type ResultsDocument, toResultsDocument } from "./results.js";
 
 // Results documents on disk: read and validated in one place, written atomically in one place.
@@ -21,7 +21,7 @@ export async function readResultsFile(path: string): Promise<ResultsDocument> {
   try {
     text = await fs.readFile(path, "utf8");
   } catch (error) {
-    throw new UserError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UserError(`cannot read ${path}: ${fsReason(error)}`);
   }
   let value: unknown;
   try {

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { basename, join } from "node:path";
-import { UserError } from "../util/errors.js";
+import { fsReason, UserError } from "../util/errors.js";
 
 // The fio outputs someone already has, as `layerbench import` finds them: a directory VARIANT/WORKLOAD.json
 // (or .json+), or one JSON file mapping variant -> workload -> fio output (or a list of them, one per repeat).
@@ -103,7 +103,7 @@ export async function findOutputs(inputs: string[]): Promise<FoundOutput[]> {
   const found: FoundOutput[] = [];
   for (const input of inputs) {
     const stat = await fs.stat(input).catch((error: NodeJS.ErrnoException) => {
-      throw new ImportInputError(`${input}: cannot read it (${error.code ?? error.message})`);
+      throw new ImportInputError(`${input}: cannot read it: ${fsReason(error)}`);
     });
     found.push(...(stat.isDirectory() ? await fromDirectory(input) : await fromMapFile(input)));
   }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { TARGET_VARIABLE } from "../core/jobfile.js";
-import { UserError } from "../util/errors.js";
+import { fsReason, UserError } from "../util/errors.js";
 import { formatBytes } from "../util/size.js";
 
 export class PreflightError extends UserError {}
@@ -46,9 +46,7 @@ export async function checkTargetDirectory(name: string, path: string, needed: S
     await fs.access(path, constants.W_OK);
     await fs.writeFile(probe, "");
   } catch (error) {
-    throw new PreflightError(
-      `target "${name}": ${path} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-    );
+    throw new PreflightError(`target "${name}": ${path} is not writable: ${fsReason(error)}`);
   } finally {
     await fs.rm(probe, { force: true });
   }
@@ -63,7 +61,7 @@ export async function checkTargetDirectory(name: string, path: string, needed: S
 
 /**
  * Whether files in `dir` can be opened with O_DIRECT, asked of the kernel rather than assumed: tmpfs refused it
- * before Linux 6.6 and accepts it since. The error code when refused, else undefined.
+ * before Linux 6.6 and accepts it since. Why, in words, when refused; else undefined.
  */
 export async function directIoRefusal(dir: string): Promise<string | undefined> {
   const probe = join(dir, `.layerbench-direct-${process.pid}`);
@@ -72,7 +70,7 @@ export async function directIoRefusal(dir: string): Promise<string | undefined> 
     await handle.close();
     return undefined;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    return fsReason(error);
   } finally {
     await fs.rm(probe, { force: true });
   }

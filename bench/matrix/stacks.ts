@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { UserError } from "../util/errors.js";
+import { fsReason, UserError } from "../util/errors.js";
 
 const STACK_FILE = /^Pulumi\.([^.]+)\.yaml$/;
 
@@ -9,7 +9,7 @@ export async function declaredStacks(projectDir: string): Promise<string[]> {
   const dir = join(projectDir, "stacks");
   const names = await fs.readdir(dir).catch((error: NodeJS.ErrnoException) => {
     throw new UserError(
-      `cannot read the stack files in ${dir}: ${error.code ?? error.message} (is ${projectDir} the layerbench project? --project names it)`,
+      `cannot read the stack files in ${dir}: ${fsReason(error)} (is ${projectDir} the layerbench project? --project names it)`,
     );
   });
   const stacks = names.flatMap((name) => STACK_FILE.exec(name)?.[1] ?? []).sort();

@@ -5,3 +5,24 @@ export class UserError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** The system's error codes a user meets reading and writing files, in words. */
+const FS_REASONS: Record<string, string> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a part of the path is not a directory",
+  EEXIST: "it exists already",
+  EINVAL: "invalid argument",
+  EMFILE: "too many open files",
+};
+
+/** Why a file operation failed, in plain words ("no such file or directory", not ENOENT). */
+export function fsReason(error: unknown): string {
+  const { code, message } = error as NodeJS.ErrnoException;
+  return (code !== undefined && FS_REASONS[code]) || message;
+}
