@@ -282,6 +282,14 @@ test("report.md: the spread in its mean's unit, sizes per job in the sources, th
   const markdown = renderMarkdown(collectReportData([document]));
   t.regex(markdown, /\| 86\.0k ± 2\.0k \|/, "86.0k ± 2.0k, not 86.0k ± 2000");
   t.regex(markdown, /ramp 0 s, .*size per job: randwrite-4k 16×256m/);
+  // An import of jobs without size=: fio sized them from their file or device, which the output does not say.
+  const unsized = structuredClone(document);
+  unsized.profile.workloads = [{ ...document.profile.workloads[0], size: 0 }];
+  t.regex(
+    renderMarkdown(collectReportData([unsized])),
+    /size per job: randwrite-4k 16×its file's or device's size$/m,
+    "not 16×0t",
+  );
   t.regex(markdown, /> \*\*Buffered I\/O\*\* \(\[1\] profile `ars`\): fio wrote through the page cache/);
   t.notRegex(markdown, /≈/);
 

@@ -31,7 +31,7 @@ function measurementSettings(document: ResultsDocument): Map<string, string> {
   for (const workload of profile.workloads ?? []) {
     settings.set(
       `workload ${workload.id}`,
-      `${workload.rw}, bs ${formatFioSize(workload.bs)}, ${workload.numjobs} job(s), QD${workload.iodepth}, size per job ${formatFioSize(workload.size)}`,
+      `${workload.rw}, bs ${formatFioSize(workload.bs)}, ${workload.numjobs} job(s), QD${workload.iodepth}, size per job ${workload.size > 0 ? formatFioSize(workload.size) : "its file's or device's"}`,
     );
   }
   if (!profile.workloads) settings.set("workloads", NOT_RECORDED);

@@ -69,7 +69,11 @@ function sourcesSection(data: ReportData): string {
     const ramp = profile.rampSec === undefined ? "ramp not recorded" : `ramp ${profile.rampSec} s`;
     const sizes = profile.workloads
       ? profile.workloads
-          .map((workload) => `${workload.id} ${workload.numjobs}×${formatFioSize(workload.size)}`)
+          // Size 0: fio sized the job from its file or device, which an imported output does not say.
+          .map(
+            (workload) =>
+              `${workload.id} ${workload.numjobs}×${workload.size > 0 ? formatFioSize(workload.size) : "its file's or device's size"}`,
+          )
           .join(", ")
       : "not recorded";
     return `- ${sourceNumber(index)} ${source.kind} \`${sourceLabel(source)}\`${runIds}, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${ramp}, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}${profile.precondition ? ", device targets filled before their first run" : ""}, ${fio.join(", ") || "no runs"}; size per job: ${sizes}`;
