@@ -244,3 +244,22 @@ test.serial(
     );
   },
 );
+
+test.serial(
+  "Ctrl-C before the first result: the message says where results.json lists the runs not made",
+  async (t) => {
+    const { out, result } = await stoppedRun(
+      t,
+      [],
+      whenStderr(/running \[1\/3\]/, (child) => child.kill("SIGINT")),
+    );
+    t.is(result.code, 130);
+    t.regex(
+      result.stderr,
+      /^layerbench: run stopped: interrupted by Ctrl-C; nothing was measured; .*\/out\/results\.json lists the runs not made$/m,
+    );
+    const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+    t.deepEqual(document.variants, []);
+    t.is(document.notRun?.length, 3);
+  },
+);

@@ -89,7 +89,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       );
     }
     if (outcome.stoppedBy) {
-      const kept = measured ? "; everything measured before it is kept in results.json" : "";
+      // Before the first result there is no report, but results.json lists the runs that were never made.
+      const kept = measured
+        ? "; everything measured before it is kept in results.json"
+        : `; nothing was measured; ${outcome.resultsPath} lists the runs not made`;
       console.error(`layerbench: run stopped: ${outcome.stoppedBy.message}${kept}`);
       return stop.exitCode() ?? 1;
     }
