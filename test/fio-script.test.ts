@@ -201,3 +201,31 @@ test("--precondition: the disk is filled once, sequentially, before its first me
     [["blk-none", "precondition", "fio: No space left on device"]],
   );
 });
+
+test("a full disk: the failure names fio's error, not its last words; the local runner's rule is the same", async (t) => {
+  // fio's stderr when the disk fills: the cause first, its last words after (as reported in issue 23).
+  const stderr = [
+    "fio: io_u error on file /data/x.0.0: No space left on device: write offset=2097152, buflen=65536",
+    "fio: pid=4242, err=28/file:io_u.c:1889, func=io_u error, error=No space left on device",
+    "",
+    "Run status group 0 (all jobs):",
+    "got signal=6",
+    "file hash not empty on exit",
+  ].join("\n");
+  const bin = await scratchDir("layerbench-full-disk-");
+  t.teardown(bin.cleanup);
+  await fs.writeFile(join(bin.path, "fio"), `#!/bin/sh\ncat >&2 <<'EOF'\n${stderr}\nEOF\nexit 1\n`, { mode: 0o755 });
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const result = await runScript(
+    renderFioScript({ profile, repeat: 1, target: { kind: "directory", path: dir.path } }),
+    {
+      binDir: bin.path,
+    },
+  );
+  const [first] = parseScriptOutput(result.stdout, "host").failures;
+  t.regex(first.message, /io_u error on file .*: No space left on device/);
+  t.notRegex(first.message, /file hash not empty/);
+  const { fioFailureCause } = await import("../bench/local/fio-process.js");
+  t.is(fioFailureCause(stderr).replaceAll(" | ", " "), first.message.trim());
+});

@@ -44,9 +44,23 @@ export function runFioSection({
       } else if (code === 0) {
         resolve(stdout);
       } else {
-        const detail = stderr.trim().split("\n").slice(-3).join(" | ") || `exit ${code ?? killedBy}`;
+        const detail = fioFailureCause(stderr) || `exit ${code ?? killedBy}`;
         reject(new FioRunError(`fio failed on ${section}: ${detail}`));
       }
     });
   });
+}
+
+/**
+ * The cause of a failed fio run from its stderr: fio's error lines first (a full disk's "No space left on device"
+ * comes well before fio's last words, "file hash not empty on exit"), else its last 3 lines. The fio script's rule
+ * too (remote/fio-script.ts, FIO_FAILURE_CAUSE).
+ */
+export function fioFailureCause(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const errors = lines.filter((line) => /error/i.test(line));
+  return (errors.length > 0 ? errors.slice(0, 2) : lines.slice(-3)).join(" | ");
 }

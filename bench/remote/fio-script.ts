@@ -47,6 +47,13 @@ function shellQuote(value: string): string {
  * rules.d/60-persistent-storage.rules, scsi_id): `scsi-0QEMU_QEMU_HARDDISK_drive-scsiN`, the serial nowhere in it.
  * LAYERBENCH_SYSFS moves /sys, for the tests' model of a guest. On failure it names every disk it saw.
  */
+/**
+ * The cause of a failed fio run, from its stderr in $work/err.txt: fio's error lines first (a full disk's "No space
+ * left on device" comes well before fio's last words, "file hash not empty on exit"), else its last 3 lines. The
+ * local runner's rule too (local/fio-process.ts, fioFailureCause).
+ */
+const FIO_FAILURE_CAUSE = `$({ grep -i -m 2 error "$work/err.txt" || tail -n 3 "$work/err.txt"; } | tr '\\n' ' ')`;
+
 export const FIND_DISK_BY_SERIAL = [
   "find_disk() {",
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not templates (and below).
@@ -123,7 +130,7 @@ function preconditionLines(profile: Profile, target: ScriptTarget, fio: string):
     `  ${MARKER_SHELL.precondition("ok")}`,
     "else",
     "  seconds=$(( $(date +%s) - began ))",
-    `  ${MARKER_SHELL.precondition("failed", `$(tail -n 3 "$work/err.txt" | tr '\n' ' ')`)}`,
+    `  ${MARKER_SHELL.precondition("failed", FIO_FAILURE_CAUSE)}`,
     "fi",
   ];
 }
@@ -185,7 +192,7 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     `      ${MARKER_SHELL.end}`,
     ...stableRecord(profile),
     "    else",
-    `      ${MARKER_SHELL.failed(`$(tail -n 3 "$work/err.txt" | tr '\\n' ' ')`)}`,
+    `      ${MARKER_SHELL.failed(FIO_FAILURE_CAUSE)}`,
     "    fi",
     ...stableStop(profile),
     "    attempt=$((attempt + 1))",
