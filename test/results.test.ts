@@ -1,5 +1,9 @@
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
 import test from "ava";
 import { addRun, newResultsDocument, type Run, stat, summarize, toResultsDocument } from "../bench/core/results.js";
+import { writeFileAtomic } from "../bench/util/atomic-write.js";
+import { scratchDir } from "./helpers/fio.js";
 
 const run = (iops: number, latencyMean: number): Run => ({
   fioVersion: "fio-3.33",
@@ -95,4 +99,18 @@ test("a document read back has its summaries computed again from its runs: a han
   t.is(toResultsDocument(edited, "edited.json").variants[0].workloads[0].summary.write?.iops?.n, 2);
   delete edited.variants[0].workloads[0].summary;
   t.is(toResultsDocument(edited, "edited.json").variants[0].workloads[0].summary.write?.iops?.max, 3000);
+});
+
+test("a full disk: a file is written whole or not at all, and the error names it and says why", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const path = join(dir.path, "report.html");
+  await fs.writeFile(path, "the report of before");
+  // The temporary file is the kernel's /dev/full: every write to it fails with ENOSPC, as on a full disk.
+  await fs.symlink("/dev/full", `${path}.${process.pid}.tmp`);
+  await t.throwsAsync(writeFileAtomic(path, "<html>a new report</html>"), {
+    message: `cannot write ${path}: no space left on device`,
+  });
+  t.is(await fs.readFile(path, "utf8"), "the report of before", "the old file stays whole");
+  t.deepEqual(await fs.readdir(dir.path), ["report.html"], "no temporary file left");
 });

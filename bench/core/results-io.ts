@@ -1,14 +1,13 @@
 import { promises as fs } from "node:fs";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { fsReason, UserError } from "../util/errors.js";
 import { type ResultsDocument, toResultsDocument } from "./results.js";
 
 // Results documents on disk: read and validated in one place, written atomically in one place.
 
 /** Writes JSON through a temporary file and a rename, so a reader never sees half a file. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await fs.writeFile(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  await fs.rename(temporary, path);
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function writeResultsFile(path: string, document: ResultsDocument): Promise<void> {

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import type { ResultsDocument } from "../core/results.js";
+import { writeFileAtomic } from "../util/atomic-write.js";
 import { UserError } from "../util/errors.js";
 import { analysisCharts } from "./analysis-charts.js";
 import { CHARTS, type ChartOptions, REPORT_FILES } from "./chart-definitions.js";
@@ -45,6 +46,7 @@ export async function writeReport(
   files.set("report.md", partsToMarkdown(parts));
   files.set("report.html", renderHtml(data, parts));
   await fs.mkdir(outDir, { recursive: true });
-  for (const [name, content] of files) await fs.writeFile(join(outDir, name), content);
+  // Each file whole or not at all: a full disk leaves no truncated report.html behind.
+  for (const [name, content] of files) await writeFileAtomic(join(outDir, name), content);
   return { files: [...files.keys()].map((name) => join(outDir, name)), warnings: data.settingsWarnings };
 }

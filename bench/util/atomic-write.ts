@@ -1,0 +1,17 @@
+import { promises as fs } from "node:fs";
+import { fsReason, UserError } from "./errors.js";
+
+/**
+ * Writes a file through a temporary file and a rename: a reader never sees half a file, and a full disk leaves
+ * the old file (or none), not a truncated one. A failure names the file and why, in words.
+ */
+export async function writeFileAtomic(path: string, content: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await fs.writeFile(temporary, content);
+    await fs.rename(temporary, path);
+  } catch (error) {
+    await fs.rm(temporary, { force: true });
+    throw new UserError(`cannot write ${path}: ${fsReason(error)}`);
+  }
+}
