@@ -11,6 +11,7 @@ import {
   t95,
 } from "../core/linear-model.js";
 import type { DesignRecord, Layer } from "../core/results.js";
+import { levelLabel } from "../variants/vm-variants.js";
 import type { ReportData, ReportPanel, ReportVariant } from "./rows.js";
 
 // Which setting matters, and what each layer costs: per workload, the variants' IOPS as a ratio of the baseline's,
@@ -108,7 +109,11 @@ export function axesOf(variants: ReportVariant[]): string[] {
   });
 }
 
-const optionLevel = (entry: ReportVariant, key: string) => String(entry.variant.options[key] ?? "–");
+/** A variant's option as a design's level names it (iothread "on", not true). */
+const optionLevel = (entry: ReportVariant, key: string) => {
+  const value = entry.variant.options[key];
+  return value === undefined ? "–" : levelLabel(key, value);
+};
 
 /** The log of each run's IOPS over the baseline's mean: the response the model fits. */
 function logRatios(panel: ReportPanel, entry: ReportVariant, base: number): number[] {

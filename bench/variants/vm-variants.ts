@@ -234,8 +234,12 @@ export function expandVariants(matrix: VariantMatrixInput, design: DesignSpec = 
   return { variants, skipped, ...(record && { design: record }) };
 }
 
-/** An axis value as a design's factor level and the report's tables show it: volblocksize "16k", not 16384. */
-function levelLabel(field: string, value: unknown): string {
+/**
+ * An axis value as a design's factor level and the report's tables show it: volblocksize "16k", not 16384;
+ * iothread and ssd "on"/"off", as `run --axes` takes them and Proxmox's GUI says, not true/false.
+ */
+export function levelLabel(field: string, value: unknown): string {
+  if (typeof value === "boolean") return value ? "on" : "off";
   if (field === "volblocksize") {
     const bytes = sizeBytes(value);
     return Number.isFinite(bytes) ? formatFioSize(bytes) : String(value);
