@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
-import type { ResultsDocument } from "../bench/core/results.js";
+import { addRun, newResultsDocument, type ResultsDocument } from "../bench/core/results.js";
 import { comparisonDifferences, environmentDifferences, placeDifferences } from "../bench/core/settings.js";
 import { compareDocuments, renderComparison } from "../bench/report/compare.js";
 import { runCli } from "./helpers/cli.js";
@@ -181,4 +181,52 @@ test("what ran the two that differs is named, layer by layer, and not refused: a
     text,
     /^> \*\*Measured on different software\*\*; the changes may come from it:\n> - host kernel: 6\.8\.12-9-pve -> 6\.14\.8-2-pve$/m,
   );
+});
+
+test("CPU % is shown, never a regression; IOPS per CPU % is the CPU metric that gates the exit code", (t) => {
+  /** One run of 4 KiB writes at `iops`, its one job keeping `cpu` % of a CPU busy. */
+  const measured = (iops: number, cpu: number) => {
+    const document = newResultsDocument(
+      source,
+      { id: "ars", runtimeSec: 60, repeat: 1, ioengine: "psync", direct: true },
+      new Date(0),
+    );
+    addRun(
+      document,
+      variant("nvme", true),
+      { id: "randwrite-4k", title: "4k" },
+      {
+        fioVersion: "fio-3.33",
+        startedAt: new Date(0).toISOString(),
+        write: {
+          iops,
+          bwBytes: iops * 4096,
+          ioBytes: iops * 4096 * 60,
+          runtimeMs: 60_000,
+          latencyNs: { mean: 1e6, p99: 3e6 },
+        },
+        cpu: { user: cpu, system: 0, jobs: 1 },
+      },
+    );
+    return document;
+  };
+  const verdicts = (after: ResultsDocument) =>
+    Object.fromEntries(
+      compareDocuments(measured(1000, 10), after, 5).rows.map((row) => [row.metric.metric, row.verdict]),
+    );
+  // Twice the IOPS for twice the CPU: faster, at the same cost per I/O.
+  t.like(verdicts(measured(2000, 20)), { iops: "improvement", cpuPct: "changed", iopsPerCpuPct: "below threshold" });
+  // The same IOPS for twice the CPU: each I/O costs twice as much.
+  const costlier = verdicts(measured(1000, 20));
+  t.like(costlier, { iops: "below threshold", cpuPct: "changed", iopsPerCpuPct: "regression" });
+  const markdown = renderComparison(
+    compareDocuments(measured(1000, 10), measured(1000, 20), 5),
+    { before: "a", after: "b" },
+    5,
+  );
+  t.regex(
+    markdown,
+    /A regression in IOPS, bandwidth, mean latency, p99 latency or IOPS per CPU percent sets the exit code; CPU % is shown, not gated\./,
+  );
+  t.regex(markdown, /\| CPU \| .* \| changed \(not gated\) \|$/m);
 });

@@ -1,5 +1,12 @@
 import { DEFAULT_THRESHOLD_PCT, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
-import { DIRECTIONS, type Direction, pooledStdev, type ResultsDocument, type Stat } from "../core/results.js";
+import {
+  DIRECTIONS,
+  type Direction,
+  type Metric,
+  pooledStdev,
+  type ResultsDocument,
+  type Stat,
+} from "../core/results.js";
 import { formatWithSpread } from "../util/format.js";
 import { quotedList } from "./table.js";
 
@@ -10,7 +17,19 @@ type ComparedMetric = ShownMetric;
 
 const COMPARED = SHOWN_METRICS.filter((metric) => metric.relative);
 
-export type Verdict = "regression" | "improvement" | "within noise" | "below threshold";
+/**
+ * The metrics whose change is a regression or an improvement, and so may set the exit code. CPU % is shown but
+ * does not: more IOPS take more CPU, which is not worse; what the CPU buys, IOPS per CPU %, is the one that can.
+ */
+export const GATING_METRICS: ReadonlySet<Metric> = new Set<Metric>([
+  "iops",
+  "bwBytes",
+  "latMeanNs",
+  "latP99Ns",
+  "iopsPerCpuPct",
+]);
+
+export type Verdict = "regression" | "improvement" | "changed" | "within noise" | "below threshold";
 
 export interface ComparisonRow {
   variant: string;
@@ -43,6 +62,7 @@ export function verdict(
   let result: Verdict;
   if (Math.abs(changePct) < thresholdPct) result = "below threshold";
   else if (spread !== undefined && Math.abs(difference) <= 2 * spread) result = "within noise";
+  else if (!GATING_METRICS.has(metric.metric)) result = "changed";
   else result = difference > 0 === metric.higherIsBetter ? "improvement" : "regression";
   return { changePct, ...(spread !== undefined && { spread }), verdict: result };
 }
@@ -100,9 +120,16 @@ function signedPct(pct: number): string {
 const MARK: Record<Verdict, string> = {
   regression: "**regression**",
   improvement: "improvement",
+  changed: "changed (not gated)",
   "within noise": "within noise",
   "below threshold": "",
 };
+
+/** The gating metrics by name, in the order tables show them. */
+function gatingNames(): string {
+  const names = COMPARED.filter((metric) => GATING_METRICS.has(metric.metric)).map((metric) => metric.name);
+  return `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+}
 
 export function renderComparison(
   comparison: Comparison,
@@ -120,7 +147,7 @@ export function renderComparison(
   const lines = [
     `# layerbench compare`,
     "",
-    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that is also more than twice the pooled standard deviation of the repeats (without repeats, the threshold alone).`,
+    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that is also more than twice the pooled standard deviation of the repeats (without repeats, the threshold alone). A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
     ...quotedList(
       "**Compared with --force although the settings differ**; the changes may come from them:",
