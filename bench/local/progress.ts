@@ -1,4 +1,5 @@
 import { MultiBar, Presets } from "cli-progress";
+import { formatDuration } from "../util/format.js";
 
 /** What the runner tells the person watching. Steps are fio runs; sizes are in expected seconds. */
 export interface ProgressReporter {
@@ -20,36 +21,42 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): Pr
       stop: () => undefined,
     };
   }
+  // The time left is the runs' expected seconds still to come, not cli-progress's rate-based ETA, which reads
+  // "NFs" before the first tick.
   const bars = new MultiBar(
     {
       stream,
-      format: " {bar} {percentage}% | ETA {eta_formatted} | {label}",
+      format: " {bar} {percentage}% | about {left} left | {label}",
       hideCursor: true,
       clearOnComplete: false,
     },
     Presets.shades_classic,
   );
-  const bar = bars.create(1, 0, { label: "" });
+  let total = 1;
+  const left = (value: number) => formatDuration(Math.max(0, Math.ceil(total - value)));
+  const bar = bars.create(total, 0, { label: "", left: "?" });
   let done = 0;
   let stepStart = 0;
   let stepExpected = 0;
   let timer: NodeJS.Timeout | undefined;
+  const show = (value: number, payload: { label?: string } = {}) =>
+    bar.update(value, { ...payload, left: left(value) });
   return {
     start(totalSeconds) {
+      total = totalSeconds;
       bar.setTotal(totalSeconds);
-      timer = setInterval(() => {
-        bar.update(done + Math.min((Date.now() - stepStart) / 1000, stepExpected));
-      }, 500);
+      show(0);
+      timer = setInterval(() => show(done + Math.min((Date.now() - stepStart) / 1000, stepExpected)), 500);
     },
     stepStarted(label, expectedSeconds) {
       stepStart = Date.now();
       stepExpected = expectedSeconds;
-      bar.update(done, { label });
+      show(done, { label });
     },
     stepFinished(line) {
       done += stepExpected;
       stepExpected = 0;
-      bar.update(done);
+      show(done);
       bars.log(`${line}\n`);
     },
     note(line) {
@@ -57,6 +64,9 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): Pr
     },
     stop() {
       clearInterval(timer);
+      // MultiBar prints what log() buffered at its next redraw, and stop() does not redraw: the last result line
+      // was lost. One redraw first.
+      bars.update();
       bars.stop();
     },
   };

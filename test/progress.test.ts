@@ -1,0 +1,32 @@
+import { Writable } from "node:stream";
+import { stripVTControlCharacters } from "node:util";
+import test from "ava";
+
+// How a run shows its progress: plain lines in logs and pipes, a bar on a terminal.
+
+test("on a terminal: the last result line is printed at stop, and the time left is never NaN or NF", async (t) => {
+  const { consoleProgress } = await import("../bench/local/progress.js");
+  // A terminal as cli-progress drives it: readline's cursor calls on a writable that says it is a TTY.
+  let written = "";
+  const terminal = Object.assign(
+    new Writable({
+      write(chunk, _encoding, done) {
+        written += String(chunk);
+        done();
+      },
+    }),
+    { isTTY: true, columns: 120 },
+  ) as unknown as NodeJS.WriteStream;
+  const progress = consoleProgress(terminal);
+  progress.start(10);
+  progress.stepStarted("[1/2] a w", 5);
+  progress.stepFinished("[1/2] a w: write 1000 IOPS");
+  progress.stepStarted("[2/2] a w", 5);
+  progress.stepFinished("[2/2] a w: write 2000 IOPS");
+  progress.stop();
+  const text = stripVTControlCharacters(written);
+  t.true(text.includes("[1/2] a w: write 1000 IOPS"));
+  t.true(text.includes("[2/2] a w: write 2000 IOPS"), "the last result line, written before stop");
+  t.regex(text, /about 0s left \| \[2\/2\] a w/, "at the end: nothing left");
+  t.notRegex(text, /NaN|NF|NULL|Infinity/);
+});
