@@ -1,3 +1,4 @@
+import { promises as fs } from "node:fs";
 import test from "ava";
 import { parseFioOutput } from "../bench/core/fio-parser.js";
 import { rawJobs, runFio } from "./helpers/fio.js";
@@ -146,4 +147,19 @@ test("malformed output: one clear error saying what is wrong", async (t) => {
   const failed = JSON.parse(stdout) as { jobs: Array<{ error: number }> };
   failed.jobs[0].error = 28;
   t.throws(() => parseFioOutput(JSON.stringify(failed)), { message: /fio job "ok" failed with error 28/ });
+});
+
+test("fio --client output: every client's job added up, equal to fio's own 'All clients' sum, which is not counted twice", async (t) => {
+  // Two clients of one fio server, run with fio 3.33 here: `fio --client=localhost j.fio --client=127.0.0.1 j.fio`.
+  const text = await fs.readFile(new URL("fixtures/fio-3.33-client-two-hosts.json", import.meta.url), "utf8");
+  const clients = (JSON.parse(text) as { client_stats: Array<{ jobname: string; write: { iops: number } }> })
+    .client_stats;
+  const allClients = clients.find((job) => job.jobname === "All clients");
+  const parsed = parseFioOutput(text);
+  t.deepEqual(
+    parsed.jobs.map((job) => job.name),
+    ["w"],
+  );
+  t.is(parsed.jobs[0].write?.iops, allClients?.write.iops);
+  t.is(parsed.jobs[0].cpu?.jobs, 2, "one job per client");
 });

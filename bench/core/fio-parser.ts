@@ -274,8 +274,22 @@ function combineDirection(sides: Array<FioDirection | undefined>, origin: string
   };
 }
 
+/**
+ * fio --client's output: every client's jobs under client_stats, each with its hostname, and with several clients
+ * fio's own sum of them as a job named "All clients". The clients' jobs are read as a section's processes are
+ * (added up); the sum is left out, not counted twice.
+ */
+function clientJobsAsJobs(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || "jobs" in value || !("client_stats" in value)) return value;
+  const { client_stats: clients, ...rest } = value as { client_stats: unknown };
+  const jobs = Array.isArray(clients)
+    ? clients.filter((job: { jobname?: unknown }) => job?.jobname !== "All clients")
+    : clients;
+  return { ...rest, jobs };
+}
+
 function validOutput(text: string, origin: string): FioOutput {
-  const parsed = FioOutputSchema.safeParse(extractJson(text, origin));
+  const parsed = FioOutputSchema.safeParse(clientJobsAsJobs(extractJson(text, origin)));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new FioOutputError(
