@@ -110,6 +110,10 @@ function filterAxes(data: ReportData): string[] {
 }
 
 /** The interactive charts: one view, its controls shared by the three charts in it. */
+/** The charts' width on report.html's page (its body is 1200 px, less padding and the y axes' labels). */
+const PAGE_PX = 1100;
+const HALF_PAGE_PX = 500;
+
 export function pageSpec(data: ReportData): TopLevelSpec {
   const axes = filterAxes(data);
   const charts = pageCharts(data);
@@ -118,6 +122,11 @@ export function pageSpec(data: ReportData): TopLevelSpec {
   const axisFilter = axes
     .map((axis) => `(axis_${axis} == 'all' || datum['axis_${axis}'] == axis_${axis})`)
     .join(" && ");
+  // The page's 1100 px: two charts a row while a chart's bars fit in half of it, one a row beyond (a big matrix
+  // then gets thinner bars). Wide enough to tell the bars apart either way.
+  const barsWidth = Math.max(240, 26 * data.variants.length);
+  const columns = barsWidth <= HALF_PAGE_PX ? 2 : 1;
+  const width = columns === 2 ? HALF_PAGE_PX : Math.min(PAGE_PX, barsWidth);
   const chart = ({ field, axis, units, higherIsBetter }: PageChart) => ({
     // The selected workload's unit in the title: a vega expression over a table of the titles by workload.
     title: {
@@ -125,8 +134,7 @@ export function pageSpec(data: ReportData): TopLevelSpec {
         expr: `(${JSON.stringify(Object.fromEntries([...units].map(([workload, unit]) => [workload, chartTitle(axis, unit)])))})[workload]`,
       },
     },
-    // Wide enough to tell the bars apart, narrow enough to fit a screen: a big matrix gets thinner bars.
-    width: Math.min(1100, Math.max(240, 26 * data.variants.length)),
+    width,
     height: 200,
     transform: [
       { filter: `datum.workload == workload && isValid(datum.${field})${axisFilter ? ` && ${axisFilter}` : ""}` },
@@ -171,7 +179,8 @@ export function pageSpec(data: ReportData): TopLevelSpec {
       }),
     ],
     data: { values: rows },
-    vconcat: charts.map(chart),
+    columns,
+    concat: charts.map(chart),
   } as TopLevelSpec;
 }
 
