@@ -6,8 +6,6 @@ import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots } from "../variants/vm-variants.js";
 import { backendPlans, type SpaceItem } from "./backend-plans.js";
 
-export type { SpaceItem };
-
 // What `pulumi up` of a stack will make, what it needs of the node, and how long it takes: from the stack's
 // config alone, before anything exists.
 
