@@ -21,7 +21,7 @@ const COMPARED = SHOWN_METRICS.filter((metric) => metric.relative);
  * The metrics whose change is a regression or an improvement, and so may set the exit code. CPU % is shown but
  * does not: more IOPS take more CPU, which is not worse; what the CPU buys, IOPS per CPU %, is the one that can.
  */
-export const GATING_METRICS: ReadonlySet<Metric> = new Set<Metric>([
+const GATING_METRICS: ReadonlySet<Metric> = new Set<Metric>([
   "iops",
   "bwBytes",
   "latMeanNs",
