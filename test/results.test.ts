@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { addRun, newResultsDocument, type Run, stat, summarize, toResultsDocument } from "../bench/core/results.js";
-import { writeFileAtomic } from "../bench/util/atomic-write.js";
+import { writeFileAtomic } from "../bench/util/files.js";
 import { scratchDir } from "./helpers/fio.js";
 
 const run = (iops: number, latencyMean: number): Run => ({

@@ -1,7 +1,6 @@
-import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { fsReason, UserError } from "../util/errors.js";
+import { readTextFile } from "../util/files.js";
 import type { RawConfig } from "./stack-config.js";
 
 /** A stack file as layerbench reads it without Pulumi: its layerbench settings and the provider's endpoint. */
@@ -15,9 +14,7 @@ export interface StackFile {
 
 export async function readStackFile(projectDir: string, stack: string): Promise<StackFile> {
   const path = join(projectDir, "stacks", `Pulumi.${stack}.yaml`);
-  const text = await fs.readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new UserError(`cannot read ${path}: ${fsReason(error)}`);
-  });
+  const text = await readTextFile(path);
   const config = ((parse(text) as { config?: Record<string, unknown> } | null)?.config ?? {}) as Record<
     string,
     unknown

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import { basename, extname } from "node:path";
-import { UserError } from "../util/errors.js";
+import { fsReason, UserError } from "../util/errors.js";
 import { parseSize } from "../util/size.js";
 import {
   PROFILE_IDS,
@@ -151,7 +151,7 @@ export async function selectProfile(nameOrPath: string, overrides: ProfileOverri
     throw new JobFileProfileError(
       code === "ENOENT"
         ? `unknown profile "${nameOrPath}": choose one of ${PROFILE_IDS.join(", ")}, or give a fio job file`
-        : `cannot read the job file ${nameOrPath}: ${code ?? (error as Error).message}`,
+        : `cannot read the job file ${nameOrPath}: ${fsReason(error)}`,
     );
   }
   const conflicting = SET_IN_THE_FILE.filter(([key]) => overrides[key] !== undefined).map(([, option]) => option);

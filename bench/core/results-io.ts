@@ -1,6 +1,5 @@
-import { promises as fs } from "node:fs";
-import { writeFileAtomic } from "../util/atomic-write.js";
-import { fsReason, UserError } from "../util/errors.js";
+import { UserError } from "../util/errors.js";
+import { readTextFile, writeFileAtomic } from "../util/files.js";
 import { type ResultsDocument, toResultsDocument } from "./results.js";
 
 // Results documents on disk: read and validated in one place, written atomically in one place.
@@ -16,12 +15,7 @@ export function writeResultsFile(path: string, document: ResultsDocument): Promi
 
 /** Reads a results document from a file (or a stack's outputs holding one), with one clear error when it is missing or not one. */
 export async function readResultsFile(path: string): Promise<ResultsDocument> {
-  let text: string;
-  try {
-    text = await fs.readFile(path, "utf8");
-  } catch (error) {
-    throw new UserError(`cannot read ${path}: ${fsReason(error)}`);
-  }
+  const text = await readTextFile(path);
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,8 +1,8 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import type { ResultsDocument } from "../core/results.js";
-import { writeFileAtomic } from "../util/atomic-write.js";
 import { UserError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/files.js";
 import { analysisCharts } from "./analysis-charts.js";
 import { CHARTS, type ChartOptions, REPORT_FILES } from "./chart-definitions.js";
 import { renderChartSvg, renderSpecSvg } from "./charts.js";
