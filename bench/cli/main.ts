@@ -329,11 +329,11 @@ export async function main(argv: string[]): Promise<number> {
     const message = (error as Error).message.replace(/\s*\n\s*/g, " ");
     if (error instanceof UserError) {
       console.error(`layerbench: ${message}`);
-    } else {
-      console.error(`layerbench: unexpected error: ${message}`);
-      if (process.env.LAYERBENCH_DEBUG) console.error((error as Error).stack);
-      else console.error("(set LAYERBENCH_DEBUG=1 to see where it happened)");
+      return error.exitCode;
     }
+    console.error(`layerbench: unexpected error: ${message}`);
+    if (process.env.LAYERBENCH_DEBUG) console.error((error as Error).stack);
+    else console.error("(set LAYERBENCH_DEBUG=1 to see where it happened)");
     return 1;
   }
   return exitCode;

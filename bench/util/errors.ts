@@ -1,5 +1,8 @@
 /** An error caused by the user's input or environment: the CLI prints its message alone, no stack trace. */
 export class UserError extends Error {
+  /** The CLI's exit code for it: 1, unless a command gives its errors a code of their own (compare: 3). */
+  readonly exitCode: number = 1;
+
   constructor(message: string) {
     super(message);
     this.name = new.target.name;

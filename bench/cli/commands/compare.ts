@@ -1,13 +1,16 @@
 import { UserError } from "../../util/errors.js";
 import { COMPARE_ERROR_EXIT, type CompareFlags } from "../main.js";
 
+/** What kept compare from comparing (a missing or invalid file): its own exit code, never a regression's 1. */
+class NotComparedError extends UserError {
+  override readonly exitCode = COMPARE_ERROR_EXIT;
+}
+
 export async function compareCommand(before: string, after: string, flags: CompareFlags): Promise<number> {
   try {
     return await compareFiles(before, after, flags);
   } catch (error) {
-    if (!(error instanceof UserError)) throw error;
-    console.error(`layerbench: ${error.message.replace(/\s*\n\s*/g, " ")}`);
-    return COMPARE_ERROR_EXIT;
+    throw error instanceof UserError ? new NotComparedError(error.message) : error;
   }
 }
 
