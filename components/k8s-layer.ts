@@ -4,9 +4,9 @@ import type { K8sSettings } from "../bench/config/k8s-config.js";
 import type { NodeNames } from "../bench/config/node-names.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
-import { k8sResultId, k8sVariantOptions } from "../bench/variants/k8s-variants.js";
+import { k8sResultId, k8sVariantOptions, variantsByKind } from "../bench/variants/k8s-variants.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
-import { backendsOf } from "./backends/index.js";
+import { BACKENDS } from "./backends/index.js";
 import { K3sCluster, type ProxmoxNodeAccess } from "./k3s-cluster.js";
 import { K8sFioRun } from "./k8s-fio-run.js";
 import type { Layer, LayerRun, Measurement } from "./layer.js";
@@ -55,11 +55,11 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
       child,
     );
     const { provider } = this.cluster;
-    this.backends = backendsOf(settings.variants).map((backend) =>
-      backend.install(
+    this.backends = [...variantsByKind(settings.variants)].map(([kind, variants]) =>
+      BACKENDS[kind].install(
         {
           settings,
-          variants: settings.variants.filter((variant) => variant.kind === backend.kind),
+          variants,
           provider,
           serverConnection: this.cluster.serverConnection,
         },

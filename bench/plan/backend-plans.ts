@@ -1,6 +1,6 @@
 import { type K8sSettings, LONGHORN_RESERVED } from "../config/k8s-config.js";
 import { type Profile, totalFootprint } from "../core/profiles.js";
-import type { K8sVariant, VolumeKind } from "../variants/k8s-variants.js";
+import { type K8sVariant, type VolumeKind, variantsByKind } from "../variants/k8s-variants.js";
 
 // What `plan` says of each storage backend of the Kubernetes layer, from the stack's config alone: the disk it
 // adds to every k3s node, the pool space its volumes keep, its lines, and how long it takes to install. The
@@ -71,10 +71,8 @@ export function backendPlans(
   k8s: K8sSettings,
   profile: Profile,
 ): Array<{ kind: VolumeKind; name: string } & BackendPlan> {
-  const kinds = [...new Set(k8s.variants.map((variant) => variant.kind))];
-  return kinds.map((kind) => {
+  return [...variantsByKind(k8s.variants)].map(([kind, variants]) => {
     const planning = PLANNING[kind];
-    const variants = k8s.variants.filter((variant) => variant.kind === kind);
     return { kind, name: planning.name, ...planning.plan(k8s, variants, profile) };
   });
 }

@@ -164,6 +164,16 @@ export function expandK8sVariants(
   return { variants, skipped, ...(record && { design: record }) };
 }
 
+/**
+ * The variants by storage kind, each kind in the order of its first variant: the backends a stack uses, for the
+ * program (components/backends/) and for `plan` (bench/plan/backend-plans.ts) alike.
+ */
+export function variantsByKind(variants: K8sVariant[]): Map<VolumeKind, K8sVariant[]> {
+  const byKind = new Map<VolumeKind, K8sVariant[]>();
+  for (const variant of variants) byKind.set(variant.kind, [...(byKind.get(variant.kind) ?? []), variant]);
+  return byKind;
+}
+
 /** A Kubernetes variant's id in results documents: prefixed, so that it never meets a VM variant's. */
 export function k8sResultId(id: string): string {
   return `k8s-${id}`;

@@ -1,4 +1,4 @@
-import type { K8sVariant } from "../../bench/variants/k8s-variants.js";
+import { type K8sVariant, variantsByKind } from "../../bench/variants/k8s-variants.js";
 import type { StorageBackend } from "../storage-backend.js";
 import { LOCAL_PATH } from "./local-path.js";
 import { LONGHORN } from "./longhorn.js";
@@ -11,5 +11,5 @@ export const BACKENDS: Record<K8sVariant["kind"], StorageBackend> = {
 
 /** The backends some variants use, in the order their first variant comes. */
 export function backendsOf(variants: K8sVariant[]): StorageBackend[] {
-  return [...new Set(variants.map((variant) => variant.kind))].map((kind) => BACKENDS[kind]);
+  return [...variantsByKind(variants).keys()].map((kind) => BACKENDS[kind]);
 }
