@@ -1,5 +1,5 @@
 import type * as vl from "vega-lite";
-import { ANALYSIS_CHARTS } from "./chart-definitions.js";
+import { ANALYSIS_CHARTS, PAGE_WIDTH_PX } from "./chart-definitions.js";
 import { geometricMean, panelEffects, panelLayers, ratios } from "./effects.js";
 import { panelName, type ReportData } from "./rows.js";
 
@@ -65,8 +65,6 @@ export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
 /** Width of a heatmap cell, and room for a panel's axis titles and labels beside its cells. */
 const HEATMAP_CELL_PX = 70;
 const HEATMAP_MARGIN_PX = 150;
-/** The page the heatmap's panels are laid out for. */
-const PAGE_WIDTH_PX = 1200;
 
 /**
  * The two axes that move the first layer's numbers most, one against the other, in every panel of that layer (a

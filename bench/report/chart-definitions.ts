@@ -92,6 +92,9 @@ export const ANALYSIS_CHARTS = {
   heatmap: { file: "heatmap.svg", title: "Heatmap of the two axes that matter most" },
 } as const;
 
+/** The page the charts are laid out for: report.html's body, and the heatmap's panels. */
+export const PAGE_WIDTH_PX = 1200;
+
 /** A chart as report.md embeds it. */
 export const chartImage = (chart: { file: string; title: string }) => `![${chart.title}](${chart.file})`;
 

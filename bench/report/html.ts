@@ -5,7 +5,7 @@ import type { TopLevelSpec } from "vega-lite";
 import * as vl from "vega-lite";
 import { SHOWN_METRICS } from "../core/metrics.js";
 import { warningCodes } from "../core/warnings.js";
-import { CHARTS, type ChartDefinition, panelUnit, type Unit } from "./chart-definitions.js";
+import { CHARTS, type ChartDefinition, PAGE_WIDTH_PX, panelUnit, type Unit } from "./chart-definitions.js";
 import { axesOf } from "./effects.js";
 import { partsToHtml } from "./html-body.js";
 import type { ReportData } from "./rows.js";
@@ -110,9 +110,10 @@ function filterAxes(data: ReportData): string[] {
 }
 
 /** The interactive charts: one view, its controls shared by the three charts in it. */
-/** The charts' width on report.html's page (its body is 1200 px, less padding and the y axes' labels). */
-const PAGE_PX = 1100;
-const HALF_PAGE_PX = 500;
+/** The charts' width on report.html's page: its body, less padding and the y axes' labels. */
+const PAGE_PX = PAGE_WIDTH_PX - 100;
+/** Half of it, less the second chart's y axis labels. */
+const HALF_PAGE_PX = (PAGE_PX - 100) / 2;
 
 export function pageSpec(data: ReportData): TopLevelSpec {
   const axes = filterAxes(data);
@@ -187,7 +188,7 @@ export function pageSpec(data: ReportData): TopLevelSpec {
 const STYLE = `
 :root { color-scheme: light dark; --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --line: #ddd; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6e6e6; --bg: #161616; --muted: #aaa; --line: #444; } }
-body { font: 15px/1.5 Helvetica, Arial, sans-serif; color: var(--fg); background: var(--bg); margin: 2rem auto; max-width: 1200px; padding: 0 1rem; }
+body { font: 15px/1.5 Helvetica, Arial, sans-serif; color: var(--fg); background: var(--bg); margin: 2rem auto; max-width: ${PAGE_WIDTH_PX}px; padding: 0 1rem; }
 table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 13px; }
 th, td { border: 1px solid var(--line); padding: 2px 8px; }
 td { text-align: right; } td:first-child { text-align: left; }
