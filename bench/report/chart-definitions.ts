@@ -23,6 +23,10 @@ export interface ChartDefinition {
   p99Metric?: Metric;
 }
 
+/** A chart's y title: "Latency (µs)", or "IOPS" where the unit is the quantity's own name. */
+export const axisTitle = (axis: string, unit: Unit | undefined) =>
+  !unit || unit.label === axis ? axis : `${axis} (${unit.label})`;
+
 const binaryBytes = (max: number): Unit =>
   max >= 10 * 1024 ** 3 ? { label: "GiB", divisor: 1024 ** 3 } : { label: "MiB", divisor: 1024 ** 2 };
 // Per panel: a 423 ns page-cache hit and a 47 ms disk write each read in their own unit.

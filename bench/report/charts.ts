@@ -1,7 +1,7 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import { warningCodes } from "../core/warnings.js";
-import { type ChartDefinition, type ChartOptions, panelUnit, type Unit } from "./chart-definitions.js";
+import { axisTitle, type ChartDefinition, type ChartOptions, panelUnit, type Unit } from "./chart-definitions.js";
 import { matrixChartSpec } from "./matrix-chart.js";
 import { panelHeader, type ReportData } from "./rows.js";
 
@@ -31,21 +31,19 @@ export interface ChartRow {
  * one (the y axis names it); otherwise each panel's header names its own.
  */
 export function chartRows(data: ReportData, chart: ChartDefinition): { rows: ChartRow[]; unit?: Unit } {
-  const raw = data.panels
-    .filter((panel) => chart.directions.includes(panel.direction))
-    .flatMap((panel) =>
-      panel.cells.flatMap(({ variant, summary, warnings }) => {
-        const stat = summary[chart.metric];
-        if (!stat) return [];
-        const p99 = chart.p99Metric ? summary[chart.p99Metric] : undefined;
-        const flags = warningCodes(warnings, ["buffered-io"]);
-        return [{ panel: panelHeader(panel, data.panels), variant: variant.label, stat, p99, flags }];
-      }),
-    );
+  const panels = data.panels.filter((panel) => chart.directions.includes(panel.direction));
+  const raw = panels.flatMap((panel) =>
+    panel.cells.flatMap(({ variant, summary, warnings }) => {
+      const stat = summary[chart.metric];
+      if (!stat) return [];
+      const p99 = chart.p99Metric ? summary[chart.p99Metric] : undefined;
+      const flags = warningCodes(warnings, ["buffered-io"]);
+      return [{ panel: panelHeader(panel, data.panels), variant: variant.label, stat, p99, flags }];
+    }),
+  );
   // Only the panels that have a value of this chart: an empty one names no unit.
   const units = new Map(
-    data.panels
-      .filter((panel) => chart.directions.includes(panel.direction))
+    panels
       .filter((panel) => panel.cells.some((cell) => cell.summary[chart.metric]))
       .map((panel) => [
         panelHeader(panel, data.panels),
@@ -105,7 +103,7 @@ export function chartSpec(
     // Labels under the bars too: a bar is not to be told by its colour alone.
     axis: { labelAngle: -40, labelLimit: 160, ticks: false },
   };
-  const yTitle = !unit ? chart.axis : chart.axis === unit.label ? chart.axis : `${chart.axis} (${unit.label})`;
+  const yTitle = axisTitle(chart.axis, unit);
   const logScale = options.latencyScale === "log" && chart.p99Metric !== undefined;
   const y = (field: string) => ({
     field,

@@ -5,7 +5,7 @@ import type { TopLevelSpec } from "vega-lite";
 import * as vl from "vega-lite";
 import { SHOWN_METRICS } from "../core/metrics.js";
 import { warningCodes } from "../core/warnings.js";
-import { CHARTS, type ChartDefinition, PAGE_WIDTH_PX, panelUnit, type Unit } from "./chart-definitions.js";
+import { axisTitle, CHARTS, type ChartDefinition, PAGE_WIDTH_PX, panelUnit, type Unit } from "./chart-definitions.js";
 import { axesOf } from "./effects.js";
 import { partsToHtml } from "./html-body.js";
 import type { ReportData } from "./rows.js";
@@ -71,9 +71,6 @@ function pageCharts(data: ReportData): PageChart[] {
   }));
 }
 
-/** "Latency (µs)", or "IOPS" where the unit is the quantity's own name. */
-const chartTitle = (axis: string, unit: Unit) => (unit.label === axis ? axis : `${axis} (${unit.label})`);
-
 function pageRows(data: ReportData, axes: string[], charts: PageChart[]): PageRow[] {
   return data.panels.flatMap((panel) =>
     panel.cells.map((cell) => {
@@ -87,8 +84,8 @@ function pageRows(data: ReportData, axes: string[], charts: PageChart[]): PageRo
       };
       for (const chart of charts) {
         const stat = cell.summary[chart.metric];
-        const divisor = chart.units.get(workload)?.divisor ?? 1;
         if (!stat) continue;
+        const divisor = chart.units.get(workload)?.divisor ?? 1;
         row[chart.field] = stat.mean / divisor;
         row[`${chart.field}Sd`] = stat.stdev / divisor;
       }
@@ -109,12 +106,12 @@ function filterAxes(data: ReportData): string[] {
   ];
 }
 
-/** The interactive charts: one view, its controls shared by the three charts in it. */
 /** The charts' width on report.html's page: its body, less padding and the y axes' labels. */
 const PAGE_PX = PAGE_WIDTH_PX - 100;
 /** Half of it, less the second chart's y axis labels. */
 const HALF_PAGE_PX = (PAGE_PX - 100) / 2;
 
+/** The interactive charts: one view, its controls shared by the charts in it. */
 export function pageSpec(data: ReportData): TopLevelSpec {
   const axes = filterAxes(data);
   const charts = pageCharts(data);
@@ -132,7 +129,7 @@ export function pageSpec(data: ReportData): TopLevelSpec {
     // The selected workload's unit in the title: a vega expression over a table of the titles by workload.
     title: {
       text: {
-        expr: `(${JSON.stringify(Object.fromEntries([...units].map(([workload, unit]) => [workload, chartTitle(axis, unit)])))})[workload]`,
+        expr: `(${JSON.stringify(Object.fromEntries([...units].map(([workload, unit]) => [workload, axisTitle(axis, unit)])))})[workload]`,
       },
     },
     width,
