@@ -4,13 +4,9 @@ import { type ResultsDocument, toResultsDocument } from "./results.js";
 
 // Results documents on disk: read and validated in one place, written atomically in one place.
 
-/** Writes JSON through a temporary file and a rename, so a reader never sees half a file. */
-export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  return writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
+/** Written whole or not at all: a reader (report, a second process) never sees half a document. */
 export function writeResultsFile(path: string, document: ResultsDocument): Promise<void> {
-  return writeJsonAtomic(path, document);
+  return writeFileAtomic(path, `${JSON.stringify(document, null, 2)}\n`);
 }
 
 /** Reads a results document from a file (or a stack's outputs holding one), with one clear error when it is missing or not one. */

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../util/files.js";
 import type { GuestImage } from "./guest.js";
 import { type Accelerator, probeAccelerator } from "./run-guest.js";
 
@@ -34,8 +35,6 @@ export async function guestAccelerator(
   // Older answers (another boot, QEMU or guest) are of no further use.
   for (const name of await fs.readdir(cacheDir))
     if (/^accelerator-[0-9a-f]{16}\.json$/.test(name)) await fs.rm(join(cacheDir, name), { force: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(temporary, JSON.stringify({ accel }));
-  await fs.rename(temporary, file);
+  await writeFileAtomic(file, JSON.stringify({ accel }));
   return { accel, probedNow: true };
 }

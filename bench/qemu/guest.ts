@@ -5,6 +5,7 @@ import { homedir, release } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { UserError } from "../util/errors.js";
+import { writeFileAtomic } from "../util/files.js";
 import { type CpioEntry, cpioArchive, hostFile, parentDirectories } from "./cpio.js";
 import { GUEST_INIT, GUEST_SCSI_ID } from "./init.js";
 
@@ -231,9 +232,7 @@ export async function prepareGuest(cacheDir = cacheDirectory()): Promise<GuestIm
       ...files,
     ]);
     await fs.mkdir(cacheDir, { recursive: true });
-    const temporary = `${initrd}.${process.pid}.tmp`;
-    await fs.writeFile(temporary, archive);
-    await fs.rename(temporary, initrd);
+    await writeFileAtomic(initrd, archive);
     // Older images of this cache are of no further use.
     for (const name of await fs.readdir(cacheDir)) {
       if (/^initrd-[0-9a-f]{16}\.cpio$/.test(name) && join(cacheDir, name) !== initrd)

@@ -16,7 +16,7 @@ export async function readTextFile(path: string): Promise<string> {
  * Writes a file through a temporary file and a rename: a reader never sees half a file, and a full disk leaves
  * the old file (or none), not a truncated one. A failure names the file and why, in words.
  */
-export async function writeFileAtomic(path: string, content: string): Promise<void> {
+export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
   try {
     await fs.writeFile(temporary, content);

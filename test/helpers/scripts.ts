@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveProfile } from "../../bench/core/profiles.js";
 import { renderFioScript, TARGET_BLOCK } from "../../bench/remote/fio-script.js";
+import { writeFileAtomic } from "../../bench/util/files.js";
 import { scratchDir } from "./fio.js";
 
 /** The same script with only its target block replaced: fio goes to a local directory or file instead. */
@@ -83,9 +84,7 @@ export async function shortArsOutput(): Promise<string> {
     if (code !== 0) throw new Error(`the ars script failed: ${stderr}`);
     await fs.mkdir(CACHE_DIR, { recursive: true });
     // Whole or not at all: another test file may read it at any moment.
-    const partial = `${cached}.${process.pid}`;
-    await fs.writeFile(partial, stdout);
-    await fs.rename(partial, cached);
+    await writeFileAtomic(cached, stdout);
     return stdout;
   } finally {
     await scratch.cleanup();
