@@ -1,4 +1,4 @@
-import { formatFioSize } from "../util/size.js";
+import { formatFioSize, formatJobSize } from "../util/size.js";
 import type { ResultsDocument } from "./results.js";
 
 // The settings that shape a results document's numbers. Two documents measured under different settings are not
@@ -31,7 +31,7 @@ function measurementSettings(document: ResultsDocument): Map<string, string> {
   for (const workload of profile.workloads ?? []) {
     settings.set(
       `workload ${workload.id}`,
-      `${workload.rw}, bs ${formatFioSize(workload.bs)}, ${workload.numjobs} job(s), QD${workload.iodepth}, size per job ${workload.size > 0 ? formatFioSize(workload.size) : "its file's or device's"}`,
+      `${workload.rw}, bs ${formatFioSize(workload.bs)}, ${workload.numjobs} job(s), QD${workload.iodepth}, size per job ${formatJobSize(workload.size)}`,
     );
   }
   if (!profile.workloads) settings.set("workloads", NOT_RECORDED);

@@ -3,7 +3,7 @@ import { type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/
 import { fioVersions } from "../core/settings.js";
 import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.js";
 import { formatWithSpread } from "../util/format.js";
-import { formatFioSize } from "../util/size.js";
+import { formatJobSize } from "../util/size.js";
 import { ANALYSIS_CHARTS, CHARTS, chartImage } from "./chart-definitions.js";
 import { type PanelEffects, type Prediction, panelEffects, panelLayers } from "./effects.js";
 import { kbenchSummary } from "./kbench-summary.js";
@@ -69,11 +69,7 @@ function sourcesSection(data: ReportData): string {
     const ramp = profile.rampSec === undefined ? "ramp not recorded" : `ramp ${profile.rampSec} s`;
     const sizes = profile.workloads
       ? profile.workloads
-          // Size 0: fio sized the job from its file or device, which an imported output does not say.
-          .map(
-            (workload) =>
-              `${workload.id} ${workload.numjobs}×${workload.size > 0 ? formatFioSize(workload.size) : "its file's or device's size"}`,
-          )
+          .map((workload) => `${workload.id} ${workload.numjobs}×${formatJobSize(workload.size)}`)
           .join(", ")
       : "not recorded";
     return `- ${sourceNumber(index)} ${source.kind} \`${sourceLabel(source)}\`${runIds}, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${ramp}, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}${profile.precondition ? ", device targets filled before their first run" : ""}, ${fio.join(", ") || "no runs"}; size per job: ${sizes}`;

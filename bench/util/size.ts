@@ -43,6 +43,14 @@ export function formatFioSize(bytes: number): string {
   return String(bytes);
 }
 
+/**
+ * A workload's size per job as reports say it: 0 is a job fio sized from its file or device, which an imported
+ * output does not say ("1×0t" otherwise).
+ */
+export function formatJobSize(bytes: number): string {
+  return bytes > 0 ? formatFioSize(bytes) : "its file's or device's size";
+}
+
 /** Human-readable binary size for messages and reports: "1.5 GiB". */
 export function formatBytes(bytes: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
