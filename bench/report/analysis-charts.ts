@@ -14,6 +14,13 @@ const base = (title: string, subtitle: string) => ({
   config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
 });
 
+/** An axis's values in natural order: iodepth 1, 2, 16 rather than 1, 16, 2. */
+const naturalOrder = <K extends string>(rows: Array<Record<K, string>>, field: K) =>
+  [...new Set(rows.map((row) => row[field]))].sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+
+/** The panels in the order their rows come, the report's (a facet sorts its values as strings otherwise). */
+const inOrder = (rows: Array<{ panel: string }>) => [...new Set(rows.map((row) => row.panel))];
+
 const ROW = { field: "row", type: "nominal" as const, title: null, sort: null, axis: { labelLimit: 260 } };
 
 /** One panel per workload and layer, one row per axis value, a point at its ratio with its 95 % interval. */
@@ -37,7 +44,7 @@ export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
       "least-squares estimate with its 95 % interval; axes ranked by how much they move the number",
     ),
     data: { values: rows },
-    facet: { field: "panel", type: "nominal", title: null },
+    facet: { field: "panel", type: "nominal", title: null, sort: inOrder(rows) },
     columns: 2,
     spec: {
       width: 320,
@@ -58,7 +65,8 @@ export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
         },
       ],
     },
-    resolve: { scale: { y: "independent" } },
+    // Each panel its own x axis on the shared scale: a wrapped row's empty cells draw none.
+    resolve: { scale: { y: "independent" }, axis: { x: "independent" } },
   };
 }
 
@@ -100,7 +108,7 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
       "IOPS against the baseline (geometric mean over the other axes); red below 1.0, blue above",
     ),
     data: { values: rows },
-    facet: { field: "panel", type: "nominal", title: null },
+    facet: { field: "panel", type: "nominal", title: null, sort: inOrder(rows) },
     columns: Math.max(
       1,
       Math.min(
@@ -108,6 +116,8 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
         Math.floor(PAGE_WIDTH_PX / (new Set(rows.map((row) => row.a)).size * HEATMAP_CELL_PX + HEATMAP_MARGIN_PX)),
       ),
     ),
+    // Each panel its own axes: a wrapped row's empty cells draw none.
+    resolve: { axis: { x: "independent", y: "independent" } },
     spec: {
       width: { step: HEATMAP_CELL_PX },
       height: { step: 32 },
@@ -115,8 +125,8 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
         {
           mark: { type: "rect" },
           encoding: {
-            x: { field: "a", type: "nominal", title: first, axis: { labelAngle: 0 } },
-            y: { field: "b", type: "nominal", title: second },
+            x: { field: "a", type: "nominal", title: first, sort: naturalOrder(rows, "a"), axis: { labelAngle: 0 } },
+            y: { field: "b", type: "nominal", title: second, sort: naturalOrder(rows, "b") },
             color: {
               field: "ratio",
               type: "quantitative",
@@ -128,8 +138,8 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
         {
           mark: { type: "text", fontSize: 11 },
           encoding: {
-            x: { field: "a", type: "nominal" },
-            y: { field: "b", type: "nominal" },
+            x: { field: "a", type: "nominal", sort: naturalOrder(rows, "a") },
+            y: { field: "b", type: "nominal", sort: naturalOrder(rows, "b") },
             text: { field: "label" },
           },
         },
@@ -160,21 +170,27 @@ export function layersSpec(data: ReportData): vl.TopLevelSpec | undefined {
   return {
     ...base("Layer by layer: IOPS against the baseline", "each layer's best variant and the median of its variants"),
     data: { values: bars },
-    // A step per bar: the groups of bars are as wide as the layers they hold.
-    width: { step: 14 },
-    height: 240,
+    // Horizontal, as the other bar charts: the workloads' names read whole. A step per bar: the groups of bars
+    // are as tall as the layers they hold.
+    height: { step: 12 },
+    width: 480,
     mark: { type: "bar" },
     encoding: {
-      x: { field: "workload", type: "nominal", title: null, sort: null, axis: { labelAngle: -40, labelLimit: 320 } },
-      xOffset: { field: "bar", sort: order },
-      y: { field: "ratio", type: "quantitative", title: "× baseline" },
+      y: { field: "workload", type: "nominal", title: null, sort: null, axis: { labelLimit: 0 } },
+      yOffset: { field: "bar", sort: order },
+      x: { field: "ratio", type: "quantitative", title: "× baseline" },
       color: { field: "bar", type: "nominal", title: null, sort: order, legend: { orient: "top" } },
     },
   };
 }
 
+export interface AnalysisChart {
+  file: string;
+  spec: vl.TopLevelSpec;
+}
+
 /** The analysis charts that have something to show, by file name. */
-export function analysisCharts(data: ReportData): Array<{ file: string; spec: vl.TopLevelSpec }> {
+export function analysisCharts(data: ReportData): AnalysisChart[] {
   return [
     { file: ANALYSIS_CHARTS.layers.file, spec: layersSpec(data) },
     { file: ANALYSIS_CHARTS.effects.file, spec: effectsSpec(data) },

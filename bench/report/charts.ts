@@ -2,14 +2,12 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import { warningCodes } from "../core/warnings.js";
 import { axisTitle, type ChartDefinition, type ChartOptions, panelUnit, type Unit } from "./chart-definitions.js";
+import { variantColourScale } from "./colours.js";
 import { matrixChartSpec } from "./matrix-chart.js";
-import { panelHeader, type ReportData } from "./rows.js";
+import { emulatedCpuNote, panelHeader, type ReportData } from "./rows.js";
 
 /** Up to this many variants, a chart has a panel per workload and each bar labelled under it; beyond, a matrix. */
 const MAX_LABELLED_VARIANTS = 40;
-
-/** Pixels a row of panels may take before the next panel wraps. */
-const MAX_CHART_WIDTH = 1600;
 
 export interface ChartRow {
   panel: string;
@@ -24,6 +22,8 @@ export interface ChartRow {
   /** ±1 standard deviation of the p99 over repeats. */
   p99Low?: number;
   p99High?: number;
+  /** On a log scale: where the bar starts (withLogBase). */
+  base?: number;
 }
 
 /**
@@ -73,15 +73,51 @@ export function chartRows(data: ReportData, chart: ChartDefinition): { rows: Cha
   return { rows, ...(shared && { unit: shared }) };
 }
 
-/** Legend columns: as many as the longest label leaves room for, so that no label is cut. */
-function legendColumns(labels: string[]): number {
-  const longest = Math.max(0, ...labels.map((label) => label.length));
-  return Math.max(1, Math.min(3, Math.floor(120 / Math.max(longest, 1))));
+/**
+ * On a log scale, each panel's bars rise from half its smallest value (a log scale has no zero), and the spreads
+ * below it are cut there: a mean less one standard deviation can be negative.
+ */
+function withLogBase(rows: ChartRow[]): ChartRow[] {
+  const smallest = new Map<string, number>();
+  for (const row of rows) {
+    const values = [row.value, row.low, row.p99, row.p99Low].filter(
+      (value): value is number => value !== undefined && value > 0,
+    );
+    smallest.set(row.panel, Math.min(smallest.get(row.panel) ?? Number.POSITIVE_INFINITY, ...values));
+  }
+  return rows.map((row) => {
+    const base = (smallest.get(row.panel) as number) / 2;
+    return {
+      ...row,
+      base,
+      low: Math.max(row.low, base),
+      ...(row.p99Low !== undefined && { p99Low: Math.max(row.p99Low, base) }),
+    };
+  });
+}
+
+/** A panel's bar length in pixels, and the most panels side by side. */
+const PANEL_WIDTH_PX = 240;
+const MAX_COLUMNS = 4;
+/** The width a chart keeps within (a 1400 px screen), the variants' names and each panel's axis and gap. */
+const MAX_CHART_WIDTH_PX = 1400;
+const PANEL_GAP_PX = 40;
+const MIN_PANEL_HEIGHT_PX = 96;
+/** About the width of a character of an axis label (10 px Helvetica). */
+const LABEL_CHAR_PX = 6;
+
+/** Panels side by side: as many as fit beside the variants' names. */
+function columnsBeside(labels: string[], panels: number): number {
+  const labelsPx = LABEL_CHAR_PX * Math.max(0, ...labels.map((label) => label.length));
+  const fit = Math.floor((MAX_CHART_WIDTH_PX - labelsPx) / (PANEL_WIDTH_PX + PANEL_GAP_PX));
+  return Math.max(1, Math.min(MAX_COLUMNS, panels, fit));
 }
 
 /**
- * The vega-lite spec: one panel per workload (own y scale), one labelled bar per variant, ±1 stdev error bars when
- * repeated; beyond the variants a panel can label, a variant x workload matrix of values (matrix-chart.ts).
+ * The vega-lite spec: one panel per workload (its own value scale), one horizontal bar per variant named on the
+ * left of each row of panels (any label length reads whole, no legend to match colours against), ±1 stdev error
+ * bars when repeated; beyond the variants a panel can label, a variant x workload matrix of values
+ * (matrix-chart.ts).
  */
 export function chartSpec(
   data: ReportData,
@@ -91,42 +127,44 @@ export function chartSpec(
   const { rows: panelRows, unit } = chartRows(data, chart);
   if (data.variants.length > MAX_LABELLED_VARIANTS) return matrixChartSpec(data, chart, panelRows, unit);
   const variantOrder = data.variants.map((variant) => variant.label);
-  // Rows in variant order, so that the bars and the legend take the order the rows come in (sort: null): an
-  // explicit sort list is looked up for every row of every layer.
+  // Rows in variant order, so that the bars take the order the rows come in (sort: null): an explicit sort list
+  // is looked up for every row of every layer.
   const rank = new Map(variantOrder.map((label, index) => [label, index]));
-  const rows = [...panelRows].sort((a, b) => (rank.get(a.variant) ?? 0) - (rank.get(b.variant) ?? 0));
-  const x = {
+  const sorted = [...panelRows].sort((a, b) => (rank.get(a.variant) ?? 0) - (rank.get(b.variant) ?? 0));
+  const logScale = options.latencyScale === "log" && chart.p99Metric !== undefined;
+  const rows = logScale ? withLogBase(sorted) : sorted;
+  const y = {
     field: "variant",
     type: "nominal" as const,
     sort: null,
     title: null,
-    // Labels under the bars too: a bar is not to be told by its colour alone.
-    axis: { labelAngle: -40, labelLimit: 160, ticks: false },
+    axis: { labelLimit: 0, ticks: false },
   };
-  const yTitle = axisTitle(chart.axis, unit);
-  const logScale = options.latencyScale === "log" && chart.p99Metric !== undefined;
-  const y = (field: string) => ({
+  const valueTitle = axisTitle(chart.axis, unit);
+  // A log scale has no zero: bars rise from half the panel's smallest value, the scale's own start (not rounded
+  // down to a power of ten, which left the bars floating off the axis).
+  const x = (field: string) => ({
     field,
     type: "quantitative" as const,
-    title: yTitle,
-    ...(logScale && { scale: { type: "log" as const } }),
+    title: valueTitle,
+    ...(logScale && { scale: { type: "log" as const, nice: false } }),
   });
   const repeated = rows.some((row) => row.repeats > 1);
   const spread = (size: number, color: string) => ({ type: "errorbar" as const, ticks: { size }, color });
-  const panelWidth = Math.max(150, 34 * variantOrder.length);
-  // Panels wrap into rows so that many variants make a tall chart rather than a very wide one.
-  const columns = Math.max(1, Math.floor(MAX_CHART_WIDTH / (panelWidth + 60)));
+  const panels = [...new Set(rows.map((row) => row.panel))];
   const buffered = data.documents.some((document) => !document.profile.direct);
   const subtitle = [
     repeated ? "error bars: ±1 standard deviation over repeats" : "",
     logScale ? "logarithmic scale" : "",
     rows.some((row) => row.flags) ? "! flagged: see Flags in report.md" : "",
     buffered ? "buffered I/O: the page cache is part of the numbers" : "",
+    emulatedCpuNote(data) ?? "",
   ].filter(Boolean);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     description: `${chart.title} per workload and variant; the values are in the tables of report.md.`,
-    title: { text: chart.title, subtitle: subtitle.join("; "), anchor: "start" },
+    // A note a line: one long line would set the chart's width (vega estimates text widths generously).
+    title: { text: chart.title, subtitle, anchor: "start" },
     background: "white",
     // Error bars are drawn as rules and ticks: no ARIA label for them either.
     config: {
@@ -140,56 +178,62 @@ export function chartSpec(
       field: "panel",
       type: "nominal",
       title: null,
-      sort: [...new Set(rows.map((row) => row.panel))],
+      sort: panels,
       header: { labelFontSize: 11, labelExpr: "split(datum.value, '\\n')" },
     },
-    columns,
-    resolve: { scale: { y: "independent" } },
+    columns: columnsBeside(variantOrder, panels.length),
+    // Each panel its own value scale and axis; the variants are the same in every panel, named once per row.
+    resolve: { scale: { x: "independent" } },
     spec: {
-      width: panelWidth,
-      height: 220,
+      width: PANEL_WIDTH_PX,
+      // A bar per variant, 16 px each; a few variants get thicker bars rather than a flat strip.
+      height: { step: Math.max(16, Math.round(MIN_PANEL_HEIGHT_PX / variantOrder.length)) },
       layer: [
         {
-          // A log scale has no zero: bars then rise from half the panel's smallest value instead.
-          ...(logScale && {
-            transform: [
-              { joinaggregate: [{ op: "min" as const, field: "value", as: "panelMin" }], groupby: ["panel"] },
-              { calculate: "datum.panelMin / 2", as: "base" },
-            ],
-          }),
-          // No ARIA label and no tooltip per bar (an SVG file shows none): thousands of them in a big matrix cost
-          // seconds, while report.md's tables carry every value and report.html has the tooltips.
+          // No ARIA label and no tooltip per bar (an SVG file shows none): report.md's tables carry every value
+          // and report.html has the tooltips.
           mark: { type: "bar", aria: false },
           encoding: {
-            x,
-            y: y("value"),
-            ...(logScale && { y2: { field: "base" } }),
+            y,
+            x: x("value"),
+            ...(logScale && { x2: { field: "base" } }),
             color: {
               field: "variant",
               type: "nominal",
               sort: null,
-              title: "Variant",
-              legend: { orient: "bottom", columns: legendColumns(variantOrder), labelLimit: 0 },
+              scale: variantColourScale(variantOrder),
+              legend: null,
             },
           },
         },
-        // Layers only where they have something to draw: each one costs time in a big matrix.
+        // Layers only where they have something to draw.
         ...(repeated
           ? [
               {
                 transform: [{ filter: "datum.repeats > 1" }],
-                mark: spread(12, "black"),
-                encoding: { x, y: y("low"), y2: { field: "high" } },
+                mark: spread(8, "black"),
+                encoding: { y, x: x("low"), x2: { field: "high" } },
               },
             ]
           : []),
         ...(rows.some((row) => row.flags)
           ? [
               {
-                // A flagged bar carries a "!" above it; report.md's Flags section and report.html say why.
-                transform: [{ filter: "datum.flags !== ''" }],
-                mark: { type: "text" as const, text: "!", dy: -8, fontWeight: "bold" as const, color: "firebrick" },
-                encoding: { x, y: y("value") },
+                // A flagged bar carries a "!" past its end and its error bar; report.md's Flags section and
+                // report.html say why.
+                transform: [
+                  { filter: "datum.flags !== ''" },
+                  { calculate: "datum.repeats > 1 ? max(datum.value, datum.high) : datum.value", as: "flagAt" },
+                ],
+                mark: {
+                  type: "text" as const,
+                  text: "!",
+                  dx: 6,
+                  align: "left" as const,
+                  fontWeight: "bold" as const,
+                  color: "firebrick",
+                },
+                encoding: { y, x: x("flagAt") },
               },
             ]
           : []),
@@ -198,14 +242,14 @@ export function chartSpec(
               {
                 transform: [{ filter: "isValid(datum.p99)" }],
                 mark: { type: "point" as const, shape: "diamond", filled: true, color: "black", size: 40, aria: false },
-                encoding: { x, y: y("p99") },
+                encoding: { y, x: x("p99") },
               },
               ...(rows.some((row) => row.p99Low !== undefined)
                 ? [
                     {
                       transform: [{ filter: "isValid(datum.p99Low)" }],
-                      mark: spread(6, "dimgray"),
-                      encoding: { x, y: y("p99Low"), y2: { field: "p99High" } },
+                      mark: spread(5, "dimgray"),
+                      encoding: { y, x: x("p99Low"), x2: { field: "p99High" } },
                     },
                   ]
                 : []),
@@ -220,9 +264,12 @@ export function chartSpec(
 // bars): the scales come out as meant, and a report is not the place for the compiler's notes.
 const QUIET = vega.logger(vega.None);
 
+/** A vega-lite spec compiled to vega, without the compiler's notes. */
+export const compileSpec = (spec: vl.TopLevelSpec) => vl.compile(spec, { logger: QUIET }).spec;
+
 /** Any vega-lite spec as SVG, rendered headless. */
 export async function renderSpecSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec, { logger: QUIET }).spec), { renderer: "none" });
+  const view = new vega.View(vega.parse(compileSpec(spec)), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {

@@ -1,7 +1,7 @@
 import type * as vl from "vega-lite";
 import type { ChartDefinition, Unit } from "./chart-definitions.js";
 import type { ChartRow } from "./charts.js";
-import type { ReportData } from "./rows.js";
+import { emulatedCpuNote, type ReportData } from "./rows.js";
 
 // A chart of a big matrix: beyond the variants a bar chart can label, one row per variant and one column per
 // workload, each cell the value in print and coloured by its ratio to the baseline. Every variant stays named
@@ -97,6 +97,7 @@ export function matrixChartSpec(
     data.documents.some((document) => !document.profile.direct)
       ? "buffered I/O: the page cache is part of the numbers"
       : "",
+    emulatedCpuNote(data) ?? "",
   ].filter(Boolean);
   const measured = new Set(rows.map((row) => row.variant));
   const cellPosition = {
@@ -119,7 +120,7 @@ export function matrixChartSpec(
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     description: `${chart.matrixTitle ?? chart.title} per variant and workload; the values are in the tables of report.md.`,
-    title: { text: chart.matrixTitle ?? chart.title, subtitle: subtitle.join("; "), anchor: "start" },
+    title: { text: chart.matrixTitle ?? chart.title, subtitle, anchor: "start" },
     background: "white",
     config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
     data: { values },

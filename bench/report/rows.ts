@@ -61,14 +61,24 @@ export function sourceLabel(source: Source): string {
   return `${source.stack}@${runIds.length > 1 ? `${runIds.length} runs` : source.runId}`;
 }
 
+/** A label's mark of a variant run in a local guest under TCG; the caveat itself is said once (emulatedCpuNote). */
+const EMULATED_CPU_MARK = EMULATED_CPU_WARNING.split(":")[0];
+
 function variantLabel(variant: Variant, prefix: string): string {
   // Flushes never reach the disk with cache=unsafe: its numbers are not comparable, say so where they are shown.
   const warnings = [
     ...(variant.options.cache === "unsafe" ? ["unsafe: ignores flushes"] : []),
-    // A local guest under TCG: the numbers say what emulation costs, not VirtIO.
-    ...(variant.options.accel === "tcg" ? [EMULATED_CPU_WARNING] : []),
+    ...(variant.options.accel === "tcg" ? [EMULATED_CPU_MARK] : []),
   ];
   return `${prefix}${variant.id}${warnings.map((warning) => ` (${warning})`).join("")}`;
+}
+
+/**
+ * What a chart's subtitle says once about the variants marked "(emulated CPU)": a local guest under TCG measures
+ * what emulation costs, not VirtIO. Absent when no variant ran so.
+ */
+export function emulatedCpuNote(data: ReportData): string | undefined {
+  return data.variants.some((entry) => entry.variant.options.accel === "tcg") ? EMULATED_CPU_WARNING : undefined;
 }
 
 /** Lines up the variants and workloads of one or more results documents; the first document's baseline is the baseline. */
