@@ -6,6 +6,7 @@ import test from "ava";
 import { type Browser, chromium, type Page } from "playwright-core";
 import type { VariantSpec } from "../bench/core/results.js";
 import { CHARTS } from "../bench/report/chart-definitions.js";
+import { distinctColours } from "../bench/report/colours.js";
 import { writeReport } from "../bench/report/index.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";
@@ -44,9 +45,12 @@ function matrix(count: number) {
   return syntheticDocument({ kind: "local", host: "pve" }, variants);
 }
 
+/** The bars of the page's charts (named in html.ts), one group per chart. */
+const BARS = '#charts svg .mark-rect[class*="_bars_marks"]';
+
 /** In the page: the outlines of the first chart's bars, joined. */
 function firstChartBars(): string {
-  const chart = document.querySelectorAll("#charts svg .mark-rect")[0];
+  const chart = document.querySelectorAll('#charts svg .mark-rect[class*="_bars_marks"]')[0];
   return Array.from(chart.querySelectorAll("path"), (path) => path.getAttribute("d")).join("|");
 }
 
@@ -68,7 +72,7 @@ async function open(browser: Browser, file: string, colorScheme: "light" | "dark
   page.on("pageerror", (error) => errors.push(String(error)));
   const started = Date.now();
   await page.goto(pathToFileURL(file).href);
-  await page.waitForSelector("#charts svg .mark-rect path", { timeout: 20_000 });
+  await page.waitForSelector(`${BARS} path`, { timeout: 20_000 });
   return { page, requests, errors, loadMs: Date.now() - started };
 }
 
@@ -90,9 +94,9 @@ test.serial(
     const { page, requests, errors, loadMs } = await open(browser, file, "light");
     t.log(`report.html loaded and drawn in ${loadMs} ms`);
     // The SVGs' four charts (IOPS, bandwidth, bytes written, latency), a bar per variant in each.
-    t.is(await page.locator("#charts svg .mark-rect").count(), CHARTS.length);
+    t.is(await page.locator(BARS).count(), CHARTS.length);
     t.is(CHARTS.length, 4);
-    t.is(await page.locator("#charts svg .mark-rect path").count(), 4 * 5);
+    t.is(await page.locator(`${BARS} path`).count(), 4 * 5);
     // Each chart's title names the selected workload's unit, as the SVGs' panels do.
     const titles = await page.locator("#charts svg .role-title-text").allTextContents();
     t.deepEqual(titles.slice(0, 2), ["IOPS", "Bandwidth (MiB/s)"]);
@@ -100,7 +104,7 @@ test.serial(
     // The tables of report.md are there too.
     t.true((await page.locator("table").count()) >= 2);
 
-    await page.locator("#charts svg .mark-rect path").first().hover();
+    await page.locator(`${BARS} path`).first().hover();
     const tooltip = page.locator("#vg-tooltip-element");
     await tooltip.waitFor({ state: "visible" });
     t.regex((await tooltip.textContent()) ?? "", /host-zvol[\s\S]*IOPS[\s\S]*1,005\.0[\s\S]*runs[\s\S]*2/);
@@ -120,7 +124,9 @@ test.serial(
     const cacheFilter = page.locator("#controls select").nth(2);
     await cacheFilter.selectOption("writeback");
     await page.waitForFunction(
-      () => document.querySelectorAll("#charts svg .mark-rect")[0].querySelectorAll("path").length === 2,
+      () =>
+        document.querySelectorAll('#charts svg .mark-rect[class*="_bars_marks"]')[0].querySelectorAll("path").length ===
+        2,
     );
     t.pass();
 
@@ -141,7 +147,7 @@ test.serial("report.html in the dark, and with 1 and with 100 variants", async (
     for (const scheme of ["light", "dark"] as const) {
       const { page, errors, loadMs } = await open(browser, file, scheme);
       t.log(`${count} variant(s), ${scheme}: drawn in ${loadMs} ms`);
-      t.is(await page.locator("#charts svg .mark-rect").first().locator("path").count(), count);
+      t.is(await page.locator(BARS).first().locator("path").count(), count);
       const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       t.is(background, scheme === "dark" ? "rgb(22, 22, 22)" : "rgb(255, 255, 255)");
       // A results table of 100 rows comes folded, and opens; one of a single row is shown as it is.
@@ -158,4 +164,108 @@ test.serial("report.html in the dark, and with 1 and with 100 variants", async (
       await page.close();
     }
   }
+});
+
+/** In the page: the fills of the first chart's bars, in the order drawn (top to bottom). */
+function firstChartFills(): string[] {
+  const chart = document.querySelectorAll('#charts svg .mark-rect[class*="_bars_marks"]')[0];
+  const bars = Array.from(chart.querySelectorAll("path"));
+  bars.sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top);
+  return bars.map((path) => path.getAttribute("fill") ?? "");
+}
+
+test.serial(
+  "report.html shows what the SVGs show: spread, p99, flags, the analysis charts, the same colours",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    await writeReport([matrix(5)], dir.path);
+    const { page, errors } = await open(browser, join(dir.path, "report.html"), "light");
+    // Two runs per variant: an error bar per bar, in each of the four charts.
+    t.is(await page.locator('#charts svg .mark-rule[class*="_spread_"] line').count(), 4 * 5);
+    // The latency chart's 99th percentiles, one per variant.
+    t.is(await page.locator("#charts svg .mark-symbol path").count(), 5);
+    // The writeback guests beat the host under them (faster-than-baseline): a "!" beside their bars in each chart.
+    const marks = await page.locator("#charts svg .mark-text text").allTextContents();
+    t.is(marks.filter((text) => text === "!").length, 4 * 2);
+    // The Layer by layer, Effects and heatmap charts, where report.md shows them.
+    for (const id of ["chart-layers", "chart-effects", "chart-heatmap"])
+      t.true((await page.locator(`#${id} svg .role-mark`).count()) > 0, `${id} drawn`);
+    // Each variant its colour, the same as in iops.svg's panels.
+    const svgFills = [
+      ...(await fs.readFile(join(dir.path, "iops.svg"), "utf8")).matchAll(
+        /class="mark-rect role-mark child_layer_0_marks"[^>]*>(.*?)<\/g>/g,
+      ),
+    ].map((group) => [...group[1].matchAll(/fill="(#[0-9a-f]{6})"/g)].map((match) => match[1]));
+    t.deepEqual(svgFills[0], distinctColours(5));
+    t.deepEqual(await page.evaluate(firstChartFills), distinctColours(5));
+    t.deepEqual(errors, []);
+  },
+);
+
+/** In a page showing an SVG: its texts' boxes, those cut by the SVG's edge, and the pairs that overlap. */
+function textProblems(): { texts: number; cut: string[]; overlapping: string[] } {
+  const svg = document.querySelector("svg") as SVGSVGElement;
+  const edge = svg.getBoundingClientRect();
+  const texts = Array.from(svg.querySelectorAll("text"))
+    .filter((text) => (text.textContent ?? "").trim() !== "" && getComputedStyle(text).opacity !== "0")
+    .filter((text) => Number(text.getAttribute("opacity") ?? 1) > 0)
+    .map((text) => ({ label: text.textContent ?? "", box: text.getBoundingClientRect() }));
+  const cut = texts
+    .filter(
+      ({ box }) =>
+        box.left < edge.left - 1 ||
+        box.top < edge.top - 1 ||
+        box.right > edge.right + 1 ||
+        box.bottom > edge.bottom + 1,
+    )
+    .map(({ label }) => label);
+  const overlapping: string[] = [];
+  for (let i = 0; i < texts.length; i += 1) {
+    for (let j = i + 1; j < texts.length; j += 1) {
+      const [a, b] = [texts[i].box, texts[j].box];
+      const width = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+      const height = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (width > 1 && height > 1) overlapping.push(`${texts[i].label} / ${texts[j].label}`);
+    }
+  }
+  return { texts: texts.length, cut, overlapping };
+}
+
+test.serial("the SVG charts in a browser: no label cut at the edge, none over another, for long names", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  // Eleven guests with long names under TCG, four workloads, a log latency scale.
+  const long = (index: number) => `vm-${index}-bus-virtio-scsi-single-cache-${index % 2 ? "writeback" : "none"}`;
+  const document = syntheticDocument(
+    { kind: "local", host: "box" },
+    Array.from({ length: 11 }, (_, index) => ({
+      spec: {
+        ...variant(
+          index === 0 ? "host" : long(index),
+          index === 0,
+          index === 0
+            ? {}
+            : { accel: "tcg", cache: index % 2 ? "writeback" : "none", iothread: index % 4 < 2 ? "on" : "off" },
+        ),
+        layer: index === 0 ? ("host" as const) : ("vm" as const),
+      },
+      iops: Object.fromEntries(
+        ["4 KiB", "64 KiB", "1 MiB", "8 KiB"].map((w, k) => [w, [90 * (index + 1) + k, 95 * (index + 1)]]),
+      ),
+    })),
+  );
+  await writeReport([document], join(dir.path, "long"), { latencyScale: "log" });
+  const page = await browser.newPage();
+  for (const report of ["long"]) {
+    for (const file of (await fs.readdir(join(dir.path, report))).filter((name) => name.endsWith(".svg"))) {
+      await page.goto(pathToFileURL(join(dir.path, report, file)).href);
+      const { texts, cut, overlapping } = await page.evaluate(textProblems);
+      t.log(`${report}/${file}: ${texts} texts`);
+      t.true(texts > 11, `${report}/${file}: ${texts} texts`);
+      t.deepEqual(cut, [], `${report}/${file}: nothing cut`);
+      t.deepEqual(overlapping, [], `${report}/${file}: nothing overlapping`);
+    }
+  }
+  await page.close();
 });

@@ -390,19 +390,20 @@ test("report.html filters by the axes of each layer, not by a key only the basel
   );
 });
 
-test("report.html's charts use the page: two a row while their bars fit in half of it, one a row beyond", (t) => {
-  const layout = (variants: number) => {
+test("report.html's charts use the page: two a row while the bars beside the names keep 240 px, one a row beyond", (t) => {
+  const layout = (nameLength: number) => {
     const document = syntheticDocument(
       { kind: "local", host: "box" },
-      Array.from({ length: variants }, (_, index) => ({
-        spec: variant(`v${index}`, index === 0),
+      Array.from({ length: 3 }, (_, index) => ({
+        spec: variant(`v${index}`.padEnd(nameLength, "x"), index === 0),
         iops: { w: [100 + index] },
       })),
     );
     const spec = pageSpec(collectReportData([document])) as { columns: number; concat: Array<{ width: number }> };
     return { columns: spec.columns, widths: [...new Set(spec.concat.map((chart) => chart.width))] };
   };
-  t.deepEqual(layout(3), { columns: 2, widths: [500] }, "a few variants: a 2 x 2 grid across the page");
-  t.deepEqual(layout(30), { columns: 1, widths: [780] }, "30 bars of 26 px: one chart a row");
-  t.deepEqual(layout(100), { columns: 1, widths: [1100] }, "never wider than the page");
+  // The names take 6 px a character and 60 px of axis; half the page's 1100 px is 550.
+  t.deepEqual(layout(2), { columns: 2, widths: [550 - 72] }, "short names: a 2 x 2 grid across the page");
+  t.deepEqual(layout(40), { columns: 2, widths: [550 - 300] }, "40 characters leave 250 px of bars");
+  t.deepEqual(layout(45), { columns: 1, widths: [1100 - 330] }, "45 leave 220: a chart a row, as wide as the page");
 });

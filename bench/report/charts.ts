@@ -268,8 +268,11 @@ const QUIET = vega.logger(vega.None);
 export const compileSpec = (spec: vl.TopLevelSpec) => vl.compile(spec, { logger: QUIET }).spec;
 
 /** Any vega-lite spec as SVG, rendered headless. */
-export async function renderSpecSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compileSpec(spec)), { renderer: "none" });
+export const renderSpecSvg = (spec: vl.TopLevelSpec) => renderVegaSvg(compileSpec(spec));
+
+/** A compiled (vega) spec as SVG: report.html takes the same compiled spec. */
+export async function renderVegaSvg(spec: vega.Spec): Promise<string> {
+  const view = new vega.View(vega.parse(spec), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import type { Spec as VegaSpec } from "vega";
 import type { TopLevelSpec } from "vega-lite";
-import * as vl from "vega-lite";
 import { SHOWN_METRICS } from "../core/metrics.js";
 import { warningCodes } from "../core/warnings.js";
 import { axisTitle, CHARTS, type ChartDefinition, PAGE_WIDTH_PX, panelUnit, type Unit } from "./chart-definitions.js";
+import { compileSpec } from "./charts.js";
+import { variantColourScale } from "./colours.js";
 import { axesOf } from "./effects.js";
 import { partsToHtml } from "./html-body.js";
 import type { ReportData } from "./rows.js";
@@ -28,7 +30,10 @@ function bundle(pkg: string, file: string): string {
 /** Text placed inside <script>: a "</script" in it would end the element. */
 const inScript = (text: string) => text.replaceAll("</script", "<\\/script");
 
-/** A row of the page's data: a variant's numbers in one workload, value `m0`... per chart, `m0Sd`... its spread. */
+/**
+ * A row of the page's data: a variant's numbers in one workload; per chart its value `m0`..., spread `m0Sd`, the
+ * ends of its error bar `m0Low`/`m0High`, and the 99th percentile `m0P99` where the chart draws it.
+ */
 interface PageRow {
   workload: string;
   variant: string;
@@ -46,6 +51,7 @@ interface PageChart {
   field: string;
   axis: string;
   metric: ChartDefinition["metric"];
+  p99Metric?: ChartDefinition["metric"];
   /** Workload -> its unit. */
   units: Map<string, Unit>;
   higherIsBetter: boolean;
@@ -58,6 +64,7 @@ function pageCharts(data: ReportData): PageChart[] {
     field: `m${index}`,
     axis: chart.axis,
     metric: chart.metric,
+    ...(chart.p99Metric && { p99Metric: chart.p99Metric }),
     units: new Map(
       data.panels.map((panel) => [
         workloadOf(panel),
@@ -81,6 +88,8 @@ function pageRows(data: ReportData, axes: string[], charts: PageChart[]): PageRo
         order: data.variants.indexOf(cell.variant),
         n: cell.summary.iops?.n ?? 0,
         flags: warningCodes(cell.warnings),
+        // The "!" of the SVGs: buffered I/O concerns every bar, the report says it once.
+        flagged: warningCodes(cell.warnings, ["buffered-io"]) === "" ? 0 : 1,
       };
       for (const chart of charts) {
         const stat = cell.summary[chart.metric];
@@ -88,6 +97,10 @@ function pageRows(data: ReportData, axes: string[], charts: PageChart[]): PageRo
         const divisor = chart.units.get(workload)?.divisor ?? 1;
         row[chart.field] = stat.mean / divisor;
         row[`${chart.field}Sd`] = stat.stdev / divisor;
+        row[`${chart.field}Low`] = (stat.mean - stat.stdev) / divisor;
+        row[`${chart.field}High`] = (stat.mean + stat.stdev) / divisor;
+        const p99 = chart.p99Metric ? cell.summary[chart.p99Metric] : undefined;
+        if (p99) row[`${chart.field}P99`] = p99.mean / divisor;
       }
       for (const axis of axes) row[`axis_${axis}`] = String(cell.variant.variant.options[axis] ?? "–");
       return row;
@@ -106,10 +119,12 @@ function filterAxes(data: ReportData): string[] {
   ];
 }
 
-/** The charts' width on report.html's page: its body, less padding and the y axes' labels. */
+/** The charts' width on report.html's page: its body, less padding. */
 const PAGE_PX = PAGE_WIDTH_PX - 100;
-/** Half of it, less the second chart's y axis labels. */
-const HALF_PAGE_PX = (PAGE_PX - 100) / 2;
+/** About the width of a character of an axis label (10 px Helvetica). */
+const LABEL_CHAR_PX = 6;
+/** The narrowest bars worth a chart of their own; narrower, the charts take a row each. */
+const MIN_BARS_PX = 240;
 
 /** The interactive charts: one view, its controls shared by the charts in it. */
 export function pageSpec(data: ReportData): TopLevelSpec {
@@ -120,47 +135,96 @@ export function pageSpec(data: ReportData): TopLevelSpec {
   const axisFilter = axes
     .map((axis) => `(axis_${axis} == 'all' || datum['axis_${axis}'] == axis_${axis})`)
     .join(" && ");
-  // The page's 1100 px: two charts a row while a chart's bars fit in half of it, one a row beyond (a big matrix
-  // then gets thinner bars). Wide enough to tell the bars apart either way.
-  const barsWidth = Math.max(240, 26 * data.variants.length);
-  const columns = barsWidth <= HALF_PAGE_PX ? 2 : 1;
-  const width = columns === 2 ? HALF_PAGE_PX : Math.min(PAGE_PX, barsWidth);
-  const chart = ({ field, axis, units, higherIsBetter }: PageChart) => ({
-    // The selected workload's unit in the title: a vega expression over a table of the titles by workload.
-    title: {
-      text: {
-        expr: `(${JSON.stringify(Object.fromEntries([...units].map(([workload, unit]) => [workload, axisTitle(axis, unit)])))})[workload]`,
+  // Horizontal bars, as in the SVGs: every chart names its variants (sorted by value, each chart has its own
+  // order), two charts a row while the bars beside the names keep MIN_BARS_PX.
+  const labelsPx = LABEL_CHAR_PX * Math.max(0, ...data.variants.map((variant) => variant.label.length)) + 60;
+  const halfBars = PAGE_PX / 2 - labelsPx;
+  const columns = halfBars >= MIN_BARS_PX ? 2 : 1;
+  const width = columns === 2 ? halfBars : Math.max(MIN_BARS_PX, PAGE_PX - labelsPx);
+  const colours = variantColourScale(data.variants.map((variant) => variant.label));
+  const flagged = rows.some((row) => row.flagged === 1);
+  const chart = ({ field, axis, units, higherIsBetter, p99Metric }: PageChart) => {
+    const y = {
+      field: "variant",
+      type: "nominal" as const,
+      sort: { field: "rank", op: "min" as const },
+      title: null,
+      axis: { labelLimit: 0 },
+    };
+    const x = (value: string) => ({ field: value, type: "quantitative" as const, title: null });
+    return {
+      // The selected workload's unit in the title: a vega expression over a table of the titles by workload.
+      title: {
+        text: {
+          expr: `(${JSON.stringify(Object.fromEntries([...units].map(([workload, unit]) => [workload, axisTitle(axis, unit)])))})[workload]`,
+        },
       },
-    },
-    width,
-    height: 200,
-    transform: [
-      { filter: `datum.workload == workload && isValid(datum.${field})${axisFilter ? ` && ${axisFilter}` : ""}` },
-      {
-        calculate: `sortBy == 'value' ? ${higherIsBetter ? "-" : ""}datum.${field} : datum.order`,
-        as: "rank",
-      },
-    ],
-    mark: { type: "bar" as const, tooltip: true },
-    encoding: {
-      x: {
-        field: "variant",
-        type: "nominal" as const,
-        sort: { field: "rank" },
-        title: null,
-        axis: { labelAngle: -40, labelLimit: 160 },
-      },
-      y: { field, type: "quantitative" as const, title: axis },
-      color: { field: "variant", type: "nominal" as const, legend: null },
-      tooltip: [
-        { field: "variant", title: "variant" },
-        { field, title: axis, format: ",.1f" },
-        { field: `${field}Sd`, title: "± stdev", format: ",.1f" },
-        { field: "n", title: "runs" },
-        { field: "flags", title: "flags" },
+      width,
+      height: { step: 16 },
+      transform: [
+        { filter: `datum.workload == workload && isValid(datum.${field})${axisFilter ? ` && ${axisFilter}` : ""}` },
+        {
+          calculate: `sortBy == 'value' ? ${higherIsBetter ? "-" : ""}datum.${field} : datum.order`,
+          as: "rank",
+        },
       ],
-    },
-  });
+      layer: [
+        {
+          // Named, so that the page's tests find the bars among the other marks.
+          name: `${field}_bars`,
+          mark: { type: "bar" as const, tooltip: true },
+          encoding: {
+            y,
+            x: x(field),
+            color: { field: "variant", type: "nominal" as const, scale: colours, legend: null },
+            tooltip: [
+              { field: "variant", title: "variant" },
+              { field, title: axis, format: ",.1f" },
+              { field: `${field}Sd`, title: "± stdev", format: ",.1f" },
+              ...(p99Metric ? [{ field: `${field}P99`, title: "p99", format: ",.1f" }] : []),
+              { field: "n", title: "runs" },
+              { field: "flags", title: "flags" },
+            ],
+          },
+        },
+        // What the SVGs draw beside the bars: the spread over repeats, the 99th percentile, a flag.
+        {
+          name: `${field}_spread`,
+          transform: [{ filter: "datum.n > 1" }],
+          mark: { type: "errorbar" as const, ticks: { size: 8 } },
+          encoding: { y, x: x(`${field}Low`), x2: { field: `${field}High` } },
+        },
+        ...(p99Metric
+          ? [
+              {
+                transform: [{ filter: `isValid(datum.${field}P99)` }],
+                mark: { type: "point" as const, shape: "diamond", filled: true, size: 40, color: "gray" },
+                encoding: { y, x: x(`${field}P99`) },
+              },
+            ]
+          : []),
+        ...(flagged
+          ? [
+              {
+                transform: [
+                  { filter: "datum.flagged === 1" },
+                  { calculate: `datum.n > 1 ? max(datum.${field}, datum.${field}High) : datum.${field}`, as: "flagAt" },
+                ],
+                mark: {
+                  type: "text" as const,
+                  text: "!",
+                  dx: 6,
+                  align: "left" as const,
+                  fontWeight: "bold" as const,
+                  color: "firebrick",
+                },
+                encoding: { y, x: x("flagAt") },
+              },
+            ]
+          : []),
+      ],
+    };
+  };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     background: null as unknown as string,
@@ -186,29 +250,51 @@ const STYLE = `
 :root { color-scheme: light dark; --fg: #1b1b1b; --bg: #ffffff; --muted: #666; --line: #ddd; }
 @media (prefers-color-scheme: dark) { :root { --fg: #e6e6e6; --bg: #161616; --muted: #aaa; --line: #444; } }
 body { font: 15px/1.5 Helvetica, Arial, sans-serif; color: var(--fg); background: var(--bg); margin: 2rem auto; max-width: ${PAGE_WIDTH_PX}px; padding: 0 1rem; }
-table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 13px; }
+/* A table of a column per variant (kbench's summary of 100 variants: 6478 px) scrolls within the page. */
+table { border-collapse: collapse; margin: 0.5rem 0 1.5rem; font-size: 13px; display: block; max-width: 100%; overflow-x: auto; }
 th, td { border: 1px solid var(--line); padding: 2px 8px; }
 td { text-align: right; } td:first-child { text-align: left; }
 blockquote { border-left: 4px solid #d9822b; margin: 1rem 0; padding: 0.2rem 1rem; }
 .vega-bind { display: inline-block; margin: 0 1.5rem 0.5rem 0; }
 #controls { position: sticky; top: 0; background: var(--bg); padding: 0.5rem 0; z-index: 1; }
 #charts { margin: 1rem 0 2rem; }
+.analysis { margin: 1rem 0; overflow-x: auto; }
 summary { cursor: pointer; color: var(--muted); margin: 0.5rem 0 1.5rem; }
 `;
 
-/** The page: report.md's text and tables (its SVG images left out: the charts here replace them). */
-export function renderHtml(data: ReportData, parts: ReportPart[]): string {
+/** The element an analysis chart is drawn in, where report.md shows its SVG. */
+const analysisElementId = (file: string) => `chart-${file.replace(/\.svg$/, "")}`;
+
+/**
+ * The page: report.md's text and tables; its SVGs of the measured values give way to the interactive charts above,
+ * its analysis charts (layers, effects, heatmap) are drawn where report.md shows them.
+ */
+export function renderHtml(
+  data: ReportData,
+  parts: ReportPart[],
+  analysis: Array<{ file: string; spec: VegaSpec }>,
+): string {
+  const analysisImage = new Map(analysis.map(({ file }) => [file, analysisElementId(file)]));
   const shown = parts.map((part) =>
     typeof part !== "string"
       ? part
       : part
           .split("\n")
-          .filter((line) => !/^!\[.*\]\(.*\.svg\)$/.test(line) && line !== "# layerbench report")
+          .flatMap((line) => {
+            if (line === "# layerbench report") return [];
+            const image = /^!\[.*\]\((.*\.svg)\)$/.exec(line);
+            if (!image) return [line];
+            const id = analysisImage.get(image[1]);
+            return id ? [`<div class="analysis" id="${id}"></div>`] : [];
+          })
           .join("\n"),
   );
   const body = partsToHtml(shown);
   // Compiled to vega here: the page needs neither vega-lite (a quarter of a MiB) nor the compile at each load.
-  const spec = JSON.stringify(vl.compile(pageSpec(data)).spec);
+  const spec = JSON.stringify(compileSpec(pageSpec(data)));
+  const analysisSpecs = JSON.stringify(
+    Object.fromEntries(analysis.map(({ file, spec: chart }) => [analysisElementId(file), chart])),
+  );
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -226,9 +312,12 @@ export function renderHtml(data: ReportData, parts: ReportPart[]): string {
 ${body}
 <script>
 const spec = ${inScript(spec)};
+const analysis = ${inScript(analysisSpecs)};
 const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-vegaEmbed("#charts", spec, { mode: "vega", renderer: "svg", actions: false, bind: "#controls", ...(dark ? { theme: "dark" } : {}) })
-  .catch((error) => { document.getElementById("charts").textContent = "charts could not be drawn: " + error; console.error(error); });
+const options = { mode: "vega", renderer: "svg", actions: false, ...(dark ? { theme: "dark" } : {}) };
+const failed = (id) => (error) => { document.getElementById(id).textContent = "chart could not be drawn: " + error; console.error(error); };
+vegaEmbed("#charts", spec, { ...options, bind: "#controls" }).catch(failed("charts"));
+for (const [id, chart] of Object.entries(analysis)) vegaEmbed("#" + id, chart, options).catch(failed(id));
 </script>
 </body>
 </html>

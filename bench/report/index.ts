@@ -5,7 +5,7 @@ import { UserError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/files.js";
 import { analysisCharts } from "./analysis-charts.js";
 import { CHARTS, type ChartOptions, REPORT_FILES } from "./chart-definitions.js";
-import { renderChartSvg, renderSpecSvg } from "./charts.js";
+import { compileSpec, renderChartSvg, renderVegaSvg } from "./charts.js";
 import { renderHtml } from "./html.js";
 import { reportParts } from "./markdown.js";
 import { collectReportData } from "./rows.js";
@@ -41,10 +41,12 @@ export async function writeReport(
   const files = new Map<string, string>();
   const chartOptions: ChartOptions = { latencyScale: options.latencyScale ?? "linear" };
   for (const chart of CHARTS) files.set(chart.file, await renderChartSvg(data, chart, chartOptions));
-  for (const { file, spec } of analysisCharts(data)) files.set(file, await renderSpecSvg(spec));
+  // Compiled once, for its SVG and for report.html.
+  const analysis = analysisCharts(data).map(({ file, spec }) => ({ file, spec: compileSpec(spec) }));
+  for (const { file, spec } of analysis) files.set(file, await renderVegaSvg(spec));
   const parts = reportParts(data);
   files.set("report.md", partsToMarkdown(parts));
-  files.set("report.html", renderHtml(data, parts));
+  files.set("report.html", renderHtml(data, parts, analysis));
   await fs.mkdir(outDir, { recursive: true });
   // Each file whole or not at all: a full disk leaves no truncated report.html behind.
   for (const [name, content] of files) await writeFileAtomic(join(outDir, name), content);
