@@ -3,13 +3,13 @@ import { lab } from "d3-color";
 import type { ResultsDocument, VariantSpec } from "../bench/core/results.js";
 import { effectsSpec, heatmapSpec } from "../bench/report/analysis-charts.js";
 import { CHARTS } from "../bench/report/chart-definitions.js";
-import { renderChartSvg, renderSpecSvg } from "../bench/report/charts.js";
+import { chartSpec, renderChartSvg, renderSpecSvg } from "../bench/report/charts.js";
 import { distinctColours } from "../bench/report/colours.js";
 import { collectReportData } from "../bench/report/rows.js";
-import { syntheticDocument, variant } from "./helpers/documents.js";
+import { sweepDocument, syntheticDocument, variant } from "./helpers/documents.js";
 
 // What the SVG charts look like: a colour per variant, caveats said once, panels in the report's order, an axis
-// under every panel and none under an empty cell.
+// under every panel and none under an empty cell, a queue-depth sweep as lines.
 
 const deltaE = (a: string, b: string) => {
   const [x, y] = [lab(a), lab(b)];
@@ -84,4 +84,39 @@ test("effects and heatmap: panels in the report's order, an x axis under each, n
     const xAxes = svg.match(/aria-label="X-axis/g) ?? [];
     t.is(xAxes.length, 3, `${name}: one x axis per panel`);
   }
+});
+
+test("a queue-depth sweep: a line per variant against iodepth, a panel per rw and numjobs, in numeric order", async (t) => {
+  const data = collectReportData([sweepDocument()]);
+  const spec = chartSpec(data, CHARTS[0]) as {
+    facet: { sort: string[] };
+    data: { values: Array<{ panel: string; variant: string; iodepth: number; value: number }> };
+    spec: { layer: Array<{ mark: { type: string }; encoding: { x: { axis: { values: number[] } } } }> };
+  };
+  t.deepEqual(spec.facet.sort, [
+    "randread 4 KiB · 1 job",
+    "randread 4 KiB · 2 jobs",
+    "randread 4 KiB · 16 jobs",
+    "randwrite 4 KiB · 1 job",
+    "randwrite 4 KiB · 2 jobs",
+    "randwrite 4 KiB · 16 jobs",
+  ]);
+  t.is(spec.spec.layer[0].mark.type, "line");
+  t.deepEqual(spec.spec.layer[0].encoding.x.axis.values, [1, 2, 4, 8, 16, 32, 64]);
+  const point = spec.data.values.find(
+    (row) => row.panel === "randread 4 KiB · 2 jobs" && row.variant === "sata" && row.iodepth === 4,
+  );
+  t.is(point?.value, 10_000 * 8, "sata's IOPS at QD4 x 2 jobs");
+  const svg = await renderChartSvg(data, CHARTS[0]);
+  t.is((svg.match(/class="mark-line role-mark/g) ?? []).length, 2 * 6, "two lines in each of six panels");
+  t.notRegex(svg, /mark-rect role-mark/, "no bars: 42 panels of them before");
+  t.true(svg.includes("Queue depth (iodepth)"));
+});
+
+test("workloads alike but for their queue depth in fewer than three steps stay bars", (t) => {
+  const document = sweepDocument();
+  const kept = new Set(["randread-1-1", "randread-2-1"]);
+  for (const entry of document.variants) entry.workloads = entry.workloads.filter((workload) => kept.has(workload.id));
+  const spec = chartSpec(collectReportData([document]), CHARTS[0]) as { spec: { layer: Array<{ mark: unknown }> } };
+  t.deepEqual(spec.spec.layer[0].mark, { type: "bar", aria: false });
 });

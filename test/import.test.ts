@@ -169,3 +169,28 @@ test("bad input: one line naming the file and the JSON path; nothing written", a
   );
   t.false(existsSync(out));
 });
+
+test("a queue-depth sweep in fio-plot's naming: workloads in numeric order, drawn as lines against iodepth", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const depths = [1, 2, 4, 16];
+  await fs.mkdir(join(dir.path, "in", "nvme"), { recursive: true });
+  for (const iodepth of depths) {
+    // One real output, its job options naming each queue depth.
+    const output = JSON.parse(outputs.nvme[0]) as { jobs: Array<{ "job options": Record<string, string> }> };
+    for (const job of output.jobs) job["job options"].iodepth = String(iodepth);
+    await fs.writeFile(join(dir.path, "in", "nvme", `randwrite-${iodepth}-2.json`), JSON.stringify(output));
+  }
+  const out = join(dir.path, "out");
+  const result = await runCli(["import", join(dir.path, "in"), "--out", out]);
+  t.is(result.code, 0, result.stderr);
+  const document = await readDocument(out);
+  t.deepEqual(
+    document.variants[0].workloads.map((workload) => workload.id),
+    depths.map((iodepth) => `randwrite-${iodepth}-2`),
+    "1, 2, 4, 16: not the directory's 1, 16, 2, 4",
+  );
+  const iops = await fs.readFile(join(out, "iops.svg"), "utf8");
+  t.true(iops.includes("Queue depth (iodepth)"));
+  t.true(iops.includes(">randwrite 4 KiB · 2 jobs</text>"), "one panel: rw, block size and numjobs");
+});

@@ -8,7 +8,7 @@ import type { VariantSpec } from "../bench/core/results.js";
 import { CHARTS } from "../bench/report/chart-definitions.js";
 import { distinctColours } from "../bench/report/colours.js";
 import { writeReport } from "../bench/report/index.js";
-import { syntheticDocument, variant } from "./helpers/documents.js";
+import { sweepDocument, syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";
 
 // report.html in a real browser: Debian's chromium, driven by playwright-core (`sh bench/install-deps.sh --tests`
@@ -232,40 +232,44 @@ function textProblems(): { texts: number; cut: string[]; overlapping: string[] }
   return { texts: texts.length, cut, overlapping };
 }
 
-test.serial("the SVG charts in a browser: no label cut at the edge, none over another, for long names", async (t) => {
-  const dir = await scratchDir();
-  t.teardown(dir.cleanup);
-  // Eleven guests with long names under TCG, four workloads, a log latency scale.
-  const long = (index: number) => `vm-${index}-bus-virtio-scsi-single-cache-${index % 2 ? "writeback" : "none"}`;
-  const document = syntheticDocument(
-    { kind: "local", host: "box" },
-    Array.from({ length: 11 }, (_, index) => ({
-      spec: {
-        ...variant(
-          index === 0 ? "host" : long(index),
-          index === 0,
-          index === 0
-            ? {}
-            : { accel: "tcg", cache: index % 2 ? "writeback" : "none", iothread: index % 4 < 2 ? "on" : "off" },
+test.serial(
+  "the SVG charts in a browser: no label cut at the edge, none over another, for long names and a sweep",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    // Eleven guests with long names under TCG, four workloads, a log latency scale.
+    const long = (index: number) => `vm-${index}-bus-virtio-scsi-single-cache-${index % 2 ? "writeback" : "none"}`;
+    const document = syntheticDocument(
+      { kind: "local", host: "box" },
+      Array.from({ length: 11 }, (_, index) => ({
+        spec: {
+          ...variant(
+            index === 0 ? "host" : long(index),
+            index === 0,
+            index === 0
+              ? {}
+              : { accel: "tcg", cache: index % 2 ? "writeback" : "none", iothread: index % 4 < 2 ? "on" : "off" },
+          ),
+          layer: index === 0 ? ("host" as const) : ("vm" as const),
+        },
+        iops: Object.fromEntries(
+          ["4 KiB", "64 KiB", "1 MiB", "8 KiB"].map((w, k) => [w, [90 * (index + 1) + k, 95 * (index + 1)]]),
         ),
-        layer: index === 0 ? ("host" as const) : ("vm" as const),
-      },
-      iops: Object.fromEntries(
-        ["4 KiB", "64 KiB", "1 MiB", "8 KiB"].map((w, k) => [w, [90 * (index + 1) + k, 95 * (index + 1)]]),
-      ),
-    })),
-  );
-  await writeReport([document], join(dir.path, "long"), { latencyScale: "log" });
-  const page = await browser.newPage();
-  for (const report of ["long"]) {
-    for (const file of (await fs.readdir(join(dir.path, report))).filter((name) => name.endsWith(".svg"))) {
-      await page.goto(pathToFileURL(join(dir.path, report, file)).href);
-      const { texts, cut, overlapping } = await page.evaluate(textProblems);
-      t.log(`${report}/${file}: ${texts} texts`);
-      t.true(texts > 11, `${report}/${file}: ${texts} texts`);
-      t.deepEqual(cut, [], `${report}/${file}: nothing cut`);
-      t.deepEqual(overlapping, [], `${report}/${file}: nothing overlapping`);
+      })),
+    );
+    await writeReport([document], join(dir.path, "long"), { latencyScale: "log" });
+    await writeReport([sweepDocument()], join(dir.path, "sweep"));
+    const page = await browser.newPage();
+    for (const report of ["long", "sweep"]) {
+      for (const file of (await fs.readdir(join(dir.path, report))).filter((name) => name.endsWith(".svg"))) {
+        await page.goto(pathToFileURL(join(dir.path, report, file)).href);
+        const { texts, cut, overlapping } = await page.evaluate(textProblems);
+        t.log(`${report}/${file}: ${texts} texts`);
+        t.true(texts > 11, `${report}/${file}: ${texts} texts`);
+        t.deepEqual(cut, [], `${report}/${file}: nothing cut`);
+        t.deepEqual(overlapping, [], `${report}/${file}: nothing overlapping`);
+      }
     }
-  }
-  await page.close();
-});
+    await page.close();
+  },
+);

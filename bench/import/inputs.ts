@@ -19,8 +19,11 @@ export class ImportInputError extends UserError {}
 
 const OUTPUT_FILE = /^(.+)\.json\+?$/;
 
+/** Names with numbers in their numeric order (randread-2 before randread-16), as the report shows them. */
+const naturalOrder = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+
 async function fromDirectory(dir: string): Promise<FoundOutput[]> {
-  const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
+  const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => naturalOrder(a.name, b.name));
   const stray = entries.find((entry) => entry.isFile() && OUTPUT_FILE.test(entry.name));
   if (stray) {
     throw new ImportInputError(
@@ -30,7 +33,7 @@ async function fromDirectory(dir: string): Promise<FoundOutput[]> {
   const found: FoundOutput[] = [];
   for (const variant of entries.filter((entry) => entry.isDirectory())) {
     const variantDir = join(dir, variant.name);
-    const files = (await fs.readdir(variantDir)).filter((name) => OUTPUT_FILE.test(name)).sort();
+    const files = (await fs.readdir(variantDir)).filter((name) => OUTPUT_FILE.test(name)).sort(naturalOrder);
     for (const name of files) {
       const path = join(variantDir, name);
       const [text, stat] = await Promise.all([fs.readFile(path, "utf8"), fs.stat(path)]);

@@ -5,6 +5,7 @@ import { axisTitle, type ChartDefinition, type ChartOptions, panelUnit, type Uni
 import { variantColourScale } from "./colours.js";
 import { matrixChartSpec } from "./matrix-chart.js";
 import { emulatedCpuNote, panelHeader, type ReportData } from "./rows.js";
+import { sweepChartSpec, sweepOf } from "./sweep-chart.js";
 
 /** Up to this many variants, a chart has a panel per workload and each bar labelled under it; beyond, a matrix. */
 const MAX_LABELLED_VARIANTS = 40;
@@ -126,6 +127,8 @@ export function chartSpec(
 ): vl.TopLevelSpec {
   const { rows: panelRows, unit } = chartRows(data, chart);
   if (data.variants.length > MAX_LABELLED_VARIANTS) return matrixChartSpec(data, chart, panelRows, unit);
+  const sweep = sweepOf(data);
+  if (sweep) return sweepChartSpec(data, chart, sweep);
   const variantOrder = data.variants.map((variant) => variant.label);
   // Rows in variant order, so that the bars take the order the rows come in (sort: null): an explicit sort list
   // is looked up for every row of every layer.
