@@ -22,7 +22,19 @@ export type Point = Record<string, string>;
 
 type Column = { terms: Array<{ factor: string; level: string }> };
 
+// A report fits and predicts thousands of times with a few specs: each spec's columns are made once.
+const columnsOf = new WeakMap<ModelSpec, Column[]>();
+
 function columns(spec: ModelSpec): Column[] {
+  let known = columnsOf.get(spec);
+  if (!known) {
+    known = makeColumns(spec);
+    columnsOf.set(spec, known);
+  }
+  return known;
+}
+
+function makeColumns(spec: ModelSpec): Column[] {
   const byName = new Map(spec.factors.map((factor) => [factor.name, factor]));
   const main = spec.factors.flatMap((factor) =>
     factor.levels.slice(1).map((level): Column => ({ terms: [{ factor: factor.name, level }] })),
@@ -91,6 +103,8 @@ export function logDetInformation(rows: number[][]): number {
 export interface Observation {
   point: Point;
   y: number;
+  /** Weighted least squares: the inverse of the observation's variance, up to a common scale (1 when absent). */
+  weight?: number;
 }
 
 export interface Fit {
@@ -104,20 +118,24 @@ export interface Fit {
   sigma?: number;
 }
 
-/** Least squares of y on the model; undefined when the observations do not estimate every parameter. */
+/**
+ * (Weighted) least squares of y on the model; undefined when the observations do not estimate every parameter.
+ * With weights, `sigma` is the scale of the weighted residuals: 1 when the weights are the inverse variances.
+ */
 export function fitLeastSquares(spec: ModelSpec, observations: Observation[]): Fit | undefined {
   if (observations.length === 0) return undefined;
   const x = new Matrix(observations.map((observation) => modelRow(spec, observation.point)));
-  const xt = x.transpose();
-  const information = xt.mmul(x);
+  const weights = observations.map((observation) => observation.weight ?? 1);
+  const xtw = x.transpose().mulRowVector(weights);
+  const information = xtw.mmul(x);
   if (logDet(information) === Number.NEGATIVE_INFINITY) return undefined;
   const y = Matrix.columnVector(observations.map((observation) => observation.y));
   const unscaledCovariance = inverse(information);
-  const beta = unscaledCovariance.mmul(xt).mmul(y);
+  const beta = unscaledCovariance.mmul(xtw).mmul(y);
   const coefficients = beta.getColumn(0);
   const residuals = y.clone().sub(x.mmul(beta)).getColumn(0);
   const residualDf = observations.length - coefficients.length;
-  const rss = residuals.reduce((sum, value) => sum + value * value, 0);
+  const rss = residuals.reduce((sum, value, index) => sum + weights[index] * value * value, 0);
   return {
     spec,
     coefficients,
@@ -125,6 +143,14 @@ export function fitLeastSquares(spec: ModelSpec, observations: Observation[]): F
     residualDf,
     ...(residualDf > 0 && { sigma: Math.sqrt(rss / residualDf) }),
   };
+}
+
+/** Each observation's leverage under an unweighted fit: the diagonal of X (X'X)^-1 X'. */
+export function leverages(spec: ModelSpec, points: Point[]): number[] {
+  const rows = points.map((point) => modelRow(spec, point));
+  const x = new Matrix(rows);
+  const projected = x.mmul(inverse(x.transpose().mmul(x))).to2DArray();
+  return rows.map((row, index) => row.reduce((sum, value, column) => sum + value * projected[index][column], 0));
 }
 
 export interface Estimate {
@@ -142,23 +168,57 @@ export function estimate(fit: Fit, contrast: number[]): Estimate {
   return { value, se: fit.sigma * Math.sqrt(Math.max(variance, 0)) };
 }
 
-/** The mean response with one factor held at a level, averaged over the grid of the others. */
-export function marginalMean(fit: Fit, factor: string, level: string): Estimate {
-  return estimate(fit, averageRow(fit.spec, { [factor]: level }));
+/**
+ * The mean response with one factor held at a level, averaged over the grid of the others; with `cells`, over
+ * those points (each at that level) instead: a marginal mean over the cells that exist.
+ */
+export function marginalMean(fit: Fit, factor: string, level: string, cells?: Point[]): Estimate {
+  if (!cells || cells.length === 0) return estimate(fit, averageRow(fit.spec, { [factor]: level }));
+  const rows = cells.map((point) => modelRow(fit.spec, point));
+  return estimate(
+    fit,
+    rows[0].map((_, column) => rows.reduce((sum, row) => sum + row[column], 0) / rows.length),
+  );
 }
 
 export function predict(fit: Fit, point: Point): Estimate {
   return estimate(fit, modelRow(fit.spec, point));
 }
 
+/** P(F > f) on (df1, df2) degrees of freedom: the p-value of an F test. */
+export function fUpperTail(f: number, df1: number, df2: number): number {
+  return 1 - jstat.jStat.centralF.cdf(f, df1, df2);
+}
+
+/** P(|T| > |t|) on df degrees of freedom: the two-sided p-value of a t test. */
+export function tTwoSided(t: number, df: number): number {
+  return 2 * (1 - jstat.jStat.studentt.cdf(Math.abs(t), df));
+}
+
+/**
+ * The degrees of freedom of a sum of independent variance estimates (Welch-Satterthwaite): each part's variance
+ * and its own degrees of freedom. Parts of zero variance add nothing.
+ */
+export function satterthwaiteDf(parts: Array<{ variance: number; df: number }>): number {
+  const total = parts.reduce((sum, part) => sum + part.variance, 0);
+  const denominator = parts.reduce((sum, part) => (part.variance > 0 ? sum + part.variance ** 2 / part.df : sum), 0);
+  return denominator === 0 ? Number.POSITIVE_INFINITY : total ** 2 / denominator;
+}
+
 const quantiles = new Map<number, number>();
 
-/** The half-width multiplier of a two-sided 95 % interval on `df` degrees of freedom (kept: a report asks thousands of times). */
+/**
+ * The half-width multiplier of a two-sided 95 % interval on `df` degrees of freedom (kept: a report asks thousands
+ * of times). A Welch-Satterthwaite df is fractional: it is taken down to a tenth (a little wider, never narrower),
+ * so that the quantiles kept stay few; beyond 1000 the normal's.
+ */
 export function t95(df: number): number {
-  let value = quantiles.get(df);
+  if (!Number.isFinite(df) || df > 1000) return 1.959963984540054;
+  const key = Math.floor(df * 10) / 10;
+  let value = quantiles.get(key);
   if (value === undefined) {
-    value = jstat.jStat.studentt.inv(0.975, df);
-    quantiles.set(df, value);
+    value = jstat.jStat.studentt.inv(0.975, key);
+    quantiles.set(key, value);
   }
   return value;
 }

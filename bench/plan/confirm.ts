@@ -6,7 +6,8 @@ import { k8sStackId } from "../variants/k8s-variants.js";
 
 // `layerbench plan --confirm RESULTS`: the next run of a designed experiment. The model fitted to the design's
 // variants predicts the best and the worst of every valid variant; those not measured yet are proposed, to be
-// measured beside the design so that the report sets prediction beside measurement.
+// measured beside the design so that the report sets prediction beside measurement. Where the variants scatter
+// about the model more than their runs (interaction-suspected), the unmeasured variants it knows least of too.
 
 export interface LayerProposal {
   design: DesignRecord;
@@ -43,10 +44,17 @@ export function proposeConfirmation(document: ResultsDocument, origin: string): 
             ]
           : [],
       );
-      const unmeasured = predictions
-        .flatMap(({ best, worst }) => [best, worst])
-        .filter((prediction) => prediction.measured === undefined)
-        .map((prediction) => prediction.id);
+      // Where the variants scatter about the model (interaction-suspected), the variants it knows least of too.
+      const suspected = effects.flatMap((entry) =>
+        entry.design?.layer === design.layer ? (entry.lackOfFit?.confirm ?? []) : [],
+      );
+      const unmeasured = [
+        ...predictions
+          .flatMap(({ best, worst }) => [best, worst])
+          .filter((prediction) => prediction.measured === undefined)
+          .map((prediction) => prediction.id),
+        ...suspected,
+      ];
       const fresh = [...new Set(unmeasured)].filter((id) => !design.confirm.includes(id));
       return {
         design,

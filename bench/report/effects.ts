@@ -2,22 +2,30 @@ import { LAYERS_BOTTOM_UP } from "../core/layers.js";
 import {
   type Estimate,
   type Factor,
-  type Fit,
-  fitLeastSquares,
   marginalMean,
+  modelRow,
   type Point,
   parameterCount,
   predict,
-  t95,
 } from "../core/linear-model.js";
 import type { DesignRecord, Layer } from "../core/results.js";
 import { levelLabel } from "../variants/vm-variants.js";
+import {
+  type BaselineSpread,
+  type EffectFit,
+  fitVariants,
+  type LackOfFit,
+  predictionInterval,
+  ratioInterval,
+  type VariantRuns,
+} from "./effect-fit.js";
 import type { ReportData, ReportPanel, ReportVariant } from "./rows.js";
 
 // Which setting matters, and what each layer costs: per workload, the variants' IOPS as a ratio of the baseline's,
 // by the value each variant has on an axis (cache, iothread, replicas...), and by layer. The effects are fitted by
 // least squares on the log of the ratio, so that a designed subset of the variants (bench/variants/design.ts)
-// estimates them as a full cross product does.
+// estimates them as a full cross product does; effect-fit.ts holds the statistics (the variant as the unit, the
+// baseline's own spread, lack of fit).
 
 /** One value of an axis: its ratio to the baseline averaged over the other axes' values, 95 % interval, n. */
 export interface AxisValueEffect {
@@ -63,6 +71,15 @@ export interface PanelEffects {
   variants: number;
   runs: number;
   parameters: number;
+  /** Degrees of freedom of the error: variants less parameters. */
+  errorDf: number;
+  /** Where the baseline mean's variance in the intervals comes from. */
+  baseline?: BaselineSpread;
+  /**
+   * The variants' spread about the model against their runs': on p < 0.05 an interaction (or a variant's own
+   * offset) the model leaves out is suspected; `confirm` names unmeasured variants that would tell.
+   */
+  lackOfFit?: LackOfFit & { suspected: boolean; confirm: string[] };
   /** Among the design's candidates (or the measured variants), the model's best and worst. */
   best?: Prediction;
   worst?: Prediction;
@@ -115,24 +132,17 @@ const optionLevel = (entry: ReportVariant, key: string) => {
   return value === undefined ? "–" : levelLabel(key, value);
 };
 
-/** The log of each run's IOPS over the baseline's mean: the response the model fits. */
-function logRatios(panel: ReportPanel, entry: ReportVariant, base: number): number[] {
+/** The log of each of a variant's runs' IOPS in a panel. */
+function runLogs(panel: ReportPanel, entry: ReportVariant): number[] {
   const workload = entry.variant.workloads.find((candidate) => candidate.id === panel.workloadId);
   return (workload?.runs ?? []).flatMap((run) => {
     const iops = run[panel.direction]?.iops;
-    return iops && iops > 0 ? [Math.log(iops / base)] : [];
+    return iops && iops > 0 ? [Math.log(iops)] : [];
   });
 }
 
-const interval = (value: Estimate, df: number) =>
-  value.se === undefined || df <= 0
-    ? {}
-    : { low: Math.exp(value.value - t95(df) * value.se), high: Math.exp(value.value + t95(df) * value.se) };
-
-interface Measured {
+interface Measured extends VariantRuns {
   entry: ReportVariant;
-  point: Point;
-  logs: number[];
 }
 
 /** The axes as factors and each variant's point: from the design's record, else from the variants' options. */
@@ -163,15 +173,50 @@ function factorSpace(
   };
 }
 
-function axisEffects(fits: Array<{ factor: Factor; fit: Fit }>, measured: Measured[]): AxisEffect[] {
+/**
+ * The cells a factor's level is averaged over: the combinations of the other axes valid with every level of it, so
+ * that no average runs over a combination that cannot exist (aio=native with cache=writeback: the model would
+ * extrapolate to it) and every level is averaged over the same ones, compared like for like. Searle, Speed and
+ * Milliken define marginal means over the cells that exist ("Population marginal means in the linear model", The
+ * American Statistician 34(4), 1980). `shared: false` when no combination is valid with every level: each level
+ * is then averaged over its own.
+ */
+export function averagedCells(factor: Factor, grid: Point[]): { cells: Map<string, Point[]>; shared: boolean } {
+  const names = Object.keys(grid[0] ?? {}).filter((name) => name !== factor.name);
+  const keys = new Map(grid.map((point) => [point, names.map((name) => point[name]).join("\u0000")]));
+  const others = (point: Point) => keys.get(point) as string;
+  const levelsOf = new Map<string, Set<string>>();
+  for (const point of grid) {
+    const key = others(point);
+    levelsOf.set(key, (levelsOf.get(key) ?? new Set()).add(point[factor.name]));
+  }
+  const common = new Set(
+    [...levelsOf].filter(([, levels]) => levels.size === factor.levels.length).map(([key]) => key),
+  );
+  const shared = common.size > 0;
+  const cells = new Map(
+    factor.levels.map((level) => [
+      level,
+      grid.filter((point) => point[factor.name] === level && (!shared || common.has(others(point)))),
+    ]),
+  );
+  return { cells, shared };
+}
+
+function axisEffects(
+  fits: Array<{ factor: Factor; model: EffectFit }>,
+  measured: Measured[],
+  grid: Point[],
+): AxisEffect[] {
   return fits
-    .map(({ factor, fit }): AxisEffect => {
+    .map(({ factor, model }): AxisEffect => {
+      const { cells } = averagedCells(factor, grid);
       const values = factor.levels.map((level) => {
-        const mean = marginalMean(fit, factor.name, level);
+        const mean = marginalMean(model.fit, factor.name, level, cells.get(level));
         return {
           value: level,
           ratio: Math.exp(mean.value),
-          ...interval(mean, fit.residualDf),
+          ...ratioInterval(model, mean),
           n: measured.filter((entry) => entry.point[factor.name] === level).length,
         };
       });
@@ -181,24 +226,56 @@ function axisEffects(fits: Array<{ factor: Factor; fit: Fit }>, measured: Measur
     .sort((a, b) => b.moves - a.moves);
 }
 
-function prediction(fit: Fit, id: string, point: Point, measured: Measured | undefined, withRuns: boolean): Prediction {
-  const predicted = predict(fit, point);
-  // A confirmation's runs carry their own noise: the interval is a prediction interval for their mean.
-  const se =
-    withRuns && predicted.se !== undefined && fit.sigma !== undefined && measured
-      ? Math.sqrt(predicted.se ** 2 + fit.sigma ** 2 / measured.logs.length)
-      : predicted.se;
+/** What the model predicts of a candidate, with its 95 % interval as a ratio to the baseline. */
+function prediction(model: EffectFit, id: string, point: Point, measured: Measured | undefined): Prediction {
+  const predicted: Estimate = predict(model.fit, point);
   return {
     id,
     ratio: Math.exp(predicted.value),
-    ...interval({ value: predicted.value, ...(se !== undefined && { se }) }, fit.residualDf),
+    ...ratioInterval(model, predicted),
     ...(measured && { measured: geometricMean(measured.logs.map(Math.exp)) }),
   };
 }
 
+/** A confirmation: the interval its measured mean falls in if the model holds, beside that mean. */
+function confirmation(model: EffectFit, entry: Measured): Prediction {
+  const predicted = predictionInterval(model, modelRow(model.fit.spec, entry.point), entry.logs.length);
+  return {
+    id: entry.entry.variant.id,
+    ratio: Math.exp(predicted.value),
+    ...(predicted.low !== undefined && predicted.high !== undefined
+      ? { low: Math.exp(predicted.low), high: Math.exp(predicted.high) }
+      : {}),
+    measured: geometricMean(entry.logs.map(Math.exp)),
+  };
+}
+
+const dot = (row: number[], coefficients: number[]) =>
+  row.reduce((sum, weight, index) => sum + weight * coefficients[index], 0);
+
+/** How many unmeasured variants a suspected lack of fit proposes to measure. */
+const PROPOSED_CONFIRMATIONS = 3;
+
+/** Unmeasured valid variants where the model knows least (largest prediction variance): what would tell. */
+function proposedConfirmations(
+  model: EffectFit,
+  candidates: Array<{ id: string; point: Point }>,
+  measured: Set<string>,
+) {
+  return candidates
+    .filter((candidate) => !measured.has(candidate.id))
+    .map((candidate) => ({ id: candidate.id, se: predict(model.fit, candidate.point).se ?? 0 }))
+    .sort((a, b) => b.se - a.se)
+    .slice(0, PROPOSED_CONFIRMATIONS)
+    .map((candidate) => candidate.id);
+}
+
 function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): PanelEffects | undefined {
-  const base = baselineIops(panel);
-  if (!base) return undefined;
+  const baseline = panel.cells.find((cell) => cell.variant.baseline)?.variant;
+  const baselineLogs = baseline ? runLogs(panel, baseline) : [];
+  if (baselineLogs.length === 0) return undefined;
+  // The baseline's geometric mean: ratios to it are differences of logs.
+  const center = baselineLogs.reduce((sum, value) => sum + value, 0) / baselineLogs.length;
   const inLayer = panel.cells
     .filter((cell) => !cell.variant.baseline && cell.variant.variant.layer === layer)
     .map((cell) => cell.variant);
@@ -207,43 +284,60 @@ function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): Panel
   if (factors.length === 0) return undefined;
   const all = inLayer.flatMap((entry): Measured[] => {
     const point = pointOf(entry);
-    const logs = logRatios(panel, entry, base);
+    const logs = runLogs(panel, entry).map((value) => value - center);
     return point && logs.length > 0 ? [{ entry, point, logs }] : [];
   });
   const confirmIds = design?.confirm ?? [];
   const measured = all.filter((entry) => !confirmIds.includes(entry.entry.variant.id));
-  const observations = measured.flatMap(({ point, logs }) => logs.map((y) => ({ point, y })));
   const spec = { factors, interactions: design?.interactions ?? [] };
-  const joint = fitLeastSquares(spec, observations);
+  const joint = fitVariants(spec, measured, baselineLogs);
   const fits = joint
-    ? factors.map((factor) => ({ factor, fit: joint }))
+    ? factors.map((factor) => ({ factor, model: joint }))
     : factors.flatMap((factor) => {
-        const alone = fitLeastSquares({ factors: [factor], interactions: [] }, observations);
-        return alone ? [{ factor, fit: alone }] : [];
+        const alone = fitVariants({ factors: [factor], interactions: [] }, measured, baselineLogs);
+        return alone ? [{ factor, model: alone }] : [];
       });
   if (fits.length === 0) return undefined;
   const byId = new Map(all.map((entry) => [entry.entry.variant.id, entry]));
   const candidates =
     design?.candidates ?? measured.map((entry) => ({ id: entry.entry.variant.id, point: entry.point }));
-  const predictions = joint
+  // Averages run over the combinations that can exist: the design's valid candidates, or the variants measured.
+  const grid = candidates.map((candidate) => candidate.point);
+  // Ranked by the predicted value (a dot product); only the best and the worst get their interval.
+  const ranked = joint
     ? candidates
-        .map((candidate) => prediction(joint, candidate.id, candidate.point, byId.get(candidate.id), false))
-        .sort((a, b) => b.ratio - a.ratio)
+        .map((candidate) => ({ candidate, value: dot(modelRow(spec, candidate.point), joint.fit.coefficients) }))
+        .sort((a, b) => b.value - a.value)
     : [];
+  const predictions = [ranked[0], ranked.at(-1)].flatMap((entry) =>
+    joint && entry ? [prediction(joint, entry.candidate.id, entry.candidate.point, byId.get(entry.candidate.id))] : [],
+  );
+  const lackOfFit = joint?.lackOfFit;
+  const suspected = lackOfFit !== undefined && lackOfFit.p < 0.05;
   return {
     panel,
     layer,
-    axes: axisEffects(fits, measured),
+    axes: axisEffects(fits, measured, grid),
     fit: joint ? "least-squares" : "one-way",
     ...(design && { design }),
     variants: measured.length,
-    runs: observations.length,
+    runs: measured.reduce((sum, entry) => sum + entry.logs.length, 0),
     parameters: parameterCount(joint ? spec : { factors: [], interactions: [] }),
+    errorDf: fits[0].model.fit.residualDf,
+    baseline: fits[0].model.baseline,
+    ...(joint &&
+      lackOfFit && {
+        lackOfFit: {
+          ...lackOfFit,
+          suspected,
+          confirm: suspected
+            ? proposedConfirmations(joint, candidates, new Set(all.map((entry) => entry.entry.variant.id)))
+            : [],
+        },
+      }),
     ...(predictions.length > 0 && { best: predictions[0], worst: predictions.at(-1) }),
     confirmations: joint
-      ? all
-          .filter((entry) => confirmIds.includes(entry.entry.variant.id))
-          .map((entry) => prediction(joint, entry.entry.variant.id, entry.point, entry, true))
+      ? all.filter((entry) => confirmIds.includes(entry.entry.variant.id)).map((entry) => confirmation(joint, entry))
       : [],
   };
 }

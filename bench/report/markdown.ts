@@ -2,10 +2,11 @@ import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import { type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/results.js";
 import { fioVersions } from "../core/settings.js";
 import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.js";
-import { formatWithSpread } from "../util/format.js";
+import { formatWithSpread, times } from "../util/format.js";
 import { formatJobSize } from "../util/size.js";
 import { ANALYSIS_CHARTS, CHARTS, chartImage } from "./chart-definitions.js";
-import { type PanelEffects, type Prediction, panelEffects, panelLayers } from "./effects.js";
+import { panelLayers } from "./effects.js";
+import { effectsSection } from "./effects-section.js";
 import { kbenchSummary } from "./kbench-summary.js";
 import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 import { partsToMarkdown, quotedList, type ReportPart } from "./table.js";
@@ -21,9 +22,6 @@ function cell(stat: Stat | undefined, column: ShownMetric, estimated: boolean): 
   const value = stat.n > 1 ? formatWithSpread(column.unit, stat.mean, stat.stdev) : column.format(stat.mean);
   return estimated && column.metric === "latP99Ns" ? `${ESTIMATE_MARK}${value}` : value;
 }
-
-/** A ratio to the baseline as every table prints it: "1.30×"; two significant digits below 0.1 ("0.071×"), not "0.07×". */
-const times = (value: number) => `${value >= 0.1 || value === 0 ? value.toFixed(2) : value.toPrecision(2)}×`;
 
 function ratio(stat: Stat | undefined, baseline: Stat | undefined): string {
   if (!stat || !baseline || baseline.mean === 0) return "–";
@@ -119,105 +117,6 @@ function warningsSection(data: ReportData): string[] {
     ),
     ...(listed.length > 0 ? [""] : []),
   ];
-}
-
-/** An interval of ratios, "0.95×–1.10×"; "–" when the fit left none. */
-const interval = (low: number | undefined, high: number | undefined) =>
-  low === undefined || high === undefined ? "–" : `${times(low)}–${times(high)}`;
-
-/** Which design ran, how much of the full product it measured, and what the model it fits says is best and worst. */
-function modelLines(effects: PanelEffects): string[] {
-  const { design, best, worst } = effects;
-  const lines: string[] = [];
-  if (design) {
-    const what =
-      design.kind === "full"
-        ? "Design full"
-        : `Design ${design.kind}${design.interactions.length > 0 ? ` (${design.interactions.map((pair) => pair.join(" × ")).join(", ")})` : ""}`;
-    lines.push(
-      `${what}: ${design.chosen.length} of the ${design.candidates.length} valid variants of the axes measured${design.confirm.length > 0 ? `, and ${design.confirm.length} to confirm the model` : ""}.`,
-    );
-  }
-  if (effects.fit === "one-way") {
-    lines.push(
-      "The axes vary together in these variants, so each is estimated alone and may carry another's effect: no prediction.",
-    );
-    return lines;
-  }
-  lines.push(
-    `Model: ${effects.parameters} parameters fitted to ${effects.runs} runs of ${effects.variants} variants (${effects.runs - effects.parameters} degrees of freedom for the error).`,
-  );
-  const said = (label: string, entry: Prediction | undefined) =>
-    entry
-      ? `${label} ${entry.id} ${times(entry.ratio)} (95 %: ${interval(entry.low, entry.high)}), ${entry.measured === undefined ? "not measured" : `measured ${times(entry.measured)}`}`
-      : undefined;
-  const predicted = [said("Predicted best", best), said("predicted worst", worst)].filter(Boolean);
-  if (predicted.length > 0) lines.push(`${predicted.join("; ")}.`);
-  if ([best, worst].some((entry) => entry && entry.measured === undefined))
-    lines.push("`layerbench plan --confirm results.json` proposes a run that measures them.");
-  return lines;
-}
-
-/** Which axis moves each workload's IOPS, and by how much: ratios to the baseline, fitted by least squares. */
-function effectsSection(data: ReportData): ReportPart[] {
-  const effects = panelEffects(data);
-  if (effects.length === 0) return [];
-  const parts: ReportPart[] = [
-    "## Effects",
-    "",
-    "Per workload and layer, each axis value's IOPS against the baseline, fitted by least squares on the log of each run's ratio to the baseline's mean (main effects, and the interactions a design asks for): the value's ratio averaged over the other axes' values, its 95 % interval (from the residuals, which hold the spread of the repeats; the baseline's own spread is not in it), and n, the variants measured with it. On a full cross product with every combination valid this is the geometric mean of the ratios of the variants with that value. Axes are ranked by how much they move the number: their best value's ratio over their worst's.",
-    "",
-    chartImage(ANALYSIS_CHARTS.effects),
-    ...(effects.some((entry) => entry.axes.length >= 2) ? [chartImage(ANALYSIS_CHARTS.heatmap)] : []),
-    "",
-  ];
-  for (const entry of effects) {
-    const { panel, layer, axes } = entry;
-    parts.push(`### ${panelName(panel, data.panels)} · ${panel.direction} · ${layer}`, "");
-    parts.push(...modelLines(entry), "");
-    parts.push({
-      headings: ["Axis", "Moves", "Value", "vs base", "95 % interval", "n"],
-      alignRight: [false, true, false, true, true, true],
-      rows: axes.flatMap((axis) =>
-        axis.values.map((value, index) => [
-          index === 0 ? `**${axis.axis}**` : "",
-          index === 0 ? times(axis.moves) : "",
-          value.value,
-          times(value.ratio),
-          interval(value.low, value.high),
-          String(value.n),
-        ]),
-      ),
-    });
-    parts.push("");
-    if (entry.confirmations.length > 0) {
-      parts.push(
-        "Confirmation: variants measured to check the model, which was fitted without them.",
-        "",
-        {
-          headings: ["Variant", "Predicted", "95 % prediction interval", "Measured", "Inside"],
-          alignRight: [false, true, true, true, false],
-          rows: entry.confirmations.map((confirmation) => {
-            const inside =
-              confirmation.low === undefined || confirmation.high === undefined || confirmation.measured === undefined
-                ? "–"
-                : confirmation.measured >= confirmation.low && confirmation.measured <= confirmation.high
-                  ? "yes"
-                  : "**no**";
-            return [
-              confirmation.id,
-              times(confirmation.ratio),
-              interval(confirmation.low, confirmation.high),
-              confirmation.measured === undefined ? "–" : times(confirmation.measured),
-              inside,
-            ];
-          }),
-        },
-        "",
-      );
-    }
-  }
-  return parts;
 }
 
 /** What each layer costs: per workload, the baseline, then each layer's best variant and its median. */

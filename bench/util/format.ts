@@ -60,3 +60,6 @@ export function formatDuration(seconds: number): string {
   if (minutes < 60) return `${minutes}m${String(total % 60).padStart(2, "0")}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
+
+/** A ratio to the baseline as every table prints it: "1.30×"; two significant digits below 0.1 ("0.071×"), not "0.07×". */
+export const times = (value: number) => `${value >= 0.1 || value === 0 ? value.toFixed(2) : value.toPrecision(2)}×`;

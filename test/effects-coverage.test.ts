@@ -1,0 +1,178 @@
+import test from "ava";
+import type { Point } from "../bench/core/linear-model.js";
+import type { DesignRecord, ResultsDocument } from "../bench/core/results.js";
+import { averagedCells, panelEffects } from "../bench/report/effects.js";
+import { collectReportData } from "../bench/report/rows.js";
+import { parseDesign } from "../bench/variants/design.js";
+import { expandVariants, variantOptions } from "../bench/variants/vm-variants.js";
+import { syntheticDocument, variant } from "./helpers/documents.js";
+
+// Do the Effects section's 95 % intervals hold the truth 95 % of the time? Seeded simulations through the
+// report's own path (results document -> panelEffects), 200 experiments a case, for what real runs carry: a
+// baseline as noisy as the variants, variants with offsets of their own, uneven repeats, an interaction the
+// design does not model (and the lack-of-fit flag when it is large).
+
+/** The homelab's VM axes: 48 valid variants (aio=native needs cache none or directsync). */
+const AXES = {
+  bus: ["virtio-blk", "virtio-scsi-single"],
+  cache: ["none", "directsync", "writethrough", "writeback", "unsafe"],
+  iothread: [true, false],
+  aio: ["io_uring", "native", "threads"],
+};
+
+/** Log-scale effects: every axis moves IOPS, as on a real node. */
+const EFFECTS: Record<string, Record<string, number>> = {
+  bus: { "virtio-blk": 0, "virtio-scsi-single": -0.08 },
+  cache: { none: 0, directsync: -0.3, writethrough: -0.15, writeback: 0.25, unsafe: 0.4 },
+  iothread: { on: 0, off: -0.12 },
+  aio: { io_uring: 0, native: 0.05, threads: -0.1 },
+};
+
+/** mulberry32: a small seeded generator of uniforms in (0, 1). */
+function uniforms(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+}
+
+/** Standard normal draws (Box-Muller) from a seeded generator. */
+function normals(seed: number): { normal: () => number; uniform: () => number } {
+  const uniform = uniforms(seed);
+  return { uniform, normal: () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()) };
+}
+
+interface Case {
+  /** Log-scale noise of one run. */
+  runNoise: number;
+  /** Log-scale offset of each variant of its own (placement, allocation). */
+  variantOffset: number;
+  /** The baseline's runs and their log-scale noise (0: exact). */
+  baselineRuns: number;
+  baselineNoise: number;
+  /** Runs per variant: fixed, or drawn from 1 to 10. */
+  runs: number | "1-10";
+  /** Log-scale interaction of cache=writeback with iothread=off, which a main-effects design does not model. */
+  interaction: number;
+}
+
+const BASE: Case = {
+  runNoise: 0.04,
+  variantOffset: 0,
+  baselineRuns: 3,
+  baselineNoise: 0,
+  runs: 3,
+  interaction: 0,
+};
+
+/**
+ * `full`: the cross product of bus, cache and iothread (20 variants, aio at its default), which keeps the tier
+ * fast; `main-effects`: 12 of the homelab's 48 valid variants, the invalid combinations around them.
+ */
+const designOf = (kind: string) => {
+  const axes = kind === "full" ? { bus: AXES.bus, cache: AXES.cache, iothread: AXES.iothread } : AXES;
+  const { variants, design } = expandVariants(
+    { axes },
+    parseDesign({ design: kind }, Object.keys(axes), (key) => key),
+  );
+  if (!design) throw new Error("no design record");
+  return { variants, design };
+};
+
+const truth = (point: Point, interaction: number) =>
+  -0.2 +
+  // An axis the variants do not vary (aio in `full`) stays at its default, whose effect is 0.
+  Object.entries(EFFECTS).reduce(
+    (sum, [axis, values]) => sum + (point[axis] === undefined ? 0 : values[point[axis]]),
+    0,
+  ) +
+  (point.cache === "writeback" && point.iothread === "off" ? interaction : 0);
+
+function experiment(setup: Case, seed: number, design: ReturnType<typeof designOf>): ResultsDocument {
+  const { normal, uniform } = normals(seed);
+  const points = new Map(design.design.candidates.map((candidate) => [candidate.id, candidate.point]));
+  const run = (center: number, noise: number) => 1000 * Math.exp(center + noise * normal());
+  const document = syntheticDocument({ kind: "local", host: "sim" }, [
+    {
+      spec: { ...variant("host", true), layer: "host" },
+      iops: {
+        w: Array.from({ length: setup.baselineRuns }, () => run(0, setup.baselineNoise)),
+      },
+    },
+    ...design.variants.map((disk) => {
+      const center = truth(points.get(disk.id) as Point, setup.interaction) + setup.variantOffset * normal();
+      const count = setup.runs === "1-10" ? 1 + Math.floor(uniform() * 10) : setup.runs;
+      return {
+        spec: { ...variant(disk.id), layer: "vm" as const, options: variantOptions(disk) },
+        iops: { w: Array.from({ length: count }, () => run(center, setup.runNoise)) },
+      };
+    }),
+  ]);
+  document.designs = [design.design];
+  return document;
+}
+
+/** Over 200 experiments: the share of 95 % intervals that hold the true ratio, and of experiments flagged. */
+function simulate(setup: Case, kind: string, seed: number): { coverage: number; flagged: number; intervals: number } {
+  const design = designOf(kind);
+  const record: DesignRecord = design.design;
+  const grid = record.candidates.map((candidate) => candidate.point);
+  let inside = 0;
+  let intervals = 0;
+  let flagged = 0;
+  const experiments = 200;
+  for (let index = 0; index < experiments; index += 1) {
+    const [vm] = panelEffects(collectReportData([experiment(setup, seed * 1000 + index, design)]));
+    if (vm.lackOfFit?.suspected) flagged += 1;
+    for (const axis of vm.axes) {
+      const factor = record.factors.find((entry) => entry.name === axis.axis);
+      if (!factor) throw new Error(`no factor ${axis.axis}`);
+      const { cells } = averagedCells(factor, grid);
+      for (const value of axis.values) {
+        const held = cells.get(value.value) ?? [];
+        const trueRatio = Math.exp(held.reduce((sum, point) => sum + truth(point, setup.interaction), 0) / held.length);
+        if (value.low === undefined || value.high === undefined) throw new Error("no interval");
+        intervals += 1;
+        if (trueRatio >= value.low && trueRatio <= value.high) inside += 1;
+      }
+    }
+  }
+  return { coverage: inside / intervals, flagged: flagged / experiments, intervals };
+}
+
+const CASES: Array<[string, Case, string]> = [
+  ["runs noisy, the baseline exact", { ...BASE }, "full"],
+  ["the baseline as noisy as the runs (4 %, 3 runs)", { ...BASE, baselineNoise: 0.04 }, "full"],
+  ["a steadier baseline (2 %, 3 runs)", { ...BASE, baselineNoise: 0.02 }, "full"],
+  ["a baseline twice as noisy as the runs (8 %, 3 runs)", { ...BASE, baselineNoise: 0.08 }, "full"],
+  ["a 3 % offset per variant beside 2 % run noise", { ...BASE, runNoise: 0.02, variantOffset: 0.03 }, "full"],
+  ["uneven repeats, 1 to 10 runs", { ...BASE, runs: "1-10" }, "full"],
+  [
+    "a main-effects design, offsets and a noisy baseline",
+    { ...BASE, variantOffset: 0.03, baselineNoise: 0.04 },
+    "main-effects",
+  ],
+  ["a small (4 %) interaction the main-effects design leaves out", { ...BASE, interaction: 0.04 }, "main-effects"],
+];
+
+for (const [name, setup, kind] of CASES) {
+  test(`coverage of the 95 % intervals: ${name}`, (t) => {
+    const { coverage, intervals } = simulate(setup, kind, CASES.findIndex(([other]) => other === name) + 1);
+    t.log(`${kind}: ${(coverage * 100).toFixed(1)} % of ${intervals} intervals`);
+    t.true(coverage >= 0.92 && coverage <= 0.98, `${(coverage * 100).toFixed(1)} %`);
+  });
+}
+
+test("lack of fit: a 30 % interaction the design leaves out is flagged; none, rarely", (t) => {
+  const large = simulate({ ...BASE, interaction: 0.3 }, "main-effects", 21);
+  const none = simulate({ ...BASE }, "main-effects", 22);
+  t.log(
+    `flagged: ${(large.flagged * 100).toFixed(0)} % with the interaction, ${(none.flagged * 100).toFixed(0)} % without`,
+  );
+  t.true(large.flagged >= 0.8, `${large.flagged}`);
+  t.true(none.flagged <= 0.1, `${none.flagged}`);
+});
