@@ -1,7 +1,8 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
-import { addRun, newResultsDocument, type ResultsDocument } from "../bench/core/results.js";
+import { changeTest } from "../bench/core/change-test.js";
+import { addRun, newResultsDocument, pooledStdev, type ResultsDocument } from "../bench/core/results.js";
 import { comparisonDifferences, environmentDifferences, placeDifferences } from "../bench/core/settings.js";
 import { compareDocuments, renderComparison } from "../bench/report/compare.js";
 import { runCli } from "./helpers/cli.js";
@@ -22,7 +23,7 @@ const after = syntheticDocument({ ...source, runId: "2" }, [
   { spec: variant("new"), iops: { "randwrite-4k": [10] } },
 ]);
 
-test("a change is flagged when it passes the threshold and lies outside twice the pooled stdev; direction decides its sign", (t) => {
+test("a change is flagged when it passes the threshold and Welch's t test finds it beyond the noise; direction decides its sign", (t) => {
   const comparison = compareDocuments(before, after, 5);
   const find = (variantId: string, workload: string, metric: string) =>
     comparison.rows.find(
@@ -31,16 +32,20 @@ test("a change is flagged when it passes the threshold and lies outside twice th
 
   const hostIops = find("host", "randwrite-4k", "iops");
   t.is(hostIops.changePct, -20);
-  t.is(hostIops.spread, 10, "pooled sample stdev of two sides with stdev 10");
-  t.is(hostIops.verdict, "regression", "IOPS down 20 %, 200 ≫ 2 × 10");
+  // Welch on logs: ln(800/1000) = -0.2231 against a standard error of about 0.0090 (each side 1 % apart).
+  t.is(hostIops.test?.kind, "welch");
+  t.true((hostIops.test?.p ?? 1) < 1e-4, String(hostIops.test?.p));
+  t.true((hostIops.test?.low ?? 0) > 0.75 && (hostIops.test?.high ?? 1) < 0.85, JSON.stringify(hostIops.test));
+  t.is(hostIops.verdict, "regression", "IOPS down 20 %, far beyond the 1 % spread");
   t.is(find("host", "randwrite-4k", "latMeanNs").verdict, "regression", "latency up: also a regression");
 
   const noisy = find("blk-none", "randwrite-4k", "iops");
   t.is(Math.round(noisy.changePct), 10);
+  t.true((noisy.test?.p ?? 0) > 0.05, String(noisy.test?.p));
   t.is(noisy.verdict, "within noise", "+10 % but the repeats spread by 100");
 
   const small = find("host", "randwrite-1m", "iops");
-  t.is(small.spread, undefined, "no repeats on either side");
+  t.is(small.test, undefined, "no repeats on either side");
   t.is(small.verdict, "below threshold", "+3 % < 5 %");
   t.is(
     compareDocuments(before, after, 2).rows.find(
@@ -56,7 +61,7 @@ test("a change is flagged when it passes the threshold and lies outside twice th
   t.regex(markdown, /\*\*4 regression\(s\)\*\*, 0 improvement\(s\) in 12 comparisons/);
   t.regex(
     markdown,
-    /^\| host \| randwrite-4k \| write \| IOPS \| 1000 ± 10 \(n=3\) \| 800 ± 10 \(n=3\) \| -20\.0 % \| \*\*regression\*\* \|$/m,
+    /^\| host \| randwrite-4k \| write \| IOPS \| 1000 ± 10 \(n=3\) \| 800 ± 10 \(n=3\) \| -20\.0 % \| -22\.1 % to -17\.9 % \| < 0\.001 \| \*\*regression\*\* \|$/m,
   );
   t.regex(markdown, /^Only before: gone\.$/m);
 });
@@ -71,7 +76,10 @@ test.serial("layerbench compare: the table on stdout, exit code 1 on a regressio
   const regressed = await runCli(["compare", a, b]);
   t.is(regressed.code, 1);
   t.regex(regressed.stdout, /^# layerbench compare/);
-  t.is(regressed.stderr.trim(), "layerbench: 4 regression(s) beyond the threshold and the spread of the repeats");
+  t.is(
+    regressed.stderr.trim(),
+    "layerbench: 4 regression(s) beyond the threshold and the noise (Welch's t test, p < 0.05)",
+  );
 
   const same = await runCli(["compare", a, a]);
   t.is(same.code, 0, same.stderr);
@@ -229,4 +237,33 @@ test("CPU % is shown, never a regression; IOPS per CPU % is the CPU metric that 
     /A regression in IOPS, bandwidth, mean latency, p99 latency or IOPS per CPU percent sets the exit code; CPU % is shown, not gated\./,
   );
   t.regex(markdown, /\| CPU \| .* \| changed \(not gated\) \|$/m);
+});
+
+test("Welch's t test: its p-value and interval as statistics tables give them; a side run once takes the other's spread", (t) => {
+  // Logs of [100, 110, 120] against [130, 140, 150]: scipy 1.17.1's ttest_ind(equal_var=False) on the logs gives
+  // t = 3.6192 on 3.7860 degrees of freedom, p = 0.024571, and the difference's interval exp() = 1.05357-1.54073.
+  const test = changeTest([100, 110, 120], [130, 140, 150]);
+  t.is(test?.kind, "welch");
+  t.true(Math.abs((test?.df ?? 0) - 3.786049898010824) < 1e-9, String(test?.df));
+  t.true(Math.abs((test?.p ?? 0) - 0.02457056749267583) < 1e-6, String(test?.p));
+  // The interval's t quantile is taken at the df rounded down to a tenth: a little wider, never narrower.
+  t.true((test?.low ?? 1) <= 1.0535745610500777 && (test?.low ?? 0) > 1.0535745610500777 * 0.99, String(test?.low));
+  t.true((test?.high ?? 0) >= 1.5407323500486383 && (test?.high ?? 9) < 1.5407323500486383 * 1.01, String(test?.high));
+  // One run after three: the three's spread for both sides, t on 2 degrees of freedom.
+  const one = changeTest([100, 110, 120], [150]);
+  t.is(one?.kind, "one-side");
+  t.is(one?.df, 2);
+  t.true((one?.low ?? 0) < 150 / 110 && (one?.high ?? 0) > 150 / 110);
+  t.is(changeTest([100], [150]), undefined, "neither side repeated");
+  t.is(changeTest([0, 1], [1, 2]), undefined, "no log of 0");
+});
+
+test("the pooled standard deviation weighs each side's variance by its degrees of freedom", (t) => {
+  // 10 runs with stdev 2 and 2 runs with stdev 10: (9 x 4 + 1 x 100) / 10 = 13.6, not (4 + 100) / 2 = 52.
+  const pooled = pooledStdev(
+    { n: 10, mean: 0, stdev: 2, min: 0, max: 0 },
+    { n: 2, mean: 0, stdev: 10, min: 0, max: 0 },
+  );
+  t.is(pooled, Math.sqrt(13.6));
+  t.is(pooledStdev({ n: 1, mean: 5, stdev: 0, min: 5, max: 5 }, { n: 3, mean: 0, stdev: 4, min: 0, max: 0 }), 4);
 });

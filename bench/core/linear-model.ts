@@ -192,7 +192,8 @@ export function fUpperTail(f: number, df1: number, df2: number): number {
 
 /** P(|T| > |t|) on df degrees of freedom: the two-sided p-value of a t test. */
 export function tTwoSided(t: number, df: number): number {
-  return 2 * (1 - jstat.jStat.studentt.cdf(Math.abs(t), df));
+  // Beyond a million degrees of freedom t is the normal, and jstat wants a finite df.
+  return 2 * (1 - jstat.jStat.studentt.cdf(Math.abs(t), Math.min(df, 1e6)));
 }
 
 /**

@@ -255,6 +255,15 @@ function metricValue(run: Run, result: DirectionResult, metric: Metric): number 
   }
 }
 
+/** A metric's value in each run that measured it, in one direction: what compare tests. */
+export function runValues(runs: Run[], direction: Direction, metric: Metric): number[] {
+  return runs.flatMap((run) => {
+    const result = run[direction];
+    const value = result ? metricValue(run, result, metric) : undefined;
+    return value === undefined ? [] : [value];
+  });
+}
+
 export function summarize(runs: Run[]): Summary {
   const summary: Summary = {};
   // Plain loops: every read of a document summarizes each of its workloads again (a thousand in a big matrix).

@@ -27,10 +27,14 @@ export function stat(values: number[]): Stat {
   return { n, mean, stdev: n > 1 ? Math.sqrt(squares / (n - 1)) : 0, min, max };
 }
 
-/** Pooled standard deviation of two sides; undefined when neither side was repeated. */
+/**
+ * Pooled standard deviation of two sides, each variance weighted by its degrees of freedom (n - 1); undefined when
+ * neither side was repeated. A side run once adds nothing to it.
+ */
 export function pooledStdev(a: Stat, b: Stat): number | undefined {
-  if (a.n < 2 && b.n < 2) return undefined;
-  return Math.sqrt((a.stdev ** 2 + b.stdev ** 2) / 2);
+  const df = Math.max(0, a.n - 1) + Math.max(0, b.n - 1);
+  if (df === 0) return undefined;
+  return Math.sqrt((Math.max(0, a.n - 1) * a.stdev ** 2 + Math.max(0, b.n - 1) * b.stdev ** 2) / df);
 }
 
 /** Relative sample standard deviation in percent; 0 for a zero mean (or a single run, whose stdev is 0). */

@@ -1,17 +1,19 @@
+import { type ChangeTest, changeTest } from "../core/change-test.js";
 import { DEFAULT_THRESHOLD_PCT, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import {
   DIRECTIONS,
   type Direction,
   type Metric,
-  pooledStdev,
   type ResultsDocument,
+  runValues,
   type Stat,
 } from "../core/results.js";
 import { formatWithSpread } from "../util/format.js";
 import { quotedList } from "./table.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
-// the threshold and outside the noise: more than twice the pooled standard deviation of the repeats.
+// the threshold and beyond the noise: Welch's t test on the log of the runs' values (core/change-test.ts) finds it
+// at p < 0.05.
 
 type ComparedMetric = ShownMetric;
 
@@ -39,10 +41,13 @@ export interface ComparisonRow {
   before: Stat;
   after: Stat;
   changePct: number;
-  /** Pooled standard deviation of the two sides; undefined when neither side was repeated. */
-  spread?: number;
+  /** Welch's t test of the change and its 95 % interval; undefined when neither side was repeated. */
+  test?: ChangeTest;
   verdict: Verdict;
 }
+
+/** Beyond the noise: the test's two-sided p-value below this. */
+export const SIGNIFICANCE = 0.05;
 
 export interface Comparison {
   rows: ComparisonRow[];
@@ -55,16 +60,18 @@ export function verdict(
   before: Stat,
   after: Stat,
   thresholdPct: number,
-): Pick<ComparisonRow, "changePct" | "spread" | "verdict"> {
+  /** The runs' values of the metric, for the test. */
+  values: { before: number[]; after: number[] },
+): Pick<ComparisonRow, "changePct" | "test" | "verdict"> {
   const difference = after.mean - before.mean;
   const changePct = before.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / before.mean) * 100;
-  const spread = pooledStdev(before, after);
+  const test = changeTest(values.before, values.after);
   let result: Verdict;
   if (Math.abs(changePct) < thresholdPct) result = "below threshold";
-  else if (spread !== undefined && Math.abs(difference) <= 2 * spread) result = "within noise";
+  else if (test && test.p >= SIGNIFICANCE) result = "within noise";
   else if (!GATING_METRICS.has(metric.metric)) result = "changed";
   else result = difference > 0 === metric.higherIsBetter ? "improvement" : "regression";
-  return { changePct, ...(spread !== undefined && { spread }), verdict: result };
+  return { changePct, ...(test && { test }), verdict: result };
 }
 
 /** Lines up two results documents by variant id and workload id. */
@@ -92,7 +99,10 @@ export function compareDocuments(
             metric,
             before: beforeStat,
             after: afterStat,
-            ...verdict(metric, beforeStat, afterStat, thresholdPct),
+            ...verdict(metric, beforeStat, afterStat, thresholdPct, {
+              before: runValues(beforeWorkload.runs, direction, metric.metric),
+              after: runValues(afterWorkload.runs, direction, metric.metric),
+            }),
           });
         }
       }
@@ -116,6 +126,13 @@ function signedPct(pct: number): string {
   if (!Number.isFinite(pct)) return "new";
   return `${pct > 0 ? "+" : ""}${pct.toFixed(1)} %`;
 }
+
+/** The change's 95 % interval in percent, "-23.1 % to -16.8 %"; "–" without a test. */
+const changeInterval = (test: ChangeTest | undefined) =>
+  test ? `${signedPct((test.low - 1) * 100)} to ${signedPct((test.high - 1) * 100)}` : "–";
+
+const pValue = (test: ChangeTest | undefined) =>
+  test === undefined ? "–" : test.p < 0.001 ? "< 0.001" : test.p.toFixed(3);
 
 const MARK: Record<Verdict, string> = {
   regression: "**regression**",
@@ -147,7 +164,7 @@ export function renderComparison(
   const lines = [
     `# layerbench compare`,
     "",
-    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that is also more than twice the pooled standard deviation of the repeats (without repeats, the threshold alone). A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
+    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (p < ${SIGNIFICANCE}; a side run once takes the other's spread; without repeats on either side, the threshold alone). The interval is the change's 95 % interval. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
     ...quotedList(
       "**Compared with --force although the settings differ**; the changes may come from them:",
@@ -157,11 +174,11 @@ export function renderComparison(
     ...quotedList("**Measured in different places**; the changes may come from them:", placeDifferences),
     `**${regressions} regression(s)**, ${improvements} improvement(s) in ${comparison.rows.length} comparisons.`,
     "",
-    "| Variant | Workload | Direction | Metric | Before | After | Change | Flag |",
-    "| --- | --- | --- | --- | ---: | ---: | ---: | --- |",
+    "| Variant | Workload | Direction | Metric | Before | After | Change | 95 % interval | p | Flag |",
+    "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ...comparison.rows.map(
       (row) =>
-        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.name} | ${value(row.before, row.metric)} | ${value(row.after, row.metric)} | ${signedPct(row.changePct)} | ${MARK[row.verdict]} |`,
+        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.name} | ${value(row.before, row.metric)} | ${value(row.after, row.metric)} | ${signedPct(row.changePct)} | ${changeInterval(row.test)} | ${pValue(row.test)} | ${MARK[row.verdict]} |`,
     ),
   ];
   if (comparison.onlyBefore.length > 0) lines.push("", `Only before: ${comparison.onlyBefore.join(", ")}.`);

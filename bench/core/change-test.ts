@@ -1,0 +1,57 @@
+import { t95, tTwoSided } from "./linear-model.js";
+
+// Is a change between two runs' worth of a metric beyond the noise? Welch's t test on the log of the runs' values
+// (a change is a ratio: 10 % of 100k IOPS and of 1k IOPS weigh the same), with the change's 95 % interval.
+
+export interface ChangeTest {
+  /** Two-sided p-value of "no change". */
+  p: number;
+  df: number;
+  /** The change's 95 % interval, as a ratio after / before. */
+  low: number;
+  high: number;
+  /**
+   * `welch`: both sides repeated; `one-side`: one side ran once, and the other side's spread stands for both (a
+   * new run against a sample: t on n - 1 degrees of freedom).
+   */
+  kind: "welch" | "one-side";
+}
+
+const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+const variance = (values: number[]) => {
+  const center = mean(values);
+  return values.reduce((sum, value) => sum + (value - center) ** 2, 0) / (values.length - 1);
+};
+
+/** The test, or undefined when neither side was repeated (or a value is not positive: no log). */
+export function changeTest(before: number[], after: number[]): ChangeTest | undefined {
+  if (before.length === 0 || after.length === 0 || [...before, ...after].some((value) => !(value > 0)))
+    return undefined;
+  if (before.length < 2 && after.length < 2) return undefined;
+  const [a, b] = [before.map(Math.log), after.map(Math.log)];
+  const difference = mean(b) - mean(a);
+  let se: number;
+  let df: number;
+  let kind: ChangeTest["kind"];
+  if (a.length >= 2 && b.length >= 2) {
+    const [va, vb] = [variance(a) / a.length, variance(b) / b.length];
+    se = Math.sqrt(va + vb);
+    df =
+      va + vb === 0 ? Number.POSITIVE_INFINITY : (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+    kind = "welch";
+  } else {
+    const repeated = a.length >= 2 ? a : b;
+    se = Math.sqrt(variance(repeated) * (1 / a.length + 1 / b.length));
+    df = repeated.length - 1;
+    kind = "one-side";
+  }
+  if (se === 0) return { p: difference === 0 ? 1 : 0, df, low: Math.exp(difference), high: Math.exp(difference), kind };
+  const half = t95(df) * se;
+  return {
+    p: tTwoSided(difference / se, df),
+    df,
+    low: Math.exp(difference - half),
+    high: Math.exp(difference + half),
+    kind,
+  };
+}
