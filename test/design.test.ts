@@ -2,7 +2,8 @@ import test from "ava";
 import { fitLeastSquares, logDetInformation, marginalMean, modelRow } from "../bench/core/linear-model.js";
 import type { DesignRecord } from "../bench/core/results.js";
 import { proposeConfirmation, renderConfirmation } from "../bench/plan/confirm.js";
-import { FULL_DESIGN, parseDesign } from "../bench/variants/design.js";
+import { dEfficiency, FULL_DESIGN, parseDesign } from "../bench/variants/design.js";
+import { orthogonalArrays } from "../bench/variants/orthogonal-arrays.js";
 import { expandVariants, type VariantMatrixInput, variantOptions } from "../bench/variants/vm-variants.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 
@@ -204,4 +205,81 @@ test("plan --confirm refuses results without a designed experiment", (t) => {
   const full = designedResults();
   full.designs = [{ ...(full.designs?.[0] as DesignRecord), kind: "full" }];
   t.throws(() => proposeConfirmation(full, "x.json"), { message: /x\.json records no designed experiment/ });
+});
+
+test("four two-level axes: the half fraction through the defaults, D-efficiency 1 (0.944 from one greedy pass)", (t) => {
+  const { design: record } = expandVariants(
+    {
+      axes: {
+        bus: ["virtio-blk", "virtio-scsi-single"],
+        cache: ["none", "writeback"],
+        iothread: [true, false],
+        discard: ["on", "ignore"],
+      },
+    },
+    parseDesign({ design: "main-effects" }, ["bus", "cache", "iothread", "discard"], (key) => key),
+  );
+  if (!record) throw new Error("no design record");
+  t.is(record.chosen.length, 8);
+  t.true(Math.abs(dEfficiency(record) - 1) < 1e-9, String(dEfficiency(record)));
+  // Orthogonal in ±1 coding: every two axes' columns are balanced, and each axis is at each value 4 times.
+  const signs = record.candidates
+    .filter((candidate) => record.chosen.includes(candidate.id))
+    .map((candidate) => record.factors.map((factor) => (candidate.point[factor.name] === factor.levels[0] ? -1 : 1)));
+  for (let a = 0; a < 4; a += 1) {
+    t.is(
+      signs.reduce((sum, row) => sum + row[a], 0),
+      0,
+    );
+    for (let b = a + 1; b < 4; b += 1)
+      t.is(
+        signs.reduce((sum, row) => sum + row[a] * row[b], 0),
+        0,
+      );
+  }
+  t.true(
+    signs.some((row) => row.every((sign) => sign === -1)),
+    "the all-defaults variant",
+  );
+});
+
+test("the homelab's 12 of 48: D-efficiency 0.980 (0.971 from one greedy pass), the same every time", (t) => {
+  const record = homelab("main-effects");
+  t.is(Number(dEfficiency(record).toFixed(3)), 0.98);
+  t.is(dEfficiency(homelab("full")), 1, "every candidate measured");
+});
+
+test("orthogonal arrays: a regular fraction and Plackett-Burman's 12 runs, each with the all-defaults run", (t) => {
+  const twoLevel = (count: number) =>
+    Array.from({ length: count }, (_, index) => ({ name: `f${index}`, levels: ["a", "b"] }));
+  for (const [factors, size] of [
+    [twoLevel(5), 8],
+    [twoLevel(7), 8],
+    [twoLevel(9), 12],
+    [twoLevel(11), 12],
+  ] as const) {
+    const arrays = orthogonalArrays(factors, size);
+    t.is(arrays.length, 1, `${factors.length} axes in ${size} runs`);
+    const signs = arrays[0].map((point) => factors.map((factor) => (point[factor.name] === "a" ? -1 : 1)));
+    t.is(signs.length, size);
+    t.true(signs.some((row) => row.every((sign) => sign === -1)));
+    for (let a = 0; a < factors.length; a += 1) {
+      t.is(
+        signs.reduce((sum, row) => sum + row[a], 0),
+        0,
+        `f${a} balanced`,
+      );
+      for (let b = a + 1; b < factors.length; b += 1)
+        t.is(
+          signs.reduce((sum, row) => sum + row[a] * row[b], 0),
+          0,
+          `f${a} and f${b} orthogonal`,
+        );
+    }
+  }
+  t.deepEqual(
+    orthogonalArrays([{ name: "cache", levels: ["none", "writeback", "unsafe"] }], 9),
+    [],
+    "three levels: none",
+  );
 });

@@ -173,7 +173,10 @@ test("plan shows design full and main-effects side by side, with design full and
   t.regex(main.stdout, /^ {2}main-effects \(this stack\) +12 +8 +189 +about 3h40m$/m);
   t.regex(main.stdout, /^Duration: about 3h40m$/m);
   t.regex(main.stdout, /^VMs: 4, /m, "one bench VM holds the 12 disks");
-  t.regex(main.stdout, /^Chosen by main-effects \(vm, 12 of 48 valid variants\): blk-none-iot-uring, /m);
+  t.regex(
+    main.stdout,
+    /^Chosen by main-effects \(vm, 12 of 48 valid variants, D-efficiency 0\.980 against measuring all 48\): blk-none-iot-uring, /m,
+  );
 });
 
 test("the plan's arithmetic: 57 targets x 3 workloads x 3 repeats; pool space from the profile's footprints", async (t) => {

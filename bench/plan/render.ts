@@ -1,5 +1,6 @@
 import type { DesignRecord } from "../core/results.js";
 import { formatDuration } from "../util/format.js";
+import { dEfficiency } from "../variants/design.js";
 import type { DesignAlternative } from "./design-comparison.js";
 import { ASSUMED_LAYOUT_BYTES_PER_SEC, FIXED_SEC_PER_RUN, type Plan, type PlannedVm } from "./plan.js";
 
@@ -53,7 +54,7 @@ function designLines(alternatives: DesignAlternative[], records: DesignRecord[])
   const lines = ["", "Designs: the variants of the axes measured, and the time it takes", ...table(rows)];
   for (const record of records.filter((entry) => entry.kind !== "full")) {
     lines.push(
-      `Chosen by ${record.kind} (${record.layer}, ${record.chosen.length} of ${record.candidates.length} valid variants): ${record.chosen.join(", ")}`,
+      `Chosen by ${record.kind} (${record.layer}, ${record.chosen.length} of ${record.candidates.length} valid variants, D-efficiency ${dEfficiency(record).toFixed(3)} against measuring all ${record.candidates.length}): ${record.chosen.join(", ")}`,
     );
     if (record.confirm.length > 0) lines.push(`  and to confirm the model: ${record.confirm.join(", ")}`);
   }

@@ -1,4 +1,5 @@
 import { times } from "../util/format.js";
+import { dEfficiency } from "../variants/design.js";
 import { ANALYSIS_CHARTS, chartImage } from "./chart-definitions.js";
 import { type PanelEffects, type Prediction, panelEffects } from "./effects.js";
 import { panelName, type ReportData } from "./rows.js";
@@ -21,7 +22,7 @@ function modelLines(effects: PanelEffects): string[] {
         ? "Design full"
         : `Design ${design.kind}${design.interactions.length > 0 ? ` (${design.interactions.map((pair) => pair.join(" × ")).join(", ")})` : ""}`;
     lines.push(
-      `${what}: ${design.chosen.length} of the ${design.candidates.length} valid variants of the axes measured${design.confirm.length > 0 ? `, and ${design.confirm.length} to confirm the model` : ""}.`,
+      `${what}: ${design.chosen.length} of the ${design.candidates.length} valid variants of the axes measured${design.confirm.length > 0 ? `, and ${design.confirm.length} to confirm the model` : ""}${design.kind === "full" ? "" : ` (D-efficiency ${dEfficiency(design).toFixed(3)} against measuring all ${design.candidates.length})`}.`,
     );
   }
   if (effects.fit === "one-way") {
