@@ -417,7 +417,7 @@ test("k8s.proxmoxNodes: names or {name, address}, the stack's node at nodeAddres
 
 test("repeatAuto, maxRsd and ramp: the profile repeats until stable and ramps as asked, in the script too", (t) => {
   const config = parseBenchConfig({ ...valid(), profile: "kbench", repeatAuto: true, maxRsd: 5, ramp: 2 });
-  t.is(config.repeat, 10, "at most 10 runs");
+  t.is(config.repeat, 15, "at most 15 runs: 4 x 3, and 3 more while the spread shrinks");
   t.deepEqual(config.profile.stopWhenStable, { minRuns: 3, maxRsdPct: 5 });
   t.is(config.profile.rampSec, 2);
   t.is(parseBenchConfig({ ...valid(), profile: "kbench" }).profile.rampSec, 5, "kbench's own ramp by default");

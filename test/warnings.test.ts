@@ -70,7 +70,7 @@ test("buffered profiles: buffered-io on every number, working-set-in-cache where
   t.deepEqual(codes(document, "blk-none"), ["buffered-io"], "4 GiB do not fit in 2 GiB");
 });
 
-test("high-spread above 3 % (or the run's --max-rsd), cpu-bound at 90 % of a CPU per job", (t) => {
+test("high-spread at 2.5 % (or the run's --max-rsd), cpu-bound at 90 % of a CPU per job", (t) => {
   const document = hostAndVm([1000, 1100], [1000, 1010]);
   t.deepEqual(codes(document, "host"), ["high-spread"], "7 % apart");
   t.deepEqual(codes(document, "blk-none"), [], "0.7 % apart");

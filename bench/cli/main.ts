@@ -105,14 +105,14 @@ function declareRun(program: Command) {
     )
     .option(
       "--repeat <n|auto>",
-      `runs per workload, for mean ± stdev; auto: ${AUTO_MIN_RUNS} to ${AUTO_MAX_RUNS}, until the IOPS spread is within --max-rsd`,
+      `runs per workload, for mean ± stdev; auto: ${AUTO_MIN_RUNS} to ${AUTO_MAX_RUNS}, until the IOPS spread is below --max-rsd (the Phoronix Test Suite's rule)`,
       repeatCount,
       1,
     )
     .option(
       "--max-rsd <percent>",
-      "with --repeat auto: the relative standard deviation of IOPS to reach",
-      percentage((value) => value > 0, "--max-rsd must be a percentage above 0 (e.g. 3)."),
+      "with --repeat auto: the relative standard deviation of IOPS to get below",
+      percentage((value) => value > 0, "--max-rsd must be a percentage above 0 (e.g. 2.5)."),
       DEFAULT_MAX_RSD_PCT,
     )
     .addOption(new Option("--ioengine <engine>", "fio ioengine (default: the profile's)").choices(IO_ENGINES))

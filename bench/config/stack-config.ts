@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { jobFileProfile } from "../core/job-file-profile.js";
 import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
-import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
+import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, STACK_MAX_RSD_PCT } from "../core/repeat.js";
 import type { DesignRecord } from "../core/results.js";
 import { formatFioSize } from "../util/size.js";
 import { vmGroups } from "../variants/vm-groups.js";
@@ -216,11 +216,13 @@ export const StackConfigSchema = z.object({
   }),
   // `repeat: auto` of the CLI: Pulumi checks repeat against its declared type, integer, so auto is a key of its own.
   repeatAuto: documented(z.boolean().default(false), {
-    description: `Runs per workload until their IOPS agree within maxRsd: ${AUTO_MIN_RUNS} to ${AUTO_MAX_RUNS} (instead of repeat)`,
+    description: `Runs per workload until their IOPS agree within maxRsd, by the Phoronix Test Suite's rule: ${AUTO_MIN_RUNS} to ${AUTO_MAX_RUNS} (instead of repeat)`,
     pulumiType: "boolean",
   }),
-  maxRsd: documented(wholeNumber("maxRsd").default(DEFAULT_MAX_RSD_PCT), {
-    description: "With repeatAuto, the relative standard deviation of IOPS to reach, in percent",
+  // A whole number: Pulumi.yaml's config types have no fraction (string, integer, boolean, array), so a stack's
+  // default is 3 where the CLI's, the Phoronix Test Suite's, is 2.5.
+  maxRsd: documented(wholeNumber("maxRsd").default(STACK_MAX_RSD_PCT), {
+    description: "With repeatAuto, the relative standard deviation of IOPS to get below, in percent (a whole number)",
     pulumiType: "integer",
   }),
   precondition: documented(z.boolean().default(false), {

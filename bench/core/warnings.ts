@@ -64,10 +64,10 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
       }
       for (const direction of DIRECTIONS) {
         const iops = workload.summary[direction]?.iops;
-        if (iops && iops.n > 1 && relativeStdevPct(iops) > maxRsdPct)
+        if (iops && iops.n > 1 && relativeStdevPct(iops) >= maxRsdPct)
           add(
             "high-spread",
-            `${direction} IOPS spread ${relativeStdevPct(iops).toFixed(1)} % over ${iops.n} runs (> ${maxRsdPct} %)`,
+            `${direction} IOPS spread ${relativeStdevPct(iops).toFixed(1)} % over ${iops.n} runs (>= ${maxRsdPct} %)`,
           );
         const base = baseline?.workloads.find((candidate) => candidate.id === workload.id)?.summary[direction]?.iops;
         if (!iops || !base || !baseline || baseline === variant || base.mean <= 0) continue;

@@ -5,7 +5,7 @@ import { workloadRun } from "../core/fio-parser.js";
 import { fioPath, renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
 import { largestFootprint, type Profile, secondsPerRun, type Workload } from "../core/profiles.js";
 import { Recorder } from "../core/recorder.js";
-import { stableEnough } from "../core/repeat.js";
+import { AUTO_MAX_ATTEMPTS, failuresAllow, runAgain, unstable } from "../core/repeat.js";
 import {
   type DesignRecord,
   DIRECTIONS,
@@ -173,11 +173,16 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
       const forgetWorkDir = scratchOnEmergencyExit(workDir);
       try {
         for (const workload of profile.workloads) {
+          const rule = profile.stopWhenStable;
           const measuredIops: number[] = [];
-          for (let attempt = 1; attempt <= repeat; attempt += 1) {
+          const runSeconds: number[] = [];
+          // A fixed repeat makes its attempts; `auto` runs while the rule asks for more (core/repeat.ts), a failed
+          // run not counting as one, as the Phoronix Test Suite does.
+          for (let attempt = 1; attempt <= (rule ? AUTO_MAX_ATTEMPTS : repeat); attempt += 1) {
             const label = stepLabel(target.name, workload.id, attempt);
             progress.stepStarted(label, expectedSeconds);
             const startedAt = new Date().toISOString();
+            const started = performance.now();
             const environment = { [TARGET_VARIABLE]: fioPath(workDir) };
             let run: Run;
             try {
@@ -194,15 +199,20 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
               if (signal?.aborted || !(error instanceof UserError)) throw error;
               await recorder.failure({ variant: target.name, workload: workload.id, attempt, message: error.message });
               progress.stepFinished(`${label}: FAILED: ${error.message}`);
+              if (rule && !failuresAllow(measuredIops.length, attempt)) break;
               continue;
             }
             await recorder.run(variantSpec(target, index, ranOn), workload, run);
             progress.stepFinished(`${label}: ${describeRun(run)}`);
             measuredIops.push(runIops(run));
-            const rule = profile.stopWhenStable;
-            if (rule && stableEnough(rule, measuredIops)) {
+            runSeconds.push((performance.now() - started) / 1000);
+            const meanSeconds = runSeconds.reduce((sum, value) => sum + value, 0) / runSeconds.length;
+            if (rule && !runAgain(rule, measuredIops, meanSeconds)) {
+              const spread = relativeStdevPct(stat(measuredIops)).toFixed(1);
               progress.note(
-                `  ${target.name} ${workload.id}: stable after ${measuredIops.length} runs (IOPS spread ${relativeStdevPct(stat(measuredIops)).toFixed(1)} % <= ${rule.maxRsdPct} %)`,
+                unstable(measuredIops, rule.maxRsdPct)
+                  ? `  ${target.name} ${workload.id}: stopped after ${measuredIops.length} runs, the IOPS spread still ${spread} % (>= ${rule.maxRsdPct} %): the most the Phoronix Test Suite's rule allows`
+                  : `  ${target.name} ${workload.id}: stable after ${measuredIops.length} runs (IOPS spread ${spread} % < ${rule.maxRsdPct} %)`,
               );
               break;
             }

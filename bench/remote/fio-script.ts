@@ -13,6 +13,7 @@ import {
 import { UserError } from "../util/errors.js";
 import { formatFioSize } from "../util/size.js";
 import { END_LINE, MARKER_SHELL, parseMarkerLine } from "./markers.js";
+import { repeatLines } from "./repeat-script.js";
 
 // The shell script a remote Command runs: the job file inline, fio once per workload and repeat, each output
 // between markers. A failing workload is reported and the script goes on, so one failure loses nothing else.
@@ -96,27 +97,6 @@ function locateTarget(target: ScriptTarget): string[] {
 }
 
 /**
- * `repeat: auto` in the script (stableRecord after a run that worked, stableStop after every run), the rule of core/repeat.ts: each run's IOPS (fio's "iops" of every direction,
- * added) goes to a file; once there are minRuns of them and their relative sample standard deviation is at or
- * below maxRsdPct, the workload's loop ends. awk is in every image the script runs in, but busybox's may lack math
- * (no sqrt): the test is on the variance, stdev/mean <= max% as variance * 100^2 <= max^2 * mean^2.
- */
-function stableRecord(profile: Profile): string[] {
-  if (!profile.stopWhenStable) return [];
-  return [
-    `      awk -F: '/"iops" :/ { gsub(/[ ,]/, "", $2); sum += $2 } END { print sum + 0 }' "$work/out.json" >> "$work/iops.txt"`,
-  ];
-}
-
-function stableStop(profile: Profile): string[] {
-  const rule = profile.stopWhenStable;
-  if (!rule) return [];
-  return [
-    `    if awk -v min=${rule.minRuns} -v max=${rule.maxRsdPct} '{ n++; s += $1; q += $1 * $1 } END { if (n < min) exit 1; m = s / n; v = (q - n * m * m) / (n - 1); if (v * 10000 > max * max * m * m) exit 1 }' "$work/iops.txt"; then break; fi`,
-  ];
-}
-
-/**
  * `--precondition`: a device target is written once, sequentially, over the region the workloads use, before its
  * first measurement (a thin zvol or a fresh image reads as zeros until written). Its time is reported, not measured.
  */
@@ -153,7 +133,8 @@ const ENVIRONMENT_LINES = [
 ];
 
 /** The script's text. The same job text runs locally; only the target differs. */
-export function renderFioScript({ profile, repeat, target, sudo = false }: FioScriptOptions): string {
+export function renderFioScript({ profile, repeat: count, target, sudo = false }: FioScriptOptions): string {
+  const repeat = repeatLines(profile.stopWhenStable, count);
   const jobTarget = {
     kind: target.kind === "directory" ? ("directory" as const) : ("device" as const),
     path: TARGET_REFERENCE,
@@ -181,20 +162,21 @@ export function renderFioScript({ profile, repeat, target, sudo = false }: FioSc
     ...preconditionLines(profile, target, fio),
     `for section in ${sections}; do`,
     `  attempt=1`,
-    ...(profile.stopWhenStable ? [`  : > "$work/iops.txt"`] : []),
-    `  while [ "$attempt" -le ${repeat} ]; do`,
+    ...repeat.reset,
+    `  while [ "$attempt" -le ${repeat.bound} ]; do`,
     `    started=$(date -u +%Y-%m-%dT%H:%M:%SZ)`,
+    ...repeat.begin,
     // On stderr, which the Command streams to Pulumi's engine log: `layerbench matrix` shows it as progress.
     `    ${MARKER_SHELL.running}`,
     `    if ${fio} --output-format=json --eta=never --output="$work/out.json" --section="$section" "$work/job.fio" 2>"$work/err.txt"; then`,
     `      ${MARKER_SHELL.begin}`,
     `      cat "$work/out.json"`,
     `      ${MARKER_SHELL.end}`,
-    ...stableRecord(profile),
+    ...repeat.worked,
     "    else",
     `      ${MARKER_SHELL.failed(FIO_FAILURE_CAUSE)}`,
+    ...repeat.failed,
     "    fi",
-    ...stableStop(profile),
     "    attempt=$((attempt + 1))",
     "  done",
     ...cleanup,
