@@ -1,5 +1,5 @@
 import test from "ava";
-import { fitLeastSquares, logDetInformation, marginalMean, modelRow } from "../bench/core/linear-model.js";
+import { estimate, fitLeastSquares, logDetInformation, marginalMean, modelRow } from "../bench/core/linear-model.js";
 import type { DesignRecord } from "../bench/core/results.js";
 import { proposeConfirmation, renderConfirmation } from "../bench/plan/confirm.js";
 import { dEfficiency, FULL_DESIGN, parseDesign } from "../bench/variants/design.js";
@@ -282,4 +282,44 @@ test("orthogonal arrays: a regular fraction and Plackett-Burman's 12 runs, each 
     [],
     "three levels: none",
   );
+});
+
+test("weighted least squares: the coefficients, their standard errors and the scale numpy computes", (t) => {
+  // numpy 2 on the same data: beta = solve(X'WX, X'Wy), sigma^2 = sum(w r^2) / (n - p), se = sqrt(diag(sigma^2 (X'WX)^-1)).
+  const spec = {
+    factors: [
+      { name: "a", levels: ["x", "y", "z"] },
+      { name: "b", levels: ["p", "q"] },
+    ],
+    interactions: [],
+  };
+  const points = [
+    ["x", "p"],
+    ["y", "p"],
+    ["z", "p"],
+    ["x", "q"],
+    ["y", "q"],
+    ["z", "q"],
+    ["x", "p"],
+    ["z", "q"],
+  ];
+  const y = [0.1, 0.35, -0.2, 0.05, 0.42, -0.11, 0.14, -0.05];
+  const weights = [1, 2, 3, 1, 0.5, 2, 4, 1.5];
+  const fit = fitLeastSquares(
+    spec,
+    points.map(([a, b], index) => ({ point: { a, b }, y: y[index], weight: weights[index] })),
+  );
+  if (!fit) throw new Error("not estimable");
+  const numpy = {
+    beta: [0.10975697569756977, 0.24395139513951392, -0.2751575157515752, 0.05145814581458148],
+    se: [0.03387325605874389, 0.06072942709908043, 0.048991511403877364, 0.04778165772063626],
+    sigma: 0.08064657703237445,
+  };
+  for (const [index, value] of fit.coefficients.entries())
+    t.true(Math.abs(value - numpy.beta[index]) < 1e-12, `beta ${index}`);
+  t.true(Math.abs((fit.sigma ?? 0) - numpy.sigma) < 1e-12);
+  for (const [index, value] of numpy.se.entries()) {
+    const unit = Array.from({ length: 4 }, (_, column) => (column === index ? 1 : 0));
+    t.true(Math.abs((estimate(fit, unit).se ?? 0) - value) < 1e-12, `se ${index}`);
+  }
 });
