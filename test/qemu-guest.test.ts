@@ -234,7 +234,10 @@ test.serial(
     t.true(design.chosen.includes("blk-none-iot"), "the all-defaults variant");
     t.true(document.variants.slice(1).every((variant) => (variant.workloads[0]?.summary.write?.iops?.mean ?? 0) > 0));
     const markdown = await fs.readFile(join(out, "report.md"), "utf8");
-    t.regex(markdown, /^Design main-effects: 10 of the 20 valid variants of the axes measured\.$/m);
+    t.regex(
+      markdown,
+      /^Design main-effects: 10 of the 20 valid variants of the axes measured \(D-efficiency 0\.\d{3} against measuring all 20\)\.$/m,
+    );
     if (document.variants[1].options.accel === "tcg")
       t.true(
         markdown.includes(`** ${design.chosen.join(", ")} ran in a local guest without KVM`),
@@ -242,7 +245,7 @@ test.serial(
       );
     t.regex(
       markdown,
-      /^Model: 7 parameters fitted to 10 runs of 10 variants \(3 degrees of freedom for the error\)\.$/m,
+      /^Model: 7 parameters fitted to the means of 10 variants \(10 runs\): 3 degrees of freedom for the error\./m,
     );
     const plan = await runCli(["plan", "--confirm", join(out, "results.json")]);
     t.is(plan.code, 0, plan.stderr);
