@@ -61,6 +61,9 @@ export function systemSsh(user: string, host: string, env: NodeJS.ProcessEnv = p
       child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
       child.on("error", (error) => resolve({ code: 255, stdout, stderr: `${command}: ${error.message}` }));
       child.on("close", (code) => resolve({ code: code ?? 255, stdout, stderr }));
+      // An ssh that gives up before reading the script (an unreachable node) closes its stdin: the write fails
+      // with EPIPE, an 'error' event that would end the process; ssh's exit code and stderr say what happened.
+      child.stdin.on("error", () => undefined);
       child.stdin.end(script);
     });
 }
