@@ -189,7 +189,7 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
     },
     { args: ["parse", malformed], message: /fio\.json: fio output is truncated or not valid JSON/ },
     { args: ["report", malformed], message: /fio\.json is not valid JSON/ },
-    { args: ["report", foreign], message: /foreign\.json is not a layerbench\/results@1 document: schema: / },
+    { args: ["report", foreign], message: /foreign\.json is not a layerbench\/results@2 document: schema: / },
   ];
   for (const { args, env, message } of cases) {
     const result = await runCli(args, { cwd: dir.path, env });

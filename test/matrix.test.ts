@@ -200,7 +200,7 @@ test("a stack whose results output is missing or not a results document fails wi
     { stacks: ["quick"], runs: 1, failFast: false, ephemeral: false, store, newRunId: runIds },
     context(foreign),
   );
-  t.regex(wrong.error ?? "", /^the results output of stack quick is not a layerbench\/results@1 document: schema: /);
+  t.regex(wrong.error ?? "", /^the results output of stack quick is not a layerbench\/results@2 document: schema: /);
 });
 
 test("a missing Pulumi CLI: one clear error on the first stack, the others not tried, nothing to destroy", async (t) => {

@@ -210,7 +210,7 @@ test("destroy order: the VM before its storages, the storages before their datas
 });
 
 test("results: every variant's real fio runs, the host zvol as baseline", (t) => {
-  t.is(results.schema, "layerbench/results@1");
+  t.is(results.schema, "layerbench/results@2");
   t.deepEqual(results.source, { kind: "pulumi", project: "layerbench", stack: "test", runId: "1" });
   t.deepEqual(
     results.variants.map((variant) => [variant.id, variant.layer, variant.baseline]),

@@ -275,7 +275,7 @@ test("readResultsFile rejects a missing file, bad JSON and a foreign document in
   await t.throwsAsync(readResultsFile(join(dir.path, "bad.json")), { message: /bad\.json is not valid JSON/ });
   await fs.writeFile(join(dir.path, "other.json"), "[]");
   await t.throwsAsync(readResultsFile(join(dir.path, "other.json")), {
-    message: /other\.json is not a layerbench\/results@1 document/,
+    message: /other\.json is not a layerbench\/results@2 document/,
   });
 });
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import test from "ava";
 import { addRun, newResultsDocument, type Run, stat, summarize, toResultsDocument } from "../bench/core/results.js";
 import { writeFileAtomic } from "../bench/util/files.js";
+import { syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";
 
 const run = (iops: number, latencyMean: number): Run => ({
@@ -75,7 +76,7 @@ test("a document of another shape is rejected naming the first problem", (t) => 
         "r.json",
       ),
     {
-      message: /^r\.json is not a layerbench\/results@1 document: profile\.id: /,
+      message: /^r\.json is not a layerbench\/results@2 document: profile\.id: /,
     },
   );
   t.throws(() => toResultsDocument({ schema: "other" }, "r.json"), { message: /schema: / });
@@ -113,4 +114,19 @@ test("a full disk: a file is written whole or not at all, and the error names it
   });
   t.is(await fs.readFile(path, "utf8"), "the report of before", "the old file stays whole");
   t.deepEqual(await fs.readdir(dir.path), ["report.html"], "no temporary file left");
+});
+
+test("a document of before the per-second series (results@1) is still read, and written back as @2", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "h" }, [{ spec: variant("a", true), iops: { w: [100] } }]);
+  const old = { ...JSON.parse(JSON.stringify(document)), schema: "layerbench/results@1" };
+  const read = toResultsDocument(old, "old.json");
+  t.is(read.schema, "layerbench/results@2");
+  t.is(read.variants[0].workloads[0].runs[0].series, undefined);
+  // A run with its series keeps it.
+  const run = document.variants[0].workloads[0].runs[0];
+  run.series = { intervalSec: 1, iops: [90, 110], bwBytes: [90 * 4096, 110 * 4096] };
+  t.deepEqual(
+    toResultsDocument(JSON.parse(JSON.stringify(document)), "new.json").variants[0].workloads[0].runs[0].series,
+    run.series,
+  );
 });

@@ -82,3 +82,19 @@ test("high-spread at 2.5 % (or the run's --max-rsd), cpu-bound at 90 % of a CPU 
   run.cpu = { user: 20, system: 60, jobs: 16 };
   t.deepEqual(codes(document, "blk-none"), [], "80 % per job");
 });
+
+test("not-steady: a run whose IOPS climb over its seconds is flagged, with what SNIA's rule measured", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "h" }, [
+    { spec: variant("thin", true), iops: { w: [1000, 1000] } },
+  ]);
+  const [first, second] = document.variants[0].workloads[0].runs;
+  const seconds = (value: (second: number) => number) => Array.from({ length: 60 }, (_, index) => value(index));
+  first.series = { intervalSec: 1, iops: seconds(() => 1000), bwBytes: seconds(() => 1000 * 4096) };
+  // A thin zvol allocating: IOPS climb 40 % over the run.
+  second.series = { intervalSec: 1, iops: seconds((s) => 800 + (400 * s) / 59), bwBytes: seconds(() => 0) };
+  const flagged = deriveWarnings(document).filter((warning) => warning.code === "not-steady");
+  t.is(flagged.length, 1);
+  t.regex(flagged[0].message, /^run 2: rounds \d+ % apart \(<= 20 %\), slope \d+ % \(within 10 %\)$/);
+  second.series = first.series;
+  t.false(deriveWarnings(document).some((warning) => warning.code === "not-steady"));
+});

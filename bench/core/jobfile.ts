@@ -1,6 +1,7 @@
 import { UserError } from "../util/errors.js";
 import { formatFioSize } from "../util/size.js";
 import type { Profile, Workload } from "./profiles.js";
+import { LOG_OPTIONS } from "./series.js";
 
 /** Where fio does its I/O: files in a directory, or one file or block device shared by the jobs. */
 export type FioTarget = { kind: "directory"; path: string } | { kind: "device"; path: string };
@@ -43,6 +44,8 @@ export function renderJobFile(profile: Profile, target: FioTarget): string {
     ...(profile.endFsync ? ["end_fsync=1"] : []),
     ...profile.fioOptions,
     "group_reporting=1",
+    // Every run second by second (core/series.ts), into the directory the runner gives fio.
+    ...LOG_OPTIONS,
   ];
   const sections = profile.workloads.map((workload) =>
     [
@@ -64,6 +67,7 @@ export function renderJobFile(profile: Profile, target: FioTarget): string {
 /** Keys by which a job file names its own target. */
 const TARGET_KEYS = /^\s*(filename|directory)\s*=/;
 const GROUP_REPORTING = /^\s*group_reporting\b/;
+const LOG_KEYS = /^\s*(write_(iops|bw|lat|hist)_log|log_avg_msec)\s*=/;
 const SECTION_HEADER = /^\s*\[(.+)\]\s*$/;
 
 /**
@@ -83,13 +87,16 @@ function renderYourJobFile(profile: Profile, text: string, target: FioTarget): s
     lines.some((line, index) => key.test(line) && sections[index] === section);
   const globalTarget = setIn("global", TARGET_KEYS);
   const out: string[] = [`; layerbench: your job file (${profile.description}), with the target added`];
-  if (!sections.includes("global")) out.push("[global]", "group_reporting=1", "");
+  // Your own logs stay yours: layerbench logs a run only where the job file logs nothing.
+  const logs = lines.some((line) => LOG_KEYS.test(line)) ? [] : LOG_OPTIONS;
+  if (!sections.includes("global")) out.push("[global]", "group_reporting=1", ...logs, "");
   for (const line of lines) {
     out.push(line);
     const name = headerOf(line);
     if (name === undefined) continue;
     if (name === "global") {
       if (!setIn("global", GROUP_REPORTING)) out.push("group_reporting=1");
+      out.push(...logs);
       continue;
     }
     const workload = profile.workloads.find((candidate) => candidate.id === name);

@@ -2,11 +2,14 @@ import { z } from "zod";
 import { UserError } from "../util/errors.js";
 import { DESIGN_KINDS } from "./design-kinds.js";
 import { LAYERS, type Layer } from "./layers.js";
+import { SeriesSchema } from "./series.js";
 import { stat } from "./stats.js";
 
 export { pooledStdev, relativeStdevPct, stat } from "./stats.js";
 
-export const RESULTS_SCHEMA_ID = "layerbench/results@1";
+export const RESULTS_SCHEMA_ID = "layerbench/results@2";
+/** Documents before runs carried their per-second series: read as they are, written as @2. */
+const PREVIOUS_SCHEMA_ID = "layerbench/results@1";
 
 /** The label of a local VM target measured under TCG, in results and reports alike. */
 export const EMULATED_CPU_WARNING = "emulated CPU: not representative of VirtIO overhead";
@@ -57,6 +60,8 @@ export const RunSchema = z.object({
   cpu: z
     .object({ user: z.number().nonnegative(), system: z.number().nonnegative(), jobs: z.number().int().positive() })
     .optional(),
+  /** The run second by second, from fio's logs (core/series.ts); absent in documents before @2 and imports. */
+  series: SeriesSchema.optional(),
 });
 export type Run = z.infer<typeof RunSchema>;
 
@@ -200,7 +205,7 @@ export const DesignRecordSchema = z.object({
 export type DesignRecord = z.infer<typeof DesignRecordSchema>;
 
 export const ResultsDocumentSchema = z.object({
-  schema: z.literal(RESULTS_SCHEMA_ID),
+  schema: z.union([z.literal(RESULTS_SCHEMA_ID), z.literal(PREVIOUS_SCHEMA_ID)]).transform(() => RESULTS_SCHEMA_ID),
   createdAt: z.string(),
   source: SourceSchema,
   profile: ProfileInfoSchema,

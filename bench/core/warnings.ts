@@ -1,6 +1,7 @@
 import { DEFAULT_THRESHOLD_PCT } from "./metrics.js";
 import { DEFAULT_MAX_RSD_PCT } from "./repeat.js";
 import { DIRECTIONS, type Layer, pooledStdev, type ResultsDocument, relativeStdevPct } from "./results.js";
+import { steadyState } from "./steady-state.js";
 
 // Numbers that may measure something else than the storage, flagged beside them rather than hidden. Derived from
 // any results document (old ones too): results.json carries them, and the report derives them again.
@@ -11,6 +12,7 @@ export const WARNING_CODES = [
   "working-set-in-cache",
   "high-spread",
   "cpu-bound",
+  "not-steady",
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -35,6 +37,8 @@ export const WARNING_MEANINGS: Record<WarningCode, string> = {
     "buffered, and the bytes the workload touches fit in the RAM of the machine that ran fio: it may have measured RAM",
   "high-spread": "the runs disagree: their relative standard deviation is above the threshold",
   "cpu-bound": "fio's jobs kept their CPUs near 100 % busy: the number may measure the CPU, not the storage",
+  "not-steady":
+    "a run's IOPS did not settle: over five rounds of its seconds, SNIA PTS 2.0.2's rule (rounds within 20 % of their average, the fitted slope within 10 %) does not hold",
 };
 
 // Host and local directories are the bottom; a guest sits on them, Kubernetes on a guest.
@@ -80,6 +84,20 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
             `${direction} IOPS ${(iops.mean / base.mean).toFixed(2)}× the baseline ${baseline.id}'s, from a layer above it`,
           );
       }
+      const unsettled = workload.runs.flatMap((run, index) => {
+        const judged = run.series ? steadyState(run.series.iops) : undefined;
+        return judged && !judged.steady ? [{ run: index + 1, judged }] : [];
+      });
+      if (unsettled.length > 0)
+        add(
+          "not-steady",
+          unsettled
+            .map(
+              ({ run, judged }) =>
+                `run ${run}: rounds ${(judged.dataExcursion * 100).toFixed(0)} % apart (<= 20 %), slope ${(judged.slopeExcursion * 100).toFixed(0)} % (within 10 %)`,
+            )
+            .join("; "),
+        );
       const busiest = Math.max(0, ...workload.runs.map((run) => (run.cpu ? run.cpu.user + run.cpu.system : 0)));
       if (busiest >= CPU_BOUND_PCT) add("cpu-bound", `each job used ${busiest.toFixed(0)} % of a CPU (user + system)`);
     }

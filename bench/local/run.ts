@@ -1,5 +1,5 @@
 import { promises as fs } from "node:fs";
-import { hostname, totalmem } from "node:os";
+import { hostname, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { workloadRun } from "../core/fio-parser.js";
 import { fioPath, renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
@@ -19,6 +19,7 @@ import {
   type VariantSpec,
 } from "../core/results.js";
 import { writeResultsFile } from "../core/results-io.js";
+import { LOGS_VARIABLE } from "../core/series.js";
 import { REPORT_FILES } from "../report/chart-definitions.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
@@ -34,6 +35,7 @@ import {
   fioVersion,
 } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
+import { clearLogs, readSeries } from "./series-logs.js";
 import { isVmTarget, type LocalTarget } from "./targets.js";
 import { GUEST_BOOT_SECONDS, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
 
@@ -171,6 +173,9 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
       }
       const workDir = await fs.mkdtemp(join(target.path, ".layerbench-"));
       const forgetWorkDir = scratchOnEmergencyExit(workDir);
+      // fio's per-second logs go beside, not onto the target measured.
+      const logDir = await fs.mkdtemp(join(tmpdir(), "layerbench-logs-"));
+      const forgetLogDir = scratchOnEmergencyExit(logDir);
       try {
         for (const workload of profile.workloads) {
           const rule = profile.stopWhenStable;
@@ -183,7 +188,8 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
             progress.stepStarted(label, expectedSeconds);
             const startedAt = new Date().toISOString();
             const started = performance.now();
-            const environment = { [TARGET_VARIABLE]: fioPath(workDir) };
+            const environment = { [TARGET_VARIABLE]: fioPath(workDir), [LOGS_VARIABLE]: fioPath(logDir) };
+            await clearLogs(logDir);
             let run: Run;
             try {
               const stdout = await runFioSection({
@@ -194,6 +200,8 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
                 signal,
               });
               run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
+              const series = await readSeries(logDir);
+              if (series) run.series = series;
             } catch (error) {
               // Ctrl-C stops the run; anything else fails this run only, as on every other path (core/recorder.ts).
               if (signal?.aborted || !(error instanceof UserError)) throw error;
@@ -222,6 +230,8 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
       } finally {
         await fs.rm(workDir, { recursive: true, force: true });
         forgetWorkDir();
+        await fs.rm(logDir, { recursive: true, force: true });
+        forgetLogDir();
       }
     }
     return { document, resultsPath };

@@ -1,5 +1,6 @@
-// What layerbench itself costs: the IOPS it reports against the same fio job run directly, and how much of
-// a run's wall time is fio measuring. Rounds alternate between the two so that drift hits both alike.
+// What layerbench itself costs: the IOPS it reports (fio logging each second, core/series.ts) against the same fio
+// job run directly without logs, and how much of a run's wall time is fio measuring. Rounds alternate between the
+// two so that drift hits both alike.
 // Usage: npm run benchmark -- [--runtime 10] [--size 64m] [--rounds 3] [--dir DIR]
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
@@ -10,6 +11,7 @@ import { parseFioOutput } from "../core/fio-parser.js";
 import { renderJobFile } from "../core/jobfile.js";
 import { resolveProfile } from "../core/profiles.js";
 import { stat, toResultsDocument } from "../core/results.js";
+import { LOG_OPTIONS } from "../core/series.js";
 
 const run = promisify(execFile);
 const { values } = parseArgs({
@@ -35,7 +37,12 @@ try {
   for (let round = 1; round <= rounds; round += 1) {
     const fioDir = await fs.mkdtemp(join(base, "fio-"));
     const jobFile = join(fioDir, "job.fio");
-    await fs.writeFile(jobFile, renderJobFile(profile, { kind: "directory", path: fioDir }));
+    // The plain job: layerbench's without the per-second logs, so that the ratio holds what logging costs.
+    const plain = renderJobFile(profile, { kind: "directory", path: fioDir })
+      .split("\n")
+      .filter((line) => !LOG_OPTIONS.includes(line))
+      .join("\n");
+    await fs.writeFile(jobFile, plain);
     for (const workload of profile.workloads) {
       const { stdout } = await run("fio", ["--output-format=json", `--section=${workload.id}`, jobFile], {
         maxBuffer: 1 << 26,

@@ -14,6 +14,7 @@ import { UserError } from "../util/errors.js";
 import { formatFioSize } from "../util/size.js";
 import { END_LINE, MARKER_SHELL, parseMarkerLine } from "./markers.js";
 import { repeatLines } from "./repeat-script.js";
+import { SERIES_CLEAR, SERIES_SEND, SERIES_SETUP } from "./series-script.js";
 
 // The shell script a remote Command runs: the job file inline, fio once per workload and repeat, each output
 // between markers. A failing workload is reported and the script goes on, so one failure loses nothing else.
@@ -160,18 +161,21 @@ export function renderFioScript({ profile, repeat: count, target, sudo = false }
     jobFile.trimEnd(),
     "LAYERBENCH_JOB_FILE",
     ...preconditionLines(profile, target, fio),
+    ...SERIES_SETUP,
     `for section in ${sections}; do`,
     `  attempt=1`,
     ...repeat.reset,
     `  while [ "$attempt" -le ${repeat.bound} ]; do`,
     `    started=$(date -u +%Y-%m-%dT%H:%M:%SZ)`,
     ...repeat.begin,
+    ...SERIES_CLEAR,
     // On stderr, which the Command streams to Pulumi's engine log: `layerbench matrix` shows it as progress.
     `    ${MARKER_SHELL.running}`,
     `    if ${fio} --output-format=json --eta=never --output="$work/out.json" --section="$section" "$work/job.fio" 2>"$work/err.txt"; then`,
     `      ${MARKER_SHELL.begin}`,
     `      cat "$work/out.json"`,
     `      ${MARKER_SHELL.end}`,
+    ...SERIES_SEND,
     ...repeat.worked,
     "    else",
     `      ${MARKER_SHELL.failed(FIO_FAILURE_CAUSE)}`,
@@ -220,6 +224,11 @@ export function parseScriptOutput(stdout: string, origin: string): ScriptOutput 
     if (marker?.kind === "environment") environment[marker.key] = marker.value;
     else if (marker?.kind === "precondition") {
       precondition = { seconds: marker.seconds, ok: marker.ok, message: marker.message };
+    } else if (marker?.kind === "series") {
+      const entry = [...runs]
+        .reverse()
+        .find((run) => run.workload === marker.workload && run.attempt === marker.attempt);
+      if (entry) entry.run.series = marker.series;
     } else if (marker?.kind === "failed") {
       failures.push({ workload: marker.workload, attempt: marker.attempt, message: marker.message });
     } else if (marker?.kind === "begin") {

@@ -1,3 +1,5 @@
+import { type Series, SeriesSchema } from "../core/series.js";
+
 // The protocol between the fio script (wherever it runs: a node, a guest, a pod) and whoever reads its output:
 // fio's JSON between marker lines on stdout, a failure as one marker line, and a progress line on stderr
 // before each workload. The script writes these lines; every reader parses them with the functions here.
@@ -13,6 +15,8 @@ export const MARKER_SHELL = {
   /** After the fill of a device target; `$seconds` is the script's variable, `reason` a failure's. */
   precondition: (outcome: "ok" | "failed", reason = "") =>
     `echo "${MARKER} precondition $seconds ${outcome}${reason ? ` ${reason}` : ""}"`,
+  /** A run's per-second series (remote/series-script.ts): `$series` is "INTERVAL IOPS,... BYTES,... NS,...". */
+  series: `echo "${MARKER} series $section $attempt $series"`,
   /** What ran the measurement: one KEY VALUE line, printed only when the value is not empty. */
   environment: (key: string, valueShell: string) =>
     `value=${valueShell}; [ -n "$value" ] && echo "${MARKER} environment ${key} $value"`,
@@ -25,7 +29,8 @@ export type MarkerLine =
   | { kind: "end" }
   | { kind: "failed"; workload: string; attempt: number; startedAt: string; message: string }
   | { kind: "precondition"; seconds: number; ok: boolean; message: string }
-  | { kind: "environment"; key: string; value: string };
+  | { kind: "environment"; key: string; value: string }
+  | { kind: "series"; workload: string; attempt: number; series: Series };
 
 /** A marker line of stdout, or undefined for any other line. */
 export function parseMarkerLine(line: string): MarkerLine | undefined {
@@ -35,6 +40,19 @@ export function parseMarkerLine(line: string): MarkerLine | undefined {
   if (kind === "begin") return { kind, workload, attempt: Number(attempt), startedAt };
   if (kind === "failed")
     return { kind, workload, attempt: Number(attempt), startedAt, message: rest.join(" ").trim() || "fio failed" };
+  // "series WORKLOAD ATTEMPT INTERVAL IOPS,... BYTES,... NS,...": after the run's end marker.
+  if (kind === "series") {
+    const [interval, iops, bw, clat] = [startedAt, ...rest];
+    const numbers = (text: string | undefined) => (text ? text.split(",").map(Number) : []);
+    const series = {
+      intervalSec: Number(interval),
+      iops: numbers(iops),
+      bwBytes: numbers(bw),
+      ...(clat && numbers(clat).some((value) => value > 0) && { clatNs: numbers(clat) }),
+    };
+    const parsed = SeriesSchema.safeParse(series);
+    return parsed.success ? { kind, workload, attempt: Number(attempt), series: parsed.data } : undefined;
+  }
   // "environment KEY VALUE...": the fields after the kind are not a workload's either.
   if (kind === "environment") return { kind, key: workload, value: [attempt, startedAt, ...rest].join(" ").trim() };
   // "precondition SECONDS ok|failed [REASON...]": the fields after the kind are not a workload's.

@@ -1,0 +1,95 @@
+import { execFile } from "node:child_process";
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import test from "ava";
+import { seriesFromLogs } from "../bench/core/series.js";
+import { steadyState } from "../bench/core/steady-state.js";
+import { readSeries } from "../bench/local/series-logs.js";
+import { parseMarkerLine } from "../bench/remote/markers.js";
+import { SERIES_SEND } from "../bench/remote/series-script.js";
+
+// A run second by second: fio 3.33's own logs of four jobs (write_iops_log, write_bw_log, write_lat_log with
+// log_avg_msec=1000, recorded on this machine: test/fixtures/fio-3.33-logs-4jobs/job.fio), summed the same way by
+// the local runner (TypeScript) and the remote script (awk, busybox's too); and SNIA's steady-state rule on them.
+
+const FIXTURE = fileURLToPath(new URL("fixtures/fio-3.33-logs-4jobs", import.meta.url));
+
+/** The fixture's log lines of one kind, per job file. */
+async function logs(kind: "iops" | "bw" | "clat"): Promise<string[]> {
+  const names = (await fs.readdir(FIXTURE)).filter((name) => name.startsWith(`run_${kind}.`)).sort();
+  return Promise.all(names.map((name) => fs.readFile(join(FIXTURE, name), "utf8")));
+}
+
+/** The fixture's value of each job file in one second, by reading its lines. */
+const valueAt = (text: string, second: number) => Number(text.split("\n")[second].split(",")[1]);
+
+test("fio's logs of four jobs: each second the jobs' IOPS and bandwidth added, their latency averaged", async (t) => {
+  const [iops, bw, clat] = await Promise.all([logs("iops"), logs("bw"), logs("clat")]);
+  const series = seriesFromLogs({ iops, bw, clat });
+  if (!series) throw new Error("no series");
+  t.is(series.intervalSec, 1);
+  t.is(series.iops.length, 4, "four seconds logged by every job");
+  for (let second = 0; second < 4; second += 1) {
+    t.is(
+      series.iops[second],
+      iops.reduce((sum, file) => sum + valueAt(file, second), 0),
+    );
+    t.is(series.bwBytes[second], bw.reduce((sum, file) => sum + valueAt(file, second), 0) * 1024, "KiB/s in the log");
+    t.is(series.clatNs?.[second], clat.reduce((sum, file) => sum + valueAt(file, second), 0) / clat.length);
+  }
+  // The jobs' mean IOPS over the run is about fio's own figure for it.
+  const output = JSON.parse(await fs.readFile(join(FIXTURE, "output.json"), "utf8")) as {
+    jobs: Array<{ write: { iops: number } }>;
+  };
+  const mean = series.iops.reduce((sum, value) => sum + value, 0) / series.iops.length;
+  t.true(Math.abs(mean / output.jobs[0].write.iops - 1) < 0.25, `${mean} against fio's ${output.jobs[0].write.iops}`);
+  t.deepEqual(await readSeries(FIXTURE), series, "the local runner reads the same from the directory");
+});
+
+test("a second only some jobs logged (they stop milliseconds apart) is left out", (t) => {
+  const full = "1000, 100, 1, 0, 0\n2000, 100, 1, 0, 0\n3000, 40, 1, 0, 0\n";
+  const short = "1001, 100, 1, 0, 0\n2001, 100, 1, 0, 0\n";
+  t.deepEqual(seriesFromLogs({ iops: [full, short], bw: [], clat: [] })?.iops, [200, 200]);
+  t.is(seriesFromLogs({ iops: [], bw: [], clat: [] }), undefined);
+});
+
+test("the remote script's awk sums the same series, with the system's awk and busybox's", async (t) => {
+  const [iops, bw, clat] = await Promise.all([logs("iops"), logs("bw"), logs("clat")]);
+  const expected = seriesFromLogs({ iops, bw, clat });
+  const dir = await fs.mkdtemp(join(FIXTURE, "..", "..", ".series-"));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  await fs.writeFile(join(dir, "awk"), '#!/bin/sh\nexec busybox awk "$@"\n', { mode: 0o755 });
+  const script = ["section=w", "attempt=1", `LAYERBENCH_LOGS='${FIXTURE}'`, ...SERIES_SEND].join("\n");
+  for (const path of [process.env.PATH, `${dir}:${process.env.PATH}`]) {
+    const { stdout } = await promisify(execFile)("sh", ["-c", script], { env: { ...process.env, PATH: path } });
+    const marker = parseMarkerLine(stdout.trim());
+    if (marker?.kind !== "series") throw new Error(`no series marker: ${stdout}`);
+    t.deepEqual(marker.series.iops, expected?.iops.map(Math.round));
+    t.deepEqual(marker.series.bwBytes, expected?.bwBytes.map(Math.round));
+    // Printed whole: printf's "%.0f" rounds a half to even, Math.round up.
+    t.true(
+      (marker.series.clatNs ?? []).every((value, second) => Math.abs(value - (expected?.clatNs?.[second] ?? 0)) <= 0.5),
+      JSON.stringify(marker.series.clatNs),
+    );
+  }
+});
+
+test("steady state by SNIA PTS 2.0.2: five rounds within 20 % of their average, the fitted slope within 10 %", (t) => {
+  const flat = Array.from({ length: 60 }, (_, second) => 1000 + (second % 3) * 10);
+  t.true(steadyState(flat)?.steady);
+  // A thin volume filling: IOPS climb 40 % over the run.
+  const climbing = Array.from({ length: 60 }, (_, second) => 1000 + (400 * second) / 59);
+  const climb = steadyState(climbing);
+  t.false(climb?.steady);
+  t.true((climb?.slopeExcursion ?? 0) > 0.1);
+  // A writeback cache that fills halfway: the rounds 50 % apart, though the last ones are flat.
+  const cliff = Array.from({ length: 60 }, (_, second) => (second < 30 ? 1500 : 1000));
+  t.false(steadyState(cliff)?.steady);
+  t.true((steadyState(cliff)?.dataExcursion ?? 0) > 0.2);
+  // ZFS's transaction groups: a dip every 5 seconds, in every round alike: steady.
+  const txg = Array.from({ length: 60 }, (_, second) => (second % 5 === 4 ? 600 : 1000));
+  t.true(steadyState(txg)?.steady);
+  t.is(steadyState([1, 2, 3, 4]), undefined, "fewer seconds than rounds");
+});
