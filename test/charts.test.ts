@@ -5,7 +5,9 @@ import { effectsSpec, heatmapSpec } from "../bench/report/analysis-charts.js";
 import { CHARTS } from "../bench/report/chart-definitions.js";
 import { chartSpec, renderChartSvg, renderSpecSvg } from "../bench/report/charts.js";
 import { distinctColours } from "../bench/report/colours.js";
+import { percentileSpec } from "../bench/report/percentile-chart.js";
 import { collectReportData } from "../bench/report/rows.js";
+import { seriesSpec } from "../bench/report/series-chart.js";
 import { sweepDocument, syntheticDocument, variant } from "./helpers/documents.js";
 
 // What the SVG charts look like: a colour per variant, caveats said once, panels in the report's order, an axis
@@ -119,4 +121,66 @@ test("workloads alike but for their queue depth in fewer than three steps stay b
   for (const entry of document.variants) entry.workloads = entry.workloads.filter((workload) => kept.has(workload.id));
   const spec = chartSpec(collectReportData([document]), CHARTS[0]) as { spec: { layer: Array<{ mark: unknown }> } };
   t.deepEqual(spec.spec.layer[0].mark, { type: "bar", aria: false });
+});
+
+test("the runs second by second: every run a line; beyond 12 variants the baseline and the unsettled first, at most 20,000 points", (t) => {
+  const seconds = (count: number, value: (second: number) => number) =>
+    Array.from({ length: count }, (_, second) => value(second));
+  const small = guests(3, ["4 KiB"]);
+  for (const entry of small.variants)
+    for (const run of entry.workloads[0].runs)
+      run.series = { intervalSec: 1, iops: seconds(60, () => 1000), bwBytes: seconds(60, () => 4096000) };
+  const spec = seriesSpec(collectReportData([small])) as {
+    data: { values: Array<{ variant: string; second: number }> };
+  };
+  t.is(spec.data.values.length, 3 * 60, "three runs of 60 seconds");
+  t.deepEqual(
+    [...new Set(spec.data.values.map((row) => row.variant))],
+    ["host", "vm-1 (emulated CPU)", "vm-2 (emulated CPU)"],
+  );
+  t.is(seriesSpec(collectReportData([guests(3, ["4 KiB"])])), undefined, "no series, no chart");
+  // 40 variants x 2 workloads of 600 s: 48,000 seconds; one variant climbs and is drawn though it is the last.
+  const big = guests(40, ["4 KiB", "1 MiB"]);
+  for (const [index, entry] of big.variants.entries())
+    for (const run of entry.workloads.flatMap((workload) => workload.runs))
+      run.series = {
+        intervalSec: 1,
+        iops: seconds(600, (second) => (index === 39 ? 500 + second : 1000)),
+        bwBytes: seconds(600, () => 0),
+      };
+  const bigSpec = seriesSpec(collectReportData([big])) as {
+    data: { values: Array<{ variant: string }> };
+    title: { subtitle: string[] };
+  };
+  const drawn = new Set(bigSpec.data.values.map((row) => row.variant));
+  t.is(drawn.size, 12);
+  t.true(drawn.has("host") && drawn.has("vm-39 (emulated CPU)"), "the baseline and the run that did not settle");
+  t.true(bigSpec.data.values.length <= 20_000, String(bigSpec.data.values.length));
+  t.true(bigSpec.title.subtitle.some((line) => line.startsWith("12 of 40 variants")));
+});
+
+test("tail latency: each variant's percentiles from the median to the 99.99th, on log axes", (t) => {
+  const document = guests(2, ["4 KiB"]);
+  const ns = { p50: 100_000, p90: 150_000, p99: 400_000, p99_9: 900_000, p99_99: 2_000_000 };
+  for (const entry of document.variants) {
+    const latency = entry.workloads[0].runs[0].write?.latencyNs;
+    if (latency) Object.assign(latency, ns);
+  }
+  const spec = percentileSpec(collectReportData([document])) as {
+    data: { values: Array<{ variant: string; percent: number; micros: number }> };
+    spec: { encoding: { y: { scale: { type: string } } } };
+  };
+  t.deepEqual(
+    spec.data.values.filter((row) => row.variant === "host").map((row) => [row.percent, row.micros]),
+    [
+      [50, 100],
+      [90, 150],
+      [99, 400],
+      [99.9, 900],
+      [99.99, 2000],
+    ],
+  );
+  t.is(spec.spec.encoding.y.scale.type, "log");
+  // The synthetic documents carry only a mean and a p99: too little for a curve.
+  t.is(percentileSpec(collectReportData([guests(2, ["4 KiB"])])), undefined);
 });

@@ -91,3 +91,42 @@ test.serial(
     t.false(existsSync(join(dir.path, "o2")));
   },
 );
+
+test.serial(
+  "every local run keeps its seconds: a series in results.json and its chart; a steady run is not flagged",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const target = join(dir.path, "d");
+    await fs.mkdir(target);
+    const out = join(dir.path, "out");
+    const jobFile = join(dir.path, "steady.fio");
+    // Six seconds of a rate-limited write: one round a second, steady by construction.
+    await fs.writeFile(
+      jobFile,
+      "[global]\nioengine=psync\nsize=8m\ntime_based=1\nruntime=6\n\n[limited]\nrw=randwrite\nbs=4k\nrate_iops=500\n",
+    );
+    const result = await runCli(["run", "--target", `d=${target}`, "--profile", jobFile, "--out", out]);
+    t.is(result.code, 0, result.stderr);
+    const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+    const [run] = document.variants[0].workloads[0].runs;
+    const series = run.series;
+    if (!series) throw new Error("no series");
+    t.true(series.iops.length >= 5, `${series.iops.length} seconds`);
+    // rate_iops=500: every whole second near 500 IOPS, and their mean near fio's own figure.
+    t.true(
+      series.iops.every((iops) => Math.abs(iops - 500) < 50),
+      series.iops.join(" "),
+    );
+    t.true(series.clatNs?.every((ns) => ns > 0));
+    t.true(series.bwBytes.every((bytes, second) => Math.abs(bytes - series.iops[second] * 4096) < 4096 * 50));
+    t.false((document.warnings ?? []).some((warning) => warning.code === "not-steady"));
+    t.true(existsSync(join(out, "series.svg")));
+    t.regex(await fs.readFile(join(out, "report.md"), "utf8"), /^## During the runs$/m);
+    t.deepEqual(
+      (await fs.readdir("/tmp")).filter((name) => name.startsWith("layerbench-logs-")),
+      [],
+      "no log directory left behind",
+    );
+  },
+);

@@ -81,11 +81,12 @@ export interface FioRunResult {
 
 export class FioOutputError extends UserError {}
 
-const PERCENTILES: Array<["p50" | "p90" | "p99" | "p99_9", number]> = [
+const PERCENTILES: Array<["p50" | "p90" | "p99" | "p99_9" | "p99_99", number]> = [
   ["p50", 50],
   ["p90", 90],
   ["p99", 99],
   ["p99_9", 99.9],
+  ["p99_99", 99.99],
 ];
 
 /** Where the JSON value that opens at `start` ends (exclusive), or -1 when the text ends first. */

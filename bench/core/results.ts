@@ -27,6 +27,7 @@ export const LatencySchema = z.object({
   p90: z.number().nonnegative().optional(),
   p99: z.number().nonnegative().optional(),
   p99_9: z.number().nonnegative().optional(),
+  p99_99: z.number().nonnegative().optional(),
   /** Several fio processes without json+ histograms: the percentiles are IO-weighted means of theirs, an estimate. */
   percentilesEstimated: z.boolean().optional(),
   /** Total latency (submission + completion, fio's lat_ns), the mean kbench reports. */

@@ -2,6 +2,7 @@
 // and write measured: in this process (read, validate, chart, write), and as the `layerbench report` command
 // (the same plus starting Node and loading the bundled CLI and its chart libraries).
 // Usage: npm run build && npm run benchmark:report -- [--variants 100] [--workloads 10] [--repeats 5] [--rounds 3]
+// [--series 60] (seconds of per-second series per run)
 // (the command runs the build; with sources newer than it, bin.js would measure tsx compiling them instead)
 import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
@@ -20,8 +21,11 @@ const { values } = parseArgs({
     workloads: { type: "string", default: "10" },
     repeats: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
+    // Seconds of per-second series per run (core/series.ts); 0 for runs without.
+    series: { type: "string", default: "0" },
   },
 });
+const seriesSeconds = Number(values.series);
 const [variantCount, workloadCount, repeatCount, rounds] = [
   values.variants,
   values.workloads,
@@ -66,6 +70,18 @@ function bigDocument(): ResultsDocument {
             startedAt: new Date().toISOString(),
             read: direction(level, r),
             write: direction(level / 2, r),
+            ...(seriesSeconds > 0 && {
+              series: {
+                intervalSec: 1,
+                iops: Array.from({ length: seriesSeconds }, (_, second) =>
+                  Math.round(level * (1 + 0.05 * Math.sin(second))),
+                ),
+                bwBytes: Array.from({ length: seriesSeconds }, (_, second) =>
+                  Math.round(level * 4096 * (1 + 0.05 * Math.sin(second))),
+                ),
+                clatNs: Array.from({ length: seriesSeconds }, (_, second) => Math.round(1e9 / level + second)),
+              },
+            }),
           },
         );
       }

@@ -1,7 +1,9 @@
 import type * as vl from "vega-lite";
 import { ANALYSIS_CHARTS, PAGE_WIDTH_PX } from "./chart-definitions.js";
 import { geometricMean, panelEffects, panelLayers, ratios } from "./effects.js";
+import { percentileSpec } from "./percentile-chart.js";
 import { panelName, type ReportData } from "./rows.js";
+import { seriesSpec } from "./series-chart.js";
 
 // The charts of the Effects and Layer sections of report.md: which axis moves the number (effects.svg), the two
 // that move it most against each other (heatmap.svg), and what each layer costs (layers.svg). Each is absent when
@@ -195,5 +197,7 @@ export function analysisCharts(data: ReportData): AnalysisChart[] {
     { file: ANALYSIS_CHARTS.layers.file, spec: layersSpec(data) },
     { file: ANALYSIS_CHARTS.effects.file, spec: effectsSpec(data) },
     { file: ANALYSIS_CHARTS.heatmap.file, spec: heatmapSpec(data) },
+    { file: ANALYSIS_CHARTS.series.file, spec: seriesSpec(data) },
+    { file: ANALYSIS_CHARTS.percentiles.file, spec: percentileSpec(data) },
   ].flatMap(({ file, spec }) => (spec ? [{ file, spec }] : []));
 }

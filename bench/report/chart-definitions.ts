@@ -94,6 +94,8 @@ export const ANALYSIS_CHARTS = {
   layers: { file: "layers.svg", title: "Layer by layer" },
   effects: { file: "effects.svg", title: "Effects" },
   heatmap: { file: "heatmap.svg", title: "Heatmap of the two axes that matter most" },
+  series: { file: "series.svg", title: "IOPS second by second" },
+  percentiles: { file: "percentiles.svg", title: "Tail latency: completion latency by percentile" },
 } as const;
 
 /** The page the charts are laid out for: report.html's body, and the heatmap's panels. */

@@ -8,6 +8,7 @@ import { ANALYSIS_CHARTS, CHARTS, chartImage } from "./chart-definitions.js";
 import { panelLayers } from "./effects.js";
 import { effectsSection } from "./effects-section.js";
 import { kbenchSummary } from "./kbench-summary.js";
+import { percentileSpec } from "./percentile-chart.js";
 import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 import { partsToMarkdown, quotedList, type ReportPart } from "./table.js";
 
@@ -116,6 +117,39 @@ function warningsSection(data: ReportData): string[] {
         `- ${sourceNumber(warning.index)} ${warning.variant} / ${warning.workload}: \`${warning.code}\`: ${warning.message}`,
     ),
     ...(listed.length > 0 ? [""] : []),
+  ];
+}
+
+/** The runs second by second, where fio logged them, and which did not settle. */
+function seriesSection(data: ReportData): ReportPart[] {
+  if (
+    !data.documents.some((document) =>
+      document.variants.some((variant) =>
+        variant.workloads.some((workload) => workload.runs.some((run) => run.series)),
+      ),
+    )
+  )
+    return [];
+  return [
+    "## During the runs",
+    "",
+    "Each run second by second, from fio's own logs (IOPS of all jobs and directions, averaged over each second). A run whose IOPS did not settle is flagged `not-steady`: over five rounds of its seconds (the last fifths), the rounds' means must lie within 20 % of their average and their fitted line rise or fall by at most 10 % of it (the steady-state rule of SNIA's Solid State Storage Performance Test Specification, version 2.0.2, 2020).",
+    "",
+    chartImage(ANALYSIS_CHARTS.series),
+    "",
+  ];
+}
+
+/** Tail latency: every variant's percentiles, where fio reported them. */
+function tailSection(data: ReportData): ReportPart[] {
+  if (!percentileSpec(data)) return [];
+  return [
+    "## Tail latency",
+    "",
+    "Completion latency at the median, 90th, 99th, 99.9th and 99.99th percentiles (fio's `clat_ns.percentile`), the mean over each variant's runs: where one variant's tail rises and another's stays flat.",
+    "",
+    chartImage(ANALYSIS_CHARTS.percentiles),
+    "",
   ];
 }
 
@@ -254,6 +288,8 @@ export function reportParts(data: ReportData): ReportPart[] {
     ...kbenchSummary(data),
     ...layersSection(data),
     ...effectsSection(data),
+    ...seriesSection(data),
+    ...tailSection(data),
     "## Results",
     "",
     ...estimateNote(data),

@@ -1,0 +1,120 @@
+import type * as vl from "vega-lite";
+import { variantColourScale } from "./colours.js";
+import { emulatedCpuNote, panelName, type ReportData } from "./rows.js";
+
+// What happened during the runs: per workload, every variant's IOPS second by second (each run a line in the
+// variant's colour, the baseline among them), from the series fio logged (core/series.ts).
+
+/** Lines a panel can show apart: beyond, the variants whose runs did not settle first, then the report's order. */
+const MAX_VARIANTS = 12;
+/** Points per line at most, and over the chart: a run's seconds are averaged in groups beyond them, so that the
+ * report of a big matrix stays fast (100 variants x 20 panels x 5 runs of 60 s: 9.8 s to report, drawn whole). */
+const MAX_POINTS = 120;
+const MAX_CHART_POINTS = 20_000;
+
+/** The variants drawn: all up to MAX_VARIANTS; beyond, the baseline, those flagged not-steady, then the rest in order. */
+function drawnVariants(data: ReportData): Set<string> {
+  if (data.variants.length <= MAX_VARIANTS) return new Set(data.variants.map((variant) => variant.label));
+  const unsettled = new Set(
+    data.panels.flatMap((panel) =>
+      panel.cells
+        .filter((cell) => cell.warnings.some((warning) => warning.code === "not-steady"))
+        .map((cell) => cell.variant.label),
+    ),
+  );
+  const ranked = [
+    ...data.variants.filter((variant) => variant.baseline),
+    ...data.variants.filter((variant) => !variant.baseline && unsettled.has(variant.label)),
+    ...data.variants.filter((variant) => !variant.baseline && !unsettled.has(variant.label)),
+  ];
+  return new Set(ranked.slice(0, MAX_VARIANTS).map((variant) => variant.label));
+}
+
+/** A run's values in at most `points`, each the mean of its group of seconds, at the group's last second. */
+function thinned(values: number[], intervalSec: number, points: number): Array<{ second: number; value: number }> {
+  const group = Math.ceil(values.length / points);
+  return Array.from({ length: Math.ceil(values.length / group) }, (_, index) => {
+    const part = values.slice(index * group, (index + 1) * group);
+    return {
+      second: (index * group + part.length) * intervalSec,
+      value: part.reduce((sum, value) => sum + value, 0) / part.length,
+    };
+  });
+}
+
+/** The rows of the chart: one per point of every run drawn that has a series; none when no run has one. */
+function seriesRows(data: ReportData, drawn: Set<string>) {
+  const lines = data.panels.reduce(
+    (sum, panel) =>
+      sum +
+      panel.cells
+        .filter((cell) => drawn.has(cell.variant.label))
+        .reduce(
+          (count, cell) =>
+            count +
+            (cell.variant.variant.workloads.find((workload) => workload.id === panel.workloadId)?.runs.length ?? 0),
+          0,
+        ),
+    0,
+  );
+  const points = Math.max(5, Math.min(MAX_POINTS, Math.floor(MAX_CHART_POINTS / Math.max(1, lines))));
+  return data.panels.flatMap((panel) =>
+    panel.cells.flatMap(({ variant }) => {
+      if (!drawn.has(variant.label)) return [];
+      const workload = variant.variant.workloads.find((candidate) => candidate.id === panel.workloadId);
+      return (workload?.runs ?? []).flatMap((run, index) =>
+        run[panel.direction] && run.series
+          ? thinned(run.series.iops, run.series.intervalSec, points).map(({ second, value }) => ({
+              panel: panelName(panel, data.panels),
+              variant: variant.label,
+              run: `${variant.label} #${index + 1}`,
+              second,
+              iops: value,
+            }))
+          : [],
+      );
+    }),
+  );
+}
+
+export function seriesSpec(data: ReportData): vl.TopLevelSpec | undefined {
+  const drawn = drawnVariants(data);
+  const rows = seriesRows(data, drawn);
+  if (rows.length === 0) return undefined;
+  const labels = data.variants.map((variant) => variant.label);
+  const subtitle = [
+    "each run a line in its variant's colour; IOPS of all jobs and directions, fio's log averaged over each second",
+    drawn.size < data.variants.length
+      ? `${drawn.size} of ${data.variants.length} variants: the baseline and those that did not settle first; report.md flags every run`
+      : "",
+    emulatedCpuNote(data) ?? "",
+  ].filter(Boolean);
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: { text: "IOPS second by second", subtitle, anchor: "start" },
+    background: "white",
+    config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
+    data: { values: rows },
+    facet: { field: "panel", type: "nominal", title: null, sort: [...new Set(rows.map((row) => row.panel))] },
+    columns: 2,
+    resolve: { scale: { y: "independent" }, axis: { x: "independent" } },
+    spec: {
+      width: 420,
+      height: 160,
+      mark: { type: "line", strokeWidth: 1.2 },
+      encoding: {
+        x: { field: "second", type: "quantitative", title: "Seconds", axis: { format: "d" } },
+        y: { field: "iops", type: "quantitative", title: "IOPS" },
+        detail: { field: "run" },
+        color: {
+          field: "variant",
+          type: "nominal",
+          title: "Variant",
+          sort: null,
+          scale: variantColourScale(labels),
+          legend: { orient: "top", columns: 3, labelLimit: 0 },
+        },
+      },
+    },
+  };
+}
