@@ -1,7 +1,9 @@
 import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import test from "ava";
 import { toResultsDocument } from "../bench/core/results.js";
+import { readSeries } from "../bench/local/series-logs.js";
 import { runCli } from "./helpers/cli.js";
 import { rawJobs, runFio, scratchDir } from "./helpers/fio.js";
 
@@ -193,4 +195,26 @@ test("a queue-depth sweep in fio-plot's naming: workloads in numeric order, draw
   const iops = await fs.readFile(join(out, "iops.svg"), "utf8");
   t.true(iops.includes("Queue depth (iodepth)"));
   t.true(iops.includes(">randwrite 4 KiB · 2 jobs</text>"), "one panel: rw, block size and numjobs");
+});
+
+test("fio's per-second logs beside an output, named as fio-plot's bench-fio names them, give the run its series", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const fixture = fileURLToPath(new URL("fixtures/fio-3.33-logs-4jobs", import.meta.url));
+  const variantDir = join(dir.path, "in", "nvme");
+  await fs.mkdir(variantDir, { recursive: true });
+  // bench-fio: MODE-IODEPTH-NUMJOBS.json beside MODE-iodepth-IODEPTH-numjobs-NUMJOBS_iops.N.log.
+  await fs.copyFile(join(fixture, "output.json"), join(variantDir, "randwrite-1-4.json"));
+  for (const name of await fs.readdir(fixture)) {
+    if (name.endsWith(".log"))
+      await fs.copyFile(join(fixture, name), join(variantDir, name.replace(/^run_/, "randwrite-iodepth-1-numjobs-4_")));
+  }
+  const out = join(dir.path, "out");
+  const result = await runCli(["import", join(dir.path, "in"), "--out", out]);
+  t.is(result.code, 0, result.stderr);
+  const [run] = (await readDocument(out)).variants[0].workloads[0].runs;
+  const expected = await readSeries(fixture);
+  t.deepEqual(run.series, expected);
+  t.is(run.series?.iops.length, 4);
+  t.true(existsSync(join(out, "series.svg")));
 });

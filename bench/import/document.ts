@@ -9,6 +9,7 @@ import {
   type Run,
   type WorkloadSettings,
 } from "../core/results.js";
+import { type Series, seriesFromLogs } from "../core/series.js";
 import { UserError } from "../util/errors.js";
 import { parseSize, sizeOrUndefined } from "../util/size.js";
 import type { FoundOutput } from "./inputs.js";
@@ -48,6 +49,12 @@ function seconds(text: string | undefined): number | undefined {
 
 export class ImportError extends UserError {}
 
+/** The run's per-second series from the logs found beside its output, when there are any. */
+function series(output: FoundOutput): { series?: Series } {
+  const found = output.logs ? seriesFromLogs(output.logs) : undefined;
+  return found ? { series: found } : {};
+}
+
 export function importDocument(outputs: FoundOutput[], options: ImportOptions): ResultsDocument {
   const variants = [...new Set(outputs.map((output) => output.variant))];
   const baseline = options.baseline ?? variants[0];
@@ -83,6 +90,8 @@ export function importDocument(outputs: FoundOutput[], options: ImportOptions): 
           ...(group.write && { write: group.write }),
           ...(group.mixed && { mixed: group.mixed }),
           ...(group.cpu && { cpu: group.cpu }),
+          // The logs beside an output are its one run's: an output of several groups has them mixed.
+          ...(fio.groups.length === 1 && series(output)),
         },
       });
     }

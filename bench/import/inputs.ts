@@ -1,5 +1,6 @@
 import { promises as fs } from "node:fs";
 import { basename, join } from "node:path";
+import { logKind } from "../core/series.js";
 import { fsReason, UserError } from "../util/errors.js";
 
 // The fio outputs someone already has, as `layerbench import` finds them: a directory VARIANT/WORKLOAD.json
@@ -13,6 +14,31 @@ export interface FoundOutput {
   text: string;
   /** The file's modification time: when fio's own timestamp is missing. */
   modifiedAt: Date;
+  /** fio's per-second logs found beside the output (logsBeside), by kind. */
+  logs?: Record<"iops" | "bw" | "clat", string[]>;
+}
+
+/**
+ * The log prefixes an output's logs may have: its own name ("randread-16-8_iops.1.log" beside "randread-16-8.json"),
+ * and fio-plot's, whose bench-fio names the output MODE-IODEPTH-NUMJOBS.json and its logs
+ * MODE-iodepth-IODEPTH-numjobs-NUMJOBS_iops.N.log (bench_fio/benchlib/runfio.py and its job templates).
+ */
+function logPrefixes(workload: string): string[] {
+  const fioPlot = /^(.+)-(\d+)-(\d+)$/.exec(workload);
+  return [workload, ...(fioPlot ? [`${fioPlot[1]}-iodepth-${fioPlot[2]}-numjobs-${fioPlot[3]}`] : [])];
+}
+
+/** The per-second logs beside an output, when there are any (core/series.ts reads them). */
+async function logsBeside(dir: string, names: string[], workload: string): Promise<FoundOutput["logs"]> {
+  const logs: Record<"iops" | "bw" | "clat", string[]> = { iops: [], bw: [], clat: [] };
+  for (const prefix of logPrefixes(workload)) {
+    for (const name of names) {
+      const kind = logKind(name, prefix);
+      if (kind) logs[kind].push(await fs.readFile(join(dir, name), "utf8"));
+    }
+    if (logs.iops.length > 0) return logs;
+  }
+  return undefined;
 }
 
 export class ImportInputError extends UserError {}
@@ -33,16 +59,23 @@ async function fromDirectory(dir: string): Promise<FoundOutput[]> {
   const found: FoundOutput[] = [];
   for (const variant of entries.filter((entry) => entry.isDirectory())) {
     const variantDir = join(dir, variant.name);
-    const files = (await fs.readdir(variantDir)).filter((name) => OUTPUT_FILE.test(name)).sort(naturalOrder);
+    const names = await fs.readdir(variantDir);
+    const files = names.filter((name) => OUTPUT_FILE.test(name)).sort(naturalOrder);
     for (const name of files) {
       const path = join(variantDir, name);
-      const [text, stat] = await Promise.all([fs.readFile(path, "utf8"), fs.stat(path)]);
+      const workload = OUTPUT_FILE.exec(name)?.[1] ?? name;
+      const [text, stat, logs] = await Promise.all([
+        fs.readFile(path, "utf8"),
+        fs.stat(path),
+        logsBeside(variantDir, names, workload),
+      ]);
       found.push({
         variant: variant.name,
-        workload: OUTPUT_FILE.exec(name)?.[1] ?? name,
+        workload,
         origin: path,
         text,
         modifiedAt: stat.mtime,
+        ...(logs && { logs }),
       });
     }
   }
