@@ -33,6 +33,7 @@ test("Pulumi.yaml declares exactly the scalar keys of the schema, with their des
     "repeatAuto",
     "maxRsd",
     "precondition",
+    "steady",
     "runId",
   ]);
 });

@@ -130,3 +130,33 @@ test.serial(
     );
   },
 );
+
+test.serial(
+  "--steady: a run that settles ends once fio's steadystate holds, and the report says what that saved",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const target = join(dir.path, "d");
+    await fs.mkdir(target);
+    const jobFile = join(dir.path, "limited.fio");
+    // 500 IOPS exactly, for at most 40 s: steady from its first seconds, so fio ends it after its 10-s window.
+    await fs.writeFile(
+      jobFile,
+      "[global]\nioengine=psync\nsize=8m\ntime_based=1\nruntime=40\n\n[limited]\nrw=randwrite\nbs=4k\nrate_iops=500\n",
+    );
+    const out = join(dir.path, "out");
+    const started = Date.now();
+    const result = await runCli(["run", "--steady", "--target", `d=${target}`, "--profile", jobFile, "--out", out]);
+    t.is(result.code, 0, result.stderr);
+    t.true(Date.now() - started < 25_000, `${Date.now() - started} ms, not the 40 s of its runtime`);
+    const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+    t.true(document.profile.steady);
+    const [run] = document.variants[0].workloads[0].runs;
+    t.true(run.steadyAttained);
+    t.true(Math.abs((run.write?.iops ?? 0) - 500) < 25);
+    t.regex(
+      await fs.readFile(join(out, "report.md"), "utf8"),
+      /^> \*\*--steady\*\* \(\[1\]\): 1 of 1 runs ended once fio's steadystate held .*; the runs took \d+ s of the 40 s their --runtime allowed, \d+ % saved\./m,
+    );
+  },
+);

@@ -4,8 +4,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import test from "ava";
+import { workloadRun } from "../bench/core/fio-parser.js";
+import { renderJobFile } from "../bench/core/jobfile.js";
+import { resolveProfile } from "../bench/core/profiles.js";
 import { seriesFromLogs } from "../bench/core/series.js";
-import { steadyState } from "../bench/core/steady-state.js";
+import { fioSteadyOptions, steadyState } from "../bench/core/steady-state.js";
 import { readSeries } from "../bench/local/series-logs.js";
 import { parseMarkerLine } from "../bench/remote/markers.js";
 import { SERIES_SEND } from "../bench/remote/series-script.js";
@@ -92,4 +95,21 @@ test("steady state by SNIA PTS 2.0.2: five rounds within 20 % of their average, 
   const txg = Array.from({ length: 60 }, (_, second) => (second % 5 === 4 ? 600 : 1000));
   t.true(steadyState(txg)?.steady);
   t.is(steadyState([1, 2, 3, 4]), undefined, "fewer seconds than rounds");
+});
+
+test("--steady: fio's steadystate lines in the job file, and whether it held, read from fio's output", async (t) => {
+  const profile = resolveProfile("ars", { runtimeSec: 60, steady: true });
+  const jobFile = renderJobFile(profile, { kind: "directory", path: "/t" });
+  t.regex(jobFile, /^steadystate=iops_slope:0\.67%$/m, "10 % across a 15-s window");
+  t.regex(jobFile, /^steadystate_duration=15s$/m, "a quarter of the runtime");
+  t.notRegex(
+    renderJobFile(resolveProfile("ars", { runtimeSec: 60 }), { kind: "directory", path: "/t" }),
+    /steadystate/,
+  );
+  t.deepEqual(fioSteadyOptions(8), ["steadystate=iops_slope:2.00%", "steadystate_duration=5s"], "at least 5 seconds");
+  // fio 3.33 on this machine: a rate-limited job of runtime=30 with steadystate=iops:10% over 5 s ended after 4.9 s.
+  const text = await fs.readFile(fileURLToPath(new URL("fixtures/fio-3.33-steadystate.json", import.meta.url)), "utf8");
+  const run = workloadRun(text, "w", new Date(0).toISOString(), "fixture");
+  t.true(run.steadyAttained);
+  t.true((run.write?.runtimeMs ?? 0) < 6000);
 });

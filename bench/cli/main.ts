@@ -117,6 +117,10 @@ function declareRun(program: Command) {
     )
     .addOption(new Option("--ioengine <engine>", "fio ioengine (default: the profile's)").choices(IO_ENGINES))
     .option(
+      "--steady",
+      "end each run once fio's steadystate criterion holds (the IOPS trend over a quarter of --runtime within 10 %), at most --runtime",
+    )
+    .option(
       "--precondition",
       "fill each VM target's disk once, sequentially, before its first measurement (time reported, not measured)",
     )

@@ -230,6 +230,11 @@ export const StackConfigSchema = z.object({
       "Fill each device (the baseline zvol, each VM disk) once, sequentially, before its first measurement: thin zvols read as zeros until written",
     pulumiType: "boolean",
   }),
+  steady: documented(z.boolean().default(false), {
+    description:
+      "End each run once fio's steadystate criterion holds (the IOPS trend over a quarter of the runtime within 10 %), at most the runtime",
+    pulumiType: "boolean",
+  }),
   runId: documented(z.union([z.string(), z.number()]).transform(String).default("1"), {
     description: "Change it to run the benchmarks again without re-provisioning anything",
     pulumiType: "string",
@@ -302,7 +307,10 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
       `layerbench:repeat ${parsed.data.repeat} and layerbench:repeatAuto true: give a count, or repeatAuto`,
     );
   const stopWhenStable = repeatAuto ? { minRuns: AUTO_MIN_RUNS, maxRsdPct: maxRsd } : undefined;
-  const precondition = parsed.data.precondition ? { precondition: true } : {};
+  const precondition = {
+    ...(parsed.data.precondition && { precondition: true }),
+    ...(parsed.data.steady && { steady: true }),
+  };
   const { jobFile } = parsed.data;
   if (jobFile !== undefined) {
     const set = (["runtime", "ramp", "size"] as const).filter((key) => parsed.data[key] !== undefined);

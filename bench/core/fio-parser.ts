@@ -51,6 +51,8 @@ const FioJobSchema = z
     write: FioDirectionSchema.optional(),
     /** unified_rw_reporting=1: reads and writes reported together, instead of read and write. */
     mixed: FioDirectionSchema.optional(),
+    /** With steadystate=: whether the criterion held, so that the job ended before its runtime. */
+    steadystate: z.object({ attained: z.number() }).optional(),
   })
   .refine((job) => job.mixed || (job.read && job.write), "a job reports read and write, or mixed");
 type FioJob = z.infer<typeof FioJobSchema>;
@@ -69,6 +71,8 @@ type FioOutput = z.infer<typeof FioOutputSchema>;
 export interface FioJobResult {
   name: string;
   cpu?: { user: number; system: number; jobs: number };
+  /** fio's steadystate criterion held (--steady): the job ended before its runtime. */
+  steadyAttained?: boolean;
   read?: DirectionResult;
   write?: DirectionResult;
   mixed?: DirectionResult;
@@ -314,6 +318,8 @@ function groupBy(jobs: FioJob[], key: (job: FioJob) => string): FioJob[][] {
 /** Processes reported apart, as one result: IOPS, bandwidth and bytes add up; latency is merged, CPU averaged. */
 function combineProcesses(processes: FioJob[], origin: string): FioJobResult {
   const result: FioJobResult = { name: processes[0].jobname };
+  if (processes.some((job) => job.steadystate))
+    result.steadyAttained = processes.every((job) => job.steadystate?.attained === 1);
   if (processes.every((job) => job.usr_cpu !== undefined && job.sys_cpu !== undefined)) {
     // Per job, as fio's grouped report gives it: processes reported apart are averaged the same way.
     const mean = (pick: (job: FioJob) => number) =>
@@ -389,5 +395,6 @@ export function workloadRun(text: string, workload: string, startedAt: string, o
     ...(job.write && { write: job.write }),
     ...(job.mixed && { mixed: job.mixed }),
     ...(job.cpu && { cpu: job.cpu }),
+    ...(job.steadyAttained !== undefined && { steadyAttained: job.steadyAttained }),
   };
 }

@@ -163,5 +163,6 @@ export async function selectProfile(nameOrPath: string, overrides: ProfileOverri
     ...jobFileProfile(text, nameOrPath),
     ...(overrides.stopWhenStable && { stopWhenStable: overrides.stopWhenStable }),
     ...(overrides.precondition && { precondition: true }),
+    ...(overrides.steady && { steady: true }),
   };
 }

@@ -2,6 +2,7 @@ import { UserError } from "../util/errors.js";
 import { formatFioSize } from "../util/size.js";
 import type { Profile, Workload } from "./profiles.js";
 import { LOG_OPTIONS } from "./series.js";
+import { fioSteadyOptions } from "./steady-state.js";
 
 /** Where fio does its I/O: files in a directory, or one file or block device shared by the jobs. */
 export type FioTarget = { kind: "directory"; path: string } | { kind: "device"; path: string };
@@ -46,6 +47,7 @@ export function renderJobFile(profile: Profile, target: FioTarget): string {
     "group_reporting=1",
     // Every run second by second (core/series.ts), into the directory the runner gives fio.
     ...LOG_OPTIONS,
+    ...(profile.steady ? fioSteadyOptions(profile.runtimeSec) : []),
   ];
   const sections = profile.workloads.map((workload) =>
     [
@@ -89,14 +91,15 @@ function renderYourJobFile(profile: Profile, text: string, target: FioTarget): s
   const out: string[] = [`; layerbench: your job file (${profile.description}), with the target added`];
   // Your own logs stay yours: layerbench logs a run only where the job file logs nothing.
   const logs = lines.some((line) => LOG_KEYS.test(line)) ? [] : LOG_OPTIONS;
-  if (!sections.includes("global")) out.push("[global]", "group_reporting=1", ...logs, "");
+  const steady = profile.steady ? fioSteadyOptions(profile.runtimeSec) : [];
+  if (!sections.includes("global")) out.push("[global]", "group_reporting=1", ...logs, ...steady, "");
   for (const line of lines) {
     out.push(line);
     const name = headerOf(line);
     if (name === undefined) continue;
     if (name === "global") {
       if (!setIn("global", GROUP_REPORTING)) out.push("group_reporting=1");
-      out.push(...logs);
+      out.push(...logs, ...steady);
       continue;
     }
     const workload = profile.workloads.find((candidate) => candidate.id === name);

@@ -36,6 +36,8 @@ export interface Profile {
   stopWhenStable?: StopWhenStable;
   /** Fill each device target once, sequentially, before its first measurement (remote/fio-script.ts). */
   precondition?: boolean;
+  /** End each run once fio's steadystate criterion holds (core/steady-state.ts), at most runtimeSec. */
+  steady?: boolean;
   workloads: Workload[];
   /** A profile from your own job file (job-file-profile.ts): fio runs this text, the target added. */
   jobFileText?: string;
@@ -46,6 +48,7 @@ export interface ProfileOverrides {
   rampSec?: number;
   stopWhenStable?: StopWhenStable;
   precondition?: boolean;
+  steady?: boolean;
   /** Replaces every workload's per-job size. */
   size?: string | number;
   ioengine?: string;
@@ -149,7 +152,7 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
   if (!base) {
     throw new ProfileError(`unknown profile "${id}": choose one of ${PROFILE_IDS.join(", ")}`);
   }
-  const { runtimeSec, rampSec, size, ioengine, direct, stopWhenStable, precondition } = overrides;
+  const { runtimeSec, rampSec, size, ioengine, direct, stopWhenStable, precondition, steady } = overrides;
   if (runtimeSec !== undefined && !(Number.isInteger(runtimeSec) && runtimeSec >= 1)) {
     throw new ProfileError(`bad runtime "${runtimeSec}": use a whole number of seconds, at least 1`);
   }
@@ -174,6 +177,7 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
     rampSec: rampSec ?? base.rampSec,
     ...(stopWhenStable && { stopWhenStable }),
     ...(precondition && { precondition }),
+    ...(steady && { steady }),
     ioengine: ioengine ?? base.ioengine,
     direct: direct ?? base.direct,
     workloads: base.workloads.map((workload) => ({ ...workload, size: sizeBytes ?? workload.size })),

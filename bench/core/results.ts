@@ -61,6 +61,8 @@ export const RunSchema = z.object({
   cpu: z
     .object({ user: z.number().nonnegative(), system: z.number().nonnegative(), jobs: z.number().int().positive() })
     .optional(),
+  /** --steady: whether fio's steadystate criterion held, so that the run ended before its runtime. */
+  steadyAttained: z.boolean().optional(),
   /** The run second by second, from fio's logs (core/series.ts); absent in documents before @2 and imports. */
   series: SeriesSchema.optional(),
 });
@@ -163,6 +165,8 @@ export const ProfileInfoSchema = z.object({
   stopWhenStable: z.object({ minRuns: z.number().int().positive(), maxRsdPct: z.number().positive() }).optional(),
   /** Device targets were filled once before their first measurement. */
   precondition: z.boolean().optional(),
+  /** --steady: each run ended once fio's steadystate criterion (core/steady-state.ts) held, at most runtimeSec. */
+  steady: z.boolean().optional(),
 });
 export type ProfileInfo = z.infer<typeof ProfileInfoSchema>;
 
@@ -331,7 +335,10 @@ export type VariantSpec = Omit<Variant, "workloads">;
 
 /** What a results document records of the profile that ran: the settings that shape its numbers. */
 export function profileInfo(
-  profile: Pick<ProfileInfo, "id" | "runtimeSec" | "ioengine" | "direct" | "stopWhenStable" | "precondition"> & {
+  profile: Pick<
+    ProfileInfo,
+    "id" | "runtimeSec" | "ioengine" | "direct" | "stopWhenStable" | "precondition" | "steady"
+  > & {
     rampSec: number;
     workloads: WorkloadSettings[];
   },
@@ -346,6 +353,7 @@ export function profileInfo(
     rampSec: profile.rampSec,
     ...(profile.stopWhenStable && { stopWhenStable: profile.stopWhenStable }),
     ...(profile.precondition && { precondition: true }),
+    ...(profile.steady && { steady: true }),
     workloads: profile.workloads.map(({ id, rw, bs, numjobs, iodepth, size }) => ({
       id,
       rw,

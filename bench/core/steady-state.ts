@@ -5,6 +5,21 @@
 // fifths when they do not divide evenly, so that a run's settling is judged on its own series.
 
 export const STEADY_ROUNDS = 5;
+
+/**
+ * --steady: the job file lines that end a run once fio's own criterion holds, SNIA's slope excursion over a window of
+ * a quarter of the runtime (at least 5 seconds): the least-squares line of the window's IOPS rises or falls by at
+ * most 10 % of their mean across it, so at most 10 %/window per second (fio's iops_slope, steadystate_duration).
+ * fio's other criterion, every second within a band of the mean (SNIA's data excursion), never held on this
+ * machine's noisy tmpfs runs at 10 % in 30 s, where the slope held after 10 s.
+ */
+export function fioSteadyOptions(runtimeSec: number): string[] {
+  const window = Math.max(5, Math.floor(runtimeSec / 4));
+  return [`steadystate=iops_slope:${(10 / window).toFixed(2)}%`, `steadystate_duration=${window}s`];
+}
+
+export const STEADY_CRITERION =
+  "the fitted line of the last quarter of --runtime rising or falling by at most 10 % of its mean IOPS";
 export const MAX_DATA_EXCURSION = 0.2;
 export const MAX_SLOPE_EXCURSION = 0.1;
 

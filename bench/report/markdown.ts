@@ -1,6 +1,7 @@
 import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
-import { type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/results.js";
+import { DIRECTIONS, type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/results.js";
 import { fioVersions } from "../core/settings.js";
+import { STEADY_CRITERION } from "../core/steady-state.js";
 import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.js";
 import { formatWithSpread, times } from "../util/format.js";
 import { formatJobSize } from "../util/size.js";
@@ -245,6 +246,24 @@ function pageCacheSection(data: ReportData): string[] {
     : [];
 }
 
+/** --steady: how many runs ended once fio's criterion held, and the time that saved. */
+function steadyNote(data: ReportData): string[] {
+  return data.documents.flatMap((document, index) => {
+    if (!document.profile.steady) return [];
+    const runs = document.variants.flatMap((variant) => variant.workloads.flatMap((workload) => workload.runs));
+    const ranSec = runs.reduce(
+      (sum, run) => sum + Math.max(...DIRECTIONS.map((direction) => run[direction]?.runtimeMs ?? 0)) / 1000,
+      0,
+    );
+    const fullSec = runs.length * document.profile.runtimeSec;
+    const settled = runs.filter((run) => run.steadyAttained).length;
+    return [
+      `> **--steady** (${sourceNumber(index)}): ${settled} of ${runs.length} runs ended once fio's steadystate held (${STEADY_CRITERION}); the runs took ${ranSec.toFixed(0)} s of the ${fullSec} s their --runtime allowed, ${fullSec > 0 ? Math.max(0, (1 - ranSec / fullSec) * 100).toFixed(0) : 0} % saved. A run that never settled ran its full --runtime.`,
+      "",
+    ];
+  });
+}
+
 function estimateNote(data: ReportData): string[] {
   return data.panels.some((panel) => panel.cells.some((entry) => entry.estimatedPercentiles))
     ? [
@@ -279,6 +298,7 @@ export function reportParts(data: ReportData): ReportPart[] {
     ...incompleteSection(data),
     ...fasterThanBaselineNote(data),
     ...pageCacheSection(data),
+    ...steadyNote(data),
     ...tcgWarning,
     baseline,
     "Values are the mean over runs; ± is one standard deviation when a workload was repeated.",

@@ -29,6 +29,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     rampSec: flags.ramp,
     ...(auto && { stopWhenStable: { minRuns: AUTO_MIN_RUNS, maxRsdPct: flags.maxRsd } }),
     ...(flags.precondition && { precondition: true }),
+    ...(flags.steady && { steady: true }),
     size: flags.size,
     ioengine: flags.ioengine,
     direct: flags.direct,
