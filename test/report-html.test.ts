@@ -273,3 +273,40 @@ test.serial(
     await page.close();
   },
 );
+
+test.serial(
+  "report.html: the runs second by second drawn where report.md shows them, and zoomed with the wheel",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const measured = matrix(3);
+    for (const entry of measured.variants)
+      for (const run of entry.workloads.flatMap((workload) => workload.runs))
+        run.series = {
+          intervalSec: 1,
+          iops: Array.from({ length: 60 }, (_, second) => 1000 + second),
+          bwBytes: Array.from({ length: 60 }, () => 0),
+        };
+    await writeReport([measured], dir.path);
+    const { page, errors } = await open(browser, join(dir.path, "report.html"), "light");
+    const chart = page.locator("#chart-series svg");
+    await chart.waitFor();
+    t.true((await page.locator("#chart-series svg .mark-line path").count()) >= 3 * 2, "a line per run");
+    const ticks = () => page.locator("#chart-series svg .role-axis-label text").allTextContents();
+    const before = await ticks();
+    await chart.scrollIntoViewIfNeeded();
+    const box = await page.locator("#chart-series svg .mark-line").first().boundingBox();
+    if (!box) throw new Error("no line drawn");
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, -400);
+    await page.waitForFunction(
+      (previous) =>
+        JSON.stringify(
+          Array.from(document.querySelectorAll("#chart-series svg .role-axis-label text"), (text) => text.textContent),
+        ) !== previous,
+      JSON.stringify(before),
+    );
+    t.notDeepEqual(await ticks(), before, "the seconds zoomed in");
+    t.deepEqual(errors, []);
+  },
+);

@@ -101,6 +101,8 @@ export function seriesSpec(data: ReportData): vl.TopLevelSpec | undefined {
     spec: {
       width: 420,
       height: 160,
+      // report.html: drag to pan, wheel to zoom the seconds (a static SVG ignores it).
+      params: [{ name: "zoom", select: { type: "interval", encodings: ["x"] }, bind: "scales" }],
       mark: { type: "line", strokeWidth: 1.2 },
       encoding: {
         x: { field: "second", type: "quantitative", title: "Seconds", axis: { format: "d" } },
