@@ -139,7 +139,7 @@ test.serial(
     const target = join(dir.path, "d");
     await fs.mkdir(target);
     const jobFile = join(dir.path, "limited.fio");
-    // 500 IOPS exactly, for at most 40 s: steady from its first seconds, so fio ends it after its 10-s window.
+    // 500 IOPS exactly, for at most 40 s: steady from its first seconds, so fio ends it after its 10-s ramp and window.
     await fs.writeFile(
       jobFile,
       "[global]\nioengine=psync\nsize=8m\ntime_based=1\nruntime=40\n\n[limited]\nrw=randwrite\nbs=4k\nrate_iops=500\n",

@@ -106,7 +106,11 @@ test("--steady: fio's steadystate lines in the job file, and whether it held, re
     renderJobFile(resolveProfile("ars", { runtimeSec: 60 }), { kind: "directory", path: "/t" }),
     /steadystate/,
   );
-  t.deepEqual(fioSteadyOptions(8), ["steadystate=iops_slope:2.00%", "steadystate_duration=5s"], "at least 5 seconds");
+  t.deepEqual(
+    fioSteadyOptions(8),
+    ["steadystate=iops_slope:2.00%", "steadystate_duration=5s", "steadystate_ramp_time=5s"],
+    "at least 5 seconds, checked after a first window",
+  );
   // fio 3.33 on this machine: a rate-limited job of runtime=30 with steadystate=iops:10% over 5 s ended after 4.9 s.
   const text = await fs.readFile(fileURLToPath(new URL("fixtures/fio-3.33-steadystate.json", import.meta.url)), "utf8");
   const run = workloadRun(text, "w", new Date(0).toISOString(), "fixture");

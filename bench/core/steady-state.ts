@@ -15,7 +15,13 @@ export const STEADY_ROUNDS = 5;
  */
 export function fioSteadyOptions(runtimeSec: number): string[] {
   const window = Math.max(5, Math.floor(runtimeSec / 4));
-  return [`steadystate=iops_slope:${(10 / window).toFixed(2)}%`, `steadystate_duration=${window}s`];
+  // Checked only after a first window: a flat slope in the first seconds (files laid out, caches cold) ended runs
+  // at 4.9 s with 29 % fewer IOPS than full-length ones.
+  return [
+    `steadystate=iops_slope:${(10 / window).toFixed(2)}%`,
+    `steadystate_duration=${window}s`,
+    `steadystate_ramp_time=${window}s`,
+  ];
 }
 
 export const STEADY_CRITERION =
