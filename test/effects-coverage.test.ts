@@ -3,6 +3,7 @@ import type { Point } from "../bench/core/linear-model.js";
 import type { DesignRecord, ResultsDocument } from "../bench/core/results.js";
 import { averagedCells, panelEffects } from "../bench/report/effects.js";
 import { collectReportData } from "../bench/report/rows.js";
+import { seededUniforms } from "../bench/util/random.js";
 import { parseDesign } from "../bench/variants/design.js";
 import { expandVariants, variantOptions } from "../bench/variants/vm-variants.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
@@ -28,21 +29,11 @@ const EFFECTS: Record<string, Record<string, number>> = {
   aio: { io_uring: 0, native: 0.05, threads: -0.1 },
 };
 
-/** mulberry32: a small seeded generator of uniforms in (0, 1). */
-function uniforms(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-}
-
 /** Standard normal draws (Box-Muller) from a seeded generator. */
 function normals(seed: number): { normal: () => number; uniform: () => number } {
-  const uniform = uniforms(seed);
+  // Shifted off 0, whose log Box-Muller cannot take.
+  const draw = seededUniforms(seed);
+  const uniform = () => draw() + 0.5 / 4294967296;
   return { uniform, normal: () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform()) };
 }
 

@@ -23,6 +23,16 @@ export interface ChartDefinition {
   p99Metric?: Metric;
 }
 
+/** The "!" past a flagged bar (and its error bar), in the SVGs and report.html alike. */
+export const FLAG_MARK = {
+  type: "text" as const,
+  text: "!",
+  dx: 6,
+  align: "left" as const,
+  fontWeight: "bold" as const,
+  color: "firebrick",
+};
+
 /** A chart's y title: "Latency (µs)", or "IOPS" where the unit is the quantity's own name. */
 export const axisTitle = (axis: string, unit: Unit | undefined) =>
   !unit || unit.label === axis ? axis : `${axis} (${unit.label})`;

@@ -1,7 +1,14 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
 import { warningCodes } from "../core/warnings.js";
-import { axisTitle, type ChartDefinition, type ChartOptions, panelUnit, type Unit } from "./chart-definitions.js";
+import {
+  axisTitle,
+  type ChartDefinition,
+  type ChartOptions,
+  FLAG_MARK,
+  panelUnit,
+  type Unit,
+} from "./chart-definitions.js";
 import { variantColourScale } from "./colours.js";
 import { matrixChartSpec } from "./matrix-chart.js";
 import { emulatedCpuNote, panelHeader, type ReportData } from "./rows.js";
@@ -228,14 +235,7 @@ export function chartSpec(
                   { filter: "datum.flags !== ''" },
                   { calculate: "datum.repeats > 1 ? max(datum.value, datum.high) : datum.value", as: "flagAt" },
                 ],
-                mark: {
-                  type: "text" as const,
-                  text: "!",
-                  dx: 6,
-                  align: "left" as const,
-                  fontWeight: "bold" as const,
-                  color: "firebrick",
-                },
+                mark: FLAG_MARK,
                 encoding: { y, x: x("flagAt") },
               },
             ]

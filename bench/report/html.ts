@@ -5,7 +5,15 @@ import type { Spec as VegaSpec } from "vega";
 import type { TopLevelSpec } from "vega-lite";
 import { SHOWN_METRICS } from "../core/metrics.js";
 import { warningCodes } from "../core/warnings.js";
-import { axisTitle, CHARTS, type ChartDefinition, PAGE_WIDTH_PX, panelUnit, type Unit } from "./chart-definitions.js";
+import {
+  axisTitle,
+  CHARTS,
+  type ChartDefinition,
+  FLAG_MARK,
+  PAGE_WIDTH_PX,
+  panelUnit,
+  type Unit,
+} from "./chart-definitions.js";
 import { compileSpec } from "./charts.js";
 import { variantColourScale } from "./colours.js";
 import { axesOf } from "./effects.js";
@@ -210,14 +218,7 @@ export function pageSpec(data: ReportData): TopLevelSpec {
                   { filter: "datum.flagged === 1" },
                   { calculate: `datum.n > 1 ? max(datum.${field}, datum.${field}High) : datum.${field}`, as: "flagAt" },
                 ],
-                mark: {
-                  type: "text" as const,
-                  text: "!",
-                  dx: 6,
-                  align: "left" as const,
-                  fontWeight: "bold" as const,
-                  color: "firebrick",
-                },
+                mark: FLAG_MARK,
                 encoding: { y, x: x("flagAt") },
               },
             ]

@@ -10,6 +10,7 @@ import {
 } from "../core/linear-model.js";
 import type { DesignRecord } from "../core/results.js";
 import { UserError } from "../util/errors.js";
+import { seededUniforms } from "../util/random.js";
 import { orthogonalArrays } from "./orthogonal-arrays.js";
 
 // A designed experiment: instead of every valid variant of the axes' cross product, the subset that estimates
@@ -89,18 +90,6 @@ function extraVariants(parameters: number): number {
 /** How many random starts the exchange search makes beside the greedy one and the orthogonal arrays. */
 const RANDOM_STARTS = 24;
 
-/** mulberry32: the random starts are seeded, so that a design is the same every time it is planned. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** log det(X'X) of the chosen rows; with a small ridge, a partial design that cannot yet estimate everything. */
 function score(rows: number[][], indices: number[], ridge?: number[][]): number {
   const chosen = indices.map((index) => rows[index]);
@@ -179,7 +168,7 @@ function randomStart(count: number, size: number, forced: number, next: () => nu
  * 0.944 for four two-level axes, where the half fraction through the defaults is orthogonal (1.000).
  */
 function dOptimal(rows: number[][], size: number, forced: number, arrays: number[][]): number[] {
-  const next = seeded(rows.length * 7919 + size);
+  const next = seededUniforms(rows.length * 7919 + size);
   const starts = [
     greedy(rows, size, forced),
     ...Array.from({ length: RANDOM_STARTS }, () => randomStart(rows.length, size, forced, next)),
