@@ -117,3 +117,20 @@ test("--steady: fio's steadystate lines in the job file, and whether it held, re
   t.true(run.steadyAttained);
   t.true((run.write?.runtimeMs ?? 0) < 6000);
 });
+
+test("a second a job did not log before its end is a second it completed nothing in: it adds 0", async (t) => {
+  // 16 jobs writing back through the page cache stall for whole seconds; fio then writes no line for them.
+  const stalled = "1000, 100, 1, 0, 0\n3000, 100, 1, 0, 0\n4000, 100, 1, 0, 0\n";
+  const busy = "1000, 50, 1, 0, 0\n2000, 50, 1, 0, 0\n3000, 50, 1, 0, 0\n4000, 50, 1, 0, 0\n5000, 50, 1, 0, 0\n";
+  t.deepEqual(seriesFromLogs({ iops: [stalled, busy], bw: [], clat: [] })?.iops, [150, 50, 150, 150]);
+  // The script's awk agrees.
+  const dir = await fs.mkdtemp(join(FIXTURE, "..", "..", ".series-"));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  await fs.writeFile(join(dir, "run_iops.1.log"), stalled);
+  await fs.writeFile(join(dir, "run_iops.2.log"), busy);
+  await fs.writeFile(join(dir, "run_bw.1.log"), stalled);
+  const script = ["section=w", "attempt=1", `LAYERBENCH_LOGS='${dir}'`, ...SERIES_SEND].join("\n");
+  const { stdout } = await promisify(execFile)("sh", ["-c", script]);
+  const marker = parseMarkerLine(stdout.trim());
+  t.deepEqual(marker?.kind === "series" ? marker.series.iops : undefined, [150, 50, 150, 150]);
+});

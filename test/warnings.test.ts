@@ -94,7 +94,7 @@ test("not-steady: a run whose IOPS climb over its seconds is flagged, with what 
   second.series = { intervalSec: 1, iops: seconds((s) => 800 + (400 * s) / 59), bwBytes: seconds(() => 0) };
   const flagged = deriveWarnings(document).filter((warning) => warning.code === "not-steady");
   t.is(flagged.length, 1);
-  t.regex(flagged[0].message, /^run 2: rounds \d+ % apart \(<= 20 %\), slope \d+ % \(within 10 %\)$/);
+  t.regex(flagged[0].message, /^run 2: rounds [\d.]+ % apart \(limit 20 %\), slope [\d.]+ % \(limit 10 %\)$/);
   second.series = first.series;
   t.false(deriveWarnings(document).some((warning) => warning.code === "not-steady"));
 });

@@ -50,20 +50,23 @@ function perSecond(text: string): Map<number, { sum: number; count: number }> {
 }
 
 /**
- * Files' per-second values, added over the files (jobs): IOPS and bandwidth. The seconds end where a job's log
- * ends: the jobs stop a few milliseconds apart, and a second some of them logged is not the sum of all.
+ * Files' per-second values, added over the files (jobs): IOPS and bandwidth. The seconds end where the first job's
+ * log ends: the jobs stop a few milliseconds apart, and a second after one of them stopped is not the sum of all.
+ * Before that, a second a job did not log is a second it completed nothing in (fio writes an averaged line only
+ * when I/O completes: 16 jobs writing back through the page cache stall for whole seconds), so it adds 0.
  */
 function added(files: string[]): number[] {
-  const total = new Map<number, { sum: number; files: number }>();
+  const total = new Map<number, number>();
+  let end = Number.POSITIVE_INFINITY;
   for (const file of files) {
-    for (const [second, { sum }] of perSecond(file)) {
-      const known = total.get(second) ?? { sum: 0, files: 0 };
-      total.set(second, { sum: known.sum + sum, files: known.files + 1 });
-    }
+    const seconds = perSecond(file);
+    // An empty log (a job that completed nothing) does not end the seconds; the script's awk never sees its lines.
+    if (seconds.size === 0) continue;
+    end = Math.min(end, Math.max(...seconds.keys()) + 1);
+    for (const [second, { sum }] of seconds) total.set(second, (total.get(second) ?? 0) + sum);
   }
-  const values: number[] = [];
-  for (let second = 0; total.get(second)?.files === files.length; second += 1) values.push(total.get(second)?.sum ?? 0);
-  return values;
+  if (!Number.isFinite(end)) return [];
+  return Array.from({ length: end }, (_, second) => total.get(second) ?? 0);
 }
 
 /** Files' per-second values, averaged over the jobs and directions that logged that second: latency. */

@@ -94,7 +94,7 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
           unsettled
             .map(
               ({ run, judged }) =>
-                `run ${run}: rounds ${(judged.dataExcursion * 100).toFixed(0)} % apart (<= 20 %), slope ${(judged.slopeExcursion * 100).toFixed(0)} % (within 10 %)`,
+                `run ${run}: rounds ${(judged.dataExcursion * 100).toFixed(1)} % apart (limit 20 %), slope ${(judged.slopeExcursion * 100).toFixed(1)} % (limit 10 %)`,
             )
             .join("; "),
         );

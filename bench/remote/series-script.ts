@@ -7,14 +7,18 @@ import { MARKER_SHELL } from "./markers.js";
 
 /** Per second: the jobs' IOPS and bandwidth (KiB/s in the logs) added, their completion latency averaged. */
 const SERIES_AWK = [
-  "FNR == 1 { kind = FILENAME ~ /_iops\\./ ? 1 : (FILENAME ~ /_bw\\./ ? 2 : (FILENAME ~ /_clat\\./ ? 3 : 0)); if (kind == 1) files++ }",
+  "FNR == 1 { if (kind == 1) ends(); kind = FILENAME ~ /_iops\\./ ? 1 : (FILENAME ~ /_bw\\./ ? 2 : (FILENAME ~ /_clat\\./ ? 3 : 0)); last = -1 }",
+  // The seconds end where the first job's IOPS log ends (the jobs stop milliseconds apart); a second a job did not
+  // log before that adds 0 (no I/O completed in it).
+  "function ends() { if (n < 0 || last + 1 < n) n = last + 1 }",
   `kind > 0 && NF >= 2 { s = int(($1 + 0) / ${LOG_INTERVAL_MS} + 0.5) - 1; if (s < 0) s = 0; v = $2 + 0`,
-  // A second counts where every job's IOPS log has it: the jobs stop a few milliseconds apart.
-  '  if (kind == 1) { io[s] += v; key = FILENAME ":" s; if (!(key in seen)) { seen[key] = 1; logged[s]++ } }',
+  "  if (kind == 1) { io[s] += v; if (s > last) last = s }",
   "  else if (kind == 2) bw[s] += v * 1024",
   "  else { lat[s] += v; count[s]++ } }",
+  "BEGIN { n = -1 }",
   "END {",
-  "  n = 0; while (n in logged && logged[n] == files) n++",
+  "  if (kind == 1) ends()",
+  "  if (n < 0) n = 0",
   '  a = ""; b = ""; c = ""',
   '  for (i = 0; i < n; i++) { sep = i ? "," : ""; a = a sep sprintf("%.0f", io[i]); b = b sep sprintf("%.0f", bw[i]); c = c sep sprintf("%.0f", count[i] ? lat[i] / count[i] : 0) }',
   `  if (n > 0) print ${LOG_INTERVAL_MS / 1000}, a, b, c`,
