@@ -34,7 +34,7 @@ export function unstable(values: number[], maxRsdPct: number): boolean {
 }
 
 /** PTS's most runs for a run time: 4, 3 or 2 times the scheduled ones under 2 minutes, 4 minutes, or longer. */
-export function maxRunsFor(rule: StopWhenStable, meanRunSec: number): number {
+function maxRunsFor(rule: StopWhenStable, meanRunSec: number): number {
   return rule.minRuns * (meanRunSec < 120 ? 4 : meanRunSec < 240 ? 3 : 2);
 }
 

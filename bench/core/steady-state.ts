@@ -4,7 +4,7 @@
 // linear fit's rise across the window) within 10 % of it. Here a round is a fifth of a run's seconds, the last
 // fifths when they do not divide evenly, so that a run's settling is judged on its own series.
 
-export const STEADY_ROUNDS = 5;
+const STEADY_ROUNDS = 5;
 
 /**
  * --steady: the job file lines that end a run once fio's own criterion holds, SNIA's slope excursion over a window of
@@ -26,8 +26,8 @@ export function fioSteadyOptions(runtimeSec: number): string[] {
 
 export const STEADY_CRITERION =
   "the fitted line of the last quarter of --runtime rising or falling by at most 10 % of its mean IOPS";
-export const MAX_DATA_EXCURSION = 0.2;
-export const MAX_SLOPE_EXCURSION = 0.1;
+const MAX_DATA_EXCURSION = 0.2;
+const MAX_SLOPE_EXCURSION = 0.1;
 
 export interface SteadyState {
   steady: boolean;

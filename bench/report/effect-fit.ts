@@ -67,7 +67,7 @@ function pooledWithin(groups: number[][]): { variance: number; df: number } | un
 }
 
 /** The baseline mean's variance: from its own runs, else its one run with the layer's run-to-run spread. */
-export function baselineSpread(
+function baselineSpread(
   baselineLogs: number[],
   pureError: { variance: number; df: number } | undefined,
 ): BaselineSpread {
