@@ -1,4 +1,5 @@
-import { t95, tTwoSided } from "./linear-model.js";
+import { satterthwaiteDf, t95, tTwoSided } from "./linear-model.js";
+import { stat } from "./stats.js";
 
 // Is a change between two runs' worth of a metric beyond the noise? Welch's t test on the log of the runs' values
 // (a change is a ratio: 10 % of 100k IOPS and of 1k IOPS weigh the same), with the change's 95 % interval.
@@ -17,11 +18,8 @@ export interface ChangeTest {
   kind: "welch" | "one-side";
 }
 
-const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-const variance = (values: number[]) => {
-  const center = mean(values);
-  return values.reduce((sum, value) => sum + (value - center) ** 2, 0) / (values.length - 1);
-};
+const mean = (values: number[]) => stat(values).mean;
+const variance = (values: number[]) => stat(values).stdev ** 2;
 
 /** The test, or undefined when neither side was repeated (or a value is not positive: no log). */
 export function changeTest(before: number[], after: number[]): ChangeTest | undefined {
@@ -36,8 +34,10 @@ export function changeTest(before: number[], after: number[]): ChangeTest | unde
   if (a.length >= 2 && b.length >= 2) {
     const [va, vb] = [variance(a) / a.length, variance(b) / b.length];
     se = Math.sqrt(va + vb);
-    df =
-      va + vb === 0 ? Number.POSITIVE_INFINITY : (va + vb) ** 2 / (va ** 2 / (a.length - 1) + vb ** 2 / (b.length - 1));
+    df = satterthwaiteDf([
+      { variance: va, df: a.length - 1 },
+      { variance: vb, df: b.length - 1 },
+    ]);
     kind = "welch";
   } else {
     const repeated = a.length >= 2 ? a : b;
