@@ -145,11 +145,10 @@ export function fitLeastSquares(spec: ModelSpec, observations: Observation[]): F
   };
 }
 
-/** Each observation's leverage under an unweighted fit: the diagonal of X (X'X)^-1 X'. */
-export function leverages(spec: ModelSpec, points: Point[]): number[] {
-  const rows = points.map((point) => modelRow(spec, point));
-  const x = new Matrix(rows);
-  const projected = x.mmul(inverse(x.transpose().mmul(x))).to2DArray();
+/** Each point's leverage under an unweighted fit of them: the diagonal of X (X'X)^-1 X', from the fit's own inverse. */
+export function leverages(fit: Fit, points: Point[]): number[] {
+  const rows = points.map((point) => modelRow(fit.spec, point));
+  const projected = new Matrix(rows).mmul(fit.unscaledCovariance).to2DArray();
   return rows.map((row, index) => row.reduce((sum, value, column) => sum + value * projected[index][column], 0));
 }
 
@@ -159,9 +158,13 @@ export interface Estimate {
   se?: number;
 }
 
+/** c'beta alone. */
+const contrastValue = (fit: Fit, contrast: number[]) =>
+  contrast.reduce((sum, weight, index) => sum + weight * fit.coefficients[index], 0);
+
 /** The estimate of c'beta, with its standard error. */
 export function estimate(fit: Fit, contrast: number[]): Estimate {
-  const value = contrast.reduce((sum, weight, index) => sum + weight * fit.coefficients[index], 0);
+  const value = contrastValue(fit, contrast);
   if (fit.sigma === undefined) return { value };
   const c = Matrix.columnVector(contrast);
   const variance = c.transpose().mmul(fit.unscaledCovariance).mmul(c).get(0, 0);
@@ -183,6 +186,11 @@ export function marginalMean(fit: Fit, factor: string, level: string, cells?: Po
 
 export function predict(fit: Fit, point: Point): Estimate {
   return estimate(fit, modelRow(fit.spec, point));
+}
+
+/** The model's value at a point without its standard error: ranking thousands of candidates needs no more. */
+export function predictedValue(fit: Fit, point: Point): number {
+  return contrastValue(fit, modelRow(fit.spec, point));
 }
 
 /** P(F > f) on (df1, df2) degrees of freedom: the p-value of an F test. */

@@ -93,7 +93,7 @@ export function fitVariants(spec: ModelSpec, variants: VariantRuns[], baselineLo
   if (dfModel > 0 && unweighted.sigma !== undefined) {
     const rss = unweighted.sigma ** 2 * dfModel;
     const h = leverages(
-      spec,
+      unweighted,
       means.map((entry) => entry.point),
     );
     const runShare = pureError

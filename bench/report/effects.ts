@@ -7,6 +7,7 @@ import {
   type Point,
   parameterCount,
   predict,
+  predictedValue,
 } from "../core/linear-model.js";
 import type { DesignRecord, Layer } from "../core/results.js";
 import { levelLabel } from "../variants/vm-variants.js";
@@ -250,9 +251,6 @@ function confirmation(model: EffectFit, entry: Measured): Prediction {
   };
 }
 
-const dot = (row: number[], coefficients: number[]) =>
-  row.reduce((sum, weight, index) => sum + weight * coefficients[index], 0);
-
 /** How many unmeasured variants a suspected lack of fit proposes to measure. */
 const PROPOSED_CONFIRMATIONS = 3;
 
@@ -303,10 +301,10 @@ function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): Panel
     design?.candidates ?? measured.map((entry) => ({ id: entry.entry.variant.id, point: entry.point }));
   // Averages run over the combinations that can exist: the design's valid candidates, or the variants measured.
   const grid = candidates.map((candidate) => candidate.point);
-  // Ranked by the predicted value (a dot product); only the best and the worst get their interval.
+  // Ranked by the predicted value; only the best and the worst get their interval.
   const ranked = joint
     ? candidates
-        .map((candidate) => ({ candidate, value: dot(modelRow(spec, candidate.point), joint.fit.coefficients) }))
+        .map((candidate) => ({ candidate, value: predictedValue(joint.fit, candidate.point) }))
         .sort((a, b) => b.value - a.value)
     : [];
   const predictions = [ranked[0], ranked.at(-1)].flatMap((entry) =>
