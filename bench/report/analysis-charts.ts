@@ -1,5 +1,5 @@
 import type * as vl from "vega-lite";
-import { ANALYSIS_CHARTS, PAGE_WIDTH_PX } from "./chart-definitions.js";
+import { ANALYSIS_CHARTS, chartFrame, PAGE_WIDTH_PX } from "./chart-definitions.js";
 import { geometricMean, panelEffects, panelLayers, ratios } from "./effects.js";
 import { percentileSpec } from "./percentile-chart.js";
 import { panelName, type ReportData } from "./rows.js";
@@ -8,13 +8,6 @@ import { seriesSpec } from "./series-chart.js";
 // The charts of the Effects and Layer sections of report.md: which axis moves the number (effects.svg), the two
 // that move it most against each other (heatmap.svg), and what each layer costs (layers.svg). Each is absent when
 // the results have nothing for it (no axes, one layer).
-
-const base = (title: string, subtitle: string) => ({
-  $schema: "https://vega.github.io/schema/vega-lite/v5.json" as const,
-  title: { text: title, subtitle, anchor: "start" as const },
-  background: "white",
-  config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
-});
 
 /** An axis's values in natural order: iodepth 1, 2, 16 rather than 1, 16, 2. */
 const naturalOrder = <K extends string>(rows: Array<Record<K, string>>, field: K) =>
@@ -41,7 +34,7 @@ export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
   );
   if (rows.length === 0) return undefined;
   return {
-    ...base(
+    ...chartFrame(
       "Effects: IOPS against the baseline per axis value",
       "least-squares estimate with its 95 % interval; axes ranked by how much they move the number",
     ),
@@ -105,7 +98,7 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
     });
   });
   return {
-    ...base(
+    ...chartFrame(
       `Heatmap: ${first} against ${second}`,
       "IOPS against the baseline (geometric mean over the other axes); red below 1.0, blue above",
     ),
@@ -170,7 +163,10 @@ export function layersSpec(data: ReportData): vl.TopLevelSpec | undefined {
   });
   const order = [...new Set(bars.map((bar) => bar.bar))];
   return {
-    ...base("Layer by layer: IOPS against the baseline", "each layer's best variant and the median of its variants"),
+    ...chartFrame(
+      "Layer by layer: IOPS against the baseline",
+      "each layer's best variant and the median of its variants",
+    ),
     data: { values: bars },
     // Horizontal, as the other bar charts: the workloads' names read whole. A step per bar: the groups of bars
     // are as tall as the layers they hold.

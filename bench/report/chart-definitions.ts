@@ -1,4 +1,5 @@
 import type { Direction, DirectionSummary, Metric } from "../core/results.js";
+import { type ResultWarning, warningCodes } from "../core/warnings.js";
 
 // What each chart shows, apart from how it is drawn (charts.ts, which loads vega): the CLI names the files
 // without loading a renderer.
@@ -22,6 +23,20 @@ export interface ChartDefinition {
   /** A second mark per bar: the 99th percentile, for latency. */
   p99Metric?: Metric;
 }
+
+/**
+ * What a chart begins with: its title and notes (a string, or a line each), white ground, the report's font. The
+ * analysis, sweep, per-second and tail-latency charts share it.
+ */
+export const chartFrame = (title: string, subtitle: string | string[]) => ({
+  $schema: "https://vega.github.io/schema/vega-lite/v5.json" as const,
+  title: { text: title, subtitle, anchor: "start" as const },
+  background: "white",
+  config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
+});
+
+/** The warning codes that put a "!" on a bar: buffered I/O concerns every bar, and each chart says it once. */
+export const barFlags = (warnings: ResultWarning[]) => warningCodes(warnings, ["buffered-io"]);
 
 /** The "!" past a flagged bar (and its error bar), in the SVGs and report.html alike. */
 export const FLAG_MARK = {

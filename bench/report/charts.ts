@@ -1,8 +1,8 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
-import { warningCodes } from "../core/warnings.js";
 import {
   axisTitle,
+  barFlags,
   type ChartDefinition,
   type ChartOptions,
   FLAG_MARK,
@@ -45,7 +45,7 @@ export function chartRows(data: ReportData, chart: ChartDefinition): { rows: Cha
       const stat = summary[chart.metric];
       if (!stat) return [];
       const p99 = chart.p99Metric ? summary[chart.p99Metric] : undefined;
-      const flags = warningCodes(warnings, ["buffered-io"]);
+      const flags = barFlags(warnings);
       return [{ panel: panelHeader(panel, data.panels), variant: variant.label, stat, p99, flags }];
     }),
   );

@@ -7,6 +7,7 @@ import { SHOWN_METRICS } from "../core/metrics.js";
 import { warningCodes } from "../core/warnings.js";
 import {
   axisTitle,
+  barFlags,
   CHARTS,
   type ChartDefinition,
   FLAG_MARK,
@@ -97,7 +98,7 @@ function pageRows(data: ReportData, axes: string[], charts: PageChart[]): PageRo
         n: cell.summary.iops?.n ?? 0,
         flags: warningCodes(cell.warnings),
         // The "!" of the SVGs: buffered I/O concerns every bar, the report says it once.
-        flagged: warningCodes(cell.warnings, ["buffered-io"]) === "" ? 0 : 1,
+        flagged: barFlags(cell.warnings) === "" ? 0 : 1,
       };
       for (const chart of charts) {
         const stat = cell.summary[chart.metric];

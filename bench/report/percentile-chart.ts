@@ -1,5 +1,6 @@
 import type * as vl from "vega-lite";
 import type { Run } from "../core/results.js";
+import { chartFrame } from "./chart-definitions.js";
 import { variantColourScale } from "./colours.js";
 import { emulatedCpuNote, panelName, type ReportData } from "./rows.js";
 
@@ -50,10 +51,7 @@ export function percentileSpec(data: ReportData): vl.TopLevelSpec | undefined {
     emulatedCpuNote(data) ?? "",
   ].filter(Boolean);
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: { text: "Tail latency: completion latency by percentile", subtitle, anchor: "start" },
-    background: "white",
-    config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
+    ...chartFrame("Tail latency: completion latency by percentile", subtitle),
     data: { values: rows },
     facet: { field: "panel", type: "nominal", title: null, sort: [...new Set(rows.map((row) => row.panel))] },
     columns: 3,

@@ -1,4 +1,5 @@
 import type * as vl from "vega-lite";
+import { chartFrame } from "./chart-definitions.js";
 import { variantColourScale } from "./colours.js";
 import { emulatedCpuNote, panelName, type ReportData } from "./rows.js";
 
@@ -90,10 +91,7 @@ export function seriesSpec(data: ReportData): vl.TopLevelSpec | undefined {
     emulatedCpuNote(data) ?? "",
   ].filter(Boolean);
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: { text: "IOPS second by second", subtitle, anchor: "start" },
-    background: "white",
-    config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
+    ...chartFrame("IOPS second by second", subtitle),
     data: { values: rows },
     facet: { field: "panel", type: "nominal", title: null, sort: [...new Set(rows.map((row) => row.panel))] },
     columns: 2,

@@ -1,7 +1,7 @@
 import type * as vl from "vega-lite";
 import type { WorkloadSettings } from "../core/results.js";
 import { formatBytes } from "../util/size.js";
-import { axisTitle, type ChartDefinition, panelUnit } from "./chart-definitions.js";
+import { axisTitle, type ChartDefinition, chartFrame, panelUnit } from "./chart-definitions.js";
 import { variantColourScale } from "./colours.js";
 import { emulatedCpuNote, type ReportData, type ReportPanel } from "./rows.js";
 
@@ -132,11 +132,8 @@ export function sweepChartSpec(data: ReportData, chart: ChartDefinition, points:
     emulatedCpuNote(data) ?? "",
   ].filter(Boolean);
   return {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    ...chartFrame(`${chart.axis} against queue depth`, subtitle),
     description: `${chart.title} against queue depth per variant; the values are in the tables of report.md.`,
-    title: { text: `${chart.axis} against queue depth`, subtitle, anchor: "start" },
-    background: "white",
-    config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
     data: { values: rows },
     facet: { field: "panel", type: "nominal", title: null, sort: panels },
     columns: Math.min(COLUMNS, panels.length),
