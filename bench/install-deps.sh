@@ -3,11 +3,18 @@
 # `layerbench plan --check`) and what its tests need (shellcheck; an OpenSSH server, which the tests start on
 # loopback as a stand-in Proxmox node) with the system's package manager, when missing; through sudo only when
 # not already root. Nothing is started or enabled. With --tests, also the browser the tests of report.html drive
-# (Debian's chromium).
+# (Debian's chromium) and a Ceph for the tests of RBD targets (its daemons, started by the tests, and its client tools).
 set -eu
 missing=""
 if [ "${1:-}" = "--tests" ]; then
   command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing="$missing chromium"
+  # The tests of RBD targets start a real single-node Ceph (test/helpers/local-ceph.sh): monitor, manager, one OSD.
+  # RBD targets themselves need Ceph's client tools (rbd, ceph) and QEMU's rbd driver, which `run` asks for.
+  for tool in ceph-mon ceph-mgr ceph-osd; do
+    command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+  done
+  command -v rbd >/dev/null 2>&1 || missing="$missing ceph-common"
+  [ -e /usr/lib/x86_64-linux-gnu/qemu/block-rbd.so ] || [ -e /usr/lib64/qemu/block-rbd.so ] || missing="$missing qemu-block-extra"
 elif [ -n "${1:-}" ]; then
   echo "layerbench: unknown option $1: use --tests, or nothing" >&2
   exit 2
@@ -31,7 +38,7 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq $missing >/dev/null
   elif command -v dnf >/dev/null 2>&1; then
     # Fedora's names for the same packages.
-    missing=$(printf '%s' "$missing" | sed 's/openssh-client /openssh-clients /; s/openssh-client$/openssh-clients/; s/busybox-static/busybox/')
+    missing=$(printf '%s' "$missing" | sed 's/openssh-client /openssh-clients /; s/openssh-client$/openssh-clients/; s/busybox-static/busybox/; s/qemu-block-extra/qemu-block-rbd/')
     # shellcheck disable=SC2086
     $as_root dnf install -y $missing
   else

@@ -98,3 +98,24 @@ test("not-steady: a run whose IOPS climb over its seconds is flagged, with what 
   second.series = first.series;
   t.false(deriveWarnings(document).some((warning) => warning.code === "not-steady"));
 });
+
+test("client-cache: a run through librbd's cache is flagged per bar; fio's rbd engine is never buffered-io", (t) => {
+  const document = hostAndVm([1000], [900], false);
+  document.variants[0].options = { engine: "rbd", rbdCache: "writearound" };
+  document.variants[1].options = { ...document.variants[1].options, rbdCache: "off" };
+  t.deepEqual(codes(document, "host"), ["client-cache"], "no page cache under the rbd engine");
+  t.deepEqual(codes(document, "blk-none"), ["buffered-io"], "a guest on RBD with cache=none: librbd's cache off");
+  const { rows } = chartRows(collectReportData([document]), CHARTS[0]);
+  t.deepEqual(
+    rows.map((row) => [row.variant, row.flags]),
+    [
+      ["host", "client-cache"],
+      ["blk-none", ""],
+    ],
+    "a '!' over the cached bar only",
+  );
+  t.regex(
+    renderMarkdown(collectReportData([document])),
+    /`client-cache`: an RBD client's cache \(librbd's rbd_cache\)/,
+  );
+});

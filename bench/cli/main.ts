@@ -82,7 +82,7 @@ function declareRun(program: Command) {
     .addOption(
       new Option(
         "-t, --target <NAME=DIR>",
-        "a directory to benchmark, or NAME=vm:bus=virtio-blk,cache=none[,iothread=on,aio=native,dir=DIR] for a disk of a local QEMU guest (repeatable; the first is the baseline)",
+        "a directory to benchmark, NAME=rbd:POOL/IMAGE[:id=USER][:conf=PATH] for an RBD image of a Ceph cluster (fio's rbd engine; made, filled, measured and removed), or NAME=vm:bus=virtio-blk,cache=none[,iothread=on,aio=native,dir=DIR][,rbd=POOL/IMAGE,id=USER,conf=PATH] for a disk of a local QEMU guest (repeatable; the first is the baseline)",
       )
         .argParser(repeatable)
         .default([] as string[], "a scratch directory here"),

@@ -4,14 +4,30 @@ import type { Profile, Workload } from "./profiles.js";
 import { LOG_OPTIONS } from "./series.js";
 import { fioSteadyOptions } from "./steady-state.js";
 
-/** Where fio does its I/O: files in a directory, or one file or block device shared by the jobs. */
-export type FioTarget = { kind: "directory"; path: string } | { kind: "device"; path: string };
+/**
+ * Where fio does its I/O: files in a directory, one file or block device shared by the jobs, or an RBD image through
+ * fio's rbd engine (librbd, as a QEMU guest's disk on Ceph without krbd) as a cephx client.
+ */
+export type FioTarget =
+  | { kind: "directory"; path: string }
+  | { kind: "device"; path: string }
+  | { kind: "rbd"; pool: string; image: string; client: string };
 
 export class JobFileError extends UserError {}
 
 /** Job files name their target through this environment variable, which fio expands: one text for every target. */
 export const TARGET_VARIABLE = "LAYERBENCH_TARGET";
 export const TARGET_REFERENCE = `\${${TARGET_VARIABLE}}`;
+
+/** An RBD target's pool and cephx id, beside its image in TARGET_VARIABLE: one text for every RBD image too. */
+export const RBD_POOL_VARIABLE = "LAYERBENCH_RBD_POOL";
+export const RBD_CLIENT_VARIABLE = "LAYERBENCH_RBD_CLIENT";
+export const RBD_TARGET = {
+  kind: "rbd" as const,
+  pool: `\${${RBD_POOL_VARIABLE}}`,
+  image: TARGET_REFERENCE,
+  client: `\${${RBD_CLIENT_VARIABLE}}`,
+};
 
 // fio splits directory and filename values on ':' (several paths); a literal colon is written '\:'.
 export function fioPath(path: string): string {
@@ -21,8 +37,12 @@ export function fioPath(path: string): string {
 
 function targetLines(target: FioTarget, workload: Workload): string[] {
   if (target.kind === "directory") return [`directory=${fioPath(target.path)}`];
-  // On a shared device every job would hit the same region; give each job its own.
-  const lines = [`filename=${fioPath(target.path)}`];
+  // The engine's own options count only after ioengine=rbd (fio's engines/rbd.c options).
+  const lines =
+    target.kind === "rbd"
+      ? ["ioengine=rbd", `clientname=${target.client}`, `pool=${target.pool}`, `rbdname=${target.image}`]
+      : [`filename=${fioPath(target.path)}`];
+  // On a shared device or image every job would hit the same region; give each job its own.
   if (workload.numjobs > 1) lines.push(`offset_increment=${formatFioSize(workload.size)}`);
   return lines;
 }
@@ -106,4 +126,26 @@ function renderYourJobFile(profile: Profile, text: string, target: FioTarget): s
     if (workload && !globalTarget && !setIn(name, TARGET_KEYS)) out.push(...targetLines(target, workload));
   }
   return `${out.join("\n")}\n`;
+}
+
+/** The section that fills an RBD image once before it is measured: a thin image reads zeros without the OSDs. */
+export const RBD_FILL_SECTION = "layerbench-fill";
+
+/** A job file that writes the whole of RBD_TARGET's image sequentially, bypassing librbd's cache. */
+export function renderRbdFillJob(bytes: number): string {
+  const target = RBD_TARGET;
+  return [
+    "; layerbench: fills the RBD image once before it is measured (not a measurement)",
+    `[${RBD_FILL_SECTION}]`,
+    "ioengine=rbd",
+    `clientname=${target.client}`,
+    `pool=${target.pool}`,
+    `rbdname=${target.image}`,
+    "rw=write",
+    "bs=4m",
+    "iodepth=16",
+    "direct=1",
+    `size=${formatFioSize(bytes)}`,
+    "",
+  ].join("\n");
 }

@@ -9,6 +9,7 @@ import { steadyState } from "./steady-state.js";
 export const WARNING_CODES = [
   "faster-than-baseline",
   "buffered-io",
+  "client-cache",
   "working-set-in-cache",
   "high-spread",
   "cpu-bound",
@@ -33,6 +34,8 @@ export const WARNING_MEANINGS: Record<WarningCode, string> = {
   "faster-than-baseline":
     "a layer above the baseline is faster beyond the spread of the runs: it likely measured a cache (kbench's rule)",
   "buffered-io": "the profile runs without direct=1: the page cache is part of the number",
+  "client-cache":
+    "an RBD client's cache (librbd's rbd_cache) acknowledged writes before the OSDs had them: the number measures that cache as much as Ceph",
   "working-set-in-cache":
     "buffered, and the bytes the workload touches fit in the RAM of the machine that ran fio: it may have measured RAM",
   "high-spread": "the runs disagree: their relative standard deviation is above the threshold",
@@ -57,8 +60,13 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
       const add = (code: WarningCode, message: string) =>
         warnings.push({ variant: variant.id, workload: workload.id, code, message });
       const settings = profile.workloads?.find((candidate) => candidate.id === workload.id);
-      if (!profile.direct) add("buffered-io", "direct=0: written through the page cache");
-      if (!profile.direct && settings && variant.memoryBytes !== undefined) {
+      // fio's rbd engine has no page cache under it: librbd's own cache, recorded as rbdCache, is what direct=0 means.
+      const pageCache = !profile.direct && variant.options.engine !== "rbd";
+      if (pageCache) add("buffered-io", "direct=0: written through the page cache");
+      const { rbdCache } = variant.options;
+      if (typeof rbdCache === "string" && rbdCache !== "off")
+        add("client-cache", `librbd's cache (${rbdCache}) was on: writes acknowledged before the OSDs had them`);
+      if (pageCache && settings && variant.memoryBytes !== undefined) {
         const touched = settings.size * settings.numjobs;
         if (touched <= variant.memoryBytes)
           add(

@@ -64,17 +64,25 @@ function describe(holder: Holder): string {
   return `layerbench process ${holder.pid} on ${holder.host} (since ${holder.startedAt}: ${holder.what})`;
 }
 
+/** The device a path is on, as "major:minor". */
+async function deviceNumber(path: string): Promise<string> {
+  const { dev } = await fs.stat(path);
+  // Linux's dev_t: major in bits 8-19, minor in bits 0-7 and 20-31.
+  return `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00)}`;
+}
+
 export interface RunLocks {
   release: () => void;
 }
 
 /**
- * Locks the output directory (made if needed) and the device of every target path for one run; `what` says what
+ * Locks the output directory (made if needed) and the device of every target path (or the Ceph cluster of an RBD
+ * target, by its fsid) for one run; `what` says what
  * the run does, for whoever finds the lock held.
  */
 export async function lockRun(
   outDir: string,
-  targets: Array<{ name: string; path: string }>,
+  targets: Array<{ name: string; path: string; cluster?: string }>,
   what: string,
 ): Promise<RunLocks> {
   const releases: Array<() => void> = [];
@@ -105,9 +113,7 @@ export async function lockRun(
     await fs.mkdir(deviceLockDir(), { recursive: true });
     const devices = new Map<string, string>();
     for (const target of targets) {
-      const { dev } = await fs.stat(target.path);
-      // Linux's dev_t: major in bits 8-19, minor in bits 0-7 and 20-31.
-      const device = `${Math.floor(dev / 256) & 0xfff}:${(dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00)}`;
+      const device = target.cluster ? `ceph-${target.cluster}` : await deviceNumber(target.path);
       if (devices.has(device)) continue;
       devices.set(device, target.name);
       releases.push(
@@ -115,7 +121,7 @@ export async function lockRun(
           join(deviceLockDir(), `device-${device.replace(":", "-")}.lock`),
           what,
           (holder) =>
-            `target "${target.name}" (${target.path}) is on device ${device}, which ${describe(holder)} is measuring: measurements never overlap, wait for it to finish`,
+            `target "${target.name}" (${target.path}) is on ${target.cluster ? `Ceph cluster ${target.cluster}` : `device ${device}`}, which ${describe(holder)} is measuring: measurements never overlap, wait for it to finish`,
         ),
       );
     }

@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { hostname, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
+import type { RbdImage } from "../ceph/rbd-image.js";
 import { workloadRun } from "../core/fio-parser.js";
 import { fioPath, renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
 import { largestFootprint, type Profile, secondsPerRun, type Workload } from "../core/profiles.js";
@@ -35,9 +36,10 @@ import {
   fioVersion,
 } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
+import { preflightRbdTarget, prepareRbdTarget, type RbdTargetFacts, rbdImageBytes } from "./rbd-target.js";
 import { clearLogs, readSeries } from "./series-logs.js";
 import { isVmTarget, type LocalTarget } from "./targets.js";
-import { GUEST_BOOT_SECONDS, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
+import { GUEST_BOOT_SECONDS, imageBytes, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
 
 export interface LocalRunOptions {
   /** Measured in this order; the first is the baseline. */
@@ -64,14 +66,25 @@ const OVERHEAD_SECONDS_PER_RUN = 0.5;
 // Room for the file system's own metadata beside fio's files.
 const FREE_SPACE_MARGIN = 64 * 1024 ** 2;
 
+/** What the checks before any I/O found: fio's version, and the cluster of each RBD target. */
+interface PreflightFacts {
+  fioVersion: string;
+  rbd: Map<string, RbdTargetFacts>;
+}
+
 /** Everything that can be checked before any I/O: fio, the output directory, the targets. */
-export async function preflight(options: LocalRunOptions): Promise<string> {
+export async function preflight(options: LocalRunOptions): Promise<PreflightFacts> {
   const version = await fioVersion(options.fioCommand);
   // What it holds is checked under the run's lock (runLocal), where no other run can write it meanwhile.
   await checkOutputPath(options.outDir);
   const needed = { files: largestFootprint(options.profile), margin: FREE_SPACE_MARGIN };
-  for (const target of options.targets.filter((candidate) => !candidate.vm))
-    await checkTargetDirectory(target.name, target.path, needed);
+  const rbd = new Map<string, RbdTargetFacts>();
+  for (const target of options.targets) {
+    if (target.rbd) {
+      const bytes = target.vm ? imageBytes(options.profile) : rbdImageBytes(options.profile);
+      rbd.set(target.name, await preflightRbdTarget(target.name, target.rbd, bytes));
+    } else if (!target.vm) await checkTargetDirectory(target.name, target.path, needed);
+  }
   await preflightVmTargets(options.targets, options.profile);
   if (options.profile.jobFileText !== undefined) {
     const first = options.targets[0];
@@ -81,7 +94,7 @@ export async function preflight(options: LocalRunOptions): Promise<string> {
       fioPath(first?.path ?? "."),
     );
   }
-  return version;
+  return { fioVersion: version, rbd };
 }
 
 function variantSpec(target: LocalTarget, index: number, environment: Record<string, string>): VariantSpec {
@@ -121,21 +134,84 @@ async function removeWorkloadFiles(workDir: string, workload: Workload): Promise
  * results.json after each run so that a failure or Ctrl-C keeps everything measured before it.
  */
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcome> {
-  await preflight(options);
+  const facts = await preflight(options);
   const locks = await lockRun(
     options.outDir,
-    options.targets,
+    // One Ceph cluster is one piece of hardware: its RBD targets lock it by its fsid.
+    options.targets.map((target) => ({ ...target, cluster: facts.rbd.get(target.name)?.fsid })),
     `run --out ${options.outDir} --target ${options.targets.map((target) => target.name).join(",")}`,
   );
   try {
     await checkOutputDirectory(options.outDir, REPORT_FILES);
-    return await measure(options);
+    return await measure(options, facts.rbd);
   } finally {
     locks.release();
   }
 }
 
-async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
+/** Where a target's runs write, what fio's environment says of it, and what undoes it once its workloads are done. */
+interface PreparedTarget {
+  jobFile: string;
+  environment: Record<string, string>;
+  spec: VariantSpec;
+  afterWorkload: (workload: Workload) => Promise<void>;
+  release: () => Promise<void>;
+}
+
+async function prepareDirectory(target: LocalTarget, spec: VariantSpec, jobFile: string): Promise<PreparedTarget> {
+  const workDir = await fs.mkdtemp(join(target.path, ".layerbench-"));
+  const forgetWorkDir = scratchOnEmergencyExit(workDir);
+  return {
+    jobFile,
+    environment: { [TARGET_VARIABLE]: fioPath(workDir) },
+    spec,
+    afterWorkload: (workload) => removeWorkloadFiles(workDir, workload),
+    release: async () => {
+      await fs.rm(workDir, { recursive: true, force: true });
+      forgetWorkDir();
+    },
+  };
+}
+
+async function prepareRbd(
+  target: LocalTarget & { rbd: RbdImage },
+  facts: RbdTargetFacts | undefined,
+  spec: VariantSpec,
+  options: LocalRunOptions,
+): Promise<PreparedTarget> {
+  if (!facts) throw new Error(`RBD target "${target.name}" was not checked before the run`);
+  options.progress.note(
+    `  ${target.name}: filling ${target.rbd.pool}/${target.rbd.image} before its first run (not measured)`,
+  );
+  const prepared = await prepareRbdTarget(
+    target.name,
+    target.rbd,
+    facts,
+    options.profile,
+    join(options.outDir, "jobs"),
+    options.signal,
+  );
+  options.progress.note(
+    `  ${target.name}: filled in ${prepared.fillSec.toFixed(1)} s; librbd cache ${prepared.options.rbdCache}`,
+  );
+  return {
+    jobFile: prepared.jobFile,
+    environment: prepared.environment,
+    // No page cache between fio's rbd engine and the cluster: the client's memory (memoryBytes) says nothing here.
+    spec: {
+      id: spec.id,
+      layer: spec.layer,
+      options: prepared.options,
+      baseline: spec.baseline,
+      preconditionSec: prepared.fillSec,
+      environment: { ...spec.environment, ceph: prepared.cephVersion },
+    },
+    afterWorkload: async () => undefined,
+    release: prepared.remove,
+  };
+}
+
+async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdTargetFacts>): Promise<LocalRunOutcome> {
   const { targets, profile, repeat, outDir, progress, signal } = options;
   await fs.mkdir(join(outDir, "jobs"), { recursive: true });
   const resultsPath = join(outDir, "results.json");
@@ -167,71 +243,28 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
             progress,
             stepLabel,
             signal,
+            rbdFacts,
           });
         }
         continue;
       }
-      const workDir = await fs.mkdtemp(join(target.path, ".layerbench-"));
-      const forgetWorkDir = scratchOnEmergencyExit(workDir);
-      // fio's per-second logs go beside, not onto the target measured.
-      const logDir = await fs.mkdtemp(join(tmpdir(), "layerbench-logs-"));
-      const forgetLogDir = scratchOnEmergencyExit(logDir);
+      const spec = variantSpec(target, index, ranOn);
+      let place: PreparedTarget;
       try {
-        for (const workload of profile.workloads) {
-          const rule = profile.stopWhenStable;
-          const measuredIops: number[] = [];
-          const runSeconds: number[] = [];
-          // A fixed repeat makes its attempts; `auto` runs while the rule asks for more (core/repeat.ts), a failed
-          // run not counting as one, as the Phoronix Test Suite does.
-          for (let attempt = 1; attempt <= (rule ? AUTO_MAX_ATTEMPTS : repeat); attempt += 1) {
-            const label = stepLabel(target.name, workload.id, attempt);
-            progress.stepStarted(label, expectedSeconds);
-            const startedAt = new Date().toISOString();
-            const started = performance.now();
-            const environment = { [TARGET_VARIABLE]: fioPath(workDir), [LOGS_VARIABLE]: fioPath(logDir) };
-            await clearLogs(logDir);
-            let run: Run;
-            try {
-              const stdout = await runFioSection({
-                jobFile,
-                section: workload.id,
-                fioCommand: options.fioCommand,
-                environment,
-                signal,
-              });
-              run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
-              const series = await readSeries(logDir);
-              if (series) run.series = series;
-            } catch (error) {
-              // Ctrl-C stops the run; anything else fails this run only, as on every other path (core/recorder.ts).
-              if (signal?.aborted || !(error instanceof UserError)) throw error;
-              await recorder.failure({ variant: target.name, workload: workload.id, attempt, message: error.message });
-              progress.stepFinished(`${label}: FAILED: ${error.message}`);
-              if (rule && !failuresAllow(measuredIops.length, attempt)) break;
-              continue;
-            }
-            await recorder.run(variantSpec(target, index, ranOn), workload, run);
-            progress.stepFinished(`${label}: ${describeRun(run)}`);
-            measuredIops.push(runIops(run));
-            runSeconds.push((performance.now() - started) / 1000);
-            const meanSeconds = runSeconds.reduce((sum, value) => sum + value, 0) / runSeconds.length;
-            if (rule && !runAgain(rule, measuredIops, meanSeconds)) {
-              const spread = relativeStdevPct(stat(measuredIops)).toFixed(1);
-              progress.note(
-                unstable(measuredIops, rule.maxRsdPct)
-                  ? `  ${target.name} ${workload.id}: stopped after ${measuredIops.length} runs, the IOPS spread still ${spread} % (>= ${rule.maxRsdPct} %): the most the Phoronix Test Suite's rule allows`
-                  : `  ${target.name} ${workload.id}: stable after ${measuredIops.length} runs (IOPS spread ${spread} % < ${rule.maxRsdPct} %)`,
-              );
-              break;
-            }
-          }
-          await removeWorkloadFiles(workDir, workload);
-        }
+        place = target.rbd
+          ? await prepareRbd({ ...target, rbd: target.rbd }, rbdFacts.get(target.name), spec, options)
+          : await prepareDirectory(target, spec, jobFile);
+      } catch (error) {
+        // An image that cannot be made or filled fails its target only; the next target still runs.
+        if (signal?.aborted || !(error instanceof UserError)) throw error;
+        await recorder.failure({ variant: target.name, workload: "precondition", attempt: 1, message: error.message });
+        progress.note(`  ${target.name}: FAILED before its first run: ${error.message}`);
+        continue;
+      }
+      try {
+        await measureTarget(target, place, options, recorder, stepLabel);
       } finally {
-        await fs.rm(workDir, { recursive: true, force: true });
-        forgetWorkDir();
-        await fs.rm(logDir, { recursive: true, force: true });
-        forgetLogDir();
+        await place.release();
       }
     }
     return { document, resultsPath };
@@ -247,5 +280,75 @@ async function measure(options: LocalRunOptions): Promise<LocalRunOutcome> {
     return { document, resultsPath, stoppedBy };
   } finally {
     progress.stop();
+  }
+}
+
+/** Every workload of the profile on one target, one fio run at a time; each run recorded as it ends. */
+async function measureTarget(
+  target: LocalTarget,
+  place: PreparedTarget,
+  options: LocalRunOptions,
+  recorder: Recorder,
+  stepLabel: (target: string, workload: string, attempt: number) => string,
+): Promise<void> {
+  const { profile, repeat, progress, signal } = options;
+  const expectedSeconds = secondsPerRun(profile) + OVERHEAD_SECONDS_PER_RUN;
+  // fio's per-second logs go beside, not onto the target measured.
+  const logDir = await fs.mkdtemp(join(tmpdir(), "layerbench-logs-"));
+  const forgetLogDir = scratchOnEmergencyExit(logDir);
+  try {
+    for (const workload of profile.workloads) {
+      const rule = profile.stopWhenStable;
+      const measuredIops: number[] = [];
+      const runSeconds: number[] = [];
+      // A fixed repeat makes its attempts; `auto` runs while the rule asks for more (core/repeat.ts), a failed
+      // run not counting as one, as the Phoronix Test Suite does.
+      for (let attempt = 1; attempt <= (rule ? AUTO_MAX_ATTEMPTS : repeat); attempt += 1) {
+        const label = stepLabel(target.name, workload.id, attempt);
+        progress.stepStarted(label, expectedSeconds);
+        const startedAt = new Date().toISOString();
+        const started = performance.now();
+        const environment = { ...place.environment, [LOGS_VARIABLE]: fioPath(logDir) };
+        await clearLogs(logDir);
+        let run: Run;
+        try {
+          const stdout = await runFioSection({
+            jobFile: place.jobFile,
+            section: workload.id,
+            fioCommand: options.fioCommand,
+            environment,
+            signal,
+          });
+          run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
+          const series = await readSeries(logDir);
+          if (series) run.series = series;
+        } catch (error) {
+          // Ctrl-C stops the run; anything else fails this run only, as on every other path (core/recorder.ts).
+          if (signal?.aborted || !(error instanceof UserError)) throw error;
+          await recorder.failure({ variant: target.name, workload: workload.id, attempt, message: error.message });
+          progress.stepFinished(`${label}: FAILED: ${error.message}`);
+          if (rule && !failuresAllow(measuredIops.length, attempt)) break;
+          continue;
+        }
+        await recorder.run(place.spec, workload, run);
+        progress.stepFinished(`${label}: ${describeRun(run)}`);
+        measuredIops.push(runIops(run));
+        runSeconds.push((performance.now() - started) / 1000);
+        const meanSeconds = runSeconds.reduce((sum, value) => sum + value, 0) / runSeconds.length;
+        if (rule && !runAgain(rule, measuredIops, meanSeconds)) {
+          const spread = relativeStdevPct(stat(measuredIops)).toFixed(1);
+          progress.note(
+            unstable(measuredIops, rule.maxRsdPct)
+              ? `  ${target.name} ${workload.id}: stopped after ${measuredIops.length} runs, the IOPS spread still ${spread} % (>= ${rule.maxRsdPct} %): the most the Phoronix Test Suite's rule allows`
+              : `  ${target.name} ${workload.id}: stable after ${measuredIops.length} runs (IOPS spread ${spread} % < ${rule.maxRsdPct} %)`,
+          );
+          break;
+        }
+      }
+      await place.afterWorkload(workload);
+    }
+  } finally {
+    await fs.rm(logDir, { recursive: true, force: true });
+    forgetLogDir();
   }
 }

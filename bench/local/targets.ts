@@ -1,4 +1,5 @@
 import { basename, resolve } from "node:path";
+import { RbdError, type RbdImage, validateRbdImage } from "../ceph/rbd-image.js";
 import { DEFAULT_DISK_SHAPE, DISK_SHAPES, type DiskShape } from "../qemu/disk-args.js";
 import { UserError } from "../util/errors.js";
 import { type VmDiskVariant, validateVariant } from "../variants/vm-variants.js";
@@ -13,6 +14,8 @@ export interface LocalTarget {
   vm?: VmDiskVariant;
   /** A VM target's disk arguments: as Proxmox VE 9's qemu-server writes them, or 8.4's. */
   pve?: DiskShape;
+  /** An RBD image: measured with fio's rbd engine or, for a VM target, the guest's disk (made and removed by the run). */
+  rbd?: RbdImage;
 }
 
 /** A disk of the local QEMU guest. */
@@ -30,15 +33,54 @@ const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 export const VM_TARGET_OPTIONS = ["bus", "cache", "aio", "iothread", "discard", "ssd"] as const;
 export const VM_FLAG_VALUES: Record<string, boolean> = { on: true, off: false, true: true, false: false };
 
-/** "vm:bus=virtio-blk,cache=none,iothread=on[,dir=DIR][,pve=8|9]": a variant validated as the Proxmox stacks validate it. */
+/** "POOL/IMAGE": the image part of an RBD target. */
+function parseRbdName(text: string, what: string): { pool: string; image: string } {
+  const match = /^([^/]+)\/([^/]+)$/.exec(text);
+  if (!match) throw new TargetSpecError(`${what}: "${text}" is not POOL/IMAGE, e.g. rbd/layerbench-test`);
+  return { pool: match[1], image: match[2] };
+}
+
+function checkedRbdImage(image: RbdImage, what: string): RbdImage {
+  try {
+    return validateRbdImage(image, what);
+  } catch (error) {
+    throw error instanceof RbdError ? new TargetSpecError(error.message) : error;
+  }
+}
+
+/** "NAME=rbd:POOL/IMAGE[:id=USER][:conf=PATH]", as QEMU's rbd: file names write it. */
+function parseRbdTarget(name: string, text: string, spec: string): LocalTarget {
+  const [poolImage, ...options] = text.split(":");
+  const what = `RBD target "${name}"`;
+  const image: RbdImage = parseRbdName(poolImage, what);
+  for (const pair of options) {
+    const [key, value] = pair.split("=", 2);
+    if (value === undefined || value === "")
+      throw new TargetSpecError(`bad RBD target "${spec}": "${pair}" is not KEY=VALUE: use id=USER or conf=PATH`);
+    if (key === "id") image.id = value;
+    else if (key === "conf") image.conf = resolve(value);
+    else throw new TargetSpecError(`${what}: unknown option "${key}": use id=USER or conf=PATH`);
+  }
+  return { name, path: `rbd:${poolImage}`, rbd: checkedRbdImage(image, what) };
+}
+
+/**
+ * "vm:bus=virtio-blk,cache=none,iothread=on[,dir=DIR][,pve=8|9][,rbd=POOL/IMAGE,id=USER,conf=PATH]": a variant
+ * validated as the Proxmox stacks validate it; with rbd= its disk is an RBD image, as on a Proxmox RBD storage.
+ */
 function parseVmTarget(name: string, options: string, spec: string): LocalTarget {
   const input: Record<string, unknown> = { id: name };
   let dir = ".";
   let pve = DEFAULT_DISK_SHAPE;
+  let rbd: RbdImage | undefined;
+  const rbdOptions: { id?: string; conf?: string } = {};
   for (const pair of options.split(",").filter(Boolean)) {
     const [key, value] = pair.split("=", 2);
     if (value === undefined) throw new TargetSpecError(`bad VM target "${spec}": "${pair}" is not KEY=VALUE`);
     if (key === "dir") dir = value;
+    else if (key === "rbd") rbd = parseRbdName(value, `VM target "${name}": rbd=`);
+    else if (key === "id") rbdOptions.id = value;
+    else if (key === "conf") rbdOptions.conf = resolve(value);
     else if (key === "pve") {
       if (!(DISK_SHAPES as readonly string[]).includes(value))
         throw new TargetSpecError(
@@ -52,20 +94,30 @@ function parseVmTarget(name: string, options: string, spec: string): LocalTarget
     } else if ((VM_TARGET_OPTIONS as readonly string[]).includes(key)) input[key] = value;
     else
       throw new TargetSpecError(
-        `VM target "${name}": unknown option "${key}": use ${[...VM_TARGET_OPTIONS, "dir", "pve"].join(", ")}`,
+        `VM target "${name}": unknown option "${key}": use ${[...VM_TARGET_OPTIONS, "dir", "pve", "rbd", "id", "conf"].join(", ")}`,
       );
   }
+  if (!rbd && (rbdOptions.id || rbdOptions.conf))
+    throw new TargetSpecError(`VM target "${name}": id= and conf= belong to a disk on RBD: add rbd=POOL/IMAGE`);
+  // qemu-server 8.4 passed RBD disks as rbd: file names with storage-specific options; only 9's -blockdev is modelled.
+  if (rbd && pve !== "9")
+    throw new TargetSpecError(
+      `VM target "${name}": pve=${pve} with rbd= is not supported: an RBD disk takes Proxmox VE 9's -blockdev shape, pve=9`,
+    );
+  const image = rbd && checkedRbdImage({ ...rbd, ...rbdOptions }, `VM target "${name}"`);
   try {
-    return { name, path: resolve(dir), vm: validateVariant(input), pve };
+    return { name, path: resolve(dir), vm: validateVariant(input), pve, ...(image && { rbd: image }) };
   } catch (error) {
     throw new TargetSpecError(`VM target ${(error as Error).message.replace(/^variant /, "")}`);
   }
 }
 
-/** Parses "NAME=DIR" (or a bare DIR, named after its last component), or "NAME=vm:OPTIONS". */
+/** Parses "NAME=DIR" (or a bare DIR, named after its last component), "NAME=vm:OPTIONS" or "NAME=rbd:POOL/IMAGE". */
 export function parseTargetSpec(spec: string): LocalTarget {
   const vm = /^([^=]+)=vm:(.*)$/.exec(spec);
   if (vm) return parseVmTarget(vm[1], vm[2], spec);
+  const rbd = /^([^=]+)=rbd:(.*)$/.exec(spec);
+  if (rbd) return parseRbdTarget(rbd[1], rbd[2], spec);
   const separator = spec.indexOf("=");
   if (separator === 0)
     throw new TargetSpecError(

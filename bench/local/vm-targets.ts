@@ -1,5 +1,7 @@
 import { promises as fs } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createRbdImage, rbdCache, rbdName } from "../ceph/rbd-image.js";
 import { largestFootprint, type Profile, secondsPerRun } from "../core/profiles.js";
 import type { Recorder } from "../core/recorder.js";
 import { EMULATED_CPU_WARNING, type VariantSpec } from "../core/results.js";
@@ -10,6 +12,7 @@ import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { formatDuration } from "../util/format.js";
 import { checkTargetDirectory, directIoRefusal, PreflightError } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
+import { fillRbdImage, type RbdTargetFacts } from "./rbd-target.js";
 import { isVmTarget, type LocalTarget, type VmTarget } from "./targets.js";
 
 // Kernel boot and power-off under TCG, for the ETA.
@@ -34,7 +37,8 @@ export async function preflightVmTargets(targets: LocalTarget[], profile: Profil
       margin: IMAGE_MARGIN,
     });
     const direct = target.vm.cache === "none" || target.vm.cache === "directsync";
-    const refusal = direct ? await directIoRefusal(target.path) : undefined;
+    // A disk on RBD is opened by librbd, not through the directory's file system.
+    const refusal = direct && !target.rbd ? await directIoRefusal(target.path) : undefined;
     if (refusal) {
       throw new PreflightError(
         `VM target "${target.name}": cache=${target.vm.cache} opens its image with O_DIRECT, which the file system of ${target.path} refuses (${refusal}): use dir= on another file system, or cache=writeback`,
@@ -49,6 +53,7 @@ function vmSpec(
   accel: Accelerator,
   kernel: string,
   environment: Record<string, string>,
+  rbd: Record<string, string | number> = {},
 ): VariantSpec {
   const { bus, cache, aio, iothread, discard, ssd } = target.vm;
   const options = {
@@ -58,6 +63,7 @@ function vmSpec(
     iothread,
     discard,
     ssd,
+    ...rbd,
     // Which qemu-server's disk arguments the guest got: Proxmox VE 9's -blockdev or 8.4's -drive.
     pve: target.pve,
     accel,
@@ -79,6 +85,60 @@ export interface VmTargetsRun {
   /** Numbers the steps in the progress labels. */
   stepLabel: (target: string, workload: string, attempt: number) => string;
   signal?: AbortSignal;
+  /** What the checks before the run found of each RBD disk's cluster. */
+  rbdFacts?: Map<string, RbdTargetFacts>;
+}
+
+/**
+ * The RBD images of a guest's disks, made for the run; what each disk's options record of it. QEMU gives librbd
+ * rbd_cache=true unless the disk's cache mode opens it with cache.direct (block/rbd.c qemu_rbd_connect), so
+ * cache=none and directsync run without librbd's cache and the others through it, in its configured policy.
+ */
+async function prepareRbdDisks(
+  group: VmTarget[],
+  bytes: number,
+  facts: Map<string, RbdTargetFacts> | undefined,
+  signal?: AbortSignal,
+): Promise<{
+  options: Map<string, Record<string, string | number>>;
+  /** Seconds each image's fill took: not part of any number. */
+  fills: Map<string, number>;
+  remove: () => Promise<void>;
+}> {
+  const removals: Array<() => Promise<void>> = [];
+  const remove = async () => {
+    for (const undo of removals.splice(0).reverse()) await undo();
+  };
+  const options = new Map<string, Record<string, string | number>>();
+  const fills = new Map<string, number>();
+  try {
+    for (const target of group) {
+      if (!target.rbd) continue;
+      const what = `VM target "${target.name}"`;
+      removals.push(await createRbdImage(target.rbd, bytes, what));
+      // A thin image reads zeros without the OSDs: written whole once, from here, before the guest boots.
+      const jobsDir = await fs.mkdtemp(join(tmpdir(), "layerbench-fill-"));
+      let fillSec: number;
+      try {
+        fillSec = await fillRbdImage(target.rbd, bytes, jobsDir, signal);
+      } finally {
+        await fs.rm(jobsDir, { recursive: true, force: true });
+      }
+      const direct = target.vm.cache === "none" || target.vm.cache === "directsync";
+      const fact = facts?.get(target.name);
+      options.set(target.name, {
+        rbd: rbdName(target.rbd),
+        rbdCache: direct ? "off" : await rbdCache(target.rbd, what),
+        ...(fact && { poolSize: fact.size, poolMinSize: fact.minSize }),
+        client: `client.${target.rbd.id ?? "admin"}`,
+      });
+      fills.set(target.name, fillSec);
+    }
+  } catch (error) {
+    await remove().catch(() => undefined);
+    throw error;
+  }
+  return { options, fills, remove };
 }
 
 /** Every VM target as a disk of one local guest boot, measured one after the other. */
@@ -104,11 +164,19 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   for (const [dir, group] of groups) {
     const imageDir = await fs.mkdtemp(join(dir, ".layerbench-vm-"));
     const forgetImageDir = scratchOnEmergencyExit(imageDir);
+    let rbdDisks: Awaited<ReturnType<typeof prepareRbdDisks>> | undefined;
     try {
+      rbdDisks = await prepareRbdDisks(group, imageBytes(profile), options.rbdFacts, options.signal);
+      const rbdOptions = rbdDisks.options;
+      for (const [name, seconds] of rbdDisks.fills) preconditioned.set(name, seconds);
       const { seconds } = await runGuest({
         guest,
         accel,
-        disks: group.map((target) => ({ variant: target.vm, shape: target.pve })),
+        disks: group.map((target) => ({
+          variant: target.vm,
+          shape: target.pve,
+          ...(target.rbd && { rbd: target.rbd }),
+        })),
         imageDir,
         imageBytes: imageBytes(profile),
         profile,
@@ -126,10 +194,14 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
             const target = byName.get(variant);
             if (!target) throw new GuestRunError(`the guest reported a run of an unknown disk "${variant}"`);
             const spec = {
-              ...vmSpec(target, target.name === options.baselineName, accel, guest.kernel.source, {
-                qemu: guest.qemuVersion,
-                ...environments.get(variant),
-              }),
+              ...vmSpec(
+                target,
+                target.name === options.baselineName,
+                accel,
+                guest.kernel.source,
+                { qemu: guest.qemuVersion, ...environments.get(variant) },
+                rbdOptions.get(variant),
+              ),
               ...(preconditioned.has(variant) && { preconditionSec: preconditioned.get(variant) }),
             };
             await recorder.run(
@@ -162,6 +234,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
         `layerbench: guest of ${group.map((target) => target.name).join(", ")}: ${formatDuration(seconds)} from boot to power-off`,
       );
     } finally {
+      await rbdDisks?.remove();
       await fs.rm(imageDir, { recursive: true, force: true });
       forgetImageDir();
     }

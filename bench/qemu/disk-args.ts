@@ -14,13 +14,27 @@ export type DiskShape = "8" | "9";
 export const DISK_SHAPES: readonly DiskShape[] = ["8", "9"];
 export const DEFAULT_DISK_SHAPE: DiskShape = "9";
 
-/** Where the disk's data lives: qemu-server picks the `file` driver for a regular file, `host_device` for a block device. */
-export interface DiskBacking {
-  path: string;
-  driver: "file" | "host_device";
+/**
+ * Where the disk's data lives: qemu-server picks the `file` driver for a regular file, `host_device` for a block
+ * device (a krbd-mapped image too); an RBD storage without krbd gives QEMU's own `rbd` driver the pool, image,
+ * ceph.conf and cephx user (pve-storage src/PVE/Storage/RBDPlugin.pm qemu_blockdev_options).
+ */
+export type DiskBacking = (
+  | { driver: "file" | "host_device"; path: string }
+  | {
+      driver: "rbd";
+      pool: string;
+      image: string;
+      conf?: string;
+      user?: string;
+      /** An external cluster's monitors (the storage's monhost) and the auth it requires of clients. */
+      server?: Array<{ host: string; port: string }>;
+      authClientRequired?: string[];
+    }
+) & {
   /** The volume id Proxmox names the disk by; it seeds the node names of the blockdev chain. */
   volid: string;
-}
+};
 
 /** Double commas in a value, so that QEMU's option parser keeps it whole (DriveDevice.pm _escape_qemu_arg_value). */
 const escapeOption = (value: string) => value.replace(/,/g, ",,");
@@ -55,14 +69,20 @@ export function blockdevNode(variant: VmDiskVariant, slot: string, backing: Disk
     "read-only": false,
   };
   const cache = { direct: cacheDirect(variant), "no-flush": variant.cache === "unsafe" };
-  const file = {
-    driver: backing.driver,
-    filename: backing.path,
-    cache,
-    aio: variant.aio,
-    "node-name": nodeName("e", slot, backing.volid),
-    ...common,
-  };
+  // Blockdev.pm generate_file_blockdev: only the file, host_cdrom and host_device drivers take aio.
+  const where =
+    backing.driver === "rbd"
+      ? {
+          driver: "rbd",
+          pool: backing.pool,
+          image: backing.image,
+          ...(backing.conf && { conf: backing.conf }),
+          ...(backing.user && { user: backing.user }),
+          ...(backing.server && { server: backing.server }),
+          ...(backing.authClientRequired && { "auth-client-required": backing.authClientRequired }),
+        }
+      : { driver: backing.driver, filename: backing.path, aio: variant.aio };
+  const file = { ...where, cache, "node-name": nodeName("e", slot, backing.volid), ...common };
   const format = { driver: "raw", file, cache, "node-name": nodeName("f", slot, backing.volid), ...common };
   return {
     driver: "throttle",
@@ -75,6 +95,8 @@ export function blockdevNode(variant: VmDiskVariant, slot: string, backing: Disk
 
 /** PVE/QemuServer.pm (8.3) print_drive_commandline_full, for a disk whose cache and aio are given. */
 function legacyDrive(variant: VmDiskVariant, slot: string, backing: DiskBacking): string {
+  // 8.4 passed RBD volumes as rbd: file names with storage options (RBDPlugin.pm path): not modelled here.
+  if (backing.driver === "rbd") throw new Error("an RBD disk takes Proxmox VE 9's -blockdev shape only");
   return [
     `file=${escapeOption(backing.path)}`,
     "if=none",

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import type { RbdImage } from "../ceph/rbd-image.js";
 import type { Profile } from "../core/profiles.js";
 import { parseScriptOutput, renderFioScript, type ScriptFailure, type ScriptRun } from "../remote/fio-script.js";
 import { parseMarkerLine, runningWorkloads } from "../remote/markers.js";
@@ -8,7 +9,7 @@ import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { diskSerial, diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { cpioArchive } from "./cpio.js";
-import { type DiskShape, qemuDiskArgs } from "./disk-args.js";
+import { type DiskBacking, type DiskShape, qemuDiskArgs } from "./disk-args.js";
 import type { GuestImage } from "./guest.js";
 import { GUEST_MARKER } from "./init.js";
 
@@ -18,6 +19,15 @@ export type Accelerator = "kvm" | "tcg";
 export interface GuestDisk {
   variant: VmDiskVariant;
   shape: DiskShape;
+  /** An RBD image the disk lives on (made by the caller), instead of a raw image file. */
+  rbd?: RbdImage;
+}
+
+/** Where a disk's data lives: its RBD image, else its raw image file. */
+function diskBacking(disk: GuestDisk & { image: string }): DiskBacking {
+  if (!disk.rbd) return { path: disk.image, driver: "file", volid: disk.image };
+  const { pool, image, id, conf } = disk.rbd;
+  return { driver: "rbd", pool, image, ...(conf && { conf }), ...(id && { user: id }), volid: `rbd:${pool}/${image}` };
 }
 
 export const GUEST_MEMORY_MB = 1024;
@@ -54,8 +64,8 @@ export function qemuArguments(
     initrd,
     "-append",
     `console=ttyS0 quiet loglevel=1 panic=-1${probe ? " layerbench.probe" : ""}`,
-    ...disks.flatMap(({ variant, shape, image }) =>
-      qemuDiskArgs(variant, slots.get(variant.id) ?? "", { path: image, driver: "file", volid: image }, shape),
+    ...disks.flatMap((disk) =>
+      qemuDiskArgs(disk.variant, slots.get(disk.variant.id) ?? "", diskBacking(disk), disk.shape),
     ),
   ];
 }
@@ -231,8 +241,9 @@ export async function runGuest(options: GuestRunOptions): Promise<{ args: string
     image: join(options.imageDir, `${diskSerial(disk.variant)}.img`),
   }));
   const initrd = join(options.imageDir, "initrd.cpio");
+  const files = disks.filter((disk) => !disk.rbd);
   try {
-    for (const { image } of disks) {
+    for (const { image } of files) {
       await fs.writeFile(image, "");
       await fs.truncate(image, options.imageBytes);
     }
@@ -276,6 +287,6 @@ export async function runGuest(options: GuestRunOptions): Promise<{ args: string
     }
     return { args, seconds: outcome.seconds };
   } finally {
-    await Promise.all([initrd, ...disks.map((disk) => disk.image)].map((path) => fs.rm(path, { force: true })));
+    await Promise.all([initrd, ...files.map((disk) => disk.image)].map((path) => fs.rm(path, { force: true })));
   }
 }

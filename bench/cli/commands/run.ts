@@ -58,6 +58,10 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   const scratch = targets.length === 0 ? await fs.mkdtemp(join(process.cwd(), ".layerbench-tmp-")) : undefined;
   if (scratch) targets.push({ name: "local", path: scratch, scratchIn: process.cwd() });
   // The axes' guest images sit beside the baseline's files: guest and baseline on one file system.
+  if (axes && targets[0].rbd)
+    throw new UserError(
+      `--axes puts its guests' images beside the baseline's files, and the baseline "${targets[0].name}" is an RBD image: give a directory as the first --target`,
+    );
   if (axes) targets.push(...axes.targets.map((target) => ({ ...target, path: targets[0].path })));
   checkDistinctNames(targets);
 

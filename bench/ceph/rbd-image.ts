@@ -1,0 +1,145 @@
+import { execFile, execFileSync } from "node:child_process";
+import { promisify } from "node:util";
+import { onEmergencyExit } from "../util/emergency-cleanup.js";
+import { UserError } from "../util/errors.js";
+import { formatBytes } from "../util/size.js";
+
+// An RBD image that layerbench measures: made for the run with the `rbd` CLI (ceph-common), filled, measured with
+// fio's rbd engine or a guest's disk, and removed. The user's images are never written: one that exists is refused.
+
+export class RbdError extends UserError {}
+
+/** POOL/IMAGE as a cephx user (client.USER, admin when unset) of the cluster a ceph.conf names. */
+export interface RbdImage {
+  pool: string;
+  image: string;
+  /** The cephx id, without "client."; Ceph's own default is admin. */
+  id?: string;
+  /** The cluster's ceph.conf; Ceph's own default is /etc/ceph/ceph.conf (or $CEPH_CONF). */
+  conf?: string;
+}
+
+/** Ceph's naming rules for pools and images kept to what fio's and QEMU's option syntax carry whole. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function validateRbdImage(image: RbdImage, what: string): RbdImage {
+  for (const [key, value] of [
+    ["pool", image.pool],
+    ["image", image.image],
+    ["id", image.id],
+  ] as const) {
+    if (value !== undefined && !NAME.test(value))
+      throw new RbdError(
+        `${what}: ${key} "${value}" is not allowed: use letters, digits, '.', '_' and '-', starting with a letter or digit`,
+      );
+  }
+  if (image.conf !== undefined && /[,:\n]/.test(image.conf))
+    throw new RbdError(
+      `${what}: conf=${image.conf}: a path with ',' ':' or a line break cannot reach fio and QEMU whole`,
+    );
+  return image;
+}
+
+export const rbdName = (image: RbdImage) => `${image.pool}/${image.image}`;
+
+/** The options every Ceph CLI call takes to reach the cluster as this user. */
+function connection(image: RbdImage): string[] {
+  return [...(image.id ? ["--id", image.id] : []), ...(image.conf ? ["--conf", image.conf] : [])];
+}
+
+/** Environment for fio: its rbd engine reads ceph.conf from CEPH_CONF (librados' default search otherwise). */
+export function cephEnvironment(image: RbdImage): Record<string, string> {
+  return image.conf ? { CEPH_CONF: image.conf } : {};
+}
+
+const CEPH_INSTALL_HINT =
+  "install Ceph's client tools: sudo apt-get install ceph-common (Debian/Ubuntu), sudo dnf install ceph-common (Fedora)";
+
+async function ceph(command: "rbd" | "ceph", args: string[], image: RbdImage, what: string): Promise<string> {
+  try {
+    const { stdout } = await promisify(execFile)(command, [...connection(image), ...args], { timeout: 60_000 });
+    return stdout;
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
+    if (failure.code === "ENOENT") throw new RbdError(`${what}: no "${command}" command: ${CEPH_INSTALL_HINT}`);
+    if (failure.killed)
+      throw new RbdError(`${what}: "${command} ${args.join(" ")}" gave no answer in 60 s: is the cluster up?`);
+    const reason = (failure.stderr ?? "")
+      .split("\n")
+      .map((line) => line.replace(/^\S+T\S+ \S+ -?\d+ /, "").trim())
+      .filter(Boolean)
+      .slice(-2)
+      .join(" | ");
+    throw new RbdError(`${what}: "${command} ${args.join(" ")}" failed: ${reason || failure.message}`);
+  }
+}
+
+interface PoolFacts {
+  fsid: string;
+  size: number;
+  minSize: number;
+  /** Bytes the pool can still take, after replication (ceph df's max_avail). */
+  maxAvail: number;
+}
+
+/**
+ * Before any I/O: the CLI is there, the user's key opens the cluster, the pool exists and has room for `bytes`,
+ * and the image does not exist. Returns the pool's facts for the results.
+ */
+export async function checkRbdTarget(image: RbdImage, bytes: number, what: string): Promise<PoolFacts> {
+  const fsid = (await ceph("ceph", ["fsid"], image, what)).trim();
+  const df = JSON.parse(await ceph("ceph", ["df", "--format", "json"], image, what)) as {
+    pools: Array<{ name: string; stats: { max_avail: number } }>;
+  };
+  const pool = df.pools.find((candidate) => candidate.name === image.pool);
+  if (!pool)
+    throw new RbdError(
+      `${what}: the cluster ${fsid} has no pool "${image.pool}": its pools are ${df.pools.map((candidate) => candidate.name).join(", ") || "none"}`,
+    );
+  const poolValue = async (key: "size" | "min_size") =>
+    (
+      JSON.parse(
+        await ceph("ceph", ["osd", "pool", "get", image.pool, key, "--format", "json"], image, what),
+      ) as Record<string, number>
+    )[key];
+  const facts = {
+    fsid,
+    size: await poolValue("size"),
+    minSize: await poolValue("min_size"),
+    maxAvail: pool.stats.max_avail,
+  };
+  if (facts.maxAvail < bytes)
+    throw new RbdError(
+      `${what}: pool "${image.pool}" can take ${formatBytes(facts.maxAvail)} more, the image needs ${formatBytes(bytes)}: free some space or pass a smaller --size`,
+    );
+  const images = JSON.parse(await ceph("rbd", ["ls", image.pool, "--format", "json"], image, what)) as string[];
+  if (images.includes(image.image))
+    throw new RbdError(
+      `${what}: image ${rbdName(image)} exists: layerbench writes over the image it measures, so it makes its own and removes it after; name one that does not exist`,
+    );
+  return facts;
+}
+
+/** librbd's cache as a client of this image sees it: "off", or its policy (writearound, writeback, writethrough). */
+export async function rbdCache(image: RbdImage, what: string): Promise<string> {
+  const settings = JSON.parse(
+    await ceph("rbd", ["config", "image", "list", rbdName(image), "--format", "json"], image, what),
+  ) as Array<{ name: string; value: string }>;
+  const value = (name: string) => settings.find((setting) => setting.name === name)?.value;
+  return value("rbd_cache") === "true" ? (value("rbd_cache_policy") ?? "writeback") : "off";
+}
+
+/** Makes the image; it is removed when the returned function runs, or on an emergency exit. */
+export async function createRbdImage(image: RbdImage, bytes: number, what: string): Promise<() => Promise<void>> {
+  await ceph("rbd", ["create", "--size", `${Math.ceil(bytes / 1024 ** 2)}M`, rbdName(image)], image, what);
+  const forget = onEmergencyExit(`rbd image ${rbdName(image)}`, () =>
+    execFileSync("rbd", [...connection(image), "rm", "--no-progress", rbdName(image)], {
+      stdio: "ignore",
+      timeout: 30_000,
+    }),
+  );
+  return async () => {
+    await ceph("rbd", ["rm", "--no-progress", rbdName(image)], image, what);
+    forget();
+  };
+}

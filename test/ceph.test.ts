@@ -1,0 +1,169 @@
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { toResultsDocument } from "../bench/core/results.js";
+import { deriveWarnings } from "../bench/core/warnings.js";
+import { type LocalCeph, startLocalCeph } from "./helpers/ceph.js";
+import { runCli } from "./helpers/cli.js";
+import { quickJobFile } from "./helpers/fio.js";
+
+// A real single-node Ceph from Debian's packages (helpers/local-ceph.sh), started once for this file: fio's rbd
+// engine and a local guest's disk measure images of it, as on a Proxmox RBD storage.
+
+let ceph: LocalCeph;
+
+test.before(async () => {
+  ceph = await startLocalCeph();
+});
+
+test.after.always(async () => {
+  await ceph?.stop();
+});
+
+/** A scratch directory on the disk of the checkout (a guest's initramfs goes there). */
+async function scratch(t: { teardown: (fn: () => Promise<void>) => void }): Promise<string> {
+  const path = await fs.mkdtemp(join(process.cwd(), ".layerbench-test-"));
+  t.teardown(() => fs.rm(path, { recursive: true, force: true }));
+  return path;
+}
+
+const target = (name: string, image: string) => `${name}=rbd:${ceph.pool}/${image}:id=${ceph.user}:conf=${ceph.conf}`;
+const images = async () => JSON.parse(await ceph.cli("rbd", "ls", ceph.pool, "--format", "json")) as string[];
+
+async function results(out: string) {
+  return toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), "results.json");
+}
+
+test.serial(
+  "run measures an RBD image with fio's rbd engine: filled first, librbd's cache said and flagged, the image removed",
+  async (t) => {
+    const dir = await scratch(t);
+    const buffered = join(dir, "buffered");
+    const direct = join(dir, "direct");
+    const args = ["run", "--runtime", "1", "--size", "8m", "--profile", "ars"];
+    const first = await runCli([...args, "--target", target("ceph", "lb-buffered"), "--out", buffered]);
+    t.is(first.code, 0, first.stderr);
+    const second = await runCli([...args, "--direct", "--target", target("ceph", "lb-direct"), "--out", direct]);
+    t.is(second.code, 0, second.stderr);
+
+    const [cached, uncached] = [(await results(buffered)).variants[0], (await results(direct)).variants[0]];
+    t.like(cached.options, {
+      engine: "rbd",
+      rbd: "rbd/lb-buffered",
+      rbdCache: "writearound",
+      poolSize: 1,
+      poolMinSize: 1,
+      client: "client.bench",
+    });
+    // Under direct=1 fio's rbd engine turns librbd's cache off (engines/rbd.c, since fio 3.26).
+    t.is(uncached.options.rbdCache, "off");
+    t.true((cached.preconditionSec ?? 0) > 0, "the image was filled before the first run");
+    t.regex(cached.environment?.ceph ?? "", /^\d+\.\d+\.\d+ /, "the client's Ceph release");
+    t.is(cached.memoryBytes, undefined, "no page cache under the rbd engine: the client's RAM is not recorded");
+    for (const variant of [cached, uncached])
+      t.true(variant.workloads.every((workload) => (workload.summary.write?.iops?.mean ?? 0) > 0));
+
+    const codes = (document: Awaited<ReturnType<typeof results>>) =>
+      [...new Set(deriveWarnings(document).map((warning) => warning.code))].sort();
+    t.true(codes(await results(buffered)).includes("client-cache"), "through librbd's cache: flagged");
+    t.false(codes(await results(buffered)).includes("buffered-io"), "no page cache was involved");
+    t.false(codes(await results(direct)).includes("client-cache"));
+    t.regex(await fs.readFile(join(buffered, "report.md"), "utf8"), /client-cache/);
+
+    const jobFile = await fs.readFile(join(buffered, "jobs", "ars.rbd.fio"), "utf8");
+    t.regex(jobFile, /^ioengine=rbd\nclientname=\$\{LAYERBENCH_RBD_CLIENT\}\npool=\$\{LAYERBENCH_RBD_POOL\}/m);
+    t.regex(first.stderr + first.stdout, /ceph: filled in [\d.]+ s; librbd cache writearound/);
+    t.deepEqual(await images(), [], "the run's images are removed");
+  },
+);
+
+test.serial(
+  "an RBD target is refused before any I/O: an existing image, a missing pool, a key that does not work",
+  async (t) => {
+    const dir = await scratch(t);
+    await ceph.cli("rbd", "create", "--size", "16M", `${ceph.pool}/taken`);
+    t.teardown(() => ceph.cli("rbd", "rm", "--no-progress", `${ceph.pool}/taken`).then(() => undefined));
+    const run = (spec: string) =>
+      runCli(["run", "--runtime", "1", "--size", "4m", "--target", spec, "--out", join(dir, "out")]);
+
+    const taken = await run(target("ceph", "taken"));
+    t.is(taken.code, 1);
+    t.regex(taken.stderr, /target "ceph": image rbd\/taken exists: layerbench writes over the image it measures/);
+    const pool = await run(`ceph=rbd:nopool/x:id=${ceph.user}:conf=${ceph.conf}`);
+    t.regex(pool.stderr, /has no pool "nopool": its pools are [^\n]*\brbd\b/);
+    const key = await run(`ceph=rbd:rbd/x:id=nobody:conf=${ceph.conf}`);
+    t.is(key.code, 1);
+    t.regex(key.stderr, /target "ceph": "ceph fsid" failed: /);
+    const spec = await run(`ceph=rbd:rbd/x:user=bench`);
+    t.regex(spec.stderr, /RBD target "ceph": unknown option "user": use id=USER or conf=PATH/);
+
+    t.deepEqual(await images(), ["taken"], "nothing made, the existing image untouched");
+    t.is(JSON.parse(await ceph.cli("rbd", "info", `${ceph.pool}/taken`, "--format", "json")).size, 16 * 1024 ** 2);
+    await t.throwsAsync(fs.stat(join(dir, "out")), undefined, "no output directory from a refused run");
+  },
+);
+
+test.serial(
+  "a local guest's disks on RBD images: librbd's cache off for cache=none, on (and flagged) for writeback",
+  async (t) => {
+    const dir = await scratch(t);
+    const out = join(dir, "out");
+    const rbd = `id=${ceph.user},conf=${ceph.conf},dir=${dir}`;
+    const result = await runCli([
+      "run",
+      "--profile",
+      await quickJobFile(dir),
+      "--target",
+      target("ceph", "lb-host"),
+      "--target",
+      `blk-none=vm:bus=virtio-blk,cache=none,rbd=rbd/lb-none,${rbd}`,
+      "--target",
+      `scsi-wb=vm:bus=virtio-scsi-single,cache=writeback,rbd=rbd/lb-wb,${rbd}`,
+      "--out",
+      out,
+    ]);
+    t.is(result.code, 0, result.stderr);
+    const document = await results(out);
+    t.deepEqual(
+      document.variants.map((variant) => [variant.id, variant.layer, variant.options.rbd, variant.options.rbdCache]),
+      [
+        ["ceph", "local", "rbd/lb-host", document.profile.direct ? "off" : "writearound"],
+        ["blk-none", "vm", "rbd/lb-none", "off"],
+        ["scsi-wb", "vm", "rbd/lb-wb", "writearound"],
+      ],
+    );
+    for (const variant of document.variants) {
+      t.true((variant.preconditionSec ?? 0) > 0, `${variant.id}: filled before the guest booted`);
+      t.true(variant.workloads.length === 3 && variant.workloads.every((w) => (w.summary.write?.iops?.mean ?? 0) > 0));
+    }
+    const flagged = new Set(
+      deriveWarnings(document)
+        .filter((warning) => warning.code === "client-cache")
+        .map((warning) => warning.variant),
+    );
+    t.true(flagged.has("scsi-wb") && !flagged.has("blk-none"));
+    t.deepEqual(await images(), [], "the guest's images are removed");
+    t.deepEqual((await fs.readdir(dir)).sort(), ["out", "quick-writes.fio"], "no initramfs left behind");
+  },
+);
+
+test.serial("Ctrl-C during an RBD run stops fio and removes the image", async (t) => {
+  const dir = await scratch(t);
+  const result = await runCli(
+    ["run", "--runtime", "30", "--size", "8m", "--target", target("ceph", "lb-stopped"), "--out", join(dir, "out")],
+    {
+      whileRunning: (child, stderr) => {
+        const timer = setInterval(() => {
+          if (/running \[1\/3\]/.test(stderr())) {
+            clearInterval(timer);
+            setTimeout(() => child.kill("SIGINT"), 1000);
+          }
+        }, 100);
+      },
+    },
+  );
+  t.is(result.code, 130, result.stderr);
+  t.deepEqual(await images(), [], "the image is gone");
+  const document = await results(join(dir, "out"));
+  t.true((document.notRun ?? []).length > 0, "what never ran is recorded");
+});
