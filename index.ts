@@ -24,11 +24,16 @@ function readConfig(): ReturnType<typeof readBenchConfig> {
   }
 }
 
-const { config, sshPrivateKey } = readConfig();
+const { config, sshPrivateKey, cephUserKey } = readConfig();
 for (const skipped of [...config.skippedVariants, ...(config.k8s?.skippedVariants ?? [])]) {
   void pulumi.log.info(`variant ${skipped.id} left out of the matrix: ${skipped.reason}`);
 }
-const layers = createLayers(config, sshPrivateKey, { project: pulumi.getProject(), stack: pulumi.getStack() });
+const layers = createLayers(
+  config,
+  sshPrivateKey,
+  { project: pulumi.getProject(), stack: pulumi.getStack() },
+  cephUserKey,
+);
 
 /** The results document (layerbench/results@1): `pulumi stack output results --json > results.json`. */
 export const results = layers.results;

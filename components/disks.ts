@@ -6,7 +6,7 @@ export function scsiHardware(variants: VmDiskVariant[]): string {
   return variants.some((variant) => variant.bus === "virtio-scsi-single") ? "virtio-scsi-single" : "virtio-scsi-pci";
 }
 
-/** The Proxmox disk of one variant: exactly its options, on the storage of its ZFS properties. */
+/** The Proxmox disk of one variant: exactly its options, on the storage diskStorageId gives. */
 export function dataDisk(
   variant: VmDiskVariant,
   diskInterface: string,

@@ -1,9 +1,11 @@
 import type * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
+import type { CephSettings } from "../bench/config/ceph-config.js";
 import type { Baseline } from "../bench/config/stack-config.js";
+import { largestFootprint, type Profile } from "../bench/core/profiles.js";
 import type { VariantSpec } from "../bench/core/results.js";
-import { renderFioScript } from "../bench/remote/fio-script.js";
+import { renderFioScript, type ScriptTarget } from "../bench/remote/fio-script.js";
 import { NODE_FIO_SCRIPT, releaseDeviceScript } from "../bench/remote/node-scripts.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { guestImage } from "./bench-vm.js";
@@ -16,6 +18,33 @@ export interface HostLayerArgs extends NodeZfsArgs {
   /** The file datastore and the URL of the cloud image every VM of the stack boots. */
   fileDatastore: string;
   imageUrl: string;
+  /** The stack's Ceph RBD storage: fio's rbd engine measures a test image of its pool, what the cluster gives before any VM. */
+  ceph?: CephSettings;
+}
+
+/** Where the host-level Ceph run points fio: an image of the pool it makes for the largest workload, as pveceph's client.admin. */
+export function cephHostTarget(ceph: Pick<CephSettings, "pool">, image: string, profile: Profile): ScriptTarget {
+  return { kind: "rbd", pool: ceph.pool, image, client: "admin", bytes: largestFootprint(profile) };
+}
+
+/** The host-level Ceph run: fio's rbd engine on the node, as pveceph's client.admin, on an image of the pool. */
+export function cephHostSpec(ceph: CephSettings, profile: Profile, proxmoxNode: string): VariantSpec {
+  return {
+    id: "host-ceph",
+    layer: "host",
+    options: {
+      kind: "rbd",
+      engine: "rbd",
+      storage: ceph.storage,
+      pool: ceph.pool,
+      replicas: ceph.size,
+      minSize: ceph.minSize,
+      // Under direct=1 fio's rbd engine turns librbd's cache off; else the script reports the client's (rbdCache).
+      ...(profile.direct && { rbdCache: "off" }),
+    },
+    baseline: false,
+    proxmoxNode,
+  };
 }
 
 export function baselineSpec(baseline: Baseline, proxmoxNode: string): VariantSpec {
@@ -69,6 +98,29 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
     );
     chain.done(fioRun.done);
     this.registerOutputs({ baselineTarget: zfs.baselineTarget });
-    return [{ spec: baselineSpec(this.args.baseline, this.args.node), output: fioRun.output }];
+    const measurements = [{ spec: baselineSpec(this.args.baseline, this.args.node), output: fioRun.output }];
+    const { ceph } = this.args;
+    if (ceph) {
+      const cephRun = new FioRun(
+        "fio-host-ceph",
+        {
+          connection: this.args.connection,
+          script: renderFioScript({
+            profile: run.profile,
+            repeat: run.repeat,
+            target: cephHostTarget(ceph, this.args.names.rbdImage("host"), run.profile),
+          }),
+          runId: run.runId,
+          timeoutMinutes: run.timeoutMinutes,
+          after: [this.fio, ...chain.previous()],
+          // The script removes its image on every exit.
+          release: { connection: this.args.connection, script: "true" },
+        },
+        { parent: this },
+      );
+      chain.done(cephRun.done);
+      measurements.push({ spec: cephHostSpec(ceph, run.profile, this.args.node), output: cephRun.output });
+    }
+    return measurements;
   }
 }

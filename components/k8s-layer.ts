@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { CephSettings } from "../bench/config/ceph-config.js";
 import type { K8sSettings } from "../bench/config/k8s-config.js";
 import type { NodeNames } from "../bench/config/node-names.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
@@ -25,6 +26,8 @@ export interface K8sLayerArgs {
   names: NodeNames;
   /** The measurements of the layers before: the cluster's VMs boot after them, not beside them. */
   after: pulumi.Resource[];
+  /** The stack's Ceph and its ceph-csi user's key (a secret), for ceph-rbd variants. */
+  ceph?: { settings: CephSettings; userKey: pulumi.Input<string> };
 }
 
 /** The third layer: the cluster, the storage backends its variants use, and one fio pod per variant in turn. */
@@ -62,6 +65,7 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
           variants,
           provider,
           serverConnection: this.cluster.serverConnection,
+          ...(args.ceph && { ceph: args.ceph }),
         },
         child,
       ),
@@ -127,6 +131,7 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
           options: k8sVariantOptions(
             variant,
             settings.proxmoxNodes.map((node) => node.name),
+            this.args.ceph?.settings,
           ),
           baseline: false,
           // The pod is pinned to the server, the first k3s VM, on the first of the Proxmox nodes.
@@ -138,6 +143,7 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
             image: settings.fioImage,
             k3s: settings.k3sVersion,
             ...(variant.kind === "longhorn" && { longhorn: settings.longhornVersion }),
+            ...(variant.kind === "ceph-rbd" && { cephCsi: this.args.ceph?.settings.csi?.chartVersion ?? "" }),
           },
         },
         output: pod.output,

@@ -29,6 +29,8 @@ export function createLayers(
   config: BenchConfig,
   sshPrivateKey: pulumi.Input<string>,
   stack: { project: string; stack: string },
+  /** The cephx key of ceph-csi's user (a secret): needed by ceph-rbd variants only. */
+  cephUserKey?: pulumi.Input<string>,
 ): Layers {
   const connectionTo = (host: string): pulumi.Output<command.types.input.remote.ConnectionArgs> =>
     pulumi.secret(pulumi.output(sshPrivateKey).apply((privateKey) => ({ host, user: config.sshUser, privateKey })));
@@ -45,6 +47,7 @@ export function createLayers(
     baseline: config.baseline,
     fileDatastore: config.vm.fileDatastore,
     imageUrl: config.vm.imageUrl,
+    ...(config.ceph && { ceph: config.ceph }),
   });
   const vm = new VmLayer("vm", {
     node: config.node,
@@ -56,6 +59,7 @@ export function createLayers(
     nodeConnection,
     privateKey: sshPrivateKey,
     storages: [...host.zfs.storages.values()],
+    ...(config.ceph && { ceph: config.ceph }),
   });
   const chain = new MeasurementChain();
   const run: LayerRun = { profile, repeat, runId, timeoutMinutes };
@@ -76,6 +80,7 @@ export function createLayers(
         privateKey: sshPrivateKey,
         names,
         after: chain.previous(),
+        ...(config.ceph && cephUserKey && { ceph: { settings: config.ceph, userKey: cephUserKey } }),
       })
     : undefined;
   if (k8s) measurements.push(...k8s.measure(chain, run));

@@ -1,6 +1,7 @@
 import type * as command from "@pulumi/command";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import type { CephSettings } from "../bench/config/ceph-config.js";
 import type { K8sSettings } from "../bench/config/k8s-config.js";
 import type { K8sVariant } from "../bench/variants/k8s-variants.js";
 import type { GuestRole } from "./bench-vm.js";
@@ -27,6 +28,8 @@ export interface BackendArgs {
   provider: k8s.Provider;
   /** Runs `k3s kubectl` on the server. */
   serverConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+  /** The stack's Ceph and the cephx key of its ceph-csi user (a secret), for a backend on Ceph. */
+  ceph?: { settings: CephSettings; userKey: pulumi.Input<string> };
 }
 
 /** A backend installed in the cluster. */

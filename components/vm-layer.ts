@@ -13,7 +13,10 @@ import type { Layer, LayerRun, Measurement } from "./layer.js";
 import type { MeasurementChain } from "./measurement-chain.js";
 
 export interface VmLayerArgs
-  extends Pick<BenchVmArgs, "node" | "names" | "runId" | "image" | "nodeConnection" | "privateKey" | "storages"> {
+  extends Pick<
+    BenchVmArgs,
+    "node" | "names" | "runId" | "image" | "nodeConnection" | "privateKey" | "storages" | "ceph"
+  > {
   /** The first VM's settings; further VMs take the next vmIds, names and addresses. */
   settings: VmSettings;
   variants: VmDiskVariant[];
@@ -51,6 +54,7 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
           nodeConnection: args.nodeConnection,
           privateKey: args.privateKey,
           storages: args.storages,
+          ...(args.ceph && { ceph: args.ceph }),
         },
         { parent: this, ...(index === 0 ? FORMERLY_ONE_VM : FORMERLY_AT_ROOT) },
       );
@@ -93,7 +97,21 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
           id: variant.id,
           layer: "vm",
           proxmoxNode: this.args.node,
-          options: variantOptions(variant),
+          options: {
+            ...variantOptions(variant),
+            // A disk on Ceph names its pool and the pool's replica count, as the report compares them.
+            ...(variant.storage !== "zfs" &&
+              this.args.ceph && {
+                pool: this.args.ceph.pool,
+                replicas: this.args.ceph.size,
+                minSize: this.args.ceph.minSize,
+                // QEMU turns librbd's cache on unless the cache mode opens the disk with O_DIRECT (block/rbd.c);
+                // krbd disks go through the host's page cache instead, as ZFS's do.
+                ...(variant.storage === "rbd" && {
+                  rbdCache: variant.cache === "none" || variant.cache === "directsync" ? "off" : "on",
+                }),
+              }),
+          },
           baseline: false,
           memoryBytes: settings.memoryMb * 1024 ** 2,
           // The guest's script adds its kernel, OS and machine type.

@@ -1,11 +1,17 @@
+import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
+import { selectProfile } from "../bench/core/job-file-profile.js";
+import { largestFootprint } from "../bench/core/profiles.js";
 import { toResultsDocument } from "../bench/core/results.js";
 import { deriveWarnings } from "../bench/core/warnings.js";
+import { parseScriptOutput, renderFioScript } from "../bench/remote/fio-script.js";
+import { cephHostTarget } from "../components/host-layer.js";
 import { type LocalCeph, startLocalCeph } from "./helpers/ceph.js";
 import { runCli } from "./helpers/cli.js";
 import { quickJobFile } from "./helpers/fio.js";
+import { runScript, shellcheck } from "./helpers/scripts.js";
 
 // A real single-node Ceph from Debian's packages (helpers/local-ceph.sh), started once for this file: fio's rbd
 // engine and a local guest's disk measure images of it, as on a Proxmox RBD storage.
@@ -167,3 +173,76 @@ test.serial("Ctrl-C during an RBD run stops fio and removes the image", async (t
   const document = await results(join(dir, "out"));
   t.true((document.notRun ?? []).length > 0, "what never ran is recorded");
 });
+
+test.serial(
+  "the host-level Ceph run's script, run for real: makes, fills, measures and removes its image; says librbd's cache",
+  async (t) => {
+    const profile = await selectProfile("ars", { runtimeSec: 1, size: "8m" });
+    const script = renderFioScript({
+      profile,
+      repeat: 1,
+      target: cephHostTarget({ pool: ceph.pool }, "layerbench-test-host", profile),
+    });
+    t.is(await shellcheck(script), "");
+    // On a pveceph node /etc/ceph/ceph.conf names client.admin's keyring; here CEPH_CONF points at the local one's.
+    const result = await runScript(script, { env: { CEPH_CONF: ceph.conf } });
+    t.is(result.code, 0, result.stderr);
+    const output = parseScriptOutput(result.stdout, "fio-host-ceph");
+    t.deepEqual(
+      output.runs.map((run) => run.workload),
+      profile.workloads.map((workload) => workload.id),
+    );
+    t.true(output.runs.every((run) => (run.run.write?.iops ?? 0) > 0));
+    t.true(output.precondition?.ok, "filled before the first run");
+    t.is(
+      output.environment.rbdCache,
+      "writearound",
+      "ars is buffered: librbd's default cache, as the node resolves it",
+    );
+    t.deepEqual(await images(), [], "the image is removed when the script ends");
+
+    // Under direct=1 the script says the cache is off, as fio's rbd engine makes it.
+    const direct = await selectProfile("ars", { runtimeSec: 1, size: "8m", direct: true });
+    const directRun = await runScript(
+      renderFioScript({ profile: direct, repeat: 1, target: cephHostTarget({ pool: ceph.pool }, "lb-d", direct) }),
+      { env: { CEPH_CONF: ceph.conf } },
+    );
+    t.is(parseScriptOutput(directRun.stdout, "fio-host-ceph").environment.rbdCache, "off");
+  },
+);
+
+test.serial(
+  "the host-level Ceph run's script, hung up mid-run, removes its image; a leftover image of the stack is replaced",
+  async (t) => {
+    const profile = await selectProfile("ars", { runtimeSec: 30, size: "8m" });
+    const target = cephHostTarget({ pool: ceph.pool }, "layerbench-test-stopped", profile);
+    // An image an interrupted run left behind (a power cut: no trap ran) is the stack's own: removed, then made anew.
+    await ceph.cli("rbd", "create", "--size", "4M", `${ceph.pool}/layerbench-test-stopped`);
+    // Its own process group, as an SSH session's: a hang-up reaches the shell and fio alike.
+    const child = spawn("sh", ["-c", renderFioScript({ profile, repeat: 1, target })], {
+      env: { ...process.env, CEPH_CONF: ceph.conf },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (/running randwrite-4k-qd1/.test(stderr)) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 100);
+    });
+    t.deepEqual(await images(), ["layerbench-test-stopped"]);
+    t.is(
+      JSON.parse(await ceph.cli("rbd", "info", `${ceph.pool}/layerbench-test-stopped`, "--format", "json")).size,
+      Math.ceil(largestFootprint(profile) / 1024 ** 2) * 1024 ** 2,
+      "made anew, at the size the workloads need",
+    );
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    process.kill(-(child.pid ?? 0), "SIGHUP");
+    t.is(await closed, 129);
+    t.deepEqual(await images(), [], "removed by the script's trap");
+  },
+);

@@ -35,6 +35,7 @@ test("Pulumi.yaml declares exactly the scalar keys of the schema, with their des
     "precondition",
     "steady",
     "runId",
+    "cephUserKey",
   ]);
 });
 

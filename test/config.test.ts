@@ -209,7 +209,7 @@ const invalid: Array<[string, RawConfig, RegExp]> = [
   [
     "k8s kind",
     { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "ceph" }] } } },
-    /^layerbench:k8s\.variants: k8s variant "a": kind "ceph" is not allowed: use one of local-path, longhorn$/,
+    /^layerbench:k8s\.variants: k8s variant "a": kind "ceph" is not allowed: use one of local-path, longhorn, ceph-rbd$/,
   ],
   [
     "k8s replicas",

@@ -25,7 +25,10 @@ const STACKS = (await fs.readdir(`${ROOT}stacks`))
   .filter((stack): stack is string => stack !== undefined)
   .sort();
 
-const node = new StrictNode();
+// The ceph stack's k3s VMs go to pve1-3, and its RBD storages are the user's own (stacks/Pulumi.ceph.yaml).
+const node = new StrictNode("9.1.1", ["pve", "pve1", "pve2", "pve3"]);
+node.addRbdStorage("ceph-vm", { pool: "ceph-vm", krbd: false });
+node.addRbdStorage("ceph-vm-krbd", { pool: "ceph-vm", krbd: true });
 const resources = recordingMocks(GRAPH_ONLY_STATE, node);
 
 /** The example stacks, and homelab with local-path alone: a Kubernetes layer whose k3s nodes get no backend disk. */
@@ -50,7 +53,9 @@ const declared = new Map<string, { config: BenchConfig; resources: RecordedResou
 for (const [stack, config] of await stackConfigs()) {
   node.stack = stack;
   await withoutStackTraces(() =>
-    outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }).results),
+    outputValue(
+      createLayers(config, pulumi.secret("key"), { project: "layerbench", stack }, pulumi.secret("cephx")).results,
+    ),
   );
   declared.set(stack, { config, resources: resources.splice(0) });
 }
@@ -58,7 +63,7 @@ for (const [stack, config] of await stackConfigs()) {
 const ofType = (all: RecordedResource[], type: string) => all.filter((resource) => resource.type === type);
 
 test("every example stack is compared, and declared within the strict node's rules", (t) => {
-  t.deepEqual(STACKS, ["homelab", "quick", "vmsize"]);
+  t.deepEqual(STACKS, ["ceph", "homelab", "quick", "vmsize"]);
   t.deepEqual(node.violations, []);
 });
 

@@ -9,6 +9,7 @@ import { readStackFile } from "../bench/config/stack-file.js";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { parseScriptOutput } from "../bench/remote/fio-script.js";
 import { LONGHORN_QUIET_SCRIPT } from "../bench/remote/k8s-scripts.js";
+import type { VolumeKind } from "../bench/variants/k8s-variants.js";
 import { backendsOf } from "../components/backends/index.js";
 import { k3sNodeRole } from "../components/k3s-cluster.js";
 import { claimName } from "../components/k8s-fio-run.js";
@@ -457,7 +458,7 @@ test("a k3s node gets what its variants' storage backends need: no iSCSI, NFS or
   const homelab = parseBenchConfig((await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "homelab")).raw);
   const settings = homelab.k8s;
   if (!settings) return t.fail("the homelab stack has a Kubernetes layer");
-  const roleFor = (kinds: Array<"local-path" | "longhorn">) =>
+  const roleFor = (kinds: VolumeKind[]) =>
     k3sNodeRole(
       backendsOf(settings.variants.filter((variant) => kinds.includes(variant.kind))).map((backend) =>
         backend.nodeNeeds(settings),

@@ -297,7 +297,7 @@ test.serial(
       {
         args: ["--target", "a=vm:queues=4"],
         message:
-          /^layerbench: VM target "a": unknown option "queues": use bus, cache, aio, iothread, discard, ssd, dir, pve$/,
+          /^layerbench: VM target "a": unknown option "queues": use bus, cache, aio, iothread, discard, ssd, dir, pve, rbd, id, conf$/,
       },
       {
         args: ["--target", "a=vm:pve=7"],

@@ -20,10 +20,11 @@ export function zfsGroupKey(options: ZfsOptions): string {
   return `${formatFioSize(options.volblocksize)}-${options.compression}-${options.sync}`;
 }
 
-/** Distinct ZFS property sets among the variants, in first-seen order. */
-export function zfsGroups(variants: ZfsOptions[]): ZfsOptions[] {
+/** Distinct ZFS property sets among the variants on ZFS, in first-seen order. */
+export function zfsGroups(variants: Array<ZfsOptions & { storage?: string }>): ZfsOptions[] {
   const groups = new Map<string, ZfsOptions>();
-  for (const { volblocksize, compression, sync } of variants) {
+  for (const { volblocksize, compression, sync, storage } of variants) {
+    if (storage !== undefined && storage !== "zfs") continue;
     const key = zfsGroupKey({ volblocksize, compression, sync });
     if (!groups.has(key)) groups.set(key, { volblocksize, compression, sync });
   }
@@ -37,6 +38,8 @@ export interface NodeNames {
   /** Proxmox storage id of a ZFS group (pve-storage ids: a letter first, then letters, digits, '-', '_', '.'). */
   storageId(options: ZfsOptions): string;
   baseline(kind: "zvol" | "dataset"): string;
+  /** An RBD image the stack's scripts make in the Ceph pool (and remove), e.g. for the host-level Ceph run. */
+  rbdImage(role: string): string;
   imageFile(url: string): string;
   /** Named by content: a changed snippet is a new file, so replacing it never deletes the one a VM boots with. */
   snippetFile(vmId: number, content: string): string;
@@ -50,6 +53,7 @@ export function nodeNames(dataset: string, stack: string): NodeNames {
     groupDataset: (options) => `${stackDataset}/${zfsGroupKey(options)}`,
     storageId: (options) => `lb-${slug}-${zfsGroupKey(options)}`,
     baseline: (kind) => `${stackDataset}/baseline-${kind}`,
+    rbdImage: (role) => `layerbench-${slug}-${role}`,
     imageFile: (url) => `layerbench-${slug}-${new URL(url).pathname.split("/").pop() || "image.qcow2"}`,
     snippetFile: (vmId, content) =>
       `layerbench-${slug}-${vmId}-${createHash("sha256").update(content).digest("hex").slice(0, 12)}.yaml`,

@@ -14,6 +14,7 @@ import {
   validateVariant,
   type ZfsOptions,
 } from "../variants/vm-variants.js";
+import { type CephSettings, parseCeph, rbdStorageOf } from "./ceph-config.js";
 import { type K8sSettings, parseK8s } from "./k8s-config.js";
 import {
   ADDRESS,
@@ -75,6 +76,8 @@ export interface BenchConfig {
   design?: DesignRecord;
   /** Absent when the Kubernetes layer is not enabled. */
   k8s?: K8sSettings;
+  /** The user's Ceph RBD storage; absent without layerbench:ceph. */
+  ceph?: CephSettings;
 }
 
 /** Every config value as the stack file has it (objects already parsed from their JSON). */
@@ -273,6 +276,20 @@ export const StackConfigSchema = z.object({
   }),
   // Checked by parseK8s, which needs the VM layer's settings.
   k8s: documented(z.unknown().optional(), { description: "the Kubernetes layer (below)", defaultText: "off" }),
+  // Checked by parseCeph, and against the variants that use it.
+  ceph: documented(z.unknown().optional(), {
+    description:
+      "`{storage, krbdStorage, pool, size, minSize, csi}`: your Proxmox RBD storage, for a Ceph baseline, VM disks with `storage: rbd` or `krbd`, and ceph-csi volumes (below)",
+    defaultText: "off",
+  }),
+  // Read as a secret Output by components/config.ts; here so that Pulumi.yaml and the README declare it.
+  cephUserKey: documented(z.unknown().optional(), {
+    description:
+      "The cephx key of ceph.csi.userId, for ceph-csi: set it as a secret, pulumi config set --secret layerbench:cephUserKey KEY, with the KEY that ceph auth print-key client.USERID prints",
+    pulumiType: "string",
+    secret: true,
+    defaultText: "with ceph.csi, a secret",
+  }),
 });
 
 /**
@@ -361,7 +378,9 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   } = underKey("vmVariants", () => expandVariants(matrix as VariantMatrixInput, design));
   if (variants.length === 0) throw new ConfigError("layerbench:vmVariants has no variants: give a list, axes, or both");
   checkDevicesHoldTheWorkloads(profile, baseline as Baseline, variants);
+  const ceph = parseCeph(parsed.data.ceph);
   const k8s = parseK8s(parsed.data.k8s, vm, vmGroups(variants).length, profile, { name: node, address: nodeAddress });
+  checkCephUsers(ceph, variants, k8s);
   return {
     node,
     nodeAddress,
@@ -376,7 +395,28 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
     skippedVariants: skipped,
     ...(designRecord && { design: designRecord }),
     ...(k8s && { k8s }),
+    ...(ceph && { ceph }),
   };
+}
+
+/** Every variant on Ceph has the storage it needs: RBD disks layerbench:ceph, krbd ones its krbdStorage, ceph-csi volumes its csi. */
+function checkCephUsers(ceph: CephSettings | undefined, variants: VmDiskVariant[], k8s: K8sSettings | undefined): void {
+  for (const variant of variants) {
+    if (variant.storage === "zfs") continue;
+    if (!ceph)
+      throw new ConfigError(
+        `layerbench:vmVariants: variant "${variant.id}" storage ${variant.storage} needs layerbench:ceph: name your Proxmox RBD storage and its pool there`,
+      );
+    if (!rbdStorageOf(ceph, variant.storage))
+      throw new ConfigError(
+        `layerbench:vmVariants: variant "${variant.id}" storage krbd needs layerbench:ceph.krbdStorage: an RBD storage of pool ${ceph.pool} with KRBD on`,
+      );
+  }
+  const csiVariant = k8s?.variants.find((variant) => variant.kind === "ceph-rbd");
+  if (csiVariant && !ceph?.csi)
+    throw new ConfigError(
+      `layerbench:k8s.variants: variant "${csiVariant.id}" kind ceph-rbd needs layerbench:ceph.csi: the cluster's fsid (clusterId) and monitors`,
+    );
 }
 
 const readableKeys = Object.entries(StackConfigSchema.shape).filter(([, schema]) => !documentationOf(schema).secret);

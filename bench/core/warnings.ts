@@ -63,7 +63,8 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
       // fio's rbd engine has no page cache under it: librbd's own cache, recorded as rbdCache, is what direct=0 means.
       const pageCache = !profile.direct && variant.options.engine !== "rbd";
       if (pageCache) add("buffered-io", "direct=0: written through the page cache");
-      const { rbdCache } = variant.options;
+      // The stack's host-level Ceph run reports the cache its script found; local runs and VM disks record it.
+      const rbdCache = variant.options.rbdCache ?? variant.environment?.rbdCache;
       if (typeof rbdCache === "string" && rbdCache !== "off")
         add("client-cache", `librbd's cache (${rbdCache}) was on: writes acknowledged before the OSDs had them`);
       if (pageCache && settings && variant.memoryBytes !== undefined) {

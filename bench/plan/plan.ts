@@ -1,9 +1,10 @@
-import { nodeNames, zfsGroups } from "../config/node-names.js";
+import { type CephSettings, diskStorageId } from "../config/ceph-config.js";
+import { type NodeNames, nodeNames, zfsGroups } from "../config/node-names.js";
 import type { BenchConfig, VmSettings } from "../config/stack-config.js";
 import { groupVmSettings, nthVmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
 import { vmGroups } from "../variants/vm-groups.js";
-import { diskSlots } from "../variants/vm-variants.js";
+import { diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { backendPlans, type SpaceItem } from "./backend-plans.js";
 
 // What `pulumi up` of a stack will make, what it needs of the node, and how long it takes: from the stack's
@@ -46,6 +47,8 @@ export interface Plan {
   datasets: string[];
   storageIds: string[];
   files: string[];
+  /** What the stack does on the user's Ceph RBD storage (none without layerbench:ceph). */
+  ceph: string[];
   /** The Kubernetes layer's storage backends, each with its part of the plan. */
   backends: Array<{ name: string; lines: string[]; provisioningSec: number }>;
   space: SpaceItem[];
@@ -77,6 +80,20 @@ function plannedVm(
   };
 }
 
+/** The Ceph pool's part: the host-level run's image and the VM disks on the RBD storages, each written `size` times. */
+function cephLines(ceph: CephSettings, variants: VmDiskVariant[], footprint: number, names: NodeNames): string[] {
+  const onRbd = variants.filter((variant) => variant.storage !== "zfs");
+  const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
+  return [
+    `Ceph: pool ${ceph.pool} (size ${ceph.size}, min_size ${ceph.minSize}): the host-level run's image ${names.rbdImage("host")} of ${gib(footprint)} (${gib(footprint * ceph.size)} raw), filled, measured and removed`,
+    ...(onRbd.length > 0
+      ? [
+          `Ceph: ${onRbd.length} VM disk(s) on ${[...new Set(onRbd.map((variant) => diskStorageId(variant, names, ceph)))].join(", ")}, up to ${gib(footprint)} written each (${gib(footprint * ceph.size)} raw): krbd disks released after their runs, librbd ones kept until destroy`,
+        ]
+      : []),
+  ];
+}
+
 export function planStack(config: BenchConfig, stack: string): Plan {
   const names = nodeNames(config.dataset, stack);
   const { profile, repeat } = config;
@@ -90,7 +107,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
       variants.map((variant) => ({
         slot: diskSlots(variants).get(variant.id) ?? "",
         sizeGb: variant.sizeGb,
-        datastore: names.storageId(variant),
+        datastore: diskStorageId(variant, names, config.ceph),
       })),
     ),
   );
@@ -124,6 +141,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
   ];
   const targets = [
     targetRunSec(profile, repeat, config.baseline.kind === "dataset"),
+    ...(config.ceph ? [targetRunSec(profile, repeat, false)] : []),
     ...config.variants.map(() => targetRunSec(profile, repeat, false)),
     ...(k8s?.variants ?? []).map(() => targetRunSec(profile, repeat, true) + POD_OVERHEAD_SEC),
   ];
@@ -154,6 +172,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
       `${config.vm.fileDatastore}:snippets/ one cloud-init file per VM, on its node`,
     ],
     backends: backends.map(({ name, lines, provisioningSec }) => ({ name, lines, provisioningSec })),
+    ceph: config.ceph ? cephLines(config.ceph, config.variants, footprint, names) : [],
     space,
     spaceBytes: space.reduce((sum, item) => sum + item.bytes, 0),
     memoryMb: vms.reduce((sum, vm) => sum + vm.memoryMb, 0),

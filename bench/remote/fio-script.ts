@@ -1,5 +1,14 @@
 import { workloadRun } from "../core/fio-parser.js";
-import { renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
+import {
+  type FioTarget,
+  RBD_CLIENT_VARIABLE,
+  RBD_POOL_VARIABLE,
+  RBD_TARGET,
+  renderJobFile,
+  renderRbdFillJob,
+  TARGET_REFERENCE,
+  TARGET_VARIABLE,
+} from "../core/jobfile.js";
 import { largestFootprint, type Profile } from "../core/profiles.js";
 import { Recorder } from "../core/recorder.js";
 import {
@@ -19,11 +28,15 @@ import { SERIES_CLEAR, SERIES_SEND, SERIES_SETUP } from "./series-script.js";
 // The shell script a remote Command runs: the job file inline, fio once per workload and repeat, each output
 // between markers. A failing workload is reported and the script goes on, so one failure loses nothing else.
 
-/** Where the script points fio: a directory, a device path, or a guest's disk found by its serial. */
+/**
+ * Where the script points fio: a directory, a device path, a guest's disk found by its serial, or an RBD image the
+ * script makes (its size in bytes), fills, measures with fio's rbd engine and removes, as cephx user `client`.
+ */
 export type ScriptTarget =
   | { kind: "directory"; path: string }
   | { kind: "device"; path: string }
-  | { kind: "serial"; serial: string };
+  | { kind: "serial"; serial: string }
+  | { kind: "rbd"; pool: string; image: string; client: string; bytes: number };
 
 export interface FioScriptOptions {
   profile: Profile;
@@ -88,6 +101,22 @@ function locateTarget(target: ScriptTarget): string[] {
         `${TARGET_VARIABLE}=${shellQuote(target.path)}`,
         `[ -b "$${TARGET_VARIABLE}" ] || fail "$${TARGET_VARIABLE} is not a block device"`,
       ];
+    case "rbd": {
+      const rbd = `rbd --id "$${RBD_CLIENT_VARIABLE}"`;
+      const name = `"$${RBD_POOL_VARIABLE}/$${TARGET_VARIABLE}"`;
+      return [
+        `command -v rbd >/dev/null 2>&1 || fail "no rbd command on $(hostname): install Ceph's client tools (ceph-common)"`,
+        `${TARGET_VARIABLE}=${shellQuote(target.image)}`,
+        `${RBD_POOL_VARIABLE}=${shellQuote(target.pool)}`,
+        `${RBD_CLIENT_VARIABLE}=${shellQuote(target.client)}`,
+        `export ${RBD_POOL_VARIABLE} ${RBD_CLIENT_VARIABLE}`,
+        // The image is the stack's own: one left by an interrupted run is removed, never measured as it is.
+        `if ${rbd} info ${name} >/dev/null 2>&1; then ${rbd} rm --no-progress ${name} >/dev/null 2>&1 || fail "cannot remove the earlier run's image ${target.pool}/${target.image}"; fi`,
+        `made=$(${rbd} create --size ${Math.ceil(target.bytes / 1024 ** 2)}M ${name} 2>&1) || fail "cannot create the RBD image ${target.pool}/${target.image}: $(printf '%s' "$made" | tail -n 1)"`,
+        "# shellcheck disable=SC2317 # called by the EXIT trap",
+        `release_target() { ${rbd} rm --no-progress ${name} >/dev/null 2>&1; }`,
+      ];
+    }
     case "serial":
       return [
         ...FIND_DISK_BY_SERIAL,
@@ -102,6 +131,7 @@ function locateTarget(target: ScriptTarget): string[] {
  * first measurement (a thin zvol or a fresh image reads as zeros until written). Its time is reported, not measured.
  */
 function preconditionLines(profile: Profile, target: ScriptTarget, fio: string): string[] {
+  if (target.kind === "rbd") return rbdFillLines(target, fio);
   if (!profile.precondition || target.kind === "directory") return [];
   return [
     `echo "layerbench: preconditioning $${TARGET_VARIABLE}" >&2`,
@@ -113,6 +143,31 @@ function preconditionLines(profile: Profile, target: ScriptTarget, fio: string):
     "  seconds=$(( $(date +%s) - began ))",
     `  ${MARKER_SHELL.precondition("failed", FIO_FAILURE_CAUSE)}`,
     "fi",
+  ];
+}
+
+/**
+ * An RBD image is always filled before it is measured: a thin image reads zeros without touching the OSDs. Then
+ * which librbd cache the runs go through: none under direct=1 (fio's rbd engine sets rbd_cache=false), else the
+ * client's configuration, as `rbd config image list` resolves it (its plain output: name, value, source).
+ */
+function rbdFillLines(target: Extract<ScriptTarget, { kind: "rbd" }>, fio: string): string[] {
+  return [
+    `echo "layerbench: filling $${RBD_POOL_VARIABLE}/$${TARGET_VARIABLE} (not measured)" >&2`,
+    `cat > "$work/fill.fio" <<'LAYERBENCH_FILL_JOB'`,
+    renderRbdFillJob(target.bytes).trimEnd(),
+    "LAYERBENCH_FILL_JOB",
+    "began=$(date +%s)",
+    `if ${fio} --output-format=json --output="$work/fill.json" "$work/fill.fio" 2>"$work/err.txt"; then`,
+    "  seconds=$(( $(date +%s) - began ))",
+    `  ${MARKER_SHELL.precondition("ok")}`,
+    "else",
+    "  seconds=$(( $(date +%s) - began ))",
+    `  ${MARKER_SHELL.precondition("failed", FIO_FAILURE_CAUSE)}`,
+    "fi",
+    `cache=$(rbd --id "$${RBD_CLIENT_VARIABLE}" config image list "$${RBD_POOL_VARIABLE}/$${TARGET_VARIABLE}" 2>/dev/null | awk '$1 == "rbd_cache" { on = $2 } $1 == "rbd_cache_policy" { policy = $2 } END { print (on == "true" ? policy : "off") }')`,
+    `grep -q '^direct=1' "$work/job.fio" && cache=off`,
+    MARKER_SHELL.environment("rbdCache", '"$cache"'),
   ];
 }
 
@@ -136,10 +191,10 @@ const ENVIRONMENT_LINES = [
 /** The script's text. The same job text runs locally; only the target differs. */
 export function renderFioScript({ profile, repeat: count, target, sudo = false }: FioScriptOptions): string {
   const repeat = repeatLines(profile.stopWhenStable, count);
-  const jobTarget = {
-    kind: target.kind === "directory" ? ("directory" as const) : ("device" as const),
-    path: TARGET_REFERENCE,
-  };
+  const jobTarget: FioTarget =
+    target.kind === "rbd"
+      ? RBD_TARGET
+      : { kind: target.kind === "directory" ? "directory" : "device", path: TARGET_REFERENCE };
   const jobFile = renderJobFile(profile, jobTarget);
   const fio = sudo ? `sudo --preserve-env=${TARGET_VARIABLE} fio` : "fio";
   const sections = profile.workloads.map((workload) => workload.id).join(" ");
@@ -150,13 +205,21 @@ export function renderFioScript({ profile, repeat: count, target, sudo = false }
     "set -u",
     `fail() { echo "layerbench: $*" >&2; exit 2; }`,
     `command -v fio >/dev/null 2>&1 || fail "fio is not installed on $(hostname)"`,
+    // What the target leaves to undo (an RBD image the script made), and the script's own files, on every exit.
+    "# shellcheck disable=SC2317 # called by the EXIT trap",
+    "release_target() { :; }",
+    'work=""',
+    'trap \'release_target; [ -z "$work" ] || rm -rf "$work"\' EXIT',
+    // A hang-up (the SSH session gone), Ctrl-C or kill ends the script through its EXIT trap, not around it.
+    "trap 'exit 129' HUP",
+    "trap 'exit 130' INT",
+    "trap 'exit 143' TERM",
     TARGET_BLOCK.begin,
     ...locateTarget(target),
     TARGET_BLOCK.end,
     `export ${TARGET_VARIABLE}`,
     ...ENVIRONMENT_LINES,
     'work=$(mktemp -d) || fail "cannot create a temporary directory"',
-    "trap 'rm -rf \"$work\"' EXIT",
     `cat > "$work/job.fio" <<'LAYERBENCH_JOB_FILE'`,
     jobFile.trimEnd(),
     "LAYERBENCH_JOB_FILE",

@@ -208,3 +208,23 @@ export const LONGHORN_QUIET_SCRIPT = [
   "done",
   "",
 ].join("\n");
+
+/** The namespace and Helm release of ceph-csi-rbd: the chart names its workloads "<release>-nodeplugin" and "-provisioner". */
+export const CEPH_CSI_NAMESPACE = "ceph-csi-rbd";
+export const CEPH_CSI_RELEASE = "ceph-csi-rbd";
+
+/** On the server: waits until ceph-csi's node plugin runs on every node and its provisioner is up (15 minutes at most). */
+export function cephCsiReadyScript(): string {
+  const ns = `-n ${CEPH_CSI_NAMESPACE}`;
+  return [
+    "set -u",
+    "tries=0",
+    `for workload in daemonset/${CEPH_CSI_RELEASE}-nodeplugin deployment/${CEPH_CSI_RELEASE}-provisioner; do`,
+    `  until sudo k3s kubectl rollout status ${ns} "$workload" --timeout=10s >/dev/null 2>&1; do`,
+    "    tries=$((tries + 1))",
+    `    if [ "$tries" -ge 90 ]; then echo "layerbench: ceph-csi is not ready after 15 minutes ($workload not rolled out):" >&2; sudo k3s kubectl get pods ${ns} >&2; exit 1; fi`,
+    "  done",
+    "done",
+    "",
+  ].join("\n");
+}

@@ -30,6 +30,9 @@ function releaseScript(locate: string[], what: string): string {
     "set -u",
     `warn() { echo "layerbench: could not release ${what}: $*" >&2; exit 0; }`,
     ...locate,
+    // A disk on an RBD storage without krbd is no device of the node's (pve-storage RBDPlugin.pm path: an rbd: URL
+    // QEMU opens with librbd), and QEMU holds the image's exclusive lock: it keeps what it wrote until destroy.
+    `case "$device" in rbd:*) echo "layerbench: ${what} is an RBD image that QEMU opens itself: what it wrote stays in the pool until destroy" >&2; exit 0 ;; esac`,
     '[ -b "$device" ] || warn "$device is not a block device"',
     'blkdiscard "$device" || warn "blkdiscard $device failed"',
     `echo "layerbench: released what the benchmark wrote to ${what} ($device)" >&2`,

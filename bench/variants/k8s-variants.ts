@@ -4,10 +4,11 @@ import { UserError } from "../util/errors.js";
 import { crossProduct, repeatedId } from "./axes.js";
 import { applyDesign, axisFactors, type DesignSpec, FULL_DESIGN } from "./design.js";
 
-// A Kubernetes volume variant: k3s's local-path (Kubernetes without Longhorn) or a Longhorn StorageClass with
-// its replica count and data locality. Validated once, like the VM disk variants.
+// A Kubernetes volume variant: k3s's local-path (Kubernetes without Longhorn), a Longhorn StorageClass with its
+// replica count and data locality, or a ceph-csi RBD StorageClass on the stack's Ceph pool (whose size is its
+// replica count). Validated once, like the VM disk variants.
 
-export const VOLUME_KINDS = ["local-path", "longhorn"] as const;
+export const VOLUME_KINDS = ["local-path", "longhorn", "ceph-rbd"] as const;
 export const DATA_LOCALITIES = ["disabled", "best-effort", "strict-local"] as const;
 
 export type VolumeKind = (typeof VOLUME_KINDS)[number];
@@ -15,6 +16,7 @@ export type DataLocality = (typeof DATA_LOCALITIES)[number];
 
 export type K8sVariant =
   | { id: string; kind: "local-path" }
+  | { id: string; kind: "ceph-rbd" }
   | { id: string; kind: "longhorn"; replicas: number; dataLocality: DataLocality };
 
 export type K8sVariantInput = Partial<Record<"id" | "kind" | "replicas" | "dataLocality", unknown>>;
@@ -43,6 +45,11 @@ function combinationProblem(
       return "local-path volumes have no replicas or data locality (those are Longhorn's)";
     return undefined;
   }
+  if (kind === "ceph-rbd") {
+    if (replicas !== undefined || dataLocality !== undefined)
+      return "ceph-rbd volumes have the pool's replicas (layerbench:ceph.size) and no data locality (that is Longhorn's)";
+    return undefined;
+  }
   if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 1 || replicas > nodeCount) {
     return `replicas ${JSON.stringify(replicas)} is not allowed: use a whole number from 1 to the node count (${nodeCount}), one replica per node`;
   }
@@ -68,7 +75,7 @@ export function validateK8sVariant(input: K8sVariantInput, defaults: K8sVariantI
       `k8s variant "${id}": kind ${JSON.stringify(kind)} is not allowed: use one of ${VOLUME_KINDS.join(", ")}`,
     );
   }
-  if (kind === "local-path") {
+  if (kind === "local-path" || kind === "ceph-rbd") {
     const problem = combinationProblem(kind, merged.replicas, merged.dataLocality, nodeCount);
     if (problem) throw new K8sVariantError(`k8s variant "${id}": ${problem}`);
     return { id, kind };
@@ -110,7 +117,7 @@ export function expandK8sVariants(
     if (!KNOWN.includes(field) || field === "id")
       throw new K8sVariantError(`unknown k8s axis "${field}": use kind, replicas, dataLocality`);
   }
-  // local-path has no replicas nor locality: with kind as an axis the other axes do not cross it.
+  // local-path and ceph-rbd have no replica or locality axes: with kind as an axis the other axes do not cross it.
   if (design.kind !== "full" && axes.some(([field]) => field === "kind")) {
     throw new K8sVariantError(
       `design ${design.kind} needs axes that cross each other, and kind does not (local-path has no replicas or data locality): put local-path in the list, and keep replicas and dataLocality as axes`,
@@ -124,31 +131,30 @@ export function expandK8sVariants(
   )) {
     const input: K8sVariantInput = Object.fromEntries(combination);
     const kind = (input.kind ?? defaults.kind ?? "longhorn") as VolumeKind;
-    // local-path ignores the Longhorn axes: one local-path variant however many replica values there are.
-    const labels =
-      kind === "local-path"
-        ? []
-        : combination.filter(([field]) => field !== "kind").map(([field, value]) => axisLabel(field, value));
+    // local-path and ceph-rbd ignore the Longhorn axes: one variant of each however many replica values there are.
+    const alone = kind === "local-path" || kind === "ceph-rbd";
+    const labels = alone
+      ? []
+      : combination.filter(([field]) => field !== "kind").map(([field, value]) => axisLabel(field, value));
     const id = [kind, ...labels].join("-");
     if (seenIds.has(id)) continue;
     seenIds.add(id);
-    const effective = kind === "local-path" ? { id, kind } : { ...input, id };
-    const problem =
-      kind === "local-path"
-        ? undefined
-        : combinationProblem(
-            kind,
-            effective.replicas ?? defaults.replicas ?? Math.min(3, nodeCount),
-            effective.dataLocality ?? defaults.dataLocality,
-            nodeCount,
-          );
+    const effective = alone ? { id, kind } : { ...input, id };
+    const problem = alone
+      ? undefined
+      : combinationProblem(
+          kind,
+          effective.replicas ?? defaults.replicas ?? Math.min(3, nodeCount),
+          effective.dataLocality ?? defaults.dataLocality,
+          nodeCount,
+        );
     if (problem) {
       skipped.push({ id, reason: problem });
       continue;
     }
     const point = Object.fromEntries(combination.map(([field, value]) => [field, String(value)]));
     axisVariants.push({
-      variant: validateK8sVariant(effective, kind === "local-path" ? {} : defaults, nodeCount),
+      variant: validateK8sVariant(effective, alone ? {} : defaults, nodeCount),
       point,
     });
   }
@@ -184,7 +190,7 @@ export function k8sStackId(resultId: string): string {
   return resultId.replace(/^k8s-/, "");
 }
 
-/** k3s ships local-path; each Longhorn variant gets a StorageClass of its own. */
+/** k3s ships local-path; each Longhorn and ceph-csi variant gets a StorageClass of its own. */
 export function storageClassName(variant: K8sVariant): string {
   return variant.kind === "local-path" ? "local-path" : `lb-${variant.id}`;
 }
@@ -213,8 +219,19 @@ export function longhornParameters(variant: Extract<K8sVariant, { kind: "longhor
  * different k3s nodes (replica-soft-anti-affinity is false by default, longhorn-manager types/setting.go), so with
  * k3s VMs on several Proxmox nodes they cross the network: the options say where the k3s VMs are.
  */
-export function k8sVariantOptions(variant: K8sVariant, proxmoxNodes: string[] = []): Record<string, string | number> {
+export function k8sVariantOptions(
+  variant: K8sVariant,
+  proxmoxNodes: string[] = [],
+  ceph?: { pool: string; size: number; minSize: number },
+): Record<string, string | number> {
   if (variant.kind === "local-path") return { kind: variant.kind, storageClass: "local-path" };
+  // Ceph keeps `size` copies of every object on OSDs of different hosts (the default CRUSH rule), wherever the pod is.
+  if (variant.kind === "ceph-rbd")
+    return {
+      kind: variant.kind,
+      storageClass: storageClassName(variant),
+      ...(ceph && { pool: ceph.pool, replicas: ceph.size, minSize: ceph.minSize }),
+    };
   return {
     kind: variant.kind,
     storageClass: storageClassName(variant),

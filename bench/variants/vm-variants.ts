@@ -15,6 +15,11 @@ export const AIO_MODES = ["io_uring", "native", "threads"] as const;
 export const DISCARD_MODES = ["on", "ignore"] as const;
 export const COMPRESSIONS = ["off", "on", "lz4", "zstd", "gzip", "zle"] as const;
 export const SYNC_MODES = ["standard", "always", "disabled"] as const;
+/**
+ * Where a disk lives: a zvol of the stack's ZFS storage, or an image of the stack's Ceph RBD storage (layerbench:ceph)
+ * through QEMU's librbd (rbd) or the host kernel's rbd driver (krbd: the storage with krbd set).
+ */
+export const VM_STORAGES = ["zfs", "rbd", "krbd"] as const;
 
 export type Bus = (typeof BUSES)[number];
 export type CacheMode = (typeof CACHE_MODES)[number];
@@ -22,6 +27,7 @@ export type AioMode = (typeof AIO_MODES)[number];
 export type DiscardMode = (typeof DISCARD_MODES)[number];
 export type Compression = (typeof COMPRESSIONS)[number];
 export type SyncMode = (typeof SYNC_MODES)[number];
+export type VmStorage = (typeof VM_STORAGES)[number];
 
 /** The ZFS properties a zvol inherits from the dataset it is created in. */
 export interface ZfsOptions {
@@ -41,6 +47,8 @@ export interface VmDiskVariant extends ZfsOptions {
   ssd: boolean;
   /** GiB. */
   sizeGb: number;
+  /** ZFS (its ZFS options apply) or Ceph RBD (they do not). */
+  storage: VmStorage;
   /** The VM's memory and cores for this variant; the stack's `vm` settings when absent. */
   memoryMb?: number;
   cores?: number;
@@ -65,6 +73,7 @@ export const DEFAULT_VARIANT: Omit<VmDiskVariant, "id"> = {
   discard: "ignore",
   ssd: false,
   sizeGb: 32,
+  storage: "zfs",
   volblocksize: 16 * 1024,
   compression: "lz4",
   sync: "standard",
@@ -160,6 +169,7 @@ export function validateVariant(input: VariantInput, defaults: VariantInput = {}
     discard: oneOf(id, "discard", merged.discard, DISCARD_MODES),
     ssd: flag(id, "ssd", merged.ssd),
     sizeGb: sizeGb(id, merged.sizeGb),
+    storage: oneOf(id, "storage", merged.storage, VM_STORAGES),
     volblocksize: volblocksize(id, merged.volblocksize),
     compression: oneOf(id, "compression", merged.compression, COMPRESSIONS),
     sync: oneOf(id, "sync", merged.sync, SYNC_MODES),
@@ -256,10 +266,11 @@ export function diskSerial(variant: Pick<VmDiskVariant, "id">): string {
     .slice(0, MAX_SERIAL_LENGTH - 3)}`;
 }
 
-/** The options that define a variant, as the results document records them. */
+/** The options that define a variant, as the results document records them: an RBD disk has no ZFS options. */
 export function variantOptions(variant: VmDiskVariant): Record<string, string | number | boolean> {
-  const { id: _id, volblocksize: vbs, ...rest } = variant;
-  return { ...rest, volblocksize: formatFioSize(vbs) };
+  const { id: _id, volblocksize: vbs, storage, compression, sync, ...rest } = variant;
+  if (storage !== "zfs") return { ...rest, storage };
+  return { ...rest, volblocksize: formatFioSize(vbs), compression, sync, storage };
 }
 
 /** Proxmox's slot names: virtio1.. for virtio-blk data disks (virtio0 is the boot disk), scsi0.. for SCSI. */

@@ -1,5 +1,6 @@
 import { type K8sVariant, variantsByKind } from "../../bench/variants/k8s-variants.js";
 import type { StorageBackend } from "../storage-backend.js";
+import { CEPH_RBD } from "./ceph-rbd.js";
 import { LOCAL_PATH } from "./local-path.js";
 import { LONGHORN } from "./longhorn.js";
 
@@ -7,6 +8,7 @@ import { LONGHORN } from "./longhorn.js";
 export const BACKENDS: Record<K8sVariant["kind"], StorageBackend> = {
   "local-path": LOCAL_PATH,
   longhorn: LONGHORN,
+  "ceph-rbd": CEPH_RBD,
 };
 
 /** The backends some variants use, in the order their first variant comes. */

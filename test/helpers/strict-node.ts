@@ -37,6 +37,15 @@ const LONGHORN_OVER_PROVISIONING_PERCENT = 100;
 
 const GiB = 1024 ** 3;
 
+// pve-storage src/PVE/Storage/RBDPlugin.pm plugindata: an RBD storage takes content images and rootdir only.
+const RBD_CONTENTS = ["images", "rootdir"];
+// ceph-csi charts/ceph-csi-rbd (3.12.2): values.yaml driverName, templates/secret.yaml (userID, userKey),
+// templates/provisioner-deployment.yaml (a required pod anti-affinity per provisioner replica), values.yaml
+// provisioner.replicaCount 3.
+const CEPH_CSI_DRIVER = "rbd.csi.ceph.com";
+const CEPH_CSI_DEFAULT_PROVISIONERS = 3;
+const CEPH_CSI_SECRET_PARAMETERS = ["provisioner", "controller-expand", "node-stage"];
+
 export class RuleViolation extends Error {}
 
 interface LonghornNode {
@@ -64,6 +73,14 @@ export class StrictNode {
   /** Every VM admitted, by vmId: its inputs as the provider got them. */
   readonly vms = new Map<string, Inputs>();
   private readonly replicasByClass = new Map<string, number>();
+  /** RBD storages the user made (pveceph), by id: their pool and whether they map images with krbd. */
+  private readonly rbdStorages = new Map<string, { pool: string; krbd: boolean }>();
+  /** ceph-csi's clusters (its config.json, from the chart's csiConfig), by clusterID. */
+  private readonly cephCsiClusters = new Set<string>();
+  /** Secrets, "namespace/name", with their keys. */
+  private readonly secrets = new Map<string, string[]>();
+  /** The k3s nodes, for the ceph-csi provisioner's anti-affinity. */
+  private k3sNodes = 0;
 
   /**
    * `pveversion`'s release, e.g. 8.4.1, and the cluster's nodes. The built-in storages are each node's own
@@ -73,6 +90,12 @@ export class StrictNode {
     readonly version = "9.1.1",
     readonly nodes: string[] = ["pve"],
   ) {}
+
+  /** An RBD storage the user made before layerbench (Datacenter > Storage, or pveceph pool create --add_storages). */
+  addRbdStorage(id: string, storage: { pool: string; krbd: boolean }): void {
+    this.storages.set(id, RBD_CONTENTS);
+    this.rbdStorages.set(id, storage);
+  }
 
   /** The release's major number: 9 for Proxmox VE 9. */
   get major(): number {
@@ -117,7 +140,15 @@ export class StrictNode {
       case "proxmoxve:index/fileLegacy:FileLegacy":
         return this.snippet(name, inputs);
       case "kubernetes:storage.k8s.io/v1:StorageClass":
-        return this.storageClass(inputs);
+        return inputs.provisioner === CEPH_CSI_DRIVER ? this.cephStorageClass(inputs) : this.storageClass(inputs);
+      case "kubernetes:helm.sh/v3:Release":
+        return inputs.chart === "ceph-csi-rbd" ? this.cephCsiRelease(inputs) : undefined;
+      case "kubernetes:core/v1:Secret":
+        this.secrets.set(
+          `${inputs.metadata?.namespace}/${inputs.metadata?.name}`,
+          Object.keys({ ...revealed(inputs.data), ...revealed(inputs.stringData) }),
+        );
+        return undefined;
       case "kubernetes:core/v1:PersistentVolumeClaim":
         return this.claim(inputs);
       default:
@@ -186,6 +217,7 @@ export class StrictNode {
     );
     if (owned) return owned;
     this.vms.set(vmId, inputs);
+    if (/^k3s-node-\d+-vm$/.test(name)) this.k3sNodes += 1;
     if (/^k3s-node-\d+-vm$/.test(name)) {
       const longhornDisk = disks.find((disk) => disk.serial === "longhorn") ?? disks[0];
       this.longhornNodes.push({ name: inputs.name, maximum: Number(longhornDisk.size) * GiB, scheduled: 0 });
@@ -244,6 +276,40 @@ export class StrictNode {
     );
   }
 
+  /** ceph-csi's chart: a cluster per csiConfig entry (clusterID and monitors both required), provisioners that fit the nodes. */
+  private cephCsiRelease(inputs: Inputs): string | undefined {
+    const clusters: Inputs[] = inputs.values?.csiConfig ?? [];
+    for (const cluster of clusters) {
+      if (typeof cluster.clusterID !== "string" || !Array.isArray(cluster.monitors) || cluster.monitors.length === 0)
+        return "csiConfig entry without clusterID and monitors: ceph-csi cannot reach the cluster";
+      this.cephCsiClusters.add(cluster.clusterID);
+    }
+    const provisioners = inputs.values?.provisioner?.replicaCount ?? CEPH_CSI_DEFAULT_PROVISIONERS;
+    if (provisioners > this.k3sNodes)
+      return `provisioner.replicaCount ${provisioners} with ${this.k3sNodes} k3s nodes: each provisioner pod requires a node of its own (templates/provisioner-deployment.yaml), the others stay Pending`;
+    return undefined;
+  }
+
+  /** A ceph-csi StorageClass: a cluster the driver knows, a pool an RBD storage uses, secrets that exist with userID and userKey. */
+  private cephStorageClass(inputs: Inputs): string | undefined {
+    const parameters: Inputs = inputs.parameters ?? {};
+    if (!this.cephCsiClusters.has(parameters.clusterID))
+      return `clusterID ${parameters.clusterID} is not in ceph-csi's csiConfig: the driver cannot find its monitors`;
+    const pools = [...this.rbdStorages.values()].map((storage) => storage.pool);
+    if (!pools.includes(parameters.pool))
+      return `pool ${parameters.pool} is not a pool of the cluster's RBD storages (${pools.join(", ") || "none"})`;
+    for (const secret of CEPH_CSI_SECRET_PARAMETERS) {
+      const where = `${parameters[`csi.storage.k8s.io/${secret}-secret-namespace`]}/${parameters[`csi.storage.k8s.io/${secret}-secret-name`]}`;
+      const keys = this.secrets.get(where);
+      if (!keys) return `${secret}-secret ${where} does not exist`;
+      if (!keys.includes("userID") || !keys.includes("userKey"))
+        return `${secret}-secret ${where} lacks userID or userKey (the chart's templates/secret.yaml)`;
+    }
+    if (!/lazy_itable_init=0/.test(parameters.mkfsOptions ?? ""))
+      return "ext4 without lazy_itable_init=0 in mkfsOptions: ceph-csi's default (internal/rbd/nodeserver.go) leaves the inode tables to ext4lazyinit, which writes while fio measures";
+    return undefined;
+  }
+
   private storageClass(inputs: Inputs): string | undefined {
     if (inputs.provisioner !== "driver.longhorn.io") return undefined;
     // longhorn-manager csi/node_server.go: ext4 (the default fsType) is made with "-b4096" plus mkfsParams; without
@@ -283,6 +349,12 @@ export class StrictNode {
     for (const node of candidates.slice(0, replicas)) node.scheduled += size;
     return undefined;
   }
+}
+
+/** A value the program sent as a Pulumi secret arrives wrapped (the SDK's secret signature): the rules read what is inside. */
+function revealed(value: unknown): Inputs {
+  const wrapped = value as Inputs | undefined;
+  return (wrapped && "value" in wrapped && Object.keys(wrapped).length === 2 ? wrapped.value : wrapped) ?? {};
 }
 
 function compareVersions(a: string, b: string): number {

@@ -1,0 +1,184 @@
+import { createHash } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import * as pulumi from "@pulumi/pulumi";
+import test from "ava";
+import { parseBenchConfig } from "../bench/config/stack-config.js";
+import { readStackFile } from "../bench/config/stack-file.js";
+import { deriveWarnings } from "../bench/core/warnings.js";
+import { backendsOf } from "../components/backends/index.js";
+import { k3sNodeRole } from "../components/k3s-cluster.js";
+import { createLayers } from "../components/layers.js";
+import { byName, outputValue, recordingMocks, withoutStackTraces } from "./helpers/pulumi-mocks.js";
+import { shortArsOutput } from "./helpers/scripts.js";
+import { StrictNode } from "./helpers/strict-node.js";
+
+// The ceph stack (stacks/Pulumi.ceph.yaml) on a strict mock cluster of three nodes that has the user's two RBD
+// storages of pool ceph-vm (one with krbd), as `pveceph pool create --add_storages` and Datacenter > Storage make them.
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const fioStdout = await shortArsOutput();
+const cluster = new StrictNode("9.1.1", ["pve1", "pve2", "pve3"]);
+cluster.addRbdStorage("ceph-vm", { pool: "ceph-vm", krbd: false });
+cluster.addRbdStorage("ceph-vm-krbd", { pool: "ceph-vm", krbd: true });
+const resources = recordingMocks(({ type, name, inputs }) => {
+  // The host-level Ceph run's script reports the cache librbd ran with, as it does on a node (remote/fio-script.ts).
+  if (name === "fio-host-ceph-fio") return { stdout: `${fioStdout}@@layerbench environment rbdCache writearound\n` };
+  if (name.startsWith("fio-") && type === "command:remote:Command") return { stdout: fioStdout };
+  if (name === "k3s-kubeconfig")
+    return { stdout: "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n" };
+  if (name === "k3s-token") return { stdout: "K10secret::server:token\n" };
+  if (type === "kubernetes:batch/v1:Job")
+    return { metadata: { ...(inputs.metadata as object), uid: createHash("sha256").update(name).digest("hex") } };
+  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/ceph/baseline-zvol\n" };
+  if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
+  if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
+  return {};
+}, cluster);
+
+const file = await readStackFile(ROOT, "ceph");
+const config = parseBenchConfig(file.raw);
+const results = await withoutStackTraces(() =>
+  outputValue(
+    createLayers(config, pulumi.secret("key"), { project: "layerbench", stack: "ceph" }, pulumi.secret("AQBcephx=="))
+      .results,
+  ),
+);
+
+test("the ceph stack under the strict mocks: no rule broken; VM disks on the ZFS group, the RBD storage or its krbd twin", (t) => {
+  t.deepEqual(cluster.violations, []);
+  const disks = resources
+    .filter((resource) => /^bench-vm-\d+-vm$/.test(resource.name))
+    .flatMap((vm) => vm.inputs.disks)
+    .filter((disk) => disk.serial)
+    .map((disk) => [disk.serial, disk.datastoreId, disk.cache]);
+  t.deepEqual(disks, [
+    ["zfs-none", "lb-ceph-16k-lz4-standard", "none"],
+    ["zfs-wb", "lb-ceph-16k-lz4-standard", "writeback"],
+    ["rbd-none", "ceph-vm", "none"],
+    ["rbd-wb", "ceph-vm", "writeback"],
+    ["krbd-none", "ceph-vm-krbd", "none"],
+    ["krbd-wb", "ceph-vm-krbd", "writeback"],
+  ]);
+  // One ZFS storage: the RBD variants' ZFS options (defaults) make no dataset of their own.
+  t.is(resources.filter((resource) => resource.type === "proxmoxve:storage/zfspool:Zfspool").length, 1);
+});
+
+test("the host-level Ceph run: fio's rbd engine on the node, on an image of the pool it makes and removes, after the ZFS baseline", (t) => {
+  const fio = byName(resources, "fio-host-ceph-fio");
+  const script: string = fio.inputs.create;
+  t.regex(script, /^LAYERBENCH_TARGET="layerbench-ceph-host"$/m);
+  t.regex(script, /^LAYERBENCH_RBD_POOL="ceph-vm"$/m);
+  t.regex(script, /^LAYERBENCH_RBD_CLIENT="admin"$/m, "pveceph's client.admin, whose keyring every node has");
+  // ars with size 1g: 16 jobs of 1 GiB side by side in the image.
+  t.regex(script, /rbd --id "\$LAYERBENCH_RBD_CLIENT" create --size 16384M/);
+  t.regex(script, /^ioengine=rbd$/m);
+  t.true(fio.dependencies.includes(byName(resources, "fio-host-release").urn), "after the ZFS baseline's run");
+  t.true(
+    byName(resources, "fio-vm-zfs-none-fio").dependencies.includes(byName(resources, "fio-host-ceph-release").urn),
+    "and before the first VM's",
+  );
+});
+
+test("every Ceph variant names its pool's replicas; librbd's cache is said and flagged, krbd and cache=none are not", (t) => {
+  const byId = new Map(results.variants.map((variant) => [variant.id, variant]));
+  t.like(byId.get("host-ceph")?.options, { kind: "rbd", engine: "rbd", pool: "ceph-vm", replicas: 3, minSize: 2 });
+  t.is(byId.get("host-ceph")?.environment?.rbdCache, "writearound");
+  t.like(byId.get("rbd-wb")?.options, { storage: "rbd", pool: "ceph-vm", replicas: 3, rbdCache: "on" });
+  t.like(byId.get("rbd-none")?.options, { storage: "rbd", rbdCache: "off" });
+  t.is(byId.get("krbd-wb")?.options.rbdCache, undefined, "krbd: the host's page cache, as ZFS's disks");
+  t.is(byId.get("rbd-none")?.options.volblocksize, undefined, "no ZFS options on an RBD disk");
+  t.like(byId.get("k8s-ceph-rbd")?.options, {
+    kind: "ceph-rbd",
+    storageClass: "lb-ceph-rbd",
+    replicas: 3,
+    pool: "ceph-vm",
+  });
+  t.like(byId.get("k8s-longhorn-r3")?.options, { replicas: 3 }, "beside Longhorn with as many replicas");
+  const flagged = new Set(
+    deriveWarnings(results)
+      .filter((warning) => warning.code === "client-cache")
+      .map((warning) => warning.variant),
+  );
+  t.deepEqual([...flagged].sort(), ["host-ceph", "rbd-wb"]);
+});
+
+test("ceph-csi: its chart with the user's monitors, the cephx key a Pulumi secret in a Secret of its own, a StorageClass per variant", (t) => {
+  const release = byName(resources, "ceph-csi-release");
+  t.like(release.inputs, {
+    chart: "ceph-csi-rbd",
+    version: "3.12.2",
+    repositoryOpts: { repo: "https://ceph.github.io/csi-charts" },
+  });
+  t.deepEqual(release.inputs.values.csiConfig, [
+    {
+      clusterID: "3e5b2c1a-9f0d-4c6b-8a7e-1d2f3a4b5c6d",
+      monitors: ["10.0.0.11:6789", "10.0.0.12:6789", "10.0.0.13:6789"],
+    },
+  ]);
+  t.notRegex(JSON.stringify(release.inputs), /AQBcephx/, "the key never enters Helm's values");
+  const secret = byName(resources, "ceph-csi-user");
+  t.deepEqual(secret.inputs.stringData, { userID: "kubernetes", userKey: "AQBcephx==" });
+  t.true(secret.secretInputs.includes("stringData"), "sent as a secret");
+  const storageClass = byName(resources, "ceph-csi-sc-ceph-rbd");
+  t.like(storageClass.inputs, {
+    provisioner: "rbd.csi.ceph.com",
+    parameters: { pool: "ceph-vm", imageFeatures: "layering" },
+  });
+  t.true(storageClass.dependencies.includes(release.urn));
+  // Measured after ceph-csi is ready, as after Longhorn: nothing starts up beside fio.
+  const job = byName(resources, "fio-k8s-ceph-rbd-job");
+  t.true(job.dependencies.includes(storageClass.urn));
+  const role = k3sNodeRole(
+    backendsOf(config.k8s?.variants ?? []).map((backend) => backend.nodeNeeds(config.k8s ?? ({} as never))),
+  );
+  t.true(
+    role.checks.some((check) => check.startsWith("modprobe rbd")),
+    "the node kernel maps the images",
+  );
+});
+
+test("the strict cluster refuses what a real one would: a disk on an RBD storage it lacks, more provisioners than nodes, a cluster ceph-csi was not told of", (t) => {
+  const bare = new StrictNode("9.1.1", ["pve1", "pve2", "pve3"]);
+  const vm = byName(resources, "bench-vm-1-vm");
+  const zfs = resources.filter((resource) => resource.type === "proxmoxve:storage/zfspool:Zfspool");
+  for (const storage of zfs) bare.admit(storage.type, storage.name, storage.inputs);
+  t.throws(() => bare.admit(vm.type, vm.name, vm.inputs), { message: /storage 'ceph-vm' does not exist/ });
+  const strict = new StrictNode("9.1.1", ["pve1"]);
+  strict.addRbdStorage("other", { pool: "other-pool", krbd: false });
+  const release = byName(resources, "ceph-csi-release");
+  t.throws(() => strict.admit(release.type, release.name, { ...release.inputs, values: { csiConfig: [] } }), {
+    message: /provisioner\.replicaCount 3 with 0 k3s nodes/,
+  });
+  const storageClass = byName(resources, "ceph-csi-sc-ceph-rbd");
+  t.throws(() => strict.admit(storageClass.type, storageClass.name, storageClass.inputs), {
+    message: /clusterID 3e5b2c1a-9f0d-4c6b-8a7e-1d2f3a4b5c6d is not in ceph-csi's csiConfig/,
+  });
+});
+
+test("a stack's Ceph settings are checked before anything is declared", async (t) => {
+  const base = (await readStackFile(ROOT, "ceph")).raw;
+  const refused = (raw: Record<string, unknown>) => t.throws(() => parseBenchConfig(raw))?.message ?? "";
+  t.regex(
+    refused({ ...base, ceph: undefined, k8s: undefined }),
+    /variant "rbd-none" storage rbd needs layerbench:ceph: name your Proxmox RBD storage/,
+  );
+  const { krbdStorage: _, ...withoutKrbd } = base.ceph as Record<string, unknown>;
+  t.regex(
+    refused({ ...base, ceph: withoutKrbd }),
+    /variant "krbd-none" storage krbd needs layerbench:ceph\.krbdStorage/,
+  );
+  const { csi: __, ...withoutCsi } = base.ceph as Record<string, unknown>;
+  t.regex(refused({ ...base, ceph: withoutCsi }), /variant "ceph-rbd" kind ceph-rbd needs layerbench:ceph\.csi/);
+  t.regex(
+    refused({ ...base, ceph: { ...(base.ceph as object), size: 2, minSize: 3 } }),
+    /layerbench:ceph\.minSize: minSize is larger than size/,
+  );
+  t.regex(
+    refused({ ...base, ceph: { ...(base.ceph as object), csi: { clusterId: "abc", monitors: ["10.0.0.1:6789"] } } }),
+    /layerbench:ceph\.csi\.clusterId: use the cluster's fsid/,
+  );
+  t.regex(
+    refused({ ...base, vmVariants: { list: [{ id: "x", storage: "ceph" }] } }),
+    /storage "ceph" is not allowed: use one of zfs, rbd, krbd/,
+  );
+});
