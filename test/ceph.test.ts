@@ -1,11 +1,16 @@
 import { spawn } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import test from "ava";
+import { parseBenchConfig } from "../bench/config/stack-config.js";
+import { readStackFile } from "../bench/config/stack-file.js";
 import { selectProfile } from "../bench/core/job-file-profile.js";
 import { largestFootprint } from "../bench/core/profiles.js";
 import { toResultsDocument } from "../bench/core/results.js";
 import { deriveWarnings } from "../bench/core/warnings.js";
+import { checkNode } from "../bench/plan/node-check.js";
+import { planStack } from "../bench/plan/plan.js";
 import { parseScriptOutput, renderFioScript } from "../bench/remote/fio-script.js";
 import { cephHostTarget } from "../components/host-layer.js";
 import { type LocalCeph, startLocalCeph } from "./helpers/ceph.js";
@@ -244,5 +249,107 @@ test.serial(
     process.kill(-(child.pid ?? 0), "SIGHUP");
     t.is(await closed, 129);
     t.deepEqual(await images(), [], "removed by the script's trap");
+  },
+);
+
+test.serial(
+  "plan --check asks the node about its RBD storages, the pool, the fsid and ceph-csi's user, as they are",
+  async (t) => {
+    const dir = await scratch(t);
+    const storageCfg = join(dir, "storage.cfg");
+    const storages = (krbd: string) =>
+      [
+        "dir: local",
+        "\tpath /var/lib/vz",
+        "\tcontent iso,vztmpl,backup,import,snippets",
+        "",
+        "rbd: ceph-vm",
+        "\tcontent images,rootdir",
+        `\tkrbd ${krbd}`,
+        `\tpool ${ceph.pool}`,
+        "",
+        "rbd: ceph-vm-krbd",
+        "\tcontent images",
+        "\tkrbd 1",
+        `\tpool ${ceph.pool}`,
+        "\tnodes pve1,pve2",
+        "",
+      ].join("\n");
+    await fs.writeFile(storageCfg, storages("0"));
+    const fsid = (await ceph.cli("ceph", "fsid")).trim();
+    const key = (await ceph.cli("ceph", "auth", "print-key", `client.${ceph.user}`)).trim();
+    const base = (await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "ceph")).raw;
+    const planFor = (cephConfig: Record<string, unknown>) =>
+      planStack(parseBenchConfig({ ...base, node: "pve1", size: "16m", ceph: cephConfig }), "ceph");
+    const local = {
+      storage: "ceph-vm",
+      krbdStorage: "ceph-vm-krbd",
+      pool: ceph.pool,
+      size: 1,
+      minSize: 1,
+      csi: { clusterId: fsid, monitors: ["127.0.0.1:6789"], userId: ceph.user },
+    };
+    // The node: this machine's shell, with the local cluster as its Ceph and the stand-in storage.cfg.
+    const node = (script: string) =>
+      runScript(script, { env: { CEPH_CONF: ceph.conf, LAYERBENCH_STORAGE_CFG: storageCfg } });
+    const cephFindingsOf = async (plan: ReturnType<typeof planFor>, userKey?: string) =>
+      (
+        await checkNode(
+          { plan, sshUser: "root", fileDatastore: "local", insecure: false, ...(userKey && { cephUserKey: userKey }) },
+          node,
+        )
+      )
+        .filter((finding) => /storage ceph-vm|pool rbd|ceph-csi|ceph\.csi|ceph:/.test(finding.message))
+        .map((finding) => `${finding.level} ${finding.message}`);
+
+    const good = await cephFindingsOf(planFor(local), key);
+    t.deepEqual(
+      good.map((line) => line.split(":")[0]),
+      [
+        "ok storage ceph-vm",
+        "ok storage ceph-vm-krbd",
+        `ok pool ${ceph.pool}`,
+        `ok pool ${ceph.pool}`,
+        `ok ceph-csi's user client.${ceph.user}`,
+        "ok ceph-csi's key",
+      ],
+      good.join("\n"),
+    );
+    t.regex(good[2], /size 1, min_size 1/);
+    t.regex(good[3], /GiB can be stored, the stack writes up to/);
+
+    const bad = await cephFindingsOf(
+      planFor({
+        ...local,
+        size: 3,
+        minSize: 2,
+        csi: { ...local.csi, clusterId: "00000000-0000-4000-8000-000000000000" },
+      }),
+      "AQBwrongkey==",
+    );
+    t.true(
+      bad.some((line) => /^fail pool rbd: size 1, min_size 1; the stack says 3 and 2/.test(line)),
+      bad.join("\n"),
+    );
+    t.true(
+      bad.some((line) =>
+        line.startsWith(
+          `fail ceph.csi.clusterId 00000000-0000-4000-8000-000000000000 is not this cluster's fsid, ${fsid}`,
+        ),
+      ),
+    );
+    t.true(bad.some((line) => line.startsWith(`fail ceph-csi's key is not client.${ceph.user}'s`)));
+
+    await fs.writeFile(storageCfg, storages("1"));
+    const swapped = await cephFindingsOf(planFor({ ...local, csi: { ...local.csi, userId: "nobody" } }));
+    t.true(
+      swapped.some((line) => /^fail storage ceph-vm \(ceph\.storage\): KRBD is on/.test(line)),
+      swapped.join("\n"),
+    );
+    t.true(swapped.some((line) => /^fail ceph-csi's user client\.nobody does not exist/.test(line)));
+    t.false(
+      swapped.some((line) => /ceph-csi's key/.test(line)),
+      "no key to compare: not asked",
+    );
   },
 );

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import https from "node:https";
+import { type CephFacts, cephFindings, cephProbeLines, parseStorageSection } from "./ceph-check.js";
 import { sshFindings } from "./node-findings.js";
 import type { Plan } from "./plan.js";
 
@@ -24,6 +25,8 @@ export interface CheckTarget {
   endpoint?: string;
   insecure: boolean;
   apiToken?: string;
+  /** ceph-csi's cephx key, to compare with its user's on the node (LAYERBENCH_CEPH_USER_KEY). */
+  cephUserKey?: string;
 }
 
 export interface ShellResult {
@@ -69,7 +72,7 @@ export function systemSsh(user: string, host: string, env: NodeJS.ProcessEnv = p
 }
 
 /** The shell the node runs: one `key=value` line per fact. */
-export function probeScript(plan: Plan): string {
+export function probeScript(plan: Plan, cephUserKey?: string): string {
   return [
     'echo "hostname=$(hostname)"',
     'echo "pveversion=$(pveversion 2>/dev/null | head -n 1)"',
@@ -90,6 +93,7 @@ export function probeScript(plan: Plan): string {
     // LAYERBENCH_ARCSTATS: the tests' stand-in node keeps its own.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion.
     'awk \'$1 == "size" { print "arc_size=" $3 } $1 == "c_min" { print "arc_min=" $3 }\' "${LAYERBENCH_ARCSTATS:-/proc/spl/kstat/zfs/arcstats}" 2>/dev/null',
+    ...(plan.cephPlan ? cephProbeLines(plan.cephPlan.settings, cephUserKey) : []),
     "",
   ].join("\n");
 }
@@ -101,6 +105,7 @@ export interface Facts {
   /** The cluster's VMs by vmId: name and node; undefined when pvesh could not list them. */
   vms?: Map<number, { name: string; node: string }>;
   storages: Set<string>;
+  ceph: CephFacts;
 }
 
 /** pvesh's JSON of /cluster/resources: one entry per guest, `vmid`, `name`, `node`. */
@@ -121,18 +126,33 @@ function clusterVms(json: string | undefined): Facts["vms"] {
 }
 
 function parseFacts(stdout: string): Facts {
-  const facts: Facts = { values: new Map(), storages: new Set(), imageStorages: new Map() };
+  const facts: Facts = {
+    values: new Map(),
+    storages: new Set(),
+    imageStorages: new Map(),
+    ceph: { sections: new Map() },
+  };
   for (const line of stdout.split("\n")) {
     const separator = line.indexOf("=");
     if (separator < 0) continue;
     const [key, value] = [line.slice(0, separator), line.slice(separator + 1).trim()];
     if (key === "storage") facts.storages.add(value);
+    else if (key === "storage_cfg") facts.ceph.sections.set(...parseStorageSection(value));
     else if (key === "images_storage") {
       const [id, status, availableKib] = value.split(" ");
       facts.imageStorages.set(id, { status, available: Number(availableKib) * 1024 });
     } else facts.values.set(key, value);
   }
   facts.vms = clusterVms(facts.values.get("cluster_vms"));
+  const answer = (key: string) => facts.values.get(key) || undefined;
+  facts.ceph = {
+    ...facts.ceph,
+    pools: answer("ceph_pools"),
+    df: answer("ceph_df"),
+    fsid: answer("ceph_fsid"),
+    user: answer("ceph_user"),
+    keyMatches: answer("ceph_key_matches"),
+  };
   return facts;
 }
 
@@ -200,7 +220,7 @@ async function apiFindings(target: CheckTarget): Promise<Finding[]> {
 
 export async function checkNode(target: CheckTarget, shell: RemoteShell): Promise<Finding[]> {
   const { plan } = target;
-  const result = await shell(probeScript(plan));
+  const result = await shell(probeScript(plan, target.cephUserKey));
   if (result.code !== 0 && !result.stdout.includes("hostname=")) {
     const reason = result.stderr.trim().split("\n").pop() || `exit code ${result.code}`;
     return [
@@ -210,7 +230,12 @@ export async function checkNode(target: CheckTarget, shell: RemoteShell): Promis
       },
     ];
   }
-  return [...sshFindings(target, parseFacts(result.stdout)), ...(await apiFindings(target))];
+  const facts = parseFacts(result.stdout);
+  return [
+    ...sshFindings(target, facts),
+    ...(plan.cephPlan ? cephFindings(plan.cephPlan, facts.ceph, plan.node) : []),
+    ...(await apiFindings(target)),
+  ];
 }
 
 export function renderFindings(findings: Finding[]): string {

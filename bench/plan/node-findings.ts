@@ -70,7 +70,9 @@ const memoryBytes = (vms: PlannedVm[]) => vms.reduce((sum, vm) => sum + vm.memor
  */
 function bootDatastoreFindings(plan: Plan, facts: Facts): Finding[] {
   if (facts.storages.size === 0) return [];
-  const own = new Set(plan.storageIds);
+  // The stack's ZFS storages, and the user's RBD storages, which the Ceph findings check (plan/ceph-check.ts).
+  const ceph = plan.cephPlan?.settings;
+  const own = new Set([...plan.storageIds, ...(ceph ? [ceph.storage, ceph.krbdStorage ?? ""] : [])]);
   const needs = new Map<string, number>();
   for (const vm of plan.vms.filter((candidate) => candidate.node === plan.node)) {
     const exists = facts.vms?.get(vm.vmId)?.node === plan.node;

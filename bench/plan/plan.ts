@@ -6,6 +6,7 @@ import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from ".
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { backendPlans, type SpaceItem } from "./backend-plans.js";
+import type { CephPlan } from "./ceph-check.js";
 
 // What `pulumi up` of a stack will make, what it needs of the node, and how long it takes: from the stack's
 // config alone, before anything exists.
@@ -49,6 +50,8 @@ export interface Plan {
   files: string[];
   /** What the stack does on the user's Ceph RBD storage (none without layerbench:ceph). */
   ceph: string[];
+  /** What `plan --check` asks of the Ceph pool; absent without layerbench:ceph. */
+  cephPlan?: CephPlan;
   /** The Kubernetes layer's storage backends, each with its part of the plan. */
   backends: Array<{ name: string; lines: string[]; provisioningSec: number }>;
   space: SpaceItem[];
@@ -173,6 +176,13 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     ],
     backends: backends.map(({ name, lines, provisioningSec }) => ({ name, lines, provisioningSec })),
     ceph: config.ceph ? cephLines(config.ceph, config.variants, footprint, names) : [],
+    ...(config.ceph && {
+      // The host run's image, then every librbd disk's writes kept until destroy (krbd disks are released).
+      cephPlan: {
+        settings: config.ceph,
+        bytes: footprint * (1 + config.variants.filter((variant) => variant.storage === "rbd").length),
+      },
+    }),
     space,
     spaceBytes: space.reduce((sum, item) => sum + item.bytes, 0),
     memoryMb: vms.reduce((sum, vm) => sum + vm.memoryMb, 0),

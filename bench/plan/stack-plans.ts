@@ -60,6 +60,7 @@ export function checkStack(
       endpoint: env.PROXMOX_VE_ENDPOINT ?? file.endpoint,
       insecure: env.PROXMOX_VE_INSECURE === undefined ? file.insecure : env.PROXMOX_VE_INSECURE === "true",
       apiToken: env.PROXMOX_VE_API_TOKEN,
+      ...(env.LAYERBENCH_CEPH_USER_KEY !== undefined && { cephUserKey: env.LAYERBENCH_CEPH_USER_KEY }),
     },
     shell ?? systemSsh(config.sshUser, config.nodeAddress, env),
   );
