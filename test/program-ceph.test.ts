@@ -5,6 +5,9 @@ import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { readStackFile } from "../bench/config/stack-file.js";
 import { deriveWarnings } from "../bench/core/warnings.js";
+import { panelEffects, panelLayers } from "../bench/report/effects.js";
+import { renderMarkdown } from "../bench/report/markdown.js";
+import { collectReportData } from "../bench/report/rows.js";
 import { backendsOf } from "../components/backends/index.js";
 import { k3sNodeRole } from "../components/k3s-cluster.js";
 import { createLayers } from "../components/layers.js";
@@ -180,5 +183,36 @@ test("a stack's Ceph settings are checked before anything is declared", async (t
   t.regex(
     refused({ ...base, vmVariants: { list: [{ id: "x", storage: "ceph" }] } }),
     /storage "ceph" is not allowed: use one of zfs, rbd, krbd/,
+  );
+});
+
+test("the report steps through the layers per storage: Ceph host then VM on RBD beside ZFS, ceph-csi beside Longhorn", (t) => {
+  const [first] = panelLayers(collectReportData([results]));
+  t.deepEqual(
+    first.steps.map((step) => step.label),
+    [
+      "host on Ceph RBD",
+      "vm on ZFS",
+      "vm on Ceph RBD (librbd)",
+      "vm on Ceph RBD (krbd)",
+      "k8s on local-path",
+      "k8s on Longhorn",
+      "k8s on ceph-csi RBD",
+    ],
+  );
+  t.deepEqual(
+    first.steps.map((step) => step.n),
+    [1, 2, 2, 2, 1, 1, 1],
+  );
+  t.regex(renderMarkdown(collectReportData([results])), /^\| +\| k8s on ceph-csi RBD \| k8s-ceph-rbd \| /m);
+  // The stack's storage axis is an effect like cache: ZFS, librbd and krbd against each other.
+  const vm = panelEffects(collectReportData([results])).find((effects) => effects.layer === "vm");
+  t.deepEqual(vm?.axes.map((axis) => axis.axis).sort(), ["cache", "storage"]);
+  t.deepEqual(
+    vm?.axes
+      .find((axis) => axis.axis === "storage")
+      ?.values.map((value) => value.value)
+      .sort(),
+    ["krbd", "rbd", "zfs"],
   );
 });

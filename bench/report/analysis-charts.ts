@@ -156,8 +156,8 @@ export function layersSpec(data: ReportData): vl.TopLevelSpec | undefined {
     return [
       { workload, bar: "baseline", ratio: 1 },
       ...steps.flatMap((step) => [
-        { workload, bar: `${step.layer}: best`, ratio: step.best.ratio },
-        { workload, bar: `${step.layer}: median`, ratio: step.median },
+        { workload, bar: `${step.label}: best`, ratio: step.best.ratio },
+        { workload, bar: `${step.label}: median`, ratio: step.median },
       ]),
     ];
   });

@@ -9,7 +9,7 @@ import {
   predict,
   predictedValue,
 } from "../core/linear-model.js";
-import type { DesignRecord, Layer } from "../core/results.js";
+import type { DesignRecord, Layer, Variant } from "../core/results.js";
 import { levelLabel } from "../variants/vm-variants.js";
 import {
   type BaselineSpread,
@@ -90,6 +90,10 @@ export interface PanelEffects {
 
 export interface LayerStep {
   layer: Layer;
+  /** What the layer's variants store on, where a stack measures several (ZFS, Ceph RBD, Longhorn...). */
+  storage?: string;
+  /** "vm", or "vm on Ceph RBD (librbd)" where the layer has variants on several storages. */
+  label: string;
   best: { variant: ReportVariant; ratio: number };
   median: number;
   n: number;
@@ -357,19 +361,52 @@ export function panelEffects(data: ReportData): PanelEffects[] {
   return effects;
 }
 
-/** Per workload: the baseline, then each layer above it, its best variant and its median ratio; none for directories alone. */
+/**
+ * What a variant's data lives on, from its options: ZFS or Ceph RBD on a node (librbd or krbd for a guest's disk),
+ * Longhorn, ceph-csi or local-path under a pod; undefined for a local directory or image file.
+ */
+export function storageOf(variant: Pick<Variant, "layer" | "options">): string | undefined {
+  const { options } = variant;
+  if (variant.layer === "k8s")
+    return ({ "local-path": "local-path", longhorn: "Longhorn", "ceph-rbd": "ceph-csi RBD" } as Record<string, string>)[
+      String(options.kind)
+    ];
+  if (options.engine === "rbd" || options.kind === "rbd") return "Ceph RBD";
+  if (options.storage === "rbd" || (variant.layer === "vm" && options.rbd !== undefined)) return "Ceph RBD (librbd)";
+  if (options.storage === "krbd") return "Ceph RBD (krbd)";
+  if (options.storage === "zfs" || options.kind === "zvol" || options.kind === "dataset") return "ZFS";
+  return undefined;
+}
+
+/**
+ * Per workload: the baseline, then each layer above it, its best variant and its median ratio; none for
+ * directories alone. A layer whose variants live on several storages (ZFS and Ceph, Longhorn and ceph-csi) is a
+ * step per storage: ZFS host, then VM on zvol, beside Ceph host, then VM on RBD.
+ */
 export function panelLayers(data: ReportData): PanelLayers[] {
   return data.panels.flatMap((panel) => {
     const measured = ratios(panel);
     const layers = LAYERS_BOTTOM_UP.filter((layer) => measured.some((entry) => entry.variant.variant.layer === layer));
-    const steps = layers.map((layer): LayerStep => {
-      const inLayer = measured
-        .filter((entry) => entry.variant.variant.layer === layer)
-        .sort((a, b) => b.ratio - a.ratio);
-      const middle = inLayer.map((entry) => entry.ratio);
-      const half = Math.floor(middle.length / 2);
-      const median = middle.length % 2 === 1 ? middle[half] : (middle[half - 1] + middle[half]) / 2;
-      return { layer, best: inLayer[0], median, n: inLayer.length };
+    // A step names its storage where its layer has several, or the node's layers do (ZFS and Ceph, the baseline's counted).
+    const nodeStorages = new Set(
+      panel.cells
+        .filter((cell) => cell.variant.variant.layer !== "k8s")
+        .flatMap((cell) => storageOf(cell.variant.variant) ?? []),
+    );
+    const steps = layers.flatMap((layer): LayerStep[] => {
+      const inLayer = measured.filter((entry) => entry.variant.variant.layer === layer);
+      const storages = [...new Set(inLayer.map((entry) => storageOf(entry.variant.variant)))];
+      return storages.map((storage) => {
+        const group = inLayer
+          .filter((entry) => storageOf(entry.variant.variant) === storage)
+          .sort((a, b) => b.ratio - a.ratio);
+        const middle = group.map((entry) => entry.ratio);
+        const half = Math.floor(middle.length / 2);
+        const median = middle.length % 2 === 1 ? middle[half] : (middle[half - 1] + middle[half]) / 2;
+        const several = storages.length > 1 || (layer !== "k8s" && nodeStorages.size > 1);
+        const label = several && storage ? `${layer} on ${storage}` : layer;
+        return { layer, ...(storage && { storage }), label, best: group[0], median, n: group.length };
+      });
     });
     // Local directories are peers, not layers: a report of them alone has no layer to step through.
     return steps.some((step) => step.layer !== "local") ? [{ panel, steps }] : [];

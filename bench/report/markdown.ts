@@ -171,7 +171,7 @@ function layersSection(data: ReportData): ReportPart[] {
       rows: layers.flatMap(({ panel, steps }) =>
         steps.map((step, index) => [
           index === 0 ? `${panelName(panel, data.panels)} · ${panel.direction}` : "",
-          step.layer,
+          step.label,
           step.best.variant.label,
           times(step.best.ratio),
           times(step.median),
