@@ -186,7 +186,7 @@ test.serial(
     const cases: Array<{ args: string[]; env?: NodeJS.ProcessEnv; stderr: RegExp; stdout?: RegExp }> = [
       {
         args: ["matrix", "up", "--stack", "prod", "--out", out],
-        stderr: /^layerbench: unknown stack "prod": the stacks are homelab, quick/,
+        stderr: /^layerbench: unknown stack "prod": the stacks are ceph, homelab, quick/,
       },
       {
         args: ["matrix", "up", "--runs", "0", "--out", out],
@@ -195,9 +195,9 @@ test.serial(
       {
         args: ["matrix", "up", "--no-check", "--out", out],
         env: noPulumi,
-        stderr: /^layerbench: matrix up: homelab failed; quick, vmsize not started \(see above\)$/,
+        stderr: /^layerbench: matrix up: ceph failed; homelab, quick, vmsize not started \(see above\)$/,
         stdout:
-          /^homelab: failed: the Pulumi CLI is not installed \(or not on PATH\): install it with `curl -fsSL https:\/\/get\.pulumi\.com \| sh`, then `pulumi login`\nquick: skipped: not run: the Pulumi CLI is missing$/m,
+          /^ceph: failed: the Pulumi CLI is not installed \(or not on PATH\): install it with `curl -fsSL https:\/\/get\.pulumi\.com \| sh`, then `pulumi login`\nhomelab: skipped: not run: the Pulumi CLI is missing$/m,
       },
       {
         args: ["report", "--out", out],
