@@ -79,7 +79,11 @@ test.serial(
     t.true(codes(await results(buffered)).includes("client-cache"), "through librbd's cache: flagged");
     t.false(codes(await results(buffered)).includes("buffered-io"), "no page cache was involved");
     t.false(codes(await results(direct)).includes("client-cache"));
-    t.regex(await fs.readFile(join(buffered, "report.md"), "utf8"), /client-cache/);
+    t.regex(await fs.readFile(join(buffered, "report.md"), "utf8"), /on RBD images direct=0 means librbd's own cache/);
+    t.regex(
+      await fs.readFile(join(buffered, "iops.svg"), "utf8"),
+      /of RBD images: librbd's cache, flagged client-cache/,
+    );
 
     const jobFile = await fs.readFile(join(buffered, "jobs", "ars.rbd.fio"), "utf8");
     t.regex(jobFile, /^ioengine=rbd\nclientname=\$\{LAYERBENCH_RBD_CLIENT\}\npool=\$\{LAYERBENCH_RBD_POOL\}/m);

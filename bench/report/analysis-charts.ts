@@ -177,7 +177,9 @@ export function layersSpec(data: ReportData): vl.TopLevelSpec | undefined {
       y: { field: "workload", type: "nominal", title: null, sort: null, axis: { labelLimit: 0 } },
       yOffset: { field: "bar", sort: order },
       x: { field: "ratio", type: "quantitative", title: "× baseline" },
-      color: { field: "bar", type: "nominal", title: null, sort: order, legend: { orient: "top" } },
+      // A column at the right, each name whole: steps named by their storage ("vm on Ceph RBD (librbd): median")
+      // outgrow a row's 160 px.
+      color: { field: "bar", type: "nominal", title: null, sort: order, legend: { orient: "right", labelLimit: 0 } },
     },
   };
 }

@@ -163,11 +163,17 @@ export function chartSpec(
   const spread = (size: number, color: string) => ({ type: "errorbar" as const, ticks: { size }, color });
   const panels = [...new Set(rows.map((row) => row.panel))];
   const buffered = data.documents.some((document) => !document.profile.direct);
+  // fio's rbd engine has no page cache under it: its direct=0 is librbd's cache, which flags its bars instead.
+  const rbdEngine = data.documents.some((document) =>
+    document.variants.some((variant) => variant.options.engine === "rbd"),
+  );
   const subtitle = [
     repeated ? "error bars: ±1 standard deviation over repeats" : "",
     logScale ? "logarithmic scale" : "",
     rows.some((row) => row.flags) ? "! flagged: see Flags in report.md" : "",
-    buffered ? "buffered I/O: the page cache is part of the numbers" : "",
+    buffered
+      ? `buffered I/O: the page cache is part of the numbers${rbdEngine ? " (of RBD images: librbd's cache, flagged client-cache)" : ""}`
+      : "",
     emulatedCpuNote(data) ?? "",
   ].filter(Boolean);
   return {

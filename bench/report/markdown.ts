@@ -238,9 +238,12 @@ function pageCacheSection(data: ReportData): string[] {
   const buffered = data.documents.flatMap((document, index) =>
     document.profile.direct ? [] : [`${sourceNumber(index)} profile \`${document.profile.id}\``],
   );
+  const rbdEngine = data.documents.some((document) =>
+    document.variants.some((variant) => variant.options.engine === "rbd"),
+  );
   return buffered.length > 0
     ? [
-        `> **Buffered I/O** (${buffered.join(", ")}): fio wrote through the page cache (direct=0). Writes land in the RAM of the machine that runs fio and reach the disk later; a layer with more RAM for caching (a guest's page cache) can beat the disk under it. Use a direct profile (\`--direct\`, \`kbench\`) to measure the storage.`,
+        `> **Buffered I/O** (${buffered.join(", ")}): fio wrote through the page cache (direct=0). Writes land in the RAM of the machine that runs fio and reach the disk later; a layer with more RAM for caching (a guest's page cache) can beat the disk under it. Use a direct profile (\`--direct\`, \`kbench\`) to measure the storage.${rbdEngine ? " fio's rbd engine has no page cache under it: on RBD images direct=0 means librbd's own cache, as the client configures it (flag `client-cache`); direct=1 turns it off." : ""}`,
         "",
       ]
     : [];
