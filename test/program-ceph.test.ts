@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import test from "ava";
@@ -11,7 +10,7 @@ import { collectReportData } from "../bench/report/rows.js";
 import { backendsOf } from "../components/backends/index.js";
 import { k3sNodeRole } from "../components/k3s-cluster.js";
 import { createLayers } from "../components/layers.js";
-import { byName, outputValue, recordingMocks, withoutStackTraces } from "./helpers/pulumi-mocks.js";
+import { byName, measuringState, outputValue, recordingMocks, withoutStackTraces } from "./helpers/pulumi-mocks.js";
 import { shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
@@ -23,20 +22,13 @@ const fioStdout = await shortArsOutput();
 const cluster = new StrictNode("9.1.1", ["pve1", "pve2", "pve3"]);
 cluster.addRbdStorage("ceph-vm", { pool: "ceph-vm", krbd: false });
 cluster.addRbdStorage("ceph-vm-krbd", { pool: "ceph-vm", krbd: true });
-const resources = recordingMocks(({ type, name, inputs }) => {
-  // The host-level Ceph run's script reports the cache librbd ran with, as it does on a node (remote/fio-script.ts).
-  if (name === "fio-host-ceph-fio") return { stdout: `${fioStdout}@@layerbench environment rbdCache writearound\n` };
-  if (name.startsWith("fio-") && type === "command:remote:Command") return { stdout: fioStdout };
-  if (name === "k3s-kubeconfig")
-    return { stdout: "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n" };
-  if (name === "k3s-token") return { stdout: "K10secret::server:token\n" };
-  if (type === "kubernetes:batch/v1:Job")
-    return { metadata: { ...(inputs.metadata as object), uid: createHash("sha256").update(name).digest("hex") } };
-  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/ceph/baseline-zvol\n" };
-  if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
-  if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
-  return {};
-}, cluster);
+// The host-level Ceph run's script reports the cache librbd ran with, as it does on a node (remote/fio-script.ts).
+const resources = recordingMocks(
+  measuringState(fioStdout, "/dev/zvol/rpool/layerbench/ceph/baseline-zvol", {
+    "fio-host-ceph-fio": `${fioStdout}@@layerbench environment rbdCache writearound\n`,
+  }),
+  cluster,
+);
 
 const file = await readStackFile(ROOT, "ceph");
 const config = parseBenchConfig(file.raw);

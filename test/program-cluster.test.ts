@@ -1,11 +1,10 @@
-import { createHash } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import * as pulumi from "@pulumi/pulumi";
 import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { readStackFile } from "../bench/config/stack-file.js";
 import { createLayers } from "../components/layers.js";
-import { byName, outputValue, recordingMocks, withoutStackTraces } from "./helpers/pulumi-mocks.js";
+import { byName, measuringState, outputValue, recordingMocks, withoutStackTraces } from "./helpers/pulumi-mocks.js";
 import { shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
@@ -14,18 +13,10 @@ import { StrictNode } from "./helpers/strict-node.js";
 
 const fioStdout = await shortArsOutput();
 const cluster = new StrictNode("8.4.1", ["pve1", "pve2", "pve3"]);
-const resources = recordingMocks(({ type, name, inputs }) => {
-  if (name.startsWith("fio-") && type === "command:remote:Command") return { stdout: fioStdout };
-  if (name === "k3s-kubeconfig")
-    return { stdout: "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n" };
-  if (name === "k3s-token") return { stdout: "K10secret::server:token\n" };
-  if (type === "kubernetes:batch/v1:Job")
-    return { metadata: { ...(inputs.metadata as object), uid: createHash("sha256").update(name).digest("hex") } };
-  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/homelab/baseline-zvol\n" };
-  if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
-  if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
-  return {};
-}, cluster);
+const resources = recordingMocks(
+  measuringState(fioStdout, "/dev/zvol/rpool/layerbench/homelab/baseline-zvol"),
+  cluster,
+);
 
 const file = await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "homelab");
 const config = parseBenchConfig({

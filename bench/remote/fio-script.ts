@@ -135,8 +135,17 @@ function preconditionLines(profile: Profile, target: ScriptTarget, fio: string):
   if (!profile.precondition || target.kind === "directory") return [];
   return [
     `echo "layerbench: preconditioning $${TARGET_VARIABLE}" >&2`,
+    ...timedFill(
+      `${fio} --name=precondition --filename="$${TARGET_VARIABLE}" --rw=write --bs=1m --ioengine=psync --direct=1 --size=${formatFioSize(largestFootprint(profile))} --output-format=json --output="$work/precondition.json"`,
+    ),
+  ];
+}
+
+/** Runs a fill, timed, and reports it with the precondition marker: its seconds, ok or the cause of its failure. */
+function timedFill(command: string): string[] {
+  return [
     "began=$(date +%s)",
-    `if ${fio} --name=precondition --filename="$${TARGET_VARIABLE}" --rw=write --bs=1m --ioengine=psync --direct=1 --size=${formatFioSize(largestFootprint(profile))} --output-format=json --output="$work/precondition.json" 2>"$work/err.txt"; then`,
+    `if ${command} 2>"$work/err.txt"; then`,
     "  seconds=$(( $(date +%s) - began ))",
     `  ${MARKER_SHELL.precondition("ok")}`,
     "else",
@@ -157,14 +166,7 @@ function rbdFillLines(target: Extract<ScriptTarget, { kind: "rbd" }>, fio: strin
     `cat > "$work/fill.fio" <<'LAYERBENCH_FILL_JOB'`,
     renderRbdFillJob(target.bytes).trimEnd(),
     "LAYERBENCH_FILL_JOB",
-    "began=$(date +%s)",
-    `if ${fio} --output-format=json --output="$work/fill.json" "$work/fill.fio" 2>"$work/err.txt"; then`,
-    "  seconds=$(( $(date +%s) - began ))",
-    `  ${MARKER_SHELL.precondition("ok")}`,
-    "else",
-    "  seconds=$(( $(date +%s) - began ))",
-    `  ${MARKER_SHELL.precondition("failed", FIO_FAILURE_CAUSE)}`,
-    "fi",
+    ...timedFill(`${fio} --output-format=json --output="$work/fill.json" "$work/fill.fio"`),
     `cache=$(rbd --id "$${RBD_CLIENT_VARIABLE}" config image list "$${RBD_POOL_VARIABLE}/$${TARGET_VARIABLE}" 2>/dev/null | awk '$1 == "rbd_cache" { on = $2 } $1 == "rbd_cache_policy" { policy = $2 } END { print (on == "true" ? policy : "off") }')`,
     `grep -q '^direct=1' "$work/job.fio" && cache=off`,
     MARKER_SHELL.environment("rbdCache", '"$cache"'),

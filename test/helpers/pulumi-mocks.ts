@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { promises as fs } from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
@@ -42,6 +43,31 @@ export const GRAPH_ONLY_STATE: StateFor = ({ type, name }) => {
   if (type === "kubernetes:batch/v1:Job") return { metadata: { uid: "uid" } };
   return {};
 };
+
+/**
+ * What a stack's Commands and Jobs give back when its measurements run: every fio script prints `fioStdout` (a
+ * resource's own stdout in `stdoutOf`, by name, first), the baseline zvol is `baselineDevice`, k3s answers with its
+ * kubeconfig and token, and each Job has a uid of its own.
+ */
+export function measuringState(
+  fioStdout: string,
+  baselineDevice: string,
+  stdoutOf: Record<string, string> = {},
+): StateFor {
+  return ({ type, name, inputs }) => {
+    if (name in stdoutOf) return { stdout: stdoutOf[name] };
+    if (name.startsWith("fio-") && type === "command:remote:Command") return { stdout: fioStdout };
+    if (name === "k3s-kubeconfig")
+      return { stdout: "apiVersion: v1\nclusters:\n- cluster:\n    server: https://127.0.0.1:6443\n" };
+    if (name === "k3s-token") return { stdout: "K10secret::server:token\n" };
+    if (type === "kubernetes:batch/v1:Job")
+      return { metadata: { ...(inputs.metadata as object), uid: createHash("sha256").update(name).digest("hex") } };
+    if (name === "node-zfs-baseline") return { stdout: `${baselineDevice}\n` };
+    if (name.endsWith("-address")) return { stdout: "10.0.0.9\n" };
+    if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
+    return {};
+  };
+}
 
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
