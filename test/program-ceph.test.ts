@@ -54,6 +54,10 @@ test("the ceph stack under the strict mocks: no rule broken; VM disks on the ZFS
     ["krbd-none", "ceph-vm-krbd", "none"],
     ["krbd-wb", "ceph-vm-krbd", "writeback"],
   ]);
+  // A disk on Ceph is filled before its first run (a thin image reads zeros without the OSDs); the stack's ZFS
+  // disks only with layerbench:precondition, which this stack leaves off.
+  const fills = (id: string) => /preconditioning/.test(byName(resources, `fio-vm-${id}-fio`).inputs.create);
+  t.deepEqual(["zfs-none", "rbd-none", "krbd-wb"].map(fills), [false, true, true]);
   // One ZFS storage: the RBD variants' ZFS options (defaults) make no dataset of their own.
   t.is(resources.filter((resource) => resource.type === "proxmoxve:storage/zfspool:Zfspool").length, 1);
 });
