@@ -136,12 +136,19 @@ test("ceph-csi: its chart with the user's monitors, the cephx key a Pulumi secre
   );
 });
 
-test("the strict cluster refuses what a real one would: a disk on an RBD storage it lacks, more provisioners than nodes, a cluster ceph-csi was not told of", (t) => {
+test("the strict cluster refuses what a real one would: a disk on an RBD storage it lacks or not raw, more provisioners than nodes, a cluster ceph-csi was not told of", (t) => {
   const bare = new StrictNode("9.1.1", ["pve1", "pve2", "pve3"]);
   const vm = byName(resources, "bench-vm-1-vm");
   const zfs = resources.filter((resource) => resource.type === "proxmoxve:storage/zfspool:Zfspool");
   for (const storage of zfs) bare.admit(storage.type, storage.name, storage.inputs);
   t.throws(() => bare.admit(vm.type, vm.name, vm.inputs), { message: /storage 'ceph-vm' does not exist/ });
+  bare.addRbdStorage("ceph-vm", { pool: "ceph-vm", krbd: false });
+  const qcow2 = vm.inputs.disks.map((disk: { datastoreId: string }) =>
+    disk.datastoreId === "ceph-vm" ? { ...disk, fileFormat: "qcow2" } : disk,
+  );
+  t.throws(() => bare.admit(vm.type, vm.name, { ...vm.inputs, vmId: 9399, disks: qcow2 }), {
+    message: /unsupported format 'qcow2' for storage type rbd/,
+  });
   const strict = new StrictNode("9.1.1", ["pve1"]);
   strict.addRbdStorage("other", { pool: "other-pool", krbd: false });
   const release = byName(resources, "ceph-csi-release");

@@ -206,6 +206,10 @@ export class StrictNode {
       if (!this.storages.has(disk.datastoreId)) return `${slot}: storage '${disk.datastoreId}' does not exist`;
       if (!this.storages.get(disk.datastoreId)?.includes("images"))
         return `${slot}: storage '${disk.datastoreId}' does not support vm images`;
+      // pve-storage src/PVE/Storage/Plugin.pm get_formats: a plugin that declares no formats takes raw only, and
+      // RBDPlugin.pm declares none (the provider's file_format is Computed: sent as given, else the storage's).
+      if (this.rbdStorages.has(disk.datastoreId) && disk.fileFormat !== undefined && disk.fileFormat !== "raw")
+        return `${slot}: unsupported format '${disk.fileFormat}' for storage type rbd`;
       // pve-storage src/PVE/Storage.pm storage_check_node.
       if (!(this.storageNodes.get(disk.datastoreId) ?? [inputs.nodeName]).includes(inputs.nodeName))
         return `${slot}: storage '${disk.datastoreId}' is not available on node '${inputs.nodeName}'`;
