@@ -1,4 +1,4 @@
-import { promises as fs } from "node:fs";
+import { existsSync, promises as fs } from "node:fs";
 import { release } from "node:os";
 import { join } from "node:path";
 import test from "ava";
@@ -21,6 +21,7 @@ test("the script passes shellcheck for every kind of target", async (t) => {
     { kind: "directory", path: "/tank/it's here" },
     { kind: "device", path: "/dev/zvol/rpool/layerbench/baseline-zvol" },
     { kind: "serial", serial: "blk-none" },
+    { kind: "rbd", pool: "ceph-vm", image: "layerbench-quick-host", client: "admin", bytes: 1024 ** 3 },
   ];
   for (const target of targets) {
     t.is(
@@ -84,6 +85,25 @@ test("a failing workload is reported and the others still run", async (t) => {
     "every workload was tried",
   );
   t.true(output.failures.every((failure) => failure.message.length > 0));
+});
+
+test("an RBD target on a node whose fio has no rbd engine stops before it makes an image", async (t) => {
+  const bin = await scratchDir();
+  t.teardown(bin.cleanup);
+  // A fio built without librbd: --enghelp=rbd fails, as fio says of an engine it does not have.
+  await fs.writeFile(join(bin.path, "fio"), '#!/bin/sh\n[ "$1" = --enghelp=rbd ] && exit 1\nexit 0\n', { mode: 0o755 });
+  await fs.writeFile(join(bin.path, "rbd"), `#!/bin/sh\necho "$@" >> ${bin.path}/rbd.calls\n`, { mode: 0o755 });
+  const result = await runScript(
+    renderFioScript({
+      profile,
+      repeat: 1,
+      target: { kind: "rbd", pool: "p", image: "i", client: "admin", bytes: 1024 ** 2 },
+    }),
+    { binDir: bin.path },
+  );
+  t.is(result.code, 2);
+  t.regex(result.stderr, /^layerbench: the fio on .+ has no rbd engine \(a fio built without librbd\)$/m);
+  t.false(existsSync(join(bin.path, "rbd.calls")), "no image made, none removed");
 });
 
 test("a disk whose serial no disk has stops the script with a message naming the disks it saw", async (t) => {

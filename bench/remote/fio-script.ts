@@ -106,6 +106,7 @@ function locateTarget(target: ScriptTarget): string[] {
       const name = `"$${RBD_POOL_VARIABLE}/$${TARGET_VARIABLE}"`;
       return [
         `command -v rbd >/dev/null 2>&1 || fail "no rbd command on $(hostname): install Ceph's client tools (ceph-common)"`,
+        `fio --enghelp=rbd >/dev/null 2>&1 || fail "the fio on $(hostname) has no rbd engine (a fio built without librbd)"`,
         `${TARGET_VARIABLE}=${shellQuote(target.image)}`,
         `${RBD_POOL_VARIABLE}=${shellQuote(target.pool)}`,
         `${RBD_CLIENT_VARIABLE}=${shellQuote(target.client)}`,
