@@ -5,7 +5,13 @@ import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { releaseVmDiskScript } from "../bench/remote/node-scripts.js";
 import { vmGroups } from "../bench/variants/vm-groups.js";
-import { diskSerial, diskSlots, type VmDiskVariant, variantOptions } from "../bench/variants/vm-variants.js";
+import {
+  diskSerial,
+  diskSlots,
+  usesCacheDirect,
+  type VmDiskVariant,
+  variantOptions,
+} from "../bench/variants/vm-variants.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { BenchVm, type BenchVmArgs, FIO_GUEST } from "./bench-vm.js";
 import { FioRun } from "./fio-run.js";
@@ -107,11 +113,9 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
                 pool: this.args.ceph.pool,
                 replicas: this.args.ceph.size,
                 minSize: this.args.ceph.minSize,
-                // QEMU turns librbd's cache on unless the cache mode opens the disk with O_DIRECT (block/rbd.c);
+                // QEMU turns librbd's cache on unless the cache mode bypasses the host's caches (block/rbd.c);
                 // krbd disks go through the host's page cache instead, as ZFS's do.
-                ...(variant.storage === "rbd" && {
-                  rbdCache: variant.cache === "none" || variant.cache === "directsync" ? "off" : "on",
-                }),
+                ...(variant.storage === "rbd" && { rbdCache: usesCacheDirect(variant) ? "off" : "on" }),
               }),
           },
           baseline: false,

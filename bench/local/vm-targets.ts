@@ -10,6 +10,7 @@ import { cacheDirectory, guestTools, prepareGuest } from "../qemu/guest.js";
 import { type Accelerator, GUEST_MEMORY_MB, GuestRunError, runGuest } from "../qemu/run-guest.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { formatDuration } from "../util/format.js";
+import { usesCacheDirect } from "../variants/vm-variants.js";
 import { checkTargetDirectory, directIoRefusal, PreflightError } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
 import { fillRbdImage, type RbdTargetFacts } from "./rbd-target.js";
@@ -36,9 +37,8 @@ export async function preflightVmTargets(targets: LocalTarget[], profile: Profil
       files: imageBytes(profile) - IMAGE_MARGIN,
       margin: IMAGE_MARGIN,
     });
-    const direct = target.vm.cache === "none" || target.vm.cache === "directsync";
     // A disk on RBD is opened by librbd, not through the directory's file system.
-    const refusal = direct && !target.rbd ? await directIoRefusal(target.path) : undefined;
+    const refusal = usesCacheDirect(target.vm) && !target.rbd ? await directIoRefusal(target.path) : undefined;
     if (refusal) {
       throw new PreflightError(
         `VM target "${target.name}": cache=${target.vm.cache} opens its image with O_DIRECT, which the file system of ${target.path} refuses (${refusal}): use dir= on another file system, or cache=writeback`,
@@ -124,11 +124,10 @@ async function prepareRbdDisks(
       } finally {
         await fs.rm(jobsDir, { recursive: true, force: true });
       }
-      const direct = target.vm.cache === "none" || target.vm.cache === "directsync";
       const fact = facts?.get(target.name);
       options.set(target.name, {
         rbd: rbdName(target.rbd),
-        rbdCache: direct ? "off" : await rbdCache(target.rbd, what),
+        rbdCache: usesCacheDirect(target.vm) ? "off" : await rbdCache(target.rbd, what),
         ...(fact && { poolSize: fact.size, poolMinSize: fact.minSize }),
         client: `client.${target.rbd.id ?? "admin"}`,
       });

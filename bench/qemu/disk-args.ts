@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { diskSerial, type VmDiskVariant } from "../variants/vm-variants.js";
+import { diskSerial, usesCacheDirect, type VmDiskVariant } from "../variants/vm-variants.js";
 
 // The QEMU rendering of a VM disk variant, shaped as Proxmox's qemu-server writes it for the same disk options,
 // so that a local guest measures what a Proxmox guest would. Two shapes, each from qemu-server's source:
@@ -39,9 +39,6 @@ export type DiskBacking = (
 /** Double commas in a value, so that QEMU's option parser keeps it whole (DriveDevice.pm _escape_qemu_arg_value). */
 const escapeOption = (value: string) => value.replace(/,/g, ",,");
 
-/** Drive.pm drive_uses_cache_direct: none and directsync open with O_DIRECT. */
-const cacheDirect = (variant: VmDiskVariant) => variant.cache === "none" || variant.cache === "directsync";
-
 /** Drive.pm detect_zeroes_cmdline_option: zero writes become unmaps where discard is on, else are detected. */
 const detectZeroes = (variant: VmDiskVariant) => (variant.discard === "on" ? "unmap" : "on");
 
@@ -68,7 +65,7 @@ export function blockdevNode(variant: VmDiskVariant, slot: string, backing: Disk
     "detect-zeroes": detectZeroes(variant),
     "read-only": false,
   };
-  const cache = { direct: cacheDirect(variant), "no-flush": variant.cache === "unsafe" };
+  const cache = { direct: usesCacheDirect(variant), "no-flush": variant.cache === "unsafe" };
   // Blockdev.pm generate_file_blockdev: only the file, host_cdrom and host_device drivers take aio.
   const where =
     backing.driver === "rbd"

@@ -138,6 +138,13 @@ function sizeGb(variant: string, value: unknown): number {
   );
 }
 
+/**
+ * Whether the disk bypasses the host's caches (qemu-server Drive.pm drive_uses_cache_direct: none and directsync
+ * open with O_DIRECT); QEMU then also opens an RBD image with librbd's cache off (block/rbd.c qemu_rbd_connect).
+ */
+export const usesCacheDirect = (variant: Pick<VmDiskVariant, "cache">) =>
+  variant.cache === "none" || variant.cache === "directsync";
+
 /** Proxmox's and QEMU's rules for a disk's options together; the message names what to change. */
 export function combinationProblem(variant: Omit<VmDiskVariant, "id">): string | undefined {
   if (variant.aio === "native" && variant.cache !== "none" && variant.cache !== "directsync") {
