@@ -3,6 +3,7 @@ import { promisify } from "node:util";
 import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { formatBytes } from "../util/size.js";
+import { parsePools, poolNames } from "./pools.js";
 
 // An RBD image that layerbench measures: made for the run with the `rbd` CLI (ceph-common), filled, measured with
 // fio's rbd engine or a guest's disk, and removed. The user's images are never written: one that exists is refused.
@@ -47,11 +48,6 @@ function connection(image: RbdImage): string[] {
   return [...(image.id ? ["--id", image.id] : []), ...(image.conf ? ["--conf", image.conf] : [])];
 }
 
-/** Environment for fio: its rbd engine reads ceph.conf from CEPH_CONF (librados' default search otherwise). */
-export function cephEnvironment(image: RbdImage): Record<string, string> {
-  return image.conf ? { CEPH_CONF: image.conf } : {};
-}
-
 const CEPH_INSTALL_HINT =
   "install Ceph's client tools: sudo apt-get install ceph-common (Debian/Ubuntu), sudo dnf install ceph-common (Fedora)";
 
@@ -74,50 +70,38 @@ async function ceph(command: "rbd" | "ceph", args: string[], image: RbdImage, wh
   }
 }
 
-interface PoolFacts {
+/** The cluster an RBD target is on (its fsid, which locks it) and its pool's replicas. */
+export interface RbdClusterFacts {
   fsid: string;
   size: number;
   minSize: number;
-  /** Bytes the pool can still take, after replication (ceph df's max_avail). */
-  maxAvail: number;
 }
 
 /**
  * Before any I/O: the CLI is there, the user's key opens the cluster, the pool exists and has room for `bytes`,
- * and the image does not exist. Returns the pool's facts for the results.
+ * and the image does not exist. Returns the cluster's fsid and the pool's replicas for the results.
  */
-export async function checkRbdTarget(image: RbdImage, bytes: number, what: string): Promise<PoolFacts> {
+export async function checkRbdTarget(image: RbdImage, bytes: number, what: string): Promise<RbdClusterFacts> {
   const fsid = (await ceph("ceph", ["fsid"], image, what)).trim();
-  const df = JSON.parse(await ceph("ceph", ["df", "--format", "json"], image, what)) as {
-    pools: Array<{ name: string; stats: { max_avail: number } }>;
-  };
-  const pool = df.pools.find((candidate) => candidate.name === image.pool);
-  if (!pool)
+  const pools = parsePools(
+    await ceph("ceph", ["osd", "pool", "ls", "detail", "--format", "json"], image, what),
+    await ceph("ceph", ["df", "--format", "json"], image, what),
+  );
+  const pool = pools?.get(image.pool);
+  if (!pools || !pool)
     throw new RbdError(
-      `${what}: the cluster ${fsid} has no pool "${image.pool}": its pools are ${df.pools.map((candidate) => candidate.name).join(", ") || "none"}`,
+      `${what}: the cluster ${fsid} has no pool "${image.pool}": its pools are ${pools ? poolNames(pools) : "none"}`,
     );
-  const poolValue = async (key: "size" | "min_size") =>
-    (
-      JSON.parse(
-        await ceph("ceph", ["osd", "pool", "get", image.pool, key, "--format", "json"], image, what),
-      ) as Record<string, number>
-    )[key];
-  const facts = {
-    fsid,
-    size: await poolValue("size"),
-    minSize: await poolValue("min_size"),
-    maxAvail: pool.stats.max_avail,
-  };
-  if (facts.maxAvail < bytes)
+  if (pool.maxAvail !== undefined && pool.maxAvail < bytes)
     throw new RbdError(
-      `${what}: pool "${image.pool}" can take ${formatBytes(facts.maxAvail)} more, the image needs ${formatBytes(bytes)}: free some space or pass a smaller --size`,
+      `${what}: pool "${image.pool}" can take ${formatBytes(pool.maxAvail)} more, the image needs ${formatBytes(bytes)}: free some space or pass a smaller --size`,
     );
   const images = JSON.parse(await ceph("rbd", ["ls", image.pool, "--format", "json"], image, what)) as string[];
   if (images.includes(image.image))
     throw new RbdError(
       `${what}: image ${rbdName(image)} exists: layerbench writes over the image it measures, so it makes its own and removes it after; name one that does not exist`,
     );
-  return facts;
+  return { fsid, size: pool.size, minSize: pool.minSize };
 }
 
 /** librbd's cache as a client of this image sees it: "off", or its policy (writearound, writeback, writethrough). */

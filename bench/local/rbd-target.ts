@@ -2,14 +2,7 @@ import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import {
-  cephEnvironment,
-  checkRbdTarget,
-  createRbdImage,
-  type RbdImage,
-  rbdCache,
-  rbdName,
-} from "../ceph/rbd-image.js";
+import { createRbdImage, type RbdClusterFacts, type RbdImage, rbdCache, rbdName } from "../ceph/rbd-image.js";
 import {
   RBD_CLIENT_VARIABLE,
   RBD_FILL_SECTION,
@@ -22,106 +15,112 @@ import {
 import { largestFootprint, type Profile } from "../core/profiles.js";
 import { runFioSection } from "./fio-process.js";
 
-// An `rbd:` target: fio's rbd engine on an image the run makes in the user's pool, fills, measures and removes.
-
-/** What `plan`-like checks found before any I/O, kept for the lock and the results. */
-export interface RbdTargetFacts {
-  fsid: string;
-  size: number;
-  minSize: number;
-}
+// An `rbd:` target: fio's rbd engine on an image the run makes in the user's pool, fills, measures and removes;
+// and the images of a local guest's RBD disks, made and filled the same way.
 
 /** The image holds the largest workload's regions, one per job, side by side (offset_increment). */
 export function rbdImageBytes(profile: Profile): number {
   return Math.ceil(largestFootprint(profile) / 1024 ** 2) * 1024 ** 2;
 }
 
-/** Before any I/O: the cluster answers the user's key, the pool has room for `bytes`, the image is not there yet. */
-export async function preflightRbdTarget(name: string, image: RbdImage, bytes: number): Promise<RbdTargetFacts> {
-  const { fsid, size, minSize } = await checkRbdTarget(image, bytes, `target "${name}"`);
-  return { fsid, size, minSize };
-}
-
-/** fio's environment for an image: the job text names it through these variables. */
+/** fio's environment for an image: the job text names it through these variables; its rbd engine reads CEPH_CONF. */
 export function rbdFioEnvironment(image: RbdImage): Record<string, string> {
   return {
     [TARGET_VARIABLE]: image.image,
     [RBD_POOL_VARIABLE]: image.pool,
     [RBD_CLIENT_VARIABLE]: image.id ?? "admin",
-    ...cephEnvironment(image),
+    ...(image.conf && { CEPH_CONF: image.conf }),
   };
 }
 
 /** The Ceph release of the client tools (librbd comes with them), as `rbd --version` says it. */
-export async function cephVersion(): Promise<string> {
+async function cephVersion(): Promise<string> {
   const { stdout } = await promisify(execFile)("rbd", ["--version"]);
   return stdout.trim().replace(/^ceph version /, "");
 }
 
-/** Writes the whole image once, sequentially, with fio's rbd engine; returns the seconds it took. */
-export async function fillRbdImage(
-  image: RbdImage,
-  bytes: number,
-  jobsDir: string,
-  signal?: AbortSignal,
-): Promise<number> {
-  const fillJob = join(jobsDir, "rbd-fill.fio");
-  await fs.writeFile(fillJob, renderRbdFillJob(bytes));
-  const started = performance.now();
-  await runFioSection({ jobFile: fillJob, section: RBD_FILL_SECTION, environment: rbdFioEnvironment(image), signal });
-  return (performance.now() - started) / 1000;
+export interface RbdImageRun {
+  /** Names the target in messages. */
+  what: string;
+  image: RbdImage;
+  bytes: number;
+  /** What the checks before the run found of its cluster. */
+  facts: RbdClusterFacts;
+  /** The runs bypass librbd's cache: fio under direct=1 (its rbd engine sets rbd_cache=false), or a guest disk whose cache mode bypasses the host's (block/rbd.c). */
+  cacheBypassed: boolean;
+  /** Where the fill's job file goes. */
+  jobsDir: string;
+  signal?: AbortSignal;
 }
 
-export interface PreparedRbdTarget {
-  jobFile: string;
-  environment: Record<string, string>;
-  /** The variant's options: where it ran and through which client cache. */
+export interface PreparedRbdImage {
+  /** What the variant records of the image: where it ran and through which client cache. */
   options: Record<string, string | number>;
   /** Seconds the fill took: not part of any number. */
   fillSec: number;
-  cephVersion: string;
   remove: () => Promise<void>;
 }
 
 /**
- * Makes the image, fills it once (a thin image reads zeros without touching the OSDs) and says which librbd
- * cache the runs go through: none under direct=1 (fio's rbd engine then sets rbd_cache=false), else the client's
- * configuration, which `rbd config image list` resolves as librbd does.
+ * Makes the image, fills it once with sequential writes that bypass librbd's cache (a thin image reads zeros
+ * without touching the OSDs), and says which librbd cache the runs go through: none when they bypass it, else the
+ * client's configuration, which `rbd config image list` resolves as librbd does. Nothing is left on failure.
  */
-export async function prepareRbdTarget(
-  name: string,
-  image: RbdImage,
-  facts: RbdTargetFacts,
-  profile: Profile,
-  jobsDir: string,
-  signal?: AbortSignal,
-): Promise<PreparedRbdTarget> {
-  const what = `RBD target "${name}"`;
-  const bytes = rbdImageBytes(profile);
+export async function prepareRbdImage(run: RbdImageRun): Promise<PreparedRbdImage> {
+  const { what, image, bytes, facts } = run;
   const remove = await createRbdImage(image, bytes, what);
   try {
-    const environment = rbdFioEnvironment(image);
-    const fillSec = await fillRbdImage(image, bytes, jobsDir, signal);
-    const jobFile = join(jobsDir, `${profile.id}.rbd.fio`);
-    await fs.writeFile(jobFile, renderJobFile(profile, RBD_TARGET));
-    const cache = profile.direct ? "off" : await rbdCache(image, what);
+    const fillJob = join(run.jobsDir, "rbd-fill.fio");
+    await fs.writeFile(fillJob, renderRbdFillJob(bytes));
+    const started = performance.now();
+    await runFioSection({
+      jobFile: fillJob,
+      section: RBD_FILL_SECTION,
+      environment: rbdFioEnvironment(image),
+      signal: run.signal,
+    });
+    const fillSec = (performance.now() - started) / 1000;
     return {
-      jobFile,
-      environment,
       options: {
         rbd: rbdName(image),
-        engine: "rbd",
-        rbdCache: cache,
+        rbdCache: run.cacheBypassed ? "off" : await rbdCache(image, what),
         poolSize: facts.size,
         poolMinSize: facts.minSize,
         client: `client.${image.id ?? "admin"}`,
       },
       fillSec,
-      cephVersion: await cephVersion(),
       remove,
     };
   } catch (error) {
     await remove().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** An `rbd:` target ready to measure: its image made and filled, the job file of its rbd engine written. */
+export async function prepareRbdTarget(
+  name: string,
+  image: RbdImage,
+  facts: RbdClusterFacts,
+  profile: Profile,
+  jobsDir: string,
+  signal?: AbortSignal,
+): Promise<PreparedRbdImage & { jobFile: string; cephVersion: string }> {
+  const prepared = await prepareRbdImage({
+    what: `RBD target "${name}"`,
+    image,
+    bytes: rbdImageBytes(profile),
+    facts,
+    cacheBypassed: profile.direct,
+    jobsDir,
+    signal,
+  });
+  try {
+    const jobFile = join(jobsDir, `${profile.id}.rbd.fio`);
+    await fs.writeFile(jobFile, renderJobFile(profile, RBD_TARGET));
+    return { ...prepared, options: { ...prepared.options, engine: "rbd" }, jobFile, cephVersion: await cephVersion() };
+  } catch (error) {
+    await prepared.remove().catch(() => undefined);
     throw error;
   }
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { hostname, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import type { RbdImage } from "../ceph/rbd-image.js";
+import { checkRbdTarget, type RbdClusterFacts, type RbdImage } from "../ceph/rbd-image.js";
 import { workloadRun } from "../core/fio-parser.js";
 import { fioPath, renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
 import { largestFootprint, type Profile, secondsPerRun, type Workload } from "../core/profiles.js";
@@ -36,7 +36,7 @@ import {
   fioVersion,
 } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
-import { preflightRbdTarget, prepareRbdTarget, type RbdTargetFacts, rbdImageBytes } from "./rbd-target.js";
+import { prepareRbdTarget, rbdFioEnvironment, rbdImageBytes } from "./rbd-target.js";
 import { clearLogs, readSeries } from "./series-logs.js";
 import { isVmTarget, type LocalTarget } from "./targets.js";
 import { GUEST_BOOT_SECONDS, imageBytes, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
@@ -69,7 +69,7 @@ const FREE_SPACE_MARGIN = 64 * 1024 ** 2;
 /** What the checks before any I/O found: fio's version, and the cluster of each RBD target. */
 interface PreflightFacts {
   fioVersion: string;
-  rbd: Map<string, RbdTargetFacts>;
+  rbd: Map<string, RbdClusterFacts>;
 }
 
 /** Everything that can be checked before any I/O: fio, the output directory, the targets. */
@@ -78,11 +78,11 @@ export async function preflight(options: LocalRunOptions): Promise<PreflightFact
   // What it holds is checked under the run's lock (runLocal), where no other run can write it meanwhile.
   await checkOutputPath(options.outDir);
   const needed = { files: largestFootprint(options.profile), margin: FREE_SPACE_MARGIN };
-  const rbd = new Map<string, RbdTargetFacts>();
+  const rbd = new Map<string, RbdClusterFacts>();
   for (const target of options.targets) {
     if (target.rbd) {
       const bytes = target.vm ? imageBytes(options.profile) : rbdImageBytes(options.profile);
-      rbd.set(target.name, await preflightRbdTarget(target.name, target.rbd, bytes));
+      rbd.set(target.name, await checkRbdTarget(target.rbd, bytes, `target "${target.name}"`));
     } else if (!target.vm) await checkTargetDirectory(target.name, target.path, needed);
   }
   await preflightVmTargets(options.targets, options.profile);
@@ -175,7 +175,7 @@ async function prepareDirectory(target: LocalTarget, spec: VariantSpec, jobFile:
 
 async function prepareRbd(
   target: LocalTarget & { rbd: RbdImage },
-  facts: RbdTargetFacts | undefined,
+  facts: RbdClusterFacts | undefined,
   spec: VariantSpec,
   options: LocalRunOptions,
 ): Promise<PreparedTarget> {
@@ -196,7 +196,7 @@ async function prepareRbd(
   );
   return {
     jobFile: prepared.jobFile,
-    environment: prepared.environment,
+    environment: rbdFioEnvironment(target.rbd),
     // No page cache between fio's rbd engine and the cluster: the client's memory (memoryBytes) says nothing here.
     spec: {
       id: spec.id,
@@ -211,7 +211,7 @@ async function prepareRbd(
   };
 }
 
-async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdTargetFacts>): Promise<LocalRunOutcome> {
+async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdClusterFacts>): Promise<LocalRunOutcome> {
   const { targets, profile, repeat, outDir, progress, signal } = options;
   await fs.mkdir(join(outDir, "jobs"), { recursive: true });
   const resultsPath = join(outDir, "results.json");
@@ -244,6 +244,7 @@ async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdTarget
             stepLabel,
             signal,
             rbdFacts,
+            jobsDir: join(outDir, "jobs"),
           });
         }
         continue;

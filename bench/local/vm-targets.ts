@@ -1,7 +1,6 @@
 import { promises as fs } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createRbdImage, rbdCache, rbdName } from "../ceph/rbd-image.js";
+import type { RbdClusterFacts } from "../ceph/rbd-image.js";
 import { largestFootprint, type Profile, secondsPerRun } from "../core/profiles.js";
 import type { Recorder } from "../core/recorder.js";
 import { EMULATED_CPU_WARNING, type VariantSpec } from "../core/results.js";
@@ -13,7 +12,7 @@ import { formatDuration } from "../util/format.js";
 import { usesCacheDirect } from "../variants/vm-variants.js";
 import { checkTargetDirectory, directIoRefusal, PreflightError } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
-import { fillRbdImage, type RbdTargetFacts } from "./rbd-target.js";
+import { type PreparedRbdImage, prepareRbdImage } from "./rbd-target.js";
 import { isVmTarget, type LocalTarget, type VmTarget } from "./targets.js";
 
 // Kernel boot and power-off under TCG, for the ETA.
@@ -86,58 +85,45 @@ export interface VmTargetsRun {
   stepLabel: (target: string, workload: string, attempt: number) => string;
   signal?: AbortSignal;
   /** What the checks before the run found of each RBD disk's cluster. */
-  rbdFacts?: Map<string, RbdTargetFacts>;
+  rbdFacts?: Map<string, RbdClusterFacts>;
+  /** Where the fills of RBD disks write their job files. */
+  jobsDir: string;
 }
 
-/**
- * The RBD images of a guest's disks, made for the run; what each disk's options record of it. QEMU gives librbd
- * rbd_cache=true unless the disk's cache mode opens it with cache.direct (block/rbd.c qemu_rbd_connect), so
- * cache=none and directsync run without librbd's cache and the others through it, in its configured policy.
- */
+/** The RBD images of a guest's disks, made and filled for the run; what each disk's options record of it. */
 async function prepareRbdDisks(
   group: VmTarget[],
-  bytes: number,
-  facts: Map<string, RbdTargetFacts> | undefined,
-  signal?: AbortSignal,
-): Promise<{
-  options: Map<string, Record<string, string | number>>;
-  /** Seconds each image's fill took: not part of any number. */
-  fills: Map<string, number>;
-  remove: () => Promise<void>;
-}> {
-  const removals: Array<() => Promise<void>> = [];
+  options: VmTargetsRun,
+): Promise<{ images: Map<string, PreparedRbdImage>; remove: () => Promise<void> }> {
+  const images = new Map<string, PreparedRbdImage>();
   const remove = async () => {
-    for (const undo of removals.splice(0).reverse()) await undo();
+    for (const image of [...images.values()].reverse()) await image.remove();
+    images.clear();
   };
-  const options = new Map<string, Record<string, string | number>>();
-  const fills = new Map<string, number>();
   try {
     for (const target of group) {
       if (!target.rbd) continue;
-      const what = `VM target "${target.name}"`;
-      removals.push(await createRbdImage(target.rbd, bytes, what));
-      // A thin image reads zeros without the OSDs: written whole once, from here, before the guest boots.
-      const jobsDir = await fs.mkdtemp(join(tmpdir(), "layerbench-fill-"));
-      let fillSec: number;
-      try {
-        fillSec = await fillRbdImage(target.rbd, bytes, jobsDir, signal);
-      } finally {
-        await fs.rm(jobsDir, { recursive: true, force: true });
-      }
-      const fact = facts?.get(target.name);
-      options.set(target.name, {
-        rbd: rbdName(target.rbd),
-        rbdCache: usesCacheDirect(target.vm) ? "off" : await rbdCache(target.rbd, what),
-        ...(fact && { poolSize: fact.size, poolMinSize: fact.minSize }),
-        client: `client.${target.rbd.id ?? "admin"}`,
-      });
-      fills.set(target.name, fillSec);
+      const facts = options.rbdFacts?.get(target.name);
+      if (!facts) throw new Error(`VM target "${target.name}" on RBD was not checked before the run`);
+      images.set(
+        target.name,
+        await prepareRbdImage({
+          what: `VM target "${target.name}"`,
+          image: target.rbd,
+          bytes: imageBytes(options.profile),
+          facts,
+          // QEMU opens the image with rbd_cache=false when the cache mode bypasses the host's caches (block/rbd.c).
+          cacheBypassed: usesCacheDirect(target.vm),
+          jobsDir: options.jobsDir,
+          signal: options.signal,
+        }),
+      );
     }
   } catch (error) {
     await remove().catch(() => undefined);
     throw error;
   }
-  return { options, fills, remove };
+  return { images, remove };
 }
 
 /** Every VM target as a disk of one local guest boot, measured one after the other. */
@@ -165,9 +151,9 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
     const forgetImageDir = scratchOnEmergencyExit(imageDir);
     let rbdDisks: Awaited<ReturnType<typeof prepareRbdDisks>> | undefined;
     try {
-      rbdDisks = await prepareRbdDisks(group, imageBytes(profile), options.rbdFacts, options.signal);
-      const rbdOptions = rbdDisks.options;
-      for (const [name, seconds] of rbdDisks.fills) preconditioned.set(name, seconds);
+      rbdDisks = await prepareRbdDisks(group, options);
+      const rbdImages = rbdDisks.images;
+      for (const [name, image] of rbdImages) preconditioned.set(name, image.fillSec);
       const { seconds } = await runGuest({
         guest,
         accel,
@@ -199,7 +185,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
                 accel,
                 guest.kernel.source,
                 { qemu: guest.qemuVersion, ...environments.get(variant) },
-                rbdOptions.get(variant),
+                rbdImages.get(variant)?.options,
               ),
               ...(preconditioned.has(variant) && { preconditionSec: preconditioned.get(variant) }),
             };

@@ -1,6 +1,7 @@
 // `plan --check` of a stack's Ceph: what the node says of the RBD storages (pve-storage's storage.cfg, as
 // RBDPlugin.pm reads it), of the pool (the Ceph CLI's JSON: `ceph osd pool ls detail`, `ceph df`), of the cluster's
 // fsid and of ceph-csi's cephx user, one finding each.
+import { parseCephJson, parsePools, poolNames } from "../ceph/pools.js";
 import type { CephSettings } from "../config/ceph-config.js";
 import type { Finding } from "./node-check.js";
 import { formatGiB } from "./render.js";
@@ -61,14 +62,6 @@ export function parseStorageSection(value: string): [string, StorageSection] {
   return [id, { type: properties.get("type") ?? "", properties }];
 }
 
-function parseJson<T>(text: string | undefined): T | undefined {
-  try {
-    return text ? (JSON.parse(text) as T) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** One of the stack's RBD storages: in storage.cfg, of type rbd, on the pool, krbd as its role needs, on this node. */
 function storageFindings(
   id: string,
@@ -112,32 +105,27 @@ export function cephFindings(plan: CephPlan, facts: CephFacts, node: string): Fi
     ...storageFindings(ceph.storage, false, ceph, facts, node, "ceph.storage"),
     ...(ceph.krbdStorage ? storageFindings(ceph.krbdStorage, true, ceph, facts, node, "ceph.krbdStorage") : []),
   ];
-  const pools = parseJson<Array<{ pool_name: string; size: number; min_size: number }>>(facts.pools);
+  const pools = parsePools(facts.pools, facts.df);
   if (!pools)
     return [
       ...findings,
       { level: "fail", message: "ceph: `ceph osd pool ls detail` gave no answer on the node: is it a pveceph node?" },
     ];
-  const pool = pools.find((candidate) => candidate.pool_name === ceph.pool);
+  const pool = pools.get(ceph.pool);
   if (!pool)
     return [
       ...findings,
-      {
-        level: "fail",
-        message: `ceph: no pool ${ceph.pool} (ceph.pool): the pools are ${pools.map((candidate) => candidate.pool_name).join(", ")}`,
-      },
+      { level: "fail", message: `ceph: no pool ${ceph.pool} (ceph.pool): the pools are ${poolNames(pools)}` },
     ];
   findings.push(
-    pool.size === ceph.size && pool.min_size === ceph.minSize
-      ? { level: "ok", message: `pool ${ceph.pool}: size ${pool.size}, min_size ${pool.min_size}` }
+    pool.size === ceph.size && pool.minSize === ceph.minSize
+      ? { level: "ok", message: `pool ${ceph.pool}: size ${pool.size}, min_size ${pool.minSize}` }
       : {
           level: "fail",
-          message: `pool ${ceph.pool}: size ${pool.size}, min_size ${pool.min_size}; the stack says ${ceph.size} and ${ceph.minSize}: set layerbench:ceph.size and minSize to the pool's, which its variants are named by`,
+          message: `pool ${ceph.pool}: size ${pool.size}, min_size ${pool.minSize}; the stack says ${ceph.size} and ${ceph.minSize}: set layerbench:ceph.size and minSize to the pool's, which its variants are named by`,
         },
   );
-  // RBDPlugin.pm status: max_avail is what the pool can still store, replication accounted.
-  const df = parseJson<{ pools: Array<{ name: string; stats: { max_avail: number } }> }>(facts.df);
-  const free = df?.pools.find((candidate) => candidate.name === ceph.pool)?.stats.max_avail;
+  const free = pool.maxAvail;
   if (free !== undefined)
     findings.push(
       free >= plan.bytes
@@ -163,7 +151,7 @@ function csiFindings(ceph: CephSettings, facts: CephFacts): Finding[] {
       level: "fail",
       message: `ceph.csi.clusterId ${csi.clusterId} is not this cluster's fsid, ${facts.fsid}: ceph-csi would not find its pool`,
     });
-  const entry = parseJson<Array<{ entity: string; caps: Record<string, string> }>>(facts.user)?.[0];
+  const entry = parseCephJson<Array<{ entity: string; caps: Record<string, string> }>>(facts.user)?.[0];
   if (!entry) {
     findings.push({
       level: "fail",
