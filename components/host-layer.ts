@@ -28,7 +28,7 @@ export function cephHostTarget(ceph: Pick<CephSettings, "pool">, image: string, 
 }
 
 /** The host-level Ceph run: fio's rbd engine on the node, as pveceph's client.admin, on an image of the pool. */
-export function cephHostSpec(ceph: CephSettings, profile: Profile, proxmoxNode: string): VariantSpec {
+export function cephHostSpec(ceph: CephSettings, proxmoxNode: string): VariantSpec {
   return {
     id: "host-ceph",
     layer: "host",
@@ -39,9 +39,8 @@ export function cephHostSpec(ceph: CephSettings, profile: Profile, proxmoxNode: 
       pool: ceph.pool,
       replicas: ceph.size,
       minSize: ceph.minSize,
-      // Under direct=1 fio's rbd engine turns librbd's cache off; else the script reports the client's (rbdCache).
-      ...(profile.direct && { rbdCache: "off" }),
     },
+    // The script reports the librbd cache it ran with (environment rbdCache): off under direct=1, else the client's.
     baseline: false,
     proxmoxNode,
   };
@@ -119,7 +118,7 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
         { parent: this },
       );
       chain.done(cephRun.done);
-      measurements.push({ spec: cephHostSpec(ceph, run.profile, this.args.node), output: cephRun.output });
+      measurements.push({ spec: cephHostSpec(ceph, this.args.node), output: cephRun.output });
     }
     return measurements;
   }

@@ -11,7 +11,7 @@ import {
 } from "./chart-definitions.js";
 import { variantColourScale } from "./colours.js";
 import { matrixChartSpec } from "./matrix-chart.js";
-import { emulatedCpuNote, panelHeader, type ReportData } from "./rows.js";
+import { emulatedCpuNote, measuresRbdImages, panelHeader, type ReportData } from "./rows.js";
 import { sweepChartSpec, sweepOf } from "./sweep-chart.js";
 
 /** Up to this many variants, a chart has a panel per workload and each bar labelled under it; beyond, a matrix. */
@@ -163,16 +163,12 @@ export function chartSpec(
   const spread = (size: number, color: string) => ({ type: "errorbar" as const, ticks: { size }, color });
   const panels = [...new Set(rows.map((row) => row.panel))];
   const buffered = data.documents.some((document) => !document.profile.direct);
-  // fio's rbd engine has no page cache under it: its direct=0 is librbd's cache, which flags its bars instead.
-  const rbdEngine = data.documents.some((document) =>
-    document.variants.some((variant) => variant.options.engine === "rbd"),
-  );
   const subtitle = [
     repeated ? "error bars: ±1 standard deviation over repeats" : "",
     logScale ? "logarithmic scale" : "",
     rows.some((row) => row.flags) ? "! flagged: see Flags in report.md" : "",
     buffered
-      ? `buffered I/O: the page cache is part of the numbers${rbdEngine ? " (of RBD images: librbd's cache, flagged client-cache)" : ""}`
+      ? `buffered I/O: the page cache is part of the numbers${measuresRbdImages(data) ? " (of RBD images: librbd's cache, flagged client-cache)" : ""}`
       : "",
     emulatedCpuNote(data) ?? "",
   ].filter(Boolean);

@@ -371,7 +371,7 @@ export function storageOf(variant: Pick<Variant, "layer" | "options">): string |
     return ({ "local-path": "local-path", longhorn: "Longhorn", "ceph-rbd": "ceph-csi RBD" } as Record<string, string>)[
       String(options.kind)
     ];
-  if (options.engine === "rbd" || options.kind === "rbd") return "Ceph RBD";
+  if (options.engine === "rbd") return "Ceph RBD";
   if (options.storage === "rbd" || (variant.layer === "vm" && options.rbd !== undefined)) return "Ceph RBD (librbd)";
   if (options.storage === "krbd") return "Ceph RBD (krbd)";
   if (options.storage === "zfs" || options.kind === "zvol" || options.kind === "dataset") return "ZFS";

@@ -10,7 +10,7 @@ import { panelLayers } from "./effects.js";
 import { effectsSection } from "./effects-section.js";
 import { kbenchSummary } from "./kbench-summary.js";
 import { percentileSpec } from "./percentile-chart.js";
-import { panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
+import { measuresRbdImages, panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 import { partsToMarkdown, quotedList, type ReportPart } from "./table.js";
 
 // Each shown metric is a column, followed by its ratio to the baseline where it is relative.
@@ -238,12 +238,9 @@ function pageCacheSection(data: ReportData): string[] {
   const buffered = data.documents.flatMap((document, index) =>
     document.profile.direct ? [] : [`${sourceNumber(index)} profile \`${document.profile.id}\``],
   );
-  const rbdEngine = data.documents.some((document) =>
-    document.variants.some((variant) => variant.options.engine === "rbd"),
-  );
   return buffered.length > 0
     ? [
-        `> **Buffered I/O** (${buffered.join(", ")}): fio wrote through the page cache (direct=0). Writes land in the RAM of the machine that runs fio and reach the disk later; a layer with more RAM for caching (a guest's page cache) can beat the disk under it. Use a direct profile (\`--direct\`, \`kbench\`) to measure the storage.${rbdEngine ? " fio's rbd engine has no page cache under it: on RBD images direct=0 means librbd's own cache, as the client configures it (flag `client-cache`); direct=1 turns it off." : ""}`,
+        `> **Buffered I/O** (${buffered.join(", ")}): fio wrote through the page cache (direct=0). Writes land in the RAM of the machine that runs fio and reach the disk later; a layer with more RAM for caching (a guest's page cache) can beat the disk under it. Use a direct profile (\`--direct\`, \`kbench\`) to measure the storage.${measuresRbdImages(data) ? " fio's rbd engine has no page cache under it: on RBD images direct=0 means librbd's own cache, as the client configures it (flag `client-cache`); direct=1 turns it off." : ""}`,
         "",
       ]
     : [];

@@ -81,6 +81,11 @@ export function emulatedCpuNote(data: ReportData): string | undefined {
   return data.variants.some((entry) => entry.variant.options.accel === "tcg") ? EMULATED_CPU_WARNING : undefined;
 }
 
+/** Whether fio's rbd engine measured some variant: its direct=0 is librbd's cache, not a page cache (flag client-cache). */
+export function measuresRbdImages(data: ReportData): boolean {
+  return data.variants.some((entry) => entry.variant.options.engine === "rbd");
+}
+
 /** Lines up the variants and workloads of one or more results documents; the first document's baseline is the baseline. */
 export function collectReportData(documents: ResultsDocument[]): ReportData {
   const variants: ReportVariant[] = documents.flatMap((document, documentIndex) =>
