@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { CephSettings } from "../bench/config/ceph-config.js";
 import type { K8sSettings } from "../bench/config/k8s-config.js";
 import type { NodeNames } from "../bench/config/node-names.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
@@ -12,7 +11,7 @@ import { K3sCluster, type ProxmoxNodeAccess } from "./k3s-cluster.js";
 import { K8sFioRun } from "./k8s-fio-run.js";
 import type { Layer, LayerRun, Measurement } from "./layer.js";
 import type { MeasurementChain } from "./measurement-chain.js";
-import type { InstalledBackend } from "./storage-backend.js";
+import type { CephAccess, InstalledBackend } from "./storage-backend.js";
 
 export interface K8sLayerArgs {
   node: string;
@@ -26,8 +25,8 @@ export interface K8sLayerArgs {
   names: NodeNames;
   /** The measurements of the layers before: the cluster's VMs boot after them, not beside them. */
   after: pulumi.Resource[];
-  /** The stack's Ceph and its ceph-csi user's key (a secret), for ceph-rbd variants. */
-  ceph?: { settings: CephSettings; userKey: pulumi.Input<string> };
+  /** For ceph-rbd variants. */
+  ceph?: CephAccess;
 }
 
 /** The third layer: the cluster, the storage backends its variants use, and one fio pod per variant in turn. */

@@ -10,6 +10,12 @@ import type { GuestRole } from "./bench-vm.js";
 // what the layer's measurements wait for, and which StorageClass a variant's volume comes from. A new backend is
 // one file in components/backends/ and one `kind` of k8s variant (bench/variants/k8s-variants.ts).
 
+/** The stack's Ceph and the cephx key of its ceph-csi user (a secret), for a backend on Ceph. */
+export interface CephAccess {
+  settings: CephSettings;
+  userKey: pulumi.Input<string>;
+}
+
 /** What a backend needs on every k3s node, beside k3s itself. */
 export interface NodeNeeds {
   packages: string[];
@@ -28,8 +34,7 @@ export interface BackendArgs {
   provider: k8s.Provider;
   /** Runs `k3s kubectl` on the server. */
   serverConnection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
-  /** The stack's Ceph and the cephx key of its ceph-csi user (a secret), for a backend on Ceph. */
-  ceph?: { settings: CephSettings; userKey: pulumi.Input<string> };
+  ceph?: CephAccess;
 }
 
 /** A backend installed in the cluster. */
