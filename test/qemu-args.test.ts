@@ -3,7 +3,14 @@ import { fileURLToPath } from "node:url";
 import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { readStackFile } from "../bench/config/stack-file.js";
-import { blockdevNode, type DiskBacking, type DiskShape, qemuDiskArgs } from "../bench/qemu/disk-args.js";
+import {
+  blockdevNode,
+  type DiskBacking,
+  type DiskShape,
+  pciBridges,
+  pciPlacement,
+  qemuDiskArgs,
+} from "../bench/qemu/disk-args.js";
 import { diskSlots, type VmDiskVariant, validateVariant } from "../bench/variants/vm-variants.js";
 import { dataDisk } from "../components/disks.js";
 
@@ -62,8 +69,8 @@ function variantOf(disk: FixtureDisk, scsihw: string | undefined, aio: string): 
   });
 }
 
-/** Device options that layerbench's guest leaves to QEMU (PCI placement, boot order) or adds (the serial). */
-const PLACEMENT = /^(bus=pci\.|addr=|bootindex=|serial=)/;
+/** Device options that layerbench's guest leaves to QEMU (boot order) or adds (the serial). */
+const PLACEMENT = /^(bootindex=|serial=)/;
 const deviceOptions = (device: string) => device.split(",").filter((option) => !PLACEMENT.test(option));
 
 /** The -device value whose id= is the slot. */
@@ -151,8 +158,13 @@ for (const { shape, name } of CASES) {
       // layerbench's SCSI disks are always on virtio-scsi-single; the devices of other controllers are not its.
       const ownController = disk.slot.startsWith("virtio") || conf.scsihw === "virtio-scsi-single";
       if (ownController) {
-        const ourDevice = ours.filter((_, index) => ours[index - 1] === "-device").at(-1) ?? "";
-        t.deepEqual(deviceOptions(ourDevice), deviceOptions(device), `${disk.slot}: the -device options`);
+        const ourDevices = ours.filter((_, index) => ours[index - 1] === "-device");
+        t.deepEqual(deviceOptions(ourDevices.at(-1) ?? ""), deviceOptions(device), `${disk.slot}: the -device options`);
+        // A SCSI disk's own controller, at its PCI address too.
+        if (disk.slot.startsWith("scsi")) {
+          const controller = `virtioscsi${disk.slot.slice("scsi".length)}`;
+          t.is(ourDevices[0], deviceOf(cmd, controller) ?? "", `${disk.slot}: its controller ${controller}`);
+        }
         if (disk.options.iothread === "1")
           t.true(
             cmd.some(([flag, value]) => flag === "-object" && ours.includes(value) && value.startsWith("iothread,")),
@@ -214,9 +226,34 @@ test("a comma in the image path is doubled, as QEMU's option parser wants", (t) 
   });
   const args = qemuDiskArgs(variant, "scsi3", { path: "/a,b/d.img", driver: "file", volid: "/a,b/d.img" }, "8");
   t.regex(args[args.indexOf("-drive") + 1], /^file=\/a,,b\/d\.img,if=none,/);
-  t.deepEqual(args.slice(0, 2), ["-device", "virtio-scsi-pci,id=virtioscsi3"], "its own controller, no iothread");
+  t.deepEqual(
+    args.slice(0, 2),
+    ["-device", "virtio-scsi-pci,id=virtioscsi3,bus=pci.3,addr=0x4"],
+    "its own controller on the bridge pci.3, no iothread",
+  );
   t.is(
     args.at(-1),
     "scsi-hd,bus=virtioscsi3.0,channel=0,scsi-id=0,lun=3,drive=drive-scsi3,id=scsi3,rotation_rate=1,serial=scsi-wb-ssd",
   );
+});
+
+test("PCI placement on i440fx as qemu-server's PCI.pm has it: virtio0-5 on pci.0, 6-15 on pci.2, SCSI controllers on pci.3", async (t) => {
+  t.deepEqual(["virtio0", "virtio5", "virtio6", "virtio15", "virtioscsi0", "virtioscsi30"].map(pciPlacement), [
+    "bus=pci.0,addr=0xa",
+    "bus=pci.0,addr=0xf",
+    "bus=pci.2,addr=0x1",
+    "bus=pci.2,addr=0xa",
+    "bus=pci.3,addr=0x1",
+    "bus=pci.3,addr=0x1f",
+  ]);
+  t.throws(() => pciPlacement("sata0"), { message: /no PCI address for sata0/ });
+  // The bridges as the vendored cfg2cmd cases write them.
+  for (const [name, scsiSingle] of [
+    ["scsihw-virtio-scsi-single", true],
+    ["simple-virtio-blk", false],
+  ] as const) {
+    const cmd = parseCmd(await fs.readFile(`${FIXTURES}9/${name}.conf.cmd`, "utf8"));
+    const bridges = cmd.filter(([flag, value]) => flag === "-device" && value.startsWith("pci-bridge,")).flat();
+    t.deepEqual(pciBridges(scsiSingle), bridges, name);
+  }
 });

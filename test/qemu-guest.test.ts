@@ -84,10 +84,16 @@ test.serial(
     });
     t.true(
       args.includes(
-        "virtio-blk-pci,drive=drive-virtio1,id=virtio1,iothread=iothread-virtio1,serial=blk-none,write-cache=on",
+        "virtio-blk-pci,drive=drive-virtio1,id=virtio1,bus=pci.0,addr=0xb,iothread=iothread-virtio1,serial=blk-none,write-cache=on",
       ),
     );
     t.true(args.includes("iothread,id=iothread-virtio1"));
+    // Each SCSI disk's controller on the bridge pci.3, which the guest has with pci.1 and pci.2, as on Proxmox.
+    t.regex(line, / virtio-scsi-pci,id=virtioscsi0,bus=pci\.3,addr=0x1[, ]/);
+    t.regex(
+      line,
+      /pci-bridge,id=pci\.1,.* pci-bridge,id=pci\.2,.* pci-bridge,id=pci\.3,chassis_nr=3,bus=pci\.0,addr=0x5/,
+    );
     t.true(
       args.includes(
         "scsi-hd,bus=virtioscsi0.0,channel=0,scsi-id=0,lun=0,drive=drive-scsi0,id=scsi0,device_id=drive-scsi0,serial=scsi-none,write-cache=on",
@@ -173,7 +179,7 @@ test.serial(
     // What ran it: the QEMU here, and what the script found in the guest (its kernel, QEMU's machine type).
     const ranOn = document.variants[1].environment ?? {};
     t.regex(ranOn.qemu ?? "", /^QEMU emulator version \d+\.\d+/);
-    t.regex(ranOn.machine ?? "", /^pc-q35-\d+\.\d+/);
+    t.regex(ranOn.machine ?? "", /^pc-i440fx-\d+\.\d+/);
     t.truthy(ranOn.kernel);
     t.truthy(document.variants[0].environment?.kernel, "the host's kernel for the directory target");
     t.true(

@@ -110,7 +110,38 @@ function legacyDrive(variant: VmDiskVariant, slot: string, backing: DiskBacking)
 const writeCache = (variant: VmDiskVariant) =>
   variant.cache === "writethrough" || variant.cache === "directsync" ? "off" : "on";
 
-/** The -object, -blockdev or -drive, and -device arguments of one variant's disk. */
+/**
+ * Where qemu-server puts a disk's PCI device on Proxmox's default machine, i440fx (src/PVE/QemuServer/PCI.pm
+ * get_pci_addr_map): virtio0-5 on pci.0 at 0xa-0xf, virtio6-15 on the bridge pci.2 at 0x1-0xa, the controller of
+ * scsiN under virtio-scsi-single (virtioscsiN) on the bridge pci.3 at N+1.
+ */
+export function pciPlacement(device: string): string {
+  const virtio = /^virtio(\d+)$/.exec(device);
+  const scsi = /^virtioscsi(\d+)$/.exec(device);
+  const [bus, addr] = virtio
+    ? Number(virtio[1]) < 6
+      ? [0, 10 + Number(virtio[1])]
+      : [2, Number(virtio[1]) - 5]
+    : scsi
+      ? [3, Number(scsi[1]) + 1]
+      : [-1, -1];
+  if (bus < 0) throw new Error(`no PCI address for ${device}`);
+  return `bus=pci.${bus},addr=0x${addr.toString(16)}`;
+}
+
+/**
+ * The PCI bridges the placements need, as QemuServer.pm adds them on i440fx (machine >= 2.3): pci.1 and pci.2
+ * always, pci.3 with virtio-scsi-single, in that order (each put first, the highest first).
+ */
+export function pciBridges(scsiSingle: boolean): string[] {
+  const bridges = [[1, 0x1e], [2, 0x1f], ...(scsiSingle ? [[3, 0x5]] : [])];
+  return bridges.flatMap(([id, addr]) => [
+    "-device",
+    `pci-bridge,id=pci.${id},chassis_nr=${id},bus=pci.0,addr=0x${addr.toString(16)}`,
+  ]);
+}
+
+/** The -object, -blockdev or -drive, and -device arguments of one variant's disk, placed as qemu-server places it. */
 export function qemuDiskArgs(variant: VmDiskVariant, slot: string, backing: DiskBacking, shape: DiskShape): string[] {
   const drive =
     shape === "9"
@@ -134,6 +165,7 @@ export function qemuDiskArgs(variant: VmDiskVariant, slot: string, backing: Disk
       [
         `virtio-blk-pci,drive=drive-${slot}`,
         `id=${slot}`,
+        pciPlacement(slot),
         ...(variant.iothread ? [`iothread=${iothread}`] : []),
         ...tail,
       ].join(","),
@@ -147,7 +179,11 @@ export function qemuDiskArgs(variant: VmDiskVariant, slot: string, backing: Disk
   return [
     ...(variant.iothread ? ["-object", `iothread,id=${iothread}`] : []),
     "-device",
-    [`virtio-scsi-pci,id=${controller}`, ...(variant.iothread ? [`iothread=${iothread}`] : [])].join(","),
+    [
+      `virtio-scsi-pci,id=${controller}`,
+      pciPlacement(controller),
+      ...(variant.iothread ? [`iothread=${iothread}`] : []),
+    ].join(","),
     ...drive,
     "-device",
     [

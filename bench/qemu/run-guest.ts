@@ -9,7 +9,7 @@ import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { diskSerial, diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { cpioArchive } from "./cpio.js";
-import { type DiskBacking, type DiskShape, qemuDiskArgs } from "./disk-args.js";
+import { type DiskBacking, type DiskShape, pciBridges, qemuDiskArgs } from "./disk-args.js";
 import type { GuestImage } from "./guest.js";
 import { GUEST_MARKER } from "./init.js";
 
@@ -42,8 +42,10 @@ export function qemuArguments(
 ): string[] {
   const slots = diskSlots(disks.map((disk) => disk.variant));
   return [
+    // Proxmox VE's default machine, for a VM that names none (as the stacks' VMs do): qemu-server's PCI placement
+    // of the disks is for it.
     "-machine",
-    "q35",
+    "pc",
     "-accel",
     accel,
     "-cpu",
@@ -64,6 +66,7 @@ export function qemuArguments(
     initrd,
     "-append",
     `console=ttyS0 quiet loglevel=1 panic=-1${probe ? " layerbench.probe" : ""}`,
+    ...pciBridges(disks.some((disk) => disk.variant.bus === "virtio-scsi-single")),
     ...disks.flatMap((disk) =>
       qemuDiskArgs(disk.variant, slots.get(disk.variant.id) ?? "", diskBacking(disk), disk.shape),
     ),
