@@ -32,6 +32,18 @@ test("the script passes shellcheck for every kind of target", async (t) => {
   }
 });
 
+test("through sudo, fio keeps every variable its job file reads (sudo keeps only what --preserve-env names)", (t) => {
+  for (const kind of ["serial", "directory"] as const) {
+    const target: ScriptTarget = kind === "serial" ? { kind, serial: "blk-none" } : { kind, path: "/tank" };
+    const script = renderFioScript({ profile, repeat: 1, target, sudo: true });
+    const jobFile = script.slice(script.indexOf("<<'LAYERBENCH_JOB_FILE'"), script.indexOf("\nLAYERBENCH_JOB_FILE\n"));
+    const read = [...new Set([...jobFile.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]))].sort();
+    t.deepEqual(read, ["LAYERBENCH_LOGS", "LAYERBENCH_TARGET"], kind);
+    const kept = /sudo --preserve-env=(\S+) fio /.exec(script)?.[1].split(",").sort();
+    t.deepEqual(kept, read, kind);
+  }
+});
+
 test("on a directory: every workload and repeat runs for real, parses, and fio's files are removed", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);

@@ -34,7 +34,11 @@ async function standIns(
   // A PATH of the stand-ins alone (and what a script needs besides them): "fio is not installed" is then true.
   const path = options.onlyThese ? await minimalPath(dir.path, bin) : undefined;
   const run = (script: string, env: Record<string, string> = {}) =>
-    runScript(script, { binDir: bin, env: { CALLS: log, STATE: dir.path, ...(path && { PATH: path }), ...env } });
+    runScript(script, {
+      binDir: bin,
+      env: { ...(path && { PATH: path }), ...env },
+      standInEnv: { CALLS: log, STATE: dir.path },
+    });
   const calls = async () => (await fs.readFile(log, "utf8")).trim().split("\n").filter(Boolean);
   return { run, calls, dir: dir.path, bin };
 }
@@ -213,7 +217,7 @@ test("k3s installer: the checked script runs with the pinned version and the ser
   });
   const result = await runScript(k3sServerScript({ version: "v1.33.3+k3s1", nodeIp: "10.0.0.21" }), {
     binDir: node.bin,
-    env: { CALLS: join(node.dir, "calls"), BIN: node.bin, STATE: node.dir },
+    standInEnv: { CALLS: join(node.dir, "calls"), BIN: node.bin, STATE: node.dir },
   });
   t.is(result.code, 0, result.stderr);
   t.true(

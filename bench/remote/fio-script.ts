@@ -19,6 +19,7 @@ import {
   type Source,
   type VariantSpec,
 } from "../core/results.js";
+import { LOGS_VARIABLE } from "../core/series.js";
 import { UserError } from "../util/errors.js";
 import { formatFioSize } from "../util/size.js";
 import { END_LINE, MARKER_SHELL, parseMarkerLine } from "./markers.js";
@@ -199,7 +200,9 @@ export function renderFioScript({ profile, repeat: count, target, sudo = false }
       ? RBD_TARGET
       : { kind: target.kind === "directory" ? "directory" : "device", path: TARGET_REFERENCE };
   const jobFile = renderJobFile(profile, jobTarget);
-  const fio = sudo ? `sudo --preserve-env=${TARGET_VARIABLE} fio` : "fio";
+  // sudo resets the environment (Debian's sudoers: env_reset) but for what it is told to keep: fio expands the
+  // target and the log directory in the job file itself.
+  const fio = sudo ? `sudo --preserve-env=${TARGET_VARIABLE},${LOGS_VARIABLE} fio` : "fio";
   const sections = profile.workloads.map((workload) => workload.id).join(" ");
   const cleanup = target.kind === "directory" ? [`  ${sudo ? "sudo " : ""}rm -f "$${TARGET_VARIABLE}/$section".*`] : [];
   return [

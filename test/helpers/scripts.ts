@@ -16,13 +16,35 @@ export function withLocalTarget(script: string, path: string): string {
   return `${script.slice(0, begin)}LAYERBENCH_TARGET='${path}'\n${script.slice(end + TARGET_BLOCK.end.length + 1)}`;
 }
 
-/** A `sudo` that drops its options and runs the command, for scripts written for a guest's non-root login. */
+/** The names of the stand-ins' variables, for the sudo shim. */
+const STAND_IN_ENV = "LAYERBENCH_TEST_STAND_IN_ENV";
+
+/**
+ * A `sudo` for scripts written for a guest's non-root login: it runs the command as this user, with the
+ * environment sudo gives it on Debian (sudoers env_reset): PATH and HOME, the variables --preserve-env names, and
+ * the VAR=value words before the command (as the k3s install passes them). Nothing else of the caller's reaches it,
+ * as in the real guest (test/guest/), where a variable the script forgot to keep is gone. The stand-ins' own
+ * bookkeeping (runScript's standInEnv) passes: it is the test's, not the script's.
+ */
 async function sudoShimDir(): Promise<string> {
   const dir = await scratchDir("layerbench-sudo-");
   const shim = join(dir.path, "sudo");
-  // env: sudo takes VAR=value words before the command, as the k3s install does.
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
-  await fs.writeFile(shim, '#!/bin/sh\nwhile [ "${1#-}" != "$1" ]; do shift; done\nexec env "$@"\n', { mode: 0o755 });
+  // biome-ignore-start lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not templates.
+  const text = [
+    "#!/bin/sh",
+    `keep=PATH,HOME,${STAND_IN_ENV},$${STAND_IN_ENV}`,
+    'while [ "${1#-}" != "$1" ]; do',
+    '  case "$1" in --preserve-env=*) keep="$keep,${1#--preserve-env=}" ;; esac',
+    "  shift",
+    "done",
+    "for name in $(env | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p'); do",
+    '  case ",$keep," in *",$name,"*) ;; *) unset "$name" 2>/dev/null ;; esac',
+    "done",
+    'exec env "$@"',
+    "",
+  ].join("\n");
+  // biome-ignore-end lint/suspicious/noTemplateCurlyInString: as above.
+  await fs.writeFile(shim, text, { mode: 0o755 });
   return dir.path;
 }
 
@@ -32,19 +54,23 @@ export interface ScriptResult {
   code: number;
 }
 
-/** Runs a shell script for real, as `sh -c` on the remote side would; `binDir` puts stand-in commands first on PATH. */
+/**
+ * Runs a shell script for real, as `sh -c` on the remote side would; `binDir` puts stand-in commands first on PATH,
+ * `standInEnv` is what they read (their log, their state), which even `sudo` passes on to them.
+ */
 export async function runScript(
   script: string,
-  options: { env?: Record<string, string>; binDir?: string } = {},
+  options: { env?: Record<string, string>; binDir?: string; standInEnv?: Record<string, string> } = {},
 ): Promise<ScriptResult> {
   const shim = await sudoShimDir();
   const path = [shim, ...(options.binDir ? [options.binDir] : []), options.env?.PATH ?? process.env.PATH].join(":");
+  const standInEnv = { ...options.standInEnv, [STAND_IN_ENV]: Object.keys(options.standInEnv ?? {}).join(",") };
   try {
     return await new Promise((resolve) => {
       execFile(
         "sh",
         ["-c", script],
-        { env: { ...process.env, ...options.env, PATH: path }, maxBuffer: 64 * 1024 * 1024 },
+        { env: { ...process.env, ...options.env, ...standInEnv, PATH: path }, maxBuffer: 64 * 1024 * 1024 },
         (error, stdout, stderr) =>
           resolve({ stdout, stderr, code: error ? Number((error as NodeJS.ErrnoException).code ?? 1) : 0 }),
       );
