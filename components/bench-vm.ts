@@ -100,10 +100,16 @@ export function cloudInitUserData(settings: VmSettings, role: GuestRole): string
   return `#cloud-config\n${stringify(userData, { lineWidth: 0 })}`;
 }
 
-/** Waits for cloud-init, then the role's checks; cloud-init's exit 2 is "done, with warnings" and still usable. */
+/**
+ * Waits for cloud-init, then the role's checks; cloud-init's exit 2 is "done, with warnings" and still usable. It
+ * runs as the cloud-init user, whose PATH from sshd has no sbin on Debian 13 (/usr/local/bin:/usr/bin:/bin:
+ * /usr/games, sshd's compiled default for users other than root), where mount.nfs4 and modinfo live: the checks
+ * get sbin too.
+ */
 export function guestReadyScript(role: GuestRole): string {
   return [
     "set -u",
+    'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"',
     "cloud-init status --wait >/dev/null",
     "status=$?",
     'if [ "$status" -ne 0 ] && [ "$status" -ne 2 ]; then echo "layerbench: cloud-init failed in the guest (exit $status): see /var/log/cloud-init-output.log" >&2; exit 1; fi',

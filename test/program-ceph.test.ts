@@ -131,7 +131,7 @@ test("ceph-csi: its chart with the user's monitors, the cephx key a Pulumi secre
     backendsOf(config.k8s?.variants ?? []).map((backend) => backend.nodeNeeds(config.k8s ?? ({} as never))),
   );
   t.true(
-    role.checks.some((check) => check.startsWith("modprobe rbd")),
+    role.checks.some((check) => check.startsWith("modinfo rbd")),
     "the node kernel maps the images",
   );
 });

@@ -121,12 +121,14 @@ export class CephCsi extends pulumi.ComponentResource {
 /** ceph-csi RBD: volumes are images of the stack's Ceph pool, mapped by each k3s node's kernel (krbd). */
 export const CEPH_RBD: StorageBackend = {
   kind: "ceph-rbd",
-  // ceph-csi's node plugin maps images with the node kernel's rbd module (its default mounter, krbd).
+  // ceph-csi's node plugin maps images with the node kernel's rbd module (its default mounter, krbd) and loads it
+  // itself (internal/rbd/rbd_util.go): the node only needs to have it. modinfo finds a module file or a built-in
+  // one without root and loads nothing.
   nodeNeeds: () => ({
     packages: [],
     services: [],
     checks: [
-      'modprobe rbd || { echo "layerbench: the kernel has no rbd module: ceph-csi maps RBD images with it" >&2; exit 1; }',
+      'modinfo rbd >/dev/null 2>&1 || { echo "layerbench: the kernel $(uname -r) has no rbd module: ceph-csi maps RBD images with it" >&2; exit 1; }',
     ],
   }),
   install: (args, opts) => {
