@@ -3,7 +3,8 @@
 # `layerbench plan --check`) and what its tests need (shellcheck; an OpenSSH server, which the tests start on
 # loopback as a stand-in Proxmox node) with the system's package manager, when missing; through sudo only when
 # not already root. Nothing is started or enabled. With --tests, also the browser the tests of report.html drive
-# (Debian's chromium) and a Ceph for the tests of RBD targets (its daemons, started by the tests, and its client tools).
+# (Debian's chromium), a Ceph for the tests of RBD targets (its daemons, started by the tests, and its client tools)
+# and what builds the real Debian guest of npm run test:guest (mmdebstrap, genisoimage).
 set -eu
 missing=""
 if [ "${1:-}" = "--tests" ]; then
@@ -14,6 +15,9 @@ if [ "${1:-}" = "--tests" ]; then
     command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
   done
   command -v rbd >/dev/null 2>&1 || missing="$missing ceph-common"
+  # The real Debian 13 guest (npm run test:guest): its image from Debian's packages, its NoCloud drive.
+  command -v mmdebstrap >/dev/null 2>&1 || missing="$missing mmdebstrap"
+  command -v genisoimage >/dev/null 2>&1 || missing="$missing genisoimage"
   [ -e /usr/lib/x86_64-linux-gnu/qemu/block-rbd.so ] || [ -e /usr/lib64/qemu/block-rbd.so ] || missing="$missing qemu-block-extra"
 elif [ -n "${1:-}" ]; then
   echo "layerbench: unknown option $1: use --tests, or nothing" >&2

@@ -1,0 +1,251 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { promises as fs } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { parse } from "yaml";
+import { guestAccelerator } from "../../bench/qemu/accelerator.js";
+import { pciBridges, pciPlacement, qemuDiskArgs } from "../../bench/qemu/disk-args.js";
+import { cacheDirectory, prepareGuest } from "../../bench/qemu/guest.js";
+import type { Accelerator } from "../../bench/qemu/run-guest.js";
+import { DEFAULT_VARIANT, type VmDiskVariant } from "../../bench/variants/vm-variants.js";
+import { freePort } from "../helpers/sshd.js";
+import { type DebianImage, ROOT_LABEL } from "./debian-image.js";
+import type { DeclaredGuest } from "./declared-guests.js";
+import { nocloudIso } from "./nocloud.js";
+
+// A declared VM booted for real: the Debian 13 image on its boot disk (virtio0), its data disks as qemu-server 9
+// attaches them (bench/qemu/disk-args.ts, each a sparse file of the declared size), the cloud-init drive on ide2
+// where the provider puts it (bpg proxmoxtf/resource/vm/vm.go: findExistingCloudInitDrive(..., "ide2")), the guest
+// agent's virtio-serial port as qemu-server adds it for `agent: enabled` (QemuServer.pm), i440fx as Proxmox's
+// default machine, and one NIC whose only way out is SSH from this machine: QEMU's user network with restrict=on
+// sends nothing anywhere else.
+
+const run = promisify(execFile);
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface BootedGuest {
+  accel: Accelerator;
+  /** Seconds from QEMU's start until sshd let the user in. */
+  bootSeconds: number;
+  /** Runs a script as remote.Command does: the whole text as SSH's command, run by the user's login shell. */
+  ssh(script: string, timeoutMs?: number): Promise<CommandResult>;
+  /** The serial console so far: the kernel's and systemd's lines, for a failure's message. */
+  console(): Promise<string>;
+  /** A directory with a stand-in `qm` whose `qm guest cmd VMID CMD` asks this guest's agent, as the node's does. */
+  qmDir: string;
+  stop(): Promise<void>;
+}
+
+/** A data disk as the provider's `disks` list declares it; absent fields take the provider's defaults. */
+interface DeclaredDisk {
+  interface: string;
+  size: number;
+  serial?: string;
+  cache?: VmDiskVariant["cache"];
+  aio?: VmDiskVariant["aio"];
+  iothread?: boolean;
+  discard?: VmDiskVariant["discard"];
+  ssd?: boolean;
+}
+
+/**
+ * The disk as the variant qemuDiskArgs renders: the provider's defaults where the declaration is silent (bpg
+ * proxmoxtf/resource/vm/disk/schema.go: cache none, aio io_uring, discard ignore). A disk on Ceph is a local file
+ * here: the guest sees the same virtio device and serial either way.
+ */
+function diskVariant(disk: DeclaredDisk): VmDiskVariant {
+  return {
+    ...DEFAULT_VARIANT,
+    id: disk.serial ?? disk.interface,
+    bus: disk.interface.startsWith("scsi") ? "virtio-scsi-single" : "virtio-blk",
+    cache: disk.cache ?? "none",
+    aio: disk.aio ?? "io_uring",
+    iothread: disk.iothread ?? false,
+    discard: disk.discard ?? "ignore",
+    ssd: disk.ssd ?? false,
+    sizeGb: disk.size,
+    storage: "zfs",
+  };
+}
+
+/** Proxmox's MAC prefix (BC:24:11), then the vmId's low bytes. */
+function macFor(vmId: number): string {
+  const bytes = [(vmId >> 16) & 0xff, (vmId >> 8) & 0xff, vmId & 0xff];
+  return ["bc", "24", "11", ...bytes.map((byte) => byte.toString(16).padStart(2, "0"))].join(":");
+}
+
+function exec(command: string, args: string[], timeoutMs: number): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(command, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 255) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface BootOptions {
+  image: DebianImage;
+  guest: DeclaredGuest;
+  /** Where the boot disk's copy and the data disks go: a disk that takes O_DIRECT (cache=none), not a RAM disk. */
+  workDir: string;
+  /** The private key whose public half the stack's user data authorizes. */
+  privateKey: string;
+  bootTimeoutMs: number;
+}
+
+/** Boots the declared VM and waits until its cloud-init user can log in over SSH. */
+export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGuest> {
+  const { image, guest, workDir } = options;
+  const vm = guest.vm;
+  const user = loginUser(guest.userData);
+  const { accel } = await guestAccelerator(await prepareGuest(), cacheDirectory());
+  const socketDir = await fs.mkdtemp(join(tmpdir(), "lb-qga-"));
+  const port = await freePort();
+  const boot = join(workDir, "virtio0.raw");
+  await run("cp", ["--sparse=always", image.rootImage, boot]);
+  const [, ...declaredData] = vm.disks as DeclaredDisk[];
+  const dataArgs: string[] = [];
+  for (const disk of declaredData) {
+    const file = join(workDir, `${disk.interface}.raw`);
+    await fs.writeFile(file, "");
+    await fs.truncate(file, disk.size * 1024 ** 3);
+    dataArgs.push(...qemuDiskArgs(diskVariant(disk), disk.interface, { driver: "file", path: file, volid: file }, "9"));
+  }
+  const ipv4 = vm.initialization?.ipConfigs?.[0]?.ipv4;
+  if (ipv4?.address !== "dhcp") throw new Error(`${guest.name}: the test network gives addresses by DHCP only`);
+  const mac = macFor(Number(vm.vmId));
+  const iso = await nocloudIso(workDir, guest.userData, [{ mac, ipv4: "dhcp" }]);
+  const consoleLog = join(workDir, "console.log");
+  const args = [
+    "-machine",
+    "pc",
+    "-accel",
+    accel,
+    "-cpu",
+    // Under TCG, Debian 13's 6.12 kernel crashed at boot with 5-level paging (max's la57) in 2 of about 20 boots
+    // of the 30-disk VM on QEMU 7.2 (a double fault, an int3 oops), and in none of 14 without it. Proxmox's CPU
+    // types (host, x86-64-v2-AES) give a guest la57 only where the host's CPU has it.
+    accel === "kvm" ? "host" : "max,la57=off",
+    "-smp",
+    String(Math.min(Number(vm.cpu?.cores ?? 2), 2)),
+    "-m",
+    String(Math.min(Number(vm.memory?.dedicated ?? 2048), 3072)),
+    "-nodefaults",
+    "-display",
+    "none",
+    "-no-reboot",
+    "-serial",
+    `file:${consoleLog}`,
+    "-kernel",
+    image.vmlinuz,
+    "-initrd",
+    image.initrd,
+    "-append",
+    `root=LABEL=${ROOT_LABEL} rw console=ttyS0 panic=-1`,
+    ...pciBridges(vm.scsiHardware === "virtio-scsi-single"),
+    "-drive",
+    `file=${boot},if=none,id=drive-virtio0,format=raw,discard=unmap`,
+    "-device",
+    `virtio-blk-pci,drive=drive-virtio0,id=virtio0,${pciPlacement("virtio0")}`,
+    ...dataArgs,
+    "-drive",
+    `file=${iso},if=none,id=drive-ide2,media=cdrom,readonly=on`,
+    "-device",
+    "ide-cd,bus=ide.1,unit=0,drive=drive-ide2,id=ide2",
+    "-netdev",
+    `user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:${port}-:22`,
+    "-device",
+    // PCI.pm: net0 at 0x12, the agent's virtio-serial (qga0) at 0x8.
+    `virtio-net-pci,mac=${mac},netdev=net0,bus=pci.0,addr=0x12,id=net0`,
+    "-chardev",
+    `socket,path=${join(socketDir, "qga.sock")},server=on,wait=off,id=qga0`,
+    "-device",
+    "virtio-serial,id=qga0,bus=pci.0,addr=0x8",
+    "-device",
+    "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
+  ];
+  const started = Date.now();
+  const qemu: ChildProcess = spawn("qemu-system-x86_64", args, { stdio: ["ignore", "ignore", "pipe"] });
+  let qemuError = "";
+  qemu.stderr?.setEncoding("utf8").on("data", (chunk: string) => (qemuError += chunk));
+  const killOnExit = () => qemu.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  const sshArgs = [
+    "-i",
+    options.privateKey,
+    "-p",
+    String(port),
+    "-o",
+    "StrictHostKeyChecking=no",
+    "-o",
+    "UserKnownHostsFile=/dev/null",
+    "-o",
+    "LogLevel=ERROR",
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=10",
+    `${user}@127.0.0.1`,
+  ];
+  const readConsole = () => fs.readFile(consoleLog, "utf8").catch(() => "");
+  const stop = async () => {
+    process.removeListener("exit", killOnExit);
+    if (qemu.exitCode === null && qemu.signalCode === null) {
+      const closed = new Promise((resolve) => qemu.once("close", resolve));
+      qemu.kill("SIGTERM");
+      await closed;
+    }
+    await fs.rm(socketDir, { recursive: true, force: true });
+  };
+  try {
+    for (;;) {
+      if (qemu.exitCode !== null || qemu.signalCode !== null)
+        throw new Error(`QEMU stopped: ${qemuError.trim() || `exit ${qemu.exitCode ?? qemu.signalCode}`}`);
+      if (Date.now() - started > options.bootTimeoutMs)
+        throw new Error(`no SSH login after ${options.bootTimeoutMs / 1000} s`);
+      const probe = await exec("ssh", [...sshArgs, "true"], 30_000);
+      if (probe.code === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+  } catch (error) {
+    const tail = (await readConsole()).trim().split("\n").slice(-15).join("\n");
+    await stop();
+    throw new Error(`${guest.stack} ${guest.name}: ${(error as Error).message}\nconsole:\n${tail}`);
+  }
+  return {
+    accel,
+    bootSeconds: (Date.now() - started) / 1000,
+    ssh: (script, timeoutMs = 600_000) => exec("ssh", [...sshArgs, script], timeoutMs),
+    console: readConsole,
+    qmDir: await qmStandIn(socketDir, join(socketDir, "qga.sock")),
+    stop,
+  };
+}
+
+/** The login user of the user data: the first of its `users`, the one with the stack's key. */
+function loginUser(userData: string): string {
+  const name = (parse(userData) as { users?: Array<{ name?: unknown }> }).users?.[0]?.name;
+  if (typeof name !== "string") throw new Error("the user data names no user");
+  return name;
+}
+
+/**
+ * `qm guest cmd VMID COMMAND` on a node sends guest-COMMAND to the VM's agent socket and prints what the agent
+ * returns as JSON (PVE::API2::Qemu::Agent): here over the socket QEMU gives this guest's virtio-serial port.
+ */
+async function qmStandIn(dir: string, socket: string): Promise<string> {
+  const ask = fileURLToPath(new URL("qm-guest-cmd.cjs", import.meta.url));
+  await fs.writeFile(
+    join(dir, "qm"),
+    `#!/bin/sh\n[ "$1 $2" = "guest cmd" ] || { echo "stand-in qm: only guest cmd" >&2; exit 2; }\nexec node '${ask}' '${socket}' "$4"\n`,
+    { mode: 0o755 },
+  );
+  return dir;
+}
