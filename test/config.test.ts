@@ -100,6 +100,11 @@ const invalid: Array<[string, RawConfig, RegExp]> = [
     /^layerbench:vmVariants: variant "a": aio=native needs cache none or directsync \(O_DIRECT\), not writeback$/,
   ],
   [
+    "io_uring on krbd through the host's cache",
+    { ...valid(), vmVariants: { list: [{ id: "a", storage: "krbd", cache: "writeback", aio: "io_uring" }] } },
+    /^layerbench:vmVariants: variant "a": aio=io_uring on krbd with cache writeback hangs \(qemu-server Drive\.pm storage_allows_io_uring_default\): use aio threads, or leave aio unset$/,
+  ],
+  [
     "ssd on blk",
     { ...valid(), vmVariants: { list: [{ id: "a", ssd: true }] } },
     /^layerbench:vmVariants: variant "a": ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single$/,

@@ -56,6 +56,21 @@ test("the ceph stack under the strict mocks: no rule broken; VM disks on the ZFS
   ]);
   // A disk on Ceph is filled before its first run (a thin image reads zeros without the OSDs); the stack's ZFS
   // disks only with layerbench:precondition, which this stack leaves off.
+  // qemu-server's aio where the stack names none: threads for krbd through the host's cache (io_uring hangs
+  // there, Drive.pm storage_allows_io_uring_default), io_uring elsewhere.
+  const aio = resources
+    .filter((resource) => /^bench-vm-\d+-vm$/.test(resource.name))
+    .flatMap((vm) => vm.inputs.disks)
+    .filter((disk) => disk.serial)
+    .map((disk) => [disk.serial, disk.aio]);
+  t.deepEqual(aio, [
+    ["zfs-none", "io_uring"],
+    ["zfs-wb", "io_uring"],
+    ["rbd-none", "io_uring"],
+    ["rbd-wb", "io_uring"],
+    ["krbd-none", "io_uring"],
+    ["krbd-wb", "threads"],
+  ]);
   const fills = (id: string) => /preconditioning/.test(byName(resources, `fio-vm-${id}-fio`).inputs.create);
   t.deepEqual(["zfs-none", "rbd-none", "krbd-wb"].map(fills), [false, true, true]);
   // One ZFS storage: the RBD variants' ZFS options (defaults) make no dataset of their own.

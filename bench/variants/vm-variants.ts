@@ -145,19 +145,38 @@ function sizeGb(variant: string, value: unknown): number {
 export const usesCacheDirect = (variant: Pick<VmDiskVariant, "cache">) =>
   variant.cache === "none" || variant.cache === "directsync";
 
+/**
+ * The aio qemu-server gives a disk that names none (Drive.pm aio_cmdline_option): io_uring, but threads on krbd
+ * with a cache mode that goes through the host's cache, where io_uring hangs (storage_allows_io_uring_default,
+ * qemu-server commit 628937f5).
+ */
+export function defaultAio(variant: Pick<VmDiskVariant, "storage" | "cache">): AioMode {
+  return variant.storage === "krbd" && !usesCacheDirect(variant) ? "threads" : "io_uring";
+}
+
 /** Proxmox's and QEMU's rules for a disk's options together; the message names what to change. */
 export function combinationProblem(variant: Omit<VmDiskVariant, "id">): string | undefined {
   if (variant.aio === "native" && variant.cache !== "none" && variant.cache !== "directsync") {
     return `aio=native needs cache none or directsync (O_DIRECT), not ${variant.cache}`;
   }
+  if (variant.aio === "io_uring" && defaultAio(variant) !== "io_uring")
+    return `aio=io_uring on krbd with cache ${variant.cache} hangs (qemu-server Drive.pm storage_allows_io_uring_default): use aio threads, or leave aio unset`;
   if (variant.ssd && variant.bus === "virtio-blk")
     return "ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single";
   return undefined;
 }
 
 /** Validates one variant, every field checked against what is allowed. */
+/** A variant's fields as given over the defaults; an aio nobody gave is the one qemu-server would choose. */
+function mergedInput(input: VariantInput, defaults: VariantInput): VariantInput {
+  const merged: VariantInput = { ...DEFAULT_VARIANT, ...defaults, ...input };
+  if (input.aio === undefined && defaults.aio === undefined)
+    merged.aio = defaultAio(merged as Pick<VmDiskVariant, "storage" | "cache">);
+  return merged;
+}
+
 export function validateVariant(input: VariantInput, defaults: VariantInput = {}): VmDiskVariant {
-  const merged = { ...DEFAULT_VARIANT, ...defaults, ...input };
+  const merged = mergedInput(input, defaults);
   const id = merged.id;
   if (typeof id !== "string" || !ID_PATTERN.test(id)) {
     throw new VariantError(
@@ -234,8 +253,7 @@ export function expandVariants(matrix: VariantMatrixInput, design: DesignSpec = 
   for (const combination of combinations) {
     const id = combination.map(([field, value]) => axisLabel(field, value)).join("-");
     const input: VariantInput = { ...Object.fromEntries(combination), id };
-    const merged = { ...DEFAULT_VARIANT, ...defaults, ...input } as Omit<VmDiskVariant, "id">;
-    const problem = combinationProblem(merged);
+    const problem = combinationProblem(mergedInput(input, defaults) as Omit<VmDiskVariant, "id">);
     if (problem) {
       skipped.push({ id, reason: problem });
       continue;
