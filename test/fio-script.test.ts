@@ -118,6 +118,50 @@ test("an RBD target on a node whose fio has no rbd engine stops before it makes 
   t.false(existsSync(join(bin.path, "rbd.calls")), "no image made, none removed");
 });
 
+test("an RBD image whose killed client's watch lingers is removed once Ceph lets it go, or named when it stays", async (t) => {
+  const bin = await scratchDir();
+  t.teardown(bin.cleanup);
+  // fio's runs all fail here: what matters is the image's removal when the script ends.
+  await fs.writeFile(join(bin.path, "fio"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  await fs.writeFile(join(bin.path, "sleep"), "#!/bin/sh\n", { mode: 0o755 });
+  // rbd rm refuses while the image has watchers: here the first REFUSALS times.
+  const rbd = [
+    "#!/bin/sh",
+    'echo "$*" >> "$CALLS"',
+    'case "$*" in',
+    '  *" info "*) [ -e "$STATE/made" ] || exit 2 ;;',
+    '  *" create "*) touch "$STATE/made" ;;',
+    '  *" rm "*) n=$(cat "$STATE/rm" 2>/dev/null || echo 0); echo $((n + 1)) > "$STATE/rm"; [ "$n" -ge "$REFUSALS" ] || { echo "rbd: error: image still has watchers" >&2; exit 16; } ;;',
+    "esac",
+  ];
+  await fs.writeFile(join(bin.path, "rbd"), `${rbd.join("\n")}\n`, { mode: 0o755 });
+  const script = renderFioScript({
+    profile,
+    repeat: 1,
+    target: { kind: "rbd", pool: "p", image: "i", client: "admin", bytes: 1024 ** 2 },
+  });
+  for (const [refusals, removed] of [
+    [3, true],
+    [99, false],
+  ] as const) {
+    const state = await scratchDir();
+    t.teardown(state.cleanup);
+    const calls = join(state.path, "calls");
+    const result = await runScript(script, {
+      binDir: bin.path,
+      standInEnv: { CALLS: calls, STATE: state.path, REFUSALS: String(refusals) },
+    });
+    const removals = (await fs.readFile(calls, "utf8")).split("\n").filter((call) => call.includes(" rm ")).length;
+    if (removed) {
+      t.is(removals, refusals + 1, "asked again until the watch is gone");
+      t.notRegex(result.stderr, /still in use/);
+    } else {
+      t.is(removals, 12, "asked for a minute, every 5 s");
+      t.regex(result.stderr, /the RBD image p\/i is still in use after a minute and stays: remove it with rbd rm p\/i/);
+    }
+  }
+});
+
 test("a disk whose serial no disk has stops the script with a message naming the disks it saw", async (t) => {
   const result = await runScript(
     renderFioScript({ profile, repeat: 1, target: { kind: "serial", serial: "no-such-disk" } }),

@@ -112,11 +112,21 @@ function locateTarget(target: ScriptTarget): string[] {
         `${RBD_POOL_VARIABLE}=${shellQuote(target.pool)}`,
         `${RBD_CLIENT_VARIABLE}=${shellQuote(target.client)}`,
         `export ${RBD_POOL_VARIABLE} ${RBD_CLIENT_VARIABLE}`,
+        // A killed client's watch on the image lingers until Ceph times it out (30 s by default), and rbd rm refuses
+        // an image with watchers: it is asked again for up to a minute, and an image that stays is named.
+        "remove_image() {",
+        "  tries=0",
+        `  until ${rbd} rm --no-progress ${name} >/dev/null 2>&1; do`,
+        "    tries=$((tries + 1))",
+        `    if [ "$tries" -ge 12 ]; then echo "layerbench: the RBD image ${target.pool}/${target.image} is still in use after a minute and stays: remove it with rbd rm ${target.pool}/${target.image}" >&2; return 1; fi`,
+        "    sleep 5",
+        "  done",
+        "}",
         // The image is the stack's own: one left by an interrupted run is removed, never measured as it is.
-        `if ${rbd} info ${name} >/dev/null 2>&1; then ${rbd} rm --no-progress ${name} >/dev/null 2>&1 || fail "cannot remove the earlier run's image ${target.pool}/${target.image}"; fi`,
+        `if ${rbd} info ${name} >/dev/null 2>&1; then remove_image || fail "cannot remove the earlier run's image ${target.pool}/${target.image}"; fi`,
         `made=$(${rbd} create --size ${Math.ceil(target.bytes / 1024 ** 2)}M ${name} 2>&1) || fail "cannot create the RBD image ${target.pool}/${target.image}: $(printf '%s' "$made" | tail -n 1)"`,
         "# shellcheck disable=SC2317 # called by the EXIT trap",
-        `release_target() { ${rbd} rm --no-progress ${name} >/dev/null 2>&1; }`,
+        "release_target() { remove_image; }",
       ];
     }
     case "serial":
