@@ -147,6 +147,10 @@ test.serial(
         ["scsi-wb", "vm", "rbd/lb-wb", "writearound"],
       ],
     );
+    // fio's rbd engine gets an image of its own features; a guest's disk keeps Ceph's defaults, as on Proxmox.
+    const features = document.variants.map((variant) => String(variant.options.imageFeatures).split(","));
+    t.deepEqual(features[0], ["layering"]);
+    for (const guestDisk of features.slice(1)) t.true(guestDisk.includes("exclusive-lock"), guestDisk.join(","));
     for (const variant of document.variants) {
       t.true((variant.preconditionSec ?? 0) > 0, `${variant.id}: filled before the guest booted`);
       t.true(variant.workloads.length === 3 && variant.workloads.every((w) => (w.summary.write?.iops?.mean ?? 0) > 0));
@@ -159,6 +163,26 @@ test.serial(
     t.true(flagged.has("scsi-wb") && !flagged.has("blk-none"));
     t.deepEqual(await images(), [], "the guest's images are removed");
     t.deepEqual((await fs.readdir(dir)).sort(), ["out", "quick-writes.fio"], "no initramfs left behind");
+  },
+);
+
+test.serial(
+  "fio's 16 jobs on an RBD image do not pass its lock around: 64 KiB x 16 jobs moves at least half what one 1 MiB job moves",
+  async (t) => {
+    const dir = await scratch(t);
+    const out = join(dir, "out");
+    const result = await runCli([
+      ...["run", "--runtime", "3", "--size", "16m", "--profile", "ars", "--direct"],
+      ...["--target", target("ceph", "lb-jobs"), "--out", out],
+    ]);
+    t.is(result.code, 0, result.stderr);
+    const [variant] = (await results(out)).variants;
+    t.is(variant.options.imageFeatures, "layering");
+    const bandwidth = (id: string) =>
+      variant.workloads.find((workload) => workload.id === id)?.summary.write?.bwBytes?.mean ?? 0;
+    const [jobs, single] = [bandwidth("randwrite-64k-16x16"), bandwidth("randwrite-1m-qd1")];
+    t.log(`16 jobs x 64 KiB: ${(jobs / 1e6).toFixed(1)} MB/s; 1 job x 1 MiB: ${(single / 1e6).toFixed(1)} MB/s`);
+    t.true(single > 0 && jobs >= single / 2, `${jobs} against ${single}`);
   },
 );
 
@@ -208,6 +232,7 @@ test.serial(
       "writearound",
       "ars is buffered: librbd's default cache, as the node resolves it",
     );
+    t.is(output.environment.imageFeatures, "layering", "an image without exclusive-lock: fio's jobs share no lock");
     t.deepEqual(await images(), [], "the image is removed when the script ends");
 
     // Under direct=1 the script says the cache is off, as fio's rbd engine makes it.

@@ -113,9 +113,31 @@ export async function rbdCache(image: RbdImage, what: string): Promise<string> {
   return value("rbd_cache") === "true" ? (value("rbd_cache_policy") ?? "writeback") : "off";
 }
 
-/** Makes the image; it is removed when the returned function runs, or on an emergency exit. */
-export async function createRbdImage(image: RbdImage, bytes: number, what: string): Promise<() => Promise<void>> {
-  await ceph("rbd", ["create", "--size", `${Math.ceil(bytes / 1024 ** 2)}M`, rbdName(image)], image, what);
+/** The features the cluster gave the image, as `rbd info` lists them (e.g. layering,exclusive-lock,...). */
+export async function rbdImageFeatures(image: RbdImage, what: string): Promise<string> {
+  const info = JSON.parse(await ceph("rbd", ["info", rbdName(image), "--format", "json"], image, what)) as {
+    features?: string[];
+  };
+  return (info.features ?? []).join(",");
+}
+
+/**
+ * Makes the image, with `features` or Ceph's defaults; it is removed when the returned function runs, or on an
+ * emergency exit.
+ */
+export async function createRbdImage(
+  image: RbdImage,
+  bytes: number,
+  what: string,
+  features?: string[],
+): Promise<() => Promise<void>> {
+  const featureArgs = (features ?? []).flatMap((feature) => ["--image-feature", feature]);
+  await ceph(
+    "rbd",
+    ["create", "--size", `${Math.ceil(bytes / 1024 ** 2)}M`, ...featureArgs, rbdName(image)],
+    image,
+    what,
+  );
   const forget = onEmergencyExit(`rbd image ${rbdName(image)}`, () =>
     execFileSync("rbd", [...connection(image), "rm", "--no-progress", rbdName(image)], {
       stdio: "ignore",

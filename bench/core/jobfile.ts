@@ -149,3 +149,11 @@ export function renderRbdFillJob(bytes: number): string {
     "",
   ].join("\n");
 }
+
+/**
+ * The features of an image fio's rbd engine measures: layering alone. fio opens one librbd client per job, and on
+ * an image with Ceph's default features (exclusive-lock, object-map, fast-diff) the jobs pass its lock between them:
+ * on the tests' single-OSD Ceph, 16 jobs of 64 KiB random writes at QD16 moved 23.6 MB/s with it, 194-225 without.
+ * A VM's disk has one client, QEMU, and keeps the defaults pve-storage gives it (RBDPlugin.pm alloc_image).
+ */
+export const FIO_IMAGE_FEATURES = ["layering"];

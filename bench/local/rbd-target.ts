@@ -2,8 +2,16 @@ import { execFile } from "node:child_process";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { createRbdImage, type RbdClusterFacts, type RbdImage, rbdCache, rbdName } from "../ceph/rbd-image.js";
 import {
+  createRbdImage,
+  type RbdClusterFacts,
+  type RbdImage,
+  rbdCache,
+  rbdImageFeatures,
+  rbdName,
+} from "../ceph/rbd-image.js";
+import {
+  FIO_IMAGE_FEATURES,
   RBD_CLIENT_VARIABLE,
   RBD_FILL_SECTION,
   RBD_POOL_VARIABLE,
@@ -48,6 +56,8 @@ export interface RbdImageRun {
   facts: RbdClusterFacts;
   /** The runs bypass librbd's cache: fio under direct=1 (its rbd engine sets rbd_cache=false), or a guest disk whose cache mode bypasses the host's (block/rbd.c). */
   cacheBypassed: boolean;
+  /** The image's features: Ceph's defaults when absent, as a VM disk's image has them. */
+  features?: string[];
   /** Where the fill's job file goes. */
   jobsDir: string;
   signal?: AbortSignal;
@@ -68,7 +78,7 @@ export interface PreparedRbdImage {
  */
 export async function prepareRbdImage(run: RbdImageRun): Promise<PreparedRbdImage> {
   const { what, image, bytes, facts } = run;
-  const remove = await createRbdImage(image, bytes, what);
+  const remove = await createRbdImage(image, bytes, what, run.features);
   try {
     const fillJob = join(run.jobsDir, "rbd-fill.fio");
     await fs.writeFile(fillJob, renderRbdFillJob(bytes));
@@ -84,6 +94,7 @@ export async function prepareRbdImage(run: RbdImageRun): Promise<PreparedRbdImag
       options: {
         rbd: rbdName(image),
         rbdCache: run.cacheBypassed ? "off" : await rbdCache(image, what),
+        imageFeatures: await rbdImageFeatures(image, what),
         poolSize: facts.size,
         poolMinSize: facts.minSize,
         client: `client.${image.id ?? "admin"}`,
@@ -112,6 +123,8 @@ export async function prepareRbdTarget(
     bytes: rbdImageBytes(profile),
     facts,
     cacheBypassed: profile.direct,
+    // fio's jobs are one librbd client each: without exclusive-lock they do not pass the image's lock around.
+    features: FIO_IMAGE_FEATURES,
     jobsDir,
     signal,
   });

@@ -1,5 +1,6 @@
 import { workloadRun } from "../core/fio-parser.js";
 import {
+  FIO_IMAGE_FEATURES,
   type FioTarget,
   RBD_CLIENT_VARIABLE,
   RBD_POOL_VARIABLE,
@@ -124,7 +125,11 @@ function locateTarget(target: ScriptTarget): string[] {
         "}",
         // The image is the stack's own: one left by an interrupted run is removed, never measured as it is.
         `if ${rbd} info ${name} >/dev/null 2>&1; then remove_image || fail "cannot remove the earlier run's image ${target.pool}/${target.image}"; fi`,
-        `made=$(${rbd} create --size ${Math.ceil(target.bytes / 1024 ** 2)}M ${name} 2>&1) || fail "cannot create the RBD image ${target.pool}/${target.image}: $(printf '%s' "$made" | tail -n 1)"`,
+        `made=$(${rbd} create --size ${Math.ceil(target.bytes / 1024 ** 2)}M ${FIO_IMAGE_FEATURES.map((feature) => `--image-feature ${feature}`).join(" ")} ${name} 2>&1) || fail "cannot create the RBD image ${target.pool}/${target.image}: $(printf '%s' "$made" | tail -n 1)"`,
+        MARKER_SHELL.environment(
+          "imageFeatures",
+          `"$(${rbd} info ${name} 2>/dev/null | awk '$1 == "features:" { $1 = ""; gsub(/^ +| +$/, ""); gsub(/, /, ","); print }')"`,
+        ),
         "# shellcheck disable=SC2317 # called by the EXIT trap",
         "release_target() { remove_image; }",
       ];
