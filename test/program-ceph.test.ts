@@ -106,7 +106,10 @@ test("every Ceph variant names its pool's replicas; librbd's cache is said and f
     storageClass: "lb-ceph-rbd",
     replicas: 3,
     pool: "ceph-vm",
+    // What the StorageClass asks ceph-csi for, recorded beside the numbers.
+    imageFeatures: byName(resources, "ceph-csi-sc-ceph-rbd").inputs.parameters.imageFeatures,
   });
+  t.is(byId.get("k8s-ceph-rbd")?.options.imageFeatures, "layering");
   t.like(byId.get("k8s-longhorn-r3")?.options, { replicas: 3 }, "beside Longhorn with as many replicas");
   const flagged = new Set(
     deriveWarnings(results)

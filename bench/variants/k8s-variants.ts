@@ -219,6 +219,12 @@ export function longhornParameters(variant: Extract<K8sVariant, { kind: "longhor
  * different k3s nodes (replica-soft-anti-affinity is false by default, longhorn-manager types/setting.go), so with
  * k3s VMs on several Proxmox nodes they cross the network: the options say where the k3s VMs are.
  */
+/**
+ * The features of a ceph-csi volume's image, as its StorageClass asks for them: layering, ceph-csi's own default.
+ * A VM disk's image on Proxmox keeps Ceph's defaults (exclusive-lock, object-map, fast-diff among them).
+ */
+export const CEPH_CSI_IMAGE_FEATURES = "layering";
+
 export function k8sVariantOptions(
   variant: K8sVariant,
   proxmoxNodes: string[] = [],
@@ -230,6 +236,7 @@ export function k8sVariantOptions(
     return {
       kind: variant.kind,
       storageClass: storageClassName(variant),
+      imageFeatures: CEPH_CSI_IMAGE_FEATURES,
       ...(ceph && { pool: ceph.pool, replicas: ceph.size, minSize: ceph.minSize }),
     };
   return {

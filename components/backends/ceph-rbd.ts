@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { CephSettings } from "../../bench/config/ceph-config.js";
 import { CEPH_CSI_NAMESPACE, CEPH_CSI_RELEASE, cephCsiReadyScript } from "../../bench/remote/k8s-scripts.js";
-import { type K8sVariant, storageClassName } from "../../bench/variants/k8s-variants.js";
+import { CEPH_CSI_IMAGE_FEATURES, type K8sVariant, storageClassName } from "../../bench/variants/k8s-variants.js";
 import type { StorageBackend } from "../storage-backend.js";
 
 export const CEPH_CSI_CHART_REPO = "https://ceph.github.io/csi-charts";
@@ -35,7 +35,7 @@ export function cephRbdParameters(
   return {
     clusterID: ceph.csi.clusterId,
     pool: ceph.pool,
-    imageFeatures: "layering",
+    imageFeatures: CEPH_CSI_IMAGE_FEATURES,
     "csi.storage.k8s.io/provisioner-secret-name": SECRET_NAME,
     "csi.storage.k8s.io/provisioner-secret-namespace": CEPH_CSI_NAMESPACE,
     "csi.storage.k8s.io/controller-expand-secret-name": SECRET_NAME,
