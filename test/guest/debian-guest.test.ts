@@ -148,7 +148,7 @@ test.serial(
         .map((line) => line.split(" ") as [string, string]),
     );
     for (const disk of dataDisks) {
-      const script = guest.fioScripts.find(({ script }) => script.includes(`find_disk "${disk.serial}"`));
+      const script = guest.fioScripts.find(({ serial }) => serial === disk.serial);
       const udevName = disk.interface.startsWith("scsi")
         ? `scsi-0QEMU_QEMU_HARDDISK_drive-${disk.interface}`
         : `virtio-${disk.serial}`;
@@ -158,7 +158,7 @@ test.serial(
     // The whole script, fill and series included, on the first disk of each bus.
     for (const bus of ["virtio", "scsi"]) {
       const disk = dataDisks.find((candidate) => candidate.interface.startsWith(bus));
-      const fio = guest.fioScripts.find(({ script }) => disk && script.includes(`find_disk "${disk.serial}"`));
+      const fio = guest.fioScripts.find(({ serial }) => serial === disk?.serial);
       if (!disk || !fio) continue;
       const started = Date.now();
       const result = await booted.ssh(fio.script);

@@ -27,8 +27,8 @@ export interface DeclaredGuest {
   vm: Record<string, any>;
   userData: string;
   readyScript: string;
-  /** fio Commands that connect to this guest, by resource name. */
-  fioScripts: Array<{ name: string; script: string }>;
+  /** fio Commands that connect to this guest: resource name, the serial of the disk they measure, the script. */
+  fioScripts: Array<{ name: string; serial: string; script: string }>;
 }
 
 /** The mock Proxmox side each example stack expects: the ceph stack's cluster has its RBD storages. */
@@ -52,13 +52,12 @@ function guestsOf(stack: string, resources: RecordedResource[]): DeclaredGuest[]
     // A VM's fio scripts look its disks up by their serials.
     const serials: string[] = vm.disks.flatMap((disk: { serial?: string }) => (disk.serial ? [disk.serial] : []));
     const fioScripts = resources
-      .filter(
-        (resource) =>
-          resource.type === "command:remote:Command" &&
-          /^fio-vm-.*-fio$/.test(resource.name) &&
-          serials.some((serial) => String(resource.inputs.create).includes(`find_disk "${serial}"`)),
-      )
-      .map((resource) => ({ name: resource.name, script: String(resource.inputs.create) }));
+      .filter((resource) => resource.type === "command:remote:Command" && /^fio-vm-.*-fio$/.test(resource.name))
+      .flatMap((resource) => {
+        const script = String(resource.inputs.create);
+        const serial = serials.find((candidate) => script.includes(`find_disk "${candidate}"`));
+        return serial ? [{ name: resource.name, serial, script }] : [];
+      });
     return {
       stack,
       name: component.name,

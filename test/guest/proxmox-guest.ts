@@ -10,6 +10,7 @@ import { pciBridges, pciPlacement, qemuDiskArgs } from "../../bench/qemu/disk-ar
 import { cacheDirectory, prepareGuest } from "../../bench/qemu/guest.js";
 import type { Accelerator } from "../../bench/qemu/run-guest.js";
 import { DEFAULT_VARIANT, type VmDiskVariant } from "../../bench/variants/vm-variants.js";
+import type { ScriptResult } from "../helpers/scripts.js";
 import { freePort } from "../helpers/sshd.js";
 import { type DebianImage, ROOT_LABEL } from "./debian-image.js";
 import type { DeclaredGuest } from "./declared-guests.js";
@@ -24,20 +25,12 @@ import { nocloudIso } from "./nocloud.js";
 
 const run = promisify(execFile);
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 export interface BootedGuest {
   accel: Accelerator;
   /** Seconds from QEMU's start until sshd let the user in. */
   bootSeconds: number;
   /** Runs a script as remote.Command does: the whole text as SSH's command, run by the user's login shell. */
-  ssh(script: string, timeoutMs?: number): Promise<CommandResult>;
-  /** The serial console so far: the kernel's and systemd's lines, for a failure's message. */
-  console(): Promise<string>;
+  ssh(script: string, timeoutMs?: number): Promise<ScriptResult>;
   /** A directory with a stand-in `qm` whose `qm guest cmd VMID CMD` asks this guest's agent, as the node's does. */
   qmDir: string;
   stop(): Promise<void>;
@@ -81,7 +74,7 @@ function macFor(vmId: number): string {
   return ["bc", "24", "11", ...bytes.map((byte) => byte.toString(16).padStart(2, "0"))].join(":");
 }
 
-function exec(command: string, args: string[], timeoutMs: number): Promise<CommandResult> {
+function exec(command: string, args: string[], timeoutMs: number): Promise<ScriptResult> {
   return new Promise((resolve) => {
     execFile(command, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 255) : 0;
@@ -106,7 +99,9 @@ export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGue
   const vm = guest.vm;
   const user = loginUser(guest.userData);
   const { accel } = await guestAccelerator(await prepareGuest(), cacheDirectory());
+  // A socket's path has at most 107 bytes: in the temporary directory, not the work directory.
   const socketDir = await fs.mkdtemp(join(tmpdir(), "lb-qga-"));
+  const agentSocket = join(socketDir, "qga.sock");
   const port = await freePort();
   const boot = join(workDir, "virtio0.raw");
   await run("cp", ["--sparse=always", image.rootImage, boot]);
@@ -165,7 +160,7 @@ export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGue
     // PCI.pm: net0 at 0x12, the agent's virtio-serial (qga0) at 0x8.
     `virtio-net-pci,mac=${mac},netdev=net0,bus=pci.0,addr=0x12,id=net0`,
     "-chardev",
-    `socket,path=${join(socketDir, "qga.sock")},server=on,wait=off,id=qga0`,
+    `socket,path=${agentSocket},server=on,wait=off,id=qga0`,
     "-device",
     "virtio-serial,id=qga0,bus=pci.0,addr=0x8",
     "-device",
@@ -194,7 +189,6 @@ export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGue
     "ConnectTimeout=10",
     `${user}@127.0.0.1`,
   ];
-  const readConsole = () => fs.readFile(consoleLog, "utf8").catch(() => "");
   const stop = async () => {
     process.removeListener("exit", killOnExit);
     if (qemu.exitCode === null && qemu.signalCode === null) {
@@ -215,7 +209,8 @@ export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGue
       await new Promise((resolve) => setTimeout(resolve, 3000));
     }
   } catch (error) {
-    const tail = (await readConsole()).trim().split("\n").slice(-15).join("\n");
+    const consoleText = await fs.readFile(consoleLog, "utf8").catch(() => "");
+    const tail = consoleText.trim().split("\n").slice(-15).join("\n");
     await stop();
     throw new Error(`${guest.stack} ${guest.name}: ${(error as Error).message}\nconsole:\n${tail}`);
   }
@@ -223,8 +218,7 @@ export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGue
     accel,
     bootSeconds: (Date.now() - started) / 1000,
     ssh: (script, timeoutMs = 600_000) => exec("ssh", [...sshArgs, script], timeoutMs),
-    console: readConsole,
-    qmDir: await qmStandIn(socketDir, join(socketDir, "qga.sock")),
+    qmDir: await qmStandIn(socketDir, agentSocket),
     stop,
   };
 }
