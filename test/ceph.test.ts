@@ -147,6 +147,11 @@ test.serial(
         ["scsi-wb", "vm", "rbd/lb-wb", "writearound"],
       ],
     );
+    t.deepEqual(
+      document.variants.map((variant) => variant.options.aio),
+      [undefined, "n/a", "n/a"],
+      "a librbd disk takes no aio",
+    );
     // fio's rbd engine gets an image of its own features; a guest's disk keeps Ceph's defaults, as on Proxmox.
     const features = document.variants.map((variant) => String(variant.options.imageFeatures).split(","));
     t.deepEqual(features[0], ["layering"]);

@@ -8,7 +8,7 @@ import { writeReport } from "../bench/report/index.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
 import { collectReportData } from "../bench/report/rows.js";
 import { parseDesign } from "../bench/variants/design.js";
-import { expandVariants, variantOptions } from "../bench/variants/vm-variants.js";
+import { combinationProblem, DEFAULT_VARIANT, expandVariants, variantOptions } from "../bench/variants/vm-variants.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";
 
@@ -300,4 +300,63 @@ test("a large interaction the design leaves out: interaction-suspected, and plan
   );
   const [proposal] = proposeConfirmation(document, "results.json");
   for (const id of vm.lackOfFit?.confirm ?? []) t.true(proposal.confirm.includes(id), id);
+});
+
+// A librbd disk gets no aio (qemu-server Blockdev.pm): aio is an axis of the ZFS and krbd disks only.
+function librbdAioDocument() {
+  const axes = { storage: ["zfs", "rbd"], aio: ["io_uring", "threads"], cache: ["none", "writeback"] };
+  const { variants, skipped, design } = expandVariants({ axes });
+  if (!design) throw new Error("no design");
+  // Multiplicative effects: writeback x1.5, threads x0.8 on ZFS; a librbd disk at 0.3 of the baseline.
+  const iops = (disk: (typeof variants)[number]) =>
+    (disk.storage === "rbd" ? 300 : disk.aio === "threads" ? 800 : 1000) * (disk.cache === "writeback" ? 1.5 : 1);
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    { spec: { ...variant("host-zvol", true), layer: "host" }, iops: { "rand-read-iops": [1000, 1000] } },
+    ...variants.map((disk) => ({
+      spec: { ...variant(disk.id), layer: "vm" as const, options: variantOptions(disk) },
+      iops: { "rand-read-iops": [iops(disk), iops(disk)] },
+    })),
+  ]);
+  document.designs = [design];
+  return { document, variants, skipped };
+}
+
+test("a librbd disk's aio: measured once, recorded n/a, and no part of aio's effect", (t) => {
+  const { document, variants, skipped } = librbdAioDocument();
+  t.deepEqual(
+    variants.map((disk) => disk.id),
+    ["zfs-uring-none", "zfs-uring-wb", "zfs-threads-none", "zfs-threads-wb", "rbd-none", "rbd-wb"],
+  );
+  t.deepEqual(skipped, [
+    {
+      id: "rbd-threads-none",
+      reason: "aio does not reach a librbd disk (qemu-server Blockdev.pm): measured as rbd-none",
+    },
+    { id: "rbd-threads-wb", reason: "aio does not reach a librbd disk (qemu-server Blockdev.pm): measured as rbd-wb" },
+  ]);
+  const recorded = new Map(document.variants.map((entry) => [entry.id, entry.options.aio]));
+  t.is(recorded.get("rbd-wb"), "n/a");
+  t.is(recorded.get("zfs-threads-wb"), "threads");
+  for (const withDesign of [true, false]) {
+    if (!withDesign) delete document.designs;
+    const [vm] = panelEffects(collectReportData([document]));
+    const aio = vm.axes.find((axis) => axis.axis === "aio");
+    t.is(Number(aio?.moves.toFixed(9)), 1.25, "threads' 0.8 on ZFS, undiluted by the librbd disks");
+    t.deepEqual(
+      aio?.values.map(({ value, n }) => [value, n]),
+      [
+        ["io_uring", 2],
+        ["threads", 2],
+      ],
+    );
+    t.false(vm.lackOfFit?.suspected ?? false);
+  }
+});
+
+test("aio=native with a host cache is refused on a file or krbd disk, not on a librbd disk that gets no aio", (t) => {
+  t.regex(
+    combinationProblem({ ...DEFAULT_VARIANT, storage: "krbd", aio: "native", cache: "writeback" }) ?? "",
+    /aio=native needs cache none or directsync/,
+  );
+  t.is(combinationProblem({ ...DEFAULT_VARIANT, storage: "rbd", aio: "native", cache: "writeback" }), undefined);
 });

@@ -100,6 +100,11 @@ test("every Ceph variant names its pool's replicas; librbd's cache is said and f
   t.like(byId.get("rbd-wb")?.options, { storage: "rbd", pool: "ceph-vm", replicas: 3, rbdCache: "on" });
   t.like(byId.get("rbd-none")?.options, { storage: "rbd", rbdCache: "off" });
   t.is(byId.get("krbd-wb")?.options.rbdCache, undefined, "krbd: the host's page cache, as ZFS's disks");
+  // qemu-server gives a librbd blockdev no aio (Blockdev.pm): recorded as not applicable, not as io_uring.
+  t.deepEqual(
+    ["rbd-wb", "krbd-wb", "zfs-wb"].map((id) => byId.get(id)?.options.aio),
+    ["n/a", "threads", "io_uring"],
+  );
   t.is(byId.get("rbd-none")?.options.volblocksize, undefined, "no ZFS options on an RBD disk");
   t.like(byId.get("k8s-ceph-rbd")?.options, {
     kind: "ceph-rbd",

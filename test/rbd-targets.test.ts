@@ -30,7 +30,9 @@ test("bad RBD targets are refused, naming the bad part and what is allowed", (t)
 
 test("a VM target's disk on RBD: rbd=, id= and conf=; id without rbd and Proxmox VE 8.4's shape are refused", (t) => {
   const target = parseTargetSpec("g=vm:bus=virtio-blk,cache=none,rbd=rbd/guest,id=bench,conf=/c/ceph.conf");
-  t.like(target, { vm: { bus: "virtio-blk", cache: "none" }, pve: "9" });
+  t.like(target, { vm: { bus: "virtio-blk", cache: "none", storage: "rbd" }, pve: "9" });
+  // A librbd disk gets no aio, so none is refused for want of O_DIRECT.
+  t.like(parseTargetSpec("g=vm:cache=writeback,aio=native,rbd=rbd/guest"), { vm: { aio: "native" } });
   t.deepEqual(target.rbd, { pool: "rbd", image: "guest", id: "bench", conf: "/c/ceph.conf" });
   t.regex(
     t.throws(() => parseTargetSpec("g=vm:cache=none,id=bench"))?.message ?? "",

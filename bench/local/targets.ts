@@ -105,6 +105,8 @@ function parseVmTarget(name: string, options: string, spec: string): LocalTarget
       `VM target "${name}": pve=${pve} with rbd= is not supported: an RBD disk takes Proxmox VE 9's -blockdev shape, pve=9`,
     );
   const image = rbd && checkedRbdImage({ ...rbd, ...rbdOptions }, `VM target "${name}"`);
+  // A disk on RBD is QEMU's librbd, as on a Proxmox RBD storage without krbd: its rules, not a file's, apply.
+  if (image) input.storage = "rbd";
   try {
     return { name, path: resolve(dir), vm: validateVariant(input), pve, ...(image && { rbd: image }) };
   } catch (error) {

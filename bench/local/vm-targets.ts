@@ -9,7 +9,7 @@ import { cacheDirectory, guestTools, prepareGuest } from "../qemu/guest.js";
 import { type Accelerator, GUEST_MEMORY_MB, GuestRunError, runGuest } from "../qemu/run-guest.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { formatDuration } from "../util/format.js";
-import { usesCacheDirect } from "../variants/vm-variants.js";
+import { aioApplies, NOT_APPLICABLE, usesCacheDirect } from "../variants/vm-variants.js";
 import { checkTargetDirectory, directIoRefusal, PreflightError } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
 import { type PreparedRbdImage, prepareRbdImage } from "./rbd-target.js";
@@ -58,7 +58,7 @@ function vmSpec(
   const options = {
     bus,
     cache,
-    aio,
+    aio: aioApplies(target.vm) ? aio : NOT_APPLICABLE,
     iothread,
     discard,
     ssd,

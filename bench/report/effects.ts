@@ -10,7 +10,7 @@ import {
   predictedValue,
 } from "../core/linear-model.js";
 import type { DesignRecord, Layer, Variant } from "../core/results.js";
-import { levelLabel } from "../variants/vm-variants.js";
+import { levelLabel, NOT_APPLICABLE } from "../variants/vm-variants.js";
 import {
   type BaselineSpread,
   type EffectFit,
@@ -126,16 +126,29 @@ export function ratios(panel: ReportPanel): Array<{ variant: ReportVariant; rati
 export function axesOf(variants: ReportVariant[]): string[] {
   const keys = [...new Set(variants.flatMap((entry) => Object.keys(entry.variant.options)))];
   return keys.filter((key) => {
-    const values = new Set(variants.map((entry) => optionLevel(entry, key)));
-    return values.size >= 2 && values.size < variants.length;
+    const applicable = variants.filter((entry) => applies(entry, key));
+    const values = new Set(applicable.map((entry) => optionLevel(entry, key)));
+    return values.size >= 2 && values.size < applicable.length;
   });
 }
 
 /** A variant's option as a design's level names it (iothread "on", not true). */
-const optionLevel = (entry: ReportVariant, key: string) => {
-  const value = entry.variant.options[key];
-  return value === undefined ? "–" : levelLabel(key, value);
-};
+const optionLevel = (entry: ReportVariant, key: string) => levelLabel(key, entry.variant.options[key]);
+
+/**
+ * Whether the variant uses the option: a librbd disk records aio as not applicable and has no volblocksize, a
+ * local-path volume no replicas.
+ */
+const applies = (entry: ReportVariant, key: string) =>
+  entry.variant.options[key] !== undefined && entry.variant.options[key] !== NOT_APPLICABLE;
+
+/**
+ * A variant's level of a factor; one the option does not apply to sits at the first level. Its other options
+ * hold it apart (storage rbd has no other aio), so it moves its own cells, never the factor's effect: the fit's
+ * other parameters absorb it, and averagedCells leaves its combinations out of the factor's averages.
+ */
+const factorLevel = (entry: ReportVariant, factor: Factor) =>
+  applies(entry, factor.name) ? optionLevel(entry, factor.name) : factor.levels[0];
 
 /** The log of each of a variant's runs' IOPS in a panel. */
 function runLogs(panel: ReportPanel, entry: ReportVariant): number[] {
@@ -163,18 +176,18 @@ function factorSpace(
       pointOf: (entry) => {
         const point =
           byId.get(entry.variant.id) ??
-          Object.fromEntries(design.factors.map((factor) => [factor.name, optionLevel(entry, factor.name)]));
+          Object.fromEntries(design.factors.map((factor) => [factor.name, factorLevel(entry, factor)]));
         return design.factors.every((factor) => factor.levels.includes(point[factor.name])) ? point : undefined;
       },
     };
   }
   const factors = axesOf(inLayer).map((name) => ({
     name,
-    levels: [...new Set(inLayer.map((entry) => optionLevel(entry, name)))],
+    levels: [...new Set(inLayer.filter((entry) => applies(entry, name)).map((entry) => optionLevel(entry, name)))],
   }));
   return {
     factors,
-    pointOf: (entry) => Object.fromEntries(factors.map((factor) => [factor.name, optionLevel(entry, factor.name)])),
+    pointOf: (entry) => Object.fromEntries(factors.map((factor) => [factor.name, factorLevel(entry, factor)])),
   };
 }
 
@@ -222,7 +235,7 @@ function axisEffects(
           value: level,
           ratio: Math.exp(mean.value),
           ...ratioInterval(model, mean),
-          n: measured.filter((entry) => entry.point[factor.name] === level).length,
+          n: measured.filter((entry) => entry.point[factor.name] === level && applies(entry.entry, factor.name)).length,
         };
       });
       values.sort((a, b) => b.ratio - a.ratio);

@@ -154,9 +154,19 @@ export function defaultAio(variant: Pick<VmDiskVariant, "storage" | "cache">): A
   return variant.storage === "krbd" && !usesCacheDirect(variant) ? "threads" : "io_uring";
 }
 
+/**
+ * Whether the disk's aio reaches QEMU: a librbd disk's blockdev takes none (qemu-server Blockdev.pm
+ * generate_file_blockdev gives aio to the file, host_device and host_cdrom drivers only), so its aio measures nothing.
+ */
+export const aioApplies = (variant: Pick<VmDiskVariant, "storage">) => variant.storage !== "rbd";
+
+/** What the results record for an option the variant's disk does not use. */
+export const NOT_APPLICABLE = "n/a";
+
 /** Proxmox's and QEMU's rules for a disk's options together; the message names what to change. */
 export function combinationProblem(variant: Omit<VmDiskVariant, "id">): string | undefined {
-  if (variant.aio === "native" && variant.cache !== "none" && variant.cache !== "directsync") {
+  // QEMU's file-posix refuses aio=native without O_DIRECT; a librbd disk gets no aio to refuse.
+  if (variant.aio === "native" && !usesCacheDirect(variant) && aioApplies(variant)) {
     return `aio=native needs cache none or directsync (O_DIRECT), not ${variant.cache}`;
   }
   if (variant.aio === "io_uring" && defaultAio(variant) !== "io_uring")
@@ -166,7 +176,6 @@ export function combinationProblem(variant: Omit<VmDiskVariant, "id">): string |
   return undefined;
 }
 
-/** Validates one variant, every field checked against what is allowed. */
 /** A variant's fields as given over the defaults; an aio nobody gave is the one qemu-server would choose. */
 function mergedInput(input: VariantInput, defaults: VariantInput): VariantInput {
   const merged: VariantInput = { ...DEFAULT_VARIANT, ...defaults, ...input };
@@ -175,6 +184,7 @@ function mergedInput(input: VariantInput, defaults: VariantInput): VariantInput 
   return merged;
 }
 
+/** Validates one variant, every field checked against what is allowed. */
 export function validateVariant(input: VariantInput, defaults: VariantInput = {}): VmDiskVariant {
   const merged = mergedInput(input, defaults);
   const id = merged.id;
@@ -250,14 +260,30 @@ export function expandVariants(matrix: VariantMatrixInput, design: DesignSpec = 
     (field) => new VariantError(`axis "${field}" needs a list of at least one value`),
   );
   const axisVariants: Array<{ variant: VmDiskVariant; point: Point }> = [];
+  const librbdIds = new Set<string>();
   for (const combination of combinations) {
-    const id = combination.map(([field, value]) => axisLabel(field, value)).join("-");
-    const input: VariantInput = { ...Object.fromEntries(combination), id };
-    const problem = combinationProblem(mergedInput(input, defaults) as Omit<VmDiskVariant, "id">);
+    const fullId = combination.map(([field, value]) => axisLabel(field, value)).join("-");
+    const merged = mergedInput(Object.fromEntries(combination), defaults) as Omit<VmDiskVariant, "id">;
+    const problem = combinationProblem(merged);
     if (problem) {
-      skipped.push({ id, reason: problem });
+      skipped.push({ id: fullId, reason: problem });
       continue;
     }
+    // A librbd disk is the same disk whatever its aio: measured once, named without it.
+    const id = aioApplies(merged)
+      ? fullId
+      : combination.flatMap(([field, value]) => (field === "aio" ? [] : [axisLabel(field, value)])).join("-");
+    if (id !== fullId) {
+      if (librbdIds.has(id)) {
+        skipped.push({
+          id: fullId,
+          reason: `aio does not reach a librbd disk (qemu-server Blockdev.pm): measured as ${id}`,
+        });
+        continue;
+      }
+      librbdIds.add(id);
+    }
+    const input: VariantInput = { ...Object.fromEntries(combination), id };
     const point = Object.fromEntries(combination.map(([field, value]) => [field, levelLabel(field, value)]));
     axisVariants.push({ variant: validateVariant(input, defaults), point });
   }
@@ -291,11 +317,15 @@ export function diskSerial(variant: Pick<VmDiskVariant, "id">): string {
     .slice(0, MAX_SERIAL_LENGTH - 3)}`;
 }
 
-/** The options that define a variant, as the results document records them: an RBD disk has no ZFS options. */
+/**
+ * The options that define a variant, as the results document records them: an RBD disk has no ZFS options, a
+ * librbd disk no aio.
+ */
 export function variantOptions(variant: VmDiskVariant): Record<string, string | number | boolean> {
-  const { id: _id, volblocksize: vbs, storage, compression, sync, ...rest } = variant;
-  if (storage !== "zfs") return { ...rest, storage };
-  return { ...rest, volblocksize: formatFioSize(vbs), compression, sync, storage };
+  const { id: _id, volblocksize: vbs, storage, compression, sync, aio, ...rest } = variant;
+  const used = { ...rest, aio: aioApplies(variant) ? aio : NOT_APPLICABLE };
+  if (storage !== "zfs") return { ...used, storage };
+  return { ...used, volblocksize: formatFioSize(vbs), compression, sync, storage };
 }
 
 /** Proxmox's slot names: virtio1.. for virtio-blk data disks (virtio0 is the boot disk), scsi0.. for SCSI. */
