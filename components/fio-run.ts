@@ -1,6 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { parseScriptOutput, type ScriptOutput } from "../bench/remote/fio-script.js";
+import { environmentMarkers } from "../bench/remote/markers.js";
 
 export interface FioRunArgs {
   connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
@@ -42,7 +43,11 @@ export class FioRun extends pulumi.ComponentResource {
       { connection: args.release.connection, create: args.release.script, triggers: [args.runId] },
       { parent: this, dependsOn: [this.command] },
     );
-    this.output = this.command.stdout.apply((stdout) => parseScriptOutput(stdout, name));
+    // The release on the node may say what the target is (a VM disk's RBD image): beside what the guest said.
+    this.output = pulumi.all([this.command.stdout, this.done.stdout]).apply(([stdout, released]) => {
+      const output = parseScriptOutput(stdout, name);
+      return { ...output, environment: { ...output.environment, ...environmentMarkers(released) } };
+    });
     this.registerOutputs({ stdout: this.command.stdout });
   }
 }

@@ -3,7 +3,7 @@ import type { VmSettings } from "../bench/config/stack-config.js";
 import { groupVmSettings } from "../bench/config/vm-settings.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
-import { releaseVmDiskScript } from "../bench/remote/node-scripts.js";
+import { type CephDisk, releaseVmDiskScript } from "../bench/remote/node-scripts.js";
 import { vmGroups } from "../bench/variants/vm-groups.js";
 import {
   diskSerial,
@@ -73,6 +73,17 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
     return this.vms.map(({ vm }) => vm.ready);
   }
 
+  /**
+   * What the node reports of a disk on Ceph: QEMU turns librbd's cache on unless the cache mode bypasses the
+   * host's caches (block/rbd.c); krbd disks go through the host's page cache instead, as ZFS's do.
+   */
+  private cephDisk(variant: VmDiskVariant): CephDisk | undefined {
+    const { ceph } = this.args;
+    if (!ceph || variant.storage === "zfs") return undefined;
+    if (variant.storage === "krbd") return { pool: ceph.pool };
+    return { pool: ceph.pool, librbdCache: usesCacheDirect(variant) ? "off" : "client" };
+  }
+
   /** fio on every variant's disk, one after the other, each disk's written data released after its runs. */
   measure(chain: MeasurementChain, run: LayerRun): Measurement[] {
     const measured = this.vms.flatMap(({ vm, settings, variants }) => {
@@ -95,7 +106,7 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
             after: [vm.ready, ...chain.previous()],
             release: {
               connection: this.args.nodeConnection,
-              script: releaseVmDiskScript(settings.vmId, slots.get(variant.id) ?? ""),
+              script: releaseVmDiskScript(settings.vmId, slots.get(variant.id) ?? "", this.cephDisk(variant)),
             },
           },
           { parent: this, ...FORMERLY_AT_ROOT },
@@ -113,14 +124,11 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
                 pool: this.args.ceph.pool,
                 replicas: this.args.ceph.size,
                 minSize: this.args.ceph.minSize,
-                // QEMU turns librbd's cache on unless the cache mode bypasses the host's caches (block/rbd.c);
-                // krbd disks go through the host's page cache instead, as ZFS's do.
-                ...(variant.storage === "rbd" && { rbdCache: usesCacheDirect(variant) ? "off" : "on" }),
               }),
           },
           baseline: false,
           memoryBytes: settings.memoryMb * 1024 ** 2,
-          // The guest's script adds its kernel, OS and machine type.
+          // The guest's script adds its kernel, OS and machine type; the node's, a Ceph disk's features and cache.
           environment: { image: settings.imageUrl },
         };
         return { spec, output: fioRun.output };

@@ -12,6 +12,8 @@ import { deriveWarnings } from "../bench/core/warnings.js";
 import { checkNode } from "../bench/plan/node-check.js";
 import { planStack } from "../bench/plan/plan.js";
 import { parseScriptOutput, renderFioScript } from "../bench/remote/fio-script.js";
+import { environmentMarkers } from "../bench/remote/markers.js";
+import { type CephDisk, releaseVmDiskScript } from "../bench/remote/node-scripts.js";
 import { cephHostTarget } from "../components/host-layer.js";
 import { type LocalCeph, startLocalCeph } from "./helpers/ceph.js";
 import { runCli } from "./helpers/cli.js";
@@ -283,6 +285,44 @@ test.serial(
     process.kill(-(child.pid ?? 0), "SIGHUP");
     t.is(await closed, 129);
     t.deepEqual(await images(), [], "removed by the script's trap");
+  },
+);
+
+test.serial(
+  "a VM disk's release on the node, run for real: the image's features and librbd's cache as one word, as the host's",
+  async (t) => {
+    const dir = await scratch(t);
+    // pve-storage's alloc_image: `rbd create` with the cluster's default features, named vm-VMID-disk-N.
+    await ceph.cli("rbd", "create", "--size", "8M", `${ceph.pool}/vm-9300-disk-1`);
+    t.teardown(() => ceph.cli("rbd", "rm", "--no-progress", `${ceph.pool}/vm-9300-disk-1`).then(() => undefined));
+    // Stand-ins for the node's qm and pvesm: the disk's line of `qm config`, librbd's path of the volume.
+    const bin = join(dir, "bin");
+    await fs.mkdir(bin);
+    await fs.writeFile(
+      join(bin, "qm"),
+      "#!/bin/sh\necho 'scsi1: ceph-vm:vm-9300-disk-1,cache=writeback,serial=rbd-wb,size=8M'\n",
+      { mode: 0o755 },
+    );
+    await fs.writeFile(
+      join(bin, "pvesm"),
+      `#!/bin/sh\necho 'rbd:${ceph.pool}/vm-9300-disk-1:conf=/etc/pve/ceph.conf'\n`,
+      {
+        mode: 0o755,
+      },
+    );
+    const release = async (disk: CephDisk | undefined) => {
+      const script = releaseVmDiskScript(9300, "scsi1", disk);
+      t.is(await shellcheck(script), "");
+      const result = await runScript(script, { env: { CEPH_CONF: ceph.conf }, binDir: bin });
+      t.is(result.code, 0, result.stderr);
+      return environmentMarkers(result.stdout);
+    };
+    const librbd = await release({ pool: ceph.pool, librbdCache: "client" });
+    t.is(librbd.rbdCache, "writearound", "the policy, as the host's Ceph run records it, not 'on'");
+    t.true(librbd.imageFeatures.split(",").includes("exclusive-lock"), librbd.imageFeatures);
+    t.deepEqual(await release({ pool: ceph.pool, librbdCache: "off" }), { ...librbd, rbdCache: "off" });
+    t.deepEqual(Object.keys(await release({ pool: ceph.pool })), ["imageFeatures"], "krbd: no librbd cache");
+    t.deepEqual(await release(undefined), {}, "a zvol's release says nothing of Ceph");
   },
 );
 

@@ -19,6 +19,7 @@ import { StrictNode } from "./helpers/strict-node.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const fioStdout = await shortArsOutput();
+const DEFAULT_FEATURES = "layering,exclusive-lock,object-map,fast-diff,deep-flatten";
 const cluster = new StrictNode("9.1.1", ["pve1", "pve2", "pve3"]);
 cluster.addRbdStorage("ceph-vm", { pool: "ceph-vm", krbd: false });
 cluster.addRbdStorage("ceph-vm-krbd", { pool: "ceph-vm", krbd: true });
@@ -26,6 +27,18 @@ cluster.addRbdStorage("ceph-vm-krbd", { pool: "ceph-vm", krbd: true });
 const resources = recordingMocks(
   measuringState(fioStdout, "/dev/zvol/rpool/layerbench/ceph/baseline-zvol", {
     "fio-host-ceph-fio": `${fioStdout}@@layerbench environment rbdCache writearound\n`,
+    // The node's release of a VM disk on Ceph says what its image is (remote/node-scripts.ts).
+    ...Object.fromEntries(
+      ["rbd-none", "rbd-wb", "krbd-none", "krbd-wb"].map((id) => [
+        `fio-vm-${id}-release`,
+        [
+          `@@layerbench environment imageFeatures ${DEFAULT_FEATURES}`,
+          ...(id === "rbd-wb" ? ["@@layerbench environment rbdCache writearound"] : []),
+          ...(id === "rbd-none" ? ["@@layerbench environment rbdCache off"] : []),
+          "",
+        ].join("\n"),
+      ]),
+    ),
   }),
   cluster,
 );
@@ -97,9 +110,16 @@ test("every Ceph variant names its pool's replicas; librbd's cache is said and f
   const byId = new Map(results.variants.map((variant) => [variant.id, variant]));
   t.like(byId.get("host-ceph")?.options, { kind: "rbd", engine: "rbd", pool: "ceph-vm", replicas: 3, minSize: 2 });
   t.is(byId.get("host-ceph")?.environment?.rbdCache, "writearound");
-  t.like(byId.get("rbd-wb")?.options, { storage: "rbd", pool: "ceph-vm", replicas: 3, rbdCache: "on" });
-  t.like(byId.get("rbd-none")?.options, { storage: "rbd", rbdCache: "off" });
-  t.is(byId.get("krbd-wb")?.options.rbdCache, undefined, "krbd: the host's page cache, as ZFS's disks");
+  t.like(byId.get("rbd-wb")?.options, { storage: "rbd", pool: "ceph-vm", replicas: 3 });
+  // What the node's release says of a Ceph disk's image reaches its record (its script is run in ceph.test.ts).
+  t.like(byId.get("rbd-wb")?.environment, { rbdCache: "writearound", imageFeatures: DEFAULT_FEATURES });
+  t.like(byId.get("rbd-none")?.environment, { rbdCache: "off" });
+  t.is(byId.get("krbd-wb")?.environment?.rbdCache, undefined, "krbd: the host's page cache, as ZFS's disks");
+  const release = (id: string) => byName(resources, `fio-vm-${id}-release`).inputs.create as string;
+  t.regex(release("rbd-wb"), /rbd --id admin config image list 'ceph-vm'\/"\$\{volume#\*:\}"/);
+  t.regex(release("rbd-none"), /environment rbdCache \$value/);
+  t.notRegex(release("krbd-wb"), /rbdCache/);
+  t.notRegex(release("zfs-wb"), /imageFeatures/);
   // qemu-server gives a librbd blockdev no aio (Blockdev.pm): recorded as not applicable, not as io_uring.
   t.deepEqual(
     ["rbd-wb", "krbd-wb", "zfs-wb"].map((id) => byId.get(id)?.options.aio),

@@ -24,6 +24,7 @@ import { LOGS_VARIABLE } from "../core/series.js";
 import { UserError } from "../util/errors.js";
 import { formatFioSize } from "../util/size.js";
 import { END_LINE, MARKER_SHELL, parseMarkerLine } from "./markers.js";
+import { rbdFeaturesShell } from "./rbd-shell.js";
 import { repeatLines } from "./repeat-script.js";
 import { SERIES_CLEAR, SERIES_SEND, SERIES_SETUP } from "./series-script.js";
 
@@ -126,10 +127,7 @@ function locateTarget(target: ScriptTarget): string[] {
         // The image is the stack's own: one left by an interrupted run is removed, never measured as it is.
         `if ${rbd} info ${name} >/dev/null 2>&1; then remove_image || fail "cannot remove the earlier run's image ${target.pool}/${target.image}"; fi`,
         `made=$(${rbd} create --size ${Math.ceil(target.bytes / 1024 ** 2)}M ${FIO_IMAGE_FEATURES.map((feature) => `--image-feature ${feature}`).join(" ")} ${name} 2>&1) || fail "cannot create the RBD image ${target.pool}/${target.image}: $(printf '%s' "$made" | tail -n 1)"`,
-        MARKER_SHELL.environment(
-          "imageFeatures",
-          `"$(${rbd} info ${name} 2>/dev/null | awk '$1 == "features:" { $1 = ""; gsub(/^ +| +$/, ""); gsub(/, /, ","); print }')"`,
-        ),
+        MARKER_SHELL.environment("imageFeatures", rbdFeaturesShell(rbd, name)),
         "# shellcheck disable=SC2317 # called by the EXIT trap",
         "release_target() { remove_image; }",
       ];

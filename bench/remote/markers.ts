@@ -72,3 +72,13 @@ const RUNNING = /layerbench: running (\S+) #(\d+)/g;
 export function runningWorkloads(text: string): Array<{ workload: string; attempt: number }> {
   return [...text.matchAll(RUNNING)].map((match) => ({ workload: match[1], attempt: Number(match[2]) }));
 }
+
+/** The environment markers of a script's stdout: what ran it, or what its target is. */
+export function environmentMarkers(stdout: string): Record<string, string> {
+  return Object.fromEntries(
+    stdout.split("\n").flatMap((line) => {
+      const marker = parseMarkerLine(line);
+      return marker?.kind === "environment" ? [[marker.key, marker.value]] : [];
+    }),
+  );
+}

@@ -1,3 +1,6 @@
+import { MARKER_SHELL } from "./markers.js";
+import { rbdCachePolicyShell, rbdFeaturesShell } from "./rbd-shell.js";
+
 // Shell the Proxmox node runs for layerbench besides ZFS: fio for the baseline, releasing what a measurement
 // wrote to a zvol, and the guest's address from its agent. POSIX sh, checked by shellcheck in the tests.
 
@@ -44,12 +47,35 @@ export function releaseDeviceScript(device: string): string {
   return releaseScript([`device='${device}'`], device);
 }
 
-/** The zvol behind a VM's disk: its volume id from `qm config`, its device from `pvesm path`. */
-export function releaseVmDiskScript(vmId: number, diskInterface: string): string {
+/** A VM disk on a Ceph RBD storage: its pool, and the cache librbd gives it, none for krbd (the host's page cache). */
+export interface CephDisk {
+  pool: string;
+  librbdCache?: "off" | "client";
+}
+
+/**
+ * What the results record of a VM disk on Ceph, read on the node (the guest sees a disk, not an image): the image's
+ * features, as pve-storage made it (RBDPlugin.pm alloc_image takes the cluster's defaults), and librbd's cache as
+ * one word, as the host's Ceph run records it: off, or the client's policy. QEMU sets rbd_cache itself by the
+ * cache mode (block/rbd.c qemu_rbd_connect), the policy is the client's configuration. As pveceph's client.admin.
+ */
+function cephDiskFactsLines(ceph: CephDisk): string[] {
+  const rbd = "rbd --id admin";
+  const name = `'${ceph.pool}'/"\${volume#*:}"`;
+  return [
+    MARKER_SHELL.environment("imageFeatures", rbdFeaturesShell(rbd, name)),
+    ...(ceph.librbdCache === "off" ? [MARKER_SHELL.environment("rbdCache", "off")] : []),
+    ...(ceph.librbdCache === "client" ? [MARKER_SHELL.environment("rbdCache", rbdCachePolicyShell(rbd, name))] : []),
+  ];
+}
+
+/** The volume behind a VM's disk from `qm config`, its device from `pvesm path`; on Ceph, what the disk is first. */
+export function releaseVmDiskScript(vmId: number, diskInterface: string, ceph?: CephDisk): string {
   return releaseScript(
     [
       `volume=$(qm config ${vmId} | sed -n 's/^${diskInterface}: \\([^,]*\\).*/\\1/p')`,
       `[ -n "$volume" ] || warn "VM ${vmId} has no disk ${diskInterface}"`,
+      ...(ceph ? cephDiskFactsLines(ceph) : []),
       'device=$(pvesm path "$volume") || warn "pvesm path $volume failed"',
     ],
     `disk ${diskInterface} of VM ${vmId}`,
