@@ -7,7 +7,6 @@ import {
   jobLogScript,
   POD_ENTRYPOINT,
   POD_SCRIPT_DIR,
-  POD_SCRIPT_PATH,
   POD_SCRIPT_VARIABLE,
   POD_VOLUME_PATH,
 } from "../bench/remote/k8s-scripts.js";
@@ -16,8 +15,9 @@ import { type K8sVariant, storageClassName } from "../bench/variants/k8s-variant
 export interface K8sFioRunArgs {
   variant: K8sVariant;
   namespace: string;
-  /** The ConfigMap holding the fio script as run.sh. */
+  /** The ConfigMap holding the fio scripts, and the one this pod runs. */
   scriptConfigMap: pulumi.Input<string>;
+  scriptFile: string;
   image: string;
   volumeSizeGb: number;
   /** Every fio pod runs on this node, so that variants differ only by their volume. */
@@ -99,7 +99,7 @@ export class K8sFioRun extends pulumi.ComponentResource {
                   name: "fio",
                   image: args.image,
                   command: ["sh", "-c", POD_ENTRYPOINT],
-                  env: [{ name: POD_SCRIPT_VARIABLE, value: POD_SCRIPT_PATH }],
+                  env: [{ name: POD_SCRIPT_VARIABLE, value: `${POD_SCRIPT_DIR}/${args.scriptFile}` }],
                   volumeMounts: [
                     { name: "data", mountPath: POD_VOLUME_PATH },
                     { name: "script", mountPath: POD_SCRIPT_DIR, readOnly: true },

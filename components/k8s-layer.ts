@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { K8sSettings } from "../bench/config/k8s-config.js";
 import type { NodeNames } from "../bench/config/node-names.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
-import { POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
-import { k8sResultId, k8sVariantOptions, variantsByKind } from "../bench/variants/k8s-variants.js";
+import { POD_FILLING_SCRIPT_FILE, POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
+import { fillsVolume, k8sResultId, k8sVariantOptions, variantsByKind } from "../bench/variants/k8s-variants.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { BACKENDS } from "./backends/index.js";
 import { K3sCluster, type ProxmoxNodeAccess } from "./k3s-cluster.js";
@@ -86,17 +86,20 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
     // layer, even one of another backend, which would otherwise share the node with it.
     chain.alsoWaitFor(...this.backends.flatMap((backend) => backend.ready));
     const waitBefore = this.backends.flatMap((backend) => backend.beforeEachMeasurement ?? []);
-    // The same script as on the host and in the VM, on the volume's mount point.
+    // The same script as on the host and in the VM, on the volume's mount point; for a thin volume, filling it first.
+    const podScript = (fill: boolean) =>
+      renderFioScript({
+        profile: run.profile,
+        repeat: run.repeat,
+        target: { kind: "directory", path: POD_VOLUME_PATH, fill },
+      });
     const script = new k8s.core.v1.ConfigMap(
       "k8s-fio-script",
       {
         metadata: { name: "layerbench-fio", namespace: this.namespace.metadata.name },
         data: {
-          [POD_SCRIPT_FILE]: renderFioScript({
-            profile: run.profile,
-            repeat: run.repeat,
-            target: { kind: "directory", path: POD_VOLUME_PATH },
-          }),
+          [POD_SCRIPT_FILE]: podScript(false),
+          ...(settings.variants.some(fillsVolume) && { [POD_FILLING_SCRIPT_FILE]: podScript(true) }),
         },
       },
       { ...child, provider },
@@ -109,6 +112,7 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
           variant,
           namespace: settings.namespace,
           scriptConfigMap: script.metadata.name,
+          scriptFile: fillsVolume(variant) ? POD_FILLING_SCRIPT_FILE : POD_SCRIPT_FILE,
           image: settings.fioImage,
           volumeSizeGb: settings.volumeSizeGb,
           nodeName: this.cluster.benchNodeName,

@@ -1,6 +1,6 @@
 import { existsSync, promises as fs } from "node:fs";
 import { release } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
 import {
@@ -276,6 +276,36 @@ test("--precondition: the disk is filled once, sequentially, before its first me
     withFailure.failures?.map((failure) => [failure.variant, failure.workload, failure.message]),
     [["blk-none", "precondition", "fio: No space left on device"]],
   );
+});
+
+test("a volume the run owns (ceph-csi's): filled to its end, the fill removed, then measured with room to spare", async (t) => {
+  const volume = await scratchDir("layerbench-volume-");
+  t.teardown(volume.cleanup);
+  const small = resolveProfile("ars", { runtimeSec: 1, size: "4m" });
+  const plain = renderFioScript({ profile: small, repeat: 1, target: { kind: "directory", path: volume.path } });
+  t.notRegex(plain, /fill_device/, "a directory that is not the run's own volume is never filled");
+  const script = renderFioScript({
+    profile: small,
+    repeat: 1,
+    target: { kind: "directory", path: volume.path, fill: true },
+  });
+  t.is(await shellcheck(script), "");
+  const scriptFile = join(volume.path, "..", `${basename(volume.path)}.sh`);
+  await fs.writeFile(scriptFile, script);
+  t.teardown(() => fs.rm(scriptFile, { force: true }));
+  // A small file system of its own, as the pod's volume is (the fill takes every free byte), in a mount namespace
+  // of the test's, so that no root is needed and nothing stays mounted; what is left on it is listed before it goes.
+  const result = await runScript(
+    `exec unshare --user --map-root-user --mount sh -c 'mount -t tmpfs -o size=96m tmpfs "$1" && sh "$2"; status=$?; echo "left: $(ls -A "$1")" >&2; exit $status' sh '${volume.path}' '${scriptFile}'`,
+  );
+  t.is(result.code, 0, result.stderr);
+  t.is(result.stderr.split("\n")[0], `layerbench: filling the volume at ${volume.path} (not measured)`);
+  t.regex(result.stderr, /^left: $/m, "the fill and fio's files are gone");
+  const output = parseScriptOutput(result.stdout, "k8s");
+  t.true(output.precondition?.ok, "ENOSPC ends the fill, not the script");
+  t.deepEqual(output.failures, []);
+  t.is(output.runs.length, 3, "every workload measured after it");
+  t.true(output.runs.every((run) => (run.run.write?.iops ?? 0) > 0));
 });
 
 test("a full disk: the failure names fio's error, not its last words; the local runner's rule is the same", async (t) => {

@@ -106,6 +106,22 @@ test("the host-level Ceph run: fio's rbd engine on the node, on an image of the 
   );
 });
 
+test("the ceph-csi volume is filled before it is measured, as the VM disks on Ceph are; Longhorn's is not", (t) => {
+  const scripts = byName(resources, "k8s-fio-script").inputs.data as Record<string, string>;
+  t.deepEqual(Object.keys(scripts).sort(), ["fill-and-run.sh", "run.sh"]);
+  t.regex(scripts["fill-and-run.sh"], /--fill_device=1/);
+  t.notRegex(scripts["run.sh"], /--fill_device=1/);
+  const scriptOf = (id: string) =>
+    byName(resources, `fio-k8s-${id}-job`).inputs.spec.template.spec.containers[0].env.find(
+      (entry: { name: string }) => entry.name === "LAYERBENCH_SCRIPT",
+    )?.value;
+  t.deepEqual(["ceph-rbd", "longhorn-r3", "local-path"].map(scriptOf), [
+    "/layerbench/fill-and-run.sh",
+    "/layerbench/run.sh",
+    "/layerbench/run.sh",
+  ]);
+});
+
 test("every Ceph variant names its pool's replicas; librbd's cache is said and flagged, krbd and cache=none are not", (t) => {
   const byId = new Map(results.variants.map((variant) => [variant.id, variant]));
   t.like(byId.get("host-ceph")?.options, { kind: "rbd", engine: "rbd", pool: "ceph-vm", replicas: 3, minSize: 2 });

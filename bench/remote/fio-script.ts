@@ -36,7 +36,11 @@ import { SERIES_CLEAR, SERIES_SEND, SERIES_SETUP } from "./series-script.js";
  * script makes (its size in bytes), fills, measures with fio's rbd engine and removes, as cephx user `client`.
  */
 export type ScriptTarget =
-  | { kind: "directory"; path: string }
+  /**
+   * With `fill`, the mount of a volume the run made for itself (a ceph-csi volume): its free space is written once
+   * and freed before the first measurement. Never a user's directory: the fill takes every free byte.
+   */
+  | { kind: "directory"; path: string; fill?: boolean }
   | { kind: "device"; path: string }
   | { kind: "serial"; serial: string }
   | { kind: "rbd"; pool: string; image: string; client: string; bytes: number };
@@ -147,12 +151,30 @@ function locateTarget(target: ScriptTarget): string[] {
  */
 function preconditionLines(profile: Profile, target: ScriptTarget, fio: string): string[] {
   if (target.kind === "rbd") return rbdFillLines(target, fio);
-  if (!profile.precondition || target.kind === "directory") return [];
+  if (target.kind === "directory") return target.fill ? volumeFillLines(fio) : [];
+  if (!profile.precondition) return [];
   return [
     `echo "layerbench: preconditioning $${TARGET_VARIABLE}" >&2`,
     ...timedFill(
       `${fio} --name=precondition --filename="$${TARGET_VARIABLE}" --rw=write --bs=1m --ioengine=psync --direct=1 --size=${formatFioSize(largestFootprint(profile))} --output-format=json --output="$work/precondition.json"`,
     ),
+  ];
+}
+
+/**
+ * A volume's file system filled to its end (fio's fill_device: sequential writes until ENOSPC), then the file
+ * removed: every block the workloads' files get has been written once, as a VM disk on Ceph is filled, so that no
+ * measured write pays for a new object of a thin image. The file system mounts without discard (ceph-csi's
+ * default), so removing the file gives nothing back to the image.
+ */
+function volumeFillLines(fio: string): string[] {
+  const file = `"$${TARGET_VARIABLE}/layerbench-fill"`;
+  return [
+    `echo "layerbench: filling the volume at $${TARGET_VARIABLE} (not measured)" >&2`,
+    ...timedFill(
+      `${fio} --name=fill --filename=${file} --rw=write --bs=1m --ioengine=psync --direct=1 --fill_device=1 --output-format=json --output="$work/fill.json"`,
+    ),
+    `rm -f ${file}`,
   ];
 }
 

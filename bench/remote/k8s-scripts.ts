@@ -106,10 +106,10 @@ export function kubeconfigFor(kubeconfig: string, serverIp: string): string {
 
 /** Where the pod finds the fio script (the ConfigMap's mount) and the volume under test. */
 export const POD_SCRIPT_VARIABLE = "LAYERBENCH_SCRIPT";
-/** The ConfigMap's mount point, and the key (file name) the fio script has in it. */
+/** The ConfigMap's mount point, and the keys (file names) the fio scripts have in it: as is, and filling first. */
 export const POD_SCRIPT_DIR = "/layerbench";
 export const POD_SCRIPT_FILE = "run.sh";
-export const POD_SCRIPT_PATH = `${POD_SCRIPT_DIR}/${POD_SCRIPT_FILE}`;
+export const POD_FILLING_SCRIPT_FILE = "fill-and-run.sh";
 export const POD_VOLUME_PATH = "/data";
 
 /**

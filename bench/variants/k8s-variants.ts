@@ -225,6 +225,12 @@ export function longhornParameters(variant: Extract<K8sVariant, { kind: "longhor
  */
 export const CEPH_CSI_IMAGE_FEATURES = "layering";
 
+/**
+ * Whether the variant's volume is filled before it is measured: a ceph-csi volume is a thin RBD image whose first
+ * writes create its objects, as a VM disk on Ceph is filled for (components/vm-layer.ts).
+ */
+export const fillsVolume = (variant: Pick<K8sVariant, "kind">) => variant.kind === "ceph-rbd";
+
 export function k8sVariantOptions(
   variant: K8sVariant,
   proxmoxNodes: string[] = [],
