@@ -14,8 +14,15 @@ export interface FioRunArgs {
   /** What must finish first: the target's set-up and the previous measurement. On the Command itself, because a
    * component's own dependsOn does not hold back the resources inside it. */
   after: pulumi.Resource[];
-  /** Run on the node once fio is done: gives what the runs wrote back to the pool (bench/node-scripts.ts). */
-  release: { connection: pulumi.Input<command.types.input.remote.ConnectionArgs>; script: pulumi.Input<string> };
+  /**
+   * Run on the node once fio is done: gives what the runs wrote back to the pool (bench/node-scripts.ts); `destroy`,
+   * on `pulumi destroy`: removes what an interrupted run may have left.
+   */
+  release: {
+    connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+    script: pulumi.Input<string>;
+    destroy?: string;
+  };
 }
 
 /** One fio script on one target, its stdout parsed into runs and failures, then the target's space released. */
@@ -40,7 +47,12 @@ export class FioRun extends pulumi.ComponentResource {
     );
     this.done = new command.remote.Command(
       `${name}-release`,
-      { connection: args.release.connection, create: args.release.script, triggers: [args.runId] },
+      {
+        connection: args.release.connection,
+        create: args.release.script,
+        ...(args.release.destroy && { delete: args.release.destroy }),
+        triggers: [args.runId],
+      },
       { parent: this, dependsOn: [this.command] },
     );
     // The release on the node may say what the target is (a VM disk's RBD image): beside what the guest said.

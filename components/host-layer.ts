@@ -6,7 +6,7 @@ import type { Baseline } from "../bench/config/stack-config.js";
 import { largestFootprint, type Profile } from "../bench/core/profiles.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript, type ScriptTarget } from "../bench/remote/fio-script.js";
-import { NODE_FIO_SCRIPT, releaseDeviceScript } from "../bench/remote/node-scripts.js";
+import { NODE_FIO_SCRIPT, releaseDeviceScript, removeRbdImageScript } from "../bench/remote/node-scripts.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { guestImage } from "./bench-vm.js";
 import { FioRun } from "./fio-run.js";
@@ -100,6 +100,7 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
     const measurements = [{ spec: baselineSpec(this.args.baseline, this.args.node), output: fioRun.output }];
     const { ceph } = this.args;
     if (ceph) {
+      const image = this.args.names.rbdImage("host");
       const cephRun = new FioRun(
         "fio-host-ceph",
         {
@@ -107,13 +108,17 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
           script: renderFioScript({
             profile: run.profile,
             repeat: run.repeat,
-            target: cephHostTarget(ceph, this.args.names.rbdImage("host"), run.profile),
+            target: cephHostTarget(ceph, image, run.profile),
           }),
           runId: run.runId,
           timeoutMinutes: run.timeoutMinutes,
           after: [this.fio, ...chain.previous()],
-          // The script removes its image on every exit.
-          release: { connection: this.args.connection, script: "true" },
+          // The script removes its image on every exit it lives through; destroy, after one it did not.
+          release: {
+            connection: this.args.connection,
+            script: "true",
+            destroy: removeRbdImageScript(ceph.pool, image),
+          },
         },
         { parent: this },
       );

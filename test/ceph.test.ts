@@ -13,7 +13,7 @@ import { checkNode } from "../bench/plan/node-check.js";
 import { planStack } from "../bench/plan/plan.js";
 import { parseScriptOutput, renderFioScript } from "../bench/remote/fio-script.js";
 import { environmentMarkers } from "../bench/remote/markers.js";
-import { type CephDisk, releaseVmDiskScript } from "../bench/remote/node-scripts.js";
+import { type CephDisk, releaseVmDiskScript, removeRbdImageScript } from "../bench/remote/node-scripts.js";
 import { cephHostTarget } from "../components/host-layer.js";
 import { type LocalCeph, startLocalCeph } from "./helpers/ceph.js";
 import { runCli } from "./helpers/cli.js";
@@ -323,6 +323,21 @@ test.serial(
     t.deepEqual(await release({ pool: ceph.pool, librbdCache: "off" }), { ...librbd, rbdCache: "off" });
     t.deepEqual(Object.keys(await release({ pool: ceph.pool })), ["imageFeatures"], "krbd: no librbd cache");
     t.deepEqual(await release(undefined), {}, "a zvol's release says nothing of Ceph");
+  },
+);
+
+test.serial(
+  "pulumi destroy's script removes the host image a killed run left, and does nothing without one",
+  async (t) => {
+    const script = removeRbdImageScript(ceph.pool, "layerbench-test-leftover");
+    t.is(await shellcheck(script), "");
+    await ceph.cli("rbd", "create", "--size", "8M", `${ceph.pool}/layerbench-test-leftover`);
+    const removed = await runScript(script, { env: { CEPH_CONF: ceph.conf } });
+    t.is(removed.code, 0, removed.stderr);
+    t.regex(removed.stderr, /removed the RBD image rbd\/layerbench-test-leftover a run left/);
+    t.false((await images()).includes("layerbench-test-leftover"));
+    const again = await runScript(script, { env: { CEPH_CONF: ceph.conf } });
+    t.deepEqual([again.code, again.stderr], [0, ""]);
   },
 );
 

@@ -4,6 +4,7 @@ import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { readStackFile } from "../bench/config/stack-file.js";
 import { deriveWarnings } from "../bench/core/warnings.js";
+import { removeRbdImageScript } from "../bench/remote/node-scripts.js";
 import { panelEffects, panelLayers } from "../bench/report/effects.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
 import { collectReportData } from "../bench/report/rows.js";
@@ -100,6 +101,10 @@ test("the host-level Ceph run: fio's rbd engine on the node, on an image of the 
   t.regex(script, /rbd --id "\$LAYERBENCH_RBD_CLIENT" create --size 16384M/);
   t.regex(script, /^ioengine=rbd$/m);
   t.true(fio.dependencies.includes(byName(resources, "fio-host-release").urn), "after the ZFS baseline's run");
+  // A run killed past its trap leaves the image: destroy removes it (the script is run in ceph.test.ts).
+  const release = byName(resources, "fio-host-ceph-release").inputs;
+  t.is(release.create, "true");
+  t.is(release.delete, removeRbdImageScript("ceph-vm", "layerbench-ceph-host"));
   t.true(
     byName(resources, "fio-vm-zfs-none-fio").dependencies.includes(byName(resources, "fio-host-ceph-release").urn),
     "and before the first VM's",

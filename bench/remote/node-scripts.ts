@@ -82,6 +82,31 @@ export function releaseVmDiskScript(vmId: number, diskInterface: string, ceph?: 
   );
 }
 
+/** Attempts, 5 s apart, to remove an image whose last client's watch may outlive it by about 30 s (a killed fio). */
+const IMAGE_REMOVE_TRIES = 12;
+
+/**
+ * Removes the stack's own RBD image if a run left it (a script killed by `kill -9` or a lost node cannot remove
+ * it itself): `pulumi destroy` leaves nothing on the pool. An image still in use after a minute fails the destroy,
+ * naming it, so that it is never forgotten: the next destroy tries again. As pveceph's client.admin.
+ */
+export function removeRbdImageScript(pool: string, image: string): string {
+  const name = `'${pool}/${image}'`;
+  return [
+    "set -u",
+    FAIL,
+    `rbd --id admin info ${name} >/dev/null 2>&1 || exit 0`,
+    "tries=0",
+    `until rbd --id admin rm --no-progress ${name} >/dev/null 2>&1; do`,
+    "  tries=$((tries + 1))",
+    `  [ "$tries" -ge ${IMAGE_REMOVE_TRIES} ] && fail "the RBD image ${pool}/${image} a run left is still in use after a minute: see rbd status ${pool}/${image}, then rbd rm ${pool}/${image}"`,
+    "  sleep 5",
+    "done",
+    `echo "layerbench: removed the RBD image ${pool}/${image} a run left" >&2`,
+    "",
+  ].join("\n");
+}
+
 /** Tries (10 s apart) to get the guest's address from its agent: up to 15 minutes, as the provider waits for it. */
 const ADDRESS_TRIES = 90;
 
