@@ -113,6 +113,16 @@ test.serial(
     t.regex(key.stderr, /target "ceph": "ceph fsid" failed: /);
     const spec = await run(`ceph=rbd:rbd/x:user=bench`);
     t.regex(spec.stderr, /RBD target "ceph": unknown option "user": use id=USER or conf=PATH/);
+    // max_avail ignores quotas, and a pool at its quota blocks writes instead of failing them: fio would hang.
+    await ceph.cli("ceph", "osd", "pool", "set-quota", ceph.pool, "max_bytes", String(32 * 1024 ** 2));
+    const quota = await run(target("ceph", "x")).finally(() =>
+      ceph.cli("ceph", "osd", "pool", "set-quota", ceph.pool, "max_bytes", "0"),
+    );
+    t.is(quota.code, 1);
+    t.regex(
+      quota.stderr,
+      /target "ceph": pool "rbd"'s quota lets [\d.]+ MiB more be written, the image needs 64 MiB: a pool at its quota blocks every write/,
+    );
 
     t.deepEqual(await images(), ["taken"], "nothing made, the existing image untouched");
     t.is(JSON.parse(await ceph.cli("rbd", "info", `${ceph.pool}/taken`, "--format", "json")).size, 16 * 1024 ** 2);

@@ -1,6 +1,6 @@
 // The pools of a Ceph cluster as its CLI's JSON gives them: `ceph osd pool ls detail --format json` (pool_name, size,
-// min_size) and `ceph df --format json` (pools[].stats.max_avail). Read on this machine for an RBD target and on a
-// Proxmox node by `plan --check`, from the same two answers.
+// min_size), `ceph df --format json` (pools[].stats.max_avail) and `ceph osd pool get-quota POOL --format json`.
+// Read on this machine for an RBD target and on a Proxmox node by `plan --check`, from the same answers.
 
 export interface PoolFacts {
   size: number;
@@ -42,3 +42,13 @@ export function parsePools(lsDetail: string | undefined, df: string | undefined)
 
 /** The pools' names, for a message that says which exist. */
 export const poolNames = (pools: Map<string, PoolFacts>) => [...pools.keys()].join(", ") || "none";
+
+/**
+ * The bytes a pool's quota still lets clients write, or undefined without a byte quota. `max_avail` ignores quotas,
+ * and a pool at its quota blocks every write (the OSDs mark it full) instead of failing it: a run would hang.
+ */
+export function quotaRoom(getQuota: string | undefined): number | undefined {
+  const quota = parseCephJson<{ quota_max_bytes?: number; current_num_bytes?: number }>(getQuota);
+  if (!quota?.quota_max_bytes) return undefined;
+  return Math.max(0, quota.quota_max_bytes - (quota.current_num_bytes ?? 0));
+}

@@ -3,7 +3,7 @@ import { promisify } from "node:util";
 import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { formatBytes } from "../util/size.js";
-import { parsePools, poolNames } from "./pools.js";
+import { parsePools, poolNames, quotaRoom } from "./pools.js";
 
 // An RBD image that layerbench measures: made for the run with the `rbd` CLI (ceph-common), filled, measured with
 // fio's rbd engine or a guest's disk, and removed. The user's images are never written: one that exists is refused.
@@ -95,6 +95,11 @@ export async function checkRbdTarget(image: RbdImage, bytes: number, what: strin
   if (pool.maxAvail !== undefined && pool.maxAvail < bytes)
     throw new RbdError(
       `${what}: pool "${image.pool}" can take ${formatBytes(pool.maxAvail)} more, the image needs ${formatBytes(bytes)}: free some space or pass a smaller --size`,
+    );
+  const room = quotaRoom(await ceph("ceph", ["osd", "pool", "get-quota", image.pool, "--format", "json"], image, what));
+  if (room !== undefined && room < bytes)
+    throw new RbdError(
+      `${what}: pool "${image.pool}"'s quota lets ${formatBytes(room)} more be written, the image needs ${formatBytes(bytes)}: a pool at its quota blocks every write, so fio would hang: raise it (ceph osd pool set-quota ${image.pool} max_bytes BYTES) or pass a smaller --size`,
     );
   const images = JSON.parse(await ceph("rbd", ["ls", image.pool, "--format", "json"], image, what)) as string[];
   if (images.includes(image.image))
