@@ -14,6 +14,7 @@ import { planStack } from "../bench/plan/plan.js";
 import { parseScriptOutput, renderFioScript } from "../bench/remote/fio-script.js";
 import { environmentMarkers } from "../bench/remote/markers.js";
 import { type CephDisk, releaseVmDiskScript, removeRbdImageScript } from "../bench/remote/node-scripts.js";
+import { formatBytes } from "../bench/util/size.js";
 import { cephHostTarget } from "../components/host-layer.js";
 import { type LocalCeph, startLocalCeph } from "./helpers/ceph.js";
 import { runCli } from "./helpers/cli.js";
@@ -356,7 +357,7 @@ test.serial(
   async (t) => {
     const dir = await scratch(t);
     const storageCfg = join(dir, "storage.cfg");
-    const storages = (krbd: string) =>
+    const storages = (krbd: string, extra: string[] = []) =>
       [
         "dir: local",
         "\tpath /var/lib/vz",
@@ -366,6 +367,7 @@ test.serial(
         "\tcontent images,rootdir",
         `\tkrbd ${krbd}`,
         `\tpool ${ceph.pool}`,
+        ...extra,
         "",
         "rbd: ceph-vm-krbd",
         "\tcontent images",
@@ -377,6 +379,10 @@ test.serial(
     await fs.writeFile(storageCfg, storages("0"));
     const fsid = (await ceph.cli("ceph", "fsid")).trim();
     const key = (await ceph.cli("ceph", "auth", "print-key", `client.${ceph.user}`)).trim();
+    const dump = JSON.parse(await ceph.cli("ceph", "mon", "dump", "--format", "json")) as {
+      mons: Array<{ public_addrs: { addrvec: Array<{ addr: string }> } }>;
+    };
+    const monitor = dump.mons[0].public_addrs.addrvec[0].addr;
     const base = (await readStackFile(fileURLToPath(new URL("..", import.meta.url)), "ceph")).raw;
     const planFor = (cephConfig: Record<string, unknown>) =>
       planStack(parseBenchConfig({ ...base, node: "pve1", size: "16m", ceph: cephConfig }), "ceph");
@@ -386,7 +392,7 @@ test.serial(
       pool: ceph.pool,
       size: 1,
       minSize: 1,
-      csi: { clusterId: fsid, monitors: ["127.0.0.1:6789"], userId: ceph.user },
+      csi: { clusterId: fsid, monitors: [monitor], userId: ceph.user },
     };
     // The node: this machine's shell, with the local cluster as its Ceph and the stand-in storage.cfg.
     const node = (script: string) =>
@@ -409,6 +415,7 @@ test.serial(
         "ok storage ceph-vm-krbd",
         `ok pool ${ceph.pool}`,
         `ok pool ${ceph.pool}`,
+        "ok ceph.csi.monitors",
         `ok ceph-csi's user client.${ceph.user}`,
         "ok ceph-csi's key",
       ],
@@ -422,9 +429,15 @@ test.serial(
         ...local,
         size: 3,
         minSize: 2,
-        csi: { ...local.csi, clusterId: "00000000-0000-4000-8000-000000000000" },
+        csi: { ...local.csi, clusterId: "00000000-0000-4000-8000-000000000000", monitors: [monitor, "10.9.9.9:6789"] },
       }),
       "AQBwrongkey==",
+    );
+    t.true(
+      bad.includes(
+        `fail ceph.csi.monitors 10.9.9.9:6789: not a monitor of this cluster, whose monitors are ${monitor} (ceph mon dump): ceph-csi would not reach it`,
+      ),
+      bad.join("\n"),
     );
     t.true(
       bad.some((line) => /^fail pool rbd: size 1, min_size 1; the stack says 3 and 2/.test(line)),
@@ -450,5 +463,35 @@ test.serial(
       swapped.some((line) => /ceph-csi's key/.test(line)),
       "no key to compare: not asked",
     );
+
+    // A disabled storage, one that takes no VM disks, and a quota below what the stack writes: a line each.
+    await fs.writeFile(storageCfg, storages("0", ["\tdisable"]).replace("content images,rootdir", "content rootdir"));
+    await ceph.cli("ceph", "osd", "pool", "set-quota", ceph.pool, "max_bytes", String(50 * 1024 ** 2));
+    t.teardown(() => ceph.cli("ceph", "osd", "pool", "set-quota", ceph.pool, "max_bytes", "0").then(() => undefined));
+    const refused = await cephFindingsOf(planFor(local), key);
+    const failed = refused.filter((line) => line.startsWith("fail"));
+    t.deepEqual(
+      failed.map((line) => line.split(": ").slice(0, 2).join(": ")),
+      [
+        "fail storage ceph-vm (ceph.storage): disabled",
+        "fail storage ceph-vm (ceph.storage): takes rootdir content, not images (VM disks)",
+        `fail pool ${ceph.pool}: its quota lets 50 MiB more be written, the stack writes up to ${formatBytes(planFor(local).cephPlan?.bytes ?? 0)}`,
+      ],
+      refused.join("\n"),
+    );
+    t.regex(
+      failed[2],
+      /a pool at its quota blocks every write, so the run would hang: ceph osd pool set-quota rbd max_bytes \d+/,
+    );
+
+    // An external cluster (monhost): one line that says so, not the node's CLI failing on a pool it does not have.
+    await fs.writeFile(storageCfg, storages("0", ["\tmonhost 10.1.1.1 10.1.1.2"]));
+    const external = await cephFindingsOf(planFor(local), key);
+    t.deepEqual(
+      external.filter((line) => line.startsWith("fail")).map((line) => line.split(":")[0]),
+      ["fail ceph"],
+      external.join("\n"),
+    );
+    t.regex(external.join("\n"), /ceph-vm \(monhost 10\.1\.1\.1\) is an external cluster/);
   },
 );

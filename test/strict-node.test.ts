@@ -106,6 +106,17 @@ const vmRules: Array<[string, Record<string, unknown>, RegExp]> = [
   ],
 ];
 
+test("VM rule: no disk on a disabled storage (pve-storage Storage.pm storage_check_enabled)", (t) => {
+  const node = new StrictNode();
+  node.addRbdStorage("ceph-vm", { pool: "ceph-vm", krbd: false, disabled: true });
+  t.regex(
+    refusal(node, VM, vm({ disks: [disk("virtio0", { datastoreId: "ceph-vm" })] })),
+    /storage 'ceph-vm' is disabled/,
+  );
+  node.addRbdStorage("ceph-on", { pool: "ceph-vm", krbd: false });
+  t.is(refusal(node, VM, vm({ disks: [disk("virtio0", { datastoreId: "ceph-on" })], vmId: 9101 }), "b"), "");
+});
+
 for (const [rule, inputs, message] of vmRules) {
   test(`VM rule: ${rule}`, (t) => {
     const node = new StrictNode();

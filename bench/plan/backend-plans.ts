@@ -61,20 +61,17 @@ const LOCAL_PATH_PLANNING: BackendPlanning = {
   plan: () => ({ space: [], lines: [], provisioningSec: 0 }),
 };
 
-/** ceph-csi: each volume an image of the stack's Ceph pool, written `size` times by Ceph, removed with its claim. */
+/** ceph-csi: each volume an image of the stack's Ceph pool, filled before its runs, kept with its claim. */
 const CEPH_RBD_PLANNING: BackendPlanning = {
   name: "ceph-csi (RBD)",
-  plan: (k8s, variants, profile) => {
-    const writtenPerVolume = Math.min(k8s.volumeSizeGb * GiB, totalFootprint(profile));
-    return {
-      // The pool's raw use depends on its size, which `plan --check` reads: this is what fio writes.
-      space: [],
-      lines: [
-        `ceph-csi: ${variants.length} RBD volumes of ${k8s.volumeSizeGb} GiB, each in turn, up to ${(writtenPerVolume / GiB).toFixed(1)} GiB written to the Ceph pool before its claim is deleted`,
-      ],
-      provisioningSec: 120,
-    };
-  },
+  plan: (k8s, variants) => ({
+    // The pool's raw use depends on its size, which `plan --check` reads with the quota: this is what is written.
+    space: [],
+    lines: [
+      `ceph-csi: ${variants.length} RBD volume(s) of ${k8s.volumeSizeGb} GiB, each filled before its runs: up to ${variants.length * k8s.volumeSizeGb} GiB on the Ceph pool until destroy`,
+    ],
+    provisioningSec: 120,
+  }),
 };
 
 const PLANNING: Record<VolumeKind, BackendPlanning> = {

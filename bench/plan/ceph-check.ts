@@ -1,8 +1,9 @@
 // `plan --check` of a stack's Ceph: what the node says of the RBD storages (pve-storage's storage.cfg, as
-// RBDPlugin.pm reads it), of the pool (the Ceph CLI's JSON: `ceph osd pool ls detail`, `ceph df`), of the cluster's
-// fsid and of ceph-csi's cephx user, one finding each.
-import { parseCephJson, parsePools, poolNames } from "../ceph/pools.js";
+// RBDPlugin.pm reads it), of the pool (the Ceph CLI's JSON: `ceph osd pool ls detail`, `ceph df`, `ceph osd pool
+// get-quota`), of the cluster's fsid and monitors and of ceph-csi's cephx user, one finding each.
+import { parseCephJson, parsePools, poolNames, quotaRoom } from "../ceph/pools.js";
 import type { CephSettings } from "../config/ceph-config.js";
+import { formatBytes } from "../util/size.js";
 import type { Finding } from "./node-check.js";
 import { formatGiB } from "./render.js";
 
@@ -21,10 +22,15 @@ export interface StorageSection {
 /** The node's answers about Ceph, collected by the lines below. */
 export interface CephFacts {
   sections: Map<string, StorageSection>;
-  /** `ceph osd pool ls detail --format json`, `ceph df --format json`, `ceph fsid`, `ceph auth get` (JSON). */
+  /**
+   * `ceph osd pool ls detail --format json`, `ceph df --format json`, `ceph osd pool get-quota` of the stack's pool,
+   * `ceph fsid`, `ceph mon dump --format json`, `ceph auth get` (JSON).
+   */
   pools?: string;
   df?: string;
+  quota?: string;
   fsid?: string;
+  mons?: string;
   user?: string;
   /** "yes" or "no" when LAYERBENCH_CEPH_USER_KEY was given to compare with the user's key. */
   keyMatches?: string;
@@ -42,7 +48,9 @@ export function cephProbeLines(ceph: CephSettings, userKey?: string): string[] {
     `awk '/^[a-z]+: / { if (line) print line; line = "storage_cfg=" $2 " type=" substr($1, 1, length($1) - 1); next } /^[ \\t]+[a-z]/ { line = line " " $1 "=" $2 } END { if (line) print line }' ${STORAGE_CFG} 2>/dev/null`,
     oneLine("ceph_pools", "ceph osd pool ls detail --format json"),
     oneLine("ceph_df", "ceph df --format json"),
+    oneLine("ceph_quota", `ceph osd pool get-quota '${ceph.pool}' --format json`),
     oneLine("ceph_fsid", "ceph fsid"),
+    ...(ceph.csi ? [oneLine("ceph_mons", "ceph mon dump --format json")] : []),
     ...(user ? [oneLine("ceph_user", `ceph auth get client.${user} --format json`)] : []),
     // The key goes to the node on ssh's stdin, inside the script, never on a command line.
     ...(user && userKey !== undefined
@@ -62,7 +70,10 @@ export function parseStorageSection(value: string): [string, StorageSection] {
   return [id, { type: properties.get("type") ?? "", properties }];
 }
 
-/** One of the stack's RBD storages: in storage.cfg, of type rbd, on the pool, krbd as its role needs, on this node. */
+/**
+ * One of the stack's RBD storages, a finding per problem: in storage.cfg, of type rbd, enabled, taking VM disks,
+ * on the pool, KRBD as its role needs, on this node; pve-storage's defaults where a property is unset.
+ */
 function storageFindings(
   id: string,
   krbd: boolean,
@@ -72,30 +83,58 @@ function storageFindings(
   key: string,
 ): Finding[] {
   const section = facts.sections.get(id);
-  if (!section)
-    return [
-      { level: "fail", message: `storage ${id} (${key}): not in /etc/pve/storage.cfg: add the RBD storage first` },
-    ];
-  if (section.type !== "rbd")
-    return [{ level: "fail", message: `storage ${id} (${key}): a ${section.type} storage, not rbd` }];
-  // RBDPlugin.pm: pool defaults to "rbd", krbd to 0; nodes (all when unset) is a comma list.
+  const fail = (problem: string): Finding => ({ level: "fail", message: `storage ${id} (${key}): ${problem}` });
+  if (!section) return [fail("not in /etc/pve/storage.cfg: add the RBD storage first")];
+  if (section.type !== "rbd") return [fail(`a ${section.type} storage, not rbd`)];
+  // RBDPlugin.pm: pool defaults to "rbd", krbd to 0, content to images; nodes (all when unset) is a comma list.
+  // SectionConfig writes a set flag as "disable" or "disable 1".
   const pool = section.properties.get("pool") ?? "rbd";
   const hasKrbd = section.properties.get("krbd") === "1";
   const nodes = section.properties.get("nodes")?.split(",");
+  const content = (section.properties.get("content") ?? "images").split(",");
+  const disabled = section.properties.has("disable") && section.properties.get("disable") !== "0";
   const problems = [
-    ...(pool !== ceph.pool ? [`its pool is ${pool}, layerbench:ceph.pool says ${ceph.pool}`] : []),
-    ...(hasKrbd !== krbd
+    ...(disabled
       ? [
-          krbd
-            ? "KRBD is off: krbdStorage needs a storage with KRBD on"
-            : "KRBD is on: storage must map images with librbd (KRBD off); name the KRBD one krbdStorage",
+          fail(
+            `disabled: Proxmox puts no disk on it (pvesm set ${id} --disable 0, or Datacenter > Storage > ${id} > Enable)`,
+          ),
         ]
       : []),
-    ...(nodes && !nodes.includes(node) ? [`it is not available on ${node} (nodes ${nodes.join(",")})`] : []),
+    ...(content.includes("images")
+      ? []
+      : [fail(`takes ${content.join(",")} content, not images (VM disks): add Disk image in its Content`)]),
+    ...(pool !== ceph.pool ? [fail(`its pool is ${pool}, layerbench:ceph.pool says ${ceph.pool}`)] : []),
+    ...(hasKrbd !== krbd
+      ? [
+          fail(
+            krbd
+              ? "KRBD is off: krbdStorage needs a storage with KRBD on"
+              : "KRBD is on: storage must map images with librbd (KRBD off); name the KRBD one krbdStorage",
+          ),
+        ]
+      : []),
+    ...(nodes && !nodes.includes(node) ? [fail(`it is not available on ${node} (nodes ${nodes.join(",")})`)] : []),
   ];
   return problems.length > 0
-    ? [{ level: "fail", message: `storage ${id} (${key}): ${problems.join("; ")}` }]
-    : [{ level: "ok", message: `storage ${id}: rbd on pool ${pool}, KRBD ${hasKrbd ? "on" : "off"}` }];
+    ? problems
+    : [{ level: "ok", message: `storage ${id}: rbd on pool ${pool}, KRBD ${hasKrbd ? "on" : "off"}, takes VM disks` }];
+}
+
+/**
+ * A storage with `monhost` is a cluster other than the node's own (RBDPlugin.pm then connects with the storage's
+ * keyring): the host run and these checks use the node's Ceph CLI as client.admin, which reaches the node's own.
+ */
+function externalClusterFinding(ceph: CephSettings, facts: CephFacts): Finding | undefined {
+  const external = [ceph.storage, ceph.krbdStorage ?? ""].flatMap((id) => {
+    const monhost = facts.sections.get(id)?.properties.get("monhost");
+    return monhost ? [`${id} (monhost ${monhost})`] : [];
+  });
+  if (external.length === 0) return undefined;
+  return {
+    level: "fail",
+    message: `ceph: ${external.join(", ")} is an external cluster: layerbench measures and checks the Ceph of its Proxmox nodes (pveceph: the node's ceph CLI as client.admin), so the host run could not reach this pool; the pool checks are skipped`,
+  };
 }
 
 /** The pool's size and min_size as the stack names them, its room, the fsid and ceph-csi's user. */
@@ -105,6 +144,8 @@ export function cephFindings(plan: CephPlan, facts: CephFacts, node: string): Fi
     ...storageFindings(ceph.storage, false, ceph, facts, node, "ceph.storage"),
     ...(ceph.krbdStorage ? storageFindings(ceph.krbdStorage, true, ceph, facts, node, "ceph.krbdStorage") : []),
   ];
+  const external = externalClusterFinding(ceph, facts);
+  if (external) return [...findings, external];
   const pools = parsePools(facts.pools, facts.df);
   if (!pools)
     return [
@@ -138,8 +179,46 @@ export function cephFindings(plan: CephPlan, facts: CephFacts, node: string): Fi
             message: `pool ${ceph.pool}: ${formatGiB(free)} can be stored, the stack writes up to ${formatGiB(plan.bytes)}: free space or use a smaller size`,
           },
     );
+  const quota = quotaFinding(ceph.pool, facts.quota, plan.bytes);
+  if (quota) findings.push(quota);
   if (ceph.csi) findings.push(...csiFindings(ceph, facts));
   return findings;
+}
+
+/** The pool's byte quota against what the stack writes; none without a quota. */
+function quotaFinding(pool: string, quotaJson: string | undefined, bytes: number): Finding | undefined {
+  const room = quotaRoom(quotaJson);
+  if (room === undefined) return undefined;
+  const says = `pool ${pool}: its quota lets ${formatBytes(room)} more be written, the stack writes up to ${formatBytes(bytes)}`;
+  if (room >= bytes) return { level: "ok", message: says };
+  const quota = parseCephJson<{ quota_max_bytes: number }>(quotaJson)?.quota_max_bytes ?? 0;
+  return {
+    level: "fail",
+    message: `${says}: a pool at its quota blocks every write, so the run would hang: ceph osd pool set-quota ${pool} max_bytes ${Math.ceil(quota + bytes - room)}, or a smaller size`,
+  };
+}
+
+/**
+ * ceph-csi's monitors against the cluster's (`ceph mon dump`: each monitor's v2 and v1 addresses): a monitor that
+ * is not the cluster's leaves ceph-csi's provisioner retrying while the claims stay Pending.
+ */
+function monitorFindings(monitors: string[], monsJson: string | undefined): Finding[] {
+  const dump = parseCephJson<{ mons?: Array<{ name: string; public_addrs?: { addrvec?: Array<{ addr: string }> } }> }>(
+    monsJson,
+  );
+  if (!dump?.mons)
+    return [{ level: "warn", message: "ceph.csi.monitors: not compared: `ceph mon dump` gave no answer" }];
+  const addresses = new Set(dump.mons.flatMap((mon) => (mon.public_addrs?.addrvec ?? []).map((entry) => entry.addr)));
+  const cluster = [...addresses].join(", ");
+  const unknown = monitors.filter((monitor) => !addresses.has(monitor));
+  return unknown.length > 0
+    ? [
+        {
+          level: "fail",
+          message: `ceph.csi.monitors ${unknown.join(", ")}: not a monitor of this cluster, whose monitors are ${cluster} (ceph mon dump): ceph-csi would not reach it`,
+        },
+      ]
+    : [{ level: "ok", message: `ceph.csi.monitors: ${monitors.length} of the cluster's monitors (${cluster})` }];
 }
 
 function csiFindings(ceph: CephSettings, facts: CephFacts): Finding[] {
@@ -151,6 +230,7 @@ function csiFindings(ceph: CephSettings, facts: CephFacts): Finding[] {
       level: "fail",
       message: `ceph.csi.clusterId ${csi.clusterId} is not this cluster's fsid, ${facts.fsid}: ceph-csi would not find its pool`,
     });
+  findings.push(...monitorFindings(csi.monitors, facts.mons));
   const entry = parseCephJson<Array<{ entity: string; caps: Record<string, string> }>>(facts.user)?.[0];
   if (!entry) {
     findings.push({

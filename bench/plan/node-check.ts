@@ -149,7 +149,9 @@ function parseFacts(stdout: string): Facts {
     ...facts.ceph,
     pools: answer("ceph_pools"),
     df: answer("ceph_df"),
+    quota: answer("ceph_quota"),
     fsid: answer("ceph_fsid"),
+    mons: answer("ceph_mons"),
     user: answer("ceph_user"),
     keyMatches: answer("ceph_key_matches"),
   };

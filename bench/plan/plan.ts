@@ -3,6 +3,7 @@ import { type NodeNames, nodeNames, zfsGroups } from "../config/node-names.js";
 import type { BenchConfig, VmSettings } from "../config/stack-config.js";
 import { groupVmSettings, nthVmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
+import { fillsVolume } from "../variants/k8s-variants.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { backendPlans, type SpaceItem } from "./backend-plans.js";
@@ -177,10 +178,13 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     backends: backends.map(({ name, lines, provisioningSec }) => ({ name, lines, provisioningSec })),
     ceph: config.ceph ? cephLines(config.ceph, config.variants, footprint, names) : [],
     ...(config.ceph && {
-      // The host run's image, then every librbd disk's writes kept until destroy (krbd disks are released).
+      // The host run's image, then every librbd disk's writes kept until destroy (krbd disks are released), and
+      // every ceph-csi volume, filled to its end before its runs.
       cephPlan: {
         settings: config.ceph,
-        bytes: footprint * (1 + config.variants.filter((variant) => variant.storage === "rbd").length),
+        bytes:
+          footprint * (1 + config.variants.filter((variant) => variant.storage === "rbd").length) +
+          (k8s ? k8s.variants.filter(fillsVolume).length * k8s.volumeSizeGb * GiB : 0),
       },
     }),
     space,

@@ -75,6 +75,8 @@ export class StrictNode {
   private readonly replicasByClass = new Map<string, number>();
   /** RBD storages the user made (pveceph), by id: their pool and whether they map images with krbd. */
   private readonly rbdStorages = new Map<string, { pool: string; krbd: boolean }>();
+  /** Storages with `disable` set in storage.cfg. */
+  private readonly disabledStorages = new Set<string>();
   /** ceph-csi's clusters (its config.json, from the chart's csiConfig), by clusterID. */
   private readonly cephCsiClusters = new Set<string>();
   /** Secrets, "namespace/name", with their keys. */
@@ -92,9 +94,10 @@ export class StrictNode {
   ) {}
 
   /** An RBD storage the user made before layerbench (Datacenter > Storage, or pveceph pool create --add_storages). */
-  addRbdStorage(id: string, storage: { pool: string; krbd: boolean }): void {
+  addRbdStorage(id: string, storage: { pool: string; krbd: boolean; disabled?: boolean }): void {
     this.storages.set(id, RBD_CONTENTS);
     this.rbdStorages.set(id, storage);
+    if (storage.disabled) this.disabledStorages.add(id);
   }
 
   /** The release's major number: 9 for Proxmox VE 9. */
@@ -206,6 +209,8 @@ export class StrictNode {
       if (!this.storages.has(disk.datastoreId)) return `${slot}: storage '${disk.datastoreId}' does not exist`;
       if (!this.storages.get(disk.datastoreId)?.includes("images"))
         return `${slot}: storage '${disk.datastoreId}' does not support vm images`;
+      // pve-storage src/PVE/Storage.pm storage_check_enabled.
+      if (this.disabledStorages.has(disk.datastoreId)) return `${slot}: storage '${disk.datastoreId}' is disabled`;
       // pve-storage src/PVE/Storage/Plugin.pm get_formats: a plugin that declares no formats takes raw only, and
       // RBDPlugin.pm declares none (the provider's file_format is Computed: sent as given, else the storage's).
       if (this.rbdStorages.has(disk.datastoreId) && disk.fileFormat !== undefined && disk.fileFormat !== "raw")
