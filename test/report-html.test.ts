@@ -310,3 +310,24 @@ test.serial(
     t.deepEqual(errors, []);
   },
 );
+
+test.serial("names are text: a variant and an option that hold HTML run nothing and show as written", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const image = `<img src=x onerror="document.title='PWNED'">`;
+  const script = "<script>document.title='PWNED'</script>";
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    { spec: { ...variant("host-zvol", true), layer: "host" }, iops: { "rand-read-iops": [1000] } },
+    { spec: { ...variant(image), layer: "vm", options: { cache: script } }, iops: { "rand-read-iops": [700] } },
+    { spec: { ...variant(`b ${script}`), layer: "vm", options: { cache: "none" } }, iops: { "rand-read-iops": [900] } },
+  ]);
+  await writeReport([document], dir.path);
+  const { page, errors } = await open(browser, join(dir.path, "report.html"), "light");
+  await page.waitForTimeout(300);
+  t.is(await page.title(), "layerbench report", "no name ran as a script");
+  t.is(await page.locator("body img").count(), 0, "no name became an element");
+  const text = (await page.locator("body").textContent()) ?? "";
+  t.true(text.includes(image), "the name is shown as written");
+  t.true(text.includes(script));
+  t.deepEqual(errors, []);
+});

@@ -16,10 +16,18 @@ function folded(rows: number, table: string): string {
     : table;
 }
 
+/** HTML's special characters as entities: text, never markup. */
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+
 const markdownToHtml = new Marked({
   renderer: {
     table(token) {
       return folded(token.rows.length, Renderer.prototype.table.call(this, token));
+    },
+    // report.md writes no HTML of its own: any there came in with a name (a variant, a workload, an option read
+    // from a results file or an import) and is shown as the text it is, never run.
+    html(token) {
+      return escapeHtml(token.text);
     },
   },
 });
@@ -40,8 +48,11 @@ function htmlTable(table: Table): string {
   );
 }
 
-/** report.md's parts as HTML: its text through marked, its tables written directly. */
-export function partsToHtml(parts: ReportPart[]): string {
+/** A part of the page: report.md's (markdown text, a table), or an element of the page's own. */
+export type HtmlPart = ReportPart | { html: string };
+
+/** report.md's parts as HTML: its text through marked, its tables written directly; the page's own as they are. */
+export function partsToHtml(parts: HtmlPart[]): string {
   const html: string[] = [];
   let text: string[] = [];
   const flushText = () => {
@@ -52,7 +63,7 @@ export function partsToHtml(parts: ReportPart[]): string {
     if (typeof part === "string") text.push(part);
     else {
       flushText();
-      html.push(htmlTable(part));
+      html.push("html" in part ? part.html : htmlTable(part));
     }
   }
   flushText();

@@ -18,7 +18,7 @@ import {
 import { compileSpec } from "./charts.js";
 import { variantColourScale } from "./colours.js";
 import { axesOf } from "./effects.js";
-import { partsToHtml } from "./html-body.js";
+import { type HtmlPart, partsToHtml } from "./html-body.js";
 import type { ReportData } from "./rows.js";
 import type { ReportPart } from "./table.js";
 
@@ -277,19 +277,17 @@ export function renderHtml(
   analysis: Array<{ file: string; spec: VegaSpec }>,
 ): string {
   const analysisImage = new Map(analysis.map(({ file }) => [file, analysisElementId(file)]));
-  const shown = parts.map((part) =>
+  // The charts' elements are the page's own HTML, beside report.md's text (whose HTML is shown as text).
+  const shown = parts.flatMap((part): HtmlPart[] =>
     typeof part !== "string"
-      ? part
-      : part
-          .split("\n")
-          .flatMap((line) => {
-            if (line === "# layerbench report") return [];
-            const image = /^!\[.*\]\((.*\.svg)\)$/.exec(line);
-            if (!image) return [line];
-            const id = analysisImage.get(image[1]);
-            return id ? [`<div class="analysis" id="${id}"></div>`] : [];
-          })
-          .join("\n"),
+      ? [part]
+      : part.split("\n").flatMap((line): HtmlPart[] => {
+          if (line === "# layerbench report") return [];
+          const image = /^!\[.*\]\((.*\.svg)\)$/.exec(line);
+          if (!image) return [line];
+          const id = analysisImage.get(image[1]);
+          return id ? [{ html: `<div class="analysis" id="${id}"></div>` }] : [];
+        }),
   );
   const body = partsToHtml(shown);
   // Compiled to vega here: the page needs neither vega-lite (a quarter of a MiB) nor the compile at each load.
