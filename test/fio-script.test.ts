@@ -1,6 +1,7 @@
 import { existsSync, promises as fs } from "node:fs";
 import { release } from "node:os";
 import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import test from "ava";
 import { resolveProfile } from "../bench/core/profiles.js";
 import {
@@ -97,6 +98,38 @@ test("a failing workload is reported and the others still run", async (t) => {
     "every workload was tried",
   );
   t.true(output.failures.every((failure) => failure.message.length > 0));
+});
+
+test("a job killed under fio (fio exits 0, 'got signal=9') is a failed run, not one of 0 IOPS", async (t) => {
+  const bin = await scratchDir("layerbench-killed-job-");
+  t.teardown(bin.cleanup);
+  // fio's output when a job's process is killed: its JSON, its main process's line on stderr, exit 0.
+  await fs.writeFile(
+    join(bin.path, "fio"),
+    [
+      "#!/bin/sh",
+      `"${fileURLToPath(new URL("stand-in/fio", import.meta.url))}" "$@"`,
+      'echo "fio: pid=5, got signal=9" >&2',
+      "exit 0",
+      "",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const result = await runScript(
+    renderFioScript({ profile, repeat: 1, target: { kind: "directory", path: dir.path } }),
+    {
+      binDir: bin.path,
+    },
+  );
+  t.is(result.code, 0, result.stderr);
+  const output = parseScriptOutput(result.stdout, "host");
+  t.deepEqual(output.runs, []);
+  t.deepEqual(
+    output.failures.map((failure) => [failure.workload, /got signal=9/.test(failure.message)]),
+    ids.map((id) => [id, true]),
+  );
 });
 
 test("an RBD target on a node whose fio has no rbd engine stops before it makes an image", async (t) => {

@@ -39,8 +39,12 @@ export function runFioSection({
     child.on("close", (code, killedBy) => {
       signal?.removeEventListener("abort", onAbort);
       forget();
+      const killedJob = KILLED_JOB.exec(stderr);
       if (signal?.aborted) {
         reject(signal.reason);
+      } else if (code === 0 && killedJob) {
+        // fio exits 0 when a job's process is killed; its numbers are of a cut run (0 IOPS in 0 ms), not a measurement.
+        reject(new FioRunError(`fio failed on ${section}: a job of it was killed by signal ${killedJob[1]}`));
       } else if (code === 0) {
         resolve(stdout);
       } else {
@@ -50,6 +54,9 @@ export function runFioSection({
     });
   });
 }
+
+/** What fio's main process says when a job's process is killed (backend.c: "fio: pid=N, got signal=S"). */
+export const KILLED_JOB = /got signal=(\d+)/;
 
 /**
  * The cause of a failed fio run from its stderr: fio's error lines first (a full disk's "No space left on device"

@@ -275,7 +275,8 @@ export function renderFioScript({ profile, repeat: count, target, sudo = false }
     ...SERIES_CLEAR,
     // On stderr, which the Command streams to Pulumi's engine log: `layerbench matrix` shows it as progress.
     `    ${MARKER_SHELL.running}`,
-    `    if ${fio} --output-format=json --eta=never --output="$work/out.json" --section="$section" "$work/job.fio" 2>"$work/err.txt"; then`,
+    // fio exits 0 when a job's process is killed ("got signal=9"): a cut run, failed like any other.
+    `    if ${fio} --output-format=json --eta=never --output="$work/out.json" --section="$section" "$work/job.fio" 2>"$work/err.txt" && ! grep -q 'got signal=' "$work/err.txt"; then`,
     `      ${MARKER_SHELL.begin}`,
     `      cat "$work/out.json"`,
     `      ${MARKER_SHELL.end}`,
