@@ -11,17 +11,29 @@ import { scratchDir } from "./helpers/fio.js";
 
 const STAND_IN = fileURLToPath(new URL("stand-in/fio", import.meta.url));
 
-/** A fio that answers after `seconds` (ignoring SIGINT when `stubborn`), writing its pid to `pidFile`. */
+/**
+ * A fio that answers after `seconds`, writing its pid to `pidFile`. `stubborn`: it ignores SIGINT, and the system
+ * forbids PID namespaces (a stand-in unshare that fails, as in a container), so that SIGINT is what stops it.
+ */
 async function slowFio(dir: string, seconds: number, options: { stubborn?: boolean } = {}): Promise<NodeJS.ProcessEnv> {
   const bin = join(dir, "bin");
   await fs.mkdir(bin, { recursive: true });
+  if (options.stubborn)
+    await fs.writeFile(
+      join(bin, "unshare"),
+      "#!/bin/sh\necho 'unshare: unshare failed: Operation not permitted' >&2\nexit 1\n",
+      {
+        mode: 0o755,
+      },
+    );
   await fs.writeFile(
     join(bin, "fio"),
     [
       "#!/bin/sh",
       'case "$1" in --version) exec "$STAND_IN" --version ;; esac',
       ...(options.stubborn ? ["trap '' INT"] : []),
-      `echo $$ > "${join(dir, "fio.pid")}"`,
+      // Its pid as this machine numbers it: in the PID namespace layerbench runs fio in, $$ is 1.
+      `read -r pid _ < /proc/self/stat; echo "$pid" > "${join(dir, "fio.pid")}"`,
       // sleep in the background and wait: the shell itself takes the signals.
       `sleep ${seconds} & wait $!`,
       'exec "$STAND_IN" "$@"',

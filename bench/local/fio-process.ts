@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
+import { stopTethered, tethered } from "../util/tethered.js";
 
 export class FioRunError extends UserError {}
 
@@ -11,7 +12,7 @@ export interface FioInvocation {
   fioCommand?: string;
   /** Extra environment for fio, such as the target the job file refers to. */
   environment?: Record<string, string>;
-  /** Aborting stops fio with SIGINT (it then exits cleanly) and rejects. */
+  /** Aborting stops fio and its jobs (SIGINT, then after a grace period their PID namespace's end) and rejects. */
   signal?: AbortSignal;
 }
 
@@ -23,8 +24,11 @@ export function runFioSection({
   environment = {},
   signal,
 }: FioInvocation): Promise<string> {
+  // A stop that came before this run starts it not: it would run to its end first.
+  if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
-    const child = spawn(fioCommand, ["--output-format=json", `--section=${section}`, jobFile], {
+    const fio = tethered(fioCommand, ["--output-format=json", `--section=${section}`, jobFile], { workers: true });
+    const child = spawn(fio.command, fio.args, {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ...environment },
     });
@@ -32,11 +36,15 @@ export function runFioSection({
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    const onAbort = () => child.kill("SIGINT");
+    let cancelKill: () => void = () => undefined;
+    const onAbort = () => {
+      cancelKill = stopTethered(child, fio);
+    };
     const forget = onEmergencyExit(`fio process ${child.pid}`, () => child.kill("SIGKILL"));
     signal?.addEventListener("abort", onAbort, { once: true });
     child.on("error", (error) => reject(new FioRunError(`could not start fio: ${error.message}`)));
     child.on("close", (code, killedBy) => {
+      cancelKill();
       signal?.removeEventListener("abort", onAbort);
       forget();
       const killedJob = KILLED_JOB.exec(stderr);

@@ -7,6 +7,7 @@ import { parseScriptOutput, renderFioScript, type ScriptFailure, type ScriptRun 
 import { parseMarkerLine, runningWorkloads } from "../remote/markers.js";
 import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
+import { tethered } from "../util/tethered.js";
 import { diskSerial, diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { cpioArchive } from "./cpio.js";
 import { type DiskBacking, type DiskShape, pciBridges, qemuDiskArgs } from "./disk-args.js";
@@ -173,9 +174,12 @@ function runQemu(
   reader: ConsoleReader | undefined,
   options: { signal?: AbortSignal; timeoutMs: number },
 ): Promise<QemuOutcome & { stderr: string }> {
+  // A stop that came before the guest starts it not: its workloads would all run first.
+  if (options.signal?.aborted) return Promise.reject(options.signal.reason);
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(qemu, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const tetheredQemu = tethered(qemu, args);
+    const child = spawn(tetheredQemu.command, tetheredQemu.args, { stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => reader?.push(chunk));
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));

@@ -1,9 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { constants } from "node:os";
 import { fileURLToPath } from "node:url";
 
 export const BIN = fileURLToPath(new URL("../../bench/bin.js", import.meta.url));
 
 export interface CliResult {
+  /** The exit code, or as a shell reports a process a signal ended: 128 + its number. */
   code: number | null;
   stdout: string;
   stderr: string;
@@ -30,6 +32,8 @@ export function runCli(
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     options.whileRunning?.(child, () => stderr);
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code, signal) =>
+      resolve({ code: code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null), stdout, stderr }),
+    );
   });
 }

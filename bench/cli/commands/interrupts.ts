@@ -2,9 +2,9 @@ import { constants } from "node:os";
 import { UserError } from "../../util/errors.js";
 
 // One interrupt policy for the long commands (run, matrix). A `kill` (TERM), a closed terminal or SSH session
-// (HUP) and a closed pipe on stdout or stderr (`| head`: Node gets EPIPE where C gets SIGPIPE) stop a command as
-// Ctrl-C does: otherwise they would end layerbench at once, leaving fio or a guest running, the locks and scratch
-// files behind and the runs never made unrecorded.
+// (HUP, and EIO on every later write to it) and a closed pipe on stdout or stderr (`| head`: Node gets EPIPE where
+// C gets SIGPIPE) stop a command as Ctrl-C does: otherwise they would end layerbench at once, leaving fio or a
+// guest running, the locks and scratch files behind and the runs never made unrecorded.
 
 /** The signals that stop a long command. */
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -17,6 +17,9 @@ export interface StopPolicy {
 }
 
 const OUTPUTS = [process.stdout, process.stderr];
+
+/** Write errors of an output nobody reads any more, as the signal a C program would get. */
+const CLOSED_OUTPUT: Record<string, NodeJS.Signals> = { EPIPE: "SIGPIPE", EIO: "SIGHUP" };
 
 const exitCodeOf = (signal: NodeJS.Signals) => 128 + (constants.signals[signal] ?? 0);
 const nameOf = (signal: NodeJS.Signals) =>
@@ -41,10 +44,14 @@ export function onStopSignals(
     console.error(`layerbench: stopping after ${nameOf(signal)} (again to quit at once${consequence})`);
     controller.abort(new UserError(`interrupted by ${nameOf(signal)}`));
   };
-  // What a closed pipe's reader no longer reads is dropped; the first EPIPE stops the command as SIGPIPE would.
+  // What a closed pipe's reader or a closed terminal no longer reads is dropped; the first such error stops the
+  // command as the signal would (a terminal's HUP may come after its first EIO).
+  let outputClosed = false;
   const closedPipe = (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-    if (!received) handler("SIGPIPE");
+    const signal = CLOSED_OUTPUT[error.code ?? ""];
+    if (!signal) throw error;
+    outputClosed = true;
+    if (!received) handler(signal);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, handler);
   for (const stream of OUTPUTS) stream.on("error", closedPipe);
@@ -52,10 +59,13 @@ export function onStopSignals(
     exitCode: () => received && exitCodeOf(received),
     release: () => {
       for (const signal of STOP_SIGNALS) process.off(signal, handler);
+      // A hung-up terminal (HUP, EIO) makes Node abort as it exits: resetting the terminal's modes fails
+      // (node.cc ResetStdio asserts). Once the command is done, the process ends by the hang-up itself instead.
+      if (received === "SIGHUP") process.once("exit", () => process.kill(process.pid, "SIGHUP"));
       // Later writes to a closed pipe are dropped, never an uncaught error after the command is done.
       for (const stream of OUTPUTS) {
         stream.off("error", closedPipe);
-        if (received === "SIGPIPE") stream.on("error", () => undefined);
+        if (outputClosed) stream.on("error", () => undefined);
       }
     },
   };

@@ -1,0 +1,163 @@
+import { spawn } from "node:child_process";
+import { existsSync, promises as fs } from "node:fs";
+import { join } from "node:path";
+import test from "ava";
+import { toResultsDocument } from "../bench/core/results.js";
+import { runFioSection } from "../bench/local/fio-process.js";
+import { UserError } from "../bench/util/errors.js";
+import { BIN, runCli } from "./helpers/cli.js";
+import { scratchDir } from "./helpers/fio.js";
+import { within } from "./helpers/wait.js";
+
+// Faults as a user's machine makes them, with the real fio: a `kill -9` of layerbench, a terminal closed under it.
+// Whatever ends layerbench, no fio of its stays writing the disk (bench/util/tethered.ts).
+
+/** The pids of the processes whose command line names `text`: fio's main process and its jobs share theirs. */
+async function processesNaming(text: string): Promise<number[]> {
+  const pids = (await fs.readdir("/proc")).filter((entry) => /^\d+$/.test(entry));
+  const naming = await Promise.all(
+    pids.map(async (pid) => {
+      const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
+      const state = await fs.readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+      // A zombie's end is its parent's to collect: it writes nothing.
+      return cmdline.includes(text) && !/^\d+ \(.*\) Z /.test(state) ? [Number(pid)] : [];
+    }),
+  );
+  return naming.flat();
+}
+
+const runArgs = (target: string, out: string) => [
+  ...["run", "--runtime", "20", "--size", "8m", "--target", `a=${target}`, "--out", out],
+];
+
+test.serial("kill -9 of layerbench mid-run: fio's main process and its jobs end with it", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const [a, out] = ["a", "out"].map((name) => join(dir.path, name));
+  await fs.mkdir(a);
+  let fioSeen: number[] = [];
+  const result = await runCli(runArgs(a, out), {
+    whileRunning: (child, stderr) => {
+      const timer = setInterval(async () => {
+        if (!/running \[1\/3\]/.test(stderr())) return;
+        clearInterval(timer);
+        fioSeen = await within(
+          5_000,
+          () => processesNaming(join(out, "jobs")),
+          (pids) => pids.length >= 2,
+        );
+        child.kill("SIGKILL");
+      }, 100);
+    },
+  });
+  t.is(result.code, 137, "killed");
+  t.true(fioSeen.length >= 2, `fio and its job were running: ${fioSeen.join(",")}`);
+  const left = await within(
+    5_000,
+    () => processesNaming(join(out, "jobs")),
+    (pids) => pids.length === 0,
+  );
+  t.deepEqual(left, [], "no fio left writing the disk");
+});
+
+test.serial(
+  "a closed terminal (tmux kill-session, ssh dropped): stopped as by SIGHUP, the record kept, nothing left",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const [a, out] = ["a", "out"].map((name) => join(dir.path, name));
+    await fs.mkdir(a);
+    // layerbench on a terminal of its own (script(1)'s pty); killing script closes the terminal's master side: the
+    // kernel hangs up the terminal's processes and every later write to it fails with EIO.
+    const command = [process.execPath, BIN, ...runArgs(a, out)].map((word) => `'${word}'`).join(" ");
+    const terminal = spawn("script", ["-qfec", command, "/dev/null"], { stdio: ["pipe", "pipe", "ignore"] });
+    let screen = "";
+    terminal.stdout.setEncoding("utf8").on("data", (chunk: string) => (screen += chunk));
+    // On a terminal the progress bar names the step.
+    await within(
+      30_000,
+      async () => screen,
+      (text) => /\[1\/3\] a /.test(text),
+    );
+    await within(
+      5_000,
+      () => processesNaming(join(out, "jobs")),
+      (pids) => pids.length >= 2,
+    );
+    terminal.kill("SIGKILL");
+    const lock = join(out, ".layerbench.lock");
+    t.false(
+      await within(
+        20_000,
+        async () => existsSync(lock),
+        (held) => !held,
+      ),
+      "the run ended and released its lock",
+    );
+    t.deepEqual(await processesNaming(join(out, "jobs")), [], "no fio left writing the disk");
+    const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+    t.true((document.notRun ?? []).length >= 2, "the runs never made are recorded");
+    t.true((document.notRun ?? []).every((entry) => entry.reason === "interrupted"));
+    t.deepEqual(
+      (await fs.readdir(a)).filter((entry) => entry.startsWith(".layerbench-")),
+      [],
+      "fio's work directory is removed",
+    );
+  },
+);
+
+test("a stop that came before a run starts no fio: it would run its whole runtime first", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const started = join(dir.path, "started");
+  const fio = join(dir.path, "fio");
+  await fs.writeFile(fio, `#!/bin/sh\ntouch '${started}'\nsleep 30\n`, { mode: 0o755 });
+  const controller = new AbortController();
+  controller.abort(new UserError("interrupted by SIGTERM"));
+  await t.throwsAsync(
+    runFioSection({ jobFile: join(dir.path, "job.fio"), section: "a", fioCommand: fio, signal: controller.signal }),
+    { message: "interrupted by SIGTERM" },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.false(existsSync(started), "fio was never started");
+});
+
+/** The command name of a process's parent, from /proc. */
+async function parentName(pid: number): Promise<string> {
+  const stat = await fs.readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+  const ppid = /^\d+ \(.*\) \S+ (\d+)/.exec(stat)?.[1];
+  return ppid ? (await fs.readFile(`/proc/${ppid}/comm`, "utf8").catch(() => "")).trim() : "";
+}
+
+test.serial("a fio job killed under fio is a failed run, not a run of 0 IOPS in 0 ms", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const jobFile = join(dir.path, "killed.fio");
+  await fs.writeFile(
+    jobFile,
+    `[w]\ndirectory=${dir.path}\nrw=write\nbs=4k\nsize=16m\ntime_based\nruntime=10\nioengine=psync\n`,
+  );
+  // fio's main process sometimes waits for ever on a job killed mid-write (a lock the job held, in memory they
+  // share): the run's deadline ends that one. Either way the run fails; it never reads as one of 0 IOPS.
+  const run = runFioSection({ jobFile, section: "w", deadlineSec: 12 });
+  // The job's process, once it writes: one naming the job file whose parent is fio's main process.
+  const workers = await within(
+    30_000,
+    async () => {
+      const written = await fs.stat(join(dir.path, "w.0.0")).then(
+        (stat) => stat.size > 0,
+        () => false,
+      );
+      if (!written) return [];
+      const naming = await processesNaming(jobFile);
+      const parents = await Promise.all(naming.map(parentName));
+      return naming.filter((_, index) => parents[index] === "fio");
+    },
+    (pids) => pids.length > 0,
+  );
+  t.is(workers.length, 1, "one job process");
+  process.kill(workers[0], "SIGKILL");
+  await t.throwsAsync(run, {
+    message: /^fio failed on w: (a job of it was killed by signal 9|no end within 12 s: the target stopped answering)/,
+  });
+});
