@@ -1,10 +1,13 @@
+import { spawn } from "node:child_process";
 import { existsSync, promises as fs } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { toResultsDocument } from "../bench/core/results.js";
 import { type CliResult, runCli } from "./helpers/cli.js";
 import { scratchDir } from "./helpers/fio.js";
+import { within } from "./helpers/wait.js";
 
 // Two layerbench processes at once, and a user pressing Ctrl-C twice: with a slow stand-in fio, so that the timing
 // is the test's and no disk is measured.
@@ -275,3 +278,59 @@ test.serial(
     t.is(document.notRun?.length, 3);
   },
 );
+
+/** A process that takes the lock of `out` once per round, when the test says go, and reports whether it got it. */
+const LOCK_TAKER = `
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { lockRun } from "./bench/local/locks.ts";
+const [out, rounds] = [process.argv[2], Number(process.argv[3])];
+for (let round = 0; round < rounds; round += 1) {
+  while (!existsSync(join(out, "..", \`go-\${round}\`))) await new Promise((resolve) => setTimeout(resolve, 2));
+  const locks = await lockRun(out, [], "run").catch(() => undefined);
+  writeFileSync(join(out, "..", \`result-\${round}-\${process.pid}\`), String(locks !== undefined));
+  // Held until every process has tried: one that came late must find it held, not free again.
+  while (!existsSync(join(out, "..", \`release-\${round}\`))) await new Promise((resolve) => setTimeout(resolve, 2));
+  locks?.release();
+}
+`;
+
+test.serial("a stale lock is taken over by one run only, however many processes try at once", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const out = join(dir.path, "out");
+  await fs.mkdir(out);
+  const script = join(process.cwd(), `.layerbench-lock-taker-${process.pid}.ts`);
+  await fs.writeFile(script, LOCK_TAKER);
+  t.teardown(() => fs.rm(script, { force: true }));
+  // A holder that is gone: a process of this host that has ended.
+  const gone = spawn("true");
+  await new Promise((resolve) => gone.on("close", resolve));
+  const stale = { pid: gone.pid, host: hostname(), startedAt: "2026-01-01T00:00:00.000Z", what: "a killed run" };
+  const [processes, rounds] = [6, 8];
+  const takers = Array.from({ length: processes }, () =>
+    spawn(process.execPath, ["--import", "tsx/esm", script, out, String(rounds)], { stdio: "inherit" }),
+  );
+  const ended = Promise.all(takers.map((child) => new Promise((resolve) => child.on("close", resolve))));
+  const held: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    await fs.writeFile(join(out, ".layerbench.lock"), JSON.stringify(stale));
+    await fs.writeFile(join(dir.path, `go-${round}`), "");
+    const results = await within(
+      30_000,
+      async () => (await fs.readdir(dir.path)).filter((name) => name.startsWith(`result-${round}-`)),
+      (names) => names.length === processes,
+    );
+    const texts = await Promise.all(results.map((name) => fs.readFile(join(dir.path, name), "utf8")));
+    held.push(texts.filter((text) => text === "true").length);
+    await fs.writeFile(join(dir.path, `release-${round}`), "");
+    await within(
+      10_000,
+      async () => existsSync(join(out, ".layerbench.lock")),
+      (exists) => !exists,
+    );
+  }
+  await ended;
+  t.deepEqual(held, Array(rounds).fill(1), "each round: one holder");
+  t.false(existsSync(join(out, ".layerbench.lock.takeover")));
+});

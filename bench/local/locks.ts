@@ -6,7 +6,7 @@ import { UserError } from "../util/errors.js";
 
 // Two layerbench processes never write one output directory, and never measure one device at once: each takes a
 // lock file (created exclusively) on its output directory and on the device under each target, for the whole run.
-// A lock whose process is gone (killed, crashed) is taken over.
+// A lock whose process is gone (killed, crashed) is taken over, by one run only.
 
 export class LockError extends UserError {}
 
@@ -39,6 +39,42 @@ async function readHolder(path: string): Promise<Holder | undefined> {
   }
 }
 
+const isStale = (holder: Holder | undefined): holder is Holder =>
+  holder !== undefined && holder.host === hostname() && !alive(holder.pid);
+
+const sameHolder = (a: Holder | undefined, b: Holder) => a?.pid === b.pid && a.startedAt === b.startedAt;
+
+/** A takeover guard older than this was left by a process killed in the instant it held it. */
+const GUARD_STALE_MS = 10_000;
+
+/**
+ * Removes a stale lock file, one process at a time: two runs that both read the same stale holder would otherwise
+ * both remove "it", the second removing the lock the first had just written, and both measure. The one that takes
+ * the guard (created exclusively) removes the file only if it still names the stale holder it read.
+ */
+async function removeStale(path: string, stale: Holder): Promise<void> {
+  const guard = `${path}.takeover`;
+  for (;;) {
+    try {
+      await fs.writeFile(guard, `${process.pid}\n`, { flag: "wx" });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const since = await fs.stat(guard).then(
+        (stat) => Date.now() - stat.mtimeMs,
+        () => 0,
+      );
+      if (since > GUARD_STALE_MS) await fs.rm(guard, { force: true });
+      else await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+  try {
+    if (sameHolder(await readHolder(path), stale)) await fs.rm(path, { force: true });
+  } finally {
+    await fs.rm(guard, { force: true });
+  }
+}
+
 /** Takes one lock file, or throws naming its holder. */
 async function takeLock(path: string, what: string, busy: (holder: Holder) => string): Promise<() => void> {
   const holder: Holder = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), what };
@@ -50,8 +86,8 @@ async function takeLock(path: string, what: string, busy: (holder: Holder) => st
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const current = await readHolder(path);
       // Still being written by its holder: treated as held. Held by a process gone from this host: stale.
-      if (current && current.host === hostname() && !alive(current.pid)) {
-        await fs.rm(path, { force: true });
+      if (isStale(current)) {
+        await removeStale(path, current);
         continue;
       }
       throw new LockError(busy(current ?? { pid: 0, host: "?", startedAt: "?", what: "a layerbench run starting up" }));
