@@ -226,6 +226,34 @@ test.serial("Ctrl-C during an RBD run stops fio and removes the image", async (t
 });
 
 test.serial(
+  "kill -9 mid-run on an RBD target: fio dies with it, and the next run removes the image and measures",
+  async (t) => {
+    const dir = await scratch(t);
+    const killed = await runCli(
+      ["run", "--runtime", "30", "--size", "8m", "--target", target("ceph", "lb-killed"), "--out", join(dir, "o1")],
+      {
+        whileRunning: (child, stderr) => {
+          const timer = setInterval(() => {
+            if (/running \[1\/3\]/.test(stderr())) {
+              clearInterval(timer);
+              setTimeout(() => child.kill("SIGKILL"), 1000);
+            }
+          }, 100);
+        },
+      },
+    );
+    t.is(killed.code, 137);
+    t.true((await images()).includes("lb-killed"), "a run killed outright cannot remove its image");
+    const next = await runCli([
+      ...["run", "--runtime", "1", "--size", "8m", "--target", target("ceph", "lb-killed"), "--out", join(dir, "o2")],
+    ]);
+    t.is(next.code, 0, next.stderr);
+    t.regex(next.stderr, /^layerbench: removed RBD image rbd\/lb-killed, left by a run that was killed$/m);
+    t.deepEqual(await images(), [], "and its own, once measured");
+  },
+);
+
+test.serial(
   "the host-level Ceph run's script, run for real: makes, fills, measures and removes its image; says librbd's cache",
   async (t) => {
     const profile = await selectProfile("ars", { runtimeSec: 1, size: "8m" });

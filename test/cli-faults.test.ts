@@ -58,6 +58,28 @@ test.serial("kill -9 of layerbench mid-run: fio's main process and its jobs end 
     (pids) => pids.length === 0,
   );
   t.deepEqual(left, [], "no fio left writing the disk");
+  const scratch = (await fs.readdir(a)).filter((entry) => entry.startsWith(".layerbench-"));
+  t.is(scratch.length, 1, "the killed run could not remove its scratch directory");
+
+  // The next run on the disk: its lock is taken over, the scratch removed and said, then it measures.
+  const next = await runCli([
+    "run",
+    "--runtime",
+    "1",
+    "--size",
+    "1m",
+    "--target",
+    `a=${a}`,
+    "--out",
+    join(dir.path, "next"),
+  ]);
+  t.is(next.code, 0, next.stderr);
+  t.regex(next.stderr, new RegExp(`^layerbench: removed ${join(a, scratch[0])}, left by a run that was killed$`, "m"));
+  t.regex(next.stderr, /^layerbench: removed .*layerbench-logs-\w+, left by a run that was killed$/m);
+  t.deepEqual(
+    (await fs.readdir(a)).filter((entry) => entry.startsWith(".layerbench-")),
+    [],
+  );
 });
 
 test.serial(

@@ -2,6 +2,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
+import { recordLeftover } from "../util/leftovers.js";
 import { formatBytes } from "../util/size.js";
 import { parsePools, poolNames, quotaRoom } from "./pools.js";
 
@@ -143,14 +144,41 @@ export async function createRbdImage(
     image,
     what,
   );
-  const forget = onEmergencyExit(`rbd image ${rbdName(image)}`, () =>
+  // Recorded until removed: a run killed outright leaves it to the next (util/leftovers.ts).
+  const conf = image.conf ?? process.env.CEPH_CONF;
+  const crossOut = recordLeftover({ kind: "rbd", ...image, ...(conf && { conf }) });
+  const forget = onEmergencyExit(`rbd image ${rbdName(image)}`, () => {
     execFileSync("rbd", [...connection(image), "rm", "--no-progress", rbdName(image)], {
       stdio: "ignore",
       timeout: 30_000,
-    }),
-  );
+    });
+    crossOut();
+  });
   return async () => {
     await ceph("rbd", ["rm", "--no-progress", rbdName(image)], image, what);
     forget();
+    crossOut();
   };
+}
+
+/** Attempts, 5 s apart, at removing an image whose killed client's watch lingers (about 30 s). */
+const LEFTOVER_REMOVE_TRIES = 12;
+
+/** Removes an image a killed run left, once Ceph has let its killed client go; one already gone is fine. */
+export async function removeLeftoverImage(image: RbdImage): Promise<void> {
+  const what = `RBD image ${rbdName(image)}`;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await ceph("rbd", ["rm", "--no-progress", rbdName(image)], image, what);
+      return;
+    } catch (error) {
+      const gone = await ceph("rbd", ["info", rbdName(image)], image, what).then(
+        () => false,
+        (missing: Error) => /No such file or directory/.test(missing.message),
+      );
+      if (gone) return;
+      if (!/still has watchers/.test((error as Error).message) || attempt >= LEFTOVER_REMOVE_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    }
+  }
 }

@@ -1,8 +1,9 @@
 import { promises as fs, rmdirSync, unlinkSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
+import { machineStateDir } from "../util/leftovers.js";
 
 // Two layerbench processes never write one output directory, and never measure one device at once: each takes a
 // lock file (created exclusively) on its output directory and on the device under each target, for the whole run.
@@ -15,11 +16,6 @@ interface Holder {
   host: string;
   startedAt: string;
   what: string;
-}
-
-/** Where device locks live: one file per device, shared by every layerbench process of this machine. */
-export function deviceLockDir(): string {
-  return process.env.LAYERBENCH_LOCK_DIR ?? join(tmpdir(), "layerbench-locks");
 }
 
 function alive(pid: number): boolean {
@@ -146,7 +142,7 @@ export async function lockRun(
         (holder) => `--out ${outDir} is in use by ${describe(holder)}: choose another --out`,
       ),
     );
-    await fs.mkdir(deviceLockDir(), { recursive: true });
+    await fs.mkdir(machineStateDir(), { recursive: true });
     const devices = new Map<string, string>();
     for (const target of targets) {
       const device = target.cluster ? `ceph-${target.cluster}` : await deviceNumber(target.path);
@@ -154,7 +150,7 @@ export async function lockRun(
       devices.set(device, target.name);
       releases.push(
         await takeLock(
-          join(deviceLockDir(), `device-${device.replace(":", "-")}.lock`),
+          join(machineStateDir(), `device-${device.replace(":", "-")}.lock`),
           what,
           (holder) =>
             `target "${target.name}" (${target.path}) is on ${target.cluster ? `Ceph cluster ${target.cluster}` : `device ${device}`}, which ${describe(holder)} is measuring: measurements never overlap, wait for it to finish`,

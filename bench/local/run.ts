@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import { hostname, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
-import { checkRbdTarget, type RbdClusterFacts, type RbdImage } from "../ceph/rbd-image.js";
+import { checkRbdTarget, type RbdClusterFacts, type RbdImage, removeLeftoverImage } from "../ceph/rbd-image.js";
 import { workloadRun } from "../core/fio-parser.js";
 import { fioPath, renderJobFile, TARGET_REFERENCE, TARGET_VARIABLE } from "../core/jobfile.js";
 import { largestFootprint, type Profile, secondsPerRun, type Workload } from "../core/profiles.js";
@@ -25,6 +25,7 @@ import { REPORT_FILES } from "../report/chart-definitions.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { formatIops, formatLatency, formatRate } from "../util/format.js";
+import { sweepLeftovers } from "../util/leftovers.js";
 import { localEnvironment } from "./environment.js";
 import { runFioSection } from "./fio-process.js";
 import { lockRun } from "./locks.js";
@@ -134,6 +135,7 @@ async function removeWorkloadFiles(workDir: string, workload: Workload): Promise
  * results.json after each run so that a failure or Ctrl-C keeps everything measured before it.
  */
 export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcome> {
+  await sweepKilledRuns(options.progress);
   const facts = await preflight(options);
   const locks = await lockRun(
     options.outDir,
@@ -147,6 +149,18 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunOutcom
   } finally {
     locks.release();
   }
+}
+
+/** Removes what runs killed outright left (scratch directories, guest images, RBD images), or names it. */
+async function sweepKilledRuns(progress: ProgressReporter): Promise<void> {
+  const { removed, left } = await sweepLeftovers((leftover) =>
+    leftover.kind === "rbd" ? removeLeftoverImage(leftover) : Promise.resolve(),
+  );
+  for (const what of removed) progress.note(`layerbench: removed ${what}, left by a run that was killed`);
+  for (const { what, why } of left)
+    progress.note(
+      `layerbench: ${what}, left by a run that was killed, could not be removed (${why}): remove it by hand`,
+    );
 }
 
 /** Where a target's runs write, what fio's environment says of it, and what undoes it once its workloads are done. */

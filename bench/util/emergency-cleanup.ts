@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import { recordLeftover } from "./leftovers.js";
 
 // What a second Ctrl-C must still do before the process exits at once: stop the processes it started and remove
 // the scratch files it made (gigabytes with default sizes). Everything here is synchronous, as an exit handler is.
@@ -18,9 +19,20 @@ export function onEmergencyExit(leftBehind: string, run: () => void): () => void
   return () => actions.delete(action);
 }
 
-/** A scratch directory removed on an emergency exit. */
+/**
+ * A scratch directory: removed on an emergency exit, and recorded until the run removes it, so that the next run
+ * removes it if this one is killed outright (util/leftovers.ts).
+ */
 export function scratchOnEmergencyExit(path: string): () => void {
-  return onEmergencyExit(path, () => rmSync(path, { recursive: true, force: true }));
+  const crossOut = recordLeftover({ kind: "path", path });
+  const forget = onEmergencyExit(path, () => {
+    rmSync(path, { recursive: true, force: true });
+    crossOut();
+  });
+  return () => {
+    forget();
+    crossOut();
+  };
 }
 
 /** Runs every registered action, last registered first (a process before the directory it writes in); returns what is left behind. */
