@@ -85,6 +85,31 @@ test("failed runs and runs never reached are listed at the top, above the tables
   t.notRegex(renderMarkdown(collectReportData([twoVariants()])), /Incomplete/);
 });
 
+test("a results.json cut short (a run killed outright): the runs its profile asked for and no entry accounts for are listed", (t) => {
+  const settings = { rw: "randwrite", bs: 4096, numjobs: 1, iodepth: 1, size: 1024 ** 2 };
+  const cut = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: variant("nvme", true), iops: { "randwrite-4k": [1000, 1100], "randwrite-64k": [300] } },
+  ]);
+  cut.profile = {
+    ...cut.profile,
+    repeat: 2,
+    workloads: ["randwrite-4k", "randwrite-64k", "randwrite-1m"].map((id) => ({ id, ...settings })),
+  };
+  const markdown = renderMarkdown(collectReportData([cut]));
+  t.regex(markdown, /## Incomplete/);
+  const missing = markdown.split("\n").filter((line) => line.includes("**missing**"));
+  t.deepEqual(
+    missing.map((line) => line.split(": neither")[0]),
+    ["- [1] nvme / randwrite-64k: **missing** 1 of 2 run(s)", "- [1] nvme / randwrite-1m: **missing** 2 of 2 run(s)"],
+  );
+  // Runs that an entry accounts for (failed, not run) are not missing.
+  cut.failures = [{ variant: "nvme", workload: "randwrite-64k", attempt: 2, message: "fio: killed" }];
+  cut.notRun = [
+    { variant: "nvme", workload: "randwrite-1m", attempts: [1, 2], reason: "interrupted", message: "interrupted" },
+  ];
+  t.notRegex(renderMarkdown(collectReportData([cut])), /\*\*missing\*\*/);
+});
+
 test("with several documents every variant is labelled by its numbered source: host, or stack and run id", (t) => {
   const second = syntheticDocument({ kind: "pulumi", project: "layerbench", stack: "quick", runId: "2" }, [
     { spec: variant("nvme", true), iops: { "randwrite-4k": [900] } },

@@ -1,3 +1,4 @@
+import { unaccountedRuns } from "../core/completeness.js";
 import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import { DIRECTIONS, type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/results.js";
 import { fioVersions } from "../core/settings.js";
@@ -87,6 +88,10 @@ function incompleteSection(data: ReportData): string[] {
     ...(document.notRun ?? []).map(
       (entry) =>
         `- ${sourceNumber(index)} ${entry.variant} / ${entry.workload} #${entry.attempts.join(", #")}: **not run** (${entry.reason}): ${entry.message}`,
+    ),
+    ...unaccountedRuns(document).map(
+      (entry) =>
+        `- ${sourceNumber(index)} ${entry.variant} / ${entry.workload}: **missing** ${entry.missing} of ${entry.expected} run(s): neither measured, failed nor listed as not run (the run that wrote this file ended without a word: killed?)`,
     ),
   ]);
   return lines.length > 0
