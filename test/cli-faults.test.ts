@@ -4,6 +4,8 @@ import { join } from "node:path";
 import test from "ava";
 import { toResultsDocument } from "../bench/core/results.js";
 import { runFioSection } from "../bench/local/fio-process.js";
+import { renderMarkdown } from "../bench/report/markdown.js";
+import { collectReportData } from "../bench/report/rows.js";
 import { UserError } from "../bench/util/errors.js";
 import { BIN, runCli } from "./helpers/cli.js";
 import { scratchDir } from "./helpers/fio.js";
@@ -183,3 +185,44 @@ test.serial("a fio job killed under fio is a failed run, not a run of 0 IOPS in 
     message: /^fio failed on w: (a job of it was killed by signal 9|no end within 12 s: the target stopped answering)/,
   });
 });
+
+test.serial(
+  "a full --out: the run it cannot save is printed, the stop said in a line, results.json whole",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const [a, out] = ["a", "out"].map((name) => join(dir.path, name));
+    await Promise.all([fs.mkdir(a), fs.mkdir(out)]);
+    // --out on a 16 KiB file system of its own (a mount namespace of the test's, no root needed): the job file and
+    // the first run's results.json fit, the second run's does not. What it holds is printed before it goes.
+    const run = [process.execPath, BIN, "run", "--runtime", "1", "--size", "1m", "--target", `a=${a}`, "--out", out]
+      .map((word) => `'${word}'`)
+      .join(" ");
+    const inner = `mount -t tmpfs -o size=16k tmpfs '${out}' && { ${run}; echo "exit=$?" >&2; cat '${out}/results.json'; }`;
+    const result = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      const child = spawn("unshare", ["--user", "--map-root-user", "--mount", "sh", "-c", inner]);
+      let [stdout, stderr] = ["", ""];
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+      child.on("close", () => resolve({ stdout, stderr }));
+    });
+    t.regex(result.stderr, /^exit=1$/m, result.stderr);
+    t.regex(
+      result.stderr,
+      /^ {2}\[2\/3\] a randwrite-64k-16x16: write [\d.]+k? IOPS/m,
+      "the run it could not save, printed",
+    );
+    t.regex(
+      result.stderr,
+      /^layerbench: run stopped: cannot write .*\/out\/results\.json: no space left on device; .*results\.json keeps the runs saved before it, the run it could not save is printed above$/m,
+    );
+    const saved = toResultsDocument(JSON.parse(result.stdout.slice(result.stdout.indexOf("{"))), "results.json");
+    t.deepEqual(
+      saved.variants.map((variant) => variant.workloads.map((workload) => workload.id)),
+      [["randwrite-4k-qd1"]],
+    );
+    // Read later, the cut file says which runs it lacks.
+    const report = renderMarkdown(collectReportData([saved]));
+    t.is(report.split("\n").filter((line) => line.includes("**missing**")).length, 2);
+  },
+);

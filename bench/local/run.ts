@@ -291,7 +291,11 @@ async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdCluste
     );
     // Under `repeat auto` a workload owes its minimum of runs; more were never promised.
     const owed = profile.stopWhenStable?.minRuns ?? repeat;
-    await recorder.notRun(planned, owed, signal?.aborted ? "interrupted" : "error", stoppedBy.message);
+    // A results.json that cannot be written (what stopped the run, maybe) keeps its last whole version; the report
+    // finds the runs it lacks against the profile (core/completeness.ts).
+    await recorder
+      .notRun(planned, owed, signal?.aborted ? "interrupted" : "error", stoppedBy.message)
+      .catch(() => undefined);
     return { document, resultsPath, stoppedBy };
   } finally {
     progress.stop();
@@ -345,8 +349,9 @@ async function measureTarget(
           if (rule && !failuresAllow(measuredIops.length, attempt)) break;
           continue;
         }
-        await recorder.run(place.spec, workload, run);
+        // Said before it is saved: a run whose results.json cannot be written (a full --out) is not lost to the user.
         progress.stepFinished(`${label}: ${describeRun(run)}`);
+        await recorder.run(place.spec, workload, run);
         measuredIops.push(runIops(run));
         runSeconds.push((performance.now() - started) / 1000);
         const meanSeconds = runSeconds.reduce((sum, value) => sum + value, 0) / runSeconds.length;

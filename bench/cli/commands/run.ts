@@ -87,17 +87,28 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       signal: controller.signal,
     });
     const measured = outcome.document.variants.length > 0;
-    if (measured) {
-      await writeReport([outcome.document], outDir);
+    // A report that cannot be written (a full --out) is said in one line; what stopped the run still is.
+    const reported =
+      measured &&
+      (await writeReport([outcome.document], outDir).then(
+        () => true,
+        (error: Error) => {
+          console.error(`layerbench: no report: ${error.message}`);
+          return false;
+        },
+      ));
+    if (reported)
       console.log(
         `results: ${outcome.resultsPath}\nreport:  ${join(outDir, "report.html")} (open it in a browser; report.md and the SVG charts beside it)`,
       );
-    }
     if (outcome.stoppedBy) {
       // Before the first result there is no report, but results.json lists the runs that were never made.
-      const kept = measured
-        ? "; everything measured before it is kept in results.json"
-        : `; nothing was measured; ${outcome.resultsPath} lists the runs not made`;
+      const unsaved = outcome.stoppedBy.message.startsWith(`cannot write ${outcome.resultsPath}`);
+      const kept = unsaved
+        ? `; ${outcome.resultsPath} keeps the runs saved before it, the run it could not save is printed above`
+        : measured
+          ? "; everything measured before it is kept in results.json"
+          : `; nothing was measured; ${outcome.resultsPath} lists the runs not made`;
       console.error(`layerbench: run stopped: ${outcome.stoppedBy.message}${kept}`);
       return stop.exitCode() ?? 1;
     }
