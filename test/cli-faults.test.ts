@@ -226,3 +226,33 @@ test.serial(
     t.is(report.split("\n").filter((line) => line.includes("**missing**")).length, 2);
   },
 );
+
+test.serial("a run that does not end (a storage not answering) is stopped at its deadline and failed", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  // A fio whose I/O never completes: it ignores SIGINT, as one blocked on a stopped OSD does.
+  const fio = join(dir.path, "fio");
+  await fs.writeFile(
+    fio,
+    `#!/bin/sh\ntrap '' INT\nread -r pid _ < /proc/self/stat; echo "$pid" > '${dir.path}/pid'\nsleep 600 & wait $!\n`,
+    {
+      mode: 0o755,
+    },
+  );
+  const started = Date.now();
+  await t.throwsAsync(
+    runFioSection({ jobFile: join(dir.path, "job.fio"), section: "w", fioCommand: fio, deadlineSec: 1 }),
+    {
+      message: /^fio failed on w: no end within 1 s: the target stopped answering \(for an RBD image: the Ceph cluster/,
+    },
+  );
+  t.true(Date.now() - started < 10_000, "stopped within its grace period");
+  const pid = Number(await fs.readFile(join(dir.path, "pid"), "utf8"));
+  const left = await within(
+    3_000,
+    async () =>
+      existsSync(`/proc/${pid}/cmdline`) && (await fs.readFile(`/proc/${pid}/stat`, "utf8")).split(" ")[2] !== "Z",
+    (alive) => !alive,
+  );
+  t.false(left, "the stuck fio is gone");
+});

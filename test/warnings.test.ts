@@ -119,3 +119,21 @@ test("client-cache: a run through librbd's cache is flagged per bar; fio's rbd e
     /`client-cache`: an RBD client's cache \(librbd's rbd_cache\)/,
   );
 });
+
+test("overran: a 5-s run that fio timed at 61.8 s (a stalled cluster) is flagged, one that ended on time is not", (t) => {
+  const document = hostAndVm([1000], [900, 950]);
+  document.profile = { ...document.profile, runtimeSec: 5 };
+  const [host, vm] = document.variants;
+  for (const run of host.workloads[0].runs) if (run.write) run.write.runtimeMs = 5_000;
+  const runs = vm.workloads[0].runs;
+  if (runs[0].write) runs[0].write.runtimeMs = 5_004;
+  if (runs[1].write) runs[1].write.runtimeMs = 61_817;
+  const overran = deriveWarnings(document).filter((warning) => warning.code === "overran");
+  t.deepEqual(
+    overran.map((warning) => [warning.variant, warning.message]),
+    [["blk-none", "run 2: 61.8 s where 5 s was asked"]],
+  );
+  // A job file without a runtime: its runs take what their sizes take.
+  document.profile = { ...document.profile, runtimeSec: 0 };
+  t.false(deriveWarnings(document).some((warning) => warning.code === "overran"));
+});

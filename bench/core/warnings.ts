@@ -1,6 +1,6 @@
 import { DEFAULT_THRESHOLD_PCT } from "./metrics.js";
 import { DEFAULT_MAX_RSD_PCT } from "./repeat.js";
-import { DIRECTIONS, type Layer, pooledStdev, type ResultsDocument, relativeStdevPct } from "./results.js";
+import { DIRECTIONS, type Layer, pooledStdev, type ResultsDocument, type Run, relativeStdevPct } from "./results.js";
 import { steadyState } from "./steady-state.js";
 
 // Numbers that may measure something else than the storage, flagged beside them rather than hidden. Derived from
@@ -14,6 +14,7 @@ export const WARNING_CODES = [
   "high-spread",
   "cpu-bound",
   "not-steady",
+  "overran",
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -40,6 +41,8 @@ export const WARNING_MEANINGS: Record<WarningCode, string> = {
     "buffered, and the bytes the workload touches fit in the RAM of the machine that ran fio: it may have measured RAM",
   "high-spread": "the runs disagree: their relative standard deviation is above the threshold",
   "cpu-bound": "fio's jobs kept their CPUs near 100 % busy: the number may measure the CPU, not the storage",
+  overran:
+    "fio's own runtime of a run was far longer than the profile's: the storage stalled under it (a cluster not answering for a while), and the number averages over the stall",
   "not-steady":
     "a run's IOPS did not settle: over five rounds of its seconds, SNIA PTS 2.0.2's rule (rounds within 20 % of their average, the fitted slope within 10 %) does not hold",
 };
@@ -49,6 +52,18 @@ const LAYER_RANK: Record<Layer, number> = { local: 0, host: 0, vm: 1, k8s: 2 };
 
 /** A job counts as CPU-bound from this share of one CPU (user + system). */
 export const CPU_BOUND_PCT = 90;
+
+/**
+ * Runs whose fio runtime passed the asked one by half and 5 s: fio ends a run at its runtime, so only I/O that did
+ * not complete (a stalled storage) keeps it longer. None without a runtime (a job file's size-bound jobs).
+ */
+function overranRuns(runs: Run[], runtimeSec: number): Array<{ run: number; seconds: number }> {
+  if (runtimeSec <= 0) return [];
+  return runs.flatMap((run, index) => {
+    const seconds = Math.max(0, ...DIRECTIONS.map((direction) => run[direction]?.runtimeMs ?? 0)) / 1000;
+    return seconds > runtimeSec * 1.5 && seconds - runtimeSec > 5 ? [{ run: index + 1, seconds }] : [];
+  });
+}
 
 export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
   const warnings: ResultWarning[] = [];
@@ -106,6 +121,12 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
                 `run ${run}: rounds ${(judged.dataExcursion * 100).toFixed(1)} % apart (limit 20 %), slope ${(judged.slopeExcursion * 100).toFixed(1)} % (limit 10 %)`,
             )
             .join("; "),
+        );
+      const overran = overranRuns(workload.runs, profile.runtimeSec);
+      if (overran.length > 0)
+        add(
+          "overran",
+          `${overran.map(({ run, seconds }) => `run ${run}: ${seconds.toFixed(1)} s`).join("; ")} where ${profile.runtimeSec} s was asked`,
         );
       const busiest = Math.max(0, ...workload.runs.map((run) => (run.cpu ? run.cpu.user + run.cpu.system : 0)));
       if (busiest >= CPU_BOUND_PCT) add("cpu-bound", `each job used ${busiest.toFixed(0)} % of a CPU (user + system)`);

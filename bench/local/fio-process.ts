@@ -14,7 +14,15 @@ export interface FioInvocation {
   environment?: Record<string, string>;
   /** Aborting stops fio and its jobs (SIGINT, then after a grace period their PID namespace's end) and rejects. */
   signal?: AbortSignal;
+  /**
+   * Seconds after which fio is stopped the same way and the run failed: a storage that stops answering (an OSD
+   * stopped, a pool at its quota) leaves fio waiting for its I/O for ever. None: fio takes what it takes.
+   */
+  deadlineSec?: number;
 }
+
+/** The deadline of a run that should take `seconds`: twice that and a minute, for what is slow but answering. */
+export const runDeadlineSec = (seconds: number) => 2 * seconds + 60;
 
 /** Runs one fio job section and resolves with fio's JSON output. */
 export function runFioSection({
@@ -23,6 +31,7 @@ export function runFioSection({
   fioCommand = "fio",
   environment = {},
   signal,
+  deadlineSec,
 }: FioInvocation): Promise<string> {
   // A stop that came before this run starts it not: it would run to its end first.
   if (signal?.aborted) return Promise.reject(signal.reason);
@@ -42,14 +51,29 @@ export function runFioSection({
     };
     const forget = onEmergencyExit(`fio process ${child.pid}`, () => child.kill("SIGKILL"));
     signal?.addEventListener("abort", onAbort, { once: true });
+    let overdue = false;
+    const deadline =
+      deadlineSec === undefined
+        ? undefined
+        : setTimeout(() => {
+            overdue = true;
+            onAbort();
+          }, deadlineSec * 1000);
     child.on("error", (error) => reject(new FioRunError(`could not start fio: ${error.message}`)));
     child.on("close", (code, killedBy) => {
+      clearTimeout(deadline);
       cancelKill();
       signal?.removeEventListener("abort", onAbort);
       forget();
       const killedJob = KILLED_JOB.exec(stderr);
       if (signal?.aborted) {
         reject(signal.reason);
+      } else if (overdue) {
+        reject(
+          new FioRunError(
+            `fio failed on ${section}: no end within ${deadlineSec} s: the target stopped answering (for an RBD image: the Ceph cluster, an OSD down or the pool full), fio stopped`,
+          ),
+        );
       } else if (code === 0 && killedJob) {
         // fio exits 0 when a job's process is killed; its numbers are of a cut run (0 IOPS in 0 ms), not a measurement.
         reject(new FioRunError(`fio failed on ${section}: a job of it was killed by signal ${killedJob[1]}`));

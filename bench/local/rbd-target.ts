@@ -21,7 +21,7 @@ import {
   TARGET_VARIABLE,
 } from "../core/jobfile.js";
 import { largestFootprint, type Profile } from "../core/profiles.js";
-import { runFioSection } from "./fio-process.js";
+import { runDeadlineSec, runFioSection } from "./fio-process.js";
 
 // An `rbd:` target: fio's rbd engine on an image the run makes in the user's pool, fills, measures and removes;
 // and the images of a local guest's RBD disks, made and filled the same way.
@@ -88,6 +88,8 @@ export async function prepareRbdImage(run: RbdImageRun): Promise<PreparedRbdImag
       section: RBD_FILL_SECTION,
       environment: rbdFioEnvironment(image),
       signal: run.signal,
+      // A pool that fills slower than 1 MiB/s is taken as not answering.
+      deadlineSec: runDeadlineSec(bytes / 1024 ** 2),
     });
     const fillSec = (performance.now() - started) / 1000;
     return {

@@ -27,7 +27,7 @@ import { UserError } from "../util/errors.js";
 import { formatIops, formatLatency, formatRate } from "../util/format.js";
 import { sweepLeftovers } from "../util/leftovers.js";
 import { localEnvironment } from "./environment.js";
-import { runFioSection } from "./fio-process.js";
+import { runDeadlineSec, runFioSection } from "./fio-process.js";
 import { lockRun } from "./locks.js";
 import {
   checkJobFileParses,
@@ -337,6 +337,8 @@ async function measureTarget(
             fioCommand: options.fioCommand,
             environment,
             signal,
+            // fio ends a run at its runtime; without one (a job file's), it takes what its sizes take.
+            ...(profile.runtimeSec > 0 && { deadlineSec: runDeadlineSec(secondsPerRun(profile)) }),
           });
           run = workloadRun(stdout, workload.id, startedAt, `fio output of ${target.name}/${workload.id}`);
           const series = await readSeries(logDir);
