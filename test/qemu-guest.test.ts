@@ -370,3 +370,56 @@ test("the initramfs writer makes archives busybox cpio reads back, file modes an
   t.regex(stdout, /-rw-r--r-- .* notes\.txt/);
   t.regex(stdout, /odd length!hello\n$/);
 });
+
+test.serial(
+  "a guest that crashes (QEMU killed) fails its own disk's remaining runs, with the signal; the targets after it still run",
+  async (t) => {
+    const dir = await diskScratch();
+    t.teardown(dir.cleanup);
+    const [a, b, out] = ["a", "b", "out"].map((name) => join(dir.path, name));
+    await Promise.all([fs.mkdir(a), fs.mkdir(b)]);
+    const jobFile = join(dir.path, "quick-writes.fio");
+    await fs.writeFile(jobFile, QUICK_WRITES);
+    const args = [
+      "run",
+      "--profile",
+      jobFile,
+      "--target",
+      `a=${a}`,
+      "--target",
+      `blk=vm:bus=virtio-blk,cache=none,dir=${dir.path}`,
+    ];
+    const result = await runCli([...args, "--target", `b=${b}`, "--out", out], {
+      // Once the guest runs its first workload, QEMU is killed as the OOM killer or a kill -9 would.
+      whileRunning: (_child, stderr) => {
+        const timer = setInterval(async () => {
+          if (!/running \[4\/9\] blk /.test(stderr())) return;
+          clearInterval(timer);
+          const qemu = await execFileAsync("pgrep", ["-f", `qemu-system.*${dir.path}`]).catch(() => ({ stdout: "" }));
+          for (const pid of qemu.stdout.split("\n").filter(Boolean)) process.kill(Number(pid), "SIGKILL");
+        }, 100);
+      },
+    });
+    t.is(result.code, 1, result.stderr);
+    t.regex(
+      result.stderr,
+      /^layerbench: the guest stopped before its last variant \(\w+, after \d+ s\): QEMU was killed by SIGKILL: its disks' remaining runs are recorded as failed$/m,
+    );
+    const document = toResultsDocument(
+      JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")),
+      "results.json",
+    );
+    t.deepEqual(
+      document.variants.map((variant) => [variant.id, variant.workloads.length]).filter(([id]) => id !== "blk"),
+      [
+        ["a", 3],
+        ["b", 3],
+      ],
+      "the directory after the guest is measured",
+    );
+    const failed = (document.failures ?? []).filter((failure) => failure.variant === "blk");
+    t.true(failed.length >= 2, "the guest's runs not made are failed");
+    t.true(failed.every((failure) => /QEMU was killed by SIGKILL/.test(failure.message)));
+    t.deepEqual(document.notRun ?? [], []);
+  },
+);

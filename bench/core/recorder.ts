@@ -34,7 +34,25 @@ export class Recorder {
     reason: NotRun["reason"],
     message: string,
   ): Promise<void> {
-    const missing = planned.flatMap(({ variant, workload }) => {
+    const missing = this.missingAttempts(planned, repeat).map((entry) => ({ ...entry, reason, message }));
+    if (missing.length === 0) return Promise.resolve();
+    this.document.notRun = [...(this.document.notRun ?? []), ...missing];
+    return this.save();
+  }
+
+  /** After a fault that ends a part of the run (a guest that crashed): its attempts not made, each failed. */
+  failRemaining(planned: Array<{ variant: string; workload: string }>, repeat: number, message: string): Promise<void> {
+    const failed = this.missingAttempts(planned, repeat).flatMap(({ variant, workload, attempts }) =>
+      attempts.map((attempt) => ({ variant, workload, attempt, message })),
+    );
+    if (failed.length === 0) return Promise.resolve();
+    this.document.failures = [...(this.document.failures ?? []), ...failed];
+    return this.save();
+  }
+
+  /** For each planned variant and workload, the attempts that neither ran nor failed. */
+  private missingAttempts(planned: Array<{ variant: string; workload: string }>, repeat: number) {
+    return planned.flatMap(({ variant, workload }) => {
       const runs =
         this.document.variants
           .find((candidate) => candidate.id === variant)
@@ -46,10 +64,7 @@ export class Recorder {
         { length: Math.max(0, repeat - runs - failed) },
         (_, index) => runs + failed + index + 1,
       );
-      return attempts.length > 0 ? [{ variant, workload, attempts, reason, message }] : [];
+      return attempts.length > 0 ? [{ variant, workload, attempts }] : [];
     });
-    if (missing.length === 0) return Promise.resolve();
-    this.document.notRun = [...(this.document.notRun ?? []), ...missing];
-    return this.save();
   }
 }

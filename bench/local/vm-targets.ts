@@ -154,7 +154,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
       rbdDisks = await prepareRbdDisks(group, options);
       const rbdImages = rbdDisks.images;
       for (const [name, image] of rbdImages) preconditioned.set(name, image.fillSec);
-      const { seconds } = await runGuest({
+      const booted = await runGuest({
         guest,
         accel,
         disks: group.map((target) => ({
@@ -189,13 +189,14 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
               ),
               ...(preconditioned.has(variant) && { preconditionSec: preconditioned.get(variant) }),
             };
+            // Said before it is saved, as on a directory (run.ts).
+            progress.stepFinished(
+              `${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`,
+            );
             await recorder.run(
               spec,
               profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload },
               run,
-            );
-            progress.stepFinished(
-              `${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`,
             );
           },
           environment: (variant, key, value) =>
@@ -214,10 +215,20 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
             );
           },
         },
+      }).catch(async (error: unknown) => {
+        // A guest that crashed (QEMU killed, out of memory) fails its own disks' remaining runs; the rest go on.
+        if (options.signal?.aborted || !(error instanceof GuestRunError)) throw error;
+        const planned = group.flatMap((target) =>
+          profile.workloads.map((workload) => ({ variant: target.name, workload: workload.id })),
+        );
+        await recorder.failRemaining(planned, profile.stopWhenStable?.minRuns ?? repeat, error.message);
+        progress.note(`layerbench: ${error.message}: its disks' remaining runs are recorded as failed`);
+        return undefined;
       });
-      progress.note(
-        `layerbench: guest of ${group.map((target) => target.name).join(", ")}: ${formatDuration(seconds)} from boot to power-off`,
-      );
+      if (booted)
+        progress.note(
+          `layerbench: guest of ${group.map((target) => target.name).join(", ")}: ${formatDuration(booted.seconds)} from boot to power-off`,
+        );
     } finally {
       await rbdDisks?.remove();
       await fs.rm(imageDir, { recursive: true, force: true });

@@ -165,6 +165,8 @@ export class ConsoleReader {
 
 interface QemuOutcome {
   code: number | null;
+  /** The signal that ended QEMU, when one did (a kill -9, the OOM killer). */
+  killedBy: NodeJS.Signals | null;
   seconds: number;
 }
 
@@ -188,11 +190,11 @@ function runQemu(
     const timer = setTimeout(stop, options.timeoutMs);
     options.signal?.addEventListener("abort", stop, { once: true });
     child.on("error", reject);
-    child.on("close", (code) => {
+    child.on("close", (code, killedBy) => {
       clearTimeout(timer);
       forget();
       options.signal?.removeEventListener("abort", stop);
-      resolve({ code, seconds: (Date.now() - started) / 1000, stderr });
+      resolve({ code, killedBy, seconds: (Date.now() - started) / 1000, stderr });
     });
   });
 }
@@ -284,9 +286,14 @@ export async function runGuest(options: GuestRunOptions): Promise<{ args: string
     if (options.signal?.aborted)
       throw options.signal.reason instanceof Error ? options.signal.reason : new UserError("interrupted");
     if (!reader.done) {
+      // What ended it: a signal, QEMU's own error, else the guest's last words (not the protocol's lines).
       const why =
+        (outcome.killedBy && `QEMU was killed by ${outcome.killedBy}`) ||
         outcome.stderr.trim().split("\n")[0] ||
-        reader.tail.filter(Boolean).slice(-3).join(" | ") ||
+        reader.tail
+          .filter((line) => line && !parseMarkerLine(line) && !line.startsWith(GUEST_MARKER))
+          .slice(-3)
+          .join(" | ") ||
         `QEMU exited with ${outcome.code}`;
       throw new GuestRunError(
         `the guest stopped before its last variant (${options.accel}, after ${outcome.seconds.toFixed(0)} s): ${why}`,
