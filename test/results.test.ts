@@ -130,3 +130,18 @@ test("a document of before the per-second series (results@1) is still read, and 
     run.series,
   );
 });
+
+test("a document with a variant twice or two baselines is refused, naming them", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: variant("nvme", true), iops: { "randwrite-4k": [1000] } },
+    { spec: variant("sata"), iops: { "randwrite-4k": [500] } },
+  ]);
+  const twice = { ...document, variants: [...document.variants, document.variants[1]] };
+  t.throws(() => toResultsDocument(JSON.parse(JSON.stringify(twice)), "r.json"), {
+    message: 'r.json: variant "sata" is there twice: each variant once',
+  });
+  const two = { ...document, variants: document.variants.map((entry) => ({ ...entry, baseline: true })) };
+  t.throws(() => toResultsDocument(JSON.parse(JSON.stringify(two)), "r.json"), {
+    message: 'r.json: 2 baselines ("nvme", "sata"): a document has one',
+  });
+});

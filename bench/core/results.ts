@@ -324,6 +324,16 @@ export function toResultsDocument(value: unknown, origin: string): ResultsDocume
     const where = issue.path.length > 0 ? issue.path.join(".") : "(top level)";
     throw new ResultsFormatError(`${origin} is not a ${RESULTS_SCHEMA_ID} document: ${where}: ${issue.message}`);
   }
+  // A document names each variant once and has one baseline: every ratio is to it, every row one variant's.
+  const ids = parsed.data.variants.map((variant) => variant.id);
+  const repeated = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (repeated !== undefined)
+    throw new ResultsFormatError(`${origin}: variant ${JSON.stringify(repeated)} is there twice: each variant once`);
+  const baselines = parsed.data.variants.filter((variant) => variant.baseline).map((variant) => variant.id);
+  if (baselines.length > 1)
+    throw new ResultsFormatError(
+      `${origin}: ${baselines.length} baselines (${baselines.map((id) => JSON.stringify(id)).join(", ")}): a document has one`,
+    );
   for (const variant of parsed.data.variants) {
     for (const workload of variant.workloads) workload.summary = summarize(workload.runs);
   }
