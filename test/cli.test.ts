@@ -140,6 +140,12 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
   await fs.writeFile(malformed, '{"fio version": "fio-3.33", "jobs": [{"jobname": "x"');
   const foreign = join(dir.path, "foreign.json");
   await fs.writeFile(foreign, '{"schema": "something/else@1"}');
+  // A binary file given as results: its NUL bytes are shown as escapes, not sent to the terminal.
+  const binary = join(dir.path, "binary.json");
+  await fs.writeFile(
+    binary,
+    Buffer.concat([Buffer.from("fio-3.33"), Buffer.from([0x00, 0x00, 0x1b]), Buffer.from("[2J")]),
+  );
   const fioDir = dirname((await import("node:child_process")).execSync("command -v fio").toString().trim());
   const noFioPath = (process.env.PATH ?? "")
     .split(":")
@@ -190,6 +196,10 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
     { args: ["parse", malformed], message: /fio\.json: fio output is truncated or not valid JSON/ },
     { args: ["report", malformed], message: /fio\.json is not valid JSON/ },
     { args: ["report", foreign], message: /foreign\.json is not a layerbench\/results@2 document: schema: / },
+    {
+      args: ["report", binary],
+      message: /binary\.json is not valid JSON \(.*"fio-3\.33\\x00\\x00\\x1b\[2J" is not valid JSON\)$/,
+    },
   ];
   for (const { args, env, message } of cases) {
     const result = await runCli(args, { cwd: dir.path, env });
@@ -203,7 +213,7 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
   }
   t.deepEqual(
     (await fs.readdir(dir.path)).sort(),
-    ["fio.json", "foreign.json"].sort(),
+    ["binary.json", "fio.json", "foreign.json"].sort(),
     "no scratch directory left behind either",
   );
 });

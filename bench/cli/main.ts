@@ -322,6 +322,17 @@ export function buildProgram(setExitCode: (code: number) => void): Command {
   return program;
 }
 
+/** A message's control characters (a bad file's NUL bytes) as \xNN escapes: shown, not sent to the terminal. */
+const escapeControls = (text: string) =>
+  [...text]
+    .map((character) => {
+      const code = character.charCodeAt(0);
+      return (code < 0x20 && character !== "\t") || code === 0x7f
+        ? `\\x${code.toString(16).padStart(2, "0")}`
+        : character;
+    })
+    .join("");
+
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
   try {
@@ -329,8 +340,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     // Printed by commander already; the code is the command's (compare's exitOverride).
     if (error instanceof CommanderError) return error.exitCode;
-    // One line per error, whatever the message carries (JSON.parse quotes the input, newlines included).
-    const message = (error as Error).message.replace(/\s*\n\s*/g, " ");
+    // One line per error, whatever the message carries (JSON.parse quotes the input, newlines included); the
+    // control characters of a bad file (NUL bytes) shown as escapes, not written to the terminal.
+    const message = escapeControls((error as Error).message.replace(/\s*\n\s*/g, " "));
     if (error instanceof UserError) {
       console.error(`layerbench: ${message}`);
       return error.exitCode;
