@@ -165,7 +165,11 @@ test.serial(
     });
     t.is(result.code, 130);
     t.true(Date.now() - started < 15_000, "did not wait for fio");
-    t.regex(result.stderr, /layerbench: stopped at once; scratch files removed/);
+    t.regex(
+      result.stderr,
+      /layerbench: stopped at once; scratch files removed\. Nothing was saved: no run had finished/,
+    );
+    t.false(existsSync(join(out, "results.json")), "as said: no results.json is promised that is not there");
     t.deepEqual(
       (await fs.readdir(a)).filter((name) => name.startsWith(".layerbench-")),
       [],

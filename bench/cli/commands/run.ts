@@ -1,5 +1,5 @@
 // `layerbench run`: fio on local directories and disks of a local guest; the scratch directory, double Ctrl-C and exit codes.
-import { promises as fs } from "node:fs";
+import { existsSync, promises as fs } from "node:fs";
 import { join, resolve } from "node:path";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS } from "../../core/repeat.js";
 import type { LocalTarget } from "../../local/targets.js";
@@ -73,7 +73,11 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     console.error(
       left.length > 0
         ? `layerbench: stopped at once; remove what is left by hand: ${left.join(", ")}`
-        : "layerbench: stopped at once; scratch files removed. results.json holds every run finished before",
+        : `layerbench: stopped at once; scratch files removed. ${
+            existsSync(join(outDir, "results.json"))
+              ? `${join(outDir, "results.json")} holds every run finished before`
+              : "Nothing was saved: no run had finished"
+          }`,
     );
   });
   try {
