@@ -256,3 +256,34 @@ test.serial("a run that does not end (a storage not answering) is stopped at its
   );
   t.false(left, "the stuck fio is gone");
 });
+
+test.serial(
+  "a target deleted under the run: its runs fail with a reason in words, the next target is measured",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const [a, b, out] = ["a", "b", "out"].map((name) => join(dir.path, name));
+    await Promise.all([fs.mkdir(a), fs.mkdir(b)]);
+    const result = await runCli(
+      ["run", "--runtime", "1", "--size", "1m", "--target", `a=${a}`, "--target", `b=${b}`, "--out", out],
+      {
+        whileRunning: (_child, stderr) => {
+          const timer = setInterval(() => {
+            if (!/running \[1\/6\] a /.test(stderr())) return;
+            clearInterval(timer);
+            void fs.rm(a, { recursive: true, force: true });
+          }, 20);
+        },
+      },
+    );
+    t.is(result.code, 1, result.stderr);
+    t.notRegex(result.stderr, /unexpected error|ENOENT/);
+    const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+    t.deepEqual(
+      document.variants.filter((variant) => variant.id === "b").map((variant) => variant.workloads.length),
+      [3],
+    );
+    const failed = (document.failures ?? []).filter((failure) => failure.variant === "a");
+    t.true(failed.length >= 2, result.stderr);
+  },
+);

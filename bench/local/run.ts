@@ -23,7 +23,7 @@ import { writeResultsFile } from "../core/results-io.js";
 import { LOGS_VARIABLE } from "../core/series.js";
 import { REPORT_FILES } from "../report/chart-definitions.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
-import { UserError } from "../util/errors.js";
+import { fsReason, UserError } from "../util/errors.js";
 import { formatIops, formatLatency, formatRate } from "../util/format.js";
 import { sweepLeftovers } from "../util/leftovers.js";
 import { localEnvironment } from "./environment.js";
@@ -122,7 +122,11 @@ function describeRun(run: Run): string {
 }
 
 async function removeWorkloadFiles(workDir: string, workload: Workload): Promise<void> {
-  const names = await fs.readdir(workDir);
+  // A target deleted under the run leaves nothing to remove; its runs fail on their own.
+  const names = await fs.readdir(workDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [];
+    throw new UserError(`cannot read the scratch directory ${workDir}: ${fsReason(error)}`);
+  });
   await Promise.all(
     names
       .filter((name) => name.startsWith(`${workload.id}.`))
@@ -173,7 +177,10 @@ interface PreparedTarget {
 }
 
 async function prepareDirectory(target: LocalTarget, spec: VariantSpec, jobFile: string): Promise<PreparedTarget> {
-  const workDir = await fs.mkdtemp(join(target.path, ".layerbench-"));
+  // The target may have gone or turned read-only since the checks before the run.
+  const workDir = await fs.mkdtemp(join(target.path, ".layerbench-")).catch((error: unknown) => {
+    throw new UserError(`cannot make a scratch directory in ${target.path}: ${fsReason(error)}`);
+  });
   const forgetWorkDir = scratchOnEmergencyExit(workDir);
   return {
     jobFile,
@@ -181,7 +188,12 @@ async function prepareDirectory(target: LocalTarget, spec: VariantSpec, jobFile:
     spec,
     afterWorkload: (workload) => removeWorkloadFiles(workDir, workload),
     release: async () => {
-      await fs.rm(workDir, { recursive: true, force: true });
+      try {
+        await fs.rm(workDir, { recursive: true, force: true });
+      } catch (error) {
+        // Kept in the records of leftovers: the next run removes it, or names it again.
+        throw new UserError(`could not remove the scratch directory ${workDir}: ${fsReason(error)}`);
+      }
       forgetWorkDir();
     },
   };
@@ -279,7 +291,11 @@ async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdCluste
       try {
         await measureTarget(target, place, options, recorder, stepLabel);
       } finally {
-        await place.release();
+        // What cannot be given back is said, and the next target still runs.
+        await place.release().catch((error: Error) => {
+          if (!(error instanceof UserError)) throw error;
+          progress.note(`layerbench: ${target.name}: ${error.message}`);
+        });
       }
     }
     return { document, resultsPath };
