@@ -432,3 +432,18 @@ test("report.html's charts use the page: two a row while the bars beside the nam
   t.deepEqual(layout(40), { columns: 2, widths: [550 - 300] }, "40 characters leave 250 px of bars");
   t.deepEqual(layout(45), { columns: 1, widths: [1100 - 330] }, "45 leave 220: a chart a row, as wide as the page");
 });
+
+test("a report that cannot be written whole leaves none of its files: the next report needs no --force", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  // report.html, written last, cannot be: a directory stands where it goes (as a full disk stops a write; replace,
+  // or the directory would be taken for a report).
+  await fs.mkdir(join(dir.path, "report.html"));
+  await t.throwsAsync(writeReport([twoVariants()], dir.path, { replace: true }), {
+    message: /cannot write .*report\.html/,
+  });
+  t.deepEqual(await fs.readdir(dir.path), ["report.html"], "the files written before it are removed");
+  await fs.rmdir(join(dir.path, "report.html"));
+  const written = await writeReport([twoVariants()], dir.path);
+  t.true(written.files.some((file) => file.endsWith("report.md")));
+});

@@ -48,7 +48,17 @@ export async function writeReport(
   files.set("report.md", partsToMarkdown(parts));
   files.set("report.html", renderHtml(data, parts, analysis));
   await fs.mkdir(outDir, { recursive: true });
-  // Each file whole or not at all: a full disk leaves no truncated report.html behind.
-  for (const [name, content] of files) await writeFileAtomic(join(outDir, name), content);
+  // Each file whole or not at all: a full disk leaves no truncated report.html behind. And the report whole or not
+  // at all: the files written before one that fails are removed, so that no part of a report blocks the next.
+  const written: string[] = [];
+  try {
+    for (const [name, content] of files) {
+      await writeFileAtomic(join(outDir, name), content);
+      written.push(name);
+    }
+  } catch (error) {
+    await Promise.all(written.map((name) => fs.rm(join(outDir, name), { force: true })));
+    throw error;
+  }
   return { files: [...files.keys()].map((name) => join(outDir, name)), warnings: data.settingsWarnings };
 }
