@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
+import { marked } from "marked";
 import { readResultsFile } from "../bench/core/results-io.js";
 import { CHARTS } from "../bench/report/chart-definitions.js";
 import { chartRows, chartSpec, renderChartSvg } from "../bench/report/charts.js";
@@ -446,4 +447,23 @@ test("a report that cannot be written whole leaves none of its files: the next r
   await fs.rmdir(join(dir.path, "report.html"));
   const written = await writeReport([twoVariants()], dir.path);
   t.true(written.files.some((file) => file.endsWith("report.md")));
+});
+
+test("report.md writes names as text: a name with Markdown's | * < > keeps its cell and shows as written", async (t) => {
+  const name = "a|b*c<x>";
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: variant("nvme", true), iops: { "randwrite-4k": [1000] } },
+    { spec: variant(name), iops: { "randwrite-4k": [500] } },
+  ]);
+  document.failures = [{ variant: name, workload: "randwrite-4k", attempt: 2, message: "fio: <oops>" }];
+  const markdown = renderMarkdown(collectReportData([document]));
+  const cells = (line: string) => line.split(/(?<!\\)\|/).length;
+  const header = markdown.split("\n").find((line) => line.startsWith("| Variant |")) ?? "";
+  const row = markdown.split("\n").find((line) => line.startsWith("| a\\|b")) ?? "";
+  t.is(cells(row), cells(header), row);
+  t.true(row.startsWith("| a\\|b\\*c\\<x\\> |"));
+  t.regex(markdown, /^- \[1\] a\\\|b\\\*c\\<x\\> \/ randwrite-4k #2: \*\*failed\*\*: fio: \\<oops\\>$/m);
+  // As a Markdown reader shows it: the name itself.
+  const html = await marked.parse(markdown);
+  t.true(html.includes("<td>a|b*c&lt;x&gt;</td>"), html.slice(0, 400));
 });

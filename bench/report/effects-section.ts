@@ -2,6 +2,7 @@ import { times } from "../util/format.js";
 import { dEfficiency } from "../variants/design.js";
 import { ANALYSIS_CHARTS, chartImage } from "./chart-definitions.js";
 import { type PanelEffects, type Prediction, panelEffects } from "./effects.js";
+import { mdText } from "./markdown-text.js";
 import { panelName, type ReportData } from "./rows.js";
 import type { ReportPart } from "./table.js";
 
@@ -37,7 +38,7 @@ function modelLines(effects: PanelEffects): string[] {
   lines.push(...lackOfFitLines(effects));
   const said = (label: string, entry: Prediction | undefined) =>
     entry
-      ? `${label} ${entry.id} ${times(entry.ratio)} (95 %: ${interval(entry.low, entry.high)}), ${entry.measured === undefined ? "not measured" : `measured ${times(entry.measured)}`}`
+      ? `${label} ${mdText(entry.id)} ${times(entry.ratio)} (95 %: ${interval(entry.low, entry.high)}), ${entry.measured === undefined ? "not measured" : `measured ${times(entry.measured)}`}`
       : undefined;
   const predicted = [said("Predicted best", best), said("predicted worst", worst)].filter(Boolean);
   if (predicted.length > 0) lines.push(`${predicted.join("; ")}.`);
@@ -95,9 +96,9 @@ export function effectsSection(data: ReportData): ReportPart[] {
       alignRight: [false, true, false, true, true, true],
       rows: axes.flatMap((axis) =>
         axis.values.map((value, index) => [
-          index === 0 ? `**${axis.axis}**` : "",
+          index === 0 ? `**${mdText(axis.axis)}**` : "",
           index === 0 ? times(axis.moves) : "",
-          value.value,
+          mdText(value.value),
           times(value.ratio),
           interval(value.low, value.high),
           String(value.n),
@@ -120,7 +121,7 @@ export function effectsSection(data: ReportData): ReportPart[] {
                   ? "yes"
                   : "**no**";
             return [
-              confirmation.id,
+              mdText(confirmation.id),
               times(confirmation.ratio),
               interval(confirmation.low, confirmation.high),
               confirmation.measured === undefined ? "–" : times(confirmation.measured),

@@ -35,9 +35,9 @@ export function kbenchSummary(data: ReportData): string[] {
     "## kbench summary",
     "",
     "As Longhorn's kbench prints it: mean over runs; latency is the total (submission + completion), as kbench reads it" +
-      (base ? `; in parentheses the change against the baseline **${base.label}**.` : "."),
+      (base ? `; in parentheses the change against the baseline **${base.markdownLabel}**.` : "."),
     "",
-    `| | ${variants.map((variant) => variant.label).join(" | ")} |`,
+    `| | ${variants.map((variant) => variant.markdownLabel).join(" | ")} |`,
     `| --- |${variants.map(() => " ---: |").join("")}`,
   ];
   for (const row of ROWS) {

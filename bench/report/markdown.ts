@@ -10,6 +10,7 @@ import { ANALYSIS_CHARTS, CHARTS, chartImage } from "./chart-definitions.js";
 import { panelLayers } from "./effects.js";
 import { effectsSection } from "./effects-section.js";
 import { kbenchSummary } from "./kbench-summary.js";
+import { mdText } from "./markdown-text.js";
 import { percentileSpec } from "./percentile-chart.js";
 import { measuresRbdImages, panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 import { partsToMarkdown, quotedList, type ReportPart } from "./table.js";
@@ -48,7 +49,7 @@ function panelTable(panel: ReportPanel, data: ReportData): ReportPart[] {
         ? [value, ratio(summary[column.metric], baselineSummary[column.metric])]
         : [value];
     });
-    const name = variant.baseline ? `**${variant.label}** (baseline)` : variant.label;
+    const name = variant.baseline ? `**${variant.markdownLabel}** (baseline)` : variant.markdownLabel;
     const flags = warningCodes(warnings);
     return [name, ...values, String(summary.iops?.n ?? 0), flags || "–"];
   });
@@ -83,15 +84,15 @@ function incompleteSection(data: ReportData): string[] {
   const lines = data.documents.flatMap((document, index) => [
     ...(document.failures ?? []).map(
       (failure) =>
-        `- ${sourceNumber(index)} ${failure.variant} / ${failure.workload} #${failure.attempt}: **failed**: ${failure.message}`,
+        `- ${sourceNumber(index)} ${mdText(failure.variant)} / ${mdText(failure.workload)} #${failure.attempt}: **failed**: ${mdText(failure.message)}`,
     ),
     ...(document.notRun ?? []).map(
       (entry) =>
-        `- ${sourceNumber(index)} ${entry.variant} / ${entry.workload} #${entry.attempts.join(", #")}: **not run** (${entry.reason}): ${entry.message}`,
+        `- ${sourceNumber(index)} ${mdText(entry.variant)} / ${mdText(entry.workload)} #${entry.attempts.join(", #")}: **not run** (${entry.reason}): ${mdText(entry.message)}`,
     ),
     ...unaccountedRuns(document).map(
       (entry) =>
-        `- ${sourceNumber(index)} ${entry.variant} / ${entry.workload}: **missing** ${entry.missing} of ${entry.expected} run(s): neither measured, failed nor listed as not run (the run that wrote this file ended without a word: killed?)`,
+        `- ${sourceNumber(index)} ${mdText(entry.variant)} / ${mdText(entry.workload)}: **missing** ${entry.missing} of ${entry.expected} run(s): neither measured, failed nor listed as not run (the run that wrote this file ended without a word: killed?)`,
     ),
   ]);
   return lines.length > 0
@@ -120,7 +121,7 @@ function warningsSection(data: ReportData): string[] {
     "",
     ...listed.map(
       (warning) =>
-        `- ${sourceNumber(warning.index)} ${warning.variant} / ${warning.workload}: \`${warning.code}\`: ${warning.message}`,
+        `- ${sourceNumber(warning.index)} ${mdText(warning.variant)} / ${mdText(warning.workload)}: \`${warning.code}\`: ${mdText(warning.message)}`,
     ),
     ...(listed.length > 0 ? [""] : []),
   ];
@@ -166,7 +167,7 @@ function layersSection(data: ReportData): ReportPart[] {
   return [
     "## Layer by layer",
     "",
-    `IOPS against the baseline **${data.baseline.label}**, per layer above it: its best variant and the median of its variants.`,
+    `IOPS against the baseline **${data.baseline.markdownLabel}**, per layer above it: its best variant and the median of its variants.`,
     "",
     chartImage(ANALYSIS_CHARTS.layers),
     "",
@@ -177,7 +178,7 @@ function layersSection(data: ReportData): ReportPart[] {
         steps.map((step, index) => [
           index === 0 ? `${panelName(panel, data.panels)} · ${panel.direction}` : "",
           step.label,
-          step.best.variant.label,
+          step.best.variant.markdownLabel,
           times(step.best.ratio),
           times(step.median),
           String(step.n),
@@ -281,12 +282,12 @@ function estimateNote(data: ReportData): string[] {
 /** report.md in parts, for report.md itself and for report.html (html.ts). */
 export function reportParts(data: ReportData): ReportPart[] {
   const baseline = data.baseline
-    ? `Ratios are against the baseline **${data.baseline.label}** (higher is better for IOPS and bandwidth, lower for latency).`
+    ? `Ratios are against the baseline **${data.baseline.markdownLabel}** (higher is better for IOPS and bandwidth, lower for latency).`
     : "No baseline variant: no ratios.";
   const charts = CHARTS.map(chartImage).join("\n");
   const emulated = data.variants
     .filter(({ variant }) => variant.options.accel === "tcg")
-    .map(({ label }) => label.replace(/ \(.*$/, ""));
+    .map(({ markdownLabel }) => markdownLabel.replace(/ \(.*$/, ""));
   const tcgWarning =
     emulated.length > 0
       ? [

@@ -9,11 +9,14 @@ import {
 } from "../core/results.js";
 import { reportDifferences, reportEnvironmentDifferences } from "../core/settings.js";
 import { deriveWarnings, type ResultWarning } from "../core/warnings.js";
+import { mdText } from "./markdown-text.js";
 
 /** A variant as the report shows it, across every document given. */
 export interface ReportVariant {
   key: string;
   label: string;
+  /** The label as report.md writes it: the variant's name escaped (markdown-text.ts), the report's own marks not. */
+  markdownLabel: string;
   baseline: boolean;
   variant: Variant;
   /** Which document it comes from (0-based). */
@@ -64,13 +67,13 @@ export function sourceLabel(source: Source): string {
 /** A label's mark of a variant run in a local guest under TCG; the caveat itself is said once (emulatedCpuNote). */
 const EMULATED_CPU_MARK = EMULATED_CPU_WARNING.split(":")[0];
 
-function variantLabel(variant: Variant, prefix: string): string {
+function variantLabel(variant: Variant, prefix: string, name: (id: string) => string = (id) => id): string {
   // Flushes never reach the disk with cache=unsafe: its numbers are not comparable, say so where they are shown.
   const warnings = [
     ...(variant.options.cache === "unsafe" ? ["unsafe: ignores flushes"] : []),
     ...(variant.options.accel === "tcg" ? [EMULATED_CPU_MARK] : []),
   ];
-  return `${prefix}${variant.id}${warnings.map((warning) => ` (${warning})`).join("")}`;
+  return `${prefix}${name(variant.id)}${warnings.map((warning) => ` (${warning})`).join("")}`;
 }
 
 /**
@@ -95,6 +98,7 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
       return {
         key: `${documentIndex}:${variant.id}`,
         label: variantLabel(variant, prefix),
+        markdownLabel: variantLabel(variant, prefix, mdText),
         baseline: documentIndex === 0 && variant.baseline,
         variant,
         documentIndex,
