@@ -467,3 +467,27 @@ test("report.md writes names as text: a name with Markdown's | * < > keeps its c
   const html = await marked.parse(markdown);
   t.true(html.includes("<td>a|b*c&lt;x&gt;</td>"), html.slice(0, 400));
 });
+
+test("a variant none of whose runs worked keeps its row in the table: no numbers, failed or not run", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: variant("nvme", true), iops: { "randwrite-4k": [1000] } },
+  ]);
+  document.failures = [
+    { variant: "sata", workload: "randwrite-4k", attempt: 1, message: "fio: No space left on device" },
+  ];
+  document.notRun = [
+    {
+      variant: "usb",
+      workload: "randwrite-4k",
+      attempts: [1],
+      reason: "interrupted",
+      message: "interrupted by Ctrl-C",
+    },
+  ];
+  const lines = renderMarkdown(collectReportData([document])).split("\n");
+  const header = lines.find((line) => line.startsWith("| Variant |")) ?? "";
+  const row = (name: string) => lines.find((line) => line.startsWith(`| ${name} |`)) ?? "";
+  t.regex(row("sata"), /^\| sata \|( – \|)+ 0 \| failed \|$/);
+  t.regex(row("usb"), /^\| usb \|( – \|)+ 0 \| not run \|$/);
+  t.is(row("sata").split("|").length, header.split("|").length);
+});

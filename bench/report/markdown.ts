@@ -32,6 +32,22 @@ function ratio(stat: Stat | undefined, baseline: Stat | undefined): string {
   return times(stat.mean / baseline.mean);
 }
 
+/** The variants of the panel's documents with no run of its workload but a failed or never made one. */
+function unmeasured(panel: ReportPanel, data: ReportData): Array<{ label: string; why: string }> {
+  const shown = new Set(panel.cells.map((entry) => entry.variant.key));
+  return data.documents.flatMap((document, index) => {
+    const prefix = data.documents.length > 1 ? `${sourceNumber(index)} ${sourceLabel(document.source)}/` : "";
+    const missing = new Map<string, string>();
+    for (const failure of document.failures ?? [])
+      if (failure.workload === panel.workloadId) missing.set(failure.variant, "failed");
+    for (const entry of document.notRun ?? [])
+      if (entry.workload === panel.workloadId && !missing.has(entry.variant)) missing.set(entry.variant, "not run");
+    return [...missing]
+      .filter(([variant]) => !shown.has(`${index}:${variant}`))
+      .map(([variant, why]) => ({ label: `${prefix}${variant}`, why }));
+  });
+}
+
 function panelTable(panel: ReportPanel, data: ReportData): ReportPart[] {
   const baselineSummary: DirectionSummary | undefined = panel.cells.find((entry) => entry.variant.baseline)?.summary;
   const headings = [
@@ -53,6 +69,14 @@ function panelTable(panel: ReportPanel, data: ReportData): ReportPart[] {
     const flags = warningCodes(warnings);
     return [name, ...values, String(summary.iops?.n ?? 0), flags || "–"];
   });
+  // A variant none of whose runs of this workload worked keeps its row: no numbers, and why (see Incomplete).
+  const emptyRows = unmeasured(panel, data).map(({ label, why }) => [
+    mdText(label),
+    ...headings.slice(1, -2).map(() => "–"),
+    "0",
+    why,
+  ]);
+  rows.push(...emptyRows);
   return [
     [`### ${panelName(panel, data.panels)} · ${panel.direction}`, "", `Workload \`${panel.workloadId}\`.`, ""].join(
       "\n",
