@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
-import { machineStateDir } from "../util/leftovers.js";
+import { machineStateDir, processAlive } from "../util/leftovers.js";
 
 // Two layerbench processes never write one output directory, and never measure one device at once: each takes a
 // lock file (created exclusively) on its output directory and on the device under each target, for the whole run.
@@ -18,15 +18,6 @@ interface Holder {
   what: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 async function readHolder(path: string): Promise<Holder | undefined> {
   try {
     return JSON.parse(await fs.readFile(path, "utf8")) as Holder;
@@ -36,7 +27,7 @@ async function readHolder(path: string): Promise<Holder | undefined> {
 }
 
 const isStale = (holder: Holder | undefined): holder is Holder =>
-  holder !== undefined && holder.host === hostname() && !alive(holder.pid);
+  holder !== undefined && holder.host === hostname() && !processAlive(holder.pid);
 
 const sameHolder = (a: Holder | undefined, b: Holder) => a?.pid === b.pid && a.startedAt === b.startedAt;
 

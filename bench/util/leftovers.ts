@@ -37,7 +37,8 @@ export function recordLeftover(leftover: Leftover): () => void {
   return () => rmSync(file, { force: true });
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host lives (EPERM: it does, as another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -64,7 +65,7 @@ export async function sweepLeftovers(
     } catch {
       continue;
     }
-    if (record.host !== hostname() || alive(record.pid)) continue;
+    if (record.host !== hostname() || processAlive(record.pid)) continue;
     const what = describeLeftover(record.leftover);
     try {
       if (record.leftover.kind === "path") await fs.rm(record.leftover.path, { recursive: true, force: true });
