@@ -179,6 +179,12 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
       args: ["run", "--target", `d=${dir.path}`, "--out", join(malformed, "out")],
       message: /--out .*fio\.json\/out cannot be made: .*fio\.json is a file, not a directory/,
     },
+    // A file system that makes no directories: Node's recursive mkdir retried there for ever, at 80 % of a CPU.
+    {
+      args: ["run", "--target", `d=${dir.path}`, "--size", "1m", "--out", "/proc/layerbench-out"],
+      message:
+        /^layerbench: --out \/proc\/layerbench-out: cannot make \/proc\/layerbench-out: its file system makes no directories$/,
+    },
     {
       args: ["run", "--size", "4k", "--out", out],
       message: /size 4k per job is smaller than the 64k blocks of workload randwrite-64k-16x16: .* use 1m or more/,

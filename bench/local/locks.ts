@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
+import { makeDirectory } from "../util/files.js";
 import { machineStateDir, processAlive } from "../util/leftovers.js";
 
 // Two layerbench processes never write one output directory, and never measure one device at once: each takes a
@@ -120,7 +121,9 @@ export async function lockRun(
   };
   try {
     // A run refused before any I/O leaves no empty output directory behind.
-    const made = await fs.mkdir(outDir, { recursive: true });
+    const made = await makeDirectory(outDir).catch((error: Error) => {
+      throw new LockError(`--out ${outDir}: ${error.message}`);
+    });
     if (made) {
       releases.push(() => {
         for (let dir = outDir; dir.startsWith(made); dir = dirname(dir)) rmdirSync(dir);

@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import type { ResultsDocument } from "../core/results.js";
 import { UserError } from "../util/errors.js";
-import { writeFileAtomic } from "../util/files.js";
+import { makeDirectory, writeFileAtomic } from "../util/files.js";
 import { analysisCharts } from "./analysis-charts.js";
 import { CHARTS, type ChartOptions, REPORT_FILES } from "./chart-definitions.js";
 import { compileSpec, renderChartSvg, renderVegaSvg } from "./charts.js";
@@ -47,7 +47,7 @@ export async function writeReport(
   const parts = reportParts(data);
   files.set("report.md", partsToMarkdown(parts));
   files.set("report.html", renderHtml(data, parts, analysis));
-  await fs.mkdir(outDir, { recursive: true });
+  await makeDirectory(outDir);
   // Each file whole or not at all: a full disk leaves no truncated report.html behind. And the report whole or not
   // at all: the files written before one that fails are removed, so that no part of a report blocks the next.
   const written: string[] = [];

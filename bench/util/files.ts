@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import { dirname } from "node:path";
 import { fsReason, UserError } from "./errors.js";
 
 // Files a user names or gets: read and written with one error each, naming the file and why in plain words.
@@ -25,4 +26,32 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
     await fs.rm(temporary, { force: true });
     throw new UserError(`cannot write ${path}: ${fsReason(error)}`);
   }
+}
+
+/**
+ * Makes a directory and those missing above it, as `mkdir -p`; returns the first one it made, or undefined. Node's
+ * own recursive mkdir retries for ever where a file system refuses a new directory under one that exists (/proc,
+ * /sys answer ENOENT): here that is one error, naming the directory and why.
+ */
+export async function makeDirectory(path: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let dir = path; ; dir = dirname(dir)) {
+    const exists = await fs.stat(dir).then(
+      () => true,
+      () => false,
+    );
+    if (exists || dir === dirname(dir)) break;
+    missing.unshift(dir);
+  }
+  for (const dir of missing) {
+    try {
+      await fs.mkdir(dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
+      const reason =
+        (error as NodeJS.ErrnoException).code === "ENOENT" ? "its file system makes no directories" : fsReason(error);
+      throw new UserError(`cannot make ${dir}: ${reason}`);
+    }
+  }
+  return missing[0];
 }

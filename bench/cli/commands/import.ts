@@ -1,5 +1,4 @@
 // `layerbench import`: fio outputs you already have, as results.json and a report.
-import { promises as fs } from "node:fs";
 import { join, resolve } from "node:path";
 import type { ImportFlags } from "../main.js";
 import { timestamp } from "./shared.js";
@@ -12,6 +11,7 @@ export async function importCommand(inputs: string[], flags: ImportFlags): Promi
     { writeResultsFile },
     { writeReport },
     { REPORT_FILES },
+    { makeDirectory },
   ] = await Promise.all([
     import("../../import/inputs.js"),
     import("../../import/document.js"),
@@ -19,6 +19,7 @@ export async function importCommand(inputs: string[], flags: ImportFlags): Promi
     import("../../core/results-io.js"),
     import("../../report/index.js"),
     import("../../report/chart-definitions.js"),
+    import("../../util/files.js"),
   ]);
   const layers = Object.fromEntries(flags.layer.map(parseLayerOption));
   const outDir = resolve(flags.out ?? join("results", `import-${timestamp(new Date())}`));
@@ -29,7 +30,7 @@ export async function importCommand(inputs: string[], flags: ImportFlags): Promi
     from: inputs.join(", "),
   });
   await checkOutputDirectory(outDir, REPORT_FILES);
-  await fs.mkdir(outDir, { recursive: true });
+  await makeDirectory(outDir);
   const resultsPath = join(outDir, "results.json");
   await writeResultsFile(resultsPath, document);
   await writeReport([document], outDir);
