@@ -94,6 +94,8 @@ export class ConsoleReader {
   private variant = "";
   private block: string[] | undefined;
   private pending: Promise<void> = Promise.resolve();
+  /** A run whose end marker came, held for its series, which the script prints after it (remote/series-script.ts). */
+  private held: { variant: string; run: ScriptRun } | undefined;
   readonly tail: string[] = [];
   ready = false;
   done = false;
@@ -112,12 +114,31 @@ export class ConsoleReader {
 
   /** Resolves when every run seen so far has been handed over. */
   settled(): Promise<void> {
+    this.handOver();
     return this.pending;
+  }
+
+  private handOver(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = undefined;
+    this.pending = this.pending.then(() => this.events.run(held.variant, held.run));
   }
 
   private line(line: string): void {
     this.tail.push(line);
     if (this.tail.length > 20) this.tail.shift();
+    // The held run takes its series, and goes at the next line of the protocol, whatever it is.
+    const protocol =
+      parseMarkerLine(line) ??
+      (line.startsWith(`${GUEST_MARKER} `) || runningWorkloads(line).length > 0 ? line : undefined);
+    if (this.held && protocol) {
+      if (typeof protocol !== "string" && protocol.kind === "series") {
+        const { run } = this.held;
+        if (protocol.workload === run.workload && protocol.attempt === run.attempt) run.run.series = protocol.series;
+      }
+      this.handOver();
+    }
     if (this.block) {
       this.block.push(line);
       if (parseMarkerLine(line)?.kind === "end") {
@@ -126,7 +147,7 @@ export class ConsoleReader {
         const variant = this.variant;
         try {
           const [run] = parseScriptOutput(text, `guest ${variant}`).runs;
-          this.pending = this.pending.then(() => this.events.run(variant, run));
+          this.held = { variant, run };
         } catch (error) {
           // A garbled block (console noise in the JSON) loses that run only.
           const begin = parseMarkerLine(text.split("\n")[0]);
