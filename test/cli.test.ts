@@ -157,6 +157,19 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
       message: /unknown profile "nope": choose one of ars, kbench, or give a fio job file/,
     },
     { args: ["run", "--size", "12x", "--out", out], message: /bad size "12x": use a positive number/ },
+    // Past any benchmark: a typo, which fio would fail on three times over, or count to for ever.
+    {
+      args: ["run", "--runtime", "99999999999999999999", "--out", out],
+      message: /--runtime must be a whole number of seconds from 1 to 604800\./,
+    },
+    {
+      args: ["run", "--ramp", "99999999999999999999", "--out", out],
+      message: /--ramp must be a whole number of seconds from 0 to 604800\./,
+    },
+    {
+      args: ["run", "--repeat", "100000000000000000000", "--out", out],
+      message: /--repeat must be a whole number from 1 to 1000, or auto\./,
+    },
     {
       args: ["run", "--target", `ro=${await unwritableDir()}`, "--size", "1m", "--out", out],
       // The reason in words, not the system's code (EACCES, EROFS).

@@ -190,7 +190,7 @@ test.serial(
       },
       {
         args: ["matrix", "up", "--runs", "0", "--out", out],
-        stderr: /^layerbench: .*--runs must be a whole number, at least 1\./,
+        stderr: /^layerbench: .*--runs must be a whole number from 1 to 1000\./,
       },
       {
         args: ["matrix", "up", "--no-check", "--out", out],

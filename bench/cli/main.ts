@@ -14,18 +14,25 @@ import { LATENCY_SCALES } from "../report/chart-definitions.js";
 import { UserError } from "../util/errors.js";
 import { parseSize } from "../util/size.js";
 
-/** An option's parser for a whole number of at least `least`; `message` says what is allowed. */
-function wholeNumber(least: number, message: string) {
+/** An option's parser for a whole number from `least` to `most`; `message` says what is allowed. */
+function wholeNumber(least: number, most: number, message: string) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < least) throw new InvalidArgumentError(message);
+    if (!/^\d+$/.test(value) || Number(value) < least || Number(value) > most) throw new InvalidArgumentError(message);
     return Number(value);
   };
 }
 
-const positiveInteger = (name: string) => wholeNumber(1, `${name} must be a whole number, at least 1.`);
+// Bounds that no benchmark reaches: a number past them is a typo, which fio would fail on (or run for ever).
+const MAX_RUN_SECONDS = 7 * 24 * 3600;
+const MAX_REPEATS = 1000;
+
+const positiveInteger = (name: string, most: number, unit = "") =>
+  wholeNumber(1, most, `${name} must be a whole number${unit} from 1 to ${most}.`);
 
 const repeatCount = (value: string): number | "auto" =>
-  value === "auto" ? "auto" : wholeNumber(1, "--repeat must be a whole number, at least 1, or auto.")(value);
+  value === "auto"
+    ? "auto"
+    : wholeNumber(1, MAX_REPEATS, `--repeat must be a whole number from 1 to ${MAX_REPEATS}, or auto.`)(value);
 
 /** An option's parser for a percentage that `allowed` accepts; `message` says what is allowed. */
 function percentage(allowed: (value: number) => boolean, message: string) {
@@ -95,13 +102,13 @@ function declareRun(program: Command) {
     .option(
       "--runtime <seconds>",
       "seconds per workload run (default: the profile's, 60 for ars)",
-      positiveInteger("--runtime"),
+      positiveInteger("--runtime", MAX_RUN_SECONDS, " of seconds"),
     )
     .option("--size <size>", "file size per fio job, e.g. 32m or 4g (default: the profile's)", sizeArgument)
     .option(
       "--ramp <seconds>",
       "seconds fio runs before it measures (fio's ramp_time; default: the profile's, 5 for kbench, 0 for ars)",
-      wholeNumber(0, "--ramp must be a whole number of seconds, 0 or more."),
+      wholeNumber(0, MAX_RUN_SECONDS, `--ramp must be a whole number of seconds from 0 to ${MAX_RUN_SECONDS}.`),
     )
     .option(
       "--repeat <n|auto>",
@@ -243,7 +250,7 @@ function declareMatrixUp(matrix: Command) {
     .option(
       "--runs <n>",
       "benchmark each stack n times, each under a new run id (the VMs are made once)",
-      positiveInteger("--runs"),
+      positiveInteger("--runs", MAX_REPEATS),
       1,
     )
     .option("--fail-fast", "stop at the first stack that fails (default: go on with the others)")
