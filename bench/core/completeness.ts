@@ -14,6 +14,28 @@ export interface UnaccountedRuns {
 }
 
 /**
+ * The attempts of a variant's workload a document accounts for: its runs, its failures and, unless left out, the
+ * attempts listed as not run.
+ */
+export function recordedAttempts(
+  document: ResultsDocument,
+  variant: string,
+  workload: string,
+  options: { notRun: boolean } = { notRun: true },
+): number {
+  const same = (entry: { variant: string; workload: string }) =>
+    entry.variant === variant && entry.workload === workload;
+  const runs =
+    document.variants.find((candidate) => candidate.id === variant)?.workloads.find((entry) => entry.id === workload)
+      ?.runs.length ?? 0;
+  const failed = (document.failures ?? []).filter(same).length;
+  const notRun = options.notRun
+    ? (document.notRun ?? []).filter(same).reduce((sum, entry) => sum + entry.attempts.length, 0)
+    : 0;
+  return runs + failed + notRun;
+}
+
+/**
  * For each variant in the document and each workload of its profile (when the profile lists them), the runs
  * missing: a fixed repeat asks for `repeat` runs, `repeat: auto` for its minimum.
  */
@@ -21,24 +43,9 @@ export function unaccountedRuns(document: ResultsDocument): UnaccountedRuns[] {
   const workloads = document.profile.workloads;
   if (!workloads) return [];
   const expected = document.profile.stopWhenStable?.minRuns ?? document.profile.repeat;
-  const count = <T extends { variant: string; workload: string }>(
-    entries: T[] | undefined,
-    size: (entry: T) => number,
-  ) => {
-    const counts = new Map<string, number>();
-    for (const entry of entries ?? []) {
-      const key = `${entry.variant}\u0000${entry.workload}`;
-      counts.set(key, (counts.get(key) ?? 0) + size(entry));
-    }
-    return counts;
-  };
-  const failed = count(document.failures, () => 1);
-  const notRun = count(document.notRun, (entry) => entry.attempts.length);
   return document.variants.flatMap((variant) =>
     workloads.flatMap((workload) => {
-      const key = `${variant.id}\u0000${workload.id}`;
-      const runs = variant.workloads.find((entry) => entry.id === workload.id)?.runs.length ?? 0;
-      const missing = expected - runs - (failed.get(key) ?? 0) - (notRun.get(key) ?? 0);
+      const missing = expected - recordedAttempts(document, variant.id, workload.id);
       return missing > 0 ? [{ variant: variant.id, workload: workload.id, expected, missing }] : [];
     }),
   );

@@ -1,3 +1,4 @@
+import { recordedAttempts } from "./completeness.js";
 import { addRun, type Failure, type NotRun, type ResultsDocument, type Run, type VariantSpec } from "./results.js";
 import { deriveWarnings } from "./warnings.js";
 
@@ -53,17 +54,8 @@ export class Recorder {
   /** For each planned variant and workload, the attempts that neither ran nor failed. */
   private missingAttempts(planned: Array<{ variant: string; workload: string }>, repeat: number) {
     return planned.flatMap(({ variant, workload }) => {
-      const runs =
-        this.document.variants
-          .find((candidate) => candidate.id === variant)
-          ?.workloads.find((candidate) => candidate.id === workload)?.runs.length ?? 0;
-      const failed = (this.document.failures ?? []).filter(
-        (failure) => failure.variant === variant && failure.workload === workload,
-      ).length;
-      const attempts = Array.from(
-        { length: Math.max(0, repeat - runs - failed) },
-        (_, index) => runs + failed + index + 1,
-      );
+      const done = recordedAttempts(this.document, variant, workload, { notRun: false });
+      const attempts = Array.from({ length: Math.max(0, repeat - done) }, (_, index) => done + index + 1);
       return attempts.length > 0 ? [{ variant, workload, attempts }] : [];
     });
   }
