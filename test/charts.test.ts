@@ -159,6 +159,27 @@ test("the runs second by second: every run a line; beyond 12 variants the baseli
   t.true(bigSpec.title.subtitle.some((line) => line.startsWith("12 of 40 variants")));
 });
 
+test("a mixed workload's panels draw their own direction's IOPS, and the seconds are whole on the axis", (t) => {
+  const document = guests(2, ["4 KiB"]);
+  for (const entry of document.variants) {
+    const [workload] = entry.workloads;
+    workload.summary.read = workload.summary.write;
+    for (const run of workload.runs) {
+      if (run.write) run.read = { ...run.write };
+      run.series = { intervalSec: 1, iops: [400, 400], bwBytes: [0, 0], readIops: [100, 100], writeIops: [300, 300] };
+    }
+  }
+  const spec = seriesSpec(collectReportData([document])) as {
+    data: { values: Array<{ panel: string; iops: number }> };
+    spec: { encoding: { x: { axis: { tickMinStep: number } } } };
+  };
+  const byPanel = (word: string) =>
+    new Set(spec.data.values.filter((row) => row.panel.endsWith(`(${word})`)).map((row) => row.iops));
+  t.deepEqual(byPanel("read"), new Set([100]));
+  t.deepEqual(byPanel("write"), new Set([300]));
+  t.is(spec.spec.encoding.x.axis.tickMinStep, 1, "a 2-s run's axis reads 1 2, not 1 2 2");
+});
+
 test("tail latency: each variant's percentiles from the median to the 99.99th, on log axes", (t) => {
   const document = guests(2, ["4 KiB"]);
   const ns = { p50: 100_000, p90: 150_000, p99: 400_000, p99_9: 900_000, p99_99: 2_000_000 };

@@ -3,7 +3,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import test from "ava";
+import test, { type ExecutionContext } from "ava";
 import { workloadRun } from "../bench/core/fio-parser.js";
 import { renderJobFile } from "../bench/core/jobfile.js";
 import { resolveProfile } from "../bench/core/profiles.js";
@@ -133,4 +133,59 @@ test("a second a job did not log before its end is a second it completed nothing
   const { stdout } = await promisify(execFile)("sh", ["-c", script]);
   const marker = parseMarkerLine(stdout.trim());
   t.deepEqual(marker?.kind === "series" ? marker.series.iops : undefined, [150, 50, 150, 150]);
+});
+
+/** The series the remote script's awk sends for the log files in `files` (name to text). */
+async function awkSeries(t: ExecutionContext, files: Record<string, string>) {
+  const dir = await fs.mkdtemp(join(FIXTURE, "..", "..", ".series-"));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) await fs.writeFile(join(dir, name), text);
+  const script = ["section=w", "attempt=1", `LAYERBENCH_LOGS='${dir}'`, ...SERIES_SEND].join("\n");
+  const { stdout } = await promisify(execFile)("sh", ["-c", script]);
+  const marker = parseMarkerLine(stdout.trim());
+  return marker?.kind === "series" ? marker.series : undefined;
+}
+
+test("the seconds run to the longest job's log: a job that stopped logging early stalled, it does not end the run", async (t) => {
+  // The issue's 10-s run of 16 jobs through the page cache had 6 points: a job that logged its last line at 3 s ended
+  // the series. Job C's tenth line is missing as fio leaves out a last window a few milliseconds short.
+  const lines = (seconds: number, value: number) =>
+    Array.from({ length: seconds }, (_, second) => `${(second + 1) * 1000 + 2}, ${value}, 1, 0, 0\n`).join("");
+  const logs = { "run_iops.1.log": lines(3, 10), "run_iops.2.log": lines(10, 100), "run_iops.3.log": lines(9, 1000) };
+  const expected = [1110, 1110, 1110, 1100, 1100, 1100, 1100, 1100, 1100];
+  t.deepEqual(seriesFromLogs({ iops: Object.values(logs), bw: [], clat: [] })?.iops, expected);
+  t.deepEqual((await awkSeries(t, logs))?.iops, expected, "the script's awk agrees");
+  // Every job logged the last second: it counts.
+  const whole = { "run_iops.1.log": lines(4, 10), "run_iops.2.log": lines(4, 100) };
+  t.deepEqual(seriesFromLogs({ iops: Object.values(whole), bw: [], clat: [] })?.iops, [110, 110, 110, 110]);
+  t.deepEqual((await awkSeries(t, whole))?.iops, [110, 110, 110, 110]);
+});
+
+test("a randrw run's series holds each direction: fio 3.33's logs of 8 jobs, read and write about fio's figures", async (t) => {
+  const dir = fileURLToPath(new URL("fixtures/fio-3.33-logs-randrw-8jobs", import.meta.url));
+  const series = await readSeries(dir);
+  if (!series?.readIops || !series.writeIops) throw new Error(`no series of each direction: ${JSON.stringify(series)}`);
+  // 6-s runs: seven of eight jobs logged five seconds, one a sixth.
+  t.is(series.iops.length, 5);
+  t.deepEqual(
+    series.iops,
+    series.readIops.map((reads, second) => reads + (series.writeIops?.[second] ?? 0)),
+  );
+  const output = JSON.parse(await fs.readFile(join(dir, "output.json"), "utf8")) as {
+    jobs: Array<{ read: { iops: number }; write: { iops: number } }>;
+  };
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  for (const [values, fio] of [
+    [series.readIops, output.jobs[0].read.iops],
+    [series.writeIops, output.jobs[0].write.iops],
+  ] as const)
+    t.true(Math.abs(mean(values) / fio - 1) < 0.15, `${mean(values)} against fio's ${fio}`);
+  const files: Record<string, string> = {};
+  for (const name of await fs.readdir(dir))
+    if (name.endsWith(".log")) files[name] = await fs.readFile(join(dir, name), "utf8");
+  const sent = await awkSeries(t, files);
+  t.deepEqual(sent?.readIops, series.readIops.map(Math.round), "the script's awk sends each direction");
+  t.deepEqual(sent?.writeIops, series.writeIops.map(Math.round));
+  // One direction: nothing beside the total.
+  t.is((await readSeries(FIXTURE))?.readIops, undefined);
 });

@@ -1,8 +1,9 @@
 import { z } from "zod";
 
 // What happened during a run, second by second: fio's own logs (write_iops_log, write_bw_log, write_lat_log with
-// log_avg_msec=1000), one file per job, summed over the jobs and directions of each second. The same sum runs in
-// awk in the remote script (remote/series-script.ts); steady state is judged on it (steady-state.ts).
+// log_avg_msec=1000), one file per job, summed over the jobs and directions of each second (and over each direction
+// of a mixed workload). The same sum runs in awk in the remote script (remote/series-script.ts); steady state is
+// judged on it (steady-state.ts).
 
 /** One value per second from the run's start, in fio's order of seconds. */
 export const SeriesSchema = z.object({
@@ -14,6 +15,9 @@ export const SeriesSchema = z.object({
   bwBytes: z.array(z.number().nonnegative()),
   /** Mean completion latency over the jobs, in ns; absent when fio logged none. */
   clatNs: z.array(z.number().nonnegative()).optional(),
+  /** A mixed workload's IOPS of each direction, of all jobs; absent when the jobs logged one direction. */
+  readIops: z.array(z.number().nonnegative()).optional(),
+  writeIops: z.array(z.number().nonnegative()).optional(),
 });
 export type Series = z.infer<typeof SeriesSchema>;
 
@@ -33,12 +37,16 @@ export const LOG_OPTIONS = [
   `log_avg_msec=${LOG_INTERVAL_MS}`,
 ];
 
+/** fio's direction field in a log line: 0 read, 1 write, 2 trim. */
+const DIRECTION_FIELD = { read: 0, write: 1 } as const;
+
 /** A log file's lines ("msec, value, direction, block size, offset[, priority]"): per second, the values added. */
-function perSecond(text: string): Map<number, { sum: number; count: number }> {
+function perSecond(text: string, direction?: number): Map<number, { sum: number; count: number }> {
   const seconds = new Map<number, { sum: number; count: number }>();
   for (const line of text.split("\n")) {
-    const [time, value] = line.split(",").map((field) => Number(field.trim()));
+    const [time, value, ddir] = line.split(",").map((field) => Number(field.trim()));
     if (!Number.isFinite(time) || !Number.isFinite(value) || line.trim() === "") continue;
+    if (direction !== undefined && ddir !== direction) continue;
     // A line at 1000 ms holds the first second's average.
     const second = Math.max(0, Math.round(time / LOG_INTERVAL_MS) - 1);
     const entry = seconds.get(second) ?? { sum: 0, count: 0 };
@@ -50,27 +58,33 @@ function perSecond(text: string): Map<number, { sum: number; count: number }> {
 }
 
 /**
- * Files' per-second values, added over the files (jobs): IOPS and bandwidth. The seconds end where the first job's
- * log ends: the jobs stop a few milliseconds apart, and a second after one of them stopped is not the sum of all.
- * Before that, a second a job did not log is a second it completed nothing in (fio writes an averaged line only
- * when I/O completes: 16 jobs writing back through the page cache stall for whole seconds), so it adds 0.
+ * The run's seconds, from its jobs' IOPS logs: up to the last second any job logged, less that last second when
+ * not every job that logged at all logged it. fio writes a job's last line only when its last window is (nearly)
+ * whole, and jobs end milliseconds apart: of 16 jobs of a 6-s run here, 7 logged the sixth second, so a sum over
+ * all of them for it would count half. A job that logged nothing for seconds before the end completed nothing in
+ * them (16 jobs writing back through the page cache stall for whole seconds): those seconds stay, adding 0 for it.
  */
-function added(files: string[]): number[] {
+function secondsOfRun(files: string[]): number {
+  const lasts = files
+    .map((file) => perSecond(file))
+    // An empty log (a job that completed nothing) ends nothing; the script's awk never sees its lines either.
+    .filter((seconds) => seconds.size > 0)
+    .map((seconds) => Math.max(...seconds.keys()));
+  if (lasts.length === 0) return 0;
+  const last = Math.max(...lasts);
+  return lasts.every((value) => value === last) ? last + 1 : last;
+}
+
+/** Files' per-second values of the run's `length` seconds, added over the files (jobs): IOPS and bandwidth. */
+function added(files: string[], length: number, direction?: number): number[] {
   const total = new Map<number, number>();
-  let end = Number.POSITIVE_INFINITY;
-  for (const file of files) {
-    const seconds = perSecond(file);
-    // An empty log (a job that completed nothing) does not end the seconds; the script's awk never sees its lines.
-    if (seconds.size === 0) continue;
-    end = Math.min(end, Math.max(...seconds.keys()) + 1);
-    for (const [second, { sum }] of seconds) total.set(second, (total.get(second) ?? 0) + sum);
-  }
-  if (!Number.isFinite(end)) return [];
-  return Array.from({ length: end }, (_, second) => total.get(second) ?? 0);
+  for (const file of files)
+    for (const [second, { sum }] of perSecond(file, direction)) total.set(second, (total.get(second) ?? 0) + sum);
+  return Array.from({ length }, (_, second) => total.get(second) ?? 0);
 }
 
 /** Files' per-second values, averaged over the jobs and directions that logged that second: latency. */
-function averaged(files: string[]): number[] {
+function averaged(files: string[], length: number): number[] {
   const total = new Map<number, { sum: number; count: number }>();
   for (const file of files) {
     for (const [second, entry] of perSecond(file)) {
@@ -78,27 +92,32 @@ function averaged(files: string[]): number[] {
       total.set(second, { sum: known.sum + entry.sum, count: known.count + entry.count });
     }
   }
-  const last = Math.max(-1, ...total.keys());
-  return Array.from({ length: last + 1 }, (_, second) => {
+  return Array.from({ length }, (_, second) => {
     const entry = total.get(second);
     return entry ? entry.sum / entry.count : 0;
   });
 }
 
+/** Whether the jobs logged reads and writes both: a mixed workload, whose panels each show their own direction. */
+function mixed(files: string[]): boolean {
+  const logged = (direction: number) => files.some((file) => perSecond(file, direction).size > 0);
+  return logged(DIRECTION_FIELD.read) && logged(DIRECTION_FIELD.write);
+}
+
 /** The run's series from the text of its log files; undefined when fio logged no second. */
 export function seriesFromLogs(logs: { iops: string[]; bw: string[]; clat: string[] }): Series | undefined {
-  const iops = added(logs.iops);
-  if (iops.length === 0) return undefined;
-  // fio's bandwidth logs are in KiB/s.
-  const bwBytes = added(logs.bw).map((value) => value * 1024);
-  const clatNs = averaged(logs.clat);
-  const length = iops.length;
-  const padded = (values: number[]) => Array.from({ length }, (_, second) => values[second] ?? 0);
+  const length = secondsOfRun(logs.iops);
+  if (length === 0) return undefined;
   return {
     intervalSec: LOG_INTERVAL_MS / 1000,
-    iops: padded(iops),
-    bwBytes: padded(bwBytes),
-    ...(clatNs.length > 0 && { clatNs: padded(clatNs) }),
+    iops: added(logs.iops, length),
+    // fio's bandwidth logs are in KiB/s.
+    bwBytes: added(logs.bw, length).map((value) => value * 1024),
+    ...(logs.clat.some((file) => perSecond(file).size > 0) && { clatNs: averaged(logs.clat, length) }),
+    ...(mixed(logs.iops) && {
+      readIops: added(logs.iops, length, DIRECTION_FIELD.read),
+      writeIops: added(logs.iops, length, DIRECTION_FIELD.write),
+    }),
   };
 }
 

@@ -15,7 +15,8 @@ export const MARKER_SHELL = {
   /** After the fill of a device target; `$seconds` is the script's variable, `reason` a failure's. */
   precondition: (outcome: "ok" | "failed", reason = "") =>
     `echo "${MARKER} precondition $seconds ${outcome}${reason ? ` ${reason}` : ""}"`,
-  /** A run's per-second series (remote/series-script.ts): `$series` is "INTERVAL IOPS,... BYTES,... NS,...". */
+  /** A run's per-second series (remote/series-script.ts): `$series` is "INTERVAL IOPS,... BYTES,... NS,...", and
+   * " READS,... WRITES,..." after them for a mixed workload. */
   series: `echo "${MARKER} series $section $attempt $series"`,
   /** What ran the measurement: one KEY VALUE line, printed only when the value is not empty. */
   environment: (key: string, valueShell: string) =>
@@ -40,15 +41,16 @@ export function parseMarkerLine(line: string): MarkerLine | undefined {
   if (kind === "begin") return { kind, workload, attempt: Number(attempt), startedAt };
   if (kind === "failed")
     return { kind, workload, attempt: Number(attempt), startedAt, message: rest.join(" ").trim() || "fio failed" };
-  // "series WORKLOAD ATTEMPT INTERVAL IOPS,... BYTES,... NS,...": after the run's end marker.
+  // "series WORKLOAD ATTEMPT INTERVAL IOPS,... BYTES,... NS,...[ READS,... WRITES,...]": after the run's end marker.
   if (kind === "series") {
-    const [interval, iops, bw, clat] = [startedAt, ...rest];
+    const [interval, iops, bw, clat, reads, writes] = [startedAt, ...rest];
     const numbers = (text: string | undefined) => (text ? text.split(",").map(Number) : []);
     const series = {
       intervalSec: Number(interval),
       iops: numbers(iops),
       bwBytes: numbers(bw),
       ...(clat && numbers(clat).some((value) => value > 0) && { clatNs: numbers(clat) }),
+      ...(reads && writes && { readIops: numbers(reads), writeIops: numbers(writes) }),
     };
     const parsed = SeriesSchema.safeParse(series);
     return parsed.success ? { kind, workload, attempt: Number(attempt), series: parsed.data } : undefined;

@@ -1,4 +1,6 @@
 import type * as vl from "vega-lite";
+import type { Direction } from "../core/results.js";
+import type { Series } from "../core/series.js";
 import { chartFrame } from "./chart-definitions.js";
 import { variantColourScale } from "./colours.js";
 import { emulatedCpuNote, panelName, type ReportData } from "./rows.js";
@@ -43,6 +45,12 @@ function thinned(values: number[], intervalSec: number, points: number): Array<{
   });
 }
 
+/** A panel's IOPS of a run: its own direction's when the run logged both, else all of them (there is one). */
+function directionIops(series: Series, direction: Direction): number[] {
+  const own = direction === "read" ? series.readIops : direction === "write" ? series.writeIops : undefined;
+  return own ?? series.iops;
+}
+
 /** The rows of the chart: one per point of every run drawn that has a series; none when no run has one. */
 function seriesRows(data: ReportData, drawn: Set<string>) {
   const lines = data.panels.reduce(
@@ -65,13 +73,15 @@ function seriesRows(data: ReportData, drawn: Set<string>) {
       const workload = variant.variant.workloads.find((candidate) => candidate.id === panel.workloadId);
       return (workload?.runs ?? []).flatMap((run, index) =>
         run[panel.direction] && run.series
-          ? thinned(run.series.iops, run.series.intervalSec, points).map(({ second, value }) => ({
-              panel: panelName(panel, data.panels),
-              variant: variant.label,
-              run: `${variant.label} #${index + 1}`,
-              second,
-              iops: value,
-            }))
+          ? thinned(directionIops(run.series, panel.direction), run.series.intervalSec, points).map(
+              ({ second, value }) => ({
+                panel: panelName(panel, data.panels),
+                variant: variant.label,
+                run: `${variant.label} #${index + 1}`,
+                second,
+                iops: value,
+              }),
+            )
           : [],
       );
     }),
@@ -84,7 +94,7 @@ export function seriesSpec(data: ReportData): vl.TopLevelSpec | undefined {
   if (rows.length === 0) return undefined;
   const labels = data.variants.map((variant) => variant.label);
   const subtitle = [
-    "each run a line in its variant's colour; IOPS of all jobs and directions, fio's log averaged over each second",
+    "each run a line in its variant's colour; IOPS of all jobs in the panel's direction, fio's log averaged over each second",
     drawn.size < data.variants.length
       ? `${drawn.size} of ${data.variants.length} variants: the baseline and those that did not settle first; report.md flags every run`
       : "",
@@ -103,7 +113,7 @@ export function seriesSpec(data: ReportData): vl.TopLevelSpec | undefined {
       params: [{ name: "zoom", select: { type: "interval", encodings: ["x"] }, bind: "scales" }],
       mark: { type: "line", strokeWidth: 1.2 },
       encoding: {
-        x: { field: "second", type: "quantitative", title: "Seconds", axis: { format: "d" } },
+        x: { field: "second", type: "quantitative", title: "Seconds", axis: { format: "d", tickMinStep: 1 } },
         y: { field: "iops", type: "quantitative", title: "IOPS" },
         detail: { field: "run" },
         color: {
