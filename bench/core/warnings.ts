@@ -1,7 +1,7 @@
 import { DEFAULT_THRESHOLD_PCT } from "./metrics.js";
 import { DEFAULT_MAX_RSD_PCT } from "./repeat.js";
 import { DIRECTIONS, type Layer, pooledStdev, type ResultsDocument, type Run, relativeStdevPct } from "./results.js";
-import { steadyState } from "./steady-state.js";
+import { STEADY_CRITERION, steadyState } from "./steady-state.js";
 
 // Numbers that may measure something else than the storage, flagged beside them rather than hidden. Derived from
 // any results document (old ones too): results.json carries them, and the report derives them again.
@@ -44,7 +44,7 @@ export const WARNING_MEANINGS: Record<WarningCode, string> = {
   overran:
     "fio's own runtime of a run was far longer than the profile's: the storage stalled under it (a cluster not answering for a while), and the number averages over the stall",
   "not-steady":
-    "a run's IOPS did not settle: over five rounds of its seconds, SNIA PTS 2.0.2's rule (rounds within 20 % of their average, the fitted slope within 10 %) does not hold",
+    "a run's IOPS did not settle: over five rounds of its seconds, SNIA PTS 2.0.2's rule (rounds within 20 % of their average, the fitted slope within 10 %) does not hold; under --steady, fio's own criterion never held and the run took its full --runtime",
 };
 
 // Host and local directories are the bottom; a guest sits on them, Kubernetes on a guest.
@@ -109,19 +109,20 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
           );
       }
       const unsettled = workload.runs.flatMap((run, index) => {
+        // --steady: fio judged the run itself and ended it once its criterion held. SNIA's rounds over all its seconds
+        // would count those before it settled, and flag a run the report says settled.
+        if (run.steadyAttained !== undefined)
+          return run.steadyAttained
+            ? []
+            : [`run ${index + 1}: fio's steadystate (${STEADY_CRITERION}) never held in its --runtime`];
         const judged = run.series ? steadyState(run.series.iops) : undefined;
-        return judged && !judged.steady ? [{ run: index + 1, judged }] : [];
+        return judged && !judged.steady
+          ? [
+              `run ${index + 1}: rounds ${(judged.dataExcursion * 100).toFixed(1)} % apart (limit 20 %), slope ${(judged.slopeExcursion * 100).toFixed(1)} % (limit 10 %)`,
+            ]
+          : [];
       });
-      if (unsettled.length > 0)
-        add(
-          "not-steady",
-          unsettled
-            .map(
-              ({ run, judged }) =>
-                `run ${run}: rounds ${(judged.dataExcursion * 100).toFixed(1)} % apart (limit 20 %), slope ${(judged.slopeExcursion * 100).toFixed(1)} % (limit 10 %)`,
-            )
-            .join("; "),
-        );
+      if (unsettled.length > 0) add("not-steady", unsettled.join("; "));
       const overran = overranRuns(workload.runs, profile.runtimeSec);
       if (overran.length > 0)
         add(

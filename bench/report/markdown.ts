@@ -164,7 +164,7 @@ function seriesSection(data: ReportData): ReportPart[] {
   return [
     "## During the runs",
     "",
-    "Each run second by second, from fio's own logs (IOPS of all jobs, averaged over each second; a mixed workload's panels each show their own direction). A run whose IOPS did not settle is flagged `not-steady`: over five rounds of its seconds (the last fifths), the rounds' means must lie within 20 % of their average and their fitted line rise or fall by at most 10 % of it (the steady-state rule of SNIA's Solid State Storage Performance Test Specification, version 2.0.2, 2020).",
+    "Each run second by second, from fio's own logs (IOPS of all jobs, averaged over each second; a mixed workload's panels each show their own direction). A run whose IOPS did not settle is flagged `not-steady`: over five rounds of its seconds (the last fifths), the rounds' means must lie within 20 % of their average and their fitted line rise or fall by at most 10 % of it (the steady-state rule of SNIA's Solid State Storage Performance Test Specification, version 2.0.2, 2020). Under --steady, fio's own criterion judges each run instead: a run it ended is steady, one that took its full --runtime is not.",
     "",
     chartImage(ANALYSIS_CHARTS.series),
     "",
