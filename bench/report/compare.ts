@@ -1,4 +1,4 @@
-import { type ChangeTest, changeTest } from "../core/change-test.js";
+import { type ChangeTest, changeTest, fdrAdjusted } from "../core/change-test.js";
 import { DEFAULT_THRESHOLD_PCT, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import {
   DIRECTIONS,
@@ -13,7 +13,8 @@ import { quotedList } from "./table.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
 // the threshold and beyond the noise: Welch's t test on the log of the runs' values (core/change-test.ts) finds it
-// at p < 0.05.
+// at q < 0.05, its p-value adjusted for all the tests of the comparison (Benjamini-Hochberg), so that a table of
+// many rows does not find changes between two identical runs.
 
 type ComparedMetric = ShownMetric;
 
@@ -43,10 +44,12 @@ export interface ComparisonRow {
   changePct: number;
   /** Welch's t test of the change and its 95 % interval; undefined when neither side was repeated. */
   test?: ChangeTest;
+  /** The test's p-value adjusted for all the comparison's tests (false discovery rate). */
+  q?: number;
   verdict: Verdict;
 }
 
-/** Beyond the noise: the test's two-sided p-value below this. */
+/** Beyond the noise: the test's two-sided p-value, adjusted for the comparison's tests, below this. */
 export const SIGNIFICANCE = 0.05;
 
 export interface Comparison {
@@ -55,23 +58,17 @@ export interface Comparison {
   onlyAfter: string[];
 }
 
+/** A row's verdict from its change and the adjusted p-value of its test (none: the threshold alone decides). */
 export function verdict(
   metric: ComparedMetric,
-  before: Stat,
-  after: Stat,
+  changePct: number,
   thresholdPct: number,
-  /** The runs' values of the metric, for the test. */
-  values: { before: number[]; after: number[] },
-): Pick<ComparisonRow, "changePct" | "test" | "verdict"> {
-  const difference = after.mean - before.mean;
-  const changePct = before.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / before.mean) * 100;
-  const test = changeTest(values.before, values.after);
-  let result: Verdict;
-  if (Math.abs(changePct) < thresholdPct) result = "below threshold";
-  else if (test && test.p >= SIGNIFICANCE) result = "within noise";
-  else if (!GATING_METRICS.has(metric.metric)) result = "changed";
-  else result = difference > 0 === metric.higherIsBetter ? "improvement" : "regression";
-  return { changePct, ...(test && { test }), verdict: result };
+  q: number | undefined,
+): Verdict {
+  if (Math.abs(changePct) < thresholdPct) return "below threshold";
+  if (q !== undefined && q >= SIGNIFICANCE) return "within noise";
+  if (!GATING_METRICS.has(metric.metric)) return "changed";
+  return changePct > 0 === metric.higherIsBetter ? "improvement" : "regression";
 }
 
 /** Lines up two results documents by variant id and workload id. */
@@ -80,7 +77,7 @@ export function compareDocuments(
   after: ResultsDocument,
   thresholdPct = DEFAULT_THRESHOLD_PCT,
 ): Comparison {
-  const rows: ComparisonRow[] = [];
+  const measured: Array<Omit<ComparisonRow, "q" | "verdict">> = [];
   for (const afterVariant of after.variants) {
     const beforeVariant = before.variants.find((variant) => variant.id === afterVariant.id);
     if (!beforeVariant) continue;
@@ -92,22 +89,37 @@ export function compareDocuments(
           const beforeStat = beforeWorkload.summary[direction]?.[metric.metric];
           const afterStat = afterWorkload.summary[direction]?.[metric.metric];
           if (!beforeStat || !afterStat) continue;
-          rows.push({
+          const difference = afterStat.mean - beforeStat.mean;
+          const test = changeTest(
+            runValues(beforeWorkload.runs, direction, metric.metric),
+            runValues(afterWorkload.runs, direction, metric.metric),
+          );
+          measured.push({
             variant: afterVariant.id,
             workload: afterWorkload.id,
             direction,
             metric,
             before: beforeStat,
             after: afterStat,
-            ...verdict(metric, beforeStat, afterStat, thresholdPct, {
-              before: runValues(beforeWorkload.runs, direction, metric.metric),
-              after: runValues(afterWorkload.runs, direction, metric.metric),
-            }),
+            changePct: beforeStat.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / beforeStat.mean) * 100,
+            ...(test && { test }),
           });
         }
       }
     }
   }
+  // The family is every test the table holds: each row a CI gate could fail on, and the rows shown beside them.
+  const tested = measured.filter((row) => row.test);
+  const q = fdrAdjusted(tested.map((row) => row.test?.p ?? 1));
+  const adjusted = new Map(tested.map((row, index) => [row, q[index]]));
+  const rows = measured.map((row): ComparisonRow => {
+    const rowQ = adjusted.get(row);
+    return {
+      ...row,
+      ...(rowQ !== undefined && { q: rowQ }),
+      verdict: verdict(row.metric, row.changePct, thresholdPct, rowQ),
+    };
+  });
   const ids = (document: ResultsDocument) => document.variants.map((variant) => variant.id);
   return {
     rows,
@@ -131,8 +143,8 @@ function signedPct(pct: number): string {
 const changeInterval = (test: ChangeTest | undefined) =>
   test ? `${signedPct((test.low - 1) * 100)} to ${signedPct((test.high - 1) * 100)}` : "–";
 
-const pValue = (test: ChangeTest | undefined) =>
-  test === undefined ? "–" : test.p < 0.001 ? "< 0.001" : test.p.toFixed(3);
+const probability = (value: number | undefined) =>
+  value === undefined ? "–" : value < 0.001 ? "< 0.001" : value.toFixed(3);
 
 const MARK: Record<Verdict, string> = {
   regression: "**regression**",
@@ -164,7 +176,7 @@ export function renderComparison(
   const lines = [
     `# layerbench compare`,
     "",
-    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (p < ${SIGNIFICANCE}; a side run once takes the other's spread; without repeats on either side, the threshold alone). The interval is the change's 95 % interval. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
+    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; without repeats on either side, the threshold alone). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
     ...quotedList(
       "**Compared with --force although the settings differ**; the changes may come from them:",
@@ -174,11 +186,11 @@ export function renderComparison(
     ...quotedList("**Measured in different places**; the changes may come from them:", placeDifferences),
     `**${regressions} regression(s)**, ${improvements} improvement(s) in ${comparison.rows.length} comparisons.`,
     "",
-    "| Variant | Workload | Direction | Metric | Before | After | Change | 95 % interval | p | Flag |",
-    "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| Variant | Workload | Direction | Metric | Before | After | Change | 95 % interval | p | q | Flag |",
+    "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...comparison.rows.map(
       (row) =>
-        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.name} | ${value(row.before, row.metric)} | ${value(row.after, row.metric)} | ${signedPct(row.changePct)} | ${changeInterval(row.test)} | ${pValue(row.test)} | ${MARK[row.verdict]} |`,
+        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.name} | ${value(row.before, row.metric)} | ${value(row.after, row.metric)} | ${signedPct(row.changePct)} | ${changeInterval(row.test)} | ${probability(row.test?.p)} | ${probability(row.q)} | ${MARK[row.verdict]} |`,
     ),
   ];
   if (comparison.onlyBefore.length > 0) lines.push("", `Only before: ${comparison.onlyBefore.join(", ")}.`);

@@ -51,7 +51,7 @@ async function compareFiles(before: string, after: string, flags: CompareFlags):
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
   if (regressions > 0)
     console.error(
-      `layerbench: ${regressions} regression(s) beyond the threshold and the noise (Welch's t test, p < 0.05)`,
+      `layerbench: ${regressions} regression(s) beyond the threshold and the noise (Welch's t test, q < 0.05 over the table's tests)`,
     );
   return regressions > 0 ? 1 : 0;
 }
