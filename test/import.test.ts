@@ -218,3 +218,47 @@ test("fio's per-second logs beside an output, named as fio-plot's bench-fio name
   t.is(run.series?.iops.length, 4);
   t.true(existsSync(join(out, "series.svg")));
 });
+
+test("bench-fio's own layout, OUT/TARGET/BS/MODE-IODEPTH-NUMJOBS.json: each target a variant, on OUT and on one target", async (t) => {
+  const dir = await scratchDir();
+  t.teardown(dir.cleanup);
+  const out = join(dir.path, "bench-out");
+  // fio-plot bench_fio/benchlib/supporting.py generate_output_directory: OUTPUT/basename(target)/block_size, and
+  // a run-N folder below it for --precondition-repeat's preconditioning runs.
+  for (const target of ["nvme0n1", "sdb"]) {
+    for (const [index, name] of ["randwrite-1-2.json", "randwrite-16-2.json"].entries())
+      await fs
+        .mkdir(join(out, target, "4k"), { recursive: true })
+        .then(() => fs.writeFile(join(out, target, "4k", name), outputs[target === "sdb" ? "sata" : "nvme"][index]));
+    await fs.mkdir(join(out, target, "4k", "run-1"), { recursive: true });
+    await fs.writeFile(join(out, target, "4k", "run-1", "write-32-1.json"), outputs.groups);
+  }
+  const whole = join(dir.path, "whole");
+  const result = await runCli(["import", out, "--out", whole]);
+  t.is(result.code, 0, result.stderr);
+  const document = await readDocument(whole);
+  t.deepEqual(
+    document.variants.map((variant) => [variant.id, variant.workloads.map((workload) => workload.id)]),
+    [
+      ["nvme0n1", ["randwrite-1-2", "randwrite-16-2"]],
+      ["sdb", ["randwrite-1-2", "randwrite-16-2"]],
+    ],
+    "named after the targets; one block size, so the workloads keep bench-fio's names; no preconditioning run",
+  );
+  // One target's directory: the variant is the target, not its block-size folder.
+  const one = join(dir.path, "one");
+  t.is((await runCli(["import", join(out, "nvme0n1"), "--out", one])).code, 0);
+  t.deepEqual(
+    (await readDocument(one)).variants.map((variant) => variant.id),
+    ["nvme0n1"],
+  );
+  // Two block sizes: the folder tells the workloads apart.
+  await fs.mkdir(join(out, "nvme0n1", "64k"));
+  await fs.writeFile(join(out, "nvme0n1", "64k", "randwrite-1-2.json"), outputs.nvme[0]);
+  const two = join(dir.path, "two");
+  t.is((await runCli(["import", join(out, "nvme0n1"), "--out", two])).code, 0);
+  t.deepEqual(
+    (await readDocument(two)).variants[0].workloads.map((workload) => workload.id),
+    ["4k/randwrite-1-2", "4k/randwrite-16-2", "64k/randwrite-1-2"],
+  );
+});

@@ -1,10 +1,11 @@
-import { promises as fs } from "node:fs";
-import { basename, join } from "node:path";
+import { type Dirent, promises as fs } from "node:fs";
+import { basename, join, resolve } from "node:path";
 import { logKind } from "../core/series.js";
 import { fsReason, UserError } from "../util/errors.js";
 
 // The fio outputs someone already has, as `layerbench import` finds them: a directory VARIANT/WORKLOAD.json
-// (or .json+), or one JSON file mapping variant -> workload -> fio output (or a list of them, one per repeat).
+// (or .json+, or fio-plot's bench-fio layout), or one JSON file mapping variant -> workload -> fio output (or a list
+// of them, one per repeat).
 
 export interface FoundOutput {
   variant: string;
@@ -48,6 +49,42 @@ const OUTPUT_FILE = /^(.+)\.json\+?$/;
 /** Names with numbers in their numeric order (randread-2 before randread-16), as the report shows them. */
 const naturalOrder = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
 
+/**
+ * bench-fio's folders below a target (fio-plot bench_fio/benchlib/supporting.py, generate_output_directory): a block
+ * size ("4k"), under a mixed mode's "randrw70" (its rwmixread), and "run-N" for the preconditioning runs of
+ * --precondition-repeat, which are not measurements.
+ */
+const BENCH_FIO_BLOCK_SIZE = /^\d+[kmgt]?$/i;
+const BENCH_FIO_MIXED = /^(readwrite|rw|randrw)\d+$/;
+const BENCH_FIO_PRECONDITION = /^run-\d+$/;
+
+/** The outputs under a variant's directory, at any depth, with their folders below it; preconditioning skipped. */
+async function outputsUnder(dir: string, folders: string[] = []): Promise<Array<{ folders: string[]; name: string }>> {
+  const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => naturalOrder(a.name, b.name));
+  const found = entries
+    .filter((entry) => entry.isFile() && OUTPUT_FILE.test(entry.name))
+    .map((entry) => ({ folders, name: entry.name }));
+  for (const entry of entries) {
+    if (!entry.isDirectory() || BENCH_FIO_PRECONDITION.test(entry.name)) continue;
+    found.push(...(await outputsUnder(join(dir, entry.name), [...folders, entry.name])));
+  }
+  return found;
+}
+
+/** Whether a directory is one target of bench-fio's output: its folders are block sizes (or mixed modes). */
+function isBenchFioTarget(entries: Dirent[]): boolean {
+  const folders = entries.filter((entry) => entry.isDirectory() && !BENCH_FIO_PRECONDITION.test(entry.name));
+  return (
+    folders.length > 0 &&
+    folders.every((entry) => BENCH_FIO_BLOCK_SIZE.test(entry.name) || BENCH_FIO_MIXED.test(entry.name))
+  );
+}
+
+/**
+ * A directory of VARIANT/WORKLOAD.json, of bench-fio's OUT/TARGET/BS/MODE-IODEPTH-NUMJOBS.json (each target a
+ * variant), or one TARGET directory of it (the variant named after it). A workload is named after its file, with
+ * its folders below the variant ("64k/randread-16-8") when the variants' outputs lie in more than one.
+ */
 async function fromDirectory(dir: string): Promise<FoundOutput[]> {
   const entries = (await fs.readdir(dir, { withFileTypes: true })).sort((a, b) => naturalOrder(a.name, b.name));
   const stray = entries.find((entry) => entry.isFile() && OUTPUT_FILE.test(entry.name));
@@ -56,22 +93,29 @@ async function fromDirectory(dir: string): Promise<FoundOutput[]> {
       `${join(dir, stray.name)}: a fio output directly in the input directory has no variant: put it at ${join(dir, "VARIANT", stray.name)}`,
     );
   }
+  const variants = isBenchFioTarget(entries)
+    ? [{ name: basename(resolve(dir)), path: dir }]
+    : entries
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => ({ name: entry.name, path: join(dir, entry.name) }));
+  const listed = await Promise.all(
+    variants.map(async (variant) => ({ ...variant, outputs: await outputsUnder(variant.path) })),
+  );
+  const foldered = new Set(listed.flatMap(({ outputs }) => outputs.map(({ folders }) => folders.join("/")))).size > 1;
   const found: FoundOutput[] = [];
-  for (const variant of entries.filter((entry) => entry.isDirectory())) {
-    const variantDir = join(dir, variant.name);
-    const names = await fs.readdir(variantDir);
-    const files = names.filter((name) => OUTPUT_FILE.test(name)).sort(naturalOrder);
-    for (const name of files) {
-      const path = join(variantDir, name);
-      const workload = OUTPUT_FILE.exec(name)?.[1] ?? name;
+  for (const variant of listed) {
+    for (const { folders, name } of variant.outputs) {
+      const folder = join(variant.path, ...folders);
+      const path = join(folder, name);
+      const file = OUTPUT_FILE.exec(name)?.[1] ?? name;
       const [text, stat, logs] = await Promise.all([
         fs.readFile(path, "utf8"),
         fs.stat(path),
-        logsBeside(variantDir, names, workload),
+        fs.readdir(folder).then((names) => logsBeside(folder, names, file)),
       ]);
       found.push({
         variant: variant.name,
-        workload,
+        workload: foldered ? [...folders, file].join("/") : file,
         origin: path,
         text,
         modifiedAt: stat.mtime,
@@ -80,7 +124,9 @@ async function fromDirectory(dir: string): Promise<FoundOutput[]> {
     }
   }
   if (found.length === 0)
-    throw new ImportInputError(`${dir}: no fio outputs: expected VARIANT/WORKLOAD.json (or .json+) files under it`);
+    throw new ImportInputError(
+      `${dir}: no fio outputs: expected VARIANT/WORKLOAD.json (or .json+) files under it, or bench-fio's TARGET/BS/MODE-IODEPTH-NUMJOBS.json`,
+    );
   return found;
 }
 
