@@ -238,6 +238,24 @@ for (const [signal, name, code] of [
 }
 
 test.serial(
+  "TERM after the last run, while the report is written: exit 143 as at any other moment, every run and the report kept",
+  async (t) => {
+    // Before, a directory run exited 0 here and a VM run 143. Whenever the signal lands (during the report or after
+    // the handlers are gone) the exit code is 143, so the test does not depend on the report's timing.
+    const { out, result } = await stoppedRun(
+      t,
+      [],
+      whenStderr(/\[3\/3\] a randwrite-1m-qd1: write/, (child) => child.kill("SIGTERM")),
+    );
+    t.is(result.code, 143, result.stderr);
+    const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+    t.is(document.variants[0].workloads.length, 3, "every run measured");
+    t.deepEqual(document.notRun ?? [], []);
+    t.true(existsSync(join(out, "report.md")), "the report written whole");
+  },
+);
+
+test.serial(
   "a closed pipe (`2>&1 | head`): stopped as by SIGPIPE, exit 141, the runs never made recorded, nothing left",
   async (t) => {
     // The reader goes away, as `head` does once it has its lines: both of layerbench's outputs are that pipe.

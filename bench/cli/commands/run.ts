@@ -116,6 +116,13 @@ export async function runCommand(flags: RunFlags): Promise<number> {
       console.error(`layerbench: run stopped: ${outcome.stoppedBy.message}${kept}`);
       return stop.exitCode() ?? 1;
     }
+    // One rule for every target: a stop signal ends the command with its code whenever it came, here after the
+    // last run (during the report, which is written whole before the command ends).
+    const signalled = stop.exitCode();
+    if (signalled !== undefined) {
+      console.error("layerbench: stopped after the last run had ended; everything it measured is kept");
+      return signalled;
+    }
     const failed = outcome.document.failures?.length ?? 0;
     if (failed > 0) {
       console.error(
