@@ -111,7 +111,7 @@ test.serial(
     t.regex(pool.stderr, /has no pool "nopool": its pools are [^\n]*\brbd\b/);
     const key = await run(`ceph=rbd:rbd/x:id=nobody:conf=${ceph.conf}`);
     t.is(key.code, 1);
-    t.regex(key.stderr, /target "ceph": "ceph fsid" failed: /);
+    t.regex(key.stderr, /target "ceph": no keyring for client\.nobody: Ceph looked for \S+\/ceph\.client\.nobody\.keyring /);
     const spec = await run(`ceph=rbd:rbd/x:user=bench`);
     t.regex(spec.stderr, /RBD target "ceph": unknown option "user": use id=USER or conf=PATH/);
     // max_avail ignores quotas, and a pool at its quota blocks writes instead of failing them: fio would hang.
@@ -521,5 +521,45 @@ test.serial(
       external.join("\n"),
     );
     t.regex(external.join("\n"), /ceph-vm \(monhost 10\.1\.1\.1\) is an external cluster/);
+  },
+);
+
+test.serial(
+  "Ceph's connection failures in one line naming what to fix: the configuration, the keyring, the key",
+  async (t) => {
+    const dir = await scratch(t);
+    const failure = async (spec: string) => {
+      const result = await runCli([
+        "run",
+        "--runtime",
+        "1",
+        "--size",
+        "8m",
+        "--target",
+        `x=${spec}`,
+        "--out",
+        join(dir, "out"),
+      ]);
+      t.is(result.code, 1, result.stderr);
+      t.is(result.stderr.trim().split("\n").length, 1, result.stderr);
+      return result.stderr.trim();
+    };
+    // Before, `ceph` said ObjectNotFound('RADOS object not found (error calling conf_read_file)'), naming no file.
+    t.regex(
+      await failure(`rbd:rbd/lb-x:id=bench:conf=${join(dir, "missing.conf")}`),
+      new RegExp(`cannot read the Ceph configuration ${join(dir, "missing.conf")}: no such file`),
+    );
+    // A copy of ceph.conf under another name looks for keyrings named after it.
+    const copy = join(dir, "nocache.conf");
+    await fs.copyFile(ceph.conf, copy);
+    t.regex(
+      await failure(`rbd:rbd/lb-x:id=bench:conf=${copy}`),
+      /no keyring for client\.bench: Ceph looked for \S+\/nocache\.client\.bench\.keyring \(.*set "keyring = PATH" in \S+nocache\.conf\)$/,
+    );
+    const keyring = join(dir, "wrong.keyring");
+    await fs.writeFile(keyring, "[client.bench]\n\tkey = AQBLqTBnAAAAABAAJ3Qm6Z6cxMNmxSg2Wj7Syw==\n");
+    await fs.writeFile(copy, `${await fs.readFile(ceph.conf, "utf8")}\n[client]\nkeyring = ${keyring}\n`);
+    t.regex(await failure(`rbd:rbd/lb-x:id=bench:conf=${copy}`), /the monitors refused client\.bench: its key/);
+    t.deepEqual(await images(), [], "nothing made");
   },
 );

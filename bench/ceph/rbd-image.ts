@@ -4,6 +4,7 @@ import { onEmergencyExit } from "../util/emergency-cleanup.js";
 import { UserError } from "../util/errors.js";
 import { recordLeftover } from "../util/leftovers.js";
 import { formatBytes } from "../util/size.js";
+import { cephConnectionFailure } from "./ceph-errors.js";
 import { parsePools, poolNames, quotaRoom } from "./pools.js";
 
 // An RBD image that layerbench measures: made for the run with the `rbd` CLI (ceph-common), filled, measured with
@@ -61,6 +62,8 @@ async function ceph(command: "rbd" | "ceph", args: string[], image: RbdImage, wh
     if (failure.code === "ENOENT") throw new RbdError(`${what}: no "${command}" command: ${CEPH_INSTALL_HINT}`);
     if (failure.killed)
       throw new RbdError(`${what}: "${command} ${args.join(" ")}" gave no answer in 60 s: is the cluster up?`);
+    const known = cephConnectionFailure(failure.stderr ?? "", image);
+    if (known) throw new RbdError(`${what}: ${known}`);
     const reason = (failure.stderr ?? "")
       .split("\n")
       .map((line) => line.replace(/^\S+T\S+ \S+ -?\d+ /, "").trim())
