@@ -563,3 +563,43 @@ test.serial(
     t.deepEqual(await images(), [], "nothing made");
   },
 );
+
+test.serial(
+  "the README's Ceph example runs as written: its own cluster, librbd's cache off through nocache.conf",
+  async (t) => {
+    const dir = await scratch(t);
+    const out = join(dir, "out");
+    // The example's own options, shorter runs after them (a later option wins).
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(
+        "sh",
+        ["bench/examples/ceph-local.sh", "--runtime", "1", "--size", "8m", "--repeat", "1", "--out", out],
+        {
+          env: { ...process.env, TMPDIR: dir, CEPH_CONF: "" },
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on("close", (code) => resolve({ code, stderr }));
+    });
+    t.is(result.code, 0, result.stderr);
+    const document = await results(out);
+    t.deepEqual(
+      document.variants.map((variant) => [variant.id, variant.options.rbdCache]),
+      [
+        ["ceph-nocache", "off"],
+        ["ceph-cache", "writearound"],
+        ["vm-none", "off"],
+        ["vm-wb", "writearound"],
+      ],
+    );
+    t.deepEqual(
+      (await fs.readdir(dir)).filter((name) => name.startsWith("layerbench-ceph.")),
+      [],
+      "the example's cluster stopped and removed",
+    );
+  },
+);
