@@ -145,12 +145,22 @@ test("plan of the homelab stack, offline: resources, pool space, memory and dura
   t.regex(result.stdout, /^Proxmox storages: lb-homelab-16k-lz4-standard$/m);
   t.regex(
     result.stdout,
-    /^Longhorn: 7 volumes of 19 GiB, 13 replicas; each k3s node a 200 GiB disk, 140 GiB schedulable/m,
+    /^Longhorn: 7 volumes of 19 GiB, 13 replicas \(one a node, 13 on pve\); each k3s node a 200 GiB disk, 140 GiB schedulable/m,
   );
   t.regex(result.stdout, /^Pool rpool: at most 362 GiB written at the busiest moment$/m);
   t.regex(result.stdout, /^Duration: about 9h07m$/m);
   t.regex(result.stdout, /^ {2}8h50m measuring: 513 fio runs of 60 s \+ 0\.5 s each/m);
   t.is(result.stderr, "");
+});
+
+test("plan of a stack across three nodes counts in the stack node's pool only what lives there", async (t) => {
+  // The ceph stack: k3s VMs on pve1, pve2 and pve3, one Longhorn volume of 3 replicas, one on each k3s node.
+  const result = await runCli(["plan", "--stack", "ceph"]);
+  t.is(result.code, 0, result.stderr);
+  t.regex(result.stdout, /^ {2}\d+ GiB +boot disks of 2 VM\(s\) on pve1 /m, "the bench VM and the first k3s VM");
+  t.regex(result.stdout, /^Longhorn: 1 volume of 19 GiB, 3 replicas \(one a node, 1 on pve1\);/m);
+  t.regex(result.stdout, /^ {2}\d+ GiB +Longhorn replicas on pve1's k3s node\(s\): 1 of what fio writes per volume/m);
+  t.regex(result.stdout, /^ceph-csi: 1 RBD volume of 19 GiB/m);
 });
 
 test("plan shows design full and main-effects side by side, with design full and with design main-effects", async (t) => {

@@ -29,26 +29,42 @@ export interface BackendPlan {
 interface BackendPlanning {
   /** How the plan names it. */
   name: string;
-  plan(k8s: K8sSettings, variants: K8sVariant[], profile: Profile): BackendPlan;
+  /** `here`: the Proxmox node whose pool the plan counts, and how many k3s nodes run on it. */
+  plan(k8s: K8sSettings, variants: K8sVariant[], profile: Profile, here: StackNode): BackendPlan;
 }
+
+/** The stack's Proxmox node, whose pool the plan counts, and the k3s nodes on it. */
+export interface StackNode {
+  name: string;
+  k3sNodes: number;
+}
+
+const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? "" : "s"}`;
 
 const LONGHORN_PLANNING: BackendPlanning = {
   name: "Longhorn",
-  plan: (k8s, variants, profile) => {
-    const replicas = variants.reduce((sum, variant) => sum + (variant.kind === "longhorn" ? variant.replicas : 0), 0);
+  plan: (k8s, variants, profile, here) => {
+    const longhorn = variants.flatMap((variant) => (variant.kind === "longhorn" ? [variant] : []));
+    const replicas = longhorn.reduce((sum, variant) => sum + variant.replicas, 0);
+    // Longhorn puts at most one replica of a volume on a node (replica-soft-anti-affinity is false by default,
+    // longhorn-manager types/setting.go): this node's pool holds a replica per volume and k3s node on it, at most.
+    const replicasHere = longhorn.reduce((sum, variant) => sum + Math.min(variant.replicas, here.k3sNodes), 0);
     // A replica keeps what fio wrote in its volume until destroy: every workload's files, at most the volume.
     const writtenPerVolume = Math.min(k8s.volumeSizeGb * GiB, totalFootprint(profile));
     const schedulableGb = Math.floor(k8s.longhornDiskGb * (1 - LONGHORN_RESERVED));
     return {
       nodeDisk: { slot: "longhorn", sizeGb: k8s.longhornDiskGb },
-      space: [
-        {
-          what: `Longhorn replicas: ${replicas} of what fio writes per volume, kept until destroy`,
-          bytes: replicas * writtenPerVolume,
-        },
-      ],
+      space:
+        replicasHere > 0
+          ? [
+              {
+                what: `Longhorn replicas on ${here.name}'s k3s node(s): ${replicasHere} of what fio writes per volume, kept until destroy`,
+                bytes: replicasHere * writtenPerVolume,
+              },
+            ]
+          : [],
       lines: [
-        `Longhorn: ${variants.length} volumes of ${k8s.volumeSizeGb} GiB, ${replicas} replicas; each k3s node a ${k8s.longhornDiskGb} GiB disk, ${schedulableGb} GiB schedulable (${LONGHORN_RESERVED * 100} % reserved), up to ${variants.length * k8s.volumeSizeGb} GiB scheduled`,
+        `Longhorn: ${plural(longhorn.length, "volume")} of ${k8s.volumeSizeGb} GiB, ${plural(replicas, "replica")} (one a node, ${replicasHere} on ${here.name}); each k3s node a ${k8s.longhornDiskGb} GiB disk, ${schedulableGb} GiB schedulable (${LONGHORN_RESERVED * 100} % reserved), up to ${longhorn.length * k8s.volumeSizeGb} GiB scheduled`,
       ],
       provisioningSec: 300,
     };
@@ -68,7 +84,7 @@ const CEPH_RBD_PLANNING: BackendPlanning = {
     // The pool's raw use depends on its size, which `plan --check` reads with the quota: this is what is written.
     space: [],
     lines: [
-      `ceph-csi: ${variants.length} RBD volume(s) of ${k8s.volumeSizeGb} GiB, each filled before its runs: up to ${variants.length * k8s.volumeSizeGb} GiB on the Ceph pool until destroy`,
+      `ceph-csi: ${plural(variants.length, "RBD volume")} of ${k8s.volumeSizeGb} GiB, each filled before its runs: up to ${variants.length * k8s.volumeSizeGb} GiB on the Ceph pool until destroy`,
     ],
     provisioningSec: 120,
   }),
@@ -84,9 +100,10 @@ const PLANNING: Record<VolumeKind, BackendPlanning> = {
 export function backendPlans(
   k8s: K8sSettings,
   profile: Profile,
+  here: StackNode,
 ): Array<{ kind: VolumeKind; name: string } & BackendPlan> {
   return [...variantsByKind(k8s.variants)].map(([kind, variants]) => {
     const planning = PLANNING[kind];
-    return { kind, name: planning.name, ...planning.plan(k8s, variants, profile) };
+    return { kind, name: planning.name, ...planning.plan(k8s, variants, profile, here) };
   });
 }

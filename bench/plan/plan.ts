@@ -116,26 +116,29 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     ),
   );
   const k8s = config.k8s;
-  const backends = k8s ? backendPlans(k8s, profile) : [];
+  // k3s node i runs on Proxmox node i modulo their count (components/k3s-cluster.ts places them so).
+  const k3sNodeOf = (index: number) => (k8s ? k8s.proxmoxNodes[index % k8s.proxmoxNodes.length].name : "");
+  const k3sHere = k8s
+    ? Array.from({ length: k8s.nodeCount }, (_, index) => k3sNodeOf(index)).filter((node) => node === config.node)
+        .length
+    : 0;
+  const backends = k8s ? backendPlans(k8s, profile, { name: config.node, k3sNodes: k3sHere }) : [];
   const backendDisks = backends.flatMap((backend) =>
     backend.nodeDisk && k8s ? [{ ...backend.nodeDisk, datastore: k8s.vm.bootDatastore }] : [],
   );
   const k3sVms = k8s
     ? Array.from({ length: k8s.nodeCount }, (_, index) =>
-        plannedVm(
-          "k3s",
-          k8s.proxmoxNodes[index % k8s.proxmoxNodes.length].name,
-          nthVmSettings(k8s.vm, index, k8s.nodeCount),
-          backendDisks,
-        ),
+        plannedVm("k3s", k3sNodeOf(index), nthVmSettings(k8s.vm, index, k8s.nodeCount), backendDisks),
       )
     : [];
   const vms = [...benchVms, ...k3sVms];
   const groupOptions = zfsGroups(config.variants);
+  // The pool counted is the stack's node's: VMs on the other nodes write to theirs.
+  const vmsHere = vms.filter((vm) => vm.node === config.node);
   const space: SpaceItem[] = [
     {
-      what: `boot disks of ${vms.length} VM(s) (thin; at most their size)`,
-      bytes: vms.reduce((sum, vm) => sum + vm.disks[0].sizeGb * GiB, 0),
+      what: `boot disks of ${vmsHere.length} VM(s) on ${config.node} (thin; at most their size)`,
+      bytes: vmsHere.reduce((sum, vm) => sum + vm.disks[0].sizeGb * GiB, 0),
     },
     {
       what: "the measurement running: one target's largest workload (each zvol is released after its runs)",
