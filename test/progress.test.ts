@@ -30,3 +30,27 @@ test("on a terminal: the last result line is printed at stop, and the time left 
   t.regex(text, /about 0s left \| \[2\/2\] a w/, "at the end: nothing left");
   t.notRegex(text, /NaN|NF|NULL|Infinity/);
 });
+
+test("on a terminal: the time left learns from the runs that ended (an end_fsync flush takes longer than the runtime)", async (t) => {
+  const { consoleProgress } = await import("../bench/local/progress.js");
+  let written = "";
+  const terminal = Object.assign(
+    new Writable({
+      write(chunk, _encoding, done) {
+        written += String(chunk);
+        done();
+      },
+    }),
+    { isTTY: true, columns: 120 },
+  ) as unknown as NodeJS.WriteStream;
+  let clock = 0;
+  const progress = consoleProgress(terminal, () => clock);
+  progress.start(100);
+  progress.stepStarted("[1/10] a w", 10);
+  // The first run took five times its expected 10 s: the 90 s still expected will take about 450.
+  clock = 50_000;
+  progress.stepFinished("[1/10] a w: write 1000 IOPS");
+  progress.stepStarted("[2/10] a w", 10);
+  progress.stop();
+  t.regex(stripVTControlCharacters(written).split("[1/10] a w: write 1000 IOPS").at(-1) ?? "", /about 7m30s left/);
+});

@@ -11,7 +11,11 @@ export interface ProgressReporter {
 }
 
 /** A bar with ETA on a terminal; plain lines otherwise (CI logs, pipes). */
-export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+export function consoleProgress(
+  stream: NodeJS.WriteStream = process.stderr,
+  /** Milliseconds now: the tests' clock. */
+  now: () => number = Date.now,
+): ProgressReporter {
   if (!stream.isTTY) {
     return {
       start: (totalSeconds) => stream.write(`layerbench: about ${Math.ceil(totalSeconds)} s of fio runs\n`),
@@ -22,7 +26,8 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): Pr
     };
   }
   // The time left is the runs' expected seconds still to come, not cli-progress's rate-based ETA, which reads
-  // "NFs" before the first tick.
+  // "NFs" before the first tick; once runs have ended, scaled by how long they took against their expected
+  // seconds: a buffered run's end_fsync flush under an emulated guest took 5m21s for 60 s of runtime.
   const bars = new MultiBar(
     {
       stream,
@@ -33,9 +38,12 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): Pr
     Presets.shades_classic,
   );
   let total = 1;
-  const left = (value: number) => formatDuration(Math.max(0, Math.ceil(total - value)));
-  const bar = bars.create(total, 0, { label: "", left: "?" });
+  // Seconds the finished runs took, against the seconds they were expected to take.
+  let took = 0;
   let done = 0;
+  const pace = () => (done > 0 && took > 0 ? took / done : 1);
+  const left = (value: number) => formatDuration(Math.max(0, Math.ceil((total - value) * pace())));
+  const bar = bars.create(total, 0, { label: "", left: "?" });
   let stepStart = 0;
   let stepExpected = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -46,14 +54,15 @@ export function consoleProgress(stream: NodeJS.WriteStream = process.stderr): Pr
       total = totalSeconds;
       bar.setTotal(totalSeconds);
       show(0);
-      timer = setInterval(() => show(done + Math.min((Date.now() - stepStart) / 1000, stepExpected)), 500);
+      timer = setInterval(() => show(done + Math.min((now() - stepStart) / 1000 / pace(), stepExpected)), 500);
     },
     stepStarted(label, expectedSeconds) {
-      stepStart = Date.now();
+      stepStart = now();
       stepExpected = expectedSeconds;
       show(done, { label });
     },
     stepFinished(line) {
+      took += (now() - stepStart) / 1000;
       done += stepExpected;
       stepExpected = 0;
       show(done);
