@@ -52,6 +52,10 @@ test("--version prints package.json's version; run --help names VM targets", asy
   t.is(version.stdout.trim(), manifest.version);
   const help = await runCli(["run", "--help"]);
   t.regex(help.stdout.replace(/\s+/g, " "), /NAME=vm:bus=virtio-blk,cache=none/);
+  // Every option a VM target takes is named in the help.
+  const { VM_TARGET_OPTIONS } = await import("../bench/local/targets.js");
+  for (const option of [...VM_TARGET_OPTIONS, "dir", "pve", "rbd", "id", "conf"])
+    t.regex(help.stdout.replace(/\s+/g, ""), new RegExp(`[,:\\[]${option}=`), option);
 });
 
 test("help: every default says what it means, and --ioengine's engines are the README's", async (t) => {

@@ -126,7 +126,7 @@ async function prepareRbdDisks(
   return { images, remove };
 }
 
-/** Every VM target as a disk of one local guest boot, measured one after the other. */
+/** The VM targets as disks of local guests, one boot per directory their images go to, measured one after the other. */
 export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   const { targets, profile, repeat, recorder, progress } = options;
   const guest = await prepareGuest();
