@@ -239,14 +239,13 @@ test.serial("a run that does not end (a storage not answering) is stopped at its
       mode: 0o755,
     },
   );
-  const started = Date.now();
+  // It would sleep 600 s: the call returns only because the deadline stopped it.
   await t.throwsAsync(
     runFioSection({ jobFile: join(dir.path, "job.fio"), section: "w", fioCommand: fio, deadlineSec: 1 }),
     {
       message: /^fio failed on w: no end within 1 s: the target stopped answering \(for an RBD image: the Ceph cluster/,
     },
   );
-  t.true(Date.now() - started < 10_000, "stopped within its grace period");
   const pid = Number(await fs.readFile(join(dir.path, "pid"), "utf8"));
   const left = await within(
     3_000,

@@ -15,10 +15,15 @@ import { within } from "./helpers/wait.js";
 const STAND_IN = fileURLToPath(new URL("stand-in/fio", import.meta.url));
 
 /**
- * A fio that answers after `seconds`, writing its pid to `pidFile`. `stubborn`: it ignores SIGINT, and the system
- * forbids PID namespaces (a stand-in unshare that fails, as in a container), so that SIGINT is what stops it.
+ * A fio that answers after `seconds`, or once the file `gate` exists, writing its pid to DIR/fio.pid and, when it
+ * has waited to the end, DIR/fio.slept. `stubborn`: it ignores SIGINT, and the system forbids PID namespaces (a
+ * stand-in unshare that fails, as in a container), so that SIGINT is what stops it.
  */
-async function slowFio(dir: string, seconds: number, options: { stubborn?: boolean } = {}): Promise<NodeJS.ProcessEnv> {
+async function slowFio(
+  dir: string,
+  seconds: number,
+  options: { stubborn?: boolean; gate?: string } = {},
+): Promise<NodeJS.ProcessEnv> {
   const bin = join(dir, "bin");
   await fs.mkdir(bin, { recursive: true });
   if (options.stubborn)
@@ -38,7 +43,8 @@ async function slowFio(dir: string, seconds: number, options: { stubborn?: boole
       // Its pid as this machine numbers it: in the PID namespace layerbench runs fio in, $$ is 1.
       `read -r pid _ < /proc/self/stat; echo "$pid" > "${join(dir, "fio.pid")}"`,
       // sleep in the background and wait: the shell itself takes the signals.
-      `sleep ${seconds} & wait $!`,
+      options.gate ? `until [ -e '${options.gate}' ]; do sleep 0.1 & wait $!; done` : `sleep ${seconds} & wait $!`,
+      `: > "${join(dir, "fio.slept")}"`,
       'exec "$STAND_IN" "$@"',
     ].join("\n"),
     { mode: 0o755 },
@@ -91,7 +97,9 @@ test.serial("two runs into one --out: the second refuses at once naming the firs
 test.serial("a second run on the same disk refuses while the first measures it, even into another --out", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
-  const env = await slowFio(dir.path, 1);
+  // The first run's fio waits for the second to be refused: however slow the machine, the disk is still busy.
+  const gate = join(dir.path, "go");
+  const env = await slowFio(dir.path, 0, { gate });
   const [a, b] = ["a", "b"].map((name) => join(dir.path, name));
   await Promise.all([fs.mkdir(a), fs.mkdir(b)]);
   const run = (target: string, out: string) => [
@@ -110,6 +118,7 @@ test.serial("a second run on the same disk refuses while the first measures it, 
     env,
     whileRunning: whenStderr(/running \[1\/3\]/, () => {
       second = runCli(run(`b=${b}`, "out-b"), { env });
+      void second.finally(() => fs.writeFile(gate, ""));
     }),
   });
   const refused = await (second as Promise<CliResult>);
@@ -150,7 +159,6 @@ test.serial(
     const env = await slowFio(dir.path, 30, { stubborn: true });
     const [a, out] = ["a", "out"].map((name) => join(dir.path, name));
     await fs.mkdir(a);
-    const started = Date.now();
     const result = await runCli(["run", "--runtime", "1", "--size", "1m", "--target", `a=${a}`, "--out", out], {
       env,
       // Once the stand-in fio has set its trap (it writes its pid after): a Ctrl-C before would stop it at once.
@@ -164,7 +172,7 @@ test.serial(
       ),
     });
     t.is(result.code, 130);
-    t.true(Date.now() - started < 15_000, "did not wait for fio");
+    t.false(existsSync(join(dir.path, "fio.slept")), "fio's 30 s never ran out: layerbench did not wait for it");
     t.regex(
       result.stderr,
       /layerbench: stopped at once; scratch files removed\. Nothing was saved: no run had finished/,

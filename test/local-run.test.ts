@@ -150,14 +150,14 @@ test.serial(
       "[global]\nioengine=psync\nsize=8m\ntime_based=1\nruntime=40\n\n[limited]\nrw=randwrite\nbs=4k\nrate_iops=500\n",
     );
     const out = join(dir.path, "out");
-    const started = Date.now();
     const result = await runCli(["run", "--steady", "--target", `d=${target}`, "--profile", jobFile, "--out", out]);
     t.is(result.code, 0, result.stderr);
-    t.true(Date.now() - started < 25_000, `${Date.now() - started} ms, not the 40 s of its runtime`);
     const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
     t.true(document.profile.steady);
     const [run] = document.variants[0].workloads[0].runs;
     t.true(run.steadyAttained);
+    // fio's own clock of the run, not the test's: a loaded machine slows the test, not the job's timeline.
+    t.true((run.write?.runtimeMs ?? 0) < 30_000, `${run.write?.runtimeMs} ms, not the 40 s of its runtime`);
     t.true(Math.abs((run.write?.iops ?? 0) - 500) < 25);
     t.regex(
       await fs.readFile(join(out, "report.md"), "utf8"),
