@@ -247,6 +247,33 @@ test("the heatmap draws only the panels of the layer whose axes it crosses, in c
   t.true(spec.columns * (firstAxisValues * 70 + 150) <= 1200, `${spec.columns} columns`);
 });
 
+test("heatmap cells for a blog: iothread on/off as its axis says, small ratios apart, white text on dark cells", (t) => {
+  // iothread as the stacks record it, a boolean; writeback at 0.005× to 0.014× of the baseline.
+  const vms = ["none", "writeback"].flatMap((cache) =>
+    [true, false].flatMap((iothread) =>
+      ["virtio-blk", "virtio-scsi-single"].map((bus) => ({
+        spec: { ...variant(`${bus}-${cache}-${iothread}`), layer: "vm" as const, options: { bus, cache, iothread } },
+        iops: { w: [cache === "none" ? 900 : iothread ? 14 : 5] },
+      })),
+    ),
+  );
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    { spec: { ...variant("host-zvol", true), layer: "host" }, iops: { w: [1000] } },
+    ...vms,
+  ]);
+  const spec = heatmapSpec(collectReportData([document])) as unknown as {
+    data: { values: Array<{ a: string; b: string; label: string; ratio: number; dark: number }> };
+  };
+  const cells = spec.data.values;
+  const levels = new Set(cells.flatMap((cell) => [cell.a, cell.b]));
+  t.false(levels.has("true") || levels.has("false"), [...levels].join(", "));
+  t.true(levels.has("on") && levels.has("off"), [...levels].join(", "));
+  const labels = cells.map((cell) => cell.label).sort();
+  t.true(labels.includes("0.0050×") && labels.includes("0.014×"), labels.join(" "));
+  // The cells furthest below 1.0 are dark red: their text is white; those near 1.0 stay black.
+  for (const cell of cells) t.is(cell.dark, cell.ratio < 0.1 ? 1 : 0, cell.label);
+});
+
 test("an axis value is averaged over the combinations valid with every value of its axis, never over one that cannot run", (t) => {
   const { design } = expandVariants(
     { axes: { cache: ["none", "writeback"], aio: ["io_uring", "native"] } },

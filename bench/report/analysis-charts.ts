@@ -1,4 +1,6 @@
 import type * as vl from "vega-lite";
+import { times } from "../util/format.js";
+import { levelLabel } from "../variants/vm-variants.js";
 import { ANALYSIS_CHARTS, chartFrame, PAGE_WIDTH_PX } from "./chart-definitions.js";
 import { geometricMean, panelEffects, panelLayers, ratios } from "./effects.js";
 import { percentileSpec } from "./percentile-chart.js";
@@ -65,6 +67,23 @@ export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
   };
 }
 
+/** How far towards its end of the scale a cell's colour is dark enough for white text (redblue from 1.0 out). */
+const HEATMAP_DARK_FROM = 0.5;
+
+/**
+ * Which cells get white text: those past half-way from 1.0 to their end of the colour scale (log, its middle at
+ * 1.0, each side spanning to the most extreme ratio on it). Black on dark red was not read.
+ */
+function darkCells<T extends { ratio: number }>(rows: T[]): Array<T & { dark: number }> {
+  const logs = rows.map((row) => Math.log(row.ratio));
+  const [lowest, highest] = [Math.min(0, ...logs), Math.max(0, ...logs)];
+  return rows.map((row, index) => {
+    const log = logs[index];
+    const along = log > 0 ? log / highest : log < 0 ? log / lowest : 0;
+    return { ...row, dark: along > HEATMAP_DARK_FROM ? 1 : 0 };
+  });
+}
+
 /** Width of a heatmap cell, and room for a panel's axis titles and labels beside its cells. */
 const HEATMAP_CELL_PX = 70;
 const HEATMAP_MARGIN_PX = 150;
@@ -82,7 +101,12 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
     const cells = new Map<string, number[]>();
     for (const { variant, ratio } of ratios(panel)) {
       if (variant.variant.layer !== layer) continue;
-      const key = `${variant.variant.options[first] ?? "–"}\u0000${variant.variant.options[second] ?? "–"}`;
+      // Levels as the axes name them (iothread on/off, not true/false); "–" where the option does not apply.
+      const level = (axis: string) => {
+        const value = variant.variant.options[axis];
+        return value === undefined ? "–" : levelLabel(axis, value);
+      };
+      const key = `${level(first)}\u0000${level(second)}`;
       cells.set(key, [...(cells.get(key) ?? []), ratio]);
     }
     return [...cells].map(([key, list]) => {
@@ -93,7 +117,7 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
         a,
         b,
         ratio,
-        label: `${ratio.toFixed(2)}×`,
+        label: times(ratio),
       };
     });
   });
@@ -102,7 +126,7 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
       `Heatmap: ${first} against ${second}`,
       "IOPS against the baseline (geometric mean over the other axes); red below 1.0, blue above",
     ),
-    data: { values: rows },
+    data: { values: darkCells(rows) },
     facet: { field: "panel", type: "nominal", title: null, sort: inOrder(rows) },
     columns: Math.max(
       1,
@@ -136,6 +160,7 @@ export function heatmapSpec(data: ReportData): vl.TopLevelSpec | undefined {
             x: { field: "a", type: "nominal", sort: naturalOrder(rows, "a") },
             y: { field: "b", type: "nominal", sort: naturalOrder(rows, "b") },
             text: { field: "label" },
+            color: { condition: { test: "datum.dark === 1", value: "white" }, value: "black" },
           },
         },
       ],
