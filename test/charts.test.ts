@@ -86,6 +86,11 @@ test("effects and heatmap: panels in the report's order, an x axis under each, n
     const xAxes = svg.match(/aria-label="X-axis/g) ?? [];
     t.is(xAxes.length, 3, `${name}: one x axis per panel`);
   }
+  // The subtitle promises an interval only where one is drawn: three variants and three parameters leave none.
+  const subtitle = (count: number) =>
+    (effectsSpec(collectReportData([guests(count, ["4 KiB"])])) as { title: { subtitle: string[] } }).title.subtitle[0];
+  t.is(subtitle(9), "least-squares estimate with its 95 % interval");
+  t.regex(subtitle(4), /^least-squares estimate; no interval: the fit has no degrees of freedom left/);
 });
 
 test("a queue-depth sweep: a line per variant against iodepth, a panel per rw and numjobs, in numeric order", async (t) => {
@@ -188,11 +193,11 @@ test("tail latency: each variant's percentiles from the median to the 99.99th, o
     if (latency) Object.assign(latency, ns);
   }
   const spec = percentileSpec(collectReportData([document])) as {
-    data: { values: Array<{ variant: string; percent: number; micros: number }> };
-    spec: { encoding: { y: { scale: { type: string } } } };
+    data: { values: Array<{ variant: string; percent: number; latency: number }> };
+    spec: { encoding: { y: { title: string; scale: { type: string }; axis: { values: number[] } } } };
   };
   t.deepEqual(
-    spec.data.values.filter((row) => row.variant === "host").map((row) => [row.percent, row.micros]),
+    spec.data.values.filter((row) => row.variant === "host").map((row) => [row.percent, row.latency]),
     [
       [50, 100],
       [90, 150],
@@ -202,6 +207,16 @@ test("tail latency: each variant's percentiles from the median to the 99.99th, o
     ],
   );
   t.is(spec.spec.encoding.y.scale.type, "log");
+  t.is(spec.spec.encoding.y.title, "Latency (µs)");
+  t.deepEqual(spec.spec.encoding.y.axis.values, [100, 200, 500, 1000, 2000], "1, 2 and 5 a decade: labels apart");
+  // A disk's milliseconds read in ms, with ticks that stop where the values do (not at 100,000,000 µs).
+  for (const entry of document.variants) {
+    const latency = entry.workloads[0].runs[0].write?.latencyNs;
+    if (latency) Object.assign(latency, { p50: 4e6, p90: 6e6, p99: 2e7, p99_9: 8e7, p99_99: 3e8 });
+  }
+  const disk = percentileSpec(collectReportData([document])) as typeof spec;
+  t.is(disk.spec.encoding.y.title, "Latency (ms)");
+  t.deepEqual(disk.spec.encoding.y.axis.values, [2, 5, 10, 20, 50, 100, 200, 500]);
   // The synthetic documents carry only a mean and a p99: too little for a curve.
   t.is(percentileSpec(collectReportData([guests(2, ["4 KiB"])])), undefined);
 });

@@ -35,11 +35,19 @@ export function effectsSpec(data: ReportData): vl.TopLevelSpec | undefined {
     ),
   );
   if (rows.length === 0) return undefined;
+  // The interval is drawn where the fit has one: a fit with no degrees of freedom left for the error has none.
+  const withInterval = rows.filter((row) => row.low !== undefined && row.high !== undefined).length;
+  const interval =
+    withInterval === rows.length
+      ? "least-squares estimate with its 95 % interval"
+      : withInterval === 0
+        ? "least-squares estimate; no interval: the fit has no degrees of freedom left for the error (repeat the runs, or measure more variants)"
+        : "least-squares estimate, with its 95 % interval where the fit has one";
   return {
-    ...chartFrame(
-      "Effects: IOPS against the baseline per axis value",
-      "least-squares estimate with its 95 % interval; axes ranked by how much they move the number",
-    ),
+    ...chartFrame("Effects: IOPS against the baseline per axis value", [
+      interval,
+      "axes ranked by how much they move the number",
+    ]),
     data: { values: rows },
     facet: { field: "panel", type: "nominal", title: null, sort: inOrder(rows) },
     columns: 2,
