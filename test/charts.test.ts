@@ -93,6 +93,19 @@ test("effects and heatmap: panels in the report's order, an x axis under each, n
   t.regex(subtitle(4), /^least-squares estimate; no interval: the fit has no degrees of freedom left/);
 });
 
+test("a variant without a workload's value says no data there, and each panel has room past its longest mark", async (t) => {
+  const document = syntheticDocument({ kind: "local", host: "h" }, [
+    { spec: variant("a", true), iops: { w: [1000], x: [50] } },
+    { spec: variant("b"), iops: { w: [300] } },
+  ]);
+  const svg = await renderChartSvg(collectReportData([document]), CHARTS[0]);
+  const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((match) => match[1]);
+  t.is(texts.filter((text) => text === "no data").length, 1, "b in panel x: not a bar of zero");
+  // The w panel's axis goes past 1,000: a "!" or a diamond at the end of the longest bar is drawn whole.
+  const ticks = texts.map((text) => Number(text.replace(/,/g, ""))).filter((value) => Number.isFinite(value));
+  t.true(Math.max(...ticks) >= 1120, ticks.join(" "));
+});
+
 test("a queue-depth sweep: a line per variant against iodepth, a panel per rw and numjobs, in numeric order", async (t) => {
   const data = collectReportData([sweepDocument()]);
   const spec = chartSpec(data, CHARTS[0]) as {

@@ -32,7 +32,22 @@ export interface ChartRow {
   p99High?: number;
   /** On a log scale: where the bar starts (withLogBase). */
   base?: number;
+  /** 1: the variant has no value in this panel (it did not run the workload, or every run failed). */
+  missing?: number;
 }
+
+/** A row for each variant a panel has no value for: the chart says "no data" there, not a bar of zero. */
+function missingRows(rows: ChartRow[], variants: string[]): ChartRow[] {
+  const panels = [...new Set(rows.map((row) => row.panel))];
+  return panels.flatMap((panel) =>
+    variants
+      .filter((variant) => !rows.some((row) => row.panel === panel && row.variant === variant))
+      .map((variant) => ({ panel, variant, value: 0, low: 0, high: 0, repeats: 0, flags: "", missing: 1 })),
+  );
+}
+
+/** Past the longest mark of a panel (bar, its spread, p99): a "!" after it is drawn whole, not cut at the edge. */
+const ROOM_PAST_MARKS = 1.12;
 
 /**
  * The values of a chart, each panel in the unit that reads best for it. `unit` is set when every panel has the same
@@ -142,7 +157,15 @@ export function chartSpec(
   const rank = new Map(variantOrder.map((label, index) => [label, index]));
   const sorted = [...panelRows].sort((a, b) => (rank.get(a.variant) ?? 0) - (rank.get(b.variant) ?? 0));
   const logScale = options.latencyScale === "log" && chart.p99Metric !== undefined;
-  const rows = logScale ? withLogBase(sorted) : sorted;
+  const measured = logScale ? withLogBase(sorted) : sorted;
+  const rows = [
+    ...measured,
+    ...missingRows(measured, variantOrder).map((row) => ({
+      ...row,
+      ...(logScale && { value: 0, base: measured.find((other) => other.panel === row.panel)?.base }),
+    })),
+  ].sort((a, b) => (rank.get(a.variant) ?? 0) - (rank.get(b.variant) ?? 0));
+  const hasMissing = rows.some((row) => row.missing === 1);
   const y = {
     field: "variant",
     type: "nominal" as const,
@@ -204,6 +227,7 @@ export function chartSpec(
         {
           // No ARIA label and no tooltip per bar (an SVG file shows none): report.md's tables carry every value
           // and report.html has the tooltips.
+          transform: [{ filter: "datum.missing !== 1" }],
           mark: { type: "bar", aria: false },
           encoding: {
             y,
@@ -218,6 +242,35 @@ export function chartSpec(
             },
           },
         },
+        {
+          // Nothing drawn that widens the scale: room past each panel's longest mark for its "!" and diamond.
+          transform: [
+            { filter: "datum.missing !== 1" },
+            {
+              calculate: `${ROOM_PAST_MARKS} * max(datum.value, datum.high, isValid(datum.p99) ? datum.p99 : 0, isValid(datum.p99High) ? datum.p99High : 0)`,
+              as: "room",
+            },
+          ],
+          mark: { type: "point", opacity: 0, aria: false },
+          encoding: { y, x: x("room") },
+        },
+        ...(hasMissing
+          ? [
+              {
+                transform: [{ filter: "datum.missing === 1" }],
+                mark: {
+                  type: "text" as const,
+                  text: "no data",
+                  align: "left" as const,
+                  dx: 3,
+                  fontStyle: "italic",
+                  color: "gray",
+                  aria: false,
+                },
+                encoding: { y, x: logScale ? x("base") : x("value") },
+              },
+            ]
+          : []),
         // Layers only where they have something to draw.
         ...(repeated
           ? [
