@@ -101,6 +101,16 @@ test.serial(
     const titles = await page.locator("#charts svg .role-title-text").allTextContents();
     t.deepEqual(titles.slice(0, 2), ["IOPS", "Bandwidth (MiB/s)"]);
     t.regex(titles[3] ?? "", /^Latency \((ns|µs|ms)\)$/);
+    // The diamond is explained where it is drawn, and no mark reaches the right edge, where it would be cut.
+    const subtitles = await page.locator("#charts svg .role-title-subtitle").allTextContents();
+    t.true(subtitles.includes("bar: mean · ◆: 99th percentile"), JSON.stringify(subtitles));
+    // A string: tsx's names for the helpers of a function would not exist in the page.
+    const edges = (await page.evaluate(`(() => {
+      const right = (selector) =>
+        Math.max(...[...document.querySelectorAll(selector)].map((node) => node.getBoundingClientRect().right));
+      return { diamonds: right('#charts svg .mark-symbol:not([class*="_room_"]) path'), axes: right("#charts svg .role-axis-domain line") };
+    })()`)) as { diamonds: number; axes: number };
+    t.true(edges.diamonds < edges.axes - 5, JSON.stringify(edges));
     // The tables of report.md are there too.
     t.true((await page.locator("table").count()) >= 2);
 
@@ -184,7 +194,7 @@ test.serial(
     // Two runs per variant: an error bar per bar, in each of the four charts.
     t.is(await page.locator('#charts svg .mark-rule[class*="_spread_"] line').count(), 4 * 5);
     // The latency chart's 99th percentiles, one per variant.
-    t.is(await page.locator("#charts svg .mark-symbol path").count(), 5);
+    t.is(await page.locator('#charts svg .mark-symbol:not([class*="_room_"]) path').count(), 5);
     // The writeback guests beat the host under them (faster-than-baseline): a "!" beside their bars in each chart.
     const marks = await page.locator("#charts svg .mark-text text").allTextContents();
     t.is(marks.filter((text) => text === "!").length, 4 * 2);

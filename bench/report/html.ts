@@ -167,6 +167,8 @@ export function pageSpec(data: ReportData): TopLevelSpec {
         text: {
           expr: `(${JSON.stringify(Object.fromEntries([...units].map(([workload, unit]) => [workload, axisTitle(axis, unit)])))})[workload]`,
         },
+        // What the marks beside the bars are: the SVG's title says it too.
+        ...(p99Metric && { subtitle: "bar: mean · ◆: 99th percentile" }),
       },
       width,
       height: { step: 16 },
@@ -195,6 +197,18 @@ export function pageSpec(data: ReportData): TopLevelSpec {
               { field: "flags", title: "flags" },
             ],
           },
+        },
+        // Nothing drawn that widens the scale: room past the longest mark for its "!" and diamond (cut at the edge).
+        {
+          name: `${field}_room`,
+          transform: [
+            {
+              calculate: `1.12 * max(datum.${field}, isValid(datum.${field}High) ? datum.${field}High : 0, isValid(datum.${field}P99) ? datum.${field}P99 : 0)`,
+              as: "room",
+            },
+          ],
+          mark: { type: "point" as const, opacity: 0, tooltip: false },
+          encoding: { y, x: x("room") },
         },
         // What the SVGs draw beside the bars: the spread over repeats, the 99th percentile, a flag.
         {
