@@ -106,6 +106,16 @@ test("a variant without a workload's value says no data there, and each panel ha
   t.true(Math.max(...ticks) >= 1120, ticks.join(" "));
 });
 
+test("latency panels in different units: the axis points to the panels' titles, which name each unit", async (t) => {
+  // 1000 IOPS at QD1: milliseconds; a million: microseconds.
+  const document = syntheticDocument({ kind: "local", host: "h" }, [
+    { spec: variant("a", true), iops: { disk: [1000], cache: [1_000_000] } },
+  ]);
+  const svg = await renderChartSvg(collectReportData([document]), CHARTS[3]);
+  t.true(svg.includes(">Latency (unit in each panel's title)</text>"), 'not a bare "Latency"');
+  t.true(svg.includes("(ms)") && svg.includes("(µs)"));
+});
+
 test("a queue-depth sweep: a line per variant against iodepth, a panel per rw and numjobs, in numeric order", async (t) => {
   const data = collectReportData([sweepDocument()]);
   const spec = chartSpec(data, CHARTS[0]) as {
