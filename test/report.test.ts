@@ -491,3 +491,37 @@ test("a variant none of whose runs worked keeps its row in the table: no numbers
   t.regex(row("usb"), /^\| usb \|( – \|)+ 0 \| not run \|$/);
   t.is(row("sata").split("|").length, header.split("|").length);
 });
+
+test("report.md opens with the answer: each layer against the baseline, its median, best and worst; methods last", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    { spec: { ...variant("host-zvol", true), layer: "host" }, iops: { w: [1000] } },
+    ...["none", "writeback", "directsync"].map((cache, index) => ({
+      spec: { ...variant(`vm-${cache}`), layer: "vm" as const, options: { cache } },
+      iops: { w: [[800, 1500, 400][index]] },
+    })),
+    { spec: { ...variant("k8s-longhorn"), layer: "k8s" as const, options: { kind: "longhorn" } }, iops: { w: [300] } },
+  ]);
+  const markdown = renderMarkdown(collectReportData([document]));
+  const headings = [...markdown.matchAll(/^## (.*)$/gm)].map((match) => match[1]);
+  t.is(headings[0], "Answer", headings.join(" / "));
+  t.is(headings.at(-1), "Method");
+  t.true(markdown.indexOf("## Results") < markdown.indexOf("![IOPS](iops.svg)"), "the tables before the charts");
+  t.true(markdown.indexOf("## Method") < markdown.indexOf("### Sources"));
+  t.regex(
+    markdown,
+    /^\| w, QD1 · write \| 1000 \| vm \| 0\.80× \| vm-writeback 1\.50× ! \| vm-directsync 0\.40× \| 3 \|$/m,
+  );
+  t.regex(markdown, /^! flagged: the number may measure something else than the storage/m, "a cache beat the disk");
+  t.regex(markdown, /^\| +\| +\| k8s \| 0\.30× \| k8s-longhorn 0\.30× \| – \| 1 \|$/m);
+  // One variant alone: what it measured.
+  const alone = renderMarkdown(
+    collectReportData([
+      syntheticDocument({ kind: "local", host: "h" }, [{ spec: variant("nvme", true), iops: { w: [2000] } }]),
+    ]),
+  );
+  t.regex(
+    alone,
+    /^## Answer\n\nWhat \*\*nvme\*\* measured, per workload:\n\n\| Workload \| IOPS \| Bandwidth \| Mean latency \| p99 latency \|$/m,
+  );
+  t.regex(alone, /^\| w, QD1 · write \| 2000 \| 7\.8 MiB\/s \| 500\.0 µs \| 1\.50 ms \|$/m);
+});

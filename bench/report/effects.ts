@@ -95,6 +95,7 @@ export interface LayerStep {
   /** "vm", or "vm on Ceph RBD (librbd)" where the layer has variants on several storages. */
   label: string;
   best: { variant: ReportVariant; ratio: number };
+  worst: { variant: ReportVariant; ratio: number };
   median: number;
   n: number;
 }
@@ -418,7 +419,15 @@ export function panelLayers(data: ReportData): PanelLayers[] {
         const median = middle.length % 2 === 1 ? middle[half] : (middle[half - 1] + middle[half]) / 2;
         const several = storages.length > 1 || (layer !== "k8s" && nodeStorages.size > 1);
         const label = several && storage ? `${layer} on ${storage}` : layer;
-        return { layer, ...(storage && { storage }), label, best: group[0], median, n: group.length };
+        return {
+          layer,
+          ...(storage && { storage }),
+          label,
+          best: group[0],
+          worst: group[group.length - 1],
+          median,
+          n: group.length,
+        };
       });
     });
     // Local directories are peers, not layers: a report of them alone has no layer to step through.

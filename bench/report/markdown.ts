@@ -6,6 +6,7 @@ import { STEADY_CRITERION } from "../core/steady-state.js";
 import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.js";
 import { formatWithSpread, times } from "../util/format.js";
 import { formatJobSize } from "../util/size.js";
+import { answerSection } from "./answer.js";
 import { ANALYSIS_CHARTS, CHARTS, chartImage } from "./chart-definitions.js";
 import { panelLayers } from "./effects.js";
 import { effectsSection } from "./effects-section.js";
@@ -100,7 +101,7 @@ function sourcesSection(data: ReportData): string {
       : "not recorded";
     return `- ${sourceNumber(index)} ${source.kind} \`${sourceLabel(source)}\`${runIds}, ${document.createdAt}: profile \`${profile.id}\`, ${profile.runtimeSec} s per run, ${ramp}, ${profile.repeat} repeat(s), ioengine ${profile.ioengine}, direct=${profile.direct ? 1 : 0}${profile.precondition ? ", device targets filled before their first run" : ""}, ${fio.join(", ") || "no runs"}; size per job: ${sizes}`;
   });
-  return ["## Sources", "", ...lines].join("\n");
+  return ["### Sources", "", ...lines].join("\n");
 }
 
 /** Failed runs and runs never reached, per source: what the tables below do not hold. */
@@ -319,32 +320,36 @@ export function reportParts(data: ReportData): ReportPart[] {
           "",
         ]
       : [];
+  // The answer first, then what qualifies it, the analyses and every number; how it was measured last.
   return [
     "# layerbench report",
     "",
-    ...settingsSection(data),
-    ...environmentSection(data),
-    ...fioVersionNote(data),
     ...incompleteSection(data),
+    ...settingsSection(data),
+    ...answerSection(data),
     ...fasterThanBaselineNote(data),
     ...pageCacheSection(data),
-    ...steadyNote(data),
     ...tcgWarning,
-    baseline,
-    "Values are the mean over runs; ± is one standard deviation when a workload was repeated.",
-    "",
-    charts,
-    "",
     ...kbenchSummary(data),
     ...layersSection(data),
     ...effectsSection(data),
-    ...seriesSection(data),
-    ...tailSection(data),
     "## Results",
+    "",
+    baseline,
+    "Values are the mean over runs; ± is one standard deviation when a workload was repeated.",
     "",
     ...estimateNote(data),
     ...data.panels.flatMap((panel) => panelTable(panel, data)),
+    charts,
+    "",
+    ...seriesSection(data),
+    ...tailSection(data),
     ...warningsSection(data),
+    "## Method",
+    "",
+    ...environmentSection(data),
+    ...fioVersionNote(data),
+    ...steadyNote(data),
     sourcesSection(data),
     "",
   ];
