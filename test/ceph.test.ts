@@ -111,7 +111,10 @@ test.serial(
     t.regex(pool.stderr, /has no pool "nopool": its pools are [^\n]*\brbd\b/);
     const key = await run(`ceph=rbd:rbd/x:id=nobody:conf=${ceph.conf}`);
     t.is(key.code, 1);
-    t.regex(key.stderr, /target "ceph": no keyring for client\.nobody: Ceph looked for \S+\/ceph\.client\.nobody\.keyring /);
+    t.regex(
+      key.stderr,
+      /target "ceph": no keyring for client\.nobody: Ceph looked for \S+\/ceph\.client\.nobody\.keyring /,
+    );
     const spec = await run(`ceph=rbd:rbd/x:user=bench`);
     t.regex(spec.stderr, /RBD target "ceph": unknown option "user": use id=USER or conf=PATH/);
     // max_avail ignores quotas, and a pool at its quota blocks writes instead of failing them: fio would hang.
@@ -601,5 +604,49 @@ test.serial(
       [],
       "the example's cluster stopped and removed",
     );
+  },
+);
+
+test.serial(
+  "--profile etcd on a directory, a local guest's disk and an RBD image: each variant's fdatasync p99 and verdict",
+  async (t) => {
+    const dir = await scratch(t);
+    const out = join(dir, "out");
+    const local = join(dir, "local");
+    await fs.mkdir(local);
+    // 1 MiB of etcd's 2300-byte writes: 456 fdatasyncs a run.
+    const result = await runCli([
+      "run",
+      "--profile",
+      "etcd",
+      "--size",
+      "1m",
+      "--target",
+      `local=${local}`,
+      "--target",
+      `vm-none=vm:bus=virtio-blk,cache=none,dir=${dir}`,
+      "--target",
+      target("ceph", "lb-etcd"),
+      "--out",
+      out,
+    ]);
+    t.is(result.code, 0, result.stderr);
+    const document = await results(out);
+    t.true(document.profile.syncEveryWrite);
+    for (const variant of document.variants) {
+      const [run] = variant.workloads[0].runs;
+      t.true((run.write?.syncLatencyNs?.p99 ?? 0) > 0, `${variant.id}: fdatasync p99 from fio`);
+    }
+    const report = await fs.readFile(join(out, "report.md"), "utf8");
+    for (const id of ["local", "vm-none", "ceph"])
+      t.regex(
+        report,
+        new RegExp(
+          `^\\| (\\*\\*)?${id}(\\*\\*)?( \\(baseline\\)| \\(emulated CPU\\))? \\| (local|vm) \\| [\\d.]+ (µs|ms) \\| 1 \\| (under 10 ms|\\*\\*over 10 ms\\*\\*) \\|$`,
+          "m",
+        ),
+        id,
+      );
+    t.notRegex(report, /buffered-io/, "each write made durable: the page cache holds nothing to answer with");
   },
 );

@@ -240,6 +240,18 @@ test("tail latency: each variant's percentiles from the median to the 99.99th, o
   const disk = percentileSpec(collectReportData([document])) as typeof spec;
   t.is(disk.spec.encoding.y.title, "Latency (ms)");
   t.deepEqual(disk.spec.encoding.y.axis.values, [2, 5, 10, 20, 50, 100, 200, 500]);
+  // A workload that syncs: a second panel of its fdatasync calls' percentiles.
+  for (const entry of document.variants) {
+    const write = entry.workloads[0].runs[0].write;
+    if (write) write.syncLatencyNs = { mean: 3e6, p50: 2e6, p90: 4e6, p99: 9e6, p99_9: 2e7, p99_99: 3e7 };
+  }
+  const synced = percentileSpec(collectReportData([document])) as {
+    data: { values: Array<{ panel: string; variant: string; latency: number; percent: number }> };
+  };
+  const panels = [...new Set(synced.data.values.map((row) => row.panel))];
+  t.is(panels.length, 2);
+  t.true(panels[1].endsWith(" · fdatasync"), panels.join(" / "));
+  t.is(synced.data.values.find((row) => row.panel === panels[1] && row.percent === 99)?.latency, 9);
   // The synthetic documents carry only a mean and a p99: too little for a curve.
   t.is(percentileSpec(collectReportData([guests(2, ["4 KiB"])])), undefined);
 });

@@ -154,7 +154,7 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
   const cases: Array<{ args: string[]; env?: NodeJS.ProcessEnv; message: RegExp }> = [
     {
       args: ["run", "--profile", "nope", "--out", out],
-      message: /unknown profile "nope": choose one of ars, kbench, or give a fio job file/,
+      message: /unknown profile "nope": choose one of ars, kbench, etcd, or give a fio job file/,
     },
     { args: ["run", "--size", "12x", "--out", out], message: /bad size "12x": use a positive number/ },
     // Past any benchmark: a typo, which fio would fail on three times over, or count to for ever.

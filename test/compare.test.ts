@@ -235,7 +235,7 @@ test("CPU % is shown, never a regression; IOPS per CPU % is the CPU metric that 
   );
   t.regex(
     markdown,
-    /A regression in IOPS, bandwidth, mean latency, p99 latency or IOPS per CPU percent sets the exit code; CPU % is shown, not gated\./,
+    /A regression in IOPS, bandwidth, mean latency, p99 latency, fsync\/fdatasync p99 latency or IOPS per CPU percent sets the exit code; CPU % is shown, not gated\./,
   );
   t.regex(markdown, /\| CPU \| .* \| changed \(not gated\) \|$/m);
 });

@@ -44,7 +44,7 @@ const invalid: Array<[string, RawConfig, RegExp]> = [
   [
     "profile",
     { ...valid(), profile: "fast" },
-    /^layerbench:profile: unknown profile "fast": choose one of ars, kbench$/,
+    /^layerbench:profile: unknown profile "fast": choose one of ars, kbench, etcd$/,
   ],
   ["runtime", { ...valid(), runtime: 0 }, /^layerbench:profile: bad runtime "0"/],
   ["repeat", { ...valid(), repeat: "x" }, /^layerbench:repeat "x" is not allowed: use a whole number, at least 1$/],

@@ -133,3 +133,21 @@ test("a json+ histogram with a bucket that is neither a number nor fio's constan
     message: 'odd.json: json+ histogram has a bucket "FIO_IO_U_PLAT_NEW" that is no number',
   });
 });
+
+test("etcd's check: the fdatasync latency fio 3.33 and 3.39 report apart from the writes, as fio's own numbers", async (t) => {
+  for (const name of ["fio-3.33-etcd.json", "fio-3.39-etcd.json"]) {
+    const text = await read(name);
+    const raw = (JSON.parse(text) as { jobs: Array<{ sync: { lat_ns: RawLatency & { N: number } } }> }).jobs[0].sync
+      .lat_ns;
+    const [job] = parseFioOutput(text, name).jobs;
+    const sync = job.write?.syncLatencyNs;
+    t.is(raw.N, 10_029, `${name}: one fdatasync per 2300-byte write of 22 MiB`);
+    t.is(sync?.mean, raw.mean, name);
+    for (const [key, percentile] of [...PERCENTILE_KEYS, ["p99_99", "99.990000"] as const])
+      t.is(sync?.[key], raw.percentile?.[percentile], `${name} ${key}`);
+    // The writes' own completion latency stays the writes'.
+    t.not(job.write?.latencyNs.p99, sync?.p99);
+  }
+  const [plain] = parseFioOutput(await read("fio-3.33-randrw-unified.json"), "no syncs").jobs;
+  t.is(plain.mixed?.syncLatencyNs, undefined, "no syncs, no sync latency");
+});

@@ -83,7 +83,7 @@ test("--profile FILE: read from disk; the options the file sets are refused besi
     message: `--runtime (runtime=), --size (size=) cannot change your job file ${file}: set it in the file`,
   });
   await t.throwsAsync(selectProfile("nope", {}), {
-    message: 'unknown profile "nope": choose one of ars, kbench, or give a fio job file',
+    message: 'unknown profile "nope": choose one of ars, kbench, etcd, or give a fio job file',
   });
   t.is((await selectProfile("kbench", { rampSec: 0 })).rampSec, 0);
 });

@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { marked } from "marked";
+import { summarize } from "../bench/core/results.js";
 import { readResultsFile } from "../bench/core/results-io.js";
 import { CHARTS } from "../bench/report/chart-definitions.js";
 import { chartRows, chartSpec, renderChartSvg } from "../bench/report/charts.js";
@@ -524,4 +525,35 @@ test("report.md opens with the answer: each layer against the baseline, its medi
     /^## Answer\n\nWhat \*\*nvme\*\* measured, per workload:\n\n\| Workload \| IOPS \| Bandwidth \| Mean latency \| p99 latency \|$/m,
   );
   t.regex(alone, /^\| w, QD1 · write \| 2000 \| 7\.8 MiB\/s \| 500\.0 µs \| 1\.50 ms \|$/m);
+});
+
+test("etcd's check: each variant's fdatasync p99 against 10 ms over its runs, and the layer that crosses the line", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    { spec: { ...variant("host-zvol", true), layer: "host" }, iops: { "etcd-fdatasync": [5000, 5000] } },
+    { spec: { ...variant("vm-none"), layer: "vm" as const }, iops: { "etcd-fdatasync": [3000, 3000] } },
+    { spec: { ...variant("vm-writeback"), layer: "vm" as const }, iops: { "etcd-fdatasync": [2000, 2000] } },
+    { spec: { ...variant("k8s-longhorn-r3"), layer: "k8s" as const }, iops: { "etcd-fdatasync": [300, 300] } },
+  ]);
+  // fdatasync p99 per run, in ms: the host well under, one VM on both sides of 10 ms, Longhorn over.
+  const p99s: Record<string, number[]> = {
+    "host-zvol": [0.3, 0.4],
+    "vm-none": [2, 3],
+    "vm-writeback": [8, 12],
+    "k8s-longhorn-r3": [25, 30],
+  };
+  for (const entry of document.variants) {
+    entry.workloads[0].runs.forEach((run, index) => {
+      if (run.write) run.write.syncLatencyNs = { mean: p99s[entry.id][index] * 2e5, p99: p99s[entry.id][index] * 1e6 };
+    });
+    entry.workloads[0].summary = summarize(entry.workloads[0].runs);
+  }
+  const markdown = renderMarkdown(collectReportData([document]));
+  t.regex(markdown, / The line is crossed at the \*\*vm\*\* layer: vm-writeback \(10\.00 ms ± 2\.83 ms\)\.$/m);
+  t.regex(markdown, /^\| \*\*host-zvol\*\* \(baseline\) \| host \| 350\.0 µs ± 70\.7 µs \| 2 \| under 10 ms \|$/m);
+  t.regex(markdown, /^\| vm-writeback \| vm \| 10\.00 ms ± 2\.83 ms \| 2 \| \*\*at the line\*\* \|$/m);
+  t.regex(markdown, /^\| k8s-longhorn-r3 \| k8s \| 27\.50 ms ± 3\.54 ms \| 2 \| \*\*over 10 ms\*\* \|$/m);
+  t.true(markdown.indexOf("## etcd's fdatasync check") < markdown.indexOf("## Results"), "beside the answer");
+  // The tables show the column only where a run synced; a plain profile's have none.
+  t.regex(markdown, /\| fdatasync p99 \| vs base \|/);
+  t.notRegex(renderMarkdown(collectReportData([twoVariants()])), /fdatasync|etcd/);
 });

@@ -100,3 +100,21 @@ test("every profile renders a job file fio accepts, on a directory and on a devi
     message: /contains a line break/,
   });
 });
+
+test("etcd: the job etcd's maintainers give, size-bound with --runtime as its cap; --direct and --steady refused", (t) => {
+  const text = renderJobFile(resolveProfile("etcd"), { kind: "directory", path: "/t" });
+  // fio --rw=write --ioengine=sync --fdatasync=1 --size=22m --bs=2300 (etcd.io, Hardware recommendations).
+  for (const line of ["ioengine=sync", "direct=0", "fdatasync=1", "rw=write", "bs=2300", "size=22m", "runtime=120"])
+    t.regex(text, new RegExp(`^${line}$`, "m"), line);
+  t.notRegex(text, /^time_based/m, "it ends when its 22 MiB are written");
+  // fio's rbd engine fails a datasync (EINVAL); a sync is the same librbd flush.
+  const rbd = renderJobFile(resolveProfile("etcd"), { kind: "rbd", pool: "p", image: "i", client: "c" });
+  t.regex(rbd, /^fsync=1$/m);
+  t.notRegex(rbd, /^fdatasync/m);
+  t.regex(renderJobFile(resolveProfile("ars"), { kind: "directory", path: "/t" }), /^time_based=1$/m);
+  t.throws(() => resolveProfile("etcd", { direct: true }), {
+    message:
+      "--direct is not allowed with profile etcd: its workload etcd-fdatasync writes 2300-byte blocks, and O_DIRECT needs multiples of 512 bytes",
+  });
+  t.throws(() => resolveProfile("etcd", { steady: true }), { message: /^--steady is not allowed with profile etcd/ });
+});

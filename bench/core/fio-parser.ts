@@ -53,6 +53,11 @@ const FioJobSchema = z
     mixed: FioDirectionSchema.optional(),
     /** With steadystate=: whether the criterion held, so that the job ended before its runtime. */
     steadystate: z.object({ attained: z.number() }).optional(),
+    /**
+     * fsync/fdatasync calls (fsync=N, fdatasync=N, etcd's check), apart from the writes: their latency in lat_ns, N
+     * the calls (fio 3.x: total_ios stays 0).
+     */
+    sync: z.object({ lat_ns: FioLatencySchema.optional() }).optional(),
   })
   .refine((job) => job.mixed || (job.read && job.write), "a job reports read and write, or mixed");
 type FioJob = z.infer<typeof FioJobSchema>;
@@ -338,6 +343,14 @@ function combineProcesses(processes: FioJob[], origin: string): FioJobResult {
     );
     if (combined) result[direction] = combined;
   }
+  // The syncs follow the writes they make durable: their latency is the written side's.
+  const syncs = processes.flatMap((job) =>
+    job.sync?.lat_ns && (job.sync.lat_ns.N ?? 0) > 0
+      ? [{ latency: job.sync.lat_ns, scale: 1, ios: job.sync.lat_ns.N ?? 0 }]
+      : [],
+  );
+  const written = result.write ?? result.mixed;
+  if (syncs.length > 0 && written) written.syncLatencyNs = combineLatency(syncs, origin);
   return result;
 }
 

@@ -59,11 +59,12 @@ export function renderJobFile(profile: Profile, target: FioTarget): string {
     "[global]",
     `ioengine=${profile.ioengine}`,
     `direct=${profile.direct ? 1 : 0}`,
-    "time_based=1",
+    // A size-bound profile ends at its size; runtime is then its cap.
+    ...(profile.sizeBound ? [] : ["time_based=1"]),
     ...(profile.rampSec > 0 ? [`ramp_time=${profile.rampSec}`] : []),
     `runtime=${profile.runtimeSec}`,
     ...(profile.endFsync ? ["end_fsync=1"] : []),
-    ...profile.fioOptions,
+    ...(target.kind === "rbd" ? profile.fioOptions.map(rbdSyncOption) : profile.fioOptions),
     "group_reporting=1",
     // Every run second by second (core/series.ts), into the directory the runner gives fio.
     ...LOG_OPTIONS,
@@ -84,6 +85,14 @@ export function renderJobFile(profile: Profile, target: FioTarget): string {
     ].join("\n"),
   );
   return `${global.join("\n")}\n${sections.join("\n")}\n`;
+}
+
+/**
+ * fio's rbd engine queues a sync as rbd_aio_flush but fails a datasync with EINVAL (engines/rbd.c, fio 3.33 to
+ * fio-3.42-135): on an RBD image, fdatasync=N is fsync=N, which librbd answers with the same flush.
+ */
+function rbdSyncOption(line: string): string {
+  return line.replace(/^(\s*)fdatasync(\s*=)/, "$1fsync$2");
 }
 
 /** Keys by which a job file names its own target. */
@@ -142,7 +151,8 @@ export function renderRbdFillJob(bytes: number): string {
     `pool=${target.pool}`,
     `rbdname=${target.image}`,
     "rw=write",
-    "bs=4m",
+    // Ceph's 4 MiB objects whole; an image smaller than one (etcd's 22 MiB check cut down) in one write.
+    `bs=${formatFioSize(Math.min(4 * 1024 ** 2, bytes))}`,
     "iodepth=16",
     "direct=1",
     `size=${formatFioSize(bytes)}`,

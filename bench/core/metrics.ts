@@ -14,6 +14,8 @@ export interface ShownMetric {
   format: (value: number) => string;
   /** Whether it is set against the baseline (a ratio) and compared before/after; bytes moved depend on the runtime. */
   relative: boolean;
+  /** Shown only where some run measured it (the sync latency of a profile that syncs), not as a column of dashes. */
+  whereMeasured?: boolean;
 }
 
 const shown = (metric: Omit<ShownMetric, "format">): ShownMetric => ({
@@ -55,6 +57,16 @@ export const SHOWN_METRICS: ShownMetric[] = [
     higherIsBetter: false,
     unit: latencyUnit,
     relative: true,
+  }),
+  // etcd's question: how long the fdatasync after each write takes, at the 99th percentile.
+  shown({
+    metric: "syncP99Ns",
+    heading: "fdatasync p99",
+    name: "fsync/fdatasync p99 latency",
+    higherIsBetter: false,
+    unit: latencyUnit,
+    relative: true,
+    whereMeasured: true,
   }),
   // CPU of all the workload's jobs together, and what it buys: the same IOPS at twice the CPU shows here.
   shown({ metric: "cpuPct", heading: "CPU", name: "CPU", higherIsBetter: false, unit: cpuUnit, relative: true }),

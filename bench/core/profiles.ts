@@ -38,6 +38,8 @@ export interface Profile {
   precondition?: boolean;
   /** End each run once fio's steadystate criterion holds (core/steady-state.ts), at most runtimeSec. */
   steady?: boolean;
+  /** A run ends when each job has written its size (etcd's check), at runtimeSec at the latest; else time-based. */
+  sizeBound?: boolean;
   workloads: Workload[];
   /** A profile from your own job file (job-file-profile.ts): fio runs this text, the target added. */
   jobFileText?: string;
@@ -98,7 +100,35 @@ const PROFILES: Record<string, Profile> = {
     ],
   },
   kbench: kbenchProfile(),
+  etcd: {
+    id: "etcd",
+    description:
+      "etcd's disk check (etcd.io, Hardware recommendations; etcd-io/etcd's fio job): 2300-byte writes, each followed by fdatasync, 22 MiB; etcd wants the fdatasync 99th percentile under 10 ms",
+    // The job as etcd's maintainers give it: fio --rw=write --ioengine=sync --fdatasync=1 --size=22m --bs=2300.
+    ioengine: "sync",
+    direct: false,
+    endFsync: false,
+    rampSec: 0,
+    // A cap: the check ends when its 22 MiB are written (10,030 fdatasyncs: 100 s at etcd's 10 ms).
+    runtimeSec: 120,
+    sizeBound: true,
+    fioOptions: ["fdatasync=1"],
+    workloads: [
+      {
+        id: "etcd-fdatasync",
+        title: "etcd's check: 2300-byte sequential writes, fdatasync after each",
+        rw: "write",
+        bs: 2300,
+        numjobs: 1,
+        iodepth: 1,
+        size: parseSize("22m"),
+      },
+    ],
+  },
 };
+
+/** etcd's limit for the fdatasync 99th percentile (etcd.io, Hardware recommendations: "less than 10ms"). */
+export const ETCD_FDATASYNC_P99_NS = 10e6;
 
 /**
  * Longhorn's kbench, as its job files write it (github.com/longhorn/kbench, fio/common-include.fio and the
@@ -162,6 +192,16 @@ export function resolveProfile(id: string, overrides: ProfileOverrides = {}): Pr
   if (ioengine !== undefined && !(IO_ENGINES as readonly string[]).includes(ioengine)) {
     throw new ProfileError(`unknown ioengine "${ioengine}": choose one of ${IO_ENGINES.join(", ")}`);
   }
+  // O_DIRECT needs blocks aligned to the device's sector: etcd's 2300-byte writes cannot be direct.
+  const unaligned = direct ? base.workloads.find((workload) => workload.bs % 512 !== 0) : undefined;
+  if (unaligned)
+    throw new ProfileError(
+      `--direct is not allowed with profile ${id}: its workload ${unaligned.id} writes ${unaligned.bs}-byte blocks, and O_DIRECT needs multiples of 512 bytes`,
+    );
+  if (steady && base.sizeBound)
+    throw new ProfileError(
+      `--steady is not allowed with profile ${id}: its runs end when their size is written, not at a steady state`,
+    );
   const sizeBytes = size === undefined ? undefined : typeof size === "number" ? size : parseSize(size);
   const tooSmall = base.workloads.find((workload) => sizeBytes !== undefined && sizeBytes < workload.bs);
   if (tooSmall) {

@@ -43,6 +43,8 @@ export const DirectionResultSchema = z.object({
   ioBytes: z.number().nonnegative(),
   runtimeMs: z.number().nonnegative(),
   latencyNs: LatencySchema,
+  /** The latency of the fsync or fdatasync calls after the writes (fio's sync section), for a job that syncs. */
+  syncLatencyNs: LatencySchema.optional(),
 });
 export type DirectionResult = z.infer<typeof DirectionResultSchema>;
 
@@ -88,6 +90,7 @@ export const METRICS = [
   "latP90Ns",
   "latP99Ns",
   "latP99_9Ns",
+  "syncP99Ns",
   "cpuPct",
   "iopsPerCpuPct",
 ] as const;
@@ -167,8 +170,16 @@ export const ProfileInfoSchema = z.object({
   precondition: z.boolean().optional(),
   /** --steady: each run ended once fio's steadystate criterion (core/steady-state.ts) held, at most runtimeSec. */
   steady: z.boolean().optional(),
+  /** Each write was followed by fdatasync or fsync (fdatasync=1, fsync=1: etcd's check): none waited in a cache. */
+  syncEveryWrite: z.boolean().optional(),
 });
 export type ProfileInfo = z.infer<typeof ProfileInfoSchema>;
+
+/**
+ * Whether the page cache of the machine that ran fio can hold a run's writes: buffered I/O whose writes are not
+ * each made durable before the next (etcd's check syncs every write: the cache holds nothing it can answer with).
+ */
+export const throughPageCache = (profile: ProfileInfo) => !profile.direct && !profile.syncEveryWrite;
 
 /** A workload run that failed; the runs that worked are kept beside it. */
 export const FailureSchema = z.object({
@@ -262,6 +273,8 @@ function metricValue(run: Run, result: DirectionResult, metric: Metric): number 
       return result.latencyNs.p99;
     case "latP99_9Ns":
       return result.latencyNs.p99_9;
+    case "syncP99Ns":
+      return result.syncLatencyNs?.p99;
   }
 }
 
@@ -351,6 +364,8 @@ export function profileInfo(
   > & {
     rampSec: number;
     workloads: WorkloadSettings[];
+    /** The profile's further [global] lines: fdatasync=1 or fsync=1 syncs every write. */
+    fioOptions?: string[];
   },
   repeat: number,
 ): ProfileInfo {
@@ -364,6 +379,7 @@ export function profileInfo(
     ...(profile.stopWhenStable && { stopWhenStable: profile.stopWhenStable }),
     ...(profile.precondition && { precondition: true }),
     ...(profile.steady && { steady: true }),
+    ...(profile.fioOptions?.some((line) => /^\s*(fdatasync|fsync)\s*=\s*1\s*$/.test(line)) && { syncEveryWrite: true }),
     workloads: profile.workloads.map(({ id, rw, bs, numjobs, iodepth, size }) => ({
       id,
       rw,

@@ -1,6 +1,14 @@
 import { DEFAULT_THRESHOLD_PCT } from "./metrics.js";
 import { DEFAULT_MAX_RSD_PCT } from "./repeat.js";
-import { DIRECTIONS, type Layer, pooledStdev, type ResultsDocument, type Run, relativeStdevPct } from "./results.js";
+import {
+  DIRECTIONS,
+  type Layer,
+  pooledStdev,
+  type ResultsDocument,
+  type Run,
+  relativeStdevPct,
+  throughPageCache,
+} from "./results.js";
 import { STEADY_CRITERION, steadyState } from "./steady-state.js";
 
 // Numbers that may measure something else than the storage, flagged beside them rather than hidden. Derived from
@@ -76,7 +84,7 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
         warnings.push({ variant: variant.id, workload: workload.id, code, message });
       const settings = profile.workloads?.find((candidate) => candidate.id === workload.id);
       // fio's rbd engine has no page cache under it: librbd's own cache, recorded as rbdCache, is what direct=0 means.
-      const pageCache = !profile.direct && variant.options.engine !== "rbd";
+      const pageCache = throughPageCache(profile) && variant.options.engine !== "rbd";
       if (pageCache) add("buffered-io", "direct=0: written through the page cache");
       // The stack's host-level Ceph run reports the cache its script found; local runs and VM disks record it.
       const rbdCache = variant.options.rbdCache ?? variant.environment?.rbdCache;

@@ -1,5 +1,6 @@
 import * as vega from "vega";
 import * as vl from "vega-lite";
+import { throughPageCache } from "../core/results.js";
 import {
   axisTitle,
   barFlags,
@@ -185,7 +186,7 @@ export function chartSpec(
   const repeated = rows.some((row) => row.repeats > 1);
   const spread = (size: number, color: string) => ({ type: "errorbar" as const, ticks: { size }, color });
   const panels = [...new Set(rows.map((row) => row.panel))];
-  const buffered = data.documents.some((document) => !document.profile.direct);
+  const buffered = data.documents.some((document) => throughPageCache(document.profile));
   const subtitle = [
     repeated ? "error bars: ±1 standard deviation over repeats" : "",
     logScale ? "logarithmic scale" : "",

@@ -29,6 +29,7 @@ const GATING_METRICS: ReadonlySet<Metric> = new Set<Metric>([
   "bwBytes",
   "latMeanNs",
   "latP99Ns",
+  "syncP99Ns",
   "iopsPerCpuPct",
 ]);
 

@@ -1,6 +1,12 @@
 import { unaccountedRuns } from "../core/completeness.js";
 import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
-import { DIRECTIONS, type DirectionSummary, EMULATED_CPU_WARNING, type Stat } from "../core/results.js";
+import {
+  DIRECTIONS,
+  type DirectionSummary,
+  EMULATED_CPU_WARNING,
+  type Stat,
+  throughPageCache,
+} from "../core/results.js";
 import { fioVersions } from "../core/settings.js";
 import { STEADY_CRITERION } from "../core/steady-state.js";
 import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.js";
@@ -10,14 +16,12 @@ import { answerSection } from "./answer.js";
 import { ANALYSIS_CHARTS, CHARTS, chartImage } from "./chart-definitions.js";
 import { panelLayers } from "./effects.js";
 import { effectsSection } from "./effects-section.js";
+import { etcdSection } from "./etcd-section.js";
 import { kbenchSummary } from "./kbench-summary.js";
 import { mdText } from "./markdown-text.js";
 import { percentileSpec } from "./percentile-chart.js";
 import { measuresRbdImages, panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 import { partsToMarkdown, quotedList, type ReportPart } from "./table.js";
-
-// Each shown metric is a column, followed by its ratio to the baseline where it is relative.
-const COLUMNS = SHOWN_METRICS;
 
 /** Marks a percentile that is an IO-weighted mean of several processes' percentiles rather than fio's number. */
 const ESTIMATE_MARK = "≈";
@@ -51,16 +55,20 @@ function unmeasured(panel: ReportPanel, data: ReportData): Array<{ label: string
 
 function panelTable(panel: ReportPanel, data: ReportData): ReportPart[] {
   const baselineSummary: DirectionSummary | undefined = panel.cells.find((entry) => entry.variant.baseline)?.summary;
+  // Each shown metric is a column, followed by its ratio to the baseline where it is relative.
+  const columns = SHOWN_METRICS.filter(
+    (column) => !column.whereMeasured || panel.cells.some((entry) => entry.summary[column.metric]),
+  );
   const headings = [
     "Variant",
-    ...COLUMNS.flatMap((column) =>
+    ...columns.flatMap((column) =>
       column.relative && baselineSummary ? [column.heading, "vs base"] : [column.heading],
     ),
     "Runs",
     "Flags",
   ];
   const rows = panel.cells.map(({ variant, summary, estimatedPercentiles, warnings }) => {
-    const values = COLUMNS.flatMap((column) => {
+    const values = columns.flatMap((column) => {
       const value = cell(summary[column.metric], column, estimatedPercentiles);
       return column.relative && baselineSummary
         ? [value, ratio(summary[column.metric], baselineSummary[column.metric])]
@@ -267,7 +275,7 @@ function settingsSection(data: ReportData): string[] {
 
 function pageCacheSection(data: ReportData): string[] {
   const buffered = data.documents.flatMap((document, index) =>
-    document.profile.direct ? [] : [`${sourceNumber(index)} profile \`${document.profile.id}\``],
+    throughPageCache(document.profile) ? [`${sourceNumber(index)} profile \`${document.profile.id}\``] : [],
   );
   return buffered.length > 0
     ? [
@@ -327,6 +335,7 @@ export function reportParts(data: ReportData): ReportPart[] {
     ...incompleteSection(data),
     ...settingsSection(data),
     ...answerSection(data),
+    ...etcdSection(data),
     ...fasterThanBaselineNote(data),
     ...pageCacheSection(data),
     ...tcgWarning,

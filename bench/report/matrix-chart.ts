@@ -1,4 +1,5 @@
 import type * as vl from "vega-lite";
+import { throughPageCache } from "../core/results.js";
 import type { ChartDefinition, Unit } from "./chart-definitions.js";
 import type { ChartRow } from "./charts.js";
 import { emulatedCpuNote, type ReportData } from "./rows.js";
@@ -94,7 +95,7 @@ export function matrixChartSpec(
     `colour: ${reference}, blue better`,
     "spread and p99 in report.md's tables",
     rows.some((row) => row.flags) ? "! flagged: see Flags in report.md" : "",
-    data.documents.some((document) => !document.profile.direct)
+    data.documents.some((document) => throughPageCache(document.profile))
       ? "buffered I/O: the page cache is part of the numbers"
       : "",
     emulatedCpuNote(data) ?? "",

@@ -18,10 +18,18 @@ const PERCENTILES = [
 /** A percentile's place on the x axis: its nines, 1 for the median's 50 %, 4 for 99.99 %. */
 const nines = (percent: number) => -Math.log10(1 - percent / 100);
 
+/** Which latency a panel draws: the I/O's completion latency, or the fsync/fdatasync calls' after it. */
+type Which = "latencyNs" | "syncLatencyNs";
+
 /** A variant's mean of a percentile over its runs that reported it. */
-function meanOf(runs: Run[], direction: "read" | "write" | "mixed", key: (typeof PERCENTILES)[number]["key"]) {
+function meanOf(
+  runs: Run[],
+  direction: "read" | "write" | "mixed",
+  key: (typeof PERCENTILES)[number]["key"],
+  which: Which,
+) {
   const values = runs.flatMap((run) => {
-    const value = run[direction]?.latencyNs[key];
+    const value = run[direction]?.[which]?.[key];
     return value !== undefined && value > 0 ? [value] : [];
   });
   return values.length > 0 ? values.reduce((sum, value) => sum + value, 0) / values.length : undefined;
@@ -56,22 +64,25 @@ export function logTicks(min: number, max: number): number[] {
 }
 
 export function percentileSpec(data: ReportData): vl.TopLevelSpec | undefined {
+  // A workload that syncs (etcd's check) gets a second panel: its fdatasync calls' percentiles.
   const measured = data.panels.flatMap((panel) =>
-    panel.cells.flatMap(({ variant }) => {
-      const runs = variant.variant.workloads.find((workload) => workload.id === panel.workloadId)?.runs ?? [];
-      const points = PERCENTILES.flatMap(({ key, percent }) => {
-        const ns = meanOf(runs, panel.direction, key);
-        return ns === undefined ? [] : [{ percent, nines: nines(percent), ns }];
-      });
-      // A curve needs the tail: at least the median, the 99th and one more.
-      return points.length >= 3
-        ? points.map((point) => ({
-            ...point,
-            panel: `${panelName(panel, data.panels)} · ${panel.direction}`,
-            variant: variant.label,
-          }))
-        : [];
-    }),
+    (["latencyNs", "syncLatencyNs"] as const).flatMap((which) =>
+      panel.cells.flatMap(({ variant }) => {
+        const runs = variant.variant.workloads.find((workload) => workload.id === panel.workloadId)?.runs ?? [];
+        const points = PERCENTILES.flatMap(({ key, percent }) => {
+          const ns = meanOf(runs, panel.direction, key, which);
+          return ns === undefined ? [] : [{ percent, nines: nines(percent), ns }];
+        });
+        // A curve needs the tail: at least the median, the 99th and one more.
+        return points.length >= 3
+          ? points.map((point) => ({
+              ...point,
+              panel: `${panelName(panel, data.panels)} · ${panel.direction}${which === "syncLatencyNs" ? " · fdatasync" : ""}`,
+              variant: variant.label,
+            }))
+          : [];
+      }),
+    ),
   );
   if (measured.length === 0) return undefined;
   const unit = latencyUnit(measured.filter((row) => row.percent === 50).map((row) => row.ns));

@@ -1,5 +1,5 @@
 import type * as vl from "vega-lite";
-import type { WorkloadSettings } from "../core/results.js";
+import { throughPageCache, type WorkloadSettings } from "../core/results.js";
 import { formatBytes } from "../util/size.js";
 import { axisTitle, type ChartDefinition, chartFrame, panelUnit } from "./chart-definitions.js";
 import { variantColourScale } from "./colours.js";
@@ -124,7 +124,7 @@ export function sweepChartSpec(data: ReportData, chart: ChartDefinition, points:
     legend: { orient: "top" as const, columns: 2, labelLimit: 0 },
   };
   const withP99 = chart.p99Metric !== undefined && rows.some((row) => row.p99 !== undefined);
-  const buffered = data.documents.some((document) => !document.profile.direct);
+  const buffered = data.documents.some((document) => throughPageCache(document.profile));
   const subtitle = [
     withP99 ? "solid: mean; dashed: 99th percentile" : "",
     "values in report.md's tables",
