@@ -33,7 +33,7 @@ const GATING_METRICS: ReadonlySet<Metric> = new Set<Metric>([
   "iopsPerCpuPct",
 ]);
 
-export type Verdict = "regression" | "improvement" | "changed" | "within noise" | "below threshold";
+export type Verdict = "regression" | "improvement" | "changed" | "untested" | "within noise" | "below threshold";
 
 export interface ComparisonRow {
   variant: string;
@@ -59,7 +59,10 @@ export interface Comparison {
   onlyAfter: string[];
 }
 
-/** A row's verdict from its change and the adjusted p-value of its test (none: the threshold alone decides). */
+/**
+ * A row's verdict from its change and the adjusted p-value of its test. Without a test (one run a side) a change
+ * past the threshold is untested: one run's noise is not told from a change, so it never fails a CI gate.
+ */
 export function verdict(
   metric: ComparedMetric,
   changePct: number,
@@ -67,7 +70,8 @@ export function verdict(
   q: number | undefined,
 ): Verdict {
   if (Math.abs(changePct) < thresholdPct) return "below threshold";
-  if (q !== undefined && q >= SIGNIFICANCE) return "within noise";
+  if (q === undefined) return "untested";
+  if (q >= SIGNIFICANCE) return "within noise";
   if (!GATING_METRICS.has(metric.metric)) return "changed";
   return changePct > 0 === metric.higherIsBetter ? "improvement" : "regression";
 }
@@ -151,6 +155,7 @@ const MARK: Record<Verdict, string> = {
   regression: "**regression**",
   improvement: "improvement",
   changed: "changed (not gated)",
+  untested: "untested: one run a side",
   "within noise": "within noise",
   "below threshold": "",
 };
@@ -177,7 +182,7 @@ export function renderComparison(
   const lines = [
     `# layerbench compare`,
     "",
-    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; without repeats on either side, the threshold alone). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
+    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; with one run on each side there is no test, and a change past the threshold is said untested, never a regression). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
     ...quotedList(
       "**Compared with --force although the settings differ**; the changes may come from them:",
