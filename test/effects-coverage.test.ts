@@ -148,6 +148,13 @@ const CASES: Array<[string, Case, string]> = [
     "main-effects",
   ],
   ["a small (4 %) interaction the main-effects design leaves out", { ...BASE, interaction: 0.04 }, "main-effects"],
+  // What most users run: one run of everything, the baseline as noisy as the rest. 59 % and 80 % before.
+  ["one run of every variant and of the baseline", { ...BASE, runs: 1, baselineRuns: 1, baselineNoise: 0.04 }, "full"],
+  [
+    "one run of everything, a main-effects design",
+    { ...BASE, runs: 1, baselineRuns: 1, baselineNoise: 0.04 },
+    "main-effects",
+  ],
 ];
 
 for (const [name, setup, kind] of CASES) {

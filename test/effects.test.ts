@@ -57,6 +57,10 @@ test("effects: cache ranked first with its ratios; iothread and bus move nothing
     /\| \*\*cache\*\* \| 3\.00× \| writeback \| 1\.50× \| 1\.50×–1\.50× \| 4 \|\n\| +\| +\| none \| 0\.50× \|/,
   );
   t.true(markdown.indexOf("## Effects") < markdown.indexOf("## Results"));
+  t.regex(
+    markdown,
+    /Nothing was repeated: the baseline's spread in the intervals is the variants' spread about the model/,
+  );
 });
 
 test("layer by layer: the baseline, then each layer's best variant and median", (t) => {

@@ -28,8 +28,11 @@ export interface VariantRuns {
 export interface BaselineSpread {
   variance: number;
   df: number;
-  /** `runs`: its own runs; `layer`: one run, with the layer's run-to-run spread; `unknown`: nothing was repeated. */
-  source: "runs" | "layer" | "unknown";
+  /**
+   * `runs`: its own runs; `layer`: one run, with the layer's run-to-run spread; `fit`: nothing was repeated, the
+   * variants' spread about the model stands for a run's; `unknown`: nothing repeated and no spread left to tell.
+   */
+  source: "runs" | "layer" | "fit" | "unknown";
 }
 
 export interface LackOfFit {
@@ -66,15 +69,21 @@ function pooledWithin(groups: number[][]): { variance: number; df: number } | un
   return df > 0 ? { variance: squares / df, df } : undefined;
 }
 
-/** The baseline mean's variance: from its own runs, else its one run with the layer's run-to-run spread. */
+/**
+ * The baseline mean's variance: from its own runs, else its one run with the layer's run-to-run spread, else (one
+ * run of everything, what most users run) with the variants' spread about the model on its V - p degrees of freedom.
+ * Taken as 0 there, the intervals held the truth 59 % of the time.
+ */
 function baselineSpread(
   baselineLogs: number[],
   pureError: { variance: number; df: number } | undefined,
+  residual: { variance: number; df: number } | undefined,
 ): BaselineSpread {
   const runs = baselineLogs.length;
   const own = pooledWithin([baselineLogs]);
   if (own) return { variance: own.variance / runs, df: own.df, source: "runs" };
   if (pureError) return { variance: pureError.variance / runs, df: pureError.df, source: "layer" };
+  if (residual) return { variance: residual.variance / runs, df: residual.df, source: "fit" };
   return { variance: 0, df: Number.POSITIVE_INFINITY, source: "unknown" };
 }
 
@@ -126,7 +135,11 @@ export function fitVariants(spec: ModelSpec, variants: VariantRuns[], baselineLo
     fit,
     between,
     ...(pureError && { pureError }),
-    baseline: baselineSpread(baselineLogs, pureError),
+    baseline: baselineSpread(
+      baselineLogs,
+      pureError,
+      dfModel > 0 && unweighted.sigma !== undefined ? { variance: unweighted.sigma ** 2, df: dfModel } : undefined,
+    ),
     ...(lackOfFit && { lackOfFit }),
   };
 }

@@ -54,6 +54,8 @@ function baselineLine(effects: PanelEffects): string {
       return " The baseline's spread over its runs is in every interval.";
     case "layer":
       return " The baseline ran once: its spread in the intervals is the run-to-run spread of this layer's variants.";
+    case "fit":
+      return " Nothing was repeated: the baseline's spread in the intervals is the variants' spread about the model (repeat the runs for intervals of their own).";
     default:
       return " Nothing was repeated: the baseline's own spread is unknown and not in the intervals.";
   }
