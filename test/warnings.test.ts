@@ -99,6 +99,25 @@ test("not-steady: a run whose IOPS climb over its seconds is flagged, with what 
   t.false(deriveWarnings(document).some((warning) => warning.code === "not-steady"));
 });
 
+test("settled-late: a run steady only after its start, its steady part's mean 5 % or more off the whole run's", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "h" }, [
+    { spec: variant("cache", true), iops: { w: [1000, 1000] } },
+  ]);
+  const [first, second] = document.variants[0].workloads[0].runs;
+  const seconds = (value: (second: number) => number) => Array.from({ length: 60 }, (_, index) => value(index));
+  first.series = { intervalSec: 1, iops: seconds(() => 1000), bwBytes: seconds(() => 0) };
+  // A writeback cache absorbing the first 30 s at 1500 IOPS, then the disk's 1000.
+  second.series = { intervalSec: 1, iops: seconds((s) => (s < 30 ? 1500 : 1000)), bwBytes: seconds(() => 0) };
+  const warnings = deriveWarnings(document);
+  t.false(
+    warnings.some((warning) => warning.code === "not-steady"),
+    "it settled",
+  );
+  const late = warnings.filter((warning) => warning.code === "settled-late");
+  t.is(late.length, 1);
+  t.regex(late[0].message, /^run 2: steady after \d+ s; its steady part \d+ IOPS, the whole run 1250 \(-\d+\.\d %\)$/);
+});
+
 test("not-steady under --steady: fio's judgment of each run stands, so a run it ended is never flagged", (t) => {
   const document = syntheticDocument({ kind: "local", host: "h" }, [
     { spec: variant("thin", true), iops: { w: [1000, 1000] } },

@@ -22,6 +22,7 @@ export const WARNING_CODES = [
   "high-spread",
   "cpu-bound",
   "not-steady",
+  "settled-late",
   "overran",
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
@@ -51,12 +52,17 @@ export const WARNING_MEANINGS: Record<WarningCode, string> = {
   "cpu-bound": "fio's jobs kept their CPUs near 100 % busy: the number may measure the CPU, not the storage",
   overran:
     "fio's own runtime of a run was far longer than the profile's: the storage stalled under it (a cluster not answering for a while), and the number averages over the stall",
+  "settled-late":
+    "a run settled only after its first seconds, and the mean of its steady part differs from the whole run's by 5 % or more: the number carries its start (a cache filling, a thin volume allocating)",
   "not-steady":
     "a run's IOPS did not settle: over five rounds of its seconds, SNIA PTS 2.0.2's rule (rounds within 20 % of their average, the fitted slope within 10 %) does not hold; under --steady, fio's own criterion never held and the run took its full --runtime",
 };
 
 // Host and local directories are the bottom; a guest sits on them, Kubernetes on a guest.
 const LAYER_RANK: Record<Layer, number> = { local: 0, host: 0, vm: 1, k8s: 2 };
+
+/** A run's steady part against the whole run: a change of this share is said (settled-late). */
+const SETTLED_LATE_CHANGE = 0.05;
 
 /** A job counts as CPU-bound from this share of one CPU (user + system). */
 export const CPU_BOUND_PCT = 90;
@@ -131,6 +137,18 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
           : [];
       });
       if (unsettled.length > 0) add("not-steady", unsettled.join("; "));
+      const late = workload.runs.flatMap((run, index) => {
+        if (run.steadyAttained !== undefined || !run.series) return [];
+        const judged = steadyState(run.series.iops);
+        if (!judged?.steady || !judged.steadyFrom || judged.steadyMean === undefined) return [];
+        const change = judged.steadyMean / judged.wholeMean - 1;
+        return Math.abs(change) >= SETTLED_LATE_CHANGE
+          ? [
+              `run ${index + 1}: steady after ${judged.steadyFrom * run.series.intervalSec} s; its steady part ${judged.steadyMean.toFixed(0)} IOPS, the whole run ${judged.wholeMean.toFixed(0)} (${change > 0 ? "+" : ""}${(change * 100).toFixed(1)} %)`,
+            ]
+          : [];
+      });
+      if (late.length > 0) add("settled-late", late.join("; "));
       const overran = overranRuns(workload.runs, profile.runtimeSec);
       if (overran.length > 0)
         add(

@@ -173,7 +173,7 @@ function seriesSection(data: ReportData): ReportPart[] {
   return [
     "## During the runs",
     "",
-    "Each run second by second, from fio's own logs (IOPS of all jobs, averaged over each second; a mixed workload's panels each show their own direction). A run whose IOPS did not settle is flagged `not-steady`: over five rounds of its seconds (the last fifths), the rounds' means must lie within 20 % of their average and their fitted line rise or fall by at most 10 % of it (the steady-state rule of SNIA's Solid State Storage Performance Test Specification, version 2.0.2, 2020). Under --steady, fio's own criterion judges each run instead: a run it ended is steady, one that took its full --runtime is not.",
+    "Each run second by second, from fio's own logs (IOPS of all jobs, averaged over each second; a mixed workload's panels each show their own direction). A run is steady from the first second whose rest of the run (at least half of it) holds the steady-state rule of SNIA's Solid State Storage Performance Test Specification (version 2.0.2, 2020): five rounds, their means within 20 % of their average, their fitted line rising or falling by at most 10 % of it, the rounds long enough for the run's per-second noise. One that never settles is flagged `not-steady`; one that settled late, its steady part's mean 5 % or more off the whole run's, `settled-late`. Under --steady, fio's own criterion judges each run instead: a run it ended is steady, one that took its full --runtime is not.",
     "",
     chartImage(ANALYSIS_CHARTS.series),
     "",
