@@ -17,7 +17,7 @@ import { type CephDisk, releaseVmDiskScript, removeRbdImageScript } from "../ben
 import { formatBytes } from "../bench/util/size.js";
 import { cephHostTarget } from "../components/host-layer.js";
 import { type LocalCeph, startLocalCeph } from "./helpers/ceph.js";
-import { runCli } from "./helpers/cli.js";
+import { runCli, runCommand } from "./helpers/cli.js";
 import { quickJobFile } from "./helpers/fio.js";
 import { runScript, shellcheck } from "./helpers/scripts.js";
 
@@ -573,21 +573,11 @@ test.serial(
     const dir = await scratch(t);
     const out = join(dir, "out");
     // The example's own options, shorter runs after them (a later option wins).
-    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(
-        "sh",
-        ["bench/examples/ceph-local.sh", "--runtime", "1", "--size", "8m", "--repeat", "1", "--out", out],
-        {
-          env: { ...process.env, TMPDIR: dir, CEPH_CONF: "" },
-          stdio: ["ignore", "ignore", "pipe"],
-        },
-      );
-      let stderr = "";
-      child.stderr.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on("close", (code) => resolve({ code, stderr }));
-    });
+    const result = await runCommand(
+      "sh",
+      ["bench/examples/ceph-local.sh", "--runtime", "1", "--size", "8m", "--repeat", "1", "--out", out],
+      { env: { ...process.env, TMPDIR: dir, CEPH_CONF: "" } },
+    );
     t.is(result.code, 0, result.stderr);
     const document = await results(out);
     t.deepEqual(

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import test from "ava";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { scratchDir } from "./helpers/fio.js";
-import { outputValue, recordingMocks, stackConfig, withoutStackTraces } from "./helpers/pulumi-mocks.js";
+import { localFioState, outputValue, recordingMocks, stackConfig, withoutStackTraces } from "./helpers/pulumi-mocks.js";
 import { runScript, withLocalTarget } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 
@@ -14,20 +14,15 @@ const STACK = fileURLToPath(new URL("../stacks/Pulumi.quick.yaml", import.meta.u
 const scripts: Array<{ name: string; script: string }> = [];
 const scratch = await scratchDir();
 const node = new StrictNode();
-recordingMocks(async ({ type, name, inputs }) => {
-  if (type === "command:remote:Command" && /^fio-.*-fio$/.test(name)) {
-    const script = inputs.create as string;
+recordingMocks(
+  localFioState(async (name, script) => {
     scripts.push({ name, script });
     const { stdout, stderr, code } = await runScript(withLocalTarget(script, `${scratch.path}/${name}.img`));
     if (code !== 0) throw new Error(`${name} failed: ${stderr}`);
     return { stdout, stderr };
-  }
-  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/test/baseline-zvol\n" };
-  if (name === "bench-vm-1-address") return { stdout: "192.168.1.77\n" };
-  if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
-  if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], ["192.168.1.77"]] };
-  return {};
-}, node);
+  }),
+  node,
+);
 pulumi.runtime.setAllConfig(
   {
     ...(await stackConfig(STACK)),

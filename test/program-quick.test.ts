@@ -5,7 +5,14 @@ import { parse } from "yaml";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { parseScriptOutput } from "../bench/remote/fio-script.js";
 import { scratchDir } from "./helpers/fio.js";
-import { byName, outputValue, recordingMocks, stackConfig, withoutStackTraces } from "./helpers/pulumi-mocks.js";
+import {
+  byName,
+  localFioState,
+  outputValue,
+  recordingMocks,
+  stackConfig,
+  withoutStackTraces,
+} from "./helpers/pulumi-mocks.js";
 import { runScript, shellcheck, withLocalTarget } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
 import { integrationTest } from "./helpers/tier.js";
@@ -18,21 +25,16 @@ const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\ntest-key-material\n---
 const executed: Array<{ name: string; started: number; finished: number; stdout: string; script: string }> = [];
 const scratch = await scratchDir();
 const node = new StrictNode();
-const resources = recordingMocks(async ({ type, name, inputs }) => {
-  if (type === "command:remote:Command" && /^fio-.*-fio$/.test(name)) {
-    const script = inputs.create as string;
+const resources = recordingMocks(
+  localFioState(async (name, script) => {
     const started = Date.now();
     const { stdout, stderr, code } = await runScript(withLocalTarget(script, `${scratch.path}/${name}.img`));
     if (code !== 0) throw new Error(`${name} failed: ${stderr}`);
     executed.push({ name, started, finished: Date.now(), stdout, script });
     return { stdout, stderr };
-  }
-  if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/test/baseline-zvol\n" };
-  if (name === "bench-vm-1-address") return { stdout: "192.168.1.77\n" };
-  if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
-  if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], ["192.168.1.77"]] };
-  return {};
-}, node);
+  }),
+  node,
+);
 // Short runs for the test; everything else as the stack file says.
 pulumi.runtime.setAllConfig(
   {

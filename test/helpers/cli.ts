@@ -11,17 +11,21 @@ export interface CliResult {
   stderr: string;
 }
 
+interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  whileRunning?: (child: ChildProcess, stderr: () => string) => void;
+}
+
 /** Runs the layerbench CLI as a user would; `whileRunning` can act on the live process (send Ctrl-C). */
-export function runCli(
-  args: string[],
-  options: {
-    cwd?: string;
-    env?: NodeJS.ProcessEnv;
-    whileRunning?: (child: ChildProcess, stderr: () => string) => void;
-  } = {},
-): Promise<CliResult> {
+export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
+  return runCommand(process.execPath, [BIN, ...args], options);
+}
+
+/** Runs a command as a user would (a script of the README's), its output kept. */
+export function runCommand(command: string, args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(command, args, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"],

@@ -69,6 +69,23 @@ export function measuringState(
   };
 }
 
+/**
+ * The quick stack's Commands when its fio scripts run for real on this machine: `runFio` runs each fio Command's
+ * script (its target swapped for a local file) and gives its stdout; the guest answers at 192.168.1.77.
+ */
+export function localFioState(
+  runFio: (name: string, script: string) => Promise<{ stdout: string; stderr: string }>,
+): StateFor {
+  return async ({ type, name, inputs }) => {
+    if (type === "command:remote:Command" && /^fio-.*-fio$/.test(name)) return runFio(name, inputs.create as string);
+    if (name === "node-zfs-baseline") return { stdout: "/dev/zvol/rpool/layerbench/test/baseline-zvol\n" };
+    if (name === "bench-vm-1-address") return { stdout: "192.168.1.77\n" };
+    if (type === "command:remote:Command") return { stdout: "fio-3.33\n" };
+    if (type === "proxmoxve:index/vmLegacy:VmLegacy") return { ipv4Addresses: [["127.0.0.1"], ["192.168.1.77"]] };
+    return {};
+  };
+}
+
 const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
