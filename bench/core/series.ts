@@ -40,21 +40,21 @@ export const LOG_OPTIONS = [
 /** fio's direction field in a log line: 0 read, 1 write, 2 trim. */
 const DIRECTION_FIELD = { read: 0, write: 1 } as const;
 
-/** A log file's lines ("msec, value, direction, block size, offset[, priority]"): per second, the values added. */
-function perSecond(text: string, direction?: number): Map<number, { sum: number; count: number }> {
-  const seconds = new Map<number, { sum: number; count: number }>();
-  for (const line of text.split("\n")) {
-    const [time, value, ddir] = line.split(",").map((field) => Number(field.trim()));
-    if (!Number.isFinite(time) || !Number.isFinite(value) || line.trim() === "") continue;
-    if (direction !== undefined && ddir !== direction) continue;
+/** One line of a log: the second it averages, its value, its direction. */
+interface LogLine {
+  second: number;
+  value: number;
+  direction: number;
+}
+
+/** A log file's lines ("msec, value, direction, block size, offset[, priority]"), read once. */
+function logLines(text: string): LogLine[] {
+  return text.split("\n").flatMap((line) => {
+    const [time, value, direction] = line.split(",").map((field) => Number(field.trim()));
+    if (!Number.isFinite(time) || !Number.isFinite(value) || line.trim() === "") return [];
     // A line at 1000 ms holds the first second's average.
-    const second = Math.max(0, Math.round(time / LOG_INTERVAL_MS) - 1);
-    const entry = seconds.get(second) ?? { sum: 0, count: 0 };
-    entry.sum += value;
-    entry.count += 1;
-    seconds.set(second, entry);
-  }
-  return seconds;
+    return [{ second: Math.max(0, Math.round(time / LOG_INTERVAL_MS) - 1), value, direction }];
+  });
 }
 
 /**
@@ -64,59 +64,59 @@ function perSecond(text: string, direction?: number): Map<number, { sum: number;
  * all of them for it would count half. A job that logged nothing for seconds before the end completed nothing in
  * them (16 jobs writing back through the page cache stall for whole seconds): those seconds stay, adding 0 for it.
  */
-function secondsOfRun(files: string[]): number {
+function secondsOfRun(files: LogLine[][]): number {
   const lasts = files
-    .map((file) => perSecond(file))
     // An empty log (a job that completed nothing) ends nothing; the script's awk never sees its lines either.
-    .filter((seconds) => seconds.size > 0)
-    .map((seconds) => Math.max(...seconds.keys()));
+    .filter((lines) => lines.length > 0)
+    .map((lines) => Math.max(...lines.map((line) => line.second)));
   if (lasts.length === 0) return 0;
   const last = Math.max(...lasts);
   return lasts.every((value) => value === last) ? last + 1 : last;
 }
 
 /** Files' per-second values of the run's `length` seconds, added over the files (jobs): IOPS and bandwidth. */
-function added(files: string[], length: number, direction?: number): number[] {
-  const total = new Map<number, number>();
-  for (const file of files)
-    for (const [second, { sum }] of perSecond(file, direction)) total.set(second, (total.get(second) ?? 0) + sum);
-  return Array.from({ length }, (_, second) => total.get(second) ?? 0);
+function added(files: LogLine[][], length: number, direction?: number): number[] {
+  const total = new Array<number>(length).fill(0);
+  for (const lines of files)
+    for (const line of lines)
+      if (line.second < length && (direction === undefined || line.direction === direction))
+        total[line.second] += line.value;
+  return total;
 }
 
 /** Files' per-second values, averaged over the jobs and directions that logged that second: latency. */
-function averaged(files: string[], length: number): number[] {
-  const total = new Map<number, { sum: number; count: number }>();
-  for (const file of files) {
-    for (const [second, entry] of perSecond(file)) {
-      const known = total.get(second) ?? { sum: 0, count: 0 };
-      total.set(second, { sum: known.sum + entry.sum, count: known.count + entry.count });
-    }
-  }
-  return Array.from({ length }, (_, second) => {
-    const entry = total.get(second);
-    return entry ? entry.sum / entry.count : 0;
-  });
+function averaged(files: LogLine[][], length: number): number[] {
+  const sums = new Array<number>(length).fill(0);
+  const counts = new Array<number>(length).fill(0);
+  for (const lines of files)
+    for (const line of lines)
+      if (line.second < length) {
+        sums[line.second] += line.value;
+        counts[line.second] += 1;
+      }
+  return sums.map((sum, second) => (counts[second] > 0 ? sum / counts[second] : 0));
 }
 
 /** Whether the jobs logged reads and writes both: a mixed workload, whose panels each show their own direction. */
-function mixed(files: string[]): boolean {
-  const logged = (direction: number) => files.some((file) => perSecond(file, direction).size > 0);
+function mixed(files: LogLine[][]): boolean {
+  const logged = (direction: number) => files.some((lines) => lines.some((line) => line.direction === direction));
   return logged(DIRECTION_FIELD.read) && logged(DIRECTION_FIELD.write);
 }
 
 /** The run's series from the text of its log files; undefined when fio logged no second. */
 export function seriesFromLogs(logs: { iops: string[]; bw: string[]; clat: string[] }): Series | undefined {
-  const length = secondsOfRun(logs.iops);
+  const [iops, bw, clat] = [logs.iops, logs.bw, logs.clat].map((files) => files.map(logLines));
+  const length = secondsOfRun(iops);
   if (length === 0) return undefined;
   return {
     intervalSec: LOG_INTERVAL_MS / 1000,
-    iops: added(logs.iops, length),
+    iops: added(iops, length),
     // fio's bandwidth logs are in KiB/s.
-    bwBytes: added(logs.bw, length).map((value) => value * 1024),
-    ...(logs.clat.some((file) => perSecond(file).size > 0) && { clatNs: averaged(logs.clat, length) }),
-    ...(mixed(logs.iops) && {
-      readIops: added(logs.iops, length, DIRECTION_FIELD.read),
-      writeIops: added(logs.iops, length, DIRECTION_FIELD.write),
+    bwBytes: added(bw, length).map((value) => value * 1024),
+    ...(clat.some((lines) => lines.length > 0) && { clatNs: averaged(clat, length) }),
+    ...(mixed(iops) && {
+      readIops: added(iops, length, DIRECTION_FIELD.read),
+      writeIops: added(iops, length, DIRECTION_FIELD.write),
     }),
   };
 }
