@@ -79,6 +79,36 @@ function overranRuns(runs: Run[], runtimeSec: number): Array<{ run: number; seco
   });
 }
 
+/** Each run's steady state judged once: the runs that never settled (not-steady) and those that settled late. */
+function settling(runs: Run[]): { unsettled: string[]; late: string[] } {
+  const unsettled: string[] = [];
+  const late: string[] = [];
+  for (const [index, run] of runs.entries()) {
+    // --steady: fio judged the run itself and ended it once its criterion held. SNIA's rounds over all its seconds
+    // would count those before it settled, and flag a run the report says settled.
+    if (run.steadyAttained !== undefined) {
+      if (!run.steadyAttained)
+        unsettled.push(`run ${index + 1}: fio's steadystate (${STEADY_CRITERION}) never held in its --runtime`);
+      continue;
+    }
+    const judged = run.series ? steadyState(run.series.iops) : undefined;
+    if (!judged || !run.series) continue;
+    if (!judged.steady) {
+      unsettled.push(
+        `run ${index + 1}: rounds ${(judged.dataExcursion * 100).toFixed(1)} % apart (limit 20 %), slope ${(judged.slopeExcursion * 100).toFixed(1)} % (limit 10 %)`,
+      );
+      continue;
+    }
+    if (!judged.steadyFrom || judged.steadyMean === undefined) continue;
+    const change = judged.steadyMean / judged.wholeMean - 1;
+    if (Math.abs(change) >= SETTLED_LATE_CHANGE)
+      late.push(
+        `run ${index + 1}: steady after ${judged.steadyFrom * run.series.intervalSec} s; its steady part ${judged.steadyMean.toFixed(0)} IOPS, the whole run ${judged.wholeMean.toFixed(0)} (${change > 0 ? "+" : ""}${(change * 100).toFixed(1)} %)`,
+      );
+  }
+  return { unsettled, late };
+}
+
 export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
   const warnings: ResultWarning[] = [];
   const { profile } = document;
@@ -122,32 +152,8 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
             `${direction} IOPS ${(iops.mean / base.mean).toFixed(2)}× the baseline ${baseline.id}'s, from a layer above it`,
           );
       }
-      const unsettled = workload.runs.flatMap((run, index) => {
-        // --steady: fio judged the run itself and ended it once its criterion held. SNIA's rounds over all its seconds
-        // would count those before it settled, and flag a run the report says settled.
-        if (run.steadyAttained !== undefined)
-          return run.steadyAttained
-            ? []
-            : [`run ${index + 1}: fio's steadystate (${STEADY_CRITERION}) never held in its --runtime`];
-        const judged = run.series ? steadyState(run.series.iops) : undefined;
-        return judged && !judged.steady
-          ? [
-              `run ${index + 1}: rounds ${(judged.dataExcursion * 100).toFixed(1)} % apart (limit 20 %), slope ${(judged.slopeExcursion * 100).toFixed(1)} % (limit 10 %)`,
-            ]
-          : [];
-      });
+      const { unsettled, late } = settling(workload.runs);
       if (unsettled.length > 0) add("not-steady", unsettled.join("; "));
-      const late = workload.runs.flatMap((run, index) => {
-        if (run.steadyAttained !== undefined || !run.series) return [];
-        const judged = steadyState(run.series.iops);
-        if (!judged?.steady || !judged.steadyFrom || judged.steadyMean === undefined) return [];
-        const change = judged.steadyMean / judged.wholeMean - 1;
-        return Math.abs(change) >= SETTLED_LATE_CHANGE
-          ? [
-              `run ${index + 1}: steady after ${judged.steadyFrom * run.series.intervalSec} s; its steady part ${judged.steadyMean.toFixed(0)} IOPS, the whole run ${judged.wholeMean.toFixed(0)} (${change > 0 ? "+" : ""}${(change * 100).toFixed(1)} %)`,
-            ]
-          : [];
-      });
       if (late.length > 0) add("settled-late", late.join("; "));
       const overran = overranRuns(workload.runs, profile.runtimeSec);
       if (overran.length > 0)
