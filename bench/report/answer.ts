@@ -2,7 +2,7 @@ import { SHOWN_METRICS } from "../core/metrics.js";
 import type { Stat } from "../core/results.js";
 import { formatWithSpread, times } from "../util/format.js";
 import { barFlags } from "./chart-definitions.js";
-import { panelLayers, ratios } from "./effects.js";
+import { panelLayers, ranked, ratios } from "./effects.js";
 import { panelName, type ReportData, type ReportPanel, type ReportVariant } from "./rows.js";
 import type { ReportPart } from "./table.js";
 
@@ -34,25 +34,21 @@ function aloneTable(data: ReportData): ReportPart[] {
   ];
 }
 
+/** Peers without layers (local directories): one group beside the baseline. */
+function peerSteps(panel: ReportPanel) {
+  const peers = ratios(panel);
+  return peers.length > 0 ? [{ label: "other targets", ...ranked(peers) }] : [];
+}
+
 /**
  * Per workload, the baseline's IOPS and each layer above it (each storage of a layer apart): the median of its
- * variants against the baseline, its best and its worst variant. Peers without layers (local directories) are one
- * group.
+ * variants against the baseline, its best and its worst variant.
  */
 function againstBaseline(data: ReportData, baselineLabel: string): ReportPart[] {
   const layered = new Map(panelLayers(data).map(({ panel, steps }) => [panel, steps]));
   const rows = data.panels.flatMap((panel) => {
     const base = panel.cells.find((cell) => cell.variant.baseline)?.summary.iops;
-    const steps =
-      layered.get(panel) ??
-      (() => {
-        const group = ratios(panel).sort((a, b) => b.ratio - a.ratio);
-        if (group.length === 0) return [];
-        const middle = group.map((entry) => entry.ratio);
-        const half = Math.floor(middle.length / 2);
-        const median = middle.length % 2 === 1 ? middle[half] : (middle[half - 1] + middle[half]) / 2;
-        return [{ label: "other targets", best: group[0], worst: group[group.length - 1], median, n: group.length }];
-      })();
+    const steps = layered.get(panel) ?? peerSteps(panel);
     // A number its flags call into question (a cache beating the disk under it) carries the "!" the charts give it.
     const named = ({ variant, ratio }: { variant: ReportVariant; ratio: number }) => {
       const cell = panel.cells.find((candidate) => candidate.variant === variant);

@@ -392,6 +392,16 @@ export function storageOf(variant: Pick<Variant, "layer" | "options">): string |
   return undefined;
 }
 
+/** Variants' ratios to the baseline (at least one) as a step reads them: the best, the worst, the median. */
+export function ranked(
+  entries: Array<{ variant: ReportVariant; ratio: number }>,
+): Pick<LayerStep, "best" | "worst" | "median" | "n"> {
+  const group = [...entries].sort((a, b) => b.ratio - a.ratio);
+  const half = Math.floor(group.length / 2);
+  const median = group.length % 2 === 1 ? group[half].ratio : (group[half - 1].ratio + group[half].ratio) / 2;
+  return { best: group[0], worst: group[group.length - 1], median, n: group.length };
+}
+
 /**
  * Per workload: the baseline, then each layer above it, its best variant and its median ratio; none for
  * directories alone. A layer whose variants live on several storages (ZFS and Ceph, Longhorn and ceph-csi) is a
@@ -411,22 +421,13 @@ export function panelLayers(data: ReportData): PanelLayers[] {
       const inLayer = measured.filter((entry) => entry.variant.variant.layer === layer);
       const storages = [...new Set(inLayer.map((entry) => storageOf(entry.variant.variant)))];
       return storages.map((storage) => {
-        const group = inLayer
-          .filter((entry) => storageOf(entry.variant.variant) === storage)
-          .sort((a, b) => b.ratio - a.ratio);
-        const middle = group.map((entry) => entry.ratio);
-        const half = Math.floor(middle.length / 2);
-        const median = middle.length % 2 === 1 ? middle[half] : (middle[half - 1] + middle[half]) / 2;
         const several = storages.length > 1 || (layer !== "k8s" && nodeStorages.size > 1);
         const label = several && storage ? `${layer} on ${storage}` : layer;
         return {
           layer,
           ...(storage && { storage }),
           label,
-          best: group[0],
-          worst: group[group.length - 1],
-          median,
-          n: group.length,
+          ...ranked(inLayer.filter((entry) => storageOf(entry.variant.variant) === storage)),
         };
       });
     });
