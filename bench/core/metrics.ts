@@ -1,5 +1,14 @@
-import { bytesUnit, cpuUnit, formatIn, iopsUnit, latencyUnit, rateUnit, type UnitPicker } from "../util/format.js";
-import type { Metric } from "./results.js";
+import {
+  bytesUnit,
+  cpuUnit,
+  formatIn,
+  formatWithSpread,
+  iopsUnit,
+  latencyUnit,
+  rateUnit,
+  type UnitPicker,
+} from "../util/format.js";
+import type { Metric, Stat } from "./results.js";
 
 /** A metric as reports show it: in tables, in comparisons, and which way is better. */
 export interface ShownMetric {
@@ -79,6 +88,11 @@ export const SHOWN_METRICS: ShownMetric[] = [
     relative: true,
   }),
 ];
+
+/** A metric's mean over runs as tables write it: "86.0k ± 3.3k" when repeated (both in the mean's unit), else the mean. */
+export function formatStat(stat: Stat, metric: ShownMetric): string {
+  return stat.n > 1 ? formatWithSpread(metric.unit, stat.mean, stat.stdev) : metric.format(stat.mean);
+}
 
 /** A before/after change smaller than this (in percent) is not flagged by `layerbench compare`. */
 export const DEFAULT_THRESHOLD_PCT = 5;

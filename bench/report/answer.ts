@@ -1,6 +1,6 @@
-import { SHOWN_METRICS } from "../core/metrics.js";
+import { formatStat, SHOWN_METRICS } from "../core/metrics.js";
 import type { Stat } from "../core/results.js";
-import { formatWithSpread, times } from "../util/format.js";
+import { times } from "../util/format.js";
 import { barFlags } from "./chart-definitions.js";
 import { panelLayers, ranked, ratios } from "./effects.js";
 import { panelName, type ReportData, type ReportPanel, type ReportVariant } from "./rows.js";
@@ -12,8 +12,7 @@ import type { ReportPart } from "./table.js";
 const IOPS = SHOWN_METRICS.find((metric) => metric.metric === "iops") ?? SHOWN_METRICS[0];
 const READ_AS = SHOWN_METRICS.filter((metric) => ["iops", "bwBytes", "latMeanNs", "latP99Ns"].includes(metric.metric));
 
-const value = (stat: Stat | undefined, metric = IOPS) =>
-  !stat ? "–" : stat.n > 1 ? formatWithSpread(metric.unit, stat.mean, stat.stdev) : metric.format(stat.mean);
+const value = (stat: Stat | undefined, metric = IOPS) => (stat ? formatStat(stat, metric) : "–");
 
 const workloadName = (panel: ReportPanel, data: ReportData) => `${panelName(panel, data.panels)} · ${panel.direction}`;
 

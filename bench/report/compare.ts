@@ -1,5 +1,5 @@
 import { type ChangeTest, changeTest, fdrAdjusted } from "../core/change-test.js";
-import { DEFAULT_THRESHOLD_PCT, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
+import { DEFAULT_THRESHOLD_PCT, formatStat, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import {
   DIRECTIONS,
   type Direction,
@@ -8,7 +8,6 @@ import {
   runValues,
   type Stat,
 } from "../core/results.js";
-import { formatWithSpread } from "../util/format.js";
 import { quotedList } from "./table.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
@@ -134,9 +133,7 @@ export function compareDocuments(
 }
 
 function value(stat: Stat, metric: ShownMetric): string {
-  return stat.n > 1
-    ? `${formatWithSpread(metric.unit, stat.mean, stat.stdev)} (n=${stat.n})`
-    : metric.format(stat.mean);
+  return stat.n > 1 ? `${formatStat(stat, metric)} (n=${stat.n})` : formatStat(stat, metric);
 }
 
 function signedPct(pct: number): string {

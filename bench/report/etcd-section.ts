@@ -1,7 +1,7 @@
 import { LAYERS_BOTTOM_UP } from "../core/layers.js";
+import { formatStat, SHOWN_METRICS } from "../core/metrics.js";
 import { ETCD_FDATASYNC_P99_NS } from "../core/profiles.js";
-import { runValues, stat } from "../core/results.js";
-import { formatLatency, formatWithSpread, latencyUnit } from "../util/format.js";
+import { runValues, type Stat } from "../core/results.js";
 import { panelName, type ReportData, type ReportPanel, type ReportVariant } from "./rows.js";
 import type { ReportPart } from "./table.js";
 
@@ -12,26 +12,25 @@ type Verdict = "under" | "over" | "at the line";
 
 interface Judged {
   variant: ReportVariant;
-  p99s: number[];
+  /** The fdatasync p99 over the runs, from the summary. */
+  p99: Stat;
   verdict: Verdict;
 }
 
+const SYNC_P99 = SHOWN_METRICS.find((metric) => metric.metric === "syncP99Ns") ?? SHOWN_METRICS[0];
+
 /** Each run's p99 against the limit: all under, all over, or runs on both sides of it. */
 function judged(panel: ReportPanel): Judged[] {
-  return panel.cells.flatMap(({ variant }) => {
+  return panel.cells.flatMap(({ variant, summary }) => {
+    const p99 = summary.syncP99Ns;
+    if (!p99) return [];
+    // The verdict needs each run's p99, not only their mean.
     const runs = variant.variant.workloads.find((workload) => workload.id === panel.workloadId)?.runs ?? [];
-    const p99s = runValues(runs, panel.direction, "syncP99Ns");
-    if (p99s.length === 0) return [];
-    const over = p99s.filter((value) => value >= ETCD_FDATASYNC_P99_NS).length;
-    const verdict: Verdict = over === 0 ? "under" : over === p99s.length ? "over" : "at the line";
-    return [{ variant, p99s, verdict }];
+    const over = runValues(runs, panel.direction, "syncP99Ns").filter((value) => value >= ETCD_FDATASYNC_P99_NS);
+    const verdict: Verdict = over.length === 0 ? "under" : over.length === p99.n ? "over" : "at the line";
+    return [{ variant, p99, verdict }];
   });
 }
-
-const spread = (values: number[]) => {
-  const { mean, stdev } = stat(values);
-  return values.length > 1 ? formatWithSpread(latencyUnit, mean, stdev) : formatLatency(mean);
-};
 
 const VERDICT_TEXT: Record<Verdict, string> = {
   under: "under 10 ms",
@@ -47,7 +46,7 @@ function crossing(entries: Judged[]): string {
   for (const layer of LAYERS_BOTTOM_UP) {
     const failing = entries.filter((entry) => entry.variant.variant.layer === layer && entry.verdict !== "under");
     if (failing.length > 0)
-      return `The line is crossed at the **${layer}** layer: ${failing.map((entry) => `${entry.variant.markdownLabel} (${spread(entry.p99s)})`).join(", ")}.`;
+      return `The line is crossed at the **${layer}** layer: ${failing.map((entry) => `${entry.variant.markdownLabel} (${formatStat(entry.p99, SYNC_P99)})`).join(", ")}.`;
   }
   return "Every variant is under etcd's 10 ms.";
 }
@@ -69,11 +68,11 @@ export function etcdSection(data: ReportData): ReportPart[] {
       {
         headings: ["Variant", "Layer", "fdatasync p99", "Runs", "Verdict"],
         alignRight: [false, false, true, true, false],
-        rows: entries.map(({ variant, p99s, verdict }) => [
+        rows: entries.map(({ variant, p99, verdict }) => [
           variant.baseline ? `**${variant.markdownLabel}** (baseline)` : variant.markdownLabel,
           variant.variant.layer,
-          spread(p99s),
-          String(p99s.length),
+          formatStat(p99, SYNC_P99),
+          String(p99.n),
           VERDICT_TEXT[verdict],
         ]),
       },

@@ -1,5 +1,5 @@
 import { unaccountedRuns } from "../core/completeness.js";
-import { SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
+import { formatStat, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import {
   DIRECTIONS,
   type DirectionSummary,
@@ -10,7 +10,7 @@ import {
 import { fioVersions } from "../core/settings.js";
 import { STEADY_CRITERION } from "../core/steady-state.js";
 import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.js";
-import { formatWithSpread, times } from "../util/format.js";
+import { times } from "../util/format.js";
 import { formatJobSize } from "../util/size.js";
 import { answerSection } from "./answer.js";
 import { ANALYSIS_CHARTS, CHARTS, chartImage } from "./chart-definitions.js";
@@ -28,7 +28,7 @@ const ESTIMATE_MARK = "≈";
 
 function cell(stat: Stat | undefined, column: ShownMetric, estimated: boolean): string {
   if (!stat) return "–";
-  const value = stat.n > 1 ? formatWithSpread(column.unit, stat.mean, stat.stdev) : column.format(stat.mean);
+  const value = formatStat(stat, column);
   return estimated && column.metric === "latP99Ns" ? `${ESTIMATE_MARK}${value}` : value;
 }
 
