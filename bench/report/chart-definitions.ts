@@ -35,6 +35,12 @@ export const chartFrame = (title: string, subtitle: string | string[]) => ({
   config: { font: "Helvetica, Arial, sans-serif", view: { stroke: null } },
 });
 
+/**
+ * A panel's scale reaches this many times its longest mark (bar, its spread, p99), in the SVGs and report.html
+ * alike: a "!" or a diamond after it is drawn whole, not cut at the edge.
+ */
+export const ROOM_PAST_MARKS = 1.12;
+
 /** The warning codes that put a "!" on a bar: buffered I/O concerns every bar, and each chart says it once. */
 export const barFlags = (warnings: ResultWarning[]) => warningCodes(warnings, ["buffered-io"]);
 

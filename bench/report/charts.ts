@@ -8,6 +8,7 @@ import {
   type ChartOptions,
   FLAG_MARK,
   panelUnit,
+  ROOM_PAST_MARKS,
   type Unit,
 } from "./chart-definitions.js";
 import { variantColourScale } from "./colours.js";
@@ -46,9 +47,6 @@ function missingRows(rows: ChartRow[], variants: string[]): ChartRow[] {
       .map((variant) => ({ panel, variant, value: 0, low: 0, high: 0, repeats: 0, flags: "", missing: 1 })),
   );
 }
-
-/** Past the longest mark of a panel (bar, its spread, p99): a "!" after it is drawn whole, not cut at the edge. */
-const ROOM_PAST_MARKS = 1.12;
 
 /**
  * The values of a chart, each panel in the unit that reads best for it. `unit` is set when every panel has the same

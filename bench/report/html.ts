@@ -13,6 +13,7 @@ import {
   FLAG_MARK,
   PAGE_WIDTH_PX,
   panelUnit,
+  ROOM_PAST_MARKS,
   type Unit,
 } from "./chart-definitions.js";
 import { compileSpec } from "./charts.js";
@@ -203,7 +204,7 @@ export function pageSpec(data: ReportData): TopLevelSpec {
           name: `${field}_room`,
           transform: [
             {
-              calculate: `1.12 * max(datum.${field}, isValid(datum.${field}High) ? datum.${field}High : 0, isValid(datum.${field}P99) ? datum.${field}P99 : 0)`,
+              calculate: `${ROOM_PAST_MARKS} * max(datum.${field}, isValid(datum.${field}High) ? datum.${field}High : 0, isValid(datum.${field}P99) ? datum.${field}P99 : 0)`,
               as: "room",
             },
           ],
