@@ -88,9 +88,28 @@ function seriesRows(data: ReportData, drawn: Set<string>) {
   );
 }
 
+/** Below this many points a run's line is drawn with its points. */
+const MIN_LINE_POINTS = 3;
+
+/**
+ * The seconds axis: whole seconds. vega puts ticks at half seconds on a short run (1, 1.5, 2 read "1 2 2" as
+ * integers; its tickMinStep did not stop it), so up to a dozen seconds each one is a tick of its own.
+ */
+function secondsAxis(rows: Array<{ second: number }>) {
+  const seconds = rows.map((row) => row.second);
+  const [first, last] = [Math.floor(Math.min(...seconds)), Math.ceil(Math.max(...seconds))];
+  return last <= 12
+    ? { format: "d", values: Array.from({ length: last - first + 1 }, (_, index) => first + index) }
+    : { format: "d" };
+}
+
 export function seriesSpec(data: ReportData): vl.TopLevelSpec | undefined {
   const drawn = drawnVariants(data);
   const rows = seriesRows(data, drawn);
+  const points = new Map<string, number>();
+  for (const row of rows)
+    points.set(`${row.panel}\u0000${row.run}`, (points.get(`${row.panel}\u0000${row.run}`) ?? 0) + 1);
+  const shortest = Math.min(...points.values());
   if (rows.length === 0) return undefined;
   const labels = data.variants.map((variant) => variant.label);
   const subtitle = [
@@ -111,9 +130,10 @@ export function seriesSpec(data: ReportData): vl.TopLevelSpec | undefined {
       height: 160,
       // report.html: drag to pan, wheel to zoom the seconds (a static SVG ignores it).
       params: [{ name: "zoom", select: { type: "interval", encodings: ["x"] }, bind: "scales" }],
-      mark: { type: "line", strokeWidth: 1.2 },
+      // A run of one or two seconds is a point or a stub: drawn with its points, not as an invisible line.
+      mark: { type: "line", strokeWidth: 1.2, ...(shortest < MIN_LINE_POINTS && { point: { size: 16 } }) },
       encoding: {
-        x: { field: "second", type: "quantitative", title: "Seconds", axis: { format: "d", tickMinStep: 1 } },
+        x: { field: "second", type: "quantitative", title: "Seconds", axis: secondsAxis(rows) },
         y: { field: "iops", type: "quantitative", title: "IOPS" },
         detail: { field: "run" },
         color: {
