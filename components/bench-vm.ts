@@ -3,10 +3,10 @@ import * as proxmoxve from "@muhlba91/pulumi-proxmoxve";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { type CephSettings, diskStorageId } from "../bench/config/ceph-config.js";
 import type { NodeNames } from "../bench/config/node-names.js";
 import type { VmSettings } from "../bench/config/stack-config.js";
 import { guestAddressScript, restartVmScript } from "../bench/remote/node-scripts.js";
+import { diskStorageId, type StorageSettings } from "../bench/storage/placement.js";
 import { diskSlots, type VmDiskVariant } from "../bench/variants/vm-variants.js";
 import { dataDisk, scsiHardware } from "./disks.js";
 
@@ -50,8 +50,8 @@ export interface BenchVmArgs {
   privateKey: pulumi.Input<string>;
   /** The storages the data disks live on; the VM goes before them on destroy. */
   storages: pulumi.Resource[];
-  /** The stack's Ceph RBD storages, for variants whose disk lives there. */
-  ceph?: CephSettings;
+  /** The storages the stack names (Ceph's, layerbench:storages), for variants whose disk lives there. */
+  placement?: StorageSettings;
   /** What must be done before the VM is made, e.g. measurements its boot would disturb. */
   after?: pulumi.Resource[];
 }
@@ -145,7 +145,11 @@ export class BenchVm extends pulumi.ComponentResource {
     const interfaces = diskSlots(args.variants);
     const dataDisks = [
       ...args.variants.map((variant) =>
-        dataDisk(variant, interfaces.get(variant.id) ?? "", diskStorageId(variant, args.names, args.ceph)),
+        dataDisk(
+          variant,
+          interfaces.get(variant.id) ?? "",
+          diskStorageId(variant, args.names, args.placement ?? { storages: {} }),
+        ),
       ),
       ...(args.extraDisks ?? []),
     ];

@@ -16,7 +16,7 @@ export function dataDisk(
     interface: diskInterface,
     datastoreId: storageId,
     size: variant.sizeGb,
-    fileFormat: "raw",
+    fileFormat: variant.format,
     cache: variant.cache,
     aio: variant.aio,
     iothread: variant.iothread,

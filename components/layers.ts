@@ -59,6 +59,7 @@ export function createLayers(
     nodeConnection,
     privateKey: sshPrivateKey,
     storages: [...host.zfs.storages.values()],
+    userStorages: config.storages,
     ...(config.ceph && { ceph: config.ceph }),
   });
   const chain = new MeasurementChain();

@@ -1,9 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { CephSettings } from "../bench/config/ceph-config.js";
 import type { VmSettings } from "../bench/config/stack-config.js";
 import { groupVmSettings } from "../bench/config/vm-settings.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { type CephDisk, releaseVmDiskScript } from "../bench/remote/node-scripts.js";
+import { diskStorageId } from "../bench/storage/placement.js";
+import { type UserStorages, VM_STORAGE_KINDS } from "../bench/storage/vm-storages.js";
 import { vmGroups } from "../bench/variants/vm-groups.js";
 import {
   diskSerial,
@@ -19,10 +22,11 @@ import type { Layer, LayerRun, Measurement } from "./layer.js";
 import type { MeasurementChain } from "./measurement-chain.js";
 
 export interface VmLayerArgs
-  extends Pick<
-    BenchVmArgs,
-    "node" | "names" | "runId" | "image" | "nodeConnection" | "privateKey" | "storages" | "ceph"
-  > {
+  extends Pick<BenchVmArgs, "node" | "names" | "runId" | "image" | "nodeConnection" | "privateKey" | "storages"> {
+  /** The stack's Ceph RBD storages, for variants whose disk lives there. */
+  ceph?: CephSettings;
+  /** layerbench:storages. */
+  userStorages: UserStorages;
   /** The first VM's settings; further VMs take the next vmIds, names and addresses. */
   settings: VmSettings;
   variants: VmDiskVariant[];
@@ -60,7 +64,7 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
           nodeConnection: args.nodeConnection,
           privateKey: args.privateKey,
           storages: args.storages,
-          ...(args.ceph && { ceph: args.ceph }),
+          placement: { storages: args.userStorages, ...(args.ceph && { ceph: args.ceph }) },
         },
         { parent: this, ...(index === 0 ? FORMERLY_ONE_VM : FORMERLY_AT_ROOT) },
       );
@@ -79,9 +83,23 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
    */
   private cephDisk(variant: VmDiskVariant): CephDisk | undefined {
     const { ceph } = this.args;
-    if (!ceph || variant.storage === "zfs") return undefined;
-    if (variant.storage === "krbd") return { pool: ceph.pool };
+    const { placement, device } = VM_STORAGE_KINDS[variant.storage];
+    if (!ceph || (placement !== "ceph" && placement !== "ceph-krbd")) return undefined;
+    if (device !== "librbd") return { pool: ceph.pool };
     return { pool: ceph.pool, librbdCache: usesCacheDirect(variant) ? "off" : "client" };
+  }
+
+  /**
+   * Where the results say the disk was, beside its options: a disk on Ceph names its pool and the pool's replica
+   * count, as the report compares them; a disk on a storage of the user's names that storage.
+   */
+  private placementOptions(variant: VmDiskVariant): Record<string, string | number> {
+    const { ceph, userStorages, names } = this.args;
+    const { placement } = VM_STORAGE_KINDS[variant.storage];
+    if ((placement === "ceph" || placement === "ceph-krbd") && ceph)
+      return { pool: ceph.pool, replicas: ceph.size, minSize: ceph.minSize };
+    if (placement === "user") return { datastore: diskStorageId(variant, names, { storages: userStorages }) };
+    return {};
   }
 
   /** fio on every variant's disk, one after the other, each disk's written data released after its runs. */
@@ -94,9 +112,11 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
           {
             connection: vm.connection,
             script: renderFioScript({
-              // A disk on Ceph is filled before it is measured, whatever the stack's precondition says: a thin RBD
-              // image reads zeros without touching the OSDs.
-              profile: variant.storage === "zfs" ? run.profile : { ...run.profile, precondition: true },
+              // A thin disk (an RBD image, a thin LV, a file) is filled before it is measured, whatever the stack's
+              // precondition says: it reads zeros without touching the disks under it.
+              profile: VM_STORAGE_KINDS[variant.storage].filledBeforeMeasuring
+                ? { ...run.profile, precondition: true }
+                : run.profile,
               repeat: run.repeat,
               target: { kind: "serial", serial: diskSerial(variant) },
               sudo: true,
@@ -116,16 +136,7 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
           id: variant.id,
           layer: "vm",
           proxmoxNode: this.args.node,
-          options: {
-            ...variantOptions(variant),
-            // A disk on Ceph names its pool and the pool's replica count, as the report compares them.
-            ...(variant.storage !== "zfs" &&
-              this.args.ceph && {
-                pool: this.args.ceph.pool,
-                replicas: this.args.ceph.size,
-                minSize: this.args.ceph.minSize,
-              }),
-          },
+          options: { ...variantOptions(variant), ...this.placementOptions(variant) },
           baseline: false,
           memoryBytes: settings.memoryMb * 1024 ** 2,
           // The guest's script adds its kernel, OS and machine type; the node's, a Ceph disk's features and cache.

@@ -2,8 +2,9 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import test from "ava";
 import { parse } from "yaml";
-import { configKeysForPulumiYaml, configKeysMarkdown } from "../bench/config/config-docs.js";
+import { configKeysForPulumiYaml, configKeysMarkdown, vmStoragesMarkdown } from "../bench/config/config-docs.js";
 import { StackConfigSchema } from "../bench/config/stack-config.js";
+import { VM_STORAGES } from "../bench/storage/vm-storages.js";
 
 // One schema of the config: Pulumi.yaml's `config:` section and the README's table of keys are derived from it,
 // and kept in step by these tests (change the schema, then copy what they print).
@@ -52,4 +53,24 @@ test("the README's table of keys is the schema's, row for row", (t) => {
     `README rows should be:\n${configKeysMarkdown().join("\n")}`,
   );
   t.is(rows.length, Object.keys(StackConfigSchema.shape).length);
+});
+
+test("the README's table of VM disk storages is the registry's, row for row", (t) => {
+  const readme = readFileSync(fileURLToPath(new URL("README.md", ROOT)), "utf8").split("\n");
+  const start = readme.findIndex((line) => line.startsWith("| `storage` | Proxmox storage type"));
+  t.true(start >= 0, "the table is in the README");
+  const rows = readme
+    .slice(start)
+    .filter((_, index, lines) => lines.slice(0, index + 1).every((line) => line.startsWith("|")));
+  const normal = (row: string) =>
+    row
+      .replace(/ *\| */g, "|")
+      .replace(/-{3,}/g, "---")
+      .trim();
+  t.deepEqual(
+    rows.map(normal),
+    vmStoragesMarkdown().map(normal),
+    `README rows should be:\n${vmStoragesMarkdown().join("\n")}`,
+  );
+  t.is(rows.length, VM_STORAGES.length + 2);
 });

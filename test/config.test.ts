@@ -102,7 +102,37 @@ const invalid: Array<[string, RawConfig, RegExp]> = [
   [
     "io_uring on krbd through the host's cache",
     { ...valid(), vmVariants: { list: [{ id: "a", storage: "krbd", cache: "writeback", aio: "io_uring" }] } },
-    /^layerbench:vmVariants: variant "a": aio=io_uring on krbd with cache writeback hangs \(qemu-server Drive\.pm storage_allows_io_uring_default\): use aio threads, or leave aio unset$/,
+    /^layerbench:vmVariants: variant "a": aio=io_uring on storage krbd with cache writeback: io_uring on krbd with a cache mode through the host's page cache hangs \(qemu-server Drive\.pm storage_allows_io_uring_default\): use aio threads, or leave aio unset$/,
+  ],
+  [
+    "io_uring on CIFS",
+    { ...valid(), storages: { cifs: "smb" }, vmVariants: { list: [{ id: "a", storage: "cifs", aio: "io_uring" }] } },
+    /^layerbench:vmVariants: variant "a": aio=io_uring on storage cifs with cache none: io_uring on CIFS causes problems since kernel 5\.15 \(qemu-server Drive\.pm storage_allows_io_uring_default\): use aio native, or leave aio unset$/,
+  ],
+  [
+    "qcow2 on LVM-thin",
+    { ...valid(), vmVariants: { list: [{ id: "a", storage: "lvmthin", format: "qcow2" }] } },
+    /^layerbench:vmVariants: variant "a": format qcow2 on storage lvmthin: a lvmthin storage takes raw \(pve-storage src\/PVE\/Storage\/LvmThinPlugin\.pm, Plugin\.pm get_formats\)$/,
+  ],
+  [
+    "format",
+    { ...valid(), vmVariants: { list: [{ id: "a", storage: "dir", format: "vmdk" }] } },
+    /^layerbench:vmVariants: variant "a": format "vmdk" is not allowed: use one of raw, qcow2$/,
+  ],
+  [
+    "storage",
+    { ...valid(), vmVariants: { list: [{ id: "a", storage: "btrfs" }] } },
+    /^layerbench:vmVariants: variant "a": storage "btrfs" is not allowed: use one of zfs, rbd, krbd, lvmthin, dir, nfs, cifs$/,
+  ],
+  [
+    "directory storage not named",
+    { ...valid(), vmVariants: { list: [{ id: "a", storage: "dir", format: "qcow2" }] } },
+    /^layerbench:vmVariants: variant "a" storage dir needs layerbench:storages\.dir: the id of your directory storage \(type dir\), as pvesm status lists it$/,
+  ],
+  [
+    "storages key",
+    { ...valid(), storages: { zfs: "local-zfs" } },
+    /^layerbench:storages: unknown kind "zfs": use lvmthin, dir, nfs, cifs \(the stack makes its ZFS storages; layerbench:ceph names the RBD ones\)$/,
   ],
   [
     "ssd on blk",

@@ -195,7 +195,7 @@ test.serial(
       {
         args: ["matrix", "up", "--no-check", "--out", out],
         env: noPulumi,
-        stderr: /^layerbench: matrix up: ceph failed; homelab, quick, vmsize not started \(see above\)$/,
+        stderr: /^layerbench: matrix up: ceph failed; homelab, quick, storages, vmsize not started \(see above\)$/,
         stdout:
           /^ceph: failed: the Pulumi CLI is not installed \(or not on PATH\): install it with `curl -fsSL https:\/\/get\.pulumi\.com \| sh`, then `pulumi login`\nhomelab: skipped: not run: the Pulumi CLI is missing$/m,
       },

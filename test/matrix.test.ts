@@ -49,7 +49,7 @@ const succeeding = (call: WorkspaceCall) =>
     : stackResults(call.stack, call.runId ?? "1", call.runId === "r2" ? 1100 : 1000);
 
 test("the stacks are the files in stacks/; unknown names are refused naming the known ones", async (t) => {
-  t.deepEqual(await declaredStacks(PROJECT), ["ceph", "homelab", "quick", "vmsize"]);
+  t.deepEqual(await declaredStacks(PROJECT), ["ceph", "homelab", "quick", "storages", "vmsize"]);
   t.deepEqual(selectStacks(["homelab", "quick"], []), ["homelab", "quick"]);
   t.deepEqual(selectStacks(["homelab", "quick"], ["quick", "quick"]), ["quick"]);
   t.throws(() => selectStacks(["homelab", "quick"], ["quick", "prod"]), {

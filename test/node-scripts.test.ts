@@ -174,6 +174,26 @@ test("release: the zvol behind a VM disk found with qm config and pvesm path, th
   t.is(await shellcheck(script), "");
 });
 
+test("release: a disk that is a qcow2 file on a directory storage is left whole, said so, never discarded", async (t) => {
+  const node = await standIns(t, {
+    qm: "echo 'scsi0: vm-files:9100/vm-9100-disk-1.qcow2,cache=none,size=32G'",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
+    pvesm: 'echo "$STATE/images/${2#*:}"',
+    blkdiscard: "exit 0",
+  });
+  // The file as pve-storage's DirPlugin.pm path gives it: images/VMID/NAME under the storage's path.
+  await fs.mkdir(join(node.dir, "images", "9100"), { recursive: true });
+  await fs.writeFile(join(node.dir, "images", "9100", "vm-9100-disk-1.qcow2"), "QFI\xfb");
+  const result = await node.run(releaseVmDiskScript(9100, "scsi0"));
+  t.is(result.code, 0, result.stderr);
+  t.regex(
+    result.stderr,
+    /disk scsi0 of VM 9100 is a file \(.*vm-9100-disk-1\.qcow2\): what it wrote stays on its storage until destroy/,
+  );
+  t.false((await node.calls()).some((call) => call.startsWith("blkdiscard")));
+  t.is(await fs.readFile(join(node.dir, "images", "9100", "vm-9100-disk-1.qcow2"), "utf8"), "QFI\xfb");
+});
+
 test("release: what cannot be released is reported and the measurements go on (exit 0)", async (t) => {
   const node = await standIns(t, {
     qm: "echo 'virtio1: x:vm-9100-disk-1,size=8G'",

@@ -90,6 +90,8 @@ async function node(facts: {
   localZfs?: { status: string; availableGiB: number } | "absent";
   /** /proc/spl/kstat/zfs/arcstats's size and c_min, GiB. */
   arc?: { size: number; min: number };
+  /** More storages that take VM disks: id, pve-storage type and free GiB, all active. */
+  imageStorages?: Array<{ id: string; type: string; availableGiB: number }>;
 }) {
   storageContent = facts.content ?? "iso,vztmpl,backup,import,snippets";
   const zfs = facts.localZfs ?? { status: "active", availableGiB: 100 };
@@ -100,7 +102,12 @@ async function node(facts: {
       zfs === "absent"
         ? ""
         : `local-zfs zfspool ${zfs.status} ${KiB(200)} ${KiB(200 - zfs.availableGiB)} ${KiB(zfs.availableGiB)} 50.00%\n`
-    }`,
+    }${(facts.imageStorages ?? [])
+      .map(
+        ({ id, type, availableGiB }) =>
+          `${id} ${type} active ${KiB(500)} ${KiB(500 - availableGiB)} ${KiB(availableGiB)} 10.00%\n`,
+      )
+      .join("")}`,
   );
   const arc = facts.arc ?? { size: 0, min: 0 };
   await fs.writeFile(
@@ -217,7 +224,7 @@ test.serial("--check against a node that is ready: every finding ok, exit 0", as
     result.stdout,
     /^ok {4}memory: \d+(\.\d)? GiB available \(MemAvailable \d+(\.\d)? GiB \+ 7\.0 GiB of ZFS ARC above its minimum, which ZFS gives back\), the stack's VMs take 4\.0 GiB$/m,
   );
-  t.regex(result.stdout, /^ok {4}datastore local-zfs: 100 GiB free, the VMs' boot disks take up to 8\.0 GiB$/m);
+  t.regex(result.stdout, /^ok {4}datastore local-zfs: 100 GiB free, the stack's disks there take up to 8\.0 GiB$/m);
   // Proxmox VE 8.4 is Debian 12; the default guest image is Debian 13's (Proxmox VE 9's).
   t.regex(
     result.stdout,
@@ -245,6 +252,37 @@ test.serial(
     t.regex(result.stdout, /^(ok|FAIL) +memory: \d+(\.\d)? GiB available, the stack's VMs take 20 GiB/m);
     t.regex(result.stdout, /^warn {2}nodes pve2: not asked \(only pve is\); their VMs take 8\.0 GiB on pve2$/m);
     t.regex(result.stdout, /^ok {4}vmIds 9500, 9600, 9601, 9602: free in the cluster$/m);
+  },
+);
+
+test.serial(
+  "--check of VM disks on the user's storages: each named storage's type and room, the key that names it",
+  async (t) => {
+    // A node installed on ext4: local-lvm takes the boot disk and the LVM-thin variant; vm-files is an NFS storage
+    // where the stack asks for a directory storage.
+    await node({
+      pveversion: "pve-manager/9.0.3/abc (running kernel: 6.14.8-2-pve)",
+      availableGiB: 500,
+      imageStorages: [
+        { id: "local-lvm", type: "lvmthin", availableGiB: 300 },
+        { id: "vm-files", type: "nfs", availableGiB: 300 },
+      ],
+    });
+    const storages = (await fs.readFile(join(PROJECT, "stacks", "Pulumi.storages.yaml"), "utf8"))
+      .replace("layerbench:nodeAddress: pve.example.lan", "layerbench:nodeAddress: 127.0.0.1")
+      .replace("https://pve.example.lan:8006/", `http://127.0.0.1:${apiPort}/`)
+      .replace("layerbench:dataset: tank/layerbench", "layerbench:dataset: rpool/layerbench");
+    await fs.writeFile(join(project.path, "stacks", "Pulumi.mixed.yaml"), storages);
+    t.teardown(() => fs.rm(join(project.path, "stacks", "Pulumi.mixed.yaml")));
+    const result = await runCli(["plan", "--stack", "mixed", "--check", "--project", project.path], { env });
+    t.is(result.code, 1, result.stdout + result.stderr);
+    // The boot disk (8 GiB) and the LVM-thin variant's disk (32 GiB).
+    t.regex(result.stdout, /^ok {4}datastore local-lvm: 300 GiB free, the stack's disks there take up to 40 GiB$/m);
+    t.regex(
+      result.stdout,
+      /^FAIL {2}datastore vm-files \(storages\.dir\) is a nfs storage, not dir: name a dir storage there$/m,
+    );
+    t.is(result.stdout.match(/^FAIL/gm)?.length, 1, result.stdout);
   },
 );
 
@@ -281,15 +319,15 @@ test.serial("--check of the boot datastore: missing (a node on ext4/LVM), inacti
   const cases: Array<[NonNullable<Parameters<typeof node>[0]["localZfs"]>, RegExp]> = [
     [
       "absent",
-      /^FAIL {2}datastore local-zfs \(vm\.bootDatastore, k8s\.vm\.bootDatastore\) does not exist on pve: name one that pvesm status lists$/m,
+      /^FAIL {2}datastore local-zfs \(vm\.bootDatastore\) does not exist on pve: name one that pvesm status lists$/m,
     ],
     [
       { status: "inactive", availableGiB: 100 },
-      /^FAIL {2}datastore local-zfs \(vm\.bootDatastore, k8s\.vm\.bootDatastore\) is inactive on pve$/m,
+      /^FAIL {2}datastore local-zfs \(vm\.bootDatastore\) is inactive on pve$/m,
     ],
     [
       { status: "active", availableGiB: 5 },
-      /^FAIL {2}datastore local-zfs: 5\.0 GiB free, the VMs' boot disks take up to 8\.0 GiB: free space or choose another/m,
+      /^FAIL {2}datastore local-zfs: 5\.0 GiB free, the stack's disks there take up to 8\.0 GiB: free space or choose another \(vm\.bootDatastore\)/m,
     ],
   ];
   for (const [localZfs, message] of cases) {

@@ -1,9 +1,7 @@
 // The Ceph part of a stack's config: the user's existing Proxmox RBD storage (a `pveceph` pool; layerbench does
 // not create Ceph), what the report names its variants by (the pool's size), and ceph-csi for the Kubernetes layer.
 import { z } from "zod";
-import type { VmDiskVariant } from "../variants/vm-variants.js";
-import type { NodeNames } from "./node-names.js";
-import { NAME, parseWith } from "./schema-parts.js";
+import { NAME, parseWith, STORAGE_ID } from "./schema-parts.js";
 
 export interface CephCsiSettings {
   /** The cluster's fsid: ceph-csi's clusterID, which its config map and the StorageClasses share. */
@@ -32,8 +30,6 @@ export interface CephSettings {
 /** ceph-csi 3.12.2 (October 2024): supports Kubernetes 1.29 to 1.31 and Ceph Reef and Squid, as k3s 1.33's API takes it. */
 export const DEFAULT_CEPH_CSI_VERSION = "3.12.2";
 
-// pve-common src/PVE/JSONSchema.pm parse_storage_id: a letter, then letters, digits, '-', '_', '.'.
-const STORAGE_ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
 const FSID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MONITOR = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 
@@ -70,20 +66,4 @@ const CephSchema = z
 export function parseCeph(value: unknown): CephSettings | undefined {
   if (value === undefined) return undefined;
   return parseWith("ceph", CephSchema, value);
-}
-
-/** Where a VM variant's disk goes on Ceph: the librbd storage or the krbd one. */
-export function rbdStorageOf(ceph: CephSettings, storage: "rbd" | "krbd"): string | undefined {
-  return storage === "krbd" ? ceph.krbdStorage : ceph.storage;
-}
-
-/** The Proxmox storage a variant's disk is made on: its ZFS group's, or the stack's RBD storage (krbd or not). */
-export function diskStorageId(variant: VmDiskVariant, names: NodeNames, ceph: CephSettings | undefined): string {
-  if (variant.storage === "zfs") return names.storageId(variant);
-  const storage = ceph && rbdStorageOf(ceph, variant.storage);
-  if (!storage)
-    throw new Error(
-      `variant ${variant.id}: storage ${variant.storage} without layerbench:ceph (checked by the config)`,
-    );
-  return storage;
 }

@@ -1,5 +1,7 @@
 // Pulumi.yaml's `config:` section and the README's table of keys, both from the one schema (tests keep them in step).
 
+import { VM_STORAGE_KINDS, VM_STORAGES, type VmStorageKind } from "../storage/vm-storages.js";
+import { assertNever } from "../util/errors.js";
 import { defaultOf, documentationOf } from "./schema-parts.js";
 import { StackConfigSchema } from "./stack-config.js";
 
@@ -32,4 +34,34 @@ export function configKeysMarkdown(): string[] {
             : "–");
     return `| \`${key}\` | ${description} | ${shown} |`;
   });
+}
+
+/** Where the README says a kind's storage comes from. */
+function placementText(storage: string, kind: VmStorageKind): string {
+  switch (kind.placement) {
+    case "stack-zfs":
+      return "made by the stack, one per set of ZFS options, under `dataset`";
+    case "ceph":
+      return "`ceph.storage`";
+    case "ceph-krbd":
+      return "`ceph.krbdStorage`";
+    case "user":
+      return `\`storages.${storage}\`${kind.defaultStorageId ? ` (\`${kind.defaultStorageId}\` by default)` : ""}`;
+    default:
+      return assertNever(kind.placement);
+  }
+}
+
+/** The README's table of VM disk storages, one row per descriptor of bench/storage/vm-storages.ts. */
+export function vmStoragesMarkdown(): string[] {
+  return [
+    "| `storage` | Proxmox storage type | formats | the storage | filled before measured | after its runs |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...VM_STORAGES.map((storage) => {
+      const kind = VM_STORAGE_KINDS[storage];
+      const after = { block: "discarded", file: "kept until destroy", librbd: "kept until destroy" }[kind.device];
+      const filled = kind.filledBeforeMeasuring ? "yes" : "with `precondition`";
+      return `| \`${storage}\` | ${kind.pveType} (${kind.label}) | ${kind.formats.join(", ")} | ${placementText(storage, kind)} | ${filled} | ${after} |`;
+    }),
+  ];
 }

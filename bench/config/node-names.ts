@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { VM_STORAGE_KINDS, type VmStorage } from "../storage/vm-storages.js";
 import { formatFioSize } from "../util/size.js";
 import type { ZfsOptions } from "../variants/vm-variants.js";
 
@@ -21,10 +22,10 @@ export function zfsGroupKey(options: ZfsOptions): string {
 }
 
 /** Distinct ZFS property sets among the variants on ZFS, in first-seen order. */
-export function zfsGroups(variants: Array<ZfsOptions & { storage?: string }>): ZfsOptions[] {
+export function zfsGroups(variants: Array<ZfsOptions & { storage?: VmStorage }>): ZfsOptions[] {
   const groups = new Map<string, ZfsOptions>();
   for (const { volblocksize, compression, sync, storage } of variants) {
-    if (storage !== undefined && storage !== "zfs") continue;
+    if (storage !== undefined && VM_STORAGE_KINDS[storage].placement !== "stack-zfs") continue;
     const key = zfsGroupKey({ volblocksize, compression, sync });
     if (!groups.has(key)) groups.set(key, { volblocksize, compression, sync });
   }

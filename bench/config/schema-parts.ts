@@ -9,6 +9,8 @@ export class ConfigError extends UserError {}
 export const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** A host name or an IP address (v4 or v6), as SSH takes it. */
 export const ADDRESS = /^[A-Za-z0-9.:-]+$/;
+// pve-common src/PVE/JSONSchema.pm parse_storage_id: a letter, then letters, digits, '-', '_', '.'.
+export const STORAGE_ID = /^[a-z][a-z0-9\-_.]*[a-z0-9]$/i;
 export const ZFS_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]*[A-Za-z0-9]$/;
 const IP_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 

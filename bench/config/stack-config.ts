@@ -3,6 +3,8 @@ import { jobFileProfile } from "../core/job-file-profile.js";
 import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, STACK_MAX_RSD_PCT } from "../core/repeat.js";
 import type { DesignRecord } from "../core/results.js";
+import { placementProblem } from "../storage/placement.js";
+import { USER_STORAGES, type UserStorages, VM_STORAGE_KINDS } from "../storage/vm-storages.js";
 import { formatFioSize } from "../util/size.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import {
@@ -14,7 +16,7 @@ import {
   validateVariant,
   type ZfsOptions,
 } from "../variants/vm-variants.js";
-import { type CephSettings, parseCeph, rbdStorageOf } from "./ceph-config.js";
+import { type CephSettings, parseCeph } from "./ceph-config.js";
 import { type K8sSettings, parseK8s } from "./k8s-config.js";
 import {
   ADDRESS,
@@ -24,6 +26,7 @@ import {
   documented,
   matrixDesign,
   NAME,
+  STORAGE_ID,
   underKey,
   VariantMatrixSchema,
   validCidr,
@@ -78,6 +81,8 @@ export interface BenchConfig {
   k8s?: K8sSettings;
   /** The user's Ceph RBD storage; absent without layerbench:ceph. */
   ceph?: CephSettings;
+  /** The user's storages VM disks go on, by kind (layerbench:storages). */
+  storages: UserStorages;
 }
 
 /** Every config value as the stack file has it (objects already parsed from their JSON). */
@@ -105,6 +110,25 @@ const BaselineSchema = z.discriminatedUnion("kind", [
     })
     .strict(),
 ]);
+
+/** layerbench:storages: a storage id per kind of storage the user has (bench/storage/vm-storages.ts). */
+const StoragesSchema = z
+  .object(
+    Object.fromEntries(
+      USER_STORAGES.map((storage) => {
+        const kind = VM_STORAGE_KINDS[storage];
+        const id = z.string().regex(STORAGE_ID, `use the id of a ${kind.pveType} storage, as pvesm status lists it`);
+        return [storage, kind.defaultStorageId ? id.default(kind.defaultStorageId) : id.optional()];
+      }),
+    ),
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown kind ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}: use ${USER_STORAGES.join(", ")} (the stack makes its ZFS storages; layerbench:ceph names the RBD ones)`
+          : undefined,
+    },
+  )
+  .strict();
 
 const VmSchema = z
   .object({
@@ -276,6 +300,13 @@ export const StackConfigSchema = z.object({
   }),
   // Checked by parseK8s, which needs the VM layer's settings.
   k8s: documented(z.unknown().optional(), { description: "the Kubernetes layer (below)", defaultText: "off" }),
+  storages: documented(StoragesSchema.prefault({}), {
+    description: `\`{${USER_STORAGES.join(", ")}}\`: your Proxmox storage of each kind, for VM variants with that \`storage\` (e.g. \`{lvmthin: local-lvm, dir: vm-files}\`)`,
+    defaultText: USER_STORAGES.flatMap((storage) => {
+      const id = VM_STORAGE_KINDS[storage].defaultStorageId;
+      return id ? [`${storage}: \`${id}\``] : [];
+    }).join(", "),
+  }),
   // Checked by parseCeph, and against the variants that use it.
   ceph: documented(z.unknown().optional(), {
     description:
@@ -380,7 +411,8 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
   checkDevicesHoldTheWorkloads(profile, baseline as Baseline, variants);
   const ceph = parseCeph(parsed.data.ceph);
   const k8s = parseK8s(parsed.data.k8s, vm, vmGroups(variants).length, profile, { name: node, address: nodeAddress });
-  checkCephUsers(ceph, variants, k8s);
+  const storages = parsed.data.storages as UserStorages;
+  checkStorageUsers(variants, storages, ceph, k8s);
   return {
     node,
     nodeAddress,
@@ -394,22 +426,24 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
     variants,
     skippedVariants: skipped,
     ...(designRecord && { design: designRecord }),
+    storages,
     ...(k8s && { k8s }),
     ...(ceph && { ceph }),
   };
 }
 
-/** Every variant on Ceph has the storage it needs: RBD disks layerbench:ceph, krbd ones its krbdStorage, ceph-csi volumes its csi. */
-function checkCephUsers(ceph: CephSettings | undefined, variants: VmDiskVariant[], k8s: K8sSettings | undefined): void {
+/** Every variant's storage is named by the config (bench/storage/placement.ts); ceph-csi volumes need ceph.csi. */
+function checkStorageUsers(
+  variants: VmDiskVariant[],
+  storages: UserStorages,
+  ceph: CephSettings | undefined,
+  k8s: K8sSettings | undefined,
+): void {
   for (const variant of variants) {
-    if (variant.storage === "zfs") continue;
-    if (!ceph)
+    const problem = placementProblem(variant, { storages, ...(ceph && { ceph }) });
+    if (problem)
       throw new ConfigError(
-        `layerbench:vmVariants: variant "${variant.id}" storage ${variant.storage} needs layerbench:ceph: name your Proxmox RBD storage and its pool there`,
-      );
-    if (!rbdStorageOf(ceph, variant.storage))
-      throw new ConfigError(
-        `layerbench:vmVariants: variant "${variant.id}" storage krbd needs layerbench:ceph.krbdStorage: an RBD storage of pool ${ceph.pool} with KRBD on`,
+        `layerbench:vmVariants: variant "${variant.id}" storage ${variant.storage} needs ${problem}`,
       );
   }
   const csiVariant = k8s?.variants.find((variant) => variant.kind === "ceph-rbd");

@@ -88,7 +88,7 @@ export function probeScript(plan: Plan, cephUserKey?: string): string {
     "pvesm status 2>/dev/null | awk 'NR > 1 { print \"storage=\" $1 }'",
     // pve-storage src/PVE/CLI/pvesm.pm print_status: Name Type Status Total Used Available (KiB) %; --content
     // images lists the storages of this node that take VM disks.
-    'pvesm status --content images 2>/dev/null | awk \'NR > 1 { print "images_storage=" $1 " " $3 " " $6 }\'',
+    'pvesm status --content images 2>/dev/null | awk \'NR > 1 { print "images_storage=" $1 " " $2 " " $3 " " $6 }\'',
     // The ZFS ARC gives memory back to the kernel down to c_min, and MemAvailable does not count it.
     // LAYERBENCH_ARCSTATS: the tests' stand-in node keeps its own.
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion.
@@ -100,8 +100,8 @@ export function probeScript(plan: Plan, cephUserKey?: string): string {
 
 export interface Facts {
   values: Map<string, string>;
-  /** Storages of this node with images content: status (active, inactive, disabled) and bytes available. */
-  imageStorages: Map<string, { status: string; available: number }>;
+  /** Storages of this node with images content: pve-storage type, status (active, inactive, disabled), bytes available. */
+  imageStorages: Map<string, { type: string; status: string; available: number }>;
   /** The cluster's VMs by vmId: name and node; undefined when pvesh could not list them. */
   vms?: Map<number, { name: string; node: string }>;
   storages: Set<string>;
@@ -139,8 +139,8 @@ function parseFacts(stdout: string): Facts {
     if (key === "storage") facts.storages.add(value);
     else if (key === "storage_cfg") facts.ceph.sections.set(...parseStorageSection(value));
     else if (key === "images_storage") {
-      const [id, status, availableKib] = value.split(" ");
-      facts.imageStorages.set(id, { status, available: Number(availableKib) * 1024 });
+      const [id, type, status, availableKib] = value.split(" ");
+      facts.imageStorages.set(id, { type, status, available: Number(availableKib) * 1024 });
     } else facts.values.set(key, value);
   }
   facts.vms = clusterVms(facts.values.get("cluster_vms"));

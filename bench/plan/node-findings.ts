@@ -63,25 +63,31 @@ function vmIdFindings(plan: Plan, vms: Facts["vms"]): Finding[] {
 const memoryBytes = (vms: PlannedVm[]) => vms.reduce((sum, vm) => sum + vm.memoryMb, 0) * 1024 ** 2;
 
 /**
- * The datastores of this node's VMs that are not the stack's own ZFS storages (the boot disks, vm.bootDatastore
- * and k8s.vm.bootDatastore, and the k3s nodes' Longhorn disk): each must exist on the node, be active, take images
- * content, and have room for what the plan puts there (the disks of VMs that exist already are there already).
+ * The datastores of this node's VMs that are not the stack's own ZFS storages nor the user's RBD storages (the
+ * boot disks, the k3s nodes' Longhorn disk, VM disks on layerbench:storages): each must exist on the node, take
+ * images content, be of the type its disks' kind needs, be active, and have room for what the plan puts there
+ * (the disks of VMs that exist already are there already; a thin pool's free space is what pvesm status says).
  * A node installed on ext4/LVM has no local-zfs.
  */
-function bootDatastoreFindings(plan: Plan, facts: Facts): Finding[] {
+function datastoreFindings(plan: Plan, facts: Facts): Finding[] {
   if (facts.storages.size === 0) return [];
-  // The stack's ZFS storages, and the user's RBD storages, which the Ceph findings check (plan/ceph-check.ts).
+  // The user's RBD storages are checked by the Ceph findings (plan/ceph-check.ts).
   const ceph = plan.cephPlan?.settings;
   const own = new Set([...plan.storageIds, ...(ceph ? [ceph.storage, ceph.krbdStorage ?? ""] : [])]);
-  const needs = new Map<string, number>();
+  const needs = new Map<string, { bytes: number; keys: Set<string>; pveType?: string }>();
   for (const vm of plan.vms.filter((candidate) => candidate.node === plan.node)) {
     const exists = facts.vms?.get(vm.vmId)?.node === plan.node;
-    for (const disk of vm.disks.filter((candidate) => !own.has(candidate.datastore)))
-      needs.set(disk.datastore, (needs.get(disk.datastore) ?? 0) + (exists ? 0 : disk.sizeGb * 1024 ** 3));
+    for (const disk of vm.disks.filter((candidate) => !own.has(candidate.datastore))) {
+      const need = needs.get(disk.datastore) ?? { bytes: 0, keys: new Set<string>() };
+      need.bytes += exists ? 0 : disk.sizeGb * 1024 ** 3;
+      need.keys.add(disk.key);
+      if (disk.pveType) need.pveType = disk.pveType;
+      needs.set(disk.datastore, need);
+    }
   }
-  return [...needs].map(([id, bytes]): Finding => {
+  return [...needs].map(([id, need]): Finding => {
     const storage = facts.imageStorages.get(id);
-    const keys = "vm.bootDatastore, k8s.vm.bootDatastore";
+    const keys = [...need.keys].join(", ");
     if (!facts.storages.has(id))
       return {
         level: "fail",
@@ -92,16 +98,21 @@ function bootDatastoreFindings(plan: Plan, facts: Facts): Finding[] {
         level: "fail",
         message: `datastore ${id} (${keys}) does not take VM disks (images content) on ${plan.node}`,
       };
+    if (need.pveType && storage.type !== need.pveType)
+      return {
+        level: "fail",
+        message: `datastore ${id} (${keys}) is a ${storage.type} storage, not ${need.pveType}: name a ${need.pveType} storage there`,
+      };
     if (storage.status !== "active")
       return { level: "fail", message: `datastore ${id} (${keys}) is ${storage.status} on ${plan.node}` };
-    return storage.available >= bytes
+    return storage.available >= need.bytes
       ? {
           level: "ok",
-          message: `datastore ${id}: ${formatGiB(storage.available)} free, the VMs' boot disks take up to ${formatGiB(bytes)}`,
+          message: `datastore ${id}: ${formatGiB(storage.available)} free, the stack's disks there take up to ${formatGiB(need.bytes)}`,
         }
       : {
           level: "fail",
-          message: `datastore ${id}: ${formatGiB(storage.available)} free, the VMs' boot disks take up to ${formatGiB(bytes)}: free space or choose another (${keys})`,
+          message: `datastore ${id}: ${formatGiB(storage.available)} free, the stack's disks there take up to ${formatGiB(need.bytes)}: free space or choose another (${keys})`,
         };
   });
 }
@@ -206,7 +217,7 @@ export function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
   findings.push(
     ...fioReleaseFinding(facts.values.get("pveversion"), target.fioSources ?? {}),
     ...vmIdFindings(plan, facts.vms),
-    ...bootDatastoreFindings(plan, facts),
+    ...datastoreFindings(plan, facts),
   );
   for (const id of plan.storageIds.filter((storage) => facts.storages.has(storage))) {
     findings.push({

@@ -1,8 +1,10 @@
-import { type CephSettings, diskStorageId } from "../config/ceph-config.js";
+import type { CephSettings } from "../config/ceph-config.js";
 import { type NodeNames, nodeNames, zfsGroups } from "../config/node-names.js";
 import type { BenchConfig, VmSettings } from "../config/stack-config.js";
 import { groupVmSettings, nthVmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
+import { diskStorageId, type StorageSettings } from "../storage/placement.js";
+import { type PveStorageType, VM_STORAGE_KINDS } from "../storage/vm-storages.js";
 import { fillsVolume } from "../variants/k8s-variants.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
@@ -26,6 +28,16 @@ export const POD_OVERHEAD_SEC = 60;
 /** Rough guesses for provisioning, in seconds: not measured (no Proxmox node here). A backend's is its own. */
 export const PROVISIONING_GUESS_SEC = { image: 120, benchVms: 180, k3sVms: 180, k3s: 240 } as const;
 
+export interface PlannedDisk {
+  slot: string;
+  sizeGb: number;
+  datastore: string;
+  /** The config key that names its datastore, e.g. vm.bootDatastore or storages.lvmthin. */
+  key: string;
+  /** The pve-storage type the datastore must be, where the disk's kind asks for one. */
+  pveType?: PveStorageType;
+}
+
 export interface PlannedVm {
   role: "bench" | "k3s";
   /** The Proxmox node it runs on. */
@@ -35,7 +47,7 @@ export interface PlannedVm {
   cores: number;
   memoryMb: number;
   /** Disks with their size in GiB, boot disk first. */
-  disks: Array<{ slot: string; sizeGb: number; datastore: string }>;
+  disks: PlannedDisk[];
 }
 
 export interface Plan {
@@ -51,6 +63,8 @@ export interface Plan {
   files: string[];
   /** What the stack does on the user's Ceph RBD storage (none without layerbench:ceph). */
   ceph: string[];
+  /** What the stack puts on the storages of layerbench:storages, a line per storage (none without such variants). */
+  userStorages: string[];
   /** What `plan --check` asks of the Ceph pool; absent without layerbench:ceph. */
   cephPlan?: CephPlan;
   /** The Kubernetes layer's storage backends, each with its part of the plan. */
@@ -80,26 +94,57 @@ function plannedVm(
     name: settings.name,
     cores: settings.cores,
     memoryMb: settings.memoryMb,
-    disks: [{ slot: "virtio0", sizeGb: settings.bootSizeGb, datastore: settings.bootDatastore }, ...dataDisks],
+    disks: [
+      {
+        slot: "virtio0",
+        sizeGb: settings.bootSizeGb,
+        datastore: settings.bootDatastore,
+        key: role === "bench" ? "vm.bootDatastore" : "k8s.vm.bootDatastore",
+      },
+      ...dataDisks,
+    ],
   };
 }
 
 /** The Ceph pool's part: the host-level run's image and the VM disks on the RBD storages, each written `size` times. */
 function cephLines(ceph: CephSettings, variants: VmDiskVariant[], footprint: number, names: NodeNames): string[] {
-  const onRbd = variants.filter((variant) => variant.storage !== "zfs");
+  const onRbd = variants.filter((variant) => {
+    const { placement } = VM_STORAGE_KINDS[variant.storage];
+    return placement === "ceph" || placement === "ceph-krbd";
+  });
   const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
   return [
     `Ceph: pool ${ceph.pool} (size ${ceph.size}, min_size ${ceph.minSize}): the host-level run's image ${names.rbdImage("host")} of ${gib(footprint)} (${gib(footprint * ceph.size)} raw), filled, measured and removed`,
     ...(onRbd.length > 0
       ? [
-          `Ceph: ${onRbd.length} VM disk(s) on ${[...new Set(onRbd.map((variant) => diskStorageId(variant, names, ceph)))].join(", ")}, up to ${gib(footprint)} written each (${gib(footprint * ceph.size)} raw): krbd disks released after their runs, librbd ones kept until destroy`,
+          `Ceph: ${onRbd.length} VM disk(s) on ${[...new Set(onRbd.map((variant) => diskStorageId(variant, names, { ceph, storages: {} })))].join(", ")}, up to ${gib(footprint)} written each (${gib(footprint * ceph.size)} raw): krbd disks released after their runs, librbd ones kept until destroy`,
         ]
       : []),
   ];
 }
 
+/** The VM disks on each storage of layerbench:storages, what is done with them, and until when they keep their writes. */
+function userStorageLines(variants: VmDiskVariant[], placement: StorageSettings, names: NodeNames): string[] {
+  const byStorage = new Map<string, VmDiskVariant[]>();
+  for (const variant of variants.filter((candidate) => VM_STORAGE_KINDS[candidate.storage].placement === "user")) {
+    const id = diskStorageId(variant, names, placement);
+    byStorage.set(id, [...(byStorage.get(id) ?? []), variant]);
+  }
+  return [...byStorage].map(([id, onIt]) => {
+    const kind = VM_STORAGE_KINDS[onIt[0].storage];
+    const sizes = [...new Set(onIt.map((variant) => `${variant.sizeGb} GiB`))].join(", ");
+    const formats = [...new Set(onIt.map((variant) => variant.format))].join(", ");
+    const after =
+      kind.device === "block"
+        ? "discarded after their runs"
+        : "what fio wrote kept until destroy (a file is not hole-punched)";
+    return `${kind.label} storage ${id} (storages.${onIt[0].storage}): ${onIt.length} VM disk(s) of ${sizes} (${formats}), each filled before its runs, ${after}; plan --check checks its type and room`;
+  });
+}
+
 export function planStack(config: BenchConfig, stack: string): Plan {
   const names = nodeNames(config.dataset, stack);
+  const placement: StorageSettings = { storages: config.storages, ...(config.ceph && { ceph: config.ceph }) };
   const { profile, repeat } = config;
   const footprint = largestFootprint(profile);
   const groups = vmGroups(config.variants);
@@ -108,11 +153,16 @@ export function planStack(config: BenchConfig, stack: string): Plan {
       "bench",
       config.node,
       groupVmSettings(config.vm, variants, index, groups.length),
-      variants.map((variant) => ({
-        slot: diskSlots(variants).get(variant.id) ?? "",
-        sizeGb: variant.sizeGb,
-        datastore: diskStorageId(variant, names, config.ceph),
-      })),
+      variants.map((variant): PlannedDisk => {
+        const kind = VM_STORAGE_KINDS[variant.storage];
+        return {
+          slot: diskSlots(variants).get(variant.id) ?? "",
+          sizeGb: variant.sizeGb,
+          datastore: diskStorageId(variant, names, placement),
+          key: kind.placement === "user" ? `storages.${variant.storage}` : "vmVariants",
+          ...(kind.placement === "user" && { pveType: kind.pveType }),
+        };
+      }),
     ),
   );
   const k8s = config.k8s;
@@ -124,7 +174,9 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     : 0;
   const backends = k8s ? backendPlans(k8s, profile, { name: config.node, k3sNodes: k3sHere }) : [];
   const backendDisks = backends.flatMap((backend) =>
-    backend.nodeDisk && k8s ? [{ ...backend.nodeDisk, datastore: k8s.vm.bootDatastore }] : [],
+    backend.nodeDisk && k8s
+      ? [{ ...backend.nodeDisk, datastore: k8s.vm.bootDatastore, key: "k8s.vm.bootDatastore" }]
+      : [],
   );
   const k3sVms = k8s
     ? Array.from({ length: k8s.nodeCount }, (_, index) =>
@@ -180,13 +232,15 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     ],
     backends: backends.map(({ name, lines, provisioningSec }) => ({ name, lines, provisioningSec })),
     ceph: config.ceph ? cephLines(config.ceph, config.variants, footprint, names) : [],
+    userStorages: userStorageLines(config.variants, placement, names),
     ...(config.ceph && {
       // The host run's image, then every librbd disk's writes kept until destroy (krbd disks are released), and
       // every ceph-csi volume, filled to its end before its runs.
       cephPlan: {
         settings: config.ceph,
         bytes:
-          footprint * (1 + config.variants.filter((variant) => variant.storage === "rbd").length) +
+          footprint *
+            (1 + config.variants.filter((variant) => VM_STORAGE_KINDS[variant.storage].device === "librbd").length) +
           (k8s ? k8s.variants.filter(fillsVolume).length * k8s.volumeSizeGb * GiB : 0),
       },
     }),

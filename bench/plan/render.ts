@@ -115,7 +115,7 @@ export function renderPlan(
     `Files: ${plan.files.join("; ")}`,
     ...CHANGE_LINES,
   ];
-  lines.push(...plan.ceph, ...plan.backends.flatMap((backend) => backend.lines));
+  lines.push(...plan.userStorages, ...plan.ceph, ...plan.backends.flatMap((backend) => backend.lines));
   lines.push(
     "",
     `Pool ${plan.pool}: at most ${formatGiB(plan.spaceBytes)} written at the busiest moment`,

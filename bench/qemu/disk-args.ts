@@ -58,7 +58,7 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Blockdev.pm generate_drive_blockdev: throttle -> raw -> file, common options on every node. */
+/** Blockdev.pm generate_drive_blockdev: throttle -> format (raw or qcow2) -> file, common options on every node. */
 export function blockdevNode(variant: VmDiskVariant, slot: string, backing: DiskBacking): Record<string, unknown> {
   const common = {
     discard: variant.discard === "on" ? "unmap" : "ignore",
@@ -80,7 +80,8 @@ export function blockdevNode(variant: VmDiskVariant, slot: string, backing: Disk
         }
       : { driver: backing.driver, filename: backing.path, aio: variant.aio };
   const file = { ...where, cache, "node-name": nodeName("e", slot, backing.volid), ...common };
-  const format = { driver: "raw", file, cache, "node-name": nodeName("f", slot, backing.volid), ...common };
+  // Blockdev.pm generate_format_blockdev: the volume's format names the format node's driver.
+  const format = { driver: variant.format, file, cache, "node-name": nodeName("f", slot, backing.volid), ...common };
   return {
     driver: "throttle",
     file: format,
@@ -101,7 +102,7 @@ function legacyDrive(variant: VmDiskVariant, slot: string, backing: DiskBacking)
     `cache=${variant.cache}`,
     `aio=${variant.aio}`,
     `discard=${variant.discard}`,
-    "format=raw",
+    `format=${variant.format}`,
     `detect-zeroes=${detectZeroes(variant)}`,
   ].join(",");
 }

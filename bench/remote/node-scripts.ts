@@ -24,7 +24,7 @@ export const NODE_FIO_SCRIPT = [
 ].join("\n");
 
 /**
- * Gives back to the pool what a measurement wrote to a zvol (thin zvols keep every written block): blkdiscard on
+ * Gives back to the pool what a measurement wrote to a zvol or thin LV (both keep every written block): blkdiscard on
  * the node's device once the variant's last run is done. The benchmark's data is never read again; a zvol that
  * cannot be discarded is reported and left as it is, so that no measurement after it is lost.
  */
@@ -36,6 +36,9 @@ function releaseScript(locate: string[], what: string): string {
     // A disk on an RBD storage without krbd is no device of the node's (pve-storage RBDPlugin.pm path: an rbd: URL
     // QEMU opens with librbd), and QEMU holds the image's exclusive lock: it keeps what it wrote until destroy.
     `case "$device" in rbd:*) echo "layerbench: ${what} is an RBD image that QEMU opens itself: what it wrote stays in the pool until destroy" >&2; exit 0 ;; esac`,
+    // A disk on a directory, NFS or CIFS storage is a file (raw or qcow2) of the node's: a hole punched in a qcow2
+    // file would cut its metadata, so what fio wrote stays there until destroy deletes the file.
+    `[ -f "$device" ] && { echo "layerbench: ${what} is a file ($device): what it wrote stays on its storage until destroy" >&2; exit 0; }`,
     '[ -b "$device" ] || warn "$device is not a block device"',
     'blkdiscard "$device" || warn "blkdiscard $device failed"',
     `echo "layerbench: released what the benchmark wrote to ${what} ($device)" >&2`,

@@ -10,6 +10,7 @@ import {
   predictedValue,
 } from "../core/linear-model.js";
 import type { DesignRecord, Layer, Variant } from "../core/results.js";
+import { VM_STORAGE_KINDS, type VmStorage } from "../storage/vm-storages.js";
 import { levelLabel, NOT_APPLICABLE } from "../variants/vm-variants.js";
 import {
   type BaselineSpread,
@@ -386,10 +387,10 @@ export function storageOf(variant: Pick<Variant, "layer" | "options">): string |
       String(options.kind)
     ];
   if (options.engine === "rbd") return "Ceph RBD";
-  if (options.storage === "rbd" || (variant.layer === "vm" && options.rbd !== undefined)) return "Ceph RBD (librbd)";
-  if (options.storage === "krbd") return "Ceph RBD (krbd)";
-  if (options.storage === "zfs" || options.kind === "zvol" || options.kind === "dataset") return "ZFS";
-  return undefined;
+  if (variant.layer === "vm" && options.rbd !== undefined) return VM_STORAGE_KINDS.rbd.label;
+  if (options.kind === "zvol" || options.kind === "dataset") return VM_STORAGE_KINDS.zfs.label;
+  const kind = String(options.storage);
+  return kind in VM_STORAGE_KINDS ? VM_STORAGE_KINDS[kind as VmStorage].label : undefined;
 }
 
 /** Variants' ratios to the baseline (at least one) as a step reads them: the best, the worst, the median. */

@@ -29,3 +29,8 @@ export function fsReason(error: unknown): string {
   const { code, message } = error as NodeJS.ErrnoException;
   return (code !== undefined && FS_REASONS[code]) || message;
 }
+
+/** An exhaustive switch's end: a case left out does not compile. */
+export function assertNever(value: never): never {
+  throw new Error(`unexpected ${JSON.stringify(value)}`);
+}

@@ -1,6 +1,13 @@
 import { createHash } from "node:crypto";
 import type { Point } from "../core/linear-model.js";
 import type { DesignRecord } from "../core/results.js";
+import {
+  DISK_FORMATS,
+  type DiskFormat,
+  VM_STORAGE_KINDS,
+  VM_STORAGES,
+  type VmStorage,
+} from "../storage/vm-storages.js";
 import { UserError } from "../util/errors.js";
 import { formatFioSize, sizeOrUndefined } from "../util/size.js";
 import { crossProduct, repeatedId } from "./axes.js";
@@ -15,19 +22,12 @@ export const AIO_MODES = ["io_uring", "native", "threads"] as const;
 export const DISCARD_MODES = ["on", "ignore"] as const;
 export const COMPRESSIONS = ["off", "on", "lz4", "zstd", "gzip", "zle"] as const;
 export const SYNC_MODES = ["standard", "always", "disabled"] as const;
-/**
- * Where a disk lives: a zvol of the stack's ZFS storage, or an image of the stack's Ceph RBD storage (layerbench:ceph)
- * through QEMU's librbd (rbd) or the host kernel's rbd driver (krbd: the storage with krbd set).
- */
-export const VM_STORAGES = ["zfs", "rbd", "krbd"] as const;
-
 export type Bus = (typeof BUSES)[number];
 export type CacheMode = (typeof CACHE_MODES)[number];
 export type AioMode = (typeof AIO_MODES)[number];
 export type DiscardMode = (typeof DISCARD_MODES)[number];
 export type Compression = (typeof COMPRESSIONS)[number];
 export type SyncMode = (typeof SYNC_MODES)[number];
-export type VmStorage = (typeof VM_STORAGES)[number];
 
 /** The ZFS properties a zvol inherits from the dataset it is created in. */
 export interface ZfsOptions {
@@ -47,8 +47,10 @@ export interface VmDiskVariant extends ZfsOptions {
   ssd: boolean;
   /** GiB. */
   sizeGb: number;
-  /** ZFS (its ZFS options apply) or Ceph RBD (they do not). */
+  /** The kind of Proxmox storage the disk is on (bench/storage/vm-storages.ts); its ZFS options apply on zfs only. */
   storage: VmStorage;
+  /** The disk image's format, as the storage takes it (qcow2 on file storages only). */
+  format: DiskFormat;
   /** The VM's memory and cores for this variant; the stack's `vm` settings when absent. */
   memoryMb?: number;
   cores?: number;
@@ -74,6 +76,7 @@ export const DEFAULT_VARIANT: Omit<VmDiskVariant, "id"> = {
   ssd: false,
   sizeGb: 32,
   storage: "zfs",
+  format: "raw",
   volblocksize: 16 * 1024,
   compression: "lz4",
   sync: "standard",
@@ -146,31 +149,38 @@ export const usesCacheDirect = (variant: Pick<VmDiskVariant, "cache">) =>
   variant.cache === "none" || variant.cache === "directsync";
 
 /**
- * The aio qemu-server gives a disk that names none (Drive.pm aio_cmdline_option): io_uring, but threads on krbd
- * with a cache mode that goes through the host's cache, where io_uring hangs (storage_allows_io_uring_default,
- * qemu-server commit 628937f5).
+ * The aio qemu-server gives a disk that names none (Drive.pm aio_cmdline_option): io_uring where the storage
+ * allows it by default (storage_allows_io_uring_default), else native with O_DIRECT and threads without.
  */
 export function defaultAio(variant: Pick<VmDiskVariant, "storage" | "cache">): AioMode {
-  return variant.storage === "krbd" && !usesCacheDirect(variant) ? "threads" : "io_uring";
+  if (VM_STORAGE_KINDS[variant.storage].ioUringRefusal(usesCacheDirect(variant)) === undefined) return "io_uring";
+  return usesCacheDirect(variant) ? "native" : "threads";
 }
 
 /**
  * Whether the disk's aio reaches QEMU: a librbd disk's blockdev takes none (qemu-server Blockdev.pm
  * generate_file_blockdev gives aio to the file, host_device and host_cdrom drivers only), so its aio measures nothing.
  */
-export const aioApplies = (variant: Pick<VmDiskVariant, "storage">) => variant.storage !== "rbd";
+export const aioApplies = (variant: Pick<VmDiskVariant, "storage">) =>
+  VM_STORAGE_KINDS[variant.storage].device !== "librbd";
 
 /** What the results record for an option the variant's disk does not use. */
 export const NOT_APPLICABLE = "n/a";
 
 /** Proxmox's and QEMU's rules for a disk's options together; the message names what to change. */
 export function combinationProblem(variant: Omit<VmDiskVariant, "id">): string | undefined {
+  // An unknown storage is refused by validateVariant, naming the ones allowed.
+  if (!VM_STORAGES.includes(variant.storage)) return undefined;
+  const storage = VM_STORAGE_KINDS[variant.storage];
+  if (!storage.formats.includes(variant.format))
+    return `format ${variant.format} on storage ${variant.storage}: a ${storage.pveType} storage takes ${storage.formats.join(", ")} (${storage.source}, Plugin.pm get_formats)`;
   // QEMU's file-posix refuses aio=native without O_DIRECT; a librbd disk gets no aio to refuse.
   if (variant.aio === "native" && !usesCacheDirect(variant) && aioApplies(variant)) {
     return `aio=native needs cache none or directsync (O_DIRECT), not ${variant.cache}`;
   }
-  if (variant.aio === "io_uring" && defaultAio(variant) !== "io_uring")
-    return `aio=io_uring on krbd with cache ${variant.cache} hangs (qemu-server Drive.pm storage_allows_io_uring_default): use aio threads, or leave aio unset`;
+  const ioUringRefusal = storage.ioUringRefusal(usesCacheDirect(variant));
+  if (variant.aio === "io_uring" && ioUringRefusal)
+    return `aio=io_uring on storage ${variant.storage} with cache ${variant.cache}: ${ioUringRefusal} (qemu-server Drive.pm storage_allows_io_uring_default): use aio ${defaultAio(variant)}, or leave aio unset`;
   if (variant.ssd && variant.bus === "virtio-blk")
     return "ssd emulation is not supported on virtio-blk disks: use bus virtio-scsi-single";
   return undefined;
@@ -179,7 +189,7 @@ export function combinationProblem(variant: Omit<VmDiskVariant, "id">): string |
 /** A variant's fields as given over the defaults; an aio nobody gave is the one qemu-server would choose. */
 function mergedInput(input: VariantInput, defaults: VariantInput): VariantInput {
   const merged: VariantInput = { ...DEFAULT_VARIANT, ...defaults, ...input };
-  if (input.aio === undefined && defaults.aio === undefined)
+  if (input.aio === undefined && defaults.aio === undefined && VM_STORAGES.includes(merged.storage as VmStorage))
     merged.aio = defaultAio(merged as Pick<VmDiskVariant, "storage" | "cache">);
   return merged;
 }
@@ -206,6 +216,7 @@ export function validateVariant(input: VariantInput, defaults: VariantInput = {}
     ssd: flag(id, "ssd", merged.ssd),
     sizeGb: sizeGb(id, merged.sizeGb),
     storage: oneOf(id, "storage", merged.storage, VM_STORAGES),
+    format: oneOf(id, "format", merged.format, DISK_FORMATS),
     volblocksize: volblocksize(id, merged.volblocksize),
     compression: oneOf(id, "compression", merged.compression, COMPRESSIONS),
     sync: oneOf(id, "sync", merged.sync, SYNC_MODES),
@@ -318,14 +329,19 @@ export function diskSerial(variant: Pick<VmDiskVariant, "id">): string {
 }
 
 /**
- * The options that define a variant, as the results document records them: an RBD disk has no ZFS options, a
- * librbd disk no aio.
+ * The options that define a variant, as the results document records them: ZFS options on ZFS only, aio where it
+ * reaches QEMU, the format where the storage offers a choice.
  */
 export function variantOptions(variant: VmDiskVariant): Record<string, string | number | boolean> {
-  const { id: _id, volblocksize: vbs, storage, compression, sync, aio, ...rest } = variant;
-  const used = { ...rest, aio: aioApplies(variant) ? aio : NOT_APPLICABLE };
-  if (storage !== "zfs") return { ...used, storage };
-  return { ...used, volblocksize: formatFioSize(vbs), compression, sync, storage };
+  const { id: _id, volblocksize: vbs, storage, format, compression, sync, aio, ...rest } = variant;
+  const kind = VM_STORAGE_KINDS[storage];
+  return {
+    ...rest,
+    aio: aioApplies(variant) ? aio : NOT_APPLICABLE,
+    ...(kind.placement === "stack-zfs" && { volblocksize: formatFioSize(vbs), compression, sync }),
+    ...(kind.formats.length > 1 && { format }),
+    storage,
+  };
 }
 
 /** Proxmox's slot names: virtio1.. for virtio-blk data disks (virtio0 is the boot disk), scsi0.. for SCSI. */

@@ -2,10 +2,27 @@
 // resource the program registers is checked against the rules of the real side that the program depends on,
 // each named with the source it comes from. Mocks accept anything; a real node does not.
 
-/** Storages the node has before layerbench makes any, with their content types (the README asks for import and snippets on `local`). */
-const BUILT_IN_STORAGES: Record<string, string[]> = {
-  local: ["iso", "vztmpl", "backup", "import", "snippets"],
-  "local-zfs": ["images", "rootdir"],
+/**
+ * Storages the node has before layerbench makes any, with their type and content types (the README asks for
+ * import and snippets on `local`): a ZFS install's.
+ */
+const BUILT_IN_STORAGES: Record<string, { type: string; contents: string[] }> = {
+  local: { type: "dir", contents: ["iso", "vztmpl", "backup", "import", "snippets"] },
+  "local-zfs": { type: "zfspool", contents: ["images", "rootdir"] },
+};
+
+// pve-storage src/PVE/Storage/Plugin.pm get_formats: a plugin's plugindata `format`, raw alone where it declares
+// none (RBDPlugin.pm, LvmThinPlugin.pm, whose alloc_image also dies on any other: "unsupported format").
+// ZFSPoolPlugin.pm raw, subvol; DirPlugin.pm raw, qcow2, vmdk, subvol; NFSPlugin.pm and CIFSPlugin.pm raw,
+// qcow2, vmdk; LVMPlugin.pm (9) raw, qcow2.
+const FORMATS: Record<string, string[]> = {
+  zfspool: ["raw", "subvol"],
+  rbd: ["raw"],
+  lvmthin: ["raw"],
+  lvm: ["raw", "qcow2"],
+  dir: ["raw", "qcow2", "vmdk", "subvol"],
+  nfs: ["raw", "qcow2", "vmdk"],
+  cifs: ["raw", "qcow2", "vmdk"],
 };
 
 // bpg/terraform-provider-proxmox proxmoxtf/resource/vm/disk/schema.go: disk MaxItems 31.
@@ -39,6 +56,13 @@ const GiB = 1024 ** 3;
 
 // pve-storage src/PVE/Storage/RBDPlugin.pm plugindata: an RBD storage takes content images and rootdir only.
 const RBD_CONTENTS = ["images", "rootdir"];
+// The content types each plugin's plugindata allows (the first hash): images where VM disks go.
+const CONTENTS: Record<string, string[]> = {
+  lvmthin: ["images", "rootdir"],
+  dir: ["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "none", "import"],
+  nfs: ["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import"],
+  cifs: ["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import"],
+};
 // ceph-csi charts/ceph-csi-rbd (3.12.2): values.yaml driverName, templates/secret.yaml (userID, userKey),
 // templates/provisioner-deployment.yaml (a required pod anti-affinity per provisioner replica), values.yaml
 // provisioner.replicaCount 3.
@@ -66,7 +90,8 @@ export class StrictNode {
   /** Record violations without refusing: for a test that declares a whole stack expected to break a rule. */
   recordOnly = false;
   private readonly owners = new Map<string, string>();
-  private readonly storages = new Map<string, string[]>(Object.entries(BUILT_IN_STORAGES));
+  /** Every storage by id: its pve-storage type and the content types it is set to take. */
+  private readonly storages = new Map<string, { type: string; contents: string[] }>(Object.entries(BUILT_IN_STORAGES));
   /** Storages restricted to some nodes (a storage's `nodes`); the others are on every node. */
   private readonly storageNodes = new Map<string, string[]>();
   private readonly longhornNodes: LonghornNode[] = [];
@@ -95,9 +120,19 @@ export class StrictNode {
 
   /** An RBD storage the user made before layerbench (Datacenter > Storage, or pveceph pool create --add_storages). */
   addRbdStorage(id: string, storage: { pool: string; krbd: boolean; disabled?: boolean }): void {
-    this.storages.set(id, RBD_CONTENTS);
+    this.storages.set(id, { type: "rbd", contents: RBD_CONTENTS });
     this.rbdStorages.set(id, storage);
     if (storage.disabled) this.disabledStorages.add(id);
+  }
+
+  /**
+   * A storage the user made (Datacenter > Storage > Add), or an ext4 install's local-lvm: its type and the content
+   * types it is set to take, each one its plugin allows.
+   */
+  addStorage(id: string, type: keyof typeof CONTENTS, contents: string[]): void {
+    const refused = contents.find((content) => !CONTENTS[type].includes(content));
+    if (refused) throw new Error(`a ${type} storage cannot take content ${refused} (its plugin's plugindata)`);
+    this.storages.set(id, { type, contents });
   }
 
   /** The release's major number: 9 for Proxmox VE 9. */
@@ -206,15 +241,15 @@ export class StrictNode {
         return `${slot}: virtio-blk disks have no ssd option (qemu-server Drive.pm virtio_fmt)`;
       if (disk.serial !== undefined && !SERIAL.test(disk.serial))
         return `${slot}: serial ${JSON.stringify(disk.serial)} is not up to 20 url-safe bytes`;
-      if (!this.storages.has(disk.datastoreId)) return `${slot}: storage '${disk.datastoreId}' does not exist`;
-      if (!this.storages.get(disk.datastoreId)?.includes("images"))
+      const storage = this.storages.get(disk.datastoreId);
+      if (!storage) return `${slot}: storage '${disk.datastoreId}' does not exist`;
+      if (!storage.contents.includes("images"))
         return `${slot}: storage '${disk.datastoreId}' does not support vm images`;
       // pve-storage src/PVE/Storage.pm storage_check_enabled.
       if (this.disabledStorages.has(disk.datastoreId)) return `${slot}: storage '${disk.datastoreId}' is disabled`;
-      // pve-storage src/PVE/Storage/Plugin.pm get_formats: a plugin that declares no formats takes raw only, and
-      // RBDPlugin.pm declares none (the provider's file_format is Computed: sent as given, else the storage's).
-      if (this.rbdStorages.has(disk.datastoreId) && disk.fileFormat !== undefined && disk.fileFormat !== "raw")
-        return `${slot}: unsupported format '${disk.fileFormat}' for storage type rbd`;
+      // The provider's file_format is Computed: sent as given, else the storage's default (raw everywhere here).
+      if (disk.fileFormat !== undefined && !FORMATS[storage.type]?.includes(disk.fileFormat))
+        return `${slot}: unsupported format '${disk.fileFormat}' for storage type ${storage.type}`;
       // pve-storage src/PVE/Storage.pm storage_check_node.
       if (!(this.storageNodes.get(disk.datastoreId) ?? [inputs.nodeName]).includes(inputs.nodeName))
         return `${slot}: storage '${disk.datastoreId}' is not available on node '${inputs.nodeName}'`;
@@ -240,7 +275,7 @@ export class StrictNode {
     // pve-storage src/PVE/API2/Storage/Config.pm: storage ids are cluster-wide.
     const owned = this.claimUnique(`storage:${id}`, name, `storage ID '${id}' already defined`);
     if (owned) return owned;
-    this.storages.set(id, inputs.contents ?? ["images"]);
+    this.storages.set(id, { type: "zfspool", contents: inputs.contents ?? ["images"] });
     if (Array.isArray(inputs.nodes)) this.storageNodes.set(id, inputs.nodes);
     return undefined;
   }
@@ -254,7 +289,7 @@ export class StrictNode {
   ): string | undefined {
     const nodeProblem = this.nodeProblem(node);
     if (nodeProblem) return nodeProblem;
-    const contents = this.storages.get(datastore);
+    const contents = this.storages.get(datastore)?.contents;
     if (contents === undefined) return `storage '${datastore}' does not exist`;
     if (!contents.includes(contentType))
       return `storage '${datastore}' does not allow content type '${contentType}': enable it in Datacenter > Storage`;

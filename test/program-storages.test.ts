@@ -1,0 +1,113 @@
+import { fileURLToPath } from "node:url";
+import * as pulumi from "@pulumi/pulumi";
+import test from "ava";
+import { parseBenchConfig } from "../bench/config/stack-config.js";
+import { readStackFile } from "../bench/config/stack-file.js";
+import { planStack } from "../bench/plan/plan.js";
+import { panelLayers } from "../bench/report/effects.js";
+import { collectReportData } from "../bench/report/rows.js";
+import { createLayers } from "../components/layers.js";
+import { byName, measuringState, outputValue, recordingMocks, withoutStackTraces } from "./helpers/pulumi-mocks.js";
+import { shortArsOutput } from "./helpers/scripts.js";
+import { StrictNode } from "./helpers/strict-node.js";
+
+// The storages stack (stacks/Pulumi.storages.yaml) on a strict mock node installed on ext4: its local-lvm thin
+// pool and a directory storage the user added for disk images, beside the stack's own ZFS storage.
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const fioStdout = await shortArsOutput();
+const node = new StrictNode("9.1.1", ["pve"]);
+node.addStorage("local-lvm", "lvmthin", ["images", "rootdir"]);
+node.addStorage("vm-files", "dir", ["images"]);
+const resources = recordingMocks(measuringState(fioStdout, "/dev/zvol/tank/layerbench/storages/baseline-zvol"), node);
+
+const file = await readStackFile(ROOT, "storages");
+const config = parseBenchConfig(file.raw);
+const results = await withoutStackTraces(() =>
+  outputValue(createLayers(config, pulumi.secret("key"), { project: "layerbench", stack: "storages" }).results),
+);
+const dataDisks = () =>
+  resources
+    .filter((resource) => /^bench-vm-\d+-vm$/.test(resource.name))
+    .flatMap((vm) => vm.inputs.disks)
+    .filter((disk) => disk.serial);
+
+test("the storages stack under the strict mocks: each disk on its storage in the format it takes, none refused", (t) => {
+  t.deepEqual(node.violations, []);
+  t.deepEqual(
+    dataDisks().map((disk) => [disk.serial, disk.datastoreId, disk.fileFormat]),
+    [
+      ["zfs-raw", "lb-storages-16k-lz4-standard", "raw"],
+      ["lvmthin-raw", "local-lvm", "raw"],
+      ["dir-raw", "vm-files", "raw"],
+      ["dir-qcow2", "vm-files", "qcow2"],
+    ],
+  );
+  // qcow2 where pve-storage has none: skipped before anything is declared, the plugin named.
+  t.deepEqual(
+    config.skippedVariants.map((skipped) => [skipped.id, /LvmThinPlugin\.pm|ZFSPoolPlugin\.pm/.test(skipped.reason)]),
+    [
+      ["zfs-qcow2", true],
+      ["lvmthin-qcow2", true],
+    ],
+  );
+});
+
+test("a thin LV and a file are filled before they are measured; the stack's zvol follows layerbench:precondition", (t) => {
+  const fills = (id: string) => /preconditioning/.test(byName(resources, `fio-vm-${id}-fio`).inputs.create);
+  t.deepEqual(["zfs-raw", "lvmthin-raw", "dir-raw", "dir-qcow2"].map(fills), [false, true, true, true]);
+});
+
+test("results name each disk's storage, the user's storage id, and the format where the storage offers a choice", (t) => {
+  const byId = new Map(results.variants.map((variant) => [variant.id, variant.options]));
+  t.like(byId.get("lvmthin-raw"), { storage: "lvmthin", datastore: "local-lvm" });
+  t.is(byId.get("lvmthin-raw")?.format, undefined, "LVM-thin takes raw alone: no format to compare");
+  t.is(byId.get("lvmthin-raw")?.volblocksize, undefined, "no ZFS options off ZFS");
+  t.like(byId.get("dir-qcow2"), { storage: "dir", format: "qcow2", datastore: "vm-files" });
+  t.like(byId.get("dir-raw"), { storage: "dir", format: "raw" });
+  t.like(byId.get("zfs-raw"), { storage: "zfs", volblocksize: "16k" });
+  // The report steps through the VM layer per storage, each named.
+  const labels = panelLayers(collectReportData([results]))[0].steps.map((step) => step.label);
+  t.deepEqual(labels, ["vm on ZFS", "vm on LVM-thin", "vm on directory"]);
+});
+
+test("plan: the VM disks on the user's storages are counted there, with the key that names each", (t) => {
+  const plan = planStack(config, "storages");
+  const disks = plan.vms[0].disks.slice(1).map((disk) => [disk.datastore, disk.key, disk.pveType]);
+  t.deepEqual(disks, [
+    ["lb-storages-16k-lz4-standard", "vmVariants", undefined],
+    ["local-lvm", "storages.lvmthin", "lvmthin"],
+    ["vm-files", "storages.dir", "dir"],
+    ["vm-files", "storages.dir", "dir"],
+  ]);
+  t.deepEqual(plan.storageIds, ["lb-storages-16k-lz4-standard"]);
+  t.deepEqual(
+    plan.userStorages.map((line) =>
+      /^(.*?) \(storages\.\w+\): (\d) VM disk\(s\) of 32 GiB \(([\w, ]+)\)/.exec(line)?.slice(1),
+    ),
+    [
+      ["LVM-thin storage local-lvm", "1", "raw"],
+      ["directory storage vm-files", "2", "raw, qcow2"],
+    ],
+  );
+  t.regex(plan.userStorages[0], /discarded after their runs/);
+  t.regex(plan.userStorages[1], /kept until destroy/);
+});
+
+test("the strict node refuses what pve-storage refuses: qcow2 on LVM-thin, a directory storage without disk images", async (t) => {
+  const strict = new StrictNode("9.1.1", ["pve"]);
+  strict.addStorage("local-lvm", "lvmthin", ["images", "rootdir"]);
+  strict.addStorage("isos", "dir", ["iso"]);
+  const disk = (datastoreId: string, fileFormat: string) => ({
+    nodeName: "pve",
+    vmId: 9400,
+    disks: [{ interface: "scsi0", datastoreId, fileFormat, serial: "x" }],
+  });
+  t.throws(() => strict.admit("proxmoxve:index/vmLegacy:VmLegacy", "a", disk("local-lvm", "qcow2")), {
+    message: /unsupported format 'qcow2' for storage type lvmthin/,
+  });
+  t.throws(() => strict.admit("proxmoxve:index/vmLegacy:VmLegacy", "b", disk("isos", "raw")), {
+    message: /storage 'isos' does not support vm images/,
+  });
+  t.throws(() => strict.addStorage("nas", "nfs", ["images", "none"]), { message: /cannot take content none/ });
+});
