@@ -27,6 +27,8 @@ for tool in fio shellcheck; do
   command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
 done
 command -v qemu-system-x86_64 >/dev/null 2>&1 || missing="$missing qemu-system-x86"
+# qcow2 images of local VM targets (format=qcow2), made as pve-storage makes them.
+command -v qemu-img >/dev/null 2>&1 || missing="$missing qemu-utils"
 # The local guest names its SCSI disks with udev's scsi_id, as a Debian guest does (nothing of udev is started).
 [ -x /usr/lib/udev/scsi_id ] || [ -x /lib/udev/scsi_id ] || missing="$missing udev"
 command -v ssh >/dev/null 2>&1 || missing="$missing openssh-client"
@@ -42,7 +44,7 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq $missing >/dev/null
   elif command -v dnf >/dev/null 2>&1; then
     # Fedora's names for the same packages.
-    missing=$(printf '%s' "$missing" | sed 's/openssh-client /openssh-clients /; s/openssh-client$/openssh-clients/; s/busybox-static/busybox/; s/qemu-block-extra/qemu-block-rbd/')
+    missing=$(printf '%s' "$missing" | sed 's/openssh-client /openssh-clients /; s/openssh-client$/openssh-clients/; s/busybox-static/busybox/; s/qemu-block-extra/qemu-block-rbd/; s/qemu-utils/qemu-img/')
     # shellcheck disable=SC2086
     $as_root dnf install -y $missing
   else

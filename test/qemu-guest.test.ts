@@ -35,11 +35,19 @@ test.serial(
       (await execFileAsync("fio", ["--version"])).stdout.trim(),
       "the host's own fio is in the guest",
     );
-    // Proxmox VE 9's disk shape for a virtio-blk and a SCSI disk, 8.4's for another SCSI disk.
+    // Proxmox VE 9's disk shape for a virtio-blk and a SCSI disk (a qcow2 file, as on a directory storage), 8.4's
+    // for another SCSI disk.
     const disks = [
       { variant: validateVariant({ id: "blk-none", cache: "none", aio: "io_uring", iothread: true }), shape: "9" },
       {
-        variant: validateVariant({ id: "scsi-none", bus: "virtio-scsi-single", cache: "none", aio: "io_uring" }),
+        variant: validateVariant({
+          id: "scsi-none",
+          bus: "virtio-scsi-single",
+          cache: "none",
+          aio: "io_uring",
+          storage: "dir",
+          format: "qcow2",
+        }),
         shape: "9",
       },
       {
@@ -88,6 +96,12 @@ test.serial(
       ),
     );
     t.true(args.includes("iothread,id=iothread-virtio1"));
+    // The qcow2 disk: a qcow2 format node over the file, as Blockdev.pm generate_format_blockdev gives it.
+    const scsi0 = args
+      .filter((_, index) => args[index - 1] === "-blockdev")
+      .map((value) => JSON.parse(value))
+      .find((node) => node["node-name"] === "drive-scsi0");
+    t.like(scsi0.file, { driver: "qcow2", file: { driver: "file", filename: join(dir.path, "scsi-none.img") } });
     // Each SCSI disk's controller on the bridge pci.3, which the guest has with pci.1 and pci.2, as on Proxmox.
     t.regex(line, / virtio-scsi-pci,id=virtioscsi0,bus=pci\.3,addr=0x1[, ]/);
     t.regex(
@@ -310,7 +324,7 @@ test.serial(
       {
         args: ["--target", "a=vm:queues=4"],
         message:
-          /^layerbench: VM target "a": unknown option "queues": use bus, cache, aio, iothread, discard, ssd, dir, pve, rbd, id, conf$/,
+          /^layerbench: VM target "a": unknown option "queues": use bus, cache, aio, iothread, discard, ssd, format, dir, pve, rbd, id, conf$/,
       },
       {
         args: ["--target", "a=vm:pve=7"],
@@ -328,7 +342,7 @@ test.serial(
       },
       {
         args: ["--axes", "queues=1,2"],
-        message: /^layerbench: --axes: unknown axis "queues": use bus, cache, aio, iothread, discard, ssd$/,
+        message: /^layerbench: --axes: unknown axis "queues": use bus, cache, aio, iothread, discard, ssd, format$/,
       },
       {
         args: ["--axes", "cache=none,writeback", "--design", "main-effects+interactions"],

@@ -89,7 +89,7 @@ function declareRun(program: Command) {
     .addOption(
       new Option(
         "-t, --target <NAME=DIR>",
-        "a directory to benchmark, NAME=rbd:POOL/IMAGE[:id=USER][:conf=PATH] for an RBD image of a Ceph cluster (fio's rbd engine; made, filled, measured and removed), or NAME=vm:bus=virtio-blk,cache=none[,iothread=on,aio=native,discard=on,ssd=on,pve=9,dir=DIR][,rbd=POOL/IMAGE,id=USER,conf=PATH] for a disk of a local QEMU guest (bus virtio-blk or virtio-scsi-single; ssd on SCSI only; pve 9 or 8) (repeatable; the first is the baseline)",
+        "a directory to benchmark, NAME=rbd:POOL/IMAGE[:id=USER][:conf=PATH] for an RBD image of a Ceph cluster (fio's rbd engine; made, filled, measured and removed), or NAME=vm:bus=virtio-blk,cache=none[,iothread=on,aio=native,discard=on,ssd=on,format=qcow2,pve=9,dir=DIR][,rbd=POOL/IMAGE,id=USER,conf=PATH] for a disk of a local QEMU guest (bus virtio-blk or virtio-scsi-single; ssd on SCSI only; format raw or qcow2; pve 9 or 8) (repeatable; the first is the baseline)",
       )
         .argParser(repeatable)
         .default([] as string[], "a scratch directory here"),

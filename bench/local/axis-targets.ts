@@ -2,7 +2,7 @@ import type { DesignRecord } from "../core/results.js";
 import { DEFAULT_DISK_SHAPE, type DiskShape } from "../qemu/disk-args.js";
 import { type DesignSpec, parseDesign } from "../variants/design.js";
 import { expandVariants, VariantError, type VariantMatrixInput, type VmDiskVariant } from "../variants/vm-variants.js";
-import { TargetSpecError, VM_FLAG_VALUES, VM_TARGET_OPTIONS } from "./targets.js";
+import { LOCAL_FILE_STORAGE, TargetSpecError, VM_FLAG_VALUES, VM_TARGET_OPTIONS } from "./targets.js";
 
 // `run --axes 'bus=virtio-blk,virtio-scsi-single;cache=none,writeback'`: local VM targets from axes, every valid
 // combination or a design's choice among them, as a stack's vmVariants.
@@ -46,7 +46,7 @@ const list = (text: string | undefined) =>
 
 function expandAxes(axes: NonNullable<VariantMatrixInput["axes"]>, spec: DesignSpec) {
   try {
-    return expandVariants({ axes }, spec);
+    return expandVariants({ axes, defaults: { storage: LOCAL_FILE_STORAGE } }, spec);
   } catch (error) {
     // A variant's id is made of its values: the bad value alone says more.
     if (error instanceof VariantError)

@@ -30,7 +30,9 @@ export class TargetSpecError extends UserError {}
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** The options a VM target may set: the disk's, as on Proxmox; ZFS options have no meaning for an image file. */
-export const VM_TARGET_OPTIONS = ["bus", "cache", "aio", "iothread", "discard", "ssd"] as const;
+export const VM_TARGET_OPTIONS = ["bus", "cache", "aio", "iothread", "discard", "ssd", "format"] as const;
+/** The Proxmox storage a local VM target's image file stands for: a directory storage's file. */
+export const LOCAL_FILE_STORAGE = "dir";
 export const VM_FLAG_VALUES: Record<string, boolean> = { on: true, off: false, true: true, false: false };
 
 /** "POOL/IMAGE": the image part of an RBD target. */
@@ -105,8 +107,9 @@ function parseVmTarget(name: string, options: string, spec: string): LocalTarget
       `VM target "${name}": pve=${pve} with rbd= is not supported: an RBD disk takes Proxmox VE 9's -blockdev shape, pve=9`,
     );
   const image = rbd && checkedRbdImage({ ...rbd, ...rbdOptions }, `VM target "${name}"`);
-  // A disk on RBD is QEMU's librbd, as on a Proxmox RBD storage without krbd: its rules, not a file's, apply.
-  if (image) input.storage = "rbd";
+  // A disk on RBD is QEMU's librbd, as on a Proxmox RBD storage without krbd: its rules, not a file's, apply. An
+  // image file in a directory is a disk of a Proxmox directory storage: raw or qcow2.
+  input.storage = image ? "rbd" : LOCAL_FILE_STORAGE;
   try {
     return { name, path: resolve(dir), vm: validateVariant(input), pve, ...(image && { rbd: image }) };
   } catch (error) {

@@ -5,7 +5,7 @@ import { largestFootprint, type Profile, secondsPerRun } from "../core/profiles.
 import type { Recorder } from "../core/recorder.js";
 import { EMULATED_CPU_WARNING, type VariantSpec } from "../core/results.js";
 import { guestAccelerator } from "../qemu/accelerator.js";
-import { cacheDirectory, guestTools, prepareGuest } from "../qemu/guest.js";
+import { cacheDirectory, guestTools, prepareGuest, qemuImg } from "../qemu/guest.js";
 import { type Accelerator, GUEST_MEMORY_MB, GuestRunError, runGuest } from "../qemu/run-guest.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { formatDuration } from "../util/format.js";
@@ -31,6 +31,7 @@ export async function preflightVmTargets(targets: LocalTarget[], profile: Profil
   const vmTargets = targets.filter(isVmTarget);
   if (vmTargets.length === 0) return;
   await guestTools();
+  if (vmTargets.some((target) => target.vm.format === "qcow2")) await qemuImg();
   for (const target of vmTargets) {
     await checkTargetDirectory(target.name, target.path, {
       files: imageBytes(profile) - IMAGE_MARGIN,
@@ -54,7 +55,7 @@ function vmSpec(
   environment: Record<string, string>,
   rbd: Record<string, string | number> = {},
 ): VariantSpec {
-  const { bus, cache, aio, iothread, discard, ssd } = target.vm;
+  const { bus, cache, aio, iothread, discard, ssd, format } = target.vm;
   const options = {
     bus,
     cache,
@@ -62,6 +63,8 @@ function vmSpec(
     iothread,
     discard,
     ssd,
+    // An image file's format (raw or qcow2); an RBD image is raw, as pve-storage makes it.
+    ...(!target.rbd && { format }),
     ...rbd,
     // Which qemu-server's disk arguments the guest got: Proxmox VE 9's -blockdev or 8.4's -drive.
     pve: target.pve,

@@ -4,6 +4,7 @@ import { existsSync, promises as fs } from "node:fs";
 import { homedir, release } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { DiskFormat } from "../storage/vm-storages.js";
 import { UserError } from "../util/errors.js";
 import { writeFileAtomic } from "../util/files.js";
 import { type CpioEntry, cpioArchive, hostFile, parentDirectories } from "./cpio.js";
@@ -163,6 +164,26 @@ async function which(command: string): Promise<string | undefined> {
     if (dir && existsSync(path)) return path;
   }
   return undefined;
+}
+
+/**
+ * qemu-img, for a qcow2 disk: made as pve-storage makes one on a directory storage (Plugin.pm alloc_image,
+ * preallocation=metadata by default for qcow2, preallocation_cmd_opt). Debian's qemu-utils.
+ */
+export async function qemuImg(): Promise<string> {
+  const path = await which("qemu-img");
+  if (!path) throw new GuestBuildError("a qcow2 VM target needs qemu-img: sudo apt-get install qemu-utils");
+  return path;
+}
+
+/** Makes a disk image file of the variant's format: raw sparse (preallocation off, pve-storage's default), or qcow2. */
+export async function createDiskImage(path: string, format: DiskFormat, bytes: number): Promise<void> {
+  if (format === "raw") {
+    await fs.writeFile(path, "");
+    await fs.truncate(path, bytes);
+    return;
+  }
+  await run(await qemuImg(), ["create", "-q", "-o", "preallocation=metadata", "-f", format, path, String(bytes)]);
 }
 
 /** Checks what the local guest needs on the host; one line naming the Debian packages when something is missing. */

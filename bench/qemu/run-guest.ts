@@ -11,7 +11,7 @@ import { tethered } from "../util/tethered.js";
 import { diskSerial, diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { cpioArchive } from "./cpio.js";
 import { type DiskBacking, type DiskShape, pciBridges, qemuDiskArgs } from "./disk-args.js";
-import type { GuestImage } from "./guest.js";
+import { createDiskImage, type GuestImage } from "./guest.js";
 import { GUEST_MARKER } from "./init.js";
 
 export type Accelerator = "kvm" | "tcg";
@@ -253,7 +253,7 @@ export interface GuestRunOptions {
   guest: GuestImage;
   accel: Accelerator;
   disks: GuestDisk[];
-  /** Where the raw disk images go: a directory on the disk under test, not a RAM disk (cache=none needs O_DIRECT). */
+  /** Where the disk image files go: a directory on the disk under test, not a RAM disk (cache=none needs O_DIRECT). */
   imageDir: string;
   imageBytes: number;
   profile: Profile;
@@ -273,10 +273,7 @@ export async function runGuest(options: GuestRunOptions): Promise<{ args: string
   const initrd = join(options.imageDir, "initrd.cpio");
   const files = disks.filter((disk) => !disk.rbd);
   try {
-    for (const { image } of files) {
-      await fs.writeFile(image, "");
-      await fs.truncate(image, options.imageBytes);
-    }
+    for (const { image, variant } of files) await createDiskImage(image, variant.format, options.imageBytes);
     // The cached guest, then an archive with this run's variants and scripts: one initramfs.
     const scripts = cpioArchive([
       {
