@@ -235,11 +235,45 @@ test("Longhorn: a replica is scheduled only where size + scheduled fits in 70 % 
   const node = longhornCluster(100);
   refusal(node, STORAGE_CLASS, longhornClass("r3", 3));
   // 70 GiB schedulable per node: two 35 GiB volumes with a replica on every node fit, a third does not.
-  t.is(refusal(node, CLAIM, longhornClaim("r3", 35)), "");
-  t.is(refusal(node, CLAIM, longhornClaim("r3", 35)), "");
+  t.is(refusal(node, CLAIM, longhornClaim("r3", 35), "a"), "");
+  t.is(refusal(node, CLAIM, longhornClaim("r3", 35), "b"), "");
   t.regex(
-    refusal(node, CLAIM, longhornClaim("r3", 1)),
+    refusal(node, CLAIM, longhornClaim("r3", 1), "c"),
     /Longhorn cannot schedule 3 replicas of 1 GiB \(k3s-1: 70 of 70 GiB scheduled/,
   );
-  t.is(refusal(node, CLAIM, longhornClaim("local-path", 50)), "", "claims of other classes are not Longhorn's");
+  // The same claim declared again (a new run id: deleteBeforeReplace) takes its old replicas' place.
+  t.is(refusal(node, CLAIM, longhornClaim("r3", 35), "b"), "");
+  t.is(refusal(node, CLAIM, longhornClaim("local-path", 50), "d"), "", "claims of other classes are not Longhorn's");
+});
+
+test("Kubernetes products: a StorageClass or chart no rule module knows is refused, a claim on a missing class too", (t) => {
+  const node = longhornCluster(100);
+  t.regex(
+    refusal(node, STORAGE_CLASS, { metadata: { name: "nfs" }, provisioner: "nfs.csi.k8s.io" }),
+    /provisioner nfs\.csi\.k8s\.io: no rule module knows it/,
+  );
+  t.regex(
+    refusal(node, "kubernetes:helm.sh/v3:Release", { chart: "csi-driver-nfs", values: {} }),
+    /chart csi-driver-nfs: no rule module knows it/,
+  );
+  t.regex(refusal(node, CLAIM, longhornClaim("nfs", 1)), /storageclass\.storage\.k8s\.io "nfs" not found/);
+  node.register({ name: "NFS CSI", provisioners: ["nfs.csi.k8s.io"], charts: ["csi-driver-nfs"] });
+  t.is(refusal(node, STORAGE_CLASS, { metadata: { name: "nfs" }, provisioner: "nfs.csi.k8s.io" }), "");
+  t.is(refusal(node, CLAIM, longhornClaim("nfs", 1)), "");
+});
+
+test("OpenEBS LocalPV: a hostpath class needs its config annotation's StorageType and BasePath, and WaitForFirstConsumer", (t) => {
+  const node = new StrictNode();
+  const annotated = (config: string, mode = "WaitForFirstConsumer") => ({
+    metadata: { name: "h", annotations: { "cas.openebs.io/config": config } },
+    provisioner: "openebs.io/local",
+    volumeBindingMode: mode,
+  });
+  const good = '- name: StorageType\n  value: "hostpath"\n- name: BasePath\n  value: "/var/openebs/local"\n';
+  t.is(refusal(node, STORAGE_CLASS, annotated(good)), "");
+  t.regex(
+    refusal(node, STORAGE_CLASS, annotated('- name: StorageType\n  value: "hostpath"\n')),
+    /no absolute BasePath/,
+  );
+  t.regex(refusal(node, STORAGE_CLASS, annotated(good, "Immediate")), /needs WaitForFirstConsumer/);
 });

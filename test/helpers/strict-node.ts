@@ -1,6 +1,12 @@
-// A Proxmox VE cluster and a Longhorn installation as strict as the real ones, for the Pulumi mocks: every
+import { cephCsiRules } from "./strict-rules/ceph-csi.js";
+import { longhornRules } from "./strict-rules/longhorn.js";
+import type { ClusterView, Inputs, RuleModule } from "./strict-rules/module.js";
+import { openebsRules } from "./strict-rules/openebs.js";
+
+// A Proxmox VE cluster and the Kubernetes products on it as strict as the real ones, for the Pulumi mocks: every
 // resource the program registers is checked against the rules of the real side that the program depends on,
-// each named with the source it comes from. Mocks accept anything; a real node does not.
+// each named with the source it comes from. Mocks accept anything; a real node does not. Proxmox's rules are
+// here; each Kubernetes product's are a module of strict-rules/, found by its provisioner or chart.
 
 /**
  * Storages the node has before layerbench makes any, with their type and content types (the README asks for
@@ -47,11 +53,6 @@ const VM_ID = /^[1-9][0-9]{2,8}$/;
 const CORES = [1, 2304];
 const MEMORY_MB = [64, 268435456];
 
-// longhorn-manager types/setting.go: storage-reserved-percentage-for-default-disk 30, storage-over-provisioning-percentage 100,
-// replica-soft-anti-affinity false (one replica of a volume per node).
-const LONGHORN_RESERVED_PERCENT = 30;
-const LONGHORN_OVER_PROVISIONING_PERCENT = 100;
-
 const GiB = 1024 ** 3;
 
 // pve-storage src/PVE/Storage/RBDPlugin.pm plugindata: an RBD storage takes content images and rootdir only.
@@ -63,24 +64,18 @@ const CONTENTS: Record<string, string[]> = {
   nfs: ["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import"],
   cifs: ["images", "rootdir", "vztmpl", "iso", "backup", "snippets", "import"],
 };
-// ceph-csi charts/ceph-csi-rbd (3.12.2): values.yaml driverName, templates/secret.yaml (userID, userKey),
-// templates/provisioner-deployment.yaml (a required pod anti-affinity per provisioner replica), values.yaml
-// provisioner.replicaCount 3.
-const CEPH_CSI_DRIVER = "rbd.csi.ceph.com";
-const CEPH_CSI_DEFAULT_PROVISIONERS = 3;
-const CEPH_CSI_SECRET_PARAMETERS = ["provisioner", "controller-expand", "node-stage"];
+// k3s ships local-path-provisioner and its StorageClass, local-path (manifests/local-storage.yaml).
+const K3S_STORAGE_CLASSES = ["local-path"];
 
 export class RuleViolation extends Error {}
 
-interface LonghornNode {
-  name: string;
-  /** Bytes of the disk Longhorn uses: the VM's disk with serial "longhorn", else its boot disk. */
-  maximum: number;
-  scheduled: number;
-}
+export type { RuleModule } from "./strict-rules/module.js";
 
-// biome-ignore lint/suspicious/noExplicitAny: provider inputs are untyped property bags on the wire; each rule reads the fields it checks.
-type Inputs = Record<string, any>;
+interface K3sNode {
+  name: string;
+  /** Bytes of the disk Longhorn would use: the VM's disk with serial "longhorn", else its boot disk. */
+  longhornDiskBytes: number;
+}
 
 /** One mock cluster: what exists on it, and who (stack/resource) made each thing that must be unique. */
 export class StrictNode {
@@ -94,20 +89,27 @@ export class StrictNode {
   private readonly storages = new Map<string, { type: string; contents: string[] }>(Object.entries(BUILT_IN_STORAGES));
   /** Storages restricted to some nodes (a storage's `nodes`); the others are on every node. */
   private readonly storageNodes = new Map<string, string[]>();
-  private readonly longhornNodes: LonghornNode[] = [];
+  /** The k3s nodes by VM name: a VM declared again is the same node. */
+  private readonly k3sNodes = new Map<string, K3sNode>();
   /** Every VM admitted, by vmId: its inputs as the provider got them. */
   readonly vms = new Map<string, Inputs>();
-  private readonly replicasByClass = new Map<string, number>();
   /** RBD storages the user made (pveceph), by id: their pool and whether they map images with krbd. */
   private readonly rbdStorages = new Map<string, { pool: string; krbd: boolean }>();
   /** Storages with `disable` set in storage.cfg. */
   private readonly disabledStorages = new Set<string>();
-  /** ceph-csi's clusters (its config.json, from the chart's csiConfig), by clusterID. */
-  private readonly cephCsiClusters = new Set<string>();
   /** Secrets, "namespace/name", with their keys. */
   private readonly secrets = new Map<string, string[]>();
-  /** The k3s nodes, for the ceph-csi provisioner's anti-affinity. */
-  private k3sNodes = 0;
+  /** The products whose StorageClasses and charts the cluster takes: what none of them knows is refused. */
+  private readonly modules: RuleModule[] = [longhornRules(), cephCsiRules(), openebsRules()];
+  /** The StorageClasses made, with the module that knows each (k3s's own known to no module). */
+  private readonly classes = new Map<string, RuleModule | undefined>(
+    K3S_STORAGE_CLASSES.map((name) => [name, undefined]),
+  );
+  private readonly view: ClusterView = {
+    k3sNodes: () => [...this.k3sNodes.values()],
+    rbdPools: () => [...this.rbdStorages.values()].map((storage) => storage.pool),
+    secretKeys: (where) => this.secrets.get(where),
+  };
 
   /**
    * `pveversion`'s release, e.g. 8.4.1, and the cluster's nodes. The built-in storages are each node's own
@@ -133,6 +135,11 @@ export class StrictNode {
     const refused = contents.find((content) => !CONTENTS[type].includes(content));
     if (refused) throw new Error(`a ${type} storage cannot take content ${refused} (its plugin's plugindata)`);
     this.storages.set(id, { type, contents });
+  }
+
+  /** A product's rules, for a StorageClass or chart of a user's (kind: storageclass) that the built-in modules do not know. */
+  register(module: RuleModule): void {
+    this.modules.push(module);
   }
 
   /** The release's major number: 9 for Proxmox VE 9. */
@@ -178,9 +185,9 @@ export class StrictNode {
       case "proxmoxve:index/fileLegacy:FileLegacy":
         return this.snippet(name, inputs);
       case "kubernetes:storage.k8s.io/v1:StorageClass":
-        return inputs.provisioner === CEPH_CSI_DRIVER ? this.cephStorageClass(inputs) : this.storageClass(inputs);
+        return this.storageClass(inputs);
       case "kubernetes:helm.sh/v3:Release":
-        return inputs.chart === "ceph-csi-rbd" ? this.cephCsiRelease(inputs) : undefined;
+        return this.release(inputs);
       case "kubernetes:core/v1:Secret":
         this.secrets.set(
           `${inputs.metadata?.namespace}/${inputs.metadata?.name}`,
@@ -188,7 +195,7 @@ export class StrictNode {
         );
         return undefined;
       case "kubernetes:core/v1:PersistentVolumeClaim":
-        return this.claim(inputs);
+        return this.claim(name, inputs);
       default:
         return undefined;
     }
@@ -261,10 +268,9 @@ export class StrictNode {
     );
     if (owned) return owned;
     this.vms.set(vmId, inputs);
-    if (/^k3s-node-\d+-vm$/.test(name)) this.k3sNodes += 1;
     if (/^k3s-node-\d+-vm$/.test(name)) {
       const longhornDisk = disks.find((disk) => disk.serial === "longhorn") ?? disks[0];
-      this.longhornNodes.push({ name: inputs.name, maximum: Number(longhornDisk.size) * GiB, scheduled: 0 });
+      this.k3sNodes.set(inputs.name, { name: inputs.name, longhornDiskBytes: Number(longhornDisk.size) * GiB });
     }
     return undefined;
   }
@@ -320,78 +326,32 @@ export class StrictNode {
     );
   }
 
-  /** ceph-csi's chart: a cluster per csiConfig entry (clusterID and monitors both required), provisioners that fit the nodes. */
-  private cephCsiRelease(inputs: Inputs): string | undefined {
-    const clusters: Inputs[] = inputs.values?.csiConfig ?? [];
-    for (const cluster of clusters) {
-      if (typeof cluster.clusterID !== "string" || !Array.isArray(cluster.monitors) || cluster.monitors.length === 0)
-        return "csiConfig entry without clusterID and monitors: ceph-csi cannot reach the cluster";
-      this.cephCsiClusters.add(cluster.clusterID);
-    }
-    const provisioners = inputs.values?.provisioner?.replicaCount ?? CEPH_CSI_DEFAULT_PROVISIONERS;
-    if (provisioners > this.k3sNodes)
-      return `provisioner.replicaCount ${provisioners} with ${this.k3sNodes} k3s nodes: each provisioner pod requires a node of its own (templates/provisioner-deployment.yaml), the others stay Pending`;
-    return undefined;
-  }
-
-  /** A ceph-csi StorageClass: a cluster the driver knows, a pool an RBD storage uses, secrets that exist with userID and userKey. */
-  private cephStorageClass(inputs: Inputs): string | undefined {
-    const parameters: Inputs = inputs.parameters ?? {};
-    if (!this.cephCsiClusters.has(parameters.clusterID))
-      return `clusterID ${parameters.clusterID} is not in ceph-csi's csiConfig: the driver cannot find its monitors`;
-    const pools = [...this.rbdStorages.values()].map((storage) => storage.pool);
-    if (!pools.includes(parameters.pool))
-      return `pool ${parameters.pool} is not a pool of the cluster's RBD storages (${pools.join(", ") || "none"})`;
-    for (const secret of CEPH_CSI_SECRET_PARAMETERS) {
-      const where = `${parameters[`csi.storage.k8s.io/${secret}-secret-namespace`]}/${parameters[`csi.storage.k8s.io/${secret}-secret-name`]}`;
-      const keys = this.secrets.get(where);
-      if (!keys) return `${secret}-secret ${where} does not exist`;
-      if (!keys.includes("userID") || !keys.includes("userKey"))
-        return `${secret}-secret ${where} lacks userID or userKey (the chart's templates/secret.yaml)`;
-    }
-    if (!/lazy_itable_init=0/.test(parameters.mkfsOptions ?? ""))
-      return "ext4 without lazy_itable_init=0 in mkfsOptions: ceph-csi's default (internal/rbd/nodeserver.go) leaves the inode tables to ext4lazyinit, which writes while fio measures";
-    return undefined;
-  }
-
+  /** A StorageClass of a provisioner some module knows, by that module's rules. */
   private storageClass(inputs: Inputs): string | undefined {
-    if (inputs.provisioner !== "driver.longhorn.io") return undefined;
-    // longhorn-manager csi/node_server.go: ext4 (the default fsType) is made with "-b4096" plus mkfsParams; without
-    // lazy_itable_init=0 a kernel thread writes the inode tables while the volume is measured.
-    const fsType = inputs.parameters?.fsType ?? "ext4";
-    if (fsType === "ext4" && !/lazy_itable_init=0/.test(inputs.parameters?.mkfsParams ?? ""))
-      return `ext4 without mkfsParams "-E lazy_itable_init=0,lazy_journal_init=0": ext4lazyinit would write inode tables while fio measures (csi/node_server.go)`;
-    const replicas = Number(inputs.parameters?.numberOfReplicas);
-    if (replicas > this.longhornNodes.length) {
-      return `numberOfReplicas ${replicas} with ${this.longhornNodes.length} nodes: replica-soft-anti-affinity is false by default, one replica per node`;
-    }
-    this.replicasByClass.set(inputs.metadata?.name, replicas);
-    return undefined;
+    const module = this.modules.find((candidate) => candidate.provisioners.includes(inputs.provisioner));
+    if (!module)
+      return `provisioner ${inputs.provisioner}: no rule module knows it (test/helpers/strict-rules/): register one with the driver's rules`;
+    const problem = module.storageClass?.(inputs, this.view);
+    if (problem === undefined) this.classes.set(inputs.metadata?.name, module);
+    return problem;
   }
 
-  /**
-   * longhorn-manager scheduler/replica_scheduler.go IsSchedulableToDisk: a replica fits a disk while
-   * size + scheduled <= (maximum - reserved) x over-provisioning; each replica of a volume on another node. The
-   * worst case for locality: replicas go to the first node (the fio pod's) first.
-   */
-  private claim(inputs: Inputs): string | undefined {
-    const replicas = this.replicasByClass.get(inputs.spec?.storageClassName);
-    if (replicas === undefined) return undefined;
-    const size = parseQuantity(inputs.spec.resources.requests.storage);
-    const limit = (node: LonghornNode) =>
-      ((node.maximum * (100 - LONGHORN_RESERVED_PERCENT)) / 100) * (LONGHORN_OVER_PROVISIONING_PERCENT / 100);
-    const candidates = this.longhornNodes.filter((node) => size + node.scheduled <= limit(node));
-    if (candidates.length < replicas) {
-      const state = this.longhornNodes
-        .map(
-          (node) =>
-            `${node.name}: ${(node.scheduled / GiB).toFixed(0)} of ${(limit(node) / GiB).toFixed(0)} GiB scheduled`,
-        )
-        .join("; ");
-      return `Longhorn cannot schedule ${replicas} replicas of ${(size / GiB).toFixed(0)} GiB (${state})`;
-    }
-    for (const node of candidates.slice(0, replicas)) node.scheduled += size;
-    return undefined;
+  /** A Helm chart some module knows, by its rules; the classes it makes itself exist from then on. */
+  private release(inputs: Inputs): string | undefined {
+    const module = this.modules.find((candidate) => candidate.charts.includes(inputs.chart));
+    if (!module)
+      return `chart ${inputs.chart}: no rule module knows it (test/helpers/strict-rules/): register one with the chart's rules`;
+    const problem = module.release?.(inputs, this.view);
+    if (problem === undefined) for (const name of module.classesMadeBy?.(inputs) ?? []) this.classes.set(name, module);
+    return problem;
+  }
+
+  /** A claim on a StorageClass that exists (else it stays Pending for ever), by its module's rules. */
+  private claim(name: string, inputs: Inputs): string | undefined {
+    const className = inputs.spec?.storageClassName;
+    if (!this.classes.has(className))
+      return `storageclass.storage.k8s.io "${className}" not found: the claim would stay Pending`;
+    return this.classes.get(className)?.claim?.(inputs, className, this.view, `${this.stack}/${name}`);
   }
 }
 
@@ -408,10 +368,4 @@ function compareVersions(a: string, b: string): number {
     if (difference !== 0) return difference;
   }
   return 0;
-}
-
-function parseQuantity(text: string): number {
-  const match = /^(\d+)(Gi|Mi)$/.exec(text);
-  if (!match) throw new Error(`unexpected storage request ${text}`);
-  return Number(match[1]) * (match[2] === "Gi" ? GiB : 1024 ** 2);
 }
