@@ -145,8 +145,7 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
           environment: {
             image: settings.fioImage,
             k3s: settings.k3sVersion,
-            ...(variant.kind === "longhorn" && { longhorn: settings.longhornVersion }),
-            ...(variant.kind === "ceph-rbd" && { cephCsi: this.args.ceph?.settings.csi?.chartVersion ?? "" }),
+            ...BACKENDS[variant.kind].environment(settings, this.args.ceph?.settings),
           },
         },
         output: pod.output,

@@ -50,5 +50,7 @@ export interface InstalledBackend {
 export interface StorageBackend {
   kind: K8sVariant["kind"];
   nodeNeeds(settings: K8sSettings): NodeNeeds;
+  /** The versions of what it installs, recorded in each of its variants' environment. */
+  environment(settings: K8sSettings, ceph?: CephSettings): Record<string, string>;
   install(args: BackendArgs, opts: pulumi.ComponentResourceOptions): InstalledBackend;
 }

@@ -244,7 +244,60 @@ const invalid: Array<[string, RawConfig, RegExp]> = [
   [
     "k8s kind",
     { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "ceph" }] } } },
-    /^layerbench:k8s\.variants: k8s variant "a": kind "ceph" is not allowed: use one of local-path, longhorn, ceph-rbd$/,
+    /^layerbench:k8s\.variants: k8s variant "a": kind "ceph" is not allowed: use one of local-path, longhorn, ceph-rbd, openebs-hostpath, storageclass$/,
+  ],
+  [
+    "storageclass without a way to make it",
+    {
+      ...valid(),
+      k8s: { enabled: true, variants: { list: [{ id: "a", kind: "storageclass", storageClass: "nfs" }] } },
+    },
+    /^layerbench:k8s\.variants: k8s variant "a": storageClass nfs needs a manifest \(the StorageClass as YAML\) or a chart that makes it: layerbench's k3s cluster is new, it has only local-path$/,
+  ],
+  [
+    "storageclass manifest of another kind",
+    {
+      ...valid(),
+      k8s: {
+        enabled: true,
+        variants: {
+          list: [
+            { id: "a", kind: "storageclass", manifest: "apiVersion: v1\nkind: ConfigMap\nmetadata: { name: x }\n" },
+          ],
+        },
+      },
+    },
+    /^layerbench:k8s\.variants: k8s variant "a": manifest is a ConfigMap \(v1\), not a storage\.k8s\.io\/v1 StorageClass$/,
+  ],
+  [
+    "storageclass chart unpinned",
+    {
+      ...valid(),
+      k8s: {
+        enabled: true,
+        variants: {
+          list: [
+            {
+              id: "a",
+              kind: "storageclass",
+              storageClass: "nfs-csi",
+              chart: { repo: "https://example.org/charts", name: "csi-driver-nfs", version: "latest" },
+            },
+          ],
+        },
+      },
+    },
+    /^layerbench:k8s\.variants: k8s variant "a": chart\.version: pin a chart version, e\.g\. 4\.11\.0$/,
+  ],
+  [
+    "replicas on openebs",
+    { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "openebs-hostpath", replicas: 2 }] } } },
+    /^layerbench:k8s\.variants: k8s variant "a": openebs-hostpath volumes have no replicas or data locality \(those are Longhorn's\)$/,
+  ],
+  [
+    "storageClass on longhorn",
+    { ...valid(), k8s: { enabled: true, variants: { list: [{ id: "a", kind: "longhorn", storageClass: "x" }] } } },
+    /^layerbench:k8s\.variants: k8s variant "a": storageClass belongs to kind storageclass, not longhorn$/,
   ],
   [
     "k8s replicas",

@@ -14,6 +14,7 @@ import {
   withoutStackTraces,
 } from "./helpers/pulumi-mocks.js";
 import { StrictNode } from "./helpers/strict-node.js";
+import { csiDriverNfsRules } from "./helpers/strict-rules/csi-driver-nfs.js";
 
 // `layerbench plan` describes what `pulumi up` makes without running the program: for every example stack, its
 // VMs (ids, names, nodes, size, every disk), datasets and zvols, storages and files must be those the program
@@ -32,6 +33,8 @@ node.addRbdStorage("ceph-vm", { pool: "ceph-vm", krbd: false });
 node.addRbdStorage("ceph-vm-krbd", { pool: "ceph-vm", krbd: true });
 node.addStorage("local-lvm", "lvmthin", ["images", "rootdir"]);
 node.addStorage("vm-files", "dir", ["images"]);
+// The storages stack's own StorageClass is the NFS CSI driver's: the strict cluster knows its rules once registered.
+node.register(csiDriverNfsRules());
 const resources = recordingMocks(GRAPH_ONLY_STATE, node);
 
 /** The example stacks, and homelab with local-path alone: a Kubernetes layer whose k3s nodes get no backend disk. */

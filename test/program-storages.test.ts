@@ -10,6 +10,7 @@ import { createLayers } from "../components/layers.js";
 import { byName, measuringState, outputValue, recordingMocks, withoutStackTraces } from "./helpers/pulumi-mocks.js";
 import { shortArsOutput } from "./helpers/scripts.js";
 import { StrictNode } from "./helpers/strict-node.js";
+import { csiDriverNfsRules } from "./helpers/strict-rules/csi-driver-nfs.js";
 
 // The storages stack (stacks/Pulumi.storages.yaml) on a strict mock node installed on ext4: its local-lvm thin
 // pool and a directory storage the user added for disk images, beside the stack's own ZFS storage.
@@ -19,6 +20,8 @@ const fioStdout = await shortArsOutput();
 const node = new StrictNode("9.1.1", ["pve"]);
 node.addStorage("local-lvm", "lvmthin", ["images", "rootdir"]);
 node.addStorage("vm-files", "dir", ["images"]);
+// The storages stack's own StorageClass is the NFS CSI driver's: the strict cluster knows its rules once registered.
+node.register(csiDriverNfsRules());
 const resources = recordingMocks(measuringState(fioStdout, "/dev/zvol/tank/layerbench/storages/baseline-zvol"), node);
 
 const file = await readStackFile(ROOT, "storages");
@@ -68,7 +71,14 @@ test("results name each disk's storage, the user's storage id, and the format wh
   t.like(byId.get("zfs-raw"), { storage: "zfs", volblocksize: "16k" });
   // The report steps through the VM layer per storage, each named.
   const labels = panelLayers(collectReportData([results]))[0].steps.map((step) => step.label);
-  t.deepEqual(labels, ["vm on ZFS", "vm on LVM-thin", "vm on directory"]);
+  t.deepEqual(labels, [
+    "vm on ZFS",
+    "vm on LVM-thin",
+    "vm on directory",
+    "k8s on local-path",
+    "k8s on OpenEBS hostpath",
+    "k8s on StorageClass nfs-csi",
+  ]);
 });
 
 test("plan: the VM disks on the user's storages are counted there, with the key that names each", (t) => {
@@ -110,4 +120,50 @@ test("the strict node refuses what pve-storage refuses: qcow2 on LVM-thin, a dir
     message: /storage 'isos' does not support vm images/,
   });
   t.throws(() => strict.addStorage("nas", "nfs", ["images", "none"]), { message: /cannot take content none/ });
+});
+
+test("OpenEBS LocalPV hostpath: its chart pinned without its own class or analytics, a class per variant, ready before fio", (t) => {
+  const release = byName(resources, "openebs-release");
+  t.like(release.inputs, {
+    chart: "localpv-provisioner",
+    version: "4.0.0",
+    repositoryOpts: { repo: "https://openebs.github.io/dynamic-localpv-provisioner" },
+    values: { hostpathClass: { enabled: false }, analytics: { enabled: false } },
+  });
+  const storageClass = byName(resources, "openebs-sc-openebs");
+  t.like(storageClass.inputs, { provisioner: "openebs.io/local", volumeBindingMode: "WaitForFirstConsumer" });
+  t.regex(
+    storageClass.inputs.metadata.annotations["cas.openebs.io/config"],
+    /BasePath\n {2}value: "\/var\/openebs\/local"/,
+  );
+  const ready = byName(resources, "openebs-ready");
+  t.regex(ready.inputs.create, /rollout status -n 'openebs' "\$workload"/);
+  t.regex(ready.inputs.create, /'deployment\/localpv-provisioner'/);
+  // The layer's first measurement waits for every backend: OpenEBS's provisioner is not starting beside fio.
+  t.true(byName(resources, "fio-k8s-local-path-job").dependencies.includes(ready.urn));
+});
+
+test("kind storageclass: the user's chart and manifest, the class checked before fio, the claim on it, recorded", (t) => {
+  const release = byName(resources, "storageclass-nfs-release");
+  t.like(release.inputs, { chart: "csi-driver-nfs", version: "4.13.4", namespace: "kube-system" });
+  const made = byName(resources, "storageclass-nfs");
+  t.like(made.inputs, { metadata: { name: "nfs-csi" }, provisioner: "nfs.csi.k8s.io", mountOptions: ["nfsvers=4.1"] });
+  t.is(made.inputs.apiVersion, "storage.k8s.io/v1", "the SDK's own apiVersion, not the manifest's field");
+  t.true(made.dependencies.includes(release.urn), "deleted before its driver");
+  const ready = byName(resources, "storageclass-nfs-ready");
+  t.regex(ready.inputs.create, /'deployment\/csi-nfs-controller' 'daemonset\/csi-nfs-node'/);
+  t.regex(ready.inputs.create, /k3s kubectl get storageclass 'nfs-csi'/);
+  const claim = byName(resources, "fio-k8s-nfs-pvc");
+  t.is(claim.inputs.spec.storageClassName, "nfs-csi");
+  t.true(byName(resources, "fio-k8s-nfs-job").dependencies.includes(ready.urn));
+  const byId = new Map(results.variants.map((variant) => [variant.id, variant]));
+  t.like(byId.get("k8s-nfs")?.options, {
+    kind: "storageclass",
+    storageClass: "nfs-csi",
+    provisioner: "nfs.csi.k8s.io",
+    chart: "csi-driver-nfs 4.13.4",
+    filled: false,
+  });
+  t.like(byId.get("k8s-openebs")?.options, { kind: "openebs-hostpath", basePath: "/var/openebs/local" });
+  t.is(byId.get("k8s-openebs")?.environment?.openebs, "4.0.0");
 });

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { largestFootprint, type Profile } from "../core/profiles.js";
 import type { DesignRecord } from "../core/results.js";
+import { VOLUME_KIND_DESCRIPTORS } from "../storage/k8s-volumes.js";
 import { expandK8sVariants, type K8sVariant, type K8sVariantMatrixInput } from "../variants/k8s-variants.js";
 import {
   ADDRESS,
@@ -23,6 +24,8 @@ export interface K8sSettings {
   vm: VmSettings;
   k3sVersion: string;
   longhornVersion: string;
+  /** The localpv-provisioner Helm chart version, for openebs-hostpath variants. */
+  openebsVersion: string;
   /** GiB per benchmark volume. */
   volumeSizeGb: number;
   /** GiB of each node's second disk, which holds Longhorn's replicas (/var/lib/longhorn); 0 without Longhorn. */
@@ -47,6 +50,8 @@ export interface ProxmoxNode {
 /** Pinned so that a stack gives the same cluster every time; both are checked together (Longhorn 1.9 supports Kubernetes 1.25+). */
 const DEFAULT_K3S_VERSION = "v1.33.3+k3s1";
 export const DEFAULT_LONGHORN_VERSION = "1.9.2";
+/** OpenEBS's localpv-provisioner chart 4.0.0 (openebs/dynamic-localpv-provisioner deploy/helm/charts, tag v4.0.0). */
+export const DEFAULT_OPENEBS_VERSION = "4.0.0";
 
 /** A Proxmox node of the cluster: its name, and the address SSH reaches it at (the name itself by default). */
 const ProxmoxNodeSchema = z.union([
@@ -93,6 +98,10 @@ const K8sSchema = z
       .string()
       .regex(/^\d+\.\d+\.\d+$/, "use a Longhorn Helm chart version, e.g. 1.9.2")
       .default(DEFAULT_LONGHORN_VERSION),
+    openebsVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, "use a localpv-provisioner Helm chart version, e.g. 4.0.0")
+      .default(DEFAULT_OPENEBS_VERSION),
     volumeSizeGb: z.number().int().min(1).optional(),
     // Debian 13's fio, as on a Proxmox VE 9 host and its guests.
     fioImage: z.string().min(1).default("debian:trixie-slim"),
@@ -195,13 +204,13 @@ export function parseK8s(
   } = underKey("k8s.variants", () => expandK8sVariants(parsed.variants as K8sVariantMatrixInput, nodeCount, design));
   if (variants.length === 0)
     throw new ConfigError("layerbench:k8s.variants has no variants: give a list, axes, or both");
-  // local-path volumes live on the first node's boot disk (k3s's /var/lib/rancher/k3s/storage).
-  const minBootGb = variants.some((variant) => variant.kind === "local-path")
-    ? volumeSizeGb + GUEST_OS_GB
-    : GUEST_OS_GB;
+  // local-path and OpenEBS hostpath volumes are directories on the first node's boot disk (k3s's
+  // /var/lib/rancher/k3s/storage, OpenEBS's BasePath), one at a time: each is deleted with its claim.
+  const onBootDisk = variants.find((variant) => VOLUME_KIND_DESCRIPTORS[variant.kind].onBootDisk);
+  const minBootGb = onBootDisk ? volumeSizeGb + GUEST_OS_GB : GUEST_OS_GB;
   if (nodeVm.bootSizeGb < minBootGb) {
     throw new ConfigError(
-      `layerbench:k8s.vm.bootSizeGb ${nodeVm.bootSizeGb} is not allowed: the OS and a ${volumeSizeGb} GiB local-path volume need at least ${minBootGb}`,
+      `layerbench:k8s.vm.bootSizeGb ${nodeVm.bootSizeGb} is not allowed: the OS and a ${volumeSizeGb} GiB ${onBootDisk?.kind} volume need at least ${minBootGb}`,
     );
   }
   const longhornVariants = variants.filter((variant) => variant.kind === "longhorn").length;
@@ -217,6 +226,7 @@ export function parseK8s(
     vm: vmSettings,
     k3sVersion: parsed.k3sVersion,
     longhornVersion: parsed.longhornVersion,
+    openebsVersion: parsed.openebsVersion,
     volumeSizeGb,
     longhornDiskGb: longhornVariants === 0 ? 0 : longhornDiskGb,
     fioImage: parsed.fioImage,

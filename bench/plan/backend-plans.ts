@@ -1,10 +1,10 @@
 import { type K8sSettings, LONGHORN_RESERVED } from "../config/k8s-config.js";
 import { type Profile, totalFootprint } from "../core/profiles.js";
-import { type K8sVariant, type VolumeKind, variantsByKind } from "../variants/k8s-variants.js";
+import { type K8sVariant, OPENEBS_BASE_PATH, type VolumeKind, variantsByKind } from "../variants/k8s-variants.js";
 
 // What `plan` says of each storage backend of the Kubernetes layer, from the stack's config alone: the disk it
 // adds to every k3s node, the pool space its volumes keep, its lines, and how long it takes to install. The
-// other half of a backend, what it declares, is components/backends/<kind>.ts; a kind in VOLUME_KINDS without
+// other half of a backend, what it declares, is components/backends/<kind>.ts; a kind in VOLUME_KINDS (bench/storage/k8s-volumes.ts) without
 // an entry here or there does not compile.
 
 const GiB = 1024 ** 3;
@@ -90,10 +90,49 @@ const CEPH_RBD_PLANNING: BackendPlanning = {
   }),
 };
 
+/** OpenEBS LocalPV hostpath: its provisioner from the chart, volumes as directories on the k3s node's boot disk. */
+const OPENEBS_HOSTPATH_PLANNING: BackendPlanning = {
+  name: "OpenEBS LocalPV hostpath",
+  plan: (k8s, variants) => ({
+    space: [],
+    lines: [
+      `OpenEBS LocalPV hostpath (chart localpv-provisioner ${k8s.openebsVersion}): ${plural(variants.length, "volume")} of ${k8s.volumeSizeGb} GiB, each a directory under ${OPENEBS_BASE_PATH} on the first k3s node's boot disk, deleted with its claim after its runs`,
+    ],
+    provisioningSec: 90,
+  }),
+};
+
+/** The user's StorageClasses: made from their manifests, or by their charts; their volumes' space is theirs to know. */
+const STORAGE_CLASS_PLANNING: BackendPlanning = {
+  name: "your StorageClasses",
+  plan: (k8s, variants) => {
+    const classes = variants.flatMap((variant) => (variant.kind === "storageclass" ? [variant] : []));
+    return {
+      space: [],
+      lines: classes.map(
+        (variant) =>
+          `StorageClass ${variant.storageClass} (${variant.id}): ${[
+            ...(variant.chart
+              ? [`chart ${variant.chart.name} ${variant.chart.version} in namespace ${variant.chart.namespace}`]
+              : []),
+            ...(variant.manifest
+              ? [`made from the stack's manifest, provisioner ${variant.manifest.provisioner}`]
+              : []),
+          ].join(
+            ", ",
+          )}; a ${k8s.volumeSizeGb} GiB volume${variant.fill ? ", filled before its runs" : ""}, deleted with its claim`,
+      ),
+      provisioningSec: classes.some((variant) => variant.chart) ? 180 : 0,
+    };
+  },
+};
+
 const PLANNING: Record<VolumeKind, BackendPlanning> = {
   "local-path": LOCAL_PATH_PLANNING,
   longhorn: LONGHORN_PLANNING,
   "ceph-rbd": CEPH_RBD_PLANNING,
+  "openebs-hostpath": OPENEBS_HOSTPATH_PLANNING,
+  storageclass: STORAGE_CLASS_PLANNING,
 };
 
 /** Each backend the variants use, in the order of its first variant, with its part of the plan. */

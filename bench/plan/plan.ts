@@ -5,7 +5,6 @@ import { groupVmSettings, nthVmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
 import { diskStorageId, type StorageSettings } from "../storage/placement.js";
 import { type PveStorageType, VM_STORAGE_KINDS } from "../storage/vm-storages.js";
-import { fillsVolume } from "../variants/k8s-variants.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { backendPlans, type SpaceItem } from "./backend-plans.js";
@@ -241,7 +240,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
         bytes:
           footprint *
             (1 + config.variants.filter((variant) => VM_STORAGE_KINDS[variant.storage].device === "librbd").length) +
-          (k8s ? k8s.variants.filter(fillsVolume).length * k8s.volumeSizeGb * GiB : 0),
+          (k8s ? k8s.variants.filter((variant) => variant.kind === "ceph-rbd").length * k8s.volumeSizeGb * GiB : 0),
       },
     }),
     space,

@@ -228,3 +228,30 @@ export function cephCsiReadyScript(): string {
     "",
   ].join("\n");
 }
+
+/**
+ * Waits up to 15 minutes for a chart's workloads ("daemonset/NAME", "deployment/NAME") to roll out in its
+ * namespace: Helm's release is done before their pods have pulled images and started. Names what did not.
+ */
+export function rolloutReadyScript(what: string, namespace: string, workloads: string[]): string {
+  const ns = `-n '${namespace}'`;
+  return [
+    "set -u",
+    "tries=0",
+    `for workload in ${workloads.map((workload) => `'${workload}'`).join(" ")}; do`,
+    `  until sudo k3s kubectl rollout status ${ns} "$workload" --timeout=10s >/dev/null 2>&1; do`,
+    "    tries=$((tries + 1))",
+    `    if [ "$tries" -ge 90 ]; then echo "layerbench: ${what} is not ready after 15 minutes ($workload not rolled out):" >&2; sudo k3s kubectl get pods ${ns} >&2; exit 1; fi`,
+    "  done",
+    "done",
+    "",
+  ].join("\n");
+}
+
+/** Fails, naming the class and the classes there are, when the cluster has no StorageClass of that name. */
+export function storageClassExistsScript(name: string): string {
+  return [
+    `sudo k3s kubectl get storageclass '${name}' >/dev/null 2>&1 || { echo "layerbench: the cluster has no StorageClass ${name}; it has: $(sudo k3s kubectl get storageclass -o name 2>/dev/null | sed 's|.*/||' | tr '\\n' ' ')" >&2; exit 1; }`,
+    "",
+  ].join("\n");
+}

@@ -10,6 +10,7 @@ import {
   predictedValue,
 } from "../core/linear-model.js";
 import type { DesignRecord, Layer, Variant } from "../core/results.js";
+import { VOLUME_KIND_DESCRIPTORS, type VolumeKind } from "../storage/k8s-volumes.js";
 import { VM_STORAGE_KINDS, type VmStorage } from "../storage/vm-storages.js";
 import { levelLabel, NOT_APPLICABLE } from "../variants/vm-variants.js";
 import {
@@ -382,10 +383,13 @@ export function panelEffects(data: ReportData): PanelEffects[] {
  */
 export function storageOf(variant: Pick<Variant, "layer" | "options">): string | undefined {
   const { options } = variant;
-  if (variant.layer === "k8s")
-    return ({ "local-path": "local-path", longhorn: "Longhorn", "ceph-rbd": "ceph-csi RBD" } as Record<string, string>)[
-      String(options.kind)
-    ];
+  if (variant.layer === "k8s") {
+    const kind = String(options.kind);
+    if (!(kind in VOLUME_KIND_DESCRIPTORS)) return undefined;
+    const { label } = VOLUME_KIND_DESCRIPTORS[kind as VolumeKind];
+    // A user's classes are told apart by name: each is a storage of its own.
+    return kind === "storageclass" ? `${label} ${String(options.storageClass)}` : label;
+  }
   if (options.engine === "rbd") return "Ceph RBD";
   if (variant.layer === "vm" && options.rbd !== undefined) return VM_STORAGE_KINDS.rbd.label;
   if (options.kind === "zvol" || options.kind === "dataset") return VM_STORAGE_KINDS.zfs.label;

@@ -1,25 +1,59 @@
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
 import type { Point } from "../core/linear-model.js";
 import type { DesignRecord } from "../core/results.js";
-import { UserError } from "../util/errors.js";
+import { VOLUME_KIND_DESCRIPTORS, VOLUME_KINDS, VOLUME_OPTIONS, type VolumeKind } from "../storage/k8s-volumes.js";
+import { assertNever, UserError } from "../util/errors.js";
 import { crossProduct, repeatedId } from "./axes.js";
 import { applyDesign, axisFactors, type DesignSpec, FULL_DESIGN } from "./design.js";
 
-// A Kubernetes volume variant: k3s's local-path (Kubernetes without Longhorn), a Longhorn StorageClass with its
-// replica count and data locality, or a ceph-csi RBD StorageClass on the stack's Ceph pool (whose size is its
-// replica count). Validated once, like the VM disk variants.
+// A Kubernetes volume variant: k3s's local-path (Kubernetes without a storage system), a Longhorn StorageClass
+// with its replica count and data locality, a ceph-csi RBD StorageClass on the stack's Ceph pool (whose size is
+// its replica count), OpenEBS's LocalPV hostpath, or any StorageClass of the user's. Validated once, like the VM
+// disk variants; each kind's descriptor is bench/storage/k8s-volumes.ts.
 
-export const VOLUME_KINDS = ["local-path", "longhorn", "ceph-rbd"] as const;
+export { VOLUME_KINDS, type VolumeKind } from "../storage/k8s-volumes.js";
 export const DATA_LOCALITIES = ["disabled", "best-effort", "strict-local"] as const;
 
-export type VolumeKind = (typeof VOLUME_KINDS)[number];
 export type DataLocality = (typeof DATA_LOCALITIES)[number];
+
+/** A Helm chart that installs what a user's StorageClass needs (its CSI driver, its provisioner). */
+export interface HelmChart {
+  repo: string;
+  name: string;
+  version: string;
+  namespace: string;
+  values: Record<string, unknown>;
+  /** Its workloads ("daemonset/NAME", "deployment/NAME" in its namespace) rolled out before the first measurement. */
+  waitFor: string[];
+}
+
+/** A StorageClass of the user's: one the chart makes, or one the manifest gives (made by layerbench). */
+export interface UserStorageClass {
+  id: string;
+  kind: "storageclass";
+  storageClass: string;
+  /** The StorageClass to make, as Kubernetes takes it; absent where the chart makes the class itself. */
+  manifest?: StorageClassManifest;
+  chart?: HelmChart;
+  /** Fill the volume before its first run: a thin volume reads zeros without touching its disks. */
+  fill: boolean;
+}
+
+export interface StorageClassManifest {
+  metadata: { name: string } & Record<string, unknown>;
+  provisioner: string;
+  [field: string]: unknown;
+}
 
 export type K8sVariant =
   | { id: string; kind: "local-path" }
   | { id: string; kind: "ceph-rbd" }
-  | { id: string; kind: "longhorn"; replicas: number; dataLocality: DataLocality };
+  | { id: string; kind: "openebs-hostpath" }
+  | { id: string; kind: "longhorn"; replicas: number; dataLocality: DataLocality }
+  | UserStorageClass;
 
-export type K8sVariantInput = Partial<Record<"id" | "kind" | "replicas" | "dataLocality", unknown>>;
+export type K8sVariantInput = Partial<Record<string, unknown>>;
 
 export interface K8sVariantMatrixInput {
   defaults?: K8sVariantInput;
@@ -32,23 +66,21 @@ export class K8sVariantError extends UserError {}
 
 // A StorageClass name is a DNS-1123 subdomain; keep ids to one label so that "lb-<id>" is always valid.
 const ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/;
-const KNOWN = ["id", "kind", "replicas", "dataLocality"];
+const STORAGE_CLASS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+const AXES = ["kind", "replicas", "dataLocality"];
 
+/** Longhorn's replica count and locality against the node count; for other kinds, that they give neither. */
 function combinationProblem(
   kind: VolumeKind,
   replicas: unknown,
   dataLocality: unknown,
   nodeCount: number,
 ): string | undefined {
-  if (kind === "local-path") {
-    if (replicas !== undefined || dataLocality !== undefined)
-      return "local-path volumes have no replicas or data locality (those are Longhorn's)";
-    return undefined;
-  }
-  if (kind === "ceph-rbd") {
-    if (replicas !== undefined || dataLocality !== undefined)
-      return "ceph-rbd volumes have the pool's replicas (layerbench:ceph.size) and no data locality (that is Longhorn's)";
-    return undefined;
+  if (kind !== "longhorn") {
+    if (replicas === undefined && dataLocality === undefined) return undefined;
+    return kind === "ceph-rbd"
+      ? "ceph-rbd volumes have the pool's replicas (layerbench:ceph.size) and no data locality (that is Longhorn's)"
+      : `${kind} volumes have no replicas or data locality (those are Longhorn's)`;
   }
   if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 1 || replicas > nodeCount) {
     return `replicas ${JSON.stringify(replicas)} is not allowed: use a whole number from 1 to the node count (${nodeCount}), one replica per node`;
@@ -56,6 +88,76 @@ function combinationProblem(
   if (dataLocality === "strict-local" && replicas !== 1)
     return "dataLocality strict-local needs replicas 1 (Longhorn keeps the only replica on the pod's node)";
   return undefined;
+}
+
+const ChartSchema = z
+  .object({
+    repo: z.url(),
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use the chart's name, e.g. csi-driver-nfs"),
+    version: z.string().regex(/^v?\d+\.\d+\.\d+([-+][\w.]+)?$/, "pin a chart version, e.g. 4.11.0"),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "use a Kubernetes namespace name")
+      .default("layerbench-storage"),
+    values: z.record(z.string(), z.unknown()).default({}),
+    waitFor: z
+      .array(
+        z
+          .string()
+          .regex(/^(daemonset|deployment|statefulset)\/[a-z0-9][a-z0-9.-]*$/, "use daemonset/NAME or deployment/NAME"),
+      )
+      .default([]),
+  })
+  .strict();
+
+/** The manifest as an object: given inline in the stack file, or as YAML text. */
+function manifestObject(id: string, value: unknown): Record<string, unknown> {
+  const parsed = typeof value === "string" ? parseYaml(value) : value;
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+    throw new K8sVariantError(`k8s variant "${id}": manifest is not a StorageClass: give one as YAML or as a mapping`);
+  return parsed as Record<string, unknown>;
+}
+
+/** `kind: storageclass`: the class's name, and the manifest that makes it or the chart that does. */
+function userStorageClass(id: string, merged: K8sVariantInput): UserStorageClass {
+  const fail = (problem: string) => new K8sVariantError(`k8s variant "${id}": ${problem}`);
+  let manifest: StorageClassManifest | undefined;
+  if (merged.manifest !== undefined) {
+    const { apiVersion, kind, ...fields } = manifestObject(id, merged.manifest);
+    const metadata = fields.metadata as { name?: unknown } | undefined;
+    if (kind !== "StorageClass" || (apiVersion !== undefined && apiVersion !== "storage.k8s.io/v1"))
+      throw fail(`manifest is a ${String(kind)} (${String(apiVersion)}), not a storage.k8s.io/v1 StorageClass`);
+    if (typeof fields.provisioner !== "string" || fields.provisioner === "")
+      throw fail("manifest has no provisioner: name the CSI driver or provisioner that makes its volumes");
+    if (typeof metadata?.name !== "string") throw fail("manifest has no metadata.name: name the StorageClass");
+    manifest = fields as StorageClassManifest;
+  }
+  const storageClass = merged.storageClass ?? manifest?.metadata.name;
+  if (typeof storageClass !== "string" || !STORAGE_CLASS_NAME.test(storageClass))
+    throw fail(
+      `storageClass ${JSON.stringify(storageClass)} is not allowed: name the StorageClass to measure (a DNS subdomain, e.g. nfs-csi)`,
+    );
+  if (manifest && manifest.metadata.name !== storageClass)
+    throw fail(`storageClass ${storageClass} is not the manifest's StorageClass (${manifest.metadata.name})`);
+  if (!manifest && merged.chart === undefined)
+    throw fail(
+      `storageClass ${storageClass} needs a manifest (the StorageClass as YAML) or a chart that makes it: layerbench's k3s cluster is new, it has only local-path`,
+    );
+  const chart = merged.chart === undefined ? undefined : ChartSchema.safeParse(merged.chart);
+  if (chart && !chart.success) {
+    const issue = chart.error.issues[0];
+    throw fail(`chart.${issue.path.map(String).join(".")}: ${issue.message}`);
+  }
+  if (merged.fill !== undefined && typeof merged.fill !== "boolean")
+    throw fail(`fill ${JSON.stringify(merged.fill)} is not allowed: use true (a thin volume) or false`);
+  return {
+    id,
+    kind: "storageclass",
+    storageClass,
+    fill: merged.fill === true,
+    ...(manifest && { manifest }),
+    ...(chart?.data && { chart: chart.data }),
+  };
 }
 
 /** Validates one variant against the cluster's node count. */
@@ -67,29 +169,52 @@ export function validateK8sVariant(input: K8sVariantInput, defaults: K8sVariantI
       `k8s variant id ${JSON.stringify(id)} is not allowed: use at most 50 lower-case letters, digits and '-', starting and ending with a letter or digit`,
     );
   }
-  const unknown = Object.keys(merged).find((key) => !KNOWN.includes(key));
-  if (unknown) throw new K8sVariantError(`k8s variant "${id}": unknown option "${unknown}": use ${KNOWN.join(", ")}`);
+  const unknown = Object.keys(merged).find((key) => !VOLUME_OPTIONS.includes(key));
+  if (unknown)
+    throw new K8sVariantError(`k8s variant "${id}": unknown option "${unknown}": use ${VOLUME_OPTIONS.join(", ")}`);
   const kind = merged.kind ?? "longhorn";
   if (typeof kind !== "string" || !(VOLUME_KINDS as readonly string[]).includes(kind)) {
     throw new K8sVariantError(
       `k8s variant "${id}": kind ${JSON.stringify(kind)} is not allowed: use one of ${VOLUME_KINDS.join(", ")}`,
     );
   }
-  if (kind === "local-path" || kind === "ceph-rbd") {
-    const problem = combinationProblem(kind, merged.replicas, merged.dataLocality, nodeCount);
-    if (problem) throw new K8sVariantError(`k8s variant "${id}": ${problem}`);
-    return { id, kind };
-  }
-  const replicas = merged.replicas ?? Math.min(3, nodeCount);
-  const dataLocality = merged.dataLocality ?? "disabled";
-  if (typeof dataLocality !== "string" || !(DATA_LOCALITIES as readonly string[]).includes(dataLocality)) {
-    throw new K8sVariantError(
-      `k8s variant "${id}": dataLocality ${JSON.stringify(dataLocality)} is not allowed: use one of ${DATA_LOCALITIES.join(", ")}`,
-    );
-  }
-  const problem = combinationProblem("longhorn", replicas, dataLocality, nodeCount);
+  const volumeKind = kind as VolumeKind;
+  const problem = combinationProblem(
+    volumeKind,
+    volumeKind === "longhorn" ? (merged.replicas ?? Math.min(3, nodeCount)) : merged.replicas,
+    merged.dataLocality,
+    nodeCount,
+  );
   if (problem) throw new K8sVariantError(`k8s variant "${id}": ${problem}`);
-  return { id, kind: "longhorn", replicas: replicas as number, dataLocality: dataLocality as DataLocality };
+  const foreign = Object.keys(merged).find(
+    (key) =>
+      !["id", "kind", "replicas", "dataLocality"].includes(key) &&
+      !VOLUME_KIND_DESCRIPTORS[volumeKind].options.includes(key),
+  );
+  if (foreign)
+    throw new K8sVariantError(
+      `k8s variant "${id}": ${foreign} belongs to kind ${VOLUME_KINDS.find((other) => VOLUME_KIND_DESCRIPTORS[other].options.includes(foreign))}, not ${volumeKind}`,
+    );
+  switch (volumeKind) {
+    case "local-path":
+    case "ceph-rbd":
+    case "openebs-hostpath":
+      return { id, kind: volumeKind };
+    case "storageclass":
+      return userStorageClass(id, merged);
+    case "longhorn": {
+      const dataLocality = merged.dataLocality ?? "disabled";
+      if (typeof dataLocality !== "string" || !(DATA_LOCALITIES as readonly string[]).includes(dataLocality)) {
+        throw new K8sVariantError(
+          `k8s variant "${id}": dataLocality ${JSON.stringify(dataLocality)} is not allowed: use one of ${DATA_LOCALITIES.join(", ")}`,
+        );
+      }
+      const replicas = (merged.replicas ?? Math.min(3, nodeCount)) as number;
+      return { id, kind: "longhorn", replicas, dataLocality: dataLocality as DataLocality };
+    }
+    default:
+      return assertNever(volumeKind);
+  }
 }
 
 function axisLabel(field: string, value: unknown): string {
@@ -114,8 +239,7 @@ export function expandK8sVariants(
   const skipped: Array<{ id: string; reason: string }> = [];
   const axes = Object.entries(matrix.axes ?? {});
   for (const [field] of axes) {
-    if (!KNOWN.includes(field) || field === "id")
-      throw new K8sVariantError(`unknown k8s axis "${field}": use kind, replicas, dataLocality`);
+    if (!AXES.includes(field)) throw new K8sVariantError(`unknown k8s axis "${field}": use ${AXES.join(", ")}`);
   }
   // local-path and ceph-rbd have no replica or locality axes: with kind as an axis the other axes do not cross it.
   if (design.kind !== "full" && axes.some(([field]) => field === "kind")) {
@@ -131,15 +255,15 @@ export function expandK8sVariants(
   )) {
     const input: K8sVariantInput = Object.fromEntries(combination);
     const kind = (input.kind ?? defaults.kind ?? "longhorn") as VolumeKind;
-    // local-path and ceph-rbd ignore the Longhorn axes: one variant of each however many replica values there are.
-    const alone = kind === "local-path" || kind === "ceph-rbd";
+    // A kind the Longhorn axes do not cross (local-path, ceph-rbd, ...): one variant of it however many values they have.
+    const alone = VOLUME_KIND_DESCRIPTORS[kind] !== undefined && !VOLUME_KIND_DESCRIPTORS[kind].crossesAxes;
     const labels = alone
       ? []
       : combination.filter(([field]) => field !== "kind").map(([field, value]) => axisLabel(field, value));
     const id = [kind, ...labels].join("-");
     if (seenIds.has(id)) continue;
     seenIds.add(id);
-    const effective = alone ? { id, kind } : { ...input, id };
+    const effective: K8sVariantInput = alone ? { id, kind } : { ...input, id };
     const problem = alone
       ? undefined
       : combinationProblem(
@@ -190,12 +314,13 @@ export function k8sStackId(resultId: string): string {
   return resultId.replace(/^k8s-/, "");
 }
 
-/** k3s ships local-path; each Longhorn and ceph-csi variant gets a StorageClass of its own. */
+/** k3s ships local-path; a user's class has its own name; every other variant gets a StorageClass of its own. */
 export function storageClassName(variant: K8sVariant): string {
-  return variant.kind === "local-path" ? "local-path" : `lb-${variant.id}`;
+  if (variant.kind === "local-path") return "local-path";
+  if (variant.kind === "storageclass") return variant.storageClass;
+  return `lb-${variant.id}`;
 }
 
-/** Longhorn's StorageClass parameters: strings, as Kubernetes requires. */
 /**
  * mkfs.ext4 options that write the inode tables and the journal at format time. By default ext4 leaves them to a
  * kernel thread (ext4lazyinit) that writes while the volume is in use: while fio measures. Longhorn's CSI formats
@@ -204,6 +329,7 @@ export function storageClassName(variant: K8sVariant): string {
  */
 export const EXT4_EAGER_INIT = ["-E", "lazy_itable_init=0,lazy_journal_init=0"];
 
+/** Longhorn's StorageClass parameters: strings, as Kubernetes requires. */
 export function longhornParameters(variant: Extract<K8sVariant, { kind: "longhorn" }>): Record<string, string> {
   return {
     numberOfReplicas: String(variant.replicas),
@@ -215,11 +341,6 @@ export function longhornParameters(variant: Extract<K8sVariant, { kind: "longhor
 }
 
 /**
- * The options that define a variant, as the results document records them. A Longhorn volume's replicas go to
- * different k3s nodes (replica-soft-anti-affinity is false by default, longhorn-manager types/setting.go), so with
- * k3s VMs on several Proxmox nodes they cross the network: the options say where the k3s VMs are.
- */
-/**
  * The features of a ceph-csi volume's image, as its StorageClass asks for them: layering, ceph-csi's own default.
  * A VM disk's image on Proxmox keeps Ceph's defaults (exclusive-lock, object-map, fast-diff among them).
  */
@@ -227,31 +348,55 @@ export const CEPH_CSI_IMAGE_FEATURES = "layering";
 
 /**
  * Whether the variant's volume is filled before it is measured: a ceph-csi volume is a thin RBD image whose first
- * writes create its objects, as a VM disk on Ceph is filled for (components/vm-layer.ts).
+ * writes create its objects, as a VM disk on Ceph is filled for (components/vm-layer.ts); a StorageClass of the
+ * user's, where its variant says so.
  */
-export const fillsVolume = (variant: Pick<K8sVariant, "kind">) => variant.kind === "ceph-rbd";
+export const fillsVolume = (variant: K8sVariant) =>
+  variant.kind === "ceph-rbd" || (variant.kind === "storageclass" && variant.fill);
 
+/** Where OpenEBS's LocalPV hostpath keeps its volumes on the node: the chart's default BasePath (values.yaml). */
+export const OPENEBS_BASE_PATH = "/var/openebs/local";
+
+/**
+ * The options that define a variant, as the results document records them. A Longhorn volume's replicas go to
+ * different k3s nodes (replica-soft-anti-affinity is false by default, longhorn-manager types/setting.go), so with
+ * k3s VMs on several Proxmox nodes they cross the network: the options say where the k3s VMs are.
+ */
 export function k8sVariantOptions(
   variant: K8sVariant,
   proxmoxNodes: string[] = [],
   ceph?: { pool: string; size: number; minSize: number },
-): Record<string, string | number> {
-  if (variant.kind === "local-path") return { kind: variant.kind, storageClass: "local-path" };
-  // Ceph keeps `size` copies of every object on OSDs of different hosts (the default CRUSH rule), wherever the pod is.
-  if (variant.kind === "ceph-rbd")
-    return {
-      kind: variant.kind,
-      storageClass: storageClassName(variant),
-      imageFeatures: CEPH_CSI_IMAGE_FEATURES,
-      ...(ceph && { pool: ceph.pool, replicas: ceph.size, minSize: ceph.minSize }),
-    };
-  return {
-    kind: variant.kind,
-    storageClass: storageClassName(variant),
-    replicas: variant.replicas,
-    dataLocality: variant.dataLocality,
-    ...(proxmoxNodes.length > 0 && {
-      replicaPlacement: `one per k3s node (Longhorn's anti-affinity); k3s VMs on ${proxmoxNodes.join(", ")}`,
-    }),
-  };
+): Record<string, string | number | boolean> {
+  const common = { kind: variant.kind, storageClass: storageClassName(variant) };
+  switch (variant.kind) {
+    case "local-path":
+      return common;
+    case "openebs-hostpath":
+      return { ...common, basePath: OPENEBS_BASE_PATH };
+    // Ceph keeps `size` copies of every object on OSDs of different hosts (the default CRUSH rule), wherever the pod is.
+    case "ceph-rbd":
+      return {
+        ...common,
+        imageFeatures: CEPH_CSI_IMAGE_FEATURES,
+        ...(ceph && { pool: ceph.pool, replicas: ceph.size, minSize: ceph.minSize }),
+      };
+    case "storageclass":
+      return {
+        ...common,
+        ...(variant.manifest && { provisioner: variant.manifest.provisioner }),
+        ...(variant.chart && { chart: `${variant.chart.name} ${variant.chart.version}` }),
+        filled: variant.fill,
+      };
+    case "longhorn":
+      return {
+        ...common,
+        replicas: variant.replicas,
+        dataLocality: variant.dataLocality,
+        ...(proxmoxNodes.length > 0 && {
+          replicaPlacement: `one per k3s node (Longhorn's anti-affinity); k3s VMs on ${proxmoxNodes.join(", ")}`,
+        }),
+      };
+    default:
+      return assertNever(variant);
+  }
 }

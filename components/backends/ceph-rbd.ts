@@ -124,6 +124,7 @@ export const CEPH_RBD: StorageBackend = {
   // ceph-csi's node plugin maps images with the node kernel's rbd module (its default mounter, krbd) and loads it
   // itself (internal/rbd/rbd_util.go): the node only needs to have it. modinfo finds a module file or a built-in
   // one without root and loads nothing.
+  environment: (_settings, ceph) => ({ cephCsi: ceph?.csi?.chartVersion ?? "" }),
   nodeNeeds: () => ({
     packages: [],
     services: [],

@@ -132,6 +132,7 @@ function longhornDiskRole(base: GuestRole): GuestRole {
 export const LONGHORN: StorageBackend = {
   kind: "longhorn",
   // What Longhorn needs on every node: the iSCSI initiator running, an NFSv4 client (for RWX volumes and backups).
+  environment: (settings) => ({ longhorn: settings.longhornVersion }),
   nodeNeeds: (settings: K8sSettings): NodeNeeds => ({
     packages: ["open-iscsi", "nfs-common"],
     services: ["iscsid"],
