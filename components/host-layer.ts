@@ -6,7 +6,16 @@ import type { Baseline } from "../bench/config/stack-config.js";
 import { largestFootprint, type Profile } from "../bench/core/profiles.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript, type ScriptTarget } from "../bench/remote/fio-script.js";
-import { NODE_FIO_SCRIPT, releaseDeviceScript, removeRbdImageScript } from "../bench/remote/node-scripts.js";
+import {
+  freeHostVolumeScript,
+  hostDirectoryScript,
+  hostVolumeScript,
+  NODE_FIO_SCRIPT,
+  releaseDeviceScript,
+  removeHostDirectoryScript,
+  removeRbdImageScript,
+} from "../bench/remote/node-scripts.js";
+import { VM_STORAGE_KINDS, type VmStorage } from "../bench/storage/vm-storages.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { guestImage } from "./bench-vm.js";
 import { FioRun } from "./fio-run.js";
@@ -20,6 +29,24 @@ export interface HostLayerArgs extends NodeZfsArgs {
   imageUrl: string;
   /** The stack's Ceph RBD storage: fio's rbd engine measures a test image of its pool, what the cluster gives before any VM. */
   ceph?: CephSettings;
+  /**
+   * The user's storages the VM variants' disks go on (layerbench:storages): each measured from the node too, so
+   * that a VM disk there is set against its own storage, not the ZFS baseline alone.
+   */
+  userStorages: Array<{ storage: VmStorage; id: string }>;
+  /** The vmId pve-storage names the host-level run's volume after (the first bench VM's). */
+  volumeOwner: number;
+}
+
+/** The host-level run on a storage of the user's: what the results record of it. */
+export function userStorageHostSpec(storage: VmStorage, id: string, proxmoxNode: string): VariantSpec {
+  return {
+    id: `host-${storage}`,
+    layer: "host",
+    options: { kind: storage, storage, datastore: id },
+    baseline: false,
+    proxmoxNode,
+  };
 }
 
 /** Where the host-level Ceph run points fio: an image of the pool it makes for the largest workload, as pveceph's client.admin. */
@@ -51,6 +78,42 @@ export function baselineSpec(baseline: Baseline, proxmoxNode: string): VariantSp
   return { id: `host-${kind}`, layer: "host", options: { kind, ...options }, baseline: true, proxmoxNode };
 }
 
+/**
+ * Where the host-level run on a storage of the user's points fio: a raw volume pve-storage makes on a block
+ * storage (a thin LV), a directory of the stack's on a file storage; each made by a Command that is its own cleanup.
+ */
+function userStorageTarget(
+  name: string,
+  storage: VmStorage,
+  id: string,
+  args: HostLayerArgs,
+  profile: Profile,
+  opts: pulumi.CustomResourceOptions,
+): { made: command.remote.Command; target: pulumi.Output<ScriptTarget> } {
+  const device = VM_STORAGE_KINDS[storage].device;
+  const volume = args.names.hostVolume(args.volumeOwner);
+  const made = new command.remote.Command(
+    name,
+    device === "file"
+      ? {
+          connection: args.connection,
+          create: hostDirectoryScript(id, args.names.hostDirectory),
+          delete: removeHostDirectoryScript(id, args.names.hostDirectory),
+        }
+      : {
+          connection: args.connection,
+          create: hostVolumeScript(id, args.volumeOwner, volume, largestFootprint(profile)),
+          delete: freeHostVolumeScript(id, volume),
+        },
+    { ...opts, deleteBeforeReplace: true },
+  );
+  const target = made.stdout.apply((stdout): ScriptTarget => {
+    const path = stdout.trim().split("\n").pop() ?? "";
+    return device === "file" ? { kind: "directory", path } : { kind: "device", path };
+  });
+  return { made, target };
+}
+
 /** The first layer: the node itself. Its ZFS storage, fio, the cloud image, and fio on the baseline. */
 export class HostLayer extends pulumi.ComponentResource implements Layer {
   readonly zfs: NodeZfs;
@@ -70,6 +133,40 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
     );
     // One copy of the cloud image for every VM of the stack.
     this.image = guestImage("guest-image", args, { parent: this, ...FORMERLY_AT_ROOT });
+  }
+
+  /** fio on a storage of the user's, from the node, after the chain's last step; a volume's writes discarded after. */
+  private measureUserStorage(
+    storage: VmStorage,
+    id: string,
+    chain: MeasurementChain,
+    run: LayerRun,
+  ): Measurement["output"] {
+    const { made, target } = userStorageTarget(`host-${storage}-target`, storage, id, this.args, run.profile, {
+      parent: this,
+    });
+    const fioRun = new FioRun(
+      `fio-host-${storage}`,
+      {
+        connection: this.args.connection,
+        script: target.apply((resolved) =>
+          renderFioScript({ profile: run.profile, repeat: run.repeat, target: resolved }),
+        ),
+        runId: run.runId,
+        timeoutMinutes: run.timeoutMinutes,
+        after: [made, this.fio, ...chain.previous()],
+        // A directory's files are removed by the fio script itself; a volume's writes are discarded.
+        release: {
+          connection: this.args.connection,
+          script: target.apply((resolved) =>
+            resolved.kind === "device" ? releaseDeviceScript(resolved.path) : "true",
+          ),
+        },
+      },
+      { parent: this },
+    );
+    chain.done(fioRun.done);
+    return fioRun.output;
   }
 
   /** fio on the baseline, after the chain's last step (createLayers makes it wait for the guests' boot too). */
@@ -125,6 +222,11 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
       chain.done(cephRun.done);
       measurements.push({ spec: cephHostSpec(ceph, this.args.node), output: cephRun.output });
     }
+    for (const { storage, id } of this.args.userStorages)
+      measurements.push({
+        spec: userStorageHostSpec(storage, id, this.args.node),
+        output: this.measureUserStorage(storage, id, chain, run),
+      });
     return measurements;
   }
 }

@@ -5,6 +5,7 @@ import type { BenchConfig } from "../bench/config/stack-config.js";
 import { secondsPerRun } from "../bench/core/profiles.js";
 import type { ResultsDocument } from "../bench/core/results.js";
 import { documentFromScriptOutputs } from "../bench/remote/fio-script.js";
+import { userStoragesUsed } from "../bench/storage/placement.js";
 import { renameDesignIds } from "../bench/variants/design.js";
 import { k8sResultId } from "../bench/variants/k8s-variants.js";
 import { HostLayer } from "./host-layer.js";
@@ -48,6 +49,11 @@ export function createLayers(
     fileDatastore: config.vm.fileDatastore,
     imageUrl: config.vm.imageUrl,
     ...(config.ceph && { ceph: config.ceph }),
+    userStorages: userStoragesUsed(config.variants, {
+      storages: config.storages,
+      ...(config.ceph && { ceph: config.ceph }),
+    }),
+    volumeOwner: config.vm.vmId,
   });
   const vm = new VmLayer("vm", {
     node: config.node,

@@ -1,12 +1,16 @@
-import { promises as fs } from "node:fs";
+import { existsSync, promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { k3sServerScript, LONGHORN_QUIET_SCRIPT, longhornReadyScript } from "../bench/remote/k8s-scripts.js";
 import {
+  freeHostVolumeScript,
   guestAddressScript,
+  hostDirectoryScript,
+  hostVolumeScript,
   NODE_FIO_SCRIPT,
   releaseDeviceScript,
   releaseVmDiskScript,
+  removeHostDirectoryScript,
   restartVmScript,
 } from "../bench/remote/node-scripts.js";
 import { scratchDir } from "./helpers/fio.js";
@@ -207,6 +211,62 @@ test("release: what cannot be released is reported and the measurements go on (e
   t.is(notBlock.code, 0);
   t.regex(notBlock.stderr, /could not release \/nonexistent\/zvol: \/nonexistent\/zvol is not a block device/);
   t.false((await node.calls()).some((call) => call.startsWith("blkdiscard")));
+});
+
+test("host volume on a block storage: made with pvesm alloc once, its device printed; freed on destroy, gone is no error", async (t) => {
+  // pvesm as pve-storage's CLI answers: path fails for a volume that does not exist; alloc makes it (a block node).
+  const node = await standIns(t, {
+    pvesm: [
+      'case "$1" in',
+      '  path) [ -e "$STATE/lv" ] || { echo "no such logical volume" >&2; exit 1; }; echo "$STATE/lv";;',
+      '  alloc) mknod "$STATE/lv" b 7 251 && echo "successfully created \'$2:$4\'";;',
+      '  free) rm -f "$STATE/lv";;',
+      "esac",
+    ].join("\n"),
+  });
+  const script = hostVolumeScript("local-lvm", 9400, "vm-9400-layerbench-lab-host", 16 * 1024 ** 3);
+  const made = await node.run(script);
+  t.is(made.code, 0, made.stderr);
+  t.is(made.stdout.trim().split("\n").pop(), join(node.dir, "lv"));
+  const again = await node.run(script);
+  t.is(again.code, 0, again.stderr);
+  t.deepEqual(
+    (await node.calls()).filter((call) => call.startsWith("pvesm alloc")),
+    ["pvesm alloc local-lvm 9400 vm-9400-layerbench-lab-host 16384M --format raw"],
+    "made once, used again by the next run",
+  );
+  const freed = await node.run(freeHostVolumeScript("local-lvm", "vm-9400-layerbench-lab-host"));
+  t.is(freed.code, 0, freed.stderr);
+  t.false((await fs.readdir(node.dir)).includes("lv"));
+  const gone = await node.run(freeHostVolumeScript("local-lvm", "vm-9400-layerbench-lab-host"));
+  t.is(gone.code, 0, "a volume the VM's destroy removed already");
+  const full = await (
+    await standIns(t, { pvesm: '[ "$1" = alloc ] && { echo "not enough space" >&2; exit 5; }; exit 1' })
+  ).run(script);
+  t.is(full.code, 2);
+  t.regex(full.stderr, /^layerbench: pvesm alloc on storage local-lvm failed: is it active, with room for 16 GiB\?$/m);
+  for (const text of [script, freeHostVolumeScript("local-lvm", "x")]) t.is(await shellcheck(text), "");
+});
+
+test("host directory on a file storage: under the storage's path from pvesh, made, and removed on destroy", async (t) => {
+  const node = await standIns(t, {
+    pvesh: 'printf \'{"storage":"vm-files","type":"dir","path":"%s/store"}\\n\' "$STATE"',
+  });
+  const made = await node.run(hostDirectoryScript("vm-files", "layerbench-lab-host"));
+  t.is(made.code, 0, made.stderr);
+  const directory = join(node.dir, "store", "layerbench-lab-host");
+  t.is(made.stdout.trim(), directory);
+  await fs.writeFile(join(directory, "left-by-a-killed-run.0.0"), "x");
+  const removed = await node.run(removeHostDirectoryScript("vm-files", "layerbench-lab-host"));
+  t.is(removed.code, 0, removed.stderr);
+  t.false(existsSync(directory));
+  const noPath = await (await standIns(t, { pvesh: 'echo \'{"storage":"local-lvm","type":"lvmthin"}\'' })).run(
+    hostDirectoryScript("local-lvm", "x"),
+  );
+  t.is(noPath.code, 2);
+  t.regex(noPath.stderr, /storage local-lvm has no path: is it a directory, NFS or CIFS storage\?/);
+  for (const text of [hostDirectoryScript("s", "d"), removeHostDirectoryScript("s", "d")])
+    t.is(await shellcheck(text), "");
 });
 
 test("k3s installer: downloaded to a file and checked; a failed download fails the install instead of passing as done", async (t) => {

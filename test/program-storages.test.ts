@@ -72,6 +72,8 @@ test("results name each disk's storage, the user's storage id, and the format wh
   // The report steps through the VM layer per storage, each named.
   const labels = panelLayers(collectReportData([results]))[0].steps.map((step) => step.label);
   t.deepEqual(labels, [
+    "host on LVM-thin",
+    "host on directory",
     "vm on ZFS",
     "vm on LVM-thin",
     "vm on directory",
@@ -93,7 +95,7 @@ test("plan: the VM disks on the user's storages are counted there, with the key 
   t.deepEqual(plan.storageIds, ["lb-storages-16k-lz4-standard"]);
   t.deepEqual(
     plan.userStorages.map((line) =>
-      /^(.*?) \(storages\.\w+\): (\d) VM disk\(s\) of 32 GiB \(([\w, ]+)\)/.exec(line)?.slice(1),
+      /^(.*?) \(storages\.\w+\): [^;]*; (\d) VM disk\(s\) of 32 GiB \(([\w, ]+)\)/.exec(line)?.slice(1),
     ),
     [
       ["LVM-thin storage local-lvm", "1", "raw"],
@@ -120,6 +122,27 @@ test("the strict node refuses what pve-storage refuses: qcow2 on LVM-thin, a dir
     message: /storage 'isos' does not support vm images/,
   });
   t.throws(() => strict.addStorage("nas", "nfs", ["images", "none"]), { message: /cannot take content none/ });
+});
+
+test("each storage of the user's is measured from the node too: a thin LV pve-storage makes, a directory on the file storage", (t) => {
+  const volume = byName(resources, "host-lvmthin-target").inputs;
+  // ars with size 1g: 16 jobs of 1 GiB side by side.
+  t.regex(volume.create, /pvesm alloc 'local-lvm' 9400 'vm-9400-layerbench-storages-host' 16384M --format raw/);
+  t.regex(volume.delete, /pvesm free 'local-lvm:vm-9400-layerbench-storages-host'/);
+  const directory = byName(resources, "host-dir-target").inputs;
+  t.regex(directory.create, /pvesh get \/storage\/'vm-files' --output-format json/);
+  t.regex(directory.create, /mkdir -p "\$path\/layerbench-storages-host"/);
+  t.regex(directory.delete, /rm -rf "\$path\/layerbench-storages-host"/);
+  const fio = byName(resources, "fio-host-lvmthin-fio");
+  t.true(fio.dependencies.includes(byName(resources, "host-lvmthin-target").urn));
+  const byId = new Map(results.variants.map((variant) => [variant.id, variant]));
+  t.like(byId.get("host-lvmthin"), {
+    layer: "host",
+    baseline: false,
+    options: { storage: "lvmthin", datastore: "local-lvm" },
+  });
+  t.like(byId.get("host-dir"), { layer: "host", baseline: false, options: { storage: "dir", datastore: "vm-files" } });
+  t.is(byId.get("host-zvol")?.baseline, true, "the ZFS zvol stays the baseline");
 });
 
 test("OpenEBS LocalPV hostpath: its chart pinned without its own class or analytics, a class per variant, ready before fio", (t) => {

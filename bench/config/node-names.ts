@@ -41,6 +41,10 @@ export interface NodeNames {
   baseline(kind: "zvol" | "dataset"): string;
   /** An RBD image the stack's scripts make in the Ceph pool (and remove), e.g. for the host-level Ceph run. */
   rbdImage(role: string): string;
+  /** The host-level run's volume on a block storage of the user's: pve-storage wants vm-VMID-... (LvmThinPlugin.pm). */
+  hostVolume(vmId: number): string;
+  /** The host-level run's directory on a file storage of the user's. */
+  hostDirectory: string;
   imageFile(url: string): string;
   /** Named by content: a changed snippet is a new file, so replacing it never deletes the one a VM boots with. */
   snippetFile(vmId: number, content: string): string;
@@ -55,6 +59,8 @@ export function nodeNames(dataset: string, stack: string): NodeNames {
     storageId: (options) => `lb-${slug}-${zfsGroupKey(options)}`,
     baseline: (kind) => `${stackDataset}/baseline-${kind}`,
     rbdImage: (role) => `layerbench-${slug}-${role}`,
+    hostVolume: (vmId) => `vm-${vmId}-layerbench-${slug}-host`,
+    hostDirectory: `layerbench-${slug}-host`,
     imageFile: (url) => `layerbench-${slug}-${new URL(url).pathname.split("/").pop() || "image.qcow2"}`,
     snippetFile: (vmId, content) =>
       `layerbench-${slug}-${vmId}-${createHash("sha256").update(content).digest("hex").slice(0, 12)}.yaml`,

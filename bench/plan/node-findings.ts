@@ -64,7 +64,8 @@ const memoryBytes = (vms: PlannedVm[]) => vms.reduce((sum, vm) => sum + vm.memor
 
 /**
  * The datastores of this node's VMs that are not the stack's own ZFS storages nor the user's RBD storages (the
- * boot disks, the k3s nodes' Longhorn disk, VM disks on layerbench:storages): each must exist on the node, take
+ * boot disks, the k3s nodes' Longhorn disk, VM disks on layerbench:storages, the host-level run's writes there):
+ * each must exist on the node, take
  * images content, be of the type its disks' kind needs, be active, and have room for what the plan puts there
  * (the disks of VMs that exist already are there already; a thin pool's free space is what pvesm status says).
  * A node installed on ext4/LVM has no local-zfs.
@@ -84,6 +85,13 @@ function datastoreFindings(plan: Plan, facts: Facts): Finding[] {
       if (disk.pveType) need.pveType = disk.pveType;
       needs.set(disk.datastore, need);
     }
+  }
+  // The host-level run's volume or files on the user's storages, beside the VMs' disks there.
+  for (const write of plan.hostWrites) {
+    const need = needs.get(write.datastore) ?? { bytes: 0, keys: new Set<string>() };
+    need.bytes += write.bytes;
+    need.keys.add(write.key);
+    needs.set(write.datastore, need);
   }
   return [...needs].map(([id, need]): Finding => {
     const storage = facts.imageStorages.get(id);

@@ -3,7 +3,7 @@ import { type NodeNames, nodeNames, zfsGroups } from "../config/node-names.js";
 import type { BenchConfig, VmSettings } from "../config/stack-config.js";
 import { groupVmSettings, nthVmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
-import { diskStorageId, type StorageSettings } from "../storage/placement.js";
+import { diskStorageId, type StorageSettings, userStoragesUsed } from "../storage/placement.js";
 import { type PveStorageType, VM_STORAGE_KINDS } from "../storage/vm-storages.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
@@ -64,6 +64,8 @@ export interface Plan {
   ceph: string[];
   /** What the stack puts on the storages of layerbench:storages, a line per storage (none without such variants). */
   userStorages: string[];
+  /** What the host-level run writes on each of those storages: its largest workload, on its node. */
+  hostWrites: Array<{ datastore: string; key: string; bytes: number }>;
   /** What `plan --check` asks of the Ceph pool; absent without layerbench:ceph. */
   cephPlan?: CephPlan;
   /** The Kubernetes layer's storage backends, each with its part of the plan. */
@@ -137,7 +139,11 @@ function userStorageLines(variants: VmDiskVariant[], placement: StorageSettings,
       kind.device === "block"
         ? "discarded after their runs"
         : "what fio wrote kept until destroy (a file is not hole-punched)";
-    return `${kind.label} storage ${id} (storages.${onIt[0].storage}): ${onIt.length} VM disk(s) of ${sizes} (${formats}), each filled before its runs, ${after}; plan --check checks its type and room`;
+    const host =
+      kind.device === "file"
+        ? "fio from the node in a directory of the stack's there"
+        : "fio from the node on a raw volume pve-storage makes there (pvesm alloc), freed on destroy";
+    return `${kind.label} storage ${id} (storages.${onIt[0].storage}): ${host}; ${onIt.length} VM disk(s) of ${sizes} (${formats}), each filled before its runs, ${after}; plan --check checks its type and room`;
   });
 }
 
@@ -200,6 +206,9 @@ export function planStack(config: BenchConfig, stack: string): Plan {
   const targets = [
     targetRunSec(profile, repeat, config.baseline.kind === "dataset"),
     ...(config.ceph ? [targetRunSec(profile, repeat, false)] : []),
+    ...userStoragesUsed(config.variants, placement).map(({ storage }) =>
+      targetRunSec(profile, repeat, VM_STORAGE_KINDS[storage].device === "file"),
+    ),
     ...config.variants.map(() => targetRunSec(profile, repeat, false)),
     ...(k8s?.variants ?? []).map(() => targetRunSec(profile, repeat, true) + POD_OVERHEAD_SEC),
   ];
@@ -232,6 +241,11 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     backends: backends.map(({ name, lines, provisioningSec }) => ({ name, lines, provisioningSec })),
     ceph: config.ceph ? cephLines(config.ceph, config.variants, footprint, names) : [],
     userStorages: userStorageLines(config.variants, placement, names),
+    hostWrites: userStoragesUsed(config.variants, placement).map(({ storage, id }) => ({
+      datastore: id,
+      key: `storages.${storage}`,
+      bytes: footprint,
+    })),
     ...(config.ceph && {
       // The host run's image, then every librbd disk's writes kept until destroy (krbd disks are released), and
       // every ceph-csi volume, filled to its end before its runs.

@@ -170,3 +170,63 @@ export function restartVmScript(vmId: number): string {
     "",
   ].join("\n");
 }
+
+/**
+ * A raw volume of the user's storage for the host-level run, made by pve-storage as it makes a VM disk there
+ * (`pvesm alloc`: a thin LV on an LVM-thin storage), named after the bench VM's vmId as pve-storage requires
+ * (vm-VMID-...); its device printed last. One that exists from an earlier run is used again.
+ */
+export function hostVolumeScript(storage: string, vmId: number, name: string, bytes: number): string {
+  const volume = `'${storage}:${name}'`;
+  return [
+    "set -u",
+    FAIL,
+    `if ! device=$(pvesm path ${volume} 2>/dev/null) || [ ! -b "$device" ]; then`,
+    `  pvesm alloc '${storage}' ${vmId} '${name}' ${Math.ceil(bytes / 1024 ** 2)}M --format raw >&2 || fail "pvesm alloc on storage ${storage} failed: is it active, with room for ${Math.ceil(bytes / 1024 ** 3)} GiB?"`,
+    `  device=$(pvesm path ${volume}) || fail "pvesm path ${storage}:${name} failed"`,
+    "fi",
+    '[ -b "$device" ] || fail "$device is not a block device: the host-level run measures a volume of a block storage"',
+    'echo "$device"',
+    "",
+  ].join("\n");
+}
+
+/** Frees the host-level run's volume on destroy; one already gone (its VM's destroy removed it) is no error. */
+export function freeHostVolumeScript(storage: string, name: string): string {
+  const volume = `'${storage}:${name}'`;
+  return [
+    "set -u",
+    FAIL,
+    `pvesm path ${volume} >/dev/null 2>&1 || exit 0`,
+    `pvesm free ${volume} >&2 || fail "pvesm free ${storage}:${name} failed: remove it by hand (pvesm free ${storage}:${name})"`,
+    "",
+  ].join("\n");
+}
+
+/** The storage's path from storage.cfg, as pvesh gives it; nfs and cifs storages are mounted there. */
+function storagePathLines(storage: string): string[] {
+  return [
+    `path=$(pvesh get /storage/'${storage}' --output-format json | perl -MJSON::PP -0777 -ne 'print decode_json($_)->{path} // ""')`,
+    `[ -n "$path" ] || fail "storage ${storage} has no path: is it a directory, NFS or CIFS storage?"`,
+  ];
+}
+
+/**
+ * A directory of the stack's own on a file storage (directory, NFS, CIFS), for the host-level run: fio's files go
+ * where the storage keeps its disk images' files, and the fio script removes them after its runs.
+ */
+export function hostDirectoryScript(storage: string, directory: string): string {
+  return [
+    "set -u",
+    FAIL,
+    ...storagePathLines(storage),
+    `mkdir -p "$path/${directory}" || fail "cannot make $path/${directory} on storage ${storage}"`,
+    `echo "$path/${directory}"`,
+    "",
+  ].join("\n");
+}
+
+/** Removes that directory on destroy, with whatever a killed run left in it. */
+export function removeHostDirectoryScript(storage: string, directory: string): string {
+  return ["set -u", FAIL, ...storagePathLines(storage), `rm -rf "$path/${directory}"`, ""].join("\n");
+}

@@ -2,7 +2,7 @@ import type { CephSettings } from "../config/ceph-config.js";
 import type { NodeNames } from "../config/node-names.js";
 import { assertNever } from "../util/errors.js";
 import type { VmDiskVariant } from "../variants/vm-variants.js";
-import { type UserStorages, VM_STORAGE_KINDS } from "./vm-storages.js";
+import { type UserStorages, VM_STORAGE_KINDS, type VmStorage } from "./vm-storages.js";
 
 // Where a VM variant's disk is made: the Proxmox storage its kind's placement names, from the stack's config.
 
@@ -60,4 +60,18 @@ export function diskStorageId(variant: VmDiskVariant, names: NodeNames, settings
   if ("missing" in where)
     throw new Error(`variant ${variant.id}: storage ${variant.storage} needs ${where.missing} (checked by the config)`);
   return where.id;
+}
+
+/** The user's storages the variants' disks go on, each once, in the order of their first variant. */
+export function userStoragesUsed(
+  variants: VmDiskVariant[],
+  settings: StorageSettings,
+): Array<{ storage: VmStorage; id: string }> {
+  const used = new Map<string, VmStorage>();
+  for (const variant of variants) {
+    const where = placed(variant, settings);
+    if (VM_STORAGE_KINDS[variant.storage].placement === "user" && "id" in where && !used.has(where.id))
+      used.set(where.id, variant.storage);
+  }
+  return [...used].map(([id, storage]) => ({ storage, id }));
 }
