@@ -215,18 +215,10 @@ export const CEPH_CSI_RELEASE = "ceph-csi-rbd";
 
 /** On the server: waits until ceph-csi's node plugin runs on every node and its provisioner is up (15 minutes at most). */
 export function cephCsiReadyScript(): string {
-  const ns = `-n ${CEPH_CSI_NAMESPACE}`;
-  return [
-    "set -u",
-    "tries=0",
-    `for workload in daemonset/${CEPH_CSI_RELEASE}-nodeplugin deployment/${CEPH_CSI_RELEASE}-provisioner; do`,
-    `  until sudo k3s kubectl rollout status ${ns} "$workload" --timeout=10s >/dev/null 2>&1; do`,
-    "    tries=$((tries + 1))",
-    `    if [ "$tries" -ge 90 ]; then echo "layerbench: ceph-csi is not ready after 15 minutes ($workload not rolled out):" >&2; sudo k3s kubectl get pods ${ns} >&2; exit 1; fi`,
-    "  done",
-    "done",
-    "",
-  ].join("\n");
+  return rolloutReadyScript("ceph-csi", CEPH_CSI_NAMESPACE, [
+    `daemonset/${CEPH_CSI_RELEASE}-nodeplugin`,
+    `deployment/${CEPH_CSI_RELEASE}-provisioner`,
+  ]);
 }
 
 /**
