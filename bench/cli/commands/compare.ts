@@ -1,5 +1,5 @@
 import { UserError } from "../../util/errors.js";
-import { COMPARE_ERROR_EXIT, type CompareFlags } from "../main.js";
+import { COMPARE_ERROR_EXIT, type CompareFlags } from "../options.js";
 
 /** What kept compare from comparing (a missing or invalid file): its own exit code, never a regression's 1. */
 class NotComparedError extends UserError {

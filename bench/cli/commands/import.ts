@@ -1,6 +1,6 @@
 // `layerbench import`: fio outputs you already have, as results.json and a report.
 import { join, resolve } from "node:path";
-import type { ImportFlags } from "../main.js";
+import type { ImportFlags } from "../options.js";
 import { timestamp } from "./shared.js";
 
 export async function importCommand(inputs: string[], flags: ImportFlags): Promise<number> {

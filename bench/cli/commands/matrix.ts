@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import type { StackOutcome } from "../../matrix/runner.js";
 import { declaredStacks, selectStacks } from "../../matrix/stacks.js";
-import type { MatrixDestroyFlags, MatrixOutputsFlags, MatrixUpFlags } from "../main.js";
+import type { MatrixDestroyFlags, MatrixOutputsFlags, MatrixUpFlags } from "../options.js";
 import { onStopSignals } from "./interrupts.js";
 import { planAndCheck } from "./plan.js";
 import { pulumiWorkspaceFor, timestamp } from "./shared.js";

@@ -1,7 +1,7 @@
 import { declaredStacks, selectStacks } from "../../matrix/stacks.js";
-import type { Finding } from "../../plan/node-check.js";
+import type { Finding } from "../../plan/finding.js";
 import { UserError } from "../../util/errors.js";
-import type { PlanFlags } from "../main.js";
+import type { PlanFlags } from "../options.js";
 
 /** Plans (and with `check`, asks each node); every finding printed, the plans too unless `quiet`. */
 export async function planAndCheck(

@@ -2,7 +2,7 @@ import { dirname, join, resolve } from "node:path";
 import type { ResultsDocument } from "../../core/results.js";
 import { declaredStacks, selectStacks } from "../../matrix/stacks.js";
 import { UserError } from "../../util/errors.js";
-import type { ReportFlags } from "../main.js";
+import type { ReportFlags } from "../options.js";
 import { pulumiWorkspaceFor, timestamp } from "./shared.js";
 
 export async function reportCommand(files: string[], flags: ReportFlags): Promise<number> {

@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS } from "../../core/repeat.js";
 import type { LocalTarget } from "../../local/targets.js";
 import { UserError } from "../../util/errors.js";
-import type { RunFlags } from "../main.js";
+import type { RunFlags } from "../options.js";
 import { onStopSignals } from "./interrupts.js";
 import { timestamp } from "./shared.js";
 
