@@ -4,7 +4,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import type { NodeNames } from "../bench/config/node-names.js";
-import type { VmSettings } from "../bench/config/stack-config.js";
+import type { VmSettings } from "../bench/config/vm-settings.js";
 import { guestAddressScript, restartVmScript } from "../bench/remote/node-scripts.js";
 import { diskStorageId, type StorageSettings } from "../bench/storage/placement.js";
 import { diskSlots, type VmDiskVariant } from "../bench/variants/vm-variants.js";

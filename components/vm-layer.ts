@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CephSettings } from "../bench/config/ceph-config.js";
-import type { VmSettings } from "../bench/config/stack-config.js";
-import { groupVmSettings } from "../bench/config/vm-settings.js";
+import { groupVmSettings, type VmSettings } from "../bench/config/vm-settings.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { type CephDisk, releaseVmDiskScript } from "../bench/remote/node-scripts.js";

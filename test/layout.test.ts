@@ -48,3 +48,75 @@ test("every test file is in exactly one tier of package.json: the unit tier and 
     [],
   );
 });
+
+/** The .ts files under a folder of the tree, recursively. */
+async function sources(dir: string): Promise<string[]> {
+  const entries = await fs.readdir(join(ROOT, dir), { withFileTypes: true, recursive: true });
+  return entries
+    .filter((entry) => entry.isFile() && entry.name.endsWith(".ts"))
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+/** Each file's relative imports, static, type-only and dynamic alike: a circle of any of them is one. */
+async function importGraph(files: string[]): Promise<Map<string, string[]>> {
+  const known = new Set(files);
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const text = await fs.readFile(file, "utf8");
+    const targets = [...text.matchAll(/(?:(?:import|export)[^;]*?from\s+|import\()"(\.[^"]+)\.js"/g)].map((match) =>
+      join(file, "..", `${match[1]}.ts`),
+    );
+    graph.set(file, [...new Set(targets.filter((target) => known.has(target)))]);
+  }
+  return graph;
+}
+
+/** The circles of a graph: Tarjan's strongly connected components of more than one file, or a file importing itself. */
+function circles(graph: Map<string, string[]>): string[][] {
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const found: string[][] = [];
+  const visit = (file: string): void => {
+    index.set(file, counter);
+    low.set(file, counter);
+    counter += 1;
+    stack.push(file);
+    for (const next of graph.get(file) ?? []) {
+      if (!index.has(next)) {
+        visit(next);
+        low.set(file, Math.min(low.get(file) ?? 0, low.get(next) ?? 0));
+      } else if (stack.includes(next)) low.set(file, Math.min(low.get(file) ?? 0, index.get(next) ?? 0));
+    }
+    if (low.get(file) !== index.get(file)) return;
+    const component: string[] = [];
+    let member: string | undefined;
+    do {
+      member = stack.pop();
+      if (member) component.push(member);
+    } while (member && member !== file);
+    if (component.length > 1 || graph.get(file)?.includes(file)) found.push(component);
+  };
+  for (const file of graph.keys()) if (!index.has(file)) visit(file);
+  return found;
+}
+
+test("no import circles in bench/ or components/: every module can be read after the ones it imports", async (t) => {
+  const graph = await importGraph([...(await sources("bench")), ...(await sources("components"))]);
+  t.true(graph.size > 150, "the tree is read");
+  const found = circles(graph).map((component) => component.map((file) => file.slice(ROOT.length)).sort());
+  t.deepEqual(found, [], `circles: ${found.map((component) => component.join(" -> ")).join("; ")}`);
+  // The check itself finds a circle where there is one.
+  t.deepEqual(
+    circles(
+      new Map([
+        ["a", ["b"]],
+        ["b", ["c"]],
+        ["c", ["a"]],
+        ["d", ["a"]],
+      ]),
+    ).map((c) => c.sort()),
+    [["a", "b", "c"]],
+  );
+});

@@ -15,7 +15,7 @@ import {
   VariantMatrixSchema,
   validCidr,
 } from "./schema-parts.js";
-import type { VmSettings } from "./stack-config.js";
+import type { VmSettings } from "./vm-settings.js";
 
 /** The Kubernetes layer: k3s on guest VMs of their own, Longhorn, one volume per variant. */
 export interface K8sSettings {

@@ -34,30 +34,12 @@ import {
   ZFS_NAME,
   zodMessage,
 } from "./schema-parts.js";
+import type { VmSettings } from "./vm-settings.js";
 
 /** fio on the node itself: on a zvol (the fair match for zvol-backed VM disks) or in a dataset. */
 export type Baseline =
   | ({ kind: "zvol"; sizeGb: number } & ZfsOptions)
   | { kind: "dataset"; recordsize: string; compression: ZfsOptions["compression"]; sync: ZfsOptions["sync"] };
-
-export interface VmSettings {
-  vmId: number;
-  name: string;
-  cores: number;
-  memoryMb: number;
-  /** Storage of the boot disk (any type). */
-  bootDatastore: string;
-  bootSizeGb: number;
-  /** Directory storage that takes the cloud image ("import" content) and the cloud-init snippet ("snippets"). */
-  fileDatastore: string;
-  imageUrl: string;
-  bridge: string;
-  /** "dhcp", or an address with prefix length such as 192.168.1.50/24 (the next VMs take the next addresses). */
-  ip: string;
-  gateway?: string;
-  user: string;
-  sshPublicKey: string;
-}
 
 /** The guests' image: Debian 13, the release of Proxmox VE 9 (its fio is the host's). */
 const DEBIAN_CLOUD_IMAGE = "https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2";

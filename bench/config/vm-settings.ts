@@ -1,5 +1,24 @@
 import type { VmDiskVariant } from "../variants/vm-variants.js";
-import type { VmSettings } from "./stack-config.js";
+
+/** A VM of the stack: layerbench:vm, or the k3s VMs' settings built from it. */
+export interface VmSettings {
+  vmId: number;
+  name: string;
+  cores: number;
+  memoryMb: number;
+  /** Storage of the boot disk (any type). */
+  bootDatastore: string;
+  bootSizeGb: number;
+  /** Directory storage that takes the cloud image ("import" content) and the cloud-init snippet ("snippets"). */
+  fileDatastore: string;
+  imageUrl: string;
+  bridge: string;
+  /** "dhcp", or an address with prefix length such as 192.168.1.50/24 (the next VMs take the next addresses). */
+  ip: string;
+  gateway?: string;
+  user: string;
+  sshPublicKey: string;
+}
 
 /** The settings of the index-th of several VMs: next vmId, numbered name, next static address. */
 export function nthVmSettings(settings: VmSettings, index: number, count: number): VmSettings {

@@ -3,9 +3,9 @@
 // get-quota`), of the cluster's fsid and monitors and of ceph-csi's cephx user, one finding each.
 import { parseCephJson, parsePools, poolNames, quotaRoom } from "../ceph/pools.js";
 import type { CephSettings } from "../config/ceph-config.js";
+import { formatGiB } from "../util/format.js";
 import { formatBytes } from "../util/size.js";
-import type { Finding } from "./node-check.js";
-import { formatGiB } from "./render.js";
+import type { Finding } from "./finding.js";
 
 /** What the stack asks of Ceph: its settings, and the bytes it writes to the pool at most (before replication). */
 export interface CephPlan {

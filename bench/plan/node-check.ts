@@ -1,33 +1,14 @@
 import { spawn } from "node:child_process";
 import http from "node:http";
 import https from "node:https";
-import { type CephFacts, cephFindings, cephProbeLines, parseStorageSection } from "./ceph-check.js";
-import { sshFindings } from "./node-findings.js";
+import { cephFindings, cephProbeLines, parseStorageSection } from "./ceph-check.js";
+import type { Finding, FindingLevel } from "./finding.js";
+import { type CheckTarget, type Facts, sshFindings } from "./node-findings.js";
 import type { Plan } from "./plan.js";
 
 // `layerbench plan --check`: asks the node, before anything exists, whether `pulumi up` can go ahead. Over SSH
 // (the system ssh client, the stack's user and address, never a password prompt) and over the Proxmox API (the
 // stack's endpoint, the token from PROXMOX_VE_API_TOKEN as the provider takes it). One line per finding.
-
-export type FindingLevel = "ok" | "warn" | "fail";
-export interface Finding {
-  level: FindingLevel;
-  message: string;
-}
-
-export interface CheckTarget {
-  plan: Plan;
-  sshUser: string;
-  /** The datastore that takes the cloud image (import content) and the cloud-init snippets. */
-  fileDatastore: string;
-  /** Config key -> the guest or pod image whose Debian release gives that layer its fio. */
-  fioSources?: Record<string, string>;
-  endpoint?: string;
-  insecure: boolean;
-  apiToken?: string;
-  /** ceph-csi's cephx key, to compare with its user's on the node (LAYERBENCH_CEPH_USER_KEY). */
-  cephUserKey?: string;
-}
 
 export interface ShellResult {
   code: number;
@@ -96,16 +77,6 @@ export function probeScript(plan: Plan, cephUserKey?: string): string {
     ...(plan.cephPlan ? cephProbeLines(plan.cephPlan.settings, cephUserKey) : []),
     "",
   ].join("\n");
-}
-
-export interface Facts {
-  values: Map<string, string>;
-  /** Storages of this node with images content: pve-storage type, status (active, inactive, disabled), bytes available. */
-  imageStorages: Map<string, { type: string; status: string; available: number }>;
-  /** The cluster's VMs by vmId: name and node; undefined when pvesh could not list them. */
-  vms?: Map<number, { name: string; node: string }>;
-  storages: Set<string>;
-  ceph: CephFacts;
 }
 
 /** pvesh's JSON of /cluster/resources: one entry per guest, `vmid`, `name`, `node`. */

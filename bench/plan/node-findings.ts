@@ -1,9 +1,36 @@
 // What the node's answers over SSH mean for the stack, one finding each: the Proxmox VE release, the pool's space,
 // memory (the ZFS ARC counted), fio, the Debian release of the guests' fio, vmIds, storages, boot datastores.
 
-import type { CheckTarget, Facts, Finding } from "./node-check.js";
+import { formatGiB } from "../util/format.js";
+import type { CephFacts } from "./ceph-check.js";
+import type { Finding } from "./finding.js";
 import type { Plan, PlannedVm } from "./plan.js";
-import { formatGiB } from "./render.js";
+
+/** A `plan --check` of one stack: its plan, and how the node and its API are reached. */
+export interface CheckTarget {
+  plan: Plan;
+  sshUser: string;
+  /** The datastore that takes the cloud image (import content) and the cloud-init snippets. */
+  fileDatastore: string;
+  /** Config key -> the guest or pod image whose Debian release gives that layer its fio. */
+  fioSources?: Record<string, string>;
+  endpoint?: string;
+  insecure: boolean;
+  apiToken?: string;
+  /** ceph-csi's cephx key, to compare with its user's on the node (LAYERBENCH_CEPH_USER_KEY). */
+  cephUserKey?: string;
+}
+
+/** What the node's answers say, as node-check.ts reads them. */
+export interface Facts {
+  values: Map<string, string>;
+  /** Storages of this node with images content: pve-storage type, status (active, inactive, disabled), bytes available. */
+  imageStorages: Map<string, { type: string; status: string; available: number }>;
+  /** The cluster's VMs by vmId: name and node; undefined when pvesh could not list them. */
+  vms?: Map<number, { name: string; node: string }>;
+  storages: Set<string>;
+  ceph: CephFacts;
+}
 
 /** "pve-manager/8.4.1/2a5fa54a8503f96d (running kernel: 6.8.12-9-pve)" -> [8, 4, 1]. */
 function pveRelease(pveversion: string): number[] | undefined {

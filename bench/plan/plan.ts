@@ -1,7 +1,7 @@
 import type { CephSettings } from "../config/ceph-config.js";
 import { type NodeNames, nodeNames, zfsGroups } from "../config/node-names.js";
-import type { BenchConfig, VmSettings } from "../config/stack-config.js";
-import { groupVmSettings, nthVmSettings } from "../config/vm-settings.js";
+import type { BenchConfig } from "../config/stack-config.js";
+import { groupVmSettings, nthVmSettings, type VmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
 import { diskStorageId, type StorageSettings, userStoragesUsed } from "../storage/placement.js";
 import { type PveStorageType, VM_STORAGE_KINDS } from "../storage/vm-storages.js";

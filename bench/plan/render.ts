@@ -1,15 +1,8 @@
 import type { DesignRecord } from "../core/results.js";
-import { formatDuration } from "../util/format.js";
+import { formatDuration, formatGiB } from "../util/format.js";
 import { dEfficiency } from "../variants/design.js";
 import type { DesignAlternative } from "./design-comparison.js";
 import { ASSUMED_LAYOUT_BYTES_PER_SEC, FIXED_SEC_PER_RUN, type Plan, type PlannedVm } from "./plan.js";
-
-const GiB = 1024 ** 3;
-
-export function formatGiB(bytes: number): string {
-  const gib = bytes / GiB;
-  return `${gib >= 10 ? gib.toFixed(0) : gib.toFixed(1)} GiB`;
-}
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));

@@ -1,7 +1,8 @@
 import { type BenchConfig, parseBenchConfig } from "../config/stack-config.js";
 import { readStackFile, type StackFile } from "../config/stack-file.js";
 import { UserError } from "../util/errors.js";
-import { checkNode, type Finding, type RemoteShell, systemSsh } from "./node-check.js";
+import type { Finding } from "./finding.js";
+import { checkNode, type RemoteShell, systemSsh } from "./node-check.js";
 import { type Plan, planStack, vmIdClashes } from "./plan.js";
 
 export interface StackPlan {

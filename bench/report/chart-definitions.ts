@@ -150,3 +150,23 @@ export interface ChartOptions {
   /** The y scale of the latency chart: log shows a 400 ns bar beside a 50 ms one. */
   latencyScale: LatencyScale;
 }
+
+/** One bar (or cell) of a chart: a variant's value in a panel, with its spread, p99 and flags. */
+export interface ChartRow {
+  panel: string;
+  variant: string;
+  value: number;
+  low: number;
+  high: number;
+  repeats: number;
+  /** Warning codes that call the bar into question (buffered-io, which concerns them all, is in the subtitle). */
+  flags: string;
+  p99?: number;
+  /** ±1 standard deviation of the p99 over repeats. */
+  p99Low?: number;
+  p99High?: number;
+  /** On a log scale: where the bar starts (withLogBase). */
+  base?: number;
+  /** 1: the variant has no value in this panel (it did not run the workload, or every run failed). */
+  missing?: number;
+}

@@ -6,6 +6,7 @@ import {
   barFlags,
   type ChartDefinition,
   type ChartOptions,
+  type ChartRow,
   FLAG_MARK,
   panelUnit,
   ROOM_PAST_MARKS,
@@ -18,25 +19,6 @@ import { sweepChartSpec, sweepOf } from "./sweep-chart.js";
 
 /** Up to this many variants, a chart has a panel per workload and each bar labelled under it; beyond, a matrix. */
 const MAX_LABELLED_VARIANTS = 40;
-
-export interface ChartRow {
-  panel: string;
-  variant: string;
-  value: number;
-  low: number;
-  high: number;
-  repeats: number;
-  /** Warning codes that call the bar into question (buffered-io, which concerns them all, is in the subtitle). */
-  flags: string;
-  p99?: number;
-  /** ±1 standard deviation of the p99 over repeats. */
-  p99Low?: number;
-  p99High?: number;
-  /** On a log scale: where the bar starts (withLogBase). */
-  base?: number;
-  /** 1: the variant has no value in this panel (it did not run the workload, or every run failed). */
-  missing?: number;
-}
 
 /** A row for each variant a panel has no value for: the chart says "no data" there, not a bar of zero. */
 function missingRows(rows: ChartRow[], variants: string[]): ChartRow[] {

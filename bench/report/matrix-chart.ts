@@ -1,7 +1,6 @@
 import type * as vl from "vega-lite";
 import { throughPageCache } from "../core/results.js";
-import type { ChartDefinition, Unit } from "./chart-definitions.js";
-import type { ChartRow } from "./charts.js";
+import type { ChartDefinition, ChartRow, Unit } from "./chart-definitions.js";
 import { emulatedCpuNote, type ReportData } from "./rows.js";
 
 // A chart of a big matrix: beyond the variants a bar chart can label, one row per variant and one column per

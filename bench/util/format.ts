@@ -63,3 +63,9 @@ export function formatDuration(seconds: number): string {
 
 /** A ratio to the baseline as every table prints it: "1.30×"; two significant digits below 0.1 ("0.071×"), not "0.07×". */
 export const times = (value: number) => `${value >= 0.1 || value === 0 ? value.toFixed(2) : value.toPrecision(2)}×`;
+
+/** Bytes in GiB: whole from 10 GiB, one decimal below. */
+export function formatGiB(bytes: number): string {
+  const gib = bytes / 1024 ** 3;
+  return `${gib >= 10 ? gib.toFixed(0) : gib.toFixed(1)} GiB`;
+}
