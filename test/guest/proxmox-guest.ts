@@ -143,7 +143,8 @@ export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGue
     "-initrd",
     image.initrd,
     "-append",
-    `root=LABEL=${ROOT_LABEL} rw console=ttyS0 panic=-1`,
+    // As the local guest's (bench/qemu/run-guest.ts): no early timer check to panic under a busy TCG.
+    `root=LABEL=${ROOT_LABEL} rw console=ttyS0 panic=-1 no_timer_check`,
     ...pciBridges(vm.scsiHardware === "virtio-scsi-single"),
     "-drive",
     `file=${boot},if=none,id=drive-virtio0,format=raw,discard=unmap`,
