@@ -13,7 +13,9 @@ const LONGEST_FIRST = [
 ];
 
 const rank = (file) => {
-  const index = LONGEST_FIRST.findIndex((name) => file.endsWith(`/test/${name}.test.ts`));
+  const index = LONGEST_FIRST.findIndex(
+    (name) => file.endsWith(`/test/${name}.test.ts`) || file.endsWith(`/test/${name}.unit.test.ts`),
+  );
   return index === -1 ? LONGEST_FIRST.length : index;
 };
 

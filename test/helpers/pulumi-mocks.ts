@@ -177,7 +177,7 @@ export function recordingMocks(stateFor: StateFor, node: StrictNode): RecordedRe
 /**
  * Declares without stack traces: Pulumi's SDK takes `new Error().stack` for every promise it makes
  * (runtime/debuggable.js), and with tsx's source maps on, Node maps every frame of each: 2.8 s of the 9.9 s
- * that test/program-homelab.test.ts took. A failure inside keeps its message, without frames.
+ * that test/program-homelab.unit.test.ts took. A failure inside keeps its message, without frames.
  */
 export async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
   const limit = Error.stackTraceLimit;
