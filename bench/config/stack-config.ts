@@ -3,8 +3,7 @@ import { jobFileProfile } from "../core/job-file-profile.js";
 import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, STACK_MAX_RSD_PCT } from "../core/repeat.js";
 import type { DesignRecord } from "../core/results.js";
-import { placementProblem } from "../storage/placement.js";
-import { USER_STORAGES, type UserStorages, VM_STORAGE_KINDS } from "../storage/vm-storages.js";
+import type { UserStorages } from "../storage/vm-storages.js";
 import { formatFioSize } from "../util/size.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import {
@@ -26,7 +25,6 @@ import {
   documented,
   matrixDesign,
   NAME,
-  STORAGE_ID,
   underKey,
   VariantMatrixSchema,
   validCidr,
@@ -34,6 +32,7 @@ import {
   ZFS_NAME,
   zodMessage,
 } from "./schema-parts.js";
+import { checkStorageUsers, STORAGES_KEY } from "./storages-config.js";
 import type { VmSettings } from "./vm-settings.js";
 
 /** fio on the node itself: on a zvol (the fair match for zvol-backed VM disks) or in a dataset. */
@@ -92,25 +91,6 @@ const BaselineSchema = z.discriminatedUnion("kind", [
     })
     .strict(),
 ]);
-
-/** layerbench:storages: a storage id per kind of storage the user has (bench/storage/vm-storages.ts). */
-const StoragesSchema = z
-  .object(
-    Object.fromEntries(
-      USER_STORAGES.map((storage) => {
-        const kind = VM_STORAGE_KINDS[storage];
-        const id = z.string().regex(STORAGE_ID, `use the id of a ${kind.pveType} storage, as pvesm status lists it`);
-        return [storage, kind.defaultStorageId ? id.default(kind.defaultStorageId) : id.optional()];
-      }),
-    ),
-    {
-      error: (issue) =>
-        issue.code === "unrecognized_keys"
-          ? `unknown kind ${issue.keys.map((key) => JSON.stringify(key)).join(", ")}: use ${USER_STORAGES.join(", ")} (the stack makes its ZFS storages; layerbench:ceph names the RBD ones)`
-          : undefined,
-    },
-  )
-  .strict();
 
 const VmSchema = z
   .object({
@@ -282,13 +262,7 @@ export const StackConfigSchema = z.object({
   }),
   // Checked by parseK8s, which needs the VM layer's settings.
   k8s: documented(z.unknown().optional(), { description: "the Kubernetes layer (below)", defaultText: "off" }),
-  storages: documented(StoragesSchema.prefault({}), {
-    description: `\`{${USER_STORAGES.join(", ")}}\`: your Proxmox storage of each kind, for VM variants with that \`storage\` (e.g. \`{lvmthin: local-lvm, dir: vm-files}\`)`,
-    defaultText: USER_STORAGES.flatMap((storage) => {
-      const id = VM_STORAGE_KINDS[storage].defaultStorageId;
-      return id ? [`${storage}: \`${id}\``] : [];
-    }).join(", "),
-  }),
+  storages: STORAGES_KEY,
   // Checked by parseCeph, and against the variants that use it.
   ceph: documented(z.unknown().optional(), {
     description:
@@ -412,27 +386,6 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
     ...(k8s && { k8s }),
     ...(ceph && { ceph }),
   };
-}
-
-/** Every variant's storage is named by the config (bench/storage/placement.ts); ceph-csi volumes need ceph.csi. */
-function checkStorageUsers(
-  variants: VmDiskVariant[],
-  storages: UserStorages,
-  ceph: CephSettings | undefined,
-  k8s: K8sSettings | undefined,
-): void {
-  for (const variant of variants) {
-    const problem = placementProblem(variant, { storages, ...(ceph && { ceph }) });
-    if (problem)
-      throw new ConfigError(
-        `layerbench:vmVariants: variant "${variant.id}" storage ${variant.storage} needs ${problem}`,
-      );
-  }
-  const csiVariant = k8s?.variants.find((variant) => variant.kind === "ceph-rbd");
-  if (csiVariant && !ceph?.csi)
-    throw new ConfigError(
-      `layerbench:k8s.variants: variant "${csiVariant.id}" kind ceph-rbd needs layerbench:ceph.csi: the cluster's fsid (clusterId) and monitors`,
-    );
 }
 
 const readableKeys = Object.entries(StackConfigSchema.shape).filter(([, schema]) => !documentationOf(schema).secret);

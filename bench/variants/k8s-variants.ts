@@ -1,11 +1,10 @@
-import { parse as parseYaml } from "yaml";
-import { z } from "zod";
 import type { Point } from "../core/linear-model.js";
 import type { DesignRecord } from "../core/results.js";
 import { VOLUME_KIND_DESCRIPTORS, VOLUME_KINDS, VOLUME_OPTIONS, type VolumeKind } from "../storage/k8s-volumes.js";
 import { assertNever, UserError } from "../util/errors.js";
 import { crossProduct, repeatedId } from "./axes.js";
 import { applyDesign, axisFactors, type DesignSpec, FULL_DESIGN } from "./design.js";
+import { type UserStorageClass, userStorageClass } from "./user-storage-class.js";
 
 // A Kubernetes volume variant: k3s's local-path (Kubernetes without a storage system), a Longhorn StorageClass
 // with its replica count and data locality, a ceph-csi RBD StorageClass on the stack's Ceph pool (whose size is
@@ -17,34 +16,7 @@ export const DATA_LOCALITIES = ["disabled", "best-effort", "strict-local"] as co
 
 export type DataLocality = (typeof DATA_LOCALITIES)[number];
 
-/** A Helm chart that installs what a user's StorageClass needs (its CSI driver, its provisioner). */
-export interface HelmChart {
-  repo: string;
-  name: string;
-  version: string;
-  namespace: string;
-  values: Record<string, unknown>;
-  /** Its workloads ("daemonset/NAME", "deployment/NAME" in its namespace) rolled out before the first measurement. */
-  waitFor: string[];
-}
-
-/** A StorageClass of the user's: one the chart makes, or one the manifest gives (made by layerbench). */
-export interface UserStorageClass {
-  id: string;
-  kind: "storageclass";
-  storageClass: string;
-  /** The StorageClass to make, as Kubernetes takes it; absent where the chart makes the class itself. */
-  manifest?: StorageClassManifest;
-  chart?: HelmChart;
-  /** Fill the volume before its first run: a thin volume reads zeros without touching its disks. */
-  fill: boolean;
-}
-
-export interface StorageClassManifest {
-  metadata: { name: string } & Record<string, unknown>;
-  provisioner: string;
-  [field: string]: unknown;
-}
+export type { HelmChart, StorageClassManifest, UserStorageClass } from "./user-storage-class.js";
 
 export type K8sVariant =
   | { id: string; kind: "local-path" }
@@ -66,7 +38,6 @@ export class K8sVariantError extends UserError {}
 
 // A StorageClass name is a DNS-1123 subdomain; keep ids to one label so that "lb-<id>" is always valid.
 const ID_PATTERN = /^[a-z0-9]([a-z0-9-]{0,48}[a-z0-9])?$/;
-const STORAGE_CLASS_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const AXES = ["kind", "replicas", "dataLocality"];
 
 /** Longhorn's replica count and locality against the node count; for other kinds, that they give neither. */
@@ -88,76 +59,6 @@ function combinationProblem(
   if (dataLocality === "strict-local" && replicas !== 1)
     return "dataLocality strict-local needs replicas 1 (Longhorn keeps the only replica on the pod's node)";
   return undefined;
-}
-
-const ChartSchema = z
-  .object({
-    repo: z.url(),
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "use the chart's name, e.g. csi-driver-nfs"),
-    version: z.string().regex(/^v?\d+\.\d+\.\d+([-+][\w.]+)?$/, "pin a chart version, e.g. 4.11.0"),
-    namespace: z
-      .string()
-      .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "use a Kubernetes namespace name")
-      .default("layerbench-storage"),
-    values: z.record(z.string(), z.unknown()).default({}),
-    waitFor: z
-      .array(
-        z
-          .string()
-          .regex(/^(daemonset|deployment|statefulset)\/[a-z0-9][a-z0-9.-]*$/, "use daemonset/NAME or deployment/NAME"),
-      )
-      .default([]),
-  })
-  .strict();
-
-/** The manifest as an object: given inline in the stack file, or as YAML text. */
-function manifestObject(id: string, value: unknown): Record<string, unknown> {
-  const parsed = typeof value === "string" ? parseYaml(value) : value;
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-    throw new K8sVariantError(`k8s variant "${id}": manifest is not a StorageClass: give one as YAML or as a mapping`);
-  return parsed as Record<string, unknown>;
-}
-
-/** `kind: storageclass`: the class's name, and the manifest that makes it or the chart that does. */
-function userStorageClass(id: string, merged: K8sVariantInput): UserStorageClass {
-  const fail = (problem: string) => new K8sVariantError(`k8s variant "${id}": ${problem}`);
-  let manifest: StorageClassManifest | undefined;
-  if (merged.manifest !== undefined) {
-    const { apiVersion, kind, ...fields } = manifestObject(id, merged.manifest);
-    const metadata = fields.metadata as { name?: unknown } | undefined;
-    if (kind !== "StorageClass" || (apiVersion !== undefined && apiVersion !== "storage.k8s.io/v1"))
-      throw fail(`manifest is a ${String(kind)} (${String(apiVersion)}), not a storage.k8s.io/v1 StorageClass`);
-    if (typeof fields.provisioner !== "string" || fields.provisioner === "")
-      throw fail("manifest has no provisioner: name the CSI driver or provisioner that makes its volumes");
-    if (typeof metadata?.name !== "string") throw fail("manifest has no metadata.name: name the StorageClass");
-    manifest = fields as StorageClassManifest;
-  }
-  const storageClass = merged.storageClass ?? manifest?.metadata.name;
-  if (typeof storageClass !== "string" || !STORAGE_CLASS_NAME.test(storageClass))
-    throw fail(
-      `storageClass ${JSON.stringify(storageClass)} is not allowed: name the StorageClass to measure (a DNS subdomain, e.g. nfs-csi)`,
-    );
-  if (manifest && manifest.metadata.name !== storageClass)
-    throw fail(`storageClass ${storageClass} is not the manifest's StorageClass (${manifest.metadata.name})`);
-  if (!manifest && merged.chart === undefined)
-    throw fail(
-      `storageClass ${storageClass} needs a manifest (the StorageClass as YAML) or a chart that makes it: layerbench's k3s cluster is new, it has only local-path`,
-    );
-  const chart = merged.chart === undefined ? undefined : ChartSchema.safeParse(merged.chart);
-  if (chart && !chart.success) {
-    const issue = chart.error.issues[0];
-    throw fail(`chart.${issue.path.map(String).join(".")}: ${issue.message}`);
-  }
-  if (merged.fill !== undefined && typeof merged.fill !== "boolean")
-    throw fail(`fill ${JSON.stringify(merged.fill)} is not allowed: use true (a thin volume) or false`);
-  return {
-    id,
-    kind: "storageclass",
-    storageClass,
-    fill: merged.fill === true,
-    ...(manifest && { manifest }),
-    ...(chart?.data && { chart: chart.data }),
-  };
 }
 
 /** Validates one variant against the cluster's node count. */
