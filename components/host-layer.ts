@@ -87,11 +87,14 @@ function userStorageTarget(
   storage: VmStorage,
   id: string,
   args: HostLayerArgs,
-  profile: Profile,
+  { profile, runId }: Pick<LayerRun, "profile" | "runId">,
   opts: pulumi.CustomResourceOptions,
 ): { made: command.remote.Command; target: pulumi.Output<ScriptTarget> } {
   const device = VM_STORAGE_KINDS[storage].device;
   const volume = args.names.hostVolume(args.volumeOwner);
+  // Made again for each run id, as every target starts empty. A volume is also one the provider's VM delete takes
+  // with it (delete_unreferenced_disks_on_destroy defaults to true in bpg's proxmoxtf/resource/vm/vm.go, and the
+  // volume carries the VM's vmId): after a VM's replacement, the next run id makes it again.
   const made = new command.remote.Command(
     name,
     device === "file"
@@ -99,11 +102,13 @@ function userStorageTarget(
           connection: args.connection,
           create: hostDirectoryScript(id, args.names.hostDirectory),
           delete: removeHostDirectoryScript(id, args.names.hostDirectory),
+          triggers: [runId],
         }
       : {
           connection: args.connection,
           create: hostVolumeScript(id, args.volumeOwner, volume, largestFootprint(profile)),
           delete: freeHostVolumeScript(id, volume),
+          triggers: [runId],
         },
     { ...opts, deleteBeforeReplace: true },
   );
@@ -142,7 +147,7 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
     chain: MeasurementChain,
     run: LayerRun,
   ): Measurement["output"] {
-    const { made, target } = userStorageTarget(`host-${storage}-target`, storage, id, this.args, run.profile, {
+    const { made, target } = userStorageTarget(`host-${storage}-target`, storage, id, this.args, run, {
       parent: this,
     });
     const fioRun = new FioRun(

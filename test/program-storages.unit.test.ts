@@ -129,6 +129,8 @@ test("each storage of the user's is measured from the node too: a thin LV pve-st
   // ars with size 1g: 16 jobs of 1 GiB side by side.
   t.regex(volume.create, /pvesm alloc 'local-lvm' 9400 'vm-9400-layerbench-storages-host' 16384M --format raw/);
   t.regex(volume.delete, /pvesm free 'local-lvm:vm-9400-layerbench-storages-host'/);
+  // Made again per run id: the provider's VM delete takes a volume carrying its vmId with it (vm.go).
+  t.deepEqual(volume.triggers, ["1"]);
   const directory = byName(resources, "host-dir-target").inputs;
   t.regex(directory.create, /pvesh get \/storage\/'vm-files' --output-format json/);
   t.regex(directory.create, /mkdir -p "\$path\/layerbench-storages-host"/);
