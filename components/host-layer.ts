@@ -5,7 +5,7 @@ import type { CephSettings } from "../bench/config/ceph-config.js";
 import type { Baseline } from "../bench/config/stack-config.js";
 import { largestFootprint, type Profile } from "../bench/core/profiles.js";
 import type { VariantSpec } from "../bench/core/results.js";
-import { renderFioScript, type ScriptTarget } from "../bench/remote/fio-script.js";
+import { printedTarget, renderFioScript, type ScriptTarget } from "../bench/remote/fio-script.js";
 import {
   freeHostVolumeScript,
   hostDirectoryScript,
@@ -95,27 +95,16 @@ function userStorageTarget(
   // Made again for each run id, as every target starts empty. A volume is also one the provider's VM delete takes
   // with it (delete_unreferenced_disks_on_destroy defaults to true in bpg's proxmoxtf/resource/vm/vm.go, and the
   // volume carries the VM's vmId): after a VM's replacement, the next run id makes it again.
+  const [create, remove] =
+    device === "file"
+      ? [hostDirectoryScript(id, args.names.hostDirectory), removeHostDirectoryScript(id, args.names.hostDirectory)]
+      : [hostVolumeScript(id, args.volumeOwner, volume, largestFootprint(profile)), freeHostVolumeScript(id, volume)];
   const made = new command.remote.Command(
     name,
-    device === "file"
-      ? {
-          connection: args.connection,
-          create: hostDirectoryScript(id, args.names.hostDirectory),
-          delete: removeHostDirectoryScript(id, args.names.hostDirectory),
-          triggers: [runId],
-        }
-      : {
-          connection: args.connection,
-          create: hostVolumeScript(id, args.volumeOwner, volume, largestFootprint(profile)),
-          delete: freeHostVolumeScript(id, volume),
-          triggers: [runId],
-        },
+    { connection: args.connection, create, delete: remove, triggers: [runId] },
     { ...opts, deleteBeforeReplace: true },
   );
-  const target = made.stdout.apply((stdout): ScriptTarget => {
-    const path = stdout.trim().split("\n").pop() ?? "";
-    return device === "file" ? { kind: "directory", path } : { kind: "device", path };
-  });
+  const target = made.stdout.apply((stdout) => printedTarget(stdout, device === "file" ? "directory" : "device"));
   return { made, target };
 }
 
@@ -140,18 +129,20 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
     this.image = guestImage("guest-image", args, { parent: this, ...FORMERLY_AT_ROOT });
   }
 
-  /** fio on a storage of the user's, from the node, after the chain's last step; a volume's writes discarded after. */
-  private measureUserStorage(
-    storage: VmStorage,
-    id: string,
+  /**
+   * fio from the node on a target a Command made, after that Command, fio's install and the chain's last step: a
+   * device's writes discarded after its runs, a directory's files removed by the fio script itself.
+   */
+  private fioOnTarget(
+    name: string,
+    target: pulumi.Output<ScriptTarget>,
+    made: pulumi.Resource,
     chain: MeasurementChain,
     run: LayerRun,
+    opts: pulumi.CustomResourceOptions,
   ): Measurement["output"] {
-    const { made, target } = userStorageTarget(`host-${storage}-target`, storage, id, this.args, run, {
-      parent: this,
-    });
     const fioRun = new FioRun(
-      `fio-host-${storage}`,
+      name,
       {
         connection: this.args.connection,
         script: target.apply((resolved) =>
@@ -160,7 +151,6 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
         runId: run.runId,
         timeoutMinutes: run.timeoutMinutes,
         after: [made, this.fio, ...chain.previous()],
-        // A directory's files are removed by the fio script itself; a volume's writes are discarded.
         release: {
           connection: this.args.connection,
           script: target.apply((resolved) =>
@@ -168,38 +158,21 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
           ),
         },
       },
-      { parent: this },
+      { parent: this, ...opts },
     );
     chain.done(fioRun.done);
     return fioRun.output;
   }
 
-  /** fio on the baseline, after the chain's last step (createLayers makes it wait for the guests' boot too). */
+  /**
+   * fio on the baseline, then on the Ceph pool and the user's storages, each after the chain's last step
+   * (createLayers makes the first wait for the guests' boot too).
+   */
   measure(chain: MeasurementChain, run: LayerRun): Measurement[] {
     const { zfs } = this;
-    const fioRun = new FioRun(
-      "fio-host",
-      {
-        connection: this.args.connection,
-        script: zfs.baselineTarget.apply((target) =>
-          renderFioScript({ profile: run.profile, repeat: run.repeat, target }),
-        ),
-        runId: run.runId,
-        timeoutMinutes: run.timeoutMinutes,
-        after: [zfs.baseline, this.fio, ...chain.previous()],
-        // A dataset baseline's files are removed by the fio script itself.
-        release: {
-          connection: this.args.connection,
-          script: zfs.baselineTarget.apply((target) =>
-            target.kind === "device" ? releaseDeviceScript(target.path) : "true",
-          ),
-        },
-      },
-      { parent: this, ...FORMERLY_AT_ROOT },
-    );
-    chain.done(fioRun.done);
+    const baselineOutput = this.fioOnTarget("fio-host", zfs.baselineTarget, zfs.baseline, chain, run, FORMERLY_AT_ROOT);
     this.registerOutputs({ baselineTarget: zfs.baselineTarget });
-    const measurements = [{ spec: baselineSpec(this.args.baseline, this.args.node), output: fioRun.output }];
+    const measurements = [{ spec: baselineSpec(this.args.baseline, this.args.node), output: baselineOutput }];
     const { ceph } = this.args;
     if (ceph) {
       const image = this.args.names.rbdImage("host");
@@ -227,11 +200,15 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
       chain.done(cephRun.done);
       measurements.push({ spec: cephHostSpec(ceph, this.args.node), output: cephRun.output });
     }
-    for (const { storage, id } of this.args.userStorages)
+    for (const { storage, id } of this.args.userStorages) {
+      const { made, target } = userStorageTarget(`host-${storage}-target`, storage, id, this.args, run, {
+        parent: this,
+      });
       measurements.push({
         spec: userStorageHostSpec(storage, id, this.args.node),
-        output: this.measureUserStorage(storage, id, chain, run),
+        output: this.fioOnTarget(`fio-host-${storage}`, target, made, chain, run, {}),
       });
+    }
     return measurements;
   }
 }

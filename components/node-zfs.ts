@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { NodeNames } from "../bench/config/node-names.js";
 import { zfsGroupKey } from "../bench/config/node-names.js";
 import type { Baseline } from "../bench/config/stack-config.js";
-import type { ScriptTarget } from "../bench/remote/fio-script.js";
+import { printedTarget, type ScriptTarget } from "../bench/remote/fio-script.js";
 import {
   baselineScript,
   groupDatasetDeleteScript,
@@ -84,10 +84,9 @@ export class NodeZfs extends pulumi.ComponentResource {
       { parent: this, dependsOn: [stackDataset], deleteBeforeReplace: true, replaceOnChanges: ["create"] },
     );
     const kind = args.baseline.kind;
-    this.baselineTarget = this.baseline.stdout.apply((stdout): ScriptTarget => {
-      const path = stdout.trim().split("\n").pop() ?? "";
-      return kind === "zvol" ? { kind: "device", path } : { kind: "directory", path };
-    });
+    this.baselineTarget = this.baseline.stdout.apply((stdout) =>
+      printedTarget(stdout, kind === "zvol" ? "device" : "directory"),
+    );
     this.registerOutputs({ baselineTarget: this.baselineTarget });
   }
 }

@@ -45,6 +45,14 @@ export type ScriptTarget =
   | { kind: "serial"; serial: string }
   | { kind: "rbd"; pool: string; image: string; client: string; bytes: number };
 
+/**
+ * The target a node script printed as its last line (a zvol's or LV's device, a dataset's or storage's directory),
+ * for the fio script to run on.
+ */
+export function printedTarget(stdout: string, kind: "device" | "directory"): ScriptTarget {
+  return { kind, path: stdout.trim().split("\n").pop() ?? "" };
+}
+
 export interface FioScriptOptions {
   profile: Profile;
   repeat: number;
