@@ -102,22 +102,23 @@ function datastoreFindings(plan: Plan, facts: Facts): Finding[] {
   // The user's RBD storages are checked by the Ceph findings (plan/ceph-check.ts).
   const ceph = plan.cephPlan?.settings;
   const own = new Set([...plan.storageIds, ...(ceph ? [ceph.storage, ceph.krbdStorage ?? ""] : [])]);
+  // What goes on each datastore: the disks of this node's VMs (none for a VM that exists already: its disks are
+  // there), and the host-level run's volume or files on the user's storages.
+  const writes = [
+    ...plan.vms
+      .filter((vm) => vm.node === plan.node)
+      .flatMap((vm) => {
+        const exists = facts.vms?.get(vm.vmId)?.node === plan.node;
+        return vm.disks.map((disk) => ({ ...disk, bytes: exists ? 0 : disk.sizeGb * 1024 ** 3 }));
+      }),
+    ...plan.hostWrites,
+  ];
   const needs = new Map<string, { bytes: number; keys: Set<string>; pveType?: string }>();
-  for (const vm of plan.vms.filter((candidate) => candidate.node === plan.node)) {
-    const exists = facts.vms?.get(vm.vmId)?.node === plan.node;
-    for (const disk of vm.disks.filter((candidate) => !own.has(candidate.datastore))) {
-      const need = needs.get(disk.datastore) ?? { bytes: 0, keys: new Set<string>() };
-      need.bytes += exists ? 0 : disk.sizeGb * 1024 ** 3;
-      need.keys.add(disk.key);
-      if (disk.pveType) need.pveType = disk.pveType;
-      needs.set(disk.datastore, need);
-    }
-  }
-  // The host-level run's volume or files on the user's storages, beside the VMs' disks there.
-  for (const write of plan.hostWrites) {
+  for (const write of writes.filter((candidate) => !own.has(candidate.datastore))) {
     const need = needs.get(write.datastore) ?? { bytes: 0, keys: new Set<string>() };
     need.bytes += write.bytes;
     need.keys.add(write.key);
+    if (write.pveType) need.pveType = write.pveType;
     needs.set(write.datastore, need);
   }
   return [...needs].map(([id, need]): Finding => {

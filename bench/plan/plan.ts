@@ -65,7 +65,7 @@ export interface Plan {
   /** What the stack puts on the storages of layerbench:storages, a line per storage (none without such variants). */
   userStorages: string[];
   /** What the host-level run writes on each of those storages: its largest workload, on its node. */
-  hostWrites: Array<{ datastore: string; key: string; bytes: number }>;
+  hostWrites: Array<{ datastore: string; key: string; bytes: number; pveType: PveStorageType }>;
   /** What `plan --check` asks of the Ceph pool; absent without layerbench:ceph. */
   cephPlan?: CephPlan;
   /** The Kubernetes layer's storage backends, each with its part of the plan. */
@@ -150,6 +150,8 @@ function userStorageLines(variants: VmDiskVariant[], placement: StorageSettings,
 export function planStack(config: BenchConfig, stack: string): Plan {
   const names = nodeNames(config.dataset, stack);
   const placement: StorageSettings = { storages: config.storages, ...(config.ceph && { ceph: config.ceph }) };
+  // The user's storages the VM disks go on: each has a host-level run too.
+  const hostStorages = userStoragesUsed(config.variants, placement);
   const { profile, repeat } = config;
   const footprint = largestFootprint(profile);
   const groups = vmGroups(config.variants);
@@ -206,9 +208,7 @@ export function planStack(config: BenchConfig, stack: string): Plan {
   const targets = [
     targetRunSec(profile, repeat, config.baseline.kind === "dataset"),
     ...(config.ceph ? [targetRunSec(profile, repeat, false)] : []),
-    ...userStoragesUsed(config.variants, placement).map(({ storage }) =>
-      targetRunSec(profile, repeat, VM_STORAGE_KINDS[storage].device === "file"),
-    ),
+    ...hostStorages.map(({ storage }) => targetRunSec(profile, repeat, VM_STORAGE_KINDS[storage].device === "file")),
     ...config.variants.map(() => targetRunSec(profile, repeat, false)),
     ...(k8s?.variants ?? []).map(() => targetRunSec(profile, repeat, true) + POD_OVERHEAD_SEC),
   ];
@@ -241,10 +241,11 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     backends: backends.map(({ name, lines, provisioningSec }) => ({ name, lines, provisioningSec })),
     ceph: config.ceph ? cephLines(config.ceph, config.variants, footprint, names) : [],
     userStorages: userStorageLines(config.variants, placement, names),
-    hostWrites: userStoragesUsed(config.variants, placement).map(({ storage, id }) => ({
+    hostWrites: hostStorages.map(({ storage, id }) => ({
       datastore: id,
       key: `storages.${storage}`,
       bytes: footprint,
+      pveType: VM_STORAGE_KINDS[storage].pveType,
     })),
     ...(config.ceph && {
       // The host run's image, then every librbd disk's writes kept until destroy (krbd disks are released), and
