@@ -38,7 +38,7 @@ export const USER_STORAGE_CLASS: StorageBackend = {
   nodeNeeds: () => ({ packages: [], services: [], checks: [] }),
   environment: () => ({}),
   install: (args, opts) => {
-    const ready: pulumi.Resource[] = [];
+    // Each variant's class is ready when its check has passed: the check stands for the class.
     const classes = new Map<string, pulumi.Resource>();
     for (const variant of args.variants) {
       if (variant.kind !== "storageclass") continue;
@@ -79,9 +79,8 @@ export const USER_STORAGE_CLASS: StorageBackend = {
           customTimeouts: { create: "20m" },
         },
       );
-      ready.push(check);
       classes.set(variant.id, check);
     }
-    return { ready, storageClass: (variantId) => classes.get(variantId) };
+    return { ready: [...classes.values()], storageClass: (variantId) => classes.get(variantId) };
   },
 };
