@@ -5,7 +5,7 @@ import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { type CephDisk, releaseVmDiskScript } from "../bench/remote/node-scripts.js";
 import { diskStorageId } from "../bench/storage/placement.js";
-import { type UserStorages, VM_STORAGE_KINDS } from "../bench/storage/vm-storages.js";
+import { onCephPool, type UserStorages, VM_STORAGE_KINDS } from "../bench/storage/vm-storages.js";
 import { vmGroups } from "../bench/variants/vm-groups.js";
 import {
   diskSerial,
@@ -82,9 +82,8 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
    */
   private cephDisk(variant: VmDiskVariant): CephDisk | undefined {
     const { ceph } = this.args;
-    const { placement, device } = VM_STORAGE_KINDS[variant.storage];
-    if (!ceph || (placement !== "ceph" && placement !== "ceph-krbd")) return undefined;
-    if (device !== "librbd") return { pool: ceph.pool };
+    if (!ceph || !onCephPool(variant.storage)) return undefined;
+    if (VM_STORAGE_KINDS[variant.storage].device !== "librbd") return { pool: ceph.pool };
     return { pool: ceph.pool, librbdCache: usesCacheDirect(variant) ? "off" : "client" };
   }
 
@@ -94,10 +93,9 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
    */
   private placementOptions(variant: VmDiskVariant): Record<string, string | number> {
     const { ceph, userStorages, names } = this.args;
-    const { placement } = VM_STORAGE_KINDS[variant.storage];
-    if ((placement === "ceph" || placement === "ceph-krbd") && ceph)
-      return { pool: ceph.pool, replicas: ceph.size, minSize: ceph.minSize };
-    if (placement === "user") return { datastore: diskStorageId(variant, names, { storages: userStorages }) };
+    if (onCephPool(variant.storage) && ceph) return { pool: ceph.pool, replicas: ceph.size, minSize: ceph.minSize };
+    if (VM_STORAGE_KINDS[variant.storage].placement === "user")
+      return { datastore: diskStorageId(variant, names, { storages: userStorages }) };
     return {};
   }
 

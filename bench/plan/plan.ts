@@ -4,7 +4,7 @@ import type { BenchConfig } from "../config/stack-config.js";
 import { groupVmSettings, nthVmSettings, type VmSettings } from "../config/vm-settings.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
 import { diskStorageId, type StorageSettings, userStoragesUsed } from "../storage/placement.js";
-import { type PveStorageType, VM_STORAGE_KINDS } from "../storage/vm-storages.js";
+import { onCephPool, type PveStorageType, VM_STORAGE_KINDS } from "../storage/vm-storages.js";
 import { vmGroups } from "../variants/vm-groups.js";
 import { diskSlots, type VmDiskVariant } from "../variants/vm-variants.js";
 import { backendPlans, type SpaceItem } from "./backend-plans.js";
@@ -109,10 +109,7 @@ function plannedVm(
 
 /** The Ceph pool's part: the host-level run's image and the VM disks on the RBD storages, each written `size` times. */
 function cephLines(ceph: CephSettings, variants: VmDiskVariant[], footprint: number, names: NodeNames): string[] {
-  const onRbd = variants.filter((variant) => {
-    const { placement } = VM_STORAGE_KINDS[variant.storage];
-    return placement === "ceph" || placement === "ceph-krbd";
-  });
+  const onRbd = variants.filter((variant) => onCephPool(variant.storage));
   const gib = (bytes: number) => `${(bytes / GiB).toFixed(1)} GiB`;
   return [
     `Ceph: pool ${ceph.pool} (size ${ceph.size}, min_size ${ceph.minSize}): the host-level run's image ${names.rbdImage("host")} of ${gib(footprint)} (${gib(footprint * ceph.size)} raw), filled, measured and removed`,

@@ -137,6 +137,12 @@ export const VM_STORAGE_KINDS: Record<VmStorage, VmStorageKind> = {
   cifs: CIFS,
 };
 
+/** Whether a disk of this kind is an image of the stack's Ceph pool (through librbd or krbd). */
+export const onCephPool = (storage: VmStorage) => {
+  const { placement } = VM_STORAGE_KINDS[storage];
+  return placement === "ceph" || placement === "ceph-krbd";
+};
+
 /** The kinds whose storage the user names in layerbench:storages. */
 export const USER_STORAGES = VM_STORAGES.filter((storage) => VM_STORAGE_KINDS[storage].placement === "user");
 
