@@ -23,14 +23,11 @@ function placed(variant: Pick<VmDiskVariant, "storage">, settings: StorageSettin
     case "stack-zfs":
       return { madeByStack: true };
     case "ceph":
-      return ceph
-        ? { id: ceph.storage }
-        : { missing: "layerbench:ceph: name your Proxmox RBD storage and its pool there" };
-    case "ceph-krbd":
+    case "ceph-krbd": {
       if (!ceph) return { missing: "layerbench:ceph: name your Proxmox RBD storage and its pool there" };
-      return ceph.krbdStorage
-        ? { id: ceph.krbdStorage }
-        : { missing: `layerbench:ceph.krbdStorage: an RBD storage of pool ${ceph.pool} with KRBD on` };
+      const id = kind.placement === "ceph" ? ceph.storage : ceph.krbdStorage;
+      return id ? { id } : { missing: `layerbench:ceph.krbdStorage: an RBD storage of pool ${ceph.pool} with KRBD on` };
+    }
     case "user": {
       const id = storages[variant.storage];
       return id
