@@ -80,12 +80,9 @@ export function validateK8sVariant(input: K8sVariantInput, defaults: K8sVariantI
     );
   }
   const volumeKind = kind as VolumeKind;
-  const problem = combinationProblem(
-    volumeKind,
-    volumeKind === "longhorn" ? (merged.replicas ?? Math.min(3, nodeCount)) : merged.replicas,
-    merged.dataLocality,
-    nodeCount,
-  );
+  // Longhorn's default: three replicas, or one a node on a smaller cluster.
+  const replicas = volumeKind === "longhorn" ? (merged.replicas ?? Math.min(3, nodeCount)) : merged.replicas;
+  const problem = combinationProblem(volumeKind, replicas, merged.dataLocality, nodeCount);
   if (problem) throw new K8sVariantError(`k8s variant "${id}": ${problem}`);
   const foreign = Object.keys(merged).find(
     (key) =>
@@ -110,8 +107,7 @@ export function validateK8sVariant(input: K8sVariantInput, defaults: K8sVariantI
           `k8s variant "${id}": dataLocality ${JSON.stringify(dataLocality)} is not allowed: use one of ${DATA_LOCALITIES.join(", ")}`,
         );
       }
-      const replicas = (merged.replicas ?? Math.min(3, nodeCount)) as number;
-      return { id, kind: "longhorn", replicas, dataLocality: dataLocality as DataLocality };
+      return { id, kind: "longhorn", replicas: replicas as number, dataLocality: dataLocality as DataLocality };
     }
     default:
       return assertNever(volumeKind);
