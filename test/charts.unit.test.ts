@@ -188,6 +188,38 @@ test("the runs second by second: every run a line; beyond 12 variants the baseli
   t.true(bigSpec.title.subtitle.some((line) => line.startsWith("12 of 40 variants")));
 });
 
+test("tail latency past 40 variants: a matrix of the highest percentile every curve has, against the baseline", (t) => {
+  const withTails = (count: number) => {
+    const document = guests(count, ["4 KiB", "64 KiB"]);
+    for (const [index, entry] of document.variants.entries())
+      for (const run of entry.workloads.flatMap((workload) => workload.runs))
+        if (run.write)
+          run.write.latencyNs = {
+            mean: 2e5,
+            p50: 1e5,
+            p99: 5e5,
+            p99_9: 1e6 * (index + 1),
+            // The 99.99th only where some variants have it: the matrix takes the 99.9th, which all have.
+            ...(index % 2 === 0 && { p99_99: 1e8 }),
+          };
+    return collectReportData([document]);
+  };
+  const curves = percentileSpec(withTails(40)) as { facet?: unknown };
+  t.truthy(curves.facet, "40 variants: a panel of curves per workload");
+  const matrix = percentileSpec(withTails(41)) as {
+    title: { text: string };
+    data: { values: Array<{ variant: string; panel: string; ratio: number; text: string }> };
+    layer: Array<{ mark: { type: string }; encoding: { color?: { scale?: { reverse?: boolean } } } }>;
+  };
+  t.is(matrix.title.text, "Tail latency: completion latency at the 99.9th percentile");
+  t.is(matrix.layer[0].mark.type, "rect");
+  t.true(matrix.layer[0].encoding.color?.scale?.reverse, "lower is better: blue is better, as in every chart");
+  t.is(matrix.data.values.length, 41 * 2, "a cell per variant and workload");
+  const cell = (label: string) => matrix.data.values.find((value) => value.variant === label);
+  t.deepEqual([cell("host")?.ratio, cell("host")?.text], [1, "1.00"], "1 ms, in ms");
+  t.deepEqual([cell("vm-40 (emulated CPU)")?.ratio, cell("vm-40 (emulated CPU)")?.text], [41, "41.0"]);
+});
+
 test("a mixed workload's panels draw their own direction's IOPS, and the seconds are whole on the axis", async (t) => {
   const document = guests(2, ["4 KiB"]);
   for (const entry of document.variants) {

@@ -22,7 +22,12 @@ export interface ChartDefinition {
   matrixTitle?: string;
   /** A second mark per bar: the 99th percentile, for latency. */
   p99Metric?: Metric;
+  /** Latency: a matrix's colour scale runs the other way, so that blue is better in every chart. */
+  lowerIsBetter?: true;
 }
+
+/** Up to this many variants, a chart has a panel per workload and each variant drawn in it; beyond, a matrix. */
+export const MAX_LABELLED_VARIANTS = 40;
 
 /**
  * What a chart begins with: its title and notes (a string, or a line each), white ground, the report's font. The
@@ -115,6 +120,7 @@ export const CHARTS: ChartDefinition[] = [
     axis: "Latency",
     metric: "latMeanNs",
     p99Metric: "latP99Ns",
+    lowerIsBetter: true,
     directions: ["read", "write", "mixed"],
     unit: latency,
   },

@@ -8,6 +8,7 @@ import {
   type ChartOptions,
   type ChartRow,
   FLAG_MARK,
+  MAX_LABELLED_VARIANTS,
   panelUnit,
   ROOM_PAST_MARKS,
   type Unit,
@@ -16,9 +17,6 @@ import { variantColourScale } from "./colours.js";
 import { matrixChartSpec } from "./matrix-chart.js";
 import { emulatedCpuNote, measuresRbdImages, panelHeader, type ReportData } from "./rows.js";
 import { sweepChartSpec, sweepOf } from "./sweep-chart.js";
-
-/** Up to this many variants, a chart has a panel per workload and each bar labelled under it; beyond, a matrix. */
-const MAX_LABELLED_VARIANTS = 40;
 
 /** A row for each variant a panel has no value for: the chart says "no data" there, not a bar of zero. */
 function missingRows(rows: ChartRow[], variants: string[]): ChartRow[] {

@@ -13,13 +13,13 @@ import { WARNING_CODES, WARNING_MEANINGS, warningCodes } from "../core/warnings.
 import { times } from "../util/format.js";
 import { formatJobSize } from "../util/size.js";
 import { answerSection } from "./answer.js";
-import { ANALYSIS_CHARTS, CHARTS, chartImage } from "./chart-definitions.js";
+import { ANALYSIS_CHARTS, CHARTS, chartImage, MAX_LABELLED_VARIANTS } from "./chart-definitions.js";
 import { panelLayers } from "./effects.js";
 import { effectsSection } from "./effects-section.js";
 import { etcdSection } from "./etcd-section.js";
 import { kbenchSummary } from "./kbench-summary.js";
 import { mdText } from "./markdown-text.js";
-import { percentileSpec } from "./percentile-chart.js";
+import { percentileCurves } from "./percentile-chart.js";
 import { measuresRbdImages, panelName, type ReportData, type ReportPanel, sourceLabel, sourceNumber } from "./rows.js";
 import { partsToMarkdown, quotedList, type ReportPart } from "./table.js";
 
@@ -182,11 +182,13 @@ function seriesSection(data: ReportData): ReportPart[] {
 
 /** Tail latency: every variant's percentiles, where fio reported them. */
 function tailSection(data: ReportData): ReportPart[] {
-  if (!percentileSpec(data)) return [];
+  if (percentileCurves(data).length === 0) return [];
   return [
     "## Tail latency",
     "",
-    "Completion latency at the median, 90th, 99th, 99.9th and 99.99th percentiles (fio's `clat_ns.percentile`), the mean over each variant's runs: where one variant's tail rises and another's stays flat.",
+    data.variants.length > MAX_LABELLED_VARIANTS
+      ? `Completion latency at the highest percentile fio reported for every variant (fio's \`clat_ns.percentile\`), the mean over each variant's runs, against the baseline's: with ${data.variants.length} variants, a cell each instead of a curve each.`
+      : "Completion latency at the median, 90th, 99th, 99.9th and 99.99th percentiles (fio's `clat_ns.percentile`), the mean over each variant's runs: where one variant's tail rises and another's stays flat.",
     "",
     chartImage(ANALYSIS_CHARTS.percentiles),
     "",

@@ -78,21 +78,25 @@ function cells(rows: ChartRow[], baseline: string | undefined): { cells: Cell[];
   };
 }
 
+/** What a matrix needs of its chart: a value chart's definition, or the tail-latency chart's own. */
+type MatrixDefinition = Pick<ChartDefinition, "title" | "matrixTitle" | "axis" | "lowerIsBetter"> & {
+  /** Where the numbers the cells leave out are. */
+  elsewhere?: string;
+};
+
 export function matrixChartSpec(
   data: ReportData,
-  chart: ChartDefinition,
+  chart: MatrixDefinition,
   rows: ChartRow[],
   unit: Unit | undefined,
 ): vl.TopLevelSpec {
   const { cells: values, againstBaseline } = cells(rows, data.baseline?.label);
   const reference = againstBaseline ? "× baseline" : "× the workload's median";
-  // Lower is better for latency: its scale runs the other way, so that blue is better in every chart.
-  const lowerIsBetter = chart.p99Metric !== undefined;
   const subtitle = [
     unit && unit.label !== chart.axis ? `in ${unit.label}` : "",
     rows.some((row) => row.repeats > 1) ? "mean of the repeats" : "",
     `colour: ${reference}, blue better`,
-    "spread and p99 in report.md's tables",
+    chart.elsewhere ?? "spread and p99 in report.md's tables",
     rows.some((row) => row.flags) ? "! flagged: see Flags in report.md" : "",
     data.documents.some((document) => throughPageCache(document.profile))
       ? "buffered I/O: the page cache is part of the numbers"
@@ -135,7 +139,7 @@ export function matrixChartSpec(
             field: "ratio",
             type: "quantitative",
             title: reference,
-            scale: { type: "log", scheme: "redblue", domainMid: 1, reverse: lowerIsBetter },
+            scale: { type: "log", scheme: "redblue", domainMid: 1, reverse: chart.lowerIsBetter === true },
           },
         },
       },

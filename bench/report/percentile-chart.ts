@@ -1,11 +1,13 @@
 import type * as vl from "vega-lite";
 import type { Run } from "../core/results.js";
-import { chartFrame } from "./chart-definitions.js";
+import { chartFrame, MAX_LABELLED_VARIANTS } from "./chart-definitions.js";
 import { variantColourScale } from "./colours.js";
+import { matrixChartSpec } from "./matrix-chart.js";
 import { emulatedCpuNote, panelName, type ReportData } from "./rows.js";
 
 // Tail latency as storage engineers compare it: per workload, each variant's completion-latency percentiles from
-// the median to the 99.99th (fio's clat_ns.percentile), both axes logarithmic, one line per variant.
+// the median to the 99.99th (fio's clat_ns.percentile), both axes logarithmic, one line per variant; beyond the
+// variants a legend tells apart, a matrix of each variant's tail.
 
 const PERCENTILES = [
   { key: "p50", percent: 50 },
@@ -21,18 +23,19 @@ const nines = (percent: number) => -Math.log10(1 - percent / 100);
 /** Which latency a panel draws: the I/O's completion latency, or the fsync/fdatasync calls' after it. */
 type Which = "latencyNs" | "syncLatencyNs";
 
-/** A variant's mean of a percentile over its runs that reported it. */
-function meanOf(
-  runs: Run[],
-  direction: "read" | "write" | "mixed",
-  key: (typeof PERCENTILES)[number]["key"],
-  which: Which,
-) {
-  const values = runs.flatMap((run) => {
-    const value = run[direction]?.[which]?.[key];
-    return value !== undefined && value > 0 ? [value] : [];
-  });
-  return values.length > 0 ? values.reduce((sum, value) => sum + value, 0) / values.length : undefined;
+/** A variant's curve: each percentile's mean over its runs that reported it (a big matrix has 10^5 of these). */
+function curveOf(runs: Run[], direction: "read" | "write" | "mixed", which: Which) {
+  const curve: Array<{ percent: number; nines: number; ns: number }> = [];
+  if (!runs.some((run) => run[direction]?.[which])) return curve;
+  for (const { key, percent } of PERCENTILES) {
+    let [sum, count] = [0, 0];
+    for (const run of runs) {
+      const value = run[direction]?.[which]?.[key];
+      if (value !== undefined && value > 0) [sum, count] = [sum + value, count + 1];
+    }
+    if (count > 0) curve.push({ percent, nines: nines(percent), ns: sum / count });
+  }
+  return curve;
 }
 
 /** The chart's unit: the largest in which the median of its medians is at least 1 (ms for a disk, µs for RAM). */
@@ -63,28 +66,85 @@ export function logTicks(min: number, max: number): number[] {
   return all.slice(Math.max(0, first), last < 0 ? all.length : last + 1);
 }
 
-export function percentileSpec(data: ReportData): vl.TopLevelSpec | undefined {
-  // A workload that syncs (etcd's check) gets a second panel: its fdatasync calls' percentiles.
-  const measured = data.panels.flatMap((panel) =>
-    (["latencyNs", "syncLatencyNs"] as const).flatMap((which) =>
-      panel.cells.flatMap(({ variant }) => {
+/** A variant's curve in one panel: its percentiles, from the median up, each the mean over its runs. */
+interface Curve {
+  panel: string;
+  variant: string;
+  points: Array<{ percent: number; nines: number; ns: number }>;
+}
+
+const curvesOf = new WeakMap<ReportData, Curve[]>();
+
+/**
+ * Every variant's curve in every panel (a workload that syncs, etcd's check, gets a second: its fdatasync calls).
+ * Worked out once per report: its chart and report.md's section both ask.
+ */
+export function percentileCurves(data: ReportData): Curve[] {
+  const known = curvesOf.get(data);
+  if (known) return known;
+  const curves = data.panels.flatMap((panel) =>
+    (["latencyNs", "syncLatencyNs"] as const).flatMap((which) => {
+      const name = `${panelName(panel, data.panels)} · ${panel.direction}${which === "syncLatencyNs" ? " · fdatasync" : ""}`;
+      return panel.cells.flatMap(({ variant }) => {
         const runs = variant.variant.workloads.find((workload) => workload.id === panel.workloadId)?.runs ?? [];
-        const points = PERCENTILES.flatMap(({ key, percent }) => {
-          const ns = meanOf(runs, panel.direction, key, which);
-          return ns === undefined ? [] : [{ percent, nines: nines(percent), ns }];
-        });
+        const points = curveOf(runs, panel.direction, which);
         // A curve needs the tail: at least the median, the 99th and one more.
-        return points.length >= 3
-          ? points.map((point) => ({
-              ...point,
-              panel: `${panelName(panel, data.panels)} · ${panel.direction}${which === "syncLatencyNs" ? " · fdatasync" : ""}`,
-              variant: variant.label,
-            }))
-          : [];
-      }),
-    ),
+        return points.length >= 3 ? [{ panel: name, variant: variant.label, points }] : [];
+      });
+    }),
   );
-  if (measured.length === 0) return undefined;
+  curvesOf.set(data, curves);
+  return curves;
+}
+
+/**
+ * Beyond the variants a legend can tell apart, one cell per variant and panel: the highest percentile every curve
+ * has (fio reports one list for all), against the baseline's. A hundred curves a panel are a tangle, and took a
+ * second to draw where this takes a tenth.
+ */
+function tailMatrixSpec(data: ReportData, curves: Curve[]): vl.TopLevelSpec {
+  const has = (curve: Curve, percent: number) => curve.points.some((point) => point.percent === percent);
+  const percent =
+    [...PERCENTILES].reverse().find(({ percent }) => curves.every((curve) => has(curve, percent)))?.percent ??
+    // No percentile in every curve: the one most of them have, the highest of those.
+    [...PERCENTILES]
+      .map(({ percent }) => ({ percent, count: curves.filter((curve) => has(curve, percent)).length }))
+      .reduce((best, next) => (next.count >= best.count ? next : best)).percent;
+  const cells = curves.flatMap((curve) => {
+    const point = curve.points.find((candidate) => candidate.percent === percent);
+    return point ? [{ panel: curve.panel, variant: curve.variant, ns: point.ns }] : [];
+  });
+  const unit = latencyUnit(cells.map((cell) => cell.ns));
+  const rows = cells.map((cell) => ({
+    panel: cell.panel,
+    variant: cell.variant,
+    value: cell.ns / unit.ns,
+    low: 0,
+    high: 0,
+    repeats: 1,
+    flags: "",
+  }));
+  const panelCount = new Set(curves.map((curve) => curve.panel)).size;
+  return matrixChartSpec(
+    data,
+    {
+      title: `Tail latency: completion latency at the ${percent}th percentile`,
+      axis: "Latency",
+      lowerIsBetter: true,
+      elsewhere: `the mean over the runs; ${data.variants.length} variants in ${panelCount} panels are too many curves to tell apart: each whole curve is in results.json`,
+    },
+    rows,
+    { label: unit.label, divisor: unit.ns },
+  );
+}
+
+export function percentileSpec(data: ReportData): vl.TopLevelSpec | undefined {
+  const curves = percentileCurves(data);
+  if (curves.length === 0) return undefined;
+  if (data.variants.length > MAX_LABELLED_VARIANTS) return tailMatrixSpec(data, curves);
+  const measured = curves.flatMap(({ panel, variant, points }) =>
+    points.map((point) => ({ panel, variant, percent: point.percent, nines: point.nines, ns: point.ns })),
+  );
   const unit = latencyUnit(measured.filter((row) => row.percent === 50).map((row) => row.ns));
   const rows = measured.map(({ ns, ...row }) => ({ ...row, latency: ns / unit.ns }));
   const values = rows.map((row) => row.latency);
