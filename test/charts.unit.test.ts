@@ -188,6 +188,37 @@ test("the runs second by second: every run a line; beyond 12 variants the baseli
   t.true(bigSpec.title.subtitle.some((line) => line.startsWith("12 of 40 variants")));
 });
 
+test("the runs second by second: past 240 lines, each variant's runs averaged into one line a panel, said in the subtitle", (t) => {
+  // 12 variants x 5 workloads x R runs: 3 runs (180 lines) each drawn, 5 runs (300) averaged.
+  const document = (runs: number) =>
+    syntheticDocument(
+      { kind: "local", host: "box" },
+      Array.from({ length: 12 }, (_, index) => ({
+        spec: variant(index === 0 ? "host" : `vm-${index}`, index === 0),
+        iops: Object.fromEntries(["a", "b", "c", "d", "e"].map((workload) => [workload, Array(runs).fill(100)])),
+      })),
+    );
+  const withSeries = (runs: number) => {
+    const made = document(runs);
+    for (const entry of made.variants)
+      for (const workload of entry.workloads)
+        for (const [index, run] of workload.runs.entries())
+          run.series = { intervalSec: 1, iops: Array(30).fill(1000 + 100 * index), bwBytes: Array(30).fill(0) };
+    return seriesSpec(collectReportData([made])) as {
+      data: { values: Array<{ panel: string; variant: string; run: string; iops: number }> };
+      title: { subtitle: string[] };
+    };
+  };
+  const drawn = withSeries(3);
+  t.is(new Set(drawn.data.values.map((row) => `${row.panel}|${row.run}`)).size, 180, "a line a run");
+  t.true(drawn.title.subtitle[0].startsWith("each run a line"));
+  const averaged = withSeries(5);
+  t.is(new Set(averaged.data.values.map((row) => `${row.panel}|${row.run}`)).size, 60, "a line a variant and panel");
+  t.true(averaged.data.values.every((row) => row.run === `${row.variant} (mean of 5 runs)`));
+  t.deepEqual([...new Set(averaged.data.values.map((row) => row.iops))], [1200], "the mean of 1000 ... 1400");
+  t.true(averaged.title.subtitle[0].startsWith("each variant's runs averaged second by second"));
+});
+
 test("tail latency past 40 variants: a matrix of the highest percentile every curve has, against the baseline", (t) => {
   const withTails = (count: number) => {
     const document = guests(count, ["4 KiB", "64 KiB"]);

@@ -6,7 +6,8 @@ import { variantColourScale } from "./colours.js";
 import { emulatedCpuNote, panelName, type ReportData } from "./rows.js";
 
 // What happened during the runs: per workload, every variant's IOPS second by second (each run a line in the
-// variant's colour, the baseline among them), from the series fio logged (core/series.ts).
+// variant's colour, the baseline among them; a variant's mean run where that would be too many lines), from the
+// series fio logged (core/series.ts).
 
 /** Lines a panel can show apart: beyond, the variants whose runs did not settle first, then the report's order. */
 const MAX_VARIANTS = 12;
@@ -14,6 +15,11 @@ const MAX_VARIANTS = 12;
  * report of a big matrix stays fast (100 variants x 20 panels x 5 runs of 60 s: 9.8 s to report, drawn whole). */
 const MAX_POINTS = 120;
 const MAX_CHART_POINTS = 20_000;
+/**
+ * Lines a chart draws at most: beyond, each variant's runs are averaged second by second into one line. Drawing costs
+ * per line more than per point (12 variants x 20 panels x 5 runs, 1,200 lines: 0.5 s; 240: 0.1 s).
+ */
+const MAX_LINES = 240;
 
 /** The variants drawn: all up to MAX_VARIANTS; beyond, the baseline, those flagged not-steady, then the rest in order. */
 function drawnVariants(data: ReportData): Set<string> {
@@ -51,9 +57,21 @@ function directionIops(series: Series, direction: Direction): number[] {
   return own ?? series.iops;
 }
 
-/** The rows of the chart: one per point of every run drawn that has a series; none when no run has one. */
+/** Runs' values second by second, each second the mean of the runs that reached it. */
+function meanOfRuns(runs: number[][]): number[] {
+  const length = Math.max(...runs.map((values) => values.length));
+  return Array.from({ length }, (_, second) => {
+    const values = runs.flatMap((run) => (second < run.length ? [run[second]] : []));
+    return values.reduce((sum, value) => sum + value, 0) / values.length;
+  });
+}
+
+/**
+ * The rows of the chart: one per point of every run drawn that has a series (or of each variant's mean run, past
+ * MAX_LINES); none when no run has one.
+ */
 function seriesRows(data: ReportData, drawn: Set<string>) {
-  const lines = data.panels.reduce(
+  const runLines = data.panels.reduce(
     (sum, panel) =>
       sum +
       panel.cells
@@ -66,26 +84,47 @@ function seriesRows(data: ReportData, drawn: Set<string>) {
         ),
     0,
   );
+  const tooMany = runLines > MAX_LINES;
+  const lines = tooMany ? data.panels.length * drawn.size : runLines;
   const points = Math.max(5, Math.min(MAX_POINTS, Math.floor(MAX_CHART_POINTS / Math.max(1, lines))));
-  return data.panels.flatMap((panel) =>
-    panel.cells.flatMap(({ variant }) => {
+  const rows = data.panels.flatMap((panel) => {
+    const name = panelName(panel, data.panels);
+    return panel.cells.flatMap(({ variant }) => {
       if (!drawn.has(variant.label)) return [];
       const workload = variant.variant.workloads.find((candidate) => candidate.id === panel.workloadId);
-      return (workload?.runs ?? []).flatMap((run, index) =>
+      const runs = (workload?.runs ?? []).flatMap((run, index) =>
         run[panel.direction] && run.series
-          ? thinned(directionIops(run.series, panel.direction), run.series.intervalSec, points).map(
-              ({ second, value }) => ({
-                panel: panelName(panel, data.panels),
-                variant: variant.label,
-                run: `${variant.label} #${index + 1}`,
-                second,
-                iops: value,
-              }),
-            )
+          ? [
+              {
+                name: `${variant.label} #${index + 1}`,
+                intervalSec: run.series.intervalSec,
+                iops: directionIops(run.series, panel.direction),
+              },
+            ]
           : [],
       );
-    }),
-  );
+      const drawnRuns =
+        tooMany && runs.length > 1
+          ? [
+              {
+                name: `${variant.label} (mean of ${runs.length} runs)`,
+                intervalSec: runs[0].intervalSec,
+                iops: meanOfRuns(runs.map((run) => run.iops)),
+              },
+            ]
+          : runs;
+      return drawnRuns.flatMap((run) =>
+        thinned(run.iops, run.intervalSec, points).map(({ second, value }) => ({
+          panel: name,
+          variant: variant.label,
+          run: run.name,
+          second,
+          iops: value,
+        })),
+      );
+    });
+  });
+  return { rows, averaged: tooMany && rows.some((row) => row.run.endsWith(" runs)")) };
 }
 
 /** Below this many points a run's line is drawn with its points. */
@@ -105,7 +144,7 @@ function secondsAxis(rows: Array<{ second: number }>) {
 
 export function seriesSpec(data: ReportData): vl.TopLevelSpec | undefined {
   const drawn = drawnVariants(data);
-  const rows = seriesRows(data, drawn);
+  const { rows, averaged } = seriesRows(data, drawn);
   const points = new Map<string, number>();
   for (const row of rows)
     points.set(`${row.panel}\u0000${row.run}`, (points.get(`${row.panel}\u0000${row.run}`) ?? 0) + 1);
@@ -113,7 +152,9 @@ export function seriesSpec(data: ReportData): vl.TopLevelSpec | undefined {
   if (rows.length === 0) return undefined;
   const labels = data.variants.map((variant) => variant.label);
   const subtitle = [
-    "each run a line in its variant's colour; IOPS of all jobs in the panel's direction, fio's log averaged over each second",
+    averaged
+      ? "each variant's runs averaged second by second, a line in its colour (a line a run: too many to tell apart); IOPS of all jobs in the panel's direction, fio's log averaged over each second"
+      : "each run a line in its variant's colour; IOPS of all jobs in the panel's direction, fio's log averaged over each second",
     drawn.size < data.variants.length
       ? `${drawn.size} of ${data.variants.length} variants: the baseline and those that did not settle first; report.md flags every run`
       : "",
