@@ -41,8 +41,8 @@ function bundle(pkg: string, file: string): string {
 const inScript = (text: string) => text.replaceAll("</script", "<\\/script");
 
 /**
- * A row of the page's data: a variant's numbers in one workload; per chart its value `m0`..., spread `m0Sd`, the
- * ends of its error bar `m0Low`/`m0High`, and the 99th percentile `m0P99` where the chart draws it.
+ * A row of the page's data: a variant's numbers in one workload; per chart its value `m0`..., spread `m0Sd` (the
+ * error bar's ends are worked out in the page) and the 99th percentile `m0P99` where the chart draws it.
  */
 interface PageRow {
   workload: string;
@@ -59,6 +59,8 @@ interface PageRow {
  */
 interface PageChart {
   field: string;
+  /** The row's keys for this chart, made once: 2,000 rows each spelling them out took most of the page's time. */
+  keys: { sd: string; p99: string };
   axis: string;
   metric: ChartDefinition["metric"];
   p99Metric?: ChartDefinition["metric"];
@@ -72,6 +74,7 @@ const workloadOf = (panel: ReportData["panels"][number]) => `${panel.title} · $
 function pageCharts(data: ReportData): PageChart[] {
   return CHARTS.map((chart, index) => ({
     field: `m${index}`,
+    keys: { sd: `m${index}Sd`, p99: `m${index}P99` },
     axis: chart.axis,
     metric: chart.metric,
     ...(chart.p99Metric && { p99Metric: chart.p99Metric }),
@@ -89,6 +92,7 @@ function pageCharts(data: ReportData): PageChart[] {
 }
 
 function pageRows(data: ReportData, axes: string[], charts: PageChart[]): PageRow[] {
+  const axisKeys = axes.map((axis) => [axis, `axis_${axis}`] as const);
   return data.panels.flatMap((panel) =>
     panel.cells.map((cell) => {
       const workload = workloadOf(panel);
@@ -106,13 +110,11 @@ function pageRows(data: ReportData, axes: string[], charts: PageChart[]): PageRo
         if (!stat) continue;
         const divisor = chart.units.get(workload)?.divisor ?? 1;
         row[chart.field] = stat.mean / divisor;
-        row[`${chart.field}Sd`] = stat.stdev / divisor;
-        row[`${chart.field}Low`] = (stat.mean - stat.stdev) / divisor;
-        row[`${chart.field}High`] = (stat.mean + stat.stdev) / divisor;
+        row[chart.keys.sd] = stat.stdev / divisor;
         const p99 = chart.p99Metric ? cell.summary[chart.p99Metric] : undefined;
-        if (p99) row[`${chart.field}P99`] = p99.mean / divisor;
+        if (p99) row[chart.keys.p99] = p99.mean / divisor;
       }
-      for (const axis of axes) row[`axis_${axis}`] = String(cell.variant.variant.options[axis] ?? "–");
+      for (const [axis, key] of axisKeys) row[key] = String(cell.variant.variant.options[axis] ?? "–");
       return row;
     }),
   );
@@ -204,7 +206,7 @@ export function pageSpec(data: ReportData): TopLevelSpec {
           name: `${field}_room`,
           transform: [
             {
-              calculate: `${ROOM_PAST_MARKS} * max(datum.${field}, isValid(datum.${field}High) ? datum.${field}High : 0, isValid(datum.${field}P99) ? datum.${field}P99 : 0)`,
+              calculate: `${ROOM_PAST_MARKS} * max(datum.${field}, isValid(datum.${field}Sd) ? datum.${field} + datum.${field}Sd : 0, isValid(datum.${field}P99) ? datum.${field}P99 : 0)`,
               as: "room",
             },
           ],
@@ -214,9 +216,13 @@ export function pageSpec(data: ReportData): TopLevelSpec {
         // What the SVGs draw beside the bars: the spread over repeats, the 99th percentile, a flag.
         {
           name: `${field}_spread`,
-          transform: [{ filter: "datum.n > 1" }],
+          transform: [
+            { filter: "datum.n > 1" },
+            { calculate: `datum.${field} - datum.${field}Sd`, as: "low" },
+            { calculate: `datum.${field} + datum.${field}Sd`, as: "high" },
+          ],
           mark: { type: "errorbar" as const, ticks: { size: 8 } },
-          encoding: { y, x: x(`${field}Low`), x2: { field: `${field}High` } },
+          encoding: { y, x: x("low"), x2: { field: "high" } },
         },
         ...(p99Metric
           ? [
@@ -232,7 +238,10 @@ export function pageSpec(data: ReportData): TopLevelSpec {
               {
                 transform: [
                   { filter: "datum.flagged === 1" },
-                  { calculate: `datum.n > 1 ? max(datum.${field}, datum.${field}High) : datum.${field}`, as: "flagAt" },
+                  {
+                    calculate: `datum.n > 1 ? datum.${field} + max(0, datum.${field}Sd) : datum.${field}`,
+                    as: "flagAt",
+                  },
                 ],
                 mark: FLAG_MARK,
                 encoding: { y, x: x("flagAt") },

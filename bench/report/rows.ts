@@ -107,6 +107,16 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
   );
   // Derived again rather than read: documents written before the warnings existed get them too.
   const warnings = documents.map((document) => deriveWarnings(document));
+  // Each cell's warnings by key: filtering them all for each cell took 10 ms at 2,000 cells.
+  const cellWarningsOf = new Map<string, ResultWarning[]>();
+  warnings.forEach((list, documentIndex) => {
+    for (const warning of list) {
+      const key = `${documentIndex}:${warning.variant}\n${warning.workload}`;
+      const known = cellWarningsOf.get(key);
+      if (known) known.push(warning);
+      else cellWarningsOf.set(key, [warning]);
+    }
+  });
   const panels: ReportPanel[] = [];
   for (const { variant } of variants) {
     for (const workload of variant.workloads) {
@@ -124,9 +134,8 @@ export function collectReportData(documents: ResultsDocument[]): ReportData {
       const summary = workload?.summary[panel.direction];
       if (!workload || !summary) continue;
       const estimatedPercentiles = workload.runs.some((run) => run[panel.direction]?.latencyNs.percentilesEstimated);
-      const cellWarnings = warnings[reportVariant.documentIndex].filter(
-        (warning) => warning.variant === reportVariant.variant.id && warning.workload === panel.workloadId,
-      );
+      const cellWarnings =
+        cellWarningsOf.get(`${reportVariant.documentIndex}:${reportVariant.variant.id}\n${panel.workloadId}`) ?? [];
       panel.cells.push({ variant: reportVariant, summary, estimatedPercentiles, warnings: cellWarnings });
     }
   }
