@@ -82,6 +82,30 @@ test("a document of another shape is rejected naming the first problem", (t) => 
   t.throws(() => toResultsDocument({ schema: "other" }, "r.json"), { message: /schema: / });
 });
 
+test("a run's series is refused when a second is negative, text or null (a NaN in JSON), naming the series", (t) => {
+  const document = newResultsDocument(
+    { kind: "local", host: "box" },
+    { id: "ars", runtimeSec: 3, repeat: 1, ioengine: "posixaio", direct: false },
+    new Date(0),
+  );
+  const spec = { id: "nvme", layer: "local" as const, options: {}, baseline: true };
+  addRun(
+    document,
+    spec,
+    { id: "w1" },
+    { ...run(100, 10), series: { intervalSec: 1, iops: [1, 2, 3], bwBytes: [4, 5, 6] } },
+  );
+  const plain = () => JSON.parse(JSON.stringify(document));
+  t.is(toResultsDocument(plain(), "r.json").variants[0].workloads[0].runs[0].series?.iops[2], 3, "a good one is kept");
+  for (const bad of [-1, "2", null]) {
+    const edited = plain();
+    edited.variants[0].workloads[0].runs[0].series.bwBytes[1] = bad;
+    t.throws(() => toResultsDocument(edited, "r.json"), {
+      message: /variants\.0\.workloads\.0\.runs\.0\.series\.bwBytes: expected an array of numbers of at least 0/,
+    });
+  }
+});
+
 test("a document read back has its summaries computed again from its runs: a hand-edited summary never reaches a report", (t) => {
   const document = newResultsDocument(
     { kind: "local", host: "box" },
