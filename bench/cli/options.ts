@@ -13,7 +13,7 @@ import { LAYERS } from "../core/layers.js";
 import { DEFAULT_THRESHOLD_PCT } from "../core/metrics.js";
 import { DEFAULT_PROFILE_ID, IO_ENGINES, PROFILE_IDS } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, DEFAULT_MAX_RSD_PCT } from "../core/repeat.js";
-import { LATENCY_SCALES } from "../report/chart-definitions.js";
+import { LATENCY_SCALES } from "../report/chart-options.js";
 import { parseSize } from "../util/size.js";
 
 /** An option's parser for a whole number from `least` to `most`; `message` says what is allowed. */

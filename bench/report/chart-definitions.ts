@@ -149,14 +149,6 @@ const ANALYSIS_CHART_FILES = Object.values(ANALYSIS_CHARTS).map((chart) => chart
 /** The files a report writes: report.md and one SVG per chart. */
 export const REPORT_FILES = ["report.md", "report.html", ...CHARTS.map((chart) => chart.file), ...ANALYSIS_CHART_FILES];
 
-export const LATENCY_SCALES = ["linear", "log"] as const;
-export type LatencyScale = (typeof LATENCY_SCALES)[number];
-
-export interface ChartOptions {
-  /** The y scale of the latency chart: log shows a 400 ns bar beside a 50 ms one. */
-  latencyScale: LatencyScale;
-}
-
 /** One bar (or cell) of a chart: a variant's value in a panel, with its spread, p99 and flags. */
 export interface ChartRow {
   panel: string;

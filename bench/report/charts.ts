@@ -5,7 +5,6 @@ import {
   axisTitle,
   barFlags,
   type ChartDefinition,
-  type ChartOptions,
   type ChartRow,
   FLAG_MARK,
   MAX_LABELLED_VARIANTS,
@@ -13,6 +12,7 @@ import {
   ROOM_PAST_MARKS,
   type Unit,
 } from "./chart-definitions.js";
+import type { ChartOptions } from "./chart-options.js";
 import { variantColourScale } from "./colours.js";
 import { matrixChartSpec } from "./matrix-chart.js";
 import { emulatedCpuNote, measuresRbdImages, panelHeader, type ReportData } from "./rows.js";
