@@ -4,7 +4,7 @@ import test from "ava";
 import { parseBenchConfig } from "../bench/config/stack-config.js";
 import { readStackFile } from "../bench/config/stack-file.js";
 import { planStack } from "../bench/plan/plan.js";
-import { panelLayers } from "../bench/report/effects.js";
+import { panelLayers } from "../bench/report/layer-steps.js";
 import { collectReportData } from "../bench/report/rows.js";
 import { createLayers } from "../components/layers.js";
 import { byName, measuringState, outputValue, recordingMocks, withoutStackTraces } from "./helpers/pulumi-mocks.js";

@@ -2,7 +2,7 @@ import { formatStat, SHOWN_METRICS } from "../core/metrics.js";
 import type { Stat } from "../core/results.js";
 import { times } from "../util/format.js";
 import { barFlags } from "./chart-definitions.js";
-import { panelLayers, ranked, ratios } from "./effects.js";
+import { panelLayers, ranked, ratios } from "./layer-steps.js";
 import { panelName, type ReportData, type ReportPanel, type ReportVariant } from "./rows.js";
 import type { ReportPart } from "./table.js";
 

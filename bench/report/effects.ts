@@ -1,4 +1,3 @@
-import { LAYERS_BOTTOM_UP } from "../core/layers.js";
 import {
   type Estimate,
   type Factor,
@@ -9,9 +8,7 @@ import {
   predict,
   predictedValue,
 } from "../core/linear-model.js";
-import type { DesignRecord, Layer, Variant } from "../core/results.js";
-import { VOLUME_KIND_DESCRIPTORS, type VolumeKind } from "../storage/k8s-volumes.js";
-import { VM_STORAGE_KINDS, type VmStorage } from "../storage/vm-storages.js";
+import type { DesignRecord, Layer } from "../core/results.js";
 import { levelLabel, NOT_APPLICABLE } from "../variants/vm-variants.js";
 import {
   type BaselineSpread,
@@ -24,8 +21,8 @@ import {
 } from "./effect-fit.js";
 import type { ReportData, ReportPanel, ReportVariant } from "./rows.js";
 
-// Which setting matters, and what each layer costs: per workload, the variants' IOPS as a ratio of the baseline's,
-// by the value each variant has on an axis (cache, iothread, replicas...), and by layer. The effects are fitted by
+// Which setting matters: per workload, the variants' IOPS as a ratio of the baseline's, by the value each variant
+// has on an axis (cache, iothread, replicas...); what each layer costs is layer-steps.ts. The effects are fitted by
 // least squares on the log of the ratio, so that a designed subset of the variants (bench/variants/design.ts)
 // estimates them as a full cross product does; effect-fit.ts holds the statistics (the variant as the unit, the
 // baseline's own spread, lack of fit).
@@ -90,37 +87,8 @@ export interface PanelEffects {
   confirmations: Prediction[];
 }
 
-export interface LayerStep {
-  layer: Layer;
-  /** What the layer's variants store on, where a stack measures several (ZFS, Ceph RBD, Longhorn...). */
-  storage?: string;
-  /** "vm", or "vm on Ceph RBD (librbd)" where the layer has variants on several storages. */
-  label: string;
-  best: { variant: ReportVariant; ratio: number };
-  worst: { variant: ReportVariant; ratio: number };
-  median: number;
-  n: number;
-}
-
-export interface PanelLayers {
-  panel: ReportPanel;
-  steps: LayerStep[];
-}
-
 export const geometricMean = (values: number[]) =>
   Math.exp(values.reduce((sum, value) => sum + Math.log(value), 0) / values.length);
-
-const baselineIops = (panel: ReportPanel) => panel.cells.find((cell) => cell.variant.baseline)?.summary.iops?.mean;
-
-/** Each non-baseline variant's IOPS over the baseline's in a panel. */
-export function ratios(panel: ReportPanel): Array<{ variant: ReportVariant; ratio: number }> {
-  const base = baselineIops(panel);
-  if (!base) return [];
-  return panel.cells.flatMap((cell) => {
-    const iops = cell.summary.iops?.mean;
-    return !cell.variant.baseline && iops && iops > 0 ? [{ variant: cell.variant, ratio: iops / base }] : [];
-  });
-}
 
 /**
  * The option keys that vary among a layer's variants: an axis has at least two values and fewer values than
@@ -375,68 +343,4 @@ export function panelEffects(data: ReportData): PanelEffects[] {
   });
   fitted.set(data, effects);
   return effects;
-}
-
-/**
- * What a variant's data lives on, from its options: ZFS or Ceph RBD on a node (librbd or krbd for a guest's disk),
- * Longhorn, ceph-csi or local-path under a pod; undefined for a local directory or image file.
- */
-export function storageOf(variant: Pick<Variant, "layer" | "options">): string | undefined {
-  const { options } = variant;
-  if (variant.layer === "k8s") {
-    const kind = String(options.kind);
-    if (!(kind in VOLUME_KIND_DESCRIPTORS)) return undefined;
-    const { label } = VOLUME_KIND_DESCRIPTORS[kind as VolumeKind];
-    // A user's classes are told apart by name: each is a storage of its own.
-    return kind === "storageclass" ? `${label} ${String(options.storageClass)}` : label;
-  }
-  if (options.engine === "rbd") return "Ceph RBD";
-  if (variant.layer === "vm" && options.rbd !== undefined) return VM_STORAGE_KINDS.rbd.label;
-  if (options.kind === "zvol" || options.kind === "dataset") return VM_STORAGE_KINDS.zfs.label;
-  const kind = String(options.storage);
-  return kind in VM_STORAGE_KINDS ? VM_STORAGE_KINDS[kind as VmStorage].label : undefined;
-}
-
-/** Variants' ratios to the baseline (at least one) as a step reads them: the best, the worst, the median. */
-export function ranked(
-  entries: Array<{ variant: ReportVariant; ratio: number }>,
-): Pick<LayerStep, "best" | "worst" | "median" | "n"> {
-  const group = [...entries].sort((a, b) => b.ratio - a.ratio);
-  const half = Math.floor(group.length / 2);
-  const median = group.length % 2 === 1 ? group[half].ratio : (group[half - 1].ratio + group[half].ratio) / 2;
-  return { best: group[0], worst: group[group.length - 1], median, n: group.length };
-}
-
-/**
- * Per workload: the baseline, then each layer above it, its best variant and its median ratio; none for
- * directories alone. A layer whose variants live on several storages (ZFS and Ceph, Longhorn and ceph-csi) is a
- * step per storage: ZFS host, then VM on zvol, beside Ceph host, then VM on RBD.
- */
-export function panelLayers(data: ReportData): PanelLayers[] {
-  return data.panels.flatMap((panel) => {
-    const measured = ratios(panel);
-    const layers = LAYERS_BOTTOM_UP.filter((layer) => measured.some((entry) => entry.variant.variant.layer === layer));
-    // A step names its storage where its layer has several, or the node's layers do (ZFS and Ceph, the baseline's counted).
-    const nodeStorages = new Set(
-      panel.cells
-        .filter((cell) => cell.variant.variant.layer !== "k8s")
-        .flatMap((cell) => storageOf(cell.variant.variant) ?? []),
-    );
-    const steps = layers.flatMap((layer): LayerStep[] => {
-      const inLayer = measured.filter((entry) => entry.variant.variant.layer === layer);
-      const storages = [...new Set(inLayer.map((entry) => storageOf(entry.variant.variant)))];
-      return storages.map((storage) => {
-        const several = storages.length > 1 || (layer !== "k8s" && nodeStorages.size > 1);
-        const label = several && storage ? `${layer} on ${storage}` : layer;
-        return {
-          layer,
-          ...(storage && { storage }),
-          label,
-          ...ranked(inLayer.filter((entry) => storageOf(entry.variant.variant) === storage)),
-        };
-      });
-    });
-    // Local directories are peers, not layers: a report of them alone has no layer to step through.
-    return steps.some((step) => step.layer !== "local") ? [{ panel, steps }] : [];
-  });
 }
