@@ -1,22 +1,8 @@
 import { z } from "zod";
-import { UserError } from "../util/errors.js";
-import { DIRECTIONS, type DirectionResult, type LatencyNs, type Run } from "./results.js";
+import { combineLatency, type FioLatency, FioLatencySchema, FioOutputError } from "./fio-latency.js";
+import { DIRECTIONS, type DirectionResult, type Run } from "./results.js";
 
 // Only the parts of fio's JSON that layerbench reads; zod drops the rest (json+ adds more).
-const FioLatencySchema = z.object({
-  min: z.number(),
-  max: z.number(),
-  mean: z.number(),
-  N: z.number().optional(),
-  percentile: z.record(z.string(), z.number()).optional(),
-  /**
-   * json+ only: the completion latency histogram. fio >= 2.20 keys it by the bucket's latency; 2.x before it
-   * by bucket index, beside the FIO_IO_U_PLAT_* constants that convert an index to a latency.
-   */
-  bins: z.record(z.string(), z.number()).optional(),
-});
-type FioLatency = z.infer<typeof FioLatencySchema>;
-
 const FioDirectionSchema = z.object({
   io_bytes: z.number(),
   /** fio >= 3 writes io_kbytes beside io_bytes (then bytes); older fio wrote io_bytes in KiB. */
@@ -88,16 +74,6 @@ export interface FioRunResult {
   jobs: FioJobResult[];
 }
 
-export class FioOutputError extends UserError {}
-
-const PERCENTILES: Array<["p50" | "p90" | "p99" | "p99_9" | "p99_99", number]> = [
-  ["p50", 50],
-  ["p90", 90],
-  ["p99", 99],
-  ["p99_9", 99.9],
-  ["p99_99", 99.99],
-];
-
 /** Where the JSON value that opens at `start` ends (exclusive), or -1 when the text ends first. */
 function endOfJsonValue(text: string, start: number): number {
   let depth = 0;
@@ -137,116 +113,10 @@ function extractJson(text: string, origin: string): unknown {
   }
 }
 
-function percentileFromBins(bins: Map<number, number>, percent: number): number | undefined {
-  const total = [...bins.values()].reduce((sum, count) => sum + count, 0);
-  if (total === 0) return undefined;
-  // fio's own rule: the first bucket at which the running count reaches percent of all samples.
-  const threshold = (percent / 100) * total;
-  let running = 0;
-  for (const [value, count] of [...bins.entries()].sort((a, b) => a[0] - b[0])) {
-    running += count;
-    if (running >= threshold) return value;
-  }
-  return undefined;
-}
-
-function reportedPercentile(latency: FioLatency, percent: number): number | undefined {
-  const entry = Object.entries(latency.percentile ?? {}).find(([key]) => Number(key) === percent);
-  return entry?.[1];
-}
-
 function completionLatency(direction: FioDirection): { latency: FioLatency; scale: number } | undefined {
   if (direction.clat_ns) return { latency: direction.clat_ns, scale: 1 };
   if (direction.clat) return { latency: direction.clat, scale: 1000 };
   return undefined;
-}
-
-type LatencyPart = { latency: FioLatency; scale: number; ios: number };
-
-interface PercentileValue {
-  value: number;
-  /** Not fio's number nor one from the merged histograms: an IO-weighted mean of the processes' percentiles. */
-  estimated: boolean;
-}
-
-// Preference: fio's own percentile for a single process; exact from the merged histograms (json+) for
-// several; else the IO-weighted mean of their percentiles, the best estimate without histograms, marked so.
-function percentile(
-  parts: LatencyPart[],
-  percent: number,
-  weight: (part: LatencyPart) => number,
-  origin: string,
-): PercentileValue | undefined {
-  const scale = parts[0].scale;
-  const reported = parts.map((part) => reportedPercentile(part.latency, percent));
-  if (parts.length === 1 && reported[0] !== undefined) return { value: reported[0] * scale, estimated: false };
-  if (parts.every((part) => part.latency.bins)) {
-    const value = percentileFromBins(
-      binMap(
-        parts.map((part) => part.latency),
-        origin,
-      ),
-      percent,
-    );
-    return value === undefined ? undefined : { value: value * scale, estimated: false };
-  }
-  if (reported.some((value) => value === undefined)) return undefined;
-  const value = parts.reduce((sum, part, index) => sum + (reported[index] as number) * scale * weight(part), 0);
-  return { value, estimated: true };
-}
-
-function combineLatency(parts: LatencyPart[], origin: string): LatencyNs {
-  const totalIos = parts.reduce((sum, part) => sum + part.ios, 0);
-  const weight = (part: LatencyPart) => (totalIos > 0 ? part.ios / totalIos : 1 / parts.length);
-  const result: LatencyNs = {
-    mean: parts.reduce((sum, part) => sum + part.latency.mean * part.scale * weight(part), 0),
-  };
-  for (const [key, percent] of PERCENTILES) {
-    const found = percentile(parts, percent, weight, origin);
-    if (!found) continue;
-    result[key] = found.value;
-    if (found.estimated) result.percentilesEstimated = true;
-  }
-  return result;
-}
-
-const INDEXED_BINS_CONSTANTS = ["FIO_IO_U_PLAT_BITS", "FIO_IO_U_PLAT_VAL", "FIO_IO_U_PLAT_NR"];
-
-/**
- * fio 2.x's `plat_idx_to_val` (stat.c, fio-2.15..2.19): the latency a histogram bucket index stands for, the
- * middle of the bucket, truncated to an integer as fio's unsigned int return value is.
- */
-function indexToLatency(index: number, bits: number, valuesPerGroup: number): number {
-  if (index < valuesPerGroup << 1) return index;
-  const errorBits = (index >> bits) - 1;
-  const base = 2 ** (errorBits + bits);
-  return Math.floor(base + ((index % valuesPerGroup) + 0.5) * 2 ** errorBits);
-}
-
-/** One histogram as latency -> count, from either json+ layout; anything else in it is an error, never a guess. */
-function latencyBins(bins: Record<string, number>, origin: string): Map<number, number> {
-  const indexed = "FIO_IO_U_PLAT_BITS" in bins;
-  const bits = bins.FIO_IO_U_PLAT_BITS;
-  const valuesPerGroup = bins.FIO_IO_U_PLAT_VAL;
-  const result = new Map<number, number>();
-  for (const [key, count] of Object.entries(bins)) {
-    if (indexed && INDEXED_BINS_CONSTANTS.includes(key)) continue;
-    if (!/^\d+$/.test(key))
-      throw new FioOutputError(`${origin}: json+ histogram has a bucket "${key}" that is no number`);
-    const latency = indexed ? indexToLatency(Number(key), bits, valuesPerGroup) : Number(key);
-    result.set(latency, (result.get(latency) ?? 0) + count);
-  }
-  return result;
-}
-
-function binMap(latencies: FioLatency[], origin: string): Map<number, number> {
-  const merged = new Map<number, number>();
-  for (const latency of latencies) {
-    for (const [value, count] of latencyBins(latency.bins ?? {}, origin)) {
-      merged.set(value, (merged.get(value) ?? 0) + count);
-    }
-  }
-  return merged;
 }
 
 function ioBytes(direction: FioDirection): number {
