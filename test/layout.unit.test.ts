@@ -150,3 +150,15 @@ test("`layerbench --help` loads commander and the option declarations, not the r
     [...files].map((file) => file.slice(ROOT.length)).join(", "),
   );
 });
+
+test("no file over 400 lines in bench/ or components/: a longer one is split where its parts have names", async (t) => {
+  const files = [...(await sources("bench")), ...(await sources("components"))];
+  const lengths = await Promise.all(
+    files.map(async (file) => ({ file, lines: (await fs.readFile(file, "utf8")).split("\n").length - 1 })),
+  );
+  t.true(lengths.length > 150, "the tree is read");
+  const long = lengths
+    .filter(({ lines }) => lines > 400)
+    .map(({ file, lines }) => `${file.slice(ROOT.length)}: ${lines}`);
+  t.deepEqual(long, []);
+});
