@@ -115,6 +115,168 @@ function columnsBeside(labels: string[], panels: number): number {
   return Math.max(1, Math.min(MAX_COLUMNS, panels, fit));
 }
 
+/** A bar chart's rows in the variants' order, a "no data" row where a variant has no value in a panel. */
+function barRows(data: ReportData, panelRows: ChartRow[], logScale: boolean): ChartRow[] {
+  const variantOrder = data.variants.map((variant) => variant.label);
+  // Rows in variant order, so that the bars take the order the rows come in (sort: null): an explicit sort list
+  // is looked up for every row of every layer.
+  const rank = new Map(variantOrder.map((label, index) => [label, index]));
+  const sorted = [...panelRows].sort((a, b) => (rank.get(a.variant) ?? 0) - (rank.get(b.variant) ?? 0));
+  const measured = logScale ? withLogBase(sorted) : sorted;
+  return [
+    ...measured,
+    ...missingRows(measured, variantOrder).map((row) => ({
+      ...row,
+      ...(logScale && { value: 0, base: measured.find((other) => other.panel === row.panel)?.base }),
+    })),
+  ].sort((a, b) => (rank.get(a.variant) ?? 0) - (rank.get(b.variant) ?? 0));
+}
+
+/** What a bar chart's subtitle says once: what its error bars are, its scale, its flags and what they measured. */
+function barSubtitle(data: ReportData, rows: ChartRow[], logScale: boolean): string[] {
+  const buffered = data.documents.some((document) => throughPageCache(document.profile));
+  return [
+    rows.some((row) => row.repeats > 1) ? "error bars: ±1 standard deviation over repeats" : "",
+    logScale ? "logarithmic scale" : "",
+    rows.some((row) => row.flags) ? "! flagged: see Flags in report.md" : "",
+    buffered
+      ? `buffered I/O: the page cache is part of the numbers${measuresRbdImages(data) ? " (of RBD images: librbd's cache, flagged client-cache)" : ""}`
+      : "",
+    emulatedCpuNote(data) ?? "",
+  ].filter(Boolean);
+}
+
+const BAR_Y = {
+  field: "variant",
+  type: "nominal" as const,
+  sort: null,
+  title: null,
+  axis: { labelLimit: 0, ticks: false },
+};
+type BarY = typeof BAR_Y;
+type BarX = (field: string) => {
+  field: string;
+  type: "quantitative";
+  title: string;
+  scale?: { type: "log"; nice: false };
+};
+
+/** What a panel draws beside its bars, each only where it has something to draw. */
+function annotationLayers(rows: ChartRow[], chart: ChartDefinition, y: BarY, x: BarX, logScale: boolean) {
+  const spread = (size: number, color: string) => ({ type: "errorbar" as const, ticks: { size }, color });
+  return [
+    ...(rows.some((row) => row.missing === 1)
+      ? [
+          {
+            transform: [{ filter: "datum.missing === 1" }],
+            mark: {
+              type: "text" as const,
+              text: "no data",
+              align: "left" as const,
+              dx: 3,
+              fontStyle: "italic",
+              color: "gray",
+              aria: false,
+            },
+            encoding: { y, x: logScale ? x("base") : x("value") },
+          },
+        ]
+      : []),
+    // Layers only where they have something to draw.
+    ...(rows.some((row) => row.repeats > 1)
+      ? [
+          {
+            transform: [{ filter: "datum.repeats > 1" }],
+            mark: spread(8, "black"),
+            encoding: { y, x: x("low"), x2: { field: "high" } },
+          },
+        ]
+      : []),
+    ...(rows.some((row) => row.flags)
+      ? [
+          {
+            // A flagged bar carries a "!" past its end and its error bar; report.md's Flags section and
+            // report.html say why.
+            transform: [
+              { filter: "datum.flags !== ''" },
+              { calculate: "datum.repeats > 1 ? max(datum.value, datum.high) : datum.value", as: "flagAt" },
+            ],
+            mark: FLAG_MARK,
+            encoding: { y, x: x("flagAt") },
+          },
+        ]
+      : []),
+    ...(chart.p99Metric && rows.some((row) => row.p99 !== undefined)
+      ? [
+          {
+            transform: [{ filter: "isValid(datum.p99)" }],
+            mark: { type: "point" as const, shape: "diamond", filled: true, color: "black", size: 40, aria: false },
+            encoding: { y, x: x("p99") },
+          },
+          ...(rows.some((row) => row.p99Low !== undefined)
+            ? [
+                {
+                  transform: [{ filter: "isValid(datum.p99Low)" }],
+                  mark: spread(5, "dimgray"),
+                  encoding: { y, x: x("p99Low"), x2: { field: "p99High" } },
+                },
+              ]
+            : []),
+        ]
+      : []),
+  ];
+}
+
+/**
+ * A panel's layers: the bars, room past the longest mark, then "no data", the spread over repeats, a flag's "!",
+ * the 99th percentile's diamond and its spread.
+ */
+function barLayers(rows: ChartRow[], chart: ChartDefinition, variantOrder: string[], logScale: boolean, unit?: Unit) {
+  const y = BAR_Y;
+  const valueTitle = axisTitle(chart.axis, unit);
+  // A log scale has no zero: bars rise from half the panel's smallest value, the scale's own start (not rounded
+  // down to a power of ten, which left the bars floating off the axis).
+  const x: BarX = (field) => ({
+    field,
+    type: "quantitative" as const,
+    title: valueTitle,
+    ...(logScale && { scale: { type: "log" as const, nice: false as const } }),
+  });
+  return [
+    {
+      // No ARIA label and no tooltip per bar (an SVG file shows none): report.md's tables carry every value
+      // and report.html has the tooltips.
+      transform: [{ filter: "datum.missing !== 1" }],
+      mark: { type: "bar" as const, aria: false },
+      encoding: {
+        y,
+        x: x("value"),
+        ...(logScale && { x2: { field: "base" } }),
+        color: {
+          field: "variant",
+          type: "nominal" as const,
+          sort: null,
+          scale: variantColourScale(variantOrder),
+          legend: null,
+        },
+      },
+    },
+    {
+      // Nothing drawn that widens the scale: room past each panel's longest mark for its "!" and diamond.
+      transform: [
+        { filter: "datum.missing !== 1" },
+        {
+          calculate: `${ROOM_PAST_MARKS} * max(datum.value, datum.high, isValid(datum.p99) ? datum.p99 : 0, isValid(datum.p99High) ? datum.p99High : 0)`,
+          as: "room",
+        },
+      ],
+      mark: { type: "point" as const, opacity: 0, aria: false },
+      encoding: { y, x: x("room") },
+    },
+    ...annotationLayers(rows, chart, y, x, logScale),
+  ];
+}
+
 /**
  * The vega-lite spec: one panel per workload (its own value scale), one horizontal bar per variant named on the
  * left of each row of panels (any label length reads whole, no legend to match colours against), ±1 stdev error
@@ -131,54 +293,14 @@ export function chartSpec(
   const sweep = sweepOf(data);
   if (sweep) return sweepChartSpec(data, chart, sweep);
   const variantOrder = data.variants.map((variant) => variant.label);
-  // Rows in variant order, so that the bars take the order the rows come in (sort: null): an explicit sort list
-  // is looked up for every row of every layer.
-  const rank = new Map(variantOrder.map((label, index) => [label, index]));
-  const sorted = [...panelRows].sort((a, b) => (rank.get(a.variant) ?? 0) - (rank.get(b.variant) ?? 0));
   const logScale = options.latencyScale === "log" && chart.p99Metric !== undefined;
-  const measured = logScale ? withLogBase(sorted) : sorted;
-  const rows = [
-    ...measured,
-    ...missingRows(measured, variantOrder).map((row) => ({
-      ...row,
-      ...(logScale && { value: 0, base: measured.find((other) => other.panel === row.panel)?.base }),
-    })),
-  ].sort((a, b) => (rank.get(a.variant) ?? 0) - (rank.get(b.variant) ?? 0));
-  const hasMissing = rows.some((row) => row.missing === 1);
-  const y = {
-    field: "variant",
-    type: "nominal" as const,
-    sort: null,
-    title: null,
-    axis: { labelLimit: 0, ticks: false },
-  };
-  const valueTitle = axisTitle(chart.axis, unit);
-  // A log scale has no zero: bars rise from half the panel's smallest value, the scale's own start (not rounded
-  // down to a power of ten, which left the bars floating off the axis).
-  const x = (field: string) => ({
-    field,
-    type: "quantitative" as const,
-    title: valueTitle,
-    ...(logScale && { scale: { type: "log" as const, nice: false } }),
-  });
-  const repeated = rows.some((row) => row.repeats > 1);
-  const spread = (size: number, color: string) => ({ type: "errorbar" as const, ticks: { size }, color });
+  const rows = barRows(data, panelRows, logScale);
   const panels = [...new Set(rows.map((row) => row.panel))];
-  const buffered = data.documents.some((document) => throughPageCache(document.profile));
-  const subtitle = [
-    repeated ? "error bars: ±1 standard deviation over repeats" : "",
-    logScale ? "logarithmic scale" : "",
-    rows.some((row) => row.flags) ? "! flagged: see Flags in report.md" : "",
-    buffered
-      ? `buffered I/O: the page cache is part of the numbers${measuresRbdImages(data) ? " (of RBD images: librbd's cache, flagged client-cache)" : ""}`
-      : "",
-    emulatedCpuNote(data) ?? "",
-  ].filter(Boolean);
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     description: `${chart.title} per workload and variant; the values are in the tables of report.md.`,
     // A note a line: one long line would set the chart's width (vega estimates text widths generously).
-    title: { text: chart.title, subtitle, anchor: "start" },
+    title: { text: chart.title, subtitle: barSubtitle(data, rows, logScale), anchor: "start" },
     background: "white",
     // Error bars are drawn as rules and ticks: no ARIA label for them either.
     config: {
@@ -202,97 +324,7 @@ export function chartSpec(
       width: PANEL_WIDTH_PX,
       // A bar per variant, 16 px each; a few variants get thicker bars rather than a flat strip.
       height: { step: Math.max(16, Math.round(MIN_PANEL_HEIGHT_PX / variantOrder.length)) },
-      layer: [
-        {
-          // No ARIA label and no tooltip per bar (an SVG file shows none): report.md's tables carry every value
-          // and report.html has the tooltips.
-          transform: [{ filter: "datum.missing !== 1" }],
-          mark: { type: "bar", aria: false },
-          encoding: {
-            y,
-            x: x("value"),
-            ...(logScale && { x2: { field: "base" } }),
-            color: {
-              field: "variant",
-              type: "nominal",
-              sort: null,
-              scale: variantColourScale(variantOrder),
-              legend: null,
-            },
-          },
-        },
-        {
-          // Nothing drawn that widens the scale: room past each panel's longest mark for its "!" and diamond.
-          transform: [
-            { filter: "datum.missing !== 1" },
-            {
-              calculate: `${ROOM_PAST_MARKS} * max(datum.value, datum.high, isValid(datum.p99) ? datum.p99 : 0, isValid(datum.p99High) ? datum.p99High : 0)`,
-              as: "room",
-            },
-          ],
-          mark: { type: "point", opacity: 0, aria: false },
-          encoding: { y, x: x("room") },
-        },
-        ...(hasMissing
-          ? [
-              {
-                transform: [{ filter: "datum.missing === 1" }],
-                mark: {
-                  type: "text" as const,
-                  text: "no data",
-                  align: "left" as const,
-                  dx: 3,
-                  fontStyle: "italic",
-                  color: "gray",
-                  aria: false,
-                },
-                encoding: { y, x: logScale ? x("base") : x("value") },
-              },
-            ]
-          : []),
-        // Layers only where they have something to draw.
-        ...(repeated
-          ? [
-              {
-                transform: [{ filter: "datum.repeats > 1" }],
-                mark: spread(8, "black"),
-                encoding: { y, x: x("low"), x2: { field: "high" } },
-              },
-            ]
-          : []),
-        ...(rows.some((row) => row.flags)
-          ? [
-              {
-                // A flagged bar carries a "!" past its end and its error bar; report.md's Flags section and
-                // report.html say why.
-                transform: [
-                  { filter: "datum.flags !== ''" },
-                  { calculate: "datum.repeats > 1 ? max(datum.value, datum.high) : datum.value", as: "flagAt" },
-                ],
-                mark: FLAG_MARK,
-                encoding: { y, x: x("flagAt") },
-              },
-            ]
-          : []),
-        ...(chart.p99Metric && rows.some((row) => row.p99 !== undefined)
-          ? [
-              {
-                transform: [{ filter: "isValid(datum.p99)" }],
-                mark: { type: "point" as const, shape: "diamond", filled: true, color: "black", size: 40, aria: false },
-                encoding: { y, x: x("p99") },
-              },
-              ...(rows.some((row) => row.p99Low !== undefined)
-                ? [
-                    {
-                      transform: [{ filter: "isValid(datum.p99Low)" }],
-                      mark: spread(5, "dimgray"),
-                      encoding: { y, x: x("p99Low"), x2: { field: "p99High" } },
-                    },
-                  ]
-                : []),
-            ]
-          : []),
-      ],
+      layer: barLayers(rows, chart, variantOrder, logScale, unit),
     },
   };
 }
