@@ -138,6 +138,128 @@ const LABEL_CHAR_PX = 6;
 /** The narrowest bars worth a chart of their own; narrower, the charts take a row each. */
 const MIN_BARS_PX = 240;
 
+/** What the page's charts share: their width, the variants' colours, the axes' filter, whether any bar is flagged. */
+interface PageLayout {
+  width: number;
+  colours: ReturnType<typeof variantColourScale>;
+  axisFilter: string;
+  flagged: boolean;
+}
+
+type PageY = {
+  field: string;
+  type: "nominal";
+  sort: { field: string; op: "min" };
+  title: null;
+  axis: { labelLimit: number };
+};
+type PageX = (value: string) => { field: string; type: "quantitative"; title: null };
+
+/** A chart's marks: its bars, room past the longest mark, and the spread, 99th percentile and flag beside them. */
+function pageChartLayers({ field, axis, p99Metric }: PageChart, y: PageY, x: PageX, { colours, flagged }: PageLayout) {
+  return [
+    {
+      // Named, so that the page's tests find the bars among the other marks.
+      name: `${field}_bars`,
+      mark: { type: "bar" as const, tooltip: true },
+      encoding: {
+        y,
+        x: x(field),
+        color: { field: "variant", type: "nominal" as const, scale: colours, legend: null },
+        tooltip: [
+          { field: "variant", title: "variant" },
+          { field, title: axis, format: ",.1f" },
+          { field: `${field}Sd`, title: "± stdev", format: ",.1f" },
+          ...(p99Metric ? [{ field: `${field}P99`, title: "p99", format: ",.1f" }] : []),
+          { field: "n", title: "runs" },
+          { field: "flags", title: "flags" },
+        ],
+      },
+    },
+    // Nothing drawn that widens the scale: room past the longest mark for its "!" and diamond (cut at the edge).
+    {
+      name: `${field}_room`,
+      transform: [
+        {
+          calculate: `${ROOM_PAST_MARKS} * max(datum.${field}, isValid(datum.${field}Sd) ? datum.${field} + datum.${field}Sd : 0, isValid(datum.${field}P99) ? datum.${field}P99 : 0)`,
+          as: "room",
+        },
+      ],
+      mark: { type: "point" as const, opacity: 0, tooltip: false },
+      encoding: { y, x: x("room") },
+    },
+    // What the SVGs draw beside the bars: the spread over repeats, the 99th percentile, a flag.
+    {
+      name: `${field}_spread`,
+      transform: [
+        { filter: "datum.n > 1" },
+        { calculate: `datum.${field} - datum.${field}Sd`, as: "low" },
+        { calculate: `datum.${field} + datum.${field}Sd`, as: "high" },
+      ],
+      mark: { type: "errorbar" as const, ticks: { size: 8 } },
+      encoding: { y, x: x("low"), x2: { field: "high" } },
+    },
+    ...(p99Metric
+      ? [
+          {
+            transform: [{ filter: `isValid(datum.${field}P99)` }],
+            mark: { type: "point" as const, shape: "diamond", filled: true, size: 40, color: "gray" },
+            encoding: { y, x: x(`${field}P99`) },
+          },
+        ]
+      : []),
+    ...(flagged
+      ? [
+          {
+            transform: [
+              { filter: "datum.flagged === 1" },
+              {
+                calculate: `datum.n > 1 ? datum.${field} + max(0, datum.${field}Sd) : datum.${field}`,
+                as: "flagAt",
+              },
+            ],
+            mark: FLAG_MARK,
+            encoding: { y, x: x("flagAt") },
+          },
+        ]
+      : []),
+  ];
+}
+
+/** One of the page's charts: the selected workload's bars in the unit it reads best in, sorted as chosen. */
+function pageChart(chart: PageChart, layout: PageLayout) {
+  const { field, axis, units, higherIsBetter, p99Metric } = chart;
+  const { width, axisFilter } = layout;
+  const y = {
+    field: "variant",
+    type: "nominal" as const,
+    sort: { field: "rank", op: "min" as const },
+    title: null,
+    axis: { labelLimit: 0 },
+  };
+  const x = (value: string) => ({ field: value, type: "quantitative" as const, title: null });
+  return {
+    // The selected workload's unit in the title: a vega expression over a table of the titles by workload.
+    title: {
+      text: {
+        expr: `(${JSON.stringify(Object.fromEntries([...units].map(([workload, unit]) => [workload, axisTitle(axis, unit)])))})[workload]`,
+      },
+      // What the marks beside the bars are: the SVG's title says it too.
+      ...(p99Metric && { subtitle: "bar: mean · ◆: 99th percentile" }),
+    },
+    width,
+    height: { step: 16 },
+    transform: [
+      { filter: `datum.workload == workload && isValid(datum.${field})${axisFilter ? ` && ${axisFilter}` : ""}` },
+      {
+        calculate: `sortBy == 'value' ? ${higherIsBetter ? "-" : ""}datum.${field} : datum.order`,
+        as: "rank",
+      },
+    ],
+    layer: pageChartLayers(chart, y, x, layout),
+  };
+}
+
 /** The interactive charts: one view, its controls shared by the charts in it. */
 export function pageSpec(data: ReportData): TopLevelSpec {
   const axes = filterAxes(data);
@@ -153,103 +275,11 @@ export function pageSpec(data: ReportData): TopLevelSpec {
   const halfBars = PAGE_PX / 2 - labelsPx;
   const columns = halfBars >= MIN_BARS_PX ? 2 : 1;
   const width = columns === 2 ? halfBars : Math.max(MIN_BARS_PX, PAGE_PX - labelsPx);
-  const colours = variantColourScale(data.variants.map((variant) => variant.label));
-  const flagged = rows.some((row) => row.flagged === 1);
-  const chart = ({ field, axis, units, higherIsBetter, p99Metric }: PageChart) => {
-    const y = {
-      field: "variant",
-      type: "nominal" as const,
-      sort: { field: "rank", op: "min" as const },
-      title: null,
-      axis: { labelLimit: 0 },
-    };
-    const x = (value: string) => ({ field: value, type: "quantitative" as const, title: null });
-    return {
-      // The selected workload's unit in the title: a vega expression over a table of the titles by workload.
-      title: {
-        text: {
-          expr: `(${JSON.stringify(Object.fromEntries([...units].map(([workload, unit]) => [workload, axisTitle(axis, unit)])))})[workload]`,
-        },
-        // What the marks beside the bars are: the SVG's title says it too.
-        ...(p99Metric && { subtitle: "bar: mean · ◆: 99th percentile" }),
-      },
-      width,
-      height: { step: 16 },
-      transform: [
-        { filter: `datum.workload == workload && isValid(datum.${field})${axisFilter ? ` && ${axisFilter}` : ""}` },
-        {
-          calculate: `sortBy == 'value' ? ${higherIsBetter ? "-" : ""}datum.${field} : datum.order`,
-          as: "rank",
-        },
-      ],
-      layer: [
-        {
-          // Named, so that the page's tests find the bars among the other marks.
-          name: `${field}_bars`,
-          mark: { type: "bar" as const, tooltip: true },
-          encoding: {
-            y,
-            x: x(field),
-            color: { field: "variant", type: "nominal" as const, scale: colours, legend: null },
-            tooltip: [
-              { field: "variant", title: "variant" },
-              { field, title: axis, format: ",.1f" },
-              { field: `${field}Sd`, title: "± stdev", format: ",.1f" },
-              ...(p99Metric ? [{ field: `${field}P99`, title: "p99", format: ",.1f" }] : []),
-              { field: "n", title: "runs" },
-              { field: "flags", title: "flags" },
-            ],
-          },
-        },
-        // Nothing drawn that widens the scale: room past the longest mark for its "!" and diamond (cut at the edge).
-        {
-          name: `${field}_room`,
-          transform: [
-            {
-              calculate: `${ROOM_PAST_MARKS} * max(datum.${field}, isValid(datum.${field}Sd) ? datum.${field} + datum.${field}Sd : 0, isValid(datum.${field}P99) ? datum.${field}P99 : 0)`,
-              as: "room",
-            },
-          ],
-          mark: { type: "point" as const, opacity: 0, tooltip: false },
-          encoding: { y, x: x("room") },
-        },
-        // What the SVGs draw beside the bars: the spread over repeats, the 99th percentile, a flag.
-        {
-          name: `${field}_spread`,
-          transform: [
-            { filter: "datum.n > 1" },
-            { calculate: `datum.${field} - datum.${field}Sd`, as: "low" },
-            { calculate: `datum.${field} + datum.${field}Sd`, as: "high" },
-          ],
-          mark: { type: "errorbar" as const, ticks: { size: 8 } },
-          encoding: { y, x: x("low"), x2: { field: "high" } },
-        },
-        ...(p99Metric
-          ? [
-              {
-                transform: [{ filter: `isValid(datum.${field}P99)` }],
-                mark: { type: "point" as const, shape: "diamond", filled: true, size: 40, color: "gray" },
-                encoding: { y, x: x(`${field}P99`) },
-              },
-            ]
-          : []),
-        ...(flagged
-          ? [
-              {
-                transform: [
-                  { filter: "datum.flagged === 1" },
-                  {
-                    calculate: `datum.n > 1 ? datum.${field} + max(0, datum.${field}Sd) : datum.${field}`,
-                    as: "flagAt",
-                  },
-                ],
-                mark: FLAG_MARK,
-                encoding: { y, x: x("flagAt") },
-              },
-            ]
-          : []),
-      ],
-    };
+  const layout: PageLayout = {
+    width,
+    colours: variantColourScale(data.variants.map((variant) => variant.label)),
+    axisFilter,
+    flagged: rows.some((row) => row.flagged === 1),
   };
   return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
@@ -268,7 +298,7 @@ export function pageSpec(data: ReportData): TopLevelSpec {
     ],
     data: { values: rows },
     columns,
-    concat: charts.map(chart),
+    concat: charts.map((chart) => pageChart(chart, layout)),
   } as TopLevelSpec;
 }
 
