@@ -144,15 +144,10 @@ function userStorageLines(variants: VmDiskVariant[], placement: StorageSettings,
   });
 }
 
-export function planStack(config: BenchConfig, stack: string): Plan {
-  const names = nodeNames(config.dataset, stack);
-  const placement: StorageSettings = { storages: config.storages, ...(config.ceph && { ceph: config.ceph }) };
-  // The user's storages the VM disks go on: each has a host-level run too.
-  const hostStorages = userStoragesUsed(config.variants, placement);
-  const { profile, repeat } = config;
-  const footprint = largestFootprint(profile);
+/** The VMs that hold the VM variants' disks, each disk on the datastore its storage places it on. */
+function plannedBenchVms(config: BenchConfig, names: NodeNames, placement: StorageSettings): PlannedVm[] {
   const groups = vmGroups(config.variants);
-  const benchVms = groups.map((variants, index) =>
+  return groups.map((variants, index) =>
     plannedVm(
       "bench",
       config.node,
@@ -169,39 +164,34 @@ export function planStack(config: BenchConfig, stack: string): Plan {
       }),
     ),
   );
+}
+
+/** The k3s VMs across the nodes and the storage backends under them; none without a k8s layer. */
+function plannedCluster(config: BenchConfig) {
   const k8s = config.k8s;
+  if (!k8s) return { backends: [], k3sVms: [] };
   // k3s node i runs on Proxmox node i modulo their count (components/k3s-cluster.ts places them so).
-  const k3sNodeOf = (index: number) => (k8s ? k8s.proxmoxNodes[index % k8s.proxmoxNodes.length].name : "");
-  const k3sHere = k8s
-    ? Array.from({ length: k8s.nodeCount }, (_, index) => k3sNodeOf(index)).filter((node) => node === config.node)
-        .length
-    : 0;
-  const backends = k8s ? backendPlans(k8s, profile, { name: config.node, k3sNodes: k3sHere }) : [];
+  const k3sNodeOf = (index: number) => k8s.proxmoxNodes[index % k8s.proxmoxNodes.length].name;
+  const k3sHere = Array.from({ length: k8s.nodeCount }, (_, index) => k3sNodeOf(index)).filter(
+    (node) => node === config.node,
+  ).length;
+  const backends = backendPlans(k8s, config.profile, { name: config.node, k3sNodes: k3sHere });
   const backendDisks = backends.flatMap((backend) =>
-    backend.nodeDisk && k8s
-      ? [{ ...backend.nodeDisk, datastore: k8s.vm.bootDatastore, key: "k8s.vm.bootDatastore" }]
-      : [],
+    backend.nodeDisk ? [{ ...backend.nodeDisk, datastore: k8s.vm.bootDatastore, key: "k8s.vm.bootDatastore" }] : [],
   );
-  const k3sVms = k8s
-    ? Array.from({ length: k8s.nodeCount }, (_, index) =>
-        plannedVm("k3s", k3sNodeOf(index), nthVmSettings(k8s.vm, index, k8s.nodeCount), backendDisks),
-      )
-    : [];
-  const vms = [...benchVms, ...k3sVms];
-  const groupOptions = zfsGroups(config.variants);
-  // The pool counted is the stack's node's: VMs on the other nodes write to theirs.
-  const vmsHere = vms.filter((vm) => vm.node === config.node);
-  const space: SpaceItem[] = [
-    {
-      what: `boot disks of ${vmsHere.length} VM(s) on ${config.node} (thin; at most their size)`,
-      bytes: vmsHere.reduce((sum, vm) => sum + vm.disks[0].sizeGb * GiB, 0),
-    },
-    {
-      what: "the measurement running: one target's largest workload (each zvol is released after its runs)",
-      bytes: footprint,
-    },
-    ...backends.flatMap((backend) => backend.space),
-  ];
+  const k3sVms = Array.from({ length: k8s.nodeCount }, (_, index) =>
+    plannedVm("k3s", k3sNodeOf(index), nthVmSettings(k8s.vm, index, k8s.nodeCount), backendDisks),
+  );
+  return { backends, k3sVms };
+}
+
+/** The runs and how long they take: every target's, then the provisioning's guesses. */
+function plannedDuration(
+  config: BenchConfig,
+  hostStorages: ReturnType<typeof userStoragesUsed>,
+  backends: ReturnType<typeof backendPlans>,
+): Plan["duration"] {
+  const { profile, repeat, k8s } = config;
   const targets = [
     targetRunSec(profile, repeat, config.baseline.kind === "dataset"),
     ...(config.ceph ? [targetRunSec(profile, repeat, false)] : []),
@@ -216,6 +206,51 @@ export function planStack(config: BenchConfig, stack: string): Plan {
     guess.benchVms +
     (k8s ? guess.k3sVms + guess.k3s : 0) +
     backends.reduce((sum, backend) => sum + backend.provisioningSec, 0);
+  return {
+    runs: targets.length * profile.workloads.length * repeat,
+    measurementSec,
+    provisioningSec,
+    totalSec: measurementSec + provisioningSec,
+  };
+}
+
+/**
+ * What the stack writes to the Ceph pool: the host run's image, then every librbd disk's writes kept until destroy
+ * (krbd disks are released), and every ceph-csi volume, filled to its end before its runs.
+ */
+function plannedCeph(config: BenchConfig, footprint: number): Plan["cephPlan"] {
+  if (!config.ceph) return undefined;
+  const librbdDisks = config.variants.filter((variant) => VM_STORAGE_KINDS[variant.storage].device === "librbd");
+  const cephCsiVolumes = config.k8s?.variants.filter((variant) => variant.kind === "ceph-rbd").length ?? 0;
+  return {
+    settings: config.ceph,
+    bytes: footprint * (1 + librbdDisks.length) + cephCsiVolumes * (config.k8s?.volumeSizeGb ?? 0) * GiB,
+  };
+}
+
+export function planStack(config: BenchConfig, stack: string): Plan {
+  const names = nodeNames(config.dataset, stack);
+  const placement: StorageSettings = { storages: config.storages, ...(config.ceph && { ceph: config.ceph }) };
+  // The user's storages the VM disks go on: each has a host-level run too.
+  const hostStorages = userStoragesUsed(config.variants, placement);
+  const footprint = largestFootprint(config.profile);
+  const { backends, k3sVms } = plannedCluster(config);
+  const vms = [...plannedBenchVms(config, names, placement), ...k3sVms];
+  const groupOptions = zfsGroups(config.variants);
+  // The pool counted is the stack's node's: VMs on the other nodes write to theirs.
+  const vmsHere = vms.filter((vm) => vm.node === config.node);
+  const space: SpaceItem[] = [
+    {
+      what: `boot disks of ${vmsHere.length} VM(s) on ${config.node} (thin; at most their size)`,
+      bytes: vmsHere.reduce((sum, vm) => sum + vm.disks[0].sizeGb * GiB, 0),
+    },
+    {
+      what: "the measurement running: one target's largest workload (each zvol is released after its runs)",
+      bytes: footprint,
+    },
+    ...backends.flatMap((backend) => backend.space),
+  ];
+  const cephPlan = plannedCeph(config, footprint);
   return {
     stack,
     node: config.node,
@@ -244,26 +279,11 @@ export function planStack(config: BenchConfig, stack: string): Plan {
       bytes: footprint,
       pveType: VM_STORAGE_KINDS[storage].pveType,
     })),
-    ...(config.ceph && {
-      // The host run's image, then every librbd disk's writes kept until destroy (krbd disks are released), and
-      // every ceph-csi volume, filled to its end before its runs.
-      cephPlan: {
-        settings: config.ceph,
-        bytes:
-          footprint *
-            (1 + config.variants.filter((variant) => VM_STORAGE_KINDS[variant.storage].device === "librbd").length) +
-          (k8s ? k8s.variants.filter((variant) => variant.kind === "ceph-rbd").length * k8s.volumeSizeGb * GiB : 0),
-      },
-    }),
+    ...(cephPlan && { cephPlan }),
     space,
     spaceBytes: space.reduce((sum, item) => sum + item.bytes, 0),
     memoryMb: vms.reduce((sum, vm) => sum + vm.memoryMb, 0),
-    duration: {
-      runs: targets.length * profile.workloads.length * repeat,
-      measurementSec,
-      provisioningSec,
-      totalSec: measurementSec + provisioningSec,
-    },
+    duration: plannedDuration(config, hostStorages, backends),
   };
 }
 
