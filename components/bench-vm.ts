@@ -118,6 +118,69 @@ export function guestReadyScript(role: GuestRole): string {
   ].join("\n");
 }
 
+/** The VM as bpg's provider takes it: a boot disk imported from the image, the variants' disks, cloud-init. */
+function vmLegacyArgs(
+  args: BenchVmArgs,
+  dataDisks: proxmoxve.types.input.VmLegacyDisk[],
+  userDataFileId: pulumi.Input<string>,
+): proxmoxve.VmLegacyArgs {
+  const { settings, node } = args;
+  return {
+    nodeName: node,
+    vmId: settings.vmId,
+    name: settings.name,
+    description: args.role.description,
+    tags: ["layerbench"],
+    agent: { enabled: true },
+    cpu: { cores: settings.cores, type: "host" },
+    memory: { dedicated: settings.memoryMb },
+    operatingSystem: { type: "l26" },
+    scsiHardware: scsiHardware(args.variants),
+    disks: [
+      {
+        interface: "virtio0",
+        datastoreId: settings.bootDatastore,
+        importFrom: args.image,
+        size: settings.bootSizeGb,
+        iothread: true,
+        discard: "on",
+      },
+      ...dataDisks,
+    ],
+    networkDevices: [{ bridge: settings.bridge, model: "virtio" }],
+    initialization: {
+      datastoreId: settings.bootDatastore,
+      ipConfigs: [
+        {
+          ipv4: settings.ip === "dhcp" ? { address: "dhcp" } : { address: settings.ip, gateway: settings.gateway },
+        },
+      ],
+      userDataFileId,
+    },
+    started: true,
+    onBoot: false,
+    stopOnDestroy: true,
+  };
+}
+
+/** SSH to the guest as its cloud-init user, through the node: a secret, for it holds the private key. */
+function guestConnection(
+  address: pulumi.Output<string>,
+  args: BenchVmArgs,
+): pulumi.Output<command.types.input.remote.ConnectionArgs> {
+  return pulumi.secret(
+    pulumi.all([address, args.privateKey, args.nodeConnection]).apply(([host, privateKey, proxy]) => ({
+      host,
+      user: args.settings.user,
+      privateKey,
+      proxy: proxy as command.types.input.remote.ProxyConnectionArgs,
+      // The guest boots and installs packages first: keep dialling for several minutes.
+      dialErrorLimit: 60,
+      perDialTimeout: 10,
+    })),
+  );
+}
+
 /** One VM whose data disks are the variants, each with its own options and a serial naming it. */
 export class BenchVm extends pulumi.ComponentResource {
   readonly vm: proxmoxve.VmLegacy;
@@ -155,42 +218,7 @@ export class BenchVm extends pulumi.ComponentResource {
     ];
     this.vm = new proxmoxve.VmLegacy(
       `${name}-vm`,
-      {
-        nodeName: node,
-        vmId: settings.vmId,
-        name: settings.name,
-        description: args.role.description,
-        tags: ["layerbench"],
-        agent: { enabled: true },
-        cpu: { cores: settings.cores, type: "host" },
-        memory: { dedicated: settings.memoryMb },
-        operatingSystem: { type: "l26" },
-        scsiHardware: scsiHardware(args.variants),
-        disks: [
-          {
-            interface: "virtio0",
-            datastoreId: settings.bootDatastore,
-            importFrom: args.image,
-            size: settings.bootSizeGb,
-            iothread: true,
-            discard: "on",
-          },
-          ...dataDisks,
-        ],
-        networkDevices: [{ bridge: settings.bridge, model: "virtio" }],
-        initialization: {
-          datastoreId: settings.bootDatastore,
-          ipConfigs: [
-            {
-              ipv4: settings.ip === "dhcp" ? { address: "dhcp" } : { address: settings.ip, gateway: settings.gateway },
-            },
-          ],
-          userDataFileId: userData.id,
-        },
-        started: true,
-        onBoot: false,
-        stopOnDestroy: true,
-      },
+      vmLegacyArgs(args, dataDisks, userData.id),
       // The vmId is fixed and Proxmox refuses a second VM with it, while Pulumi's default replacement creates the
       // new VM before deleting the old one: a change of user data (user_data_file_id is ForceNew in bpg's
       // proxmoxtf/resource/vm/vm.go) would fail. Delete first.
@@ -226,17 +254,7 @@ export class BenchVm extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.vm, restarted], customTimeouts: { create: "20m" } },
           ).stdout.apply((stdout) => stdout.trim().split("\n").pop() ?? "")
         : pulumi.output(settings.ip.split("/")[0]);
-    this.connection = pulumi.secret(
-      pulumi.all([this.address, args.privateKey, args.nodeConnection]).apply(([host, privateKey, proxy]) => ({
-        host,
-        user: settings.user,
-        privateKey,
-        proxy: proxy as command.types.input.remote.ProxyConnectionArgs,
-        // The guest boots and installs packages first: keep dialling for several minutes.
-        dialErrorLimit: 60,
-        perDialTimeout: 10,
-      })),
-    );
+    this.connection = guestConnection(this.address, args);
     this.ready = new command.remote.Command(
       `${name}-ready`,
       { connection: this.connection, create: guestReadyScript(args.role) },
