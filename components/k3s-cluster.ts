@@ -50,6 +50,21 @@ export interface K3sClusterArgs {
   after: pulumi.Resource[];
 }
 
+/** A backend's own disks on a k3s VM (Longhorn's), after its boot disk: raw, out of backups and replication. */
+function backendDisks(disks: Array<{ sizeGb: number; serial: string }>, datastoreId: string) {
+  return disks.map((disk, diskIndex) => ({
+    interface: `virtio${diskIndex + 1}`,
+    datastoreId,
+    size: disk.sizeGb,
+    fileFormat: "raw",
+    iothread: true,
+    discard: "on",
+    serial: disk.serial,
+    backup: false,
+    replicate: false,
+  }));
+}
+
 /** k3s on guest VMs of its own: the first is the server, the others join it as agents. */
 export class K3sCluster extends pulumi.ComponentResource {
   readonly vms: BenchVm[];
@@ -70,19 +85,7 @@ export class K3sCluster extends pulumi.ComponentResource {
     const role = k3sNodeRole(needs);
     // The Longhorn disk (a backend's own disk) is the VM's second virtio-blk disk: /dev/vdb in the guest.
     const disks = needs.flatMap((need) => (need.disk ? [need.disk] : []));
-    // The image datastore (`local`) is each node's own: a node other than the stack's downloads its own copy.
-    const images = new Map(
-      args.proxmoxNodes.map(({ name: node }) => [
-        node,
-        node === args.node
-          ? args.image
-          : guestImage(
-              `${name}-image-${node}`,
-              { node, fileDatastore: settings.vm.fileDatastore, imageUrl: settings.vm.imageUrl, names: args.names },
-              { parent: this },
-            ).id,
-      ]),
-    );
+    const images = this.imagesByNode(name, args);
     this.vms = Array.from({ length: settings.nodeCount }, (_, index) => {
       const vmSettings = nthVmSettings(settings.vm, index, settings.nodeCount);
       const proxmoxNode = args.proxmoxNodes[index % args.proxmoxNodes.length];
@@ -93,17 +96,7 @@ export class K3sCluster extends pulumi.ComponentResource {
           settings: vmSettings,
           variants: [],
           role,
-          extraDisks: disks.map((disk, diskIndex) => ({
-            interface: `virtio${diskIndex + 1}`,
-            datastoreId: vmSettings.bootDatastore,
-            size: disk.sizeGb,
-            fileFormat: "raw",
-            iothread: true,
-            discard: "on",
-            serial: disk.serial,
-            backup: false,
-            replicate: false,
-          })),
+          extraDisks: backendDisks(disks, vmSettings.bootDatastore),
           names: args.names,
           runId: args.runId,
           image: images.get(proxmoxNode.name) ?? args.image,
@@ -133,21 +126,7 @@ export class K3sCluster extends pulumi.ComponentResource {
       { connection: server.connection, create: K3S_TOKEN_SCRIPT, logging: "none" },
       { parent: this, dependsOn: [install], additionalSecretOutputs: ["stdout"] },
     );
-    const joins = agents.map(
-      (agent, index) =>
-        new command.remote.Command(
-          `${name}-agent-${index + 2}`,
-          {
-            connection: agent.connection,
-            create: pulumi
-              .all([server.address, agent.address])
-              .apply(([serverIp, nodeIp]) => k3sAgentScript({ version: settings.k3sVersion, serverIp, nodeIp })),
-            // Secret by additionalSecretOutputs already; said again here so that it cannot leak by a change there.
-            stdin: pulumi.secret(token.stdout),
-          },
-          { parent: this, dependsOn: [agent.ready, token], customTimeouts: { create: "15m" } },
-        ),
-    );
+    const joins = this.joinAgents(name, { server, agents, token, version: settings.k3sVersion });
     this.ready = new command.remote.Command(
       `${name}-ready`,
       { connection: server.connection, create: clusterReadyScript(settings.nodeCount) },
@@ -167,5 +146,49 @@ export class K3sCluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [this.ready] },
     );
     this.registerOutputs({ kubeconfig: this.kubeconfig });
+  }
+
+  /** The image datastore (`local`) is each node's own: a node other than the stack's downloads its own copy. */
+  private imagesByNode(name: string, args: K3sClusterArgs): Map<string, pulumi.Input<string>> {
+    const { settings } = args;
+    return new Map(
+      args.proxmoxNodes.map(({ name: node }) => [
+        node,
+        node === args.node
+          ? args.image
+          : guestImage(
+              `${name}-image-${node}`,
+              { node, fileDatastore: settings.vm.fileDatastore, imageUrl: settings.vm.imageUrl, names: args.names },
+              { parent: this },
+            ).id,
+      ]),
+    );
+  }
+
+  /** Each agent joins the server with its token, once both have booted. */
+  private joinAgents(
+    name: string,
+    {
+      server,
+      agents,
+      token,
+      version,
+    }: { server: BenchVm; agents: BenchVm[]; token: command.remote.Command; version: string },
+  ): command.remote.Command[] {
+    return agents.map(
+      (agent, index) =>
+        new command.remote.Command(
+          `${name}-agent-${index + 2}`,
+          {
+            connection: agent.connection,
+            create: pulumi
+              .all([server.address, agent.address])
+              .apply(([serverIp, nodeIp]) => k3sAgentScript({ version, serverIp, nodeIp })),
+            // Secret by additionalSecretOutputs already; said again here so that it cannot leak by a change there.
+            stdin: pulumi.secret(token.stdout),
+          },
+          { parent: this, dependsOn: [agent.ready, token], customTimeouts: { create: "15m" } },
+        ),
+    );
   }
 }
