@@ -6,7 +6,7 @@ import type { Recorder } from "../core/recorder.js";
 import { EMULATED_CPU_WARNING, type VariantSpec } from "../core/results.js";
 import { guestAccelerator } from "../qemu/accelerator.js";
 import { cacheDirectory, guestTools, prepareGuest, qemuImg } from "../qemu/guest.js";
-import { type Accelerator, GUEST_MEMORY_MB, GuestRunError, runGuest } from "../qemu/run-guest.js";
+import { type Accelerator, GUEST_MEMORY_MB, type GuestEvents, GuestRunError, runGuest } from "../qemu/run-guest.js";
 import { scratchOnEmergencyExit } from "../util/emergency-cleanup.js";
 import { formatDuration } from "../util/format.js";
 import { aioApplies, NOT_APPLICABLE, usesCacheDirect } from "../variants/vm-variants.js";
@@ -129,6 +129,73 @@ async function prepareRbdDisks(
   return { images, remove };
 }
 
+/** What the runs of the local guests share: what was asked, what ran them, what they have said so far. */
+interface GuestRunState {
+  options: VmTargetsRun;
+  guest: Awaited<ReturnType<typeof prepareGuest>>;
+  accel: Accelerator;
+  expectedSeconds: number;
+  byName: Map<string, VmTarget>;
+  /** Each step's progress label, by variant, workload and attempt. */
+  labels: Map<string, string>;
+  /** Seconds each disk's fill took, by variant (--precondition). */
+  preconditioned: Map<string, number>;
+  /** What each variant's script found running it in the guest, beside the QEMU that ran the guest. */
+  environments: Map<string, Record<string, string>>;
+  rbdImages: Map<string, PreparedRbdImage>;
+}
+
+/** What the guest's console says, turned into progress, records of runs, failures and fills. */
+function guestEvents(state: GuestRunState): GuestEvents {
+  const { options, guest, accel, expectedSeconds, byName, labels, preconditioned, environments, rbdImages } = state;
+  const { profile, recorder, progress } = options;
+  return {
+    workloadStarted: (variant, workload, attempt) => {
+      const label = options.stepLabel(variant, workload, attempt);
+      labels.set(`${variant}/${workload}/${attempt}`, label);
+      progress.stepStarted(label, expectedSeconds);
+    },
+    run: async (variant, { workload, attempt, run }) => {
+      const target = byName.get(variant);
+      if (!target) throw new GuestRunError(`the guest reported a run of an unknown disk "${variant}"`);
+      const spec = {
+        ...vmSpec(
+          target,
+          target.name === options.baselineName,
+          accel,
+          guest.kernel.source,
+          { qemu: guest.qemuVersion, ...environments.get(variant) },
+          rbdImages.get(variant)?.options,
+        ),
+        ...(preconditioned.has(variant) && { preconditionSec: preconditioned.get(variant) }),
+      };
+      // Said before it is saved, as on a directory (run.ts).
+      progress.stepFinished(
+        `${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`,
+      );
+      await recorder.run(
+        spec,
+        profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload },
+        run,
+      );
+    },
+    environment: (variant, key, value) => environments.set(variant, { ...environments.get(variant), [key]: value }),
+    precondition: (variant, outcome) => {
+      if (outcome.ok) preconditioned.set(variant, outcome.seconds);
+      else void recorder.failure({ variant, workload: "precondition", attempt: 1, message: outcome.message });
+      progress.note(
+        `  ${variant}: ${outcome.ok ? `filled in ${formatDuration(outcome.seconds)} before its first run (not measured)` : `preconditioning FAILED: ${outcome.message}`}`,
+      );
+    },
+    failure: async (variant, failure) => {
+      await recorder.failure({ variant, ...failure });
+      progress.stepFinished(
+        `${labels.get(`${variant}/${failure.workload}/${failure.attempt}`) ?? variant}: FAILED: ${failure.message}`,
+      );
+    },
+  };
+}
+
 /** The VM targets as disks of local guests, one boot per directory their images go to, measured one after the other. */
 export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
   const { targets, profile, repeat, recorder, progress } = options;
@@ -139,13 +206,18 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
       ? `layerbench: VM targets in a KVM guest (kernel ${guest.kernel.source})`
       : `layerbench: WARNING: KVM does not work here, VM targets run under TCG: ${EMULATED_CPU_WARNING}`,
   );
-  const byName = new Map(targets.map((target) => [target.name, target]));
   const expectedSeconds = secondsPerRun(profile) + 1;
-  const labels = new Map<string, string>();
-  // Seconds each disk's fill took, by variant (--precondition).
-  const preconditioned = new Map<string, number>();
-  // What each variant's script found running it in the guest, beside the QEMU that ran the guest.
-  const environments = new Map<string, Record<string, string>>();
+  const state: Omit<GuestRunState, "rbdImages"> = {
+    options,
+    guest,
+    accel,
+    expectedSeconds,
+    byName: new Map(targets.map((target) => [target.name, target])),
+    labels: new Map(),
+    preconditioned: new Map(),
+    environments: new Map(),
+  };
+  const { preconditioned } = state;
   // Each guest's images go to its own target's directory; one boot per directory keeps that true.
   const groups = new Map<string, VmTarget[]>();
   for (const target of targets) groups.set(target.path, [...(groups.get(target.path) ?? []), target]);
@@ -172,52 +244,7 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
         signal: options.signal,
         // Generous: TCG is slow, and a stuck guest must not hang the run for ever.
         timeoutMs: (group.length * profile.workloads.length * repeat * (expectedSeconds * 4 + 30) + 120) * 1000,
-        events: {
-          workloadStarted: (variant, workload, attempt) => {
-            const label = options.stepLabel(variant, workload, attempt);
-            labels.set(`${variant}/${workload}/${attempt}`, label);
-            progress.stepStarted(label, expectedSeconds);
-          },
-          run: async (variant, { workload, attempt, run }) => {
-            const target = byName.get(variant);
-            if (!target) throw new GuestRunError(`the guest reported a run of an unknown disk "${variant}"`);
-            const spec = {
-              ...vmSpec(
-                target,
-                target.name === options.baselineName,
-                accel,
-                guest.kernel.source,
-                { qemu: guest.qemuVersion, ...environments.get(variant) },
-                rbdImages.get(variant)?.options,
-              ),
-              ...(preconditioned.has(variant) && { preconditionSec: preconditioned.get(variant) }),
-            };
-            // Said before it is saved, as on a directory (run.ts).
-            progress.stepFinished(
-              `${labels.get(`${variant}/${workload}/${attempt}`) ?? variant}: write ${Math.round(run.write?.iops ?? 0)} IOPS${accel === "tcg" ? " (TCG)" : ""}`,
-            );
-            await recorder.run(
-              spec,
-              profile.workloads.find((candidate) => candidate.id === workload) ?? { id: workload },
-              run,
-            );
-          },
-          environment: (variant, key, value) =>
-            environments.set(variant, { ...environments.get(variant), [key]: value }),
-          precondition: (variant, outcome) => {
-            if (outcome.ok) preconditioned.set(variant, outcome.seconds);
-            else void recorder.failure({ variant, workload: "precondition", attempt: 1, message: outcome.message });
-            progress.note(
-              `  ${variant}: ${outcome.ok ? `filled in ${formatDuration(outcome.seconds)} before its first run (not measured)` : `preconditioning FAILED: ${outcome.message}`}`,
-            );
-          },
-          failure: async (variant, failure) => {
-            await recorder.failure({ variant, ...failure });
-            progress.stepFinished(
-              `${labels.get(`${variant}/${failure.workload}/${failure.attempt}`) ?? variant}: FAILED: ${failure.message}`,
-            );
-          },
-        },
+        events: guestEvents({ ...state, rbdImages }),
       }).catch(async (error: unknown) => {
         // A guest that crashed (QEMU killed, out of memory) fails its own disks' remaining runs; the rest go on.
         if (options.signal?.aborted || !(error instanceof GuestRunError)) throw error;
