@@ -10,7 +10,7 @@ import { renameDesignIds } from "../bench/variants/design.js";
 import { k8sResultId } from "../bench/variants/k8s-variants.js";
 import { HostLayer } from "./host-layer.js";
 import { K8sLayer } from "./k8s-layer.js";
-import type { LayerRun } from "./layer.js";
+import type { LayerRun, Measurement } from "./layer.js";
 import { MeasurementChain } from "./measurement-chain.js";
 import { VmLayer } from "./vm-layer.js";
 
@@ -23,6 +23,35 @@ export interface Layers {
   vmAddresses: pulumi.Output<string>[];
   /** The k3s cluster's kubeconfig (a secret), when the Kubernetes layer is enabled. */
   kubeconfig?: pulumi.Output<string>;
+}
+
+/** The measurements' outputs as one results document, the designs recorded, each failed run warned of. */
+function resultsDocument(
+  config: BenchConfig,
+  stack: { project: string; stack: string },
+  measurements: Measurement[],
+): pulumi.Output<ResultsDocument> {
+  const { profile, repeat, runId } = config;
+  const source = { kind: "pulumi" as const, project: stack.project, stack: stack.stack, runId };
+  return pulumi.all(measurements.map((entry) => entry.output)).apply((outputs) => {
+    const document = documentFromScriptOutputs(
+      source,
+      profile,
+      repeat,
+      outputs.map((output, index) => ({ spec: measurements[index].spec, output })),
+    );
+    const designs = [
+      ...(config.design ? [config.design] : []),
+      ...(config.k8s?.design ? [renameDesignIds(config.k8s.design, k8sResultId)] : []),
+    ];
+    if (designs.length > 0) document.designs = designs;
+    for (const failure of document.failures ?? []) {
+      void pulumi.log.warn(
+        `fio failed on ${failure.variant}/${failure.workload} #${failure.attempt}: ${failure.message}`,
+      );
+    }
+    return document;
+  });
 }
 
 /** Declares the host, VM and Kubernetes layers and their measurements, one after the other. */
@@ -91,26 +120,7 @@ export function createLayers(
       })
     : undefined;
   if (k8s) measurements.push(...k8s.measure(chain, run));
-  const source = { kind: "pulumi" as const, project: stack.project, stack: stack.stack, runId };
-  const results = pulumi.all(measurements.map((entry) => entry.output)).apply((outputs) => {
-    const document = documentFromScriptOutputs(
-      source,
-      profile,
-      repeat,
-      outputs.map((output, index) => ({ spec: measurements[index].spec, output })),
-    );
-    const designs = [
-      ...(config.design ? [config.design] : []),
-      ...(config.k8s?.design ? [renameDesignIds(config.k8s.design, k8sResultId)] : []),
-    ];
-    if (designs.length > 0) document.designs = designs;
-    for (const failure of document.failures ?? []) {
-      void pulumi.log.warn(
-        `fio failed on ${failure.variant}/${failure.workload} #${failure.attempt}: ${failure.message}`,
-      );
-    }
-    return document;
-  });
+  const results = resultsDocument(config, stack, measurements);
   return {
     host,
     vm,
