@@ -37,6 +37,42 @@ export function claimName(variantId: string, runId: string): string {
   return `fio-${variantId}-${createHash("sha256").update(runId).digest("hex").slice(0, 8)}`;
 }
 
+/** The Job's spec: one pod on the bench node, fio's script from the ConfigMap, the claim's volume at POD_VOLUME_PATH. */
+function fioJobSpec(
+  args: K8sFioRunArgs,
+  labels: Record<string, string>,
+  claimName: pulumi.Input<string>,
+): k8s.types.input.batch.v1.JobSpec {
+  return {
+    backoffLimit: 0,
+    activeDeadlineSeconds: args.timeoutMinutes * 60,
+    template: {
+      // The run id in the pod template: a new run id replaces the Job, which runs fio again.
+      metadata: { labels, annotations: { "layerbench/run-id": args.runId } },
+      spec: {
+        restartPolicy: "Never",
+        nodeSelector: { "kubernetes.io/hostname": args.nodeName },
+        containers: [
+          {
+            name: "fio",
+            image: args.image,
+            command: ["sh", "-c", POD_ENTRYPOINT],
+            env: [{ name: POD_SCRIPT_VARIABLE, value: `${POD_SCRIPT_DIR}/${args.scriptFile}` }],
+            volumeMounts: [
+              { name: "data", mountPath: POD_VOLUME_PATH },
+              { name: "script", mountPath: POD_SCRIPT_DIR, readOnly: true },
+            ],
+          },
+        ],
+        volumes: [
+          { name: "data", persistentVolumeClaim: { claimName } },
+          { name: "script", configMap: { name: args.scriptConfigMap } },
+        ],
+      },
+    },
+  };
+}
+
 /** fio in a pod on a volume of the variant's StorageClass: a PVC, a Job, and a Command that reads the Job's log. */
 export class K8sFioRun extends pulumi.ComponentResource {
   readonly claim: k8s.core.v1.PersistentVolumeClaim;
@@ -85,34 +121,7 @@ export class K8sFioRun extends pulumi.ComponentResource {
       `${name}-job`,
       {
         metadata: { name: objectName, namespace: args.namespace, labels },
-        spec: {
-          backoffLimit: 0,
-          activeDeadlineSeconds: args.timeoutMinutes * 60,
-          template: {
-            // The run id in the pod template: a new run id replaces the Job, which runs fio again.
-            metadata: { labels, annotations: { "layerbench/run-id": args.runId } },
-            spec: {
-              restartPolicy: "Never",
-              nodeSelector: { "kubernetes.io/hostname": args.nodeName },
-              containers: [
-                {
-                  name: "fio",
-                  image: args.image,
-                  command: ["sh", "-c", POD_ENTRYPOINT],
-                  env: [{ name: POD_SCRIPT_VARIABLE, value: `${POD_SCRIPT_DIR}/${args.scriptFile}` }],
-                  volumeMounts: [
-                    { name: "data", mountPath: POD_VOLUME_PATH },
-                    { name: "script", mountPath: POD_SCRIPT_DIR, readOnly: true },
-                  ],
-                },
-              ],
-              volumes: [
-                { name: "data", persistentVolumeClaim: { claimName: this.claim.metadata.name } },
-                { name: "script", configMap: { name: args.scriptConfigMap } },
-              ],
-            },
-          },
-        },
+        spec: fioJobSpec(args, labels, this.claim.metadata.name),
       },
       {
         parent: this,
