@@ -72,7 +72,11 @@ function panelOrder(points: SweepPoint[]): string[] {
     .map((point) => point.sweepPanel);
 }
 
-export function sweepChartSpec(data: ReportData, chart: ChartDefinition, points: SweepPoint[]): vl.TopLevelSpec {
+/**
+ * A point per variant and queue depth in each sweep panel, the panel's lines sharing one unit; the panels named
+ * with their unit where they differ.
+ */
+function sweepRows(chart: ChartDefinition, points: SweepPoint[]) {
   const order = panelOrder(points);
   // One unit per sweep panel: its lines share a y axis.
   const units = new Map(
@@ -106,6 +110,11 @@ export function sweepChartSpec(data: ReportData, chart: ChartDefinition, points:
     }),
   );
   const panels = order.map((sweepPanel) => (shared ? sweepPanel : `${sweepPanel} (${units.get(sweepPanel)?.label})`));
+  return { rows, panels, shared };
+}
+
+export function sweepChartSpec(data: ReportData, chart: ChartDefinition, points: SweepPoint[]): vl.TopLevelSpec {
+  const { rows, panels, shared } = sweepRows(chart, points);
   const variantOrder = data.variants.map((variant) => variant.label);
   const x = {
     field: "iodepth",
