@@ -182,30 +182,21 @@ function fioReleaseFinding(pveversion: string | undefined, sources: Record<strin
       ];
 }
 
-export function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
-  const { plan } = target;
-  const findings: Finding[] = [versionFinding(facts.values.get("pveversion"), plan.nodeAddress)];
+/** The ZFS pool: there, with room for what the stack writes (what it wrote before counted as its own). */
+function poolFinding(plan: Plan, facts: Facts): Finding {
   const available = Number(facts.values.get("pool_available") || NaN);
-  if (!Number.isFinite(available)) {
-    findings.push({
-      level: "fail",
-      message: `pool ${plan.pool}: no such ZFS pool on the node (layerbench:dataset names it)`,
-    });
-  } else {
-    // What this stack wrote in an earlier `pulumi up` is already counted as used.
-    const usable = available + (Number(facts.values.get("stack_used")) || 0);
-    findings.push(
-      usable >= plan.spaceBytes
-        ? {
-            level: "ok",
-            message: `pool ${plan.pool}: ${formatGiB(available)} free, the stack writes up to ${formatGiB(plan.spaceBytes)}`,
-          }
-        : {
-            level: "fail",
-            message: `pool ${plan.pool}: ${formatGiB(available)} free, the stack writes up to ${formatGiB(plan.spaceBytes)}: free space or use a smaller size/fewer variants`,
-          },
-    );
-  }
+  if (!Number.isFinite(available))
+    return { level: "fail", message: `pool ${plan.pool}: no such ZFS pool on the node (layerbench:dataset names it)` };
+  // What this stack wrote in an earlier `pulumi up` is already counted as used.
+  const usable = available + (Number(facts.values.get("stack_used")) || 0);
+  const told = `pool ${plan.pool}: ${formatGiB(available)} free, the stack writes up to ${formatGiB(plan.spaceBytes)}`;
+  return usable >= plan.spaceBytes
+    ? { level: "ok", message: told }
+    : { level: "fail", message: `${told}: free space or use a smaller size/fewer variants` };
+}
+
+/** Memory for the VMs this node runs: what is free, with what ZFS's ARC gives back, against what they take. */
+function memoryFindings(plan: Plan, facts: Facts): Finding[] {
   const memFree = Number(facts.values.get("mem_available_kib") || NaN) * 1024;
   // What the ARC holds above its minimum, the kernel gets back under pressure (zfs arcstats: size, c_min).
   const arcReclaimable = Math.max(
@@ -221,19 +212,22 @@ export function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
   const here = plan.vms.filter((vm) => vm.node === plan.node);
   const running = memoryBytes(here.filter((vm) => facts.vms?.get(vm.vmId)?.node === plan.node));
   const needed = memoryBytes(here);
-  if (Number.isFinite(memAvailable)) {
-    findings.push(
-      memAvailable + running >= needed
-        ? {
-            level: "ok",
-            message: `memory: ${memText}, the stack's VMs take ${formatGiB(needed)}`,
-          }
-        : {
-            level: "fail",
-            message: `memory: ${memText}, the stack's VMs take ${formatGiB(needed)}: give them less memory (vm.memoryMb, k8s.vm.memoryMb) or stop other VMs`,
-          },
-    );
-  }
+  if (!Number.isFinite(memAvailable)) return [];
+  const told = `memory: ${memText}, the stack's VMs take ${formatGiB(needed)}`;
+  return [
+    memAvailable + running >= needed
+      ? { level: "ok", message: told }
+      : { level: "fail", message: `${told}: give them less memory (vm.memoryMb, k8s.vm.memoryMb) or stop other VMs` },
+  ];
+}
+
+export function sshFindings(target: CheckTarget, facts: Facts): Finding[] {
+  const { plan } = target;
+  const findings: Finding[] = [
+    versionFinding(facts.values.get("pveversion"), plan.nodeAddress),
+    poolFinding(plan, facts),
+    ...memoryFindings(plan, facts),
+  ];
   if (facts.values.get("fio")) findings.push({ level: "ok", message: `fio: ${facts.values.get("fio")}` });
   else if (facts.values.get("apt_get"))
     findings.push({ level: "ok", message: "fio: not installed; pulumi up installs it with apt-get" });
