@@ -27,21 +27,17 @@ import {
   NAME,
   underKey,
   VariantMatrixSchema,
-  validCidr,
   wholeNumber,
   ZFS_NAME,
   zodMessage,
 } from "./schema-parts.js";
 import { checkStorageUsers, STORAGES_KEY } from "./storages-config.js";
-import type { VmSettings } from "./vm-settings.js";
+import { VmSchema, type VmSettings } from "./vm-settings.js";
 
 /** fio on the node itself: on a zvol (the fair match for zvol-backed VM disks) or in a dataset. */
 export type Baseline =
   | ({ kind: "zvol"; sizeGb: number } & ZfsOptions)
   | { kind: "dataset"; recordsize: string; compression: ZfsOptions["compression"]; sync: ZfsOptions["sync"] };
-
-/** The guests' image: Debian 13, the release of Proxmox VE 9 (its fio is the host's). */
-const DEBIAN_CLOUD_IMAGE = "https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2";
 
 export interface BenchConfig {
   node: string;
@@ -91,45 +87,6 @@ const BaselineSchema = z.discriminatedUnion("kind", [
     })
     .strict(),
 ]);
-
-const VmSchema = z
-  .object({
-    vmId: z.number().int().min(100).max(999_999_999).default(9100),
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9-]*$/, "use letters, digits and '-'")
-      .default("layerbench"),
-    cores: z.number().int().min(1).default(4),
-    memoryMb: z.number().int().min(512).default(4096),
-    bootDatastore: z.string().regex(NAME).default("local-zfs"),
-    bootSizeGb: z.number().int().min(4).default(8),
-    fileDatastore: z.string().regex(NAME).default("local"),
-    imageUrl: z
-      .url()
-      .refine(
-        (value) => /\.(qcow2|raw|vmdk)$/.test(new URL(value).pathname),
-        "Proxmox imports .qcow2, .raw or .vmdk disk images (a Debian genericcloud .qcow2, say)",
-      )
-      // Proxmox VE 9 runs on Debian 13: the guests install the same fio as the host (on 8.4, Debian 12's image).
-      .default(DEBIAN_CLOUD_IMAGE),
-    bridge: z.string().regex(NAME).default("vmbr0"),
-    ip: z
-      .string()
-      .refine(
-        (value) => value === "dhcp" || validCidr(value),
-        "use dhcp or an IPv4 address with prefix length, e.g. 192.168.1.50/24",
-      )
-      .default("dhcp"),
-    gateway: z.ipv4().optional(),
-    user: z
-      .string()
-      .regex(/^[a-z_][a-z0-9_-]*$/, "use a Linux user name")
-      .default("layerbench"),
-    sshPublicKey: z
-      .string()
-      .regex(/^(ssh-|ecdsa-)\S+ \S+/, "use an OpenSSH public key line, e.g. ssh-ed25519 AAAA... you@host"),
-  })
-  .strict();
 
 /**
  * Every `layerbench:` key of a stack: the one description of the config, from which its validation, its defaults,
@@ -300,24 +257,22 @@ function checkDevicesHoldTheWorkloads(profile: Profile, baseline: Baseline, vari
     );
 }
 
-/** Validates the whole configuration before any resource is declared; the first problem is named with its key. */
-export function parseBenchConfig(raw: RawConfig): BenchConfig {
-  const parsed = StackConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(zodMessage(undefined, parsed.error));
-  const { node, nodeAddress, sshUser, dataset, runId, repeatAuto, maxRsd } = parsed.data;
+/** The workloads (a profile or a job file, with --steady and preconditioning) and the runs each gets. */
+function profileAndRepeat(data: z.infer<typeof StackConfigSchema>): { profile: Profile; repeat: number } {
+  const { repeatAuto, maxRsd } = data;
   // Pulumi fills in repeat's default (1), so only a count other than 1 conflicts with repeatAuto.
-  if (repeatAuto && parsed.data.repeat !== 1)
+  if (repeatAuto && data.repeat !== 1)
     throw new ConfigError(
-      `layerbench:repeat ${parsed.data.repeat} and layerbench:repeatAuto true: give a count, or repeatAuto`,
+      `layerbench:repeat ${data.repeat} and layerbench:repeatAuto true: give a count, or repeatAuto`,
     );
   const stopWhenStable = repeatAuto ? { minRuns: AUTO_MIN_RUNS, maxRsdPct: maxRsd } : undefined;
   const precondition = {
-    ...(parsed.data.precondition && { precondition: true }),
-    ...(parsed.data.steady && { steady: true }),
+    ...(data.precondition && { precondition: true }),
+    ...(data.steady && { steady: true }),
   };
-  const { jobFile } = parsed.data;
+  const { jobFile } = data;
   if (jobFile !== undefined) {
-    const set = (["runtime", "ramp", "size"] as const).filter((key) => parsed.data[key] !== undefined);
+    const set = (["runtime", "ramp", "size"] as const).filter((key) => data[key] !== undefined);
     if (set.length > 0)
       throw new ConfigError(
         `layerbench:${set.join(", layerbench:")} cannot change layerbench:jobFile: set ${set.join(", ")} in the job file`,
@@ -331,15 +286,23 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
           ...precondition,
         }))
       : underKey("profile", () =>
-          resolveProfile(parsed.data.profile, {
-            runtimeSec: parsed.data.runtime,
-            rampSec: parsed.data.ramp,
-            size: parsed.data.size,
+          resolveProfile(data.profile, {
+            runtimeSec: data.runtime,
+            rampSec: data.ramp,
+            size: data.size,
             ...(stopWhenStable && { stopWhenStable }),
             ...precondition,
           }),
         );
-  const repeat = repeatAuto ? AUTO_MAX_RUNS : parsed.data.repeat;
+  return { profile, repeat: repeatAuto ? AUTO_MAX_RUNS : data.repeat };
+}
+
+/** Validates the whole configuration before any resource is declared; the first problem is named with its key. */
+export function parseBenchConfig(raw: RawConfig): BenchConfig {
+  const parsed = StackConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(zodMessage(undefined, parsed.error));
+  const { node, nodeAddress, sshUser, dataset, runId } = parsed.data;
+  const { profile, repeat } = profileAndRepeat(parsed.data);
   const { baseline } = parsed.data;
   if (baseline.kind === "zvol") {
     // The same checks as a VM disk's ZFS options, so that baseline and variants mean the same thing.
