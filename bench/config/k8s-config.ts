@@ -155,17 +155,8 @@ function proxmoxNodes(given: z.infer<typeof ProxmoxNodeSchema>[] | undefined, st
   return nodes;
 }
 
-export function parseK8s(
-  raw: unknown,
-  vm: VmSettings,
-  vmCount: number,
-  profile: Profile,
-  stackNode: ProxmoxNode,
-): K8sSettings | undefined {
-  const parsed = parseWith("k8s", K8sSchema, raw ?? {});
-  if (!parsed.enabled) return undefined;
-  const { nodeCount } = parsed;
-  const nodeVm = { ...vm, ...parsed.vm };
+/** The k3s VMs take vmIds (and static addresses) after their first one: none may be a bench VM's. */
+function checkK3sVmsApart(vm: VmSettings, vmCount: number, nodeVm: VmSettings, nodeCount: number): void {
   if (overlaps([vm.vmId, vm.vmId + vmCount - 1], [nodeVm.vmId, nodeVm.vmId + nodeCount - 1])) {
     throw new ConfigError(
       `layerbench:k8s.vm.vmId ${nodeVm.vmId} is not allowed: the ${nodeCount} k3s VMs (${nodeVm.vmId}-${nodeVm.vmId + nodeCount - 1}) would share vmIds with the bench VMs (${vm.vmId}-${vm.vmId + vmCount - 1})`,
@@ -188,6 +179,20 @@ export function parseK8s(
       );
     }
   }
+}
+
+export function parseK8s(
+  raw: unknown,
+  vm: VmSettings,
+  vmCount: number,
+  profile: Profile,
+  stackNode: ProxmoxNode,
+): K8sSettings | undefined {
+  const parsed = parseWith("k8s", K8sSchema, raw ?? {});
+  if (!parsed.enabled) return undefined;
+  const { nodeCount } = parsed;
+  const nodeVm = { ...vm, ...parsed.vm };
+  checkK3sVmsApart(vm, vmCount, nodeVm, nodeCount);
   const footprintGb = largestFootprint(profile) / 1024 ** 3;
   const neededGb = Math.ceil(footprintGb * 1.1) + 1;
   const volumeSizeGb = parsed.volumeSizeGb ?? neededGb;
