@@ -55,17 +55,8 @@ function series(output: FoundOutput): { series?: Series } {
   return found ? { series: found } : {};
 }
 
-export function importDocument(outputs: FoundOutput[], options: ImportOptions): ResultsDocument {
-  const variants = [...new Set(outputs.map((output) => output.variant))];
-  const baseline = options.baseline ?? variants[0];
-  if (!variants.includes(baseline))
-    throw new ImportError(`--baseline ${baseline}: no such variant in the inputs: use one of ${variants.join(", ")}`);
-  for (const [variant, layer] of Object.entries(options.layers)) {
-    if (!variants.includes(variant))
-      throw new ImportError(
-        `--layer ${variant}=${layer}: no such variant in the inputs: use one of ${variants.join(", ")}`,
-      );
-  }
+/** Every run of the outputs, a workload per output (per group, of an output of several), with its settings. */
+function importedRuns(outputs: FoundOutput[]) {
   const parsed = outputs.map((output) => ({ output, fio: parseFioGroups(output.text, output.origin) }));
   const settings = new Map<string, WorkloadSettings>();
   const runs: Array<{ variant: string; workload: string; run: Run }> = [];
@@ -96,6 +87,21 @@ export function importDocument(outputs: FoundOutput[], options: ImportOptions): 
       });
     }
   }
+  return { settings, runs, first };
+}
+
+export function importDocument(outputs: FoundOutput[], options: ImportOptions): ResultsDocument {
+  const variants = [...new Set(outputs.map((output) => output.variant))];
+  const baseline = options.baseline ?? variants[0];
+  if (!variants.includes(baseline))
+    throw new ImportError(`--baseline ${baseline}: no such variant in the inputs: use one of ${variants.join(", ")}`);
+  for (const [variant, layer] of Object.entries(options.layers)) {
+    if (!variants.includes(variant))
+      throw new ImportError(
+        `--layer ${variant}=${layer}: no such variant in the inputs: use one of ${variants.join(", ")}`,
+      );
+  }
+  const { settings, runs, first } = importedRuns(outputs);
   const firstOptions = first?.options ?? {};
   // Counted in one pass: a big import holds thousands of runs.
   const repeats = new Map<string, number>();
