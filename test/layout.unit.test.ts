@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import test from "ava";
+import ts from "typescript";
 
 // The README's Layout table is the map a newcomer reads first: it names every folder of the tree, and every
 // file it names exists.
@@ -161,4 +162,30 @@ test("no file over 400 lines in bench/ or components/: a longer one is split whe
     .filter(({ lines }) => lines > 400)
     .map(({ file, lines }) => `${file.slice(ROOT.length)}: ${lines}`);
   t.deepEqual(long, []);
+});
+
+/** Functions, methods, constructors and arrow functions longer than `limit` lines, each named with its place. */
+function longFunctions(file: string, text: string, limit: number): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && "body" in node && node.body) {
+      const [start, end] = [node.getStart(), node.getEnd()].map((at) => source.getLineAndCharacterOfPosition(at).line);
+      if (end - start + 1 > limit) found.push(`${file.slice(ROOT.length)}:${start + 1} (${end - start + 1} lines)`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+test("no function over 80 lines in bench/ or components/: each split where its parts have names", async (t) => {
+  const files = [...(await sources("bench")), ...(await sources("components"))];
+  const found = (
+    await Promise.all(files.map(async (file) => longFunctions(file, await fs.readFile(file, "utf8"), 80)))
+  ).flat();
+  t.deepEqual(found, []);
+  // The check finds one where there is one.
+  const long = `function long() {\n${"  step();\n".repeat(80)}}\n`;
+  t.deepEqual(longFunctions(join(ROOT, "x.ts"), long, 80), ["x.ts:1 (82 lines)"]);
 });
