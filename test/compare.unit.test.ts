@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { changeTest, fdrAdjusted } from "../bench/core/change-test.js";
+import { runAgain } from "../bench/core/repeat.js";
 import { addRun, newResultsDocument, pooledStdev, type ResultsDocument } from "../bench/core/results.js";
 import { comparisonDifferences, environmentDifferences, placeDifferences } from "../bench/core/settings.js";
 import { compareDocuments, renderComparison } from "../bench/report/compare.js";
@@ -332,6 +333,78 @@ test("two identical runs of a 48-cell matrix, --repeat 3: compare exits 0 in at 
   ).filter(Boolean).length;
   t.true(found >= 90, `${found} of 100 pairs found the slower variant`);
 });
+/**
+ * 8 variants x 6 workloads measured with `--repeat auto` (PTS's rule, core/repeat.ts: 3 runs, then more while their
+ * spread is 2.5 % or more), 4 % noise a run; `slower` scales variant v3's IOPS.
+ */
+function autoDocument(draw: () => number, slower = 1): ResultsDocument {
+  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const rule = { minRuns: 3, maxRsdPct: 2.5 };
+  const document = newResultsDocument(
+    source,
+    { id: "ars", runtimeSec: 60, repeat: 15, ioengine: "libaio", direct: true, stopWhenStable: rule },
+    new Date(0),
+  );
+  for (let index = 0; index < 8; index += 1)
+    for (let workload = 0; workload < 6; workload += 1) {
+      const values: number[] = [];
+      do values.push(1000 * (index + 1) * (workload + 1) * (index === 3 ? slower : 1) * Math.exp(0.04 * normal()));
+      while (runAgain(rule, values, 60));
+      for (const iops of values)
+        addRun(
+          document,
+          variant(`v${index}`, index === 0),
+          { id: `w${workload}` },
+          {
+            fioVersion: "fio-3.33",
+            startedAt: new Date(0).toISOString(),
+            write: {
+              iops,
+              bwBytes: iops * 4096,
+              ioBytes: iops * 4096 * 60,
+              runtimeMs: 60_000,
+              latencyNs: { mean: 16e9 / iops },
+            },
+          },
+        );
+    }
+  return document;
+}
+
+test("--repeat auto then compare: each change tested against at least its layer's pooled spread, not the agreeing runs' own", (t) => {
+  // The rule stops once the runs agree, and so keeps runs that agree by chance: tested against their own spread,
+  // 37 of these 200 identical pairs had a regression and the IOPS intervals held 1.0 86 % of the time.
+  const draw = seededUniforms(41);
+  let [flagged, inside, intervals] = [0, 0, 0];
+  for (let pair = 0; pair < 200; pair += 1) {
+    const comparison = compareDocuments(autoDocument(draw), autoDocument(draw));
+    if (comparison.rows.some((row) => row.verdict === "regression")) flagged += 1;
+    for (const { test: change } of comparison.rows.filter((row) => row.metric.metric === "iops")) {
+      if (!change) continue;
+      intervals += 1;
+      if (change.low <= 1 && change.high >= 1) inside += 1;
+    }
+  }
+  t.log(
+    `${flagged} of 200 identical pairs flagged; ${((inside / intervals) * 100).toFixed(1)} % of ${intervals} intervals hold 1`,
+  );
+  t.true(flagged / 200 <= 0.06, `${flagged} of 200`);
+  t.true(inside / intervals >= 0.92 && inside / intervals <= 0.98, `${inside} of ${intervals}`);
+  // A real change keeps its power: one variant 10 % slower.
+  const found = Array.from({ length: 50 }, () =>
+    compareDocuments(autoDocument(draw), autoDocument(draw, 0.9)).rows.some(
+      (row) => row.variant === "v3" && row.metric.metric === "iops" && row.verdict === "regression",
+    ),
+  ).filter(Boolean).length;
+  t.true(found >= 45, `${found} of 50`);
+  const comparison = compareDocuments(autoDocument(draw), noisyDocument(draw, 3));
+  t.deepEqual(comparison.floored, ["before"]);
+  t.regex(
+    renderComparison(comparison, { before: "a", after: "b" }, 5),
+    /The runs of the before side stopped once they agreed \(`--repeat auto`\)/,
+  );
+});
+
 test("Benjamini-Hochberg's adjusted p-values: each p times the tests over its rank, never above a larger p's", (t) => {
   // The step-up rule by hand: sorted 0.005 0.01 0.03 0.04 0.5 times 5/rank, then the least of each and those after.
   t.deepEqual(

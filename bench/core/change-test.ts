@@ -21,8 +21,31 @@ export interface ChangeTest {
 const mean = (values: number[]) => stat(values).mean;
 const variance = (values: number[]) => stat(values).stdev ** 2;
 
-/** The test, or undefined when neither side was repeated (or a value is not positive: no log). */
-export function changeTest(before: number[], after: number[]): ChangeTest | undefined {
+/**
+ * The least spread a side's runs may claim (of the log of their values) and its degrees of freedom: the spread its
+ * layer's runs share, where the side's run count was chosen by the data (`--repeat auto` stops once the runs agree,
+ * and so keeps the runs that happened to agree: their own spread is too small, and changes found in it are noise).
+ */
+export interface SpreadFloor {
+  variance: number;
+  df: number;
+}
+
+/** A side's log-variance and its degrees of freedom: its own, or the floor's where that is larger. */
+function sideVariance(logs: number[], floor: SpreadFloor | undefined): { variance: number; df: number } {
+  const own = { variance: variance(logs), df: logs.length - 1 };
+  return floor && floor.variance > own.variance ? floor : own;
+}
+
+/**
+ * The test, or undefined when neither side was repeated (or a value is not positive: no log). `floors` holds each
+ * side's SpreadFloor where its run count was chosen by the data.
+ */
+export function changeTest(
+  before: number[],
+  after: number[],
+  floors: { before?: SpreadFloor; after?: SpreadFloor } = {},
+): ChangeTest | undefined {
   if (before.length === 0 || after.length === 0 || [...before, ...after].some((value) => !(value > 0)))
     return undefined;
   if (before.length < 2 && after.length < 2) return undefined;
@@ -32,17 +55,18 @@ export function changeTest(before: number[], after: number[]): ChangeTest | unde
   let df: number;
   let kind: ChangeTest["kind"];
   if (a.length >= 2 && b.length >= 2) {
-    const [va, vb] = [variance(a) / a.length, variance(b) / b.length];
+    const [sa, sb] = [sideVariance(a, floors.before), sideVariance(b, floors.after)];
+    const [va, vb] = [sa.variance / a.length, sb.variance / b.length];
     se = Math.sqrt(va + vb);
     df = satterthwaiteDf([
-      { variance: va, df: a.length - 1 },
-      { variance: vb, df: b.length - 1 },
+      { variance: va, df: sa.df },
+      { variance: vb, df: sb.df },
     ]);
     kind = "welch";
   } else {
-    const repeated = a.length >= 2 ? a : b;
-    se = Math.sqrt(variance(repeated) * (1 / a.length + 1 / b.length));
-    df = repeated.length - 1;
+    const repeated = a.length >= 2 ? sideVariance(a, floors.before) : sideVariance(b, floors.after);
+    se = Math.sqrt(repeated.variance * (1 / a.length + 1 / b.length));
+    df = repeated.df;
     kind = "one-side";
   }
   if (se === 0) return { p: difference === 0 ? 1 : 0, df, low: Math.exp(difference), high: Math.exp(difference), kind };

@@ -1,4 +1,4 @@
-import { type ChangeTest, changeTest, fdrAdjusted } from "../core/change-test.js";
+import { type ChangeTest, changeTest, fdrAdjusted, type SpreadFloor } from "../core/change-test.js";
 import { DEFAULT_THRESHOLD_PCT, formatStat, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import {
   DIRECTIONS,
@@ -56,6 +56,8 @@ export interface Comparison {
   rows: ComparisonRow[];
   onlyBefore: string[];
   onlyAfter: string[];
+  /** The sides measured with `--repeat auto`, whose changes were tested against their layer's pooled spread. */
+  floored: Array<"before" | "after">;
 }
 
 /**
@@ -75,6 +77,36 @@ export function verdict(
   return changePct > 0 === metric.higherIsBetter ? "improvement" : "regression";
 }
 
+const floorKey = (layer: string, workload: string, direction: Direction, metric: Metric) =>
+  `${layer}\u0000${workload}\u0000${direction}\u0000${metric}`;
+
+/**
+ * Under `--repeat auto` the runs stopped once they agreed, so each cell's own spread is biased small: a change is
+ * tested against at least the spread its layer's variants share in the workload (the pooled variance of the log of
+ * their runs). None for a fixed run count.
+ */
+export function spreadFloors(document: ResultsDocument): Map<string, SpreadFloor> {
+  const floors = new Map<string, SpreadFloor>();
+  if (!document.profile.stopWhenStable) return floors;
+  const sums = new Map<string, { squares: number; df: number }>();
+  for (const variant of document.variants)
+    for (const workload of variant.workloads)
+      for (const direction of DIRECTIONS)
+        for (const metric of COMPARED) {
+          const logs = runValues(workload.runs, direction, metric.metric).map(Math.log);
+          if (logs.length < 2 || !logs.every(Number.isFinite)) continue;
+          const mean = logs.reduce((sum, value) => sum + value, 0) / logs.length;
+          const key = floorKey(variant.layer, workload.id, direction, metric.metric);
+          const sum = sums.get(key) ?? { squares: 0, df: 0 };
+          sums.set(key, {
+            squares: sum.squares + logs.reduce((total, value) => total + (value - mean) ** 2, 0),
+            df: sum.df + logs.length - 1,
+          });
+        }
+  for (const [key, { squares, df }] of sums) floors.set(key, { variance: squares / df, df });
+  return floors;
+}
+
 /** Lines up two results documents by variant id and workload id. */
 export function compareDocuments(
   before: ResultsDocument,
@@ -82,6 +114,7 @@ export function compareDocuments(
   thresholdPct = DEFAULT_THRESHOLD_PCT,
 ): Comparison {
   const measured: Array<Omit<ComparisonRow, "q" | "verdict">> = [];
+  const [beforeFloors, afterFloors] = [spreadFloors(before), spreadFloors(after)];
   for (const afterVariant of after.variants) {
     const beforeVariant = before.variants.find((variant) => variant.id === afterVariant.id);
     if (!beforeVariant) continue;
@@ -94,9 +127,14 @@ export function compareDocuments(
           const afterStat = afterWorkload.summary[direction]?.[metric.metric];
           if (!beforeStat || !afterStat) continue;
           const difference = afterStat.mean - beforeStat.mean;
+          const beforeFloor = beforeFloors.get(
+            floorKey(beforeVariant.layer, beforeWorkload.id, direction, metric.metric),
+          );
+          const afterFloor = afterFloors.get(floorKey(afterVariant.layer, afterWorkload.id, direction, metric.metric));
           const test = changeTest(
             runValues(beforeWorkload.runs, direction, metric.metric),
             runValues(afterWorkload.runs, direction, metric.metric),
+            { ...(beforeFloor && { before: beforeFloor }), ...(afterFloor && { after: afterFloor }) },
           );
           measured.push({
             variant: afterVariant.id,
@@ -129,6 +167,9 @@ export function compareDocuments(
     rows,
     onlyBefore: ids(before).filter((id) => !ids(after).includes(id)),
     onlyAfter: ids(after).filter((id) => !ids(before).includes(id)),
+    floored: (["before", "after"] as const).filter(
+      (side) => (side === "before" ? before : after).profile.stopWhenStable,
+    ),
   };
 }
 
@@ -181,6 +222,12 @@ export function renderComparison(
     "",
     `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; with one run on each side there is no test, and a change past the threshold is said untested, never a regression). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
+    ...(comparison.floored.length > 0
+      ? [
+          `The runs ${comparison.floored.length === 2 ? "of both sides" : `of the ${comparison.floored[0]} side`} stopped once they agreed (\`--repeat auto\`), which keeps runs that agree by chance: each change is tested against at least the spread its layer's variants share in the workload (their runs' pooled variance), not its own alone.`,
+          "",
+        ]
+      : []),
     ...quotedList(
       "**Compared with --force although the settings differ**; the changes may come from them:",
       settingsDifferences,
