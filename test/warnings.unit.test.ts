@@ -4,6 +4,7 @@ import { CHARTS } from "../bench/report/chart-definitions.js";
 import { chartRows, chartSpec } from "../bench/report/charts.js";
 import { renderMarkdown } from "../bench/report/markdown.js";
 import { collectReportData } from "../bench/report/rows.js";
+import { seededUniforms } from "../bench/util/random.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 
 const GiB = 1024 ** 3;
@@ -172,4 +173,65 @@ test("overran: a 5-s run that fio timed at 61.8 s (a stalled cluster) is flagged
   // A job file without a runtime: its runs take what their sizes take.
   document.profile = { ...document.profile, runtimeSec: 0 };
   t.false(deriveWarnings(document).some((warning) => warning.code === "overran"));
+});
+
+/**
+ * 100 seeded matrices of 20 variants x 3 runs at 4 % noise; a share of the runs at `factor` of their variant's IOPS.
+ * Returns the runs flagged as outliers that were not planted, and the planted ones caught.
+ */
+function outlierTrial(
+  share: number,
+  factor: number,
+): { falseFlags: number; caught: number; planted: number; runs: number } {
+  const draw = seededUniforms(17);
+  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const tally = { falseFlags: 0, caught: 0, planted: 0, runs: 0 };
+  for (let trial = 0; trial < 100; trial += 1) {
+    const planted = new Set<string>();
+    const document = syntheticDocument(
+      { kind: "local", host: "box" },
+      Array.from({ length: 20 }, (_, index) => ({
+        spec: variant(`v${index}`, index === 0),
+        iops: {
+          w: Array.from({ length: 3 }, (_, run) => {
+            const iops = 1000 * (index + 1) * Math.exp(0.04 * normal());
+            if (draw() >= share) return iops;
+            planted.add(`v${index} ${run + 1}`);
+            return iops * factor;
+          }),
+        },
+      })),
+    );
+    tally.runs += 60;
+    tally.planted += planted.size;
+    for (const warning of deriveWarnings(document).filter((entry) => entry.code === "outlier-run"))
+      for (const [, run] of warning.message.matchAll(/run (\d+):/g)) {
+        if (planted.has(`${warning.variant} ${run}`)) tally.caught += 1;
+        else tally.falseFlags += 1;
+      }
+  }
+  return tally;
+}
+
+test("outlier-run: a run far from its variant's median, by its layer's robust spread; 3 runs of noise alone, rarely", (t) => {
+  // Without the small-sample correction of the pooled deviations, 2.7 % of such runs were flagged.
+  const quiet = outlierTrial(0, 1);
+  t.true(quiet.falseFlags / quiet.runs <= 0.002, `${quiet.falseFlags} of ${quiet.runs} runs flagged`);
+  // One run in ten at half its IOPS (a neighbour's backup): most are named. Two or three of a variant's three runs
+  // cannot be (their median is one of them): a fifth of the planted runs are in such variants.
+  const noisy = outlierTrial(0.1, 0.5);
+  t.log(
+    `flagged: ${quiet.falseFlags} of ${quiet.runs} runs of noise; ${noisy.caught} of ${noisy.planted} planted caught`,
+  );
+  t.true(noisy.caught / noisy.planted >= 0.7, `${noisy.caught} of ${noisy.planted}`);
+  // Where two of three runs were slowed, the third is the one that disagrees: flagged, though not planted.
+  t.true(noisy.falseFlags / noisy.runs <= 0.02, `${noisy.falseFlags} of ${noisy.runs}`);
+  // The message names the run and how far it is.
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: variant("host", true), iops: { w: [1000, 1010, 990] } },
+    { spec: variant("vm"), iops: { w: [800, 404, 808, 796] } },
+  ]);
+  const [outlier] = deriveWarnings(document).filter((entry) => entry.code === "outlier-run");
+  t.is(outlier?.variant, "vm");
+  t.is(outlier?.message, "write run 2: 0.51× the median of 4 runs");
 });

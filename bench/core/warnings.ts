@@ -24,6 +24,7 @@ export const WARNING_CODES = [
   "not-steady",
   "settled-late",
   "overran",
+  "outlier-run",
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -52,6 +53,8 @@ export const WARNING_MEANINGS: Record<WarningCode, string> = {
   "cpu-bound": "fio's jobs kept their CPUs near 100 % busy: the number may measure the CPU, not the storage",
   overran:
     "fio's own runtime of a run was far longer than the profile's: the storage stalled under it (a cluster not answering for a while), and the number averages over the stall",
+  "outlier-run":
+    "one run of several is far from the others: 5 robust standard deviations of its layer's runs and 5 % or more from its variant's median (a neighbour's backup, a scrub, a cache flushing); the mean includes it, the message says which run",
   "settled-late":
     "a run settled only after its first seconds, and the mean of its steady part differs from the whole run's by 5 % or more: the number carries its start (a cache filling, a thin volume allocating)",
   "not-steady":
@@ -63,6 +66,86 @@ const LAYER_RANK: Record<Layer, number> = { local: 0, host: 0, vm: 1, k8s: 2 };
 
 /** A run's steady part against the whole run: a change of this share is said (settled-late). */
 const SETTLED_LATE_CHANGE = 0.05;
+
+/**
+ * A run is an outlier this many robust standard deviations from its variant's median, and at least
+ * DEFAULT_THRESHOLD_PCT from it (the spread of a quiet machine is a tenth of a percent: a 1 % run is no outlier).
+ */
+const OUTLIER_SIGMAS = 5;
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+
+/** The log of each run's IOPS in a direction, with the run's number, of the runs that measured it. */
+const runLogs = (runs: Run[], direction: (typeof DIRECTIONS)[number]) =>
+  runs.flatMap((run, index) => {
+    const iops = run[direction]?.iops;
+    return iops !== undefined && iops > 0 ? [{ run: index + 1, log: Math.log(iops) }] : [];
+  });
+
+const cellKey = (layer: Layer, workload: string, direction: string) => `${layer}\u0000${workload}\u0000${direction}`;
+
+/**
+ * The median of |Z - median(Z1..Zn)| for n standard normals, n = 3 to 15 (200,000 seeded samples of n each; the run
+ * itself is among the n, so a small n's deviations are smaller than the normal's 0.6745 for large n).
+ */
+const MEDIAN_DEVIATION: Record<number, number> = {
+  3: 0.3136,
+  4: 0.4866,
+  5: 0.4894,
+  6: 0.5273,
+  7: 0.5512,
+  8: 0.5638,
+  9: 0.5824,
+  10: 0.5873,
+  11: 0.6006,
+  12: 0.6045,
+  13: 0.6131,
+  14: 0.6163,
+  15: 0.6226,
+};
+
+/**
+ * Per layer, workload and direction, the robust standard deviation of a run's log IOPS: the median of its runs'
+ * distances to their variant's median, each over what a normal's would be for that many runs, over every variant
+ * of 3 runs or more (3 runs say little alone; an outlier moves a pooled median little). Absent where no variant
+ * ran 3 times.
+ */
+function robustSpreads(document: ResultsDocument): Map<string, number> {
+  const deviations = new Map<string, number[]>();
+  for (const variant of document.variants)
+    for (const workload of variant.workloads)
+      for (const direction of DIRECTIONS) {
+        const logs = runLogs(workload.runs, direction).map((entry) => entry.log);
+        if (logs.length < 3) continue;
+        const centre = median(logs);
+        const normal = MEDIAN_DEVIATION[logs.length] ?? 0.6745;
+        const key = cellKey(variant.layer, workload.id, direction);
+        deviations.set(key, [
+          ...(deviations.get(key) ?? []),
+          ...logs.map((value) => Math.abs(value - centre) / normal),
+        ]);
+      }
+  return new Map([...deviations].map(([key, values]) => [key, median(values)]));
+}
+
+/** A cell's runs far from its median, each said as "run 3: 0.52x the median of 5 runs". */
+function outlierRuns(runs: Run[], direction: (typeof DIRECTIONS)[number], spread: number | undefined): string[] {
+  if (spread === undefined) return [];
+  const measured = runLogs(runs, direction);
+  if (measured.length < 3) return [];
+  const centre = median(measured.map((entry) => entry.log));
+  const least = Math.max(OUTLIER_SIGMAS * spread, Math.log(1 + DEFAULT_THRESHOLD_PCT / 100));
+  return measured
+    .filter((entry) => Math.abs(entry.log - centre) > least)
+    .map(
+      (entry) =>
+        `${direction} run ${entry.run}: ${Math.exp(entry.log - centre).toFixed(2)}× the median of ${measured.length} runs`,
+    );
+}
 
 /** A job counts as CPU-bound from this share of one CPU (user + system). */
 export const CPU_BOUND_PCT = 90;
@@ -114,6 +197,7 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
   const { profile } = document;
   const baseline = document.variants.find((variant) => variant.baseline);
   const maxRsdPct = profile.stopWhenStable?.maxRsdPct ?? DEFAULT_MAX_RSD_PCT;
+  const spreads = robustSpreads(document);
   for (const variant of document.variants) {
     for (const workload of variant.workloads) {
       const add = (code: WarningCode, message: string) =>
@@ -152,6 +236,10 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
             `${direction} IOPS ${(iops.mean / base.mean).toFixed(2)}× the baseline ${baseline.id}'s, from a layer above it`,
           );
       }
+      const outliers = DIRECTIONS.flatMap((direction) =>
+        outlierRuns(workload.runs, direction, spreads.get(cellKey(variant.layer, workload.id, direction))),
+      );
+      if (outliers.length > 0) add("outlier-run", outliers.join("; "));
       const { unsettled, late } = settling(workload.runs);
       if (unsettled.length > 0) add("not-steady", unsettled.join("; "));
       if (late.length > 0) add("settled-late", late.join("; "));
