@@ -432,3 +432,27 @@ test("a change's p-value and its 95 % interval agree: p < 0.05 exactly when 1.0 
   t.true(near > 20, `${near} pairs near p = 0.05: the test reaches the boundary`);
   t.is(disagreements, 0);
 });
+
+test("compare's Markdown shows names as text: a variant, a workload and a file name with markup stay in their cells", (t) => {
+  const name = "a|b <img src=x onerror=alert(1)> *c*";
+  const documents = [0, 1].map((index) =>
+    syntheticDocument({ kind: "local", host: "box" }, [
+      { spec: variant("host", true), iops: { "w|`1`": [1000, 1010, 990] } },
+      { spec: variant(name), iops: { "w|`1`": index === 0 ? [800, 810, 790] : [400, 410, 390] } },
+      ...(index === 0 ? [{ spec: variant("gone|<b>"), iops: { "w|`1`": [5] } }] : []),
+    ]),
+  );
+  const markdown = renderComparison(
+    compareDocuments(documents[0], documents[1]),
+    { before: "x|`y`.json", after: "b.json" },
+    5,
+  );
+  const row = markdown.split("\n").find((line) => line.includes("onerror") && line.includes("IOPS"));
+  t.truthy(row);
+  // Eleven cells between the bars (13 parts): the escaped bars are not cell breaks.
+  t.is(row?.split(/(?<!\\)\|/).length, 13, row);
+  t.true(row?.includes("a\\|b \\<img src=x onerror=alert(1)\\> \\*c\\*"), row);
+  t.true(row?.includes("w\\|\\`1\\`"), row);
+  t.regex(markdown, /Before: x\\\|\\`y\\`\.json · after: b\.json\./);
+  t.regex(markdown, /Only before: gone\\\|\\<b\\>\./);
+});

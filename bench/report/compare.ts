@@ -8,6 +8,7 @@ import {
   runValues,
   type Stat,
 } from "../core/results.js";
+import { mdText } from "./markdown-text.js";
 import { quotedList } from "./table.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
@@ -220,7 +221,7 @@ export function renderComparison(
   const lines = [
     `# layerbench compare`,
     "",
-    `Before: \`${labels.before}\` · after: \`${labels.after}\`. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; with one run on each side there is no test, and a change past the threshold is said untested, never a regression). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
+    `Before: ${mdText(labels.before)} · after: ${mdText(labels.after)}. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; with one run on each side there is no test, and a change past the threshold is said untested, never a regression). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
     ...(comparison.floored.length > 0
       ? [
@@ -240,10 +241,10 @@ export function renderComparison(
     "| --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...comparison.rows.map(
       (row) =>
-        `| ${row.variant} | ${row.workload} | ${row.direction} | ${row.metric.name} | ${value(row.before, row.metric)} | ${value(row.after, row.metric)} | ${signedPct(row.changePct)} | ${changeInterval(row.test)} | ${probability(row.test?.p)} | ${probability(row.q)} | ${MARK[row.verdict]} |`,
+        `| ${mdText(row.variant)} | ${mdText(row.workload)} | ${row.direction} | ${row.metric.name} | ${value(row.before, row.metric)} | ${value(row.after, row.metric)} | ${signedPct(row.changePct)} | ${changeInterval(row.test)} | ${probability(row.test?.p)} | ${probability(row.q)} | ${MARK[row.verdict]} |`,
     ),
   ];
-  if (comparison.onlyBefore.length > 0) lines.push("", `Only before: ${comparison.onlyBefore.join(", ")}.`);
-  if (comparison.onlyAfter.length > 0) lines.push("", `Only after: ${comparison.onlyAfter.join(", ")}.`);
+  if (comparison.onlyBefore.length > 0) lines.push("", `Only before: ${comparison.onlyBefore.map(mdText).join(", ")}.`);
+  if (comparison.onlyAfter.length > 0) lines.push("", `Only after: ${comparison.onlyAfter.map(mdText).join(", ")}.`);
   return `${lines.join("\n")}\n`;
 }
