@@ -456,3 +456,25 @@ test("compare's Markdown shows names as text: a variant, a workload and a file n
   t.regex(markdown, /Before: x\\\|\\`y\\`\.json · after: b\.json\./);
   t.regex(markdown, /Only before: gone\\\|\\<b\\>\./);
 });
+
+test("compare warns when the baseline itself changed beyond its noise: the machine moved between the runs", (t) => {
+  const draw = seededUniforms(43);
+  const warned = (before: ResultsDocument, after: ResultsDocument) =>
+    renderComparison(compareDocuments(before, after), { before: "a", after: "b" }, 5).includes(
+      "The baseline v0 itself changed beyond its noise",
+    );
+  // Identical machines: the warning follows the table's q < 0.05, so it is rare.
+  const falseWarnings = Array.from({ length: 200 }, () => warned(noisyDocument(draw, 3), noisyDocument(draw, 3)));
+  t.true(falseWarnings.filter(Boolean).length / 200 <= 0.05, `${falseWarnings.filter(Boolean).length} of 200`);
+  // Everything 20 % slower after, the baseline too (a machine that slowed down): said, at five runs a side.
+  const slowed = Array.from({ length: 20 }, () =>
+    warned(
+      noisyDocument(draw, 5),
+      noisyDocument(draw, 5, () => 0.8),
+    ),
+  );
+  t.log(
+    `warned: ${falseWarnings.filter(Boolean).length} of 200 identical pairs, ${slowed.filter(Boolean).length} of 20 slowed`,
+  );
+  t.true(slowed.filter(Boolean).length >= 18, `${slowed.filter(Boolean).length} of 20`);
+});

@@ -59,6 +59,8 @@ export interface Comparison {
   onlyAfter: string[];
   /** The sides measured with `--repeat auto`, whose changes were tested against their layer's pooled spread. */
   floored: Array<"before" | "after">;
+  /** The baseline's IOPS rows whose change is beyond their noise (q < SIGNIFICANCE): the machine itself moved. */
+  baselineMoved: ComparisonRow[];
 }
 
 /**
@@ -171,7 +173,27 @@ export function compareDocuments(
     floored: (["before", "after"] as const).filter(
       (side) => (side === "before" ? before : after).profile.stopWhenStable,
     ),
+    baselineMoved: rows.filter(
+      (row) =>
+        row.metric.metric === "iops" &&
+        before.variants.some((variant) => variant.baseline && variant.id === row.variant) &&
+        row.q !== undefined &&
+        row.q < SIGNIFICANCE,
+    ),
   };
+}
+
+/**
+ * The baseline is the same disk measured the same way: a change of it beyond its noise says that the machine (its
+ * load, its temperature, a firmware, a cache warming) moved between the runs, and every other change may carry it.
+ */
+function baselineWarning(moved: ComparisonRow[]): string[] {
+  if (moved.length === 0) return [];
+  const changes = moved.map((row) => `${mdText(row.workload)} ${row.direction} ${signedPct(row.changePct)}`);
+  return [
+    `> **The baseline ${mdText(moved[0].variant)} itself changed beyond its noise** (IOPS: ${changes.join(", ")}; q < ${SIGNIFICANCE} each): the machine moved between the two runs, and the other changes may carry it. Measure before and after in turns (before, after, before, after) to tell the two apart.`,
+    "",
+  ];
 }
 
 function value(stat: Stat, metric: ShownMetric): string {
@@ -223,6 +245,7 @@ export function renderComparison(
     "",
     `Before: ${mdText(labels.before)} · after: ${mdText(labels.after)}. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; with one run on each side there is no test, and a change past the threshold is said untested, never a regression). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
+    ...baselineWarning(comparison.baselineMoved),
     ...(comparison.floored.length > 0
       ? [
           `The runs ${comparison.floored.length === 2 ? "of both sides" : `of the ${comparison.floored[0]} side`} stopped once they agreed (\`--repeat auto\`), which keeps runs that agree by chance: each change is tested against at least the spread its layer's variants share in the workload (their runs' pooled variance), not its own alone.`,
