@@ -3,7 +3,14 @@ import { join } from "node:path";
 import test from "ava";
 import { changeTest, fdrAdjusted } from "../bench/core/change-test.js";
 import { runAgain } from "../bench/core/repeat.js";
-import { addRun, newResultsDocument, pooledStdev, type ResultsDocument } from "../bench/core/results.js";
+import {
+  addRun,
+  type LatencyNs,
+  newResultsDocument,
+  pooledStdev,
+  type ResultsDocument,
+  type Run,
+} from "../bench/core/results.js";
 import { comparisonDifferences, environmentDifferences, placeDifferences } from "../bench/core/settings.js";
 import { compareDocuments, renderComparison } from "../bench/report/compare.js";
 import { seededUniforms } from "../bench/util/random.js";
@@ -272,6 +279,13 @@ test("the pooled standard deviation weighs each side's variance by its degrees o
   t.is(pooledStdev({ n: 1, mean: 5, stdev: 0, min: 5, max: 5 }, { n: 3, mean: 0, stdev: 4, min: 0, max: 0 }), 4);
 });
 
+/** One 60-s run of 4 KiB writes at `iops`, with its latency. */
+const writeRun = (iops: number, latencyNs: LatencyNs): Run => ({
+  fioVersion: "fio-3.33",
+  startedAt: new Date(0).toISOString(),
+  write: { iops, bwBytes: iops * 4096, ioBytes: iops * 4096 * 60, runtimeMs: 60_000, latencyNs },
+});
+
 /** A matrix of 8 variants x 6 workloads, each run `repeat` times with the noise of a shared homelab machine. */
 function noisyDocument(
   draw: () => number,
@@ -296,15 +310,7 @@ function noisyDocument(
           variant(`v${index}`, index === 0),
           { id: `w${workload}` },
           {
-            fioVersion: "fio-3.33",
-            startedAt: new Date(0).toISOString(),
-            write: {
-              iops: value,
-              bwBytes: value * 4096,
-              ioBytes: value * 4096 * 60,
-              runtimeMs: 60_000,
-              latencyNs: { mean: latency, p99: 3 * latency * Math.exp(0.1 * normal()) },
-            },
+            ...writeRun(value, { mean: latency, p99: 3 * latency * Math.exp(0.1 * normal()) }),
             cpu: { user: 10 * Math.exp(0.1 * normal()), system: 20 * Math.exp(0.1 * normal()), jobs: 1 },
           },
         );
@@ -355,17 +361,7 @@ function autoDocument(draw: () => number, slower = 1): ResultsDocument {
           document,
           variant(`v${index}`, index === 0),
           { id: `w${workload}` },
-          {
-            fioVersion: "fio-3.33",
-            startedAt: new Date(0).toISOString(),
-            write: {
-              iops,
-              bwBytes: iops * 4096,
-              ioBytes: iops * 4096 * 60,
-              runtimeMs: 60_000,
-              latencyNs: { mean: 16e9 / iops },
-            },
-          },
+          writeRun(iops, { mean: 16e9 / iops }),
         );
     }
   return document;
