@@ -142,18 +142,18 @@ test.serial(
     t.is(refused.code, 2);
     t.is(refused.stdout, "", "no table for numbers that cannot be compared");
     t.deepEqual(refused.stderr.trim().split("\n"), [
-      "layerbench: settings differ: ioengine: posixaio -> libaio",
-      "layerbench: settings differ: direct: 0 (page cache) -> 1 (O_DIRECT)",
-      "layerbench: settings differ: fio: fio-3.33 -> fio-3.38",
-      "layerbench: settings differ: workload randwrite-4k: randwrite, bs 4k, 1 job(s), QD1, size per job 1g -> randwrite, bs 4k, 1 job(s), QD1, size per job 32m",
+      "layerbench: settings differ: ioengine: posixaio → libaio",
+      "layerbench: settings differ: direct: 0 (page cache) → 1 (O_DIRECT)",
+      "layerbench: settings differ: fio: fio-3.33 → fio-3.38",
+      "layerbench: settings differ: workload randwrite-4k: randwrite, bs 4k, 1 job(s), QD1, size per job 1g → randwrite, bs 4k, 1 job(s), QD1, size per job 32m",
       "layerbench: compare refuses runs measured with different settings (4 above); --force compares them anyway",
     ]);
 
     const forced = await runCli(["compare", a, c, "--force"]);
     t.not(forced.code, 2);
     t.regex(forced.stdout, /Compared with --force although the settings differ/);
-    t.regex(forced.stdout, /> - direct: 0 \(page cache\) -> 1 \(O_DIRECT\)/);
-    t.regex(forced.stdout, /\*\*Measured in different places\*\*.*\n> - host: local host box -> local host other/);
+    t.regex(forced.stdout, /> - direct: 0 \(page cache\) → 1 \(O_DIRECT\)/);
+    t.regex(forced.stdout, /\*\*Measured in different places\*\*.*\n> - host: local host box → local host other/);
   },
 );
 
@@ -168,11 +168,11 @@ test("where two runs were measured is named, never refused: a scratch directory'
   const [first, second] = [local("/home/me/.layerbench-tmp-Ab12Cd"), local("/home/me/.layerbench-tmp-Xy34Zw")];
   t.deepEqual(comparisonDifferences(first, second), []);
   t.deepEqual(placeDifferences(first, second), [
-    "target of local: local path=/home/me/.layerbench-tmp-Ab12Cd -> local path=/home/me/.layerbench-tmp-Xy34Zw",
+    "target of local: local path=/home/me/.layerbench-tmp-Ab12Cd → local path=/home/me/.layerbench-tmp-Xy34Zw",
   ]);
   const imported = (from: string) => ({ ...first, source: { kind: "import" as const, from } });
   t.deepEqual(comparisonDifferences(imported("old/"), imported("new/")), []);
-  t.deepEqual(placeDifferences(imported("old/"), imported("new/")), ["host: imported from old/ -> imported from new/"]);
+  t.deepEqual(placeDifferences(imported("old/"), imported("new/")), ["host: imported from old/ → imported from new/"]);
 });
 
 test("what ran the two that differs is named, layer by layer, and not refused: a Proxmox VE upgrade is a before and after", (t) => {
@@ -183,8 +183,8 @@ test("what ran the two that differs is named, layer by layer, and not refused: a
   const eight = ranOn(before, { kernel: "6.8.12-9-pve", pve: "pve-manager/8.4.1/2a5fa54a", zfs: "2.2.7-pve2" });
   const nine = ranOn(after, { kernel: "6.14.8-2-pve", pve: "pve-manager/9.0.3/025864202", zfs: "2.2.7-pve2" });
   t.deepEqual(environmentDifferences(eight, nine), [
-    "host kernel: 6.8.12-9-pve -> 6.14.8-2-pve",
-    "host pve: pve-manager/8.4.1/2a5fa54a -> pve-manager/9.0.3/025864202",
+    "host kernel: 6.8.12-9-pve → 6.14.8-2-pve",
+    "host pve: pve-manager/8.4.1/2a5fa54a → pve-manager/9.0.3/025864202",
   ]);
   t.deepEqual(comparisonDifferences(eight, nine), [], "not a setting: no refusal");
   t.deepEqual(environmentDifferences(before, nine), [], "a document that recorded nothing says nothing");
@@ -197,7 +197,7 @@ test("what ran the two that differs is named, layer by layer, and not refused: a
   );
   t.regex(
     text,
-    /^> \*\*Measured on different software\*\*; the changes may come from it:\n> - host kernel: 6\.8\.12-9-pve -> 6\.14\.8-2-pve$/m,
+    /^> \*\*Measured on different software\*\*; the changes may come from it:\n> - host kernel: 6\.8\.12-9-pve → 6\.14\.8-2-pve$/m,
   );
 });
 
@@ -451,6 +451,16 @@ test("compare's Markdown shows names as text: a variant, a workload and a file n
   t.true(row?.includes("w\\|\\`1\\`"), row);
   t.regex(markdown, /Before: x\\\|\\`y\\`\.json · after: b\.json\./);
   t.regex(markdown, /Only before: gone\\\|\\<b\\>\./);
+  // The lists above the table too: a target's path is the user's.
+  const places = renderComparison(
+    compareDocuments(documents[0], documents[1]),
+    { before: "a", after: "b" },
+    5,
+    [],
+    [],
+    ["target of local: local path=/mnt/a|b → local path=/mnt/<c>"],
+  );
+  t.regex(places, /^> - target of local: local path=\/mnt\/a\\\|b → local path=\/mnt\/\\<c\\>$/m);
 });
 
 test("compare warns when the baseline itself changed beyond its noise: the machine moved between the runs", (t) => {

@@ -58,7 +58,7 @@ test("sources that ran on different software are named at the top, layer by laye
   const markdown = renderMarkdown(collectReportData([ranOn("6.8.12-9-pve"), ranOn("6.14.8-2-pve")]));
   t.regex(
     markdown,
-    /^> \*\*The sources ran on different software\*\* \(layer by layer\); a difference between them may come from it:\n> - \[1\] h vs \[2\] h: local kernel: 6\.8\.12-9-pve -> 6\.14\.8-2-pve$/m,
+    /^> \*\*The sources ran on different software\*\* \(layer by layer\); a difference between them may come from it:\n> - \\\[1\\\] h vs \\\[2\\\] h: local kernel: 6\.8\.12-9-pve → 6\.14\.8-2-pve$/m,
   );
   t.notRegex(markdown, /local os:/, "what is the same is not listed");
 });
@@ -345,8 +345,8 @@ test("report of documents measured with different settings: a warning atop repor
   second.profile = { ...second.profile, direct: true, runtimeSec: 30 };
   const data = collectReportData([first, second]);
   t.deepEqual(data.settingsWarnings, [
-    "[1] box vs [2] box: runtime: 60 s -> 30 s",
-    "[1] box vs [2] box: direct: 0 (page cache) -> 1 (O_DIRECT)",
+    "[1] box vs [2] box: runtime: 60 s → 30 s",
+    "[1] box vs [2] box: direct: 0 (page cache) → 1 (O_DIRECT)",
   ]);
   const markdown = renderMarkdown(data);
   t.true(

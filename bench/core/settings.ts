@@ -68,7 +68,7 @@ function differences(before: Map<string, string>, after: Map<string, string>, sh
     // A variant or workload only one side has is not a setting that differs: compare lists it apart.
     if ((a === undefined || b === undefined) && sharedOnly.some((prefix) => name.startsWith(prefix))) return [];
     if (a === b) return [];
-    return [`${name}: ${a ?? NOT_RECORDED} -> ${b ?? NOT_RECORDED}`];
+    return [`${name}: ${a ?? NOT_RECORDED} → ${b ?? NOT_RECORDED}`];
   });
 }
 
@@ -122,7 +122,7 @@ export function environmentDifferences(before: ResultsDocument, after: ResultsDo
   const [a, b] = [environmentByLayer(before), environmentByLayer(after)];
   return [...a].flatMap(([name, value]) => {
     const other = b.get(name);
-    return other === undefined || other === value ? [] : [`${name}: ${value} -> ${other}`];
+    return other === undefined || other === value ? [] : [`${name}: ${value} → ${other}`];
   });
 }
 
