@@ -35,7 +35,14 @@ export function onStopSignals(
   atOnce: () => void = () => undefined,
 ): StopPolicy {
   let received: NodeJS.Signals | undefined;
+  // The signal a closed output stood for: when the signal itself comes after (a hung-up terminal sends SIGHUP, and
+  // its first write may fail with EIO before), it is the same hang-up, not a second stop that quits at once.
+  let echo: NodeJS.Signals | undefined;
   const handler = (signal: NodeJS.Signals) => {
+    if (signal === echo) {
+      echo = undefined;
+      return;
+    }
     if (received) {
       atOnce();
       process.exit(exitCodeOf(signal));
@@ -51,7 +58,9 @@ export function onStopSignals(
     const signal = CLOSED_OUTPUT[error.code ?? ""];
     if (!signal) throw error;
     outputClosed = true;
-    if (!received) handler(signal);
+    if (received) return;
+    handler(signal);
+    echo = signal;
   };
   for (const signal of STOP_SIGNALS) process.on(signal, handler);
   for (const stream of OUTPUTS) stream.on("error", closedPipe);
