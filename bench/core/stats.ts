@@ -27,6 +27,13 @@ export function stat(values: number[]): Stat {
   return { n, mean, stdev: n > 1 ? Math.sqrt(squares / (n - 1)) : 0, min, max };
 }
 
+/** The middle value, or the mean of the two middle ones. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /**
  * Pooled standard deviation of two sides, each variance weighted by its degrees of freedom (n - 1); undefined when
  * neither side was repeated. A side run once adds nothing to it.

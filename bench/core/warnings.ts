@@ -9,6 +9,7 @@ import {
   relativeStdevPct,
   throughPageCache,
 } from "./results.js";
+import { median } from "./stats.js";
 import { STEADY_CRITERION, steadyState } from "./steady-state.js";
 
 // Numbers that may measure something else than the storage, flagged beside them rather than hidden. Derived from
@@ -72,12 +73,6 @@ const SETTLED_LATE_CHANGE = 0.05;
  * DEFAULT_THRESHOLD_PCT from it (the spread of a quiet machine is a tenth of a percent: a 1 % run is no outlier).
  */
 const OUTLIER_SIGMAS = 5;
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 
 /** The log of each run's IOPS in a direction, with the run's number, of the runs that measured it. */
 const runLogs = (runs: Run[], direction: (typeof DIRECTIONS)[number]) =>

@@ -1,5 +1,6 @@
 import type * as vl from "vega-lite";
 import { throughPageCache } from "../core/results.js";
+import { median } from "../core/stats.js";
 import type { ChartDefinition, ChartRow, Unit } from "./chart-definitions.js";
 import { emulatedCpuNote, type ReportData } from "./rows.js";
 
@@ -17,12 +18,6 @@ export function cellText(value: number): string {
 
 /** Beyond this share of the colour scale's reach (on its log scale) a cell is dark enough for white text. */
 const WHITE_TEXT_FROM = 0.6;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
 
 interface Cell {
   panel: string;
