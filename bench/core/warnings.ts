@@ -119,15 +119,14 @@ function robustSpreads(document: ResultsDocument): Map<string, number> {
         const centre = median(logs);
         const normal = MEDIAN_DEVIATION[logs.length] ?? 0.6745;
         const key = cellKey(variant.layer, workload.id, direction);
-        deviations.set(key, [
-          ...(deviations.get(key) ?? []),
-          ...logs.map((value) => Math.abs(value - centre) / normal),
-        ]);
+        const pooled = deviations.get(key) ?? [];
+        for (const value of logs) pooled.push(Math.abs(value - centre) / normal);
+        deviations.set(key, pooled);
       }
   return new Map([...deviations].map(([key, values]) => [key, median(values)]));
 }
 
-/** A cell's runs far from its median, each said as "run 3: 0.52x the median of 5 runs". */
+/** A cell's runs far from its median, each said as "write run 3: 0.52× the median of 5 runs". */
 function outlierRuns(runs: Run[], direction: (typeof DIRECTIONS)[number], spread: number | undefined): string[] {
   if (spread === undefined) return [];
   const measured = runLogs(runs, direction);
