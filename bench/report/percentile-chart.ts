@@ -104,12 +104,11 @@ export function percentileCurves(data: ReportData): Curve[] {
  */
 function tailMatrixSpec(data: ReportData, curves: Curve[]): vl.TopLevelSpec {
   const has = (curve: Curve, percent: number) => curve.points.some((point) => point.percent === percent);
-  const percent =
-    [...PERCENTILES].reverse().find(({ percent }) => curves.every((curve) => has(curve, percent)))?.percent ??
-    // No percentile in every curve: the one most of them have, the highest of those.
-    [...PERCENTILES]
-      .map(({ percent }) => ({ percent, count: curves.filter((curve) => has(curve, percent)).length }))
-      .reduce((best, next) => (next.count >= best.count ? next : best)).percent;
+  // The percentile most curves have (all of them, as fio reports one list), the highest of those.
+  const { percent } = PERCENTILES.map(({ percent }) => ({
+    percent,
+    count: curves.filter((curve) => has(curve, percent)).length,
+  })).reduce((best, next) => (next.count >= best.count ? next : best));
   const cells = curves.flatMap((curve) => {
     const point = curve.points.find((candidate) => candidate.percent === percent);
     return point ? [{ panel: curve.panel, variant: curve.variant, ns: point.ns }] : [];
