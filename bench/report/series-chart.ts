@@ -85,6 +85,7 @@ function seriesRows(data: ReportData, drawn: Set<string>) {
     0,
   );
   const tooMany = runLines > MAX_LINES;
+  let averaged = false;
   const lines = tooMany ? data.panels.length * drawn.size : runLines;
   const points = Math.max(5, Math.min(MAX_POINTS, Math.floor(MAX_CHART_POINTS / Math.max(1, lines))));
   const rows = data.panels.flatMap((panel) => {
@@ -103,16 +104,17 @@ function seriesRows(data: ReportData, drawn: Set<string>) {
             ]
           : [],
       );
-      const drawnRuns =
-        tooMany && runs.length > 1
-          ? [
-              {
-                name: `${variant.label} (mean of ${runs.length} runs)`,
-                intervalSec: runs[0].intervalSec,
-                iops: meanOfRuns(runs.map((run) => run.iops)),
-              },
-            ]
-          : runs;
+      const average = tooMany && runs.length > 1;
+      averaged ||= average;
+      const drawnRuns = average
+        ? [
+            {
+              name: `${variant.label} (mean of ${runs.length} runs)`,
+              intervalSec: runs[0].intervalSec,
+              iops: meanOfRuns(runs.map((run) => run.iops)),
+            },
+          ]
+        : runs;
       return drawnRuns.flatMap((run) =>
         thinned(run.iops, run.intervalSec, points).map(({ second, value }) => ({
           panel: name,
@@ -124,7 +126,7 @@ function seriesRows(data: ReportData, drawn: Set<string>) {
       );
     });
   });
-  return { rows, averaged: tooMany && rows.some((row) => row.run.endsWith(" runs)")) };
+  return { rows, averaged };
 }
 
 /** Below this many points a run's line is drawn with its points. */
