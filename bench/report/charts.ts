@@ -153,7 +153,6 @@ const BAR_Y = {
   title: null,
   axis: { labelLimit: 0, ticks: false },
 };
-type BarY = typeof BAR_Y;
 type BarX = (field: string) => {
   field: string;
   type: "quantitative";
@@ -162,7 +161,8 @@ type BarX = (field: string) => {
 };
 
 /** What a panel draws beside its bars, each only where it has something to draw. */
-function annotationLayers(rows: ChartRow[], chart: ChartDefinition, y: BarY, x: BarX, logScale: boolean) {
+function annotationLayers(rows: ChartRow[], chart: ChartDefinition, x: BarX, logScale: boolean) {
+  const y = BAR_Y;
   const spread = (size: number, color: string) => ({ type: "errorbar" as const, ticks: { size }, color });
   return [
     ...(rows.some((row) => row.missing === 1)
@@ -273,7 +273,7 @@ function barLayers(rows: ChartRow[], chart: ChartDefinition, variantOrder: strin
       mark: { type: "point" as const, opacity: 0, aria: false },
       encoding: { y, x: x("room") },
     },
-    ...annotationLayers(rows, chart, y, x, logScale),
+    ...annotationLayers(rows, chart, x, logScale),
   ];
 }
 

@@ -146,17 +146,19 @@ interface PageLayout {
   flagged: boolean;
 }
 
-type PageY = {
-  field: string;
-  type: "nominal";
-  sort: { field: string; op: "min" };
-  title: null;
-  axis: { labelLimit: number };
+/** Every chart's variants, sorted by the rank its transform works out (by name or by value). */
+const PAGE_Y = {
+  field: "variant",
+  type: "nominal" as const,
+  sort: { field: "rank", op: "min" as const },
+  title: null,
+  axis: { labelLimit: 0 },
 };
-type PageX = (value: string) => { field: string; type: "quantitative"; title: null };
+const pageX = (value: string) => ({ field: value, type: "quantitative" as const, title: null });
 
 /** A chart's marks: its bars, room past the longest mark, and the spread, 99th percentile and flag beside them. */
-function pageChartLayers({ field, axis, p99Metric }: PageChart, y: PageY, x: PageX, { colours, flagged }: PageLayout) {
+function pageChartLayers({ field, axis, p99Metric }: PageChart, { colours, flagged }: PageLayout) {
+  const [y, x] = [PAGE_Y, pageX];
   return [
     {
       // Named, so that the page's tests find the bars among the other marks.
@@ -230,14 +232,6 @@ function pageChartLayers({ field, axis, p99Metric }: PageChart, y: PageY, x: Pag
 function pageChart(chart: PageChart, layout: PageLayout) {
   const { field, axis, units, higherIsBetter, p99Metric } = chart;
   const { width, axisFilter } = layout;
-  const y = {
-    field: "variant",
-    type: "nominal" as const,
-    sort: { field: "rank", op: "min" as const },
-    title: null,
-    axis: { labelLimit: 0 },
-  };
-  const x = (value: string) => ({ field: value, type: "quantitative" as const, title: null });
   return {
     // The selected workload's unit in the title: a vega expression over a table of the titles by workload.
     title: {
@@ -256,7 +250,7 @@ function pageChart(chart: PageChart, layout: PageLayout) {
         as: "rank",
       },
     ],
-    layer: pageChartLayers(chart, y, x, layout),
+    layer: pageChartLayers(chart, layout),
   };
 }
 
