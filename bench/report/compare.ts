@@ -7,6 +7,7 @@ import {
   type ResultsDocument,
   runValues,
   type Stat,
+  stat,
 } from "../core/results.js";
 import { mdText } from "./markdown-text.js";
 import { quotedList } from "./table.js";
@@ -98,11 +99,10 @@ export function spreadFloors(document: ResultsDocument): Map<string, SpreadFloor
         for (const metric of COMPARED) {
           const logs = runValues(workload.runs, direction, metric.metric).map(Math.log);
           if (logs.length < 2 || !logs.every(Number.isFinite)) continue;
-          const mean = logs.reduce((sum, value) => sum + value, 0) / logs.length;
           const key = floorKey(variant.layer, workload.id, direction, metric.metric);
           const sum = sums.get(key) ?? { squares: 0, df: 0 };
           sums.set(key, {
-            squares: sum.squares + logs.reduce((total, value) => total + (value - mean) ** 2, 0),
+            squares: sum.squares + stat(logs).stdev ** 2 * (logs.length - 1),
             df: sum.df + logs.length - 1,
           });
         }
