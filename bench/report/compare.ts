@@ -166,6 +166,7 @@ export function compareDocuments(
     };
   });
   const ids = (document: ResultsDocument) => document.variants.map((variant) => variant.id);
+  const baselineId = before.variants.find((variant) => variant.baseline)?.id;
   return {
     rows,
     onlyBefore: ids(before).filter((id) => !ids(after).includes(id)),
@@ -175,10 +176,7 @@ export function compareDocuments(
     ),
     baselineMoved: rows.filter(
       (row) =>
-        row.metric.metric === "iops" &&
-        before.variants.some((variant) => variant.baseline && variant.id === row.variant) &&
-        row.q !== undefined &&
-        row.q < SIGNIFICANCE,
+        row.variant === baselineId && row.metric.metric === "iops" && row.q !== undefined && row.q < SIGNIFICANCE,
     ),
   };
 }
