@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
+import { median } from "../core/stats.js";
 
 const run = promisify(execFile);
 const { values, positionals } = parseArgs({
@@ -34,8 +35,6 @@ async function measure(tree: string, extra: string[]): Promise<[number, number]>
   if (!found) throw new Error(`${tree}: no medians in the benchmark's output:\n${stdout}`);
   return [Number(found[1]), Number(found[2])];
 }
-
-const median = (numbers: number[]) => [...numbers].sort((a, b) => a - b)[Math.floor(numbers.length / 2)];
 
 // A worktree of an earlier run that was killed is pruned, not left to block this one.
 await run("git", ["worktree", "prune"], { cwd: here });
