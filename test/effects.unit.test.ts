@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
+import { measurementOrder } from "../bench/core/measurement-order.js";
 import { proposeConfirmation } from "../bench/plan/confirm.js";
 import { heatmapSpec, layersSpec } from "../bench/report/analysis-charts.js";
 import { averagedCells, panelEffects } from "../bench/report/effects.js";
@@ -391,4 +392,44 @@ test("aio=native with a host cache is refused on a file or krbd disk, not on a l
     /aio=native needs cache none or directsync/,
   );
   t.is(combinationProblem({ ...DEFAULT_VARIANT, storage: "rbd", aio: "native", cache: "writeback" }), undefined);
+});
+
+test("a machine slowing 20 % over a run in random order: the drift is taken out, and report.md says how much", (t) => {
+  // Cache doubles IOPS, the other axes move nothing; the machine loses 20 % from the first run to the last.
+  const points = ["none", "writeback"].flatMap((cache) =>
+    ["on", "off"].flatMap((iothread) => ["virtio-blk", "virtio-scsi-single"].map((bus) => ({ bus, cache, iothread }))),
+  );
+  const ids = points.map((point) => `${point.bus}-${point.cache}-${point.iothread}`);
+  const order = measurementOrder("host", ids, 7);
+  const last = order.length - 1;
+  const slowing = (slot: number) => 1 - (0.2 * slot) / last;
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    {
+      spec: { ...variant("host", true), layer: "host" },
+      iops: { w: order.flatMap((id, slot) => (id === "host" ? [1000 * slowing(slot)] : [])) },
+    },
+    ...points.map((point, index) => {
+      const slot = order.indexOf(ids[index]);
+      const iops = (point.cache === "writeback" ? 2000 : 1000) * slowing(slot);
+      return { spec: { ...variant(ids[index]), layer: "vm" as const, options: point }, iops: { w: [iops, iops] } };
+    }),
+  ]);
+  const slots = new Map(order.map((id, slot) => [id, slot]));
+  const baselineSlots = order.flatMap((id, slot) => (id === "host" ? [slot] : []));
+  for (const entry of document.variants) {
+    for (const [number, run] of entry.workloads[0].runs.entries()) {
+      const slot = entry.id === "host" ? baselineSlots[number] : (slots.get(entry.id) ?? 0);
+      run.startedAt = new Date(slot * 60_000 + (entry.id === "host" ? 0 : number * 1000)).toISOString();
+    }
+  }
+  t.deepEqual(baselineSlots, [0, 5, 10], "the runner's order: the baseline at the start, the middle and the end");
+  const [vm] = panelEffects(collectReportData([document]));
+  t.truthy(vm.drift, "the random order lets the drift be fitted");
+  // The baseline's runs span the run: its time's drift is 0, the whole run's about -20 %.
+  t.true(Math.abs(Math.exp(vm.drift?.value ?? 0) - 0.8) < 0.02, `${vm.drift?.value}`);
+  const cache = vm.axes.find((axis) => axis.axis === "cache");
+  const writeback = cache?.values.find((value) => value.value === "writeback");
+  t.true(Math.abs((writeback?.ratio ?? 0) - 2) < 0.02, `${writeback?.ratio}`);
+  const markdown = renderMarkdown(collectReportData([document]));
+  t.regex(markdown, /Drift: .* took out -\d+\.\d % from the first run to the last/);
 });

@@ -15,6 +15,11 @@ export interface Factor {
 export interface ModelSpec {
   factors: Factor[];
   interactions: Array<[string, string]>;
+  /**
+   * A last column linear in each observation's `time`: a machine that drifts over the run (an SSD warming, a node
+   * slowing). Estimable when the variants were measured in an order that does not follow the factors.
+   */
+  drift?: boolean;
 }
 
 /** A point of the factor space: a level per factor. */
@@ -58,12 +63,19 @@ function makeColumns(spec: ModelSpec): Column[] {
 }
 
 export function parameterCount(spec: ModelSpec): number {
-  return columns(spec).length;
+  return columns(spec).length + (spec.drift ? 1 : 0);
 }
 
-/** The model's row for a point: 1 and the indicators of its levels. */
-export function modelRow(spec: ModelSpec, point: Point): number[] {
-  return columns(spec).map((column) => (column.terms.every(({ factor, level }) => point[factor] === level) ? 1 : 0));
+/**
+ * The model's row for a point: 1 and the indicators of its levels, and with drift its time (0, the baseline's
+ * time, for what is predicted).
+ */
+export function modelRow(spec: ModelSpec, point: Point, time = 0): number[] {
+  const row = columns(spec).map((column): number =>
+    column.terms.every(({ factor, level }) => point[factor] === level) ? 1 : 0,
+  );
+  if (spec.drift) row.push(time);
+  return row;
 }
 
 /**
@@ -73,13 +85,15 @@ export function modelRow(spec: ModelSpec, point: Point): number[] {
  */
 function averageRow(spec: ModelSpec, held: Point): number[] {
   const levelsOf = new Map(spec.factors.map((factor) => [factor.name, factor.levels.length]));
-  return columns(spec).map((column) =>
+  const row = columns(spec).map((column) =>
     column.terms.reduce((product, { factor, level }) => {
       const heldLevel = held[factor];
       if (heldLevel !== undefined) return heldLevel === level ? product : 0;
       return product / (levelsOf.get(factor) ?? 1);
     }, 1),
   );
+  if (spec.drift) row.push(0);
+  return row;
 }
 
 /** log det of an information matrix X'X, -Infinity when it is singular. */
@@ -103,6 +117,8 @@ export function logDetInformation(rows: number[][]): number {
 export interface Observation {
   point: Point;
   y: number;
+  /** Where it was measured in the run, for a model with drift (0 when absent). */
+  time?: number;
   /** Weighted least squares: the inverse of the observation's variance, up to a common scale (1 when absent). */
   weight?: number;
 }
@@ -124,7 +140,7 @@ export interface Fit {
  */
 export function fitLeastSquares(spec: ModelSpec, observations: Observation[]): Fit | undefined {
   if (observations.length === 0) return undefined;
-  const x = new Matrix(observations.map((observation) => modelRow(spec, observation.point)));
+  const x = new Matrix(observations.map((observation) => modelRow(spec, observation.point, observation.time)));
   const weights = observations.map((observation) => observation.weight ?? 1);
   const xtw = x.transpose().mulRowVector(weights);
   const information = xtw.mmul(x);
@@ -145,9 +161,12 @@ export function fitLeastSquares(spec: ModelSpec, observations: Observation[]): F
   };
 }
 
-/** Each point's leverage under an unweighted fit of them: the diagonal of X (X'X)^-1 X', from the fit's own inverse. */
-export function leverages(fit: Fit, points: Point[]): number[] {
-  const rows = points.map((point) => modelRow(fit.spec, point));
+/**
+ * Each observation's leverage under an unweighted fit of them: the diagonal of X (X'X)^-1 X', from the fit's own
+ * inverse.
+ */
+export function leverages(fit: Fit, observations: Array<{ point: Point; time?: number }>): number[] {
+  const rows = observations.map((observation) => modelRow(fit.spec, observation.point, observation.time));
   const projected = new Matrix(rows).mmul(fit.unscaledCovariance).to2DArray();
   return rows.map((row, index) => row.reduce((sum, value, column) => sum + value * projected[index][column], 0));
 }

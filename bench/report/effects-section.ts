@@ -1,3 +1,4 @@
+import { t95 } from "../core/linear-model.js";
 import { times } from "../util/format.js";
 import { dEfficiency } from "../variants/design.js";
 import { ANALYSIS_CHARTS, chartImage } from "./chart-definitions.js";
@@ -35,6 +36,7 @@ function modelLines(effects: PanelEffects): string[] {
   lines.push(
     `Model: ${effects.parameters} parameters fitted to the means of ${effects.variants} variants (${effects.runs} runs): ${effects.errorDf} degrees of freedom for the error${effects.errorDf === 0 ? ", so no interval" : ""}.${baselineLine(effects)}`,
   );
+  lines.push(...driftLines(effects));
   lines.push(...lackOfFitLines(effects));
   const said = (label: string, entry: Prediction | undefined) =>
     entry
@@ -45,6 +47,23 @@ function modelLines(effects: PanelEffects): string[] {
   if ([best, worst].some((entry) => entry && entry.measured === undefined))
     lines.push("`layerbench plan --confirm results.json` proposes a run that measures them.");
   return lines;
+}
+
+/**
+ * The drift over the run the model took out (report/effect-fit.ts): measured in random order, the machine's change
+ * over the run is told from the axes, and the ratios are the baseline's time's.
+ */
+function driftLines(effects: PanelEffects): string[] {
+  const drift = effects.drift;
+  if (!drift) return [];
+  const change = (value: number) => `${value >= 0 ? "+" : ""}${((Math.exp(value) - 1) * 100).toFixed(1)} %`;
+  const range =
+    drift.se === undefined
+      ? ""
+      : ` (95 %: ${change(drift.value - t95(effects.errorDf) * drift.se)} to ${change(drift.value + t95(effects.errorDf) * drift.se)})`;
+  return [
+    `Drift: the variants were measured in an order that tells the machine's change over the run from the axes; the model took out ${change(drift.value)} from the first run to the last${range}, and the ratios are at the baseline's time.`,
+  ];
 }
 
 /** Where the baseline's share of the intervals comes from. */

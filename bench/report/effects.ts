@@ -85,6 +85,8 @@ export interface PanelEffects {
   worst?: Prediction;
   /** Variants measured to check the model, left out of its fit: prediction beside measurement. */
   confirmations: Prediction[];
+  /** The drift over the run the model took out (log IOPS, first measurement to last), where the order allowed. */
+  drift?: Estimate;
 }
 
 export const geometricMean = (values: number[]) =>
@@ -121,13 +123,26 @@ const applies = (entry: ReportVariant, key: string) =>
 const factorLevel = (entry: ReportVariant, factor: Factor) =>
   applies(entry, factor.name) ? optionLevel(entry, factor.name) : factor.levels[0];
 
-/** The log of each of a variant's runs' IOPS in a panel. */
-function runLogs(panel: ReportPanel, entry: ReportVariant): number[] {
+/** The log of each of a variant's runs' IOPS in a panel, with when the run started (seconds; NaN if unreadable). */
+function runLogs(panel: ReportPanel, entry: ReportVariant): Array<{ log: number; start: number }> {
   const workload = entry.variant.workloads.find((candidate) => candidate.id === panel.workloadId);
   return (workload?.runs ?? []).flatMap((run) => {
     const iops = run[panel.direction]?.iops;
-    return iops && iops > 0 ? [Math.log(iops)] : [];
+    return iops && iops > 0 ? [{ log: Math.log(iops), start: Date.parse(run.startedAt) / 1000 }] : [];
   });
+}
+
+/**
+ * Each run's time as the drift term takes it: from the baseline's mean start, in spans of the panel's runs, so
+ * that the effects are the baseline's time's; undefined when the runs do not tell (one instant, or unreadable).
+ */
+function runClock(runs: Array<{ start: number }>, baseline: Array<{ start: number }>) {
+  const starts = runs.map((run) => run.start);
+  const first = Math.min(...starts);
+  const span = Math.max(...starts) - first;
+  if (!Number.isFinite(span) || span <= 0) return undefined;
+  const origin = baseline.reduce((sum, run) => sum + run.start, 0) / baseline.length;
+  return (start: number) => (start - origin) / span;
 }
 
 interface Measured extends VariantRuns {
@@ -228,7 +243,8 @@ function prediction(model: EffectFit, id: string, point: Point, measured: Measur
 
 /** A confirmation: the interval its measured mean falls in if the model holds, beside that mean. */
 function confirmation(model: EffectFit, entry: Measured): Prediction {
-  const predicted = predictionInterval(model, modelRow(model.fit.spec, entry.point), entry.logs.length);
+  // Measured at its own time: with a drift, that time's value is what its runs tell.
+  const predicted = predictionInterval(model, modelRow(model.fit.spec, entry.point, entry.time), entry.logs.length);
   return {
     id: entry.entry.variant.id,
     ratio: Math.exp(predicted.value),
@@ -258,20 +274,27 @@ function proposedConfirmations(
 
 function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): PanelEffects | undefined {
   const baseline = panel.cells.find((cell) => cell.variant.baseline)?.variant;
-  const baselineLogs = baseline ? runLogs(panel, baseline) : [];
-  if (baselineLogs.length === 0) return undefined;
+  const baselineRuns = baseline ? runLogs(panel, baseline) : [];
+  if (baselineRuns.length === 0) return undefined;
   // The baseline's geometric mean: ratios to it are differences of logs.
-  const center = baselineLogs.reduce((sum, value) => sum + value, 0) / baselineLogs.length;
+  const center = baselineRuns.reduce((sum, run) => sum + run.log, 0) / baselineRuns.length;
   const inLayer = panel.cells
     .filter((cell) => !cell.variant.baseline && cell.variant.variant.layer === layer)
     .map((cell) => cell.variant);
   const design = data.documents.flatMap((document) => document.designs ?? []).find((record) => record.layer === layer);
   const { factors, pointOf } = factorSpace(inLayer, design);
   if (factors.length === 0) return undefined;
-  const all = inLayer.flatMap((entry): Measured[] => {
+  const variantRuns = inLayer.map((entry) => ({ entry, runs: runLogs(panel, entry) }));
+  const clock = runClock([...baselineRuns, ...variantRuns.flatMap(({ runs }) => runs)], baselineRuns);
+  const baselineLogs = {
+    logs: baselineRuns.map((run) => run.log),
+    ...(clock && { times: baselineRuns.map((run) => clock(run.start)) }),
+  };
+  const all = variantRuns.flatMap(({ entry, runs }): Measured[] => {
     const point = pointOf(entry);
-    const logs = runLogs(panel, entry).map((value) => value - center);
-    return point && logs.length > 0 ? [{ entry, point, logs }] : [];
+    const logs = runs.map((run) => run.log - center);
+    const time = clock && runs.reduce((sum, run) => sum + clock(run.start), 0) / runs.length;
+    return point && logs.length > 0 ? [{ entry, point, logs, ...(time !== undefined && { time }) }] : [];
   });
   const confirmIds = design?.confirm ?? [];
   const measured = all.filter((entry) => !confirmIds.includes(entry.entry.variant.id));
@@ -322,6 +345,7 @@ function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): Panel
         },
       }),
     ...(predictions.length > 0 && { best: predictions[0], worst: predictions.at(-1) }),
+    ...(joint?.drift && { drift: joint.drift }),
     confirmations: joint
       ? all.filter((entry) => confirmIds.includes(entry.entry.variant.id)).map((entry) => confirmation(joint, entry))
       : [],
