@@ -57,12 +57,12 @@ function driftLines(effects: PanelEffects): string[] {
   const drift = effects.drift;
   if (!drift) return [];
   const change = (value: number) => `${value >= 0 ? "+" : ""}${((Math.exp(value) - 1) * 100).toFixed(1)} %`;
-  const range =
-    drift.se === undefined
-      ? ""
-      : ` (95 %: ${change(drift.value - t95(effects.errorDf) * drift.se)} to ${change(drift.value + t95(effects.errorDf) * drift.se)})`;
+  const half = drift.se === undefined ? undefined : t95(effects.errorDf) * drift.se;
+  const range = half === undefined ? "" : ` (95 %: ${change(drift.value - half)} to ${change(drift.value + half)})`;
+  // A drift within its error of none is taken out all the same: the term costs a degree of freedom, not a bias.
+  const none = half !== undefined && Math.abs(drift.value) <= half ? ", within its error of none" : "";
   return [
-    `Drift: the variants were measured in an order that tells the machine's change over the run from the axes; the model took out ${change(drift.value)} from the first run to the last${range}, and the ratios are at the baseline's time.`,
+    `Drift: the variants were measured in an order that tells the machine's change over the run from the axes; the model took out ${change(drift.value)} from the first run to the last${range}${none}, and the ratios are at the baseline's time.`,
   ];
 }
 

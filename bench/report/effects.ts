@@ -331,7 +331,8 @@ function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): Panel
     ...(design && { design }),
     variants: measured.length,
     runs: measured.reduce((sum, entry) => sum + entry.logs.length, 0),
-    parameters: parameterCount(joint ? spec : { factors: [], interactions: [] }),
+    // The fit's own spec: with a drift term, one parameter more than the design's.
+    parameters: parameterCount(joint ? joint.fit.spec : { factors: [], interactions: [] }),
     errorDf: fits[0].model.fit.residualDf,
     baseline: fits[0].model.baseline,
     ...(joint &&
