@@ -15,6 +15,59 @@ async function readDocument(path: string) {
   return toResultsDocument(JSON.parse(await fs.readFile(path, "utf8")), path);
 }
 
+test.serial(
+  "run on four targets: a seeded random order, recorded; the baseline first and last; --seed repeats it",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const targets = ["base", "a", "b", "c"];
+    await Promise.all(targets.map((name) => fs.mkdir(join(dir.path, name))));
+    const jobFile = await quickJobFile(dir.path);
+    const run = async (out: string, seed: string) => {
+      const result = await runCli([
+        "run",
+        "--profile",
+        jobFile,
+        "--seed",
+        seed,
+        ...targets.flatMap((name) => ["--target", `${name}=${join(dir.path, name)}`]),
+        "--out",
+        join(dir.path, out),
+      ]);
+      t.is(result.code, 0, result.stderr);
+      return { result, document: await readDocument(join(dir.path, out, "results.json")) };
+    };
+    const first = await run("one", "11");
+    const order = first.document.order;
+    t.is(order?.seed, 11);
+    t.deepEqual(order?.sequence.filter((name) => name === "base").length, 2);
+    t.is(order?.sequence[0], "base");
+    t.is(order?.sequence.at(-1), "base");
+    t.deepEqual([...(order?.sequence.slice(1, -1) ?? [])].sort(), ["a", "b", "c"]);
+    t.regex(
+      first.result.stdout + first.result.stderr,
+      /3 targets in a random order, seed 11 \(--seed 11 measures in it again\); the baseline base 2 times among them/,
+    );
+    // The runs' own times say the order: the baseline's two passes before and after every other target's.
+    const starts = (id: string) =>
+      first.document.variants.find((variant) => variant.id === id)?.workloads[0].runs.map((entry) => entry.startedAt) ??
+      [];
+    const [baseFirst, baseLast] = starts("base");
+    t.truthy(baseLast, "the baseline measured twice");
+    for (const name of ["a", "b", "c"]) t.true(starts(name)[0] > baseFirst && starts(name)[0] < baseLast, name);
+    const measuredOrder = ["a", "b", "c"].sort((x, y) => starts(x)[0].localeCompare(starts(y)[0]));
+    t.deepEqual(measuredOrder, order?.sequence.slice(1, -1));
+    t.notDeepEqual(measuredOrder, ["a", "b", "c"], "seed 11 shuffles them");
+    t.deepEqual(
+      first.document.variants.map((variant) => variant.id),
+      targets,
+      "listed in the order given, whatever order measured them",
+    );
+    const again = await run("two", "11");
+    t.deepEqual(again.document.order?.sequence, order?.sequence);
+  },
+);
+
 test.serial("run on two targets: results for every workload, the report, a ratio column", async (t) => {
   const dir = await scratchDir();
   t.teardown(dir.cleanup);
@@ -169,6 +222,15 @@ test("bad input: non-zero exit, one clear line, no stack trace, nothing written"
     {
       args: ["run", "--repeat", "100000000000000000000", "--out", out],
       message: /--repeat must be a whole number from 1 to 1000, or auto\./,
+    },
+    { args: ["run", "--seed", "-3", "--out", out], message: /--seed must be a whole number from 0 to 2147483647\./ },
+    {
+      args: ["run", "--order", "given", "--seed", "4", "--out", out],
+      message: /--seed 4 shuffles the order of the targets, and --order given keeps it as given: drop one of them/,
+    },
+    {
+      args: ["run", "--order", "sorted", "--out", out],
+      message: /'sorted' is invalid.*Allowed choices are random, given/,
     },
     {
       args: ["run", "--target", `ro=${await unwritableDir()}`, "--size", "1m", "--out", out],

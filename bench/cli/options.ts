@@ -27,6 +27,9 @@ function wholeNumber(least: number, most: number, message: string) {
 // Bounds that no benchmark reaches: a number past them is a typo, which fio would fail on (or run for ever).
 const MAX_RUN_SECONDS = 7 * 24 * 3600;
 const MAX_REPEATS = 1000;
+/** Seeds as results.json records them: 31 bits, a whole number every JSON reader keeps exactly. */
+const MAX_SEED = 2 ** 31 - 1;
+const ORDERS = ["random", "given"] as const;
 
 const positiveInteger = (name: string, most: number, unit = "") =>
   wholeNumber(1, most, `${name} must be a whole number${unit} from 1 to ${most}.`);
@@ -81,6 +84,16 @@ const stackOption = (description: string, whenNone: string) =>
 const projectOption = () => new Option("--project <dir>", "the layerbench Pulumi project").default(PROJECT_DIR);
 
 const stacksOfStacksDir = () => stackOption("a stack of stacks/Pulumi.<name>.yaml (repeatable)", "all");
+
+/** run's --order: random by default, so that drift over a run cannot pass for a setting's effect. */
+function orderOption() {
+  return new Option(
+    "--order <order>",
+    "the order the targets after the first are measured in: random (seeded, recorded in results.json, so that drift over the run cannot pass for a setting's effect) or given; either way the baseline is measured again at the end (and in the middle, from 4 other targets) to show drift",
+  )
+    .choices(ORDERS)
+    .default("random" as const);
+}
 
 export function declareRun(program: Command) {
   return program
@@ -146,6 +159,12 @@ export function declareRun(program: Command) {
     .option(
       "--confirm <ids>",
       "variants of --axes measured beside the design to check the model (comma-separated; `layerbench plan --confirm` proposes them)",
+    )
+    .addOption(orderOption())
+    .option(
+      "--seed <n>",
+      `with --order random: the seed of the order, to measure in a run's order again (default: a new one, recorded; 0 to ${MAX_SEED})`,
+      wholeNumber(0, MAX_SEED, `--seed must be a whole number from 0 to ${MAX_SEED}.`),
     )
     .option("--direct", "use O_DIRECT (bypass the page cache)")
     .option("--no-direct", "go through the page cache")

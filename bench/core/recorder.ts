@@ -8,14 +8,18 @@ import { deriveWarnings } from "./warnings.js";
  * recorded with its reason and the next one runs; only an interruption (Ctrl-C) stops a run early.
  */
 export class Recorder {
-  /** `save` keeps the document on disk current after each change (a local run); the stack path keeps none. */
+  /**
+   * `save` keeps the document on disk current after each change (a local run); the stack path keeps none. `rank`
+   * lists the variants in the order given, whatever order they were measured in.
+   */
   constructor(
     readonly document: ResultsDocument,
     private readonly save: () => Promise<void> = async () => undefined,
+    private readonly rank?: (id: string) => number,
   ) {}
 
   run(spec: VariantSpec, workload: { id: string; title?: string }, run: Run): Promise<void> {
-    addRun(this.document, spec, workload, run);
+    addRun(this.document, spec, workload, run, this.rank);
     this.document.warnings = deriveWarnings(this.document);
     return this.save();
   }

@@ -224,6 +224,11 @@ export const ResultsDocumentSchema = z.object({
   notRun: z.array(NotRunSchema).optional(),
   /** How the variants of a layer with axes were chosen (bench/variants/design.ts): what the report fits and predicts. */
   designs: z.array(DesignRecordSchema).optional(),
+  /**
+   * The order the variants were measured in (core/measurement-order.ts): the baseline's passes among them, and the
+   * seed that shuffled them (absent: the order given).
+   */
+  order: z.object({ seed: z.number().int().optional(), sequence: z.array(z.string()) }).optional(),
   /** Numbers that may measure something else than the storage (core/warnings.ts); reports derive them again. */
   warnings: z
     .array(z.object({ variant: z.string(), workload: z.string(), code: z.string(), message: z.string() }))

@@ -194,11 +194,14 @@ export function addRun(
   spec: VariantSpec,
   workload: { id: string; title?: string },
   run: Run,
+  rank?: (id: string) => number,
 ): void {
   let variant = document.variants.find((candidate) => candidate.id === spec.id);
   if (!variant) {
     variant = { ...spec, workloads: [] };
-    document.variants.push(variant);
+    // Measured in a random order, listed in the order given: a new variant goes before the first ranked after it.
+    const after = rank ? document.variants.findIndex((candidate) => rank(candidate.id) > rank(spec.id)) : -1;
+    document.variants.splice(after === -1 ? document.variants.length : after, 0, variant);
   }
   let entry = variant.workloads.find((candidate) => candidate.id === workload.id);
   if (!entry) {

@@ -20,6 +20,7 @@ import { sweepLeftovers } from "../util/leftovers.js";
 import { localEnvironment } from "./environment.js";
 import { lockRun } from "./locks.js";
 import { measureTarget, OVERHEAD_SECONDS_PER_RUN, type PreparedTarget } from "./measure-target.js";
+import { type RunOrder, type RunStep, runOrder } from "./order.js";
 import {
   checkJobFileParses,
   checkOutputDirectory,
@@ -29,12 +30,14 @@ import {
 } from "./preflight.js";
 import type { ProgressReporter } from "./progress.js";
 import { prepareRbdTarget, rbdFioEnvironment, rbdImageBytes } from "./rbd-target.js";
-import { isVmTarget, type LocalTarget } from "./targets.js";
+import { isVmTarget, type LocalTarget, type VmTarget } from "./targets.js";
 import { GUEST_BOOT_SECONDS, imageBytes, measureVmTargets, preflightVmTargets } from "./vm-targets.js";
 
 export interface LocalRunOptions {
-  /** Measured in this order; the first is the baseline. */
+  /** The first is the baseline; the others measured in the seed's order (bench/local/order.ts). */
   targets: LocalTarget[];
+  /** Shuffles the order of measurement, recorded in results.json; absent: the order given. */
+  seed?: number;
   /** How VM targets from axes were chosen (run --axes): kept in results.json for the report's model. */
   designs?: DesignRecord[];
   profile: Profile;
@@ -86,12 +89,12 @@ export async function preflight(options: LocalRunOptions): Promise<PreflightFact
   return { fioVersion: version, rbd };
 }
 
-function variantSpec(target: LocalTarget, index: number, environment: Record<string, string>): VariantSpec {
+function variantSpec(target: LocalTarget, baseline: boolean, environment: Record<string, string>): VariantSpec {
   return {
     id: target.name,
     layer: "local",
     options: { path: target.scratchIn ?? target.path },
-    baseline: index === 0,
+    baseline,
     memoryBytes: totalmem(),
     environment,
   };
@@ -204,6 +207,18 @@ async function prepareRbd(
   };
 }
 
+/** What every step of a run shares: the run's options, its recorder and labels, the places held between passes. */
+interface StepContext {
+  options: LocalRunOptions;
+  rbdFacts: Map<string, RbdClusterFacts>;
+  recorder: Recorder;
+  stepLabel: (target: string, workload: string, attempt: number) => string;
+  jobFile: string;
+  ranOn: Record<string, string>;
+  /** The baseline's place, kept from its first pass to its last; `failed` when it could not be made. */
+  held: Map<LocalTarget, PreparedTarget | "failed">;
+}
+
 async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdClusterFacts>): Promise<LocalRunOutcome> {
   const { targets, profile, repeat, outDir, progress, signal } = options;
   await fs.mkdir(join(outDir, "jobs"), { recursive: true });
@@ -211,59 +226,29 @@ async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdCluste
   const document = newResultsDocument({ kind: "local", host: hostname() }, profileInfo(profile, repeat), new Date());
   const ranOn = await localEnvironment();
   if (options.designs && options.designs.length > 0) document.designs = options.designs;
-  const totalRuns = targets.length * profile.workloads.length * repeat;
+  const order = runOrder(targets, options.seed);
+  document.order = { ...(options.seed !== undefined && { seed: options.seed }), sequence: order.sequence };
+  const totalRuns = order.sequence.length * profile.workloads.length * repeat;
   const expectedSeconds = secondsPerRun(profile) + OVERHEAD_SECONDS_PER_RUN;
-  const vmTargets = targets.filter(isVmTarget);
   // One job file for every target, the same text the remote scripts carry: the target comes from the environment.
   const jobFile = join(outDir, "jobs", `${profile.id}.fio`);
   await fs.writeFile(jobFile, renderJobFile(profile, { kind: "directory", path: TARGET_REFERENCE }));
-  progress.start(totalRuns * expectedSeconds + (vmTargets.length > 0 ? GUEST_BOOT_SECONDS : 0));
+  sayOrder(order, options);
+  progress.start(totalRuns * expectedSeconds + (targets.some(isVmTarget) ? GUEST_BOOT_SECONDS : 0));
   let runNumber = 0;
   const stepLabel = (target: string, workload: string, attempt: number) =>
     `[${++runNumber}/${totalRuns}] ${target} ${workload}${repeat > 1 ? ` #${attempt}` : ""}`;
-  const recorder = new Recorder(document, () => writeResultsFile(resultsPath, document));
+  const given = new Map(targets.map((target, index) => [target.name, index]));
+  const recorder = new Recorder(
+    document,
+    () => writeResultsFile(resultsPath, document),
+    (id) => given.get(id) ?? targets.length,
+  );
+  const context: StepContext = { options, rbdFacts, recorder, stepLabel, jobFile, ranOn, held: new Map() };
   try {
-    for (const [index, target] of targets.entries()) {
-      // VM targets are disks of one guest: all of them are measured when the first comes up.
-      if (target.vm) {
-        if (target === vmTargets[0]) {
-          await measureVmTargets({
-            targets: vmTargets,
-            baselineName: targets[0].name,
-            profile,
-            repeat,
-            recorder,
-            progress,
-            stepLabel,
-            signal,
-            rbdFacts,
-            jobsDir: join(outDir, "jobs"),
-          });
-        }
-        continue;
-      }
-      const spec = variantSpec(target, index, ranOn);
-      let place: PreparedTarget;
-      try {
-        place = target.rbd
-          ? await prepareRbd({ ...target, rbd: target.rbd }, rbdFacts.get(target.name), spec, options)
-          : await prepareDirectory(target, spec, jobFile);
-      } catch (error) {
-        // An image that cannot be made or filled fails its target only; the next target still runs.
-        if (signal?.aborted || !(error instanceof UserError)) throw error;
-        await recorder.failure({ variant: target.name, workload: "precondition", attempt: 1, message: error.message });
-        progress.note(`  ${target.name}: FAILED before its first run: ${error.message}`);
-        continue;
-      }
-      try {
-        await measureTarget(target, place, options, recorder, stepLabel);
-      } finally {
-        // What cannot be given back is said, and the next target still runs.
-        await place.release().catch((error: Error) => {
-          if (!(error instanceof UserError)) throw error;
-          progress.note(`layerbench: ${target.name}: ${error.message}`);
-        });
-      }
+    for (const step of order.steps) {
+      if (step.kind === "guest") await measureGuestStep(step.targets, context);
+      else await measureTargetStep(step, context);
     }
     return { document, resultsPath };
   } catch (error) {
@@ -281,6 +266,102 @@ async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdCluste
       .catch(() => undefined);
     return { document, resultsPath, stoppedBy };
   } finally {
+    // A run stopped between the baseline's passes gives its place back here.
+    for (const [target, place] of context.held) if (place !== "failed") await releasePlace(target, place, progress);
     progress.stop();
   }
+}
+
+/** The order, where there is one to tell: the seed that repeats it, and the baseline's passes. */
+function sayOrder(order: RunOrder, options: LocalRunOptions): void {
+  const baseline = options.targets[0].name;
+  const passes = order.sequence.filter((name) => name === baseline).length;
+  const others = options.targets.length - 1;
+  if (others < 2) return;
+  const how =
+    options.seed === undefined
+      ? "in the order given"
+      : `in a random order, seed ${options.seed} (--seed ${options.seed} measures in it again)`;
+  options.progress.note(
+    `layerbench: ${others} targets ${how}; the baseline ${baseline} ${passes > 1 ? `${passes} times among them, to see drift` : "first"}`,
+  );
+}
+
+/** A guest's disks, measured in one boot. */
+async function measureGuestStep(targets: VmTarget[], context: StepContext): Promise<void> {
+  const { options } = context;
+  await measureVmTargets({
+    targets,
+    baselineName: options.targets[0].name,
+    profile: options.profile,
+    repeat: options.repeat,
+    recorder: context.recorder,
+    progress: options.progress,
+    stepLabel: context.stepLabel,
+    signal: options.signal,
+    rbdFacts: context.rbdFacts,
+    jobsDir: join(options.outDir, "jobs"),
+  });
+}
+
+/**
+ * A directory or RBD target's workloads; the baseline's place is made at its first pass and given back after its
+ * last, so that its passes measure the same scratch directory or filled image.
+ */
+async function measureTargetStep(step: RunStep & { kind: "target" }, context: StepContext): Promise<void> {
+  const { target, pass, passes } = step;
+  const { options, held } = context;
+  const kept = held.get(target);
+  if (kept === "failed") return;
+  if (pass > 1)
+    options.progress.note(
+      `  ${target.name}: the baseline again (pass ${pass} of ${passes}): how much the machine moved since`,
+    );
+  let place = kept;
+  if (!place) {
+    place = await preparePlace(target, context);
+    if (!place) {
+      held.set(target, "failed");
+      return;
+    }
+    if (passes > 1) held.set(target, place);
+  }
+  try {
+    await measureTarget(target, place, options, context.recorder, context.stepLabel);
+  } finally {
+    if (pass === passes) {
+      held.delete(target);
+      await releasePlace(target, place, options.progress);
+    }
+  }
+}
+
+/** A target's scratch directory or filled image; undefined, recorded and said, when it cannot be made. */
+async function preparePlace(target: LocalTarget, context: StepContext): Promise<PreparedTarget | undefined> {
+  const { options } = context;
+  const spec = variantSpec(target, target === options.targets[0], context.ranOn);
+  try {
+    return target.rbd
+      ? await prepareRbd({ ...target, rbd: target.rbd }, context.rbdFacts.get(target.name), spec, options)
+      : await prepareDirectory(target, spec, context.jobFile);
+  } catch (error) {
+    // An image that cannot be made or filled fails its target only; the next target still runs.
+    if (options.signal?.aborted || !(error instanceof UserError)) throw error;
+    await context.recorder.failure({
+      variant: target.name,
+      workload: "precondition",
+      attempt: 1,
+      message: error.message,
+    });
+    options.progress.note(`  ${target.name}: FAILED before its first run: ${error.message}`);
+    return undefined;
+  }
+}
+
+/** What cannot be given back is said, and the next target still runs. */
+async function releasePlace(target: LocalTarget, place: PreparedTarget, progress: ProgressReporter): Promise<void> {
+  await place.release().catch((error: Error) => {
+    if (!(error instanceof UserError)) throw error;
+    progress.note(`layerbench: ${target.name}: ${error.message}`);
+  });
 }

@@ -1,6 +1,7 @@
 // `layerbench run`: fio on local directories and disks of a local guest; the scratch directory, double Ctrl-C and exit codes.
 import { existsSync, promises as fs } from "node:fs";
 import { join, resolve } from "node:path";
+import { freshSeed } from "../../core/measurement-order.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS } from "../../core/repeat.js";
 import type { LocalRunOutcome } from "../../local/run.js";
 import type { LocalTarget } from "../../local/targets.js";
@@ -89,6 +90,16 @@ function reportOutcome(
   return 0;
 }
 
+/** The seed of a random order (a new one unless given); none for the order given. */
+function orderSeed(flags: RunFlags): number | undefined {
+  if (flags.order === "random") return flags.seed ?? freshSeed();
+  if (flags.seed !== undefined)
+    throw new UserError(
+      `--seed ${flags.seed} shuffles the order of the targets, and --order given keeps it as given: drop one of them`,
+    );
+  return undefined;
+}
+
 export async function runCommand(flags: RunFlags): Promise<number> {
   const [
     { checkDistinctNames, parseTargetSpec },
@@ -103,6 +114,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
     import("../../report/index.js"),
     import("../../util/emergency-cleanup.js"),
   ]);
+  const seed = orderSeed(flags);
   const profile = await runProfile(flags);
   const targets: LocalTarget[] = flags.target.map(parseTargetSpec);
   const axes = await designAxes(flags);
@@ -136,6 +148,7 @@ export async function runCommand(flags: RunFlags): Promise<number> {
   try {
     const outcome = await runLocal({
       targets,
+      ...(seed !== undefined && { seed }),
       ...(axes && { designs: [axes.design] }),
       profile,
       repeat: flags.repeat === "auto" ? AUTO_MAX_RUNS : flags.repeat,
