@@ -135,6 +135,7 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
    */
   private fioOnTarget(
     name: string,
+    variant: string,
     target: pulumi.Output<ScriptTarget>,
     made: pulumi.Resource,
     chain: MeasurementChain,
@@ -160,7 +161,7 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
       },
       { parent: this, ...opts },
     );
-    chain.done(fioRun.done);
+    chain.done(variant, fioRun.done);
     return fioRun.output;
   }
 
@@ -170,9 +171,18 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
    */
   measure(chain: MeasurementChain, run: LayerRun): Measurement[] {
     const { zfs } = this;
-    const baselineOutput = this.fioOnTarget("fio-host", zfs.baselineTarget, zfs.baseline, chain, run, FORMERLY_AT_ROOT);
+    const spec = baselineSpec(this.args.baseline, this.args.node);
+    const baselineOutput = this.fioOnTarget(
+      "fio-host",
+      spec.id,
+      zfs.baselineTarget,
+      zfs.baseline,
+      chain,
+      run,
+      FORMERLY_AT_ROOT,
+    );
     this.registerOutputs({ baselineTarget: zfs.baselineTarget });
-    const measurements = [{ spec: baselineSpec(this.args.baseline, this.args.node), output: baselineOutput }];
+    const measurements = [{ spec, output: baselineOutput }];
     const { ceph } = this.args;
     if (ceph) {
       const image = this.args.names.rbdImage("host");
@@ -197,18 +207,33 @@ export class HostLayer extends pulumi.ComponentResource implements Layer {
         },
         { parent: this },
       );
-      chain.done(cephRun.done);
-      measurements.push({ spec: cephHostSpec(ceph, this.args.node), output: cephRun.output });
+      const cephSpec = cephHostSpec(ceph, this.args.node);
+      chain.done(cephSpec.id, cephRun.done);
+      measurements.push({ spec: cephSpec, output: cephRun.output });
     }
     for (const { storage, id } of this.args.userStorages) {
       const { made, target } = userStorageTarget(`host-${storage}-target`, storage, id, this.args, run, {
         parent: this,
       });
+      const storageSpec = userStorageHostSpec(storage, id, this.args.node);
       measurements.push({
-        spec: userStorageHostSpec(storage, id, this.args.node),
-        output: this.fioOnTarget(`fio-host-${storage}`, target, made, chain, run, {}),
+        spec: storageSpec,
+        output: this.fioOnTarget(`fio-host-${storage}`, storageSpec.id, target, made, chain, run, {}),
       });
     }
     return measurements;
+  }
+
+  /**
+   * The baseline again, a pass of its own after the chain's last step (its writes discarded after it, as after the
+   * first): how much the node moved while the variants between were measured.
+   */
+  measureBaselineAgain(chain: MeasurementChain, run: LayerRun, pass: number): Measurement {
+    const { zfs } = this;
+    const spec = baselineSpec(this.args.baseline, this.args.node);
+    return {
+      spec,
+      output: this.fioOnTarget(`fio-host-pass-${pass}`, spec.id, zfs.baselineTarget, zfs.baseline, chain, run, {}),
+    };
   }
 }

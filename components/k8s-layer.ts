@@ -2,9 +2,16 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { K8sSettings } from "../bench/config/k8s-config.js";
 import type { NodeNames } from "../bench/config/node-names.js";
+import { shuffled } from "../bench/core/measurement-order.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { POD_FILLING_SCRIPT_FILE, POD_SCRIPT_FILE, POD_VOLUME_PATH } from "../bench/remote/k8s-scripts.js";
-import { fillsVolume, k8sResultId, k8sVariantOptions, variantsByKind } from "../bench/variants/k8s-variants.js";
+import {
+  fillsVolume,
+  type K8sVariant,
+  k8sResultId,
+  k8sVariantOptions,
+  variantsByKind,
+} from "../bench/variants/k8s-variants.js";
 import { FORMERLY_AT_ROOT } from "./aliases.js";
 import { BACKENDS } from "./backends/index.js";
 import { K3sCluster, type ProxmoxNodeAccess } from "./k3s-cluster.js";
@@ -104,52 +111,68 @@ export class K8sLayer extends pulumi.ComponentResource implements Layer {
       },
       { ...child, provider },
     );
-    return settings.variants.map((variant) => {
-      const storageClass = this.backends.map((backend) => backend.storageClass(variant.id)).find(Boolean);
-      const pod = new K8sFioRun(
-        `fio-k8s-${variant.id}`,
-        {
+    // In the seed's order (salted: not the VM layer's again), returned in the order given.
+    const ordered = run.seed === undefined ? settings.variants : shuffled(settings.variants, run.seed + 2);
+    const measured = new Map(
+      ordered.map((variant) => [variant.id, this.measureVariant(variant, chain, run, { script, waitBefore })]),
+    );
+    return settings.variants.flatMap((variant) => measured.get(variant.id) ?? []);
+  }
+
+  /** One variant's pod on its volume, after the chain's last step. */
+  private measureVariant(
+    variant: K8sVariant,
+    chain: MeasurementChain,
+    run: LayerRun,
+    { script, waitBefore }: { script: k8s.core.v1.ConfigMap; waitBefore: string[] },
+  ): Measurement {
+    const { settings } = this.args;
+    const { provider } = this.cluster;
+    const child = { parent: this, ...FORMERLY_AT_ROOT };
+    const storageClass = this.backends.map((backend) => backend.storageClass(variant.id)).find(Boolean);
+    const pod = new K8sFioRun(
+      `fio-k8s-${variant.id}`,
+      {
+        variant,
+        namespace: settings.namespace,
+        scriptConfigMap: script.metadata.name,
+        scriptFile: fillsVolume(variant) ? POD_FILLING_SCRIPT_FILE : POD_SCRIPT_FILE,
+        image: settings.fioImage,
+        volumeSizeGb: settings.volumeSizeGb,
+        nodeName: this.cluster.benchNodeName,
+        runId: run.runId,
+        // Pulling the image and installing fio come on top of the workloads.
+        timeoutMinutes: run.timeoutMinutes + 15,
+        provider,
+        serverConnection: this.cluster.serverConnection,
+        waitBefore,
+        after: [...(storageClass ? [storageClass] : []), script, ...chain.previous()],
+      },
+      child,
+    );
+    chain.done(k8sResultId(variant.id), pod.log);
+    return {
+      spec: {
+        id: k8sResultId(variant.id),
+        layer: "k8s",
+        options: k8sVariantOptions(
           variant,
-          namespace: settings.namespace,
-          scriptConfigMap: script.metadata.name,
-          scriptFile: fillsVolume(variant) ? POD_FILLING_SCRIPT_FILE : POD_SCRIPT_FILE,
+          settings.proxmoxNodes.map((node) => node.name),
+          this.args.ceph?.settings,
+        ),
+        baseline: false,
+        // The pod is pinned to the server, the first k3s VM, on the first of the Proxmox nodes.
+        proxmoxNode: settings.proxmoxNodes[0].name,
+        // fio's pod runs on a k3s VM: its memory is the page cache a buffered workload meets.
+        memoryBytes: settings.vm.memoryMb * 1024 ** 2,
+        // The pod's script adds its kernel (the k3s VM's) and OS (the fio image's).
+        environment: {
           image: settings.fioImage,
-          volumeSizeGb: settings.volumeSizeGb,
-          nodeName: this.cluster.benchNodeName,
-          runId: run.runId,
-          // Pulling the image and installing fio come on top of the workloads.
-          timeoutMinutes: run.timeoutMinutes + 15,
-          provider,
-          serverConnection: this.cluster.serverConnection,
-          waitBefore,
-          after: [...(storageClass ? [storageClass] : []), script, ...chain.previous()],
+          k3s: settings.k3sVersion,
+          ...BACKENDS[variant.kind].environment(settings, this.args.ceph?.settings),
         },
-        child,
-      );
-      chain.done(pod.log);
-      return {
-        spec: {
-          id: k8sResultId(variant.id),
-          layer: "k8s",
-          options: k8sVariantOptions(
-            variant,
-            settings.proxmoxNodes.map((node) => node.name),
-            this.args.ceph?.settings,
-          ),
-          baseline: false,
-          // The pod is pinned to the server, the first k3s VM, on the first of the Proxmox nodes.
-          proxmoxNode: settings.proxmoxNodes[0].name,
-          // fio's pod runs on a k3s VM: its memory is the page cache a buffered workload meets.
-          memoryBytes: settings.vm.memoryMb * 1024 ** 2,
-          // The pod's script adds its kernel (the k3s VM's) and OS (the fio image's).
-          environment: {
-            image: settings.fioImage,
-            k3s: settings.k3sVersion,
-            ...BACKENDS[variant.kind].environment(settings, this.args.ceph?.settings),
-          },
-        },
-        output: pod.output,
-      };
-    });
+      },
+      output: pod.output,
+    };
   }
 }

@@ -16,6 +16,10 @@ export interface LayerRun {
   runId: string;
   /** Upper bound for one variant's script, from the workloads' runtimes. */
   timeoutMinutes: number;
+  /** Shuffles the variants' order of measurement (core/measurement-order.ts); absent: the order given. */
+  seed?: number;
+  /** The baseline measured again as the given pass (2, 3), at the chain's end: the VM layer asks between variants. */
+  baselineAgain?: (pass: number) => Measurement;
 }
 
 export interface Measurement {

@@ -30,6 +30,7 @@ function resultsDocument(
   config: BenchConfig,
   stack: { project: string; stack: string },
   measurements: Measurement[],
+  sequence: string[],
 ): pulumi.Output<ResultsDocument> {
   const { profile, repeat, runId } = config;
   const source = { kind: "pulumi" as const, project: stack.project, stack: stack.stack, runId };
@@ -45,6 +46,7 @@ function resultsDocument(
       ...(config.k8s?.design ? [renameDesignIds(config.k8s.design, k8sResultId)] : []),
     ];
     if (designs.length > 0) document.designs = designs;
+    document.order = { ...(config.orderSeed !== undefined && { seed: config.orderSeed }), sequence };
     for (const failure of document.failures ?? []) {
       void pulumi.log.warn(
         `fio failed on ${failure.variant}/${failure.workload} #${failure.attempt}: ${failure.message}`,
@@ -52,6 +54,18 @@ function resultsDocument(
     }
     return document;
   });
+}
+
+/** What every layer's measurements share: the profile, the run id, the time a script may take, the order's seed. */
+function layerRun(config: BenchConfig): LayerRun {
+  const { profile, repeat, runId } = config;
+  return {
+    profile,
+    repeat,
+    runId,
+    timeoutMinutes: Math.ceil((profile.workloads.length * repeat * (secondsPerRun(profile) + 120)) / 60) + 10,
+    ...(config.orderSeed !== undefined && { seed: config.orderSeed }),
+  };
 }
 
 /** Declares the host, VM and Kubernetes layers and their measurements, one after the other. */
@@ -66,8 +80,7 @@ export function createLayers(
     pulumi.secret(pulumi.output(sshPrivateKey).apply((privateKey) => ({ host, user: config.sshUser, privateKey })));
   const nodeConnection = connectionTo(config.nodeAddress);
   const names = nodeNames(config.dataset, stack.stack);
-  const { profile, repeat, runId } = config;
-  const timeoutMinutes = Math.ceil((profile.workloads.length * repeat * (secondsPerRun(profile) + 120)) / 60) + 10;
+  const { runId } = config;
   const host = new HostLayer("host", {
     node: config.node,
     connection: nodeConnection,
@@ -98,10 +111,13 @@ export function createLayers(
     ...(config.ceph && { ceph: config.ceph }),
   });
   const chain = new MeasurementChain();
-  const run: LayerRun = { profile, repeat, runId, timeoutMinutes };
+  const run = layerRun(config);
   // The baseline waits for the guests too: a guest booting and installing packages would load the same disks.
   chain.alsoWaitFor(...vm.ready);
-  const measurements = [...host.measure(chain, run), ...vm.measure(chain, run)];
+  const measurements = [
+    ...host.measure(chain, run),
+    ...vm.measure(chain, { ...run, baselineAgain: (pass) => host.measureBaselineAgain(chain, run, pass) }),
+  ];
   // Declared once the layers below are measured: its VMs boot after their last measurement, not beside it.
   const k8s = config.k8s
     ? new K8sLayer("k8s", {
@@ -120,7 +136,7 @@ export function createLayers(
       })
     : undefined;
   if (k8s) measurements.push(...k8s.measure(chain, run));
-  const results = resultsDocument(config, stack, measurements);
+  const results = resultsDocument(config, stack, measurements, chain.sequence);
   return {
     host,
     vm,

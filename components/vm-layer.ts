@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CephSettings } from "../bench/config/ceph-config.js";
 import { groupVmSettings, type VmSettings } from "../bench/config/vm-settings.js";
+import { measurementOrder } from "../bench/core/measurement-order.js";
 import type { VariantSpec } from "../bench/core/results.js";
 import { renderFioScript } from "../bench/remote/fio-script.js";
 import { type CephDisk, releaseVmDiskScript } from "../bench/remote/node-scripts.js";
@@ -99,50 +100,73 @@ export class VmLayer extends pulumi.ComponentResource implements Layer {
     return {};
   }
 
-  /** fio on every variant's disk, one after the other, each disk's written data released after its runs. */
+  /**
+   * fio on every variant's disk, one after the other in the seed's order (as given without one), each disk's written
+   * data released after its runs, and the baseline again at the end (and in the middle) by run.baselineAgain. The
+   * measurements come back in the order given, the baseline's passes last.
+   */
   measure(chain: MeasurementChain, run: LayerRun): Measurement[] {
-    const measured = this.vms.flatMap(({ vm, settings, variants }) => {
+    const disks = this.vms.flatMap(({ vm, settings, variants }) => {
       const slots = diskSlots(variants);
-      return variants.map((variant) => {
-        const fioRun = new FioRun(
-          `fio-vm-${variant.id}`,
-          {
-            connection: vm.connection,
-            script: renderFioScript({
-              // A thin disk (an RBD image, a thin LV, a file) is filled before it is measured, whatever the stack's
-              // precondition says: it reads zeros without touching the disks under it.
-              profile: VM_STORAGE_KINDS[variant.storage].filledBeforeMeasuring
-                ? { ...run.profile, precondition: true }
-                : run.profile,
-              repeat: run.repeat,
-              target: { kind: "serial", serial: diskSerial(variant) },
-              sudo: true,
-            }),
-            runId: run.runId,
-            timeoutMinutes: run.timeoutMinutes,
-            after: [vm.ready, ...chain.previous()],
-            release: {
-              connection: this.args.nodeConnection,
-              script: releaseVmDiskScript(settings.vmId, slots.get(variant.id) ?? "", this.cephDisk(variant)),
-            },
-          },
-          { parent: this, ...FORMERLY_AT_ROOT },
-        );
-        chain.done(fioRun.done);
-        const spec: VariantSpec = {
-          id: variant.id,
-          layer: "vm",
-          proxmoxNode: this.args.node,
-          options: { ...variantOptions(variant), ...this.placementOptions(variant) },
-          baseline: false,
-          memoryBytes: settings.memoryMb * 1024 ** 2,
-          // The guest's script adds its kernel, OS and machine type; the node's, a Ceph disk's features and cache.
-          environment: { image: settings.imageUrl },
-        };
-        return { spec, output: fioRun.output };
-      });
+      return variants.map((variant): Disk => ({ vm, settings, variant, slot: slots.get(variant.id) ?? "" }));
     });
+    const byId = new Map<string, Measurement>();
+    const passes: Measurement[] = [];
+    // The first pass of the baseline is the host layer's, before these.
+    for (const disk of measurementOrder<Disk | undefined>(undefined, disks, run.seed).slice(1)) {
+      if (disk) byId.set(disk.variant.id, this.measureDisk(disk, chain, run));
+      else if (run.baselineAgain) passes.push(run.baselineAgain(passes.length + 2));
+    }
+    const measured = disks.flatMap((disk) => byId.get(disk.variant.id) ?? []);
     this.registerOutputs({ addresses: this.vms.map(({ vm }) => vm.address) });
-    return measured;
+    return [...measured, ...passes];
   }
+
+  /** fio on one variant's disk after the chain's last step, its written data released after its runs. */
+  private measureDisk({ vm, settings, variant, slot }: Disk, chain: MeasurementChain, run: LayerRun): Measurement {
+    const fioRun = new FioRun(
+      `fio-vm-${variant.id}`,
+      {
+        connection: vm.connection,
+        script: renderFioScript({
+          // A thin disk (an RBD image, a thin LV, a file) is filled before it is measured, whatever the stack's
+          // precondition says: it reads zeros without touching the disks under it.
+          profile: VM_STORAGE_KINDS[variant.storage].filledBeforeMeasuring
+            ? { ...run.profile, precondition: true }
+            : run.profile,
+          repeat: run.repeat,
+          target: { kind: "serial", serial: diskSerial(variant) },
+          sudo: true,
+        }),
+        runId: run.runId,
+        timeoutMinutes: run.timeoutMinutes,
+        after: [vm.ready, ...chain.previous()],
+        release: {
+          connection: this.args.nodeConnection,
+          script: releaseVmDiskScript(settings.vmId, slot, this.cephDisk(variant)),
+        },
+      },
+      { parent: this, ...FORMERLY_AT_ROOT },
+    );
+    chain.done(variant.id, fioRun.done);
+    const spec: VariantSpec = {
+      id: variant.id,
+      layer: "vm",
+      proxmoxNode: this.args.node,
+      options: { ...variantOptions(variant), ...this.placementOptions(variant) },
+      baseline: false,
+      memoryBytes: settings.memoryMb * 1024 ** 2,
+      // The guest's script adds its kernel, OS and machine type; the node's, a Ceph disk's features and cache.
+      environment: { image: settings.imageUrl },
+    };
+    return { spec, output: fioRun.output };
+  }
+}
+
+/** A variant's disk in its guest, and the slot the release finds it by. */
+interface Disk {
+  vm: BenchVm;
+  settings: VmSettings;
+  variant: VmDiskVariant;
+  slot: string;
 }

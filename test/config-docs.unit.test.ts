@@ -35,6 +35,8 @@ test("Pulumi.yaml declares exactly the scalar keys of the schema, with their des
     "maxRsd",
     "precondition",
     "steady",
+    "order",
+    "orderSeed",
     "runId",
     "cephUserKey",
   ]);

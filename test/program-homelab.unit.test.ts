@@ -190,10 +190,18 @@ test("every variant's disk carries exactly its options, found by a unique serial
   }
 });
 
-test("49 fio runs in one chain: the host first, then every variant of both VMs, each after the release of the one before", (t) => {
+test("51 fio runs in one chain: the host, both VMs' 48 variants in the seed's order, the baseline again in their middle and at their end", (t) => {
   const steps = first.filter((resource) => /^fio-(host|vm-).*-(fio|release)$/.test(resource.name));
   const fio = steps.filter((resource) => resource.name.endsWith("-fio"));
-  t.is(fio.length, 49);
+  t.is(fio.length, 51);
+  t.deepEqual(
+    [25, 50].map((index) => fio[index].name),
+    ["fio-host-pass-2-fio", "fio-host-pass-3-fio"],
+  );
+  const vmOrder = fio.filter((resource) => resource.name.startsWith("fio-vm-")).map((resource) => resource.name);
+  const given = config.variants.map((variant) => `fio-vm-${variant.id}-fio`);
+  t.deepEqual([...vmOrder].sort(), [...given].sort());
+  t.notDeepEqual(vmOrder, given, "shuffled: drift over the hours of runs is not read as the first axis's effect");
   const stepUrns = new Set(steps.map((resource) => resource.urn));
   fio.forEach((resource, index) => {
     const previous = resource.dependencies.filter((dependency) => stepUrns.has(dependency));
@@ -204,10 +212,10 @@ test("49 fio runs in one chain: the host first, then every variant of both VMs, 
     );
   });
   t.is(fio[0].name, "fio-host-fio");
-  // fio reads the target and the log directory from its environment, which sudo keeps only when told to.
+  // fio in the guests reads the target and the log directory from its environment, which sudo keeps only when told to.
   t.true(
     fio
-      .slice(1)
+      .filter((resource) => resource.name.startsWith("fio-vm-"))
       .every((resource) => /sudo --preserve-env=LAYERBENCH_TARGET,LAYERBENCH_LOGS fio/.test(resource.inputs.create)),
   );
 });

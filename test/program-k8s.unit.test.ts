@@ -83,6 +83,9 @@ pulumi.runtime.setAllConfig(
     "layerbench:runtime": "1",
     "layerbench:size": "4m",
     "layerbench:repeat": "1",
+    // The pods' real outputs are matched to the variants in the order they ran: the order given here
+    // (program-homelab.unit.test.ts declares the random one).
+    "layerbench:order": "given",
     "layerbench:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY-----\nk\n-----END OPENSSH PRIVATE KEY-----",
   },
   ["layerbench:sshPrivateKey"],
@@ -152,7 +155,9 @@ test("three k3s VMs of their own, with Longhorn's node prerequisites from cloud-
   t.deepEqual(userData.mounts, [["LABEL=longhorn", "/var/lib/longhorn", "ext4", "defaults,nofail", "0", "2"]]);
   t.regex(byName(resources, "k3s-node-2-ready").inputs.create, /systemctl is-active --quiet iscsid/);
   t.regex(byName(resources, "k3s-node-2-ready").inputs.create, /mountpoint -q \/var\/lib\/longhorn/);
-  const lastVmRun = resources.filter((resource) => /^fio-vm-.*-release$/.test(resource.name)).at(-1)!;
+  // The chain's last step before them: the baseline's last pass, after the VM variants.
+  const lastVmRun = resources.filter((resource) => /^fio-(vm|host)-.*-release$/.test(resource.name)).at(-1)!;
+  t.is(lastVmRun.name, "fio-host-pass-3-release");
   t.true(
     vms.every((vm) => vm.dependencies.includes(lastVmRun.urn)),
     "no k3s node boots while the VM layer measures",
@@ -308,7 +313,7 @@ test("one PVC and one Job per variant, on the variant's StorageClass, the pod pi
 });
 
 test("the pods run after the VM layer and a ready Longhorn, one after the other, each after the log of the one before and a quiet Longhorn", (t) => {
-  const lastVmRun = resources.filter((resource) => /^fio-vm-.*-release$/.test(resource.name)).at(-1)!;
+  const lastVmRun = byName(resources, "fio-host-pass-3-release");
   const first = byName(resources, "fio-k8s-local-path-job");
   t.true(first.dependencies.includes(lastVmRun.urn));
   const ready = byName(resources, "longhorn-ready");

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { jobFileProfile } from "../core/job-file-profile.js";
+import { seedOf } from "../core/measurement-order.js";
 import { largestFootprint, type Profile, resolveProfile } from "../core/profiles.js";
 import { AUTO_MAX_RUNS, AUTO_MIN_RUNS, STACK_MAX_RSD_PCT } from "../core/repeat.js";
 import type { DesignRecord } from "../core/results.js";
@@ -48,6 +49,8 @@ export interface BenchConfig {
   profile: Profile;
   repeat: number;
   runId: string;
+  /** Shuffles the order of measurement (core/measurement-order.ts); absent: the order given. */
+  orderSeed?: number;
   baseline: Baseline;
   vm: VmSettings;
   variants: VmDiskVariant[];
@@ -180,6 +183,16 @@ export const StackConfigSchema = z.object({
     description:
       "End each run once fio's steadystate criterion holds (the IOPS trend over a quarter of the runtime within 10 %), at most the runtime",
     pulumiType: "boolean",
+  }),
+  order: documented(z.enum(["random", "given"]).default("random"), {
+    description:
+      "The order the VM and Kubernetes variants are measured in: random (seeded by orderSeed, recorded in the results, so that drift over hours of runs cannot pass for a setting's effect) or given. Either way the baseline is measured again after the VM variants (from 2 of them) and in their middle (from 4), to show drift",
+    pulumiType: "string",
+  }),
+  orderSeed: documented(wholeNumber("orderSeed", 0).optional(), {
+    description: "The seed of the random order, to measure in a run's order again",
+    defaultText: "one made from runId: a new runId, a new order",
+    pulumiType: "integer",
   }),
   runId: documented(z.union([z.string(), z.number()]).transform(String).default("1"), {
     description: "Change it to run the benchmarks again without re-provisioning anything",
@@ -340,6 +353,7 @@ export function parseBenchConfig(raw: RawConfig): BenchConfig {
     profile,
     repeat,
     runId,
+    ...(parsed.data.order === "random" && { orderSeed: parsed.data.orderSeed ?? seedOf(runId) }),
     baseline: baseline as Baseline,
     vm,
     variants,

@@ -37,3 +37,13 @@ export function measurementOrder<T>(baseline: T, units: readonly T[], seed: numb
 
 /** A seed for a run that names none: recorded in results.json, so that the order can be told and repeated. */
 export const freshSeed = () => Math.floor(Math.random() * 2 ** 31);
+
+/**
+ * A seed from a text (a stack's runId, FNV-1a to 31 bits): every `pulumi up` of one runId declares the same order,
+ * a new runId a new one.
+ */
+export function seedOf(text: string): number {
+  let hash = 0x811c9dc5;
+  for (const unit of new TextEncoder().encode(text)) hash = Math.imul(hash ^ unit, 0x01000193) >>> 0;
+  return hash & 0x7fffffff;
+}
