@@ -235,3 +235,59 @@ test("outlier-run: a run far from its variant's median, by its layer's robust sp
   t.is(outlier?.variant, "vm");
   t.is(outlier?.message, "write run 2: 0.51× the median of 4 runs");
 });
+
+/** A baseline in `passes` passes of 3 runs among three local targets of 3 runs each, with seeded 2 % noise. */
+function passesDocument(seed: number, passes: number, move: number) {
+  const next = seededUniforms(seed);
+  const noisy = (center: number) =>
+    center * Math.exp(0.02 * Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next()));
+  const baseline = Array.from({ length: 3 * passes }, (_, index) =>
+    noisy(index >= 3 * (passes - 1) ? 1000 * (1 + move) : 1000),
+  );
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: variant("base", true), iops: { w: baseline } },
+    ...["a", "b", "c"].map((id) => ({ spec: variant(id), iops: { w: [1, 2, 3].map(() => noisy(800)) } })),
+  ]);
+  document.order = { seed, sequence: passes === 3 ? ["base", "a", "b", "base", "c", "base"] : ["base", "a", "b", "c"] };
+  return document;
+}
+
+test("baseline-moved: a baseline 8 % slower at its last pass than at its first is said; 2 % noise alone, rarely", (t) => {
+  const moved = deriveWarnings(passesDocument(1, 3, -0.08)).filter((warning) => warning.code === "baseline-moved");
+  t.is(moved.length, 1);
+  t.is(moved[0].variant, "base");
+  t.regex(
+    moved[0].message,
+    /^write IOPS -\d\.\d % from its first pass to its last \(3 passes of 3 runs; p = [0-9.e-]+ against its runs. spread\)/,
+  );
+  t.false(
+    deriveWarnings(passesDocument(1, 1, -0.08)).some((warning) => warning.code === "baseline-moved"),
+    "a baseline measured once has no passes to set against each other",
+  );
+  let falseAlarms = 0;
+  for (let seed = 0; seed < 400; seed += 1)
+    if (deriveWarnings(passesDocument(seed, 3, 0)).some((warning) => warning.code === "baseline-moved"))
+      falseAlarms += 1;
+  t.log(`${falseAlarms} of 400 steady baselines said to move`);
+  t.true(falseAlarms <= 4, `${falseAlarms}`);
+  // Its passes are not outliers of one another: baseline-moved says what they are.
+  t.false(deriveWarnings(passesDocument(1, 3, -0.3)).some((warning) => warning.code === "outlier-run"));
+});
+
+test("baseline-moved with nothing repeated: a 5 % move is the bar, and the message says the spread is unknown", (t) => {
+  const document = syntheticDocument({ kind: "local", host: "box" }, [
+    { spec: variant("base", true), iops: { w: [1000, 980, 930] } },
+    ...["a", "b", "c", "d"].map((id) => ({ spec: variant(id), iops: { w: [800] } })),
+  ]);
+  document.order = { seed: 3, sequence: ["base", "a", "b", "base", "c", "d", "base"] };
+  const [moved] = deriveWarnings(document).filter((warning) => warning.code === "baseline-moved");
+  t.regex(moved?.message ?? "", /-7\.0 % .*3 passes of 1 run; no run was repeated, so its spread is unknown/);
+  document.variants[0].workloads[0].runs[2].write = {
+    ...document.variants[0].workloads[0].runs[2].write,
+    iops: 960,
+  } as never;
+  t.false(
+    deriveWarnings(document).some((warning) => warning.code === "baseline-moved"),
+    "-4 %: within the bar",
+  );
+});

@@ -1,3 +1,4 @@
+import { baselineMove, baselinePasses } from "./baseline-drift.js";
 import { DEFAULT_THRESHOLD_PCT } from "./metrics.js";
 import { DEFAULT_MAX_RSD_PCT } from "./repeat.js";
 import {
@@ -26,6 +27,7 @@ export const WARNING_CODES = [
   "settled-late",
   "overran",
   "outlier-run",
+  "baseline-moved",
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
@@ -56,6 +58,8 @@ export const WARNING_MEANINGS: Record<WarningCode, string> = {
     "fio's own runtime of a run was far longer than the profile's: the storage stalled under it (a cluster not answering for a while), and the number averages over the stall",
   "outlier-run":
     "one run of several is far from the others: 5 robust standard deviations of its layer's runs and 5 % or more from its variant's median (a neighbour's backup, a scrub, a cache flushing); the mean includes it, the message says which run",
+  "baseline-moved":
+    "the baseline, measured again at the end of the run (and in the middle), moved from its first pass to its last beyond its runs' spread: the machine drifted while the other variants were measured (an SSD warming, a busy neighbour), and a ratio carries the drift of its time; the Effects section takes a linear drift out where the order was random",
   "settled-late":
     "a run settled only after its first seconds, and the mean of its steady part differs from the whole run's by 5 % or more: the number carries its start (a cache filling, a thin volume allocating)",
   "not-steady":
@@ -109,9 +113,10 @@ const MEDIAN_DEVIATION: Record<number, number> = {
  * of 3 runs or more (3 runs say little alone; an outlier moves a pooled median little). Absent where no variant
  * ran 3 times.
  */
-function robustSpreads(document: ResultsDocument): Map<string, number> {
+function robustSpreads(document: ResultsDocument, passes: number): Map<string, number> {
   const deviations = new Map<string, number[]>();
-  for (const variant of document.variants)
+  // A baseline measured in passes apart in time carries the machine's drift: baseline-moved says it, apart.
+  for (const variant of document.variants.filter((entry) => !(entry.baseline && passes > 1)))
     for (const workload of variant.workloads)
       for (const direction of DIRECTIONS) {
         const logs = runLogs(workload.runs, direction).map((entry) => entry.log);
@@ -191,7 +196,8 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
   const { profile } = document;
   const baseline = document.variants.find((variant) => variant.baseline);
   const maxRsdPct = profile.stopWhenStable?.maxRsdPct ?? DEFAULT_MAX_RSD_PCT;
-  const spreads = robustSpreads(document);
+  const passes = baselinePasses(document);
+  const spreads = robustSpreads(document, passes);
   for (const variant of document.variants) {
     for (const workload of variant.workloads) {
       const add = (code: WarningCode, message: string) =>
@@ -230,10 +236,17 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
             `${direction} IOPS ${(iops.mean / base.mean).toFixed(2)}× the baseline ${baseline.id}'s, from a layer above it`,
           );
       }
-      const outliers = DIRECTIONS.flatMap((direction) =>
-        outlierRuns(workload.runs, direction, spreads.get(cellKey(variant.layer, workload.id, direction))),
-      );
+      const spreadOf = (direction: (typeof DIRECTIONS)[number]) =>
+        spreads.get(cellKey(variant.layer, workload.id, direction));
+      const inPasses = variant.baseline && passes > 1;
+      const outliers = inPasses
+        ? []
+        : DIRECTIONS.flatMap((direction) => outlierRuns(workload.runs, direction, spreadOf(direction)));
       if (outliers.length > 0) add("outlier-run", outliers.join("; "));
+      const moves = inPasses
+        ? DIRECTIONS.flatMap((direction) => baselineMove(document, variant, workload.id, direction, passes) ?? [])
+        : [];
+      if (moves.length > 0) add("baseline-moved", moves.join("; "));
       const { unsettled, late } = settling(workload.runs);
       if (unsettled.length > 0) add("not-steady", unsettled.join("; "));
       if (late.length > 0) add("settled-late", late.join("; "));
