@@ -120,8 +120,10 @@ function experiment(setup: Case, seed: number, design: ReturnType<typeof designO
   const run = (center: number, noise: number) => 1000 * Math.exp(center + noise * normal());
   const runsIn = (slot: number, count: number, center: number, noise: number) =>
     Array.from({ length: count }, () => ({ iops: run(center + setup.drift * slot, noise), slot }));
-  const baselineRuns = when.baseline.flatMap((slot) =>
-    runsIn(slot, Math.ceil(setup.baselineRuns / when.baseline.length), 0, setup.baselineNoise),
+  // Its runs spread over its passes; fewer runs than passes (a document of an older run, an import) take the first.
+  const passes = when.baseline.slice(0, setup.baselineRuns);
+  const baselineRuns = passes.flatMap((slot) =>
+    runsIn(slot, Math.ceil(setup.baselineRuns / passes.length), 0, setup.baselineNoise),
   );
   const variantRuns = design.variants.map((disk) => {
     const center = truth(points.get(disk.id) as Point, setup.interaction) + setup.variantOffset * normal();
