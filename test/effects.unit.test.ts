@@ -433,3 +433,32 @@ test("a machine slowing 20 % over a run in random order: the drift is taken out,
   const markdown = renderMarkdown(collectReportData([document]));
   t.regex(markdown, /Drift: .* took out -\d+\.\d % from the first run to the last/);
 });
+
+test("spreads that differ: report.md says so, and the noisy level's interval is the wider", (t) => {
+  // Cache doubles IOPS; writeback's runs scatter by 30 %, none's by 1 %.
+  const spread = (center: number, share: number) => [center * (1 - share), center, center * (1 + share)];
+  const document = syntheticDocument({ kind: "local", host: "pve" }, [
+    { spec: { ...variant("host", true), layer: "host" }, iops: { w: spread(1000, 0.01) } },
+    ...["none", "writeback"].flatMap((cache) =>
+      ["on", "off"].flatMap((iothread) =>
+        ["virtio-blk", "virtio-scsi-single"].map((bus) => ({
+          spec: { ...variant(`${bus}-${cache}-${iothread}`), layer: "vm" as const, options: { bus, cache, iothread } },
+          iops: { w: cache === "writeback" ? spread(2000, 0.3) : spread(1000, 0.01) },
+        })),
+      ),
+    ),
+  ]);
+  const [vm] = panelEffects(collectReportData([document]));
+  t.truthy(vm.spreadsDiffer);
+  t.false(vm.lackOfFit?.suspected ?? false, "a lack of fit is not read as an interaction");
+  const cache = vm.axes.find((axis) => axis.axis === "cache")?.values ?? [];
+  const width = (value: string) => {
+    const entry = cache.find((candidate) => candidate.value === value);
+    return Math.log((entry?.high ?? 0) / (entry?.low ?? 1));
+  };
+  t.true(width("writeback") > 5 * width("none"), `${width("writeback")} against ${width("none")}`);
+  t.regex(
+    renderMarkdown(collectReportData([document])),
+    /Spreads: the variants' runs spread unlike one another \(Bartlett's test, p = [0-9.e-]+\)/,
+  );
+});

@@ -175,6 +175,8 @@ export interface Estimate {
   value: number;
   /** Standard error; absent when the fit left no degrees of freedom for the error. */
   se?: number;
+  /** The standard error's degrees of freedom, where they are not the fit's residual ones. */
+  df?: number;
 }
 
 /** c'beta alone. */
@@ -195,12 +197,14 @@ export function estimate(fit: Fit, contrast: number[]): Estimate {
  * those points (each at that level) instead: a marginal mean over the cells that exist.
  */
 export function marginalMean(fit: Fit, factor: string, level: string, cells?: Point[]): Estimate {
-  if (!cells || cells.length === 0) return estimate(fit, averageRow(fit.spec, { [factor]: level }));
-  const rows = cells.map((point) => modelRow(fit.spec, point));
-  return estimate(
-    fit,
-    rows[0].map((_, column) => rows.reduce((sum, row) => sum + row[column], 0) / rows.length),
-  );
+  return estimate(fit, marginalContrast(fit.spec, factor, level, cells));
+}
+
+/** The contrast whose estimate is marginalMean's. */
+export function marginalContrast(spec: ModelSpec, factor: string, level: string, cells?: Point[]): number[] {
+  if (!cells || cells.length === 0) return averageRow(spec, { [factor]: level });
+  const rows = cells.map((point) => modelRow(spec, point));
+  return rows[0].map((_, column) => rows.reduce((sum, row) => sum + row[column], 0) / rows.length);
 }
 
 export function predict(fit: Fit, point: Point): Estimate {
@@ -210,6 +214,11 @@ export function predict(fit: Fit, point: Point): Estimate {
 /** The model's value at a point without its standard error: ranking thousands of candidates needs no more. */
 export function predictedValue(fit: Fit, point: Point): number {
   return contrastValue(fit, modelRow(fit.spec, point));
+}
+
+/** P(X > x) for a chi-square on df degrees of freedom: the p-value of Bartlett's test. */
+export function chiSquareUpperTail(x: number, df: number): number {
+  return 1 - jstat.jStat.chisquare.cdf(x, df);
 }
 
 /** P(F > f) on (df1, df2) degrees of freedom: the p-value of an F test. */

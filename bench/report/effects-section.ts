@@ -37,6 +37,10 @@ function modelLines(effects: PanelEffects): string[] {
     `Model: ${effects.parameters} parameters fitted to the means of ${effects.variants} variants (${effects.runs} runs): ${effects.errorDf} degrees of freedom for the error${effects.errorDf === 0 ? ", so no interval" : ""}.${baselineLine(effects)}`,
   );
   lines.push(...driftLines(effects));
+  if (effects.spreadsDiffer)
+    lines.push(
+      `Spreads: the variants' runs spread unlike one another (Bartlett's test, p = ${effects.spreadsDiffer.p.toPrecision(2)}), so each interval sums its variants' own spreads (Welch-Satterthwaite), and a lack of fit is not read as an interaction.`,
+    );
   lines.push(...lackOfFitLines(effects));
   const said = (label: string, entry: Prediction | undefined) =>
     entry

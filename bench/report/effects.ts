@@ -1,7 +1,7 @@
 import {
   type Estimate,
   type Factor,
-  marginalMean,
+  marginalContrast,
   modelRow,
   type Point,
   parameterCount,
@@ -11,8 +11,10 @@ import {
 import type { DesignRecord, Layer } from "../core/results.js";
 import { levelLabel, NOT_APPLICABLE } from "../variants/vm-variants.js";
 import {
+  type BaselineRuns,
   type BaselineSpread,
   type EffectFit,
+  effectEstimate,
   fitVariants,
   type LackOfFit,
   predictionInterval,
@@ -87,6 +89,8 @@ export interface PanelEffects {
   confirmations: Prediction[];
   /** The drift over the run the model took out (log IOPS, first measurement to last), where the order allowed. */
   drift?: Estimate;
+  /** The variants' run spreads differ (Bartlett's test, effect-fit.ts): the intervals sum the variants' own. */
+  spreadsDiffer?: { statistic: number; p: number };
 }
 
 export const geometricMean = (values: number[]) =>
@@ -216,7 +220,7 @@ function axisEffects(
     .map(({ factor, model }): AxisEffect => {
       const { cells } = averagedCells(factor, grid);
       const values = factor.levels.map((level) => {
-        const mean = marginalMean(model.fit, factor.name, level, cells.get(level));
+        const mean = effectEstimate(model, marginalContrast(model.fit.spec, factor.name, level, cells.get(level)));
         return {
           value: level,
           ratio: Math.exp(mean.value),
@@ -232,7 +236,7 @@ function axisEffects(
 
 /** What the model predicts of a candidate, with its 95 % interval as a ratio to the baseline. */
 function prediction(model: EffectFit, id: string, point: Point, measured: Measured | undefined): Prediction {
-  const predicted: Estimate = predict(model.fit, point);
+  const predicted: Estimate = effectEstimate(model, modelRow(model.fit.spec, point));
   return {
     id,
     ratio: Math.exp(predicted.value),
@@ -272,30 +276,45 @@ function proposedConfirmations(
     .map((candidate) => candidate.id);
 }
 
-function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): PanelEffects | undefined {
-  const baseline = panel.cells.find((cell) => cell.variant.baseline)?.variant;
-  const baselineRuns = baseline ? runLogs(panel, baseline) : [];
-  if (baselineRuns.length === 0) return undefined;
-  // The baseline's geometric mean: ratios to it are differences of logs.
+/**
+ * Each variant's runs as log ratios to the baseline's geometric mean, with their mean time, and the baseline's
+ * runs with theirs: what the fit takes.
+ */
+function ratiosToBaseline(
+  panel: ReportPanel,
+  inLayer: ReportVariant[],
+  baselineRuns: Array<{ log: number; start: number }>,
+  pointOf: (entry: ReportVariant) => Point | undefined,
+): { baselineLogs: BaselineRuns; all: Measured[] } {
   const center = baselineRuns.reduce((sum, run) => sum + run.log, 0) / baselineRuns.length;
-  const inLayer = panel.cells
-    .filter((cell) => !cell.variant.baseline && cell.variant.variant.layer === layer)
-    .map((cell) => cell.variant);
-  const design = data.documents.flatMap((document) => document.designs ?? []).find((record) => record.layer === layer);
-  const { factors, pointOf } = factorSpace(inLayer, design);
-  if (factors.length === 0) return undefined;
   const variantRuns = inLayer.map((entry) => ({ entry, runs: runLogs(panel, entry) }));
   const clock = runClock([...baselineRuns, ...variantRuns.flatMap(({ runs }) => runs)], baselineRuns);
-  const baselineLogs = {
-    logs: baselineRuns.map((run) => run.log),
-    ...(clock && { times: baselineRuns.map((run) => clock(run.start)) }),
-  };
   const all = variantRuns.flatMap(({ entry, runs }): Measured[] => {
     const point = pointOf(entry);
     const logs = runs.map((run) => run.log - center);
     const time = clock && runs.reduce((sum, run) => sum + clock(run.start), 0) / runs.length;
     return point && logs.length > 0 ? [{ entry, point, logs, ...(time !== undefined && { time }) }] : [];
   });
+  return {
+    baselineLogs: {
+      logs: baselineRuns.map((run) => run.log),
+      ...(clock && { times: baselineRuns.map((run) => clock(run.start)) }),
+    },
+    all,
+  };
+}
+
+function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): PanelEffects | undefined {
+  const baseline = panel.cells.find((cell) => cell.variant.baseline)?.variant;
+  const baselineRuns = baseline ? runLogs(panel, baseline) : [];
+  if (baselineRuns.length === 0) return undefined;
+  const inLayer = panel.cells
+    .filter((cell) => !cell.variant.baseline && cell.variant.variant.layer === layer)
+    .map((cell) => cell.variant);
+  const design = data.documents.flatMap((document) => document.designs ?? []).find((record) => record.layer === layer);
+  const { factors, pointOf } = factorSpace(inLayer, design);
+  if (factors.length === 0) return undefined;
+  const { baselineLogs, all } = ratiosToBaseline(panel, inLayer, baselineRuns, pointOf);
   const confirmIds = design?.confirm ?? [];
   const measured = all.filter((entry) => !confirmIds.includes(entry.entry.variant.id));
   const spec = { factors, interactions: design?.interactions ?? [] };
@@ -322,7 +341,8 @@ function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): Panel
     joint && entry ? [prediction(joint, entry.candidate.id, entry.candidate.point, byId.get(entry.candidate.id))] : [],
   );
   const lackOfFit = joint?.lackOfFit;
-  const suspected = lackOfFit !== undefined && lackOfFit.p < 0.05;
+  // Spreads that differ make the means scatter beyond the pooled runs' spread without any interaction.
+  const suspected = lackOfFit !== undefined && lackOfFit.p < 0.05 && !joint?.spreadsDiffer;
   return {
     panel,
     layer,
@@ -347,6 +367,7 @@ function layerEffects(panel: ReportPanel, layer: Layer, data: ReportData): Panel
       }),
     ...(predictions.length > 0 && { best: predictions[0], worst: predictions.at(-1) }),
     ...(joint?.drift && { drift: joint.drift }),
+    ...(joint?.spreadsDiffer && { spreadsDiffer: joint.spreadsDiffer }),
     confirmations: joint
       ? all.filter((entry) => confirmIds.includes(entry.entry.variant.id)).map((entry) => confirmation(joint, entry))
       : [],
