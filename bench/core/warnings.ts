@@ -1,5 +1,6 @@
 import { baselineMove, baselinePasses } from "./baseline-drift.js";
 import { DEFAULT_THRESHOLD_PCT } from "./metrics.js";
+import { outlierKey, outlierRunsOf } from "./outliers.js";
 import { DEFAULT_MAX_RSD_PCT } from "./repeat.js";
 import {
   DIRECTIONS,
@@ -10,7 +11,6 @@ import {
   relativeStdevPct,
   throughPageCache,
 } from "./results.js";
-import { median } from "./stats.js";
 import { STEADY_CRITERION, steadyState } from "./steady-state.js";
 
 // Numbers that may measure something else than the storage, flagged beside them rather than hidden. Derived from
@@ -72,80 +72,6 @@ const LAYER_RANK: Record<Layer, number> = { local: 0, host: 0, vm: 1, k8s: 2 };
 /** A run's steady part against the whole run: a change of this share is said (settled-late). */
 const SETTLED_LATE_CHANGE = 0.05;
 
-/**
- * A run is an outlier this many robust standard deviations from its variant's median, and at least
- * DEFAULT_THRESHOLD_PCT from it (the spread of a quiet machine is a tenth of a percent: a 1 % run is no outlier).
- */
-const OUTLIER_SIGMAS = 5;
-
-/** The log of each run's IOPS in a direction, with the run's number, of the runs that measured it. */
-const runLogs = (runs: Run[], direction: (typeof DIRECTIONS)[number]) =>
-  runs.flatMap((run, index) => {
-    const iops = run[direction]?.iops;
-    return iops !== undefined && iops > 0 ? [{ run: index + 1, log: Math.log(iops) }] : [];
-  });
-
-const cellKey = (layer: Layer, workload: string, direction: string) => `${layer}\u0000${workload}\u0000${direction}`;
-
-/**
- * The median of |Z - median(Z1..Zn)| for n standard normals, n = 3 to 15 (200,000 seeded samples of n each; the run
- * itself is among the n, so a small n's deviations are smaller than the normal's 0.6745 for large n).
- */
-const MEDIAN_DEVIATION: Record<number, number> = {
-  3: 0.3136,
-  4: 0.4866,
-  5: 0.4894,
-  6: 0.5273,
-  7: 0.5512,
-  8: 0.5638,
-  9: 0.5824,
-  10: 0.5873,
-  11: 0.6006,
-  12: 0.6045,
-  13: 0.6131,
-  14: 0.6163,
-  15: 0.6226,
-};
-
-/**
- * Per layer, workload and direction, the robust standard deviation of a run's log IOPS: the median of its runs'
- * distances to their variant's median, each over what a normal's would be for that many runs, over every variant
- * of 3 runs or more (3 runs say little alone; an outlier moves a pooled median little). Absent where no variant
- * ran 3 times.
- */
-function robustSpreads(document: ResultsDocument, passes: number): Map<string, number> {
-  const deviations = new Map<string, number[]>();
-  // A baseline measured in passes apart in time carries the machine's drift: baseline-moved says it, apart.
-  for (const variant of document.variants.filter((entry) => !(entry.baseline && passes > 1)))
-    for (const workload of variant.workloads)
-      for (const direction of DIRECTIONS) {
-        const logs = runLogs(workload.runs, direction).map((entry) => entry.log);
-        if (logs.length < 3) continue;
-        const centre = median(logs);
-        const normal = MEDIAN_DEVIATION[logs.length] ?? 0.6745;
-        const key = cellKey(variant.layer, workload.id, direction);
-        const pooled = deviations.get(key) ?? [];
-        for (const value of logs) pooled.push(Math.abs(value - centre) / normal);
-        deviations.set(key, pooled);
-      }
-  return new Map([...deviations].map(([key, values]) => [key, median(values)]));
-}
-
-/** A cell's runs far from its median, each said as "write run 3: 0.52× the median of 5 runs". */
-function outlierRuns(runs: Run[], direction: (typeof DIRECTIONS)[number], spread: number | undefined): string[] {
-  if (spread === undefined) return [];
-  const measured = runLogs(runs, direction);
-  if (measured.length < 3) return [];
-  const centre = median(measured.map((entry) => entry.log));
-  const least = Math.max(OUTLIER_SIGMAS * spread, Math.log(1 + DEFAULT_THRESHOLD_PCT / 100));
-  return measured
-    .filter((entry) => Math.abs(entry.log - centre) > least)
-    .map(
-      (entry) =>
-        `${direction} run ${entry.run}: ${Math.exp(entry.log - centre).toFixed(2)}× the median of ${measured.length} runs`,
-    );
-}
-
 /** A job counts as CPU-bound from this share of one CPU (user + system). */
 export const CPU_BOUND_PCT = 90;
 
@@ -197,7 +123,7 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
   const baseline = document.variants.find((variant) => variant.baseline);
   const maxRsdPct = profile.stopWhenStable?.maxRsdPct ?? DEFAULT_MAX_RSD_PCT;
   const passes = baselinePasses(document);
-  const spreads = robustSpreads(document, passes);
+  const outliers = outlierRunsOf(document);
   for (const variant of document.variants) {
     for (const workload of variant.workloads) {
       const add = (code: WarningCode, message: string) =>
@@ -236,13 +162,13 @@ export function deriveWarnings(document: ResultsDocument): ResultWarning[] {
             `${direction} IOPS ${(iops.mean / base.mean).toFixed(2)}× the baseline ${baseline.id}'s, from a layer above it`,
           );
       }
-      const spreadOf = (direction: (typeof DIRECTIONS)[number]) =>
-        spreads.get(cellKey(variant.layer, workload.id, direction));
       const inPasses = variant.baseline && passes > 1;
-      const outliers = inPasses
-        ? []
-        : DIRECTIONS.flatMap((direction) => outlierRuns(workload.runs, direction, spreadOf(direction)));
-      if (outliers.length > 0) add("outlier-run", outliers.join("; "));
+      const far = DIRECTIONS.flatMap((direction) =>
+        (outliers.get(outlierKey(variant.id, workload.id, direction)) ?? []).map(
+          (entry) => `${direction} run ${entry.run}: ${entry.ratio.toFixed(2)}× the median of ${entry.of} runs`,
+        ),
+      );
+      if (far.length > 0) add("outlier-run", far.join("; "));
       const moves = inPasses
         ? DIRECTIONS.flatMap((direction) => baselineMove(document, variant, workload.id, direction, passes) ?? [])
         : [];
