@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import test from "ava";
 import { changeTest, fdrAdjusted } from "../bench/core/change-test.js";
+import { measurementOrder } from "../bench/core/measurement-order.js";
 import { runAgain } from "../bench/core/repeat.js";
 import {
   addRun,
@@ -483,4 +484,67 @@ test("compare warns when the baseline itself changed beyond its noise: the machi
     `warned: ${falseWarnings.filter(Boolean).length} of 200 identical pairs, ${slowed.filter(Boolean).length} of 20 slowed`,
   );
   t.true(slowed.filter(Boolean).length >= 18, `${slowed.filter(Boolean).length} of 20`);
+});
+
+/**
+ * 20 variants x 2 workloads x 3 runs measured in the runner's random order (core/measurement-order.ts, the
+ * baseline v0 at the start, middle and end), a variant's runs together, 4 % noise, the machine drifting by `drift`
+ * (log IOPS) per variant measured; `slower` scales v3's IOPS.
+ */
+function driftingDocument(seed: number, drift: number, slower = 1): ResultsDocument {
+  const draw = seededUniforms(seed);
+  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const document = newResultsDocument(
+    source,
+    { id: "ars", runtimeSec: 60, repeat: 3, ioengine: "libaio", direct: true },
+    new Date(0),
+  );
+  const order = measurementOrder(
+    "v0",
+    Array.from({ length: 20 }, (_, index) => `v${index + 1}`),
+    seed,
+  );
+  document.order = { seed, sequence: order };
+  for (const [slot, id] of order.entries())
+    for (let workload = 0; workload < 2; workload += 1)
+      for (let run = 0; run < 3; run += 1) {
+        const index = Number(id.slice(1));
+        const iops =
+          1000 * (index + 1) * (workload + 1) * (index === 3 ? slower : 1) * Math.exp(drift * slot + 0.04 * normal());
+        addRun(
+          document,
+          variant(id, index === 0),
+          { id: `w${workload}` },
+          {
+            ...writeRun(iops, { mean: 16e9 / iops }),
+            startedAt: new Date((slot * 6 + workload * 3 + run) * 60_000).toISOString(),
+          },
+        );
+      }
+  return document;
+}
+
+test("compare with a drifting machine: each side taken back along its baseline's drift, identical pairs rarely flagged", (t) => {
+  const flaggedPairs = (drift: number) =>
+    Array.from({ length: 200 }, (_, pair) =>
+      compareDocuments(driftingDocument(1000 + 2 * pair, drift), driftingDocument(1001 + 2 * pair, drift)).rows.some(
+        (row) => row.verdict === "regression" || row.verdict === "improvement",
+      ),
+    ).filter(Boolean).length;
+  // 0.5 % per variant: 25 of these 200 pairs flagged uncorrected (a variant early in one run, late in the other).
+  const drifting = flaggedPairs(0.005);
+  const steady = flaggedPairs(0);
+  t.log(`flagged: ${drifting} of 200 identical pairs with drift, ${steady} of 200 without`);
+  t.true(drifting <= 12, `${drifting}`);
+  t.true(steady <= 12, `${steady}`);
+  const comparison = compareDocuments(driftingDocument(7, 0.005), driftingDocument(8, 0.005));
+  t.deepEqual(comparison.driftCorrected, ["before", "after"]);
+  t.regex(
+    renderComparison(comparison, { before: "a", after: "b" }, 5),
+    /shows the machine drifted on both sides: each run is taken back to the baseline's mean time/,
+  );
+  // A run with no passes of its baseline (an older results.json) is compared as measured.
+  const plain = driftingDocument(9, 0.005);
+  delete plain.order;
+  t.deepEqual(compareDocuments(plain, plain).driftCorrected, []);
 });

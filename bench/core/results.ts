@@ -40,7 +40,7 @@ export function cpuOfAllJobs(cpu: NonNullable<Run["cpu"]>): number {
   return (cpu.user + cpu.system) * cpu.jobs;
 }
 
-function metricValue(run: Run, result: DirectionResult, metric: Metric): number | undefined {
+export function metricValue(run: Run, result: DirectionResult, metric: Metric): number | undefined {
   switch (metric) {
     case "cpuPct":
       return run.cpu ? cpuOfAllJobs(run.cpu) : undefined;

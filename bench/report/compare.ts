@@ -8,7 +8,10 @@ import {
   runValues,
   type Stat,
   stat,
+  type Variant,
+  type WorkloadResult,
 } from "../core/results.js";
+import { baselineDrift, driftCorrectedValues } from "./drift-correction.js";
 import { mdText } from "./markdown-text.js";
 import { quotedList } from "./table.js";
 
@@ -62,6 +65,8 @@ export interface Comparison {
   floored: Array<"before" | "after">;
   /** The baseline's IOPS rows whose change is beyond their noise (q < SIGNIFICANCE): the machine itself moved. */
   baselineMoved: ComparisonRow[];
+  /** The sides whose baseline passes showed a drift, taken out of their runs (report/drift-correction.ts). */
+  driftCorrected: Array<"before" | "after">;
 }
 
 /**
@@ -110,6 +115,63 @@ export function spreadFloors(document: ResultsDocument): Map<string, SpreadFloor
   return floors;
 }
 
+/** One side of a compared cell: its document (for its baseline's drift), variant, workload and spread floors. */
+interface CellSide {
+  document: ResultsDocument;
+  variant: Variant;
+  workload: WorkloadResult;
+  floors: Map<string, SpreadFloor>;
+}
+
+/** A side's runs of a cell, taken back along its baseline's drift where its passes show one. */
+function sideValues(
+  side: CellSide,
+  direction: Direction,
+  metric: Metric,
+): { stat: Stat; values: number[] } | undefined {
+  const summary = side.workload.summary[direction]?.[metric];
+  if (!summary) return undefined;
+  const drift = baselineDrift(side.document, side.workload.id, direction, metric);
+  if (!drift) return { stat: summary, values: runValues(side.workload.runs, direction, metric) };
+  const values = driftCorrectedValues(side.workload.runs, direction, metric, drift);
+  return values.length > 0 ? { stat: stat(values), values } : undefined;
+}
+
+/** A cell's change and the test of its runs, each side taken at its baseline's mean time. */
+function comparedCell(
+  before: CellSide,
+  after: CellSide,
+  direction: Direction,
+  metric: ComparedMetric,
+): Omit<ComparisonRow, "q" | "verdict"> | undefined {
+  const [was, is] = [sideValues(before, direction, metric.metric), sideValues(after, direction, metric.metric)];
+  if (!was || !is) return undefined;
+  const floorOf = (side: CellSide) =>
+    side.floors.get(floorKey(side.variant.layer, side.workload.id, direction, metric.metric));
+  const [beforeFloor, afterFloor] = [floorOf(before), floorOf(after)];
+  const test = changeTest(was.values, is.values, {
+    ...(beforeFloor && { before: beforeFloor }),
+    ...(afterFloor && { after: afterFloor }),
+  });
+  const difference = is.stat.mean - was.stat.mean;
+  return {
+    variant: after.variant.id,
+    workload: after.workload.id,
+    direction,
+    metric,
+    before: was.stat,
+    after: is.stat,
+    changePct: was.stat.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / was.stat.mean) * 100,
+    ...(test && { test }),
+  };
+}
+
+/** Whether any workload's IOPS in the document drifted by its baseline's passes. */
+const drifted = (document: ResultsDocument) =>
+  (document.variants.find((variant) => variant.baseline)?.workloads ?? []).some((workload) =>
+    DIRECTIONS.some((direction) => baselineDrift(document, workload.id, direction, "iops")),
+  );
+
 /** Lines up two results documents by variant id and workload id. */
 export function compareDocuments(
   before: ResultsDocument,
@@ -124,33 +186,16 @@ export function compareDocuments(
     for (const afterWorkload of afterVariant.workloads) {
       const beforeWorkload = beforeVariant.workloads.find((workload) => workload.id === afterWorkload.id);
       if (!beforeWorkload) continue;
-      for (const direction of DIRECTIONS) {
+      for (const direction of DIRECTIONS)
         for (const metric of COMPARED) {
-          const beforeStat = beforeWorkload.summary[direction]?.[metric.metric];
-          const afterStat = afterWorkload.summary[direction]?.[metric.metric];
-          if (!beforeStat || !afterStat) continue;
-          const difference = afterStat.mean - beforeStat.mean;
-          const beforeFloor = beforeFloors.get(
-            floorKey(beforeVariant.layer, beforeWorkload.id, direction, metric.metric),
-          );
-          const afterFloor = afterFloors.get(floorKey(afterVariant.layer, afterWorkload.id, direction, metric.metric));
-          const test = changeTest(
-            runValues(beforeWorkload.runs, direction, metric.metric),
-            runValues(afterWorkload.runs, direction, metric.metric),
-            { ...(beforeFloor && { before: beforeFloor }), ...(afterFloor && { after: afterFloor }) },
-          );
-          measured.push({
-            variant: afterVariant.id,
-            workload: afterWorkload.id,
+          const row = comparedCell(
+            { document: before, variant: beforeVariant, workload: beforeWorkload, floors: beforeFloors },
+            { document: after, variant: afterVariant, workload: afterWorkload, floors: afterFloors },
             direction,
             metric,
-            before: beforeStat,
-            after: afterStat,
-            changePct: beforeStat.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / beforeStat.mean) * 100,
-            ...(test && { test }),
-          });
+          );
+          if (row) measured.push(row);
         }
-      }
     }
   }
   // The family is every test the table holds: each row a CI gate could fail on, and the rows shown beside them.
@@ -174,6 +219,7 @@ export function compareDocuments(
     floored: (["before", "after"] as const).filter(
       (side) => (side === "before" ? before : after).profile.stopWhenStable,
     ),
+    driftCorrected: (["before", "after"] as const).filter((side) => drifted(side === "before" ? before : after)),
     baselineMoved: rows.filter(
       (row) =>
         row.variant === baselineId && row.metric.metric === "iops" && row.q !== undefined && row.q < SIGNIFICANCE,
@@ -244,6 +290,12 @@ export function renderComparison(
     `Before: ${mdText(labels.before)} · after: ${mdText(labels.after)}. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; with one run on each side there is no test, and a change past the threshold is said untested, never a regression). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
     ...baselineWarning(comparison.baselineMoved),
+    ...(comparison.driftCorrected.length > 0
+      ? [
+          `The baseline, measured again during the run, shows the machine drifted ${comparison.driftCorrected.length === 2 ? "on both sides" : `on the ${comparison.driftCorrected[0]} side`}: each run is taken back to the baseline's mean time along that drift (a line through the baseline's runs, where its slope is beyond their noise at p < 0.2) before the sides are compared, so that a variant measured early in one run and late in the other does not read as changed.`,
+          "",
+        ]
+      : []),
     ...(comparison.floored.length > 0
       ? [
           `The runs ${comparison.floored.length === 2 ? "of both sides" : `of the ${comparison.floored[0]} side`} stopped once they agreed (\`--repeat auto\`), which keeps runs that agree by chance: each change is tested against at least the spread its layer's variants share in the workload (their runs' pooled variance), not its own alone.`,
