@@ -1,4 +1,8 @@
+import { promises as fs } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import test from "ava";
+import { createRbdImage } from "../bench/ceph/rbd-image.js";
 import { selectProfile } from "../bench/core/job-file-profile.js";
 import { RBD_TARGET, renderJobFile, renderRbdFillJob } from "../bench/core/jobfile.js";
 import { parseTargetSpec } from "../bench/local/targets.js";
@@ -62,4 +66,40 @@ test("the rbd job text: ioengine=rbd before the engine's options in every sectio
   t.regex(fill, /^rw=write$/m);
   t.regex(fill, /^direct=1$/m, "the fill bypasses librbd's cache");
   t.regex(fill, /^size=128m$/m);
+});
+
+test("an image a stopped fio still watches is removed once the watch is let go, and no longer recorded", async (t) => {
+  const dir = await fs.mkdtemp(join(tmpdir(), "layerbench-rbd-"));
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  // A stand-in rbd: the first `rm` refused as Ceph refuses while fio's client still watches the image.
+  await fs.writeFile(
+    join(dir, "rbd"),
+    [
+      "#!/bin/sh",
+      `echo "$*" >> "${dir}/calls"`,
+      'case " $* " in',
+      `  *" rm "*) [ -e "${dir}/refused" ] || { touch "${dir}/refused"; echo "rbd: error: image still has watchers" >&2; exit 16; } ;;`,
+      "esac",
+    ].join("\n"),
+    { mode: 0o755 },
+  );
+  const [path, locks] = [process.env.PATH, process.env.LAYERBENCH_LOCK_DIR];
+  process.env.PATH = `${dir}:${path}`;
+  process.env.LAYERBENCH_LOCK_DIR = join(dir, "locks");
+  t.teardown(() => {
+    process.env.PATH = path;
+    process.env.LAYERBENCH_LOCK_DIR = locks;
+  });
+  const image = { pool: "rbd", image: "lb-watched" };
+  const remove = await createRbdImage(image, 8 * 1024 ** 2, "RBD image rbd/lb-watched");
+  const records = () => fs.readdir(join(dir, "locks", "leftovers"));
+  t.is((await records()).length, 1, "recorded while it exists");
+  await remove();
+  t.deepEqual((await fs.readFile(join(dir, "calls"), "utf8")).trim().split("\n"), [
+    "create --size 8M rbd/lb-watched",
+    "rm --no-progress rbd/lb-watched",
+    "info rbd/lb-watched",
+    "rm --no-progress rbd/lb-watched",
+  ]);
+  t.deepEqual(await records(), [], "removed, so the next run has nothing to sweep");
 });
