@@ -155,8 +155,9 @@ test("plan of the homelab stack, offline: resources, pool space, memory and dura
     /^Longhorn: 7 volumes of 19 GiB, 13 replicas \(one a node, 13 on pve\); each k3s node a 200 GiB disk, 140 GiB schedulable/m,
   );
   t.regex(result.stdout, /^Pool rpool: at most 362 GiB written at the busiest moment$/m);
-  t.regex(result.stdout, /^Duration: about 9h07m$/m);
-  t.regex(result.stdout, /^ {2}8h50m measuring: 513 fio runs of 60 s \+ 0\.5 s each/m);
+  t.regex(result.stdout, /^Duration: about 9h25m$/m);
+  // The baseline three times among the 48 VM variants: (3 + 48 + 8) targets x 3 workloads x 3 runs.
+  t.regex(result.stdout, /^ {2}9h08m measuring: 531 fio runs of 60 s \+ 0\.5 s each/m);
   t.is(result.stderr, "");
 });
 
@@ -173,9 +174,9 @@ test("plan of a stack across three nodes counts in the stack node's pool only wh
 test("plan shows design full and main-effects side by side, with design full and with design main-effects", async (t) => {
   const full = await runCli(["plan", "--stack", "homelab"]);
   t.is(full.code, 0, full.stderr);
-  // (1 baseline + 48 + 8) x 3 workloads x 3 repeats = 513 runs; main-effects: (1 + 12 + 8) x 9 = 189.
-  t.regex(full.stdout, /^ {2}full \(this stack\) +48 +8 +513 +about 9h07m$/m);
-  t.regex(full.stdout, /^ {2}main-effects +12 +8 +189 +about 3h40m$/m);
+  // (3 baseline passes + 48 + 8) x 3 workloads x 3 repeats = 531 runs; main-effects: (3 + 12 + 8) x 9 = 207.
+  t.regex(full.stdout, /^ {2}full \(this stack\) +48 +8 +531 +about 9h25m$/m);
+  t.regex(full.stdout, /^ {2}main-effects +12 +8 +207 +about 3h58m$/m);
   const homelab = await fs.readFile(join(PROJECT, "stacks", "Pulumi.homelab.yaml"), "utf8");
   const designed = await scratchDir("layerbench-plan-design-");
   t.teardown(designed.cleanup);
@@ -186,9 +187,9 @@ test("plan shows design full and main-effects side by side, with design full and
   );
   const main = await runCli(["plan", "--stack", "homelab", "--project", designed.path]);
   t.is(main.code, 0, main.stderr);
-  t.regex(main.stdout, /^ {2}full +48 +8 +513 +about 9h07m$/m);
-  t.regex(main.stdout, /^ {2}main-effects \(this stack\) +12 +8 +189 +about 3h40m$/m);
-  t.regex(main.stdout, /^Duration: about 3h40m$/m);
+  t.regex(main.stdout, /^ {2}full +48 +8 +531 +about 9h25m$/m);
+  t.regex(main.stdout, /^ {2}main-effects \(this stack\) +12 +8 +207 +about 3h58m$/m);
+  t.regex(main.stdout, /^Duration: about 3h58m$/m);
   t.regex(main.stdout, /^VMs: 4, /m, "one bench VM holds the 12 disks");
   t.regex(
     main.stdout,
@@ -196,12 +197,13 @@ test("plan shows design full and main-effects side by side, with design full and
   );
 });
 
-test("the plan's arithmetic: 57 targets x 3 workloads x 3 repeats; pool space from the profile's footprints", async (t) => {
+test("the plan's arithmetic: 59 targets x 3 workloads x 3 repeats; pool space from the profile's footprints", async (t) => {
   const file = await readStackFile(PROJECT, "homelab");
   const plan = planStack(parseBenchConfig(file.raw), "homelab");
-  t.is(plan.duration.runs, (1 + 48 + 8) * 3 * 3);
+  // The baseline three times (start, middle and end of the VM variants), 48 VM and 8 Kubernetes variants.
+  t.is(plan.duration.runs, (3 + 48 + 8) * 3 * 3);
   // Every run: 60 s + 0.5 s; each Kubernetes target also lays out 18 GiB of files at 500 MiB/s and starts a pod (60 s).
-  t.true(Math.abs(plan.duration.measurementSec - (513 * 60.5 + 8 * (60 + (18 * 1024) / 500))) < 1e-6);
+  t.true(Math.abs(plan.duration.measurementSec - (531 * 60.5 + 8 * (60 + (18 * 1024) / 500))) < 1e-6);
   t.is(plan.memoryMb, 2 * 4096 + 3 * 6144);
   t.deepEqual(
     plan.space.map((item) => item.bytes / GiB),

@@ -29,10 +29,17 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
  */
 export function measurementOrder<T>(baseline: T, units: readonly T[], seed: number | undefined): T[] {
   const order = seed === undefined ? [...units] : shuffled(units, seed);
-  if (order.length < BASELINE_AT_END_FROM) return [baseline, ...order];
-  if (order.length < BASELINE_IN_MIDDLE_FROM) return [baseline, ...order, baseline];
+  const passes = baselinePassCount(order.length);
+  if (passes === 1) return [baseline, ...order];
+  if (passes === 2) return [baseline, ...order, baseline];
   const half = Math.ceil(order.length / 2);
   return [baseline, ...order.slice(0, half), baseline, ...order.slice(half), baseline];
+}
+
+/** How many times the baseline is measured among this many units: what plan counts and measurementOrder does. */
+export function baselinePassCount(units: number): number {
+  if (units < BASELINE_AT_END_FROM) return 1;
+  return units < BASELINE_IN_MIDDLE_FROM ? 2 : 3;
 }
 
 /** A seed for a run that names none: recorded in results.json, so that the order can be told and repeated. */

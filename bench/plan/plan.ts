@@ -2,6 +2,7 @@ import type { CephSettings } from "../config/ceph-config.js";
 import { type NodeNames, nodeNames, zfsGroups } from "../config/node-names.js";
 import type { BenchConfig } from "../config/stack-config.js";
 import { groupVmSettings, nthVmSettings, type VmSettings } from "../config/vm-settings.js";
+import { baselinePassCount } from "../core/measurement-order.js";
 import { largestFootprint, type Profile, secondsPerRun, totalFootprint } from "../core/profiles.js";
 import { diskStorageId, type StorageSettings, userStoragesUsed } from "../storage/placement.js";
 import { onCephPool, type PveStorageType, VM_STORAGE_KINDS } from "../storage/vm-storages.js";
@@ -192,8 +193,11 @@ function plannedDuration(
   backends: ReturnType<typeof backendPlans>,
 ): Plan["duration"] {
   const { profile, repeat, k8s } = config;
+  // The baseline's passes among the VM variants (components/vm-layer.ts, core/measurement-order.ts).
   const targets = [
-    targetRunSec(profile, repeat, config.baseline.kind === "dataset"),
+    ...Array.from({ length: baselinePassCount(config.variants.length) }, () =>
+      targetRunSec(profile, repeat, config.baseline.kind === "dataset"),
+    ),
     ...(config.ceph ? [targetRunSec(profile, repeat, false)] : []),
     ...hostStorages.map(({ storage }) => targetRunSec(profile, repeat, VM_STORAGE_KINDS[storage].device === "file")),
     ...config.variants.map(() => targetRunSec(profile, repeat, false)),
