@@ -1,6 +1,7 @@
 import { tTwoSided } from "./linear-model.js";
 import { DEFAULT_THRESHOLD_PCT } from "./metrics.js";
 import type { DIRECTIONS, ResultsDocument, Run, Variant } from "./results.js";
+import { pooledVariance } from "./stats.js";
 
 // The baseline is measured again at the end of a run (and in the middle: core/measurement-order.ts). Its first pass
 // against its last says whether the machine moved while the others were measured: a warming SSD, a busy neighbour.
@@ -25,19 +26,6 @@ export function baselinePasses(document: ResultsDocument): number {
 const logIops = (runs: Run[], direction: Direction) => runs.map((run) => Math.log(run[direction]?.iops ?? 0));
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
-/** The runs' variance of log IOPS about their group's mean, pooled over the groups of two runs or more. */
-function pooledVariance(groups: number[][]): { variance: number; df: number } | undefined {
-  let squares = 0;
-  let df = 0;
-  for (const logs of groups) {
-    if (logs.length < 2 || logs.some((value) => !Number.isFinite(value))) continue;
-    const centre = mean(logs);
-    squares += logs.reduce((sum, value) => sum + (value - centre) ** 2, 0);
-    df += logs.length - 1;
-  }
-  return df > 0 ? { variance: squares / df, df } : undefined;
-}
-
 /**
  * The baseline's move from its first pass to its last in a workload and direction, said when a t test on the runs'
  * pooled spread (its passes' own, and its layer's other variants') finds it, or, with nothing repeated, when it
@@ -60,7 +48,8 @@ export function baselineMove(
   const layerGroups = document.variants
     .filter((variant) => variant !== baseline && variant.layer === baseline.layer)
     .map((variant) => logIops(variant.workloads.find((workload) => workload.id === workloadId)?.runs ?? [], direction));
-  const spread = pooledVariance([...passGroups, ...layerGroups]);
+  // A variant without this direction has no logs to pool: its group is left out whole.
+  const spread = pooledVariance([...passGroups, ...layerGroups].filter((group) => group.every(Number.isFinite)));
   const se = spread && Math.sqrt((spread.variance * 2) / perPass);
   const moved =
     spread && se

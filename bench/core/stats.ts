@@ -48,3 +48,19 @@ export function pooledStdev(a: Stat, b: Stat): number | undefined {
 export function relativeStdevPct(value: Stat): number {
   return value.mean === 0 ? 0 : (value.stdev / Math.abs(value.mean)) * 100;
 }
+
+/**
+ * Values' variance about their group's mean, pooled over the groups of two or more (each group's sum of squares
+ * over its n - 1): the runs' spread about their variant's mean. Undefined when no group has two.
+ */
+export function pooledVariance(groups: number[][]): { variance: number; df: number } | undefined {
+  let squares = 0;
+  let df = 0;
+  for (const values of groups) {
+    if (values.length < 2) continue;
+    const centre = values.reduce((sum, value) => sum + value, 0) / values.length;
+    squares += values.reduce((sum, value) => sum + (value - centre) ** 2, 0);
+    df += values.length - 1;
+  }
+  return df > 0 ? { variance: squares / df, df } : undefined;
+}

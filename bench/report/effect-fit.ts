@@ -14,6 +14,7 @@ import {
   satterthwaiteDf,
   t95,
 } from "../core/linear-model.js";
+import { pooledVariance } from "../core/stats.js";
 
 // The statistics behind the Effects section. The variant is the unit: a variant's runs share its placement, its
 // zvol's allocation, its guest, so its own offset is error, and the model is fitted to each variant's mean log
@@ -88,19 +89,6 @@ const DRIFT_UNCONFOUNDED_SHARE = 0.2;
 
 const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
-/** The runs' variance about their variant's mean, pooled (each variant's sum of squares over its n - 1). */
-function pooledWithin(groups: number[][]): { variance: number; df: number } | undefined {
-  let squares = 0;
-  let df = 0;
-  for (const logs of groups) {
-    if (logs.length < 2) continue;
-    const center = mean(logs);
-    squares += logs.reduce((sum, value) => sum + (value - center) ** 2, 0);
-    df += logs.length - 1;
-  }
-  return df > 0 ? { variance: squares / df, df } : undefined;
-}
-
 /**
  * The baseline mean's variance: from its own runs, else its one run with the layer's run-to-run spread, else (one
  * run of everything, what most users run) with the variants' spread about the model on its V - p degrees of freedom.
@@ -113,7 +101,7 @@ function baselineSpread(
   residual: { variance: number; df: number } | undefined,
 ): BaselineSpread {
   const runs = baseline.logs.length;
-  const own = pooledWithin([detrended(baseline, drift)]);
+  const own = pooledVariance([detrended(baseline, drift)]);
   if (own) return { variance: ownVariance(own, baseline, drift) / runs, df: own.df, source: "runs" };
   if (pureError) return { variance: pureError.variance / runs, df: pureError.df, source: "layer" };
   if (residual) return { variance: residual.variance / runs, df: residual.df, source: "fit" };
@@ -153,7 +141,7 @@ export function fitVariants(spec: ModelSpec, variants: VariantRuns[], baseline: 
     ...(variant.time !== undefined && baseline.times && { time: variant.time }),
   }));
   const model = withDriftWhereEstimable(spec, means);
-  const pureError = pooledWithin(variants.map((variant) => variant.logs));
+  const pureError = pooledVariance(variants.map((variant) => variant.logs));
   const unweighted = fitLeastSquares(model, means);
   if (!unweighted) return undefined;
   const dfModel = unweighted.residualDf;
@@ -207,7 +195,7 @@ export function fitVariants(spec: ModelSpec, variants: VariantRuns[], baseline: 
         spreadsDiffer: differ,
         means: means.map((entry, index) => {
           // Its own runs' variance where it has some; a variant run once takes the pooled one.
-          const own = pooledWithin([variants[index].logs]) ?? pureError;
+          const own = pooledVariance([variants[index].logs]) ?? pureError;
           return {
             row: modelRow(model, entry.point, entry.time),
             weight: weightOf(entry.n),
@@ -232,7 +220,7 @@ const SPREADS_DIFFER_P = 0.05;
  */
 function spreadsDiffer(groups: number[][]): { statistic: number; p: number } | undefined {
   const own = groups.flatMap((values) => {
-    const spread = pooledWithin([values]);
+    const spread = pooledVariance([values]);
     return spread && spread.variance > 0 ? [spread] : [];
   });
   if (own.length < 3) return undefined;
