@@ -19,8 +19,15 @@ mkdir -p /dev/disk/by-id /tmp
 for module in $(cat /layerbench/modules); do
   insmod "/lib/modules/$module.ko" || echo "layerbench: insmod $module failed" >&2
 done
+# write() returns once the console's tty holds the text; the serial driver sends it later, and a power-off drops what
+# it still holds or prints its own line into it (seen in CI: a loaded host read the console slowly and lost the end
+# of fio's JSON). stty sets the console with TCSADRAIN, which waits until all is sent.
+power_off() {
+  stty -F /dev/console -echo 2>/dev/null
+  poweroff -f
+}
 echo "${GUEST_MARKER} ready"
-if grep -q layerbench.probe /proc/cmdline; then poweroff -f; fi
+if grep -q layerbench.probe /proc/cmdline; then power_off; fi
 expected=$(wc -l < /layerbench/variants)
 tries=0
 while [ "$(ls -d /sys/block/vd* /sys/block/sd* 2>/dev/null | wc -l)" -lt "$expected" ]; do
@@ -44,5 +51,5 @@ while read -r number variant; do
   sh "/layerbench/run-$number.sh"
 done < /layerbench/variants
 echo "${GUEST_MARKER} done"
-poweroff -f
+power_off
 `;
