@@ -246,6 +246,38 @@ for (const [signal, name, code] of [
 }
 
 test.serial(
+  "Ctrl-C between the baseline's passes: its scratch directory, kept for its last pass, is removed too",
+  async (t) => {
+    const dir = await scratchDir();
+    t.teardown(dir.cleanup);
+    const env = await slowFio(dir.path, 1);
+    const [a, b, c, out] = ["a", "b", "c", "out"].map((path) => join(dir.path, path));
+    await Promise.all([a, b, c].map((path) => fs.mkdir(path)));
+    // In the order given, from two other targets: a, b, c, then a again.
+    const targets = [`a=${a}`, `b=${b}`, `c=${c}`].flatMap((target) => ["--target", target]);
+    const result = await runCli(
+      ["run", "--runtime", "1", "--size", "1m", "--order", "given", ...targets, "--out", out],
+      { env, whileRunning: whenStderr(/\[4\/12\] b randwrite-4k-qd1: write/, (child) => child.kill("SIGINT")) },
+    );
+    t.is(result.code, 130, result.stderr);
+    t.regex(result.stderr, /the baseline a 2 times among them/);
+    const document = toResultsDocument(JSON.parse(await fs.readFile(join(out, "results.json"), "utf8")), out);
+    t.is(document.variants.find((variant) => variant.id === "a")?.workloads.length, 3, "the first pass is kept");
+    t.true(
+      (document.notRun ?? []).some((entry) => entry.variant === "a"),
+      "the baseline's second pass is listed as not run",
+    );
+    for (const target of [a, b, c])
+      t.deepEqual(
+        (await fs.readdir(target)).filter((entry) => entry.startsWith(".layerbench-")),
+        [],
+        `nothing left in ${target}`,
+      );
+    t.false(existsSync(join(out, ".layerbench.lock")), "the lock is released");
+  },
+);
+
+test.serial(
   "TERM after the last run, while the report is written: exit 143 as at any other moment, every run and the report kept",
   async (t) => {
     // Before, a directory run exited 0 here and a VM run 143. Whenever the signal lands (during the report or after

@@ -253,17 +253,16 @@ async function measure(options: LocalRunOptions, rbdFacts: Map<string, RbdCluste
     return { document, resultsPath };
   } catch (error) {
     const stoppedBy = error as Error;
-    // What never ran is recorded too: a stopped run must not read as a complete one.
-    const planned = targets.flatMap((target) =>
-      profile.workloads.map((workload) => ({ variant: target.name, workload: workload.id })),
-    );
-    // Under `repeat auto` a workload owes its minimum of runs; more were never promised.
+    // What never ran is recorded too: a stopped run must not read as a complete one. Under `repeat auto` a
+    // workload owes its minimum of runs; more were never promised. The baseline owes them at each of its passes.
     const owed = profile.stopWhenStable?.minRuns ?? repeat;
+    const planned = targets.flatMap((target) => {
+      const runs = owed * order.sequence.filter((name) => name === target.name).length;
+      return profile.workloads.map((workload) => ({ variant: target.name, workload: workload.id, runs }));
+    });
     // A results.json that cannot be written (what stopped the run, maybe) keeps its last whole version; the report
     // finds the runs it lacks against the profile (core/completeness.ts).
-    await recorder
-      .notRun(planned, owed, signal?.aborted ? "interrupted" : "error", stoppedBy.message)
-      .catch(() => undefined);
+    await recorder.notRun(planned, signal?.aborted ? "interrupted" : "error", stoppedBy.message).catch(() => undefined);
     return { document, resultsPath, stoppedBy };
   } finally {
     // A run stopped between the baseline's passes gives its place back here.

@@ -248,10 +248,11 @@ export async function measureVmTargets(options: VmTargetsRun): Promise<void> {
       }).catch(async (error: unknown) => {
         // A guest that crashed (QEMU killed, out of memory) fails its own disks' remaining runs; the rest go on.
         if (options.signal?.aborted || !(error instanceof GuestRunError)) throw error;
+        const runs = profile.stopWhenStable?.minRuns ?? repeat;
         const planned = group.flatMap((target) =>
-          profile.workloads.map((workload) => ({ variant: target.name, workload: workload.id })),
+          profile.workloads.map((workload) => ({ variant: target.name, workload: workload.id, runs })),
         );
-        await recorder.failRemaining(planned, profile.stopWhenStable?.minRuns ?? repeat, error.message);
+        await recorder.failRemaining(planned, error.message);
         progress.note(`layerbench: ${error.message}: its disks' remaining runs are recorded as failed`);
         return undefined;
       });
