@@ -13,7 +13,8 @@ import {
   type Run,
 } from "../bench/core/results.js";
 import { comparisonDifferences, environmentDifferences, placeDifferences } from "../bench/core/settings.js";
-import { compareDocuments, renderComparison } from "../bench/report/compare.js";
+import { compareDocuments } from "../bench/report/compare.js";
+import { renderComparison } from "../bench/report/compare-markdown.js";
 import { seededUniforms } from "../bench/util/random.js";
 import { runCli } from "./helpers/cli.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";

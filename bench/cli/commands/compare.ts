@@ -17,11 +17,13 @@ export async function compareCommand(before: string, after: string, flags: Compa
 async function compareFiles(before: string, after: string, flags: CompareFlags): Promise<number> {
   const [
     { readResultsFile },
-    { compareDocuments, renderComparison },
+    { compareDocuments },
+    { renderComparison },
     { comparisonDifferences, environmentDifferences, placeDifferences },
   ] = await Promise.all([
     import("../../core/results-io.js"),
     import("../../report/compare.js"),
+    import("../../report/compare-markdown.js"),
     import("../../core/settings.js"),
   ]);
   const [beforeDocument, afterDocument] = [await readResultsFile(before), await readResultsFile(after)];
