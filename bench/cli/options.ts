@@ -226,8 +226,11 @@ export function declareCompare(program: Command) {
       .description(
         "before/after table per variant and workload; exit code 1 when a change is a regression beyond the noise, 2 when the two were measured with different settings, 3 when they could not be compared (a missing or invalid file, a bad option)",
       )
-      .argument("<before>", "results file of the earlier run")
-      .argument("<after>", "results file of the later run")
+      .argument(
+        "<before>",
+        "results file of the earlier run, or a directory of runs measured in turns (before/1, before/2: each a run's --out)",
+      )
+      .argument("<after>", "results file of the later run, or a directory of runs measured in turns")
       .option(
         "--threshold <percent>",
         "smallest change worth flagging",

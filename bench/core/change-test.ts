@@ -1,4 +1,4 @@
-import { satterthwaiteDf, t95, tTwoSided } from "./linear-model.js";
+import { estimate, fitLeastSquares, satterthwaiteDf, t95, tTwoSided } from "./linear-model.js";
 import { stat } from "./stats.js";
 
 // Is a change between two runs' worth of a metric beyond the noise? Welch's t test on the log of the runs' values
@@ -13,9 +13,10 @@ export interface ChangeTest {
   high: number;
   /**
    * `welch`: both sides repeated; `one-side`: one side ran once, and the other side's spread stands for both (a
-   * new run against a sample: t on n - 1 degrees of freedom).
+   * new run against a sample: t on n - 1 degrees of freedom); `sessions`: each side measured in turns, several
+   * runs of layerbench, tested on their means (sessionChangeTest).
    */
-  kind: "welch" | "one-side";
+  kind: "welch" | "one-side" | "sessions";
 }
 
 const mean = (values: number[]) => stat(values).mean;
@@ -69,6 +70,11 @@ export function changeTest(
     df = repeated.df;
     kind = "one-side";
   }
+  return logChangeTest(difference, se, df, kind);
+}
+
+/** The test and interval of a difference of logs with its standard error on `df` degrees of freedom. */
+function logChangeTest(difference: number, se: number, df: number, kind: ChangeTest["kind"]): ChangeTest {
   if (se === 0) return { p: difference === 0 ? 1 : 0, df, low: Math.exp(difference), high: Math.exp(difference), kind };
   const half = t95(df) * se;
   return {
@@ -78,6 +84,49 @@ export function changeTest(
     high: Math.exp(difference + half),
     kind,
   };
+}
+
+/** One run of layerbench on one side of a change measured in turns: its runs' values, and when it was made. */
+export interface Session {
+  values: number[];
+  /** Hours since any fixed moment; sessions without distinct times are compared without a trend. */
+  hours?: number;
+}
+
+/** From this many sessions a linear trend over their times is fitted beside the change (2 df left at least). */
+const TREND_FROM_SESSIONS = 5;
+
+/**
+ * A change measured in turns (before, after, after, before): each side several runs of layerbench (sessions), each
+ * session one value, the mean of the log of its runs, and Student's t on the sessions' pooled spread, on
+ * sessions - 2 degrees of freedom. What moved the machine between sessions (load, heat, a cache warming) is then
+ * noise the test sees, not a change; runs within a session share their session's state and are not counted apart.
+ * From 5 sessions on, a line through their times is fitted too (sessions - 3 df): a drift over many turns then
+ * neither widens the interval (it would, as spread within a side) nor, where the turns are unbalanced, biases it.
+ * Undefined with one session a side (changeTest's case) or a value that is not positive.
+ */
+export function sessionChangeTest(before: Session[], after: Session[]): ChangeTest | undefined {
+  const sides = [before, after].map((sessions) => sessions.filter((session) => session.values.length > 0));
+  if (sides.some((sessions) => sessions.length === 0)) return undefined;
+  if (sides.some((sessions) => sessions.some((session) => session.values.some((value) => !(value > 0)))))
+    return undefined;
+  const observations = sides.flatMap((sessions, index) =>
+    sessions.map((session) => ({
+      point: { side: index === 0 ? "before" : "after" },
+      y: mean(session.values.map(Math.log)),
+      time: session.hours ?? 0,
+    })),
+  );
+  if (observations.length < 3) return undefined;
+  const side = { name: "side", levels: ["before", "after"] };
+  const trend =
+    observations.length >= TREND_FROM_SESSIONS
+      ? fitLeastSquares({ factors: [side], interactions: [], drift: true }, observations)
+      : undefined;
+  const fit = trend ?? fitLeastSquares({ factors: [side], interactions: [] }, observations);
+  if (!fit) return undefined;
+  const change = estimate(fit, trend ? [0, 1, 0] : [0, 1]);
+  return logChangeTest(change.value, change.se ?? 0, fit.residualDf, "sessions");
 }
 
 /**

@@ -22,7 +22,19 @@ function baselineWarning(moved: ComparisonRow[]): string[] {
   if (moved.length === 0) return [];
   const changes = moved.map((row) => `${mdText(row.workload)} ${row.direction} ${signedPct(row.changePct)}`);
   return [
-    `> **The baseline ${mdText(moved[0].variant)} itself changed beyond its noise** (IOPS: ${changes.join(", ")}; q < ${SIGNIFICANCE} each): the machine moved between the two runs, and the other changes may carry it. Measure before and after in turns (before, after, before, after) to tell the two apart.`,
+    `> **The baseline ${mdText(moved[0].variant)} itself changed beyond its noise** (IOPS: ${changes.join(", ")}; q < ${SIGNIFICANCE} each): the machine moved between the two runs, and the other changes may carry it. Measure before and after in turns to tell the two apart: \`run --out before/1\`, \`after/1\`, \`after/2\`, \`before/2\` (the change made and undone between them), then \`compare before after\`.`,
+    "",
+  ];
+}
+
+/** Measured in turns: what the test reads instead of the runs' spread, and whether a line took a drift out. */
+function sessionsNote(comparison: Comparison): string[] {
+  const { before, after } = comparison.sessions;
+  if (before === 1 && after === 1) return [];
+  const df = comparison.rows.find((row) => row.test?.kind === "sessions")?.test?.df ?? before + after - 2;
+  const line = df < before + after - 2 ? ", beside a line through the runs' start times that takes a drift out" : "";
+  return [
+    `Measured in turns: ${before} run(s) of layerbench before, ${after} after. Each change is tested on the runs' means, one value a run of layerbench (Student's t on the log of those means${line}; ${df} degrees of freedom), so that what moved the machine between them counts as noise, not as a change; Before and After show all their runs.`,
     "",
   ];
 }
@@ -76,6 +88,7 @@ export function renderComparison(
     "",
     `Before: ${mdText(labels.before)} · after: ${mdText(labels.after)}. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; with one run on each side there is no test, and a change past the threshold is said untested, never a regression). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
+    ...sessionsNote(comparison),
     ...baselineWarning(comparison.baselineMoved),
     ...(comparison.driftCorrected.length > 0
       ? [

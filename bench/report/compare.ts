@@ -1,4 +1,11 @@
-import { type ChangeTest, changeTest, fdrAdjusted, type SpreadFloor } from "../core/change-test.js";
+import {
+  type ChangeTest,
+  changeTest,
+  fdrAdjusted,
+  type Session,
+  type SpreadFloor,
+  sessionChangeTest,
+} from "../core/change-test.js";
 import { DEFAULT_THRESHOLD_PCT, SHOWN_METRICS, type ShownMetric } from "../core/metrics.js";
 import {
   DIRECTIONS,
@@ -65,6 +72,8 @@ export interface Comparison {
   baselineMoved: ComparisonRow[];
   /** The sides whose baseline passes showed a drift, taken out of their runs (report/drift-correction.ts). */
   driftCorrected: Array<"before" | "after">;
+  /** How many runs of layerbench each side holds: more than one a side, the changes are tested on their means. */
+  sessions: { before: number; after: number };
 }
 
 /**
@@ -135,13 +144,36 @@ function sideValues(
   return values.length > 0 ? { stat: stat(values), values } : undefined;
 }
 
+type MeasuredRow = Omit<ComparisonRow, "q" | "verdict">;
+
+/** A row of two sides' values of a cell and the test of its change. */
+function changeRow(
+  cell: { variant: string; workload: string },
+  direction: Direction,
+  metric: ComparedMetric,
+  was: Stat,
+  is: Stat,
+  test: ChangeTest | undefined,
+): MeasuredRow {
+  const difference = is.mean - was.mean;
+  return {
+    ...cell,
+    direction,
+    metric,
+    before: was,
+    after: is,
+    changePct: was.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / was.mean) * 100,
+    ...(test && { test }),
+  };
+}
+
 /** A cell's change and the test of its runs, each side taken at its baseline's mean time. */
 function comparedCell(
   before: CellSide,
   after: CellSide,
   direction: Direction,
   metric: ComparedMetric,
-): Omit<ComparisonRow, "q" | "verdict"> | undefined {
+): MeasuredRow | undefined {
   const [was, is] = [sideValues(before, direction, metric.metric), sideValues(after, direction, metric.metric)];
   if (!was || !is) return undefined;
   const floorOf = (side: CellSide) =>
@@ -151,17 +183,44 @@ function comparedCell(
     ...(beforeFloor && { before: beforeFloor }),
     ...(afterFloor && { after: afterFloor }),
   });
-  const difference = is.stat.mean - was.stat.mean;
-  return {
-    variant: after.variant.id,
-    workload: after.workload.id,
+  return changeRow(
+    { variant: after.variant.id, workload: after.workload.id },
     direction,
     metric,
-    before: was.stat,
-    after: is.stat,
-    changePct: was.stat.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / was.stat.mean) * 100,
-    ...(test && { test }),
-  };
+    was.stat,
+    is.stat,
+    test,
+  );
+}
+
+/**
+ * A cell measured in turns: each side's sessions, their runs pooled for the table, their means and times (hours
+ * after `origin`, the first run's start) for the test.
+ */
+function sessionsCell(
+  before: CellSide[],
+  after: CellSide[],
+  direction: Direction,
+  metric: ComparedMetric,
+  origin: number,
+): MeasuredRow | undefined {
+  const sessions = (sides: CellSide[]): Session[] =>
+    sides
+      .map((side) => ({
+        values: sideValues(side, direction, metric.metric)?.values ?? [],
+        hours: (Date.parse(side.document.createdAt) - origin) / 3_600_000,
+      }))
+      .filter((session) => session.values.length > 0);
+  const [was, is] = [sessions(before), sessions(after)];
+  if (was.length === 0 || is.length === 0) return undefined;
+  return changeRow(
+    { variant: after[0].variant.id, workload: after[0].workload.id },
+    direction,
+    metric,
+    stat(was.flatMap((session) => session.values)),
+    stat(is.flatMap((session) => session.values)),
+    sessionChangeTest(was, is),
+  );
 }
 
 /** Whether any workload's IOPS in the document drifted by its baseline's passes. */
@@ -176,25 +235,55 @@ export function compareDocuments(
   after: ResultsDocument,
   thresholdPct = DEFAULT_THRESHOLD_PCT,
 ): Comparison {
-  const measured: Array<Omit<ComparisonRow, "q" | "verdict">> = [];
-  const [beforeFloors, afterFloors] = [spreadFloors(before), spreadFloors(after)];
-  for (const afterVariant of after.variants) {
-    const beforeVariant = before.variants.find((variant) => variant.id === afterVariant.id);
-    if (!beforeVariant) continue;
-    for (const afterWorkload of afterVariant.workloads) {
-      const beforeWorkload = beforeVariant.workloads.find((workload) => workload.id === afterWorkload.id);
-      if (!beforeWorkload) continue;
-      for (const direction of DIRECTIONS)
-        for (const metric of COMPARED) {
-          const row = comparedCell(
-            { document: before, variant: beforeVariant, workload: beforeWorkload, floors: beforeFloors },
-            { document: after, variant: afterVariant, workload: afterWorkload, floors: afterFloors },
-            direction,
-            metric,
-          );
-          if (row) measured.push(row);
-        }
-    }
+  return compareSessions([before], [after], thresholdPct);
+}
+
+/** Every variant id and workload id the documents hold, in the order first found. */
+function cellsOf(documents: ResultsDocument[]): Array<{ variant: string; workload: string }> {
+  const cells = new Map<string, { variant: string; workload: string }>();
+  for (const document of documents)
+    for (const variant of document.variants)
+      for (const workload of variant.workloads)
+        cells.set(JSON.stringify([variant.id, workload.id]), { variant: variant.id, workload: workload.id });
+  return [...cells.values()];
+}
+
+/** A cell in each document of a side that holds it. */
+function cellSides(
+  documents: ResultsDocument[],
+  cell: { variant: string; workload: string },
+  floors: Map<ResultsDocument, Map<string, SpreadFloor>>,
+): CellSide[] {
+  return documents.flatMap((document) => {
+    const variant = document.variants.find((candidate) => candidate.id === cell.variant);
+    const workload = variant?.workloads.find((candidate) => candidate.id === cell.workload);
+    return variant && workload ? [{ document, variant, workload, floors: floors.get(document) ?? new Map() }] : [];
+  });
+}
+
+/**
+ * Lines up two sides by variant id and workload id, each side one results document or several measured in turns
+ * (before, after, after, before): then each change is tested on the sessions' means (sessionChangeTest).
+ */
+export function compareSessions(
+  before: ResultsDocument[],
+  after: ResultsDocument[],
+  thresholdPct = DEFAULT_THRESHOLD_PCT,
+): Comparison {
+  const inTurns = before.length > 1 || after.length > 1;
+  const floors = new Map([...before, ...after].map((document) => [document, spreadFloors(document)]));
+  const measured: MeasuredRow[] = [];
+  const origin = Math.min(...[...before, ...after].map((document) => Date.parse(document.createdAt)));
+  for (const cell of cellsOf(after)) {
+    const [was, is] = [cellSides(before, cell, floors), cellSides(after, cell, floors)];
+    if (was.length === 0 || is.length === 0) continue;
+    for (const direction of DIRECTIONS)
+      for (const metric of COMPARED) {
+        const row = inTurns
+          ? sessionsCell(was, is, direction, metric, origin)
+          : comparedCell(was[0], is[0], direction, metric);
+        if (row) measured.push(row);
+      }
   }
   // The family is every test the table holds: each row a CI gate could fail on, and the rows shown beside them.
   const tested = measured.filter((row) => row.test);
@@ -208,19 +297,22 @@ export function compareDocuments(
       verdict: verdict(row.metric, row.changePct, thresholdPct, rowQ),
     };
   });
-  const ids = (document: ResultsDocument) => document.variants.map((variant) => variant.id);
-  const baselineId = before.variants.find((variant) => variant.baseline)?.id;
+  const ids = (documents: ResultsDocument[]) => [
+    ...new Set(documents.flatMap((document) => document.variants.map((variant) => variant.id))),
+  ];
+  const baselineId = before[0].variants.find((variant) => variant.baseline)?.id;
+  const sides = { before, after };
   return {
     rows,
     onlyBefore: ids(before).filter((id) => !ids(after).includes(id)),
     onlyAfter: ids(after).filter((id) => !ids(before).includes(id)),
-    floored: (["before", "after"] as const).filter(
-      (side) => (side === "before" ? before : after).profile.stopWhenStable,
-    ),
-    driftCorrected: (["before", "after"] as const).filter((side) => drifted(side === "before" ? before : after)),
+    // Measured in turns, the test reads the sessions' means, not the runs' spread the floor is for.
+    floored: inTurns ? [] : (["before", "after"] as const).filter((side) => sides[side][0].profile.stopWhenStable),
+    driftCorrected: (["before", "after"] as const).filter((side) => sides[side].some(drifted)),
     baselineMoved: rows.filter(
       (row) =>
         row.variant === baselineId && row.metric.metric === "iops" && row.q !== undefined && row.q < SIGNIFICANCE,
     ),
+    sessions: { before: before.length, after: after.length },
   };
 }

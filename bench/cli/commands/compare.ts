@@ -1,4 +1,6 @@
-import { UserError } from "../../util/errors.js";
+import { promises as fs } from "node:fs";
+import { join } from "node:path";
+import { fsReason, UserError } from "../../util/errors.js";
 import { COMPARE_ERROR_EXIT, type CompareFlags } from "../options.js";
 
 /** What kept compare from comparing (a missing or invalid file): its own exit code, never a regression's 1. */
@@ -14,10 +16,34 @@ export async function compareCommand(before: string, after: string, flags: Compa
   }
 }
 
+/**
+ * A side's results files: a file, a directory's results.json, or, measured in turns, the results files of a
+ * directory of runs (`run --out before/1`, `before/2`: each subdirectory's results.json, and *.json files in it).
+ */
+async function resultsFilesOf(path: string): Promise<string[]> {
+  const stats = await fs.stat(path).catch((error: unknown) => {
+    throw new UserError(`cannot read ${path}: ${fsReason(error)}`);
+  });
+  if (!stats.isDirectory()) return [path];
+  const entries = await fs.readdir(path, { withFileTypes: true });
+  if (entries.some((entry) => entry.isFile() && entry.name === "results.json")) return [join(path, "results.json")];
+  const files = entries.flatMap((entry) => {
+    if (entry.isFile() && entry.name.endsWith(".json")) return [join(path, entry.name)];
+    return entry.isDirectory() ? [join(path, entry.name, "results.json")] : [];
+  });
+  const found: string[] = [];
+  for (const file of files.sort()) if ((await fs.stat(file).catch(() => undefined))?.isFile()) found.push(file);
+  if (found.length === 0)
+    throw new UserError(
+      `${path} holds no results: a directory of runs holds one results.json a subdirectory (\`run --out ${join(path, "1")}\`)`,
+    );
+  return found;
+}
+
 async function compareFiles(before: string, after: string, flags: CompareFlags): Promise<number> {
   const [
     { readResultsFile },
-    { compareDocuments },
+    { compareSessions },
     { renderComparison },
     { comparisonDifferences, environmentDifferences, placeDifferences },
   ] = await Promise.all([
@@ -26,8 +52,20 @@ async function compareFiles(before: string, after: string, flags: CompareFlags):
     import("../../report/compare-markdown.js"),
     import("../../core/settings.js"),
   ]);
-  const [beforeDocument, afterDocument] = [await readResultsFile(before), await readResultsFile(after)];
-  const differences = comparisonDifferences(beforeDocument, afterDocument);
+  const [beforeFiles, afterFiles] = [await resultsFilesOf(before), await resultsFilesOf(after)];
+  const read = async (files: string[]) => {
+    const documents = [];
+    for (const file of files) documents.push(await readResultsFile(file));
+    return documents;
+  };
+  const [beforeDocuments, afterDocuments] = [await read(beforeFiles), await read(afterFiles)];
+  // Every run against the first: runs measured in turns are compared only when measured alike.
+  const others = [...beforeFiles.slice(1), ...afterFiles];
+  const differences = [...beforeDocuments.slice(1), ...afterDocuments].flatMap((document, index) =>
+    comparisonDifferences(beforeDocuments[0], document).map((line) =>
+      others.length > 1 ? `${beforeFiles[0]} → ${others[index]}: ${line}` : line,
+    ),
+  );
   if (differences.length > 0) {
     for (const line of differences) console.error(`layerbench: settings differ: ${line}`);
     if (!flags.force) {
@@ -37,7 +75,7 @@ async function compareFiles(before: string, after: string, flags: CompareFlags):
       return 2;
     }
   }
-  const comparison = compareDocuments(beforeDocument, afterDocument, flags.threshold);
+  const comparison = compareSessions(beforeDocuments, afterDocuments, flags.threshold);
   if (comparison.rows.length === 0)
     throw new UserError(`${before} and ${after} have no variant and workload in common to compare`);
   process.stdout.write(
@@ -46,14 +84,14 @@ async function compareFiles(before: string, after: string, flags: CompareFlags):
       { before, after },
       flags.threshold,
       differences,
-      environmentDifferences(beforeDocument, afterDocument),
-      placeDifferences(beforeDocument, afterDocument),
+      environmentDifferences(beforeDocuments[0], afterDocuments[0]),
+      placeDifferences(beforeDocuments[0], afterDocuments[0]),
     ),
   );
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
   if (regressions > 0)
     console.error(
-      `layerbench: ${regressions} regression(s) beyond the threshold and the noise (Welch's t test, q < 0.05 over the table's tests)`,
+      `layerbench: ${regressions} regression(s) beyond the threshold and the noise (${comparison.sessions.before + comparison.sessions.after > 2 ? "Student's t test on the runs' means" : "Welch's t test"}, q < 0.05 over the table's tests)`,
     );
   return regressions > 0 ? 1 : 0;
 }
