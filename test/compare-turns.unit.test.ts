@@ -182,13 +182,14 @@ test("layerbench compare of two directories of runs: each side's results found, 
   t.regex(empty.stderr, /empty holds no results: a directory of runs holds one results\.json a subdirectory/);
 });
 
-test("compare in turns renders the sessions' note; one run a side does not", (t) => {
+test("compare in turns renders the sessions' note, and names no test of the runs' spread; one run a side does not", (t) => {
   const draw = seededUniforms(63);
   const documents = [1, 1.01, 1.02].map((machine) => session(draw, machine, () => 1));
   const labels = { before: "before", after: "after" };
-  t.regex(
-    renderComparison(compareSessions(documents.slice(0, 2), documents.slice(2)), labels, 5),
-    /^Measured in turns: 2 run\(s\) of layerbench before, 1 after\. .*means; 1 degrees of freedom\)/m,
-  );
-  t.notRegex(renderComparison(compareDocuments(documents[0], documents[1]), labels, 5), /Measured in turns/);
+  const inTurns = renderComparison(compareSessions(documents.slice(0, 2), documents.slice(2)), labels, 5);
+  t.regex(inTurns, /^Measured in turns: 2 run\(s\) of layerbench before, 1 after\. .*means; 1 degrees of freedom\)/m);
+  t.notRegex(inTurns, /Welch|a side run once/);
+  const single = renderComparison(compareDocuments(documents[0], documents[1]), labels, 5);
+  t.notRegex(single, /Measured in turns/);
+  t.regex(single, /Welch's t test on the log of the runs' values/);
 });

@@ -83,10 +83,11 @@ export function renderComparison(
 ): string {
   const regressions = comparison.rows.filter((row) => row.verdict === "regression").length;
   const improvements = comparison.rows.filter((row) => row.verdict === "improvement").length;
+  const inTurns = comparison.sessions.before + comparison.sessions.after > 2;
   const lines = [
     `# layerbench compare`,
     "",
-    `Before: ${mdText(labels.before)} · after: ${mdText(labels.after)}. Flagged: a change of at least ${thresholdPct} % that Welch's t test on the log of the runs' values also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise; a side run once takes the other's spread; with one run on each side there is no test, and a change past the threshold is said untested, never a regression). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
+    `Before: ${mdText(labels.before)} · after: ${mdText(labels.after)}. Flagged: a change of at least ${thresholdPct} % that ${inTurns ? "the test of the runs' means (below)" : "Welch's t test on the log of the runs' values"} also finds beyond the noise (q < ${SIGNIFICANCE}: its p-value adjusted for the ${comparison.rows.filter((row) => row.test).length} tests of this table, Benjamini-Hochberg's false discovery rate, so that many rows do not find changes in noise${inTurns ? "" : "; a side run once takes the other's spread; with one run on each side there is no test, and a change past the threshold is said untested, never a regression"}). The interval is the change's 95 % interval, of the row alone. A regression in ${gatingNames()} sets the exit code; CPU % is shown, not gated.`,
     "",
     ...sessionsNote(comparison),
     ...baselineWarning(comparison.baselineMoved),
