@@ -37,6 +37,12 @@ test("measured in turns: Student's t on the sessions' log means, on sessions - 2
     undefined,
     "one session a side: changeTest's case",
   );
+  // From 5 sessions a line through their times takes a degree of freedom; a session without a time, none.
+  const timed = (hours: Array<number | undefined>) =>
+    hours.map((hour, index) => ({ values: [100 + index, 101 + 2 * index], hours: hour }));
+  t.is(sessionChangeTest(timed([0, 3, 4]), timed([1, 2, 5]))?.df, 3);
+  t.is(sessionChangeTest(timed([0, 3, undefined]), timed([1, 2, 5]))?.df, 4);
+  t.is(sessionChangeTest(timed([0, 0, 0]), timed([0, 0, 0]))?.df, 4, "times all alike: no line to fit");
 });
 
 /** 4 variants x 3 workloads, 3 runs each, in one session of a machine whose state is `machine` (a factor). */

@@ -89,7 +89,7 @@ function logChangeTest(difference: number, se: number, df: number, kind: ChangeT
 /** One run of layerbench on one side of a change measured in turns: its runs' values, and when it was made. */
 export interface Session {
   values: number[];
-  /** Hours since any fixed moment; sessions without distinct times are compared without a trend. */
+  /** Hours since any fixed moment; without it for every session, or without distinct times, no line is fitted. */
   hours?: number;
 }
 
@@ -119,8 +119,9 @@ export function sessionChangeTest(before: Session[], after: Session[]): ChangeTe
   );
   if (observations.length < 3) return undefined;
   const side = { name: "side", levels: ["before", "after"] };
+  const timed = sides.every((sessions) => sessions.every((session) => session.hours !== undefined));
   const trend =
-    observations.length >= TREND_FROM_SESSIONS
+    timed && observations.length >= TREND_FROM_SESSIONS
       ? fitLeastSquares({ factors: [side], interactions: [], drift: true }, observations)
       : undefined;
   const fit = trend ?? fitLeastSquares({ factors: [side], interactions: [] }, observations);

@@ -208,7 +208,10 @@ function sessionsCell(
     sides
       .map((side) => ({
         values: sideValues(side, direction, metric.metric)?.values ?? [],
-        hours: (Date.parse(side.document.createdAt) - origin) / 3_600_000,
+        // A start that is not a date gives no time: the sessions are then compared without a line.
+        hours: Number.isFinite(Date.parse(side.document.createdAt))
+          ? (Date.parse(side.document.createdAt) - origin) / 3_600_000
+          : undefined,
       }))
       .filter((session) => session.values.length > 0);
   const [was, is] = [sessions(before), sessions(after)];
@@ -273,7 +276,9 @@ export function compareSessions(
   const inTurns = before.length > 1 || after.length > 1;
   const floors = new Map([...before, ...after].map((document) => [document, spreadFloors(document)]));
   const measured: MeasuredRow[] = [];
-  const origin = Math.min(...[...before, ...after].map((document) => Date.parse(document.createdAt)));
+  const origin = Math.min(
+    ...[...before, ...after].map((document) => Date.parse(document.createdAt)).filter(Number.isFinite),
+  );
   for (const cell of cellsOf(after)) {
     const [was, is] = [cellSides(before, cell, floors), cellSides(after, cell, floors)];
     if (was.length === 0 || is.length === 0) continue;
