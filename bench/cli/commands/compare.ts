@@ -53,12 +53,9 @@ async function compareFiles(before: string, after: string, flags: CompareFlags):
     import("../../core/settings.js"),
   ]);
   const [beforeFiles, afterFiles] = [await resultsFilesOf(before), await resultsFilesOf(after)];
-  const read = async (files: string[]) => {
-    const documents = [];
-    for (const file of files) documents.push(await readResultsFile(file));
-    return documents;
-  };
-  const [beforeDocuments, afterDocuments] = [await read(beforeFiles), await read(afterFiles)];
+  const [beforeDocuments, afterDocuments] = await Promise.all(
+    [beforeFiles, afterFiles].map((files) => Promise.all(files.map((file) => readResultsFile(file)))),
+  );
   // Every run against the first: runs measured in turns are compared only when measured alike.
   const others = [...beforeFiles.slice(1), ...afterFiles];
   const differences = [...beforeDocuments.slice(1), ...afterDocuments].flatMap((document, index) =>
