@@ -4,7 +4,8 @@ import { DIRECTIONS, type Layer, type ResultsDocument, type Run } from "./result
 import { median } from "./stats.js";
 
 // Runs far from their variant's others (a neighbour's backup, a scrub, a cache flushing): by a robust spread pooled
-// over the layer's variants. core/warnings.ts names them (outlier-run); report/effects.ts leaves them out of its fit.
+// over the layer's variants. core/warnings.ts names them (outlier-run); the Effects fit keeps them (left out, a level
+// whose runs are only noisier lost its intervals' coverage).
 
 type Direction = (typeof DIRECTIONS)[number];
 
