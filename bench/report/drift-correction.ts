@@ -1,5 +1,5 @@
 import { baselinePasses } from "../core/baseline-drift.js";
-import { tTwoSided } from "../core/linear-model.js";
+import { estimate, fitLeastSquares, tTwoSided } from "../core/linear-model.js";
 import { type Direction, type Metric, metricValue, type ResultsDocument, type Run } from "../core/results.js";
 
 // A document measured with its baseline in passes (core/measurement-order.ts: at the start, middle and end) tells
@@ -47,21 +47,17 @@ export function baselineDrift(
   const baseline = document.variants.find((variant) => variant.baseline);
   const runs = baseline?.workloads.find((workload) => workload.id === workloadId)?.runs ?? [];
   const points = timedValues(runs, direction, metric);
-  if (points.length < 2) return undefined;
-  const origin = points.reduce((sum, point) => sum + point.start, 0) / points.length;
-  const centre = points.reduce((sum, point) => sum + Math.log(point.value), 0) / points.length;
-  const spread = points.reduce((sum, point) => sum + (point.start - origin) ** 2, 0);
-  if (spread === 0) return undefined;
-  const slope =
-    points.reduce((sum, point) => sum + (point.start - origin) * (Math.log(point.value) - centre), 0) / spread;
-  // Taken out only where the baseline's passes show a slope: one that is noise adds its error to every run.
+  // A slope needs a third point to have a noise to be judged against.
   if (points.length < 3) return undefined;
-  const residual = points.reduce(
-    (sum, point) => sum + (Math.log(point.value) - centre - slope * (point.start - origin)) ** 2,
-    0,
+  const origin = points.reduce((sum, point) => sum + point.start, 0) / points.length;
+  const fit = fitLeastSquares(
+    { factors: [], interactions: [], drift: true },
+    points.map((point) => ({ point: {}, y: Math.log(point.value), time: point.start - origin })),
   );
-  const se = Math.sqrt(residual / (points.length - 2) / spread);
-  if (se > 0 && tTwoSided(slope / se, points.length - 2) >= DRIFT_P) return undefined;
+  if (!fit) return undefined;
+  const { value: slope, se } = estimate(fit, [0, 1]);
+  // Taken out only where the baseline's passes show a slope: one that is noise adds its error to every run.
+  if (se !== undefined && se > 0 && tTwoSided(slope / se, fit.residualDf) >= DRIFT_P) return undefined;
   const span = Math.max(...points.map((point) => point.start)) - Math.min(...points.map((point) => point.start));
   return { slope, origin, overRun: Math.exp(slope * span) };
 }
