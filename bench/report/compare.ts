@@ -18,6 +18,7 @@ import {
   type Variant,
   type WorkloadResult,
 } from "../core/results.js";
+import { pooledVariance } from "../core/stats.js";
 import { baselineDrift, driftCorrectedValues } from "./drift-correction.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
@@ -104,21 +105,22 @@ const floorKey = (layer: string, workload: string, direction: Direction, metric:
 export function spreadFloors(document: ResultsDocument): Map<string, SpreadFloor> {
   const floors = new Map<string, SpreadFloor>();
   if (!document.profile.stopWhenStable) return floors;
-  const sums = new Map<string, { squares: number; df: number }>();
+  const groups = new Map<string, number[][]>();
   for (const variant of document.variants)
     for (const workload of variant.workloads)
       for (const direction of DIRECTIONS)
         for (const metric of COMPARED) {
           const logs = runValues(workload.runs, direction, metric.metric).map(Math.log);
-          if (logs.length < 2 || !logs.every(Number.isFinite)) continue;
+          if (!logs.every(Number.isFinite)) continue;
           const key = floorKey(variant.layer, workload.id, direction, metric.metric);
-          const sum = sums.get(key) ?? { squares: 0, df: 0 };
-          sums.set(key, {
-            squares: sum.squares + stat(logs).stdev ** 2 * (logs.length - 1),
-            df: sum.df + logs.length - 1,
-          });
+          const group = groups.get(key) ?? [];
+          group.push(logs);
+          groups.set(key, group);
         }
-  for (const [key, { squares, df }] of sums) floors.set(key, { variance: squares / df, df });
+  for (const [key, logs] of groups) {
+    const pooled = pooledVariance(logs);
+    if (pooled) floors.set(key, pooled);
+  }
   return floors;
 }
 
