@@ -19,7 +19,7 @@ import {
   type WorkloadResult,
 } from "../core/results.js";
 import { pooledVariance } from "../core/stats.js";
-import { baselineDrift, driftCorrectedValues } from "./drift-correction.js";
+import { baselineDrift, type Drift, driftCorrectedValues } from "./drift-correction.js";
 
 // Before/after per variant, workload, direction and metric. A change is flagged when it is both larger than
 // the threshold and beyond the noise: Welch's t test on the log of the runs' values (core/change-test.ts) finds it
@@ -124,12 +124,38 @@ export function spreadFloors(document: ResultsDocument): Map<string, SpreadFloor
   return floors;
 }
 
-/** One side of a compared cell: its document (for its baseline's drift), variant, workload and spread floors. */
+const driftKey = (workload: string, direction: Direction, metric: Metric) =>
+  `${workload}\u0000${direction}\u0000${metric}`;
+
+/** What compare reads of a document beside its cells, worked out once: spread floors and its baseline's drifts. */
+interface DocumentFacts {
+  floors: Map<string, SpreadFloor>;
+  /** By driftKey, where the baseline's passes show a drift. */
+  drifts: Map<string, Drift>;
+  /** Whether any workload's IOPS drifted: compare says so. */
+  drifted: boolean;
+}
+
+function documentFacts(document: ResultsDocument): DocumentFacts {
+  const drifts = new Map<string, Drift>();
+  let drifted = false;
+  for (const workload of document.variants.find((variant) => variant.baseline)?.workloads ?? [])
+    for (const direction of DIRECTIONS)
+      for (const metric of COMPARED) {
+        const drift = baselineDrift(document, workload.id, direction, metric.metric);
+        if (!drift) continue;
+        drifts.set(driftKey(workload.id, direction, metric.metric), drift);
+        drifted ||= metric.metric === "iops";
+      }
+  return { floors: spreadFloors(document), drifts, drifted };
+}
+
+/** One side of a compared cell: its document (for when it was measured), variant, workload and their facts. */
 interface CellSide {
   document: ResultsDocument;
   variant: Variant;
   workload: WorkloadResult;
-  floors: Map<string, SpreadFloor>;
+  facts: DocumentFacts;
 }
 
 /** A side's runs of a cell, taken back along its baseline's drift where its passes show one. */
@@ -140,7 +166,7 @@ function sideValues(
 ): { stat: Stat; values: number[] } | undefined {
   const summary = side.workload.summary[direction]?.[metric];
   if (!summary) return undefined;
-  const drift = baselineDrift(side.document, side.workload.id, direction, metric);
+  const drift = side.facts.drifts.get(driftKey(side.workload.id, direction, metric));
   if (!drift) return { stat: summary, values: runValues(side.workload.runs, direction, metric) };
   const values = driftCorrectedValues(side.workload.runs, direction, metric, drift);
   return values.length > 0 ? { stat: stat(values), values } : undefined;
@@ -179,7 +205,7 @@ function comparedCell(
   const [was, is] = [sideValues(before, direction, metric.metric), sideValues(after, direction, metric.metric)];
   if (!was || !is) return undefined;
   const floorOf = (side: CellSide) =>
-    side.floors.get(floorKey(side.variant.layer, side.workload.id, direction, metric.metric));
+    side.facts.floors.get(floorKey(side.variant.layer, side.workload.id, direction, metric.metric));
   const [beforeFloor, afterFloor] = [floorOf(before), floorOf(after)];
   const test = changeTest(was.values, is.values, {
     ...(beforeFloor && { before: beforeFloor }),
@@ -228,12 +254,6 @@ function sessionsCell(
   );
 }
 
-/** Whether any workload's IOPS in the document drifted by its baseline's passes. */
-const drifted = (document: ResultsDocument) =>
-  (document.variants.find((variant) => variant.baseline)?.workloads ?? []).some((workload) =>
-    DIRECTIONS.some((direction) => baselineDrift(document, workload.id, direction, "iops")),
-  );
-
 /** Lines up two results documents by variant id and workload id. */
 export function compareDocuments(
   before: ResultsDocument,
@@ -257,12 +277,13 @@ function cellsOf(documents: ResultsDocument[]): Array<{ variant: string; workloa
 function cellSides(
   documents: ResultsDocument[],
   cell: { variant: string; workload: string },
-  floors: Map<ResultsDocument, Map<string, SpreadFloor>>,
+  facts: Map<ResultsDocument, DocumentFacts>,
 ): CellSide[] {
   return documents.flatMap((document) => {
     const variant = document.variants.find((candidate) => candidate.id === cell.variant);
     const workload = variant?.workloads.find((candidate) => candidate.id === cell.workload);
-    return variant && workload ? [{ document, variant, workload, floors: floors.get(document) ?? new Map() }] : [];
+    const known = facts.get(document);
+    return variant && workload && known ? [{ document, variant, workload, facts: known }] : [];
   });
 }
 
@@ -276,13 +297,13 @@ export function compareSessions(
   thresholdPct = DEFAULT_THRESHOLD_PCT,
 ): Comparison {
   const inTurns = before.length > 1 || after.length > 1;
-  const floors = new Map([...before, ...after].map((document) => [document, spreadFloors(document)]));
+  const facts = new Map([...before, ...after].map((document) => [document, documentFacts(document)]));
   const measured: MeasuredRow[] = [];
   const origin = Math.min(
     ...[...before, ...after].map((document) => Date.parse(document.createdAt)).filter(Number.isFinite),
   );
   for (const cell of cellsOf(after)) {
-    const [was, is] = [cellSides(before, cell, floors), cellSides(after, cell, floors)];
+    const [was, is] = [cellSides(before, cell, facts), cellSides(after, cell, facts)];
     if (was.length === 0 || is.length === 0) continue;
     for (const direction of DIRECTIONS)
       for (const metric of COMPARED) {
@@ -315,7 +336,9 @@ export function compareSessions(
     onlyAfter: ids(after).filter((id) => !ids(before).includes(id)),
     // Measured in turns, the test reads the sessions' means, not the runs' spread the floor is for.
     floored: inTurns ? [] : (["before", "after"] as const).filter((side) => sides[side][0].profile.stopWhenStable),
-    driftCorrected: (["before", "after"] as const).filter((side) => sides[side].some(drifted)),
+    driftCorrected: (["before", "after"] as const).filter((side) =>
+      sides[side].some((document) => facts.get(document)?.drifted),
+    ),
     baselineMoved: rows.filter(
       (row) =>
         row.variant === baselineId && row.metric.metric === "iops" && row.q !== undefined && row.q < SIGNIFICANCE,
