@@ -9,6 +9,7 @@ import { seededUniforms } from "../bench/util/random.js";
 import { runCli } from "./helpers/cli.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";
+import { normalsFrom } from "./helpers/normals.js";
 
 // compare with each side measured in turns (before, after, after, before): the machine moves between runs of
 // layerbench, and the test reads each run's mean, so that the move is noise and not a change.
@@ -47,7 +48,7 @@ test("measured in turns: Student's t on the sessions' log means, on sessions - 2
 
 /** 4 variants x 3 workloads, 3 runs each, in one session of a machine whose state is `machine` (a factor). */
 function session(draw: () => number, machine: number, slower: (variant: number) => number) {
-  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const normal = normalsFrom(draw);
   return syntheticDocument(
     { kind: "local", host: "box" },
     Array.from({ length: 4 }, (_, index) => ({
@@ -71,7 +72,7 @@ function session(draw: () => number, machine: number, slower: (variant: number) 
  * the first two sessions alone.
  */
 function experiment(draw: () => number, turns: string, slower: (variant: number) => number = () => 1) {
-  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const normal = normalsFrom(draw);
   const sessions = [...turns].map((side, index) => {
     const document = session(draw, Math.exp(0.02 * index + 0.03 * normal()), side === "A" ? slower : () => 1);
     document.createdAt = new Date(index * 5 * 3_600_000).toISOString();

@@ -19,6 +19,7 @@ import { seededUniforms } from "../bench/util/random.js";
 import { runCli } from "./helpers/cli.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
 import { scratchDir } from "./helpers/fio.js";
+import { normalsFrom } from "./helpers/normals.js";
 
 const source = { kind: "pulumi" as const, project: "layerbench", stack: "quick", runId: "1" };
 
@@ -294,7 +295,7 @@ function noisyDocument(
   repeat: number,
   slower: (variant: number) => number = () => 1,
 ): ResultsDocument {
-  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const normal = normalsFrom(draw);
   const document = newResultsDocument(
     source,
     { id: "ars", runtimeSec: 60, repeat, ioengine: "libaio", direct: true },
@@ -346,7 +347,7 @@ test("two identical runs of a 48-cell matrix, --repeat 3: compare exits 0 in at 
  * spread is 2.5 % or more), 4 % noise a run; `slower` scales variant v3's IOPS.
  */
 function autoDocument(draw: () => number, slower = 1): ResultsDocument {
-  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const normal = normalsFrom(draw);
   const rule = { minRuns: 3, maxRsdPct: 2.5 };
   const document = newResultsDocument(
     source,
@@ -415,7 +416,7 @@ test("Benjamini-Hochberg's adjusted p-values: each p times the tests over its ra
 test("a change's p-value and its 95 % interval agree: p < 0.05 exactly when 1.0 lies outside it", (t) => {
   // Welch's df is fractional; an interval on a df taken down to a tenth disagreed with the exact p of one pair.
   const draw = seededUniforms(35);
-  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const normal = normalsFrom(draw);
   let disagreements = 0;
   let near = 0;
   for (let pair = 0; pair < 4000; pair += 1) {
@@ -494,7 +495,7 @@ test("compare warns when the baseline itself changed beyond its noise: the machi
  */
 function driftingDocument(seed: number, drift: number, slower = 1): ResultsDocument {
   const draw = seededUniforms(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const normal = normalsFrom(draw);
   const document = newResultsDocument(
     source,
     { id: "ars", runtimeSec: 60, repeat: 3, ioengine: "libaio", direct: true },

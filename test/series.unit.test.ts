@@ -13,6 +13,7 @@ import { readSeries } from "../bench/local/series-logs.js";
 import { parseMarkerLine } from "../bench/remote/markers.js";
 import { SERIES_SEND } from "../bench/remote/series-script.js";
 import { seededUniforms } from "../bench/util/random.js";
+import { normalsFrom } from "./helpers/normals.js";
 
 // A run second by second: fio 3.33's own logs of four jobs (write_iops_log, write_bw_log, write_lat_log with
 // log_avg_msec=1000, recorded on this machine: test/fixtures/fio-3.33-logs-4jobs/job.fio), summed the same way by
@@ -102,7 +103,7 @@ test("steady state by SNIA PTS 2.0.2: five rounds within 20 % of their average, 
 /** 400 seeded runs of `seconds` at 1000 IOPS with `noise` a second, the first `transient` seconds at 1500. */
 function simulatedRuns(seed: number, seconds: number, noise: number, transient: number) {
   const draw = seededUniforms(seed);
-  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const normal = normalsFrom(draw);
   return Array.from({ length: 400 }, () =>
     steadyState(
       Array.from({ length: seconds }, (_, second) => 1000 * (second < transient ? 1.5 : 1) * (1 + noise * normal())),

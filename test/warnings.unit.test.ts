@@ -6,6 +6,7 @@ import { renderMarkdown } from "../bench/report/markdown.js";
 import { collectReportData } from "../bench/report/rows.js";
 import { seededUniforms } from "../bench/util/random.js";
 import { syntheticDocument, variant } from "./helpers/documents.js";
+import { normalsFrom } from "./helpers/normals.js";
 
 const GiB = 1024 ** 3;
 
@@ -184,7 +185,7 @@ function outlierTrial(
   factor: number,
 ): { falseFlags: number; caught: number; planted: number; runs: number } {
   const draw = seededUniforms(17);
-  const normal = () => Math.sqrt(-2 * Math.log(draw() + 1e-12)) * Math.cos(2 * Math.PI * draw());
+  const normal = normalsFrom(draw);
   const tally = { falseFlags: 0, caught: 0, planted: 0, runs: 0 };
   for (let trial = 0; trial < 100; trial += 1) {
     const planted = new Set<string>();
@@ -238,9 +239,8 @@ test("outlier-run: a run far from its variant's median, by its layer's robust sp
 
 /** A baseline in `passes` passes of 3 runs among three local targets of 3 runs each, with seeded 2 % noise. */
 function passesDocument(seed: number, passes: number, move: number) {
-  const next = seededUniforms(seed);
-  const noisy = (center: number) =>
-    center * Math.exp(0.02 * Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next()));
+  const normal = normalsFrom(seededUniforms(seed));
+  const noisy = (center: number) => center * Math.exp(0.02 * normal());
   const baseline = Array.from({ length: 3 * passes }, (_, index) =>
     noisy(index >= 3 * (passes - 1) ? 1000 * (1 + move) : 1000),
   );
