@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import { guestAccelerator } from "../../bench/qemu/accelerator.js";
 import { pciBridges, pciPlacement, qemuDiskArgs } from "../../bench/qemu/disk-args.js";
 import { cacheDirectory, prepareGuest } from "../../bench/qemu/guest.js";
-import type { Accelerator } from "../../bench/qemu/run-guest.js";
+import { type Accelerator, guestCpu } from "../../bench/qemu/run-guest.js";
 import { DEFAULT_VARIANT, type VmDiskVariant } from "../../bench/variants/vm-variants.js";
 import type { ScriptResult } from "../helpers/scripts.js";
 import { freePort } from "../helpers/sshd.js";
@@ -124,10 +124,7 @@ export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGue
     "-accel",
     accel,
     "-cpu",
-    // Under TCG, Debian 13's 6.12 kernel crashed at boot with 5-level paging (max's la57) in 2 of about 20 boots
-    // of the 30-disk VM on QEMU 7.2 (a double fault, an int3 oops), and in none of 14 without it. Proxmox's CPU
-    // types (host, x86-64-v2-AES) give a guest la57 only where the host's CPU has it.
-    accel === "kvm" ? "host" : "max,la57=off",
+    guestCpu(accel),
     "-smp",
     String(Math.min(Number(vm.cpu?.cores ?? 2), 2)),
     "-m",
