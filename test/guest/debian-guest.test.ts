@@ -90,6 +90,7 @@ async function bootAndReady(t: ExecutionContext, role: string): Promise<{ guest:
     bootTimeoutMs: BOOT_TIMEOUT_MS,
   });
   t.teardown(booted.stop);
+  if (booted.earlierFault) t.log(`booted again after a kernel fault before /init: ${booted.earlierFault}`);
   t.log(`${guest.stack}/${guest.name}: SSH after ${booted.bootSeconds.toFixed(0)} s under ${booted.accel}`);
   const who = await booted.ssh('id -u; echo "$PATH"; . /etc/os-release; echo "$VERSION_ID"');
   const [uid, path, release] = who.stdout.trim().split("\n");

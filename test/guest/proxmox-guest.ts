@@ -29,6 +29,8 @@ export interface BootedGuest {
   accel: Accelerator;
   /** Seconds from QEMU's start until sshd let the user in. */
   bootSeconds: number;
+  /** Why an earlier boot of the guest failed before /init, where it did. */
+  earlierFault?: string;
   /** Runs a script as remote.Command does: the whole text as SSH's command, run by the user's login shell. */
   ssh(script: string, timeoutMs?: number): Promise<ScriptResult>;
   /** A directory with a stand-in `qm` whose `qm guest cmd VMID CMD` asks this guest's agent, as the node's does. */
@@ -93,8 +95,35 @@ export interface BootOptions {
   bootTimeoutMs: number;
 }
 
-/** Boots the declared VM and waits until its cloud-init user can log in over SSH. */
+/** A kernel's report of its own fault on the serial console. */
+const KERNEL_FAULT = /Kernel panic - not syncing|Oops:|BUG:|general protection fault|double fault|invalid opcode:/;
+/** Where the kernel hands over to the initramfs: nothing of the guest's system, nor of the program, ran before. */
+const INIT_STARTED = "Run /init as init process";
+
+/** A kernel that faulted before it started /init. */
+class EarlyKernelFault extends Error {}
+
+/** The console from just before the kernel's first fault (what follows is its consequence), else its last lines. */
+function consoleExcerpt(lines: string[]): string {
+  const fault = lines.findIndex((line) => KERNEL_FAULT.test(line));
+  return (fault >= 0 ? lines.slice(Math.max(fault - 2, 0), fault + 40) : lines.slice(-15)).join("\n");
+}
+
+/**
+ * Boots the declared VM and waits until its cloud-init user can log in over SSH. A kernel that faults before it
+ * starts /init has run nothing of the guest's own system or of the program, whatever they do wrong: the guest is
+ * booted once more, and the fault kept for the test's log.
+ */
 export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGuest> {
+  try {
+    return await bootGuest(options);
+  } catch (error) {
+    if (!(error instanceof EarlyKernelFault)) throw error;
+    return { ...(await bootGuest(options)), earlierFault: error.message };
+  }
+}
+
+async function bootGuest(options: BootOptions): Promise<BootedGuest> {
   const { image, guest, workDir } = options;
   const vm = guest.vm;
   const user = loginUser(guest.userData);
@@ -207,10 +236,12 @@ export async function bootDeclaredGuest(options: BootOptions): Promise<BootedGue
       await new Promise((resolve) => setTimeout(resolve, 3000));
     }
   } catch (error) {
-    const consoleText = await fs.readFile(consoleLog, "utf8").catch(() => "");
-    const tail = consoleText.trim().split("\n").slice(-15).join("\n");
+    const consoleLines = (await fs.readFile(consoleLog, "utf8").catch(() => "")).trim().split("\n");
     await stop();
-    throw new Error(`${guest.stack} ${guest.name}: ${(error as Error).message}\nconsole:\n${tail}`);
+    const message = `${guest.stack} ${guest.name}: ${(error as Error).message}\nconsole:\n${consoleExcerpt(consoleLines)}`;
+    const fault = consoleLines.findIndex((line) => KERNEL_FAULT.test(line));
+    const init = consoleLines.findIndex((line) => line.includes(INIT_STARTED));
+    throw fault >= 0 && (init < 0 || fault < init) ? new EarlyKernelFault(message) : new Error(message);
   }
   return {
     accel,
