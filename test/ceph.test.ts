@@ -188,7 +188,7 @@ test.serial(
 );
 
 test.serial(
-  "fio's 16 jobs on an RBD image do not pass its lock around: 64 KiB x 16 jobs moves at least half what one 1 MiB job moves",
+  "fio's 16 jobs on an RBD image do not pass its lock around: 64 KiB x 16 jobs moves at least a quarter of what one 1 MiB job moves",
   async (t) => {
     const dir = await scratch(t);
     const out = join(dir, "out");
@@ -203,7 +203,9 @@ test.serial(
       variant.workloads.find((workload) => workload.id === id)?.summary.write?.bwBytes?.mean ?? 0;
     const [jobs, single] = [bandwidth("randwrite-64k-16x16"), bandwidth("randwrite-1m-qd1")];
     t.log(`16 jobs x 64 KiB: ${(jobs / 1e6).toFixed(1)} MB/s; 1 job x 1 MiB: ${(single / 1e6).toFixed(1)} MB/s`);
-    t.true(single > 0 && jobs >= single / 2, `${jobs} against ${single}`);
+    // Passing the lock around, 16 jobs moved a tenth of what one job moved (0.10; 3dab5d0); without, 0.77 and 1.10
+    // on an idle machine, and 0.42 in CI beside another test file, whose CPU the 16 clients share with the OSD.
+    t.true(single > 0 && jobs >= single / 4, `${jobs} against ${single}`);
   },
 );
 
