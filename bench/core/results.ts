@@ -73,11 +73,14 @@ export function metricValue(run: Run, result: DirectionResult, metric: Metric): 
 
 /** A metric's value in each run that measured it, in one direction: what compare tests. */
 export function runValues(runs: Run[], direction: Direction, metric: Metric): number[] {
-  return runs.flatMap((run) => {
+  // A plain loop: compare asks this of every cell, direction and metric of both sides.
+  const values: number[] = [];
+  for (const run of runs) {
     const result = run[direction];
     const value = result ? metricValue(run, result, metric) : undefined;
-    return value === undefined ? [] : [value];
-  });
+    if (value !== undefined) values.push(value);
+  }
+  return values;
 }
 
 export function summarize(runs: Run[]): Summary {

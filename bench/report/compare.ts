@@ -184,15 +184,17 @@ function changeRow(
   test: ChangeTest | undefined,
 ): MeasuredRow {
   const difference = is.mean - was.mean;
-  return {
-    ...cell,
+  const row: MeasuredRow = {
+    variant: cell.variant,
+    workload: cell.workload,
     direction,
     metric,
     before: was,
     after: is,
     changePct: was.mean === 0 ? (difference === 0 ? 0 : Infinity) : (difference / was.mean) * 100,
-    ...(test && { test }),
   };
+  if (test) row.test = test;
+  return row;
 }
 
 /** A cell's change and the test of its runs, each side taken at its baseline's mean time. */
